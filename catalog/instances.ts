@@ -1,0 +1,65 @@
+import { GPU_MODELS, GpuModel, GpuModelId } from "./gpus";
+
+/**
+ * EC2 instance types the platform can run node pools on: the one place node pools, the GPU
+ * Operator configs, the policies and the cost estimate read hardware facts and prices from.
+ *
+ * Prices are Linux on-demand, per hour, in PRICE_REGION, as read on PRICE_DATE from the AWS
+ * EC2 on-demand pricing page (aws.amazon.com/ec2/pricing/on-demand) and the AWS Price List
+ * API. P4/P5 prices are the ones after AWS's June 2025 reduction.
+ */
+export const PRICE_REGION = "us-east-1";
+export const PRICE_DATE = "2026-11-22";
+export const PRICE_CURRENCY = "USD";
+
+export interface InstanceType {
+    readonly vcpu: number;
+    readonly memoryGiB: number;
+    /** GPUs on the instance; absent on CPU-only types. */
+    readonly gpu?: { readonly model: GpuModelId; readonly count: number };
+    readonly onDemandUsdPerHour: number;
+}
+
+export const INSTANCE_TYPES = {
+    // General purpose, for system and platform workloads.
+    "m6i.xlarge": { vcpu: 4, memoryGiB: 16, onDemandUsdPerHour: 0.192 },
+    "m6i.2xlarge": { vcpu: 8, memoryGiB: 32, onDemandUsdPerHour: 0.384 },
+    "m7i.xlarge": { vcpu: 4, memoryGiB: 16, onDemandUsdPerHour: 0.2016 },
+    "m7i.2xlarge": { vcpu: 8, memoryGiB: 32, onDemandUsdPerHour: 0.4032 },
+    "m7i.4xlarge": { vcpu: 16, memoryGiB: 64, onDemandUsdPerHour: 0.8064 },
+    "c7i.2xlarge": { vcpu: 8, memoryGiB: 16, onDemandUsdPerHour: 0.357 },
+    // Single-GPU types, for development and small inference.
+    "g5.xlarge": { vcpu: 4, memoryGiB: 16, gpu: { model: "a10g-24gb", count: 1 }, onDemandUsdPerHour: 1.006 },
+    "g5.12xlarge": { vcpu: 48, memoryGiB: 192, gpu: { model: "a10g-24gb", count: 4 }, onDemandUsdPerHour: 5.672 },
+    "g6e.xlarge": { vcpu: 4, memoryGiB: 32, gpu: { model: "l40s-48gb", count: 1 }, onDemandUsdPerHour: 1.861 },
+    // Eight-GPU training and inference types.
+    "p4d.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-40gb", count: 8 }, onDemandUsdPerHour: 21.96 },
+    "p4de.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-80gb", count: 8 }, onDemandUsdPerHour: 27.45 },
+    "p5.48xlarge": { vcpu: 192, memoryGiB: 2048, gpu: { model: "h100-80gb", count: 8 }, onDemandUsdPerHour: 55.04 },
+} as const satisfies Record<string, InstanceType>;
+
+export type InstanceTypeName = keyof typeof INSTANCE_TYPES;
+
+/** Hours in the month the cost estimate prices (365 × 24 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+export function isKnownInstanceType(name: string): name is InstanceTypeName {
+    return Object.prototype.hasOwnProperty.call(INSTANCE_TYPES, name);
+}
+
+export function instanceType(name: string): InstanceType {
+    if (!isKnownInstanceType(name)) {
+        throw new Error(`unknown instance type "${name}"; known: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
+    }
+    return INSTANCE_TYPES[name];
+}
+
+/** The GPU model on an instance type, or undefined for a CPU-only type. */
+export function gpuOf(name: string): (GpuModel & { id: GpuModelId; count: number }) | undefined {
+    const gpu = instanceType(name).gpu;
+    return gpu && { ...GPU_MODELS[gpu.model], id: gpu.model, count: gpu.count };
+}
+
+export function gpusPerInstance(name: string): number {
+    return instanceType(name).gpu?.count ?? 0;
+}

@@ -1,0 +1,204 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { gpuOf, instanceType } from "../../catalog";
+import type { GpuSharing } from "../../stacks/schema";
+import { GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, PACKAGE } from "../shared/tokens";
+
+export const NODE_POOL_TYPE = `${PACKAGE}:cluster:NodePool`;
+
+/** Prefix of the ASG tags Cluster Autoscaler reads to build a node template for a group at size 0. */
+export const NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template";
+
+export interface NodePoolArgs {
+    /** The EKS cluster to join. */
+    clusterName: pulumi.Input<string>;
+    /** IAM role of the pool's instances (the cluster's `nodeRole`). */
+    nodeRoleArn: pulumi.Input<string>;
+    /** Subnets to launch into; private ones. */
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** EC2 instance type; must be in the catalog, which decides CPU or GPU. */
+    instanceType: string;
+    /** Fewest nodes. Default 0 for GPU pools, 1 for CPU pools. */
+    minSize?: number;
+    /** Most nodes the autoscaler may run. */
+    maxSize: number;
+    /** `"on-demand"` or `"spot"`. Default `"on-demand"`. */
+    capacityType?: "on-demand" | "spot";
+    /** Root volume size in GiB. Default 200 for GPU pools, 50 for CPU pools. */
+    diskSizeGiB?: number;
+    /** Root volume type. Default `"gp3"`. */
+    diskType?: "gp3" | "gp2" | "io2";
+    /** How pods share each GPU (GPU pools only). Default `{ mode: "exclusive" }`. */
+    gpuSharing?: GpuSharing;
+    /** On-demand capacity reservation to launch into, `cr-…`. Default none. */
+    capacityReservationId?: string;
+    /** Tags for the instances and volumes the pool launches (provider default tags do not reach them). */
+    instanceTags?: Record<string, string>;
+}
+
+export interface NodeTaint {
+    key: string;
+    value: string;
+    effect: "NoSchedule" | "NoExecute" | "PreferNoSchedule";
+}
+
+/**
+ * One EKS managed node group with its launch template: a CPU pool for system workloads, or a
+ * GPU pool (NVIDIA AL2023 AMI, GPU taint, labels the GPU Operator reads) that starts at zero
+ * and is scaled by Cluster Autoscaler, which can scale it up from zero because the pool tags
+ * its own ASG with its labels, taints and GPU resources.
+ *
+ * ```ts
+ * new NodePool("h100", { clusterName, nodeRoleArn, subnetIds, instanceType: "p5.48xlarge", maxSize: 2 });
+ * ```
+ *
+ * Cost: an idle GPU pool (size 0) costs nothing; each running node is billed at its instance
+ * price (see catalog/instances.ts).
+ */
+export class NodePool extends pulumi.ComponentResource {
+    public readonly nodeGroup: aws.eks.NodeGroup;
+    public readonly launchTemplate: aws.ec2.LaunchTemplate;
+    /** Kubernetes labels every node of the pool carries. */
+    public readonly labels: Record<string, string>;
+    public readonly taints: NodeTaint[];
+    /** Extended resources one node advertises (`nvidia.com/gpu`, `nvidia.com/mig-…`), by name. */
+    public readonly nodeResources: Record<string, number>;
+    /** Physical GPUs per node. */
+    public readonly gpusPerNode: number;
+    /** Name of the node group's Auto Scaling group. */
+    public readonly autoscalingGroupName: pulumi.Output<string>;
+    public readonly asgTags: aws.autoscaling.Tag[];
+
+    constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(NODE_POOL_TYPE, name, {}, opts);
+        const gpu = gpuOf(args.instanceType);
+        instanceType(args.instanceType); // throws a clear error for a type the catalog lacks
+        const sharing = gpu ? (args.gpuSharing ?? { mode: "exclusive" }) : undefined;
+        const minSize = args.minSize ?? (gpu ? 0 : 1);
+
+        this.gpusPerNode = gpu?.count ?? 0;
+        this.labels = poolLabels(name, args.instanceType, sharing);
+        this.taints = gpu ? [{ ...GPU_TAINT }] : [];
+        this.nodeResources = nodeResources(this.gpusPerNode, sharing);
+
+        this.launchTemplate = this.createLaunchTemplate(name, args, gpu !== undefined);
+        this.nodeGroup = new aws.eks.NodeGroup(
+            `${name}-group`,
+            {
+                clusterName: args.clusterName,
+                nodeRoleArn: args.nodeRoleArn,
+                subnetIds: args.subnetIds,
+                instanceTypes: [args.instanceType],
+                amiType: gpu ? "AL2023_x86_64_NVIDIA" : "AL2023_x86_64_STANDARD",
+                capacityType: args.capacityType === "spot" ? "SPOT" : "ON_DEMAND",
+                // desiredSize only seeds the group; the autoscaler owns it afterwards.
+                scalingConfig: { minSize, maxSize: args.maxSize, desiredSize: minSize },
+                launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
+                labels: this.labels,
+                taints: this.taints.map((t) => ({ key: t.key, value: t.value, effect: eksTaintEffect(t.effect) })),
+                updateConfig: { maxUnavailable: 1 },
+                // Replace nodes whose GPUs or kubelet fail health checks instead of paying for broken capacity.
+                nodeRepairConfig: { enabled: true },
+            },
+            { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] },
+        );
+        this.autoscalingGroupName = this.nodeGroup.resources.apply((resources) => resources[0].autoscalingGroups[0].name);
+        this.asgTags = this.createScaleFromZeroTags(name);
+
+        this.registerOutputs({ nodeGroupName: this.nodeGroup.nodeGroupName, autoscalingGroupName: this.autoscalingGroupName });
+    }
+
+    private createLaunchTemplate(name: string, args: NodePoolArgs, isGpu: boolean): aws.ec2.LaunchTemplate {
+        const tags = args.instanceTags ?? {};
+        return new aws.ec2.LaunchTemplate(
+            `${name}-launch-template`,
+            {
+                description: `Nodes of the ${name} pool`,
+                // Hop limit 1 keeps pods from reaching the node role's credentials through IMDS.
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                blockDeviceMappings: [
+                    {
+                        deviceName: "/dev/xvda",
+                        ebs: {
+                            volumeSize: args.diskSizeGiB ?? (isGpu ? 200 : 50),
+                            volumeType: args.diskType ?? "gp3",
+                            encrypted: "true",
+                            deleteOnTermination: "true",
+                        },
+                    },
+                ],
+                capacityReservationSpecification: args.capacityReservationId
+                    ? { capacityReservationTarget: { capacityReservationId: args.capacityReservationId } }
+                    : undefined,
+                tagSpecifications: [
+                    { resourceType: "instance", tags: { ...tags, [LABELS.pool]: name } },
+                    { resourceType: "volume", tags: { ...tags, [LABELS.pool]: name } },
+                ],
+            },
+            { parent: this },
+        );
+    }
+
+    /** Tags on the group's ASG that let Cluster Autoscaler scale it up from zero nodes. */
+    private createScaleFromZeroTags(name: string): aws.autoscaling.Tag[] {
+        return Object.entries(scaleFromZeroTags(this.labels, this.taints, this.nodeResources)).map(
+            ([key, value]) =>
+                new aws.autoscaling.Tag(
+                    `${name}-asg-${key.slice(NODE_TEMPLATE_TAG.length + 1).replace(/[^a-zA-Z0-9-]+/g, "-")}`,
+                    { autoscalingGroupName: this.autoscalingGroupName, tag: { key, value, propagateAtLaunch: false } },
+                    { parent: this },
+                ),
+        );
+    }
+}
+
+/** Labels of a pool's nodes: its name, CPU or GPU, and for GPU pools the model and sharing config. */
+export function poolLabels(pool: string, type: string, sharing: GpuSharing | undefined): Record<string, string> {
+    const gpu = gpuOf(type);
+    if (!gpu) return { [LABELS.pool]: pool, [LABELS.nodeType]: "cpu" };
+    const mode = sharing?.mode ?? "exclusive";
+    const labels: Record<string, string> = {
+        [LABELS.pool]: pool,
+        [LABELS.nodeType]: "gpu",
+        [LABELS.gpuModel]: gpu.id,
+        [LABELS.gpuSharing]: mode,
+        [LABELS.accelerator]: gpu.acceleratorLabel,
+        // The GPU Operator's configs are keyed by pool name; MIG stays off unless the pool asks for it.
+        [LABELS.devicePluginConfig]: pool,
+        [LABELS.migConfig]: mode === "mig" ? pool : "all-disabled",
+    };
+    return labels;
+}
+
+/**
+ * What one node advertises to the scheduler: whole GPUs, time-sliced replicas of them, or
+ * (MIG, mixed strategy) one resource per profile.
+ */
+export function nodeResources(gpus: number, sharing: GpuSharing | undefined): Record<string, number> {
+    if (gpus === 0 || !sharing) return {};
+    switch (sharing.mode) {
+        case "exclusive":
+            return { [GPU_RESOURCE]: gpus };
+        case "time-slicing":
+            return { [GPU_RESOURCE]: gpus * sharing.replicas };
+        case "mig":
+            return Object.fromEntries(Object.entries(sharing.layout).map(([profile, n]) => [`${MIG_RESOURCE_PREFIX}${profile}`, n * gpus]));
+    }
+}
+
+/**
+ * The node-template tags Cluster Autoscaler needs to scale an ASG up from zero: managed node
+ * groups do not copy their labels and taints to the ASG, so the autoscaler cannot otherwise
+ * know that a pending GPU pod would fit.
+ */
+export function scaleFromZeroTags(labels: Record<string, string>, taints: NodeTaint[], resources: Record<string, number>): Record<string, string> {
+    const tags: Record<string, string> = {};
+    for (const [key, value] of Object.entries(labels)) tags[`${NODE_TEMPLATE_TAG}/label/${key}`] = value;
+    for (const taint of taints) tags[`${NODE_TEMPLATE_TAG}/taint/${taint.key}`] = `${taint.value}:${taint.effect}`;
+    for (const [resource, n] of Object.entries(resources)) tags[`${NODE_TEMPLATE_TAG}/resources/${resource}`] = String(n);
+    return tags;
+}
+
+function eksTaintEffect(effect: NodeTaint["effect"]): string {
+    return { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", PreferNoSchedule: "PREFER_NO_SCHEDULE" }[effect];
+}

@@ -1,0 +1,4 @@
+export * from "./tokens";
+export * from "./charts";
+export * from "./helm";
+export * from "./irsa";

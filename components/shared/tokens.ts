@@ -1,0 +1,26 @@
+/** The package part of every component type token: `gpu-platform:<area>:<Class>`. */
+export const PACKAGE = "gpu-platform";
+
+/** Node label keys the platform sets and its add-ons and workloads select on. */
+export const LABELS = {
+    pool: "gpu-platform/pool",
+    nodeType: "gpu-platform/node-type",
+    gpuModel: "gpu-platform/gpu-model",
+    gpuSharing: "gpu-platform/gpu-sharing",
+    /** Read by Cluster Autoscaler's AWS provider to recognise GPU nodes whose GPUs are not yet advertised. */
+    accelerator: "k8s.amazonaws.com/accelerator",
+    /** Read by the GPU Operator's device plugin: which entry of its config applies on the node. */
+    devicePluginConfig: "nvidia.com/device-plugin.config",
+    /** Read by the GPU Operator's MIG manager: which MIG layout the node's GPUs are put in. */
+    migConfig: "nvidia.com/mig.config",
+} as const;
+
+/** The taint every GPU node carries, so only pods that tolerate it land there. */
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+
+/** Kubernetes resource name of a whole GPU, and the prefix of MIG slices under the mixed strategy. */
+export const GPU_RESOURCE = "nvidia.com/gpu";
+export const MIG_RESOURCE_PREFIX = "nvidia.com/mig-";
+
+/** Selects the CPU pools, where system and platform workloads run. */
+export const CPU_NODE_SELECTOR = { [LABELS.nodeType]: "cpu" } as const;

@@ -1,0 +1,23 @@
+import * as pulumi from "@pulumi/pulumi";
+import { buildPlatform } from "./platform";
+import { loadPlatformConfig } from "./stacks";
+
+// Validate the whole stack config before anything is created; a bad config stops here with
+// one line per problem.
+const config = loadPlatformConfig();
+const platform = buildPlatform(config);
+
+export const region = config.region;
+export const vpcId = platform.network.vpcId;
+export const privateSubnetIds = platform.network.privateSubnetIds;
+export const clusterName = platform.cluster.clusterName;
+export const kubeconfig = platform.cluster.kubeconfig;
+export const oidcProviderArn = platform.cluster.oidc.arn;
+export const oidcProviderUrl = platform.cluster.oidc.url;
+export const nodePools = Object.fromEntries(
+    Object.entries(platform.nodePools).map(([name, pool]) => [
+        name,
+        { nodeGroupName: pool.nodeGroup.nodeGroupName, labels: pool.labels, gpusPerNode: pool.gpusPerNode, resources: pool.nodeResources },
+    ]),
+);
+export const autoscalerRoleArn = platform.autoscaler.role.arn;

@@ -1,0 +1,93 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { Cluster, ClusterAddons, ClusterAutoscaler, NodePool } from "./components/cluster";
+import { Network } from "./components/network";
+import type { PlatformConfig } from "./stacks";
+
+/** Everything the platform stack builds, for index.ts to export and tests to inspect. */
+export interface Platform {
+    readonly awsProvider: aws.Provider;
+    readonly network: Network;
+    readonly cluster: Cluster;
+    readonly nodePools: Record<string, NodePool>;
+    readonly addons: ClusterAddons;
+    readonly autoscaler: ClusterAutoscaler;
+}
+
+/** Builds the platform from a validated stack config. */
+export function buildPlatform(config: PlatformConfig): Platform {
+    const name = `${config.project}-${config.stack}`;
+    // Tags are set once, here, as the provider's default tags; every AWS resource inherits them.
+    const awsProvider = new aws.Provider(`${name}-aws`, { region: config.region as aws.Region, defaultTags: { tags: config.tags } });
+    const withAws: pulumi.ComponentResourceOptions = { providers: { aws: awsProvider } };
+
+    const network = new Network(
+        name,
+        {
+            region: config.region,
+            cidr: config.network.cidr,
+            availabilityZones: config.network.availabilityZones,
+            natGateways: config.network.natGateways,
+            flowLogs: config.network.flowLogs,
+            flowLogRetentionDays: config.logRetentionDays,
+        },
+        withAws,
+    );
+
+    const cluster = new Cluster(
+        name,
+        {
+            clusterName: name,
+            kubernetesVersion: config.cluster.kubernetesVersion,
+            vpcId: network.vpcId,
+            privateSubnetIds: network.privateSubnetIds,
+            publicSubnetIds: network.publicSubnetIds,
+            endpointAccess: config.cluster.endpointAccess,
+            publicAccessCidrs: config.cluster.publicAccessCidrs,
+            adminRoleArns: config.cluster.adminRoleArns,
+            logRetentionDays: config.logRetentionDays,
+            protect: config.protectData,
+        },
+        withAws,
+    );
+
+    const nodePools: Record<string, NodePool> = {};
+    for (const pool of config.nodePools) {
+        nodePools[pool.name] = new NodePool(
+            pool.name,
+            {
+                clusterName: cluster.clusterName,
+                nodeRoleArn: cluster.nodeRole.arn,
+                subnetIds: network.privateSubnetIds,
+                instanceType: pool.instanceType,
+                minSize: pool.minSize,
+                maxSize: pool.maxSize,
+                capacityType: pool.capacityType,
+                diskSizeGiB: pool.diskSizeGiB,
+                diskType: pool.diskType,
+                gpuSharing: pool.gpuSharing,
+                capacityReservationId: pool.capacityReservationId,
+                instanceTags: config.tags,
+            },
+            { ...withAws, parent: cluster },
+        );
+    }
+    // Add-ons and the autoscaler need a node to run on: the CPU pools come first.
+    const cpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode === 0);
+    const clusterScoped: pulumi.ComponentResourceOptions = { ...withAws, parent: cluster, providers: { aws: awsProvider, kubernetes: cluster.provider }, dependsOn: cpuPools };
+
+    const addons = new ClusterAddons(`${name}-addons`, { clusterName: cluster.clusterName, oidc: cluster.oidcProvider }, clusterScoped);
+    const autoscaler = new ClusterAutoscaler(
+        `${name}-autoscaler`,
+        {
+            clusterName: cluster.clusterName,
+            kubernetesVersion: config.cluster.kubernetesVersion,
+            region: config.region,
+            oidc: cluster.oidcProvider,
+            autoscalingGroupNames: Object.values(nodePools).map((pool) => pool.autoscalingGroupName),
+        },
+        clusterScoped,
+    );
+
+    return { awsProvider, network, cluster, nodePools, addons, autoscaler };
+}

@@ -1,0 +1,100 @@
+import { gpuOf } from "../catalog";
+import { NodePoolConfig, ParsedPlatformConfig, TeamConfig, GpuSharing } from "./schema";
+
+/**
+ * Environment profiles: the defaults each environment starts from. A stack's own config
+ * overrides any of them; dev and prod differ only through these and their Pulumi.<stack>.yaml.
+ */
+export const PROFILES = {
+    dev: {
+        availabilityZones: 2,
+        natGateways: "single",
+        flowLogs: false,
+        endpointAccess: "public-and-private",
+        protectData: false,
+        logRetentionDays: 14,
+    },
+    prod: {
+        availabilityZones: 3,
+        natGateways: "one-per-az",
+        flowLogs: true,
+        endpointAccess: "private",
+        protectData: true,
+        logRetentionDays: 90,
+    },
+} as const;
+
+export type Environment = keyof typeof PROFILES;
+
+/** Root volume defaults: GPU images (CUDA, PyTorch) and model caches need far more room than CPU nodes. */
+const DEFAULT_DISK_GIB = { cpu: 50, gpu: 200 } as const;
+
+export interface ResolvedNodePool extends Required<Omit<NodePoolConfig, "capacityReservationId" | "gpuSharing">> {
+    readonly name: string;
+    readonly capacityReservationId?: string;
+    /** CPU pools have no GPU sharing. */
+    readonly gpuSharing?: GpuSharing;
+}
+
+/** The validated stack config with every default applied: what components receive. */
+export interface PlatformConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly environment: Environment;
+    readonly region: string;
+    readonly protectData: boolean;
+    readonly logRetentionDays: number;
+    readonly network: { cidr: string; availabilityZones: number; natGateways: "single" | "one-per-az"; flowLogs: boolean };
+    readonly cluster: {
+        kubernetesVersion: string;
+        endpointAccess: "public-and-private" | "private";
+        publicAccessCidrs: string[];
+        adminRoleArns: string[];
+    };
+    readonly nodePools: ResolvedNodePool[];
+    readonly teams: TeamConfig[];
+    /** Default tags for every AWS resource, `environment` included. */
+    readonly tags: Record<string, string>;
+}
+
+export function applyProfile(parsed: ParsedPlatformConfig, project: string, stack: string): PlatformConfig {
+    const profile = PROFILES[parsed.environment];
+    return {
+        project,
+        stack,
+        environment: parsed.environment,
+        region: parsed.region,
+        protectData: profile.protectData,
+        logRetentionDays: profile.logRetentionDays,
+        network: {
+            cidr: parsed.network.cidr,
+            availabilityZones: parsed.network.availabilityZones ?? profile.availabilityZones,
+            natGateways: parsed.network.natGateways ?? profile.natGateways,
+            flowLogs: parsed.network.flowLogs ?? profile.flowLogs,
+        },
+        cluster: {
+            kubernetesVersion: parsed.cluster.kubernetesVersion,
+            endpointAccess: parsed.cluster.endpointAccess ?? profile.endpointAccess,
+            publicAccessCidrs: parsed.cluster.publicAccessCidrs ?? [],
+            adminRoleArns: parsed.cluster.adminRoleArns,
+        },
+        nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => resolveNodePool(name, pool)),
+        teams: parsed.teams,
+        tags: { ...parsed.tags, environment: parsed.environment },
+    };
+}
+
+function resolveNodePool(name: string, pool: NodePoolConfig): ResolvedNodePool {
+    const hasGpu = gpuOf(pool.instanceType) !== undefined;
+    return {
+        name,
+        instanceType: pool.instanceType,
+        minSize: pool.minSize ?? (hasGpu ? 0 : 1),
+        maxSize: pool.maxSize,
+        capacityType: pool.capacityType,
+        diskSizeGiB: pool.diskSizeGiB ?? (hasGpu ? DEFAULT_DISK_GIB.gpu : DEFAULT_DISK_GIB.cpu),
+        diskType: pool.diskType,
+        capacityReservationId: pool.capacityReservationId,
+        gpuSharing: hasGpu ? (pool.gpuSharing ?? { mode: "exclusive" }) : undefined,
+    };
+}

@@ -1,0 +1,295 @@
+import { z } from "zod";
+import { INSTANCE_TYPES, MIG_SLICES_PER_GPU, gpuOf, isKnownInstanceType } from "../catalog";
+import { PROFILES } from "./profiles";
+
+/**
+ * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
+ * here; `validatePlatformConfig` reports every problem at once, each naming its key.
+ *
+ * Shapes are checked by zod; rules that span fields (min ≤ max, MIG layouts against the
+ * catalog, duplicate teams) are checked in `crossFieldProblems` below.
+ */
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const TAG_KEY = /^[\w.:/=+\-@ ]{1,128}$/;
+
+/** True for an IPv4 CIDR such as 10.0.0.0/16 whose address has no bits set past the prefix. */
+export function isIpv4Cidr(value: string): boolean {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    if (!match) return false;
+    const octets = match.slice(1, 5).map(Number);
+    const prefix = Number(match[5]);
+    if (octets.some((o) => o > 255) || prefix > 32) return false;
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const hostBits = 2 ** (32 - prefix);
+    return address % hostBits === 0;
+}
+
+const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
+const dnsName = (max: number) =>
+    z.string().max(max, { message: `must be at most ${max} characters` }).regex(DNS_LABEL, {
+        message: "must be lower-case letters, digits and '-', starting with a letter (a DNS label)",
+    });
+const count = z.number().int({ message: "must be a whole number" });
+
+export const networkSchema = z
+    .object({
+        /** The VPC's IPv4 range, /16 to /20: pods take VPC addresses, so smaller ranges run out. */
+        cidr: cidr
+            .refine((value) => Number(value.split("/")[1]) >= 16 && Number(value.split("/")[1]) <= 20, {
+                message: "must have a prefix from /16 to /20: pods take VPC addresses, so smaller ranges run out",
+            })
+            .default("10.0.0.0/16"),
+        /** Availability zones to spread subnets over (2 or more; EKS needs two). */
+        availabilityZones: count.min(2, { message: "must be at least 2: EKS needs subnets in two zones" }).max(6).optional(),
+        /** "single": one NAT gateway for the VPC (cheap); "one-per-az": zone-redundant egress. */
+        natGateways: z.enum(["single", "one-per-az"]).optional(),
+        /** VPC flow logs to CloudWatch Logs. */
+        flowLogs: z.boolean().optional(),
+    })
+    .strict();
+
+export const clusterSchema = z
+    .object({
+        /** EKS Kubernetes minor version, e.g. "1.33". */
+        kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: 'must be a Kubernetes minor version such as "1.33"' }),
+        /** "public-and-private": API reachable from publicAccessCidrs and inside the VPC; "private": VPC only. */
+        endpointAccess: z.enum(["public-and-private", "private"]).optional(),
+        /** CIDRs allowed to reach the public API endpoint (only with public-and-private access). */
+        publicAccessCidrs: z.array(cidr).optional(),
+        /** IAM roles granted cluster-admin through EKS access entries. */
+        adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, { message: "must be an IAM role ARN, arn:aws:iam::<account>:role/<name>" })).default([]),
+    })
+    .strict();
+
+const timeSlicing = z
+    .object({
+        mode: z.literal("time-slicing"),
+        /** Pods that share each GPU. */
+        replicas: count.min(2, { message: "must be at least 2 (1 is no sharing: use mode exclusive)" }).max(16, {
+            message: "must be at most 16: more pods per GPU starve each other of memory",
+        }).default(3),
+    })
+    .strict();
+
+const mig = z
+    .object({
+        mode: z.literal("mig"),
+        /** MIG instances carved out of every GPU on the node, by profile name, e.g. {"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2}. */
+        layout: z.record(z.string(), count.min(1, { message: "must be at least 1" })),
+    })
+    .strict();
+
+const exclusive = z.object({ mode: z.literal("exclusive") }).strict();
+
+export const gpuSharingSchema = z.discriminatedUnion("mode", [exclusive, timeSlicing, mig], {
+    error: 'must set mode to "exclusive", "time-slicing" or "mig"',
+});
+
+export const nodePoolSchema = z
+    .object({
+        /** EC2 instance type; must be in the catalog (catalog/instances.ts). */
+        instanceType: z.string(),
+        /** Fewest nodes; GPU pools default to 0 so idle GPUs cost nothing. */
+        minSize: count.min(0, { message: "must be 0 or more" }).optional(),
+        /** Most nodes the autoscaler may run. */
+        maxSize: count.min(1, { message: "must be at least 1" }).max(100, { message: "must be at most 100" }),
+        /** "on-demand" or "spot". */
+        capacityType: z.enum(["on-demand", "spot"]).default("on-demand"),
+        /** Root volume size in GiB; GPU images and model caches need room. */
+        diskSizeGiB: count.min(20, { message: "must be at least 20" }).max(16384).optional(),
+        /** Root volume type. */
+        diskType: z.enum(["gp3", "gp2", "io2"]).default("gp3"),
+        /** How pods share each GPU; GPU pools only. Default exclusive (one pod per GPU). */
+        gpuSharing: gpuSharingSchema.optional(),
+        /** An EC2 capacity reservation (ODCR or Capacity Block) to launch into; on-demand pools only. */
+        capacityReservationId: z.string().regex(/^cr-[0-9a-f]{8,17}$/, { message: "must be a capacity reservation id, cr-…" }).optional(),
+    })
+    .strict();
+
+export const teamSchema = z
+    .object({
+        /** Team name; becomes the namespace name. */
+        name: dnsName(40),
+        /** Finance cost center the team's spend is charged to. */
+        costCenter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, { message: "must be 2-32 letters, digits or '-', e.g. CC-1001" }),
+        /** Monthly budget in USD. */
+        monthlyBudgetUsd: z.number({ error: (issue) => (issue.input === undefined ? "is required: every team needs a monthly budget" : "must be a number of US dollars") }).positive({ message: "must be more than 0" }),
+        /** IAM role whose members get edit access to the team's namespace. */
+        iamRoleArn: z.string().regex(IAM_ROLE_ARN, { message: "must be an IAM role ARN, arn:aws:iam::<account>:role/<name>" }).optional(),
+    })
+    .strict();
+
+export const platformConfigSchema = z
+    .object({
+        /** Environment name; picks the profile of defaults in stacks/profiles.ts. */
+        environment: z.enum(["dev", "prod"]),
+        /** AWS region to deploy to. */
+        region: z.string().regex(AWS_REGION, { message: "must be an AWS region such as us-east-1" }),
+        network: networkSchema.default({ cidr: "10.0.0.0/16" }),
+        cluster: clusterSchema,
+        nodePools: z.record(dnsName(20), nodePoolSchema).refine((pools) => Object.keys(pools).length > 0, {
+            message: "must define at least one node pool",
+        }),
+        teams: z.array(teamSchema).default([]),
+        /** Tags every AWS resource carries, through the provider's default tags. */
+        tags: z.record(z.string().regex(TAG_KEY, { message: "is not a valid AWS tag key" }), z.string().max(256)).default({}),
+    })
+    .strict();
+
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+export type ParsedPlatformConfig = z.output<typeof platformConfigSchema>;
+export type NodePoolConfig = z.output<typeof nodePoolSchema>;
+export type GpuSharing = z.output<typeof gpuSharingSchema>;
+export type TeamConfig = z.output<typeof teamSchema>;
+
+/** Tag keys the budget policies require on every resource; `environment` is added by the program. */
+export const REQUIRED_TAG_KEYS = ["team", "cost-center", "budget"] as const;
+
+export interface ConfigProblem {
+    /** The config key, as a dotted path: `nodePools.h100.maxSize`. */
+    readonly key: string;
+    /** What is wrong and what is allowed. */
+    readonly message: string;
+}
+
+/**
+ * The sections of the config that passed their own shape checks. Cross-field rules run on
+ * whatever parsed, so one bad key does not hide problems elsewhere.
+ */
+export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams">> & {
+    nodePools?: Record<string, NodePoolConfig>;
+    /** Teams by their index in the config; a team that failed its own checks is undefined. */
+    teams?: Array<TeamConfig | undefined>;
+};
+
+/** Parses each top-level section (and each node pool) on its own. */
+export function parseSections(raw: Record<string, unknown>): ParsedSections {
+    const sections: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(platformConfigSchema.shape)) {
+        if (key === "nodePools" || key === "teams") continue;
+        const result = (schema as z.ZodType).safeParse(raw[key]);
+        if (result.success) sections[key] = result.data;
+    }
+    const pools = raw.nodePools;
+    if (pools && typeof pools === "object" && !Array.isArray(pools)) {
+        const parsedPools: Record<string, NodePoolConfig> = {};
+        for (const [name, pool] of Object.entries(pools)) {
+            const result = nodePoolSchema.safeParse(pool);
+            if (result.success) parsedPools[name] = result.data;
+        }
+        sections.nodePools = parsedPools;
+    }
+    if (Array.isArray(raw.teams)) {
+        sections.teams = raw.teams.map((team) => {
+            const result = teamSchema.safeParse(team);
+            // A team with other problems still counts for the duplicate-name check.
+            if (result.success) return result.data;
+            const name = (team as { name?: unknown } | null)?.name;
+            return typeof name === "string" ? ({ name } as TeamConfig) : undefined;
+        });
+    }
+    return sections as ParsedSections;
+}
+
+/** Rules that span several fields or read the catalog. */
+export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (key: string, message: string) => problems.push({ key, message });
+
+    const pools = Object.entries(config.nodePools ?? {});
+    for (const [name, pool] of pools) {
+        problems.push(...nodePoolProblems(`nodePools.${name}`, pool));
+    }
+    const cpuPools = pools.filter(([, p]) => isKnownInstanceType(p.instanceType) && !gpuOf(p.instanceType));
+    if (pools.length > 0 && !cpuPools.some(([, p]) => (p.minSize ?? 1) >= 1)) {
+        add("nodePools", "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes");
+    }
+
+    const seen = new Map<string, number>();
+    (config.teams ?? []).forEach((team, i) => {
+        if (!team) return;
+        const first = seen.get(team.name);
+        if (first !== undefined) add(`teams[${i}].name`, `duplicates teams[${first}].name "${team.name}"; team names must be unique`);
+        else seen.set(team.name, i);
+    });
+
+    if (config.cluster && config.environment) {
+        const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;
+        const cidrs = config.cluster.publicAccessCidrs;
+        if (access === "private" && cidrs && cidrs.length > 0) {
+            add("cluster.publicAccessCidrs", 'must be empty when the API endpoint is private; drop the CIDRs or set cluster.endpointAccess to "public-and-private"');
+        }
+        if (access === "public-and-private" && (!cidrs || cidrs.length === 0)) {
+            add("cluster.publicAccessCidrs", 'is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API');
+        }
+        if (config.environment === "prod" && access === "public-and-private") {
+            add("cluster.endpointAccess", 'must be "private" in prod: the API endpoint is reachable only from inside the VPC');
+        }
+    }
+
+    if (config.tags) {
+        for (const key of REQUIRED_TAG_KEYS) {
+            if (!config.tags[key]) add(`tags.${key}`, "is required: budget reports group spend by this tag");
+        }
+        if (config.environment && "environment" in config.tags && config.tags.environment !== config.environment) {
+            add("tags.environment", `is "${config.tags.environment}" but environment is "${config.environment}"; drop the tag, the program sets it`);
+        }
+    }
+    return problems;
+}
+
+/** Problems with one node pool: catalog membership, sizes, and its GPU sharing against its GPU. */
+export function nodePoolProblems(key: string, pool: NodePoolConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (k: string, message: string) => problems.push({ key: `${key}${k}`, message });
+
+    if (!isKnownInstanceType(pool.instanceType)) {
+        add(".instanceType", `"${pool.instanceType}" is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
+        return problems;
+    }
+    if (pool.minSize !== undefined && pool.minSize > pool.maxSize) {
+        add(".minSize", `is ${pool.minSize}, above maxSize ${pool.maxSize}; minSize must be at most maxSize`);
+    }
+    if (pool.capacityReservationId && pool.capacityType === "spot") {
+        add(".capacityReservationId", 'cannot be used with capacityType "spot": reservations hold on-demand capacity');
+    }
+    const gpu = gpuOf(pool.instanceType);
+    const sharing = pool.gpuSharing;
+    if (!gpu) {
+        if (sharing && sharing.mode !== "exclusive") add(".gpuSharing", `is set but ${pool.instanceType} has no GPU; remove it`);
+        return problems;
+    }
+    if (sharing?.mode === "mig") {
+        const profiles = gpu.migProfiles as Record<string, { computeSlices: number; memorySlices: number; maxPerGpu: number }>;
+        const allowed = Object.keys(profiles);
+        if (allowed.length === 0) {
+            add(".gpuSharing.mode", `is "mig" but ${gpu.productName} (${pool.instanceType}) has no MIG; use "time-slicing" or "exclusive"`);
+            return problems;
+        }
+        const entries = Object.entries(sharing.layout);
+        if (entries.length === 0) add(".gpuSharing.layout", `is empty; name at least one profile: ${allowed.join(", ")}`);
+        let compute = 0;
+        let memory = 0;
+        for (const [profile, n] of entries) {
+            const spec = profiles[profile];
+            if (!spec) {
+                add(`.gpuSharing.layout.${profile}`, `is not a MIG profile of ${gpu.productName} (${pool.instanceType}); allowed: ${allowed.join(", ")}`);
+                continue;
+            }
+            if (n > spec.maxPerGpu) add(`.gpuSharing.layout.${profile}`, `is ${n}, but one GPU holds at most ${spec.maxPerGpu} of ${profile}`);
+            compute += spec.computeSlices * n;
+            memory += spec.memorySlices * n;
+        }
+        if (compute > MIG_SLICES_PER_GPU.compute || memory > MIG_SLICES_PER_GPU.memory) {
+            add(
+                ".gpuSharing.layout",
+                `needs ${compute}/${MIG_SLICES_PER_GPU.compute} compute and ${memory}/${MIG_SLICES_PER_GPU.memory} memory slices per GPU; ` +
+                    `a ${gpu.productName} has ${MIG_SLICES_PER_GPU.compute} and ${MIG_SLICES_PER_GPU.memory}: remove instances`,
+            );
+        }
+    }
+    return problems;
+}

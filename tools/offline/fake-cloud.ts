@@ -1,0 +1,178 @@
+/**
+ * What the cloud would compute, faked: ids, ARNs, URLs and endpoints, the AWS provider's
+ * merge of default tags into `tagsAll`, and the outputs of the remote `eks` and `awsx`
+ * components (which under mocks are single resources with no children). Every fabricated
+ * value is recognisable as a placeholder: account 123456789012, ids ending in "placeholder".
+ *
+ * Shared by the test harness and the offline plan, so both see the same fake cloud.
+ */
+import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
+
+export const FAKE_ACCOUNT = "123456789012";
+const DEFAULT_REGION = "us-east-1";
+
+type State = Record<string, unknown>;
+
+/** Multi-language component packages: their components' outputs come from the package's plugin. */
+const REMOTE_COMPONENT_PACKAGES = ["eks:", "awsx:"];
+
+export class FakeCloud {
+    /** Default tags and region of each AWS provider, by provider reference (`urn::id`). */
+    private readonly awsProviders = new Map<string, { region: string; defaultTags: Record<string, string> }>();
+    private defaultRegion = DEFAULT_REGION;
+
+    /** The id and output state of a newly registered resource. */
+    newResource(args: MockResourceArgs, urn: string): { id: string | undefined; state: State } {
+        const inputs: State = args.inputs ?? {};
+        // Local components have no state of their own; remote ones (eks, awsx) are components too, but with outputs.
+        if (args.custom === false && !REMOTE_COMPONENT_PACKAGES.some((p) => args.type.startsWith(p))) return { id: undefined, state: {} };
+        const id = idFor(args.type, args.name, inputs);
+        if (args.type === "pulumi:providers:aws") {
+            const provider = {
+                region: typeof inputs.region === "string" ? inputs.region : this.defaultRegion,
+                defaultTags: parseDefaultTags(inputs.defaultTags),
+            };
+            this.awsProviders.set(`${urn}::${id}`, provider);
+            return { id, state: inputs };
+        }
+        const provider = args.provider ? this.awsProviders.get(args.provider) : undefined;
+        const region = provider?.region ?? this.defaultRegion;
+        const state: State = { ...inputs, ...this.computedOutputs(args.type, args.name, inputs, region, id) };
+        if (args.type.startsWith("aws:") && ("tags" in inputs || provider)) {
+            // The AWS provider merges its default tags under the resource's own tags.
+            state.tagsAll = { ...(provider?.defaultTags ?? {}), ...((inputs.tags as Record<string, string>) ?? {}) };
+        }
+        return { id, state };
+    }
+
+    /** Results of data-source calls the program makes. */
+    call(args: MockCallArgs): State {
+        switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: FAKE_ACCOUNT, arn: `arn:aws:iam::${FAKE_ACCOUNT}:user/placeholder`, userId: "AIDAPLACEHOLDER" };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+            case "aws:index/getRegion:getRegion":
+                return { name: this.defaultRegion, region: this.defaultRegion, id: this.defaultRegion };
+            case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                return { names: ["a", "b", "c"].map((z) => `${this.defaultRegion}${z}`), zoneIds: ["use1-az1", "use1-az2", "use1-az4"] };
+            default:
+                return {};
+        }
+    }
+
+    private computedOutputs(type: string, name: string, inputs: State, region: string, id: string): State {
+        const arn = arnFor(type, name, inputs, region);
+        switch (type) {
+            case "eks:index:Cluster":
+                return eksClusterOutputs(String(inputs.name ?? name), region);
+            case "awsx:ec2:Vpc":
+                return vpcOutputs(name, Number(inputs.numberOfAvailabilityZones ?? 2));
+            case "aws:eks/nodeGroup:NodeGroup":
+                return {
+                    arn,
+                    nodeGroupName: name,
+                    status: "ACTIVE",
+                    resources: [{ autoscalingGroups: [{ name: `eks-${name}-placeholder` }], remoteAccessSecurityGroupId: "" }],
+                };
+            case "aws:ec2/launchTemplate:LaunchTemplate":
+                return { arn, latestVersion: 1, defaultVersion: 1 };
+            case "aws:iam/role:Role":
+                return { arn, name: inputs.name ?? name, uniqueId: "AROAPLACEHOLDER" };
+            case "aws:kms/key:Key":
+                return { arn, keyId: id };
+            case "aws:s3/bucket:Bucket":
+            case "aws:s3/bucketV2:BucketV2":
+                return { arn, bucket: inputs.bucket ?? name, bucketDomainName: `${inputs.bucket ?? name}.s3.amazonaws.com` };
+            case "aws:sqs/queue:Queue":
+                return { arn, name: inputs.name ?? name, url: `https://sqs.${region}.amazonaws.com/${FAKE_ACCOUNT}/${inputs.name ?? name}` };
+            default:
+                return type.startsWith("aws:") ? { arn, name: inputs.name ?? name } : kubernetesOutputs(type, name, inputs);
+        }
+    }
+}
+
+function idFor(type: string, name: string, inputs: State): string {
+    if (type === "eks:index:Cluster") return String(inputs.name ?? name);
+    const prefixes: Record<string, string> = {
+        "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+        "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+        "aws:ec2/securityGroup:SecurityGroup": "sg",
+        "aws:ec2/flowLog:FlowLog": "fl",
+    };
+    const prefix = prefixes[type];
+    return prefix ? `${prefix}-${name}-placeholder` : `${name}-placeholder-id`;
+}
+
+/** An ARN of the right shape for an AWS resource type: `aws:<service>/<kind>:<Kind>`. */
+function arnFor(type: string, name: string, inputs: State, region: string): string {
+    const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
+    const resourceName = String(inputs.name ?? inputs.bucket ?? name);
+    switch (service) {
+        case "iam":
+            return `arn:aws:iam::${FAKE_ACCOUNT}:${type.includes("policy") ? "policy" : "role"}/${resourceName}`;
+        case "s3":
+            return `arn:aws:s3:::${resourceName}`;
+        case "sqs":
+            return `arn:aws:sqs:${region}:${FAKE_ACCOUNT}:${resourceName}`;
+        case "cloudwatch":
+            return `arn:aws:logs:${region}:${FAKE_ACCOUNT}:log-group:${resourceName}`;
+        default:
+            return `arn:aws:${service}:${region}:${FAKE_ACCOUNT}:${type.split(":").pop()?.toLowerCase()}/${resourceName}`;
+    }
+}
+
+function eksClusterOutputs(clusterName: string, region: string): State {
+    const issuer = `oidc.eks.${region}.amazonaws.com/id/PLACEHOLDER`;
+    const endpoint = `https://PLACEHOLDER.gr7.${region}.eks.amazonaws.com`;
+    const kubeconfig = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": "UExBQ0VIT0xERVI=" } }],
+        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+        "current-context": clusterName,
+        users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName] } } }],
+    };
+    return {
+        eksCluster: { name: clusterName, arn: `arn:aws:eks:${region}:${FAKE_ACCOUNT}:cluster/${clusterName}`, endpoint, version: "placeholder" },
+        kubeconfig,
+        kubeconfigJson: JSON.stringify(kubeconfig),
+        oidcProviderArn: `arn:aws:iam::${FAKE_ACCOUNT}:oidc-provider/${issuer}`,
+        oidcProviderUrl: issuer,
+        oidcIssuer: `https://${issuer}`,
+        clusterSecurityGroupId: "sg-cluster-placeholder",
+        nodeSecurityGroupId: "sg-node-placeholder",
+    };
+}
+
+function vpcOutputs(name: string, zones: number): State {
+    const each = (kind: string) => Array.from({ length: zones }, (_, i) => `${kind}-${name}-${i + 1}-placeholder`);
+    return {
+        vpcId: `vpc-${name}-placeholder`,
+        privateSubnetIds: each("subnet-private"),
+        publicSubnetIds: each("subnet-public"),
+        isolatedSubnetIds: [],
+        routeTables: [...each("rtb-private"), ...each("rtb-public")].map((id) => ({ id })),
+        natGateways: [],
+    };
+}
+
+function kubernetesOutputs(type: string, name: string, inputs: State): State {
+    if (!type.startsWith("kubernetes:")) return {};
+    const metadata = (inputs.metadata as State | undefined) ?? {};
+    return { metadata: { ...metadata, name: metadata.name ?? name } };
+}
+
+function parseDefaultTags(value: unknown): Record<string, string> {
+    const parsed = typeof value === "string" ? safeJson(value) : value;
+    const tags = (parsed as { tags?: Record<string, string> } | undefined)?.tags;
+    return tags ?? {};
+}
+
+function safeJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}

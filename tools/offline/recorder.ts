@@ -1,0 +1,104 @@
+/**
+ * An in-process engine for a Pulumi program: `pulumi.runtime.setMocks` with the fake cloud,
+ * plus a record of every resource the program registers (urn, type, name, parent, inputs).
+ * The test harness and the offline plan both run programs through it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { FakeCloud } from "./fake-cloud";
+
+export interface RecordedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** The parent's urn, or null for a resource at the root of the stack. */
+    readonly parent: string | null;
+    /** False for component resources. */
+    readonly custom: boolean;
+    /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
+    readonly provider?: string;
+    readonly inputs: Record<string, unknown>;
+    /** Outputs the fake cloud gave it. */
+    readonly outputs: Record<string, unknown>;
+}
+
+export interface Recording {
+    readonly resources: RecordedResource[];
+    /** Forgets what was recorded, for the next program or test. */
+    reset(): void;
+    /** Waits until every registration the program started has completed. */
+    settle(): Promise<void>;
+}
+
+interface PendingRegistration {
+    urn: string;
+    parent: string | null;
+}
+
+/**
+ * Installs the mocks and returns the recording. Call before the program under test creates
+ * its first resource.
+ */
+export function installRecordingMocks(project: string, stack: string, cloud: FakeCloud = new FakeCloud()): Recording {
+    const resources: RecordedResource[] = [];
+    let pending: PendingRegistration | undefined;
+
+    pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const registration = pending ?? { urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`, parent: null };
+                pending = undefined;
+                const result = cloud.newResource(args, registration.urn);
+                resources.push({
+                    urn: registration.urn,
+                    type: args.type,
+                    name: args.name,
+                    parent: registration.parent,
+                    custom: args.custom !== false,
+                    provider: args.provider || undefined,
+                    inputs: toPlain(args.inputs ?? {}) as Record<string, unknown>,
+                    outputs: result.state,
+                });
+                return result;
+            },
+            call: (args) => cloud.call(args),
+        },
+        project,
+        stack,
+        false,
+    );
+
+    // The mock monitor does not pass a resource's parent to the mocks; capture it on the way in.
+    // `newResource` runs synchronously at the start of `registerResource`, before any await.
+    const monitor = settings.getMonitor() as unknown as {
+        registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+        newUrn(parent: string, type: string, name: string): string;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        const parent = req.getParent() || null;
+        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent };
+        return register(req, callback);
+    };
+
+    return {
+        resources,
+        reset: () => resources.splice(0, resources.length),
+        // Internal to the SDK (not in its typings), and what `pulumi up` itself waits on.
+        settle: () => (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(),
+    };
+}
+
+interface RegisterRequest {
+    getParent(): string;
+    getType(): string;
+    getName(): string;
+}
+
+/** Inputs as plain JSON data: resources referenced by their urn, secrets and unknowns unwrapped. */
+function toPlain(value: unknown): unknown {
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map(toPlain);
+    if (pulumi.Resource.isInstance(value)) return { resource: (value as { __pulumiType?: string }).__pulumiType ?? "resource" };
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+}
