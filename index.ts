@@ -1,4 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
 import { buildPlatform } from "./platform";
 import { loadPlatformConfig } from "./stacks";
 

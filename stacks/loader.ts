@@ -72,7 +72,10 @@ function describeIssue(issue: core.$ZodIssue): ConfigProblem[] {
             message: "is not a known key; check its spelling against Pulumi.yaml",
         }));
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) {
+    if (issue.input === undefined && issue.code === "invalid_value") {
+        return [{ key, message: `is required; one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` }];
+    }
+    if (issue.input === undefined && issue.code === "invalid_type") {
         return [{ key, message: issue.message.startsWith("Invalid input") ? `is required (${issue.expected})` : issue.message }];
     }
     // A union's issue carries the whole object; show the field it was decided on.
