@@ -13,6 +13,7 @@ export const clusterName = platform.cluster.clusterName;
 export const kubeconfig = platform.cluster.kubeconfig;
 export const oidcProviderArn = platform.cluster.oidc.arn;
 export const oidcProviderUrl = platform.cluster.oidc.url;
+export const nodeRoleArn = platform.cluster.nodeRole.arn;
 export const nodePools = Object.fromEntries(
     Object.entries(platform.nodePools).map(([name, pool]) => [
         name,

@@ -1,2 +1,3 @@
 export * from "./gpus";
 export * from "./instances";
+export * from "./services";

@@ -66,6 +66,8 @@ export class FakeCloud {
         switch (type) {
             case "eks:index:Cluster":
                 return eksClusterOutputs(String(inputs.name ?? name), region);
+            case "pulumi:pulumi:StackReference":
+                return { name: inputs.name, outputs: platformStackOutputs(String(inputs.name ?? name), region), secretOutputNames: ["kubeconfig"] };
             case "awsx:ec2:Vpc":
                 return vpcOutputs(name, Number(inputs.numberOfAvailabilityZones ?? 2));
             case "aws:eks/nodeGroup:NodeGroup":
@@ -142,6 +144,25 @@ function eksClusterOutputs(clusterName: string, region: string): State {
         oidcIssuer: `https://${issuer}`,
         clusterSecurityGroupId: "sg-cluster-placeholder",
         nodeSecurityGroupId: "sg-node-placeholder",
+    };
+}
+
+/**
+ * A stack reference reads another stack's outputs from the backend, which the plan cannot
+ * reach; it gets placeholders shaped like the platform stack's exports (index.ts).
+ */
+function platformStackOutputs(stackName: string, region: string): State {
+    const clusterName = `${stackName.split("/").pop()}-cluster`;
+    const cluster = eksClusterOutputs(clusterName, region);
+    return {
+        region,
+        vpcId: "vpc-platform-placeholder",
+        privateSubnetIds: ["subnet-private-1-placeholder", "subnet-private-2-placeholder"],
+        clusterName,
+        kubeconfig: cluster.kubeconfigJson,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        nodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/platform-node-role-placeholder`,
     };
 }
 

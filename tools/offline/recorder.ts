@@ -17,6 +17,8 @@ export interface RecordedResource {
     readonly custom: boolean;
     /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
     readonly provider?: string;
+    /** Urns of the resources it depends on, explicitly or through its inputs. */
+    readonly dependencies: string[];
     readonly inputs: Record<string, unknown>;
     /** Outputs the fake cloud gave it. */
     readonly outputs: Record<string, unknown>;
@@ -33,6 +35,7 @@ export interface Recording {
 interface PendingRegistration {
     urn: string;
     parent: string | null;
+    dependencies: string[];
 }
 
 /**
@@ -46,7 +49,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
     pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const registration = pending ?? { urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`, parent: null };
+                const registration = pending ?? { urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`, parent: null, dependencies: [] };
                 pending = undefined;
                 const result = cloud.newResource(args, registration.urn);
                 resources.push({
@@ -56,6 +59,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
                     parent: registration.parent,
                     custom: args.custom !== false,
                     provider: args.provider || undefined,
+                    dependencies: registration.dependencies,
                     inputs: toPlain(args.inputs ?? {}) as Record<string, unknown>,
                     outputs: result.state,
                 });
@@ -77,7 +81,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
         const parent = req.getParent() || null;
-        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent };
+        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent, dependencies: req.getDependenciesList() };
         return register(req, callback);
     };
 
@@ -91,6 +95,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
 
 interface RegisterRequest {
     getParent(): string;
+    getDependenciesList(): string[];
     getType(): string;
     getName(): string;
 }

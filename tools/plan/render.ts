@@ -1,0 +1,166 @@
+/** The offline plan's three outputs: a preview-like tree with policy and cost reports, JSON, and a Mermaid diagram. */
+import type { RecordedResource } from "../offline/recorder";
+import type { CostEstimate } from "./cost";
+
+export interface Violation {
+    readonly policy: string;
+    readonly level: "mandatory" | "advisory";
+    readonly urn: string | null;
+    readonly message: string;
+}
+
+export interface PlanResult {
+    readonly stack: string;
+    readonly program: string;
+    readonly resources: RecordedResource[];
+    readonly violations: Violation[];
+    readonly cost: CostEstimate;
+    /** Where the policy config came from, for the report. */
+    readonly policyConfig: string;
+    /** The region the stack deploys to, when it differs from the catalog's price region. */
+    readonly stackRegion?: string;
+}
+
+/** The `--json` document: exactly the documented contract, nothing else. */
+export function toJson(plan: PlanResult): string {
+    return JSON.stringify(
+        {
+            stack: plan.stack,
+            program: plan.program,
+            resources: plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: r.inputs })),
+            violations: plan.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn, message: v.message })),
+            cost: {
+                currency: plan.cost.currency,
+                region: plan.cost.region,
+                priceDate: plan.cost.priceDate,
+                monthlyIdle: plan.cost.monthlyIdle,
+                monthlyMax: plan.cost.monthlyMax,
+                gpuMonthlyIdle: plan.cost.gpuMonthlyIdle,
+                gpuMonthlyMax: plan.cost.gpuMonthlyMax,
+                items: plan.cost.items.map((i) => ({ urn: i.urn, description: i.description, monthlyIdle: i.monthlyIdle, monthlyMax: i.monthlyMax })),
+            },
+        },
+        null,
+        2,
+    );
+}
+
+/** A tree like `pulumi preview` prints, then the policy report, then the cost table. */
+export function toText(plan: PlanResult, project: string): string {
+    const lines: string[] = [];
+    lines.push(`Offline plan of stack ${plan.stack} (${plan.program})`);
+    lines.push("No cloud calls were made: ids, ARNs and endpoints below are placeholders.", "");
+
+    const rows: [string, string][] = [[`pulumi:pulumi:Stack`, `${project}-${plan.stack}`]];
+    const children = childrenByParent(plan.resources);
+    const walk = (parent: string | null, prefix: string) => {
+        const kids = children.get(parent) ?? [];
+        kids.forEach((child, i) => {
+            const last = i === kids.length - 1;
+            rows.push([`${prefix}${last ? "└─ " : "├─ "}${child.type}`, child.name]);
+            walk(child.urn, `${prefix}${last ? "   " : "│  "}`);
+        });
+    };
+    walk(null, "");
+    const width = Math.max(...rows.map(([t]) => t.length)) + 2;
+    lines.push(` ${"    Type".padEnd(width + 4)}Name`);
+    for (const [type, name] of rows) lines.push(` +   ${type.padEnd(width)}${name}`);
+    lines.push("", "Resources:", `    + ${plan.resources.length + 1} to create`, "");
+
+    lines.push(`Policies (config: ${plan.policyConfig}):`);
+    if (plan.violations.length === 0) lines.push("    no violations");
+    const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+    for (const v of plan.violations) {
+        const target = v.urn ? `${byUrn.get(v.urn)?.type ?? "?"} ${byUrn.get(v.urn)?.name ?? v.urn}` : "the stack";
+        lines.push(`    ${v.level === "mandatory" ? "mandatory" : "advisory "}  [${v.policy}]  ${target}`, `        ${v.message}`);
+    }
+    const mandatory = plan.violations.filter((v) => v.level === "mandatory").length;
+    lines.push(`    ${mandatory} mandatory, ${plan.violations.length - mandatory} advisory`, "");
+
+    lines.push(...costTable(plan, byUrn));
+    return lines.join("\n");
+}
+
+function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): string[] {
+    const { cost } = plan;
+    const money = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }).padStart(13);
+    const lines = [
+        `Cost (${cost.currency} per 730-hour month, on-demand prices in ${cost.region} read ${cost.priceDate}; idle = every pool at its minimum, max = every pool at its maximum):`,
+    ];
+    if (plan.stackRegion && plan.stackRegion !== cost.region) lines.push(`    note: the stack deploys to ${plan.stackRegion}; prices are ${cost.region}'s`);
+    const group = (key: (i: CostEstimate["items"][number]) => string) => {
+        const totals = new Map<string, { idle: number; max: number }>();
+        for (const item of cost.items) {
+            const t = totals.get(key(item)) ?? { idle: 0, max: 0 };
+            t.idle += item.monthlyIdle;
+            t.max += item.monthlyMax;
+            totals.set(key(item), t);
+        }
+        return [...totals.entries()];
+    };
+    const componentName = (urn: string | null) => {
+        const c = urn ? byUrn.get(urn) : undefined;
+        return c ? `${c.name} (${c.type.split(":").pop()})` : "(stack)";
+    };
+    const width = Math.max(40, ...cost.items.map((i) => i.description.length)) + 2;
+    const row = (label: string, idle: number, max: number) => `    ${label.padEnd(width)}${money(idle)}${money(max)}`;
+    lines.push(`    ${"Item".padEnd(width)}${"Idle".padStart(13)}${"Max".padStart(13)}`);
+    for (const item of cost.items) lines.push(row(item.description, item.monthlyIdle, item.monthlyMax));
+    lines.push("", "    By component");
+    for (const [name, t] of group((i) => componentName(i.component))) lines.push(row(name, t.idle, t.max));
+    lines.push("", "    By team tag");
+    for (const [team, t] of group((i) => i.team ?? "(untagged)")) lines.push(row(team, t.idle, t.max));
+    lines.push(
+        "",
+        row("GPU instances", cost.gpuMonthlyIdle, cost.gpuMonthlyMax),
+        row("Total", cost.monthlyIdle, cost.monthlyMax),
+        "    Not included: usage-priced charges (data transfer and NAT processing, S3 storage and requests, SQS, CloudWatch ingestion).",
+    );
+    return lines;
+}
+
+/**
+ * A flowchart of the program's components: a solid arrow from each component to the ones it
+ * contains, a dotted arrow where one component uses another's outputs.
+ */
+export function toMermaid(plan: PlanResult): string {
+    const components = plan.resources.filter((r) => !r.custom);
+    const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+    const ids = new Map(components.map((c, i) => [c.urn, `c${i}`]));
+    const owner = (urn: string | null): string | null => {
+        let r = urn ? byUrn.get(urn) : undefined;
+        while (r && r.custom) r = r.parent ? byUrn.get(r.parent) : undefined;
+        return r?.urn ?? null;
+    };
+    const ancestors = (urn: string): Set<string> => {
+        const found = new Set<string>();
+        for (let r = byUrn.get(urn); r?.parent; r = byUrn.get(r.parent)) found.add(r.parent);
+        return found;
+    };
+
+    const lines = ["flowchart TD", `    stack(["${plan.stack}"])`];
+    for (const c of components) lines.push(`    ${ids.get(c.urn)}["${c.name}<br/><small>${c.type}</small>"]`);
+    for (const c of components) lines.push(`    ${c.parent ? ids.get(c.parent) ?? "stack" : "stack"} --> ${ids.get(c.urn)}`);
+
+    const uses = new Set<string>();
+    for (const r of plan.resources) {
+        const from = owner(r.custom ? r.parent : r.urn);
+        for (const dep of r.dependencies) {
+            const to = owner(byUrn.get(dep)?.custom ? byUrn.get(dep)!.parent : dep);
+            if (!from || !to || from === to || ancestors(from).has(to) || ancestors(to).has(from)) continue;
+            uses.add(`    ${ids.get(from)} -. uses .-> ${ids.get(to)}`);
+        }
+    }
+    lines.push(...[...uses].sort());
+    return lines.join("\n");
+}
+
+function childrenByParent(resources: RecordedResource[]): Map<string | null, RecordedResource[]> {
+    const known = new Set(resources.map((r) => r.urn));
+    const map = new Map<string | null, RecordedResource[]>();
+    for (const r of resources) {
+        const parent = r.parent && known.has(r.parent) ? r.parent : null;
+        map.set(parent, [...(map.get(parent) ?? []), r]);
+    }
+    return map;
+}
