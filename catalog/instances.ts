@@ -4,12 +4,14 @@ import { GPU_MODELS, GpuModel, GpuModelId } from "./gpus";
  * EC2 instance types the platform can run node pools on: the one place node pools, the GPU
  * Operator configs, the policies and the cost estimate read hardware facts and prices from.
  *
- * Prices are Linux on-demand, per hour, in PRICE_REGION, as read on PRICE_DATE from the AWS
- * EC2 on-demand pricing page (aws.amazon.com/ec2/pricing/on-demand) and the AWS Price List
- * API. P4/P5 prices are the ones after AWS's June 2025 reduction.
+ * vCPU, memory and GPU counts: Cluster Autoscaler's generated EC2 instance table
+ * (kubernetes/autoscaler, cluster-autoscaler/cloudprovider/aws/ec2_instance_types.go, 2026-01).
+ * Prices: Linux on-demand, per hour, in PRICE_REGION, from the AWS Price List data as generated
+ * on PRICE_DATE (aws/karpenter-provider-aws, pkg/providers/pricing/zz_generated.pricing_aws.go);
+ * P4/P5 prices are the ones after AWS's June 2025 reduction. Read 2026-11-22.
  */
 export const PRICE_REGION = "us-east-1";
-export const PRICE_DATE = "2026-11-22";
+export const PRICE_DATE = "2026-07-20";
 export const PRICE_CURRENCY = "USD";
 
 export interface InstanceType {
@@ -33,8 +35,8 @@ export const INSTANCE_TYPES = {
     "g5.12xlarge": { vcpu: 48, memoryGiB: 192, gpu: { model: "a10g-24gb", count: 4 }, onDemandUsdPerHour: 5.672 },
     "g6e.xlarge": { vcpu: 4, memoryGiB: 32, gpu: { model: "l40s-48gb", count: 1 }, onDemandUsdPerHour: 1.861 },
     // Eight-GPU training and inference types.
-    "p4d.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-40gb", count: 8 }, onDemandUsdPerHour: 21.96 },
-    "p4de.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-80gb", count: 8 }, onDemandUsdPerHour: 27.45 },
+    "p4d.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-40gb", count: 8 }, onDemandUsdPerHour: 21.957642 },
+    "p4de.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-80gb", count: 8 }, onDemandUsdPerHour: 27.44705 },
     "p5.48xlarge": { vcpu: 192, memoryGiB: 2048, gpu: { model: "h100-80gb", count: 8 }, onDemandUsdPerHour: 55.04 },
 } as const satisfies Record<string, InstanceType>;
 

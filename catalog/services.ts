@@ -6,6 +6,8 @@
 export const SERVICE_PRICES = {
     /** EKS cluster in standard Kubernetes version support, per hour. Source: aws.amazon.com/eks/pricing. */
     eksClusterUsdPerHour: 0.1,
+    /** EKS cluster on a version in extended support, per hour. Source: aws.amazon.com/eks/pricing. */
+    eksExtendedSupportUsdPerHour: 0.6,
     /** NAT gateway, per gateway-hour (data processing extra). Source: aws.amazon.com/vpc/pricing. */
     natGatewayUsdPerHour: 0.045,
     /** Interface VPC endpoint, per endpoint per AZ-hour; gateway endpoints (S3, DynamoDB) are free. Source: aws.amazon.com/privatelink/pricing. */
@@ -15,3 +17,23 @@ export const SERVICE_PRICES = {
     /** Standard-resolution CloudWatch metric alarm, per month. Source: aws.amazon.com/cloudwatch/pricing. */
     metricAlarmUsdPerMonth: 0.1,
 } as const;
+
+/**
+ * Kubernetes versions EKS offers, with the day standard support ends (after it, the control
+ * plane is billed at the extended-support rate). Sources: EKS user guide, "Kubernetes versions"
+ * (awsdocs/amazon-eks-user-guide), and endoflife.date/amazon-eks, read 2026-11-22. 1.36 has
+ * EKS AMIs since June 2026 but no published end date yet.
+ */
+export const EKS_VERSIONS: Readonly<Record<string, { standardSupportEnds?: string }>> = {
+    "1.32": { standardSupportEnds: "2026-03-23" },
+    "1.33": { standardSupportEnds: "2026-07-29" },
+    "1.34": { standardSupportEnds: "2026-12-02" },
+    "1.35": { standardSupportEnds: "2027-03-27" },
+    "1.36": {},
+};
+
+/** True when `version` is past standard support on `day` (YYYY-MM-DD). */
+export function inExtendedSupport(version: string, day: string): boolean {
+    const ends = EKS_VERSIONS[version]?.standardSupportEnds;
+    return ends !== undefined && day > ends;
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { INSTANCE_TYPES, MIG_SLICES_PER_GPU, gpuOf, isKnownInstanceType } from "../catalog";
+import { EKS_VERSIONS, INSTANCE_TYPES, MIG_SLICES_PER_GPU, gpuOf, isKnownInstanceType } from "../catalog";
 import { PROFILES } from "./profiles";
 
 /**
@@ -53,8 +53,10 @@ export const networkSchema = z
 
 export const clusterSchema = z
     .object({
-        /** EKS Kubernetes minor version, e.g. "1.33". */
-        kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: 'must be a Kubernetes minor version such as "1.33"' }),
+        /** EKS Kubernetes minor version, e.g. "1.35"; one of catalog/services.ts EKS_VERSIONS. */
+        kubernetesVersion: z.string().refine((v) => v in EKS_VERSIONS, {
+            message: `must be a Kubernetes version EKS offers: ${Object.keys(EKS_VERSIONS).join(", ")}`,
+        }),
         /** "public-and-private": API reachable from publicAccessCidrs and inside the VPC; "private": VPC only. */
         endpointAccess: z.enum(["public-and-private", "private"]).optional(),
         /** CIDRs allowed to reach the public API endpoint (only with public-and-private access). */

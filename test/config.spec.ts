@@ -8,7 +8,7 @@ function base(): Record<string, any> {
     return {
         environment: "dev",
         region: "us-east-1",
-        cluster: { kubernetesVersion: "1.33", endpointAccess: "public-and-private", publicAccessCidrs: ["203.0.113.0/24"] },
+        cluster: { kubernetesVersion: "1.35", endpointAccess: "public-and-private", publicAccessCidrs: ["203.0.113.0/24"] },
         nodePools: {
             system: { instanceType: "m7i.xlarge", minSize: 1, maxSize: 3 },
             h100: { instanceType: "p5.48xlarge", maxSize: 2 },
@@ -101,6 +101,12 @@ describe("stack config", () => {
         assert.deepStrictEqual(problems(raw), [
             'network.cidr: must have a prefix from /16 to /20: pods take VPC addresses, so smaller ranges run out (found "10.0.0.0/24")',
         ]);
+    });
+
+    it("rejects a Kubernetes version EKS does not offer", () => {
+        const raw = base();
+        raw.cluster.kubernetesVersion = "1.29";
+        assert.deepStrictEqual(problems(raw), ['cluster.kubernetesVersion: must be a Kubernetes version EKS offers: 1.32, 1.33, 1.34, 1.35, 1.36 (found "1.29")']);
     });
 
     it("rejects a misspelt key instead of ignoring it", () => {

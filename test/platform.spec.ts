@@ -119,7 +119,7 @@ describe("platform (prod config)", () => {
         const cluster = named(resources, "eks:index:Cluster", "gpu-platform-prod-eks").inputs as any;
         const key = named(resources, "aws:kms/key:Key", "gpu-platform-prod-secrets-key");
         assert.strictEqual(cluster.name, "gpu-platform-prod");
-        assert.strictEqual(cluster.version, "1.33");
+        assert.strictEqual(cluster.version, "1.35");
         assert.strictEqual(cluster.authenticationMode, "API");
         assert.strictEqual(cluster.createOidcProvider, true);
         assert.strictEqual(cluster.skipDefaultNodeGroup, true);
@@ -196,7 +196,7 @@ describe("platform (prod config)", () => {
         assert.strictEqual(release.chart, "cluster-autoscaler");
         assert.match(release.version, /^\d+\.\d+\.\d+$/);
         assert.strictEqual(release.values.autoDiscovery.clusterName, "gpu-platform-prod");
-        assert.strictEqual(release.values.image.tag, "v1.33.0");
+        assert.strictEqual(release.values.image.tag, "v1.35.0");
         assert.deepStrictEqual(release.values.nodeSelector, { "gpu-platform/node-type": "cpu" });
         assert.strictEqual(release.values.extraArgs["scale-down-unneeded-time"], "5m");
         assert.strictEqual(release.values.extraArgs["ignore-daemonsets-utilization"], true);

@@ -12,7 +12,7 @@ const SERVICE_ACCOUNT = "cluster-autoscaler";
 
 export interface ClusterAutoscalerArgs {
     clusterName: pulumi.Input<string>;
-    /** Kubernetes minor version of the cluster; picks the matching autoscaler image, e.g. `"1.33"`. */
+    /** Kubernetes minor version of the cluster; picks the matching autoscaler image, e.g. `"1.35"`. */
     kubernetesVersion: string;
     region: string;
     /** The cluster's OIDC provider, for the autoscaler's IRSA role. */

@@ -13,7 +13,7 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 export interface ClusterArgs {
     /** The EKS cluster's name; node group ASG tags and the autoscaler find the cluster by it. */
     clusterName: string;
-    /** Kubernetes minor version, e.g. `"1.33"`. */
+    /** Kubernetes minor version, e.g. `"1.35"`. */
     kubernetesVersion: string;
     vpcId: pulumi.Input<string>;
     /** Subnets for nodes and the control plane's network interfaces. */
@@ -43,7 +43,7 @@ export interface ClusterArgs {
  *
  * ```ts
  * const cluster = new Cluster("platform", {
- *     clusterName: "platform-prod", kubernetesVersion: "1.33",
+ *     clusterName: "platform-prod", kubernetesVersion: "1.35",
  *     vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, publicSubnetIds: network.publicSubnetIds,
  * });
  * ```

@@ -10,12 +10,12 @@ export interface ChartPin {
 }
 
 export const CHARTS = {
-    // Chart 9.x; the image tag is set per cluster to the autoscaler release that matches the
-    // cluster's Kubernetes minor version, as the autoscaler's README asks.
+    // 9.59.0 (app 1.35.0, 2026-07-21) is the newest in the chart index; the image tag is set per
+    // cluster to the autoscaler release matching its Kubernetes minor, as the autoscaler's README asks.
     clusterAutoscaler: {
         chart: "cluster-autoscaler",
         repository: "https://kubernetes.github.io/autoscaler",
-        version: "9.46.6",
+        version: "9.59.0",
         namespace: "kube-system",
     },
 } as const satisfies Record<string, ChartPin>;

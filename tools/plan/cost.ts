@@ -2,7 +2,7 @@
  * Prices a recorded stack from the catalog, per 730-hour month: idle (every pool at its
  * minimum, workers at zero) and at maximum scale (every pool at its maximum).
  */
-import { HOURS_PER_MONTH, PRICE_CURRENCY, PRICE_DATE, PRICE_REGION, SERVICE_PRICES, gpusPerInstance, isKnownInstanceType, instanceType } from "../../catalog";
+import { HOURS_PER_MONTH, PRICE_CURRENCY, PRICE_DATE, PRICE_REGION, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, isKnownInstanceType, instanceType } from "../../catalog";
 import type { RecordedResource } from "../offline/recorder";
 
 export interface CostItem {
@@ -53,8 +53,8 @@ const PRICERS: Record<string, Pricer> = {
             gpu: gpusPerInstance(type) > 0,
         };
     },
-    "eks:index:Cluster": () => controlPlane(),
-    "aws:eks/cluster:Cluster": () => controlPlane(),
+    "eks:index:Cluster": (r) => controlPlane(r.inputs.version),
+    "aws:eks/cluster:Cluster": (r) => controlPlane(r.inputs.version),
     "awsx:ec2:Vpc": (r) => {
         const strategy = (r.inputs.natGateways as { strategy?: string } | undefined)?.strategy ?? "OnePerAz";
         const zones = Number(r.inputs.numberOfAvailabilityZones ?? 3);
@@ -81,9 +81,13 @@ const PRICERS: Record<string, Pricer> = {
     }),
 };
 
-function controlPlane() {
-    const monthly = perMonth(SERVICE_PRICES.eksClusterUsdPerHour);
-    return { description: "EKS control plane (standard support)", monthlyIdle: monthly, monthlyMax: monthly, gpu: false };
+/** The control plane, at the extended-support rate once its version has left standard support. */
+function controlPlane(version: unknown) {
+    const today = new Date().toISOString().slice(0, 10);
+    const extended = typeof version === "string" && inExtendedSupport(version, today);
+    const monthly = perMonth(extended ? SERVICE_PRICES.eksExtendedSupportUsdPerHour : SERVICE_PRICES.eksClusterUsdPerHour);
+    const support = extended ? `extended support: ${version} left standard support` : "standard support";
+    return { description: `EKS control plane, Kubernetes ${version ?? "default"} (${support})`, monthlyIdle: monthly, monthlyMax: monthly, gpu: false };
 }
 
 export function estimateCost(resources: RecordedResource[]): CostEstimate {
