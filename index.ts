@@ -21,3 +21,15 @@ export const nodePools = Object.fromEntries(
     ]),
 );
 export const autoscalerRoleArn = platform.autoscaler.role.arn;
+export const inferencePipelines = Object.fromEntries(
+    Object.entries(platform.inferencePipelines).map(([name, pipeline]) => [
+        name,
+        {
+            inputBucket: pipeline.inputBucket.bucket,
+            outputBucket: pipeline.outputBucket.bucket,
+            queueUrl: pipeline.queue.url,
+            deadLetterQueueUrl: pipeline.deadLetterQueue.url,
+            namespace: pipeline.namespace,
+        },
+    ]),
+);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Cluster, ClusterAddons, ClusterAutoscaler, NodePool } from "./components/cluster";
+import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
 import type { PlatformConfig } from "./stacks";
 
@@ -12,6 +13,9 @@ export interface Platform {
     readonly nodePools: Record<string, NodePool>;
     readonly addons: ClusterAddons;
     readonly autoscaler: ClusterAutoscaler;
+    /** KEDA, installed only when the stack has inference pipelines. */
+    readonly keda?: Keda;
+    readonly inferencePipelines: Record<string, InferencePipeline>;
 }
 
 /** Builds the platform from a validated stack config. */
@@ -89,5 +93,24 @@ export function buildPlatform(config: PlatformConfig): Platform {
         clusterScoped,
     );
 
-    return { awsProvider, network, cluster, nodePools, addons, autoscaler };
+    // KEDA once per cluster, and only if a pipeline needs it; each pipeline's KEDA objects wait for it.
+    const keda = config.inferencePipelines.length > 0 ? new Keda(`${name}-keda`, { oidc: cluster.oidcProvider }, clusterScoped) : undefined;
+    const inferencePipelines: Record<string, InferencePipeline> = {};
+    for (const { name: pipelineName, pool, priorityClass, ...settings } of config.inferencePipelines) {
+        inferencePipelines[pipelineName] = new InferencePipeline(
+            pipelineName,
+            {
+                ...settings,
+                oidc: cluster.oidcProvider,
+                region: config.region,
+                pool: { name: pool, labels: nodePools[pool].labels, nodeResources: nodePools[pool].nodeResources },
+                priorityClassName: priorityClass,
+                protect: config.protectData,
+                keda,
+            },
+            { providers: { aws: awsProvider, kubernetes: cluster.provider } },
+        );
+    }
+
+    return { awsProvider, network, cluster, nodePools, addons, autoscaler, keda, inferencePipelines };
 }

@@ -1,5 +1,6 @@
 import { gpuOf } from "../catalog";
 import { NodePoolConfig, ParsedPlatformConfig, TeamConfig, GpuSharing } from "./schema";
+import type { InferencePipelineConfig } from "./inference-pipelines";
 
 /**
  * Environment profiles: the defaults each environment starts from. A stack's own config
@@ -53,6 +54,8 @@ export interface PlatformConfig {
     };
     readonly nodePools: ResolvedNodePool[];
     readonly teams: TeamConfig[];
+    /** Inference pipelines; unset settings take the component's defaults (components/inference/settings.ts). */
+    readonly inferencePipelines: InferencePipelineConfig[];
     /** Default tags for every AWS resource, `environment` included. */
     readonly tags: Record<string, string>;
 }
@@ -80,6 +83,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         },
         nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => resolveNodePool(name, pool)),
         teams: parsed.teams,
+        inferencePipelines: parsed.inferencePipelines,
         tags: { ...parsed.tags, environment: parsed.environment },
     };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EKS_VERSIONS, INSTANCE_TYPES, MIG_SLICES_PER_GPU, gpuOf, isKnownInstanceType } from "../catalog";
 import { PROFILES } from "./profiles";
+import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -136,6 +137,8 @@ export const platformConfigSchema = z
             message: "must define at least one node pool",
         }),
         teams: z.array(teamSchema).default([]),
+        /** S3 → SQS → KEDA → GPU worker pipelines, one per entry (stacks/inference-pipelines.ts). */
+        inferencePipelines: z.array(inferencePipelineSchema).default([]),
         /** Tags every AWS resource carries, through the provider's default tags. */
         tags: z.record(z.string().regex(TAG_KEY, { message: "is not a valid AWS tag key" }), z.string().max(256)).default({}),
     })
@@ -161,7 +164,9 @@ export interface ConfigProblem {
  * The sections of the config that passed their own shape checks. Cross-field rules run on
  * whatever parsed, so one bad key does not hide problems elsewhere.
  */
-export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams">> & {
+export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines">> & {
+    /** Pipelines by their index in the config, each with the fields that passed their own checks. */
+    inferencePipelines?: PartialPipelineConfig[];
     nodePools?: Record<string, NodePoolConfig>;
     /** Teams by their index in the config; a team that failed its own checks is undefined. */
     teams?: Array<TeamConfig | undefined>;
@@ -171,7 +176,7 @@ export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "t
 export function parseSections(raw: Record<string, unknown>): ParsedSections {
     const sections: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(platformConfigSchema.shape)) {
-        if (key === "nodePools" || key === "teams") continue;
+        if (key === "nodePools" || key === "teams" || key === "inferencePipelines") continue;
         const result = (schema as z.ZodType).safeParse(raw[key]);
         if (result.success) sections[key] = result.data;
     }
@@ -193,6 +198,7 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
             return typeof name === "string" ? ({ name } as TeamConfig) : undefined;
         });
     }
+    sections.inferencePipelines = parsePipelineEntries(raw.inferencePipelines);
     return sections as ParsedSections;
 }
 
@@ -217,6 +223,10 @@ export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
         if (first !== undefined) add(`teams[${i}].name`, `duplicates teams[${first}].name "${team.name}"; team names must be unique`);
         else seen.set(team.name, i);
     });
+
+    if (config.inferencePipelines && config.nodePools) {
+        problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? []));
+    }
 
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;

@@ -18,4 +18,13 @@ export const CHARTS = {
         version: "9.59.0",
         namespace: "kube-system",
     },
+    // 2.20.2 (app 2.20.2, 2026-07-31): KEDA's compatibility matrix (keda.sh/docs/2.20/operate/cluster)
+    // lists v2.20 as tested on Kubernetes 1.33-1.35, which covers the cluster's 1.35; its values and
+    // SQS scaler were read at this tag. 2.21.x (tested 1.34-1.36) is the next bump to review.
+    keda: {
+        chart: "keda",
+        repository: "https://kedacore.github.io/charts",
+        version: "2.20.2",
+        namespace: "keda",
+    },
 } as const satisfies Record<string, ChartPin>;

@@ -163,6 +163,11 @@ function platformStackOutputs(stackName: string, region: string): State {
         oidcProviderArn: cluster.oidcProviderArn,
         oidcProviderUrl: cluster.oidcProviderUrl,
         nodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/platform-node-role-placeholder`,
+        // A CPU pool and an 8-GPU pool, shaped like the `nodePools` export, for stacks that schedule onto the cluster.
+        nodePools: {
+            system: { nodeGroupName: "system-group-placeholder", labels: { "gpu-platform/pool": "system", "gpu-platform/node-type": "cpu" }, gpusPerNode: 0, resources: {} },
+            h100: { nodeGroupName: "h100-group-placeholder", labels: { "gpu-platform/pool": "h100", "gpu-platform/node-type": "gpu" }, gpusPerNode: 8, resources: { "nvidia.com/gpu": 8 } },
+        },
     };
 }
 

@@ -1,0 +1,3 @@
+export * from "./settings";
+export * from "./keda";
+export * from "./inference-pipeline";

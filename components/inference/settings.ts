@@ -1,0 +1,146 @@
+/**
+ * The inference pipeline's tunables, their defaults and the rules they obey. Pure (no
+ * resources), so the stack-config validation and the component check the same rules and
+ * tests call them directly.
+ */
+import type { ConfigProblem } from "../../stacks/schema";
+
+/** The longest visibility timeout SQS allows: 12 hours (Amazon SQS quotas, "Message visibility timeout"). */
+export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** A redrive policy's maxReceiveCount runs from 1 to 1,000 (SQS `RedrivePolicy` attribute). */
+export const SQS_MAX_RECEIVE_COUNT = 1_000;
+
+export type PipelineWorkload = "scaled-job" | "scaled-object";
+
+/** Every default of the pipeline, in one place; the component and the config validation read it. */
+export const PIPELINE_DEFAULTS = {
+    minReplicas: 0,
+    maxReplicas: 4,
+    messagesPerReplica: 1,
+    jobTimeoutSeconds: 3_600,
+    /**
+     * Time a job may spend before its worker starts (GPU node from zero, image pull, driver
+     * load). The autoscaler gives a GPU node 20 minutes to boot (its max-node-provision-time).
+     */
+    startupAllowanceSeconds: 1_800,
+    maxReceiveCount: 3,
+    pollingIntervalSeconds: 30,
+    gpusPerWorker: 1,
+    processedInputRetentionDays: 7,
+    oldestMessageAlarmSeconds: 3_600,
+    priorityClassName: "production-inference",
+    workload: "scaled-job" as PipelineWorkload,
+    cpu: "4",
+    memory: "16Gi",
+    inputPrefix: "",
+    inputSuffix: "",
+} as const;
+
+/** The numeric settings a pipeline is checked on; unset ones take PIPELINE_DEFAULTS. */
+export interface PipelineSettings {
+    minReplicas?: number;
+    maxReplicas?: number;
+    messagesPerReplica?: number;
+    jobTimeoutSeconds?: number;
+    startupAllowanceSeconds?: number;
+    maxReceiveCount?: number;
+    pollingIntervalSeconds?: number;
+    gpusPerWorker?: number;
+    processedInputRetentionDays?: number;
+    oldestMessageAlarmSeconds?: number;
+}
+
+/** A GPU pool's scheduling facts, as a NodePool (or the platform stack's `nodePools` output) gives them. */
+export interface GpuPoolFacts {
+    /** The pool's name. */
+    readonly name: string;
+    /** Labels every node of the pool carries; the worker selects on `gpu-platform/pool`. */
+    readonly labels: Record<string, string>;
+    /** Extended resources one node advertises (`nvidia.com/gpu`, `nvidia.com/mig-…`) and how many. */
+    readonly nodeResources: Record<string, number>;
+}
+
+/**
+ * Problems with the numeric settings. Keys are `prefix` + the setting's name, so the stack
+ * config reports `inferencePipelines[0].maxReplicas` and the component `maxReplicas`.
+ */
+export function pipelineSettingsProblems(prefix: string, settings: PipelineSettings): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (key: keyof PipelineSettings, message: string) => problems.push({ key: `${prefix}${key}`, message });
+    const atLeast = (key: keyof PipelineSettings, min: number, why: string) => {
+        const value = settings[key];
+        if (value === undefined) return;
+        if (!Number.isInteger(value)) add(key, `is ${value}; must be a whole number`);
+        else if (value < min) add(key, `is ${value}; must be ${min === 0 ? "0 or more" : `at least ${min}`}${why}`);
+    };
+
+    atLeast("minReplicas", 0, " (0 lets the pipeline scale to zero)");
+    atLeast("maxReplicas", 1, ": a pipeline needs room for one worker");
+    atLeast("messagesPerReplica", 1, "");
+    atLeast("jobTimeoutSeconds", 1, "");
+    atLeast("startupAllowanceSeconds", 0, "");
+    atLeast("maxReceiveCount", 1, "");
+    atLeast("pollingIntervalSeconds", 1, "");
+    atLeast("gpusPerWorker", 1, ": the worker runs on a GPU pool and must request a GPU");
+    atLeast("processedInputRetentionDays", 1, "");
+    atLeast("oldestMessageAlarmSeconds", 60, ": SQS publishes its metrics every minute");
+
+    const min = settings.minReplicas ?? PIPELINE_DEFAULTS.minReplicas;
+    const max = settings.maxReplicas ?? PIPELINE_DEFAULTS.maxReplicas;
+    if (Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= 1 && min > max) {
+        add("minReplicas", `is ${min}, above maxReplicas ${max}; minReplicas must be at most maxReplicas`);
+    }
+    const timeout = settings.jobTimeoutSeconds;
+    if (timeout !== undefined && timeout > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS) {
+        add(
+            "jobTimeoutSeconds",
+            `is ${timeout}; must be at most ${SQS_MAX_VISIBILITY_TIMEOUT_SECONDS} (12 hours), the longest SQS visibility timeout: ` +
+                "a message must stay hidden from other workers while its job runs",
+        );
+    }
+    const receives = settings.maxReceiveCount;
+    if (receives !== undefined && receives > SQS_MAX_RECEIVE_COUNT) {
+        add("maxReceiveCount", `is ${receives}; SQS allows at most ${SQS_MAX_RECEIVE_COUNT}`);
+    }
+    return problems;
+}
+
+/** The GPU resource a worker requests: the one named, or the pool's only one. */
+export function resolveGpuResource(nodeResources: Record<string, number>, gpuResource?: string): string | undefined {
+    if (gpuResource !== undefined) return gpuResource;
+    const offered = Object.keys(nodeResources);
+    return offered.length === 1 ? offered[0] : undefined;
+}
+
+/**
+ * Problems with what the worker asks of its pool: the pool must offer GPUs, the resource must
+ * be one it offers, and one worker must fit on one node.
+ */
+export function gpuRequestProblems(
+    prefix: string,
+    pool: Pick<GpuPoolFacts, "name" | "nodeResources">,
+    gpuResource: string | undefined,
+    gpusPerWorker: number = PIPELINE_DEFAULTS.gpusPerWorker,
+): ConfigProblem[] {
+    const offered = Object.keys(pool.nodeResources);
+    if (offered.length === 0) {
+        return [{ key: `${prefix}pool`, message: `"${pool.name}" has no GPUs; the worker needs a GPU pool` }];
+    }
+    const resource = resolveGpuResource(pool.nodeResources, gpuResource);
+    if (resource === undefined) {
+        return [{ key: `${prefix}gpuResource`, message: `is required: pool "${pool.name}" offers ${offered.join(", ")}; name the one the worker requests` }];
+    }
+    const perNode = pool.nodeResources[resource];
+    if (perNode === undefined) {
+        return [{ key: `${prefix}gpuResource`, message: `"${resource}" is not offered by pool "${pool.name}"; it offers ${offered.join(", ")}` }];
+    }
+    if (Number.isInteger(gpusPerWorker) && gpusPerWorker > perNode) {
+        return [
+            {
+                key: `${prefix}gpusPerWorker`,
+                message: `is ${gpusPerWorker}, but one "${pool.name}" node offers ${perNode} ${resource}; a worker must fit on one node`,
+            },
+        ];
+    }
+    return [];
+}

@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { gpuOf, isKnownInstanceType } from "../catalog";
+import { nodeResources } from "../components/cluster/node-pool";
+import { gpuRequestProblems, pipelineSettingsProblems } from "../components/inference/settings";
+import type { ConfigProblem, NodePoolConfig } from "./schema";
+
+/**
+ * The `inferencePipelines` stack-config key: one S3 → SQS → KEDA → GPU worker pipeline per
+ * entry. Shapes are checked here; numeric rules live in components/inference/settings.ts so
+ * the component enforces the same ones for teams that use it directly.
+ */
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+const whole = z.number().int({ message: "must be a whole number" });
+
+export const inferencePipelineSchema = z
+    .object({
+        /** Pipeline name; names its namespace, buckets, queues and worker. */
+        name: z.string().max(40, { message: "must be at most 40 characters" }).regex(DNS_LABEL, {
+            message: "must be lower-case letters, digits and '-', starting with a letter (a DNS label)",
+        }),
+        /** Team that owns it (one of `teams`); labels its namespace for cost reports. */
+        team: z.string().optional(),
+        /** GPU node pool the worker runs on (one of `nodePools`). */
+        pool: z.string(),
+        /** Worker container image, pinned by tag or digest. */
+        image: z.string().regex(/^\S+$/, { message: "must be a container image reference without spaces" }),
+        /** GPU resource the worker requests; default the pool's only one. MIG pools offer several: name one. */
+        gpuResource: z.string().optional(),
+        /** GPUs (or MIG slices) per worker. Default 1. */
+        gpusPerWorker: whole.optional(),
+        /** Fewest workers. Default 0: no worker, and no GPU node, while the queue is empty. */
+        minReplicas: whole.optional(),
+        /** Most workers at once. Default 4. */
+        maxReplicas: whole.optional(),
+        /** Queued messages per worker KEDA aims for. Default 1. */
+        messagesPerReplica: whole.optional(),
+        /** Longest a worker may spend on one message, at most 43200 (12 h). Default 3600. */
+        jobTimeoutSeconds: whole.optional(),
+        /** Receives before a message moves to the dead-letter queue. Default 3. */
+        maxReceiveCount: whole.optional(),
+        /** Only objects under this key prefix start work. Default all. */
+        inputPrefix: z.string().optional(),
+        /** Only objects with this key suffix start work, e.g. ".jsonl". Default all. */
+        inputSuffix: z.string().optional(),
+        /** Priority class of the worker pods. Default "production-inference". */
+        priorityClass: z.string().regex(DNS_LABEL, { message: "must be a priority class name (a DNS label)" }).optional(),
+        /** "scaled-job" (default; scale-in never kills a running job) or "scaled-object" (a Deployment). */
+        workload: z.enum(["scaled-job", "scaled-object"]).optional(),
+        /** Days a processed input object is kept. Default 7. */
+        processedInputRetentionDays: whole.optional(),
+        /** Alarm when the oldest queued message is older than this. Default 3600. */
+        oldestMessageAlarmSeconds: whole.optional(),
+        /** SNS topic the pipeline's alarms notify. Default none. */
+        alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: "must be an SNS topic ARN" }).optional(),
+    })
+    .strict();
+
+export type InferencePipelineConfig = z.output<typeof inferencePipelineSchema>;
+
+/** An entry as far as it parsed: the fields that passed their own checks. */
+export type PartialPipelineConfig = Partial<InferencePipelineConfig>;
+
+/**
+ * Parses each entry, and each field of an entry, on its own, so a bad field does not hide the
+ * cross-field problems of the entry's other fields or of other entries.
+ */
+export function parsePipelineEntries(raw: unknown): PartialPipelineConfig[] | undefined {
+    if (!Array.isArray(raw)) return undefined;
+    return raw.map((entry) => {
+        const whole = inferencePipelineSchema.safeParse(entry);
+        if (whole.success) return whole.data;
+        if (typeof entry !== "object" || entry === null) return {};
+        const fields = Object.entries(inferencePipelineSchema.shape).flatMap(([key, schema]) => {
+            const field = (schema as z.ZodType).safeParse((entry as Record<string, unknown>)[key]);
+            return field.success && field.data !== undefined ? [[key, field.data]] : [];
+        });
+        return Object.fromEntries(fields) as PartialPipelineConfig;
+    });
+}
+
+/**
+ * Rules that span pipelines, pools and teams: unique names, a GPU pool that exists and offers
+ * the requested resource, a known team, and the numeric settings.
+ */
+export function inferencePipelineProblems(
+    pipelines: PartialPipelineConfig[],
+    nodePools: Record<string, NodePoolConfig>,
+    teams: Array<{ name: string } | undefined>,
+): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const seen = new Map<string, number>();
+    const teamNames = teams.flatMap((t) => (t ? [t.name] : []));
+    const gpuPools = Object.entries(nodePools)
+        .filter(([, p]) => isKnownInstanceType(p.instanceType) && gpuOf(p.instanceType))
+        .map(([name]) => name);
+
+    pipelines.forEach((pipeline, i) => {
+        const key = `inferencePipelines[${i}].`;
+        if (pipeline.name !== undefined) {
+            const first = seen.get(pipeline.name);
+            if (first !== undefined) {
+                problems.push({ key: `${key}name`, message: `duplicates inferencePipelines[${first}].name "${pipeline.name}"; pipeline names must be unique` });
+            } else seen.set(pipeline.name, i);
+        }
+
+        if (pipeline.team !== undefined && !teamNames.includes(pipeline.team)) {
+            problems.push({ key: `${key}team`, message: `"${pipeline.team}" is not a team; defined teams: ${teamNames.join(", ") || "none"}` });
+        }
+        problems.push(...pipelineSettingsProblems(key, pipeline));
+
+        if (pipeline.pool === undefined) return;
+        const pool = nodePools[pipeline.pool];
+        if (!pool) {
+            problems.push({ key: `${key}pool`, message: `"${pipeline.pool}" is not a node pool; GPU pools: ${gpuPools.join(", ") || "none"}` });
+            return;
+        }
+        if (!isKnownInstanceType(pool.instanceType)) return; // reported under nodePools
+        const gpu = gpuOf(pool.instanceType);
+        if (!gpu) {
+            problems.push({
+                key: `${key}pool`,
+                message: `"${pipeline.pool}" is a CPU pool (${pool.instanceType}); the worker needs a GPU pool: ${gpuPools.join(", ") || "none"}`,
+            });
+            return;
+        }
+        const offered = nodeResources(gpu.count, pool.gpuSharing ?? { mode: "exclusive" });
+        problems.push(...gpuRequestProblems(key, { name: pipeline.pool, nodeResources: offered }, pipeline.gpuResource, pipeline.gpusPerWorker));
+    });
+    return problems;
+}
