@@ -17,10 +17,19 @@ export const nodeRoleArn = platform.cluster.nodeRole.arn;
 export const nodePools = Object.fromEntries(
     Object.entries(platform.nodePools).map(([name, pool]) => [
         name,
-        { nodeGroupName: pool.nodeGroup.nodeGroupName, labels: pool.labels, gpusPerNode: pool.gpusPerNode, resources: pool.nodeResources },
+        {
+            nodeGroupName: pool.nodeGroup.nodeGroupName,
+            labels: pool.labels,
+            gpusPerNode: pool.gpusPerNode,
+            gpuSharing: pool.gpuSharing ?? null,
+            resources: pool.nodeResources,
+        },
     ]),
 );
 export const autoscalerRoleArn = platform.autoscaler.role.arn;
+/** Priority classes a workload may set, with the most GPUs one pod of each may request. */
+export const priorityClasses = Object.fromEntries(config.priorityClasses.map((pc) => [pc.name, { value: pc.value, maxGpusPerPod: pc.maxGpusPerPod }]));
+export const teamNamespaces = Object.fromEntries(Object.entries(platform.teams).map(([team, tenancy]) => [team, tenancy.namespaceName]));
 export const inferencePipelines = Object.fromEntries(
     Object.entries(platform.inferencePipelines).map(([name, pipeline]) => [
         name,

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Cluster, ClusterAddons, ClusterAutoscaler, NodePool } from "./components/cluster";
+import { GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
+import { TeamNamespace, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
 /** Everything the platform stack builds, for index.ts to export and tests to inspect. */
@@ -13,6 +15,11 @@ export interface Platform {
     readonly nodePools: Record<string, NodePool>;
     readonly addons: ClusterAddons;
     readonly autoscaler: ClusterAutoscaler;
+    /** NVIDIA's GPU Operator, with every GPU pool's sharing config; absent when the stack has no GPU pool. */
+    readonly gpuOperator?: GpuOperator;
+    /** Priority classes and the per-pod GPU limit the cluster enforces. */
+    readonly workloadClasses: WorkloadClasses;
+    readonly teams: Record<string, TeamNamespace>;
     /** KEDA, installed only when the stack has inference pipelines. */
     readonly keda?: Keda;
     readonly inferencePipelines: Record<string, InferencePipeline>;
@@ -93,6 +100,27 @@ export function buildPlatform(config: PlatformConfig): Platform {
         clusterScoped,
     );
 
+    const gpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : []));
+    const gpuOperator = gpuPools.length > 0 ? new GpuOperator(`${name}-gpu-operator`, { pools: gpuPools }, clusterScoped) : undefined;
+
+    const workloadClasses = new WorkloadClasses(`${name}-workload-classes`, { classes: config.priorityClasses }, clusterScoped);
+    const teams: Record<string, TeamNamespace> = {};
+    for (const team of config.teams) {
+        teams[team.name] = new TeamNamespace(
+            team.name,
+            {
+                team: team.name,
+                costCenter: team.costCenter,
+                monthlyBudgetUsd: team.monthlyBudgetUsd,
+                quota: team.quota,
+                podSecurity: team.podSecurity,
+                clusterName: cluster.clusterName,
+                iamRoleArn: team.iamRoleArn,
+            },
+            clusterScoped,
+        );
+    }
+
     // KEDA once per cluster, and only if a pipeline needs it; each pipeline's KEDA objects wait for it.
     const keda = config.inferencePipelines.length > 0 ? new Keda(`${name}-keda`, { oidc: cluster.oidcProvider }, clusterScoped) : undefined;
     const inferencePipelines: Record<string, InferencePipeline> = {};
@@ -112,5 +140,5 @@ export function buildPlatform(config: PlatformConfig): Platform {
         );
     }
 
-    return { awsProvider, network, cluster, nodePools, addons, autoscaler, keda, inferencePipelines };
+    return { awsProvider, network, cluster, nodePools, addons, autoscaler, gpuOperator, workloadClasses, teams, keda, inferencePipelines };
 }

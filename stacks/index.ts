@@ -1,3 +1,5 @@
 export * from "./schema";
 export * from "./profiles";
 export * from "./loader";
+export * from "./tenancy";
+export * from "./inference-pipelines";

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { gpuOf, isKnownInstanceType } from "../catalog";
-import { nodeResources } from "../components/cluster/node-pool";
-import { gpuRequestProblems, pipelineSettingsProblems } from "../components/inference/settings";
+import { nodeResources, poolLabels } from "../components/cluster/pool-settings";
+import { PIPELINE_DEFAULTS, gpuRequestProblems, pipelineSettingsProblems } from "../components/inference/settings";
+import { dnsName, whole } from "./fields";
 import type { ConfigProblem, NodePoolConfig } from "./schema";
+import type { PriorityClassConfig } from "./tenancy";
 
 /**
  * The `inferencePipelines` stack-config key: one S3 → SQS → KEDA → GPU worker pipeline per
@@ -10,15 +12,11 @@ import type { ConfigProblem, NodePoolConfig } from "./schema";
  * the component enforces the same ones for teams that use it directly.
  */
 
-const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-const whole = z.number().int({ message: "must be a whole number" });
 
 export const inferencePipelineSchema = z
     .object({
         /** Pipeline name; names its namespace, buckets, queues and worker. */
-        name: z.string().max(40, { message: "must be at most 40 characters" }).regex(DNS_LABEL, {
-            message: "must be lower-case letters, digits and '-', starting with a letter (a DNS label)",
-        }),
+        name: dnsName(40),
         /** Team that owns it (one of `teams`); labels its namespace for cost reports. */
         team: z.string().optional(),
         /** GPU node pool the worker runs on (one of `nodePools`). */
@@ -44,7 +42,7 @@ export const inferencePipelineSchema = z
         /** Only objects with this key suffix start work, e.g. ".jsonl". Default all. */
         inputSuffix: z.string().optional(),
         /** Priority class of the worker pods. Default "production-inference". */
-        priorityClass: z.string().regex(DNS_LABEL, { message: "must be a priority class name (a DNS label)" }).optional(),
+        priorityClass: z.string().optional(),
         /** "scaled-job" (default; scale-in never kills a running job) or "scaled-object" (a Deployment). */
         workload: z.enum(["scaled-job", "scaled-object"]).optional(),
         /** Days a processed input object is kept. Default 7. */
@@ -68,8 +66,8 @@ export type PartialPipelineConfig = Partial<InferencePipelineConfig>;
 export function parsePipelineEntries(raw: unknown): PartialPipelineConfig[] | undefined {
     if (!Array.isArray(raw)) return undefined;
     return raw.map((entry) => {
-        const whole = inferencePipelineSchema.safeParse(entry);
-        if (whole.success) return whole.data;
+        const parsed = inferencePipelineSchema.safeParse(entry);
+        if (parsed.success) return parsed.data;
         if (typeof entry !== "object" || entry === null) return {};
         const fields = Object.entries(inferencePipelineSchema.shape).flatMap(([key, schema]) => {
             const field = (schema as z.ZodType).safeParse((entry as Record<string, unknown>)[key]);
@@ -80,13 +78,15 @@ export function parsePipelineEntries(raw: unknown): PartialPipelineConfig[] | un
 }
 
 /**
- * Rules that span pipelines, pools and teams: unique names, a GPU pool that exists and offers
- * the requested resource, a known team, and the numeric settings.
+ * Rules that span pipelines, pools, teams and priority classes: unique names, a GPU pool that
+ * exists and offers the requested resource, a known team, a defined priority class whose GPU
+ * limit the worker fits in, and the numeric settings.
  */
 export function inferencePipelineProblems(
     pipelines: PartialPipelineConfig[],
     nodePools: Record<string, NodePoolConfig>,
     teams: Array<{ name: string } | undefined>,
+    priorityClasses: PriorityClassConfig[],
 ): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const seen = new Map<string, number>();
@@ -108,6 +108,7 @@ export function inferencePipelineProblems(
             problems.push({ key: `${key}team`, message: `"${pipeline.team}" is not a team; defined teams: ${teamNames.join(", ") || "none"}` });
         }
         problems.push(...pipelineSettingsProblems(key, pipeline));
+        problems.push(...priorityClassProblems(key, pipeline, priorityClasses));
 
         if (pipeline.pool === undefined) return;
         const pool = nodePools[pipeline.pool];
@@ -124,8 +125,28 @@ export function inferencePipelineProblems(
             });
             return;
         }
-        const offered = nodeResources(gpu.count, pool.gpuSharing ?? { mode: "exclusive" });
-        problems.push(...gpuRequestProblems(key, { name: pipeline.pool, nodeResources: offered }, pipeline.gpuResource, pipeline.gpusPerWorker));
+        const sharing = pool.gpuSharing ?? { mode: "exclusive" };
+        const facts = { name: pipeline.pool, labels: poolLabels(pipeline.pool, pool.instanceType, sharing), nodeResources: nodeResources(gpu.count, sharing) };
+        problems.push(...gpuRequestProblems(key, facts, pipeline.gpuResource, pipeline.gpusPerWorker));
     });
     return problems;
+}
+
+/** The worker's priority class must exist, and its GPU limit per pod must leave room for the worker's GPUs. */
+function priorityClassProblems(key: string, pipeline: PartialPipelineConfig, priorityClasses: PriorityClassConfig[]): ConfigProblem[] {
+    const name = pipeline.priorityClass ?? PIPELINE_DEFAULTS.priorityClassName;
+    const found = priorityClasses.find((pc) => pc.name === name);
+    if (!found) {
+        return [{ key: `${key}priorityClass`, message: `"${name}" is not a priority class; defined: ${priorityClasses.map((pc) => pc.name).join(", ")}` }];
+    }
+    const gpus = pipeline.gpusPerWorker ?? PIPELINE_DEFAULTS.gpusPerWorker;
+    if (Number.isInteger(gpus) && gpus > found.maxGpusPerPod) {
+        return [
+            {
+                key: `${key}gpusPerWorker`,
+                message: `is ${gpus}, but priority class "${name}" allows at most ${found.maxGpusPerPod} GPUs per pod; the cluster would refuse the worker`,
+            },
+        ];
+    }
+    return [];
 }

@@ -1,6 +1,8 @@
 import { gpuOf } from "../catalog";
-import { NodePoolConfig, ParsedPlatformConfig, TeamConfig, GpuSharing } from "./schema";
+import { NodePoolConfig, ParsedPlatformConfig, GpuSharing } from "./schema";
 import type { InferencePipelineConfig } from "./inference-pipelines";
+import type { TeamQuota } from "../components/tenancy/team-namespace";
+import { PriorityClassConfig, TeamConfig, migOfferedByPools, priorityClassesOr } from "./tenancy";
 
 /**
  * Environment profiles: the defaults each environment starts from. A stack's own config
@@ -37,6 +39,11 @@ export interface ResolvedNodePool extends Required<Omit<NodePoolConfig, "capacit
     readonly gpuSharing?: GpuSharing;
 }
 
+/** A team with its MIG quota resolved; other unset quota values take TeamNamespace's defaults. */
+export interface ResolvedTeam extends Omit<TeamConfig, "quota"> {
+    readonly quota: TeamQuota & { mig: Record<string, number> };
+}
+
 /** The validated stack config with every default applied: what components receive. */
 export interface PlatformConfig {
     readonly project: string;
@@ -53,7 +60,9 @@ export interface PlatformConfig {
         adminRoleArns: string[];
     };
     readonly nodePools: ResolvedNodePool[];
-    readonly teams: TeamConfig[];
+    readonly teams: ResolvedTeam[];
+    /** Priority classes and the most GPUs one pod of each may request. */
+    readonly priorityClasses: PriorityClassConfig[];
     /** Inference pipelines; unset settings take the component's defaults (components/inference/settings.ts). */
     readonly inferencePipelines: InferencePipelineConfig[];
     /** Default tags for every AWS resource, `environment` included. */
@@ -82,7 +91,8 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
             adminRoleArns: parsed.cluster.adminRoleArns,
         },
         nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => resolveNodePool(name, pool)),
-        teams: parsed.teams,
+        teams: parsed.teams.map((team) => resolveTeam(team, migOfferedByPools(parsed.nodePools))),
+        priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
         tags: { ...parsed.tags, environment: parsed.environment },
     };
@@ -101,4 +111,13 @@ function resolveNodePool(name: string, pool: NodePoolConfig): ResolvedNodePool {
         capacityReservationId: pool.capacityReservationId,
         gpuSharing: hasGpu ? (pool.gpuSharing ?? { mode: "exclusive" }) : undefined,
     };
+}
+
+/**
+ * A team may hold, of each MIG profile the cluster makes, as many slices as one node of its
+ * pool makes, unless its quota says otherwise: a quota that left a MIG resource out would let
+ * the team take every slice of it.
+ */
+function resolveTeam(team: TeamConfig, migOffered: Record<string, number>): ResolvedTeam {
+    return { ...team, quota: { ...team.quota, mig: { ...migOffered, ...team.quota?.mig } } };
 }

@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { EKS_VERSIONS, INSTANCE_TYPES, MIG_SLICES_PER_GPU, gpuOf, isKnownInstanceType } from "../catalog";
+import { dnsName, iamRoleArn, whole } from "./fields";
+import { EKS_VERSIONS, gpuOf, isKnownInstanceType } from "../catalog";
+import { nodePoolProblems } from "../components/cluster/pool-settings";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
+import { TeamConfig, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -11,8 +14,6 @@ import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntrie
  * catalog, duplicate teams) are checked in `crossFieldProblems` below.
  */
 
-const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const TAG_KEY = /^[\w.:/=+\-@ ]{1,128}$/;
 
@@ -29,11 +30,7 @@ export function isIpv4Cidr(value: string): boolean {
 }
 
 const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
-const dnsName = (max: number) =>
-    z.string().max(max, { message: `must be at most ${max} characters` }).regex(DNS_LABEL, {
-        message: "must be lower-case letters, digits and '-', starting with a letter (a DNS label)",
-    });
-const count = z.number().int({ message: "must be a whole number" });
+const count = whole;
 
 export const networkSchema = z
     .object({
@@ -63,17 +60,15 @@ export const clusterSchema = z
         /** CIDRs allowed to reach the public API endpoint (only with public-and-private access). */
         publicAccessCidrs: z.array(cidr).optional(),
         /** IAM roles granted cluster-admin through EKS access entries. */
-        adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, { message: "must be an IAM role ARN, arn:aws:iam::<account>:role/<name>" })).default([]),
+        adminRoleArns: z.array(iamRoleArn).default([]),
     })
     .strict();
 
 const timeSlicing = z
     .object({
         mode: z.literal("time-slicing"),
-        /** Pods that share each GPU. */
-        replicas: count.min(2, { message: "must be at least 2 (1 is no sharing: use mode exclusive)" }).max(16, {
-            message: "must be at most 16: more pods per GPU starve each other of memory",
-        }).default(3),
+        /** Pods that share each GPU, 2 to 16 (checked in nodePoolProblems). */
+        replicas: count.default(3),
     })
     .strict();
 
@@ -112,19 +107,6 @@ export const nodePoolSchema = z
     })
     .strict();
 
-export const teamSchema = z
-    .object({
-        /** Team name; becomes the namespace name. */
-        name: dnsName(40),
-        /** Finance cost center the team's spend is charged to. */
-        costCenter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, { message: "must be 2-32 letters, digits or '-', e.g. CC-1001" }),
-        /** Monthly budget in USD. */
-        monthlyBudgetUsd: z.number({ error: (issue) => (issue.input === undefined ? "is required: every team needs a monthly budget" : "must be a number of US dollars") }).positive({ message: "must be more than 0" }),
-        /** IAM role whose members get edit access to the team's namespace. */
-        iamRoleArn: z.string().regex(IAM_ROLE_ARN, { message: "must be an IAM role ARN, arn:aws:iam::<account>:role/<name>" }).optional(),
-    })
-    .strict();
-
 export const platformConfigSchema = z
     .object({
         /** Environment name; picks the profile of defaults in stacks/profiles.ts. */
@@ -137,6 +119,8 @@ export const platformConfigSchema = z
             message: "must define at least one node pool",
         }),
         teams: z.array(teamSchema).default([]),
+        /** Priority classes and their per-pod GPU limits (stacks/tenancy.ts); default the catalog's five. */
+        priorityClasses: z.array(priorityClassSchema).optional(),
         /** S3 → SQS → KEDA → GPU worker pipelines, one per entry (stacks/inference-pipelines.ts). */
         inferencePipelines: z.array(inferencePipelineSchema).default([]),
         /** Tags every AWS resource carries, through the provider's default tags. */
@@ -148,7 +132,7 @@ export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type ParsedPlatformConfig = z.output<typeof platformConfigSchema>;
 export type NodePoolConfig = z.output<typeof nodePoolSchema>;
 export type GpuSharing = z.output<typeof gpuSharingSchema>;
-export type TeamConfig = z.output<typeof teamSchema>;
+export type { TeamConfig } from "./tenancy";
 
 /** Tag keys the budget policies require on every resource; `environment` is added by the program. */
 export const REQUIRED_TAG_KEYS = ["team", "cost-center", "budget"] as const;
@@ -216,16 +200,10 @@ export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
         add("nodePools", "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes");
     }
 
-    const seen = new Map<string, number>();
-    (config.teams ?? []).forEach((team, i) => {
-        if (!team) return;
-        const first = seen.get(team.name);
-        if (first !== undefined) add(`teams[${i}].name`, `duplicates teams[${first}].name "${team.name}"; team names must be unique`);
-        else seen.set(team.name, i);
-    });
-
+    problems.push(...tenancyProblems(config.teams ?? [], config.priorityClasses, config.nodePools, config.cluster?.adminRoleArns ?? []));
     if (config.inferencePipelines && config.nodePools) {
-        problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? []));
+        const classes = priorityClassesOr(config.priorityClasses);
+        problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes));
     }
 
     if (config.cluster && config.environment) {
@@ -248,59 +226,6 @@ export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
         }
         if (config.environment && "environment" in config.tags && config.tags.environment !== config.environment) {
             add("tags.environment", `is "${config.tags.environment}" but environment is "${config.environment}"; drop the tag, the program sets it`);
-        }
-    }
-    return problems;
-}
-
-/** Problems with one node pool: catalog membership, sizes, and its GPU sharing against its GPU. */
-export function nodePoolProblems(key: string, pool: NodePoolConfig): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
-    const add = (k: string, message: string) => problems.push({ key: `${key}${k}`, message });
-
-    if (!isKnownInstanceType(pool.instanceType)) {
-        add(".instanceType", `"${pool.instanceType}" is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
-        return problems;
-    }
-    if (pool.minSize !== undefined && pool.minSize > pool.maxSize) {
-        add(".minSize", `is ${pool.minSize}, above maxSize ${pool.maxSize}; minSize must be at most maxSize`);
-    }
-    if (pool.capacityReservationId && pool.capacityType === "spot") {
-        add(".capacityReservationId", 'cannot be used with capacityType "spot": reservations hold on-demand capacity');
-    }
-    const gpu = gpuOf(pool.instanceType);
-    const sharing = pool.gpuSharing;
-    if (!gpu) {
-        if (sharing && sharing.mode !== "exclusive") add(".gpuSharing", `is set but ${pool.instanceType} has no GPU; remove it`);
-        return problems;
-    }
-    if (sharing?.mode === "mig") {
-        const profiles = gpu.migProfiles as Record<string, { computeSlices: number; memorySlices: number; maxPerGpu: number }>;
-        const allowed = Object.keys(profiles);
-        if (allowed.length === 0) {
-            add(".gpuSharing.mode", `is "mig" but ${gpu.productName} (${pool.instanceType}) has no MIG; use "time-slicing" or "exclusive"`);
-            return problems;
-        }
-        const entries = Object.entries(sharing.layout);
-        if (entries.length === 0) add(".gpuSharing.layout", `is empty; name at least one profile: ${allowed.join(", ")}`);
-        let compute = 0;
-        let memory = 0;
-        for (const [profile, n] of entries) {
-            const spec = profiles[profile];
-            if (!spec) {
-                add(`.gpuSharing.layout.${profile}`, `is not a MIG profile of ${gpu.productName} (${pool.instanceType}); allowed: ${allowed.join(", ")}`);
-                continue;
-            }
-            if (n > spec.maxPerGpu) add(`.gpuSharing.layout.${profile}`, `is ${n}, but one GPU holds at most ${spec.maxPerGpu} of ${profile}`);
-            compute += spec.computeSlices * n;
-            memory += spec.memorySlices * n;
-        }
-        if (compute > MIG_SLICES_PER_GPU.compute || memory > MIG_SLICES_PER_GPU.memory) {
-            add(
-                ".gpuSharing.layout",
-                `needs ${compute}/${MIG_SLICES_PER_GPU.compute} compute and ${memory}/${MIG_SLICES_PER_GPU.memory} memory slices per GPU; ` +
-                    `a ${gpu.productName} has ${MIG_SLICES_PER_GPU.compute} and ${MIG_SLICES_PER_GPU.memory}: remove instances`,
-            );
         }
     }
     return problems;

@@ -65,10 +65,13 @@ describe("platform (prod config)", () => {
             "gpu-platform/gpu-model": "a100-80gb",
             "gpu-platform/gpu-sharing": "mig",
             "k8s.amazonaws.com/accelerator": "nvidia-a100",
-            "nvidia.com/device-plugin.config": "a100-mig",
-            "nvidia.com/mig.config": "a100-mig",
+            // Configs are named after the layout, so any pool with this layout finds them in the operator.
+            "nvidia.com/device-plugin.config": "mig-mixed",
+            "nvidia.com/mig.config": "mig-1x3g.40gb-1x2g.20gb-2x1g.10gb",
         });
         assert.strictEqual((labels("a100-shared") as any)["nvidia.com/mig.config"], "all-disabled");
+        assert.strictEqual((labels("a100-shared") as any)["nvidia.com/device-plugin.config"], "time-slicing-3");
+        assert.strictEqual((labels("h100") as any)["nvidia.com/device-plugin.config"], "exclusive");
         assert.strictEqual((labels("a100-shared") as any)["gpu-platform/gpu-sharing"], "time-slicing");
         assert.deepStrictEqual(labels("system"), { "gpu-platform/pool": "system", "gpu-platform/node-type": "cpu" });
     });
@@ -78,7 +81,7 @@ describe("platform (prod config)", () => {
         assert.strictEqual(h100[`${TEMPLATE}/taint/nvidia.com/gpu`], "true:NoSchedule");
         assert.strictEqual(h100[`${TEMPLATE}/resources/nvidia.com/gpu`], "8");
         assert.strictEqual(h100[`${TEMPLATE}/label/gpu-platform/pool`], "h100");
-        assert.strictEqual(h100[`${TEMPLATE}/label/nvidia.com/device-plugin.config`], "h100");
+        assert.strictEqual(h100[`${TEMPLATE}/label/nvidia.com/device-plugin.config`], "exclusive");
 
         // Time-slicing: 8 A100s × 3 replicas are advertised as 24 nvidia.com/gpu.
         assert.strictEqual(asgTagsOf(resources, "a100-shared")[`${TEMPLATE}/resources/nvidia.com/gpu`], "24");

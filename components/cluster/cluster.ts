@@ -38,8 +38,8 @@ export interface ClusterArgs {
 /**
  * An EKS cluster for GPU workloads, with no node group of its own (add `NodePool`s):
  * API authentication through access entries, an OIDC provider for IRSA, secrets encrypted
- * with a customer-managed KMS key, every control-plane log type, and a private endpoint
- * where configured.
+ * with a customer-managed KMS key, every control-plane log type, NetworkPolicy enforcement by
+ * the VPC CNI, and a private endpoint where configured.
  *
  * ```ts
  * const cluster = new Cluster("platform", {
@@ -91,6 +91,10 @@ export class Cluster extends pulumi.ComponentResource {
                 createOidcProvider: true,
                 encryptionConfigKeyArn: this.secretsKey.arn,
                 enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+                // The VPC CNI as a managed add-on with its network policy agent on: without it
+                // EKS accepts NetworkPolicies and enforces none, and team isolation is a fiction.
+                useDefaultVpcCni: false,
+                vpcCniOptions: { enableNetworkPolicy: true },
                 endpointPrivateAccess: true,
                 endpointPublicAccess: endpointAccess === "public-and-private",
                 publicAccessCidrs: endpointAccess === "public-and-private" ? args.publicAccessCidrs : undefined,

@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { gpuOf, instanceType } from "../../catalog";
+import { GpuModelId, gpuOf } from "../../catalog";
 import type { GpuSharing } from "../../stacks/schema";
-import { GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, PACKAGE } from "../shared/tokens";
+import { GPU_TAINT, LABELS, PACKAGE } from "../shared/tokens";
+import { NODE_TEMPLATE_TAG, NodeTaint, nodePoolProblems, nodeResources, poolLabels, scaleFromZeroTags } from "./pool-settings";
 
 export const NODE_POOL_TYPE = `${PACKAGE}:cluster:NodePool`;
-
-/** Prefix of the ASG tags Cluster Autoscaler reads to build a node template for a group at size 0. */
-export const NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template";
 
 export interface NodePoolArgs {
     /** The EKS cluster to join. */
@@ -36,12 +34,6 @@ export interface NodePoolArgs {
     instanceTags?: Record<string, string>;
 }
 
-export interface NodeTaint {
-    key: string;
-    value: string;
-    effect: "NoSchedule" | "NoExecute" | "PreferNoSchedule";
-}
-
 /**
  * One EKS managed node group with its launch template: a CPU pool for system workloads, or a
  * GPU pool (NVIDIA AL2023 AMI, GPU taint, labels the GPU Operator reads) that starts at zero
@@ -65,18 +57,30 @@ export class NodePool extends pulumi.ComponentResource {
     public readonly nodeResources: Record<string, number>;
     /** Physical GPUs per node. */
     public readonly gpusPerNode: number;
+    /** The catalog's GPU model of the pool's nodes; undefined for a CPU pool. */
+    public readonly gpuModel?: GpuModelId;
+    /** How pods share each GPU; undefined for a CPU pool. */
+    public readonly gpuSharing?: GpuSharing;
     /** Name of the node group's Auto Scaling group. */
     public readonly autoscalingGroupName: pulumi.Output<string>;
     public readonly asgTags: aws.autoscaling.Tag[];
 
     constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super(NODE_POOL_TYPE, name, {}, opts);
+        const problems = nodePoolProblems("", args);
+        if (problems.length > 0) {
+            throw new pulumi.InputPropertiesError({
+                message: `NodePool "${name}" has invalid arguments`,
+                errors: problems.map((p) => ({ propertyPath: p.key.replace(/^\./, ""), reason: p.message })),
+            });
+        }
         const gpu = gpuOf(args.instanceType);
-        instanceType(args.instanceType); // throws a clear error for a type the catalog lacks
         const sharing = gpu ? (args.gpuSharing ?? { mode: "exclusive" }) : undefined;
         const minSize = args.minSize ?? (gpu ? 0 : 1);
 
         this.gpusPerNode = gpu?.count ?? 0;
+        this.gpuModel = gpu?.id;
+        this.gpuSharing = sharing;
         this.labels = poolLabels(name, args.instanceType, sharing);
         this.taints = gpu ? [{ ...GPU_TAINT }] : [];
         this.nodeResources = nodeResources(this.gpusPerNode, sharing);
@@ -150,53 +154,6 @@ export class NodePool extends pulumi.ComponentResource {
                 ),
         );
     }
-}
-
-/** Labels of a pool's nodes: its name, CPU or GPU, and for GPU pools the model and sharing config. */
-export function poolLabels(pool: string, type: string, sharing: GpuSharing | undefined): Record<string, string> {
-    const gpu = gpuOf(type);
-    if (!gpu) return { [LABELS.pool]: pool, [LABELS.nodeType]: "cpu" };
-    const mode = sharing?.mode ?? "exclusive";
-    const labels: Record<string, string> = {
-        [LABELS.pool]: pool,
-        [LABELS.nodeType]: "gpu",
-        [LABELS.gpuModel]: gpu.id,
-        [LABELS.gpuSharing]: mode,
-        [LABELS.accelerator]: gpu.acceleratorLabel,
-        // The GPU Operator's configs are keyed by pool name; MIG stays off unless the pool asks for it.
-        [LABELS.devicePluginConfig]: pool,
-        [LABELS.migConfig]: mode === "mig" ? pool : "all-disabled",
-    };
-    return labels;
-}
-
-/**
- * What one node advertises to the scheduler: whole GPUs, time-sliced replicas of them, or
- * (MIG, mixed strategy) one resource per profile.
- */
-export function nodeResources(gpus: number, sharing: GpuSharing | undefined): Record<string, number> {
-    if (gpus === 0 || !sharing) return {};
-    switch (sharing.mode) {
-        case "exclusive":
-            return { [GPU_RESOURCE]: gpus };
-        case "time-slicing":
-            return { [GPU_RESOURCE]: gpus * sharing.replicas };
-        case "mig":
-            return Object.fromEntries(Object.entries(sharing.layout).map(([profile, n]) => [`${MIG_RESOURCE_PREFIX}${profile}`, n * gpus]));
-    }
-}
-
-/**
- * The node-template tags Cluster Autoscaler needs to scale an ASG up from zero: managed node
- * groups do not copy their labels and taints to the ASG, so the autoscaler cannot otherwise
- * know that a pending GPU pod would fit.
- */
-export function scaleFromZeroTags(labels: Record<string, string>, taints: NodeTaint[], resources: Record<string, number>): Record<string, string> {
-    const tags: Record<string, string> = {};
-    for (const [key, value] of Object.entries(labels)) tags[`${NODE_TEMPLATE_TAG}/label/${key}`] = value;
-    for (const taint of taints) tags[`${NODE_TEMPLATE_TAG}/taint/${taint.key}`] = `${taint.value}:${taint.effect}`;
-    for (const [resource, n] of Object.entries(resources)) tags[`${NODE_TEMPLATE_TAG}/resources/${resource}`] = String(n);
-    return tags;
 }
 
 function eksTaintEffect(effect: NodeTaint["effect"]): string {

@@ -20,9 +20,6 @@ export const INFERENCE_PIPELINE_TYPE = `${PACKAGE}:inference:InferencePipeline`;
 /** The S3 object tag a worker sets on an input object it has finished; the lifecycle rule expires tagged objects. */
 export const PROCESSED_TAG = { key: "gpu-platform/processed", value: "true" } as const;
 
-/** Label on the pipeline's namespace and pods naming the owning team. */
-export const TEAM_LABEL = "gpu-platform/team";
-
 /** SQS keeps a message at most 14 days (Amazon SQS quotas, "Message retention"); the dead-letter queue keeps them that long. */
 const SQS_MAX_RETENTION_SECONDS = 1_209_600;
 /** The longest long-poll SQS allows (ReceiveMessage WaitTimeSeconds, 0-20). */
@@ -540,7 +537,7 @@ function housekeepingRules(noncurrentDays: number): aws.types.input.s3.BucketLif
 
 function namespaceLabels(team: string | undefined): Record<string, string> {
     return {
-        ...(team ? { [TEAM_LABEL]: team } : {}),
+        ...(team ? { [LABELS.team]: team } : {}),
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",
     };
@@ -550,7 +547,7 @@ function podLabels(pipeline: string, team: string | undefined): Record<string, s
     return {
         "app.kubernetes.io/name": `${pipeline}-worker`,
         "app.kubernetes.io/part-of": pipeline,
-        ...(team ? { [TEAM_LABEL]: team } : {}),
+        ...(team ? { [LABELS.team]: team } : {}),
     };
 }
 

@@ -4,6 +4,7 @@
  * tests call them directly.
  */
 import type { ConfigProblem } from "../../stacks/schema";
+import { LABELS } from "../shared/tokens";
 
 /** The longest visibility timeout SQS allows: 12 hours (Amazon SQS quotas, "Message visibility timeout"). */
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
@@ -114,11 +115,12 @@ export function resolveGpuResource(nodeResources: Record<string, number>, gpuRes
 
 /**
  * Problems with what the worker asks of its pool: the pool must offer GPUs, the resource must
- * be one it offers, and one worker must fit on one node.
+ * be one it offers, one worker must fit on one node, and on a time-sliced pool a worker takes
+ * one replica (the device plugin refuses more: replicas of one GPU add no GPU).
  */
 export function gpuRequestProblems(
     prefix: string,
-    pool: Pick<GpuPoolFacts, "name" | "nodeResources">,
+    pool: Pick<GpuPoolFacts, "name" | "nodeResources"> & { labels?: Record<string, string> },
     gpuResource: string | undefined,
     gpusPerWorker: number = PIPELINE_DEFAULTS.gpusPerWorker,
 ): ConfigProblem[] {
@@ -133,6 +135,14 @@ export function gpuRequestProblems(
     const perNode = pool.nodeResources[resource];
     if (perNode === undefined) {
         return [{ key: `${prefix}gpuResource`, message: `"${resource}" is not offered by pool "${pool.name}"; it offers ${offered.join(", ")}` }];
+    }
+    if (pool.labels?.[LABELS.gpuSharing] === "time-slicing" && gpusPerWorker > 1) {
+        return [
+            {
+                key: `${prefix}gpusPerWorker`,
+                message: `is ${gpusPerWorker}, but pool "${pool.name}" time-slices its GPUs and gives each pod one replica; use 1, or a pool of whole GPUs`,
+            },
+        ];
     }
     if (Number.isInteger(gpusPerWorker) && gpusPerWorker > perNode) {
         return [

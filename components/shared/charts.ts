@@ -27,4 +27,12 @@ export const CHARTS = {
         version: "2.20.2",
         namespace: "keda",
     },
+    // v26.7.0 (2026-08) is the newest release tag of NVIDIA/gpu-operator; its values were read at
+    // that tag (deployments/gpu-operator/values.yaml). NGC's chart versions carry the "v".
+    gpuOperator: {
+        chart: "gpu-operator",
+        repository: "https://helm.ngc.nvidia.com/nvidia",
+        version: "v26.7.0",
+        namespace: "gpu-operator",
+    },
 } as const satisfies Record<string, ChartPin>;

@@ -13,6 +13,10 @@ export const LABELS = {
     devicePluginConfig: "nvidia.com/device-plugin.config",
     /** Read by the GPU Operator's MIG manager: which MIG layout the node's GPUs are put in. */
     migConfig: "nvidia.com/mig.config",
+    /** On namespaces and pods: the team that owns them, for cost reports and policies. */
+    team: "gpu-platform/team",
+    /** On team namespaces: the finance cost center their spend is charged to. */
+    costCenter: "gpu-platform/cost-center",
 } as const;
 
 /** The taint every GPU node carries, so only pods that tolerate it land there. */

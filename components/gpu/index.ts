@@ -1,0 +1,2 @@
+export * from "./sharing";
+export * from "./gpu-operator";

@@ -1,0 +1,2 @@
+export * from "./workload-classes";
+export * from "./team-namespace";
