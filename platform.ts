@@ -58,6 +58,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
             adminRoleArns: config.cluster.adminRoleArns,
             logRetentionDays: config.logRetentionDays,
             protect: config.protectData,
+            supportType: config.cluster.supportType,
         },
         withAws,
     );

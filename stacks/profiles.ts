@@ -16,6 +16,8 @@ export const PROFILES = {
         endpointAccess: "public-and-private",
         protectData: false,
         logRetentionDays: 14,
+        // An out-of-support dev cluster is upgraded by EKS rather than billed at the extended rate.
+        supportType: "STANDARD",
     },
     prod: {
         availabilityZones: 3,
@@ -24,6 +26,8 @@ export const PROFILES = {
         endpointAccess: "private",
         protectData: true,
         logRetentionDays: 90,
+        // Prod is never upgraded behind the platform team's back; the cost estimate shows the extended rate if it lapses.
+        supportType: "EXTENDED",
     },
 } as const;
 
@@ -58,6 +62,7 @@ export interface PlatformConfig {
         endpointAccess: "public-and-private" | "private";
         publicAccessCidrs: string[];
         adminRoleArns: string[];
+        supportType: "STANDARD" | "EXTENDED";
     };
     readonly nodePools: ResolvedNodePool[];
     readonly teams: ResolvedTeam[];
@@ -89,6 +94,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
             endpointAccess: parsed.cluster.endpointAccess ?? profile.endpointAccess,
             publicAccessCidrs: parsed.cluster.publicAccessCidrs ?? [],
             adminRoleArns: parsed.cluster.adminRoleArns,
+            supportType: profile.supportType,
         },
         nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => resolveNodePool(name, pool)),
         teams: parsed.teams.map((team) => resolveTeam(team, migOfferedByPools(parsed.nodePools))),

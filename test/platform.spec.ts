@@ -132,6 +132,7 @@ describe("platform (prod config)", () => {
         assert.strictEqual(cluster.endpointPrivateAccess, true);
         assert.strictEqual(cluster.endpointPublicAccess, false);
         assert.strictEqual(cluster.deletionProtection, true);
+        assert.deepStrictEqual(cluster.upgradePolicy, { supportType: "EXTENDED" }, "prod is never upgraded behind the team's back");
         assert.deepStrictEqual(
             Object.values(cluster.accessEntries).map((e: any) => [e.principalArn, e.accessPolicies.clusterAdmin.policyArn]),
             [
@@ -230,6 +231,7 @@ describe("platform (dev config)", () => {
         assert.strictEqual(cluster.endpointPublicAccess, true);
         assert.deepStrictEqual(cluster.publicAccessCidrs, ["203.0.113.0/24"]);
         assert.strictEqual(cluster.deletionProtection, false);
+        assert.deepStrictEqual(cluster.upgradePolicy, { supportType: "STANDARD" }, "dev is upgraded, not billed at the extended rate");
     });
 
     it("runs its GPU pools on spot, at zero nodes until asked", () => {

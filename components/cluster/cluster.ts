@@ -33,6 +33,12 @@ export interface ClusterArgs {
     logRetentionDays?: number;
     /** Refuse to delete the cluster (EKS deletion protection and Pulumi protect). Default false. */
     protect?: boolean;
+    /**
+     * What happens when the Kubernetes version leaves standard support: `"STANDARD"` upgrades the
+     * control plane automatically; `"EXTENDED"` keeps the version at six times the hourly price.
+     * Default `"STANDARD"` (EKS itself defaults to `"EXTENDED"`, a cost nobody chose).
+     */
+    supportType?: "STANDARD" | "EXTENDED";
 }
 
 /**
@@ -99,6 +105,7 @@ export class Cluster extends pulumi.ComponentResource {
                 endpointPublicAccess: endpointAccess === "public-and-private",
                 publicAccessCidrs: endpointAccess === "public-and-private" ? args.publicAccessCidrs : undefined,
                 deletionProtection: protect,
+                upgradePolicy: { supportType: args.supportType ?? "STANDARD" },
             },
             { parent: this, dependsOn: [controlPlaneLogs], protect },
         );
