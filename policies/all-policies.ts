@@ -1,0 +1,41 @@
+/**
+ * Every policy of the pack, in the order reports list them. The PolicyPack (index.ts) and the
+ * offline plan's runner (runner.ts) both take them from here, so both run the same objects.
+ * Importing this starts nothing; only constructing the PolicyPack starts its server.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { imdsv2Required } from "./compute";
+import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
+import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
+import { gpuOperatorSharing } from "./gpu-operator";
+import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
+import { iamDataActionsScoped } from "./iam";
+import { noPublicIngress } from "./network";
+import { stackMonthlyBudget } from "./stack-budget";
+import { s3DefaultEncryption, s3PublicAccessBlocked, sqsEncryption } from "./storage";
+import { budgetTags, teamNamespaceLabel } from "./tags";
+
+export const PACK_NAME = "gpu-platform";
+
+export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationPolicy)[] = [
+    gpuNodeGroupTaint,
+    gpuInstanceTypeAllowed,
+    gpuPoolGpuLimit,
+    gpuStackGpuLimit,
+    gpuWorkloadLimits,
+    gpuWorkloadPriorityClass,
+    gpuWorkloadToleration,
+    gpuWorkloadClassLimit,
+    gpuOperatorSharing,
+    budgetTags,
+    teamNamespaceLabel,
+    stackMonthlyBudget,
+    s3PublicAccessBlocked,
+    s3DefaultEncryption,
+    sqsEncryption,
+    eksSecretsEncryption,
+    eksPrivateEndpoint,
+    noPublicIngress,
+    imdsv2Required,
+    iamDataActionsScoped,
+];

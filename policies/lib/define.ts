@@ -1,0 +1,126 @@
+/**
+ * Builders for the pack's policies. Each returns a plain `ResourceValidationPolicy` or
+ * `StackValidationPolicy` of @pulumi/policy, so the same object serves the Pulumi CLI (through
+ * the PolicyPack in index.ts) and the offline plan (through runner.ts). What they add:
+ * - the config a check sees is its schema's defaults under whatever the engine passes, so a
+ *   check never meets a missing setting;
+ * - properties are read into plain data first (lib/values.ts), so unknown values during a
+ *   preview are skipped, never a crash;
+ * - a resource policy declares the types it checks; any other resource is "not applicable".
+ */
+import type {
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { Props, plainProps } from "./values";
+
+/** Each config property: its JSON schema (checked by the Pulumi CLI and by runner.ts) and its default. */
+export type ConfigSpec<C> = { [K in keyof C]: PolicyConfigJSONSchema & { default: C[K] } };
+
+interface PolicyDefinition<C> {
+    /** Kebab-case, unique in the pack; the key in policies/config.<stack>.json. */
+    name: string;
+    /** What it checks and why; the CLI prints it above each violation. */
+    description: string;
+    /** The level when policies/config.<stack>.json does not set one. */
+    enforcementLevel: EnforcementLevel;
+    config: ConfigSpec<C>;
+}
+
+export interface CheckedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** The resource's properties as plain data; unknown values are `UNKNOWN`. */
+    readonly props: Props;
+    /** The properties of the resource's provider, when the engine names one. */
+    readonly providerProps?: Props;
+}
+
+export interface ResourceCheck<C> extends PolicyDefinition<C> {
+    /** Resource types the policy checks; for any other it is not applicable. */
+    resourceTypes: readonly string[];
+    validate(resource: CheckedResource, config: C, report: (message: string) => void): void;
+}
+
+export interface StackResource extends CheckedResource {
+    /** Urn of the parent, if any. */
+    readonly parent?: string;
+    /** Urns of the resources it depends on. */
+    readonly dependencies: readonly string[];
+    /** Per property, the urns of the resources its value comes from (real engine only). */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface StackCheck<C> extends PolicyDefinition<C> {
+    validate(resources: readonly StackResource[], config: C, report: (message: string, urn?: string) => void): void;
+}
+
+export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPolicy {
+    const types = new Set(check.resourceTypes);
+    return {
+        ...policyFields(check),
+        validateResource: (args: ResourceValidationArgs, reportViolation) => {
+            if (!types.has(args.type)) args.notApplicable(`checks ${[...types].join(", ")} only`);
+            const resource: CheckedResource = {
+                urn: args.urn,
+                type: args.type,
+                name: args.name,
+                props: plainProps(args.props),
+                providerProps: args.provider ? plainProps(args.provider.props) : undefined,
+            };
+            check.validate(resource, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message) => reportViolation(message));
+        },
+    };
+}
+
+export function stackPolicy<C>(check: StackCheck<C>): StackValidationPolicy {
+    return {
+        ...policyFields(check),
+        validateStack: (args: StackValidationArgs, reportViolation) => {
+            const resources = args.resources.map(toStackResource);
+            check.validate(resources, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message, urn) => reportViolation(message, urn));
+        },
+    };
+}
+
+function policyFields<C>(check: PolicyDefinition<C>) {
+    return {
+        name: check.name,
+        description: check.description,
+        enforcementLevel: check.enforcementLevel,
+        configSchema: { properties: check.config as Record<string, PolicyConfigJSONSchema> },
+    };
+}
+
+/** Each property's default, copied so no caller can change the schema's. */
+export function schemaDefaults(properties: Record<string, PolicyConfigJSONSchema>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(properties).filter(([, s]) => s.default !== undefined).map(([key, s]) => [key, structuredClone(s.default)]));
+}
+
+/** The schema's defaults under the configured values. */
+function configWithDefaults<C>(spec: ConfigSpec<C>, configured: Partial<C>): C {
+    return { ...schemaDefaults(spec as Record<string, PolicyConfigJSONSchema>), ...withoutUndefined(configured) } as C;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+    return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function toStackResource(resource: PolicyResource): StackResource {
+    return {
+        urn: resource.urn,
+        type: resource.type,
+        name: resource.name,
+        props: plainProps(resource.props),
+        providerProps: resource.provider ? plainProps(resource.provider.props) : undefined,
+        parent: resource.parent?.urn,
+        dependencies: resource.dependencies.map((d) => d.urn),
+        propertyDependencies: Object.fromEntries(Object.entries(resource.propertyDependencies ?? {}).map(([key, deps]) => [key, deps.map((d) => d.urn)])),
+    };
+}

@@ -1,0 +1,36 @@
+/**
+ * The stack's monthly budget, checked at its maximum scale: what the stack would cost with
+ * every node group at scalingConfig.maxSize for a whole 730-hour month, priced from the catalog
+ * by the same code as the offline plan's cost table (pricing.ts).
+ */
+import { PRICE_DATE, PRICE_REGION } from "../catalog";
+import { stackPolicy } from "./lib/define";
+import { cents, priceResources, priceTotals } from "./pricing";
+
+const usd = (amount: number) => `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+export const stackMonthlyBudget = stackPolicy({
+    name: "stack-monthly-budget",
+    description:
+        "At maximum scale (every node group at scalingConfig.maxSize, all month) the stack costs no more than monthlyBudgetUsd, " +
+        `priced from the catalog (on-demand, ${PRICE_REGION}, prices of ${PRICE_DATE}; spot at the on-demand rate; usage-based charges not included).`,
+    enforcementLevel: "advisory",
+    config: {
+        monthlyBudgetUsd: { type: "number", minimum: 0, description: "Most the stack may cost per month at maximum scale, in US dollars.", default: 25000 },
+        largestItems: { type: "integer", minimum: 0, description: "How many of the most expensive items a violation names.", default: 3 },
+    },
+    validate: (resources, { monthlyBudgetUsd, largestItems }, report) => {
+        const items = priceResources(resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, props: r.props })));
+        const { monthlyMax } = priceTotals(items);
+        if (monthlyMax <= monthlyBudgetUsd) return;
+        const largest = [...items]
+            .sort((a, b) => b.monthlyMax - a.monthlyMax)
+            .slice(0, largestItems)
+            .map((i) => `${i.description}: ${usd(i.monthlyMax)}`);
+        report(
+            `at maximum scale the stack costs ${usd(monthlyMax)} a month, ${usd(cents(monthlyMax - monthlyBudgetUsd))} over its budget of ${usd(monthlyBudgetUsd)}` +
+                `${largest.length > 0 ? ` (largest: ${largest.join("; ")})` : ""}; lower the node groups' scalingConfig.maxSize ` +
+                "(for the platform, nodePools.<name>.maxSize in Pulumi.<stack>.yaml) or raise monthlyBudgetUsd in the stack's policy config.",
+        );
+    },
+});
