@@ -31,7 +31,9 @@ function median(values: number[]): number {
 }
 
 const rounds = Number(process.argv[2] ?? 7);
-const planArgs = ["-r", "esbuild-register", "tools/plan/cli.ts", "--stack", "prod", "--json"];
+// Exactly what `npm run plan -- --stack prod --json` runs, without npm's own start-up.
+const planScript = (require(path.join(REPO_ROOT, "package.json")) as { scripts: { plan: string } }).scripts.plan;
+const planArgs = [...planScript.split(/\s+/).slice(1), "--stack", "prod", "--json"];
 const bareArgs = ["-e", SDKS.map((sdk) => `require(${JSON.stringify(sdk)});`).join("")];
 
 const plan: number[] = [];

@@ -103,7 +103,7 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
 
     it("queues new .jsonl objects under incoming/, after the queue policy lets S3 send", () => {
         const notification = named(resources, "aws:s3/bucketNotification:BucketNotification", "batch-embeddings-notification");
-        assert.strictEqual(notification.inputs.bucket, "batch-embeddings-input-placeholder-id", "the input bucket's (fake) id");
+        assert.strictEqual(notification.inputs.bucket, "batch-embeddings-input", "the input bucket's id, which is its name");
         assert.deepStrictEqual(notification.inputs.queues, [
             { queueArn, events: ["s3:ObjectCreated:*"], filterPrefix: "incoming/", filterSuffix: ".jsonl" },
         ]);

@@ -96,6 +96,8 @@ export class FakeCloud {
 
 function idFor(type: string, name: string, inputs: State): string {
     if (type === "eks:index:Cluster") return String(inputs.name ?? name);
+    // A bucket's id is its name, and the bucket's settings resources refer to it by that.
+    if (type === "aws:s3/bucket:Bucket" || type === "aws:s3/bucketV2:BucketV2") return String(inputs.bucket ?? name);
     const prefixes: Record<string, string> = {
         "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
         "aws:ec2/launchTemplate:LaunchTemplate": "lt",
@@ -152,7 +154,9 @@ function eksClusterOutputs(clusterName: string, region: string): State {
  * reach; it gets placeholders shaped like the platform stack's exports (index.ts).
  */
 function platformStackOutputs(stackName: string, region: string): State {
-    const clusterName = `${stackName.split("/").pop()}-cluster`;
+    // The platform names its cluster <project>-<stack>; a reference is <org>/<project>/<stack>.
+    const [project = "platform", stack = "stack"] = stackName.split("/").slice(-2);
+    const clusterName = `${project}-${stack}`;
     const cluster = eksClusterOutputs(clusterName, region);
     return {
         region,

@@ -1,0 +1,242 @@
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as path from "path";
+import { REPO_ROOT } from "./harness";
+import { main } from "../tools/plan/cli";
+import { PlanInputError, parseOptions } from "../tools/plan/options";
+import { readProject, resolveStackConfig } from "../tools/plan/stack-config";
+
+interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs the plan as a user would (`npm run plan -- …`), in its own process. */
+function plan(...args: string[]): Promise<Run> {
+    return new Promise((resolve) => {
+        execFile(
+            process.execPath,
+            ["-r", "esbuild-register", path.join(REPO_ROOT, "tools/plan/cli.ts"), ...args],
+            { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
+            (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+    });
+}
+
+function inputErrors(fn: () => unknown): string[] {
+    try {
+        fn();
+    } catch (err) {
+        if (err instanceof PlanInputError) return err.lines;
+        throw err;
+    }
+    assert.fail("expected a PlanInputError");
+}
+
+const fixture = (name: string) => path.join(REPO_ROOT, "test/fixtures", name);
+
+/**
+ * The CLI's `main` in this process, for input it refuses before running a program (running
+ * one would install its own mocks over the harness's). Captures what it writes to stderr.
+ */
+async function mainInProcess(...args: string[]): Promise<{ code: number; stderr: string[] }> {
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => lines.push(...String(chunk).trimEnd().split("\n")) > 0) as typeof process.stderr.write;
+    try {
+        return { code: await main(args), stderr: lines };
+    } finally {
+        process.stderr.write = write;
+    }
+}
+
+describe("offline plan", function () {
+    // Each run starts a Node process that loads the Pulumi SDKs; they run side by side.
+    this.timeout(120_000);
+    const runs: Record<string, Promise<Run>> = {};
+    before(() => {
+        runs.prodJson = plan("--stack", "prod", "--json");
+        runs.devTree = plan("--stack", "dev");
+        runs.devMermaid = plan("--stack", "dev", "--format", "mermaid");
+        runs.invalidConfig = plan("--stack", "dev", "--set", "nodePools.system.minSize=5", "--set", "gpu-platform:region=moon-1");
+        runs.teamStack = plan("--stack", "dev", "--program", fixture("team-stack"), "--json");
+        runs.override = plan("--stack", "dev", "--config-file", fixture("dev-override.yaml"), "--json");
+        runs.broken = plan("--stack", "dev", "--program", fixture("broken-stack"));
+    });
+
+    describe("--json", () => {
+        let doc: any;
+        before(async () => {
+            const run = await runs.prodJson;
+            assert.strictEqual(run.code, 0, run.stderr);
+            doc = JSON.parse(run.stdout);
+        });
+
+        it("prints one JSON document with exactly the documented keys", () => {
+            assert.deepStrictEqual(Object.keys(doc), ["stack", "program", "resources", "violations", "cost"]);
+            assert.strictEqual(doc.stack, "prod");
+            assert.strictEqual(doc.program, "index.ts");
+            for (const r of doc.resources) assert.deepStrictEqual(Object.keys(r), ["urn", "type", "name", "parent", "inputs"]);
+            assert.deepStrictEqual(Object.keys(doc.cost), ["currency", "region", "priceDate", "monthlyIdle", "monthlyMax", "gpuMonthlyIdle", "gpuMonthlyMax", "items"]);
+        });
+
+        it("records parents as urns of recorded resources, or null at the root", () => {
+            const urns = new Set(doc.resources.map((r: any) => r.urn));
+            const roots = doc.resources.filter((r: any) => r.parent === null).map((r: any) => r.type);
+            assert.ok(roots.includes("gpu-platform:network:Network") && roots.includes("pulumi:providers:aws"));
+            for (const r of doc.resources) assert.ok(r.parent === null || urns.has(r.parent), `${r.urn} has a recorded parent`);
+            const h100 = doc.resources.find((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === "h100-group");
+            assert.match(h100.parent, /gpu-platform:cluster:NodePool::h100$/);
+            assert.strictEqual(h100.inputs.scalingConfig.maxSize, 4);
+        });
+
+        it("prices prod: items add up to the totals, GPUs cost nothing idle, and each item names its resource", () => {
+            const { cost } = doc;
+            assert.strictEqual(cost.currency, "USD");
+            assert.strictEqual(cost.region, "us-east-1");
+            assert.match(cost.priceDate, /^\d{4}-\d{2}-\d{2}$/);
+            const sum = (key: string) => Math.round(cost.items.reduce((t: number, i: any) => t + i[key], 0) * 100) / 100;
+            assert.strictEqual(sum("monthlyIdle"), cost.monthlyIdle);
+            assert.strictEqual(sum("monthlyMax"), cost.monthlyMax);
+            assert.strictEqual(cost.gpuMonthlyIdle, 0, "GPU pools sit at zero nodes when idle");
+            // 4 × p4d + 4 × p4de + 4 × p5 at catalog prices, 730 h.
+            assert.strictEqual(cost.gpuMonthlyMax, Math.round((4 * 21.957642 + 4 * 27.44705 + 4 * 55.04) * 730 * 100) / 100);
+            const urns = new Set(doc.resources.map((r: any) => r.urn));
+            for (const item of cost.items) assert.ok(urns.has(item.urn), item.description);
+            const system = cost.items.find((i: any) => i.description.startsWith("node group system-group"));
+            assert.strictEqual(system.monthlyIdle, Math.round(3 * 0.4032 * 730 * 100) / 100);
+        });
+
+        it("reports violations in the documented shape", () => {
+            for (const v of doc.violations) {
+                assert.deepStrictEqual(Object.keys(v), ["policy", "level", "urn", "message"]);
+                assert.ok(v.level === "mandatory" || v.level === "advisory");
+            }
+            assert.ok(!doc.violations.some((v: any) => v.level === "mandatory"), "the prod program passes its own policies");
+        });
+    });
+
+    it("prints a preview-like tree, the policy report and the cost table by default", async () => {
+        const run = await runs.devTree;
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.match(run.stdout, /^ \+ {3}pulumi:pulumi:Stack +gpu-platform-dev$/m);
+        assert.match(run.stdout, /^ \+ {3}├─ gpu-platform:cluster:Cluster +gpu-platform-dev$/m);
+        assert.match(run.stdout, /^ \+ {3}│ {2}│ {2}├─ aws:eks\/nodeGroup:NodeGroup +gpu-dev-group$/m);
+        assert.match(run.stdout, /placeholders/);
+        assert.match(run.stdout, /^Policies \(config: policies\/config\.dev\.json\):$/m);
+        assert.match(run.stdout, /^ {4}Total +[\d,.]+ +[\d,.]+$/m);
+    });
+
+    it("draws the components and how they connect as a Mermaid flowchart", async () => {
+        const run = await runs.devMermaid;
+        assert.strictEqual(run.code, 0, run.stderr);
+        const lines = run.stdout.trim().split("\n");
+        assert.strictEqual(lines[0], "flowchart TD");
+        const id = (name: string, type: string) => lines.find((l) => l.includes(`["${name}<br/><small>${type}</small>"]`))!.trim().split("[")[0];
+        const cluster = id("gpu-platform-dev", "gpu-platform:cluster:Cluster");
+        const pool = id("gpu-dev", "gpu-platform:cluster:NodePool");
+        const vpc = id("gpu-platform-dev-vpc", "awsx:ec2:Vpc");
+        assert.ok(lines.includes(`    ${cluster} --> ${pool}`), "the cluster contains its pools");
+        assert.ok(lines.includes(`    ${pool} -. uses .-> ${vpc}`), "pools use the VPC's subnets");
+    });
+
+    it("runs another Pulumi program with --program, resolving its packages and stack reference", async () => {
+        const run = await runs.teamStack;
+        const doc = JSON.parse(run.stdout);
+        assert.strictEqual(doc.stack, "dev");
+        assert.strictEqual(doc.program, path.join("test", "fixtures", "team-stack", "index.ts"));
+        const group = doc.resources.find((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup");
+        assert.strictEqual(group.inputs.clusterName, "gpu-platform-dev", "read from the (placeholder) platform stack outputs");
+        assert.strictEqual(group.inputs.scalingConfig.maxSize, 2, "team-vision:maxNodes from its Pulumi.dev.yaml");
+        const bucket = doc.resources.find((r: any) => r.type === "aws:s3/bucket:Bucket");
+        const bucketViolations = doc.violations.filter((v: any) => v.urn === bucket.urn && v.level === "mandatory");
+        assert.ok(bucketViolations.length > 0, "the untagged bucket breaks a mandatory policy");
+        assert.strictEqual(run.code, 1, "a mandatory violation exits 1");
+    });
+
+    it("applies --config-file values over the stack's", async () => {
+        const run = await runs.override;
+        assert.strictEqual(run.code, 0, run.stderr);
+        const doc = JSON.parse(run.stdout);
+        const groups = doc.resources.filter((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup").map((r: any) => r.name).sort();
+        assert.deepStrictEqual(groups, ["a10g-group", "system-group"], "nodePools replaced as a whole key");
+        const provider = doc.resources.find((r: any) => r.type === "pulumi:providers:aws");
+        assert.strictEqual(provider.inputs.region, "us-west-2");
+    });
+
+    describe("bad input exits 2 with one line per problem and no stack trace", () => {
+        it("invalid config", async () => {
+            const run = await runs.invalidConfig;
+            assert.strictEqual(run.code, 2);
+            assert.strictEqual(run.stdout, "");
+            assert.deepStrictEqual(run.stderr.trim().split("\n"), [
+                "error: Invalid stack config (2 problems):",
+                'error:   - region: must be an AWS region such as us-east-1 (found "moon-1")',
+                "error:   - nodePools.system.minSize: is 5, above maxSize 3; minSize must be at most maxSize",
+            ]);
+        });
+
+        it("a program that fails to load", async () => {
+            const run = await runs.broken;
+            assert.strictEqual(run.code, 2);
+            assert.match(run.stderr, /^error: program .*broken-stack\/index\.ts failed: Cannot find module '\.\/no-such-module'/);
+            assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+        });
+
+        it("exits 2 for an unknown stack, an unknown flag and a config file that does not parse, before running anything", async () => {
+            assert.deepStrictEqual(await mainInProcess("--stack", "staging"), {
+                code: 2,
+                stderr: [`error: unknown stack "staging": no Pulumi.staging.yaml in ${REPO_ROOT} (stacks: dev, prod)`],
+            });
+            const unknownFlag = await mainInProcess("--stack", "dev", "--verbose");
+            assert.strictEqual(unknownFlag.code, 2);
+            assert.strictEqual(unknownFlag.stderr[0], 'error: unknown flag "--verbose"');
+            const badFile = await mainInProcess("--stack", "dev", "--config-file", path.join(REPO_ROOT, "README.md"));
+            assert.strictEqual(badFile.code, 2);
+            assert.match(badFile.stderr.join("\n"), /^error: .*README\.md: (does not parse as YAML|must be a mapping)/);
+            assert.strictEqual(badFile.stderr.length, 1);
+        });
+
+        it("an unknown stack, flag or format", () => {
+            assert.deepStrictEqual(inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "staging", undefined, [])), [
+                `unknown stack "staging": no Pulumi.staging.yaml in ${REPO_ROOT} (stacks: dev, prod)`,
+            ]);
+            const lines = inputErrors(() => parseOptions(["--stack", "dev", "--verbose", "--format", "svg", "--set", "region"], REPO_ROOT));
+            assert.deepStrictEqual(lines.slice(0, 3), [
+                'unknown flag "--verbose"',
+                '--format must be one of tree, json, mermaid (found "svg")',
+                '--set takes KEY=VALUE (found "region")',
+            ]);
+            assert.match(lines[3], /^usage: npm run plan -- --stack <name>/);
+            assert.deepStrictEqual(inputErrors(() => parseOptions([], REPO_ROOT)).slice(0, 1), ["--stack is required, e.g. --stack dev"]);
+        });
+
+        it("a config file that does not parse", () => {
+            const lines = inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "dev", path.join(REPO_ROOT, "README.md"), []));
+            assert.strictEqual(lines.length, 1);
+            assert.match(lines[0], /README\.md: (does not parse as YAML|must be a mapping)/);
+        });
+    });
+
+    describe("config resolution", () => {
+        const project = () => readProject(REPO_ROOT);
+
+        it("hands the program Pulumi's namespaced keys, structured values as JSON", () => {
+            const config = resolveStackConfig(project(), "dev", undefined, []);
+            assert.strictEqual(config["gpu-platform:environment"], "dev");
+            assert.strictEqual(JSON.parse(config["gpu-platform:nodePools"]).system.instanceType, "m7i.xlarge");
+        });
+
+        it("applies --set in Pulumi's key syntax, with paths into structured values", () => {
+            const config = resolveStackConfig(project(), "dev", undefined, [
+                "region=eu-west-1",
+                "gpu-platform:nodePools.a100-shared.maxSize=3",
+                "aws:profile=platform",
+            ]);
+            assert.strictEqual(config["gpu-platform:region"], "eu-west-1");
+            assert.strictEqual(JSON.parse(config["gpu-platform:nodePools"])["a100-shared"].maxSize, 3);
+            assert.strictEqual(config["aws:profile"], "platform");
+        });
+    });
+});
