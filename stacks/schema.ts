@@ -4,7 +4,7 @@ import { EKS_VERSIONS, gpuOf, isKnownInstanceType } from "../catalog";
 import { nodePoolProblems } from "../components/cluster/pool-settings";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
-import { TeamConfig, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
+import { PriorityClassConfig, TeamConfig, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -148,19 +148,21 @@ export interface ConfigProblem {
  * The sections of the config that passed their own shape checks. Cross-field rules run on
  * whatever parsed, so one bad key does not hide problems elsewhere.
  */
-export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines">> & {
+export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines" | "priorityClasses">> & {
     /** Pipelines by their index in the config, each with the fields that passed their own checks. */
     inferencePipelines?: PartialPipelineConfig[];
     nodePools?: Record<string, NodePoolConfig>;
     /** Teams by their index in the config; a team that failed its own checks is undefined. */
     teams?: Array<TeamConfig | undefined>;
+    /** Priority classes by their index in the config; a class that failed its own checks is undefined. */
+    priorityClasses?: Array<PriorityClassConfig | undefined>;
 };
 
 /** Parses each top-level section (and each node pool) on its own. */
 export function parseSections(raw: Record<string, unknown>): ParsedSections {
     const sections: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(platformConfigSchema.shape)) {
-        if (key === "nodePools" || key === "teams" || key === "inferencePipelines") continue;
+        if (key === "nodePools" || key === "teams" || key === "inferencePipelines" || key === "priorityClasses") continue;
         const result = (schema as z.ZodType).safeParse(raw[key]);
         if (result.success) sections[key] = result.data;
     }
@@ -180,6 +182,13 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
             if (result.success) return result.data;
             const name = (team as { name?: unknown } | null)?.name;
             return typeof name === "string" ? ({ name } as TeamConfig) : undefined;
+        });
+    }
+    if (Array.isArray(raw.priorityClasses)) {
+        // One bad class must not hide the duplicate and reserved names among the others.
+        sections.priorityClasses = raw.priorityClasses.map((pc) => {
+            const result = priorityClassSchema.safeParse(pc);
+            return result.success ? result.data : undefined;
         });
     }
     sections.inferencePipelines = parsePipelineEntries(raw.inferencePipelines);
@@ -202,7 +211,7 @@ export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
 
     problems.push(...tenancyProblems(config.teams ?? [], config.priorityClasses, config.nodePools, config.cluster?.adminRoleArns ?? []));
     if (config.inferencePipelines && config.nodePools) {
-        const classes = priorityClassesOr(config.priorityClasses);
+        const classes = priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined));
         problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes));
     }
 

@@ -101,7 +101,7 @@ export function migOfferedByPools(nodePools: Record<string, NodePoolConfig>): Re
  */
 export function tenancyProblems(
     teams: Array<TeamConfig | undefined>,
-    priorityClasses: PriorityClassConfig[] | undefined,
+    priorityClasses: Array<PriorityClassConfig | undefined> | undefined,
     nodePools: Record<string, NodePoolConfig> | undefined,
     adminRoleArns: string[],
 ): ConfigProblem[] {
@@ -136,6 +136,7 @@ export function tenancyProblems(
 
     const classNames = new Map<string, number>();
     (priorityClasses ?? []).forEach((pc, i) => {
+        if (!pc) return;
         const first = classNames.get(pc.name);
         if (first !== undefined) add(`priorityClasses[${i}].name`, `duplicates priorityClasses[${first}].name "${pc.name}"; names must be unique`);
         else classNames.set(pc.name, i);

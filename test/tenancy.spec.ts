@@ -215,31 +215,23 @@ describe("tenancy config", () => {
     });
 
     it("rejects duplicate and reserved priority class names, and values above the user range", () => {
-        assert.deepStrictEqual(
+        const withSystemClassValue = (value: number) =>
             problems((raw) => {
                 raw.priorityClasses = [
                     { name: "training", value: 500, maxGpusPerPod: 8 },
                     { name: "training", value: 400, maxGpusPerPod: 8 },
-                    { name: "system-gpu", value: 2_000_000_000, maxGpusPerPod: 8 },
+                    { name: "system-gpu", value, maxGpusPerPod: 8 },
                     { name: "production-inference", value: 1000, maxGpusPerPod: 2 },
                 ];
-            }),
-            ["priorityClasses[2].value: must be at most 1000000000; higher values are reserved for system classes (found 2000000000)"],
-        );
-        assert.deepStrictEqual(
-            problems((raw) => {
-                raw.priorityClasses = [
-                    { name: "training", value: 500, maxGpusPerPod: 8 },
-                    { name: "training", value: 400, maxGpusPerPod: 8 },
-                    { name: "system-gpu", value: 5, maxGpusPerPod: 8 },
-                    { name: "production-inference", value: 1000, maxGpusPerPod: 2 },
-                ];
-            }),
-            [
-                'priorityClasses[1].name: duplicates priorityClasses[0].name "training"; names must be unique',
-                'priorityClasses[2].name: "system-gpu" starts with "system-", which Kubernetes reserves; choose another name',
-            ],
-        );
+            });
+        assert.deepStrictEqual(withSystemClassValue(2_000_000_000), [
+            "priorityClasses[2].value: must be at most 1000000000; higher values are reserved for system classes (found 2000000000)",
+            'priorityClasses[1].name: duplicates priorityClasses[0].name "training"; names must be unique',
+        ]);
+        assert.deepStrictEqual(withSystemClassValue(5), [
+            'priorityClasses[1].name: duplicates priorityClasses[0].name "training"; names must be unique',
+            'priorityClasses[2].name: "system-gpu" starts with "system-", which Kubernetes reserves; choose another name',
+        ]);
     });
 
     it("rejects a pipeline whose priority class does not exist or allows fewer GPUs than its worker takes", () => {
