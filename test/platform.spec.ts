@@ -64,7 +64,7 @@ describe("platform (prod config)", () => {
             "gpu-platform/node-type": "gpu",
             "gpu-platform/gpu-model": "a100-80gb",
             "gpu-platform/gpu-sharing": "mig",
-            "k8s.amazonaws.com/accelerator": "nvidia-a100",
+            // No k8s.amazonaws.com/accelerator: the autoscaler would wait forever for nvidia.com/gpu on a MIG node.
             // Configs are named after the layout, so any pool with this layout finds them in the operator.
             "nvidia.com/device-plugin.config": "mig-mixed",
             "nvidia.com/mig.config": "mig-1x3g.40gb-1x2g.20gb-2x1g.10gb",
@@ -72,6 +72,7 @@ describe("platform (prod config)", () => {
         assert.strictEqual((labels("a100-shared") as any)["nvidia.com/mig.config"], "all-disabled");
         assert.strictEqual((labels("a100-shared") as any)["nvidia.com/device-plugin.config"], "time-slicing-3");
         assert.strictEqual((labels("h100") as any)["nvidia.com/device-plugin.config"], "exclusive");
+        assert.strictEqual((labels("h100") as any)["k8s.amazonaws.com/accelerator"], "nvidia-h100");
         assert.strictEqual((labels("a100-shared") as any)["gpu-platform/gpu-sharing"], "time-slicing");
         assert.deepStrictEqual(labels("system"), { "gpu-platform/pool": "system", "gpu-platform/node-type": "cpu" });
     });

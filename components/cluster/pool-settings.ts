@@ -116,7 +116,10 @@ export function poolLabels(pool: string, type: string, sharing: GpuSharing | und
         [LABELS.nodeType]: "gpu",
         [LABELS.gpuModel]: gpu.id,
         [LABELS.gpuSharing]: resolved.mode,
-        [LABELS.accelerator]: gpu.acceleratorLabel,
+        // Cluster Autoscaler counts a node with this label unready until it advertises
+        // nvidia.com/gpu, which a MIG node (mixed strategy) never does: it would stay unready and
+        // count against the autoscaler's unready limit (kubernetes/autoscaler#8095). MIG nodes go without.
+        ...(resolved.mode === "mig" ? {} : { [LABELS.accelerator]: gpu.acceleratorLabel }),
         [LABELS.devicePluginConfig]: devicePluginConfigName(resolved),
         [LABELS.migConfig]: migConfigName(resolved),
     };
