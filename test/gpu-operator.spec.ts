@@ -49,6 +49,7 @@ describe("GPU Operator (prod config)", () => {
         assert.strictEqual(release.values.devicePlugin.enabled, true);
         assert.strictEqual(release.values.gfd.enabled, true);
         assert.strictEqual(release.values.migManager.enabled, true);
+        assert.deepStrictEqual(release.values.migManager.env, [{ name: "WITH_REBOOT", value: "true" }], "a cloud VM may need a reboot to switch MIG mode");
     });
 
     it("keeps the operator and NFD's master off GPU nodes; the per-node DaemonSets tolerate the GPU taint", () => {

@@ -9,17 +9,22 @@ import { validatePlatformConfig } from "../stacks";
 
 /**
  * Evaluates a ValidatingAdmissionPolicy's CEL the way the API server does: variables in
- * order, then each validation. `sum()` is the Kubernetes CEL lists extension, which plain CEL
- * lacks. Returns the messages of the validations that fail.
+ * order, then each validation. `sum()` and `max()` are the Kubernetes CEL lists extension,
+ * which plain CEL lacks. Returns the messages of the validations that fail.
  */
 function admit(object: unknown): string[] {
     const spec = gpuLimitPolicySpec([...DEFAULT_WORKLOAD_CLASSES], GPU_LIMIT_EXEMPT_NAMESPACES) as any;
+    const ints = (list: Iterable<unknown>) => [...list].map((n) => n as bigint);
     const sum = celMethod("sum", listType(CelScalar.INT), [], CelScalar.INT, function () {
-        let total = 0n;
-        for (const n of this) total += n as bigint;
-        return total;
+        return ints(this).reduce((a, b) => a + b, 0n);
     });
-    const env = { funcs: [sum] };
+    // Kubernetes' max() fails on an empty list; the policy never calls it on one.
+    const max = celMethod("max", listType(CelScalar.INT), [], CelScalar.INT, function () {
+        const values = ints(this);
+        if (values.length === 0) throw new Error("max() of an empty list");
+        return values.reduce((a, b) => (b > a ? b : a));
+    });
+    const env = { funcs: [sum, max] };
     const evaluate = (expression: string, variables: Map<string, unknown>) => {
         const result = run(expression, { object: toCel(object), variables } as any, env);
         if (isCelError(result)) throw new Error(`CEL error in ${expression}: ${result.message}`);
@@ -100,11 +105,19 @@ describe("workload classes", () => {
             ]);
         });
 
-        it("counts MIG slices and every container, init containers included", () => {
+        it("counts MIG slices, and init containers and sidecars as the scheduler does", () => {
             assert.deepStrictEqual(admit(pod(podSpec(2, "production-inference", "nvidia.com/mig-1g.10gb"))), []);
-            const spec = podSpec(1, "development");
-            spec.initContainers = [{ name: "warm-cache", image: "w:1", resources: { limits: { "nvidia.com/mig-3g.40gb": "1" } } }];
-            assert.strictEqual(admit(pod(spec)).length, 1);
+            const gpuContainer = (name: string, gpus: number, extra: Record<string, unknown> = {}) => ({ name, image: "i:1", ...extra, resources: { limits: { "nvidia.com/gpu": String(gpus) } } });
+            // An init container runs before the others: a pod needs the larger of the two, not the sum.
+            const warmUp = podSpec(2, "production-inference");
+            warmUp.initContainers = [gpuContainer("warm-up", 1)];
+            assert.deepStrictEqual(admit(pod(warmUp)), []);
+            warmUp.initContainers = [gpuContainer("warm-up", 3)];
+            assert.strictEqual(admit(pod(warmUp)).length, 1);
+            // A sidecar keeps running beside the containers: it adds.
+            const withSidecar = podSpec(2, "production-inference");
+            withSidecar.initContainers = [gpuContainer("profiler", 1, { restartPolicy: "Always" })];
+            assert.match(admit(pod(withSidecar))[0], /^requests 3 GPUs per pod/);
         });
 
         it("refuses a GPU pod without a workload class, and admits a CPU pod without one", () => {
@@ -167,9 +180,9 @@ describe("team tenancy (prod config)", () => {
         });
     });
 
-    it("gives containers default requests, so every pod counts against the quota", () => {
+    it("gives containers default requests, so every pod counts against the quota, and no default limit that would refuse a large request", () => {
         const limitRange = inTeam("applied-ml", "kubernetes:core/v1:LimitRange")[0].inputs as any;
-        assert.deepStrictEqual(limitRange.spec.limits, [{ type: "Container", defaultRequest: { cpu: "250m", memory: "512Mi" }, default: { memory: "2Gi" } }]);
+        assert.deepStrictEqual(limitRange.spec.limits, [{ type: "Container", defaultRequest: { cpu: "250m", memory: "512Mi" } }]);
     });
 
     it("denies traffic by default, allowing the namespace's own pods, DNS, and HTTPS out but not to instance metadata", () => {

@@ -101,8 +101,10 @@ export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, m
         },
         migManager: {
             enabled: true,
-            // Change MIG mode by resetting the GPUs, not by rebooting the node (the chart's default, stated on purpose).
-            env: [{ name: "WITH_REBOOT", value: "false" }],
+            // Reboot the node when a GPU reset cannot switch MIG mode, as NVIDIA advises for cloud VMs
+            // ("GPU Operator with MIG": WITH_REBOOT=true in a CSP environment); otherwise a node from zero
+            // would stay "mode change pending" and never offer its slices.
+            env: [{ name: "WITH_REBOOT", value: "true" }],
             config: { create: true, name: MIG_MANAGER_CONFIGMAP, default: MIG_DISABLED_CONFIG, data: { "config.yaml": migConfig } },
         },
         gfd: { enabled: true },

@@ -15,8 +15,6 @@ export const TEAM_NAMESPACE_DEFAULTS = {
     gpus: 8,
     /** Requests a container gets when it sets none, so every pod counts against the quota. */
     containerRequests: { cpu: "250m", memory: "512Mi" },
-    /** Memory limit a container gets when it sets none. */
-    containerMemoryLimit: "2Gi",
 } as const;
 
 export interface TeamQuota {
@@ -26,7 +24,11 @@ export interface TeamQuota {
     memory?: string;
     /** `nvidia.com/gpu` units (whole GPUs, or time-sliced replicas) requested at once. Default 8. */
     gpus?: number;
-    /** MIG slices requested at once, by profile, e.g. `{ "3g.40gb": 4 }`. Default none. */
+    /**
+     * MIG slices requested at once, by profile, e.g. `{ "3g.40gb": 4 }`. A profile left out is not
+     * limited at all, so name every profile the cluster makes (the platform stack gives each one
+     * node's worth by default). Default none.
+     */
     mig?: Record<string, number>;
 }
 
@@ -99,13 +101,13 @@ export class TeamNamespace extends pulumi.ComponentResource {
         const metadata = (object: string) => ({ name: object, namespace: args.team });
 
         this.quota = new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("team-quota"), spec: { hard: quotaHard(args.quota ?? {}) } }, inNamespace);
-        const { containerRequests, containerMemoryLimit } = TEAM_NAMESPACE_DEFAULTS;
         this.limitRange = new k8s.core.v1.LimitRange(
             `${name}-limits`,
             {
                 metadata: metadata("container-defaults"),
-                // No default CPU limit: CPU limits throttle data loaders feeding the GPUs.
-                spec: { limits: [{ type: "Container", defaultRequest: { ...containerRequests }, default: { memory: containerMemoryLimit } }] },
+                // Default requests only. A default limit would be applied to containers that request
+                // more than it and get them refused; CPU limits would also throttle data loaders.
+                spec: { limits: [{ type: "Container", defaultRequest: { ...TEAM_NAMESPACE_DEFAULTS.containerRequests } }] },
             },
             inNamespace,
         );

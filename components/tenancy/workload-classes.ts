@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_WORKLOAD_CLASSES } from "../../catalog";
+import { CHARTS } from "../shared/charts";
 import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, PACKAGE } from "../shared/tokens";
 
 export const WORKLOAD_CLASSES_TYPE = `${PACKAGE}:tenancy:WorkloadClasses`;
@@ -9,7 +10,7 @@ export const WORKLOAD_CLASSES_TYPE = `${PACKAGE}:tenancy:WorkloadClasses`;
 export const GPU_LIMIT_POLICY = "gpu-platform-gpu-limits";
 
 /** Namespaces whose own pods request GPUs outside any workload class: the GPU Operator's validators, and the system's. */
-export const GPU_LIMIT_EXEMPT_NAMESPACES = ["kube-system", "gpu-operator"];
+export const GPU_LIMIT_EXEMPT_NAMESPACES = ["kube-system", CHARTS.gpuOperator.namespace];
 
 /** One priority class and its per-pod GPU limit. */
 export interface WorkloadClassArgs {
@@ -92,9 +93,10 @@ const CONTAINER_GPUS =
 
 /**
  * The admission policy's spec. Limits are read from `resources.limits`: Kubernetes requires
- * extended resources such as GPUs to have limits, and requests equal to them. Init containers
- * count too. A failure to evaluate (a GPU quantity that is not a whole number) refuses the
- * object.
+ * extended resources such as GPUs to have limits, and requests equal to them. A pod's GPUs are
+ * counted as the scheduler counts them (its containers, or its largest init container, plus
+ * sidecars). `sum()` and `max()` are Kubernetes' CEL list functions. A failure to evaluate
+ * (a GPU quantity that is not a whole number) refuses the object.
  */
 export function gpuLimitPolicySpec(classes: WorkloadClassArgs[], exemptNamespaces: string[]): k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec {
     const limits = `{${classes.map((c) => `'${c.name}': ${c.maxGpusPerPod}`).join(", ")}}`;
@@ -117,11 +119,18 @@ export function gpuLimitPolicySpec(classes: WorkloadClassArgs[], exemptNamespace
                     "object.kind == 'Pod' ? object.spec : " +
                     "(object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)",
             },
+            { name: "initContainers", expression: "has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []" },
             {
+                // Sidecars (init containers that keep running) add to the pod's containers.
+                name: "sidecarGpus",
+                expression: `variables.initContainers.filter(c, has(c.restartPolicy) && c.restartPolicy == 'Always').map(c, ${CONTAINER_GPUS}).sum()`,
+            },
+            {
+                // As the scheduler counts a pod: its containers together, or its largest init container, whichever is more.
                 name: "gpus",
                 expression:
-                    "(variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []))" +
-                    `.map(c, ${CONTAINER_GPUS}).sum()`,
+                    `variables.sidecarGpus + ([variables.podSpec.containers.map(c, ${CONTAINER_GPUS}).sum()] + ` +
+                    `variables.initContainers.filter(c, !has(c.restartPolicy) || c.restartPolicy != 'Always').map(c, ${CONTAINER_GPUS})).max()`,
             },
             { name: "priorityClass", expression: "has(variables.podSpec.priorityClassName) ? variables.podSpec.priorityClassName : ''" },
             { name: "maxGpusPerPod", expression: limits },
