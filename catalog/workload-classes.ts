@@ -3,8 +3,8 @@
  * of each class may take. The stack config starts from these (key `priorityClasses`), the
  * cluster enforces them at admission, and the policy pack checks them at preview.
  *
- * A GPU here is one unit of `nvidia.com/gpu` or of a MIG resource (`nvidia.com/mig-…`): a
- * time-sliced replica or a MIG slice counts as one.
+ * A GPU here is one unit of `nvidia.com/gpu`, of a time-sliced replica (`nvidia.com/gpu.shared`)
+ * or of a MIG slice (`nvidia.com/mig-…`): each counts as one.
  */
 export type WorkloadKind = "inference" | "training" | "development";
 

@@ -2,7 +2,7 @@ import { gpuOf } from "../catalog";
 import { NodePoolConfig, ParsedPlatformConfig, GpuSharing } from "./schema";
 import type { InferencePipelineConfig } from "./inference-pipelines";
 import type { TeamQuota } from "../components/tenancy/team-namespace";
-import { PriorityClassConfig, TeamConfig, migOfferedByPools, priorityClassesOr } from "./tenancy";
+import { PriorityClassConfig, TeamConfig, priorityClassesOr, sharedGpusOfferedByPools } from "./tenancy";
 
 /**
  * Environment profiles: the defaults each environment starts from. A stack's own config
@@ -43,7 +43,7 @@ export interface ResolvedNodePool extends Required<Omit<NodePoolConfig, "capacit
     readonly gpuSharing?: GpuSharing;
 }
 
-/** A team with its MIG quota resolved; other unset quota values take TeamNamespace's defaults. */
+/** A team with its MIG and shared-GPU quotas resolved; other unset quota values take TeamNamespace's defaults. */
 export interface ResolvedTeam extends Omit<TeamConfig, "quota"> {
     readonly quota: TeamQuota & { mig: Record<string, number> };
 }
@@ -97,7 +97,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
             supportType: profile.supportType,
         },
         nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => resolveNodePool(name, pool)),
-        teams: parsed.teams.map((team) => resolveTeam(team, migOfferedByPools(parsed.nodePools))),
+        teams: parsed.teams.map((team) => resolveTeam(team, sharedGpusOfferedByPools(parsed.nodePools))),
         priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
         tags: { ...parsed.tags, environment: parsed.environment },
@@ -120,10 +120,13 @@ function resolveNodePool(name: string, pool: NodePoolConfig): ResolvedNodePool {
 }
 
 /**
- * A team may hold, of each MIG profile the cluster makes, as many slices as one node of its
- * pool makes, unless its quota says otherwise: a quota that left a MIG resource out would let
- * the team take every slice of it.
+ * A team may hold, of each MIG profile and of time-sliced replicas, as many as one node of its
+ * pool offers, unless its quota says otherwise: a quota that left such a resource out would let
+ * the team take all of it.
  */
-function resolveTeam(team: TeamConfig, migOffered: Record<string, number>): ResolvedTeam {
-    return { ...team, quota: { ...team.quota, mig: { ...migOffered, ...team.quota?.mig } } };
+function resolveTeam(team: TeamConfig, offered: { mig: Record<string, number>; sharedGpus?: number }): ResolvedTeam {
+    return {
+        ...team,
+        quota: { ...team.quota, sharedGpus: team.quota?.sharedGpus ?? offered.sharedGpus, mig: { ...offered.mig, ...team.quota?.mig } },
+    };
 }

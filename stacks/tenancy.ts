@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_WORKLOAD_CLASSES, gpuOf, isKnownInstanceType } from "../catalog";
 import { nodeResources } from "../components/cluster/pool-settings";
-import { MIG_RESOURCE_PREFIX } from "../components/shared/tokens";
+import { MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../components/shared/tokens";
 import { dnsName, iamRoleArn, whole } from "./fields";
 import type { ConfigProblem, NodePoolConfig } from "./schema";
 
@@ -28,8 +28,10 @@ export const teamQuotaSchema = z
         cpu: quantity(CPU_QUANTITY, "64").optional(),
         /** Memory the team's pods may request in total, e.g. "512Gi". Default "512Gi". */
         memory: quantity(MEMORY_QUANTITY, "512Gi").optional(),
-        /** Units of `nvidia.com/gpu` (whole GPUs, or time-sliced replicas of one) requested at once. Default 8. */
+        /** Whole GPUs (`nvidia.com/gpu`) requested at once. Default 8. */
         gpus: whole.min(0, { message: "must be 0 or more" }).optional(),
+        /** Time-sliced replicas (`nvidia.com/gpu.shared`) requested at once. Default one node's worth of the largest time-sliced pool. */
+        sharedGpus: whole.min(0, { message: "must be 0 or more" }).optional(),
         /** MIG slices requested at once, by profile, e.g. {"3g.40gb": 4}. Default one node's worth of each profile the cluster offers. */
         mig: z.record(z.string(), whole.min(0, { message: "must be 0 or more" })).optional(),
     })
@@ -79,16 +81,18 @@ export function priorityClassesOr(configured: PriorityClassConfig[] | undefined)
     return configured ?? DEFAULT_WORKLOAD_CLASSES.map(({ name, value, maxGpusPerPod, preempts, description }) => ({ name, value, maxGpusPerPod, preempts, description }));
 }
 
-/** MIG resources (by profile) the cluster's pools offer, each with the most one node offers. */
-export function migOfferedByPools(nodePools: Record<string, NodePoolConfig>): Record<string, number> {
-    const offered: Record<string, number> = {};
+/** Shared GPU resources the cluster's pools offer (MIG slices by profile, time-sliced replicas), each with the most one node offers. */
+export function sharedGpusOfferedByPools(nodePools: Record<string, NodePoolConfig>): { mig: Record<string, number>; sharedGpus?: number } {
+    const offered: { mig: Record<string, number>; sharedGpus?: number } = { mig: {} };
     for (const pool of Object.values(nodePools)) {
         if (!isKnownInstanceType(pool.instanceType)) continue;
         const gpu = gpuOf(pool.instanceType);
-        if (!gpu || pool.gpuSharing?.mode !== "mig") continue;
+        if (!gpu || !pool.gpuSharing) continue;
         for (const [resource, n] of Object.entries(nodeResources(gpu.count, pool.gpuSharing))) {
+            if (resource === SHARED_GPU_RESOURCE) offered.sharedGpus = Math.max(offered.sharedGpus ?? 0, n);
+            if (!resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
             const profile = resource.slice(MIG_RESOURCE_PREFIX.length);
-            offered[profile] = Math.max(offered[profile] ?? 0, n);
+            offered.mig[profile] = Math.max(offered.mig[profile] ?? 0, n);
         }
     }
     return offered;
@@ -110,7 +114,7 @@ export function tenancyProblems(
 
     const names = new Map<string, number>();
     const roles = new Map<string, number>();
-    const offered = nodePools ? migOfferedByPools(nodePools) : undefined;
+    const offered = nodePools ? sharedGpusOfferedByPools(nodePools).mig : undefined;
     teams.forEach((team, i) => {
         if (!team) return;
         const firstName = names.get(team.name);

@@ -68,7 +68,7 @@ describe("GPU Operator (prod config)", () => {
         assert.deepStrictEqual(devicePlugin.exclusive, { version: "v1", flags: { migStrategy: "none" } });
         assert.deepStrictEqual(devicePlugin["mig-mixed"], { version: "v1", flags: { migStrategy: "mixed" } });
         assert.deepStrictEqual(devicePlugin["time-slicing-3"].sharing.timeSlicing, {
-            renameByDefault: false,
+            renameByDefault: true,
             failRequestsGreaterThanOne: true,
             resources: [{ name: "nvidia.com/gpu", replicas: 3 }],
         });

@@ -84,8 +84,10 @@ describe("platform (prod config)", () => {
         assert.strictEqual(h100[`${TEMPLATE}/label/gpu-platform/pool`], "h100");
         assert.strictEqual(h100[`${TEMPLATE}/label/nvidia.com/device-plugin.config`], "exclusive");
 
-        // Time-slicing: 8 A100s × 3 replicas are advertised as 24 nvidia.com/gpu.
-        assert.strictEqual(asgTagsOf(resources, "a100-shared")[`${TEMPLATE}/resources/nvidia.com/gpu`], "24");
+        // Time-slicing: 8 A100s × 3 replicas are advertised as 24 nvidia.com/gpu.shared, never as whole GPUs.
+        const shared = asgTagsOf(resources, "a100-shared");
+        assert.strictEqual(shared[`${TEMPLATE}/resources/nvidia.com/gpu.shared`], "24");
+        assert.strictEqual(shared[`${TEMPLATE}/resources/nvidia.com/gpu`], undefined);
 
         // MIG (mixed strategy): each profile is its own resource, per-GPU count × 8 GPUs.
         const mig = asgTagsOf(resources, "a100-mig");

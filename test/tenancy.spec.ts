@@ -107,6 +107,7 @@ describe("workload classes", () => {
 
         it("counts MIG slices, and init containers and sidecars as the scheduler does", () => {
             assert.deepStrictEqual(admit(pod(podSpec(2, "production-inference", "nvidia.com/mig-1g.10gb"))), []);
+            assert.strictEqual(admit(pod(podSpec(2, "development", "nvidia.com/gpu.shared"))).length, 1, "time-sliced replicas count too");
             const gpuContainer = (name: string, gpus: number, extra: Record<string, unknown> = {}) => ({ name, image: "i:1", ...extra, resources: { limits: { "nvidia.com/gpu": String(gpus) } } });
             // An init container runs before the others: a pod needs the larger of the two, not the sum.
             const warmUp = podSpec(2, "production-inference");
@@ -159,21 +160,23 @@ describe("team tenancy (prod config)", () => {
         assert.strictEqual(research.metadata.annotations["gpu-platform/monthly-budget-usd"], "120000");
     });
 
-    it("caps each team's CPU, memory, GPUs and every MIG slice the cluster offers", () => {
+    it("caps each team's CPU, memory, whole GPUs, time-sliced replicas and every MIG slice the cluster offers", () => {
         const hard = (team: string) => (inTeam(team, "kubernetes:core/v1:ResourceQuota")[0].inputs as any).spec.hard;
         assert.deepStrictEqual(hard("inference"), {
             "requests.cpu": "64",
             "requests.memory": "512Gi",
             "requests.nvidia.com/gpu": "8",
+            "requests.nvidia.com/gpu.shared": "24",
             "requests.nvidia.com/mig-3g.40gb": "16",
             "requests.nvidia.com/mig-2g.20gb": "8",
             "requests.nvidia.com/mig-1g.10gb": "16",
         });
-        // A team with no MIG quota of its own may hold one a100-mig node's worth of each slice.
+        // A team with no MIG or shared quota of its own may hold one node's worth of each.
         assert.deepStrictEqual(hard("ml-research"), {
             "requests.cpu": "192",
             "requests.memory": "1536Gi",
             "requests.nvidia.com/gpu": "16",
+            "requests.nvidia.com/gpu.shared": "24",
             "requests.nvidia.com/mig-3g.40gb": "8",
             "requests.nvidia.com/mig-2g.20gb": "8",
             "requests.nvidia.com/mig-1g.10gb": "16",

@@ -7,7 +7,7 @@
 import { INSTANCE_TYPES, MIG_SLICES_PER_GPU, MigProfile, gpuOf, isKnownInstanceType } from "../../catalog";
 import type { ConfigProblem, GpuSharing } from "../../stacks/schema";
 import { devicePluginConfigName, migConfigName } from "../gpu/sharing";
-import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX } from "../shared/tokens";
+import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../shared/tokens";
 
 /** Prefix of the ASG tags Cluster Autoscaler reads to build a node template for a group at size 0. */
 export const NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template";
@@ -117,17 +117,18 @@ export function poolLabels(pool: string, type: string, sharing: GpuSharing | und
         [LABELS.gpuModel]: gpu.id,
         [LABELS.gpuSharing]: resolved.mode,
         // Cluster Autoscaler counts a node with this label unready until it advertises
-        // nvidia.com/gpu, which a MIG node (mixed strategy) never does: it would stay unready and
-        // count against the autoscaler's unready limit (kubernetes/autoscaler#8095). MIG nodes go without.
-        ...(resolved.mode === "mig" ? {} : { [LABELS.accelerator]: gpu.acceleratorLabel }),
+        // nvidia.com/gpu, which MIG and time-sliced nodes never do (they offer slices and shared
+        // replicas): they would stay unready and count against the autoscaler's unready limit
+        // (kubernetes/autoscaler#8095). Only pools of whole GPUs carry it.
+        ...(resolved.mode === "exclusive" ? { [LABELS.accelerator]: gpu.acceleratorLabel } : {}),
         [LABELS.devicePluginConfig]: devicePluginConfigName(resolved),
         [LABELS.migConfig]: migConfigName(resolved),
     };
 }
 
 /**
- * What one node advertises to the scheduler: whole GPUs, time-sliced replicas of them, or
- * (MIG, mixed strategy) one resource per profile.
+ * What one node advertises to the scheduler: whole GPUs, time-sliced replicas of them
+ * (`nvidia.com/gpu.shared`), or (MIG, mixed strategy) one resource per profile.
  */
 export function nodeResources(gpus: number, sharing: GpuSharing | undefined): Record<string, number> {
     if (gpus === 0 || !sharing) return {};
@@ -135,7 +136,7 @@ export function nodeResources(gpus: number, sharing: GpuSharing | undefined): Re
         case "exclusive":
             return { [GPU_RESOURCE]: gpus };
         case "time-slicing":
-            return { [GPU_RESOURCE]: gpus * sharing.replicas };
+            return { [SHARED_GPU_RESOURCE]: gpus * sharing.replicas };
         case "mig":
             return Object.fromEntries(Object.entries(sharing.layout).map(([profile, n]) => [`${MIG_RESOURCE_PREFIX}${profile}`, n * gpus]));
     }

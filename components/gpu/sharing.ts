@@ -51,8 +51,9 @@ export function migConfigName(sharing: GpuSharing): string {
 
 /**
  * The device plugin's config file for one sharing mode (NVIDIA k8s-device-plugin, config
- * `version: v1`). Time-slicing refuses requests for more than one replica: replicas share one
- * GPU's memory and compute, so a pod asking for two would get no more GPU than one.
+ * `version: v1`). Time-sliced replicas are advertised as `nvidia.com/gpu.shared`, so a pod
+ * asking for whole GPUs is never placed on them, and a pod may take one replica only: replicas
+ * share one GPU's memory and compute, so two would give it no more GPU than one.
  */
 export function devicePluginConfig(sharing: GpuSharing): Record<string, unknown> {
     switch (sharing.mode) {
@@ -64,7 +65,7 @@ export function devicePluginConfig(sharing: GpuSharing): Record<string, unknown>
                 flags: { migStrategy: "none" },
                 sharing: {
                     timeSlicing: {
-                        renameByDefault: false,
+                        renameByDefault: true,
                         failRequestsGreaterThanOne: true,
                         resources: [{ name: GPU_RESOURCE, replicas: sharing.replicas }],
                     },

@@ -22,9 +22,19 @@ export const LABELS = {
 /** The taint every GPU node carries, so only pods that tolerate it land there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 
-/** Kubernetes resource name of a whole GPU, and the prefix of MIG slices under the mixed strategy. */
+/**
+ * Kubernetes resource names of GPUs: a whole GPU, a time-sliced replica of one (renamed so a pod
+ * asking for whole GPUs never lands on shared ones), and the prefix of MIG slices under the
+ * mixed strategy.
+ */
 export const GPU_RESOURCE = "nvidia.com/gpu";
+export const SHARED_GPU_RESOURCE = "nvidia.com/gpu.shared";
 export const MIG_RESOURCE_PREFIX = "nvidia.com/mig-";
+
+/** True for every resource name that is a GPU or a share of one. */
+export function isGpuResource(name: string): boolean {
+    return name === GPU_RESOURCE || name === SHARED_GPU_RESOURCE || name.startsWith(MIG_RESOURCE_PREFIX);
+}
 
 /** Selects the CPU pools, where system and platform workloads run. */
 export const CPU_NODE_SELECTOR = { [LABELS.nodeType]: "cpu" } as const;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, PACKAGE } from "../shared/tokens";
+import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, PACKAGE, SHARED_GPU_RESOURCE } from "../shared/tokens";
 
 export const TEAM_NAMESPACE_TYPE = `${PACKAGE}:tenancy:TeamNamespace`;
 
@@ -22,8 +22,13 @@ export interface TeamQuota {
     cpu?: string;
     /** Memory all the team's pods may request at once. Default `"512Gi"`. */
     memory?: string;
-    /** `nvidia.com/gpu` units (whole GPUs, or time-sliced replicas) requested at once. Default 8. */
+    /** Whole GPUs (`nvidia.com/gpu`) requested at once. Default 8. */
     gpus?: number;
+    /**
+     * Time-sliced GPU replicas (`nvidia.com/gpu.shared`) requested at once. Left out, replicas
+     * are not limited (the platform stack gives one node's worth by default). Default none.
+     */
+    sharedGpus?: number;
     /**
      * MIG slices requested at once, by profile, e.g. `{ "3g.40gb": 4 }`. A profile left out is not
      * limited at all, so name every profile the cluster makes (the platform stack gives each one
@@ -67,8 +72,8 @@ export interface TeamNamespaceArgs {
  * }, { providers: { aws: awsProvider, kubernetes: cluster.provider } });
  * ```
  *
- * GPU quotas count what pods request: a time-sliced replica or a MIG slice counts as one.
- * Kubernetes quotas on extended resources exist only as `requests.<resource>`.
+ * GPU quotas count what pods request, whole GPUs, time-sliced replicas and each MIG profile
+ * apart. Kubernetes quotas on extended resources exist only as `requests.<resource>`.
  *
  * Cost: none of its own; it caps what the team's pods may run.
  */
@@ -150,6 +155,7 @@ export function quotaHard(quota: TeamQuota): Record<string, string> {
         "requests.memory": quota.memory ?? defaults.memory,
         [`requests.${GPU_RESOURCE}`]: String(quota.gpus ?? defaults.gpus),
     };
+    if (quota.sharedGpus !== undefined) hard[`requests.${SHARED_GPU_RESOURCE}`] = String(quota.sharedGpus);
     for (const [profile, n] of Object.entries(quota.mig ?? {})) hard[`requests.${MIG_RESOURCE_PREFIX}${profile}`] = String(n);
     return hard;
 }

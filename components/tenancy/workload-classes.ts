@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_WORKLOAD_CLASSES } from "../../catalog";
 import { CHARTS } from "../shared/charts";
-import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, PACKAGE } from "../shared/tokens";
+import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, PACKAGE, SHARED_GPU_RESOURCE } from "../shared/tokens";
 
 export const WORKLOAD_CLASSES_TYPE = `${PACKAGE}:tenancy:WorkloadClasses`;
 
@@ -86,10 +86,11 @@ export class WorkloadClasses extends pulumi.ComponentResource {
     }
 }
 
-/** A CEL expression: the GPUs one container asks for, whole GPUs and MIG slices alike. */
+/** A CEL expression: the GPUs one container asks for, whole GPUs, shared replicas and MIG slices alike. */
 const CONTAINER_GPUS =
     "has(c.resources) && has(c.resources.limits) ? " +
-    `c.resources.limits.filter(r, r == '${GPU_RESOURCE}' || r.startsWith('${MIG_RESOURCE_PREFIX}')).map(r, int(c.resources.limits[r])).sum() : 0`;
+    `c.resources.limits.filter(r, r == '${GPU_RESOURCE}' || r == '${SHARED_GPU_RESOURCE}' || r.startsWith('${MIG_RESOURCE_PREFIX}'))` +
+    ".map(r, int(c.resources.limits[r])).sum() : 0";
 
 /**
  * The admission policy's spec. Limits are read from `resources.limits`: Kubernetes requires

@@ -1,10 +1,10 @@
 /**
  * Where each Kubernetes workload keeps its pod spec, and what GPUs the pods ask for.
  *
- * A GPU is one unit of `nvidia.com/gpu` (a whole GPU or a time-sliced replica) or of any
- * `nvidia.com/mig-<profile>` resource (a MIG slice); see catalog/workload-classes.ts.
+ * A GPU is one unit of `nvidia.com/gpu` (a whole GPU), `nvidia.com/gpu.shared` (a time-sliced
+ * replica) or any `nvidia.com/mig-<profile>` resource (a MIG slice); see catalog/workload-classes.ts.
  */
-import { GPU_RESOURCE, MIG_RESOURCE_PREFIX } from "../../components/shared/tokens";
+import { isGpuResource } from "../../components/shared/tokens";
 import { Props, asList, asNumber, asRecord, asString } from "./values";
 
 /** Workload types and the path of their pod spec, as the @pulumi/kubernetes types and KEDA's CRDs lay them out. */
@@ -34,10 +34,6 @@ export function podSpecOf(type: string, props: Props): PodSpec | undefined {
     for (const key of keys) node = asRecord(node)?.[key];
     const spec = asRecord(node);
     return spec && { path: keys.join("."), spec };
-}
-
-function isGpuResource(name: string): boolean {
-    return name === GPU_RESOURCE || name.startsWith(MIG_RESOURCE_PREFIX);
 }
 
 /** One GPU resource one container names, with what it requests and limits. */
