@@ -3,7 +3,7 @@ import { gpuOf, isKnownInstanceType } from "../catalog";
 import { nodeResources, poolLabels } from "../components/cluster/pool-settings";
 import { PIPELINE_DEFAULTS, gpuRequestProblems, pipelineSettingsProblems } from "../components/inference/settings";
 import { dnsName, whole } from "./fields";
-import type { ConfigProblem, NodePoolConfig } from "./schema";
+import type { ConfigProblem, NodePoolConfig, UnparsedNames } from "./schema";
 import type { PriorityClassConfig } from "./tenancy";
 
 /**
@@ -17,8 +17,10 @@ export const inferencePipelineSchema = z
     .object({
         /** Pipeline name; names its namespace, buckets, queues and worker. */
         name: dnsName(40),
-        /** Team that owns it (one of `teams`); labels its namespace for cost reports. */
-        team: z.string().optional(),
+        /** Team that owns it (one of `teams`); labels its namespace, for cost reports and the team-namespace-label policy. */
+        team: z.string({
+            error: (issue) => (issue.input === undefined ? "is required: the pipeline's namespace is labelled with the team that owns it" : "must be a team name"),
+        }),
         /** GPU node pool the worker runs on (one of `nodePools`). */
         pool: z.string(),
         /** Worker container image, pinned by tag or digest. */
@@ -87,6 +89,7 @@ export function inferencePipelineProblems(
     nodePools: Record<string, NodePoolConfig>,
     teams: Array<{ name: string } | undefined>,
     priorityClasses: PriorityClassConfig[],
+    unparsed: UnparsedNames = { nodePools: [], priorityClasses: [] },
 ): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const seen = new Map<string, number>();
@@ -108,9 +111,11 @@ export function inferencePipelineProblems(
             problems.push({ key: `${key}team`, message: `"${pipeline.team}" is not a team; defined teams: ${teamNames.join(", ") || "none"}` });
         }
         problems.push(...pipelineSettingsProblems(key, pipeline));
-        problems.push(...priorityClassProblems(key, pipeline, priorityClasses));
+        const priorityClass = pipeline.priorityClass ?? PIPELINE_DEFAULTS.priorityClassName;
+        if (!unparsed.priorityClasses.includes(priorityClass)) problems.push(...priorityClassProblems(key, pipeline, priorityClasses));
 
-        if (pipeline.pool === undefined) return;
+        // A pool that failed its own checks is reported under nodePools.
+        if (pipeline.pool === undefined || unparsed.nodePools.includes(pipeline.pool)) return;
         const pool = nodePools[pipeline.pool];
         if (!pool) {
             problems.push({ key: `${key}pool`, message: `"${pipeline.pool}" is not a node pool; GPU pools: ${gpuPools.join(", ") || "none"}` });

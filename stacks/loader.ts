@@ -31,7 +31,8 @@ export function validatePlatformConfig(
 ): { config: PlatformConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
     const parsed = platformConfigSchema.safeParse(raw, { reportInput: true });
     const shapeProblems = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
-    const problems = [...shapeProblems, ...crossFieldProblems(parsed.success ? parsed.data : parseSections(raw))];
+    const sections = parsed.success ? { ...parsed.data, unparsed: { nodePools: [], priorityClasses: [] } } : parseSections(raw);
+    const problems = [...shapeProblems, ...crossFieldProblems(sections)];
     if (!parsed.success || problems.length > 0) return { problems };
     return { config: applyProfile(parsed.data, project, stack), problems: [] };
 }

@@ -4,7 +4,7 @@ import { EKS_VERSIONS, gpuOf, isKnownInstanceType } from "../catalog";
 import { nodePoolProblems } from "../components/cluster/pool-settings";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
-import { PriorityClassConfig, TeamConfig, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
+import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -156,11 +156,22 @@ export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "t
     teams?: Array<TeamConfig | undefined>;
     /** Priority classes by their index in the config; a class that failed its own checks is undefined. */
     priorityClasses?: Array<PriorityClassConfig | undefined>;
+    /**
+     * Names of pools and classes that failed their own checks: they exist, their problems are
+     * reported under their own keys, and a reference to them is not reported again.
+     */
+    unparsed: UnparsedNames;
 };
+
+export interface UnparsedNames {
+    readonly nodePools: string[];
+    readonly priorityClasses: string[];
+}
 
 /** Parses each top-level section (and each node pool) on its own. */
 export function parseSections(raw: Record<string, unknown>): ParsedSections {
-    const sections: Record<string, unknown> = {};
+    const unparsed: UnparsedNames = { nodePools: [], priorityClasses: [] };
+    const sections: Record<string, unknown> = { unparsed };
     for (const [key, schema] of Object.entries(platformConfigSchema.shape)) {
         if (key === "nodePools" || key === "teams" || key === "inferencePipelines" || key === "priorityClasses") continue;
         const result = (schema as z.ZodType).safeParse(raw[key]);
@@ -172,6 +183,7 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
         for (const [name, pool] of Object.entries(pools)) {
             const result = nodePoolSchema.safeParse(pool);
             if (result.success) parsedPools[name] = result.data;
+            else unparsed.nodePools.push(name);
         }
         sections.nodePools = parsedPools;
     }
@@ -188,7 +200,10 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
         // One bad class must not hide the duplicate and reserved names among the others.
         sections.priorityClasses = raw.priorityClasses.map((pc) => {
             const result = priorityClassSchema.safeParse(pc);
-            return result.success ? result.data : undefined;
+            if (result.success) return result.data;
+            const name = (pc as { name?: unknown } | null)?.name;
+            if (typeof name === "string") unparsed.priorityClasses.push(name);
+            return undefined;
         });
     }
     sections.inferencePipelines = parsePipelineEntries(raw.inferencePipelines);
@@ -205,15 +220,19 @@ export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
         problems.push(...nodePoolProblems(`nodePools.${name}`, pool));
     }
     const cpuPools = pools.filter(([, p]) => isKnownInstanceType(p.instanceType) && !gpuOf(p.instanceType));
-    if (pools.length > 0 && !cpuPools.some(([, p]) => (p.minSize ?? 1) >= 1)) {
+    const allPoolsParsed = config.unparsed.nodePools.length === 0;
+    if (pools.length > 0 && allPoolsParsed && !cpuPools.some(([, p]) => (p.minSize ?? 1) >= 1)) {
         add("nodePools", "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes");
     }
 
-    problems.push(...tenancyProblems(config.teams ?? [], config.priorityClasses, config.nodePools, config.cluster?.adminRoleArns ?? []));
+    // Which MIG slices the cluster makes is known only when every pool parsed.
+    const completePools = allPoolsParsed ? config.nodePools : undefined;
+    problems.push(...tenancyProblems(config.teams ?? [], config.priorityClasses, completePools, config.cluster?.adminRoleArns ?? []));
     if (config.inferencePipelines && config.nodePools) {
         const classes = priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined));
-        problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes));
+        problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes, config.unparsed));
     }
+    problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
 
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;

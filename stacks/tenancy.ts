@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_WORKLOAD_CLASSES, gpuOf, isKnownInstanceType } from "../catalog";
 import { nodeResources } from "../components/cluster/pool-settings";
+import { CHARTS } from "../components/shared/charts";
 import { MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../components/shared/tokens";
 import { dnsName, iamRoleArn, whole } from "./fields";
 import type { ConfigProblem, NodePoolConfig } from "./schema";
@@ -12,6 +13,9 @@ import type { ConfigProblem, NodePoolConfig } from "./schema";
 
 const CPU_QUANTITY = /^\d+(\.\d+)?m?$/;
 const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
+
+/** Namespaces the cluster or the platform's add-ons own; no team or pipeline may take one. */
+export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", CHARTS.keda.namespace, CHARTS.gpuOperator.namespace];
 
 /** Kubernetes forbids user priority classes above this value and names starting with "system-". */
 const MAX_PRIORITY_VALUE = 1_000_000_000;
@@ -147,5 +151,33 @@ export function tenancyProblems(
         if (pc.name.startsWith("system-")) add(`priorityClasses[${i}].name`, `"${pc.name}" starts with "system-", which Kubernetes reserves; choose another name`);
     });
     if (priorityClasses && priorityClasses.length === 0) add("priorityClasses", "is empty; define at least one class, or remove the key for the five defaults");
+    return problems;
+}
+
+/**
+ * Teams and pipelines each get a namespace named after them: no two may share one, and none
+ * may take a namespace the cluster or its add-ons own.
+ */
+export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }>): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const reserved = (key: string, name: string) =>
+        problems.push({ key, message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}); choose another name` });
+    const teamIndex = new Map<string, number>();
+    teams.forEach((team, i) => {
+        if (!team) return;
+        if (RESERVED_NAMESPACES.includes(team.name)) reserved(`teams[${i}].name`, team.name);
+        if (!teamIndex.has(team.name)) teamIndex.set(team.name, i);
+    });
+    pipelines.forEach((pipeline, i) => {
+        if (pipeline.name === undefined) return;
+        if (RESERVED_NAMESPACES.includes(pipeline.name)) reserved(`inferencePipelines[${i}].name`, pipeline.name);
+        const team = teamIndex.get(pipeline.name);
+        if (team !== undefined) {
+            problems.push({
+                key: `inferencePipelines[${i}].name`,
+                message: `"${pipeline.name}" is also teams[${team}].name; each gets a namespace of its name: rename the pipeline`,
+            });
+        }
+    });
     return problems;
 }

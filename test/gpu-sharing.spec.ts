@@ -84,7 +84,8 @@ describe("GPU sharing configs", () => {
 
     it("refuses a time-sliced pool's pipeline worker more than one replica, since the device plugin would", () => {
         const raw = withPool({ instanceType: "p4d.24xlarge", gpuSharing: { mode: "time-slicing", replicas: 3 } });
-        raw.inferencePipelines = [{ name: "embed", pool: "gpu", image: "repo/embed:1", gpusPerWorker: 2, priorityClass: "training" }];
+        raw.teams = [{ name: "search", costCenter: "CC-1004", monthlyBudgetUsd: 1000 }];
+        raw.inferencePipelines = [{ name: "embed", team: "search", pool: "gpu", image: "repo/embed:1", gpusPerWorker: 2, priorityClass: "training" }];
         assert.deepStrictEqual(
             validatePlatformConfig(raw, PROJECT, "dev").problems.map((p) => `${p.key}: ${p.message}`),
             ['inferencePipelines[0].gpusPerWorker: is 2, but pool "gpu" time-slices its GPUs and gives each pod one replica; use 1, or a pool of whole GPUs'],

@@ -462,6 +462,7 @@ describe("inferencePipelines stack config", () => {
         assert.deepStrictEqual(problems, [
             'inferencePipelines[0].workload: Invalid option: expected one of "scaled-job"|"scaled-object" (found "cron")',
             "inferencePipelines[0].retries: is not a known key; check its spelling against Pulumi.yaml",
+            "inferencePipelines[1].team: is required: the pipeline's namespace is labelled with the team that owns it",
             "inferencePipelines[1].messagesPerReplica: must be a whole number (found 1.5)",
             'inferencePipelines[0].team: "vision" is not a team; defined teams: ml-research, inference, applied-ml',
             "inferencePipelines[0].maxReplicas: is 0; must be at least 1: a pipeline needs room for one worker",

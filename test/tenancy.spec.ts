@@ -263,6 +263,35 @@ describe("tenancy config", () => {
         );
     });
 
+    it("rejects a team or pipeline named after a namespace the cluster owns, and a pipeline named like a team", () => {
+        assert.deepStrictEqual(
+            problems((raw) => {
+                raw.teams[0].name = "keda";
+                raw.inferencePipelines[0].team = "keda";
+                raw.inferencePipelines.push({ ...raw.inferencePipelines[0], name: "applied-ml" });
+            }),
+            [
+                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator); choose another name',
+                'inferencePipelines[1].name: "applied-ml" is also teams[2].name; each gets a namespace of its name: rename the pipeline',
+            ],
+        );
+    });
+
+    it("reports a pool or class that fails its own checks once, not again where something refers to it", () => {
+        assert.deepStrictEqual(
+            problems((raw) => {
+                raw.nodePools["a100-mig"].diskType = "st1";
+                raw.nodePools.system.maxSize = 0;
+                raw.priorityClasses = [{ name: "production-inference", value: 1000, maxGpusPerPod: -1 }];
+            }),
+            [
+                'nodePools.system.maxSize: must be at least 1 (found 0)',
+                'nodePools.a100-mig.diskType: Invalid option: expected one of "gp3"|"gp2"|"io2" (found "st1")',
+                "priorityClasses[0].maxGpusPerPod: must be 0 or more (found -1)",
+            ],
+        );
+    });
+
     it("rejects a team role shared with another team or with the admins", () => {
         assert.deepStrictEqual(
             problems((raw) => {
