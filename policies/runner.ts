@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import {
+import type {
     EnforcementLevel,
     PolicyResource,
     PolicyResourceOptions,
@@ -17,12 +17,13 @@ import {
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
-    UnknownValueError,
-    unknownCheckingProxy,
 } from "@pulumi/policy";
+import { UnknownValueError, unknownCheckingProxy } from "./lib/engine-proxy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { ALL_POLICIES, PACK_NAME } from "./all-policies";
+import { PolicyConfigError } from "./lib/config-error";
 import { schemaDefaults } from "./lib/define";
+import { unwrapSecrets } from "./lib/wire";
 
 /** A resource as the offline plan records it. */
 export interface PlanResource {
@@ -42,6 +43,9 @@ export interface PlanResource {
      * to what it targets when ids are placeholders: pass them when you have them.
      */
     readonly dependencies?: readonly string[];
+    /** Per input property, the urns its value came from (the engine's property dependencies). */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    readonly protect?: boolean;
 }
 
 export interface Violation {
@@ -63,14 +67,6 @@ export interface PackConfig {
     readonly source: string;
     /** Every policy of the pack, by name. */
     readonly policies: Readonly<Record<string, PolicySettings>>;
-}
-
-/** A policy config file that does not parse or does not fit the pack; the message is one line. */
-export class PolicyConfigError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "PolicyConfigError";
-    }
 }
 
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
@@ -215,7 +211,9 @@ class PlanStack {
         for (const [i, r] of resources.entries()) {
             const resource = this.policyResources[i];
             resource.parent = r.parent ? byUrn.get(r.parent) : undefined;
-            resource.dependencies = (r.dependencies ?? []).map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
+            const known = (urns: readonly string[]) => urns.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
+            resource.dependencies = known(r.dependencies ?? []);
+            resource.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) => [key, known(urns)]));
         }
     }
 
@@ -240,7 +238,7 @@ class PlanStack {
     private propsOf(r: PlanResource): Record<string, unknown> {
         let props = this.props.get(r.urn);
         if (!props) {
-            props = unknownCheckingProxy(unwrapSecrets({ ...(r.outputs ?? {}), ...r.inputs })) as Record<string, unknown>;
+            props = unknownCheckingProxy(unwrapSecrets({ ...(r.outputs ?? {}), ...r.inputs }) as Record<string, unknown>) as Record<string, unknown>;
             this.props.set(r.urn, props);
         }
         return props;
@@ -263,7 +261,7 @@ class PlanStack {
 
 function optionsOf(r: PlanResource): PolicyResourceOptions {
     return {
-        protect: false,
+        protect: r.protect ?? false,
         ignoreChanges: [],
         aliases: [],
         customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
@@ -277,17 +275,6 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
     const cls = resourceClass as { __pulumiType?: string; isInstance?: (o: unknown) => boolean };
     if (typeof cls.__pulumiType === "string") return cls.__pulumiType === type;
     return typeof cls.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
-}
-
-/** The SDK's serialized secret marker; the engine hands policies the plain value. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-function unwrapSecrets(value: unknown): any {
-    if (Array.isArray(value)) return value.map(unwrapSecrets);
-    if (!isObject(value)) return value;
-    if (value[SECRET_SIG] === SECRET_VALUE) return unwrapSecrets(value.value);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
 /**

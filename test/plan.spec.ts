@@ -12,12 +12,12 @@ interface Run {
     stderr: string;
 }
 
-/** Runs the plan as a user would (`npm run plan -- …`), in its own process. */
+/** Runs the plan as a user would (`npx gpu-platform-plan …`), in its own process. */
 function plan(...args: string[]): Promise<Run> {
     return new Promise((resolve) => {
         execFile(
             process.execPath,
-            ["-r", "esbuild-register", path.join(REPO_ROOT, "tools/plan/cli.ts"), ...args],
+            [path.join(REPO_ROOT, "tools/plan/bin.js"), ...args],
             { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
             (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );
@@ -63,6 +63,11 @@ describe("offline plan", function () {
         runs.teamStack = plan("--stack", "dev", "--program", fixture("team-stack"), "--json");
         runs.override = plan("--stack", "dev", "--config-file", fixture("dev-override.yaml"), "--json");
         runs.broken = plan("--stack", "dev", "--program", fixture("broken-stack"));
+        runs.exportedFunction = plan("--stack", "dev", "--program", fixture("exported-function-stack"));
+        runs.exportedFunctionJson = plan("--stack", "dev", "--program", fixture("exported-function-stack"), "--json");
+        runs.failingAsync = plan("--stack", "dev", "--program", fixture("failing-async-stack"));
+        runs.empty = plan("--stack", "dev", "--program", fixture("empty-stack"));
+        runs.tampering = plan("--stack", "dev", "--program", fixture("tampering-stack"), "--json");
     });
 
     describe("--json", () => {
@@ -74,7 +79,7 @@ describe("offline plan", function () {
         });
 
         it("prints one JSON document with exactly the documented keys", () => {
-            assert.deepStrictEqual(Object.keys(doc), ["stack", "program", "resources", "violations", "cost"]);
+            assert.deepStrictEqual(Object.keys(doc), ["stack", "program", "resources", "outputs", "violations", "cost"]);
             assert.strictEqual(doc.stack, "prod");
             assert.strictEqual(doc.program, "index.ts");
             for (const r of doc.resources) assert.deepStrictEqual(Object.keys(r), ["urn", "type", "name", "parent", "inputs"]);
@@ -114,6 +119,67 @@ describe("offline plan", function () {
                 assert.ok(v.level === "mandatory" || v.level === "advisory");
             }
             assert.ok(!doc.violations.some((v: any) => v.level === "mandatory"), "the prod program passes its own policies");
+        });
+    });
+
+    describe("runs a program as Pulumi's language host does", () => {
+        it("calls an exported async function: its resources are planned and judged, its result is the stack's outputs", async () => {
+            const run = await runs.exportedFunctionJson;
+            assert.strictEqual(run.code, 1, "the untagged bucket breaks a mandatory policy");
+            const doc = JSON.parse(run.stdout);
+            const bucket = doc.resources.find((r: any) => r.type === "aws:s3/bucket:Bucket");
+            assert.ok(bucket, "the bucket the function creates is recorded");
+            assert.ok(doc.violations.some((v: any) => v.urn === bucket.urn && v.policy === "budget-tags" && v.level === "mandatory"));
+            assert.deepStrictEqual(doc.outputs, {
+                apiToken: "[secret]",
+                bucketName: "vision-bucket",
+                databasePassword: "[secret]",
+                vpcId: "vpc-0123456789abcdef0",
+            });
+        });
+
+        it("records a read (Resource.get) under the component that made it, and counts it apart", async () => {
+            const doc = JSON.parse((await runs.exportedFunctionJson).stdout);
+            const component = doc.resources.find((r: any) => r.type === "team:data:Datasets");
+            const vpc = doc.resources.find((r: any) => r.type === "aws:ec2/vpc:Vpc");
+            assert.strictEqual(vpc.read, true);
+            assert.strictEqual(vpc.parent, component.urn);
+            const text = (await runs.exportedFunction).stdout;
+            assert.match(text, /^ > {6}├─ aws:ec2\/vpc:Vpc +vision-shared-vpc$/m);
+            assert.match(text, /^ {4}> 1 to read$/m);
+        });
+
+        it("shows the outputs as pulumi preview does, and never a secret's value", async () => {
+            const text = (await runs.exportedFunction).stdout;
+            assert.match(text, /^Outputs:\n {4}apiToken {8}: "\[secret\]"\n {4}bucketName {6}: "vision-bucket"\n/m);
+            for (const run of [await runs.exportedFunction, await runs.exportedFunctionJson]) {
+                assert.doesNotMatch(run.stdout + run.stderr, /token-that-must-not-be-printed/);
+            }
+        });
+
+        it("fails with one line when an async program throws, exit 2", async () => {
+            const run = await runs.failingAsync;
+            assert.strictEqual(run.code, 2);
+            assert.strictEqual(run.stdout, "");
+            assert.deepStrictEqual(run.stderr.trim().split("\n").filter((l) => l.startsWith("error:")), [
+                `error: program ${path.join("test", "fixtures", "failing-async-stack", "index.ts")} failed: could not find the platform's VPC`,
+            ]);
+        });
+
+        it("says so when a program registers nothing, never a silent green", async () => {
+            const run = await runs.empty;
+            assert.strictEqual(run.code, 2);
+            assert.match(run.stderr, /registered no resources: there is nothing to plan/);
+        });
+
+        it("judges a program that tries to disable the pack from inside its own process", async () => {
+            const run = await runs.tampering;
+            assert.strictEqual(run.code, 1);
+            const doc = JSON.parse(run.stdout);
+            const named = (name: string) => doc.resources.find((r: any) => r.name === name).urn;
+            const policiesOn = (urn: string) => doc.violations.filter((v: any) => v.urn === urn && v.level === "mandatory").map((v: any) => v.policy);
+            assert.ok(policiesOn(named("wide-open")).includes("no-public-ingress"));
+            assert.ok(policiesOn(named("leaky")).includes("budget-tags"));
         });
     });
 
@@ -208,7 +274,7 @@ describe("offline plan", function () {
                 '--format must be one of tree, json, mermaid (found "svg")',
                 '--set takes KEY=VALUE (found "region")',
             ]);
-            assert.match(lines[3], /^usage: npm run plan -- --stack <name>/);
+            assert.match(lines[3], /^usage: npx gpu-platform-plan --stack <name>/);
             assert.deepStrictEqual(inputErrors(() => parseOptions([], REPO_ROOT)).slice(0, 1), ["--stack is required, e.g. --stack dev"]);
         });
 

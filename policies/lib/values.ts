@@ -7,7 +7,7 @@
  * `UNKNOWN`. A check then skips what cannot be known instead of crashing or guessing: an
  * unknown key ARN is a key that will exist, not a missing one.
  */
-import { UnknownValueError } from "@pulumi/policy";
+import { UnknownValueError } from "./engine-proxy";
 
 /** A value the engine will only know during the update. */
 export const UNKNOWN: unique symbol = Symbol("unknown until the update");

@@ -1,32 +1,22 @@
 import * as assert from "assert";
-import { execFile } from "child_process";
 import * as path from "path";
+import { plan } from "../../tools/plan/plan";
+import type { PlanResult } from "../../tools/plan/render";
 import type { Violation } from "../runner";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-interface PlannedProgram {
-    resources: { urn: string; type: string; name: string }[];
-    violations: Violation[];
-}
-
 /**
- * Plans test/fixtures/careless-team-stack (dev) in its own process, as the offline plan does:
- * the program under the plan's engine, then the pack with policies/config.dev.json.
+ * Plans test/fixtures/careless-team-stack (dev) as the offline plan does: the program in its
+ * own process against the plan's engine, then the pack with policies/config.dev.json.
  */
-function planCarelessStack(): Promise<PlannedProgram> {
-    const script = path.join(__dirname, "support", "plan-program.ts");
-    const program = path.join(REPO_ROOT, "test", "fixtures", "careless-team-stack");
-    return new Promise((resolve, reject) => {
-        execFile(process.execPath, ["-r", "esbuild-register", script, program, "dev"], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-            error ? reject(new Error(`planning the careless stack failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout) as PlannedProgram),
-        );
-    });
+function planCarelessStack(): Promise<PlanResult> {
+    return plan({ programDir: path.join(REPO_ROOT, "test", "fixtures", "careless-team-stack"), stack: "dev" });
 }
 
 describe("policies on a careless team stack (test/fixtures/careless-team-stack)", function () {
     this.timeout(60_000);
-    let planned: PlannedProgram;
+    let planned: PlanResult;
     before(async () => {
         planned = await planCarelessStack();
     });

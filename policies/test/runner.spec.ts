@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ALL_POLICIES } from "../all-policies";
-import { PolicyConfigError, defaultPackConfig, loadPackConfig, parsePackConfig, runPolicies } from "../runner";
+import { PolicyConfigError } from "../lib/config-error";
+import { defaultPackConfig, loadPackConfig, parsePackConfig, runPolicies } from "../runner";
 import { resource } from "./support/check";
 
 const POLICY_MODULES = ["compute", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "iam", "network", "stack-budget", "storage", "tags"];

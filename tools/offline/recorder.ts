@@ -19,9 +19,19 @@ export interface RecordedResource {
     readonly provider?: string;
     /** Urns of the resources it depends on, explicitly or through its inputs. */
     readonly dependencies: string[];
+    /** Per input property, the urns its value came from, when the engine reports them. */
+    readonly propertyDependencies?: Record<string, string[]>;
+    /** Inputs as the engine hands them to policies, secrets still wrapped (policies/lib/wire.ts). */
     readonly inputs: Record<string, unknown>;
-    /** Outputs the fake cloud gave it. */
+    /** Outputs the fake cloud gave it, and a component's registered outputs. */
     readonly outputs: Record<string, unknown>;
+    /** The id the fake cloud gave a custom resource. */
+    readonly id?: string;
+    /** True for a resource the program read (`Resource.get`) rather than created. */
+    readonly read?: boolean;
+    /** The `protect` and `retainOnDelete` options, when set. */
+    readonly protect?: boolean;
+    readonly retainOnDelete?: boolean;
 }
 
 export interface Recording {

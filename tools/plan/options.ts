@@ -1,6 +1,6 @@
 /**
  * The offline plan's command line:
- *   npm run plan -- --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR]
+ *   npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node]
  */
 import * as path from "path";
 
@@ -15,6 +15,8 @@ export interface PlanOptions {
     readonly sets: string[];
     /** The Pulumi TypeScript program to run (a folder with Pulumi.yaml). */
     readonly programDir: string;
+    /** Load TypeScript with ts-node, type-checked, as Pulumi's language host does, instead of esbuild. */
+    readonly tsNode: boolean;
 }
 
 /** Bad input to the plan: each line is printed on stderr and the plan exits 2. */
@@ -26,7 +28,7 @@ export class PlanInputError extends Error {
 }
 
 export const USAGE =
-    "usage: npm run plan -- --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR]";
+    "usage: npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node]";
 
 const FORMATS: readonly OutputFormat[] = ["tree", "json", "mermaid"];
 
@@ -36,6 +38,7 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
     let format: OutputFormat | undefined;
     let configFile: string | undefined;
     let programDir = defaultProgramDir;
+    let tsNode = false;
     const sets: string[] = [];
 
     for (let i = 0; i < argv.length; i++) {
@@ -80,13 +83,16 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
                 if (dir !== undefined) programDir = path.resolve(dir);
                 break;
             }
+            case "--ts-node":
+                tsNode = true;
+                break;
             default:
                 problems.push(`unknown flag "${arg}"`);
         }
     }
     if (stack === undefined && !problems.some((p) => p.startsWith("--stack"))) problems.push("--stack is required, e.g. --stack dev");
     if (problems.length > 0) throw new PlanInputError([...problems, USAGE]);
-    return { stack: stack!, format: format ?? "tree", configFile, sets, programDir };
+    return { stack: stack!, format: format ?? "tree", configFile, sets, programDir, tsNode };
 }
 
 function pickFormat(current: OutputFormat | undefined, wanted: OutputFormat, problems: string[]): OutputFormat {

@@ -1,18 +1,17 @@
 /** The offline plan's three outputs: a preview-like tree with policy and cost reports, JSON, and a Mermaid diagram. */
+import { maskSecrets } from "../../policies/lib/wire";
+import type { Violation } from "../../policies/runner";
 import type { RecordedResource } from "../offline/recorder";
 import type { CostEstimate } from "./cost";
 
-export interface Violation {
-    readonly policy: string;
-    readonly level: "mandatory" | "advisory";
-    readonly urn: string | null;
-    readonly message: string;
-}
-
 export interface PlanResult {
+    readonly project: string;
     readonly stack: string;
     readonly program: string;
+    /** Everything the program registered or read, the stack resource excepted. */
     readonly resources: RecordedResource[];
+    /** The stack's outputs: its exports, or what its exported function returned. Secrets still wrapped. */
+    readonly outputs: Record<string, unknown>;
     readonly violations: Violation[];
     readonly cost: CostEstimate;
     /** Where the policy config came from, for the report. */
@@ -27,7 +26,8 @@ export function toJson(plan: PlanResult): string {
         {
             stack: plan.stack,
             program: plan.program,
-            resources: plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: r.inputs })),
+            resources: plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: maskSecrets(r.inputs), ...(r.read ? { read: true } : {}) })),
+            outputs: maskSecrets(plan.outputs),
             violations: plan.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn, message: v.message })),
             cost: {
                 currency: plan.cost.currency,
@@ -46,26 +46,32 @@ export function toJson(plan: PlanResult): string {
 }
 
 /** A tree like `pulumi preview` prints, then the policy report, then the cost table. */
-export function toText(plan: PlanResult, project: string): string {
+export function toText(plan: PlanResult): string {
     const lines: string[] = [];
     lines.push(`Offline plan of stack ${plan.stack} (${plan.program})`);
     lines.push("No cloud calls were made: ids, ARNs and endpoints below are placeholders.", "");
 
-    const rows: [string, string][] = [[`pulumi:pulumi:Stack`, `${project}-${plan.stack}`]];
+    // As `pulumi preview` marks them: "+" to create, ">" to read.
+    const rows: [string, string, string][] = [["+", `pulumi:pulumi:Stack`, `${plan.project}-${plan.stack}`]];
     const children = childrenByParent(plan.resources);
     const walk = (parent: string | null, prefix: string) => {
         const kids = children.get(parent) ?? [];
         kids.forEach((child, i) => {
             const last = i === kids.length - 1;
-            rows.push([`${prefix}${last ? "└─ " : "├─ "}${child.type}`, child.name]);
+            rows.push([child.read ? ">" : "+", `${prefix}${last ? "└─ " : "├─ "}${child.type}`, child.name]);
             walk(child.urn, `${prefix}${last ? "   " : "│  "}`);
         });
     };
     walk(null, "");
-    const width = Math.max(...rows.map(([t]) => t.length)) + 2;
+    const width = Math.max(...rows.map(([, t]) => t.length)) + 2;
     lines.push(` ${"    Type".padEnd(width + 4)}Name`);
-    for (const [type, name] of rows) lines.push(` +   ${type.padEnd(width)}${name}`);
-    lines.push("", "Resources:", `    + ${plan.resources.length + 1} to create`, "");
+    for (const [op, type, name] of rows) lines.push(` ${op}   ${type.padEnd(width)}${name}`);
+    const reads = plan.resources.filter((r) => r.read).length;
+    lines.push("", "Resources:", `    + ${plan.resources.length - reads + 1} to create`);
+    if (reads > 0) lines.push(`    > ${reads} to read`);
+    lines.push("");
+
+    lines.push(...outputLines(plan.outputs));
 
     lines.push(`Policies (config: ${plan.policyConfig}):`);
     if (plan.violations.length === 0) lines.push("    no violations");
@@ -79,6 +85,14 @@ export function toText(plan: PlanResult, project: string): string {
 
     lines.push(...costTable(plan, byUrn));
     return lines.join("\n");
+}
+
+/** The stack's outputs as `pulumi preview` lists them, secrets shown as "[secret]". */
+function outputLines(outputs: Record<string, unknown>): string[] {
+    const names = Object.keys(outputs);
+    if (names.length === 0) return ["Outputs: none", ""];
+    const width = Math.max(...names.map((n) => n.length));
+    return ["Outputs:", ...names.map((name) => `    ${name.padEnd(width)}: ${JSON.stringify(maskSecrets(outputs[name]))}`), ""];
 }
 
 function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): string[] {

@@ -1,46 +1,112 @@
 /**
- * Runs a Pulumi TypeScript program in-process under the recording mocks, with a stack's config,
- * and returns what it registered. Errors a user can fix come back as PlanInputError lines.
+ * Runs a Pulumi Node.js program the way `pulumi preview` does, against the offline engine: in
+ * a process of its own, under the language host of the program's own @pulumi/pulumi
+ * (`cmd/run`), with the stack's config in the environment the CLI would set. Whatever the
+ * program exports (top-level exports, or the result of an exported function, which the host
+ * calls and awaits) becomes the stack's outputs. Errors a user can fix come back as
+ * PlanInputError lines.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { installRecordingMocks, RecordedResource } from "../offline/recorder";
+import { spawn } from "child_process";
+import * as path from "path";
+import { EngineRecording, OfflineEngine } from "../offline/engine";
 import { PlanInputError } from "./options";
 import type { ProgramProject, StackConfig } from "./stack-config";
 
-export async function runProgram(project: ProgramProject, stack: string, config: StackConfig): Promise<RecordedResource[]> {
-    const recording = installRecordingMocks(project.name, stack);
-    pulumi.runtime.setAllConfig(config);
-
-    const failures: unknown[] = [];
-    const onRejection = (reason: unknown) => failures.push(reason);
-    process.on("unhandledRejection", onRejection);
-    // A program's own console output must not mix into --json on stdout.
-    const log = console.log;
-    console.log = console.error;
-    // The SDK captures a stack trace for every promise and resource, for the engine's source
-    // positions and leak reports; the plan needs neither, and capturing them is a third of its time.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        require(project.main);
-        await recording.settle();
-    } catch (err) {
-        failures.push(err);
-    } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-        console.log = log;
-        process.off("unhandledRejection", onRejection);
-    }
-    if (failures.length > 0) throw new PlanInputError(failures.flatMap((f) => describeFailure(f, project)));
-    return recording.resources;
+export interface ProgramRun extends EngineRecording {
+    /** What the program and its SDK wrote to stdout and stderr (its log included), which the plan shows on its stderr. */
+    readonly console: string;
 }
 
-function describeFailure(err: unknown, project: ProgramProject): string[] {
-    if (pulumi.RunError.isInstance(err)) return (err as Error).message.split("\n").map((line) => line.trimEnd());
-    if (pulumi.InputPropertiesError.isInstance(err)) {
-        return [err.message, ...err.errors.map((e) => `  - ${e.propertyPath}: ${e.reason}`)];
+export interface RunOptions {
+    /** Load TypeScript with ts-node, type-checked, exactly as Pulumi's language host does; slower. */
+    readonly tsNode?: boolean;
+    /** Called once the program's process is running, so the caller can load what it needs meanwhile. */
+    readonly whileRunning?: () => void;
+}
+
+const HOST_PRELOAD = path.join(__dirname, "program-host.js");
+
+export async function runProgram(project: ProgramProject, stack: string, config: StackConfig, secretKeys: string[], options: RunOptions = {}): Promise<ProgramRun> {
+    const host = languageHostOf(project);
+    const engine = new OfflineEngine(project.name, stack);
+    const address = await engine.start();
+    try {
+        const child = spawn(
+            process.execPath,
+            ["-r", HOST_PRELOAD, host, `--monitor=${address}`, `--organization=organization`, `--project=${project.name}`, `--stack=${stack}`, "--dry-run", `--pwd=${project.dir}`, project.main],
+            {
+                cwd: project.dir,
+                env: programEnvironment(config, secretKeys, options.tsNode === true),
+                stdio: ["ignore", "pipe", "pipe", "pipe"],
+            },
+        );
+        let consoleText = "";
+        let report = "";
+        child.stdout!.on("data", (chunk) => (consoleText += chunk));
+        child.stderr!.on("data", (chunk) => (consoleText += chunk));
+        (child.stdio[3] as NodeJS.ReadableStream).on("data", (chunk) => (report += chunk));
+        const exited = new Promise<number>((resolve, reject) => {
+            child.on("error", reject);
+            child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+        });
+        options.whileRunning?.();
+        const code = await exited;
+
+        const recording = engine.recording();
+        const failure = failureLines(code, report, consoleText, project);
+        if (failure) throw new PlanInputError(failure);
+        return { ...recording, console: consoleText };
+    } finally {
+        engine.stop();
     }
-    if (pulumi.InputPropertyError.isInstance(err)) return [`${err.propertyPath}: ${err.reason}`];
-    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    return [`program ${project.main} failed: ${message}`];
+}
+
+/**
+ * The language host of the program's own @pulumi/pulumi, found as Node would find the SDK from
+ * the program's folder; a program without one cannot run under Pulumi either.
+ */
+function languageHostOf(project: ProgramProject): string {
+    try {
+        return require.resolve("@pulumi/pulumi/cmd/run", { paths: [project.dir] });
+    } catch {
+        throw new PlanInputError([`${project.dir}: no @pulumi/pulumi installed for this program; run npm install there first`]);
+    }
+}
+
+/**
+ * The environment the CLI gives a program: its config and which keys are secret, and nothing of
+ * the plan's own Pulumi settings.
+ */
+function programEnvironment(config: StackConfig, secretKeys: string[], tsNode: boolean): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("PULUMI_")) env[key] = value;
+    env.PULUMI_CONFIG = JSON.stringify(config);
+    env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
+    if (tsNode) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    else env.GPU_PLATFORM_PLAN_TYPESCRIPT = "esbuild";
+    return env;
+}
+
+/** Why the program failed, in lines a user can act on, or undefined if it did not. */
+function failureLines(code: number, report: string, consoleText: string, project: ProgramProject): string[] | undefined {
+    if (code === 0) return undefined;
+    const program = path.relative(process.cwd(), project.main) || project.main;
+    const reported = firstReport(report);
+    if (reported) return reported.map((line) => line.replace(/^program failed: /, `program ${program} failed: `));
+    // The SDK's own log lines ("error: [runtime] …"), without the stack traces that follow them.
+    const errors = consoleText.split("\n").filter((line) => line.startsWith("error: "));
+    return [`program ${program} exited with code ${code}`, ...errors.map((line) => line.replace(/^error: (\[runtime\] )?/, "  "))];
+}
+
+/** The first failure the program's host reported on descriptor 3; anything malformed there is ignored. */
+function firstReport(report: string): string[] | undefined {
+    for (const line of report.split("\n")) {
+        try {
+            const failure = (JSON.parse(line) as { failure?: unknown }).failure;
+            if (Array.isArray(failure) && failure.every((l) => typeof l === "string")) return failure;
+        } catch {
+            // not a report line
+        }
+    }
+    return undefined;
 }

@@ -49,27 +49,47 @@ export function knownStacks(dir: string): string[] {
         .sort();
 }
 
-export function resolveStackConfig(project: ProgramProject, stack: string, configFile: string | undefined, sets: string[]): StackConfig {
+/** A stack's config as the CLI hands it to a program, and which of its keys hold secrets. */
+export interface ResolvedStack {
+    readonly config: StackConfig;
+    /** Keys whose values were encrypted (`secure:`); the program sees a placeholder and the SDK treats them as secret. */
+    readonly secretKeys: string[];
+}
+
+export function resolveStack(project: ProgramProject, stack: string, configFile: string | undefined, sets: string[]): ResolvedStack {
     const stackFile = ["yaml", "yml"].map((ext) => path.join(project.dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
     if (!stackFile) {
         const stacks = knownStacks(project.dir);
         throw new PlanInputError([`unknown stack "${stack}": no Pulumi.${stack}.yaml in ${project.dir} (stacks: ${stacks.join(", ") || "none"})`]);
     }
-    const values: Record<string, unknown> = { ...project.defaults, ...configOf(stackFile, project.name) };
+    const secretKeys = new Set<string>();
+    const values: Record<string, unknown> = { ...project.defaults, ...configOf(stackFile, project.name, secretKeys) };
     if (configFile !== undefined) {
         if (!fs.existsSync(configFile)) throw new PlanInputError([`--config-file ${configFile}: no such file`]);
-        Object.assign(values, configOf(configFile, project.name));
+        Object.assign(values, configOf(configFile, project.name, secretKeys));
     }
     for (const assignment of sets) applySet(values, assignment, project.name);
-    return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+    const config = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+    return { config, secretKeys: [...secretKeys].filter((key) => key in config) };
 }
 
-function configOf(file: string, project: string): Record<string, unknown> {
+/** The config alone, for callers that need no secrets list. */
+export function resolveStackConfig(project: ProgramProject, stack: string, configFile: string | undefined, sets: string[]): StackConfig {
+    return resolveStack(project, stack, configFile, sets).config;
+}
+
+function configOf(file: string, project: string, secretKeys: Set<string>): Record<string, unknown> {
     const doc = parseYamlFile(file, path.basename(file));
     if (doc !== null && doc !== undefined && !isRecord(doc)) throw new PlanInputError([`${file}: must be a mapping with a "config:" key, like a Pulumi.<stack>.yaml`]);
     const config = (doc as { config?: unknown } | undefined)?.config ?? {};
     if (!isRecord(config)) throw new PlanInputError([`${file}: "config:" must be a mapping of keys to values`]);
-    return Object.fromEntries(Object.entries(config).map(([key, value]) => [namespaced(key, project), withoutSecrets(value)]));
+    return Object.fromEntries(
+        Object.entries(config).map(([key, value]) => {
+            const plain = withoutSecrets(value);
+            if (plain !== value) secretKeys.add(namespaced(key, project));
+            return [namespaced(key, project), plain];
+        }),
+    );
 }
 
 /**
@@ -111,11 +131,17 @@ function namespaced(key: string, project: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
 }
 
-/** Encrypted values cannot be read offline; the program sees a placeholder. */
+/** Encrypted values cannot be read offline; the program sees a placeholder. Unchanged values come back as they are. */
 function withoutSecrets(value: unknown): unknown {
     if (isRecord(value) && Object.keys(value).length === 1 && typeof value.secure === "string") return "[secret]";
-    if (Array.isArray(value)) return value.map(withoutSecrets);
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecrets(v)]));
+    if (Array.isArray(value)) {
+        const items = value.map(withoutSecrets);
+        return items.some((item, i) => item !== value[i]) ? items : value;
+    }
+    if (isRecord(value)) {
+        const entries = Object.entries(value).map(([k, v]) => [k, withoutSecrets(v)] as const);
+        return entries.some(([k, v]) => v !== value[k]) ? Object.fromEntries(entries) : value;
+    }
     return value;
 }
 

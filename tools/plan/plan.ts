@@ -1,0 +1,56 @@
+/**
+ * The offline plan, as a function: runs a program against the offline engine, then the policy
+ * pack on what it registered, then prices it. The CLI renders the result; specs call it directly.
+ */
+import * as path from "path";
+import type * as Runner from "../../policies/runner";
+import { estimateCost } from "./cost";
+import { PlanInputError } from "./options";
+import type { PlanResult } from "./render";
+import { runProgram } from "./run-program";
+import { readProject, resolveStack } from "./stack-config";
+
+export interface PlanRequest {
+    readonly programDir: string;
+    readonly stack: string;
+    readonly configFile?: string;
+    readonly sets?: string[];
+    /** Load TypeScript with ts-node, type-checked, as Pulumi's language host does. */
+    readonly tsNode?: boolean;
+}
+
+export async function plan(request: PlanRequest): Promise<PlanResult> {
+    const project = readProject(request.programDir);
+    const { config, secretKeys } = resolveStack(project, request.stack, request.configFile, request.sets ?? []);
+    let runner: typeof Runner | undefined;
+    const run = await runProgram(project, request.stack, config, secretKeys, {
+        tsNode: request.tsNode,
+        // The pack loads while the program runs: two processes, two cores.
+        whileRunning: () => {
+            runner = require("../../policies/runner") as typeof Runner;
+        },
+    });
+    if (run.console.trim()) process.stderr.write(run.console.endsWith("\n") ? run.console : `${run.console}\n`);
+    const created = run.resources.filter((r) => !r.read);
+    if (created.length === 0) {
+        throw new PlanInputError([
+            `program ${path.relative(process.cwd(), project.main) || project.main} registered no resources: there is nothing to plan` +
+                (run.outputs && Object.keys(run.outputs).length > 0 ? " (it has outputs, but creates nothing)" : ""),
+        ]);
+    }
+
+    const policyConfig = runner!.loadPackConfig(request.stack);
+    // Recorded resources carry what the policies read: inputs, computed outputs, provider and dependencies.
+    const violations = await runner!.runPolicies(created, policyConfig);
+    return {
+        project: project.name,
+        stack: request.stack,
+        program: path.relative(process.cwd(), project.main) || project.main,
+        resources: run.resources,
+        outputs: run.outputs ?? {},
+        violations,
+        cost: estimateCost(created),
+        policyConfig: policyConfig.source,
+        stackRegion: config[`${project.name}:region`] ?? config["aws:region"],
+    };
+}

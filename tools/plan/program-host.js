@@ -1,0 +1,59 @@
+// Preloaded (`node -r`) into the process that runs a program under its own Pulumi language
+// host (`@pulumi/pulumi/cmd/run`). Plain JavaScript, so it needs no compiler before it runs.
+//
+// - Unless the plan runs TypeScript with ts-node as Pulumi does (`--ts-node`), esbuild compiles
+//   the program's TypeScript (compile-cache.js); compiled code is cached either way.
+// - It reports the program's failure to the plan as lines a user can act on, over file
+//   descriptor 3, since the language host logs the whole inspected error with its stack.
+// - It turns off what the plan does not use and what costs most of a program's run time.
+"use strict";
+const fs = require("fs");
+const { installCompiledCodeCache, installTypeScriptHook } = require("./compile-cache");
+
+const REPORT_FD = 3;
+
+process.setSourceMapsEnabled = () => {};
+// The SDK raises the limit around each resource to record where it was declared
+// (resource.ts `callsites`); for the plan that is nothing but cost, so the limit stays 0.
+Object.defineProperty(Error, "stackTraceLimit", { configurable: false, get: () => 0, set: () => {} });
+// The language host turns on the inspector's Debugger domain so that it can serialize
+// JavaScript functions (pulumi.runtime.serializeFunction, aws.lambda.CallbackFunction); with it
+// on, every module the SDKs load costs more. The plan does not serialize functions.
+const inspector = require("inspector");
+const post = inspector.Session.prototype.post;
+inspector.Session.prototype.post = function (method, params, callback) {
+    if (method !== "Debugger.enable") return post.call(this, method, params, callback);
+    const done = typeof params === "function" ? params : callback;
+    if (done) process.nextTick(done, null, {});
+};
+
+installCompiledCodeCache();
+if (process.env.GPU_PLATFORM_PLAN_TYPESCRIPT === "esbuild") installTypeScriptHook();
+
+let reported = false;
+const report = (err) => {
+    if (reported) return;
+    reported = true;
+    try {
+        fs.writeSync(REPORT_FD, `${JSON.stringify({ failure: describeFailure(err) })}\n`);
+    } catch {
+        // No plan on the other end: the language host's own log still says what failed.
+    }
+};
+process.on("uncaughtException", report);
+process.on("unhandledRejection", report);
+
+/** The lines that say what went wrong, by the Pulumi SDK's error brands (errors.ts `isInstance`). */
+function describeFailure(err) {
+    if (err && err.__pulumiRunError) return String(err.message).split("\n").map((l) => l.trimEnd());
+    if (err && err.__pulumiInputPropertiesError) {
+        return [firstLine(err.message), ...(err.errors || []).map((e) => `  - ${e.propertyPath}: ${e.reason}`)];
+    }
+    if (err && err.__pulumiInputPropertyError) return [`${err.propertyPath}: ${err.reason}`];
+    if (err && err.__pulumResourceError) return [firstLine(err.message)];
+    return [`program failed: ${err instanceof Error ? firstLine(err.message) : String(err)}`];
+}
+
+function firstLine(text) {
+    return String(text).split("\n")[0].trimEnd();
+}
