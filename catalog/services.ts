@@ -19,6 +19,24 @@ export const SERVICE_PRICES = {
 } as const;
 
 /**
+ * EBS volume storage per GB-month, by volume type, and provisioned IOPS per IOPS-month where
+ * the type charges for them (io2's first tier, up to 32,000; gp3 above its free 3,000).
+ * Source: aws.amazon.com/ebs/pricing, US East (N. Virginia), read 2026-11-23.
+ */
+export const EBS_PRICES: Readonly<Record<string, { readonly usdPerGbMonth: number; readonly usdPerIopsMonth?: number; readonly includedIops?: number }>> = {
+    gp3: { usdPerGbMonth: 0.08, usdPerIopsMonth: 0.005, includedIops: 3000 },
+    gp2: { usdPerGbMonth: 0.1 },
+    io1: { usdPerGbMonth: 0.125, usdPerIopsMonth: 0.065 },
+    io2: { usdPerGbMonth: 0.125, usdPerIopsMonth: 0.065 },
+    st1: { usdPerGbMonth: 0.045 },
+    sc1: { usdPerGbMonth: 0.015 },
+    standard: { usdPerGbMonth: 0.05 },
+};
+
+/** EKS managed node groups without a launch template get a 20 GiB gp3 root volume (EKS API `diskSize` default, AL2023). */
+export const EKS_DEFAULT_ROOT_VOLUME = { sizeGiB: 20, type: "gp3" } as const;
+
+/**
  * Kubernetes versions EKS offers, with the day standard support ends (after it, the control
  * plane is billed at the extended-support rate). Sources: EKS user guide, "Kubernetes versions"
  * (awsdocs/amazon-eks-user-guide), and endoflife.date/amazon-eks, read 2026-11-22. 1.36 has

@@ -10,7 +10,7 @@
  * and without children. A component is priced only when none of its descendants is priced for
  * the same thing, so the control plane and the NAT gateways are counted once either way.
  */
-import { HOURS_PER_MONTH, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, instanceType, isKnownInstanceType } from "../catalog";
+import { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, HOURS_PER_MONTH, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, instanceType, isKnownInstanceType } from "../catalog";
 import { asList, asNumber, asRecord, asString } from "./lib/values";
 
 /** The little of a resource that pricing reads. */
@@ -22,6 +22,8 @@ export interface PricedResource {
     readonly parent: string | null;
     /** Its inputs (offline plan) or properties (real engine). */
     readonly props: Record<string, unknown>;
+    /** Per input property, the urns its value came from: how a node group finds its launch template. */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface PriceItem {
@@ -41,47 +43,86 @@ export interface PriceTotals {
 }
 
 type Price = Omit<PriceItem, "urn">;
-type Pricer = (resource: PricedResource, today: string) => Price | undefined;
+type Pricer = (resource: PricedResource, today: string, byUrn: ReadonlyMap<string, PricedResource>) => Price | Price[] | undefined;
 
 const perMonth = (hourly: number) => hourly * HOURS_PER_MONTH;
 const flat = (description: string, monthly: number): Price => ({ description, monthlyIdle: monthly, monthlyMax: monthly, gpu: false });
 
 const PRICERS: Record<string, Pricer> = {
-    "aws:eks/nodeGroup:NodeGroup": (r) => {
-        const type = asString(asList(r.props.instanceTypes)[0]);
+    "aws:eks/nodeGroup:NodeGroup": (r, _today, byUrn) => {
+        const template = launchTemplateOf(r, byUrn);
+        const type = asString(asList(r.props.instanceTypes)[0]) ?? (template && asString(template.props.instanceType));
         const scaling = asRecord(r.props.scalingConfig) ?? {};
         const min = asNumber(scaling.minSize) ?? 0;
         const max = asNumber(scaling.maxSize) ?? min;
+        const volume = rootVolume(r, template, min, max);
         if (!type || !isKnownInstanceType(type)) {
-            return flat(`node group ${r.name}: ${type ?? "no instance type"} is not in the catalog, not priced`, 0);
+            return [flat(`node group ${r.name}: ${type ?? "no instance type"} is not in the catalog, not priced`, 0), volume];
         }
         const hourly = instanceType(type).onDemandUsdPerHour;
         // Spot is priced at the on-demand rate: a ceiling, since spot prices move.
         const market = r.props.capacityType === "SPOT" ? "spot, priced at on-demand" : "on-demand";
-        return {
-            description: `node group ${r.name}: ${type} × ${min}–${max} (${market}, $${hourly}/h)`,
-            monthlyIdle: perMonth(hourly * min),
-            monthlyMax: perMonth(hourly * max),
-            gpu: gpusPerInstance(type) > 0,
-        };
+        return [
+            {
+                description: `node group ${r.name}: ${type} × ${min}–${max} (${market}, $${hourly}/h)`,
+                monthlyIdle: perMonth(hourly * min),
+                monthlyMax: perMonth(hourly * max),
+                gpu: gpusPerInstance(type) > 0,
+            },
+            volume,
+        ];
     },
-    "eks:index:Cluster": (r, today) => controlPlane(r.props.version, r.props.upgradePolicy, today),
-    "aws:eks/cluster:Cluster": (r, today) => controlPlane(r.props.version, r.props.upgradePolicy, today),
+    "eks:index:Cluster": (r, today) => controlPlane(r, today),
+    "aws:eks/cluster:Cluster": (r, today) => controlPlane(r, today),
     "awsx:ec2:Vpc": (r) => {
         const strategy = asString(asRecord(r.props.natGateways)?.strategy) ?? "OnePerAz";
         const zones = asNumber(r.props.numberOfAvailabilityZones) ?? 3;
         const gateways = strategy === "None" ? 0 : strategy === "Single" ? 1 : zones;
-        return flat(`${gateways} NAT gateway(s) (data processing not included)`, perMonth(SERVICE_PRICES.natGatewayUsdPerHour * gateways));
+        return flat(`VPC ${r.name}: ${gateways} NAT gateway(s) (data processing not included)`, perMonth(SERVICE_PRICES.natGatewayUsdPerHour * gateways));
     },
-    "aws:ec2/natGateway:NatGateway": () => flat("NAT gateway (data processing not included)", perMonth(SERVICE_PRICES.natGatewayUsdPerHour)),
+    "aws:ec2/natGateway:NatGateway": (r) => flat(`NAT gateway ${r.name} (data processing not included)`, perMonth(SERVICE_PRICES.natGatewayUsdPerHour)),
     "aws:ec2/vpcEndpoint:VpcEndpoint": (r) => {
         if (r.props.vpcEndpointType !== "Interface") return undefined; // gateway endpoints are free
         const zones = asList(r.props.subnetIds).length || 1;
-        return flat(`interface endpoint ${asString(r.props.serviceName)} in ${zones} zone(s)`, perMonth(SERVICE_PRICES.interfaceEndpointUsdPerAzHour * zones));
+        return flat(`interface endpoint ${r.name} (${asString(r.props.serviceName)}) in ${zones} zone(s)`, perMonth(SERVICE_PRICES.interfaceEndpointUsdPerAzHour * zones));
     },
-    "aws:kms/key:Key": () => flat("KMS key", SERVICE_PRICES.kmsKeyUsdPerMonth),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": () => flat("CloudWatch alarm", SERVICE_PRICES.metricAlarmUsdPerMonth),
+    "aws:kms/key:Key": (r) => flat(`KMS key ${r.name}`, SERVICE_PRICES.kmsKeyUsdPerMonth),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (r) => flat(`CloudWatch alarm ${r.name}`, SERVICE_PRICES.metricAlarmUsdPerMonth),
 };
+
+/** The launch template a node group names: by the engine's property dependencies, else by id. */
+function launchTemplateOf(group: PricedResource, byUrn: ReadonlyMap<string, PricedResource>): PricedResource | undefined {
+    const spec = asRecord(group.props.launchTemplate);
+    if (!spec) return undefined;
+    for (const urn of group.propertyDependencies?.launchTemplate ?? []) {
+        const found = byUrn.get(urn);
+        if (found?.type === LAUNCH_TEMPLATE) return found;
+    }
+    const id = asString(spec.id);
+    return [...byUrn.values()].find((r) => r.type === LAUNCH_TEMPLATE && id !== undefined && (r.props.id === id || r.name === asString(spec.name)));
+}
+
+const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+
+/**
+ * Each node's root volume, from its launch template's first block device mapping, or EKS's
+ * default disk without one; priced per GB-month (and provisioned IOPS) for min and max nodes.
+ */
+function rootVolume(group: PricedResource, template: PricedResource | undefined, min: number, max: number): Price {
+    const ebs = template ? asRecord(asRecord(asList(template.props.blockDeviceMappings)[0])?.ebs) : undefined;
+    const sizeGiB = asNumber(ebs?.volumeSize) ?? (template ? undefined : asNumber(group.props.diskSize) ?? EKS_DEFAULT_ROOT_VOLUME.sizeGiB);
+    const type = asString(ebs?.volumeType) ?? EKS_DEFAULT_ROOT_VOLUME.type;
+    const rate = EBS_PRICES[type];
+    if (sizeGiB === undefined || !rate) return flat(`node group ${group.name}: root volume ${sizeGiB ?? "of unknown size"} ${type}, not priced`, 0);
+    const iops = Math.max(0, (asNumber(ebs?.iops) ?? 0) - (rate.includedIops ?? 0));
+    const perNode = sizeGiB * rate.usdPerGbMonth + iops * (rate.usdPerIopsMonth ?? 0);
+    return {
+        description: `node group ${group.name}: ${sizeGiB} GiB ${type} root volume per node${iops > 0 ? `, ${iops} IOPS` : ""}`,
+        monthlyIdle: perNode * min,
+        monthlyMax: perNode * max,
+        gpu: false,
+    };
+}
 
 /** A remote component, and the child types that price the same thing in a real preview. */
 const PRICED_BY_CHILDREN: Record<string, string> = {
@@ -94,14 +135,14 @@ const PRICED_BY_CHILDREN: Record<string, string> = {
  * unless its upgrade policy is STANDARD: then EKS upgrades it instead (EKS's own default is
  * EXTENDED).
  */
-function controlPlane(version: unknown, upgradePolicy: unknown, today: string): Price {
-    const v = asString(version);
-    const supportType = asString((upgradePolicy as { supportType?: unknown } | undefined)?.supportType) ?? "EXTENDED";
+function controlPlane(cluster: PricedResource, today: string): Price {
+    const v = asString(cluster.props.version);
+    const supportType = asString(asRecord(cluster.props.upgradePolicy)?.supportType) ?? "EXTENDED";
     const lapsed = v !== undefined && inExtendedSupport(v, today);
     const extended = lapsed && supportType === "EXTENDED";
     const support = extended ? `extended support: ${v} left standard support` : lapsed ? `standard support: EKS upgrades ${v}, which left it` : "standard support";
     return flat(
-        `EKS control plane, Kubernetes ${v ?? "default"} (${support})`,
+        `EKS control plane ${cluster.name}, Kubernetes ${v ?? "default"} (${support})`,
         perMonth(extended ? SERVICE_PRICES.eksExtendedSupportUsdPerHour : SERVICE_PRICES.eksClusterUsdPerHour),
     );
 }
@@ -113,12 +154,15 @@ export function priceResources(resources: readonly PricedResource[], today: stri
     const hasDescendantOfType = (urn: string, type: string): boolean =>
         (childrenOf.get(urn) ?? []).some((child) => child.type === type || hasDescendantOfType(child.urn, type));
 
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const items: PriceItem[] = [];
     for (const resource of resources) {
         const childType = PRICED_BY_CHILDREN[resource.type];
         if (childType && hasDescendantOfType(resource.urn, childType)) continue;
-        const price = PRICERS[resource.type]?.(resource, today);
-        if (price) items.push({ urn: resource.urn, ...price, monthlyIdle: cents(price.monthlyIdle), monthlyMax: cents(price.monthlyMax) });
+        const prices = PRICERS[resource.type]?.(resource, today, byUrn);
+        for (const price of prices === undefined ? [] : Array.isArray(prices) ? prices : [prices]) {
+            items.push({ urn: resource.urn, ...price, monthlyIdle: cents(price.monthlyIdle), monthlyMax: cents(price.monthlyMax) });
+        }
     }
     return items;
 }

@@ -20,7 +20,9 @@ export const stackMonthlyBudget = stackPolicy({
         largestItems: { type: "integer", minimum: 0, description: "How many of the most expensive items a violation names.", default: 3 },
     },
     validate: (resources, { monthlyBudgetUsd, largestItems }, report) => {
-        const items = priceResources(resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, props: r.props })));
+        const items = priceResources(
+            resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, props: r.props, propertyDependencies: r.propertyDependencies })),
+        );
         const { monthlyMax } = priceTotals(items);
         if (monthlyMax <= monthlyBudgetUsd) return;
         const largest = [...items]

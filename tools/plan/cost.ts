@@ -30,7 +30,9 @@ export interface CostEstimate {
 export function estimateCost(resources: RecordedResource[]): CostEstimate {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const stackTeam = soleProviderTeam(resources);
-    const priced = priceResources(resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs })));
+    const priced = priceResources(
+        resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: { ...r.outputs, ...r.inputs }, propertyDependencies: r.propertyDependencies })),
+    );
     const items: CostItem[] = priced.map((item) => {
         const resource = byUrn.get(item.urn)!;
         return { ...item, component: nearestComponent(resource, byUrn), team: teamOf(resource) ?? stackTeam };

@@ -51,6 +51,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         violations,
         cost: estimateCost(created),
         policyConfig: policyConfig.source,
+        configChanges: [...(request.configFile ? [`--config-file ${request.configFile}`] : []), ...(request.sets ?? []).map((set) => `--set ${set.slice(0, set.indexOf("=") + 1)}…`)],
         stackRegion: config[`${project.name}:region`] ?? config["aws:region"],
     };
 }

@@ -14,6 +14,8 @@ export interface PlanResult {
     readonly outputs: Record<string, unknown>;
     readonly violations: Violation[];
     readonly cost: CostEstimate;
+    /** The --config-file and --set options that changed the stack's config, values elided (they may be secrets). */
+    readonly configChanges: string[];
     /** Where the policy config came from, for the report. */
     readonly policyConfig: string;
     /** The region the stack deploys to, when it differs from the catalog's price region. */
@@ -49,9 +51,11 @@ export function toJson(plan: PlanResult): string {
 export function toText(plan: PlanResult): string {
     const lines: string[] = [];
     lines.push(`Offline plan of stack ${plan.stack} (${plan.program})`);
+    if (plan.configChanges.length > 0) lines.push(`Config changed from Pulumi.${plan.stack}.yaml by: ${plan.configChanges.join(", ")}`);
     lines.push("No cloud calls were made: ids, ARNs and endpoints below are placeholders.", "");
 
-    // As `pulumi preview` marks them: "+" to create, ">" to read.
+    // As `pulumi preview` marks them: "+" to create, ">" to read. The stack's row is the tree's
+    // root; the count below, like --json's resources, is of what the program itself registers.
     const rows: [string, string, string][] = [["+", `pulumi:pulumi:Stack`, `${plan.project}-${plan.stack}`]];
     const children = childrenByParent(plan.resources);
     const walk = (parent: string | null, prefix: string) => {
@@ -63,11 +67,12 @@ export function toText(plan: PlanResult): string {
         });
     };
     walk(null, "");
-    const width = Math.max(...rows.map(([, t]) => t.length)) + 2;
+    const nameWidth = Math.max(...rows.map(([, , n]) => n.length));
+    const width = Math.max(24, Math.min(Math.max(...rows.map(([, t]) => t.length)) + 2, LINE_WIDTH - 5 - nameWidth));
     lines.push(` ${"    Type".padEnd(width + 4)}Name`);
-    for (const [op, type, name] of rows) lines.push(` ${op}   ${type.padEnd(width)}${name}`);
+    for (const [op, type, name] of rows) lines.push(clip(` ${op}   ${elide(type, width - 2).padEnd(width)}${name}`));
     const reads = plan.resources.filter((r) => r.read).length;
-    lines.push("", "Resources:", `    + ${plan.resources.length - reads + 1} to create`);
+    lines.push("", "Resources:", `    + ${plan.resources.length - reads} to create`);
     if (reads > 0) lines.push(`    > ${reads} to read`);
     lines.push("");
 
@@ -78,7 +83,7 @@ export function toText(plan: PlanResult): string {
     const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
     for (const v of plan.violations) {
         const target = v.urn ? `${byUrn.get(v.urn)?.type ?? "?"} ${byUrn.get(v.urn)?.name ?? v.urn}` : "the stack";
-        lines.push(`    ${v.level === "mandatory" ? "mandatory" : "advisory "}  [${v.policy}]  ${target}`, `        ${v.message}`);
+        lines.push(clip(`    ${v.level === "mandatory" ? "mandatory" : "advisory "}  [${v.policy}]  ${target}`), ...wrap(v.message, "        "));
     }
     const mandatory = plan.violations.filter((v) => v.level === "mandatory").length;
     lines.push(`    ${mandatory} mandatory, ${plan.violations.length - mandatory} advisory`, "");
@@ -92,14 +97,44 @@ function outputLines(outputs: Record<string, unknown>): string[] {
     const names = Object.keys(outputs);
     if (names.length === 0) return ["Outputs: none", ""];
     const width = Math.max(...names.map((n) => n.length));
-    return ["Outputs:", ...names.map((name) => `    ${name.padEnd(width)}: ${JSON.stringify(maskSecrets(outputs[name]))}`), ""];
+    return ["Outputs:", ...names.map((name) => clip(`    ${name.padEnd(width)}: ${JSON.stringify(maskSecrets(outputs[name]))}`)), ""];
+}
+
+/** Every line the text output prints fits this many columns; --json has the whole of each value. */
+export const LINE_WIDTH = 120;
+
+/** The line, cut to LINE_WIDTH with "…" where it was cut. */
+function clip(line: string): string {
+    return line.length <= LINE_WIDTH ? line : `${line.slice(0, LINE_WIDTH - 1)}…`;
+}
+
+/** The text cut in its middle to `width`, keeping both ends (a type's package and its kind). */
+function elide(text: string, width: number): string {
+    if (text.length <= width) return text;
+    const keep = width - 1;
+    return `${text.slice(0, Math.ceil(keep / 2))}…${text.slice(text.length - Math.floor(keep / 2))}`;
+}
+
+/** The text as lines of at most `width` columns after `indent`, broken between words. */
+function wrap(text: string, indent: string, width: number = LINE_WIDTH): string[] {
+    const lines: string[] = [];
+    let line = "";
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+        if (line && indent.length + line.length + 1 + word.length > width) {
+            lines.push(clip(indent + line));
+            line = word;
+        } else line = line ? `${line} ${word}` : word;
+    }
+    if (line) lines.push(clip(indent + line));
+    return lines;
 }
 
 function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): string[] {
     const { cost } = plan;
     const money = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }).padStart(13);
     const lines = [
-        `Cost (${cost.currency} per 730-hour month, on-demand prices in ${cost.region} read ${cost.priceDate}; idle = every pool at its minimum, max = every pool at its maximum):`,
+        `Cost (${cost.currency} per 730-hour month, on-demand prices in ${cost.region} read ${cost.priceDate};`,
+        "      idle = every pool at its minimum, max = every pool at its maximum):",
     ];
     if (plan.stackRegion && plan.stackRegion !== cost.region) lines.push(`    note: the stack deploys to ${plan.stackRegion}; prices are ${cost.region}'s`);
     const group = (key: (i: CostEstimate["items"][number]) => string) => {
@@ -116,19 +151,24 @@ function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): stri
         const c = urn ? byUrn.get(urn) : undefined;
         return c ? `${c.name} (${c.type.split(":").pop()})` : "(stack)";
     };
-    const width = Math.max(40, ...cost.items.map((i) => i.description.length)) + 2;
-    const row = (label: string, idle: number, max: number) => `    ${label.padEnd(width)}${money(idle)}${money(max)}`;
+    // Amounts take 26 columns; a description longer than what is left continues on the next lines.
+    const width = Math.min(Math.max(40, ...cost.items.map((i) => i.description.length)) + 2, LINE_WIDTH - 4 - 26);
+    const row = (label: string, idle: number, max: number) => {
+        const [first, ...rest] = wrap(label, "", width - 2);
+        return [`    ${(first ?? "").padEnd(width)}${money(idle)}${money(max)}`, ...rest.map((l) => `      ${l}`)];
+    };
     lines.push(`    ${"Item".padEnd(width)}${"Idle".padStart(13)}${"Max".padStart(13)}`);
-    for (const item of cost.items) lines.push(row(item.description, item.monthlyIdle, item.monthlyMax));
+    for (const item of cost.items) lines.push(...row(item.description, item.monthlyIdle, item.monthlyMax));
     lines.push("", "    By component");
-    for (const [name, t] of group((i) => componentName(i.component))) lines.push(row(name, t.idle, t.max));
+    for (const [name, t] of group((i) => componentName(i.component))) lines.push(...row(name, t.idle, t.max));
     lines.push("", "    By team tag");
-    for (const [team, t] of group((i) => i.team ?? "(untagged)")) lines.push(row(team, t.idle, t.max));
+    for (const [team, t] of group((i) => i.team ?? "(untagged)")) lines.push(...row(team, t.idle, t.max));
     lines.push(
         "",
-        row("GPU instances", cost.gpuMonthlyIdle, cost.gpuMonthlyMax),
-        row("Total", cost.monthlyIdle, cost.monthlyMax),
-        "    Not included: usage-priced charges (data transfer and NAT processing, S3 storage and requests, SQS, CloudWatch ingestion).",
+        ...row("GPU instances", cost.gpuMonthlyIdle, cost.gpuMonthlyMax),
+        ...row("Total", cost.monthlyIdle, cost.monthlyMax),
+        "    Not included: usage-priced charges (data transfer and NAT processing, S3 storage and requests,",
+        "    SQS, CloudWatch ingestion).",
     );
     return lines;
 }

@@ -23,7 +23,7 @@ export type StackConfig = Record<string, string>;
 export function readProject(dir: string): ProgramProject {
     const file = path.join(dir, "Pulumi.yaml");
     if (!fs.existsSync(file)) throw new PlanInputError([`no Pulumi.yaml in ${dir}: --program must name a Pulumi project folder`]);
-    const doc = parseYamlFile(file, "Pulumi.yaml") as { name?: unknown; runtime?: unknown; main?: unknown; config?: Record<string, unknown> };
+    const doc = parseYamlFile(file) as { name?: unknown; runtime?: unknown; main?: unknown; config?: Record<string, unknown> };
     if (typeof doc?.name !== "string") throw new PlanInputError([`${file}: has no project name`]);
     const runtime = typeof doc.runtime === "string" ? doc.runtime : (doc.runtime as { name?: string } | undefined)?.name;
     if (runtime !== "nodejs") throw new PlanInputError([`${file}: runtime is "${runtime}"; the offline plan runs nodejs programs`]);
@@ -64,10 +64,7 @@ export function resolveStack(project: ProgramProject, stack: string, configFile:
     }
     const secretKeys = new Set<string>();
     const values: Record<string, unknown> = { ...project.defaults, ...configOf(stackFile, project.name, secretKeys) };
-    if (configFile !== undefined) {
-        if (!fs.existsSync(configFile)) throw new PlanInputError([`--config-file ${configFile}: no such file`]);
-        Object.assign(values, configOf(configFile, project.name, secretKeys));
-    }
+    if (configFile !== undefined) Object.assign(values, configOf(configFile, project.name, secretKeys, "--config-file"));
     for (const assignment of sets) applySet(values, assignment, project.name);
     const config = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
     return { config, secretKeys: [...secretKeys].filter((key) => key in config) };
@@ -78,8 +75,8 @@ export function resolveStackConfig(project: ProgramProject, stack: string, confi
     return resolveStack(project, stack, configFile, sets).config;
 }
 
-function configOf(file: string, project: string, secretKeys: Set<string>): Record<string, unknown> {
-    const doc = parseYamlFile(file, path.basename(file));
+function configOf(file: string, project: string, secretKeys: Set<string>, flag?: string): Record<string, unknown> {
+    const doc = parseYamlFile(file, flag);
     if (doc !== null && doc !== undefined && !isRecord(doc)) throw new PlanInputError([`${file}: must be a mapping with a "config:" key, like a Pulumi.<stack>.yaml`]);
     const config = (doc as { config?: unknown } | undefined)?.config ?? {};
     if (!isRecord(config)) throw new PlanInputError([`${file}: "config:" must be a mapping of keys to values`]);
@@ -94,37 +91,76 @@ function configOf(file: string, project: string, secretKeys: Set<string>): Recor
 
 /**
  * `--set KEY=VALUE`: KEY is `namespace:key` or `key` (the project's namespace), optionally
- * followed by a dotted path into a structured value (`nodePools.h100.maxSize=8`), where, as
- * with `pulumi config set --path`, true/false become booleans and integers numbers.
+ * followed by a path into a structured value, in the syntax of `pulumi config set --path`:
+ * `nodePools.h100.maxSize=8`, `teams[0].name=vision` (`teams.0.name` works too). True/false
+ * become booleans and integers numbers. A path may append one item to a list, no more, and may
+ * not name an object's prototype.
  */
 function applySet(values: Record<string, unknown>, assignment: string, project: string): void {
     const eq = assignment.indexOf("=");
     const rawKey = assignment.slice(0, eq);
     const text = assignment.slice(eq + 1);
-    const [key, ...pathParts] = splitNamespacedPath(rawKey);
+    const { key, path: pathParts } = parseSetKey(rawKey);
     const fullKey = namespaced(key, project);
     if (pathParts.length === 0) {
         values[fullKey] = text;
         return;
     }
+    const fail = (message: string): never => {
+        throw new PlanInputError([`--set ${rawKey}: ${message}`]);
+    };
     const existing = values[fullKey];
-    const root = typeof existing === "string" ? tryJson(existing) : structuredClone(existing ?? {});
-    if (!isRecord(root) && !Array.isArray(root)) throw new PlanInputError([`--set ${rawKey}: ${fullKey} is not a structured value, so it has no path ${pathParts.join(".")}`]);
-    let node: Record<string, unknown> = root as Record<string, unknown>;
-    for (const part of pathParts.slice(0, -1)) {
-        if (!isRecord(node[part]) && !Array.isArray(node[part])) node[part] = {};
-        node = node[part] as Record<string, unknown>;
-    }
-    node[pathParts[pathParts.length - 1]] = /^-?\d+$/.test(text) ? Number(text) : text === "true" ? true : text === "false" ? false : text;
+    const root = existing === undefined ? (typeof pathParts[0] === "number" ? [] : {}) : typeof existing === "string" ? tryJson(existing) : structuredClone(existing);
+    if (!isRecord(root) && !Array.isArray(root)) fail(`${fullKey} is not a structured value, so it has no path ${pathParts.join(".")}`);
+    let node = root as Record<string, unknown> | unknown[];
+    pathParts.forEach((part, i) => {
+        const last = i === pathParts.length - 1;
+        const where = `${fullKey}${pathParts.slice(0, i).map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}`;
+        const value = last ? scalarOf(text) : undefined;
+        if (Array.isArray(node)) {
+            const index = typeof part === "number" ? part : /^\d+$/.test(part) ? Number(part) : fail(`${where} is a list; "${part}" is not an index (0 to ${node.length})`);
+            if (index > node.length) fail(`${where} has ${node.length} item${node.length === 1 ? "" : "s"}; index ${index} would leave a gap (use 0 to ${node.length})`);
+            if (last) node[index] = value;
+            else {
+                if (!isRecord(node[index]) && !Array.isArray(node[index])) node[index] = typeof pathParts[i + 1] === "number" ? [] : {};
+                node = node[index] as Record<string, unknown> | unknown[];
+            }
+            return;
+        }
+        const name = String(part);
+        if (FORBIDDEN_KEYS.has(name)) fail(`"${name}" cannot be a config key`);
+        if (last) node[name] = value;
+        else {
+            const child = Object.hasOwn(node, name) ? node[name] : undefined;
+            if (!isRecord(child) && !Array.isArray(child)) node[name] = typeof pathParts[i + 1] === "number" ? [] : {};
+            node = node[name] as Record<string, unknown> | unknown[];
+        }
+    });
     values[fullKey] = root;
 }
 
-/** `ns:key.a.b` → ["ns:key", "a", "b"]; the namespace's own dots are kept. */
-function splitNamespacedPath(rawKey: string): string[] {
+/** Keys that would reach an object's prototype instead of setting a property of its own. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "prototype", "constructor"]);
+
+function scalarOf(text: string): unknown {
+    if (/^-?\d{1,15}$/.test(text)) return Number(text);
+    return text === "true" ? true : text === "false" ? false : text;
+}
+
+/** `ns:key.a[0].b` → key "ns:key", path ["a", 0, "b"]; the namespace's own dots are kept. */
+function parseSetKey(rawKey: string): { key: string; path: Array<string | number> } {
     const colon = rawKey.indexOf(":");
     const namespace = colon >= 0 ? rawKey.slice(0, colon + 1) : "";
-    const [first, ...rest] = rawKey.slice(colon + 1).split(".");
-    return [namespace + first, ...rest];
+    const segments: Array<string | number> = [];
+    for (const dotted of rawKey.slice(colon + 1).split(".")) {
+        const match = /^([^[\]]*)((\[\d+\])*)$/.exec(dotted);
+        if (!match) throw new PlanInputError([`--set ${rawKey}: "${dotted}" is not a path segment; use name, name[0] or a list index`]);
+        if (match[1] !== "" || segments.length === 0) segments.push(match[1]);
+        for (const index of match[2].match(/\d+/g) ?? []) segments.push(Number(index));
+    }
+    const [first, ...rest] = segments;
+    if (typeof first !== "string" || first === "") throw new PlanInputError([`--set ${rawKey}: needs a config key before the path`]);
+    return { key: namespace + first, path: rest };
 }
 
 function namespaced(key: string, project: string): string {
@@ -145,12 +181,30 @@ function withoutSecrets(value: unknown): unknown {
     return value;
 }
 
-function parseYamlFile(file: string, label: string): unknown {
+/** A stack file is a few kilobytes; anything far larger is a mistake, refused before it is read. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Reads a YAML file as Pulumi would: YAML 1.2 with merge keys (`<<: *anchor`), which the CLI's
+ * parser accepts. Only regular files, and none over MAX_CONFIG_FILE_BYTES.
+ */
+function parseYamlFile(file: string, flag?: string): unknown {
+    const label = flag ? `${flag} ${file}` : file;
+    let stat: fs.Stats;
     try {
-        return parse(fs.readFileSync(file, "utf8"));
+        stat = fs.statSync(file);
+    } catch {
+        throw new PlanInputError([`${label}: no such file`]);
+    }
+    if (!stat.isFile()) throw new PlanInputError([`${label}: not a regular file; give a YAML file in the format of Pulumi.<stack>.yaml`]);
+    if (stat.size > MAX_CONFIG_FILE_BYTES) {
+        throw new PlanInputError([`${label}: is ${stat.size.toLocaleString("en-US")} bytes, over the ${MAX_CONFIG_FILE_BYTES.toLocaleString("en-US")}-byte limit for a stack config file`]);
+    }
+    try {
+        return parse(fs.readFileSync(file, "utf8"), { merge: true });
     } catch (err) {
         const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-        throw new PlanInputError([`${label === path.basename(file) ? file : label}: does not parse as YAML: ${message}`]);
+        throw new PlanInputError([`${label}: does not parse as YAML: ${message}`]);
     }
 }
 
