@@ -56,6 +56,8 @@ export class FakeCloud {
                 return { name: this.defaultRegion, region: this.defaultRegion, id: this.defaultRegion };
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
                 return { names: ["a", "b", "c"].map((z) => `${this.defaultRegion}${z}`), zoneIds: ["use1-az1", "use1-az2", "use1-az4"] };
+            case "aws:iam/getPolicyDocument:getPolicyDocument":
+                return policyDocument(args.inputs);
             default:
                 return {};
         }
@@ -92,6 +94,52 @@ export class FakeCloud {
                 return type.startsWith("aws:") ? { arn, name: inputs.name ?? name } : kubernetesOutputs(type, name, inputs);
         }
     }
+}
+
+/**
+ * What `aws.iam.getPolicyDocument` returns: the JSON policy the AWS provider renders from the
+ * statements, so policies built with it are checked like any literal policy. Rendering follows
+ * the provider's data source (terraform-provider-aws, internal/service/iam/policy_document_data_source.go):
+ * Version 2012-10-17, Effect Allow by default, a one-item list as a plain string, principals keyed
+ * by type ("*" alone for the type "*" with identifier "*"), conditions keyed by test then variable.
+ */
+function policyDocument(inputs: State): State {
+    const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === "string" ? [value] : []);
+    const one = (values: string[]): string | string[] => (values.length === 1 ? values[0] : values);
+    const principals = (value: unknown): unknown => {
+        const entries = Array.isArray(value) ? (value as State[]) : [];
+        if (entries.length === 0) return undefined;
+        if (entries.length === 1 && entries[0].type === "*" && list(entries[0].identifiers).join() === "*") return "*";
+        const byType: Record<string, string[]> = {};
+        for (const p of entries) byType[String(p.type)] = [...(byType[String(p.type)] ?? []), ...list(p.identifiers)];
+        return Object.fromEntries(Object.entries(byType).map(([type, ids]) => [type, one(ids)]));
+    };
+    const conditions = (value: unknown): unknown => {
+        const entries = Array.isArray(value) ? (value as State[]) : [];
+        if (entries.length === 0) return undefined;
+        const byTest: Record<string, Record<string, string | string[]>> = {};
+        for (const c of entries) byTest[String(c.test)] = { ...(byTest[String(c.test)] ?? {}), [String(c.variable)]: one(list(c.values)) };
+        return byTest;
+    };
+    const statements = (Array.isArray(inputs.statements) ? (inputs.statements as State[]) : []).map((st) =>
+        dropUndefined({
+            Sid: st.sid || undefined,
+            Effect: st.effect ?? "Allow",
+            Action: list(st.actions).length ? one(list(st.actions)) : undefined,
+            NotAction: list(st.notActions).length ? one(list(st.notActions)) : undefined,
+            Resource: list(st.resources).length ? one(list(st.resources)) : undefined,
+            NotResource: list(st.notResources).length ? one(list(st.notResources)) : undefined,
+            Principal: principals(st.principals),
+            NotPrincipal: principals(st.notPrincipals),
+            Condition: conditions(st.conditions),
+        }),
+    );
+    const document = dropUndefined({ Version: inputs.version ?? "2012-10-17", Id: inputs.policyId, Statement: statements });
+    return { json: JSON.stringify(document, null, 2), minifiedJson: JSON.stringify(document), id: "policy-document-placeholder" };
+}
+
+function dropUndefined(value: State): State {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
 function idFor(type: string, name: string, inputs: State): string {
