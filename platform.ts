@@ -101,10 +101,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
         clusterScoped,
     );
 
-    const gpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : []));
-    const gpuOperator = gpuPools.length > 0 ? new GpuOperator(`${name}-gpu-operator`, { pools: gpuPools }, clusterScoped) : undefined;
+    const sharedGpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : []));
+    const gpuOperator = sharedGpuPools.length > 0 ? new GpuOperator(`${name}-gpu-operator`, { pools: sharedGpuPools }, clusterScoped) : undefined;
 
     const workloadClasses = new WorkloadClasses(`${name}-workload-classes`, { classes: config.priorityClasses }, clusterScoped);
+    // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.
+    const gpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode > 0);
     const teams: Record<string, TeamNamespace> = {};
     for (const team of config.teams) {
         teams[team.name] = new TeamNamespace(
@@ -114,6 +116,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 costCenter: team.costCenter,
                 monthlyBudgetUsd: team.monthlyBudgetUsd,
                 quota: team.quota,
+                gpuPools,
                 podSecurity: team.podSecurity,
                 clusterName: cluster.clusterName,
                 iamRoleArn: team.iamRoleArn,

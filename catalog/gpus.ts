@@ -85,3 +85,11 @@ export const GPU_MODELS = {
 } as const satisfies Record<string, GpuModel>;
 
 export type GpuModelId = keyof typeof GPU_MODELS;
+
+/**
+ * The MIG profiles the platform offers on a GPU: all but the media-extension ones ("+me"),
+ * whose "+" makes no valid Kubernetes resource name.
+ */
+export function offeredMigProfiles(gpu: GpuModel): string[] {
+    return Object.keys(gpu.migProfiles).filter((profile) => !profile.includes("+"));
+}

@@ -3,8 +3,7 @@
  * may launch, and how many GPUs a pool and the whole stack can scale to. GPU counts come from
  * the catalog (catalog/instances.ts), never from the policy config.
  */
-import { INSTANCE_TYPES, gpusPerInstance, isKnownInstanceType } from "../catalog";
-import { GPU_TAINT } from "../components/shared/tokens";
+import { GPU_TAINT, INSTANCE_TYPES, gpusPerInstance, isKnownInstanceType } from "../catalog";
 import { CheckedResource, resourcePolicy, stackPolicy } from "./lib/define";
 import { Props, asList, asNumber, asRecord, asString, isUnknown, listing } from "./lib/values";
 

@@ -8,8 +8,7 @@
  * `spec.scaleTargetRef`. That Deployment is checked as a Deployment when this stack creates it;
  * one created elsewhere (another stack, a Helm chart) is out of the preview's sight.
  */
-import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
-import { GPU_TAINT } from "../components/shared/tokens";
+import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT } from "../catalog";
 import { CheckedResource, ConfigSpec, resourcePolicy } from "./lib/define";
 import { GpuAsk, PodSpec, WORKLOAD_TYPES, describeAsks, gpuAsks, gpusPerPod, podSpecOf } from "./lib/pod-specs";
 import { asList, asRecord, asString, isUnknown, listing } from "./lib/values";
@@ -91,10 +90,19 @@ export const gpuWorkloadToleration = resourcePolicy({
     validate: (resource, _config, report) => {
         const pod = gpuPod(resource);
         if (!pod || isUnknown(pod.spec.tolerations) || asList(pod.spec.tolerations).some(toleratesGpuTaint)) return;
-        report(
-            `${pod.label} asks for GPUs (${describeAsks(pod.asks)}) but ${pod.path}.tolerations does not tolerate the GPU taint; add ` +
-                `{ key: "${GPU_TAINT.key}", operator: "Equal", value: "${GPU_TAINT.value}", effect: "${GPU_TAINT.effect}" } to ${pod.path}.tolerations.`,
-        );
+        const wanted = `{ key: "${GPU_TAINT.key}", operator: "Equal", value: "${GPU_TAINT.value}", effect: "${GPU_TAINT.effect}" }`;
+        const asks = `${pod.label} asks for GPUs (${describeAsks(pod.asks)})`;
+        // A toleration for the GPU key that misses (a wrong value or effect) is named, so the fix goes there.
+        const near = asList(pod.spec.tolerations).findIndex((t) => asRecord(t)?.key === GPU_TAINT.key);
+        if (near >= 0) {
+            const where = `${pod.path}.tolerations[${near}]`;
+            report(
+                `${asks} but ${where} (${describeToleration(asRecord(asList(pod.spec.tolerations)[near])!)}) does not match the GPU taint ` +
+                    `${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}; set ${where} to ${wanted}.`,
+            );
+            return;
+        }
+        report(`${asks} but ${pod.path}.tolerations does not tolerate the GPU taint; add ${wanted} to ${pod.path}.tolerations.`);
     },
 });
 
@@ -122,6 +130,11 @@ export const gpuWorkloadClassLimit = resourcePolicy({
         );
     },
 });
+
+/** `operator Equal, value "present", effect NoSchedule`: the fields a toleration sets. */
+function describeToleration(t: Record<string, unknown>): string {
+    return ["operator", "value", "effect"].filter((field) => t[field] !== undefined).map((field) => `${field} ${JSON.stringify(t[field])}`).join(", ");
+}
 
 /** Tolerates `nvidia.com/gpu=true:NoSchedule`: by key and value, by key with Exists, or a wildcard Exists. */
 function toleratesGpuTaint(value: unknown): boolean {

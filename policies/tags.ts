@@ -3,10 +3,11 @@
  * resource that can carry tags carries all four with valid values, and every team namespace
  * names its team.
  */
-import { LABELS } from "../components/shared/tokens";
+import { LABELS } from "../catalog";
+import { mergeDefaultTags } from "../catalog/aws-tags";
 import { resourcePolicy } from "./lib/define";
 import { AWS_TAGGABLE_TYPES } from "./lib/aws-taggable-types";
-import { Props, UNKNOWN, Unknown, asRecord, asString, isUnknown, listing, parseJsonish } from "./lib/values";
+import { Props, UNKNOWN, Unknown, asRecord, asString, isUnknown, listing } from "./lib/values";
 
 const TEAM_LABEL = LABELS.team;
 
@@ -98,6 +99,5 @@ export const teamNamespaceLabel = resourcePolicy({
  */
 function effectiveTags(props: Props, providerProps: Props | undefined): Props | Unknown {
     if (isUnknown(props.tags) || isUnknown(providerProps?.defaultTags)) return UNKNOWN;
-    const defaults = asRecord(asRecord(parseJsonish(providerProps?.defaultTags))?.tags);
-    return { ...asRecord(props.tagsAll), ...defaults, ...asRecord(props.tags) };
+    return { ...asRecord(props.tagsAll), ...mergeDefaultTags(providerProps?.defaultTags, props.tags) };
 }

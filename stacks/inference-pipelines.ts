@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { gpuOf, isKnownInstanceType } from "../catalog";
-import { nodeResources, poolLabels } from "../components/cluster/pool-settings";
-import { PIPELINE_DEFAULTS, gpuRequestProblems, pipelineSettingsProblems } from "../components/inference/settings";
+import { poolNodes } from "../components/cluster";
+import { PIPELINE_DEFAULTS, gpuRequestProblems, pipelineSettingsProblems } from "../components/inference";
+import type { SettingProblem } from "../components/shared/problems";
 import { dnsName, whole } from "./fields";
-import type { ConfigProblem, NodePoolConfig, UnparsedNames } from "./schema";
+import type { NodePoolConfig, UnparsedNames } from "./schema";
 import type { PriorityClassConfig } from "./tenancy";
 
 /**
@@ -90,8 +91,8 @@ export function inferencePipelineProblems(
     teams: Array<{ name: string } | undefined>,
     priorityClasses: PriorityClassConfig[],
     unparsed: UnparsedNames = { nodePools: [], priorityClasses: [] },
-): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const seen = new Map<string, number>();
     const teamNames = teams.flatMap((t) => (t ? [t.name] : []));
     const gpuPools = Object.entries(nodePools)
@@ -122,23 +123,21 @@ export function inferencePipelineProblems(
             return;
         }
         if (!isKnownInstanceType(pool.instanceType)) return; // reported under nodePools
-        const gpu = gpuOf(pool.instanceType);
-        if (!gpu) {
+        if (!gpuOf(pool.instanceType)) {
             problems.push({
                 key: `${key}pool`,
                 message: `"${pipeline.pool}" is a CPU pool (${pool.instanceType}); the worker needs a GPU pool: ${gpuPools.join(", ") || "none"}`,
             });
             return;
         }
-        const sharing = pool.gpuSharing ?? { mode: "exclusive" };
-        const facts = { name: pipeline.pool, labels: poolLabels(pipeline.pool, pool.instanceType, sharing), nodeResources: nodeResources(gpu.count, sharing) };
-        problems.push(...gpuRequestProblems(key, facts, pipeline.gpuResource, pipeline.gpusPerWorker));
+        const { labels, nodeResources } = poolNodes(pipeline.pool, pool);
+        problems.push(...gpuRequestProblems(key, { name: pipeline.pool, labels, nodeResources }, pipeline.gpuResource, pipeline.gpusPerWorker));
     });
     return problems;
 }
 
 /** The worker's priority class must exist, and its GPU limit per pod must leave room for the worker's GPUs. */
-function priorityClassProblems(key: string, pipeline: PartialPipelineConfig, priorityClasses: PriorityClassConfig[]): ConfigProblem[] {
+function priorityClassProblems(key: string, pipeline: PartialPipelineConfig, priorityClasses: PriorityClassConfig[]): SettingProblem[] {
     const name = pipeline.priorityClass ?? PIPELINE_DEFAULTS.priorityClassName;
     const found = priorityClasses.find((pc) => pc.name === name);
     if (!found) {

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { core } from "zod";
-import { ConfigProblem, crossFieldProblems, parseSections, platformConfigSchema } from "./schema";
+import { parseJsonOr } from "../catalog/json";
+import type { SettingProblem } from "../components/shared/problems";
+import { crossFieldProblems, parseSections, platformConfigSchema } from "./schema";
 import { PlatformConfig, applyProfile } from "./profiles";
 
 /** The top-level config keys the program reads, in the project's namespace. */
@@ -11,7 +13,7 @@ export const CONFIG_KEYS = Object.keys(platformConfigSchema.shape);
  * lines without a stack trace.
  */
 export class ConfigError extends pulumi.RunError {
-    constructor(public readonly problems: ConfigProblem[]) {
+    constructor(public readonly problems: SettingProblem[]) {
         super(
             `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
                 problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n"),
@@ -28,7 +30,7 @@ export function validatePlatformConfig(
     raw: Record<string, unknown>,
     project: string,
     stack: string,
-): { config: PlatformConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
+): { config: PlatformConfig; problems: [] } | { config?: undefined; problems: SettingProblem[] } {
     const parsed = platformConfigSchema.safeParse(raw, { reportInput: true });
     const shapeProblems = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
     const sections = parsed.success ? { ...parsed.data, unparsed: { nodePools: [], priorityClasses: [] } } : parseSections(raw);
@@ -42,20 +44,12 @@ export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config()):
     const raw: Record<string, unknown> = {};
     for (const key of CONFIG_KEYS) {
         const value = config.get(key);
-        if (value !== undefined) raw[key] = parseConfigValue(value);
+        // Structured values arrive as JSON text, plain strings as they are.
+        if (value !== undefined) raw[key] = parseJsonOr(value, value);
     }
     const result = validatePlatformConfig(raw, pulumi.getProject(), pulumi.getStack());
     if (!result.config) throw new ConfigError(result.problems);
     return result.config;
-}
-
-/** Pulumi hands structured values over as JSON text and plain strings as they are. */
-function parseConfigValue(value: string): unknown {
-    try {
-        return JSON.parse(value);
-    } catch {
-        return value;
-    }
 }
 
 export function configKeyOf(path: readonly PropertyKey[]): string {
@@ -65,7 +59,7 @@ export function configKeyOf(path: readonly PropertyKey[]): string {
     }, "");
 }
 
-function describeIssue(issue: core.$ZodIssue): ConfigProblem[] {
+function describeIssue(issue: core.$ZodIssue): SettingProblem[] {
     const key = configKeyOf(issue.path);
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((k) => ({

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { dnsName, iamRoleArn, whole } from "./fields";
 import { EKS_VERSIONS, gpuOf, isKnownInstanceType } from "../catalog";
-import { nodePoolProblems } from "../components/cluster/pool-settings";
+import { endpointAccessProblems, nodePoolProblems, poolMinSize } from "../components/cluster";
+import type { GpuSharing } from "../components/gpu";
+import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
@@ -39,7 +41,7 @@ export const networkSchema = z
             .refine((value) => Number(value.split("/")[1]) >= 16 && Number(value.split("/")[1]) <= 20, {
                 message: "must have a prefix from /16 to /20: pods take VPC addresses, so smaller ranges run out",
             })
-            .default("10.0.0.0/16"),
+            .optional(),
         /** Availability zones to spread subnets over (2 or more; EKS needs two). */
         availabilityZones: count.min(2, { message: "must be at least 2: EKS needs subnets in two zones" }).max(6).optional(),
         /** "single": one NAT gateway for the VPC (cheap); "one-per-az": zone-redundant egress. */
@@ -60,7 +62,7 @@ export const clusterSchema = z
         /** CIDRs allowed to reach the public API endpoint (only with public-and-private access). */
         publicAccessCidrs: z.array(cidr).optional(),
         /** IAM roles granted cluster-admin through EKS access entries. */
-        adminRoleArns: z.array(iamRoleArn).default([]),
+        adminRoleArns: z.array(iamRoleArn).optional(),
     })
     .strict();
 
@@ -82,9 +84,10 @@ const mig = z
 
 const exclusive = z.object({ mode: z.literal("exclusive") }).strict();
 
+// `satisfies`: what the config parses to is what NodePool takes; a change to either that breaks this fails the type check.
 export const gpuSharingSchema = z.discriminatedUnion("mode", [exclusive, timeSlicing, mig], {
     error: 'must set mode to "exclusive", "time-slicing" or "mig"',
-});
+}) satisfies z.ZodType<GpuSharing>;
 
 export const nodePoolSchema = z
     .object({
@@ -95,11 +98,11 @@ export const nodePoolSchema = z
         /** Most nodes the autoscaler may run. */
         maxSize: count.min(1, { message: "must be at least 1" }).max(100, { message: "must be at most 100" }),
         /** "on-demand" or "spot". */
-        capacityType: z.enum(["on-demand", "spot"]).default("on-demand"),
+        capacityType: z.enum(["on-demand", "spot"]).optional(),
         /** Root volume size in GiB; GPU images and model caches need room. */
         diskSizeGiB: count.min(20, { message: "must be at least 20" }).max(16384).optional(),
         /** Root volume type. */
-        diskType: z.enum(["gp3", "gp2", "io2"]).default("gp3"),
+        diskType: z.enum(["gp3", "gp2", "io2"]).optional(),
         /** How pods share each GPU; GPU pools only. Default exclusive (one pod per GPU). */
         gpuSharing: gpuSharingSchema.optional(),
         /** An EC2 capacity reservation (ODCR or Capacity Block) to launch into; on-demand pools only. */
@@ -113,7 +116,7 @@ export const platformConfigSchema = z
         environment: z.enum(["dev", "prod"]),
         /** AWS region to deploy to. */
         region: z.string().regex(AWS_REGION, { message: "must be an AWS region such as us-east-1" }),
-        network: networkSchema.default({ cidr: "10.0.0.0/16" }),
+        network: networkSchema.default({}),
         cluster: clusterSchema,
         nodePools: z.record(dnsName(20), nodePoolSchema).refine((pools) => Object.keys(pools).length > 0, {
             message: "must define at least one node pool",
@@ -131,18 +134,10 @@ export const platformConfigSchema = z
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type ParsedPlatformConfig = z.output<typeof platformConfigSchema>;
 export type NodePoolConfig = z.output<typeof nodePoolSchema>;
-export type GpuSharing = z.output<typeof gpuSharingSchema>;
 export type { TeamConfig } from "./tenancy";
 
 /** Tag keys the budget policies require on every resource; `environment` is added by the program. */
 export const REQUIRED_TAG_KEYS = ["team", "cost-center", "budget"] as const;
-
-export interface ConfigProblem {
-    /** The config key, as a dotted path: `nodePools.h100.maxSize`. */
-    readonly key: string;
-    /** What is wrong and what is allowed. */
-    readonly message: string;
-}
 
 /**
  * The sections of the config that passed their own shape checks. Cross-field rules run on
@@ -211,17 +206,17 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
 }
 
 /** Rules that span several fields or read the catalog. */
-export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+export function crossFieldProblems(config: ParsedSections): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
 
     const pools = Object.entries(config.nodePools ?? {});
     for (const [name, pool] of pools) {
-        problems.push(...nodePoolProblems(`nodePools.${name}`, pool));
+        problems.push(...nodePoolProblems(`nodePools.${name}.`, pool));
     }
     const cpuPools = pools.filter(([, p]) => isKnownInstanceType(p.instanceType) && !gpuOf(p.instanceType));
     const allPoolsParsed = config.unparsed.nodePools.length === 0;
-    if (pools.length > 0 && allPoolsParsed && !cpuPools.some(([, p]) => (p.minSize ?? 1) >= 1)) {
+    if (pools.length > 0 && allPoolsParsed && !cpuPools.some(([, p]) => poolMinSize(p) >= 1)) {
         add("nodePools", "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes");
     }
 
@@ -236,13 +231,7 @@ export function crossFieldProblems(config: ParsedSections): ConfigProblem[] {
 
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;
-        const cidrs = config.cluster.publicAccessCidrs;
-        if (access === "private" && cidrs && cidrs.length > 0) {
-            add("cluster.publicAccessCidrs", 'must be empty when the API endpoint is private; drop the CIDRs or set cluster.endpointAccess to "public-and-private"');
-        }
-        if (access === "public-and-private" && (!cidrs || cidrs.length === 0)) {
-            add("cluster.publicAccessCidrs", 'is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API');
-        }
+        problems.push(...endpointAccessProblems("cluster.", { endpointAccess: access, publicAccessCidrs: config.cluster.publicAccessCidrs }));
         if (config.environment === "prod" && access === "public-and-private") {
             add("cluster.endpointAccess", 'must be "private" in prod: the API endpoint is reachable only from inside the VPC');
         }

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { DEFAULT_WORKLOAD_CLASSES, gpuOf, isKnownInstanceType } from "../catalog";
-import { nodeResources } from "../components/cluster/pool-settings";
+import { DEFAULT_WORKLOAD_CLASSES, MIG_RESOURCE_PREFIX, isKnownInstanceType } from "../catalog";
+import { poolNodes } from "../components/cluster";
 import { CHARTS } from "../components/shared/charts";
-import { MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../components/shared/tokens";
 import { dnsName, iamRoleArn, whole } from "./fields";
-import type { ConfigProblem, NodePoolConfig } from "./schema";
+import type { SettingProblem } from "../components/shared/problems";
+import type { NodePoolConfig } from "./schema";
 
 /**
  * The `teams` and `priorityClasses` stack-config keys: who shares the cluster, how much of it
@@ -25,18 +25,18 @@ const quantity = (pattern: RegExp, example: string) =>
         .union([z.number().positive({ message: "must be more than 0" }), z.string().regex(pattern, { message: `must be a Kubernetes quantity such as "${example}"` })])
         .transform(String);
 
-/** A team's quota; unset values take TeamNamespace's defaults (components/tenancy/team-namespace.ts). */
+/** A team's quota; unset values take TeamNamespace's defaults (`TeamQuota` in components/tenancy/team-namespace.ts). */
 export const teamQuotaSchema = z
     .object({
         /** CPU the team's pods may request in total, e.g. "64" or "500m". Default "64". */
         cpu: quantity(CPU_QUANTITY, "64").optional(),
         /** Memory the team's pods may request in total, e.g. "512Gi". Default "512Gi". */
         memory: quantity(MEMORY_QUANTITY, "512Gi").optional(),
-        /** Whole GPUs (`nvidia.com/gpu`) requested at once. Default 8. */
+        /** Whole GPUs (`nvidia.com/gpu`) requested at once. Default one node's worth of the pools of whole GPUs. */
         gpus: whole.min(0, { message: "must be 0 or more" }).optional(),
-        /** Time-sliced replicas (`nvidia.com/gpu.shared`) requested at once. Default one node's worth of the largest time-sliced pool. */
+        /** Time-sliced replicas (`nvidia.com/gpu.shared`) requested at once. Default one node's worth of the time-sliced pools. */
         sharedGpus: whole.min(0, { message: "must be 0 or more" }).optional(),
-        /** MIG slices requested at once, by profile, e.g. {"3g.40gb": 4}. Default one node's worth of each profile the cluster offers. */
+        /** MIG slices requested at once, by profile, e.g. {"3g.40gb": 4}. Default one node's worth of each profile the pools make, 0 of others. */
         mig: z.record(z.string(), whole.min(0, { message: "must be 0 or more" })).optional(),
     })
     .strict();
@@ -71,7 +71,7 @@ export const priorityClassSchema = z
         /** Most GPUs (or MIG slices, or time-sliced replicas) one pod of this class may request. */
         maxGpusPerPod: whole.min(0, { message: "must be 0 or more" }),
         /** False: pods of this class wait for room instead of preempting lower classes. Default true. */
-        preempts: z.boolean().default(true),
+        preempts: z.boolean().optional(),
         /** What the class is for; shown by `kubectl get priorityclass`. */
         description: z.string().max(256).optional(),
     })
@@ -85,21 +85,12 @@ export function priorityClassesOr(configured: PriorityClassConfig[] | undefined)
     return configured ?? DEFAULT_WORKLOAD_CLASSES.map(({ name, value, maxGpusPerPod, preempts, description }) => ({ name, value, maxGpusPerPod, preempts, description }));
 }
 
-/** Shared GPU resources the cluster's pools offer (MIG slices by profile, time-sliced replicas), each with the most one node offers. */
-export function sharedGpusOfferedByPools(nodePools: Record<string, NodePoolConfig>): { mig: Record<string, number>; sharedGpus?: number } {
-    const offered: { mig: Record<string, number>; sharedGpus?: number } = { mig: {} };
-    for (const pool of Object.values(nodePools)) {
-        if (!isKnownInstanceType(pool.instanceType)) continue;
-        const gpu = gpuOf(pool.instanceType);
-        if (!gpu || !pool.gpuSharing) continue;
-        for (const [resource, n] of Object.entries(nodeResources(gpu.count, pool.gpuSharing))) {
-            if (resource === SHARED_GPU_RESOURCE) offered.sharedGpus = Math.max(offered.sharedGpus ?? 0, n);
-            if (!resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
-            const profile = resource.slice(MIG_RESOURCE_PREFIX.length);
-            offered.mig[profile] = Math.max(offered.mig[profile] ?? 0, n);
-        }
-    }
-    return offered;
+/** The MIG profiles the cluster's pools make, in the order their layouts name them. */
+function migProfilesMade(nodePools: Record<string, NodePoolConfig>): string[] {
+    const resources = Object.entries(nodePools)
+        .filter(([, pool]) => isKnownInstanceType(pool.instanceType))
+        .flatMap(([name, pool]) => Object.keys(poolNodes(name, pool).nodeResources));
+    return [...new Set(resources.filter((r) => r.startsWith(MIG_RESOURCE_PREFIX)).map((r) => r.slice(MIG_RESOURCE_PREFIX.length)))];
 }
 
 /**
@@ -112,13 +103,13 @@ export function tenancyProblems(
     priorityClasses: Array<PriorityClassConfig | undefined> | undefined,
     nodePools: Record<string, NodePoolConfig> | undefined,
     adminRoleArns: string[],
-): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
 
     const names = new Map<string, number>();
     const roles = new Map<string, number>();
-    const offered = nodePools ? sharedGpusOfferedByPools(nodePools).mig : undefined;
+    const offered = nodePools ? migProfilesMade(nodePools) : undefined;
     teams.forEach((team, i) => {
         if (!team) return;
         const firstName = names.get(team.name);
@@ -135,9 +126,8 @@ export function tenancyProblems(
         }
         if (offered) {
             for (const profile of Object.keys(team.quota?.mig ?? {})) {
-                if (profile in offered) continue;
-                const list = Object.keys(offered);
-                add(`teams[${i}].quota.mig.${profile}`, `no node pool makes ${profile} MIG slices; ${list.length ? `pools make ${list.join(", ")}` : "no pool uses MIG"}`);
+                if (offered.includes(profile)) continue;
+                add(`teams[${i}].quota.mig.${profile}`, `no node pool makes ${profile} MIG slices; ${offered.length ? `pools make ${offered.join(", ")}` : "no pool uses MIG"}`);
             }
         }
     });
@@ -158,8 +148,8 @@ export function tenancyProblems(
  * Teams and pipelines each get a namespace named after them: no two may share one, and none
  * may take a namespace the cluster or its add-ons own.
  */
-export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }>): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }>): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const reserved = (key: string, name: string) =>
         problems.push({ key, message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}); choose another name` });
     const teamIndex = new Map<string, number>();

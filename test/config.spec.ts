@@ -23,7 +23,7 @@ function problems(raw: Record<string, unknown>, stack = "dev"): string[] {
 }
 
 describe("stack config", () => {
-    it("accepts the base config and applies the dev profile", () => {
+    it("accepts the base config, applies the dev profile and leaves unset pool settings to NodePool's defaults", () => {
         const result = validatePlatformConfig(base(), PROJECT, "dev");
         assert.deepStrictEqual(result.problems, []);
         const config = result.config!;
@@ -31,12 +31,11 @@ describe("stack config", () => {
         assert.strictEqual(config.network.natGateways, "single");
         assert.strictEqual(config.protectData, false);
         assert.deepStrictEqual(config.tags, { team: "platform", "cost-center": "CC-0001", budget: "platform-dev", environment: "dev" });
-        const h100 = config.nodePools.find((p) => p.name === "h100")!;
-        assert.strictEqual(h100.minSize, 0, "GPU pools default to zero nodes");
-        assert.strictEqual(h100.diskSizeGiB, 200);
-        assert.deepStrictEqual(h100.gpuSharing, { mode: "exclusive" });
-        const system = config.nodePools.find((p) => p.name === "system")!;
-        assert.strictEqual(system.gpuSharing, undefined);
+        assert.deepStrictEqual(
+            config.nodePools.find((p) => p.name === "h100"),
+            { name: "h100", instanceType: "p5.48xlarge", maxSize: 2 },
+            "sizes, disk and GPU sharing left unset: the component owns their defaults",
+        );
     });
 
     for (const stack of ["dev", "prod"]) {
@@ -121,7 +120,7 @@ describe("stack config", () => {
         raw.tags = { team: "platform", "cost-center": "CC-0001", budget: "platform-prod" };
         raw.cluster.publicAccessCidrs = [];
         assert.deepStrictEqual(problems(raw, "prod"), [
-            'cluster.publicAccessCidrs: is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API',
+            'cluster.publicAccessCidrs: is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API (none would open it to 0.0.0.0/0)',
             'cluster.endpointAccess: must be "private" in prod: the API endpoint is reachable only from inside the VPC',
         ]);
     });

@@ -471,13 +471,21 @@ describe("inferencePipelines stack config", () => {
     });
 });
 
-describe("the README's team stack", () => {
-    /** The README's example program, with its package import pointed at this checkout. */
-    function readmeProgram(): () => Promise<Record<string, pulumi.Output<string>>> {
+describe("the team stack (examples/team-stack, the README's example)", () => {
+    const EXAMPLE_PROGRAM = path.join(REPO_ROOT, "examples", "team-stack", "index.ts");
+
+    it("is what the README shows, character for character", () => {
         const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
         const section = readme.slice(readme.indexOf("## Using a component in your own stack"));
-        const source = /```ts\n([\s\S]*?)```/.exec(section)![1].replace('"gpu-dev-platform/components/inference"', JSON.stringify(path.join(REPO_ROOT, "components/inference")));
-        const filename = path.join(REPO_ROOT, "test", "readme-team-stack.ts");
+        assert.strictEqual(/```ts\n([\s\S]*?)```/.exec(section)?.[1], fs.readFileSync(EXAMPLE_PROGRAM, "utf8"));
+    });
+
+    /** The example program, with its package import pointed at this checkout's sources (the packed package is tested in test/integration). */
+    function exampleProgram(): () => Promise<Record<string, pulumi.Output<string>>> {
+        const source = fs
+            .readFileSync(EXAMPLE_PROGRAM, "utf8")
+            .replace('"@gpu-platform/components/inference"', JSON.stringify(path.join(REPO_ROOT, "components/inference")));
+        const filename = path.join(REPO_ROOT, "test", "example-team-stack.ts");
         const program = new (require("module") as any)(filename);
         program.filename = filename;
         program.paths = (require("module") as any)._nodeModulePaths(path.dirname(filename));
@@ -488,7 +496,7 @@ describe("the README's team stack", () => {
     it("adds a pipeline to the platform's cluster from the platform stack's outputs", async () => {
         // An async program: it reads the stack reference before it creates anything, so record() by hand.
         recording.reset();
-        const outputs = await readmeProgram()();
+        const outputs = await exampleProgram()();
         await recording.settle();
         const resources = recording.resources;
         const scaledJob = named(resources, SCALED_JOB, "vision-captions-scaled-job");

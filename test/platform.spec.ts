@@ -237,6 +237,26 @@ describe("platform (dev config)", () => {
         assert.deepStrictEqual(cluster.upgradePolicy, { supportType: "STANDARD" }, "dev is upgraded, not billed at the extended rate");
     });
 
+    it("creates what runs in the cluster after the CPU pool, whose nodes it needs, and waits for no GPU pool", () => {
+        // An add-on or chart with no node to run on never becomes ready; GPU pools sit at zero nodes.
+        const cpuGroup = named(resources, NODE_GROUP, "system-group").urn;
+        const gpuGroups = ["gpu-dev-group", "a100-shared-group"].map((name) => named(resources, NODE_GROUP, name).urn);
+        const inCluster = [
+            ["gpu-platform:cluster:ClusterAddons", "gpu-platform-dev-addons"],
+            ["gpu-platform:cluster:ClusterAutoscaler", "gpu-platform-dev-autoscaler"],
+            ["gpu-platform:gpu:GpuOperator", "gpu-platform-dev-gpu-operator"],
+            ["gpu-platform:tenancy:WorkloadClasses", "gpu-platform-dev-workload-classes"],
+            ["gpu-platform:tenancy:TeamNamespace", "ml-research"],
+            ["gpu-platform:tenancy:TeamNamespace", "applied-ml"],
+            ["gpu-platform:inference:Keda", "gpu-platform-dev-keda"],
+        ];
+        for (const [type, name] of inCluster) {
+            const { dependencies } = named(resources, type, name);
+            assert.ok(dependencies.includes(cpuGroup), `${name} depends on the CPU pool's node group`);
+            assert.deepStrictEqual(dependencies.filter((urn) => gpuGroups.includes(urn)), [], `${name} waits for no GPU pool`);
+        }
+    });
+
     it("runs its GPU pools on spot, at zero nodes until asked", () => {
         for (const name of ["gpu-dev-group", "a100-shared-group"]) {
             const group = named(resources, NODE_GROUP, name).inputs as any;

@@ -160,8 +160,24 @@ describe("team tenancy (prod config)", () => {
         assert.strictEqual(research.metadata.annotations["gpu-platform/monthly-budget-usd"], "120000");
     });
 
-    it("caps each team's CPU, memory, whole GPUs, time-sliced replicas and every MIG slice the cluster offers", () => {
+    it("caps each team's CPU, memory, whole GPUs, time-sliced replicas and every MIG slice, one node's worth of each by default", () => {
         const hard = (team: string) => (inTeam(team, "kubernetes:core/v1:ResourceQuota")[0].inputs as any).spec.hard;
+        // A quota leaves what it does not list unlimited: every MIG profile of the catalog's GPUs is listed, at 0 where no pool makes it.
+        const noOtherMigSlices = Object.fromEntries(
+            ["1g.5gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb", "1g.20gb", "4g.40gb", "7g.80gb"].map((profile) => [`requests.nvidia.com/mig-${profile}`, "0"]),
+        );
+        // applied-ml sets no quota. One node of each prod pool: p5 (h100) 8 whole GPUs; p4d (a100-shared) 8 GPUs × 3 replicas = 24;
+        // p4de (a100-mig) 8 GPUs × {3g.40gb: 1, 2g.20gb: 1, 1g.10gb: 2} = 8, 8 and 16 slices.
+        assert.deepStrictEqual(hard("applied-ml"), {
+            "requests.cpu": "64",
+            "requests.memory": "512Gi",
+            "requests.nvidia.com/gpu": "8",
+            "requests.nvidia.com/gpu.shared": "24",
+            "requests.nvidia.com/mig-3g.40gb": "8",
+            "requests.nvidia.com/mig-2g.20gb": "8",
+            "requests.nvidia.com/mig-1g.10gb": "16",
+            ...noOtherMigSlices,
+        });
         assert.deepStrictEqual(hard("inference"), {
             "requests.cpu": "64",
             "requests.memory": "512Gi",
@@ -170,8 +186,8 @@ describe("team tenancy (prod config)", () => {
             "requests.nvidia.com/mig-3g.40gb": "16",
             "requests.nvidia.com/mig-2g.20gb": "8",
             "requests.nvidia.com/mig-1g.10gb": "16",
+            ...noOtherMigSlices,
         });
-        // A team with no MIG or shared quota of its own may hold one node's worth of each.
         assert.deepStrictEqual(hard("ml-research"), {
             "requests.cpu": "192",
             "requests.memory": "1536Gi",
@@ -180,6 +196,7 @@ describe("team tenancy (prod config)", () => {
             "requests.nvidia.com/mig-3g.40gb": "8",
             "requests.nvidia.com/mig-2g.20gb": "8",
             "requests.nvidia.com/mig-1g.10gb": "16",
+            ...noOtherMigSlices,
         });
     });
 
@@ -220,13 +237,15 @@ describe("tenancy config", () => {
         return validatePlatformConfig(raw, PROJECT, "prod").problems.map((p) => `${p.key}: ${p.message}`);
     };
 
-    it("takes priority classes from config in place of the five defaults", () => {
+    it("takes priority classes from config in place of the five defaults; a class that does not say waits or not preempts", async () => {
         const raw = stackConfig("dev") as any;
         raw.priorityClasses = [{ name: "batch", value: 10, maxGpusPerPod: 4 }, { name: "development", value: 5, maxGpusPerPod: 1, preempts: false }];
         const config = validatePlatformConfig(raw, PROJECT, "dev").config!;
-        assert.deepStrictEqual(config.priorityClasses, [
-            { name: "batch", value: 10, maxGpusPerPod: 4, preempts: true },
-            { name: "development", value: 5, maxGpusPerPod: 1, preempts: false },
+        const { resources } = await record(() => buildPlatform(config));
+        const classes = ofType(resources, "kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => [(r.inputs.metadata as any).name, r.inputs.value, r.inputs.preemptionPolicy]);
+        assert.deepStrictEqual(classes, [
+            ["batch", 10, "PreemptLowerPriority"],
+            ["development", 5, "Never"],
         ]);
     });
 

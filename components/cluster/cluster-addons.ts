@@ -6,7 +6,9 @@ import { PACKAGE } from "../shared/tokens";
 export const CLUSTER_ADDONS_TYPE = `${PACKAGE}:cluster:ClusterAddons`;
 
 export interface ClusterAddonsArgs {
+    /** The EKS cluster to add them to (the `Cluster`'s `clusterName`). Required. */
     clusterName: pulumi.Input<string>;
+    /** The cluster's OIDC provider, for the EBS CSI driver's IRSA role. Required. */
     oidc: OidcProvider;
 }
 

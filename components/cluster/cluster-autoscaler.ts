@@ -4,24 +4,27 @@ import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider } from "../shared/irsa";
-import { CPU_NODE_SELECTOR, PACKAGE } from "../shared/tokens";
+import { CPU_NODE_SELECTOR } from "../../catalog";
+import { PACKAGE } from "../shared/tokens";
 
 export const CLUSTER_AUTOSCALER_TYPE = `${PACKAGE}:cluster:ClusterAutoscaler`;
 
 const SERVICE_ACCOUNT = "cluster-autoscaler";
 
 export interface ClusterAutoscalerArgs {
+    /** The EKS cluster whose node groups it discovers. Required. */
     clusterName: pulumi.Input<string>;
-    /** Kubernetes minor version of the cluster; picks the matching autoscaler image, e.g. `"1.35"`. */
+    /** Kubernetes minor version of the cluster; picks the matching autoscaler image, e.g. `"1.35"`. Required. */
     kubernetesVersion: string;
+    /** AWS region of the cluster's Auto Scaling groups. Required. */
     region: string;
-    /** The cluster's OIDC provider, for the autoscaler's IRSA role. */
+    /** The cluster's OIDC provider, for the autoscaler's IRSA role. Required. */
     oidc: OidcProvider;
-    /** ASGs of the node pools the autoscaler may resize; its IAM role can change no others. */
+    /** ASGs of the node pools the autoscaler may resize (each `NodePool`'s `autoscalingGroupName`); its IAM role can change no others. Required. */
     autoscalingGroupNames: pulumi.Input<string>[];
     /** Minutes a node must be unneeded before it is removed. Default 5: idle GPU nodes are expensive. */
     scaleDownUnneededMinutes?: number;
-    /** Helm values merged over the component's, last. */
+    /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
 

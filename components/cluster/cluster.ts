@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
-import { PACKAGE } from "../shared/tokens";
 import { OidcProvider } from "../shared/irsa";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
 
 export const CLUSTER_TYPE = `${PACKAGE}:cluster:Cluster`;
 
@@ -11,21 +12,26 @@ export const CLUSTER_TYPE = `${PACKAGE}:cluster:Cluster`;
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
 export interface ClusterArgs {
-    /** The EKS cluster's name; node group ASG tags and the autoscaler find the cluster by it. */
+    /** The EKS cluster's name; node group ASG tags and the autoscaler find the cluster by it. Required. */
     clusterName: string;
-    /** Kubernetes minor version, e.g. `"1.35"`. */
+    /** Kubernetes minor version, e.g. `"1.35"`. Required. */
     kubernetesVersion: string;
+    /** The VPC (the `Network`'s `vpcId`). Required. */
     vpcId: pulumi.Input<string>;
-    /** Subnets for nodes and the control plane's network interfaces. */
+    /** Subnets for nodes and the control plane's network interfaces. Required. */
     privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    /** Subnets for internet-facing load balancers. */
+    /** Subnets for internet-facing load balancers. Required. */
     publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * `"private"`: the API is reachable only from inside the VPC. `"public-and-private"`: also from
      * `publicAccessCidrs`. Default `"private"`.
      */
     endpointAccess?: "public-and-private" | "private";
-    /** CIDRs allowed to reach the public endpoint. Required with public access. */
+    /**
+     * CIDRs allowed to reach the public endpoint, e.g. `["203.0.113.0/24"]`. Required with
+     * `"public-and-private"` (EKS would open the endpoint to 0.0.0.0/0 without them), refused with
+     * `"private"`. Default none.
+     */
     publicAccessCidrs?: string[];
     /** IAM roles given cluster-admin through EKS access entries. Default none. */
     adminRoleArns?: pulumi.Input<string>[];
@@ -69,6 +75,7 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly provider: k8s.Provider;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("Cluster", name, endpointAccessProblems("", args));
         super(CLUSTER_TYPE, name, {}, opts);
         const endpointAccess = args.endpointAccess ?? "private";
         const protect = args.protect ?? false;
@@ -161,6 +168,33 @@ export class Cluster extends pulumi.ComponentResource {
         }
         return role;
     }
+}
+
+/**
+ * Problems with the API endpoint's settings: a public endpoint must name the CIDRs it is open
+ * to (EKS opens it to 0.0.0.0/0 when given none), and a private one takes none. Keys are
+ * `prefix` + the argument's name, e.g. `cluster.` + `publicAccessCidrs`.
+ */
+export function endpointAccessProblems(prefix: string, args: Pick<ClusterArgs, "endpointAccess" | "publicAccessCidrs">): SettingProblem[] {
+    const access = args.endpointAccess ?? "private";
+    const cidrs = args.publicAccessCidrs ?? [];
+    if (access === "public-and-private" && cidrs.length === 0) {
+        return [
+            {
+                key: `${prefix}publicAccessCidrs`,
+                message: 'is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API (none would open it to 0.0.0.0/0)',
+            },
+        ];
+    }
+    if (access === "private" && cidrs.length > 0) {
+        return [
+            {
+                key: `${prefix}publicAccessCidrs`,
+                message: `must be empty when the API endpoint is private; drop the CIDRs or set ${prefix}endpointAccess to "public-and-private"`,
+            },
+        ];
+    }
+    return [];
 }
 
 /** Access entries granting each admin role the EKS cluster-admin access policy, cluster-wide. */

@@ -1,24 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { GpuModelId, gpuOf } from "../../catalog";
-import type { GpuSharing } from "../../stacks/schema";
-import { GPU_TAINT, LABELS, PACKAGE } from "../shared/tokens";
-import { NODE_TEMPLATE_TAG, NodeTaint, nodePoolProblems, nodeResources, poolLabels, scaleFromZeroTags } from "./pool-settings";
+import { GpuModelId, LABELS } from "../../catalog";
+import type { GpuSharing } from "../gpu/sharing";
+import { throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
+import { NODE_POOL_DEFAULTS, NODE_TEMPLATE_TAG, NodeTaint, nodePoolProblems, poolMinSize, poolNodes, scaleFromZeroTags } from "./pool-settings";
 
 export const NODE_POOL_TYPE = `${PACKAGE}:cluster:NodePool`;
 
 export interface NodePoolArgs {
-    /** The EKS cluster to join. */
+    /** The EKS cluster to join. Required. */
     clusterName: pulumi.Input<string>;
-    /** IAM role of the pool's instances (the cluster's `nodeRole`). */
+    /** IAM role of the pool's instances (the cluster's `nodeRole`). Required. */
     nodeRoleArn: pulumi.Input<string>;
-    /** Subnets to launch into; private ones. */
+    /** Subnets to launch into; private ones. Required. */
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    /** EC2 instance type; must be in the catalog, which decides CPU or GPU. */
+    /** EC2 instance type; must be in the catalog, which decides CPU or GPU. Required. */
     instanceType: string;
     /** Fewest nodes. Default 0 for GPU pools, 1 for CPU pools. */
     minSize?: number;
-    /** Most nodes the autoscaler may run. */
+    /** Most nodes the autoscaler may run. Required. */
     maxSize: number;
     /** `"on-demand"` or `"spot"`. Default `"on-demand"`. */
     capacityType?: "on-demand" | "spot";
@@ -30,7 +31,7 @@ export interface NodePoolArgs {
     gpuSharing?: GpuSharing;
     /** On-demand capacity reservation to launch into, `cr-…`. Default none. */
     capacityReservationId?: string;
-    /** Tags for the instances and volumes the pool launches (provider default tags do not reach them). */
+    /** Tags for the instances and volumes the pool launches (provider default tags do not reach them). Default none. */
     instanceTags?: Record<string, string>;
 }
 
@@ -66,26 +67,20 @@ export class NodePool extends pulumi.ComponentResource {
     public readonly asgTags: aws.autoscaling.Tag[];
 
     constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("NodePool", name, nodePoolProblems("", args));
         super(NODE_POOL_TYPE, name, {}, opts);
-        const problems = nodePoolProblems("", args);
-        if (problems.length > 0) {
-            throw new pulumi.InputPropertiesError({
-                message: `NodePool "${name}" has invalid arguments`,
-                errors: problems.map((p) => ({ propertyPath: p.key.replace(/^\./, ""), reason: p.message })),
-            });
-        }
-        const gpu = gpuOf(args.instanceType);
-        const sharing = gpu ? (args.gpuSharing ?? { mode: "exclusive" }) : undefined;
-        const minSize = args.minSize ?? (gpu ? 0 : 1);
+        const nodes = poolNodes(name, args);
+        const isGpu = nodes.gpusPerNode > 0;
+        const minSize = poolMinSize(args);
 
-        this.gpusPerNode = gpu?.count ?? 0;
-        this.gpuModel = gpu?.id;
-        this.gpuSharing = sharing;
-        this.labels = poolLabels(name, args.instanceType, sharing);
-        this.taints = gpu ? [{ ...GPU_TAINT }] : [];
-        this.nodeResources = nodeResources(this.gpusPerNode, sharing);
+        this.gpusPerNode = nodes.gpusPerNode;
+        this.gpuModel = nodes.gpuModel;
+        this.gpuSharing = nodes.gpuSharing;
+        this.labels = nodes.labels;
+        this.taints = nodes.taints;
+        this.nodeResources = nodes.nodeResources;
 
-        this.launchTemplate = this.createLaunchTemplate(name, args, gpu !== undefined);
+        this.launchTemplate = this.createLaunchTemplate(name, args, isGpu);
         this.nodeGroup = new aws.eks.NodeGroup(
             `${name}-group`,
             {
@@ -93,8 +88,8 @@ export class NodePool extends pulumi.ComponentResource {
                 nodeRoleArn: args.nodeRoleArn,
                 subnetIds: args.subnetIds,
                 instanceTypes: [args.instanceType],
-                amiType: gpu ? "AL2023_x86_64_NVIDIA" : "AL2023_x86_64_STANDARD",
-                capacityType: args.capacityType === "spot" ? "SPOT" : "ON_DEMAND",
+                amiType: isGpu ? "AL2023_x86_64_NVIDIA" : "AL2023_x86_64_STANDARD",
+                capacityType: (args.capacityType ?? NODE_POOL_DEFAULTS.capacityType) === "spot" ? "SPOT" : "ON_DEMAND",
                 // desiredSize only seeds the group; the autoscaler owns it afterwards.
                 scalingConfig: { minSize, maxSize: args.maxSize, desiredSize: minSize },
                 launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
@@ -124,8 +119,8 @@ export class NodePool extends pulumi.ComponentResource {
                     {
                         deviceName: "/dev/xvda",
                         ebs: {
-                            volumeSize: args.diskSizeGiB ?? (isGpu ? 200 : 50),
-                            volumeType: args.diskType ?? "gp3",
+                            volumeSize: args.diskSizeGiB ?? NODE_POOL_DEFAULTS.diskSizeGiB[isGpu ? "gpu" : "cpu"],
+                            volumeType: args.diskType ?? NODE_POOL_DEFAULTS.diskType,
                             encrypted: "true",
                             deleteOnTermination: "true",
                         },

@@ -1,19 +1,44 @@
 /**
- * What a node pool's settings mean, without creating anything: its problems, its node labels,
- * the extended resources its nodes advertise, and the Auto Scaling group tags that let Cluster
- * Autoscaler scale it up from zero. Pure, so the stack-config validation, the `NodePool`
- * component and the tests share one definition.
+ * What a node pool's settings mean, without creating anything: its defaults, its problems, its
+ * node labels, the extended resources its nodes advertise, and the Auto Scaling group tags that
+ * let Cluster Autoscaler scale it up from zero. Pure, so the stack-config validation, the
+ * `NodePool` component and the tests share one definition.
  */
-import { INSTANCE_TYPES, MIG_SLICES_PER_GPU, MigProfile, gpuOf, isKnownInstanceType } from "../../catalog";
-import type { ConfigProblem, GpuSharing } from "../../stacks/schema";
-import { devicePluginConfigName, migConfigName } from "../gpu/sharing";
-import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../shared/tokens";
+import {
+    GPU_RESOURCE,
+    GPU_TAINT,
+    GpuModel,
+    GpuModelId,
+    INSTANCE_TYPES,
+    LABELS,
+    MIG_RESOURCE_PREFIX,
+    MIG_SLICES_PER_GPU,
+    MigProfile,
+    SHARED_GPU_RESOURCE,
+    gpuOf,
+    isKnownInstanceType,
+    offeredMigProfiles,
+} from "../../catalog";
+import { GpuSharing, devicePluginConfigName, migConfigName } from "../gpu/sharing";
+import type { SettingProblem } from "../shared/problems";
 
 /** Prefix of the ASG tags Cluster Autoscaler reads to build a node template for a group at size 0. */
 export const NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template";
 
 /** Time-slicing replicas per GPU: 1 is no sharing, and past 16 pods starve each other of GPU memory. */
 export const TIME_SLICING_REPLICAS = { min: 2, max: 16 } as const;
+
+/** Every default of a node pool, in one place: `NodePool` applies them and the stack config leaves them to it. */
+export const NODE_POOL_DEFAULTS = {
+    /** GPU pools start at zero nodes, so idle GPUs cost nothing; a CPU pool keeps a node for system pods. */
+    minSize: { gpu: 0, cpu: 1 },
+    /** GPU images (CUDA, PyTorch) and model caches need far more room than CPU nodes. */
+    diskSizeGiB: { gpu: 200, cpu: 50 },
+    capacityType: "on-demand",
+    diskType: "gp3",
+    /** One pod per GPU. */
+    gpuSharing: { mode: "exclusive" },
+} as const;
 
 export interface NodeTaint {
     key: string;
@@ -31,36 +56,71 @@ export interface PoolSettings {
     capacityReservationId?: string;
 }
 
+/** What a pool's nodes are to the scheduler, from its instance type and GPU sharing alone. */
+export interface PoolNodes {
+    /** Physical GPUs per node; 0 for a CPU pool. */
+    readonly gpusPerNode: number;
+    /** The catalog's GPU model of the nodes; undefined for a CPU pool. */
+    readonly gpuModel?: GpuModelId;
+    /** How pods share each GPU, its default applied; undefined for a CPU pool. */
+    readonly gpuSharing?: GpuSharing;
+    /** Kubernetes labels every node carries. */
+    readonly labels: Record<string, string>;
+    readonly taints: NodeTaint[];
+    /** Extended resources one node advertises (`nvidia.com/gpu`, `nvidia.com/mig-…`), by name. */
+    readonly nodeResources: Record<string, number>;
+}
+
+/** The nodes of pool `name` (its instance type must be in the catalog). */
+export function poolNodes(name: string, pool: Pick<PoolSettings, "instanceType" | "gpuSharing">): PoolNodes {
+    const gpu = gpuOf(pool.instanceType);
+    if (!gpu) return { gpusPerNode: 0, labels: { [LABELS.pool]: name, [LABELS.nodeType]: "cpu" }, taints: [], nodeResources: {} };
+    const gpuSharing = pool.gpuSharing ?? NODE_POOL_DEFAULTS.gpuSharing;
+    return {
+        gpusPerNode: gpu.count,
+        gpuModel: gpu.id,
+        gpuSharing,
+        labels: gpuPoolLabels(name, gpu, gpuSharing),
+        taints: [{ ...GPU_TAINT }],
+        nodeResources: nodeResources(gpu.count, gpuSharing),
+    };
+}
+
+/** The pool's fewest nodes: its own, or the default for a GPU or CPU pool (the instance type must be in the catalog). */
+export function poolMinSize(pool: Pick<PoolSettings, "instanceType" | "minSize">): number {
+    return pool.minSize ?? NODE_POOL_DEFAULTS.minSize[gpuOf(pool.instanceType) ? "gpu" : "cpu"];
+}
+
 /**
  * Problems with one node pool: catalog membership, sizes, and its GPU sharing against its GPU
  * (a MIG profile the GPU cannot make, MIG on a GPU without it, time-slice replicas out of
- * range). Keys are `prefix` + the setting's path.
+ * range). Keys are `prefix` + the setting's path, e.g. `nodePools.h100.` + `maxSize`.
  */
-export function nodePoolProblems(prefix: string, pool: PoolSettings): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+export function nodePoolProblems(prefix: string, pool: PoolSettings): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const add = (k: string, message: string) => problems.push({ key: `${prefix}${k}`, message });
 
     if (!isKnownInstanceType(pool.instanceType)) {
-        add(".instanceType", `"${pool.instanceType}" is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
+        add("instanceType", `"${pool.instanceType}" is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
         return problems;
     }
     if (pool.minSize !== undefined && pool.minSize > pool.maxSize) {
-        add(".minSize", `is ${pool.minSize}, above maxSize ${pool.maxSize}; minSize must be at most maxSize`);
+        add("minSize", `is ${pool.minSize}, above maxSize ${pool.maxSize}; minSize must be at most maxSize`);
     }
     if (pool.capacityReservationId && pool.capacityType === "spot") {
-        add(".capacityReservationId", 'cannot be used with capacityType "spot": reservations hold on-demand capacity');
+        add("capacityReservationId", 'cannot be used with capacityType "spot": reservations hold on-demand capacity');
     }
     const gpu = gpuOf(pool.instanceType);
     const sharing = pool.gpuSharing;
     if (!gpu) {
-        if (sharing && sharing.mode !== "exclusive") add(".gpuSharing", `is set but ${pool.instanceType} has no GPU; remove it`);
+        if (sharing && sharing.mode !== "exclusive") add("gpuSharing", `is set but ${pool.instanceType} has no GPU; remove it`);
         return problems;
     }
     if (sharing?.mode === "time-slicing") {
         const { replicas } = sharing;
         if (!Number.isInteger(replicas) || replicas < TIME_SLICING_REPLICAS.min || replicas > TIME_SLICING_REPLICAS.max) {
             add(
-                ".gpuSharing.replicas",
+                "gpuSharing.replicas",
                 `is ${replicas}; must be a whole number from ${TIME_SLICING_REPLICAS.min} to ${TIME_SLICING_REPLICAS.max} ` +
                     "(1 is no sharing: use mode exclusive; more pods per GPU starve each other of GPU memory)",
             );
@@ -71,34 +131,33 @@ export function nodePoolProblems(prefix: string, pool: PoolSettings): ConfigProb
 }
 
 /** A MIG layout against what the pool's GPU can make: known profiles, and all of them fitting on one GPU. */
-function migLayoutProblems(prefix: string, instanceType: string, layout: Record<string, number>): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+function migLayoutProblems(prefix: string, instanceType: string, layout: Readonly<Record<string, number>>): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const add = (k: string, message: string) => problems.push({ key: `${prefix}${k}`, message });
     const gpu = gpuOf(instanceType)!;
     const profiles: Readonly<Record<string, MigProfile>> = gpu.migProfiles;
-    // Media-extension profiles ("+me") name no valid Kubernetes resource; the platform offers the plain ones.
-    const allowed = Object.keys(profiles).filter((p) => !p.includes("+"));
+    const allowed = offeredMigProfiles(gpu);
     if (allowed.length === 0) {
-        add(".gpuSharing.mode", `is "mig" but ${gpu.productName} (${instanceType}) has no MIG; use "time-slicing" or "exclusive"`);
+        add("gpuSharing.mode", `is "mig" but ${gpu.productName} (${instanceType}) has no MIG; use "time-slicing" or "exclusive"`);
         return problems;
     }
     const entries = Object.entries(layout);
-    if (entries.length === 0) add(".gpuSharing.layout", `is empty; name at least one profile: ${allowed.join(", ")}`);
+    if (entries.length === 0) add("gpuSharing.layout", `is empty; name at least one profile: ${allowed.join(", ")}`);
     let compute = 0;
     let memory = 0;
     for (const [profile, n] of entries) {
         const spec = allowed.includes(profile) ? profiles[profile] : undefined;
         if (!spec) {
-            add(`.gpuSharing.layout.${profile}`, `is not a MIG profile of ${gpu.productName} (${instanceType}); allowed: ${allowed.join(", ")}`);
+            add(`gpuSharing.layout.${profile}`, `is not a MIG profile of ${gpu.productName} (${instanceType}); allowed: ${allowed.join(", ")}`);
             continue;
         }
-        if (n > spec.maxPerGpu) add(`.gpuSharing.layout.${profile}`, `is ${n}, but one GPU holds at most ${spec.maxPerGpu} of ${profile}`);
+        if (n > spec.maxPerGpu) add(`gpuSharing.layout.${profile}`, `is ${n}, but one GPU holds at most ${spec.maxPerGpu} of ${profile}`);
         compute += spec.computeSlices * n;
         memory += spec.memorySlices * n;
     }
     if (compute > MIG_SLICES_PER_GPU.compute || memory > MIG_SLICES_PER_GPU.memory) {
         add(
-            ".gpuSharing.layout",
+            "gpuSharing.layout",
             `needs ${compute}/${MIG_SLICES_PER_GPU.compute} compute and ${memory}/${MIG_SLICES_PER_GPU.memory} memory slices per GPU; ` +
                 `a ${gpu.productName} has ${MIG_SLICES_PER_GPU.compute} and ${MIG_SLICES_PER_GPU.memory}: remove instances`,
         );
@@ -106,23 +165,20 @@ function migLayoutProblems(prefix: string, instanceType: string, layout: Record<
     return problems;
 }
 
-/** Labels of a pool's nodes: its name, CPU or GPU, and for GPU pools the model and the sharing configs the GPU Operator reads. */
-export function poolLabels(pool: string, type: string, sharing: GpuSharing | undefined): Record<string, string> {
-    const gpu = gpuOf(type);
-    if (!gpu) return { [LABELS.pool]: pool, [LABELS.nodeType]: "cpu" };
-    const resolved = sharing ?? { mode: "exclusive" };
+/** Labels of a GPU pool's nodes: its name, the GPU model and the sharing configs the GPU Operator reads. */
+function gpuPoolLabels(pool: string, gpu: GpuModel & { id: GpuModelId }, sharing: GpuSharing): Record<string, string> {
     return {
         [LABELS.pool]: pool,
         [LABELS.nodeType]: "gpu",
         [LABELS.gpuModel]: gpu.id,
-        [LABELS.gpuSharing]: resolved.mode,
+        [LABELS.gpuSharing]: sharing.mode,
         // Cluster Autoscaler counts a node with this label unready until it advertises
         // nvidia.com/gpu, which MIG and time-sliced nodes never do (they offer slices and shared
         // replicas): they would stay unready and count against the autoscaler's unready limit
         // (kubernetes/autoscaler#8095). Only pools of whole GPUs carry it.
-        ...(resolved.mode === "exclusive" ? { [LABELS.accelerator]: gpu.acceleratorLabel } : {}),
-        [LABELS.devicePluginConfig]: devicePluginConfigName(resolved),
-        [LABELS.migConfig]: migConfigName(resolved),
+        ...(sharing.mode === "exclusive" ? { [LABELS.accelerator]: gpu.acceleratorLabel } : {}),
+        [LABELS.devicePluginConfig]: devicePluginConfigName(sharing),
+        [LABELS.migConfig]: migConfigName(sharing),
     };
 }
 
@@ -130,8 +186,7 @@ export function poolLabels(pool: string, type: string, sharing: GpuSharing | und
  * What one node advertises to the scheduler: whole GPUs, time-sliced replicas of them
  * (`nvidia.com/gpu.shared`), or (MIG, mixed strategy) one resource per profile.
  */
-export function nodeResources(gpus: number, sharing: GpuSharing | undefined): Record<string, number> {
-    if (gpus === 0 || !sharing) return {};
+function nodeResources(gpus: number, sharing: GpuSharing): Record<string, number> {
     switch (sharing.mode) {
         case "exclusive":
             return { [GPU_RESOURCE]: gpus };

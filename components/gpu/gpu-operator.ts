@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
-import { CPU_NODE_SELECTOR, GPU_TAINT, PACKAGE } from "../shared/tokens";
+import { CPU_NODE_SELECTOR, GPU_TAINT } from "../../catalog";
+import { PACKAGE } from "../shared/tokens";
 import { EXCLUSIVE_CONFIG, MIG_DISABLED_CONFIG, SharedGpuPool, devicePluginConfigData, migManagerConfig } from "./sharing";
 
 export const GPU_OPERATOR_TYPE = `${PACKAGE}:gpu:GpuOperator`;

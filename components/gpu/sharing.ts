@@ -9,8 +9,20 @@
  */
 import { createHash } from "crypto";
 import { stringify } from "yaml";
-import type { GpuSharing } from "../../stacks/schema";
-import { GPU_RESOURCE } from "../shared/tokens";
+import { GPU_RESOURCE } from "../../catalog";
+
+/**
+ * How the pods on a GPU pool share each GPU:
+ * - `exclusive`: one pod per GPU; nodes advertise `nvidia.com/gpu`.
+ * - `time-slicing`: `replicas` pods (2 to 16) take turns on each GPU; nodes advertise GPUs ×
+ *   replicas as `nvidia.com/gpu.shared`.
+ * - `mig`: each GPU is cut into MIG instances, `layout` giving how many of each profile
+ *   (`{ "3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2 }`); nodes advertise `nvidia.com/mig-<profile>`.
+ */
+export type GpuSharing =
+    | { readonly mode: "exclusive" }
+    | { readonly mode: "time-slicing"; readonly replicas: number }
+    | { readonly mode: "mig"; readonly layout: Readonly<Record<string, number>> };
 
 /** The device-plugin config of whole, unshared GPUs, and the MIG config that turns MIG off. */
 export const EXCLUSIVE_CONFIG = "exclusive";

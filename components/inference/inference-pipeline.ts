@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import type { ConfigProblem } from "../../stacks/schema";
+import { GPU_TAINT, LABELS } from "../../catalog";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
-import { GPU_TAINT, LABELS, PACKAGE } from "../shared/tokens";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
 import { KEDA_OPERATOR } from "./keda";
 import {
     GpuPoolFacts,
@@ -134,14 +135,8 @@ export class InferencePipeline extends pulumi.ComponentResource {
     public readonly alarms: { deadLetters: aws.cloudwatch.MetricAlarm; oldestMessage: aws.cloudwatch.MetricAlarm };
 
     constructor(name: string, args: InferencePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("InferencePipeline", name, inferencePipelineArgsProblems(args));
         super(INFERENCE_PIPELINE_TYPE, name, {}, opts);
-        const problems = inferencePipelineArgsProblems(args);
-        if (problems.length > 0) {
-            throw new pulumi.InputPropertiesError({
-                message: `InferencePipeline "${name}" has invalid arguments`,
-                errors: problems.map((p) => ({ propertyPath: p.key, reason: p.message })),
-            });
-        }
         const s = resolveArgs(name, args);
         const stateful: pulumi.CustomResourceOptions = { parent: this, protect: s.protect, retainOnDelete: s.protect };
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
@@ -423,7 +418,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
 }
 
 /** Every problem with the arguments, keyed by argument name; the constructor throws them all at once. */
-export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource">): ConfigProblem[] {
+export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource">): SettingProblem[] {
     return [...pipelineSettingsProblems("", args), ...gpuRequestProblems("", args.pool, args.gpuResource, args.gpusPerWorker)];
 }
 

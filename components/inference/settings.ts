@@ -3,8 +3,8 @@
  * resources), so the stack-config validation and the component check the same rules and
  * tests call them directly.
  */
-import type { ConfigProblem } from "../../stacks/schema";
-import { LABELS } from "../shared/tokens";
+import { LABELS } from "../../catalog";
+import type { SettingProblem } from "../shared/problems";
 
 /** The longest visibility timeout SQS allows: 12 hours (Amazon SQS quotas, "Message visibility timeout"). */
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
@@ -39,15 +39,25 @@ export const PIPELINE_DEFAULTS = {
 
 /** The numeric settings a pipeline is checked on; unset ones take PIPELINE_DEFAULTS. */
 export interface PipelineSettings {
+    /** Fewest workers. Default 0: no worker, and no GPU node, while the queue is empty. */
     minReplicas?: number;
+    /** Most workers at once. Default 4. */
     maxReplicas?: number;
+    /** Queued messages per worker KEDA aims for; also the messages one job handles. Default 1. */
     messagesPerReplica?: number;
+    /** Longest a worker may spend on one message: the queue's visibility timeout, at most 43200 (12 h). Default 3600. */
     jobTimeoutSeconds?: number;
+    /** Time a job may spend before its worker starts (a GPU node from zero, image pull). Default 1800. */
     startupAllowanceSeconds?: number;
+    /** Receives before a message moves to the dead-letter queue, 1 to 1000. Default 3. */
     maxReceiveCount?: number;
+    /** How often KEDA reads the queue's depth, in seconds. Default 30. */
     pollingIntervalSeconds?: number;
+    /** GPUs (or MIG slices, or one time-sliced replica) each worker requests. Default 1. */
     gpusPerWorker?: number;
+    /** Days an input object tagged processed is kept. Default 7. */
     processedInputRetentionDays?: number;
+    /** Alarm when the oldest queued message is older than this, in seconds (60 or more). Default 3600. */
     oldestMessageAlarmSeconds?: number;
 }
 
@@ -65,8 +75,8 @@ export interface GpuPoolFacts {
  * Problems with the numeric settings. Keys are `prefix` + the setting's name, so the stack
  * config reports `inferencePipelines[0].maxReplicas` and the component `maxReplicas`.
  */
-export function pipelineSettingsProblems(prefix: string, settings: PipelineSettings): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
+export function pipelineSettingsProblems(prefix: string, settings: PipelineSettings): SettingProblem[] {
+    const problems: SettingProblem[] = [];
     const add = (key: keyof PipelineSettings, message: string) => problems.push({ key: `${prefix}${key}`, message });
     const atLeast = (key: keyof PipelineSettings, min: number, why: string) => {
         const value = settings[key];
@@ -123,7 +133,7 @@ export function gpuRequestProblems(
     pool: Pick<GpuPoolFacts, "name" | "nodeResources"> & { labels?: Record<string, string> },
     gpuResource: string | undefined,
     gpusPerWorker: number = PIPELINE_DEFAULTS.gpusPerWorker,
-): ConfigProblem[] {
+): SettingProblem[] {
     const offered = Object.keys(pool.nodeResources);
     if (offered.length === 0) {
         return [{ key: `${prefix}pool`, message: `"${pool.name}" has no GPUs; the worker needs a GPU pool` }];

@@ -1,1 +1,3 @@
-export * from "./network";
+/** `@gpu-platform/components/network`: the VPC. Needs `@pulumi/awsx`. */
+export { Network, subnetMasks } from "./network";
+export type { NetworkArgs } from "./network";

@@ -19,7 +19,7 @@ export interface NetworkArgs {
     flowLogs?: boolean;
     /** Days the flow logs are kept. Default 30. */
     flowLogRetentionDays?: number;
-    /** Region of the VPC, for the S3 endpoint's service name. */
+    /** Region of the VPC, for the S3 endpoint's service name. Required. */
     region: string;
 }
 

@@ -1,51 +1,66 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, PACKAGE, SHARED_GPU_RESOURCE } from "../shared/tokens";
+import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "../../catalog";
+import { PACKAGE } from "../shared/tokens";
 
 export const TEAM_NAMESPACE_TYPE = `${PACKAGE}:tenancy:TeamNamespace`;
 
 /** EKS access policy a team's role gets, limited to its namespace: the Kubernetes `edit` role. */
 export const TEAM_ACCESS_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 
-/** Defaults of a team's quota and of its containers' requests. */
+/** Defaults of a team's quota (GPUs aside, see `TeamQuota`) and of its containers' requests. */
 export const TEAM_NAMESPACE_DEFAULTS = {
     cpu: "64",
     memory: "512Gi",
-    gpus: 8,
     /** Requests a container gets when it sets none, so every pod counts against the quota. */
     containerRequests: { cpu: "250m", memory: "512Mi" },
 } as const;
 
+/** A GPU pool as a team's quota sees it: what one of its nodes advertises. A `NodePool` fits. */
+export interface GpuPoolResources {
+    /** Extended resources one node advertises (`nvidia.com/gpu`, `nvidia.com/gpu.shared`, `nvidia.com/mig-…`) and how many. */
+    readonly nodeResources: Readonly<Record<string, number>>;
+}
+
+/**
+ * What all the team's pods may request at once. A ResourceQuota leaves every resource it does
+ * not list unlimited, so the GPU limits always list every GPU resource the catalog knows: by
+ * default one node's worth of each resource `gpuPools` offer (of the pool whose node offers the
+ * most) and 0 of every other.
+ */
 export interface TeamQuota {
     /** CPU all the team's pods may request at once. Default `"64"`. */
     cpu?: string;
     /** Memory all the team's pods may request at once. Default `"512Gi"`. */
     memory?: string;
-    /** Whole GPUs (`nvidia.com/gpu`) requested at once. Default 8. */
+    /** Whole GPUs (`nvidia.com/gpu`). Default one node's worth of the `gpuPools` of whole GPUs (8 for a p5.48xlarge pool), else 0. */
     gpus?: number;
-    /**
-     * Time-sliced GPU replicas (`nvidia.com/gpu.shared`) requested at once. Left out, replicas
-     * are not limited (the platform stack gives one node's worth by default). Default none.
-     */
+    /** Time-sliced GPU replicas (`nvidia.com/gpu.shared`). Default one node's worth of the time-sliced `gpuPools` (24 for p4d.24xlarge × 3 replicas), else 0. */
     sharedGpus?: number;
     /**
-     * MIG slices requested at once, by profile, e.g. `{ "3g.40gb": 4 }`. A profile left out is not
-     * limited at all, so name every profile the cluster makes (the platform stack gives each one
-     * node's worth by default). Default none.
+     * MIG slices by profile, e.g. `{ "3g.40gb": 4 }`. Default, for each profile: one node's worth
+     * of the `gpuPools` that make it (8 `3g.40gb` for a p4de.24xlarge pool cutting one per GPU);
+     * 0 for every other profile the catalog knows.
      */
     mig?: Record<string, number>;
 }
 
 export interface TeamNamespaceArgs {
-    /** Team name: the namespace's name and its `gpu-platform/team` label. */
+    /** Team name: the namespace's name and its `gpu-platform/team` label. Required. */
     team: string;
-    /** Finance cost center, labelled on the namespace. */
+    /** Finance cost center, labelled on the namespace. Required. */
     costCenter: string;
     /** Monthly budget in USD, annotated on the namespace for cost reports. Default none. */
     monthlyBudgetUsd?: number;
-    /** What the namespace may request at once. */
+    /** What the namespace may request at once. Default: see `TeamQuota`, field by field. */
     quota?: TeamQuota;
+    /**
+     * The GPU pools the team's pods may run on (`NodePool`s, or the platform stack's `nodePools`
+     * outputs with `nodeResources` from their `resources`): they set the default GPU quotas.
+     * Default none: no GPU of any kind until `quota` grants some.
+     */
+    gpuPools?: GpuPoolResources[];
     /** Pod Security Standard enforced on the namespace. Default `"restricted"`. */
     podSecurity?: "restricted" | "baseline";
     /**
@@ -53,7 +68,7 @@ export interface TeamNamespaceArgs {
      * Default true. With false, pods reach only their own namespace and DNS.
      */
     httpsEgress?: boolean;
-    /** The EKS cluster, for the team's access entry. Required with `iamRoleArn`. */
+    /** The EKS cluster, for the team's access entry. Required with `iamRoleArn`; default none. */
     clusterName?: pulumi.Input<string>;
     /** IAM role whose sessions get `edit` in this namespace and nothing outside it. Default none. */
     iamRoleArn?: pulumi.Input<string>;
@@ -86,10 +101,10 @@ export class TeamNamespace extends pulumi.ComponentResource {
     public readonly accessEntry?: aws.eks.AccessEntry;
 
     constructor(name: string, args: TeamNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TEAM_NAMESPACE_TYPE, name, {}, opts);
         if (args.iamRoleArn && !args.clusterName) {
             throw new pulumi.InputPropertyError({ propertyPath: "clusterName", reason: "is required with iamRoleArn: the access entry belongs to a cluster" });
         }
+        super(TEAM_NAMESPACE_TYPE, name, {}, opts);
         this.namespaceName = args.team;
         this.namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -105,7 +120,11 @@ export class TeamNamespace extends pulumi.ComponentResource {
         const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: [this.namespace] };
         const metadata = (object: string) => ({ name: object, namespace: args.team });
 
-        this.quota = new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("team-quota"), spec: { hard: quotaHard(args.quota ?? {}) } }, inNamespace);
+        this.quota = new k8s.core.v1.ResourceQuota(
+            `${name}-quota`,
+            { metadata: metadata("team-quota"), spec: { hard: quotaHard(args.quota ?? {}, args.gpuPools ?? []) } },
+            inNamespace,
+        );
         this.limitRange = new k8s.core.v1.LimitRange(
             `${name}-limits`,
             {
@@ -147,17 +166,35 @@ function namespaceLabels(team: string, costCenter: string, podSecurity: "restric
     };
 }
 
-/** The quota's `hard` limits: compute by requests, GPUs and each MIG profile as `requests.<resource>`. */
-export function quotaHard(quota: TeamQuota): Record<string, string> {
-    const defaults = TEAM_NAMESPACE_DEFAULTS;
-    const hard: Record<string, string> = {
-        "requests.cpu": quota.cpu ?? defaults.cpu,
-        "requests.memory": quota.memory ?? defaults.memory,
-        [`requests.${GPU_RESOURCE}`]: String(quota.gpus ?? defaults.gpus),
+/**
+ * The quota's `hard` limits, each as `requests.<resource>` (Kubernetes quotas extended
+ * resources by requests only): CPU, memory, and every GPU resource, with the defaults
+ * `TeamQuota` describes for what `quota` leaves out.
+ */
+export function quotaHard(quota: TeamQuota, gpuPools: readonly GpuPoolResources[]): Record<string, string> {
+    const gpus = defaultGpuQuota(gpuPools);
+    if (quota.gpus !== undefined) gpus[GPU_RESOURCE] = quota.gpus;
+    if (quota.sharedGpus !== undefined) gpus[SHARED_GPU_RESOURCE] = quota.sharedGpus;
+    for (const [profile, n] of Object.entries(quota.mig ?? {})) gpus[`${MIG_RESOURCE_PREFIX}${profile}`] = n;
+    return {
+        "requests.cpu": quota.cpu ?? TEAM_NAMESPACE_DEFAULTS.cpu,
+        "requests.memory": quota.memory ?? TEAM_NAMESPACE_DEFAULTS.memory,
+        ...Object.fromEntries(Object.entries(gpus).map(([resource, n]) => [`requests.${resource}`, String(n)])),
     };
-    if (quota.sharedGpus !== undefined) hard[`requests.${SHARED_GPU_RESOURCE}`] = String(quota.sharedGpus);
-    for (const [profile, n] of Object.entries(quota.mig ?? {})) hard[`requests.${MIG_RESOURCE_PREFIX}${profile}`] = String(n);
-    return hard;
+}
+
+/**
+ * The default GPU quota: of each GPU resource the pools offer, as many as the node that offers
+ * the most has (one node's worth), and 0 of every other GPU resource the catalog knows.
+ */
+export function defaultGpuQuota(gpuPools: readonly GpuPoolResources[]): Record<string, number> {
+    const quota: Record<string, number> = Object.fromEntries(catalogGpuResources().map((resource) => [resource, 0]));
+    for (const pool of gpuPools) {
+        for (const [resource, n] of Object.entries(pool.nodeResources)) {
+            if (isGpuResource(resource)) quota[resource] = Math.max(quota[resource] ?? 0, n);
+        }
+    }
+    return quota;
 }
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { DEFAULT_WORKLOAD_CLASSES } from "../../catalog";
+import { DEFAULT_WORKLOAD_CLASSES, GPU_RESOURCE, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../../catalog";
 import { CHARTS } from "../shared/charts";
-import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, PACKAGE, SHARED_GPU_RESOURCE } from "../shared/tokens";
+import { PACKAGE } from "../shared/tokens";
 
 export const WORKLOAD_CLASSES_TYPE = `${PACKAGE}:tenancy:WorkloadClasses`;
 
@@ -14,12 +14,15 @@ export const GPU_LIMIT_EXEMPT_NAMESPACES = ["kube-system", CHARTS.gpuOperator.na
 
 /** One priority class and its per-pod GPU limit. */
 export interface WorkloadClassArgs {
+    /** The PriorityClass name pods set in `priorityClassName`. Required. */
     name: string;
+    /** Scheduling priority, below 1,000,000,000; higher runs first. Required. */
     value: number;
-    /** Most GPUs (whole, MIG slices or time-sliced replicas) one pod of the class may request. */
+    /** Most GPUs (whole, MIG slices or time-sliced replicas) one pod of the class may request. Required. */
     maxGpusPerPod: number;
     /** False: the class's pods wait for room instead of preempting lower classes. Default true. */
     preempts?: boolean;
+    /** What the class is for, shown by `kubectl get priorityclass`. Default none. */
     description?: string;
 }
 

@@ -4,7 +4,7 @@
  * A GPU is one unit of `nvidia.com/gpu` (a whole GPU), `nvidia.com/gpu.shared` (a time-sliced
  * replica) or any `nvidia.com/mig-<profile>` resource (a MIG slice); see catalog/workload-classes.ts.
  */
-import { isGpuResource } from "../../components/shared/tokens";
+import { isGpuResource } from "../../catalog";
 import { Props, asList, asNumber, asRecord, asString } from "./values";
 
 /** Workload types and the path of their pod spec, as the @pulumi/kubernetes types and KEDA's CRDs lay them out. */

@@ -8,6 +8,7 @@
  * unknown key ARN is a key that will exist, not a missing one.
  */
 import { UnknownValueError } from "./engine-proxy";
+import { parseJsonOr } from "../../catalog/json";
 
 /** A value the engine will only know during the update. */
 export const UNKNOWN: unique symbol = Symbol("unknown until the update");
@@ -77,11 +78,7 @@ export function isSet(value: unknown): boolean {
 /** A JSON document given as a string or already as data; undefined when it does not parse or is unknown. */
 export function parseJsonish(value: unknown): unknown {
     if (typeof value !== "string") return isUnknown(value) ? undefined : value;
-    try {
-        return JSON.parse(value);
-    } catch {
-        return undefined;
-    }
+    return parseJsonOr(value, undefined);
 }
 
 /** `a`, `a and b`, `a, b and c`. */

@@ -101,8 +101,13 @@ describe("policies: GPU workloads", () => {
             assert.match(v.message, /but spec\.tolerations does not tolerate the GPU taint; add \{ key: "nvidia\.com\/gpu", operator: "Equal", value: "true", effect: "NoSchedule" \} to spec\.tolerations\./);
         });
 
-        it("reports a toleration with the wrong value", async () => {
-            await theViolation(gpuWorkloadToleration, [pod(changed(podSpec, "tolerations.0.value", "present"))]);
+        it("reports a toleration with the wrong value, naming it and what to set it to", async () => {
+            const v = await theViolation(gpuWorkloadToleration, [pod(changed(podSpec, "tolerations.0.value", "present"))]);
+            assert.strictEqual(
+                v.message,
+                'Pod "finetune" asks for GPUs (container "trainer": nvidia.com/gpu 8) but spec.tolerations[0] (operator "Equal", value "present", effect "NoSchedule") ' +
+                    'does not match the GPU taint nvidia.com/gpu=true:NoSchedule; set spec.tolerations[0] to { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }.',
+            );
         });
     });
 

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ALL_POLICIES } from "../all-policies";
 import { PolicyConfigError } from "../lib/config-error";
-import { defaultPackConfig, loadPackConfig, parsePackConfig, runPolicies } from "../runner";
+import { loadPackConfig, parsePackConfig, runPolicies } from "../runner";
 import { resource } from "./support/check";
 
 const POLICY_MODULES = ["compute", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "iam", "network", "stack-budget", "storage", "tags"];
@@ -57,12 +57,28 @@ describe("policies: runner", () => {
             assert.strictEqual(dev.policies["eks-private-endpoint"].config.requirePrivateEndpoint, false);
         });
 
-        it("falls back to the pack's defaults for a stack without a file", () => {
+        it("runs a stack without a file at the levels and limits policies/README.md lists as defaults", async () => {
             const config = loadPackConfig("staging");
-            assert.strictEqual(config.source, "pack defaults");
-            assert.deepStrictEqual(config, defaultPackConfig());
-            assert.strictEqual(config.policies["stack-monthly-budget"].config.monthlyBudgetUsd, 25000);
-            assert.strictEqual(config.policies["budget-tags"].enforcementLevel, "mandatory");
+            assert.strictEqual(config.source, "pack defaults", "what the plan reports as the policy config");
+            // One p5.48xlarge at most: 8 GPUs, within the default 32 per pool and every catalog GPU type allowed;
+            // 55.04 × 730 = $40,179.20 a month, plus its default 20 GiB gp3 root volume at $0.08 per GB-month,
+            // $1.60: $40,180.80, over the default budget of $25,000 (advisory); environment
+            // "staging" is not one of the default allowed environments, dev and prod (mandatory).
+            const h100 = resource("aws:eks/nodeGroup:NodeGroup", "h100", {
+                instanceTypes: ["p5.48xlarge"],
+                amiType: "AL2023_x86_64_NVIDIA",
+                scalingConfig: { minSize: 0, maxSize: 1, desiredSize: 0 },
+                taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }],
+                tags: { team: "vision", "cost-center": "CC-2001", environment: "staging", budget: "vision-staging" },
+            });
+            const violations = await runPolicies([h100], config);
+            assert.deepStrictEqual(
+                violations.map((v) => [v.policy, v.level, v.message.split(";")[0]]),
+                [
+                    ["budget-tags", "mandatory", 'NodeGroup "h100" tag environment is "staging"'],
+                    ["stack-monthly-budget", "advisory", "at maximum scale the stack costs $40,180.80 a month, $15,180.80 over its budget of $25,000.00 (largest: node group h100: p5.48xlarge × 0–1 (on-demand, $55.04/h): $40,179.20"],
+                ],
+            );
         });
     });
 

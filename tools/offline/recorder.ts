@@ -46,6 +46,7 @@ interface PendingRegistration {
     urn: string;
     parent: string | null;
     dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
 }
 
 /**
@@ -59,7 +60,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
     pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const registration = pending ?? { urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`, parent: null, dependencies: [] };
+                const registration = pending ?? { urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`, parent: null, dependencies: [], propertyDependencies: {} };
                 pending = undefined;
                 const result = cloud.newResource(args, registration.urn);
                 resources.push({
@@ -70,6 +71,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
                     custom: args.custom !== false,
                     provider: args.provider || undefined,
                     dependencies: registration.dependencies,
+                    propertyDependencies: registration.propertyDependencies,
                     inputs: toPlain(args.inputs ?? {}) as Record<string, unknown>,
                     outputs: result.state,
                 });
@@ -91,7 +93,11 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
         const parent = req.getParent() || null;
-        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent, dependencies: req.getDependenciesList() };
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            propertyDependencies[key] = deps.getUrnsList();
+        });
+        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent, dependencies: req.getDependenciesList(), propertyDependencies };
         return register(req, callback);
     };
 
@@ -106,6 +112,7 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
 interface RegisterRequest {
     getParent(): string;
     getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
     getType(): string;
     getName(): string;
 }

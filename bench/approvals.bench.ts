@@ -1,0 +1,203 @@
+/**
+ * The cost tracker's approval path against a real PostgreSQL server on loopback, beside
+ * pgbench on the same server in the same run:
+ *
+ * - approvals per second and p50/p99 latency at 1, 16 and 64 concurrent HTTP clients
+ *   (POST /v1/gpu-requests over keep-alive connections, each a check-and-reserve transaction
+ *   under its team's row lock; clients spread over 32 teams, round-robin);
+ * - pgbench's TPS for a one-row-update transaction at the same client counts, and the ratio;
+ * - whether every team's approved total stayed within its budget;
+ * - GET /v1/teams/{team}/spend for a month holding 100,000 usage rows.
+ *
+ *   npm run bench:approvals            # via scripts/with-postgres.sh, which starts the server
+ *   npm run bench:approvals -- 10      # seconds per level (default 6)
+ *
+ * Targets: ratio ≥ 0.3 at 64 clients, p99 ≤ 25 ms, the spend query ≤ 50 ms. It prints figures
+ * and asserts nothing about time.
+ */
+import { spawnSync } from "child_process";
+import { Worker, isMainThread, parentPort, workerData } from "worker_threads";
+import * as fs from "fs";
+import type { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { buildCostTrackerConfig } from "../components/costs/tracker-config";
+import { postgresDatabase } from "../services/cost-tracker/src/db/database";
+import { migrate } from "../services/cost-tracker/src/db/migrations";
+import { buildApp } from "../services/cost-tracker/src/http/app";
+import { createMetrics } from "../services/cost-tracker/src/metrics";
+import type { UsageRecord } from "../services/cost-tracker/src/model";
+import { daysBetween, monthOf, utcDay } from "../services/cost-tracker/src/rules";
+import { syncConfig } from "../services/cost-tracker/src/spend";
+import { replaceSourceDays } from "../services/cost-tracker/src/usage";
+
+const SECONDS = Number(process.argv[2] ?? 6);
+const CLIENT_LEVELS = [1, 16, 64];
+const TEAMS = 32;
+// Each ask is 1 H100 for 1 h ($6.88); $600 a team is 87 approvals, so the busier levels also meet rejections.
+const BUDGET_USD = 600;
+const SPEND_ROWS = 100_000;
+const TOKEN = "bench-token-0123456789abcdef";
+
+const url = process.env.TEST_DATABASE_URL;
+const pgBin = process.env.PG_BIN;
+if (isMainThread && (!url || !pgBin)) {
+    process.stderr.write("bench:approvals needs a PostgreSQL server: run it as `npm run bench:approvals` (scripts/with-postgres.sh starts one)\n");
+    process.exit(2);
+}
+
+const config = buildCostTrackerConfig({
+    teams: Array.from({ length: TEAMS }, (_, i) => ({ name: `team-${i + 1}`, costCenter: `CC-${2000 + i}`, monthlyBudgetUsd: BUDGET_USD })),
+    nodePools: [{ name: "h100", instanceType: "p5.48xlarge", maxSize: 4, gpuSharing: { mode: "exclusive" } }],
+});
+
+function percentile(sorted: number[], p: number): number {
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function pgbenchTps(clients: number): number {
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "update.sql");
+    fs.writeFileSync(script, "\\set id random(1, 1000)\nBEGIN;\nUPDATE bench_budget SET spent = spent + 1 WHERE id = :id;\nEND;\n");
+    const run = spawnSync(path.join(pgBin!, "pgbench"), ["-n", "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(SECONDS), "-f", script, "cost_tracker"], {
+        encoding: "utf8",
+    });
+    const tps = /tps = ([\d.]+)/.exec(run.stdout)?.[1];
+    if (!tps) throw new Error(`pgbench failed: ${run.stderr || run.stdout}`);
+    return Number(tps);
+}
+
+interface LevelResult {
+    latencies: number[];
+    outcomes: { 201: number; 409: number; other: number };
+    elapsed: number;
+}
+
+/**
+ * The clients run in a worker thread, so the service's event loop serves requests and does
+ * nothing else, as it would in its own container.
+ */
+function runClients(base: string, clients: number): Promise<LevelResult> {
+    const worker = new Worker(__filename, { workerData: { base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN } });
+    return new Promise((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+    });
+}
+
+/** In the worker: `clients` loops posting approvals for `seconds`; reports sorted latencies (ms) and outcomes. */
+async function clientLoops(options: { base: string; clients: number; seconds: number; teams: number; token: string }): Promise<LevelResult> {
+    const latencies: number[] = [];
+    const outcomes = { 201: 0, 409: 0, other: 0 };
+    const deadline = Date.now() + options.seconds * 1000;
+    const client = async (c: number) => {
+        for (let i = 0; Date.now() < deadline; i++) {
+            const started = process.hrtime.bigint();
+            const res = await fetch(`${options.base}/v1/gpu-requests`, {
+                method: "POST",
+                headers: { authorization: `Bearer ${options.token}`, "idempotency-key": `bench-${options.clients}-${c}-${i}`, "content-type": "application/json" },
+                body: JSON.stringify({ team: `team-${((c + i * options.clients) % options.teams) + 1}`, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }),
+            });
+            await res.arrayBuffer();
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            if (res.status === 201 || res.status === 409) outcomes[res.status]++;
+            else outcomes.other++;
+        }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
+    return { latencies: latencies.sort((a, b) => a - b), outcomes, elapsed: (Date.now() - started) / 1000 };
+}
+
+async function main(): Promise<void> {
+    // The service's own pool size (20): more connections than cores only adds switching on the server.
+    const db = postgresDatabase(url!);
+    await migrate(db);
+    await db.query("DROP TABLE IF EXISTS bench_budget");
+    await db.query("CREATE TABLE bench_budget (id integer PRIMARY KEY, spent bigint NOT NULL DEFAULT 0)");
+    await db.query("INSERT INTO bench_budget (id) SELECT generate_series(1, 1000)");
+
+    const app = await buildApp({
+        config,
+        db,
+        isMigrated: () => true,
+        apiToken: TOKEN,
+        notifiers: [],
+        metrics: createMetrics(async () => []),
+        now: () => new Date(),
+        logger: false,
+    });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const reset = async () => {
+        await db.query("TRUNCATE gpu_requests, idempotency_keys, usage, daily_spend, alerts, teams CASCADE");
+        await syncConfig(db, config);
+    };
+
+    console.log(`cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs`);
+    console.log("clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget");
+    for (const clients of CLIENT_LEVELS) {
+        await reset();
+        const { latencies, outcomes, elapsed } = await runClients(base, clients);
+        const { rows } = await db.query<{ team: string; usd: number }>(
+            "SELECT team, sum(estimated_cost_usd) AS usd FROM gpu_requests WHERE status = 'approved' GROUP BY team ORDER BY usd DESC LIMIT 1",
+        );
+        const within = rows.length === 0 || rows[0].usd <= BUDGET_USD;
+        const rate = latencies.length / elapsed;
+        const tps = pgbenchTps(clients);
+        console.log(
+            [
+                String(clients).padStart(7),
+                rate.toFixed(0).padStart(12),
+                percentile(latencies, 50).toFixed(2).padStart(7),
+                percentile(latencies, 99).toFixed(2).padStart(7),
+                String(outcomes[201]).padStart(9),
+                String(outcomes[409]).padStart(9),
+                tps.toFixed(0).padStart(12),
+                (rate / tps).toFixed(2).padStart(6),
+                `  ${within ? "yes" : "NO"} (most approved for one team: $${rows[0]?.usd ?? 0} of $${BUDGET_USD})${outcomes.other ? `, ${outcomes.other} errors` : ""}`,
+            ].join(" "),
+        );
+    }
+
+    // 100,000 usage rows for one team this month, ingested through the same path as a source's, then the month's spend read back.
+    await reset();
+    const now = new Date();
+    const days = daysBetween(monthOf(now).start, utcDay(now));
+    const categories: UsageRecord["category"][] = ["gpu", "cpu-memory", "storage", "ai-api", "other-aws"];
+    const records: UsageRecord[] = Array.from({ length: SPEND_ROWS }, (_, i) => ({
+        day: days[i % days.length],
+        team: "team-1",
+        category: categories[i % categories.length],
+        amountUsd: 0.5 + (i % 97) / 10,
+        pool: i % 5 === 0 ? "h100" : undefined,
+        gpuHours: i % 5 === 0 ? 0.1 : 0,
+    }));
+    const ingestStarted = Date.now();
+    await replaceSourceDays(db, "bench", days, records, now);
+    const ingestSeconds = (Date.now() - ingestStarted) / 1000;
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+        const started = process.hrtime.bigint();
+        const res = await fetch(`${base}/v1/teams/team-1/spend`);
+        await res.json();
+        if (i >= 5) times.push(Number(process.hrtime.bigint() - started) / 1e6); // the first five warm caches
+    }
+    times.sort((a, b) => a - b);
+    const { rows } = await db.query<{ n: number }>("SELECT count(*) AS n FROM usage WHERE team = 'team-1'");
+    console.log(
+        `GET /v1/teams/team-1/spend over ${days.length} days holding ${rows[0].n} usage rows: median ${percentile(times, 50).toFixed(2)} ms, ` +
+            `max ${times[times.length - 1].toFixed(2)} ms over ${times.length} reads (ingested in ${ingestSeconds.toFixed(1)} s)`,
+    );
+    await app.close();
+    await db.query("DROP TABLE bench_budget");
+    await db.close();
+}
+
+if (isMainThread) {
+    main().catch((err) => {
+        process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+        process.exit(1);
+    });
+} else {
+    clientLoops(workerData).then((result) => parentPort!.postMessage(result));
+}

@@ -1,0 +1,53 @@
+/**
+ * Kubernetes names the platform's parts agree on: node labels, the GPU taint, and the resource
+ * names of GPUs and their shares. Components set them, the policy pack checks them and the cost
+ * tracker reads them, so they live here, in the leaf every one of them may import.
+ */
+import { GPU_MODELS, offeredMigProfiles } from "./gpus";
+
+/** Node label keys the platform sets and its add-ons and workloads select on. */
+export const LABELS = {
+    pool: "gpu-platform/pool",
+    nodeType: "gpu-platform/node-type",
+    gpuModel: "gpu-platform/gpu-model",
+    gpuSharing: "gpu-platform/gpu-sharing",
+    /** Read by Cluster Autoscaler's AWS provider to recognise GPU nodes whose GPUs are not yet advertised. */
+    accelerator: "k8s.amazonaws.com/accelerator",
+    /** Read by the GPU Operator's device plugin: which entry of its config applies on the node. */
+    devicePluginConfig: "nvidia.com/device-plugin.config",
+    /** Read by the GPU Operator's MIG manager: which MIG layout the node's GPUs are put in. */
+    migConfig: "nvidia.com/mig.config",
+    /** On namespaces and pods: the team that owns them, for cost reports and policies. */
+    team: "gpu-platform/team",
+    /** On team namespaces: the finance cost center their spend is charged to. */
+    costCenter: "gpu-platform/cost-center",
+} as const;
+
+/** The taint every GPU node carries, so only pods that tolerate it land there. */
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+
+/**
+ * Kubernetes resource names of GPUs: a whole GPU, a time-sliced replica of one (renamed so a pod
+ * asking for whole GPUs never lands on shared ones), and the prefix of MIG slices under the
+ * mixed strategy.
+ */
+export const GPU_RESOURCE = "nvidia.com/gpu";
+export const SHARED_GPU_RESOURCE = "nvidia.com/gpu.shared";
+export const MIG_RESOURCE_PREFIX = "nvidia.com/mig-";
+
+/** True for every resource name that is a GPU or a share of one. */
+export function isGpuResource(name: string): boolean {
+    return name === GPU_RESOURCE || name === SHARED_GPU_RESOURCE || name.startsWith(MIG_RESOURCE_PREFIX);
+}
+
+/**
+ * Every GPU resource a node of a catalog instance type can advertise: whole GPUs, time-sliced
+ * replicas, and a MIG slice of each profile the platform offers on a catalog GPU.
+ */
+export function catalogGpuResources(): string[] {
+    const profiles = new Set(Object.values(GPU_MODELS).flatMap(offeredMigProfiles));
+    return [GPU_RESOURCE, SHARED_GPU_RESOURCE, ...[...profiles].map((profile) => `${MIG_RESOURCE_PREFIX}${profile}`)];
+}
+
+/** Selects the CPU pools, where system and platform workloads run. */
+export const CPU_NODE_SELECTOR = { [LABELS.nodeType]: "cpu" } as const;

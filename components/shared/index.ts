@@ -1,4 +1,0 @@
-export * from "./tokens";
-export * from "./charts";
-export * from "./helm";
-export * from "./irsa";

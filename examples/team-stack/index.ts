@@ -1,0 +1,41 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { InferencePipeline } from "@gpu-platform/components/inference";
+
+type PoolOutput = { labels: Record<string, string>; resources: Record<string, number> };
+
+export = async () => {
+    const stack = pulumi.getStack();
+    // The platform's production cluster, which every team's stacks share.
+    const platform = new pulumi.StackReference("acme/gpu-platform/prod");
+    const region = (await platform.requireOutputValue("region")) as string;
+    // Scheduling facts are plain values: the component checks the GPU request against them before creating anything.
+    const h100 = ((await platform.requireOutputValue("nodePools")) as Record<string, PoolOutput>)["h100"];
+
+    const awsProvider = new aws.Provider("vision-aws", {
+        region: region as aws.Region,
+        defaultTags: { tags: { team: "vision", "cost-center": "CC-2001", environment: stack, budget: `vision-${stack}` } },
+    });
+    const cluster = new k8s.Provider("platform-cluster", {
+        kubeconfig: platform.requireOutput("kubeconfig"),
+        enableServerSideApply: true,
+    });
+
+    const captions = new InferencePipeline(
+        "vision-captions",
+        {
+            oidc: { arn: platform.requireOutput("oidcProviderArn"), url: platform.requireOutput("oidcProviderUrl") },
+            region,
+            pool: { name: "h100", labels: h100.labels, nodeResources: h100.resources },
+            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/vision/captions:3.1.0",
+            maxReplicas: 4,
+            jobTimeoutSeconds: 5400,
+            inputSuffix: ".parquet",
+            team: "vision",
+            protect: stack === "prod",
+        },
+        { providers: { aws: awsProvider, kubernetes: cluster } },
+    );
+    return { inputBucket: captions.inputBucket.bucket, outputBucket: captions.outputBucket.bucket, queueUrl: captions.queue.url };
+};

@@ -1,0 +1,64 @@
+/**
+ * Builds the service once: the dashboard (Chart.js bundled with the page's script, no CDN) into
+ * dist/public, and for the image the server as one JavaScript file, dist/server.js, with the
+ * catalog and the config document's module inside and npm packages left to node_modules.
+ *
+ *   node -r esbuild-register build.ts [dashboard|server|all]
+ */
+import { build, type Plugin } from "esbuild";
+import * as fs from "fs";
+import * as path from "path";
+
+const SERVICE_DIR = __dirname;
+export const PUBLIC_DIR = path.join(SERVICE_DIR, "dist", "public");
+
+export async function buildDashboard(outDir: string = PUBLIC_DIR): Promise<void> {
+    fs.mkdirSync(outDir, { recursive: true });
+    await build({
+        entryPoints: [path.join(SERVICE_DIR, "dashboard", "main.ts")],
+        bundle: true,
+        minify: true,
+        format: "iife",
+        target: "es2020",
+        outfile: path.join(outDir, "app.js"),
+        logLevel: "warning",
+    });
+    for (const file of ["index.html", "app.css"]) fs.copyFileSync(path.join(SERVICE_DIR, "dashboard", file), path.join(outDir, file));
+}
+
+/** --demo's stack reader pulls in @pulumi/pulumi; the image has neither it nor the stack files, so it stays out of the bundle. */
+const demoStackReaderStaysOut: Plugin = {
+    name: "demo-stack-reader-stays-out",
+    setup(b) {
+        b.onResolve({ filter: /\/demo\/prod-stack$/ }, (args) => ({ path: args.path, external: true }));
+    },
+};
+
+export async function buildServer(): Promise<void> {
+    await build({
+        entryPoints: [path.join(SERVICE_DIR, "src", "main.ts")],
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "cjs",
+        packages: "external",
+        outfile: path.join(SERVICE_DIR, "dist", "server.js"),
+        plugins: [demoStackReaderStaysOut],
+        logLevel: "warning",
+    });
+}
+
+if (require.main === module) {
+    const what = process.argv[2] ?? "all";
+    const steps = { dashboard: [buildDashboard], server: [buildServer], all: [buildDashboard, buildServer] }[what];
+    if (!steps) {
+        process.stderr.write(`unknown target "${what}"; one of dashboard, server, all\n`);
+        process.exit(2);
+    }
+    (async () => {
+        for (const step of steps) await step();
+    })().catch((err) => {
+        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+    });
+}

@@ -1,0 +1,180 @@
+/**
+ * The dashboard: reads the service's own /v1 API and draws it with Chart.js, bundled into
+ * app.js at build time (no CDN: the service runs inside a VPC). Every figure shown carries its
+ * exact value in a data-usd attribute, so a test can compare the page with the API.
+ */
+import { Chart, registerables } from "chart.js";
+import type { AlertRow, DailySpend, PoolUsage, RequestRow, TeamSummary } from "../src/api-types";
+import { CATEGORIES, type Category } from "../src/model";
+
+Chart.register(...registerables);
+
+const CATEGORY_LABELS: Record<Category, string> = { gpu: "GPU", "cpu-memory": "CPU & memory", storage: "Storage", "ai-api": "AI APIs", "other-aws": "Other AWS" };
+const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> = {
+    gpu: "#5b5bd6",
+    "cpu-memory": "#12a594",
+    storage: "#f5a524",
+    "ai-api": "#e5484d",
+    "other-aws": "#8b8d98",
+    reserved: "#f5a524",
+    remaining: "#d0d5dd",
+    forecast: "#1d2433",
+};
+
+const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const hours = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
+async function get<T>(url: string): Promise<T> {
+    const response = await fetch(url, { headers: { accept: "application/json" } });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return (await response.json()) as T;
+}
+
+function cell(text: string, attrs: Record<string, string> = {}): HTMLTableCellElement {
+    const td = document.createElement("td");
+    td.textContent = text;
+    for (const [k, v] of Object.entries(attrs)) td.setAttribute(k, v);
+    return td;
+}
+
+function usdCell(value: number, testId: string, extraClass = ""): HTMLTableCellElement {
+    const td = cell(money.format(value), { "data-testid": testId, "data-usd": String(value) });
+    if (extraClass) td.className = extraClass;
+    return td;
+}
+
+function renderBudgets(teams: TeamSummary[]): void {
+    const body = document.querySelector("#budgets tbody")!;
+    body.replaceChildren(
+        ...teams.map((t) => {
+            const row = document.createElement("tr");
+            row.dataset.team = t.name;
+            const util = t.gpuUtilisation;
+            row.append(
+                cell(`${t.name} (${t.costCenter})`),
+                usdCell(t.monthlyBudgetUsd, `${t.name}-budget`),
+                usdCell(t.monthToDateUsd, `${t.name}-spent`),
+                usdCell(t.reservedUsd, `${t.name}-reserved`),
+                usdCell(t.remainingUsd, `${t.name}-remaining`, t.remainingUsd < 0 ? "over" : ""),
+                usdCell(t.forecastUsd, `${t.name}-forecast`, t.forecastUsd > t.monthlyBudgetUsd ? "over" : ""),
+                cell(util && util.averagePct !== null ? `${util.averagePct} % of ${util.gpusReporting} GPUs (${util.gpusRequested} requested)` : "—"),
+            );
+            return row;
+        }),
+    );
+    new Chart(document.getElementById("budget-chart") as HTMLCanvasElement, {
+        type: "bar",
+        data: {
+            labels: teams.map((t) => t.name),
+            datasets: [
+                { label: "Spent", data: teams.map((t) => t.monthToDateUsd), backgroundColor: COLORS.gpu, stack: "budget" },
+                { label: "Reserved", data: teams.map((t) => t.reservedUsd), backgroundColor: COLORS.reserved, stack: "budget" },
+                { label: "Remaining", data: teams.map((t) => Math.max(0, t.remainingUsd)), backgroundColor: COLORS.remaining, stack: "budget" },
+                { label: "Forecast", data: teams.map((t) => t.forecastUsd), backgroundColor: COLORS.forecast, stack: "forecast", barPercentage: 0.35 },
+            ],
+        },
+        options: {
+            indexAxis: "y",
+            maintainAspectRatio: false,
+            animation: false,
+            scales: { x: { stacked: true, ticks: { callback: (v) => money.format(Number(v)).replace(/\.00$/, "") } }, y: { stacked: true } },
+        },
+    });
+}
+
+function renderDaily(team: string, spend: { days: DailySpend[] }): void {
+    const box = document.createElement("div");
+    box.dataset.team = team;
+    const title = document.createElement("h3");
+    title.textContent = team;
+    const holder = document.createElement("div");
+    holder.className = "chart";
+    const canvas = document.createElement("canvas");
+    canvas.setAttribute("aria-label", `Daily spend of ${team}`);
+    holder.append(canvas);
+    box.append(title, holder);
+    document.getElementById("daily-charts")!.append(box);
+    new Chart(canvas, {
+        type: "bar",
+        data: {
+            labels: spend.days.map((d) => d.day.slice(5)),
+            datasets: CATEGORIES.map((c) => ({ label: CATEGORY_LABELS[c], data: spend.days.map((d) => d.byCategory[c]), backgroundColor: COLORS[c] })),
+        },
+        options: { maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true } } },
+    });
+}
+
+function renderPools(pools: PoolUsage[]): void {
+    document.querySelector("#pools tbody")!.replaceChildren(
+        ...pools.map((p) => {
+            const row = document.createElement("tr");
+            row.append(cell(p.pool), cell(hours.format(p.gpuHours), { "data-testid": `${p.pool}-gpu-hours`, "data-hours": String(p.gpuHours) }), usdCell(p.gpuUsd, `${p.pool}-gpu-usd`));
+            return row;
+        }),
+    );
+    new Chart(document.getElementById("pool-chart") as HTMLCanvasElement, {
+        type: "bar",
+        data: { labels: pools.map((p) => p.pool), datasets: [{ label: "GPU hours", data: pools.map((p) => p.gpuHours), backgroundColor: COLORS.gpu }] },
+        options: { maintainAspectRatio: false, animation: false },
+    });
+}
+
+function renderDecisions(decisions: RequestRow[]): void {
+    document.querySelector("#decisions tbody")!.replaceChildren(
+        ...decisions.map((d) => {
+            const row = document.createElement("tr");
+            row.dataset.id = d.id;
+            const verdict = cell(d.status === "approved" ? (d.overBudget ? "approved past budget" : "approved") : "rejected", { class: d.status, title: d.reason });
+            row.append(
+                cell(new Date(d.createdAt).toLocaleString("en-GB", { timeZone: "UTC", dateStyle: "short", timeStyle: "short" })),
+                cell(d.team),
+                cell(`${d.gpus} × ${d.gpuResource} on ${d.pool}, ${d.hours} h`),
+                cell(d.priorityClass),
+                cell(d.requester),
+                verdict,
+                usdCell(d.estimatedCostUsd, `decision-${d.id}-estimate`, "num"),
+                cell(d.reservation ?? "—"),
+            );
+            return row;
+        }),
+    );
+}
+
+function renderAlerts(alerts: AlertRow[]): void {
+    const list = document.getElementById("alerts")!;
+    if (alerts.length === 0) {
+        list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "No alerts." }));
+        return;
+    }
+    list.replaceChildren(
+        ...alerts.map((a) => {
+            const item = document.createElement("li");
+            const kind = Object.assign(document.createElement("span"), { className: "kind", textContent: a.kind });
+            item.append(kind, `${a.createdAt.slice(0, 16).replace("T", " ")} UTC — ${a.message}`);
+            return item;
+        }),
+    );
+}
+
+async function load(): Promise<void> {
+    const [teams, pools, decisions, alerts] = await Promise.all([
+        get<TeamSummary[]>("/v1/teams"),
+        get<{ gpuHoursByPool: PoolUsage[] }>("/v1/pools"),
+        get<RequestRow[]>("/v1/gpu-requests?limit=20"),
+        get<AlertRow[]>("/v1/alerts?limit=20"),
+    ]);
+    renderBudgets(teams);
+    const spends = await Promise.all(teams.map((t) => get<{ days: DailySpend[] }>(`/v1/teams/${encodeURIComponent(t.name)}/spend`)));
+    teams.forEach((t, i) => renderDaily(t.name, spends[i]));
+    renderPools(pools.gpuHoursByPool);
+    renderDecisions(decisions);
+    renderAlerts(alerts);
+    const asOf = document.getElementById("as-of")!;
+    asOf.textContent = `${teams[0]?.month ?? ""} · as of ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · amounts in USD`;
+    document.body.dataset.loaded = "true";
+}
+
+load().catch((err: Error) => {
+    document.getElementById("as-of")!.textContent = `Could not load: ${err.message}`;
+    document.body.dataset.loaded = "error";
+});

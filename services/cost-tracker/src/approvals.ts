@@ -1,0 +1,225 @@
+/**
+ * Approval at allocation time: a GPU request is priced from the catalog and approved only if the
+ * team's month-to-date spend plus its live reservations plus this estimate stays within its
+ * budget. Check and reservation are one transaction, serialised per team.
+ */
+import { randomUUID } from "crypto";
+import type { CostTrackerConfig, TrackerPool } from "../../../components/costs/tracker-config";
+import type { AlertRow, RequestRow } from "./api-types";
+import type { Database, Queryable } from "./db/database";
+import { insertAlert } from "./alerts";
+import { once, requestHash, type StoredAnswer } from "./idempotency";
+import { BadInput, NotFound, type WorkloadRef } from "./model";
+import { cents, poolResources, type PoolResource } from "./pricing";
+import { monthOf } from "./rules";
+
+export interface GpuRequestInput {
+    readonly team: string;
+    readonly pool: string;
+    /** The resource asked for; required when the pool offers several (a MIG pool with several profiles). */
+    readonly gpuResource?: string;
+    /** Units of the resource: whole GPUs, MIG slices or time-sliced shares. */
+    readonly gpus: number;
+    readonly hours: number;
+    readonly priorityClass: string;
+    readonly requester: string;
+    readonly purpose?: string;
+    /** The workload that will hold the reservation; its observed GPU spend replaces the reservation as it accrues. */
+    readonly workload?: WorkloadRef;
+}
+
+export interface Decision extends StoredAnswer {
+    readonly statusCode: 201 | 409;
+    readonly body: DecisionBody;
+    readonly alert?: AlertRow;
+}
+
+export type DecisionBody =
+    | { id: string; status: "approved"; estimatedCostUsd: number; remainingUsd: number; expiresAt: string; overBudget: boolean; reason: string }
+    | { id: string; status: "rejected"; reason: string; estimatedCostUsd: number; remainingUsd: number };
+
+/** The resource a request takes from its pool, or a 400 naming `gpuResource` or `gpus`. */
+export function resolveResource(pool: TrackerPool, input: Pick<GpuRequestInput, "gpuResource" | "gpus">): PoolResource {
+    const offered = poolResources(pool);
+    const names = offered.map((r) => r.gpuResource).join(", ");
+    let resource: PoolResource | undefined;
+    if (input.gpuResource === undefined) {
+        if (offered.length > 1) throw new BadInput("gpuResource", `is required for pool ${pool.name}, which offers ${names}`);
+        resource = offered[0];
+    } else {
+        resource = offered.find((r) => r.gpuResource === input.gpuResource);
+        if (!resource) throw new BadInput("gpuResource", `pool ${pool.name} offers ${names} (found "${input.gpuResource}")`);
+    }
+    if (input.gpus > resource.maxUnits) {
+        throw new BadInput("gpus", `is ${input.gpus}, more than pool ${pool.name} holds at its largest (${resource.maxUnits} ${resource.gpuResource})`);
+    }
+    return resource;
+}
+
+/** The team's spend this month and what its live reservations still hold, read in one statement (one snapshot). */
+export async function budgetState(q: Queryable, team: string, now: Date): Promise<{ spentUsd: number; reservedUsd: number }> {
+    const month = monthOf(now);
+    const { rows } = await q.query<{ spent: number; reserved: number }>(
+        `SELECT (SELECT coalesce(sum(amount_usd), 0) FROM daily_spend WHERE team = $1 AND day >= $2 AND day < $3) AS spent,
+                (SELECT coalesce(sum(greatest(estimated_cost_usd - consumed_usd, 0)), 0) FROM gpu_requests
+                  WHERE team = $1 AND status = 'approved' AND released_at IS NULL AND expires_at > $4) AS reserved`,
+        [team, month.start, month.next, now],
+    );
+    return { spentUsd: rows[0].spent, reservedUsd: rows[0].reserved };
+}
+
+export async function requestGpus(db: Database, config: CostTrackerConfig, input: GpuRequestInput, idempotencyKey: string, now: Date): Promise<Decision> {
+    const pool = config.pools.find((p) => p.name === input.pool);
+    if (!pool) throw new BadInput("pool", `unknown pool "${input.pool}"; known: ${config.pools.map((p) => p.name).join(", ")}`);
+    if (!config.teams.some((t) => t.name === input.team)) throw new BadInput("team", `unknown team "${input.team}"; known: ${config.teams.map((t) => t.name).join(", ")}`);
+    const resource = resolveResource(pool, input);
+    const estimatedCostUsd = cents(resource.usdPerUnitHour * input.gpus * input.hours);
+    const critical = config.criticalPriorityClasses.includes(input.priorityClass);
+
+    const { answer, fresh } = await db.transaction((tx) =>
+        once(tx, "gpu-requests", idempotencyKey, requestHash(input), async (): Promise<Decision> => {
+            // Serialises approvals per team: the row lock on the team's budget row is held until
+            // commit, so the next request for the team reads spend and reservations only after this
+            // one's reservation is committed (READ COMMITTED takes a new snapshot per statement).
+            // Other teams' requests lock other rows and run in parallel; SERIALIZABLE over the
+            // scans would make them conflict with each other.
+            const team = await tx.query<{ monthly_budget_usd: number }>("SELECT monthly_budget_usd FROM teams WHERE name = $1 FOR UPDATE", [input.team]);
+            const budgetUsd = team.rows[0].monthly_budget_usd;
+            const { spentUsd, reservedUsd } = await budgetState(tx, input.team, now);
+            const availableUsd = budgetUsd - spentUsd - reservedUsd;
+            const fits = estimatedCostUsd <= availableUsd;
+            const id = randomUUID();
+            const approved = fits || critical;
+            const expiresAt = new Date(now.getTime() + (input.hours + config.reservationGraceHours) * 3_600_000);
+            const reason = fits
+                ? "within budget"
+                : critical
+                  ? `approved past the budget: ${input.priorityClass} is a critical class; $${cents(estimatedCostUsd - availableUsd)} over`
+                  : `over budget: $${cents(estimatedCostUsd)} asked, $${cents(availableUsd)} of $${budgetUsd} left after $${cents(spentUsd)} spent and $${cents(reservedUsd)} reserved this month`;
+            const remainingUsd = cents(approved ? availableUsd - estimatedCostUsd : availableUsd);
+            await tx.query(
+                `INSERT INTO gpu_requests (id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose,
+                     workload_namespace, workload_kind, workload_name, status, over_budget, reason,
+                     usd_per_unit_hour, estimated_cost_usd, remaining_usd, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+                [
+                    id,
+                    input.team,
+                    input.pool,
+                    resource.gpuResource,
+                    input.gpus,
+                    input.hours,
+                    input.priorityClass,
+                    input.requester,
+                    input.purpose ?? null,
+                    input.workload?.namespace ?? null,
+                    input.workload?.kind ?? null,
+                    input.workload?.name ?? null,
+                    approved ? "approved" : "rejected",
+                    approved && !fits,
+                    reason,
+                    resource.usdPerUnitHour,
+                    estimatedCostUsd,
+                    remainingUsd,
+                    now,
+                    approved ? expiresAt : null,
+                ],
+            );
+            if (!approved) return { statusCode: 409, body: { id, status: "rejected", reason, estimatedCostUsd, remainingUsd } };
+            const alert = fits
+                ? undefined
+                : await insertAlert(tx, {
+                      dedupeKey: `request:${id}`,
+                      team: input.team,
+                      kind: "critical-over-budget",
+                      message: `${input.team}: ${input.requester} was approved ${input.gpus} × ${resource.gpuResource} on ${input.pool} for ${input.hours} h ($${estimatedCostUsd}) past the budget as ${input.priorityClass}; $${-remainingUsd} over`,
+                  });
+            return {
+                statusCode: 201,
+                body: { id, status: "approved", estimatedCostUsd, remainingUsd, expiresAt: expiresAt.toISOString(), overBudget: !fits, reason },
+                alert,
+            };
+        }),
+    );
+    return fresh ?? (answer as Decision);
+}
+
+const REQUEST_COLUMNS = `id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose, workload_namespace, workload_kind, workload_name,
+    status, over_budget, reason, estimated_cost_usd, consumed_usd, created_at, expires_at, released_at, release_reason`;
+
+interface RawRequest {
+    id: string;
+    team: string;
+    pool: string;
+    gpu_resource: string;
+    gpus: number;
+    hours: number;
+    priority_class: string;
+    requester: string;
+    purpose: string | null;
+    workload_namespace: string | null;
+    workload_kind: string | null;
+    workload_name: string | null;
+    status: "approved" | "rejected";
+    over_budget: boolean;
+    reason: string;
+    estimated_cost_usd: number;
+    consumed_usd: number;
+    created_at: Date;
+    expires_at: Date | null;
+    released_at: Date | null;
+    release_reason: "released" | "expired" | "replaced-by-spend" | null;
+}
+
+function toRequestRow(r: RawRequest, now: Date): RequestRow {
+    const reservation =
+        r.status !== "approved" ? null : r.release_reason ? r.release_reason : r.expires_at && r.expires_at.getTime() <= now.getTime() ? "expired" : "active";
+    return {
+        id: r.id,
+        team: r.team,
+        pool: r.pool,
+        gpuResource: r.gpu_resource,
+        gpus: r.gpus,
+        hours: r.hours,
+        priorityClass: r.priority_class,
+        requester: r.requester,
+        purpose: r.purpose,
+        workload: r.workload_name ? { namespace: r.workload_namespace!, kind: r.workload_kind!, name: r.workload_name } : null,
+        status: r.status,
+        overBudget: r.over_budget,
+        reason: r.reason,
+        estimatedCostUsd: r.estimated_cost_usd,
+        consumedUsd: r.consumed_usd,
+        createdAt: r.created_at.toISOString(),
+        expiresAt: r.expires_at?.toISOString() ?? null,
+        reservation,
+    };
+}
+
+export async function listRequests(db: Queryable, filter: { team?: string; limit: number }, now: Date): Promise<RequestRow[]> {
+    const { rows } = filter.team
+        ? await db.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE team = $1 ORDER BY created_at DESC, id LIMIT $2`, [filter.team, filter.limit])
+        : await db.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests ORDER BY created_at DESC, id LIMIT $1`, [filter.limit]);
+    return rows.map((r) => toRequestRow(r, now));
+}
+
+/**
+ * Releases a reservation before it expires (the job finished early, the request was dropped).
+ * Releasing twice answers with the request as it stands; a rejected request has nothing to release.
+ */
+export async function releaseRequest(db: Database, id: string, idempotencyKey: string, now: Date): Promise<StoredAnswer> {
+    const { answer } = await db.transaction((tx) =>
+        once(tx, "release", idempotencyKey, requestHash({ id }), async () => {
+            const { rows } = await tx.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE id = $1 FOR UPDATE`, [id]);
+            if (rows.length === 0) throw new NotFound(`no GPU request ${id}`);
+            if (rows[0].status === "rejected") throw new BadInput("id", `request ${id} was rejected and holds no reservation`);
+            const updated = await tx.query<RawRequest>(
+                `UPDATE gpu_requests SET released_at = $2, release_reason = 'released'
+                  WHERE id = $1 AND released_at IS NULL AND expires_at > $2 RETURNING ${REQUEST_COLUMNS}`,
+                [id, now],
+            );
+            return { statusCode: 200, body: toRequestRow(updated.rows[0] ?? rows[0], now) };
+        }),
+    );
+    return answer;
+}

@@ -1,0 +1,129 @@
+/**
+ * One small interface over the two databases the service runs on: a PostgreSQL server (`pg`
+ * pool, `DATABASE_URL`) and embedded PGlite (PostgreSQL in WASM, one connection) in a local
+ * folder. Queries are plain PostgreSQL; both answer them alike.
+ *
+ * Values come back as JS numbers for numeric/bigint and as "YYYY-MM-DD" strings for dates, on
+ * both, so no caller converts.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { createHash } from "crypto";
+import { Pool, types as pgTypes } from "pg";
+
+export interface Queryable {
+    query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+}
+
+export interface Database extends Queryable {
+    readonly kind: "postgres" | "pglite";
+    /** Runs `fn` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws. */
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+    /** Runs `fn` on one connection held for its duration (session-level advisory locks need that). */
+    withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
+    close(): Promise<void>;
+}
+
+// Type OIDs: pg_type.dat in the PostgreSQL sources (numeric 1700, int8 20, date 1082).
+const NUMERIC = 1700;
+const INT8 = 20;
+const DATE = 1082;
+
+/** A PostgreSQL server. `max` connections; the pool opens them lazily, so a server that is down fails the first query, not this call. */
+export function postgresDatabase(connectionString: string, options: { max?: number; onError?: (err: Error) => void } = {}): Database {
+    const pool = new Pool({
+        connectionString,
+        max: options.max ?? 20,
+        connectionTimeoutMillis: 3000,
+        types: {
+            getTypeParser: ((oid: number, format?: "text" | "binary") => {
+                if (oid === NUMERIC || oid === INT8) return (value: string) => Number(value);
+                if (oid === DATE) return (value: string) => value;
+                return pgTypes.getTypeParser(oid, format);
+            }) as typeof pgTypes.getTypeParser,
+        },
+    });
+    // An idle client losing its server emits here; without a listener node would crash the process.
+    pool.on("error", (err) => options.onError?.(err));
+    type Runner = { query(config: { name?: string; text: string; values?: unknown[] }): Promise<unknown> };
+    const run = <R>(target: Runner, sql: string, params?: readonly unknown[]) =>
+        target.query(params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql }) as Promise<{ rows: R[] }>;
+    return {
+        kind: "postgres",
+        query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(pool, sql, params),
+        async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+            const client = await pool.connect();
+            let broken: Error | undefined;
+            try {
+                await client.query("BEGIN");
+                const result = await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
+                await client.query("COMMIT");
+                return result;
+            } catch (err) {
+                await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+                throw err;
+            } finally {
+                // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+                client.release(broken);
+            }
+        },
+        async withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T> {
+            const client = await pool.connect();
+            try {
+                return await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
+            } finally {
+                client.release();
+            }
+        },
+        close: () => pool.end(),
+    };
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Queries with parameters run as named prepared statements: each connection parses and plans
+ * one the first time and reuses the plan after, which takes work off the server on the hot
+ * approval path. Every such query is a constant string in the code, so the set stays small.
+ */
+function statementName(sql: string): string {
+    let name = statementNames.get(sql);
+    if (!name) {
+        name = `q${createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
+        statementNames.set(sql, name);
+    }
+    return name;
+}
+
+/**
+ * Embedded PGlite in `dataDir` (in memory when undefined). PGlite has one connection and runs
+ * one transaction at a time, so it isolates nothing by itself (pglite#267): the service's
+ * concurrency guarantees are proven on a PostgreSQL server.
+ */
+export async function pgliteDatabase(dataDir: string | undefined): Promise<Database> {
+    const db = await PGlite.create(dataDir, {
+        parsers: { [NUMERIC]: (value: string) => Number(value), [INT8]: (value: string) => Number(value), [DATE]: (value: string) => value },
+    });
+    const query = async <R>(sql: string, params?: readonly unknown[]) => db.query<R>(sql, params as unknown[]);
+    return {
+        kind: "pglite",
+        query,
+        transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn({ query: async <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params as unknown[]) })),
+        withSession: <T>(fn: (session: Queryable) => Promise<T>) => fn({ query }),
+        close: () => db.close(),
+    };
+}
+
+/**
+ * True when an error means the database cannot be reached (not that a query was wrong): the
+ * service answers 503 and retries later. Node socket errors, PostgreSQL's connection-exception
+ * (08xxx), operator-intervention (57P0x) and insufficient-resources (53xxx) classes, pg's own
+ * connection messages, and a closed PGlite.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+    const e = err as { code?: unknown; message?: unknown } | undefined;
+    const code = typeof e?.code === "string" ? e.code : "";
+    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "EAI_AGAIN"].includes(code)) return true;
+    if (/^(08|57P0|53)/.test(code)) return true;
+    const message = typeof e?.message === "string" ? e.message : "";
+    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/.test(message);
+}

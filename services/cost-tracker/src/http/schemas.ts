@@ -1,0 +1,189 @@
+/**
+ * JSON schemas of every route: Fastify validates requests and serialises responses with them,
+ * and @fastify/swagger turns them into /openapi.json. Names that come from the config (teams,
+ * pools, priority classes) are enums, so the OpenAPI document lists what a caller may send.
+ */
+import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import { CATEGORIES } from "../model";
+
+const usd = { type: "number", description: "US dollars, to the cent" } as const;
+const day = { type: "string", format: "date", description: "UTC day, YYYY-MM-DD" } as const;
+const nullable = <T extends Record<string, unknown>>(schema: T) => ({ ...schema, nullable: true });
+
+export const errorSchema = {
+    type: "object",
+    required: ["error", "message"],
+    properties: {
+        error: { type: "string" },
+        message: { type: "string", description: "One line naming the field and what is wrong" },
+        field: { type: "string", description: "The field, header or parameter at fault" },
+    },
+} as const;
+
+export const idempotencyHeaders = {
+    type: "object",
+    required: ["idempotency-key"],
+    properties: {
+        "idempotency-key": { type: "string", minLength: 1, maxLength: 200, description: "Repeating a key returns the first answer and writes nothing" },
+    },
+} as const;
+
+const categoryAmounts = {
+    type: "object",
+    required: [...CATEGORIES],
+    properties: Object.fromEntries(CATEGORIES.map((c) => [c, usd])),
+} as const;
+
+const workload = {
+    type: "object",
+    additionalProperties: false,
+    required: ["namespace", "kind", "name"],
+    description: "The workload that will hold the reservation (e.g. a Kueue workload's Job); its observed GPU spend replaces the reservation as it accrues",
+    properties: {
+        namespace: { type: "string", minLength: 1, maxLength: 63 },
+        kind: { type: "string", minLength: 1, maxLength: 63, examples: ["Job"] },
+        name: { type: "string", minLength: 1, maxLength: 253 },
+    },
+} as const;
+
+export const teamSummarySchema = {
+    type: "object",
+    required: ["name", "costCenter", "monthlyBudgetUsd", "month", "monthToDateUsd", "reservedUsd", "remainingUsd", "forecastUsd", "byCategory"],
+    properties: {
+        name: { type: "string" },
+        costCenter: { type: "string" },
+        monthlyBudgetUsd: usd,
+        month: { type: "string", description: "YYYY-MM, UTC" },
+        monthToDateUsd: usd,
+        reservedUsd: { ...usd, description: "What live reservations still hold" },
+        remainingUsd: { ...usd, description: "Budget minus month-to-date spend minus reservations" },
+        forecastUsd: { ...usd, description: "Month-end forecast: month-to-date plus the trailing 7-day daily mean times the days left" },
+        byCategory: categoryAmounts,
+        gpuUtilisation: nullable({
+            type: "object",
+            description: "From DCGM through Prometheus, when configured",
+            properties: {
+                averagePct: nullable({ type: "number" }),
+                gpusReporting: { type: "number" },
+                gpusRequested: { type: "number" },
+                observedAt: { type: "string", format: "date-time" },
+            },
+        }),
+    },
+} as const;
+
+export const spendSchema = {
+    type: "object",
+    required: ["team", "from", "to", "days", "totals", "totalUsd", "gpuHoursByPool"],
+    properties: {
+        team: { type: "string" },
+        from: day,
+        to: day,
+        days: {
+            type: "array",
+            items: { type: "object", required: ["day", "totalUsd", "byCategory"], properties: { day, totalUsd: usd, byCategory: categoryAmounts } },
+        },
+        totals: categoryAmounts,
+        totalUsd: usd,
+        gpuHoursByPool: { type: "array", items: { $ref: "PoolUsage#" } },
+    },
+} as const;
+
+export const poolUsageSchema = {
+    $id: "PoolUsage",
+    type: "object",
+    required: ["pool", "gpuHours", "gpuUsd"],
+    properties: { pool: { type: "string" }, gpuHours: { type: "number" }, gpuUsd: usd },
+} as const;
+
+export const requestSchema = {
+    $id: "GpuRequest",
+    type: "object",
+    properties: {
+        id: { type: "string", format: "uuid" },
+        team: { type: "string" },
+        pool: { type: "string" },
+        gpuResource: { type: "string" },
+        gpus: { type: "integer" },
+        hours: { type: "number" },
+        priorityClass: { type: "string" },
+        requester: { type: "string" },
+        purpose: nullable({ type: "string" }),
+        workload: nullable({ type: "object", properties: { namespace: { type: "string" }, kind: { type: "string" }, name: { type: "string" } } }),
+        status: { type: "string", enum: ["approved", "rejected"] },
+        overBudget: { type: "boolean" },
+        reason: { type: "string" },
+        estimatedCostUsd: usd,
+        consumedUsd: { ...usd, description: "Observed spend of the named workload that has replaced part of the reservation" },
+        createdAt: { type: "string", format: "date-time" },
+        expiresAt: nullable({ type: "string", format: "date-time" }),
+        reservation: nullable({ type: "string", enum: ["active", "released", "expired", "replaced-by-spend", null] }),
+    },
+} as const;
+
+export const alertSchema = {
+    $id: "Alert",
+    type: "object",
+    properties: {
+        id: { type: "integer" },
+        team: { type: "string" },
+        kind: { type: "string", enum: ["budget-threshold", "forecast-over-budget", "anomaly", "critical-over-budget"] },
+        message: { type: "string" },
+        createdAt: { type: "string", format: "date-time" },
+        deliveredAt: nullable({ type: "string", format: "date-time" }),
+        deliveryError: nullable({ type: "string" }),
+    },
+} as const;
+
+export function gpuRequestBody(config: CostTrackerConfig) {
+    return {
+        type: "object",
+        additionalProperties: false,
+        required: ["team", "pool", "gpus", "hours", "priorityClass", "requester"],
+        properties: {
+            team: { type: "string", enum: config.teams.map((t) => t.name) },
+            pool: { type: "string", enum: config.pools.map((p) => p.name) },
+            gpuResource: {
+                type: "string",
+                maxLength: 100,
+                description: "nvidia.com/gpu, nvidia.com/gpu.shared or nvidia.com/mig-<profile>; required when the pool offers several (see GET /v1/pools)",
+            },
+            gpus: { type: "integer", minimum: 1, maximum: 4096, description: "Units of gpuResource: whole GPUs, time-sliced shares or MIG slices" },
+            hours: { type: "number", exclusiveMinimum: 0, maximum: 744, description: "How long the GPUs are held; the reservation lasts this plus the grace period" },
+            priorityClass: { type: "string", enum: [...config.priorityClasses] },
+            requester: { type: "string", minLength: 1, maxLength: 200 },
+            purpose: { type: "string", maxLength: 1000 },
+            workload,
+        },
+    } as const;
+}
+
+export function usageBody(config: CostTrackerConfig) {
+    return {
+        type: "object",
+        additionalProperties: false,
+        required: ["records"],
+        properties: {
+            records: {
+                type: "array",
+                minItems: 1,
+                maxItems: 1000,
+                items: {
+                    type: "object",
+                    additionalProperties: false,
+                    required: ["team", "category", "amountUsd", "occurredAt"],
+                    properties: {
+                        team: { type: "string", enum: config.teams.map((t) => t.name) },
+                        category: { type: "string", enum: [...CATEGORIES], description: "ai-api for model API spend reported by a team's gateway" },
+                        amountUsd: { type: "number", minimum: 0, maximum: 1_000_000 },
+                        occurredAt: { type: "string", format: "date-time", description: "When the spend accrued; counted on its UTC day" },
+                        pool: { type: "string", enum: config.pools.map((p) => p.name) },
+                        gpuHours: { type: "number", minimum: 0, maximum: 100_000 },
+                        workload,
+                        description: { type: "string", maxLength: 200, examples: ["openai gpt-4.1, 1.2M tokens"] },
+                    },
+                },
+            },
+        },
+    } as const;
+}

@@ -1,0 +1,119 @@
+/**
+ * Starts the cost tracker: settings from the environment, the config document, the database
+ * (retried until reachable, with /readyz saying not ready meanwhile), migrations under a lock,
+ * the HTTP service, the sources' schedule; and stops it gracefully on SIGTERM or SIGINT.
+ */
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import { notifiersFor } from "./alerts";
+import { loadConfigDocument } from "./config";
+import { isDatabaseUnavailable, pgliteDatabase, postgresDatabase, type Database } from "./db/database";
+import { migrate } from "./db/migrations";
+import { seedDemo } from "./demo/seed";
+import { buildApp } from "./http/app";
+import { createMetrics } from "./metrics";
+import { StartupError, readSettings } from "./settings";
+import { raiseAndDeliverAlerts, startScheduler } from "./sources/scheduler";
+import { sourcesFor } from "./sources";
+import { syncConfig, teamSummaries } from "./spend";
+
+/** Built dashboard assets: dist/public beside src/ in a checkout, beside server.js in the image. */
+const PUBLIC_DIR = path.resolve(__dirname, "..", "dist", "public");
+
+/** Loaded on demand (require, not import: the image's bundle leaves this module out and must not fail to load without it). */
+function demoConfig(): CostTrackerConfig {
+    let module: typeof import("./demo/prod-stack");
+    try {
+        module = require("./demo/prod-stack");
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+        throw new StartupError(["--demo without COST_TRACKER_CONFIG reads Pulumi.prod.yaml from a checkout of the repository; here set COST_TRACKER_CONFIG"]);
+    }
+    return module.configFromStack("prod");
+}
+
+async function openDatabase(databaseUrl: string | undefined, dataDir: string, onError: (err: Error) => void): Promise<Database> {
+    if (databaseUrl) return postgresDatabase(databaseUrl, { onError });
+    const dir = path.resolve(dataDir, "pglite");
+    fs.mkdirSync(dir, { recursive: true });
+    return pgliteDatabase(dir);
+}
+
+async function main(): Promise<void> {
+    const { settings, problems } = readSettings(process.env, process.argv.slice(2));
+    if (!settings) throw new StartupError(problems);
+    const config = settings.configPath ? loadConfigDocument(settings.configPath) : demoConfig();
+    const apiToken = settings.apiToken ?? randomBytes(24).toString("base64url");
+    const now = () => new Date();
+
+    let databaseError: ((err: Error) => void) | undefined;
+    const db = await openDatabase(settings.databaseUrl, settings.dataDir, (err) => databaseError?.(err));
+    const metrics = createMetrics(() => teamSummaries(db, now()));
+    const notifiers = notifiersFor(config);
+    let migrated = false;
+    const app = await buildApp({
+        config,
+        db,
+        isMigrated: () => migrated,
+        apiToken,
+        notifiers,
+        metrics,
+        now,
+        publicDir: PUBLIC_DIR,
+        logger: { level: settings.logLevel },
+    });
+    databaseError = (err) => app.log.warn({ err: err.message }, "database connection lost");
+
+    let stopping = false;
+    let scheduler: { stop(): Promise<void> } | undefined;
+    const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        app.log.info({ signal }, "shutting down: no new requests, finishing those in flight");
+        await scheduler?.stop();
+        await app.close();
+        await db.close();
+        process.exit(0);
+    };
+    process.once("SIGTERM", () => void shutdown("SIGTERM"));
+    process.once("SIGINT", () => void shutdown("SIGINT"));
+
+    await app.listen({ port: settings.port, host: settings.host });
+    if (!settings.apiToken) {
+        // Printed, not logged: a demo's throwaway token, for the person at the terminal.
+        process.stdout.write(`\nDemo write token (COST_TRACKER_API_TOKEN unset): ${apiToken}\nDashboard: http://localhost:${settings.port}/\n\n`);
+    }
+
+    // The database may come up after the service (a new RDS instance, a restarted server): retry until it answers.
+    for (let attempt = 1; !migrated; attempt++) {
+        try {
+            const applied = await migrate(db);
+            await syncConfig(db, config);
+            migrated = true;
+            app.log.info({ applied, teams: config.teams.length, pools: config.pools.length }, "database ready");
+        } catch (err) {
+            if (!isDatabaseUnavailable(err) || stopping) throw err;
+            const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+            app.log.warn({ attempt, retryInMs: delayMs, err: (err as Error).message }, "database not reachable yet");
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+    }
+    if (settings.demo) {
+        await seedDemo(db, config, now());
+        await raiseAndDeliverAlerts({ db, config, notifiers, now, metrics });
+        app.log.info("demo data seeded");
+    }
+    const { sources, prometheus } = sourcesFor(config, now);
+    scheduler = startScheduler({ db, config, sources, prometheus, notifiers, log: app.log, metrics, now }, config.sources.intervalMinutes * 60_000);
+}
+
+main().catch((err) => {
+    if (err instanceof StartupError) {
+        for (const line of err.lines) process.stderr.write(`${line}\n`);
+        process.exit(2);
+    }
+    process.stderr.write(`cost tracker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,87 @@
+/**
+ * OpenCost's allocation API: spend per namespace, node and controller, one set per day.
+ *
+ *   GET /allocation/compute?window=<RFC3339>,<RFC3339>&aggregate=namespace,node,controllerKind,controller&step=1d&accumulate=false
+ *
+ * answers `{code, data: [{"<key>": allocation, …}, …]}`, one map per step; each allocation has
+ * `properties` (namespace, node, controllerKind, controller, namespaceLabels), `start`, `end`,
+ * `gpuHours` and per-resource costs with their adjustments (opencost/opencost,
+ * core/pkg/opencost/allocation_json.go and allocationprops.go). OpenCost splits a node's list
+ * price into CPU, RAM and GPU by default ratios, so these are estimates; Cost Explorer and the
+ * bill are the reconciliation.
+ *
+ * Namespaces map to teams by the platform's team label on the namespace (OpenCost sanitises
+ * label names: gpu-platform/team arrives as gpu_platform_team), or else by a namespace named
+ * after a team (TeamNamespace's convention). Nodes map to pools through Prometheus when it is
+ * configured; GPU spend on a node of unknown pool is kept, unattributed to a pool.
+ */
+import type { UsageRecord } from "../model";
+import { sanitizeLabelName } from "./prometheus";
+import { SourceError, getJson, isRecord, numberOr0, type UsageSource } from "./source";
+
+export interface OpenCostOptions {
+    readonly url: string;
+    readonly teams: readonly string[];
+    readonly teamLabel: string;
+    /** Node name → pool name, when known. */
+    readonly nodePools?: (signal: AbortSignal) => Promise<Map<string, string>>;
+    readonly now: () => Date;
+}
+
+/** Keys OpenCost gives to cost that belongs to no workload. */
+const NOT_A_WORKLOAD = /^__(idle|unallocated|unmounted)__$/;
+
+export class OpenCostSource implements UsageSource {
+    readonly name = "opencost";
+    constructor(private readonly options: OpenCostOptions) {}
+
+    async read(days: readonly string[], signal: AbortSignal): Promise<UsageRecord[]> {
+        const first = days[0];
+        const last = days[days.length - 1];
+        const windowEnd = new Date(Math.min(this.options.now().getTime(), Date.parse(`${last}T00:00:00Z`) + 86_400_000));
+        const url = new URL("/allocation/compute", this.options.url);
+        url.searchParams.set("window", `${first}T00:00:00Z,${windowEnd.toISOString().replace(/\.\d{3}Z$/, "Z")}`);
+        url.searchParams.set("aggregate", "namespace,node,controllerKind,controller");
+        url.searchParams.set("step", "1d");
+        url.searchParams.set("accumulate", "false");
+        const [body, nodePools] = await Promise.all([getJson(this.name, url, signal), this.options.nodePools?.(signal) ?? Promise.resolve(new Map<string, string>())]);
+        if (!isRecord(body) || !Array.isArray(body.data)) throw new SourceError(this.name, "the allocation response has no data list");
+        if (body.code !== undefined && body.code !== 200) throw new SourceError(this.name, `the allocation response has code ${JSON.stringify(body.code)}`);
+
+        const teamLabel = sanitizeLabelName(this.options.teamLabel);
+        const records: UsageRecord[] = [];
+        for (const set of body.data) {
+            if (!isRecord(set)) continue; // OpenCost answers null for a step with no data
+            for (const [key, allocation] of Object.entries(set)) {
+                if (!isRecord(allocation) || NOT_A_WORKLOAD.test(key)) continue;
+                const props = isRecord(allocation.properties) ? allocation.properties : {};
+                const namespace = typeof props.namespace === "string" ? props.namespace : "";
+                const labels = isRecord(props.namespaceLabels) ? props.namespaceLabels : {};
+                const team = typeof labels[teamLabel] === "string" ? (labels[teamLabel] as string) : namespace;
+                if (!this.options.teams.includes(team)) continue;
+                const day = typeof allocation.start === "string" ? allocation.start.slice(0, 10) : "";
+                if (!days.includes(day)) continue;
+                const node = typeof props.node === "string" ? props.node : "";
+                const kind = typeof props.controllerKind === "string" ? props.controllerKind : "";
+                const controller = typeof props.controller === "string" ? props.controller : "";
+                const workload = kind && controller && !NOT_A_WORKLOAD.test(controller) ? `${namespace}/${kind.toLowerCase()}/${controller}` : undefined;
+                const cost = (field: string) => numberOr0(allocation[field]) + numberOr0(allocation[`${field}Adjustment`]);
+                const detail = `namespace ${namespace}`;
+                const gpuUsd = cost("gpuCost");
+                const gpuHours = numberOr0(allocation.gpuHours);
+                if (gpuUsd > 0 || gpuHours > 0) {
+                    records.push({ day, team, category: "gpu", amountUsd: gpuUsd, gpuHours, pool: nodePools.get(node), workload, detail });
+                }
+                const amounts = {
+                    "cpu-memory": cost("cpuCost") + cost("ramCost"),
+                    storage: cost("pvCost"),
+                    "other-aws": cost("networkCost") + cost("loadBalancerCost") + numberOr0(allocation.sharedCost) + numberOr0(allocation.externalCost),
+                } as const;
+                for (const [category, amountUsd] of Object.entries(amounts) as [keyof typeof amounts, number][]) {
+                    if (amountUsd > 0) records.push({ day, team, category, amountUsd, workload, detail });
+                }
+            }
+        }
+        return records;
+    }
+}

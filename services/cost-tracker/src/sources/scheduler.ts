@@ -1,0 +1,140 @@
+/**
+ * Runs the pull sources on a schedule. Each run reads today and the look-back days from every
+ * source at once; each source's answer replaces that source's days in one transaction, so a
+ * source that fails, times out or answers garbage is logged and skipped while the others' data,
+ * and its own earlier data, stay. After the sources: utilisation, expired reservations, alerts.
+ */
+import type { FastifyBaseLogger } from "fastify";
+import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import { deliverAlerts, raiseSpendAlerts, type Notifier } from "../alerts";
+import type { AlertRow } from "../api-types";
+import type { Database } from "../db/database";
+import type { Metrics } from "../metrics";
+import { CATEGORIES, type UsageRecord } from "../model";
+import { addDays, daysBetween, utcDay } from "../rules";
+import { teamSummaries } from "../spend";
+import { expireReservations, replaceSourceDays } from "../usage";
+import { recordUtilisation, type PrometheusClient } from "./prometheus";
+import { SourceError, type UsageSource } from "./source";
+
+export interface SchedulerDeps {
+    readonly db: Database;
+    readonly config: CostTrackerConfig;
+    readonly sources: readonly UsageSource[];
+    readonly prometheus?: PrometheusClient;
+    readonly notifiers: readonly Notifier[];
+    readonly log: FastifyBaseLogger;
+    readonly metrics: Metrics;
+    readonly now: () => Date;
+}
+
+export interface SourceOutcome {
+    readonly source: string;
+    readonly ok: boolean;
+    readonly records: number;
+    readonly error?: string;
+}
+
+/** One run of every source, then the bookkeeping that follows new spend. */
+export async function runSourcesOnce(deps: SchedulerDeps): Promise<SourceOutcome[]> {
+    const today = utcDay(deps.now());
+    const days = daysBetween(addDays(today, -deps.config.sources.lookbackDays), today);
+    const timeoutMs = deps.config.sources.timeoutSeconds * 1000;
+    const outcomes = await Promise.all(deps.sources.map((source) => runSource(deps, source, days, timeoutMs)));
+    if (deps.prometheus) {
+        try {
+            const byNamespace = await deps.prometheus.utilisation(AbortSignal.timeout(timeoutMs));
+            await recordUtilisation(deps.db, byNamespace, deps.config.teams.map((t) => t.name), deps.now());
+        } catch (err) {
+            deps.log.warn({ source: "prometheus", err: messageOf(err) }, "GPU utilisation not read; the last reading stays");
+        }
+    }
+    await expireReservations(deps.db, deps.now());
+    await raiseAndDeliverAlerts(deps);
+    return outcomes;
+}
+
+/** Stores the alerts current spend calls for; returns the new ones. */
+export async function raiseAlerts(deps: Pick<SchedulerDeps, "db" | "config" | "now" | "metrics">): Promise<AlertRow[]> {
+    const now = deps.now();
+    const raised = await raiseSpendAlerts(deps.db, deps.config, await teamSummaries(deps.db, now), now);
+    for (const alert of raised) deps.metrics.alerts.inc({ kind: alert.kind });
+    return raised;
+}
+
+/** Stores the alerts current spend calls for and sends the new ones. */
+export async function raiseAndDeliverAlerts(deps: Pick<SchedulerDeps, "db" | "config" | "notifiers" | "now" | "metrics">): Promise<void> {
+    await deliverAlerts(deps.db, deps.notifiers, await raiseAlerts(deps));
+}
+
+async function runSource(deps: SchedulerDeps, source: UsageSource, days: string[], timeoutMs: number): Promise<SourceOutcome> {
+    const started = deps.now();
+    let outcome: SourceOutcome;
+    try {
+        const records = await source.read(days, AbortSignal.timeout(timeoutMs));
+        checkRecords(source.name, records, deps.config, days);
+        await replaceSourceDays(deps.db, source.name, days, records, deps.now());
+        outcome = { source: source.name, ok: true, records: records.length };
+        deps.log.info({ source: source.name, days: days.length, records: records.length }, "source read");
+    } catch (err) {
+        outcome = { source: source.name, ok: false, records: 0, error: messageOf(err) };
+        deps.log.warn({ source: source.name, err: outcome.error }, "source failed; its stored data stays");
+    }
+    deps.metrics.sourceRuns.inc({ source: source.name, outcome: outcome.ok ? "ok" : "failed" });
+    try {
+        await deps.db.query("INSERT INTO source_runs (source, started_at, outcome, days, records, error) VALUES ($1, $2, $3, $4, $5, $6)", [
+            source.name,
+            started,
+            outcome.ok ? "ok" : "failed",
+            `${days[0]}..${days[days.length - 1]}`,
+            outcome.records,
+            outcome.error ?? null,
+        ]);
+    } catch (err) {
+        deps.log.warn({ source: source.name, err: messageOf(err) }, "source run not recorded");
+    }
+    return outcome;
+}
+
+/** A record an adapter produced must be something the store can hold; one bad record fails the source's run, not the others'. */
+function checkRecords(source: string, records: readonly UsageRecord[], config: CostTrackerConfig, days: readonly string[]): void {
+    for (const r of records) {
+        const problem = !days.includes(r.day)
+            ? `a record for ${r.day}, outside the days asked for`
+            : !config.teams.some((t) => t.name === r.team)
+              ? `a record for unknown team ${r.team}`
+              : !CATEGORIES.includes(r.category)
+                ? `a record of unknown category ${r.category}`
+                : !Number.isFinite(r.amountUsd) || Math.abs(r.amountUsd) > 1e9
+                  ? `an amount of ${r.amountUsd}`
+                  : undefined;
+        if (problem) throw new SourceError(source, problem);
+    }
+}
+
+function messageOf(err: unknown): string {
+    if (err instanceof Error && err.name === "TimeoutError") return "timed out";
+    return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs `runSourcesOnce` every interval, never two at once; `stop` waits for the run in flight. */
+export function startScheduler(deps: SchedulerDeps, intervalMs: number): { stop(): Promise<void> } {
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<unknown> = Promise.resolve();
+    let stopped = false;
+    const tick = () => {
+        running = runSourcesOnce(deps)
+            .catch((err) => deps.log.error({ err: messageOf(err) }, "source run failed"))
+            .finally(() => {
+                if (!stopped) timer = setTimeout(tick, intervalMs);
+            });
+    };
+    timer = setTimeout(tick, 0);
+    return {
+        async stop() {
+            stopped = true;
+            clearTimeout(timer);
+            await running;
+        },
+    };
+}

@@ -1,0 +1,42 @@
+/**
+ * A source of spend: one adapter per system, each with a real client, all behind this interface
+ * so the scheduler runs them alike and one failing never stops the others.
+ */
+import type { UsageRecord } from "../model";
+
+export interface UsageSource {
+    /** Stable name; a source's records are replaced per (name, day), so re-reading a day never counts it twice. */
+    readonly name: string;
+    /** Everything the source holds for the given UTC days ("YYYY-MM-DD", oldest first, the last one today). */
+    read(days: readonly string[], signal: AbortSignal): Promise<UsageRecord[]>;
+}
+
+/** A source answered something the adapter cannot read: logged, the run skipped, stored data kept. */
+export class SourceError extends Error {
+    constructor(source: string, problem: string) {
+        super(`${source}: ${problem}`);
+        this.name = "SourceError";
+    }
+}
+
+/** GETs JSON from `url`, failing with a SourceError on a non-2xx answer or a body that is not JSON. */
+export async function getJson(source: string, url: URL, signal: AbortSignal): Promise<unknown> {
+    const response = await fetch(url, { headers: { accept: "application/json" }, signal });
+    const text = await response.text();
+    if (!response.ok) throw new SourceError(source, `${url.pathname} answered ${response.status}: ${text.slice(0, 200)}`);
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw new SourceError(source, `${url.pathname} answered something that is not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+    }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A finite number from a field OpenCost or Prometheus may leave null or NaN. */
+export function numberOr0(value: unknown): number {
+    const n = typeof value === "string" ? Number(value) : value;
+    return typeof n === "number" && Number.isFinite(n) ? n : 0;
+}

@@ -1,0 +1,3 @@
+import { describeApiSpecs } from "./api-specs";
+
+describeApiSpecs("embedded PGlite");
