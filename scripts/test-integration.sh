@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The cost tracker's integration specs: its API specs on a real PostgreSQL server, concurrent
-# approvals, and the dashboard in headless Chromium. Installs Debian's chromium when missing
-# (a test tool's own browser download cannot work here) and runs everything against a
-# throwaway PostgreSQL server (scripts/with-postgres.sh).
+# The specs that need more than `npm ci`:
+# - a team's own project installed from the packed package, offline, on the platform's
+#   @pulumi/pulumi and on a newer one (test/integration/team-project.spec.ts); the newer one's
+#   packages are fetched into the npm cache first (scripts/prime-team-project-cache.sh);
+# - the cost tracker's API specs on a real PostgreSQL server, concurrent approvals, and its
+#   dashboard in headless Chromium. Installs Debian's chromium when missing (a test tool's own
+#   browser download cannot work here) and runs against a throwaway PostgreSQL server
+#   (scripts/with-postgres.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +19,8 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+scripts/prime-team-project-cache.sh
+npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts
 
 exec scripts/with-postgres.sh npx mocha --config services/cost-tracker/test/integration/.mocharc.json
