@@ -4,10 +4,12 @@
  * Importing this starts nothing; only constructing the PolicyPack starts its server.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { argocdProjectScope } from "./argocd-projects";
 import { imdsv2Required } from "./compute";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorSharing } from "./gpu-operator";
+import { helmValuesNoPlaintextSecrets } from "./helm-secrets";
 import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
 import { iamDataActionsScoped } from "./iam";
 import { noPublicIngress } from "./network";
@@ -38,4 +40,6 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     noPublicIngress,
     imdsv2Required,
     iamDataActionsScoped,
+    argocdProjectScope,
+    helmValuesNoPlaintextSecrets,
 ];

@@ -1,4 +1,5 @@
 import type { InferencePipelineConfig } from "./inference-pipelines";
+import { PortalLayerConfig, resolvePortalLayer } from "./portal";
 import type { NodePoolConfig, ParsedPlatformConfig } from "./schema";
 import { PriorityClassConfig, TeamConfig, priorityClassesOr } from "./tenancy";
 
@@ -16,6 +17,8 @@ export const PROFILES = {
         logRetentionDays: 14,
         // An out-of-support dev cluster is upgraded by EKS rather than billed at the extended rate.
         supportType: "STANDARD",
+        // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept, Backstage's demo image run with a warning.
+        portal: { highAvailability: false, replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true },
     },
     prod: {
         availabilityZones: 3,
@@ -26,6 +29,7 @@ export const PROFILES = {
         logRetentionDays: 90,
         // Prod is never upgraded behind the platform team's back; the cost estimate shows the extended rate if it lapses.
         supportType: "EXTENDED",
+        portal: { highAvailability: true, replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false },
     },
 } as const;
 
@@ -60,6 +64,8 @@ export interface PlatformConfig {
     readonly inferencePipelines: InferencePipelineConfig[];
     /** Default tags for every AWS resource, `environment` included. */
     readonly tags: Record<string, string>;
+    /** Backstage, Argo CD and MLflow, with what they share; undefined when none is on. */
+    readonly portalLayer?: PortalLayerConfig;
 }
 
 export function applyProfile(parsed: ParsedPlatformConfig, project: string, stack: string): PlatformConfig {
@@ -89,5 +95,6 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
         tags: { ...parsed.tags, environment: parsed.environment },
+        portalLayer: resolvePortalLayer(parsed, profile.portal),
     };
 }

@@ -7,6 +7,7 @@ import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
+import { gitopsSchema, mlflowSchema, portalLayerProblems, portalSchema } from "./portal";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -126,6 +127,10 @@ export const platformConfigSchema = z
         priorityClasses: z.array(priorityClassSchema).optional(),
         /** S3 → SQS → KEDA → GPU worker pipelines, one per entry (stacks/inference-pipelines.ts). */
         inferencePipelines: z.array(inferencePipelineSchema).default([]),
+        /** The portal layer (stacks/portal.ts): Backstage and what the layer shares, Argo CD, MLflow. Unset, not installed. */
+        portal: portalSchema.optional(),
+        gitops: gitopsSchema.optional(),
+        mlflow: mlflowSchema.optional(),
         /** Tags every AWS resource carries, through the provider's default tags. */
         tags: z.record(z.string().regex(TAG_KEY, { message: "is not a valid AWS tag key" }), z.string().max(256)).default({}),
     })
@@ -228,6 +233,7 @@ export function crossFieldProblems(config: ParsedSections): SettingProblem[] {
         problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes, config.unparsed));
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
+    problems.push(...portalLayerProblems(config, config.environment && PROFILES[config.environment].portal));
 
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;

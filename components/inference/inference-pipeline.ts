@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { GPU_TAINT, LABELS } from "../../catalog";
+import { housekeepingRules, privateBucket } from "../shared/bucket";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -141,11 +142,13 @@ export class InferencePipeline extends pulumi.ComponentResource {
         const stateful: pulumi.CustomResourceOptions = { parent: this, protect: s.protect, retainOnDelete: s.protect };
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
-        this.inputBucket = this.createBucket(`${name}-input`, s, [
+        const bucket = (bucketName: string, rules: aws.types.input.s3.BucketLifecycleConfigurationRule[]) =>
+            privateBucket(bucketName, { rules, kmsKeyArn: s.kmsKeyArn, protect: s.protect }, this);
+        this.inputBucket = bucket(`${name}-input`, [
             { id: "expire-processed-input", status: "Enabled", filter: { tag: PROCESSED_TAG }, expiration: { days: s.processedInputRetentionDays } },
             ...housekeepingRules(7),
         ]);
-        this.outputBucket = this.createBucket(`${name}-output`, s, housekeepingRules(30));
+        this.outputBucket = bucket(`${name}-output`, housekeepingRules(30));
 
         this.deadLetterQueue = new aws.sqs.Queue(
             `${name}-dlq`,
@@ -341,42 +344,6 @@ export class InferencePipeline extends pulumi.ComponentResource {
         });
     }
 
-    /** A private, encrypted, versioned bucket that only accepts TLS, with lifecycle rules. */
-    private createBucket(name: string, s: ResolvedPipeline, rules: aws.types.input.s3.BucketLifecycleConfigurationRule[]): aws.s3.Bucket {
-        const bucket = new aws.s3.Bucket(name, {}, { parent: this, protect: s.protect, retainOnDelete: s.protect });
-        const child = { parent: this };
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(
-            `${name}-public-access`,
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            child,
-        );
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-encryption`,
-            {
-                bucket: bucket.id,
-                rules: [
-                    {
-                        applyServerSideEncryptionByDefault: s.kmsKeyArn
-                            ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: s.kmsKeyArn }
-                            : { sseAlgorithm: "AES256" },
-                        bucketKeyEnabled: s.kmsKeyArn ? true : undefined,
-                    },
-                ],
-            },
-            child,
-        );
-        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: bucket.id, rules }, child);
-        new aws.s3.BucketPolicy(
-            `${name}-policy`,
-            { bucket: bucket.id, policy: pulumi.jsonStringify(tlsOnlyBucketPolicy(bucket.arn)) },
-            // S3 rejects concurrent changes to one bucket's policy and public access block.
-            { parent: this, dependsOn: [publicAccess] },
-        );
-        return bucket;
-    }
-
     /** Dead letters waiting, and work waiting too long: either means the workers are not keeping up or failing. */
     private createAlarms(name: string, s: ResolvedPipeline, topicArn: pulumi.Input<string> | undefined) {
         const actions = topicArn ? [topicArn] : [];
@@ -499,35 +466,6 @@ function queuePolicyDocument(queueArn: pulumi.Input<string>, bucketArn: pulumi.I
             },
         ],
     };
-}
-
-function tlsOnlyBucketPolicy(bucketArn: pulumi.Input<string>) {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-        ],
-    };
-}
-
-/** Old versions and abandoned uploads go; current objects stay until another rule expires them. */
-function housekeepingRules(noncurrentDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
-    return [
-        {
-            id: "expire-old-versions",
-            status: "Enabled",
-            filter: { prefix: "" },
-            noncurrentVersionExpiration: { noncurrentDays },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-        },
-    ];
 }
 
 function namespaceLabels(team: string | undefined): Record<string, string> {

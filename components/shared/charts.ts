@@ -35,4 +35,50 @@ export const CHARTS = {
         version: "v26.7.0",
         namespace: "gpu-operator",
     },
+    // The portal layer's charts. Each is the newest version in its chart repository's git history
+    // as of 2026-08; its values were read at the release tag (test/fixtures/charts/ holds trimmed
+    // copies with their sources, and test/chart-values.spec.ts checks every key the components set).
+    // 3.5.0 (app v3.5.0, aws/eks-charts tag v0.0.242): the controller's IAM policy is its
+    // docs/install/iam_policy.json at tag v3.5.0.
+    awsLoadBalancerController: {
+        chart: "aws-load-balancer-controller",
+        repository: "https://aws.github.io/eks-charts",
+        version: "3.5.0",
+        namespace: "kube-system",
+    },
+    // 2.9.0 (app v2.9.0): its CRDs serve external-secrets.io/v1 only.
+    externalSecrets: {
+        chart: "external-secrets",
+        repository: "https://charts.external-secrets.io",
+        version: "2.9.0",
+        namespace: "external-secrets",
+    },
+    // 10.1.1 (Argo CD v3.4.4): NetworkPolicies on by default since 10.0.0.
+    argoCd: {
+        chart: "argo-cd",
+        repository: "https://argoproj.github.io/argo-helm",
+        version: "10.1.1",
+        namespace: "argocd",
+    },
+    // 2.0.5: applications and projects are maps keyed by name since 2.0.
+    argoCdApps: {
+        chart: "argocd-apps",
+        repository: "https://argoproj.github.io/argo-helm",
+        version: "2.0.5",
+        namespace: "argocd",
+    },
+    // 1.11.5 (MLflow 3.15.1), the community chart.
+    mlflow: {
+        chart: "mlflow",
+        repository: "https://community-charts.github.io/helm-charts",
+        version: "1.11.5",
+        namespace: "mlflow",
+    },
+    // 2.8.2 (no appVersion: the image is the platform's own Backstage app).
+    backstage: {
+        chart: "backstage",
+        repository: "https://backstage.github.io/charts",
+        version: "2.8.2",
+        namespace: "backstage",
+    },
 } as const satisfies Record<string, ChartPin>;

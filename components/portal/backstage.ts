@@ -1,0 +1,274 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CHARTS } from "../shared/charts";
+import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
+import type { ServiceDatabase } from "./database";
+import { ExternalSecrets, externalSecret } from "./external-secrets";
+import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
+import { portalNamespace } from "./namespace";
+
+export const BACKSTAGE_TYPE = `${PACKAGE}:portal:Backstage`;
+
+export const BACKSTAGE = { namespace: CHARTS.backstage.namespace, service: "backstage", port: 7007 } as const;
+
+/** The chart's default image: Backstage's demo app, not an image to run the platform's templates on. */
+export const BACKSTAGE_DEMO_IMAGE = "ghcr.io/backstage/backstage:latest";
+
+/** The proxy endpoints the GPU templates and the portal's pages call (`/api/proxy/<name>`). */
+export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd", mlflow: "/mlflow" } as const;
+
+/**
+ * The scaffolder actions the GPU templates use, the backend plugin that provides each, and the
+ * app-config it reads. The Backstage image must include these plugins (README, "The portal").
+ */
+export const TEMPLATE_ACTIONS = [
+    { action: "http:backstage:request", plugin: "@roadiehq/scaffolder-backend-module-http-request", config: "proxy.endpoints" },
+    { action: "fetch:template", plugin: "@backstage/plugin-scaffolder-backend", config: "" },
+    { action: "publish:github:pull-request", plugin: "@backstage/plugin-scaffolder-backend-module-github", config: "integrations.github" },
+    { action: "catalog:register", plugin: "@backstage/plugin-scaffolder-backend", config: "catalog" },
+] as const;
+
+/** Environment variables the app-config reads, and the synced Secrets they come from. */
+const ENV = {
+    database: { secret: "backstage-database", user: "POSTGRES_USER", password: "POSTGRES_PASSWORD" },
+    costTracker: { secret: "backstage-cost-tracker", token: "COST_TRACKER_TOKEN" },
+    github: { secret: "backstage-github", token: "GITHUB_TOKEN" },
+    argoCd: { secret: "backstage-argocd", token: "ARGOCD_AUTH_TOKEN" },
+} as const;
+
+export interface BackstageArgs {
+    /** Host name of the portal, e.g. `backstage.portal.example.internal`. */
+    host: string;
+    /** How the ALB is reached. Default internal, HTTP inside the VPC. */
+    ingress?: PortalIngressSettings;
+    /** The load balancer controller, whose webhook validates the Ingress: it must run first. */
+    loadBalancerController: pulumi.Resource;
+    /** The External Secrets Operator, which syncs the database credentials and API tokens. */
+    externalSecrets: ExternalSecrets;
+    /** Backstage's own database and user. Plugins get a schema each in it (`pluginDivisionMode: schema`). */
+    database: ServiceDatabase;
+    /**
+     * The platform's Backstage image (`registry/repository:tag` or `…@sha256:…`), with the plugins
+     * `TEMPLATE_ACTIONS` names. Default the chart's demo image, with a warning: it lacks the HTTP
+     * request action the templates' approval step needs.
+     */
+    image?: string;
+    /** Pods. Default 1. */
+    replicas?: number;
+    /** Where the GPU templates live, as a catalog location: a URL to `backstage/templates/*.yaml` on a branch of this repository. */
+    templatesUrl: string;
+    /** Secrets Manager secret holding `{"token": …}`: a GitHub token that reads the templates and opens pull requests on the GitOps repository. */
+    githubTokenSecretArn: pulumi.Input<string>;
+    /** The cost tracker: its internal URL and the secret of its API token (`tokenProperty` of the JSON value, or the whole value when `""`). */
+    costTracker: { url: pulumi.Input<string>; tokenSecretArn: pulumi.Input<string>; tokenProperty?: string };
+    /** Argo CD's server inside the cluster, and optionally the secret (`{"token": …}`) of the read-only `backstage` account's API token. */
+    argoCd: { url: string; tokenSecretArn?: pulumi.Input<string> };
+    /** MLflow's server inside the cluster. */
+    mlflow: { url: string };
+    /** Team label of the namespace. Default `"platform"`. */
+    ownerTeam?: string;
+    /** Helm values merged over the component's, last. Default none. */
+    values?: HelmValues;
+}
+
+/**
+ * Backstage (pinned `backstage` chart) as the platform's portal: the GPU templates in its
+ * catalog, proxy endpoints to the cost tracker, Argo CD and MLflow, an external PostgreSQL
+ * database, and an internal ALB ingress.
+ *
+ * ```ts
+ * new Backstage("portal", {
+ *     host: "backstage.portal.example.internal", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/portal/backstage:1.4.0",
+ *     loadBalancerController: lbc.release, externalSecrets: eso, database: databases.backstage,
+ *     templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml", githubTokenSecretArn,
+ *     costTracker: { url: tracker.url, tokenSecretArn: tracker.apiTokenSecretArn },
+ *     argoCd: { url: argocd.internalUrl }, mlflow: { url: mlflow.internalUrl },
+ * }, { providers: { kubernetes: cluster.provider } });
+ * ```
+ *
+ * - **Database.** Backstage makes one database per plugin (`backstage_plugin_<id>`) by default,
+ *   which needs CREATEDB. Here every plugin gets a schema in Backstage's one database
+ *   (`pluginDivisionMode: schema`, `ensureExists: false`, `ensureSchemaExists: true`), so its
+ *   user owns one database and needs no server-wide privilege.
+ * - **Credentials** (database user, the cost tracker's API token, the GitHub token, Argo CD's
+ *   token) come from Secrets Manager through the External Secrets Operator as environment
+ *   variables; app-config refers to them as `${VAR}`. None is in the values.
+ * - **Proxy:** `/api/proxy/cost-tracker` → the cost tracker (its token added by the proxy),
+ *   `/api/proxy/argocd` → argocd-server (read-only account), `/api/proxy/mlflow` → MLflow; each
+ *   requires a Backstage user or service token (`credentials: require`).
+ * - **Image args** keep the image's own `app-config.yaml` and `app-config.production.yaml`
+ *   before the chart's (`args` replaces the image's command arguments).
+ *
+ * Cost: its pods on the CPU pool.
+ */
+export class Backstage extends pulumi.ComponentResource {
+    public readonly namespace: k8s.core.v1.Namespace;
+    public readonly secrets: k8s.apiextensions.CustomResource[];
+    public readonly release: k8s.helm.v3.Release;
+    public readonly ingress: k8s.networking.v1.Ingress;
+    public readonly url: string;
+
+    constructor(name: string, args: BackstageArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("Backstage", name, backstageArgsProblems(args));
+        super(BACKSTAGE_TYPE, name, {}, opts);
+        if (!args.image) {
+            pulumi.log.warn(
+                `Backstage "${name}" runs the chart's demo image ${BACKSTAGE_DEMO_IMAGE}: it lacks ${TEMPLATE_ACTIONS[0].plugin}, so the GPU templates' ` +
+                    "approval step fails; build the platform's image (README, \"The portal\") and set it.",
+                this,
+            );
+        }
+        const ingress = args.ingress ?? {};
+        this.url = portalUrl(args.host, ingress);
+        this.namespace = portalNamespace(`${name}-namespace`, BACKSTAGE.namespace, args.ownerTeam ?? "platform", { parent: this });
+        this.secrets = this.syncSecrets(name, args);
+        const values = pulumi.all([args.database.host, args.database.port, args.costTracker.url]).apply(([dbHost, dbPort, costTrackerUrl]) =>
+            mergeValues(
+                backstageValues({
+                    url: this.url,
+                    image: args.image,
+                    replicas: args.replicas ?? 1,
+                    database: { host: dbHost, port: dbPort, name: args.database.name },
+                    templatesUrl: args.templatesUrl,
+                    proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
+                    argoCdToken: args.argoCd.tokenSecretArn !== undefined,
+                }),
+                args.values,
+            ),
+        );
+        this.release = pinnedRelease(`${name}-release`, CHARTS.backstage, values, { parent: this, dependsOn: [this.namespace, ...this.secrets] });
+        this.ingress = portalIngress(
+            `${name}-ingress`,
+            {
+                namespace: BACKSTAGE.namespace,
+                host: args.host,
+                serviceName: BACKSTAGE.service,
+                servicePort: BACKSTAGE.port,
+                healthCheckPath: "/.backstage/health/v1/readiness",
+                settings: ingress,
+            },
+            { parent: this, dependsOn: [this.release, args.loadBalancerController] },
+        );
+        this.registerOutputs({ url: this.url });
+    }
+
+    /** One synced Secret per source, each holding the environment variables app-config reads. */
+    private syncSecrets(name: string, args: BackstageArgs): k8s.apiextensions.CustomResource[] {
+        const sync = (role: string, secretName: string, remoteSecret: pulumi.Input<string>, properties: Record<string, string>) =>
+            externalSecret(
+                `${name}-${role}-secret`,
+                { externalSecrets: args.externalSecrets, namespace: BACKSTAGE.namespace, secretName, remoteSecret, properties },
+                { parent: this, dependsOn: [this.namespace] },
+            );
+        const secrets = [
+            sync("database", ENV.database.secret, args.database.credentialsSecretArn, { [ENV.database.user]: "username", [ENV.database.password]: "password" }),
+            sync("cost-tracker", ENV.costTracker.secret, args.costTracker.tokenSecretArn, { [ENV.costTracker.token]: args.costTracker.tokenProperty ?? "" }),
+            sync("github", ENV.github.secret, args.githubTokenSecretArn, { [ENV.github.token]: "token" }),
+        ];
+        if (args.argoCd.tokenSecretArn !== undefined) secrets.push(sync("argocd", ENV.argoCd.secret, args.argoCd.tokenSecretArn, { [ENV.argoCd.token]: "token" }));
+        return secrets;
+    }
+}
+
+export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "replicas" | "templatesUrl" | "ingress">): SettingProblem[] {
+    const problems = ingressProblems("ingress.", args.ingress ?? {});
+    if (args.image !== undefined && !/^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/.test(args.image.replace(/^[^/]+:\d+\//, ""))) {
+        problems.push({ key: "image", message: `must be an image pinned by tag or digest, e.g. registry/portal/backstage:1.4.0 (found "${args.image}")` });
+    }
+    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
+        problems.push({ key: "replicas", message: `must be a whole number of at least 1 (found ${args.replicas})` });
+    }
+    if (!/^https:\/\/\S+\/backstage\/templates\/\*\.yaml$/.test(args.templatesUrl)) {
+        problems.push({
+            key: "templatesUrl",
+            message: `must be an https URL ending in /backstage/templates/*.yaml, e.g. https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml (found "${args.templatesUrl}")`,
+        });
+    }
+    return problems;
+}
+
+/** `registry/repository:tag` or `registry/repository@digest` as the chart's `backstage.image` fields. */
+export function backstageImage(image: string = BACKSTAGE_DEMO_IMAGE): HelmValues {
+    const at = image.indexOf("@");
+    const [name, tagOrDigest] = at >= 0 ? [image.slice(0, at), { digest: image.slice(at + 1) }] : [image.slice(0, image.lastIndexOf(":")), { tag: image.slice(image.lastIndexOf(":") + 1) }];
+    const slash = name.indexOf("/");
+    return { registry: name.slice(0, slash), repository: name.slice(slash + 1), ...tagOrDigest };
+}
+
+/** The chart values (backstage 2.8.2), app-config included. */
+export function backstageValues(s: {
+    url: string;
+    image?: string;
+    replicas: number;
+    database: { host: string; port: number; name: string };
+    templatesUrl: string;
+    proxy: { costTracker: string; argoCd: string; mlflow: string };
+    argoCdToken: boolean;
+}): HelmValues {
+    const secrets = [ENV.database.secret, ENV.costTracker.secret, ENV.github.secret, ...(s.argoCdToken ? [ENV.argoCd.secret] : [])];
+    return {
+        backstage: {
+            image: backstageImage(s.image),
+            replicas: s.replicas,
+            args: ["--config", "app-config.yaml", "--config", "app-config.production.yaml"],
+            extraEnvVars: [
+                { name: "POSTGRES_HOST", value: s.database.host },
+                { name: "POSTGRES_PORT", value: String(s.database.port) },
+                // Harmless since scaffolder-backend 4.0.3 dropped isolated-vm; older images need it on Node 20+.
+                { name: "NODE_OPTIONS", value: "--no-node-snapshot" },
+            ],
+            extraEnvVarsSecrets: secrets,
+            appConfig: backstageAppConfig(s),
+            nodeSelector: { ...CPU_NODE_SELECTOR },
+            resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+        },
+        postgresql: { enabled: false },
+    };
+}
+
+/** The app-config the chart mounts after the image's own: database, catalog locations, integrations and proxy. */
+export function backstageAppConfig(s: Pick<Parameters<typeof backstageValues>[0], "url" | "database" | "templatesUrl" | "proxy" | "argoCdToken">): HelmValues {
+    const readOnly = { credentials: "require", allowedMethods: ["GET"] };
+    return {
+        app: { baseUrl: s.url },
+        backend: {
+            baseUrl: s.url,
+            listen: { port: BACKSTAGE.port },
+            cors: { origin: s.url },
+            database: {
+                client: "pg",
+                connection: {
+                    host: "${POSTGRES_HOST}",
+                    port: "${POSTGRES_PORT}",
+                    user: `\${${ENV.database.user}}`,
+                    password: `\${${ENV.database.password}}`,
+                    database: s.database.name,
+                    // RDS forces TLS. Encrypted, not verified: verifying needs the RDS CA bundle in the image.
+                    ssl: { rejectUnauthorized: false },
+                },
+                pluginDivisionMode: "schema",
+                ensureExists: false,
+                ensureSchemaExists: true,
+            },
+        },
+        integrations: { github: [{ host: "github.com", token: `\${${ENV.github.token}}` }] },
+        catalog: { locations: [{ type: "url", target: s.templatesUrl, rules: [{ allow: ["Template"] }] }] },
+        proxy: {
+            endpoints: {
+                [PROXY_ENDPOINTS.costTracker]: {
+                    target: s.proxy.costTracker,
+                    credentials: "require",
+                    headers: { Authorization: `Bearer \${${ENV.costTracker.token}}` },
+                    allowedMethods: ["GET", "POST"],
+                    // The approval request's idempotency key, and the answer's.
+                    allowedHeaders: ["Idempotency-Key"],
+                },
+                [PROXY_ENDPOINTS.argoCd]: { target: s.proxy.argoCd, ...readOnly, ...(s.argoCdToken ? { headers: { Cookie: `argocd.token=\${${ENV.argoCd.token}}` } } : {}) },
+                [PROXY_ENDPOINTS.mlflow]: { target: s.proxy.mlflow, ...readOnly },
+            },
+        },
+    };
+}

@@ -1,0 +1,172 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CHARTS } from "../shared/charts";
+import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
+import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
+
+export const EXTERNAL_SECRETS_TYPE = `${PACKAGE}:portal:ExternalSecrets`;
+
+/** The operator's controller: the one pod that calls AWS, and the service account its IRSA role trusts. */
+export const EXTERNAL_SECRETS_CONTROLLER = { namespace: CHARTS.externalSecrets.namespace, serviceAccount: "external-secrets" } as const;
+
+/** The API version the pinned chart's CRDs serve (v1beta1 is not served at 2.9.0). */
+export const EXTERNAL_SECRETS_API = "external-secrets.io/v1";
+
+export interface ExternalSecretsArgs {
+    /** The cluster's OIDC provider, for the controller's IRSA role. */
+    oidc: OidcProvider;
+    /** Region of the Secrets Manager secrets. */
+    region: string;
+    /** The exact Secrets Manager secrets the operator may read; nothing else. Required, at least one. */
+    secretArns: pulumi.Input<string>[];
+    /**
+     * Namespaces whose ExternalSecrets may use the store. Required: without it any namespace
+     * (a team's, where `edit` may create ExternalSecrets) could copy the portal's credentials.
+     */
+    namespaces: string[];
+    /** Customer-managed KMS keys the secrets are encrypted with, for `kms:Decrypt`. Default none (aws/secretsmanager). */
+    kmsKeyArns?: pulumi.Input<string>[];
+    /** Helm values merged over the component's, last. Default none. */
+    values?: HelmValues;
+}
+
+/**
+ * The External Secrets Operator (pinned `external-secrets` chart) and one `ClusterSecretStore`
+ * on AWS Secrets Manager. It copies Secrets Manager entries (RDS-managed passwords, API tokens,
+ * repository credentials) into Kubernetes Secrets and refreshes them, so a rotated value
+ * reaches the pods and no credential passes through stack config, Helm values or Pulumi state.
+ *
+ * Its controller's IRSA role may read exactly `secretArns`; the store admits ExternalSecrets
+ * from `namespaces` only. Create the synced secrets with `externalSecret()`, depending on
+ * `ready` (the CRDs and the store).
+ *
+ * Cost: three small pods (controller, webhook, cert controller) on the CPU pool, and Secrets
+ * Manager API calls (one read per secret per refresh).
+ */
+export class ExternalSecrets extends pulumi.ComponentResource {
+    public readonly role: aws.iam.Role;
+    public readonly release: k8s.helm.v3.Release;
+    /** The ClusterSecretStore every ExternalSecret of the portal names. */
+    public readonly store: k8s.apiextensions.CustomResource;
+    public readonly storeName = "aws-secrets-manager";
+    /** What an ExternalSecret waits for: the operator's CRDs and the store. */
+    public readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("ExternalSecrets", name, externalSecretsArgsProblems(args));
+        super(EXTERNAL_SECRETS_TYPE, name, {}, opts);
+        this.role = new IrsaRole(
+            `${name}-irsa`,
+            { oidc: args.oidc, ...EXTERNAL_SECRETS_CONTROLLER, statements: externalSecretsStatements(args.secretArns, args.kmsKeyArns ?? []) },
+            { parent: this },
+        ).role;
+        this.release = pinnedRelease(
+            `${name}-release`,
+            CHARTS.externalSecrets,
+            this.role.arn.apply((roleArn) => mergeValues(externalSecretsValues(roleArn), args.values)),
+            { parent: this },
+        );
+        this.store = new k8s.apiextensions.CustomResource(
+            `${name}-store`,
+            { apiVersion: EXTERNAL_SECRETS_API, kind: "ClusterSecretStore", metadata: { name: this.storeName }, spec: clusterSecretStoreSpec(args.region, args.namespaces) },
+            // The role's policy first: a store validated before it can read reports itself invalid.
+            { parent: this, dependsOn: [this.release, this.role] },
+        );
+        this.ready = [this.release, this.store];
+        this.registerOutputs({ roleArn: this.role.arn, storeName: this.storeName });
+    }
+}
+
+export function externalSecretsArgsProblems(args: Pick<ExternalSecretsArgs, "secretArns" | "namespaces">): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    if (args.secretArns.length === 0) problems.push({ key: "secretArns", message: "is empty; name the Secrets Manager secrets the operator syncs" });
+    if (args.namespaces.length === 0) problems.push({ key: "namespaces", message: "is empty; name the namespaces whose ExternalSecrets may use the store" });
+    return problems;
+}
+
+/** The chart values (external-secrets 2.9.0): CRDs, the controller's IRSA, CPU nodes, requests. */
+export function externalSecretsValues(roleArn: string): HelmValues {
+    const small = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
+    return {
+        installCRDs: true,
+        serviceAccount: { create: true, name: EXTERNAL_SECRETS_CONTROLLER.serviceAccount, annotations: { "eks.amazonaws.com/role-arn": roleArn } },
+        global: { nodeSelector: { ...CPU_NODE_SELECTOR } },
+        resources: small,
+        webhook: { resources: small },
+        certController: { resources: small },
+    };
+}
+
+/**
+ * What the controller may do (ESO's AWS provider docs): read the named secrets' values and
+ * metadata. No `ListSecrets`/`BatchGetSecretValue`: those only serve `dataFrom.find`, which
+ * would need `Resource: "*"`.
+ */
+export function externalSecretsStatements(secretArns: pulumi.Input<string>[], kmsKeyArns: pulumi.Input<string>[]): PolicyStatement[] {
+    const statements: PolicyStatement[] = [
+        {
+            Sid: "ReadSyncedSecrets",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds"],
+            Resource: secretArns,
+        },
+    ];
+    if (kmsKeyArns.length > 0) statements.push({ Sid: "DecryptSyncedSecrets", Effect: "Allow", Action: ["kms:Decrypt"], Resource: kmsKeyArns });
+    return statements;
+}
+
+/** A ClusterSecretStore on Secrets Manager that authenticates as the controller (IRSA), usable from `namespaces` only. */
+export function clusterSecretStoreSpec(region: string, namespaces: string[]) {
+    return {
+        provider: { aws: { service: "SecretsManager", region } },
+        conditions: [{ namespaces: [...namespaces] }],
+    };
+}
+
+export interface SyncedSecretArgs {
+    /** The store's component, whose `ready` the ExternalSecret waits for. */
+    externalSecrets: Pick<ExternalSecrets, "storeName" | "ready">;
+    namespace: pulumi.Input<string>;
+    /** Name of the Kubernetes Secret it writes. */
+    secretName: string;
+    /** The Secrets Manager secret (ARN or name) whose JSON value it copies. */
+    remoteSecret: pulumi.Input<string>;
+    /** Kubernetes key → JSON property of the remote value (`""`: the whole value, for a plain-text secret). Default: every property under its own name. */
+    properties?: Record<string, string>;
+    /** Labels of the Secret it writes, e.g. Argo CD's `argocd.argoproj.io/secret-type`. Default none. */
+    labels?: Record<string, string>;
+    /** Fixed entries added to the Secret beside the copied ones (no credentials: they are visible in state). Default none. */
+    fixedData?: Record<string, pulumi.Input<string>>;
+    /** How often it re-reads the remote value. Default `"1h"`. */
+    refreshInterval?: string;
+}
+
+/** An ExternalSecret: a Kubernetes Secret kept equal to a Secrets Manager secret's JSON value. */
+export function externalSecret(
+    name: string,
+    args: SyncedSecretArgs,
+    opts: { parent: pulumi.Resource; dependsOn?: pulumi.Resource[] },
+): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+        name,
+        { apiVersion: EXTERNAL_SECRETS_API, kind: "ExternalSecret", metadata: { name: args.secretName, namespace: args.namespace }, spec: externalSecretSpec(args) },
+        { parent: opts.parent, dependsOn: [...args.externalSecrets.ready, ...(opts.dependsOn ?? [])] },
+    );
+}
+
+export function externalSecretSpec(args: Omit<SyncedSecretArgs, "externalSecrets" | "namespace"> & { externalSecrets: Pick<ExternalSecrets, "storeName"> }) {
+    const template = args.labels || args.fixedData ? { template: { mergePolicy: "Merge", metadata: { labels: { ...args.labels } }, data: { ...args.fixedData } } } : {};
+    const copied = args.properties
+        ? { data: Object.entries(args.properties).map(([secretKey, property]) => ({ secretKey, remoteRef: { key: args.remoteSecret, ...(property ? { property } : {}) } })) }
+        : { dataFrom: [{ extract: { key: args.remoteSecret } }] };
+    return {
+        refreshInterval: args.refreshInterval ?? "1h",
+        secretStoreRef: { kind: "ClusterSecretStore", name: args.externalSecrets.storeName },
+        target: { name: args.secretName, creationPolicy: "Owner", ...template },
+        ...copied,
+    };
+}

@@ -1,0 +1,215 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { CPU_NODE_SELECTOR, partitionOf } from "../../catalog";
+import { CHARTS } from "../shared/charts";
+import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
+import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
+
+export const LOAD_BALANCER_CONTROLLER_TYPE = `${PACKAGE}:portal:LoadBalancerController`;
+
+/** Where the controller runs and as whom; its IRSA role trusts exactly this service account. */
+export const LOAD_BALANCER_CONTROLLER = { namespace: CHARTS.awsLoadBalancerController.namespace, serviceAccount: "aws-load-balancer-controller" } as const;
+
+export interface LoadBalancerControllerArgs {
+    /** The EKS cluster's name; the chart requires it, and the controller tags what it creates with it. */
+    clusterName: pulumi.Input<string>;
+    /** AWS region, set explicitly: pods may not reach the instance metadata service (IMDSv2, one hop). */
+    region: string;
+    /** The VPC the load balancers go in, set explicitly for the same reason. */
+    vpcId: pulumi.Input<string>;
+    /** The cluster's OIDC provider, for the controller's IRSA role. */
+    oidc: OidcProvider;
+    /** Tags the controller puts on every load balancer, target group and security group it creates (the stack's budget tags). Default none. */
+    defaultTags?: Record<string, string>;
+    /** Controller replicas. Default 2 (leader election; one may be drained while the other serves webhooks). */
+    replicas?: number;
+    /** Helm values merged over the component's, last. Default none. */
+    values?: HelmValues;
+}
+
+/**
+ * The AWS Load Balancer Controller (pinned `aws-load-balancer-controller` chart), which turns
+ * `Ingress` objects of class `alb` into Application Load Balancers at run time. Its IRSA role
+ * carries the IAM policy the controller documents (`docs/install/iam_policy.json` at the
+ * chart's app version), statement by statement.
+ *
+ * ```ts
+ * new LoadBalancerController("portal-alb", { clusterName, region: "us-east-1", vpcId, oidc: cluster.oidcProvider },
+ *     { providers: { aws: awsProvider, kubernetes: cluster.provider } });
+ * ```
+ *
+ * Two settings differ from the chart's defaults:
+ * - `defaultTargetType: ip`: ALBs send traffic straight to pod IPs, so ClusterIP services work
+ *   (the default `instance` needs NodePort services);
+ * - `enableServiceMutatorWebhook: false`: that webhook intercepts every Service CREATE in the
+ *   cluster with `failurePolicy: Fail`, so while the controller is not ready (first install,
+ *   a node drain) no Service anywhere could be created. It only steers Services of type
+ *   LoadBalancer to this controller, which the platform does not use. Ingresses are still
+ *   validated by the controller's webhook, so they must wait for this release (`release`).
+ *
+ * Cost: two small pods on the CPU pool; the ALBs it creates are billed per hour (priced in the
+ * plan from the Ingress objects, one ALB per ingress group).
+ */
+export class LoadBalancerController extends pulumi.ComponentResource {
+    public readonly role: aws.iam.Role;
+    public readonly release: k8s.helm.v3.Release;
+    /** The ingress class its Ingresses name. */
+    public readonly ingressClassName = "alb";
+
+    constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("LoadBalancerController", name, loadBalancerControllerArgsProblems(args));
+        super(LOAD_BALANCER_CONTROLLER_TYPE, name, {}, opts);
+        this.role = new IrsaRole(
+            `${name}-irsa`,
+            {
+                oidc: args.oidc,
+                ...LOAD_BALANCER_CONTROLLER,
+                statements: loadBalancerControllerStatements(partitionOf(args.region) ?? "aws"),
+            },
+            { parent: this },
+        ).role;
+        this.release = pinnedRelease(
+            `${name}-release`,
+            CHARTS.awsLoadBalancerController,
+            pulumi
+                .all([args.clusterName, args.vpcId, this.role.arn])
+                .apply(([clusterName, vpcId, roleArn]) =>
+                    mergeValues(
+                        loadBalancerControllerValues({ clusterName, region: args.region, vpcId, roleArn, defaultTags: args.defaultTags, replicas: args.replicas ?? 2 }),
+                        args.values,
+                    ),
+                ),
+            { parent: this },
+        );
+        this.registerOutputs({ roleArn: this.role.arn });
+    }
+}
+
+export function loadBalancerControllerArgsProblems(args: Pick<LoadBalancerControllerArgs, "region" | "replicas">): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    if (!partitionOf(args.region)) problems.push({ key: "region", message: `"${args.region}" is not an AWS region the catalog knows` });
+    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
+        problems.push({ key: "replicas", message: `must be a whole number of at least 1 (found ${args.replicas})` });
+    }
+    return problems;
+}
+
+/** The chart values (aws-load-balancer-controller 3.5.0). */
+export function loadBalancerControllerValues(s: {
+    clusterName: string;
+    region: string;
+    vpcId: string;
+    roleArn: string;
+    defaultTags?: Record<string, string>;
+    replicas: number;
+}): HelmValues {
+    return {
+        clusterName: s.clusterName,
+        region: s.region,
+        vpcId: s.vpcId,
+        replicaCount: s.replicas,
+        serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER.serviceAccount, annotations: { "eks.amazonaws.com/role-arn": s.roleArn } },
+        defaultTargetType: "ip",
+        enableServiceMutatorWebhook: false,
+        defaultTags: { ...s.defaultTags },
+        podDisruptionBudget: { maxUnavailable: 1 },
+        nodeSelector: { ...CPU_NODE_SELECTOR },
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+    };
+}
+
+/**
+ * The controller's IAM policy, as `docs/install/iam_policy.json` of
+ * kubernetes-sigs/aws-load-balancer-controller at tag v3.5.0 (16 statements, no Sids; sha256
+ * 16f232c9…a20a6a), with `arn:aws` replaced by the region's partition as the repository's
+ * partition variants do. Wildcard resources are the controller's own: it creates and discovers
+ * load balancers, target groups and security groups by tag, and the tag conditions below are
+ * what confine its writes to what it created (`elbv2.k8s.aws/cluster`).
+ */
+export function loadBalancerControllerStatements(partition: string): PolicyStatement[] {
+    const arn = (service: string, resource: string) => `arn:${partition}:${service}:*:*:${resource}`;
+    const securityGroups = arn("ec2", "security-group/*");
+    const balancersAndGroups = [arn("elasticloadbalancing", "targetgroup/*/*"), arn("elasticloadbalancing", "loadbalancer/net/*/*"), arn("elasticloadbalancing", "loadbalancer/app/*/*")];
+    const createdByCluster = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
+    const ownedByCluster = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
+    const tagChangeOnOwned = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
+    const allow = (Action: string[], Resource: string | string[], Condition?: PolicyStatement["Condition"]): PolicyStatement => ({
+        Effect: "Allow",
+        Action,
+        Resource,
+        ...(Condition ? { Condition } : {}),
+    });
+    return [
+        // source: docs/install/iam_policy.json @ v3.5.0, statement 0
+        allow(["iam:CreateServiceLinkedRole"], "*", { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } }),
+        // statement 1: discovery
+        allow(
+            [
+                ...["DescribeAccountAttributes", "DescribeAddresses", "DescribeAvailabilityZones", "DescribeInternetGateways", "DescribeVpcs", "DescribeVpcPeeringConnections"],
+                ...["DescribeSubnets", "DescribeSecurityGroups", "DescribeInstances", "DescribeNetworkInterfaces", "DescribeTags", "GetCoipPoolUsage", "DescribeCoipPools"],
+                ...["GetSecurityGroupsForVpc", "DescribeIpamPools", "DescribeRouteTables"],
+            ]
+                .map((a) => `ec2:${a}`)
+                .concat(
+                    [
+                        ...["DescribeLoadBalancers", "DescribeLoadBalancerAttributes", "DescribeListeners", "DescribeListenerCertificates", "DescribeSSLPolicies", "DescribeRules"],
+                        ...["DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeTargetHealth", "DescribeTags", "DescribeTrustStores", "DescribeListenerAttributes"],
+                        "DescribeCapacityReservation",
+                    ].map((a) => `elasticloadbalancing:${a}`),
+                ),
+            "*",
+        ),
+        // statement 2: certificates, WAF and Shield for the listeners
+        allow(
+            [
+                ...["cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates", "iam:GetServerCertificate"],
+                ...["waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL"],
+                ...["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+                ...["shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection"],
+            ],
+            "*",
+        ),
+        // statement 3
+        allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], "*"),
+        // statement 4
+        allow(["ec2:CreateSecurityGroup"], "*"),
+        // statement 5: tag a security group only as it is created, with the cluster tag
+        allow(["ec2:CreateTags"], securityGroups, { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...createdByCluster }),
+        // statement 6
+        allow(["ec2:CreateTags", "ec2:DeleteTags"], securityGroups, tagChangeOnOwned),
+        // statement 7
+        allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], "*", ownedByCluster),
+        // statement 8
+        allow(["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"], "*", createdByCluster),
+        // statement 9
+        allow(["CreateListener", "DeleteListener", "CreateRule", "DeleteRule"].map((a) => `elasticloadbalancing:${a}`), "*"),
+        // statement 10
+        allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], balancersAndGroups, tagChangeOnOwned),
+        // statement 11
+        allow(
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            ["listener/net/*/*/*", "listener/app/*/*/*", "listener-rule/net/*/*/*", "listener-rule/app/*/*/*"].map((r) => arn("elasticloadbalancing", r)),
+        ),
+        // statement 12
+        allow(
+            [
+                ...["ModifyLoadBalancerAttributes", "SetIpAddressType", "SetSecurityGroups", "SetSubnets", "DeleteLoadBalancer", "ModifyTargetGroup"],
+                ...["ModifyTargetGroupAttributes", "DeleteTargetGroup", "ModifyListenerAttributes", "ModifyCapacityReservation", "ModifyIpPools"],
+            ].map((a) => `elasticloadbalancing:${a}`),
+            "*",
+            ownedByCluster,
+        ),
+        // statement 13
+        allow(["elasticloadbalancing:AddTags"], balancersAndGroups, {
+            StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+            ...createdByCluster,
+        }),
+        // statement 14
+        allow(["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], arn("elasticloadbalancing", "targetgroup/*/*")),
+        // statement 15
+        allow(["SetWebAcl", "ModifyListener", "AddListenerCertificates", "RemoveListenerCertificates", "ModifyRule", "SetRulePriorities"].map((a) => `elasticloadbalancing:${a}`), "*"),
+    ];
+}

@@ -1,0 +1,192 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { CPU_NODE_SELECTOR } from "../../catalog";
+import { housekeepingRules, privateBucket } from "../shared/bucket";
+import { CHARTS } from "../shared/charts";
+import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
+import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
+import type { ServiceDatabase } from "./database";
+import { ExternalSecrets, externalSecret } from "./external-secrets";
+import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
+import { portalNamespace } from "./namespace";
+
+export const MLFLOW_TYPE = `${PACKAGE}:portal:Mlflow`;
+
+/** Names the chart gives MLflow's objects for the release `mlflow` (its fullname). */
+export const MLFLOW = { namespace: CHARTS.mlflow.namespace, service: "mlflow", serviceAccount: "mlflow", databaseSecret: "mlflow-db" } as const;
+
+export const MLFLOW_DEFAULTS = { replicas: 1, artifactPath: "artifacts", noncurrentVersionDays: 30 } as const;
+
+export interface MlflowArgs {
+    /** The cluster's OIDC provider, for the server's IRSA role. */
+    oidc: OidcProvider;
+    /** Region of the artifact bucket. */
+    region: string;
+    /** Host name of the UI and API, e.g. `mlflow.portal.example.internal`. */
+    host: string;
+    /** How the ALB is reached. Default internal, HTTP inside the VPC. */
+    ingress?: PortalIngressSettings;
+    /** The load balancer controller, whose webhook validates the Ingress: it must run first. */
+    loadBalancerController: pulumi.Resource;
+    /** The External Secrets Operator, which syncs the database credentials. */
+    externalSecrets: ExternalSecrets;
+    /** The backend store: MLflow's own database and user. */
+    database: ServiceDatabase;
+    /** Server replicas. Default 1. */
+    replicas?: number;
+    /** KMS key for the artifact bucket (SSE-KMS); the server may use it. Default SSE-S3. */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** Protect and retain the artifact bucket, so deleting the stack cannot lose models. Default false; the platform sets it in prod. */
+    protect?: boolean;
+    /** Team label of the namespace. Default `"platform"`. */
+    ownerTeam?: string;
+    /** Helm values merged over the component's, last. Default none. */
+    values?: HelmValues;
+}
+
+/**
+ * MLflow's tracking server and model registry (pinned community `mlflow` chart): its backend
+ * store in its own PostgreSQL database and user, its artifacts in an S3 bucket of its own, and
+ * an internal ALB ingress.
+ *
+ * ```ts
+ * new Mlflow("mlflow", {
+ *     oidc: cluster.oidcProvider, region: "us-east-1", host: "mlflow.portal.example.internal",
+ *     loadBalancerController: lbc.release, externalSecrets: eso, database: databases.mlflow, protect: true,
+ * }, { providers: { aws: awsProvider, kubernetes: cluster.provider } });
+ * ```
+ *
+ * - **Artifacts are served through the server** (`--serve-artifacts`): clients upload and
+ *   download through MLflow's API and never need S3 credentials. The server's IRSA role may
+ *   list exactly its bucket and read, write and delete objects in it, nothing else.
+ *   `MLFLOW_S3_ENDPOINT_URL` stays unset. Experiments created before proxying keep `s3://`
+ *   artifact locations that clients write directly (mlflow#6181): create them anew.
+ * - **The bucket** is private (public access blocked, owner-enforced), encrypted, versioned,
+ *   TLS-only; old versions expire after 30 days; protected and retained with `protect`.
+ * - **The database** credentials reach the pod from Secrets Manager through the External
+ *   Secrets Operator (`backendStore.existingDatabaseSecret`); the schema is migrated by the
+ *   chart's init container. Connections use TLS (`PGSSLMODE=require`).
+ * - **Host check** (MLflow ≥ 3.5 refuses unknown Host headers): the ingress host and the
+ *   Service's cluster names are allowed, so the portal's proxy (which sends the Service's name)
+ *   gets through; `/health` is exempt, so the ALB's health check does too.
+ *
+ * Cost: one pod on the CPU pool; S3 storage and requests by use.
+ */
+export class Mlflow extends pulumi.ComponentResource {
+    public readonly namespace: k8s.core.v1.Namespace;
+    public readonly artifactBucket: aws.s3.Bucket;
+    /** The server's IRSA role: exactly the artifact bucket. */
+    public readonly role: aws.iam.Role;
+    public readonly databaseSecret: k8s.apiextensions.CustomResource;
+    public readonly release: k8s.helm.v3.Release;
+    public readonly ingress: k8s.networking.v1.Ingress;
+    public readonly url: string;
+    /** The server inside the cluster, for the portal's proxy. */
+    public readonly internalUrl = `http://${MLFLOW.service}.${MLFLOW.namespace}.svc`;
+
+    constructor(name: string, args: MlflowArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("Mlflow", name, mlflowArgsProblems(args));
+        super(MLFLOW_TYPE, name, {}, opts);
+        const ingress = args.ingress ?? {};
+        this.url = portalUrl(args.host, ingress);
+        this.artifactBucket = privateBucket(
+            `${name}-artifacts`,
+            { rules: housekeepingRules(MLFLOW_DEFAULTS.noncurrentVersionDays), kmsKeyArn: args.kmsKeyArn, protect: args.protect ?? false },
+            this,
+        );
+        this.role = new IrsaRole(
+            `${name}-irsa`,
+            { oidc: args.oidc, namespace: MLFLOW.namespace, serviceAccount: MLFLOW.serviceAccount, statements: mlflowStatements(this.artifactBucket.arn, args.kmsKeyArn) },
+            { parent: this },
+        ).role;
+        this.namespace = portalNamespace(`${name}-namespace`, MLFLOW.namespace, args.ownerTeam ?? "platform", { parent: this });
+        this.databaseSecret = externalSecret(
+            `${name}-database-secret`,
+            {
+                externalSecrets: args.externalSecrets,
+                namespace: MLFLOW.namespace,
+                secretName: MLFLOW.databaseSecret,
+                remoteSecret: args.database.credentialsSecretArn,
+                properties: { username: "username", password: "password" },
+            },
+            { parent: this, dependsOn: [this.namespace] },
+        );
+        const values = pulumi
+            .all([args.database.host, args.database.port, this.artifactBucket.bucket, this.role.arn])
+            .apply(([host, port, bucket, roleArn]) =>
+                mergeValues(
+                    mlflowValues({
+                        host: args.host,
+                        region: args.region,
+                        replicas: args.replicas ?? MLFLOW_DEFAULTS.replicas,
+                        database: { host, port, name: args.database.name },
+                        bucket,
+                        roleArn,
+                    }),
+                    args.values,
+                ),
+            );
+        this.release = pinnedRelease(`${name}-release`, CHARTS.mlflow, values, { parent: this, dependsOn: [this.namespace, this.databaseSecret] });
+        this.ingress = portalIngress(
+            `${name}-ingress`,
+            { namespace: MLFLOW.namespace, host: args.host, serviceName: MLFLOW.service, servicePort: 80, healthCheckPath: "/health", settings: ingress },
+            { parent: this, dependsOn: [this.release, args.loadBalancerController] },
+        );
+        this.registerOutputs({ url: this.url, internalUrl: this.internalUrl, artifactBucket: this.artifactBucket.bucket });
+    }
+}
+
+export function mlflowArgsProblems(args: Pick<MlflowArgs, "replicas" | "ingress">): SettingProblem[] {
+    const problems = ingressProblems("ingress.", args.ingress ?? {});
+    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
+        problems.push({ key: "replicas", message: `must be a whole number of at least 1 (found ${args.replicas})` });
+    }
+    return problems;
+}
+
+/** The chart values (mlflow 1.11.5). */
+export function mlflowValues(s: {
+    host: string;
+    region: string;
+    replicas: number;
+    database: { host: string; port: number; name: string };
+    bucket: string;
+    roleArn: string;
+}): HelmValues {
+    const service = `${MLFLOW.service}.${MLFLOW.namespace}.svc`;
+    return {
+        replicaCount: s.replicas,
+        serviceAccount: { create: true, name: MLFLOW.serviceAccount, annotations: { "eks.amazonaws.com/role-arn": s.roleArn } },
+        backendStore: {
+            databaseMigration: true,
+            databaseConnectionCheck: true,
+            postgres: { enabled: true, host: s.database.host, port: s.database.port, database: s.database.name },
+            existingDatabaseSecret: { name: MLFLOW.databaseSecret, usernameKey: "username", passwordKey: "password" },
+        },
+        artifactRoot: { proxiedArtifactStorage: true, s3: { enabled: true, bucket: s.bucket, path: MLFLOW_DEFAULTS.artifactPath } },
+        serverAllowedHosts: [s.host, service, `${service}:80`, `${service}.cluster.local`, `${service}.cluster.local:80`],
+        // RDS forces TLS; libpq (psycopg2) reads PGSSLMODE.
+        extraEnvVars: { PGSSLMODE: "require", AWS_DEFAULT_REGION: s.region },
+        telemetry: { enabled: false },
+        nodeSelector: { ...CPU_NODE_SELECTOR },
+        resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+    };
+}
+
+/** The server's access: list its bucket, read, write and delete its objects (proxied uploads, downloads, garbage collection). */
+export function mlflowStatements(bucketArn: pulumi.Input<string>, kmsKeyArn?: pulumi.Input<string>): PolicyStatement[] {
+    const statements: PolicyStatement[] = [
+        { Sid: "ListArtifacts", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
+        {
+            Sid: "ReadWriteArtifacts",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            Resource: [pulumi.interpolate`${bucketArn}/*`],
+        },
+    ];
+    if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [kmsKeyArn] });
+    return statements;
+}
