@@ -12,7 +12,7 @@ import { HELM_RELEASE, effectiveValues } from "./lib/helm-values";
 import { asRecord } from "./lib/values";
 
 /** A key that holds a credential, compared without case, `-` or `_`, by how it ends. */
-const CREDENTIAL_KEY = /(password|passwd|passphrase|secret|secretkey|token|apikey|privatekey|accesskeyid|connectionstring|authorization|cookie)$/;
+const CREDENTIAL_KEY = /(password|passwd|passphrase|secret|secretkey|secretaccesskey|token|apikey|privatekey|accesskeyid|connectionstring|authorization|cookie)$/;
 /** Keys that name where a credential is kept, not the credential: `existingSecret`, `keyOfSecretAccessKey`, `secretKeyRef`. */
 const REFERENCE_KEY = /^(existing|keyof)|(name|ref|selector|file|path|create|enabled|mtime|length)$/;
 /** Parents under which every key is a reference (a Secret's name and its keys). */
