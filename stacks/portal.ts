@@ -112,6 +112,33 @@ export type PortalKeyConfig = z.output<typeof portalSchema>;
 export type GitopsKeyConfig = z.output<typeof gitopsSchema>;
 export type MlflowKeyConfig = z.output<typeof mlflowSchema>;
 
+/** The portal layer's keys as far as they parsed: the fields that passed their own checks. */
+export interface PortalSections {
+    portal?: Partial<Omit<PortalKeyConfig, "backstage">> & { backstage?: Partial<PortalKeyConfig["backstage"]> };
+    gitops?: Partial<GitopsKeyConfig>;
+    mlflow?: Partial<MlflowKeyConfig>;
+}
+
+/**
+ * Parses each field of the portal layer's keys on its own (and each of `portal.backstage`'s), so
+ * a bad field does not hide the rules across the others.
+ */
+export function parsePortalSections(raw: Record<string, unknown>): PortalSections {
+    return { portal: fieldWise(portalSchema, raw.portal), gitops: fieldWise(gitopsSchema, raw.gitops), mlflow: fieldWise(mlflowSchema, raw.mlflow) };
+}
+
+function fieldWise(schema: z.ZodObject, value: unknown): Record<string, unknown> | undefined {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    const fields: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
+        const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
+        const given = (value as Record<string, unknown>)[key];
+        const parsed = inner instanceof z.ZodObject && given !== undefined ? { success: true, data: fieldWise(inner, given) } : field.safeParse(given);
+        if (parsed.success && parsed.data !== undefined) fields[key] = parsed.data;
+    }
+    return fields;
+}
+
 /** Namespaces the portal layer takes; no team may be named after one. */
 export const PORTAL_NAMESPACES: readonly string[] = [
     CHARTS.argoCd.namespace,
@@ -196,7 +223,7 @@ export function resolvePortalLayer(
  * the layer takes for itself.
  */
 export function portalLayerProblems(
-    config: { portal?: PortalKeyConfig; gitops?: GitopsKeyConfig; mlflow?: MlflowKeyConfig; teams?: Array<{ name: string } | undefined> },
+    config: PortalSections & { teams?: Array<{ name: string } | undefined> },
     profile: PortalProfile | undefined,
 ): SettingProblem[] {
     const problems: SettingProblem[] = [];
@@ -214,7 +241,7 @@ export function portalLayerProblems(
     if (isOn(portal)) {
         if (!isOn(gitops)) add("portal.enabled", "Backstage's templates deliver workloads through Argo CD: configure and enable gitops, or set portal.enabled: false");
         if (!isOn(mlflow)) add("portal.enabled", "Backstage's templates serve models from MLflow's registry: configure and enable mlflow, or set portal.enabled: false");
-        const backstage = portal!.backstage;
+        const backstage = portal!.backstage ?? {};
         if (profile?.backstageDemoImage === false && backstage.image === undefined) {
             add(
                 "portal.backstage.image",
@@ -222,10 +249,13 @@ export function portalLayerProblems(
                     "(dev runs it with a warning); build the platform's image (README, \"The portal\") and set it here",
             );
         }
-        for (const p of backstageArgsProblems({ image: backstage.image, templatesUrl: backstage.templatesUrl })) add(`portal.backstage.${p.key}`, p.message);
+        // A missing templatesUrl is reported by its shape check.
+        for (const p of backstageArgsProblems({ image: backstage.image, templatesUrl: backstage.templatesUrl ?? "" })) {
+            if (p.key !== "templatesUrl" || backstage.templatesUrl !== undefined) add(`portal.backstage.${p.key}`, p.message);
+        }
     }
     if (gitops && isOn(gitops)) {
-        for (const p of gitOpsArgsProblems({ repoUrl: gitops.repoUrl, path: gitops.path, teams: [] })) add(`gitops.${p.key}`, p.message);
+        if (gitops.repoUrl !== undefined) for (const p of gitOpsArgsProblems({ repoUrl: gitops.repoUrl, path: gitops.path, teams: [] })) add(`gitops.${p.key}`, p.message);
         if (profile?.argoCdLocalAdmin === false && !gitops.sso) add("gitops.sso", "is required in prod: Argo CD's local admin is disabled there, so nobody could log in without it");
         for (const team of Object.keys(gitops.teamGroups ?? {})) {
             if (!teams.includes(team)) add(`gitops.teamGroups.${team}`, `"${team}" is not a team; defined teams: ${teams.join(", ") || "none"}`);

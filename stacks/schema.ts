@@ -7,7 +7,7 @@ import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
-import { gitopsSchema, mlflowSchema, portalLayerProblems, portalSchema } from "./portal";
+import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portalLayerProblems, portalSchema } from "./portal";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -148,7 +148,7 @@ export const REQUIRED_TAG_KEYS = ["team", "cost-center", "budget"] as const;
  * The sections of the config that passed their own shape checks. Cross-field rules run on
  * whatever parsed, so one bad key does not hide problems elsewhere.
  */
-export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines" | "priorityClasses">> & {
+export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines" | "priorityClasses" | keyof PortalSections>> & PortalSections & {
     /** Pipelines by their index in the config, each with the fields that passed their own checks. */
     inferencePipelines?: PartialPipelineConfig[];
     nodePools?: Record<string, NodePoolConfig>;
@@ -207,7 +207,8 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
         });
     }
     sections.inferencePipelines = parsePipelineEntries(raw.inferencePipelines);
-    return sections as ParsedSections;
+    Object.assign(sections, parsePortalSections(raw));
+    return sections as unknown as ParsedSections;
 }
 
 /** Rules that span several fields or read the catalog. */

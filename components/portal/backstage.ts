@@ -68,6 +68,13 @@ export interface BackstageArgs {
     argoCd: { url: string; tokenSecretArn?: pulumi.Input<string> };
     /** MLflow's server inside the cluster. */
     mlflow: { url: string };
+    /**
+     * The components a template run passes through, registered as the `flows` output that the
+     * offline plan's diagram draws: Backstage asks the cost tracker, an approved request becomes a
+     * pull request on the GitOps repository, whose root application Argo CD syncs into the team's
+     * namespace. Default none.
+     */
+    templateRun?: { costTracker: pulumi.Resource; gitops: pulumi.Resource; argoCd: pulumi.Resource; teamNamespaces: pulumi.Resource[] };
     /** Team label of the namespace. Default `"platform"`. */
     ownerTeam?: string;
     /** Helm values merged over the component's, last. Default none. */
@@ -152,7 +159,7 @@ export class Backstage extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.release, args.loadBalancerController] },
         );
-        this.registerOutputs({ url: this.url });
+        this.registerOutputs({ url: this.url, flows: args.templateRun ? templateRunFlows(this, args.templateRun) : [] });
     }
 
     /** One synced Secret per source, each holding the environment variables app-config reads. */
@@ -171,6 +178,17 @@ export class Backstage extends pulumi.ComponentResource {
         if (args.argoCd.tokenSecretArn !== undefined) secrets.push(sync("argocd", ENV.argoCd.secret, args.argoCd.tokenSecretArn, { [ENV.argoCd.token]: "token" }));
         return secrets;
     }
+}
+
+/** The steps of a template run, from component to component, as the diagram draws them. */
+function templateRunFlows(backstage: pulumi.Resource, run: NonNullable<BackstageArgs["templateRun"]>) {
+    const step = (from: pulumi.Resource, to: pulumi.Resource, label: string) => ({ from: from.urn, to: to.urn, label });
+    return [
+        step(backstage, run.costTracker, "1. template asks: POST /v1/gpu-requests"),
+        step(run.costTracker, run.gitops, "2. approved: pull request to apps/ and workloads/"),
+        step(run.gitops, run.argoCd, "3. root application syncs apps/"),
+        ...run.teamNamespaces.map((namespace) => step(run.argoCd, namespace, "4. deploys in the team's project")),
+    ];
 }
 
 export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "replicas" | "templatesUrl" | "ingress">): SettingProblem[] {

@@ -36,7 +36,7 @@ const appsInputs = {
         },
     },
 };
-const release = (inputs: object = appsInputs) => resource(RELEASE, "gitops-release", inputs);
+const release = (inputs: Record<string, unknown> = appsInputs) => resource(RELEASE, "gitops-release", inputs);
 
 describe("policies: Argo CD projects", () => {
     describe("argocd-project-scope", () => {

@@ -36,7 +36,7 @@ const inputs = {
         external: { tokenSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf", password: "" },
     },
 };
-const release = (i: object = inputs) => resource(RELEASE, "portal-release", i);
+const release = (i: Record<string, unknown> = inputs) => resource(RELEASE, "portal-release", i);
 const message = (path: string) =>
     `Helm release "portal-release" has a credential in ${path}; keep it in Secrets Manager, sync it into a Kubernetes Secret with an ExternalSecret, ` +
     "and point the chart at that Secret (or at an environment variable filled from it).";

@@ -175,7 +175,10 @@ function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): stri
 
 /**
  * A flowchart of the program's components: a solid arrow from each component to the ones it
- * contains, a dotted arrow where one component uses another's outputs.
+ * contains, a dotted arrow where one component uses another's outputs, and a thick labelled
+ * arrow for each step of a flow a component declares in its registered `flows` output
+ * (`[{ from, to, label }]`, urns of components): how work moves through the running platform,
+ * which dependencies alone cannot show (the portal's template run, for one).
  */
 export function toMermaid(plan: PlanResult): string {
     const components = plan.resources.filter((r) => !r.custom);
@@ -206,7 +209,20 @@ export function toMermaid(plan: PlanResult): string {
         }
     }
     lines.push(...[...uses].sort());
+    for (const c of components) {
+        for (const flow of declaredFlows(c.outputs.flows)) {
+            const [from, to] = [ids.get(flow.from), ids.get(flow.to)];
+            if (from && to) lines.push(`    ${from} ==>|"${flow.label.replace(/["|]/g, "'")}"| ${to}`);
+        }
+    }
     return lines.join("\n");
+}
+
+function declaredFlows(value: unknown): { from: string; to: string; label: string }[] {
+    if (!Array.isArray(value)) return [];
+    return value.filter(
+        (f): f is { from: string; to: string; label: string } => typeof f?.from === "string" && typeof f?.to === "string" && typeof f?.label === "string",
+    );
 }
 
 function childrenByParent(resources: RecordedResource[]): Map<string | null, RecordedResource[]> {
