@@ -39,6 +39,16 @@ export const portalSchema = z
         domain: z.string().regex(DNS_NAME, { message: "must be a DNS domain such as portal.example.internal" }),
         /** The shared ALB: internal unless said otherwise. */
         ingress: ingressSchema.optional(),
+        /** The portal's own PostgreSQL instance, holding Backstage's and MLflow's databases. */
+        database: z
+            .object({
+                /** RDS instance class. Default db.t4g.micro in dev, db.t4g.small (Multi-AZ) in prod. */
+                instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an RDS instance class such as db.t4g.small" }).optional(),
+                /** gp3 storage in GiB, 20 to 1000. Default 20. */
+                allocatedStorageGiB: whole.min(20, { message: "must be at least 20 (gp3's smallest)" }).max(1000, { message: "must be at most 1000" }).optional(),
+            })
+            .strict()
+            .optional(),
         backstage: z
             .object({
                 /** The platform's Backstage image, pinned; required in prod (the chart's default is a demo). */
@@ -154,6 +164,8 @@ export interface PortalLayerConfig {
     readonly ingress: PortalIngressSettings;
     /** Argo CD HA, Backstage and MLflow replicas: the environment's. */
     readonly highAvailability: boolean;
+    /** The portal's PostgreSQL instance: Multi-AZ with `highAvailability`. */
+    readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number };
     readonly backstage?: {
         readonly image?: string;
         readonly replicas: number;
@@ -177,7 +189,9 @@ export interface PortalLayerConfig {
 
 /** What an environment's profile (stacks/profiles.ts) says of the portal layer. */
 export interface PortalProfile {
+    /** Argo CD HA, Multi-AZ database. */
     readonly highAvailability: boolean;
+    readonly databaseInstanceClass: string;
     readonly replicas: number;
     /** Keep Argo CD's local admin; without it, SSO is required. */
     readonly argoCdLocalAdmin: boolean;
@@ -199,6 +213,7 @@ export function resolvePortalLayer(
         domain: portal.domain,
         ingress: { ...portal.ingress },
         highAvailability: profile.highAvailability,
+        database: { instanceClass: portal.database?.instanceClass ?? profile.databaseInstanceClass, allocatedStorageGiB: portal.database?.allocatedStorageGiB ?? 20 },
         backstage: isOn(portal) ? { ...portal.backstage, replicas: portal.backstage.replicas ?? replicas } : undefined,
         gitops:
             gitops && isOn(gitops)

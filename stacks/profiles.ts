@@ -18,7 +18,7 @@ export const PROFILES = {
         // An out-of-support dev cluster is upgraded by EKS rather than billed at the extended rate.
         supportType: "STANDARD",
         // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept, Backstage's demo image run with a warning.
-        portal: { highAvailability: false, replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true },
+        portal: { highAvailability: false, databaseInstanceClass: "db.t4g.micro", replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true },
     },
     prod: {
         availabilityZones: 3,
@@ -29,7 +29,7 @@ export const PROFILES = {
         logRetentionDays: 90,
         // Prod is never upgraded behind the platform team's back; the cost estimate shows the extended rate if it lapses.
         supportType: "EXTENDED",
-        portal: { highAvailability: true, replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false },
+        portal: { highAvailability: true, databaseInstanceClass: "db.t4g.small", replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false },
     },
 } as const;
 
