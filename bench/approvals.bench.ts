@@ -2,9 +2,11 @@
  * The cost tracker's approval path against a real PostgreSQL server on loopback, beside
  * pgbench on the same server in the same run:
  *
- * - approvals per second and p50/p99 latency at 1, 16 and 64 concurrent HTTP clients
- *   (POST /v1/gpu-requests over keep-alive connections, each a check-and-reserve transaction
- *   under its team's row lock; clients spread over 32 teams, round-robin);
+ * - approvals per second and p50/p99 latency at 1, 16 and 64 concurrent clients, spread over
+ *   32 teams round-robin, two ways: calling the service's approval (`requestGpus`: pricing,
+ *   then the check-and-reserve transaction under its team's row lock) over a pool of as many
+ *   connections as clients, as pgbench does; and end to end over HTTP (POST /v1/gpu-requests
+ *   over keep-alive connections from a worker thread);
  * - pgbench's TPS for a one-row-update transaction at the same client counts, and the ratio;
  * - whether every team's approved total stayed within its budget;
  * - GET /v1/teams/{team}/spend for a month holding 100,000 usage rows.
@@ -24,6 +26,7 @@ import * as path from "path";
 import { buildCostTrackerConfig } from "../components/costs/tracker-config";
 import { postgresDatabase } from "../services/cost-tracker/src/db/database";
 import { migrate } from "../services/cost-tracker/src/db/migrations";
+import { requestGpus } from "../services/cost-tracker/src/approvals";
 import { buildApp } from "../services/cost-tracker/src/http/app";
 import { createMetrics } from "../services/cost-tracker/src/metrics";
 import type { UsageRecord } from "../services/cost-tracker/src/model";
@@ -108,6 +111,25 @@ async function clientLoops(options: { base: string; clients: number; seconds: nu
     return { latencies: latencies.sort((a, b) => a - b), outcomes, elapsed: (Date.now() - started) / 1000 };
 }
 
+/** In this process: `clients` loops calling the approval itself, each on a connection of its own. */
+async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: number): Promise<LevelResult> {
+    const latencies: number[] = [];
+    const outcomes = { 201: 0, 409: 0, other: 0 };
+    const deadline = Date.now() + SECONDS * 1000;
+    const client = async (c: number) => {
+        for (let i = 0; Date.now() < deadline; i++) {
+            const started = process.hrtime.bigint();
+            const team = `team-${((c + i * clients) % TEAMS) + 1}`;
+            const decision = await requestGpus(db, config, { team, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }, `db-${clients}-${c}-${i}`, new Date());
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            outcomes[decision.statusCode]++;
+        }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    return { latencies: latencies.sort((a, b) => a - b), outcomes, elapsed: (Date.now() - started) / 1000 };
+}
+
 async function main(): Promise<void> {
     // The service's own pool size (20): more connections than cores only adds switching on the server.
     const db = postgresDatabase(url!);
@@ -134,18 +156,27 @@ async function main(): Promise<void> {
     };
 
     console.log(`cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs`);
-    console.log("clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget");
-    for (const clients of CLIENT_LEVELS) {
+    console.log("path      clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget");
+    const pools = new Map(CLIENT_LEVELS.map((clients) => [clients, postgresDatabase(url!, { max: clients })]));
+    const levels = CLIENT_LEVELS.flatMap((clients) => [
+        { path: "approval", clients, run: () => databaseLoops(pools.get(clients)!, clients) },
+        { path: "HTTP", clients, run: () => runClients(base, clients) },
+    ]);
+    const tpsByClients = new Map<number, number>();
+    for (const level of levels) {
         await reset();
-        const { latencies, outcomes, elapsed } = await runClients(base, clients);
+        const { latencies, outcomes, elapsed } = await level.run();
+        const clients = level.clients;
         const { rows } = await db.query<{ team: string; usd: number }>(
             "SELECT team, sum(estimated_cost_usd) AS usd FROM gpu_requests WHERE status = 'approved' GROUP BY team ORDER BY usd DESC LIMIT 1",
         );
         const within = rows.length === 0 || rows[0].usd <= BUDGET_USD;
         const rate = latencies.length / elapsed;
-        const tps = pgbenchTps(clients);
+        if (!tpsByClients.has(clients)) tpsByClients.set(clients, pgbenchTps(clients));
+        const tps = tpsByClients.get(clients)!;
         console.log(
             [
+                level.path.padEnd(8),
                 String(clients).padStart(7),
                 rate.toFixed(0).padStart(12),
                 percentile(latencies, 50).toFixed(2).padStart(7),
@@ -189,6 +220,7 @@ async function main(): Promise<void> {
             `max ${times[times.length - 1].toFixed(2)} ms over ${times.length} reads (ingested in ${ingestSeconds.toFixed(1)} s)`,
     );
     await app.close();
+    for (const pool of pools.values()) await pool.close();
     await db.query("DROP TABLE bench_budget");
     await db.close();
 }
