@@ -17,8 +17,8 @@
  * Targets: ratio ≥ 0.3 at 64 clients, p99 ≤ 25 ms, the spend query ≤ 50 ms. It prints figures
  * and asserts nothing about time.
  */
-import { spawnSync } from "child_process";
-import { Worker, isMainThread, parentPort, workerData } from "worker_threads";
+import { fork, spawnSync } from "child_process";
+import autocannon from "autocannon";
 import * as fs from "fs";
 import type { AddressInfo } from "net";
 import * as os from "os";
@@ -44,7 +44,8 @@ const TOKEN = "bench-token-0123456789abcdef";
 
 const url = process.env.TEST_DATABASE_URL;
 const pgBin = process.env.PG_BIN;
-if (isMainThread && (!url || !pgBin)) {
+const loadGenerator = process.env.BENCH_CLIENTS;
+if (!loadGenerator && (!url || !pgBin)) {
     process.stderr.write("bench:approvals needs a PostgreSQL server: run it as `npm run bench:approvals` (scripts/with-postgres.sh starts one)\n");
     process.exit(2);
 }
@@ -70,45 +71,51 @@ function pgbenchTps(clients: number): number {
 }
 
 interface LevelResult {
-    latencies: number[];
+    /** Approvals (decisions) per second. */
+    rate: number;
+    p50: number;
+    p99: number;
     outcomes: { 201: number; 409: number; other: number };
-    elapsed: number;
 }
 
 /**
- * The clients run in a worker thread, so the service's event loop serves requests and does
- * nothing else, as it would in its own container.
+ * The HTTP clients: autocannon (the Fastify project's load generator) in a process of its own,
+ * as an outside client would be, so the service's event loop serves requests and does nothing
+ * else, as in its own container. Each request gets its own idempotency key and the next team,
+ * round-robin.
  */
 function runClients(base: string, clients: number): Promise<LevelResult> {
-    const worker = new Worker(__filename, { workerData: { base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN } });
+    const child = fork(__filename, [], { execArgv: ["-r", "esbuild-register"], env: { ...process.env, BENCH_CLIENTS: JSON.stringify({ base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN }) } });
     return new Promise((resolve, reject) => {
-        worker.once("message", resolve);
-        worker.once("error", reject);
+        child.once("message", (result) => resolve(result as LevelResult));
+        child.once("error", reject);
     });
 }
 
-/** In the worker: `clients` loops posting approvals for `seconds`; reports sorted latencies (ms) and outcomes. */
+/** In the load generator's process: autocannon for `seconds` at `clients` connections; reports latency percentiles and outcomes. */
 async function clientLoops(options: { base: string; clients: number; seconds: number; teams: number; token: string }): Promise<LevelResult> {
-    const latencies: number[] = [];
-    const outcomes = { 201: 0, 409: 0, other: 0 };
-    const deadline = Date.now() + options.seconds * 1000;
-    const client = async (c: number) => {
-        for (let i = 0; Date.now() < deadline; i++) {
-            const started = process.hrtime.bigint();
-            const res = await fetch(`${options.base}/v1/gpu-requests`, {
+    let sent = 0;
+    const result = await autocannon({
+        url: `${options.base}/v1/gpu-requests`,
+        connections: options.clients,
+        duration: options.seconds,
+        requests: [
+            {
                 method: "POST",
-                headers: { authorization: `Bearer ${options.token}`, "idempotency-key": `bench-${options.clients}-${c}-${i}`, "content-type": "application/json" },
-                body: JSON.stringify({ team: `team-${((c + i * options.clients) % options.teams) + 1}`, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }),
-            });
-            await res.arrayBuffer();
-            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-            if (res.status === 201 || res.status === 409) outcomes[res.status]++;
-            else outcomes.other++;
-        }
-    };
-    const started = Date.now();
-    await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
-    return { latencies: latencies.sort((a, b) => a - b), outcomes, elapsed: (Date.now() - started) / 1000 };
+                setupRequest: (request) => {
+                    const n = sent++;
+                    return {
+                        ...request,
+                        headers: { authorization: `Bearer ${options.token}`, "idempotency-key": `bench-${options.clients}-${n}`, "content-type": "application/json" },
+                        body: JSON.stringify({ team: `team-${(n % options.teams) + 1}`, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }),
+                    };
+                },
+            },
+        ],
+    });
+    const byCode = (code: string) => result.statusCodeStats?.[code as keyof typeof result.statusCodeStats]?.count ?? 0;
+    const outcomes = { 201: byCode("201"), 409: byCode("409"), other: result.non2xx - byCode("409") + result.errors + result.timeouts };
+    return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, outcomes };
 }
 
 /** In this process: `clients` loops calling the approval itself, each on a connection of its own. */
@@ -127,7 +134,8 @@ async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: n
     };
     const started = Date.now();
     await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
-    return { latencies: latencies.sort((a, b) => a - b), outcomes, elapsed: (Date.now() - started) / 1000 };
+    latencies.sort((a, b) => a - b);
+    return { rate: latencies.length / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), outcomes };
 }
 
 async function main(): Promise<void> {
@@ -165,13 +173,12 @@ async function main(): Promise<void> {
     const tpsByClients = new Map<number, number>();
     for (const level of levels) {
         await reset();
-        const { latencies, outcomes, elapsed } = await level.run();
+        const { rate, p50, p99, outcomes } = await level.run();
         const clients = level.clients;
         const { rows } = await db.query<{ team: string; usd: number }>(
             "SELECT team, sum(estimated_cost_usd) AS usd FROM gpu_requests WHERE status = 'approved' GROUP BY team ORDER BY usd DESC LIMIT 1",
         );
         const within = rows.length === 0 || rows[0].usd <= BUDGET_USD;
-        const rate = latencies.length / elapsed;
         if (!tpsByClients.has(clients)) tpsByClients.set(clients, pgbenchTps(clients));
         const tps = tpsByClients.get(clients)!;
         console.log(
@@ -179,8 +186,8 @@ async function main(): Promise<void> {
                 level.path.padEnd(8),
                 String(clients).padStart(7),
                 rate.toFixed(0).padStart(12),
-                percentile(latencies, 50).toFixed(2).padStart(7),
-                percentile(latencies, 99).toFixed(2).padStart(7),
+                p50.toFixed(2).padStart(7),
+                p99.toFixed(2).padStart(7),
                 String(outcomes[201]).padStart(9),
                 String(outcomes[409]).padStart(9),
                 tps.toFixed(0).padStart(12),
@@ -225,11 +232,11 @@ async function main(): Promise<void> {
     await db.close();
 }
 
-if (isMainThread) {
+if (!loadGenerator) {
     main().catch((err) => {
         process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
         process.exit(1);
     });
 } else {
-    clientLoops(workerData).then((result) => parentPort!.postMessage(result));
+    clientLoops(JSON.parse(loadGenerator)).then((result) => process.send!(result, () => process.exit(0)));
 }
