@@ -2,9 +2,11 @@
  * The cost tracker's approval path against a real PostgreSQL server on loopback, beside
  * pgbench on the same server in the same run:
  *
- * - approvals per second and p50/p99 latency at 1, 16 and 64 concurrent HTTP clients
- *   (POST /v1/gpu-requests over keep-alive connections, each a check-and-reserve transaction
- *   under its team's row lock; clients spread over 32 teams, round-robin);
+ * - approvals per second and p50/p99 latency at 1, 16 and 64 concurrent clients, spread over
+ *   32 teams round-robin, two ways: calling the service's approval (`requestGpus`: pricing,
+ *   then the check-and-reserve transaction under its team's row lock) over a pool of as many
+ *   connections as clients, as pgbench does; and end to end over HTTP (POST /v1/gpu-requests
+ *   over keep-alive connections from a worker thread);
  * - pgbench's TPS for a one-row-update transaction at the same client counts, and the ratio;
  * - whether every team's approved total stayed within its budget;
  * - GET /v1/teams/{team}/spend for a month holding 100,000 usage rows.
@@ -15,8 +17,8 @@
  * Targets: ratio ≥ 0.3 at 64 clients, p99 ≤ 25 ms, the spend query ≤ 50 ms. It prints figures
  * and asserts nothing about time.
  */
-import { spawnSync } from "child_process";
-import { Worker, isMainThread, parentPort, workerData } from "worker_threads";
+import { fork, spawnSync } from "child_process";
+import autocannon from "autocannon";
 import * as fs from "fs";
 import type { AddressInfo } from "net";
 import * as os from "os";
@@ -24,6 +26,7 @@ import * as path from "path";
 import { buildCostTrackerConfig } from "../components/costs/tracker-config";
 import { postgresDatabase } from "../services/cost-tracker/src/db/database";
 import { migrate } from "../services/cost-tracker/src/db/migrations";
+import { requestGpus } from "../services/cost-tracker/src/approvals";
 import { buildApp } from "../services/cost-tracker/src/http/app";
 import { createMetrics } from "../services/cost-tracker/src/metrics";
 import type { UsageRecord } from "../services/cost-tracker/src/model";
@@ -41,7 +44,8 @@ const TOKEN = "bench-token-0123456789abcdef";
 
 const url = process.env.TEST_DATABASE_URL;
 const pgBin = process.env.PG_BIN;
-if (isMainThread && (!url || !pgBin)) {
+const loadGenerator = process.env.BENCH_CLIENTS;
+if (!loadGenerator && (!url || !pgBin)) {
     process.stderr.write("bench:approvals needs a PostgreSQL server: run it as `npm run bench:approvals` (scripts/with-postgres.sh starts one)\n");
     process.exit(2);
 }
@@ -67,45 +71,71 @@ function pgbenchTps(clients: number): number {
 }
 
 interface LevelResult {
-    latencies: number[];
+    /** Approvals (decisions) per second. */
+    rate: number;
+    p50: number;
+    p99: number;
     outcomes: { 201: number; 409: number; other: number };
-    elapsed: number;
 }
 
 /**
- * The clients run in a worker thread, so the service's event loop serves requests and does
- * nothing else, as it would in its own container.
+ * The HTTP clients: autocannon (the Fastify project's load generator) in a process of its own,
+ * as an outside client would be, so the service's event loop serves requests and does nothing
+ * else, as in its own container. Each request gets its own idempotency key and the next team,
+ * round-robin.
  */
 function runClients(base: string, clients: number): Promise<LevelResult> {
-    const worker = new Worker(__filename, { workerData: { base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN } });
+    const child = fork(__filename, [], { execArgv: ["-r", "esbuild-register"], env: { ...process.env, BENCH_CLIENTS: JSON.stringify({ base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN }) } });
     return new Promise((resolve, reject) => {
-        worker.once("message", resolve);
-        worker.once("error", reject);
+        child.once("message", (result) => resolve(result as LevelResult));
+        child.once("error", reject);
     });
 }
 
-/** In the worker: `clients` loops posting approvals for `seconds`; reports sorted latencies (ms) and outcomes. */
+/** In the load generator's process: autocannon for `seconds` at `clients` connections; reports latency percentiles and outcomes. */
 async function clientLoops(options: { base: string; clients: number; seconds: number; teams: number; token: string }): Promise<LevelResult> {
+    let sent = 0;
+    const result = await autocannon({
+        url: `${options.base}/v1/gpu-requests`,
+        connections: options.clients,
+        duration: options.seconds,
+        requests: [
+            {
+                method: "POST",
+                setupRequest: (request) => {
+                    const n = sent++;
+                    return {
+                        ...request,
+                        headers: { authorization: `Bearer ${options.token}`, "idempotency-key": `bench-${options.clients}-${n}`, "content-type": "application/json" },
+                        body: JSON.stringify({ team: `team-${(n % options.teams) + 1}`, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }),
+                    };
+                },
+            },
+        ],
+    });
+    const byCode = (code: string) => result.statusCodeStats?.[code as keyof typeof result.statusCodeStats]?.count ?? 0;
+    const outcomes = { 201: byCode("201"), 409: byCode("409"), other: result.non2xx - byCode("409") + result.errors + result.timeouts };
+    return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, outcomes };
+}
+
+/** In this process: `clients` loops calling the approval itself, each on a connection of its own. */
+async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: number): Promise<LevelResult> {
     const latencies: number[] = [];
     const outcomes = { 201: 0, 409: 0, other: 0 };
-    const deadline = Date.now() + options.seconds * 1000;
+    const deadline = Date.now() + SECONDS * 1000;
     const client = async (c: number) => {
         for (let i = 0; Date.now() < deadline; i++) {
             const started = process.hrtime.bigint();
-            const res = await fetch(`${options.base}/v1/gpu-requests`, {
-                method: "POST",
-                headers: { authorization: `Bearer ${options.token}`, "idempotency-key": `bench-${options.clients}-${c}-${i}`, "content-type": "application/json" },
-                body: JSON.stringify({ team: `team-${((c + i * options.clients) % options.teams) + 1}`, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }),
-            });
-            await res.arrayBuffer();
+            const team = `team-${((c + i * clients) % TEAMS) + 1}`;
+            const decision = await requestGpus(db, config, { team, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }, `db-${clients}-${c}-${i}`, new Date());
             latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-            if (res.status === 201 || res.status === 409) outcomes[res.status]++;
-            else outcomes.other++;
+            outcomes[decision.statusCode]++;
         }
     };
     const started = Date.now();
-    await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
-    return { latencies: latencies.sort((a, b) => a - b), outcomes, elapsed: (Date.now() - started) / 1000 };
+    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    latencies.sort((a, b) => a - b);
+    return { rate: latencies.length / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), outcomes };
 }
 
 async function main(): Promise<void> {
@@ -134,22 +164,30 @@ async function main(): Promise<void> {
     };
 
     console.log(`cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs`);
-    console.log("clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget");
-    for (const clients of CLIENT_LEVELS) {
+    console.log("path      clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget");
+    const pools = new Map(CLIENT_LEVELS.map((clients) => [clients, postgresDatabase(url!, { max: clients })]));
+    const levels = CLIENT_LEVELS.flatMap((clients) => [
+        { path: "approval", clients, run: () => databaseLoops(pools.get(clients)!, clients) },
+        { path: "HTTP", clients, run: () => runClients(base, clients) },
+    ]);
+    const tpsByClients = new Map<number, number>();
+    for (const level of levels) {
         await reset();
-        const { latencies, outcomes, elapsed } = await runClients(base, clients);
+        const { rate, p50, p99, outcomes } = await level.run();
+        const clients = level.clients;
         const { rows } = await db.query<{ team: string; usd: number }>(
             "SELECT team, sum(estimated_cost_usd) AS usd FROM gpu_requests WHERE status = 'approved' GROUP BY team ORDER BY usd DESC LIMIT 1",
         );
         const within = rows.length === 0 || rows[0].usd <= BUDGET_USD;
-        const rate = latencies.length / elapsed;
-        const tps = pgbenchTps(clients);
+        if (!tpsByClients.has(clients)) tpsByClients.set(clients, pgbenchTps(clients));
+        const tps = tpsByClients.get(clients)!;
         console.log(
             [
+                level.path.padEnd(8),
                 String(clients).padStart(7),
                 rate.toFixed(0).padStart(12),
-                percentile(latencies, 50).toFixed(2).padStart(7),
-                percentile(latencies, 99).toFixed(2).padStart(7),
+                p50.toFixed(2).padStart(7),
+                p99.toFixed(2).padStart(7),
                 String(outcomes[201]).padStart(9),
                 String(outcomes[409]).padStart(9),
                 tps.toFixed(0).padStart(12),
@@ -189,15 +227,16 @@ async function main(): Promise<void> {
             `max ${times[times.length - 1].toFixed(2)} ms over ${times.length} reads (ingested in ${ingestSeconds.toFixed(1)} s)`,
     );
     await app.close();
+    for (const pool of pools.values()) await pool.close();
     await db.query("DROP TABLE bench_budget");
     await db.close();
 }
 
-if (isMainThread) {
+if (!loadGenerator) {
     main().catch((err) => {
         process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
         process.exit(1);
     });
 } else {
-    clientLoops(workerData).then((result) => parentPort!.postMessage(result));
+    clientLoops(JSON.parse(loadGenerator)).then((result) => process.send!(result, () => process.exit(0)));
 }

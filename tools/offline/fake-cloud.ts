@@ -7,6 +7,7 @@
  * Shared by the test harness and the offline plan, so both see the same fake cloud.
  */
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
+import { defaultTagsOf, mergeDefaultTags } from "../../catalog/aws-tags";
 
 export const FAKE_ACCOUNT = "123456789012";
 const DEFAULT_REGION = "us-east-1";
@@ -30,7 +31,7 @@ export class FakeCloud {
         if (args.type === "pulumi:providers:aws") {
             const provider = {
                 region: typeof inputs.region === "string" ? inputs.region : this.defaultRegion,
-                defaultTags: parseDefaultTags(inputs.defaultTags),
+                defaultTags: defaultTagsOf(inputs.defaultTags) as Record<string, string>,
             };
             this.awsProviders.set(`${urn}::${id}`, provider);
             return { id, state: inputs };
@@ -40,7 +41,7 @@ export class FakeCloud {
         const state: State = { ...inputs, ...this.computedOutputs(args.type, args.name, inputs, region, id) };
         if (args.type.startsWith("aws:") && ("tags" in inputs || provider)) {
             // The AWS provider merges its default tags under the resource's own tags.
-            state.tagsAll = { ...(provider?.defaultTags ?? {}), ...((inputs.tags as Record<string, string>) ?? {}) };
+            state.tagsAll = mergeDefaultTags({ tags: provider?.defaultTags ?? {} }, inputs.tags);
         }
         return { id, state };
     }
@@ -239,18 +240,4 @@ function kubernetesOutputs(type: string, name: string, inputs: State): State {
     if (!type.startsWith("kubernetes:")) return {};
     const metadata = (inputs.metadata as State | undefined) ?? {};
     return { metadata: { ...metadata, name: metadata.name ?? name } };
-}
-
-function parseDefaultTags(value: unknown): Record<string, string> {
-    const parsed = typeof value === "string" ? safeJson(value) : value;
-    const tags = (parsed as { tags?: Record<string, string> } | undefined)?.tags;
-    return tags ?? {};
-}
-
-function safeJson(text: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return undefined;
-    }
 }

@@ -5,32 +5,25 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import type { PlanResource } from "../../policies/runner";
 import { FakeCloud } from "./fake-cloud";
 
-export interface RecordedResource {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
-    /** The parent's urn, or null for a resource at the root of the stack. */
-    readonly parent: string | null;
+/**
+ * A resource as the offline engine and the mock harness record it: what the policy runner
+ * takes (policies/runner.ts `PlanResource`: urn, type, name, parent, provider, inputs with
+ * secrets still wrapped, outputs, dependencies, property dependencies, protect), and more.
+ */
+export interface RecordedResource extends PlanResource {
     /** False for component resources. */
     readonly custom: boolean;
-    /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
-    readonly provider?: string;
     /** Urns of the resources it depends on, explicitly or through its inputs. */
     readonly dependencies: string[];
-    /** Per input property, the urns its value came from, when the engine reports them. */
-    readonly propertyDependencies?: Record<string, string[]>;
-    /** Inputs as the engine hands them to policies, secrets still wrapped (policies/lib/wire.ts). */
-    readonly inputs: Record<string, unknown>;
     /** Outputs the fake cloud gave it, and a component's registered outputs. */
     readonly outputs: Record<string, unknown>;
     /** The id the fake cloud gave a custom resource. */
     readonly id?: string;
     /** True for a resource the program read (`Resource.get`) rather than created. */
     readonly read?: boolean;
-    /** The `protect` and `retainOnDelete` options, when set. */
-    readonly protect?: boolean;
     readonly retainOnDelete?: boolean;
 }
 

@@ -6,8 +6,10 @@
  * each item belongs to.
  */
 import { PRICE_CURRENCY, PRICE_DATE, PRICE_REGION } from "../../catalog";
+import { defaultTagsOf } from "../../catalog/aws-tags";
 import { PriceItem, priceResources, priceTotals } from "../../policies/pricing";
 import type { RecordedResource } from "../offline/recorder";
+import { componentOf } from "../offline/tree";
 
 export interface CostItem extends PriceItem {
     /** Urn of the nearest component the resource belongs to, or null at the stack's root. */
@@ -35,15 +37,9 @@ export function estimateCost(resources: RecordedResource[]): CostEstimate {
     );
     const items: CostItem[] = priced.map((item) => {
         const resource = byUrn.get(item.urn)!;
-        return { ...item, component: nearestComponent(resource, byUrn), team: teamOf(resource) ?? stackTeam };
+        return { ...item, component: componentOf(resource.parent, byUrn), team: teamOf(resource) ?? stackTeam };
     });
     return { currency: PRICE_CURRENCY, region: PRICE_REGION, priceDate: PRICE_DATE, ...priceTotals(items), items };
-}
-
-function nearestComponent(resource: RecordedResource, byUrn: Map<string, RecordedResource>): string | null {
-    let parent = resource.parent ? byUrn.get(resource.parent) : undefined;
-    while (parent && parent.custom) parent = parent.parent ? byUrn.get(parent.parent) : undefined;
-    return parent?.urn ?? null;
 }
 
 function teamOf(resource: RecordedResource): string | undefined {
@@ -58,7 +54,6 @@ function teamOf(resource: RecordedResource): string | undefined {
 function soleProviderTeam(resources: RecordedResource[]): string | undefined {
     const providers = resources.filter((r) => r.type === "pulumi:providers:aws");
     if (providers.length !== 1) return undefined;
-    const defaultTags = providers[0].inputs.defaultTags;
-    const parsed = typeof defaultTags === "string" ? (JSON.parse(defaultTags) as { tags?: Record<string, string> }) : (defaultTags as { tags?: Record<string, string> });
-    return parsed?.tags?.team;
+    const team = defaultTagsOf(providers[0].inputs.defaultTags).team;
+    return typeof team === "string" ? team : undefined;
 }

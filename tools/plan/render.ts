@@ -2,6 +2,7 @@
 import { maskSecrets } from "../../policies/lib/wire";
 import type { Violation } from "../../policies/runner";
 import type { RecordedResource } from "../offline/recorder";
+import { componentOf } from "../offline/tree";
 import type { CostEstimate } from "./cost";
 
 export interface PlanResult {
@@ -184,11 +185,7 @@ export function toMermaid(plan: PlanResult): string {
     const components = plan.resources.filter((r) => !r.custom);
     const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
     const ids = new Map(components.map((c, i) => [c.urn, `c${i}`]));
-    const owner = (urn: string | null): string | null => {
-        let r = urn ? byUrn.get(urn) : undefined;
-        while (r && r.custom) r = r.parent ? byUrn.get(r.parent) : undefined;
-        return r?.urn ?? null;
-    };
+    const owner = (urn: string | null) => componentOf(urn, byUrn);
     const ancestors = (urn: string): Set<string> => {
         const found = new Set<string>();
         for (let r = byUrn.get(urn); r?.parent; r = byUrn.get(r.parent)) found.add(r.parent);

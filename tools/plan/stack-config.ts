@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { parseJsonOr } from "../../catalog/json";
 import { PlanInputError } from "./options";
 
 export interface ProgramProject {
@@ -110,7 +111,7 @@ function applySet(values: Record<string, unknown>, assignment: string, project: 
         throw new PlanInputError([`--set ${rawKey}: ${message}`]);
     };
     const existing = values[fullKey];
-    const root = existing === undefined ? (typeof pathParts[0] === "number" ? [] : {}) : typeof existing === "string" ? tryJson(existing) : structuredClone(existing);
+    const root = existing === undefined ? (typeof pathParts[0] === "number" ? [] : {}) : typeof existing === "string" ? parseJsonOr(existing, existing) : structuredClone(existing);
     if (!isRecord(root) && !Array.isArray(root)) fail(`${fullKey} is not a structured value, so it has no path ${pathParts.join(".")}`);
     let node = root as Record<string, unknown> | unknown[];
     pathParts.forEach((part, i) => {
@@ -205,14 +206,6 @@ function parseYamlFile(file: string, flag?: string): unknown {
     } catch (err) {
         const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
         throw new PlanInputError([`${label}: does not parse as YAML: ${message}`]);
-    }
-}
-
-function tryJson(text: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return text;
     }
 }
 

@@ -7,8 +7,7 @@ import { randomUUID } from "crypto";
 import type { CostTrackerConfig, TrackerPool } from "../../../components/costs/tracker-config";
 import type { AlertRow, RequestRow } from "./api-types";
 import type { Database, Queryable } from "./db/database";
-import { insertAlert } from "./alerts";
-import { once, requestHash, type StoredAnswer } from "./idempotency";
+import { IDEMPOTENCY_KEY_REUSED, once, requestHash, type StoredAnswer } from "./idempotency";
 import { BadInput, NotFound, type WorkloadRef } from "./model";
 import { cents, poolResources, type PoolResource } from "./pricing";
 import { monthOf } from "./rules";
@@ -73,76 +72,40 @@ export async function requestGpus(db: Database, config: CostTrackerConfig, input
     if (!pool) throw new BadInput("pool", `unknown pool "${input.pool}"; known: ${config.pools.map((p) => p.name).join(", ")}`);
     if (!config.teams.some((t) => t.name === input.team)) throw new BadInput("team", `unknown team "${input.team}"; known: ${config.teams.map((t) => t.name).join(", ")}`);
     const resource = resolveResource(pool, input);
-    const estimatedCostUsd = cents(resource.usdPerUnitHour * input.gpus * input.hours);
-    const critical = config.criticalPriorityClasses.includes(input.priorityClass);
-
-    const { answer, fresh } = await db.transaction((tx) =>
-        once(tx, "gpu-requests", idempotencyKey, requestHash(input), async (): Promise<Decision> => {
-            // Serialises approvals per team: the row lock on the team's budget row is held until
-            // commit, so the next request for the team reads spend and reservations only after this
-            // one's reservation is committed (READ COMMITTED takes a new snapshot per statement).
-            // Other teams' requests lock other rows and run in parallel; SERIALIZABLE over the
-            // scans would make them conflict with each other.
-            const team = await tx.query<{ monthly_budget_usd: number }>("SELECT monthly_budget_usd FROM teams WHERE name = $1 FOR UPDATE", [input.team]);
-            const budgetUsd = team.rows[0].monthly_budget_usd;
-            const { spentUsd, reservedUsd } = await budgetState(tx, input.team, now);
-            const availableUsd = budgetUsd - spentUsd - reservedUsd;
-            const fits = estimatedCostUsd <= availableUsd;
-            const id = randomUUID();
-            const approved = fits || critical;
-            const expiresAt = new Date(now.getTime() + (input.hours + config.reservationGraceHours) * 3_600_000);
-            const reason = fits
-                ? "within budget"
-                : critical
-                  ? `approved past the budget: ${input.priorityClass} is a critical class; $${cents(estimatedCostUsd - availableUsd)} over`
-                  : `over budget: $${cents(estimatedCostUsd)} asked, $${cents(availableUsd)} of $${budgetUsd} left after $${cents(spentUsd)} spent and $${cents(reservedUsd)} reserved this month`;
-            const remainingUsd = cents(approved ? availableUsd - estimatedCostUsd : availableUsd);
-            await tx.query(
-                `INSERT INTO gpu_requests (id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose,
-                     workload_namespace, workload_kind, workload_name, status, over_budget, reason,
-                     usd_per_unit_hour, estimated_cost_usd, remaining_usd, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-                [
-                    id,
-                    input.team,
-                    input.pool,
-                    resource.gpuResource,
-                    input.gpus,
-                    input.hours,
-                    input.priorityClass,
-                    input.requester,
-                    input.purpose ?? null,
-                    input.workload?.namespace ?? null,
-                    input.workload?.kind ?? null,
-                    input.workload?.name ?? null,
-                    approved ? "approved" : "rejected",
-                    approved && !fits,
-                    reason,
-                    resource.usdPerUnitHour,
-                    estimatedCostUsd,
-                    remainingUsd,
-                    now,
-                    approved ? expiresAt : null,
-                ],
-            );
-            if (!approved) return { statusCode: 409, body: { id, status: "rejected", reason, estimatedCostUsd, remainingUsd } };
-            const alert = fits
-                ? undefined
-                : await insertAlert(tx, {
-                      dedupeKey: `request:${id}`,
-                      team: input.team,
-                      kind: "critical-over-budget",
-                      message: `${input.team}: ${input.requester} was approved ${input.gpus} × ${resource.gpuResource} on ${input.pool} for ${input.hours} h ($${estimatedCostUsd}) past the budget as ${input.priorityClass}; $${-remainingUsd} over`,
-                  });
-            return {
-                statusCode: 201,
-                body: { id, status: "approved", estimatedCostUsd, remainingUsd, expiresAt: expiresAt.toISOString(), overBudget: !fits, reason },
-                alert,
-            };
-        }),
-    );
-    return fresh ?? (answer as Decision);
+    const month = monthOf(now);
+    // The check and the reservation are one call of approve_gpu_request (migration 2): one round
+    // trip, one transaction, serialised per team by the lock on the team's budget row.
+    const request = {
+        ...input,
+        id: randomUUID(),
+        gpuResource: resource.gpuResource,
+        usdPerUnitHour: resource.usdPerUnitHour,
+        estimatedCostUsd: cents(resource.usdPerUnitHour * input.gpus * input.hours),
+        critical: config.criticalPriorityClasses.includes(input.priorityClass),
+        graceHours: config.reservationGraceHours,
+    };
+    const hash = requestHash(input);
+    const { rows } = await db.query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
+        idempotencyKey,
+        hash,
+        JSON.stringify(request),
+        now,
+        month.start,
+        month.next,
+    ]);
+    const result = rows[0].result;
+    if (result.replay) {
+        if (result.requestHash !== hash) throw new BadInput("Idempotency-Key", IDEMPOTENCY_KEY_REUSED);
+        return { statusCode: result.statusCode, body: result.body };
+    }
+    const alert = result.alert ? { ...result.alert, createdAt: new Date(result.alert.createdAt).toISOString() } : undefined;
+    return { statusCode: result.statusCode, body: result.body, alert };
 }
+
+/** What approve_gpu_request answers: the stored answer of an earlier request with the key, or this one's decision. */
+type ApprovalResult =
+    | { replay: true; requestHash: string; statusCode: 201 | 409; body: DecisionBody }
+    | { replay: false; statusCode: 201 | 409; body: DecisionBody; alert: AlertRow | null };
 
 const REQUEST_COLUMNS = `id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose, workload_namespace, workload_kind, workload_name,
     status, over_budget, reason, estimated_cost_usd, consumed_usd, created_at, expires_at, released_at, release_reason`;

@@ -12,6 +12,8 @@ export interface StoredAnswer {
     readonly body: unknown;
 }
 
+export const IDEMPOTENCY_KEY_REUSED = "was already used for a different request; send a new key with a new request";
+
 /** A fingerprint of what was asked, to tell a retry from a different request reusing a key. */
 export function requestHash(parts: unknown): string {
     return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
@@ -40,7 +42,7 @@ export async function once<T extends StoredAnswer>(
             [scope, key],
         );
         const prior = rows[0];
-        if (prior.request_hash !== hash) throw new BadInput("Idempotency-Key", "was already used for a different request; send a new key with a new request");
+        if (prior.request_hash !== hash) throw new BadInput("Idempotency-Key", IDEMPOTENCY_KEY_REUSED);
         return { answer: { statusCode: prior.status_code, body: prior.response } };
     }
     const fresh = await work();

@@ -125,6 +125,98 @@ export const MIGRATIONS: readonly Migration[] = [
             )`,
         ],
     },
+    {
+        version: 2,
+        name: "approval as one function call",
+        statements: [
+            // The whole check-and-reserve of an approval in one round trip: claim the idempotency
+            // key, lock the team's budget row, read its spend and live reservations, record the
+            // decision (and its alert), store the answer. A PL/pgSQL function runs each statement
+            // with a fresh snapshot under READ COMMITTED, so the sums are read after the row lock
+            // is granted: the next approval for the team sees this one's reservation. A concurrent
+            // request with the same key blocks on the key's unique entry until the first commits,
+            // then reads its stored answer. Money is rounded to the cent and printed without
+            // trailing zeros (trim_scale), as the service prints amounts.
+            `CREATE FUNCTION approve_gpu_request(p_key text, p_hash text, p_request jsonb, p_now timestamptz, p_month_start date, p_month_next date)
+             RETURNS jsonb LANGUAGE plpgsql AS $fn$
+             DECLARE
+                 prior record;
+                 budget numeric;
+                 spent numeric;
+                 reserved numeric;
+                 available numeric;
+                 estimate numeric := (p_request->>'estimatedCostUsd')::numeric;
+                 critical boolean := (p_request->>'critical')::boolean;
+                 fits boolean;
+                 approved boolean;
+                 reason text;
+                 remaining numeric;
+                 expires timestamptz;
+                 body jsonb;
+                 answer_code integer;
+                 alert jsonb;
+                 usd text;
+             BEGIN
+                 INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('gpu-requests', p_key, p_hash) ON CONFLICT DO NOTHING;
+                 IF NOT FOUND THEN
+                     SELECT request_hash, status_code, response INTO prior FROM idempotency_keys WHERE scope = 'gpu-requests' AND key = p_key;
+                     RETURN jsonb_build_object('replay', true, 'requestHash', prior.request_hash, 'statusCode', prior.status_code, 'body', prior.response);
+                 END IF;
+
+                 SELECT monthly_budget_usd INTO budget FROM teams WHERE name = p_request->>'team' FOR UPDATE;
+                 SELECT coalesce(sum(amount_usd), 0) INTO spent FROM daily_spend
+                  WHERE team = p_request->>'team' AND day >= p_month_start AND day < p_month_next;
+                 SELECT coalesce(sum(greatest(estimated_cost_usd - consumed_usd, 0)), 0) INTO reserved FROM gpu_requests
+                  WHERE team = p_request->>'team' AND status = 'approved' AND released_at IS NULL AND expires_at > p_now;
+
+                 available := budget - spent - reserved;
+                 fits := estimate <= available;
+                 approved := fits OR critical;
+                 expires := p_now + make_interval(secs => ((p_request->>'hours')::numeric + (p_request->>'graceHours')::numeric) * 3600);
+                 reason := CASE
+                     WHEN fits THEN 'within budget'
+                     WHEN critical THEN format('approved past the budget: %s is a critical class; $%s over', p_request->>'priorityClass', trim_scale(round(estimate - available, 2)))
+                     ELSE format('over budget: $%s asked, $%s of $%s left after $%s spent and $%s reserved this month',
+                                 trim_scale(round(estimate, 2)), trim_scale(round(available, 2)), trim_scale(budget), trim_scale(round(spent, 2)), trim_scale(round(reserved, 2)))
+                 END;
+                 remaining := round(CASE WHEN approved THEN available - estimate ELSE available END, 2);
+
+                 INSERT INTO gpu_requests (id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose,
+                         workload_namespace, workload_kind, workload_name, status, over_budget, reason,
+                         usd_per_unit_hour, estimated_cost_usd, remaining_usd, created_at, expires_at)
+                 VALUES ((p_request->>'id')::uuid, p_request->>'team', p_request->>'pool', p_request->>'gpuResource', (p_request->>'gpus')::integer,
+                         (p_request->>'hours')::numeric, p_request->>'priorityClass', p_request->>'requester', p_request->>'purpose',
+                         p_request#>>'{workload,namespace}', p_request#>>'{workload,kind}', p_request#>>'{workload,name}',
+                         CASE WHEN approved THEN 'approved' ELSE 'rejected' END, approved AND NOT fits, reason,
+                         (p_request->>'usdPerUnitHour')::numeric, estimate, remaining, p_now, CASE WHEN approved THEN expires END);
+
+                 IF approved THEN
+                     answer_code := 201;
+                     body := jsonb_build_object('id', p_request->>'id', 'status', 'approved', 'estimatedCostUsd', estimate, 'remainingUsd', remaining,
+                         'expiresAt', to_char(expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'overBudget', NOT fits, 'reason', reason);
+                 ELSE
+                     answer_code := 409;
+                     body := jsonb_build_object('id', p_request->>'id', 'status', 'rejected', 'reason', reason, 'estimatedCostUsd', estimate, 'remainingUsd', remaining);
+                 END IF;
+
+                 IF approved AND NOT fits THEN
+                     usd := trim_scale(estimate)::text;
+                     INSERT INTO alerts (dedupe_key, team, kind, message)
+                     VALUES ('request:' || (p_request->>'id'), p_request->>'team', 'critical-over-budget',
+                             format('%s: %s was approved %s × %s on %s for %s h ($%s) past the budget as %s; $%s over',
+                                    p_request->>'team', p_request->>'requester', p_request->>'gpus', p_request->>'gpuResource', p_request->>'pool',
+                                    trim_scale((p_request->>'hours')::numeric), usd, p_request->>'priorityClass', trim_scale(-remaining)))
+                     ON CONFLICT (dedupe_key) DO NOTHING
+                     RETURNING jsonb_build_object('id', id, 'team', team, 'kind', kind, 'message', message, 'createdAt', created_at,
+                                                  'deliveredAt', delivered_at, 'deliveryError', delivery_error) INTO alert;
+                 END IF;
+
+                 UPDATE idempotency_keys SET status_code = answer_code, response = body WHERE scope = 'gpu-requests' AND key = p_key;
+                 RETURN jsonb_build_object('replay', false, 'statusCode', answer_code, 'body', body, 'alert', alert);
+             END
+             $fn$`,
+        ],
+    },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
