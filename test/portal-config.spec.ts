@@ -38,13 +38,20 @@ describe("portal, gitops and mlflow stack config", () => {
         assert.strictEqual(layer.gitops!.targetRevision, "dev");
     });
 
-    it("gives prod HA, two replicas, no local admin, and each team's configured SSO group", () => {
+    it("gives prod HA, two replicas, a Multi-AZ database of its own size, no local admin", () => {
         const layer = validatePlatformConfig(stackConfig("prod"), PROJECT, "prod").config!.portalLayer!;
         assert.strictEqual(layer.highAvailability, true);
+        assert.deepStrictEqual(layer.database, { instanceClass: "db.t4g.small", allocatedStorageGiB: 20 });
         assert.strictEqual(layer.backstage!.replicas, 2);
         assert.strictEqual(layer.mlflow!.replicas, 2);
         assert.strictEqual(layer.gitops!.adminEnabled, false);
-        assert.deepStrictEqual(layer.gitops!.teams.map((t) => t.group), ["ml-research-engineers", "inference-engineers", "applied-ml-engineers"]);
+    });
+
+    it("maps a team to the SSO group teamGroups names, and the others to their own names", () => {
+        const raw = prod();
+        raw.gitops.teamGroups = { inference: "inference-engineers" };
+        const layer = validatePlatformConfig(raw, PROJECT, "prod").config!.portalLayer!;
+        assert.deepStrictEqual(layer.gitops!.teams.map((t) => t.group), ["ml-research", "inference-engineers", "applied-ml"]);
     });
 
     it("switches each part off with enabled: false", () => {
