@@ -138,7 +138,7 @@ function planResources(objects: Record<string, any>[]): PlanResource[] {
 function behindProxy(app: FastifyInstance, allowedHeaders = ["idempotency-key"]) {
     return async (input: HttpRequestInput): Promise<HttpAnswer> => {
         assert.ok(input.path.startsWith(`${PROXY_PREFIX}/`), `${input.path} does not go through the cost tracker's proxy endpoint`);
-        // The proxy forwards content-type and the headers its endpoint allows, and nothing else (@backstage/plugin-proxy-backend).
+        // Of the headers a template sends, the proxy passes on content-type (on its safe list) and those its endpoint allows (@backstage/plugin-proxy-backend 0.6.18).
         const forwarded = Object.entries(input.headers ?? {}).filter(([name]) => ["content-type", ...allowedHeaders].includes(name.toLowerCase()));
         const answer = await app.inject({
             method: input.method as "POST",
@@ -241,6 +241,7 @@ describe("Backstage GPU templates (backstage/templates)", function () {
             app = await testApp(db, { config, now: clock(NOW).now });
             for (const sample of SAMPLES) {
                 const run = await runSample(sample, behindProxy(app), { taskId: `${TASK_ID}-${runs.size}` });
+                // Sent again with the task's key, the request gets the decision the run got.
                 const approval = run.calls.find((c) => c.step === "requestGpus")!;
                 const answer = await behindProxy(app)(approval.input as HttpRequestInput);
                 runs.set(sample, rendered(sample, run, answer.body as Record<string, any>));
