@@ -21,6 +21,8 @@ export const LABELS = {
     team: "gpu-platform/team",
     /** On team namespaces: the finance cost center their spend is charged to. */
     costCenter: "gpu-platform/cost-center",
+    /** On GPU workloads the portal's templates create: the id of the cost tracker's approval (the reservation) they run under. */
+    approval: "gpu-platform/approval",
 } as const;
 
 /** The taint every GPU node carries, so only pods that tolerate it land there. */
