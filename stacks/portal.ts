@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { CHARTS } from "../components/shared/charts";
 import type { SettingProblem } from "../components/shared/problems";
-import { BACKSTAGE_DEMO_IMAGE, GITOPS_DEFAULTS, SERVICE_DATABASES_DEFAULTS, backstageArgsProblems, gitOpsArgsProblems, ingressProblems } from "../components/portal";
+import {
+    BACKSTAGE_DEMO_IMAGE,
+    GITOPS_DEFAULTS,
+    SERVICE_DATABASES_DEFAULTS,
+    backstageArgsProblems,
+    gitOpsArgsProblems,
+    ingressProblems,
+    scaffolderRepoUrl,
+} from "../components/portal";
 import type { PortalIngressSettings } from "../components/portal";
 import { whole } from "./fields";
 import type { TeamConfig } from "./tenancy";
@@ -255,6 +263,9 @@ export function portalLayerProblems(
     if (portal) problems.push(...ingressProblems("portal.ingress.", portal.ingress ?? {}));
     if (isOn(portal)) {
         if (!isOn(gitops)) add("portal.enabled", "Backstage's templates deliver workloads through Argo CD: configure and enable gitops, or set portal.enabled: false");
+        else if (gitops!.repoUrl !== undefined && gitOpsArgsProblems({ repoUrl: gitops!.repoUrl, teams: [] }).length === 0 && !scaffolderRepoUrl(gitops!.repoUrl)) {
+            add("gitops.repoUrl", `must name an owner and a repository (https://<host>/<owner>/<repo>.git or git@<host>:<owner>/<repo>.git): Backstage's templates open pull requests on it (found "${gitops!.repoUrl}")`);
+        }
         if (!isOn(mlflow)) add("portal.enabled", "Backstage's templates serve models from MLflow's registry: configure and enable mlflow, or set portal.enabled: false");
         const backstage = portal!.backstage ?? {};
         if (profile?.backstageDemoImage === false && backstage.image === undefined) {

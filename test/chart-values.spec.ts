@@ -142,6 +142,7 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                 templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml",
                 proxy: { costTracker: "http://tracker", argoCd: "http://argocd", mlflow: "http://mlflow" },
                 argoCdToken: true,
+                templates: { gitopsRepoUrl: "github.com?owner=acme&repo=gitops", gitopsBranch: "main", argocdUrl: "http://a", mlflowUrl: "http://m", mlflowNamespace: "mlflow" },
             }),
         ],
     },

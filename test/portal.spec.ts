@@ -311,16 +311,16 @@ describe("portal: GitOps (app of apps, team projects)", () => {
         assert.ok(release.dependencies.includes(named(resources, RELEASE, "argocd-release").urn));
     });
 
-    it("gives each team one AppProject: its own namespace on this cluster, the GitOps repository, no cluster-scoped or tenancy kinds", () => {
+    it("gives each team one AppProject: its own namespace on this cluster, the GitOps repository, no cluster-scoped kinds, no quota or access kinds", () => {
         const projects = valuesOf(resources, "gitops-release").projects;
         assert.deepStrictEqual(Object.keys(projects).sort(), ["applied-ml", "ml-research", "platform-gitops"]);
         const team = projects["ml-research"];
         assert.deepStrictEqual(team.destinations, [{ server: "https://kubernetes.default.svc", namespace: "ml-research" }]);
-        assert.deepStrictEqual(team.sourceRepos, [REPO]);
+        assert.deepStrictEqual(team.sourceRepos, [REPO, REPO.replace(/\.git$/, "")], "the URL as Applications may name it, with or without .git");
         assert.strictEqual(team.clusterResourceWhitelist, undefined, "an AppProject without one allows no cluster-scoped kind");
         assert.deepStrictEqual(
             team.namespaceResourceBlacklist.map((k: any) => `${k.group}/${k.kind}`),
-            ["/ResourceQuota", "/LimitRange", "networking.k8s.io/NetworkPolicy", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding"],
+            ["/ResourceQuota", "/LimitRange", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding"],
         );
         assert.strictEqual(projects["applied-ml"].destinations[0].namespace, "applied-ml");
     });
@@ -455,8 +455,9 @@ describe("portal: Backstage", () => {
                 templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml",
                 githubTokenSecretArn: SECRET("github"),
                 costTracker: { url: "http://internal-cost-tracker.example.internal", tokenSecretArn: SECRET("cost-tracker-token") },
-                argoCd: { url: "http://argocd-server.argocd.svc", tokenSecretArn: SECRET("argocd-token") },
-                mlflow: { url: "http://mlflow.mlflow.svc" },
+                argoCd: { url: "http://argocd-server.argocd.svc", publicUrl: "http://argocd.dev.example.internal", tokenSecretArn: SECRET("argocd-token") },
+                mlflow: { url: "http://mlflow.mlflow.svc", publicUrl: "http://mlflow.dev.example.internal" },
+                gitops: { repoUrl: REPO, branch: "dev" },
             });
         });
     }
@@ -484,13 +485,25 @@ describe("portal: Backstage", () => {
         const endpoints = values.appConfig.proxy.endpoints;
         assert.deepStrictEqual(Object.keys(endpoints).sort(), ["/argocd", "/cost-tracker", "/mlflow"]);
         assert.strictEqual(endpoints["/cost-tracker"].target, "http://internal-cost-tracker.example.internal");
-        assert.deepStrictEqual(endpoints["/cost-tracker"].headers, { Authorization: "Bearer ${COST_TRACKER_TOKEN}" });
+        assert.deepStrictEqual(endpoints["/cost-tracker"].headers, { Authorization: "Bearer ${COST_TRACKER_API_TOKEN}" });
+        assert.deepStrictEqual(endpoints["/cost-tracker"].allowedHeaders, ["Idempotency-Key"], "the templates' idempotency key gets through");
         assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET", "POST"]);
         assert.strictEqual(endpoints["/argocd"].target, "http://argocd-server.argocd.svc");
         assert.strictEqual(endpoints["/mlflow"].target, "http://mlflow.mlflow.svc");
         const token = named(resources, EXTERNAL_SECRET, "backstage-cost-tracker-secret").inputs as any;
-        assert.deepStrictEqual(token.spec.data, [{ secretKey: "COST_TRACKER_TOKEN", remoteRef: { key: SECRET("cost-tracker-token") } }], "the token secret is plain text");
+        assert.deepStrictEqual(token.spec.data, [{ secretKey: "COST_TRACKER_API_TOKEN", remoteRef: { key: SECRET("cost-tracker-token") } }], "the token secret is plain text");
         assert.ok(values.extraEnvVarsSecrets.includes("backstage-cost-tracker"));
+    });
+
+    it("gives the GPU templates their environment: the GitOps repository as the scaffolder names it, its branch, Argo CD's and MLflow's URLs", async () => {
+        const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
+        assert.deepStrictEqual(valuesOf(resources, "backstage-release").backstage.appConfig.scaffolder.defaultEnvironment.parameters, {
+            gitopsRepoUrl: "github.com?owner=acme&repo=gpu-platform-gitops",
+            gitopsBranch: "dev",
+            argocdUrl: "http://argocd.dev.example.internal",
+            mlflowUrl: "http://mlflow.dev.example.internal",
+            mlflowNamespace: "mlflow",
+        });
     });
 
     it("runs the configured image, keeping the image's own app-config files", async () => {
@@ -515,7 +528,7 @@ describe("portal: Backstage", () => {
         assert.match(warnings[0], /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @roadiehq\/scaffolder-backend-module-http-request/);
     });
 
-    it("refuses an unpinned image and a templates URL that is not this repository's templates folder", () => {
+    it("refuses an unpinned image, a templates URL that is not this repository's templates folder, and a GitOps repository without owner and name", () => {
         assert.throws(
             () =>
                 new Backstage("bad", {
@@ -529,8 +542,9 @@ describe("portal: Backstage", () => {
                     costTracker: undefined as any,
                     argoCd: undefined as any,
                     mlflow: undefined as any,
+                    gitops: { repoUrl: "https://github.com/acme", branch: "main" },
                 }),
-            (err: any) => err.errors.map((e: any) => e.propertyPath).join() === "image,templatesUrl",
+            (err: any) => err.errors.map((e: any) => e.propertyPath).join() === "gitops.repoUrl,image,templatesUrl",
         );
     });
 });

@@ -8,6 +8,7 @@ import { PACKAGE } from "../shared/tokens";
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
 import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
+import { MLFLOW } from "./mlflow";
 import { portalNamespace } from "./namespace";
 
 export const BACKSTAGE_TYPE = `${PACKAGE}:portal:Backstage`;
@@ -34,7 +35,7 @@ export const TEMPLATE_ACTIONS = [
 /** Environment variables the app-config reads, and the synced Secrets they come from. */
 const ENV = {
     database: { secret: "backstage-database", user: "POSTGRES_USER", password: "POSTGRES_PASSWORD" },
-    costTracker: { secret: "backstage-cost-tracker", token: "COST_TRACKER_TOKEN" },
+    costTracker: { secret: "backstage-cost-tracker", token: "COST_TRACKER_API_TOKEN" },
     github: { secret: "backstage-github", token: "GITHUB_TOKEN" },
     argoCd: { secret: "backstage-argocd", token: "ARGOCD_AUTH_TOKEN" },
 } as const;
@@ -64,10 +65,12 @@ export interface BackstageArgs {
     githubTokenSecretArn: pulumi.Input<string>;
     /** The cost tracker: its internal URL and the secret of its API token (`tokenProperty` of the JSON value, or the whole value when `""`). */
     costTracker: { url: pulumi.Input<string>; tokenSecretArn: pulumi.Input<string>; tokenProperty?: string };
-    /** Argo CD's server inside the cluster, and optionally the secret (`{"token": …}`) of the read-only `backstage` account's API token. */
-    argoCd: { url: string; tokenSecretArn?: pulumi.Input<string> };
-    /** MLflow's server inside the cluster. */
-    mlflow: { url: string };
+    /** Argo CD: its server inside the cluster (the proxy's target), its UI's URL (the templates' links), and optionally the secret (`{"token": …}`) of the read-only `backstage` account's API token. */
+    argoCd: { url: string; publicUrl: string; tokenSecretArn?: pulumi.Input<string> };
+    /** MLflow: its server inside the cluster (the proxy's target) and its UI's URL (the templates' links). */
+    mlflow: { url: string; publicUrl: string };
+    /** The GitOps repository the templates open pull requests on (`https://…` or `git@…`), and its branch. */
+    gitops: { repoUrl: string; branch: string };
     /**
      * The components a template run passes through, registered as the `flows` output that the
      * offline plan's diagram draws: Backstage asks the cost tracker, an approved request becomes a
@@ -142,6 +145,13 @@ export class Backstage extends pulumi.ComponentResource {
                     templatesUrl: args.templatesUrl,
                     proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
                     argoCdToken: args.argoCd.tokenSecretArn !== undefined,
+                    templates: {
+                        gitopsRepoUrl: scaffolderRepoUrl(args.gitops.repoUrl)!, // validated
+                        gitopsBranch: args.gitops.branch,
+                        argocdUrl: args.argoCd.publicUrl,
+                        mlflowUrl: args.mlflow.publicUrl,
+                        mlflowNamespace: MLFLOW.namespace,
+                    },
                 }),
                 args.values,
             ),
@@ -191,8 +201,11 @@ function templateRunFlows(backstage: pulumi.Resource, run: NonNullable<Backstage
     ];
 }
 
-export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "replicas" | "templatesUrl" | "ingress">): SettingProblem[] {
+export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "replicas" | "templatesUrl" | "ingress"> & { gitops?: { repoUrl: string } }): SettingProblem[] {
     const problems = ingressProblems("ingress.", args.ingress ?? {});
+    if (args.gitops && !scaffolderRepoUrl(args.gitops.repoUrl)) {
+        problems.push({ key: "gitops.repoUrl", message: `must be https://<host>/<owner>/<repo>[.git] or git@<host>:<owner>/<repo>.git (found "${args.gitops.repoUrl}")` });
+    }
     if (args.image !== undefined && !/^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/.test(args.image.replace(/^[^/]+:\d+\//, ""))) {
         problems.push({ key: "image", message: `must be an image pinned by tag or digest, e.g. registry/portal/backstage:1.4.0 (found "${args.image}")` });
     }
@@ -206,6 +219,15 @@ export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "repli
         });
     }
     return problems;
+}
+
+/**
+ * A repository URL as the scaffolder's GitHub actions take it (`github.com?owner=acme&repo=gitops`,
+ * the form `parseRepoUrl` reads), or undefined when it names no owner and repository.
+ */
+export function scaffolderRepoUrl(repoUrl: string): string | undefined {
+    const match = /^(?:https:\/\/([^/@\s]+)\/|git@([^:\s]+):)([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(repoUrl);
+    return match ? `${match[1] ?? match[2]}?owner=${match[3]}&repo=${match[4]}` : undefined;
 }
 
 /** `registry/repository:tag` or `registry/repository@digest` as the chart's `backstage.image` fields. */
@@ -225,6 +247,8 @@ export function backstageValues(s: {
     templatesUrl: string;
     proxy: { costTracker: string; argoCd: string; mlflow: string };
     argoCdToken: boolean;
+    /** What the GPU templates read as `${{ environment.parameters.* }}`. */
+    templates: { gitopsRepoUrl: string; gitopsBranch: string; argocdUrl: string; mlflowUrl: string; mlflowNamespace: string };
 }): HelmValues {
     const secrets = [ENV.database.secret, ENV.costTracker.secret, ENV.github.secret, ...(s.argoCdToken ? [ENV.argoCd.secret] : [])];
     return {
@@ -248,7 +272,7 @@ export function backstageValues(s: {
 }
 
 /** The app-config the chart mounts after the image's own: database, catalog locations, integrations and proxy. */
-export function backstageAppConfig(s: Pick<Parameters<typeof backstageValues>[0], "url" | "database" | "templatesUrl" | "proxy" | "argoCdToken">): HelmValues {
+export function backstageAppConfig(s: Pick<Parameters<typeof backstageValues>[0], "url" | "database" | "templatesUrl" | "proxy" | "argoCdToken" | "templates">): HelmValues {
     const readOnly = { credentials: "require", allowedMethods: ["GET"] };
     return {
         app: { baseUrl: s.url },
@@ -274,6 +298,8 @@ export function backstageAppConfig(s: Pick<Parameters<typeof backstageValues>[0]
         },
         integrations: { github: [{ host: "github.com", token: `\${${ENV.github.token}}` }] },
         catalog: { locations: [{ type: "url", target: s.templatesUrl, rules: [{ allow: ["Template"] }] }] },
+        // The GPU templates' environment (backstage/templates/README.md): where they open pull requests, and their links.
+        scaffolder: { defaultEnvironment: { parameters: { ...s.templates } } },
         proxy: {
             endpoints: {
                 [PROXY_ENDPOINTS.costTracker]: {

@@ -13,13 +13,14 @@ export const GITOPS_TYPE = `${PACKAGE}:portal:GitOps`;
 export const IN_CLUSTER = "https://kubernetes.default.svc";
 
 /**
- * Namespaced kinds a team's applications may not create: the namespace's tenancy (quota,
- * container defaults, network policy) and access (roles and bindings) belong to the platform.
+ * Namespaced kinds a team's applications may not create: the namespace's quota and container
+ * defaults, and access (roles and bindings), belong to the platform. NetworkPolicies stay
+ * allowed: the templates' workloads bring one to reach MLflow, the platform's default deny
+ * stays (policies only add), and the team's `edit` role may make them anyway.
  */
 export const TENANCY_KINDS = [
     { group: "", kind: "ResourceQuota" },
     { group: "", kind: "LimitRange" },
-    { group: "networking.k8s.io", kind: "NetworkPolicy" },
     { group: "rbac.authorization.k8s.io", kind: "Role" },
     { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
 ] as const;
@@ -165,7 +166,7 @@ export function gitOpsValues(s: { repoUrl: string; path: string; targetRevision:
         [GITOPS_DEFAULTS.rootProject]: {
             namespace: ARGOCD.namespace,
             description: "The root application: Applications in Argo CD's namespace, from the GitOps repository, and nothing else",
-            sourceRepos: [s.repoUrl],
+            sourceRepos: repositoryForms(s.repoUrl),
             destinations: [{ server: IN_CLUSTER, namespace: ARGOCD.namespace }],
             namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }],
         },
@@ -191,10 +192,16 @@ export function teamProject(team: GitOpsTeam, repoUrl: string): HelmValues {
     return {
         namespace: ARGOCD.namespace,
         description: `Team ${team.name}: its namespace only`,
-        sourceRepos: [repoUrl],
+        sourceRepos: repositoryForms(repoUrl),
         destinations: [{ server: IN_CLUSTER, namespace: team.namespace }],
         // No clusterResourceWhitelist: an AppProject without one allows no cluster-scoped kind.
         namespaceResourceBlacklist: TENANCY_KINDS.map((k) => ({ ...k })),
         orphanedResources: { warn: true },
     };
+}
+
+/** The repository with and without `.git`: Applications may name either (the templates write `https://<host>/<owner>/<repo>.git`). */
+export function repositoryForms(repoUrl: string): string[] {
+    const bare = repoUrl.replace(/\.git$/, "");
+    return bare.startsWith("git@") ? [repoUrl] : [...new Set([`${bare}.git`, bare])];
 }

@@ -9,11 +9,11 @@ export { EXTERNAL_SECRETS_API, EXTERNAL_SECRETS_CONTROLLER, ExternalSecrets, ext
 export type { ExternalSecretsArgs, SyncedSecretArgs } from "./external-secrets";
 export { ARGOCD, ArgoCd, argoCdArgsProblems, argoCdPolicyCsv, argoCdValues } from "./argocd";
 export type { ArgoCdArgs, ArgoCdSso, ArgoCdTeam, DexConnector } from "./argocd";
-export { GITOPS_DEFAULTS, GitOps, IN_CLUSTER, TENANCY_KINDS, gitOpsArgsProblems, gitOpsValues, teamProject } from "./gitops";
+export { GITOPS_DEFAULTS, GitOps, IN_CLUSTER, TENANCY_KINDS, gitOpsArgsProblems, gitOpsValues, repositoryForms, teamProject } from "./gitops";
 export type { GitOpsArgs, GitOpsTeam } from "./gitops";
 export { MLFLOW, MLFLOW_DEFAULTS, Mlflow, mlflowArgsProblems, mlflowStatements, mlflowValues } from "./mlflow";
 export type { MlflowArgs } from "./mlflow";
-export { BACKSTAGE, BACKSTAGE_DEMO_IMAGE, Backstage, PROXY_ENDPOINTS, TEMPLATE_ACTIONS, backstageAppConfig, backstageArgsProblems, backstageImage, backstageValues } from "./backstage";
+export { BACKSTAGE, BACKSTAGE_DEMO_IMAGE, Backstage, PROXY_ENDPOINTS, TEMPLATE_ACTIONS, backstageAppConfig, backstageArgsProblems, backstageImage, backstageValues, scaffolderRepoUrl } from "./backstage";
 export type { BackstageArgs } from "./backstage";
 export { SERVICE_DATABASES_DEFAULTS, ServiceDatabases, bootstrapJobSpec, bootstrapStatements, serviceDatabasesArgsProblems } from "./service-databases";
 export type { ServiceDatabasesArgs } from "./service-databases";
