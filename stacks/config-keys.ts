@@ -42,7 +42,7 @@ export function projectConfigOf(raw: Record<string, unknown>, project: string, o
         // Pulumi's older key form `<namespace>:config:<key>` means `<namespace>:<key>`.
         const key = colon >= 0 ? fullKey.slice(colon + 1).replace(/^config:/, "") : fullKey;
         if (namespace !== project) {
-            const problem = foreignKeyProblem(fullKey, namespace, key, project, ownKeys);
+            const problem = foreignKeyProblem(fullKey, namespace, key, project, ownKeys, problems.length < MAX_SUGGESTIONS);
             if (problem) problems.push(problem);
             continue;
         }
@@ -50,19 +50,25 @@ export function projectConfigOf(raw: Record<string, unknown>, project: string, o
             problems.push(prototypeNameProblem(quoteKey(key), key));
             continue;
         }
-        values[key] = withoutPrototypeKeys(value, quoteKey(key), problems);
+        values[key] = withoutPrototypeKeys(value, quoteKey(key), problems, 1);
     }
     return { values, problems };
 }
 
-function foreignKeyProblem(fullKey: string, namespace: string, key: string, project: string, ownKeys: readonly string[]): SettingProblem | undefined {
-    const ours = ownKeys.includes(key) ? key : closest(key, ownKeys);
+/** Past this many problems, keys get no closest-key suggestion: each costs an edit distance per candidate. */
+export const MAX_SUGGESTIONS = 1000;
+
+/** No key of the config nests deeper; anything deeper is refused rather than walked. */
+const MAX_DEPTH = 16;
+
+function foreignKeyProblem(fullKey: string, namespace: string, key: string, project: string, ownKeys: readonly string[], suggest: boolean): SettingProblem | undefined {
+    const ours = ownKeys.includes(key) ? key : suggest ? closest(key, ownKeys) : undefined;
     if (PROVIDER_NAMESPACES.includes(namespace)) {
         // A provider's namespace is the provider's, unless the key is plainly one of ours.
         if (!ownKeys.includes(key) || (PROVIDER_KEYS_LIKE_OURS[namespace] ?? []).includes(key)) return undefined;
         return { key: fullKey, message: `is a key of this project in the ${namespace} provider's namespace, which ignores it; did you mean ${project}:${key}?` };
     }
-    const nearNamespace = closest(namespace, [project, ...PROVIDER_NAMESPACES]);
+    const nearNamespace = suggest ? closest(namespace, [project, ...PROVIDER_NAMESPACES]) : undefined;
     const guess =
         nearNamespace === project || (nearNamespace === undefined && ours !== undefined)
             ? `${project}:${ours ?? key}`
@@ -73,15 +79,22 @@ function foreignKeyProblem(fullKey: string, namespace: string, key: string, proj
     return { key: fullKey, message: `is in namespace "${namespace}", which nothing reads (${readers}); ${guess ? `did you mean ${guess}?` : "remove it"}` };
 }
 
-/** A copy of `value` without prototype-named keys at any depth; each one dropped is reported under its path. */
-function withoutPrototypeKeys(value: unknown, path: string, problems: SettingProblem[]): unknown {
-    if (Array.isArray(value)) return value.map((item, i) => withoutPrototypeKeys(item, `${path}[${i}]`, problems));
+/**
+ * A copy of `value` without prototype-named keys at any depth, and without anything nested past
+ * MAX_DEPTH; each one dropped is reported under its path.
+ */
+function withoutPrototypeKeys(value: unknown, path: string, problems: SettingProblem[], depth: number): unknown {
     if (typeof value !== "object" || value === null) return value;
+    if (depth > MAX_DEPTH) {
+        problems.push({ key: path, message: `nests more than ${MAX_DEPTH} levels deep; no config key does` });
+        return undefined;
+    }
+    if (Array.isArray(value)) return value.map((item, i) => withoutPrototypeKeys(item, `${path}[${i}]`, problems, depth + 1));
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
         const itemPath = `${path}${segment(key)}`;
         if (PROTOTYPE_NAMES.has(key)) problems.push(prototypeNameProblem(itemPath, key));
-        else copy[key] = withoutPrototypeKeys(item, itemPath, problems);
+        else copy[key] = withoutPrototypeKeys(item, itemPath, problems, depth + 1);
     }
     return copy;
 }
@@ -105,6 +118,7 @@ function quoteKey(key: string): string {
  * ignored), or undefined when none is close enough to be a likely misspelling.
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+    if (word.length > 64) return undefined; // no key is that long; a misspelling of one is not either
     const limit = Math.max(2, Math.floor(word.length / 4));
     let best: string | undefined;
     let bestDistance = limit + 1;

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { core, z } from "zod";
 import { parseJsonOr } from "../catalog/json";
 import type { SettingProblem } from "../components/shared/problems";
-import { asOneLine, closest, projectConfigOf, segment } from "./config-keys";
+import { MAX_SUGGESTIONS, asOneLine, closest, projectConfigOf, segment } from "./config-keys";
 import { arnPartitionProblems } from "./partitions";
 import { PolicyPackSettings, policyPackSettings } from "./policy-pack";
 import { crossFieldProblems, parseSections, platformConfigSchema } from "./schema";
@@ -75,8 +75,8 @@ function describeIssue(issue: core.$ZodIssue): SettingProblem[] {
     const key = configKeyOf(issue.path);
     if (issue.code === "unrecognized_keys") {
         const known = knownKeysAt(platformConfigSchema, issue.path);
-        return issue.keys.map((k) => {
-            const guess = closest(k, known);
+        return issue.keys.map((k, i) => {
+            const guess = i < MAX_SUGGESTIONS ? closest(k, known) : undefined;
             return {
                 key: key ? `${key}${segment(k)}` : k,
                 message: guess ? `is not a known key; did you mean ${guess}?` : "is not a known key; check its spelling against Pulumi.yaml",

@@ -144,6 +144,7 @@ const REFUSED: Record<string, Array<[string, Edit, string, RegExp]>> = {
     "one line per problem": [
         ["a tag key with a newline", (r) => void (r.tags["a\nb"] = "v"), 'tags["a\\nb"]', /^key has characters AWS refuses/],
         ["a megabyte region", (r) => void (r.region = "x".repeat(1_000_000)), "region", /\(1000000 characters\)\)$/],
+        ["a list nested 100,000 deep", (r) => void (r.teams = Array.from({ length: 100_000 }).reduce<unknown>((inner) => [inner], 1)), `teams${"[0]".repeat(16)}`, /^nests more than 16 levels deep/],
     ],
 };
 
