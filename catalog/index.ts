@@ -13,4 +13,6 @@ export type { Partition, Region } from "./regions";
 export { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, EKS_VERSIONS, SERVICE_PRICES, inExtendedSupport } from "./services";
 export { DEFAULT_WORKLOAD_CLASSES, MAX_GPUS_PER_POD } from "./workload-classes";
 export type { WorkloadClass, WorkloadKind } from "./workload-classes";
-export { CPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "./kubernetes-names";
+export { CPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, SYSTEM_NAMESPACES, SYSTEM_NAMESPACE_PREFIXES, catalogGpuResources, isGpuResource, isSystemNamespace } from "./kubernetes-names";
+export { placeMigLayout } from "./mig-placement";
+export type { MigPlacement } from "./mig-placement";

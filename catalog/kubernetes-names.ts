@@ -53,3 +53,26 @@ export function catalogGpuResources(): string[] {
 
 /** Selects the CPU pools, where system and platform workloads run. */
 export const CPU_NODE_SELECTOR = { [LABELS.nodeType]: "cpu" } as const;
+
+/**
+ * Namespaces that belong to the cluster or to a system add-on, never to a team: the policy pack
+ * exempts them from team rules, so a team may not take one. Kubernetes reserves the `kube-`
+ * prefix for its own namespaces (Kubernetes docs, "Namespaces": avoid the prefix `kube-`).
+ */
+export const SYSTEM_NAMESPACES: readonly string[] = [
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "keda",
+    "gpu-operator",
+    "cert-manager",
+    "karpenter",
+    "amazon-cloudwatch",
+];
+export const SYSTEM_NAMESPACE_PREFIXES: readonly string[] = ["kube-"];
+
+/** True for a system namespace, by name or by a reserved prefix. */
+export function isSystemNamespace(name: string): boolean {
+    return SYSTEM_NAMESPACES.includes(name) || SYSTEM_NAMESPACE_PREFIXES.some((prefix) => name.startsWith(prefix));
+}

@@ -4,15 +4,12 @@
  * names its team.
  */
 import { LABELS } from "../catalog";
-import { mergeDefaultTags } from "../catalog/aws-tags";
+import { BUDGET_ENVIRONMENTS, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS, TEAM_PATTERN, budgetTagProblems, mergeDefaultTags } from "../catalog/aws-tags";
 import { resourcePolicy } from "./lib/define";
 import { AWS_TAGGABLE_TYPES } from "./lib/aws-taggable-types";
 import { Props, UNKNOWN, Unknown, asRecord, asString, isUnknown, listing } from "./lib/values";
 
 const TEAM_LABEL = LABELS.team;
-
-/** A team name is a DNS label, as team names in the stack config are. */
-const TEAM_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 
 export const budgetTags = resourcePolicy({
     name: "budget-tags",
@@ -25,35 +22,28 @@ export const budgetTags = resourcePolicy({
             type: "array",
             items: { type: "string" },
             description: "Tag keys every taggable resource carries.",
-            default: ["team", "cost-center", "environment", "budget"],
+            default: [...BUDGET_TAG_KEYS],
         },
         tagValuePatterns: {
             type: "object",
             additionalProperties: { type: "string" },
             description: "Tag key → regular expression its value must match.",
-            default: { team: TEAM_PATTERN, "cost-center": "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$", budget: "^[a-z0-9][a-z0-9-]{1,62}$" },
+            default: { ...BUDGET_TAG_VALUE_PATTERNS },
         },
         allowedEnvironments: {
             type: "array",
             items: { type: "string" },
             description: "Values the environment tag may take; a stack's config names its own environment only.",
-            default: ["dev", "prod"],
+            default: [...BUDGET_ENVIRONMENTS],
         },
     },
     resourceTypes: AWS_TAGGABLE_TYPES,
     validate: ({ type, name, props, providerProps }, { requiredTags, tagValuePatterns, allowedEnvironments }, report) => {
         const tags = effectiveTags(props, providerProps);
         if (isUnknown(tags)) return;
-        const missing = requiredTags.filter((key) => !(key in tags));
-        const invalid = requiredTags.flatMap((key) => {
-            const value = tags[key];
-            if (!(key in tags) || isUnknown(value)) return [];
-            if (typeof value !== "string") return [`tag ${key} is ${JSON.stringify(value)}, not a string`];
-            if (value === "") return [`tag ${key} is empty`];
-            if (key === "environment" && !allowedEnvironments.includes(value)) return [`tag environment is "${value}"; this stack allows ${allowedEnvironments.join(" or ")}`];
-            const pattern = tagValuePatterns[key];
-            return pattern && !new RegExp(pattern).test(value) ? [`tag ${key} is "${value}", which does not match ${pattern}`] : [];
-        });
+        const found = budgetTagProblems(tags, { requiredTags, tagValuePatterns, allowedEnvironments }, isUnknown);
+        const missing = found.filter((p) => p.missing).map((p) => p.key);
+        const invalid = found.filter((p) => !p.missing).map((p) => `tag ${p.key} ${p.problem}`);
         const problems = [
             ...(missing.length > 0 ? [`lacks the tag${missing.length > 1 ? "s" : ""} ${listing(missing)} (neither in tags nor in its AWS provider's defaultTags)`] : []),
             ...invalid,

@@ -111,7 +111,7 @@ describe("stack config", () => {
     it("rejects a misspelt key instead of ignoring it", () => {
         const raw = base();
         raw.nodePools.h100.maxsize = 4;
-        assert.deepStrictEqual(problems(raw), ["nodePools.h100.maxsize: is not a known key; check its spelling against Pulumi.yaml"]);
+        assert.deepStrictEqual(problems(raw), ["nodePools.h100.maxsize: is not a known key; did you mean maxSize?"]);
     });
 
     it("rejects a public API endpoint in prod and one without allowed CIDRs", () => {
