@@ -43,8 +43,8 @@ export interface CheckedResource {
 }
 
 export interface ResourceCheck<C> extends PolicyDefinition<C> {
-    /** Resource types the policy checks; for any other it is not applicable. */
-    resourceTypes: readonly string[];
+    /** Resource types the policy checks, listed or as a test on the type token; for any other it is not applicable. */
+    resourceTypes: readonly string[] | { readonly describe: string; readonly test: (type: string) => boolean };
     validate(resource: CheckedResource, config: C, report: (message: string) => void): void;
 }
 
@@ -62,11 +62,13 @@ export interface StackCheck<C> extends PolicyDefinition<C> {
 }
 
 export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPolicy {
-    const types = new Set(check.resourceTypes);
+    const types = check.resourceTypes;
+    const applies = "test" in types ? types.test : (type: string) => types.includes(type);
+    const describe = "test" in types ? types.describe : types.join(", ");
     return {
         ...policyFields(check),
         validateResource: (args: ResourceValidationArgs, reportViolation) => {
-            if (!types.has(args.type)) args.notApplicable(`checks ${[...types].join(", ")} only`);
+            if (!applies(args.type)) args.notApplicable(`checks ${describe} only`);
             const resource: CheckedResource = {
                 urn: args.urn,
                 type: args.type,
