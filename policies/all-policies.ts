@@ -9,7 +9,7 @@ import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorSharing } from "./gpu-operator";
 import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
-import { iamDataActionsScoped } from "./iam";
+import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { noPublicIngress } from "./network";
 import { stackMonthlyBudget } from "./stack-budget";
 import { s3DefaultEncryption, s3PublicAccessBlocked, sqsEncryption } from "./storage";
@@ -38,4 +38,6 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     noPublicIngress,
     imdsv2Required,
     iamDataActionsScoped,
+    iamNoAdminGrants,
+    iamTrustNotPublic,
 ];
