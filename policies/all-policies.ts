@@ -12,7 +12,7 @@ import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpu
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { noPublicIngress } from "./network";
 import { stackMonthlyBudget } from "./stack-budget";
-import { s3DefaultEncryption, s3PublicAccessBlocked, sqsEncryption } from "./storage";
+import { s3DefaultEncryption, s3NoPublicGrants, s3PublicAccessBlocked, sqsEncryption, sqsNoPublicPolicy } from "./storage";
 import { budgetTags, teamNamespaceLabel } from "./tags";
 
 export const PACK_NAME = "gpu-platform";
@@ -31,8 +31,10 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     teamNamespaceLabel,
     stackMonthlyBudget,
     s3PublicAccessBlocked,
+    s3NoPublicGrants,
     s3DefaultEncryption,
     sqsEncryption,
+    sqsNoPublicPolicy,
     eksSecretsEncryption,
     eksPrivateEndpoint,
     noPublicIngress,

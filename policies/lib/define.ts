@@ -51,6 +51,8 @@ export interface ResourceCheck<C> extends PolicyDefinition<C> {
 export interface StackResource extends CheckedResource {
     /** Urn of the parent, if any. */
     readonly parent?: string;
+    /** Urn of its provider, when the engine names one. */
+    readonly provider?: string;
     /** Urns of the resources it depends on. */
     readonly dependencies: readonly string[];
     /** Per property, the urns of the resources its value comes from (real engine only). */
@@ -122,6 +124,7 @@ function toStackResource(resource: PolicyResource): StackResource {
         props: plainProps(resource.props),
         providerProps: resource.provider ? plainProps(resource.provider.props) : undefined,
         parent: resource.parent?.urn,
+        provider: resource.provider?.urn,
         dependencies: resource.dependencies.map((d) => d.urn),
         propertyDependencies: Object.fromEntries(Object.entries(resource.propertyDependencies ?? {}).map(([key, deps]) => [key, deps.map((d) => d.urn)])),
     };
