@@ -7,7 +7,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { imdsv2Required } from "./compute";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
-import { gpuOperatorSharing } from "./gpu-operator";
+import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
 import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { noPublicIngress } from "./network";
@@ -27,6 +27,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     gpuWorkloadToleration,
     gpuWorkloadClassLimit,
     gpuOperatorSharing,
+    gpuOperatorInstall,
     budgetTags,
     teamNamespaceLabel,
     stackMonthlyBudget,
