@@ -15,4 +15,16 @@ export { DEFAULT_WORKLOAD_CLASSES, MAX_GPUS_PER_POD } from "./workload-classes";
 export type { WorkloadClass, WorkloadKind } from "./workload-classes";
 export { isWholeQuantity, parseQuantity, quantityValue } from "./kubernetes-quantity";
 export type { Quantity } from "./kubernetes-quantity";
-export { CPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "./kubernetes-names";
+export {
+    CPU_NODE_SELECTOR,
+    GPU_RESOURCE,
+    GPU_TAINT,
+    KUBERNETES_SYSTEM_NAMESPACES,
+    LABELS,
+    MIG_RESOURCE_PREFIX,
+    RESERVED_NAMESPACE_PREFIXES,
+    SHARED_GPU_RESOURCE,
+    catalogGpuResources,
+    isGpuResource,
+    isReservedNamespace,
+} from "./kubernetes-names";

@@ -13,7 +13,8 @@ import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam
 import { noPublicIngress } from "./network";
 import { stackMonthlyBudget } from "./stack-budget";
 import { s3DefaultEncryption, s3NoPublicGrants, s3PublicAccessBlocked, sqsEncryption, sqsNoPublicPolicy } from "./storage";
-import { budgetTags, teamNamespaceLabel } from "./tags";
+import { helmReleaseNamespaces, teamNamespaceLabel } from "./namespaces";
+import { budgetTags } from "./tags";
 
 export const PACK_NAME = "gpu-platform";
 
@@ -30,6 +31,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     gpuOperatorInstall,
     budgetTags,
     teamNamespaceLabel,
+    helmReleaseNamespaces,
     stackMonthlyBudget,
     s3PublicAccessBlocked,
     s3NoPublicGrants,

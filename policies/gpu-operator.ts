@@ -224,13 +224,13 @@ function textEntries(data: Props, where: string): { where: string; text: string 
 function configMaps(resources: readonly StackResource[], name: string, namespace?: string): { label: string; data: Props }[] {
     return resources.flatMap((r) =>
         kubernetesObjects(r.type, r.name, r.props)
-            .filter(({ object, label }) => /^ConfigMap(Patch)? /.test(label) || (label.includes(": ConfigMap ") && object.kind === "ConfigMap"))
+            .filter(({ kind }) => kind === "ConfigMap" || kind === "ConfigMapPatch")
             .filter(({ object }) => {
                 const metadata = asRecord(object.metadata) ?? {};
                 const ns = asString(metadata.namespace);
                 return metadata.name === name && (namespace === undefined || ns === undefined || ns === namespace);
             })
-            .map(({ object, label }) => ({ label: `"${name}" (${label.split(" ")[0]} "${r.name}")`, data: asRecord(object.data) ?? {} })),
+            .map(({ object, nested, label }) => ({ label: `"${name}" (${nested ? label : `${r.type.split(":").pop()} "${r.name}"`})`, data: asRecord(object.data) ?? {} })),
     );
 }
 

@@ -34,6 +34,10 @@ export function holdsKubernetesObjects(type: string): boolean {
 export interface KubernetesObject {
     /** `Deployment "web"`, or `ConfigGroup "jobs": PyTorchJob "train"`. */
     readonly label: string;
+    /** `Deployment`, `NamespacePatch`, or an inner object's `kind`. */
+    readonly kind: string;
+    /** An object inside a yaml/v2 component rather than the resource itself. */
+    readonly nested: boolean;
     /** Where the object sits in the resource's properties (`objs[0].`), prepended to paths inside it. */
     readonly pathPrefix: string;
     readonly object: Props;
@@ -43,9 +47,11 @@ export interface KubernetesObject {
 
 export function kubernetesObjects(type: string, name: string, props: Props): KubernetesObject[] {
     const kindOfType = type.split(":").pop() ?? type;
-    if (!YAML_V2_COMPONENTS.includes(type)) return [{ label: `${kindOfType} "${name}"`, pathPrefix: "", object: props, patch: kindOfType.endsWith("Patch") }];
+    if (!YAML_V2_COMPONENTS.includes(type)) return [{ label: `${kindOfType} "${name}"`, kind: kindOfType, nested: false, pathPrefix: "", object: props, patch: kindOfType.endsWith("Patch") }];
     const inner = (object: Props, pathPrefix: string): KubernetesObject => ({
         label: `${kindOfType} "${name}": ${asString(object.kind) ?? "object"} "${asString(asRecord(object.metadata)?.name) ?? "?"}"`,
+        kind: asString(object.kind) ?? "",
+        nested: true,
         pathPrefix,
         object,
         patch: false,
