@@ -55,24 +55,32 @@ export function catalogGpuResources(): string[] {
 export const CPU_NODE_SELECTOR = { [LABELS.nodeType]: "cpu" } as const;
 
 /**
- * Namespaces that belong to the cluster or to a system add-on, never to a team: the policy pack
- * exempts them from team rules, so a team may not take one. Kubernetes reserves the `kube-`
- * prefix for its own namespaces (Kubernetes docs, "Namespaces": avoid the prefix `kube-`).
+ * Namespaces the cluster itself owns: Kubernetes creates them, and no team or program may take
+ * or claim one. Source: Kubernetes documentation, "Namespaces" (initial namespaces).
  */
-export const SYSTEM_NAMESPACES: readonly string[] = [
-    "default",
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "keda",
-    "gpu-operator",
-    "cert-manager",
-    "karpenter",
-    "amazon-cloudwatch",
-];
-export const SYSTEM_NAMESPACE_PREFIXES: readonly string[] = ["kube-"];
+export const KUBERNETES_SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
-/** True for a system namespace, by name or by a reserved prefix. */
+/**
+ * Name prefixes reserved for system namespaces: `kube-` by Kubernetes ("avoid creating
+ * namespaces with the prefix kube-"), `openshift-` (and `kube-`) by OpenShift, which also
+ * reserves `openshift` and `default`. Sources: Kubernetes documentation, "Namespaces"; OpenShift
+ * documentation, "Working with projects". Read 2026-11-23.
+ */
+export const RESERVED_NAMESPACE_PREFIXES = ["kube-", "openshift-"] as const;
+
+/** True for a namespace name the cluster owns or reserves: one of its own, `openshift`, or a reserved prefix. */
+export function isReservedNamespace(name: string): boolean {
+    return (KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name) || name === "openshift" || RESERVED_NAMESPACE_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/**
+ * Namespaces that belong to the cluster or to a system add-on, never to a team: the policy
+ * pack exempts them from team rules (its default `systemNamespaces`), so no team may take one,
+ * nor any name the cluster reserves (isReservedNamespace).
+ */
+export const SYSTEM_NAMESPACES: readonly string[] = [...KUBERNETES_SYSTEM_NAMESPACES, "keda", "gpu-operator", "cert-manager", "karpenter", "amazon-cloudwatch"];
+
+/** True for a system namespace, by name or because the cluster reserves it. */
 export function isSystemNamespace(name: string): boolean {
-    return SYSTEM_NAMESPACES.includes(name) || SYSTEM_NAMESPACE_PREFIXES.some((prefix) => name.startsWith(prefix));
+    return SYSTEM_NAMESPACES.includes(name) || isReservedNamespace(name);
 }

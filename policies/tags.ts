@@ -1,15 +1,12 @@
 /**
  * Budget tags: spend is grouped by team, cost center, environment and budget, so every AWS
- * resource that can carry tags carries all four with valid values, and every team namespace
- * names its team.
+ * resource that can carry tags carries all four with valid values. (Team namespaces name their
+ * team too: namespaces.ts.)
  */
-import { LABELS } from "../catalog";
-import { BUDGET_ENVIRONMENTS, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS, TEAM_PATTERN, budgetTagProblems, mergeDefaultTags } from "../catalog/aws-tags";
+import { BUDGET_ENVIRONMENTS, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS, budgetTagProblems, mergeDefaultTags } from "../catalog/aws-tags";
 import { resourcePolicy } from "./lib/define";
 import { AWS_TAGGABLE_TYPES } from "./lib/aws-taggable-types";
-import { Props, UNKNOWN, Unknown, asRecord, asString, isUnknown, listing } from "./lib/values";
-
-const TEAM_LABEL = LABELS.team;
+import { Props, UNKNOWN, Unknown, asRecord, isUnknown, listing } from "./lib/values";
 
 export const budgetTags = resourcePolicy({
     name: "budget-tags",
@@ -53,32 +50,6 @@ export const budgetTags = resourcePolicy({
             `${type.split(":").pop()} "${name}" ${problems.join("; ")}; set ${listing(requiredTags)} once in the AWS provider's defaultTags.tags ` +
                 "(the platform sets them from Pulumi.<stack>.yaml tags) or in the resource's tags.",
         );
-    },
-});
-
-export const teamNamespaceLabel = resourcePolicy({
-    name: "team-namespace-label",
-    description: `Every team namespace carries the ${TEAM_LABEL} label naming its team, so quotas, costs and access are attributed. System namespaces are exempt.`,
-    enforcementLevel: "mandatory",
-    config: {
-        systemNamespaces: {
-            type: "array",
-            items: { type: "string" },
-            description: "Namespaces that belong to no team.",
-            default: ["default", "kube-system", "kube-public", "kube-node-lease", "keda", "gpu-operator", "cert-manager", "karpenter", "amazon-cloudwatch"],
-        },
-        teamPattern: { type: "string", description: "Regular expression a team name matches.", default: TEAM_PATTERN },
-    },
-    resourceTypes: ["kubernetes:core/v1:Namespace"],
-    validate: ({ name, props }, { systemNamespaces, teamPattern }, report) => {
-        const metadata = asRecord(props.metadata) ?? {};
-        const namespace = asString(metadata.name) ?? name;
-        const labels = metadata.labels;
-        if (systemNamespaces.includes(namespace) || isUnknown(labels)) return;
-        const team = asRecord(labels)?.[TEAM_LABEL];
-        if (isUnknown(team) || (typeof team === "string" && new RegExp(teamPattern).test(team))) return;
-        const found = team === undefined ? `has no ${TEAM_LABEL} label` : `has ${TEAM_LABEL}: "${String(team)}", which does not match ${teamPattern}`;
-        report(`namespace "${namespace}" ${found}; set metadata.labels["${TEAM_LABEL}"] to the owning team's name.`);
     },
 });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_WORKLOAD_CLASSES, MIG_RESOURCE_PREFIX, SYSTEM_NAMESPACES, SYSTEM_NAMESPACE_PREFIXES, isKnownInstanceType, isSystemNamespace } from "../catalog";
+import { DEFAULT_WORKLOAD_CLASSES, MIG_RESOURCE_PREFIX, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES, isKnownInstanceType, isSystemNamespace } from "../catalog";
 import { poolNodes } from "../components/cluster";
 import { CHARTS } from "../components/shared/charts";
 import { dnsName, iamRoleArn, whole } from "./fields";
@@ -175,7 +175,7 @@ export function namespaceProblems(teams: Array<{ name: string } | undefined>, pi
         if (RESERVED_NAMESPACES.includes(name) || isSystemNamespace(name)) {
             problems.push({
                 key,
-                message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}, or any starting with ${SYSTEM_NAMESPACE_PREFIXES.join(", ")}); choose another name`,
+                message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}, openshift, or any starting with ${RESERVED_NAMESPACE_PREFIXES.join(", ")}); choose another name`,
             });
         }
         if (PROTOTYPE_NAMES.has(name)) problems.push(prototypeNameProblem(key, name));

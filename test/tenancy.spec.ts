@@ -255,7 +255,7 @@ describe("tenancy config", () => {
                 raw.inferencePipelines.push({ ...raw.inferencePipelines[0], name: "applied-ml" });
             }),
             [
-                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, cert-manager, karpenter, amazon-cloudwatch, or any starting with kube-); choose another name',
+                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, cert-manager, karpenter, amazon-cloudwatch, openshift, or any starting with kube-, openshift-); choose another name',
                 'inferencePipelines[1].name: "applied-ml" is also teams[2].name; each gets a namespace of its name: rename the pipeline',
             ],
         );
