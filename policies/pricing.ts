@@ -115,7 +115,7 @@ function rootVolume(group: PricedResource, { template }: Capacity<PricedResource
     const ebs = template ? asRecord(asRecord(asList(template.props.blockDeviceMappings)[0])?.ebs) : undefined;
     const sizeGiB = asNumber(ebs?.volumeSize) ?? (template ? undefined : asNumber(group.props.diskSize) ?? EKS_DEFAULT_ROOT_VOLUME.sizeGiB);
     const type = asString(ebs?.volumeType) ?? EKS_DEFAULT_ROOT_VOLUME.type;
-    const rate = EBS_PRICES[type];
+    const rate = Object.hasOwn(EBS_PRICES, type) ? EBS_PRICES[type] : undefined;
     if (sizeGiB === undefined || !rate) return flat(`node group ${group.name}: root volume ${sizeGiB ?? "of unknown size"} ${type}, not priced`, 0);
     const iops = Math.max(0, (asNumber(ebs?.iops) ?? 0) - (rate.includedIops ?? 0));
     const perNode = sizeGiB * rate.usdPerGbMonth + iops * (rate.usdPerIopsMonth ?? 0);

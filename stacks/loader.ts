@@ -60,8 +60,28 @@ export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config()):
         raw[key] = key.startsWith(prefix) ? parseJsonOr(value, value) : value;
     }
     const result = validatePlatformConfig(raw, config.name, pulumi.getStack());
-    if (!result.config) throw new ConfigError(result.problems);
+    if (!result.config) throw new ConfigError(withoutSecretValues(result.problems, secretValuesOf(raw)));
     return result.config;
+}
+
+/**
+ * The plaintext of every secret config value (`pulumi config set --secret`), as the CLI names
+ * the secret keys to the program (PULUMI_CONFIG_SECRET_KEYS, a JSON list of full keys).
+ */
+function secretValuesOf(raw: Record<string, unknown>): string[] {
+    const keys = parseJsonOr(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]", []);
+    const strings = (value: unknown): string[] =>
+        typeof value === "string" ? [value] : Array.isArray(value) ? value.flatMap(strings) : value && typeof value === "object" ? Object.values(value).flatMap(strings) : [];
+    return (Array.isArray(keys) ? keys : []).flatMap((key) => (typeof key === "string" && Object.hasOwn(raw, key) ? strings(raw[key]) : []));
+}
+
+/** Problems that quote a secret's value show "[secret]" instead, as Pulumi prints secrets. */
+export function withoutSecretValues(problems: SettingProblem[], secrets: readonly string[]): SettingProblem[] {
+    // Very short values ("1", "true") would blot out ordinary words; a secret is longer than that.
+    const hidden = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    if (hidden.length === 0) return problems;
+    const redact = (text: string) => hidden.reduce((t, secret) => t.split(secret).join("[secret]"), text);
+    return problems.map((p) => ({ key: redact(p.key), message: redact(p.message) }));
 }
 
 export function configKeyOf(path: readonly PropertyKey[]): string {

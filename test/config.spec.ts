@@ -190,5 +190,28 @@ describe("stack config", () => {
                 },
             );
         });
+
+        it("never quotes a secret config value in an error", () => {
+            const raw = base();
+            raw.region = "mars-7-hunter2-password";
+            pulumi.runtime.setAllConfig(
+                Object.fromEntries(Object.entries(raw).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+                [`${PROJECT}:region`],
+            );
+            process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify([`${PROJECT}:region`]);
+            try {
+                assert.throws(
+                    () => loadPlatformConfig(new pulumi.Config(PROJECT)),
+                    (err: unknown) => {
+                        assert.ok(err instanceof ConfigError);
+                        assert.match(err.message, /region: .*\[secret\]/);
+                        assert.doesNotMatch(err.message, /hunter2/);
+                        return true;
+                    },
+                );
+            } finally {
+                delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+            }
+        });
     });
 });
