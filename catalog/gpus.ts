@@ -6,6 +6,12 @@
  * A100 80 GB or H100 80 GB makes 1g.10gb.
  * Source: NVIDIA Multi-Instance GPU User Guide, "Supported MIG Profiles"
  * (docs.nvidia.com/datacenter/tesla/mig-user-guide), read 2026-11-22.
+ *
+ * Where an instance may sit: each profile occupies `memorySlices` consecutive memory slices
+ * starting at one of its `placementStarts`, and instances on one GPU may not overlap. A100 40 GB,
+ * A100 80 GB and H100 80 GB share one placement table, as `nvidia-smi mig -lgipp` lists it
+ * (MIG User Guide, "List GPU Instance Profiles" and the H100 profile table):
+ * 1g {0..6}:1, 1g with twice the memory {0,2,4,6}:2, 2g {0,2,4}:2, 3g {0,4}:4, 4g {0}:4, 7g {0}:8.
  */
 
 export interface MigProfile {
@@ -15,6 +21,8 @@ export interface MigProfile {
     readonly memorySlices: number;
     /** How many instances of this profile alone fit on one GPU. */
     readonly maxPerGpu: number;
+    /** Memory slices an instance of this profile may start at (NVML's possible placements). */
+    readonly placementStarts: readonly number[];
 }
 
 export interface GpuModel {
@@ -31,24 +39,24 @@ const MIG_SLICES_PER_GPU = { compute: 7, memory: 8 } as const;
 export { MIG_SLICES_PER_GPU };
 
 const a100x40: Record<string, MigProfile> = {
-    "1g.5gb": { computeSlices: 1, memorySlices: 1, maxPerGpu: 7 },
-    "1g.5gb+me": { computeSlices: 1, memorySlices: 1, maxPerGpu: 1 },
-    "1g.10gb": { computeSlices: 1, memorySlices: 2, maxPerGpu: 4 },
-    "2g.10gb": { computeSlices: 2, memorySlices: 2, maxPerGpu: 3 },
-    "3g.20gb": { computeSlices: 3, memorySlices: 4, maxPerGpu: 2 },
-    "4g.20gb": { computeSlices: 4, memorySlices: 4, maxPerGpu: 1 },
-    "7g.40gb": { computeSlices: 7, memorySlices: 8, maxPerGpu: 1 },
+    "1g.5gb": { computeSlices: 1, memorySlices: 1, maxPerGpu: 7, placementStarts: [0, 1, 2, 3, 4, 5, 6] },
+    "1g.5gb+me": { computeSlices: 1, memorySlices: 1, maxPerGpu: 1, placementStarts: [0, 1, 2, 3, 4, 5, 6] },
+    "1g.10gb": { computeSlices: 1, memorySlices: 2, maxPerGpu: 4, placementStarts: [0, 2, 4, 6] },
+    "2g.10gb": { computeSlices: 2, memorySlices: 2, maxPerGpu: 3, placementStarts: [0, 2, 4] },
+    "3g.20gb": { computeSlices: 3, memorySlices: 4, maxPerGpu: 2, placementStarts: [0, 4] },
+    "4g.20gb": { computeSlices: 4, memorySlices: 4, maxPerGpu: 1, placementStarts: [0] },
+    "7g.40gb": { computeSlices: 7, memorySlices: 8, maxPerGpu: 1, placementStarts: [0] },
 };
 
 // The A100 80 GB and the H100 80 GB share one profile set.
 const eightyGb: Record<string, MigProfile> = {
-    "1g.10gb": { computeSlices: 1, memorySlices: 1, maxPerGpu: 7 },
-    "1g.10gb+me": { computeSlices: 1, memorySlices: 1, maxPerGpu: 1 },
-    "1g.20gb": { computeSlices: 1, memorySlices: 2, maxPerGpu: 4 },
-    "2g.20gb": { computeSlices: 2, memorySlices: 2, maxPerGpu: 3 },
-    "3g.40gb": { computeSlices: 3, memorySlices: 4, maxPerGpu: 2 },
-    "4g.40gb": { computeSlices: 4, memorySlices: 4, maxPerGpu: 1 },
-    "7g.80gb": { computeSlices: 7, memorySlices: 8, maxPerGpu: 1 },
+    "1g.10gb": { computeSlices: 1, memorySlices: 1, maxPerGpu: 7, placementStarts: [0, 1, 2, 3, 4, 5, 6] },
+    "1g.10gb+me": { computeSlices: 1, memorySlices: 1, maxPerGpu: 1, placementStarts: [0, 1, 2, 3, 4, 5, 6] },
+    "1g.20gb": { computeSlices: 1, memorySlices: 2, maxPerGpu: 4, placementStarts: [0, 2, 4, 6] },
+    "2g.20gb": { computeSlices: 2, memorySlices: 2, maxPerGpu: 3, placementStarts: [0, 2, 4] },
+    "3g.40gb": { computeSlices: 3, memorySlices: 4, maxPerGpu: 2, placementStarts: [0, 4] },
+    "4g.40gb": { computeSlices: 4, memorySlices: 4, maxPerGpu: 1, placementStarts: [0] },
+    "7g.80gb": { computeSlices: 7, memorySlices: 8, maxPerGpu: 1, placementStarts: [0] },
 };
 
 export const GPU_MODELS = {

@@ -65,3 +65,14 @@ export function gpuOf(name: string): (GpuModel & { id: GpuModelId; count: number
 export function gpusPerInstance(name: string): number {
     return instanceType(name).gpu?.count ?? 0;
 }
+
+/**
+ * True for any type of EC2's accelerated computing families (DL, F, G, Gr, Inf, P, Trn, VT:
+ * "p5.48xlarge", "g6e.xlarge", "p6-b200.48xlarge", "trn2.48xlarge"), whether or not the catalog
+ * knows it, in any letter case. Source: Amazon EC2 User Guide, "Amazon EC2 instance types",
+ * accelerated computing, read 2026-11-23.
+ */
+export function isAcceleratedInstanceType(name: string): boolean {
+    return /^(dl|f|g|gr|inf|p|trn|vt)\d/.test(name.trim().toLowerCase());
+}
+

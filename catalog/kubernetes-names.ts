@@ -53,3 +53,47 @@ export function catalogGpuResources(): string[] {
 
 /** Selects the CPU pools, where system and platform workloads run. */
 export const CPU_NODE_SELECTOR = { [LABELS.nodeType]: "cpu" } as const;
+
+/**
+ * Namespaces the cluster itself owns: Kubernetes creates them, and no team or program may take
+ * or claim one. Source: Kubernetes documentation, "Namespaces" (initial namespaces).
+ */
+export const KUBERNETES_SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
+
+/**
+ * Name prefixes reserved for system namespaces: `kube-` by Kubernetes ("avoid creating
+ * namespaces with the prefix kube-"), `openshift-` (and `kube-`) by OpenShift, which also
+ * reserves `openshift` and `default`. Sources: Kubernetes documentation, "Namespaces"; OpenShift
+ * documentation, "Working with projects". Read 2026-11-23.
+ */
+export const RESERVED_NAMESPACE_PREFIXES = ["kube-", "openshift-"] as const;
+
+/** True for a namespace name the cluster owns or reserves: one of its own, `openshift`, or a reserved prefix. */
+export function isReservedNamespace(name: string): boolean {
+    return (KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name) || name === "openshift" || RESERVED_NAMESPACE_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** The namespaces of the portal layer's services (components/portal): the platform's own. */
+export const PORTAL_NAMESPACES = { argoCd: "argocd", backstage: "backstage", mlflow: "mlflow", externalSecrets: "external-secrets", databases: "portal-databases" } as const;
+const PORTAL_NAMESPACE_NAMES: readonly string[] = Object.values(PORTAL_NAMESPACES);
+
+/**
+ * Namespaces that belong to the cluster or to a system add-on, never to a team: the policy
+ * pack exempts them from team rules (its default `systemNamespaces`), so no team may take one,
+ * nor any name the cluster reserves (isReservedNamespace).
+ */
+export const SYSTEM_NAMESPACES: readonly string[] = [
+    ...KUBERNETES_SYSTEM_NAMESPACES,
+    "keda",
+    "gpu-operator",
+    "cert-manager",
+    "karpenter",
+    "amazon-cloudwatch",
+    // The portal layer's (components/portal).
+    ...PORTAL_NAMESPACE_NAMES,
+];
+
+/** True for a system namespace, by name or because the cluster reserves it. */
+export function isSystemNamespace(name: string): boolean {
+    return SYSTEM_NAMESPACES.includes(name) || isReservedNamespace(name);
+}

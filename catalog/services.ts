@@ -52,6 +52,6 @@ export const EKS_VERSIONS: Readonly<Record<string, { standardSupportEnds?: strin
 
 /** True when `version` is past standard support on `day` (YYYY-MM-DD). */
 export function inExtendedSupport(version: string, day: string): boolean {
-    const ends = EKS_VERSIONS[version]?.standardSupportEnds;
+    const ends = Object.hasOwn(EKS_VERSIONS, version) ? EKS_VERSIONS[version].standardSupportEnds : undefined;
     return ends !== undefined && day > ends;
 }

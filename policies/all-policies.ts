@@ -8,14 +8,15 @@ import { argocdProjectScope } from "./argocd-projects";
 import { imdsv2Required } from "./compute";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
-import { gpuOperatorSharing } from "./gpu-operator";
+import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
 import { helmValuesNoPlaintextSecrets } from "./helm-secrets";
 import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
-import { iamDataActionsScoped } from "./iam";
+import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { noPublicIngress } from "./network";
 import { stackMonthlyBudget } from "./stack-budget";
-import { s3DefaultEncryption, s3PublicAccessBlocked, sqsEncryption } from "./storage";
-import { budgetTags, teamNamespaceLabel } from "./tags";
+import { s3DefaultEncryption, s3NoPublicGrants, s3PublicAccessBlocked, sqsEncryption, sqsNoPublicPolicy } from "./storage";
+import { helmReleaseNamespaces, teamNamespaceLabel } from "./namespaces";
+import { budgetTags } from "./tags";
 
 export const PACK_NAME = "gpu-platform";
 
@@ -29,17 +30,23 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     gpuWorkloadToleration,
     gpuWorkloadClassLimit,
     gpuOperatorSharing,
+    gpuOperatorInstall,
     budgetTags,
     teamNamespaceLabel,
+    helmReleaseNamespaces,
     stackMonthlyBudget,
     s3PublicAccessBlocked,
+    s3NoPublicGrants,
     s3DefaultEncryption,
     sqsEncryption,
+    sqsNoPublicPolicy,
     eksSecretsEncryption,
     eksPrivateEndpoint,
     noPublicIngress,
     imdsv2Required,
     iamDataActionsScoped,
+    iamNoAdminGrants,
+    iamTrustNotPublic,
     argocdProjectScope,
     helmValuesNoPlaintextSecrets,
 ];

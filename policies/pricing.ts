@@ -11,6 +11,7 @@
  * the same thing, so the control plane and the NAT gateways are counted once either way.
  */
 import { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, HOURS_PER_MONTH, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, instanceType, isKnownInstanceType } from "../catalog";
+import { Capacity, LAUNCHERS, NODE_GROUP, capacityOf, isGpuType, maxInstances } from "./lib/ec2-capacity";
 import { asList, asNumber, asRecord, asString } from "./lib/values";
 
 /** The little of a resource that pricing reads. */
@@ -24,6 +25,8 @@ export interface PricedResource {
     readonly props: Record<string, unknown>;
     /** Per input property, the urns its value came from: how a node group finds its launch template. */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    /** Urns it depends on: how it finds its launch template when nothing else tells. */
+    readonly dependencies?: readonly string[];
 }
 
 export interface PriceItem {
@@ -33,6 +36,8 @@ export interface PriceItem {
     readonly monthlyMax: number;
     /** True when the spend is on GPU instances. */
     readonly gpu: boolean;
+    /** Why GPU capacity could not be priced (a type the catalog does not know, types chosen by attributes); the total leaves it out. */
+    readonly unpricedGpu?: string;
 }
 
 export interface PriceTotals {
@@ -43,35 +48,13 @@ export interface PriceTotals {
 }
 
 type Price = Omit<PriceItem, "urn">;
-type Pricer = (resource: PricedResource, today: string, byUrn: ReadonlyMap<string, PricedResource>) => Price | Price[] | undefined;
+type Pricer = (resource: PricedResource, today: string, all: readonly PricedResource[]) => Price | Price[] | undefined;
 
 const perMonth = (hourly: number) => hourly * HOURS_PER_MONTH;
 const flat = (description: string, monthly: number): Price => ({ description, monthlyIdle: monthly, monthlyMax: monthly, gpu: false });
 
 const PRICERS: Record<string, Pricer> = {
-    "aws:eks/nodeGroup:NodeGroup": (r, _today, byUrn) => {
-        const template = launchTemplateOf(r, byUrn);
-        const type = asString(asList(r.props.instanceTypes)[0]) ?? (template && asString(template.props.instanceType));
-        const scaling = asRecord(r.props.scalingConfig) ?? {};
-        const min = asNumber(scaling.minSize) ?? 0;
-        const max = asNumber(scaling.maxSize) ?? min;
-        const volume = rootVolume(r, template, min, max);
-        if (!type || !isKnownInstanceType(type)) {
-            return [flat(`node group ${r.name}: ${type ?? "no instance type"} is not in the catalog, not priced`, 0), volume];
-        }
-        const hourly = instanceType(type).onDemandUsdPerHour;
-        // Spot is priced at the on-demand rate: a ceiling, since spot prices move.
-        const market = r.props.capacityType === "SPOT" ? "spot, priced at on-demand" : "on-demand";
-        return [
-            {
-                description: `node group ${r.name}: ${type} × ${min}–${max} (${market}, $${hourly}/h)`,
-                monthlyIdle: perMonth(hourly * min),
-                monthlyMax: perMonth(hourly * max),
-                gpu: gpusPerInstance(type) > 0,
-            },
-            volume,
-        ];
-    },
+    ...Object.fromEntries(Object.keys(LAUNCHERS).map((type): [string, Pricer] => [type, (r, _today, all) => launchedCapacity(r, all)])),
     "eks:index:Cluster": (r, today) => controlPlane(r, today),
     "aws:eks/cluster:Cluster": (r, today) => controlPlane(r, today),
     "awsx:ec2:Vpc": (r) => {
@@ -90,29 +73,49 @@ const PRICERS: Record<string, Pricer> = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": (r) => flat(`CloudWatch alarm ${r.name}`, SERVICE_PRICES.metricAlarmUsdPerMonth),
 };
 
-/** The launch template a node group names: by the engine's property dependencies, else by id. */
-function launchTemplateOf(group: PricedResource, byUrn: ReadonlyMap<string, PricedResource>): PricedResource | undefined {
-    const spec = asRecord(group.props.launchTemplate);
-    if (!spec) return undefined;
-    for (const urn of group.propertyDependencies?.launchTemplate ?? []) {
-        const found = byUrn.get(urn);
-        if (found?.type === LAUNCH_TEMPLATE) return found;
+/**
+ * Instances at their minimum and maximum capacity, on the type that costs most per unit (spot at
+ * the on-demand rate: a ceiling, since spot prices move), and a node group's root volumes. GPU
+ * capacity on a type the catalog does not know cannot be priced: it is marked, never counted as $0.
+ */
+function launchedCapacity(r: PricedResource, all: readonly PricedResource[]): Price[] {
+    const capacity = capacityOf(r, all)!;
+    const known = capacity.types.filter((t) => isKnownInstanceType(t.type));
+    const unknownGpu = [...capacity.types.filter((t) => !isKnownInstanceType(t.type) && (isGpuType(t.type) || capacity.gpuAmi)).map((t) => t.type), ...capacity.attributeSelections.map((a) => `types chosen by ${a.setting}`)];
+    const prices: Price[] = [];
+    const min = capacity.minUnits ?? 0;
+    const max = capacity.maxUnits ?? min;
+    if (unknownGpu.length > 0) {
+        const reason = `${capacity.label}: ${unknownGpu.join(", ")} not in the catalog, GPU capacity not priced`;
+        prices.push({ ...flat(reason, 0), gpu: true, unpricedGpu: reason });
+    } else if (known.length === 0) {
+        prices.push(flat(`${capacity.label}: ${capacity.types.map((t) => t.type).join(", ") || "no instance type"} not in the catalog, not priced`, 0));
     }
-    const id = asString(spec.id);
-    return [...byUrn.values()].find((r) => r.type === LAUNCH_TEMPLATE && id !== undefined && (r.props.id === id || r.name === asString(spec.name)));
+    if (known.length > 0) {
+        const cost = (units: number) => Math.max(...known.map((t) => (maxInstances(capacity, t, units) ?? 0) * instanceType(t.type).onDemandUsdPerHour));
+        const priciest = known.reduce((a, b) => (instanceType(b.type).onDemandUsdPerHour / b.weight > instanceType(a.type).onDemandUsdPerHour / a.weight ? b : a));
+        const market = capacity.spot ? "spot, priced at on-demand" : "on-demand";
+        const types = known.length === 1 ? priciest.type : `${known.map((t) => t.type).join(" | ")}, priced as ${priciest.type}`;
+        prices.push({
+            description: `${capacity.label.replace(/"/g, "")}: ${types} × ${min}–${max} (${market}, $${instanceType(priciest.type).onDemandUsdPerHour}/h)`,
+            monthlyIdle: perMonth(cost(min)),
+            monthlyMax: perMonth(cost(max)),
+            gpu: known.some((t) => gpusPerInstance(t.type) > 0),
+        });
+    }
+    if (r.type === NODE_GROUP) prices.push(rootVolume(r, capacity, min, max));
+    return prices;
 }
-
-const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 
 /**
  * Each node's root volume, from its launch template's first block device mapping, or EKS's
  * default disk without one; priced per GB-month (and provisioned IOPS) for min and max nodes.
  */
-function rootVolume(group: PricedResource, template: PricedResource | undefined, min: number, max: number): Price {
+function rootVolume(group: PricedResource, { template }: Capacity<PricedResource>, min: number, max: number): Price {
     const ebs = template ? asRecord(asRecord(asList(template.props.blockDeviceMappings)[0])?.ebs) : undefined;
     const sizeGiB = asNumber(ebs?.volumeSize) ?? (template ? undefined : asNumber(group.props.diskSize) ?? EKS_DEFAULT_ROOT_VOLUME.sizeGiB);
     const type = asString(ebs?.volumeType) ?? EKS_DEFAULT_ROOT_VOLUME.type;
-    const rate = EBS_PRICES[type];
+    const rate = Object.hasOwn(EBS_PRICES, type) ? EBS_PRICES[type] : undefined;
     if (sizeGiB === undefined || !rate) return flat(`node group ${group.name}: root volume ${sizeGiB ?? "of unknown size"} ${type}, not priced`, 0);
     const iops = Math.max(0, (asNumber(ebs?.iops) ?? 0) - (rate.includedIops ?? 0));
     const perNode = sizeGiB * rate.usdPerGbMonth + iops * (rate.usdPerIopsMonth ?? 0);
@@ -154,12 +157,11 @@ export function priceResources(resources: readonly PricedResource[], today: stri
     const hasDescendantOfType = (urn: string, type: string): boolean =>
         (childrenOf.get(urn) ?? []).some((child) => child.type === type || hasDescendantOfType(child.urn, type));
 
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const items: PriceItem[] = [];
     for (const resource of resources) {
         const childType = PRICED_BY_CHILDREN[resource.type];
         if (childType && hasDescendantOfType(resource.urn, childType)) continue;
-        const prices = PRICERS[resource.type]?.(resource, today, byUrn);
+        const prices = PRICERS[resource.type]?.(resource, today, resources);
         for (const price of prices === undefined ? [] : Array.isArray(prices) ? prices : [prices]) {
             items.push({ urn: resource.urn, ...price, monthlyIdle: cents(price.monthlyIdle), monthlyMax: cents(price.monthlyMax) });
         }

@@ -1,6 +1,7 @@
 /**
  * The stack's monthly budget, checked at its maximum scale: what the stack would cost with
- * every node group at scalingConfig.maxSize for a whole 730-hour month, priced from the catalog
+ * every node group, Auto Scaling group and fleet at its maximum size (and every instance) for a whole
+ * 730-hour month, priced from the catalog
  * by the same code as the offline plan's cost table (pricing.ts).
  */
 import { PRICE_DATE, PRICE_REGION } from "../catalog";
@@ -12,8 +13,9 @@ const usd = (amount: number) => `$${amount.toLocaleString("en-US", { minimumFrac
 export const stackMonthlyBudget = stackPolicy({
     name: "stack-monthly-budget",
     description:
-        "At maximum scale (every node group at scalingConfig.maxSize, all month) the stack costs no more than monthlyBudgetUsd, " +
-        `priced from the catalog (on-demand, ${PRICE_REGION}, prices of ${PRICE_DATE}; spot at the on-demand rate; usage-based charges not included).`,
+        "At maximum scale (every node group, Auto Scaling group and fleet at its maximum size, and every instance, all month) the stack costs no more than monthlyBudgetUsd, " +
+        `priced from the catalog (on-demand, ${PRICE_REGION}, prices of ${PRICE_DATE}; spot at the on-demand rate; usage-based charges not included). ` +
+        "GPU capacity on a type the catalog does not know is a violation: its price, and so the stack's, is unknown.",
     enforcementLevel: "advisory",
     config: {
         monthlyBudgetUsd: { type: "number", minimum: 0, description: "Most the stack may cost per month at maximum scale, in US dollars.", default: 25000 },
@@ -21,8 +23,15 @@ export const stackMonthlyBudget = stackPolicy({
     },
     validate: (resources, { monthlyBudgetUsd, largestItems }, report) => {
         const items = priceResources(
-            resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, props: r.props, propertyDependencies: r.propertyDependencies })),
+            resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, props: r.props, propertyDependencies: r.propertyDependencies, dependencies: r.dependencies })),
         );
+        for (const item of items.filter((i) => i.unpricedGpu)) {
+            report(
+                `${item.unpricedGpu}: the stack's cost at maximum scale cannot be known, so its budget of ${usd(monthlyBudgetUsd)} cannot be checked; ` +
+                    "use an instance type from catalog/instances.ts (or add the type, with its GPUs and price, to the catalog).",
+                item.urn,
+            );
+        }
         const { monthlyMax } = priceTotals(items);
         if (monthlyMax <= monthlyBudgetUsd) return;
         const largest = [...items]

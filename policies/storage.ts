@@ -1,11 +1,13 @@
 /**
- * Storage baseline: S3 buckets block public access and declare their default encryption; SQS
- * queues are encrypted. Buckets are checked at the stack level because their settings live on
- * separate resources (a public access block, an encryption configuration) that name the bucket.
+ * Storage baseline: S3 buckets block public access, grant nothing to the public and declare
+ * their default encryption; SQS queues are encrypted and their policies are not open to
+ * everyone. Buckets are checked at the stack level because their settings live on separate
+ * resources (a public access block, an encryption configuration) that name the bucket.
  */
 import { StackResource, resourcePolicy, stackPolicy } from "./lib/define";
+import { allowsEveryone, isAllow, restrictingCondition, statementName, statementsOf, stringsOf } from "./lib/policy-documents";
 import { referencedBy } from "./lib/references";
-import { asList, asRecord, asString, isSet, isTrue, isUnknown, listing } from "./lib/values";
+import { Props, asList, asRecord, asString, isSet, isTrue, isUnknown, listing } from "./lib/values";
 
 const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
 const PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
@@ -29,17 +31,37 @@ function settingsByBucket(resources: readonly StackResource[], types: readonly s
 
 const allBlocked = (block: StackResource) => BLOCK_SETTINGS.every((s) => isTrue(block.props[s]) || isUnknown(block.props[s]));
 
+/**
+ * An account-wide block covers the buckets of its own account only: those made through the same
+ * AWS provider, and, when it names an account, only if that is the provider's account (one its
+ * allowedAccountIds or assumed role names). A block for some other account protects none of them.
+ */
+function accountBlockCovers(block: StackResource, bucket: StackResource): boolean {
+    if (block.provider !== bucket.provider) return false;
+    const accountId = block.props.accountId;
+    if (accountId === undefined || accountId === "" || isUnknown(accountId)) return true;
+    return providerAccounts(block.providerProps).includes(String(accountId));
+}
+
+/** The accounts an AWS provider is pinned to: its allowedAccountIds, and the account of each role it assumes. */
+function providerAccounts(provider: Props | undefined): string[] {
+    const roles = [provider?.assumeRole, ...asList(provider?.assumeRoles)].map((r) => asString(asRecord(r)?.roleArn)).filter((r): r is string => r !== undefined);
+    return [...asList(provider?.allowedAccountIds).map(String), ...roles.map((arn) => arn.split(":")[4] ?? "")];
+}
+
 export const s3PublicAccessBlocked = stackPolicy({
     name: "s3-public-access-blocked",
     description:
         "Every S3 bucket has an aws.s3.BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets " +
-        "all true (or the stack sets the same four on an account-wide aws.s3.AccountPublicAccessBlock). Each defaults to false when unset.",
+        "all true (or the stack sets the same four on an aws.s3.AccountPublicAccessBlock of the bucket's own account: same AWS provider, and an accountId, if " +
+        "set, that the provider is pinned to). Each defaults to false when unset.",
     enforcementLevel: "mandatory",
     config: {},
     validate: (resources, _config, report) => {
-        if (resources.some((r) => r.type === ACCOUNT_PUBLIC_ACCESS_BLOCK && allBlocked(r))) return;
+        const accountBlocks = resources.filter((r) => r.type === ACCOUNT_PUBLIC_ACCESS_BLOCK && allBlocked(r));
         const all = `set ${listing([...BLOCK_SETTINGS])} to true`;
         for (const [bucket, blocks] of settingsByBucket(resources, [PUBLIC_ACCESS_BLOCK])) {
+            if (accountBlocks.some((block) => accountBlockCovers(block, bucket))) continue;
             if (blocks.length === 0) {
                 report(`bucket "${bucket.name}" has no public access block; create an aws.s3.BucketPublicAccessBlock with bucket: <the bucket>.id and ${all}.`, bucket.urn);
             }
@@ -98,3 +120,75 @@ export const sqsEncryption = resourcePolicy({
         report(`queue "${name}" sets neither sqsManagedSseEnabled: true nor a kmsMasterKeyId; set sqsManagedSseEnabled: true (SSE-SQS), or kmsMasterKeyId for SSE-KMS.`);
     },
 });
+
+/** Canned ACLs that grant to everyone (AllUsers) or to every AWS account (AuthenticatedUsers), which S3 counts as public. */
+const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
+const PUBLIC_GRANTEES = /^https?:\/\/acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)$/i;
+
+/** Where each S3 resource type grants access: canned ACLs, ACL grants and bucket policies. */
+const S3_GRANTS: Record<string, (p: Props) => { acls: [string, unknown][]; grants: [string, unknown][]; policies: [string, unknown][] }> = {
+    "aws:s3/bucket:Bucket": (p) => ({ acls: [["acl", p.acl]], grants: asList(p.grants).map((g, i) => [`grants[${i}]`, g]), policies: [["policy", p.policy]] }),
+    "aws:s3/bucketV2:BucketV2": (p) => ({ acls: [["acl", p.acl]], grants: asList(p.grants).map((g, i) => [`grants[${i}]`, g]), policies: [["policy", p.policy]] }),
+    "aws:s3/bucketAclV2:BucketAclV2": aclResource,
+    "aws:s3/bucketAcl:BucketAcl": aclResource,
+    "aws:s3/bucketPolicy:BucketPolicy": (p) => ({ acls: [], grants: [], policies: [["policy", p.policy]] }),
+    "aws:s3/bucketObject:BucketObject": (p) => ({ acls: [["acl", p.acl]], grants: [], policies: [] }),
+    "aws:s3/bucketObjectv2:BucketObjectv2": (p) => ({ acls: [["acl", p.acl]], grants: [], policies: [] }),
+};
+
+function aclResource(p: Props) {
+    const grants = asList(asRecord(p.accessControlPolicy)?.grants).map((g, i): [string, unknown] => [`accessControlPolicy.grants[${i}]`, asRecord(g)?.grantee]);
+    return { acls: [["acl", p.acl]] as [string, unknown][], grants, policies: [] };
+}
+
+export const s3NoPublicGrants = resourcePolicy({
+    name: "s3-no-public-grants",
+    description:
+        "No S3 bucket or object is made public: no public canned ACL (public-read, public-read-write, authenticated-read), no ACL grant to the " +
+        'AllUsers or AuthenticatedUsers groups, and no bucket policy statement that allows everyone (Principal "*" or {"AWS": "*"}) without a condition ' +
+        "that pins the caller (aws:SourceVpce, aws:SourceArn, aws:PrincipalOrgID, ...), as S3 itself judges \"public\". Refused whatever public access " +
+        "block applies: a block makes such a grant fail at apply or lie dormant until the block is lifted, and an account-level one may be another account's.",
+    enforcementLevel: "mandatory",
+    config: {},
+    resourceTypes: Object.keys(S3_GRANTS),
+    validate: ({ type, name, props }, _config, report) => {
+        const what = `${type.split(":").pop()} "${name}"`;
+        const { acls, grants, policies } = S3_GRANTS[type](props);
+        for (const [setting, acl] of acls) {
+            if (typeof acl === "string" && PUBLIC_CANNED_ACLS.includes(acl.trim().toLowerCase())) {
+                report(`${what} sets ${setting} to "${acl}", which makes it readable${acl.includes("write") ? " and writable" : ""} by ${acl.startsWith("authenticated") ? "every AWS account" : "anyone"}; set ${setting} to "private" (or leave it unset) and grant access with IAM policies.`);
+            }
+        }
+        for (const [setting, grant] of grants) {
+            const uri = asString(asRecord(grant)?.uri);
+            if (uri && PUBLIC_GRANTEES.test(uri.trim())) report(`${what}: ${setting} grants to ${uri.trim()}, which S3 counts as public; remove the grant and give access through IAM policies.`);
+        }
+        for (const [setting, document] of policies) reportOpenStatements(what, setting, document, "bucket", report);
+    },
+});
+
+export const sqsNoPublicPolicy = resourcePolicy({
+    name: "sqs-no-public-policy",
+    description:
+        'No SQS queue policy allows everyone (Principal "*", {"AWS": "*"}, or an Allow with NotPrincipal) without a condition that pins the caller or ' +
+        "the source (aws:SourceArn, aws:SourceAccount, aws:PrincipalOrgID, ...): anyone could send, read or purge its messages.",
+    enforcementLevel: "mandatory",
+    config: {},
+    resourceTypes: ["aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/queue:Queue"],
+    validate: ({ type, name, props }, _config, report) => {
+        reportOpenStatements(`${type.split(":").pop()} "${name}"`, "policy", props.policy, "queue", report);
+    },
+});
+
+/** Reports each Allow statement of a resource policy that lets everyone in with no pinning condition. */
+function reportOpenStatements(what: string, setting: string, document: unknown, target: string, report: (message: string) => void): void {
+    statementsOf(document).forEach((statement, i) => {
+        if (!isAllow(statement) || !allowsEveryone(statement) || restrictingCondition(statement)) return;
+        const principal = statement.NotPrincipal !== undefined ? "NotPrincipal (everyone else)" : `Principal ${JSON.stringify(statement.Principal)}`;
+        report(
+            `${what}: ${setting} ${statementName(statement, i)} allows ${listing(stringsOf(statement.Action ?? statement.NotAction))} to everyone (${principal}); ` +
+                `name the principals in Principal, or pin the caller with a condition on aws:SourceArn, aws:SourceAccount, aws:SourceVpce or aws:PrincipalOrgID, so the ${target} is not public.`,
+        );
+    });
+}
+

@@ -1,18 +1,12 @@
 /**
  * Budget tags: spend is grouped by team, cost center, environment and budget, so every AWS
- * resource that can carry tags carries all four with valid values, and every team namespace
- * names its team.
+ * resource that can carry tags carries all four with valid values. (Team namespaces name their
+ * team too: namespaces.ts.)
  */
-import { LABELS } from "../catalog";
-import { mergeDefaultTags } from "../catalog/aws-tags";
+import { BUDGET_ENVIRONMENTS, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS, budgetTagProblems, mergeDefaultTags } from "../catalog/aws-tags";
 import { resourcePolicy } from "./lib/define";
 import { AWS_TAGGABLE_TYPES } from "./lib/aws-taggable-types";
-import { Props, UNKNOWN, Unknown, asRecord, asString, isUnknown, listing } from "./lib/values";
-
-const TEAM_LABEL = LABELS.team;
-
-/** A team name is a DNS label, as team names in the stack config are. */
-const TEAM_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+import { Props, UNKNOWN, Unknown, asRecord, isUnknown, listing } from "./lib/values";
 
 export const budgetTags = resourcePolicy({
     name: "budget-tags",
@@ -25,35 +19,28 @@ export const budgetTags = resourcePolicy({
             type: "array",
             items: { type: "string" },
             description: "Tag keys every taggable resource carries.",
-            default: ["team", "cost-center", "environment", "budget"],
+            default: [...BUDGET_TAG_KEYS],
         },
         tagValuePatterns: {
             type: "object",
             additionalProperties: { type: "string" },
             description: "Tag key → regular expression its value must match.",
-            default: { team: TEAM_PATTERN, "cost-center": "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$", budget: "^[a-z0-9][a-z0-9-]{1,62}$" },
+            default: { ...BUDGET_TAG_VALUE_PATTERNS },
         },
         allowedEnvironments: {
             type: "array",
             items: { type: "string" },
             description: "Values the environment tag may take; a stack's config names its own environment only.",
-            default: ["dev", "prod"],
+            default: [...BUDGET_ENVIRONMENTS],
         },
     },
     resourceTypes: AWS_TAGGABLE_TYPES,
     validate: ({ type, name, props, providerProps }, { requiredTags, tagValuePatterns, allowedEnvironments }, report) => {
         const tags = effectiveTags(props, providerProps);
         if (isUnknown(tags)) return;
-        const missing = requiredTags.filter((key) => !(key in tags));
-        const invalid = requiredTags.flatMap((key) => {
-            const value = tags[key];
-            if (!(key in tags) || isUnknown(value)) return [];
-            if (typeof value !== "string") return [`tag ${key} is ${JSON.stringify(value)}, not a string`];
-            if (value === "") return [`tag ${key} is empty`];
-            if (key === "environment" && !allowedEnvironments.includes(value)) return [`tag environment is "${value}"; this stack allows ${allowedEnvironments.join(" or ")}`];
-            const pattern = tagValuePatterns[key];
-            return pattern && !new RegExp(pattern).test(value) ? [`tag ${key} is "${value}", which does not match ${pattern}`] : [];
-        });
+        const found = budgetTagProblems(tags, { requiredTags, tagValuePatterns, allowedEnvironments }, isUnknown);
+        const missing = found.filter((p) => p.missing).map((p) => p.key);
+        const invalid = found.filter((p) => !p.missing).map((p) => `tag ${p.key} ${p.problem}`);
         const problems = [
             ...(missing.length > 0 ? [`lacks the tag${missing.length > 1 ? "s" : ""} ${listing(missing)} (neither in tags nor in its AWS provider's defaultTags)`] : []),
             ...invalid,
@@ -63,32 +50,6 @@ export const budgetTags = resourcePolicy({
             `${type.split(":").pop()} "${name}" ${problems.join("; ")}; set ${listing(requiredTags)} once in the AWS provider's defaultTags.tags ` +
                 "(the platform sets them from Pulumi.<stack>.yaml tags) or in the resource's tags.",
         );
-    },
-});
-
-export const teamNamespaceLabel = resourcePolicy({
-    name: "team-namespace-label",
-    description: `Every team namespace carries the ${TEAM_LABEL} label naming its team, so quotas, costs and access are attributed. System namespaces are exempt.`,
-    enforcementLevel: "mandatory",
-    config: {
-        systemNamespaces: {
-            type: "array",
-            items: { type: "string" },
-            description: "Namespaces that belong to no team.",
-            default: ["default", "kube-system", "kube-public", "kube-node-lease", "keda", "gpu-operator", "cert-manager", "karpenter", "amazon-cloudwatch"],
-        },
-        teamPattern: { type: "string", description: "Regular expression a team name matches.", default: TEAM_PATTERN },
-    },
-    resourceTypes: ["kubernetes:core/v1:Namespace"],
-    validate: ({ name, props }, { systemNamespaces, teamPattern }, report) => {
-        const metadata = asRecord(props.metadata) ?? {};
-        const namespace = asString(metadata.name) ?? name;
-        const labels = metadata.labels;
-        if (systemNamespaces.includes(namespace) || isUnknown(labels)) return;
-        const team = asRecord(labels)?.[TEAM_LABEL];
-        if (isUnknown(team) || (typeof team === "string" && new RegExp(teamPattern).test(team))) return;
-        const found = team === undefined ? `has no ${TEAM_LABEL} label` : `has ${TEAM_LABEL}: "${String(team)}", which does not match ${teamPattern}`;
-        report(`namespace "${namespace}" ${found}; set metadata.labels["${TEAM_LABEL}"] to the owning team's name.`);
     },
 });
 

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { gpuOf, isKnownInstanceType } from "../catalog";
 import { poolNodes } from "../components/cluster";
 import { PIPELINE_DEFAULTS, gpuRequestProblems, pipelineSettingsProblems } from "../components/inference";
+import { imagePinProblems } from "../components/shared/image-reference";
 import type { SettingProblem } from "../components/shared/problems";
+import { someOf } from "./config-keys";
 import { dnsName, whole } from "./fields";
 import type { NodePoolConfig, UnparsedNames } from "./schema";
 import type { PriorityClassConfig } from "./tenancy";
@@ -24,7 +26,7 @@ export const inferencePipelineSchema = z
         }),
         /** GPU node pool the worker runs on (one of `nodePools`). */
         pool: z.string(),
-        /** Worker container image, pinned by tag or digest. */
+        /** Worker container image, pinned by tag or digest (`latest` pins nothing). */
         image: z.string().regex(/^\S+$/, { message: "must be a container image reference without spaces" }),
         /** GPU resource the worker requests; default the pool's only one. MIG pools offer several: name one. */
         gpuResource: z.string().optional(),
@@ -95,6 +97,10 @@ export function inferencePipelineProblems(
     const problems: SettingProblem[] = [];
     const seen = new Map<string, number>();
     const teamNames = teams.flatMap((t) => (t ? [t.name] : []));
+    const knownTeams = new Set(teamNames);
+    const unparsedPools = new Set(unparsed.nodePools);
+    const unparsedClasses = new Set(unparsed.priorityClasses);
+    const classes = { byName: new Map(priorityClasses.map((pc) => [pc.name, pc])), names: someOf(priorityClasses.map((pc) => pc.name)) };
     const gpuPools = Object.entries(nodePools)
         .filter(([, p]) => isKnownInstanceType(p.instanceType) && gpuOf(p.instanceType))
         .map(([name]) => name);
@@ -108,40 +114,47 @@ export function inferencePipelineProblems(
             } else seen.set(pipeline.name, i);
         }
 
-        if (pipeline.team !== undefined && !teamNames.includes(pipeline.team)) {
-            problems.push({ key: `${key}team`, message: `"${pipeline.team}" is not a team; defined teams: ${teamNames.join(", ") || "none"}` });
+        if (pipeline.team !== undefined && !knownTeams.has(pipeline.team)) {
+            problems.push({ key: `${key}team`, message: `"${pipeline.team}" is not a team; defined teams: ${someOf(teamNames)}` });
         }
+        if (pipeline.image !== undefined) problems.push(...imagePinProblems(`${key}image`, pipeline.image));
         problems.push(...pipelineSettingsProblems(key, pipeline));
         const priorityClass = pipeline.priorityClass ?? PIPELINE_DEFAULTS.priorityClassName;
-        if (!unparsed.priorityClasses.includes(priorityClass)) problems.push(...priorityClassProblems(key, pipeline, priorityClasses));
+        if (!unparsedClasses.has(priorityClass)) problems.push(...priorityClassProblems(key, pipeline, classes));
 
         // A pool that failed its own checks is reported under nodePools.
-        if (pipeline.pool === undefined || unparsed.nodePools.includes(pipeline.pool)) return;
-        const pool = nodePools[pipeline.pool];
+        if (pipeline.pool === undefined || unparsedPools.has(pipeline.pool)) return;
+        const pool = Object.hasOwn(nodePools, pipeline.pool) ? nodePools[pipeline.pool] : undefined;
         if (!pool) {
-            problems.push({ key: `${key}pool`, message: `"${pipeline.pool}" is not a node pool; GPU pools: ${gpuPools.join(", ") || "none"}` });
+            problems.push({ key: `${key}pool`, message: `"${pipeline.pool}" is not a node pool; GPU pools: ${someOf(gpuPools)}` });
             return;
         }
         if (!isKnownInstanceType(pool.instanceType)) return; // reported under nodePools
         if (!gpuOf(pool.instanceType)) {
             problems.push({
                 key: `${key}pool`,
-                message: `"${pipeline.pool}" is a CPU pool (${pool.instanceType}); the worker needs a GPU pool: ${gpuPools.join(", ") || "none"}`,
+                message: `"${pipeline.pool}" is a CPU pool (${pool.instanceType}); the worker needs a GPU pool: ${someOf(gpuPools)}`,
             });
             return;
         }
         const { labels, nodeResources } = poolNodes(pipeline.pool, pool);
-        problems.push(...gpuRequestProblems(key, { name: pipeline.pool, labels, nodeResources }, pipeline.gpuResource, pipeline.gpusPerWorker));
+        // Without a prototype, a gpuResource such as "constructor" finds nothing in the lookup and is reported as not offered.
+        const offered: Record<string, number> = Object.assign(Object.create(null), nodeResources);
+        problems.push(...gpuRequestProblems(key, { name: pipeline.pool, labels, nodeResources: offered }, pipeline.gpuResource, pipeline.gpusPerWorker));
     });
     return problems;
 }
 
 /** The worker's priority class must exist, and its GPU limit per pod must leave room for the worker's GPUs. */
-function priorityClassProblems(key: string, pipeline: PartialPipelineConfig, priorityClasses: PriorityClassConfig[]): SettingProblem[] {
+function priorityClassProblems(
+    key: string,
+    pipeline: PartialPipelineConfig,
+    classes: { byName: ReadonlyMap<string, PriorityClassConfig>; names: string },
+): SettingProblem[] {
     const name = pipeline.priorityClass ?? PIPELINE_DEFAULTS.priorityClassName;
-    const found = priorityClasses.find((pc) => pc.name === name);
+    const found = classes.byName.get(name);
     if (!found) {
-        return [{ key: `${key}priorityClass`, message: `"${name}" is not a priority class; defined: ${priorityClasses.map((pc) => pc.name).join(", ")}` }];
+        return [{ key: `${key}priorityClass`, message: `"${name}" is not a priority class; defined: ${classes.names}` }];
     }
     const gpus = pipeline.gpusPerWorker ?? PIPELINE_DEFAULTS.gpusPerWorker;
     if (Number.isInteger(gpus) && gpus > found.maxGpusPerPod) {

@@ -1,10 +1,8 @@
 import { z } from "zod";
-import { CHARTS } from "../components/shared/charts";
 import type { SettingProblem } from "../components/shared/problems";
 import {
     BACKSTAGE_DEMO_IMAGE,
     GITOPS_DEFAULTS,
-    SERVICE_DATABASES_DEFAULTS,
     backstageArgsProblems,
     gitOpsArgsProblems,
     ingressProblems,
@@ -157,15 +155,6 @@ function fieldWise(schema: z.ZodObject, value: unknown): Record<string, unknown>
     return fields;
 }
 
-/** Namespaces the portal layer takes; no team may be named after one. */
-export const PORTAL_NAMESPACES: readonly string[] = [
-    CHARTS.argoCd.namespace,
-    CHARTS.backstage.namespace,
-    CHARTS.mlflow.namespace,
-    CHARTS.externalSecrets.namespace,
-    SERVICE_DATABASES_DEFAULTS.namespace,
-];
-
 /** The portal layer as platform.ts builds it: only the parts that are on, every default applied. */
 export interface PortalLayerConfig {
     readonly domain: string;
@@ -254,9 +243,6 @@ export function portalLayerProblems(
     const { portal, gitops, mlflow } = config;
     const teams = (config.teams ?? []).flatMap((t) => (t ? [t.name] : []));
 
-    config.teams?.forEach((team, i) => {
-        if (team && PORTAL_NAMESPACES.includes(team.name)) add(`teams[${i}].name`, `"${team.name}" is a namespace of the portal layer (${PORTAL_NAMESPACES.join(", ")}); choose another name`);
-    });
     for (const [key, part] of [["gitops", gitops], ["mlflow", mlflow]] as const) {
         if (isOn(part) && !portal) add(key, "needs the portal key, whose domain, ingress and database settings the portal layer shares; add it (portal.enabled: false keeps Backstage off)");
     }

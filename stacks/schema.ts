@@ -1,12 +1,17 @@
 import { z } from "zod";
 import { dnsName, iamRoleArn, whole } from "./fields";
-import { EKS_VERSIONS, gpuOf, isKnownInstanceType } from "../catalog";
+import { EKS_VERSIONS, gpuOf, isKnownInstanceType, isKnownRegion } from "../catalog";
+import { parseIpv4Cidr } from "../catalog/ipv4";
 import { endpointAccessProblems, nodePoolProblems, poolMinSize } from "../components/cluster";
 import type { GpuSharing } from "../components/gpu";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
+import { publicAccessProblems, vpcCidrProblems } from "./addresses";
+import { migPlacementProblems } from "./mig-layouts";
+import { PolicyPackSettings, policyPackSettingsOf, priorityClassAgreementProblems } from "./policy-pack";
+import { tagProblems } from "./tags";
 import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portalLayerProblems, portalSchema } from "./portal";
 
 /**
@@ -17,19 +22,9 @@ import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portal
  * catalog, duplicate teams) are checked in `crossFieldProblems` below.
  */
 
-const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-const TAG_KEY = /^[\w.:/=+\-@ ]{1,128}$/;
-
 /** True for an IPv4 CIDR such as 10.0.0.0/16 whose address has no bits set past the prefix. */
 export function isIpv4Cidr(value: string): boolean {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-    if (!match) return false;
-    const octets = match.slice(1, 5).map(Number);
-    const prefix = Number(match[5]);
-    if (octets.some((o) => o > 255) || prefix > 32) return false;
-    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-    const hostBits = 2 ** (32 - prefix);
-    return address % hostBits === 0;
+    return parseIpv4Cidr(value) !== undefined;
 }
 
 const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
@@ -49,13 +44,15 @@ export const networkSchema = z
         natGateways: z.enum(["single", "one-per-az"]).optional(),
         /** VPC flow logs to CloudWatch Logs. */
         flowLogs: z.boolean().optional(),
+        /** True: `cidr` may lie outside the RFC 1918 private ranges (addresses the organisation owns, or 100.64.0.0/10). */
+        allowNonPrivateCidr: z.boolean().optional(),
     })
     .strict();
 
 export const clusterSchema = z
     .object({
         /** EKS Kubernetes minor version, e.g. "1.35"; one of catalog/services.ts EKS_VERSIONS. */
-        kubernetesVersion: z.string().refine((v) => v in EKS_VERSIONS, {
+        kubernetesVersion: z.string().refine((v) => Object.hasOwn(EKS_VERSIONS, v), {
             message: `must be a Kubernetes version EKS offers: ${Object.keys(EKS_VERSIONS).join(", ")}`,
         }),
         /** "public-and-private": API reachable from publicAccessCidrs and inside the VPC; "private": VPC only. */
@@ -64,6 +61,8 @@ export const clusterSchema = z
         publicAccessCidrs: z.array(cidr).optional(),
         /** IAM roles granted cluster-admin through EKS access entries. */
         adminRoleArns: z.array(iamRoleArn).optional(),
+        /** True: publicAccessCidrs may open the API to the internet (0.0.0.0/0, or more than a /8 in all); dev only. */
+        allowPublicApiFromAnywhere: z.boolean().optional(),
     })
     .strict();
 
@@ -116,7 +115,7 @@ export const platformConfigSchema = z
         /** Environment name; picks the profile of defaults in stacks/profiles.ts. */
         environment: z.enum(["dev", "prod"]),
         /** AWS region to deploy to. */
-        region: z.string().regex(AWS_REGION, { message: "must be an AWS region such as us-east-1" }),
+        region: z.string().refine(isKnownRegion, { message: "must be an AWS region such as us-east-1" }),
         network: networkSchema.default({}),
         cluster: clusterSchema,
         nodePools: z.record(dnsName(20), nodePoolSchema).refine((pools) => Object.keys(pools).length > 0, {
@@ -131,8 +130,8 @@ export const platformConfigSchema = z
         portal: portalSchema.optional(),
         gitops: gitopsSchema.optional(),
         mlflow: mlflowSchema.optional(),
-        /** Tags every AWS resource carries, through the provider's default tags. */
-        tags: z.record(z.string().regex(TAG_KEY, { message: "is not a valid AWS tag key" }), z.string().max(256)).default({}),
+        /** Tags every AWS resource carries, through the provider's default tags; AWS's rules on them are checked in stacks/tags.ts. */
+        tags: z.record(z.string(), z.string()).default({}),
     })
     .strict();
 
@@ -140,9 +139,6 @@ export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type ParsedPlatformConfig = z.output<typeof platformConfigSchema>;
 export type NodePoolConfig = z.output<typeof nodePoolSchema>;
 export type { TeamConfig } from "./tenancy";
-
-/** Tag keys the budget policies require on every resource; `environment` is added by the program. */
-export const REQUIRED_TAG_KEYS = ["team", "cost-center", "budget"] as const;
 
 /**
  * The sections of the config that passed their own shape checks. Cross-field rules run on
@@ -211,14 +207,18 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
     return sections as unknown as ParsedSections;
 }
 
-/** Rules that span several fields or read the catalog. */
-export function crossFieldProblems(config: ParsedSections): SettingProblem[] {
+/**
+ * Rules that span several fields or read the catalog, and what the policy pack (`pack`, read
+ * from policies/config.<stack>.json) will expect of the stack.
+ */
+export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSettings = policyPackSettingsOf({}, "the pack's defaults")): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
 
     const pools = Object.entries(config.nodePools ?? {});
     for (const [name, pool] of pools) {
-        problems.push(...nodePoolProblems(`nodePools.${name}.`, pool));
+        const poolProblems = nodePoolProblems(`nodePools.${name}.`, pool);
+        problems.push(...poolProblems, ...migPlacementProblems(`nodePools.${name}.`, pool, poolProblems));
     }
     const cpuPools = pools.filter(([, p]) => isKnownInstanceType(p.instanceType) && !gpuOf(p.instanceType));
     const allPoolsParsed = config.unparsed.nodePools.length === 0;
@@ -235,20 +235,25 @@ export function crossFieldProblems(config: ParsedSections): SettingProblem[] {
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
     problems.push(...portalLayerProblems(config, config.environment && PROFILES[config.environment].portal));
+    // Classes with problems of their own are fixed first; the pack is compared with a list the cluster would accept.
+    const classes = config.priorityClasses ?? priorityClassesOr(undefined);
+    if (classes.every((pc) => pc !== undefined) && !problems.some((p) => p.key.startsWith("priorityClasses"))) {
+        problems.push(...priorityClassAgreementProblems(classes, config.priorityClasses !== undefined, pack));
+    }
 
+    if (config.network) problems.push(...vpcCidrProblems(config.network));
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;
         problems.push(...endpointAccessProblems("cluster.", { endpointAccess: access, publicAccessCidrs: config.cluster.publicAccessCidrs }));
         if (config.environment === "prod" && access === "public-and-private") {
             add("cluster.endpointAccess", 'must be "private" in prod: the API endpoint is reachable only from inside the VPC');
         }
+        problems.push(...publicAccessProblems({ ...config.cluster, environment: config.environment, endpointAccess: access }));
     }
 
     if (config.tags) {
-        for (const key of REQUIRED_TAG_KEYS) {
-            if (!config.tags[key]) add(`tags.${key}`, "is required: budget reports group spend by this tag");
-        }
-        if (config.environment && "environment" in config.tags && config.tags.environment !== config.environment) {
+        problems.push(...tagProblems(config.tags, config.environment, pack.budgetTags, pack.source));
+        if (config.environment && Object.hasOwn(config.tags, "environment") && config.tags.environment !== config.environment) {
             add("tags.environment", `is "${config.tags.environment}" but environment is "${config.environment}"; drop the tag, the program sets it`);
         }
     }

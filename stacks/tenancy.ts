@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { DEFAULT_WORKLOAD_CLASSES, MIG_RESOURCE_PREFIX, isKnownInstanceType } from "../catalog";
+import { DEFAULT_WORKLOAD_CLASSES, MIG_RESOURCE_PREFIX, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES, isKnownInstanceType, isSystemNamespace } from "../catalog";
 import { poolNodes } from "../components/cluster";
 import { CHARTS } from "../components/shared/charts";
 import { dnsName, iamRoleArn, whole } from "./fields";
 import type { SettingProblem } from "../components/shared/problems";
 import type { NodePoolConfig } from "./schema";
+import { PROTOTYPE_NAMES, prototypeNameProblem, someOf } from "./config-keys";
 
 /**
  * The `teams` and `priorityClasses` stack-config keys: who shares the cluster, how much of it
@@ -14,8 +15,20 @@ import type { NodePoolConfig } from "./schema";
 const CPU_QUANTITY = /^\d+(\.\d+)?m?$/;
 const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
 
-/** Namespaces the cluster or the platform's add-ons own; no team or pipeline may take one. */
-export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", CHARTS.keda.namespace, CHARTS.gpuOperator.namespace];
+/**
+ * Namespaces the cluster, its system add-ons or the platform's charts own; no team or pipeline
+ * may take one, nor a name with a reserved prefix (`kube-`): the policy pack exempts them from
+ * the rules it holds teams to.
+ */
+export const RESERVED_NAMESPACES: readonly string[] = [...new Set([...SYSTEM_NAMESPACES, ...Object.values(CHARTS).map((chart) => chart.namespace)])];
+
+/**
+ * A team's monthly budget, in US dollars: from $1 (less is a slip of units, and buys no hour of
+ * the cheapest GPU in the catalog) to $10,000,000 (about 250 p5.48xlarge running all month, more
+ * than two full pools of the largest nodes: a larger figure is a typo, not a budget), in whole
+ * cents, as the cost tracker stores it (numeric(14, 2)).
+ */
+export const MONTHLY_BUDGET_USD = { min: 1, max: 10_000_000 } as const;
 
 /** Kubernetes forbids user priority classes above this value and names starting with "system-". */
 const MAX_PRIORITY_VALUE = 1_000_000_000;
@@ -47,10 +60,15 @@ export const teamSchema = z
         name: dnsName(40),
         /** Finance cost center the team's spend is charged to. */
         costCenter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, { message: "must be 2-32 letters, digits or '-', e.g. CC-1001" }),
-        /** Monthly budget in USD. */
+        /** Monthly budget in USD, within MONTHLY_BUDGET_USD, in whole cents. */
         monthlyBudgetUsd: z
             .number({ error: (issue) => (issue.input === undefined ? "is required: every team needs a monthly budget" : "must be a number of US dollars") })
-            .positive({ message: "must be more than 0" }),
+            .min(MONTHLY_BUDGET_USD.min, { message: `must be at least ${MONTHLY_BUDGET_USD.min} US dollar a month; less is a slip of units`, abort: true })
+            .max(MONTHLY_BUDGET_USD.max, {
+                message: `must be at most ${MONTHLY_BUDGET_USD.max.toLocaleString("en-US")} US dollars a month (about 250 p5.48xlarge all month); more is a typo, not a budget`,
+                abort: true,
+            })
+            .refine((usd) => Math.abs(usd * 100 - Math.round(usd * 100)) < 1e-6, { message: "must be in whole cents (at most two decimals), as the cost tracker stores it" }),
         /** IAM role whose members get edit access to the team's namespace. */
         iamRoleArn: iamRoleArn.optional(),
         /** What the team's namespace may request at once. */
@@ -109,7 +127,9 @@ export function tenancyProblems(
 
     const names = new Map<string, number>();
     const roles = new Map<string, number>();
-    const offered = nodePools ? migProfilesMade(nodePools) : undefined;
+    const adminRoles = new Set(adminRoleArns);
+    const made = nodePools ? migProfilesMade(nodePools) : undefined;
+    const offered = made && new Set(made);
     teams.forEach((team, i) => {
         if (!team) return;
         const firstName = names.get(team.name);
@@ -120,14 +140,14 @@ export function tenancyProblems(
             const firstRole = roles.get(team.iamRoleArn);
             if (firstRole !== undefined) {
                 add(`teams[${i}].iamRoleArn`, `is also teams[${firstRole}].iamRoleArn; EKS maps one role to one access entry: give each team its own role`);
-            } else if (adminRoleArns.includes(team.iamRoleArn)) {
+            } else if (adminRoles.has(team.iamRoleArn)) {
                 add(`teams[${i}].iamRoleArn`, "is also in cluster.adminRoleArns; an admin role already has every namespace: give the team its own role");
             } else roles.set(team.iamRoleArn, i);
         }
-        if (offered) {
+        if (offered && made) {
             for (const profile of Object.keys(team.quota?.mig ?? {})) {
-                if (offered.includes(profile)) continue;
-                add(`teams[${i}].quota.mig.${profile}`, `no node pool makes ${profile} MIG slices; ${offered.length ? `pools make ${offered.join(", ")}` : "no pool uses MIG"}`);
+                if (offered.has(profile)) continue;
+                add(`teams[${i}].quota.mig.${profile}`, `no node pool makes ${profile} MIG slices; ${made.length ? `pools make ${someOf(made)}` : "no pool uses MIG"}`);
             }
         }
     });
@@ -139,6 +159,7 @@ export function tenancyProblems(
         if (first !== undefined) add(`priorityClasses[${i}].name`, `duplicates priorityClasses[${first}].name "${pc.name}"; names must be unique`);
         else classNames.set(pc.name, i);
         if (pc.name.startsWith("system-")) add(`priorityClasses[${i}].name`, `"${pc.name}" starts with "system-", which Kubernetes reserves; choose another name`);
+        if (PROTOTYPE_NAMES.has(pc.name)) problems.push(prototypeNameProblem(`priorityClasses[${i}].name`, pc.name));
     });
     if (priorityClasses && priorityClasses.length === 0) add("priorityClasses", "is empty; define at least one class, or remove the key for the five defaults");
     return problems;
@@ -150,17 +171,24 @@ export function tenancyProblems(
  */
 export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }>): SettingProblem[] {
     const problems: SettingProblem[] = [];
-    const reserved = (key: string, name: string) =>
-        problems.push({ key, message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}); choose another name` });
+    const checkNamespace = (key: string, name: string) => {
+        if (RESERVED_NAMESPACES.includes(name) || isSystemNamespace(name)) {
+            problems.push({
+                key,
+                message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}, openshift, or any starting with ${RESERVED_NAMESPACE_PREFIXES.join(", ")}); choose another name`,
+            });
+        }
+        if (PROTOTYPE_NAMES.has(name)) problems.push(prototypeNameProblem(key, name));
+    };
     const teamIndex = new Map<string, number>();
     teams.forEach((team, i) => {
         if (!team) return;
-        if (RESERVED_NAMESPACES.includes(team.name)) reserved(`teams[${i}].name`, team.name);
+        checkNamespace(`teams[${i}].name`, team.name);
         if (!teamIndex.has(team.name)) teamIndex.set(team.name, i);
     });
     pipelines.forEach((pipeline, i) => {
         if (pipeline.name === undefined) return;
-        if (RESERVED_NAMESPACES.includes(pipeline.name)) reserved(`inferencePipelines[${i}].name`, pipeline.name);
+        checkNamespace(`inferencePipelines[${i}].name`, pipeline.name);
         const team = teamIndex.get(pipeline.name);
         if (team !== undefined) {
             problems.push({

@@ -111,7 +111,7 @@ describe("stack config", () => {
     it("rejects a misspelt key instead of ignoring it", () => {
         const raw = base();
         raw.nodePools.h100.maxsize = 4;
-        assert.deepStrictEqual(problems(raw), ["nodePools.h100.maxsize: is not a known key; check its spelling against Pulumi.yaml"]);
+        assert.deepStrictEqual(problems(raw), ["nodePools.h100.maxsize: is not a known key; did you mean maxSize?"]);
     });
 
     it("rejects a public API endpoint in prod and one without allowed CIDRs", () => {
@@ -189,6 +189,29 @@ describe("stack config", () => {
                     return true;
                 },
             );
+        });
+
+        it("never quotes a secret config value in an error", () => {
+            const raw = base();
+            raw.region = "mars-7-hunter2-password";
+            pulumi.runtime.setAllConfig(
+                Object.fromEntries(Object.entries(raw).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+                [`${PROJECT}:region`],
+            );
+            process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify([`${PROJECT}:region`]);
+            try {
+                assert.throws(
+                    () => loadPlatformConfig(new pulumi.Config(PROJECT)),
+                    (err: unknown) => {
+                        assert.ok(err instanceof ConfigError);
+                        assert.match(err.message, /region: .*\[secret\]/);
+                        assert.doesNotMatch(err.message, /hunter2/);
+                        return true;
+                    },
+                );
+            } finally {
+                delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+            }
         });
     });
 });

@@ -36,4 +36,14 @@ describe("fake cloud", () => {
         });
         assert.deepStrictEqual(JSON.parse(String(result.minifiedJson)), JSON.parse(String(result.json)));
     });
+
+    it("decodes YAML for yaml.ConfigFile and ConfigGroup (v1) as the Kubernetes provider does: one object per document, empty ones left out", () => {
+        const text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: b}\n";
+        const { result } = new FakeCloud().call({ token: "kubernetes:yaml:decode", inputs: { text } } as never);
+        assert.deepStrictEqual(result, [
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } },
+            { apiVersion: "batch/v1", kind: "Job", metadata: { name: "b" } },
+        ]);
+        assert.throws(() => new FakeCloud().call({ token: "kubernetes:yaml:decode", inputs: { text: "kind: [unclosed" } } as never), /^Error: yaml: /);
+    });
 });

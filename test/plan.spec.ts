@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "./harness";
 import { main } from "../tools/plan/cli";
@@ -248,6 +250,28 @@ describe("offline plan", function () {
             assert.strictEqual(run.code, 2);
             assert.match(run.stderr, /^error: program .*broken-stack\/index\.ts failed: Cannot find module '\.\/no-such-module'/);
             assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+        });
+
+        it("a config larger than an environment variable may hold reaches the program and is judged, not a crash", async () => {
+            // 3,000 teams: about 230 KB of YAML, over Linux's 128 KiB limit on one environment variable.
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-big-config-"));
+            const file = path.join(dir, "big.yaml");
+            const teams = Array.from({ length: 3000 }, (_, i) => `    - name: team-${i}\n      costCenter: CC-${1000 + i}\n      monthlyBudgetUsd: 1000`).join("\n");
+            fs.writeFileSync(file, `config:\n  gpu-platform:teams:\n${teams}\n`);
+            const run = await plan("--stack", "dev", "--config-file", file);
+            assert.strictEqual(run.code, 2, run.stderr);
+            assert.match(run.stderr, /^error: {3}- inferencePipelines\[0\]\.team: "ml-research" is not a team; defined teams: team-0, .* and 2992 more$/m);
+        });
+
+        it("a config file that repeats a key, and a --set path whose key holds a colon", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
+            const file = path.join(dir, "dup.yaml");
+            fs.writeFileSync(file, "config:\n  gpu-platform:region: us-east-1\n  gpu-platform:region: us-east-2\n");
+            assert.deepStrictEqual(inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "dev", file, [])), [
+                `--config-file ${file}: does not parse as YAML: the key "gpu-platform:region" appears twice in one mapping`,
+            ]);
+            const config = resolveStackConfig(readProject(REPO_ROOT), "dev", undefined, ["tags.owner:team=vision"]);
+            assert.strictEqual(JSON.parse(config["gpu-platform:tags"])["owner:team"], "vision");
         });
 
         it("exits 2 for an unknown stack, an unknown flag and a config file that does not parse, before running anything", async () => {

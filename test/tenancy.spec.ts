@@ -3,7 +3,7 @@ import { PROJECT, named, ofType, record, stackConfig, validStackConfig } from ".
 import type { RecordedResource } from "../tools/offline/recorder";
 import { buildPlatform } from "../platform";
 import { admit } from "./admission";
-import { validatePlatformConfig } from "../stacks";
+import { policyPackSettingsOf, validatePlatformConfig } from "../stacks";
 
 /** A pod spec whose one container asks for `gpus` of `resource` (limits as the API server stores them: strings). */
 function podSpec(gpus: number, priorityClassName?: string, resource = "nvidia.com/gpu"): Record<string, unknown> {
@@ -202,7 +202,10 @@ describe("tenancy config", () => {
     it("takes priority classes from config in place of the five defaults; a class that does not say waits or not preempts", async () => {
         const raw = stackConfig("dev") as any;
         raw.priorityClasses = [{ name: "batch", value: 10, maxGpusPerPod: 4 }, { name: "development", value: 5, maxGpusPerPod: 1, preempts: false }];
-        const config = validatePlatformConfig(raw, PROJECT, "dev").config!;
+        // The policy config such a stack carries: the same classes and limits (otherwise the config is refused, see config.spec.ts).
+        const limits = { maxGpusPerPodByClass: { batch: 4, development: 1 } };
+        const pack = policyPackSettingsOf({ "gpu-workload-priority-class": limits, "gpu-workload-class-limit": limits }, "spec policy config");
+        const config = validatePlatformConfig(raw, PROJECT, "dev", pack).config!;
         const { resources } = await record(() => buildPlatform(config));
         const classes = ofType(resources, "kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => [(r.inputs.metadata as any).name, r.inputs.value, r.inputs.preemptionPolicy]);
         assert.deepStrictEqual(classes, [
@@ -252,7 +255,7 @@ describe("tenancy config", () => {
                 raw.inferencePipelines.push({ ...raw.inferencePipelines[0], name: "applied-ml" });
             }),
             [
-                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator); choose another name',
+                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, cert-manager, karpenter, amazon-cloudwatch, openshift, or any starting with kube-, openshift-); choose another name',
                 'inferencePipelines[1].name: "applied-ml" is also teams[2].name; each gets a namespace of its name: rename the pipeline',
             ],
         );

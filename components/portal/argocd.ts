@@ -77,8 +77,6 @@ export interface ArgoCdArgs {
     adminGroups?: string[];
     /** Local accounts with an API key and read-only access, e.g. `backstage` for the portal's proxy. Default none. */
     readOnlyAccounts?: string[];
-    /** Team label of the namespace. Default `"platform"`. */
-    ownerTeam?: string;
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -125,7 +123,7 @@ export class ArgoCd extends pulumi.ComponentResource {
         super(ARGOCD_TYPE, name, {}, opts);
         const ingress = args.ingress ?? {};
         this.url = portalUrl(args.host, ingress);
-        this.namespace = portalNamespace(`${name}-namespace`, ARGOCD.namespace, args.ownerTeam ?? "platform", { parent: this });
+        this.namespace = portalNamespace(`${name}-namespace`, ARGOCD.namespace, { parent: this });
         if (args.sso) {
             this.ssoSecret = externalSecret(
                 `${name}-sso-secret`,

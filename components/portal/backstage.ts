@@ -78,8 +78,6 @@ export interface BackstageArgs {
      * namespace. Default none.
      */
     templateRun?: { costTracker: pulumi.Resource; gitops: pulumi.Resource; argoCd: pulumi.Resource; teamNamespaces: pulumi.Resource[] };
-    /** Team label of the namespace. Default `"platform"`. */
-    ownerTeam?: string;
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -133,7 +131,7 @@ export class Backstage extends pulumi.ComponentResource {
         }
         const ingress = args.ingress ?? {};
         this.url = portalUrl(args.host, ingress);
-        this.namespace = portalNamespace(`${name}-namespace`, BACKSTAGE.namespace, args.ownerTeam ?? "platform", { parent: this });
+        this.namespace = portalNamespace(`${name}-namespace`, BACKSTAGE.namespace, { parent: this });
         this.secrets = this.syncSecrets(name, args);
         const values = pulumi.all([args.database.host, args.database.port, args.costTracker.url]).apply(([dbHost, dbPort, costTrackerUrl]) =>
             mergeValues(

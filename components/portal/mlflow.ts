@@ -41,8 +41,6 @@ export interface MlflowArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** Protect and retain the artifact bucket, so deleting the stack cannot lose models. Default false; the platform sets it in prod. */
     protect?: boolean;
-    /** Team label of the namespace. Default `"platform"`. */
-    ownerTeam?: string;
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -102,7 +100,7 @@ export class Mlflow extends pulumi.ComponentResource {
             { oidc: args.oidc, namespace: MLFLOW.namespace, serviceAccount: MLFLOW.serviceAccount, statements: mlflowStatements(this.artifactBucket.arn, args.kmsKeyArn) },
             { parent: this },
         ).role;
-        this.namespace = portalNamespace(`${name}-namespace`, MLFLOW.namespace, args.ownerTeam ?? "platform", { parent: this });
+        this.namespace = portalNamespace(`${name}-namespace`, MLFLOW.namespace, { parent: this });
         this.databaseSecret = externalSecret(
             `${name}-database-secret`,
             {

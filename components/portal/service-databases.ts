@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CPU_NODE_SELECTOR, PORTAL_NAMESPACES } from "../../catalog";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -12,7 +12,7 @@ import { portalNamespace } from "./namespace";
 export const SERVICE_DATABASES_TYPE = `${PACKAGE}:portal:ServiceDatabases`;
 
 export const SERVICE_DATABASES_DEFAULTS = {
-    namespace: "portal-databases",
+    namespace: PORTAL_NAMESPACES.databases,
     serviceAccount: "database-bootstrap",
     masterSecret: "postgres-master",
     awsCliImage: "public.ecr.aws/aws-cli/aws-cli:2.22.0",
@@ -39,8 +39,6 @@ export interface ServiceDatabasesArgs {
     namespace?: string;
     /** Protect the users' secrets (deleting one would lock the service out). Default false; the platform sets it in prod. */
     protect?: boolean;
-    /** Team label of the namespace. Default `"platform"`. */
-    ownerTeam?: string;
 }
 
 /**
@@ -101,7 +99,7 @@ export class ServiceDatabases extends pulumi.ComponentResource {
             },
             { parent: this },
         ).role;
-        const namespace = portalNamespace(`${name}-namespace`, this.namespace, args.ownerTeam ?? "platform", { parent: this });
+        const namespace = portalNamespace(`${name}-namespace`, this.namespace, { parent: this });
         const inNamespace = { parent: this, dependsOn: [namespace] };
         const masterSecret = externalSecret(
             `${name}-master-secret`,

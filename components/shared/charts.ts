@@ -1,3 +1,5 @@
+import { PORTAL_NAMESPACES } from "../../catalog";
+
 /**
  * Every Helm chart the platform installs, pinned to a repository and version in this one
  * place. Bump a version here, read the chart's changelog, and run the tests.
@@ -51,34 +53,34 @@ export const CHARTS = {
         chart: "external-secrets",
         repository: "https://charts.external-secrets.io",
         version: "2.9.0",
-        namespace: "external-secrets",
+        namespace: PORTAL_NAMESPACES.externalSecrets,
     },
     // 10.1.1 (Argo CD v3.4.4): NetworkPolicies on by default since 10.0.0.
     argoCd: {
         chart: "argo-cd",
         repository: "https://argoproj.github.io/argo-helm",
         version: "10.1.1",
-        namespace: "argocd",
+        namespace: PORTAL_NAMESPACES.argoCd,
     },
     // 2.0.5: applications and projects are maps keyed by name since 2.0.
     argoCdApps: {
         chart: "argocd-apps",
         repository: "https://argoproj.github.io/argo-helm",
         version: "2.0.5",
-        namespace: "argocd",
+        namespace: PORTAL_NAMESPACES.argoCd,
     },
     // 1.11.5 (MLflow 3.15.1), the community chart.
     mlflow: {
         chart: "mlflow",
         repository: "https://community-charts.github.io/helm-charts",
         version: "1.11.5",
-        namespace: "mlflow",
+        namespace: PORTAL_NAMESPACES.mlflow,
     },
     // 2.8.2 (no appVersion: the image is the platform's own Backstage app).
     backstage: {
         chart: "backstage",
         repository: "https://backstage.github.io/charts",
         version: "2.8.2",
-        namespace: "backstage",
+        namespace: PORTAL_NAMESPACES.backstage,
     },
 } as const satisfies Record<string, ChartPin>;

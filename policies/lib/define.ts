@@ -43,14 +43,16 @@ export interface CheckedResource {
 }
 
 export interface ResourceCheck<C> extends PolicyDefinition<C> {
-    /** Resource types the policy checks; for any other it is not applicable. */
-    resourceTypes: readonly string[];
+    /** Resource types the policy checks, listed or as a test on the type token; for any other it is not applicable. */
+    resourceTypes: readonly string[] | { readonly describe: string; readonly test: (type: string) => boolean };
     validate(resource: CheckedResource, config: C, report: (message: string) => void): void;
 }
 
 export interface StackResource extends CheckedResource {
     /** Urn of the parent, if any. */
     readonly parent?: string;
+    /** Urn of its provider, when the engine names one. */
+    readonly provider?: string;
     /** Urns of the resources it depends on. */
     readonly dependencies: readonly string[];
     /** Per property, the urns of the resources its value comes from (real engine only). */
@@ -62,11 +64,13 @@ export interface StackCheck<C> extends PolicyDefinition<C> {
 }
 
 export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPolicy {
-    const types = new Set(check.resourceTypes);
+    const types = check.resourceTypes;
+    const applies = "test" in types ? types.test : (type: string) => types.includes(type);
+    const describe = "test" in types ? types.describe : types.join(", ");
     return {
         ...policyFields(check),
         validateResource: (args: ResourceValidationArgs, reportViolation) => {
-            if (!types.has(args.type)) args.notApplicable(`checks ${[...types].join(", ")} only`);
+            if (!applies(args.type)) args.notApplicable(`checks ${describe} only`);
             const resource: CheckedResource = {
                 urn: args.urn,
                 type: args.type,
@@ -120,6 +124,7 @@ function toStackResource(resource: PolicyResource): StackResource {
         props: plainProps(resource.props),
         providerProps: resource.provider ? plainProps(resource.provider.props) : undefined,
         parent: resource.parent?.urn,
+        provider: resource.provider?.urn,
         dependencies: resource.dependencies.map((d) => d.urn),
         propertyDependencies: Object.fromEntries(Object.entries(resource.propertyDependencies ?? {}).map(([key, deps]) => [key, deps.map((d) => d.urn)])),
     };

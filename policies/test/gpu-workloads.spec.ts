@@ -140,3 +140,103 @@ describe("policies: GPU workloads", () => {
         });
     });
 });
+
+describe("policies: GPU workloads judged as Kubernetes judges them", () => {
+    const development = changed(podSpec, "priorityClassName", "development");
+    const withGpus = (spec: typeof podSpec, amount: unknown) =>
+        changed(spec, "containers.0.resources", { requests: { cpu: "16", "nvidia.com/gpu": amount }, limits: { "nvidia.com/gpu": amount } });
+
+    describe("GPU amounts are Kubernetes quantities", () => {
+        // apimachinery's ParseQuantity: "16000m" = 16000 × 10^-3 = 16; "0.016k" = 0.016 × 10^3 = 16; "1e1" = 10.
+        for (const amount of ["16000m", "0.016k", "1e1", "16", 16]) {
+            it(`counts ${JSON.stringify(amount)} against a development pod's one GPU`, async () => {
+                const v = await theViolation(gpuWorkloadClassLimit, [pod(withGpus(development, amount))]);
+                assert.match(v.message, /^Pod "finetune" asks for (16|10) GPUs per pod .* above the 1 a "development" pod may take/);
+            });
+        }
+
+        it("counts MIG slices written in milli-units: 3000m of 3g.40gb is 3 slices, over production-inference's 2", async () => {
+            const spec = changed(changed(podSpec, "priorityClassName", "production-inference"), "containers.0.resources", { limits: { "nvidia.com/mig-3g.40gb": "3000m" } });
+            const v = await theViolation(gpuWorkloadClassLimit, [pod(spec)]);
+            assert.match(v.message, /asks for 3 GPUs per pod \(container "trainer": nvidia\.com\/mig-3g\.40gb "3000m" \(= 3\)\), above the 2/);
+        });
+
+        it("takes a request and a limit written differently but equal (8 and 8000m) as equal", async () => {
+            const spec = changed(podSpec, "containers.0.resources.limits", { "nvidia.com/gpu": "8000m" });
+            assert.deepStrictEqual(await violationsOf(gpuWorkloadLimits, [pod(spec)]), []);
+        });
+
+        it("reports a fractional GPU amount, which the API server refuses", async () => {
+            const v = await theViolation(gpuWorkloadLimits, [pod(changed(podSpec, "containers.0.resources.limits", { "nvidia.com/gpu": "7.5" }))]);
+            assert.match(v.message, /container "trainer" limits nvidia\.com\/gpu: 7\.5, not a whole number; the API server refuses it: set spec\.containers\[0\]\.resources\.limits\["nvidia\.com\/gpu"\] to a whole number/);
+        });
+
+        it("reports an amount that is no quantity at all", async () => {
+            const v = await theViolation(gpuWorkloadLimits, [pod(changed(podSpec, "containers.0.resources", { limits: { "nvidia.com/gpu": "8 GPUs" } }))]);
+            assert.match(v.message, /limits nvidia\.com\/gpu: "8 GPUs", which is not a Kubernetes quantity/);
+        });
+    });
+
+    describe("sidecars count as the scheduler counts them", () => {
+        const sidecar = (gpus: string) => ({ name: "profiler", restartPolicy: "Always", resources: { limits: { "nvidia.com/gpu": gpus } } });
+
+        it("adds a native sidecar's GPU to the app containers' 8: 9 is over training's 8", async () => {
+            const v = await theViolation(gpuWorkloadClassLimit, [pod(changed(podSpec, "initContainers", [sidecar("1")]))]);
+            assert.match(v.message, /asks for 9 GPUs per pod \(container "trainer": nvidia\.com\/gpu 8, sidecar "profiler": nvidia\.com\/gpu 1\), above the 8 a "training" pod may take; lower the GPU requests and limits in spec\.containers and \.initContainers/);
+        });
+
+        it("passes an init container of 8 GPUs that runs before a 1-GPU sidecar starts, with 7 in the app: max(7 + 1, 8 + 0) = 8", async () => {
+            const spec = changed(changed(podSpec, "containers.0.resources", { limits: { "nvidia.com/gpu": "7" } }), "initContainers", [
+                { name: "warmup", resources: { limits: { "nvidia.com/gpu": "8" } } },
+                sidecar("1"),
+            ]);
+            assert.deepStrictEqual(await violationsOf(gpuWorkloadClassLimit, [pod(spec)]), []);
+        });
+
+        it("counts an init container that runs after a sidecar together with it: 8 + 1 = 9", async () => {
+            const spec = changed(changed(podSpec, "containers.0.resources", { limits: { "nvidia.com/gpu": "1" } }), "initContainers", [
+                sidecar("1"),
+                { name: "warmup", resources: { limits: { "nvidia.com/gpu": "8" } } },
+            ]);
+            assert.match((await theViolation(gpuWorkloadClassLimit, [pod(spec)])).message, /asks for 9 GPUs per pod/);
+        });
+    });
+
+    describe("pod templates inside any kind", () => {
+        const template = { metadata: { labels: { app: "x" } }, spec: withGpus(development, "4") };
+
+        it("finds a PyTorchJob's replica templates, naming the path", async () => {
+            const job = resource("kubernetes:kubeflow.org/v1:PyTorchJob", "train", { spec: { pytorchReplicaSpecs: { Master: { replicas: 1, template: { spec: podSpec } }, Worker: { replicas: 4, template } } } });
+            const v = await theViolation(gpuWorkloadClassLimit, [job]);
+            assert.match(v.message, /^PyTorchJob "train" asks for 4 GPUs per pod .* lower the GPU requests and limits in spec\.pytorchReplicaSpecs\.Worker\.template\.spec\.containers/);
+        });
+
+        it("finds a RayJob's worker groups", async () => {
+            const rayJob = resource("kubernetes:ray.io/v1:RayJob", "tune", {
+                spec: { rayClusterSpec: { headGroupSpec: { template: { spec: { containers: [{ name: "head", image: "rayproject/ray:2.9.0" }] } } }, workerGroupSpecs: [{ groupName: "gpu", template: { spec: changed(podSpec, "tolerations", []) } }] } },
+            });
+            const v = await theViolation(gpuWorkloadToleration, [rayJob]);
+            assert.match(v.message, /^RayJob "tune" asks for GPUs .* add .* to spec\.rayClusterSpec\.workerGroupSpecs\[0\]\.template\.spec\.tolerations\.$/);
+        });
+
+        it("judges a patch on what it sets: its GPUs against the largest class limit, its class and tolerations only when set", async () => {
+            const patchSpec = { containers: [{ name: "trainer", resources: { limits: { "nvidia.com/gpu": "16" } } }] };
+            const patch = resource("kubernetes:apps/v1:DeploymentPatch", "more-gpus", { metadata: { name: "trainer" }, spec: { template: { spec: patchSpec } } });
+            const all = (await allViolations(patch)).map((v) => `${v.policy}: ${v.message}`);
+            assert.deepStrictEqual(all.length, 1, all.join("\n"));
+            assert.match(all[0], /^gpu-workload-class-limit: DeploymentPatch "more-gpus" asks for 16 GPUs per pod .* above the 8 any class's pod may take/);
+            const withinLimit = changed(patch, "inputs.spec.template.spec.containers.0.resources.limits", { "nvidia.com/gpu": "8" });
+            assert.deepStrictEqual(await allViolations(withinLimit), []);
+        });
+
+        it("reads the objects and YAML of a yaml/v2 ConfigGroup", async () => {
+            const jobYaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: embed\nspec:\n  template:\n    spec:\n      priorityClassName: development\n      tolerations: [{key: nvidia.com/gpu, operator: Exists}]\n      containers:\n      - name: embed\n        resources: {limits: {nvidia.com/gpu: '2'}}\n";
+            const group = resource("kubernetes:yaml/v2:ConfigGroup", "jobs", { objs: [{ apiVersion: "v1", kind: "Pod", metadata: { name: "notebook" }, spec: withGpus(development, "0.002k") }], yaml: jobYaml });
+            const messages = (await violationsOf(gpuWorkloadClassLimit, [group])).map((v) => v.message);
+            assert.deepStrictEqual(messages.map((m) => /^(.*?) asks for (\d+) GPUs.* in (.*)\.containers/.exec(m)?.slice(1)), [
+                ['ConfigGroup "jobs": Pod "notebook"', "2", "objs[0].spec"],
+                ['ConfigGroup "jobs": Job "embed"', "2", "yaml document 2: spec.template.spec"],
+            ]);
+        });
+    });
+});

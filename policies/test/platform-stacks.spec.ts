@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
 import { record, validStackConfig } from "../../test/harness";
 import { buildPlatform } from "../../platform";
 import type { RecordedResource } from "../../tools/offline/recorder";
@@ -41,6 +44,12 @@ for (const stack of ["dev", "prod"] as const) {
                 [],
                 `policies/config.${stack}.json violations:\n${show(violations)}`,
             );
+        });
+
+        it(`knows the stack's teams: the team-namespace-label policy lists the teams of Pulumi.${stack}.yaml`, () => {
+            const stackFile = parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, { name: string }[]> };
+            const teams = stackFile.config["gpu-platform:teams"].map((t) => t.name);
+            assert.deepStrictEqual(loadPackConfig(stack).policies["team-namespace-label"].config.teams, teams);
         });
 
         it("gets the same verdict from inputs alone, without the fake cloud's outputs", async () => {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { budgetTags, teamNamespaceLabel } from "../tags";
+import { budgetTags } from "../tags";
 import { AWS_PROVIDER_REF, awsProvider, changed, resource, theViolation, violationsOf } from "./support/check";
 
 const BUCKET = "aws:s3/bucket:Bucket";
@@ -57,25 +57,6 @@ describe("policies: budget tags", () => {
         it("allows only the stack's own environment when its config says so", async () => {
             const v = await theViolation(budgetTags, [awsProvider, bucket()], { allowedEnvironments: ["prod"] });
             assert.match(v.message, /tag environment is "dev"; this stack allows prod;/);
-        });
-    });
-
-    describe("team-namespace-label", () => {
-        const NAMESPACE = "kubernetes:core/v1:Namespace";
-        const namespace = (labels: Record<string, string> = { "gpu-platform/team": "ml-research" }, name = "batch-embeddings") =>
-            resource(NAMESPACE, name, { metadata: { name, labels } });
-
-        it("passes a namespace labeled with its team, and system namespaces without one", async () => {
-            assert.deepStrictEqual(await violationsOf(teamNamespaceLabel, [namespace(), namespace({}, "keda")]), []);
-        });
-
-        it("reports a team namespace without the team label", async () => {
-            const v = await theViolation(teamNamespaceLabel, [namespace({ "pod-security.kubernetes.io/enforce": "restricted" })]);
-            assert.strictEqual(v.message, 'namespace "batch-embeddings" has no gpu-platform/team label; set metadata.labels["gpu-platform/team"] to the owning team\'s name.');
-        });
-
-        it("reports a team name that is not a DNS label", async () => {
-            assert.match((await theViolation(teamNamespaceLabel, [namespace({ "gpu-platform/team": "ML Research" })])).message, /has gpu-platform\/team: "ML Research", which does not match/);
         });
     });
 });

@@ -7,6 +7,7 @@
  * Shared by the test harness and the offline plan, so both see the same fake cloud.
  */
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
+import { parseAllDocuments } from "yaml";
 import { defaultTagsOf, mergeDefaultTags } from "../../catalog/aws-tags";
 
 export const FAKE_ACCOUNT = "123456789012";
@@ -59,6 +60,9 @@ export class FakeCloud {
                 return { names: ["a", "b", "c"].map((z) => `${this.defaultRegion}${z}`), zoneIds: ["use1-az1", "use1-az2", "use1-az4"] };
             case "aws:iam/getPolicyDocument:getPolicyDocument":
                 return policyDocument(args.inputs);
+            case "kubernetes:yaml:decode":
+                // yaml.ConfigFile and ConfigGroup (v1) ask the provider to split their YAML into objects, then create each one.
+                return { result: decodeYaml(args.inputs.text) };
             default:
                 return {};
         }
@@ -137,6 +141,16 @@ function policyDocument(inputs: State): State {
     );
     const document = dropUndefined({ Version: inputs.version ?? "2012-10-17", Id: inputs.policyId, Statement: statements });
     return { json: JSON.stringify(document, null, 2), minifiedJson: JSON.stringify(document), id: "policy-document-placeholder" };
+}
+
+/** The objects of a multi-document YAML text, empty documents left out, as the Kubernetes provider decodes it; YAML it cannot read fails the call. */
+function decodeYaml(text: unknown): unknown[] {
+    if (typeof text !== "string") return [];
+    return parseAllDocuments(text).flatMap((doc) => {
+        if (doc.errors.length > 0) throw new Error(`yaml: ${doc.errors[0].message.split("\n")[0]}`);
+        const value = doc.toJS() as unknown;
+        return value === null || value === undefined ? [] : [value];
+    });
 }
 
 function dropUndefined(value: State): State {

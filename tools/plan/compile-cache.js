@@ -32,7 +32,7 @@ function installTypeScriptHook() {
             code = fs.readFileSync(cached, "utf8");
         } catch {
             esbuild = esbuild || require("esbuild");
-            code = esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: filename }).code;
+            code = withoutLargeEnvironment(() => esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: filename }).code);
             try {
                 fs.mkdirSync(path.dirname(cached), { recursive: true });
                 const temp = `${cached}.${process.pid}.tmp`;
@@ -44,6 +44,26 @@ function installTypeScriptHook() {
         }
         module._compile(code, filename);
     };
+}
+
+/**
+ * Runs `fn` with the stack's config out of the environment: esbuild's first call starts its
+ * service process, which inherits the environment, and Linux refuses to start a process with a
+ * variable over 128 KiB (E2BIG). The Pulumi SDK has read the config by then or reads it after.
+ */
+function withoutLargeEnvironment(fn) {
+    const saved = {};
+    for (const key of ["PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS"]) {
+        if (key in process.env) {
+            saved[key] = process.env[key];
+            delete process.env[key];
+        }
+    }
+    try {
+        return fn();
+    } finally {
+        Object.assign(process.env, saved);
+    }
 }
 
 module.exports = { installCompiledCodeCache, installTypeScriptHook };

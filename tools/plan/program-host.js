@@ -3,6 +3,7 @@
 //
 // - Unless the plan runs TypeScript with ts-node as Pulumi does (`--ts-node`), esbuild compiles
 //   the program's TypeScript (compile-cache.js); compiled code is cached either way.
+// - It hands the program the stack's config as the CLI does, in PULUMI_CONFIG.
 // - It reports the program's failure to the plan as lines a user can act on, over file
 //   descriptor 3, since the language host logs the whole inspected error with its stack.
 // - It turns off what the plan does not use and what costs most of a program's run time.
@@ -11,6 +12,14 @@ const fs = require("fs");
 const { installCompiledCodeCache, installTypeScriptHook } = require("./compile-cache");
 
 const REPORT_FD = 3;
+
+// The stack's config, as the CLI would set it in the environment (run-program.ts writes it to a file).
+if (process.env.GPU_PLATFORM_PLAN_CONFIG) {
+    const { config, secretKeys } = JSON.parse(fs.readFileSync(process.env.GPU_PLATFORM_PLAN_CONFIG, "utf8"));
+    process.env.PULUMI_CONFIG = JSON.stringify(config);
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
+    delete process.env.GPU_PLATFORM_PLAN_CONFIG;
+}
 
 process.setSourceMapsEnabled = () => {};
 // The SDK raises the limit around each resource to record where it was declared

@@ -7,6 +7,8 @@
  * PlanInputError lines.
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { EngineRecording, OfflineEngine } from "../offline/engine";
 import { PlanInputError } from "./options";
@@ -30,13 +32,18 @@ export async function runProgram(project: ProgramProject, stack: string, config:
     const host = languageHostOf(project);
     const engine = new OfflineEngine(project.name, stack);
     const address = await engine.start();
+    // The config goes through a file the program's preload reads into its own environment: an
+    // environment variable of more than 128 KiB (Linux's MAX_ARG_STRLEN) cannot be passed to a process.
+    const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-platform-plan-"));
+    const configFile = path.join(configDir, "config.json");
+    fs.writeFileSync(configFile, JSON.stringify({ config, secretKeys }), { mode: 0o600 });
     try {
         const child = spawn(
             process.execPath,
             ["-r", HOST_PRELOAD, host, `--monitor=${address}`, `--organization=organization`, `--project=${project.name}`, `--stack=${stack}`, "--dry-run", `--pwd=${project.dir}`, project.main],
             {
                 cwd: project.dir,
-                env: programEnvironment(config, secretKeys, options.tsNode === true),
+                env: programEnvironment(configFile, options.tsNode === true),
                 stdio: ["ignore", "pipe", "pipe", "pipe"],
             },
         );
@@ -58,6 +65,7 @@ export async function runProgram(project: ProgramProject, stack: string, config:
         return { ...recording, console: consoleText };
     } finally {
         engine.stop();
+        fs.rmSync(configDir, { recursive: true, force: true });
     }
 }
 
@@ -74,14 +82,14 @@ function languageHostOf(project: ProgramProject): string {
 }
 
 /**
- * The environment the CLI gives a program: its config and which keys are secret, and nothing of
- * the plan's own Pulumi settings.
+ * The environment the CLI gives a program, less the plan's own Pulumi settings; the preload
+ * (program-host.js) adds the config and its secret keys from `configFile` as PULUMI_CONFIG and
+ * PULUMI_CONFIG_SECRET_KEYS, as the CLI sets them.
  */
-function programEnvironment(config: StackConfig, secretKeys: string[], tsNode: boolean): NodeJS.ProcessEnv {
+function programEnvironment(configFile: string, tsNode: boolean): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("PULUMI_")) env[key] = value;
-    env.PULUMI_CONFIG = JSON.stringify(config);
-    env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
+    env.GPU_PLATFORM_PLAN_CONFIG = configFile;
     if (tsNode) env.PULUMI_NODEJS_TYPESCRIPT = "true";
     else env.GPU_PLATFORM_PLAN_TYPESCRIPT = "esbuild";
     return env;

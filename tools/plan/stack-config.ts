@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { isScalar, parseDocument, visit } from "yaml";
 import { parseJsonOr } from "../../catalog/json";
 import { PlanInputError } from "./options";
 
@@ -150,10 +150,14 @@ function scalarOf(text: string): unknown {
 
 /** `ns:key.a[0].b` → key "ns:key", path ["a", 0, "b"]; the namespace's own dots are kept. */
 function parseSetKey(rawKey: string): { key: string; path: Array<string | number> } {
+    // A namespace is what comes before a colon in the key's first segment; a colon further on
+    // belongs to a path segment (a tag key such as `team:owner`).
+    const firstSegmentEnd = rawKey.search(/[.[]/);
     const colon = rawKey.indexOf(":");
-    const namespace = colon >= 0 ? rawKey.slice(0, colon + 1) : "";
+    const hasNamespace = colon >= 0 && (firstSegmentEnd < 0 || colon < firstSegmentEnd);
+    const namespace = hasNamespace ? rawKey.slice(0, colon + 1) : "";
     const segments: Array<string | number> = [];
-    for (const dotted of rawKey.slice(colon + 1).split(".")) {
+    for (const dotted of rawKey.slice(namespace.length).split(".")) {
         const match = /^([^[\]]*)((\[\d+\])*)$/.exec(dotted);
         if (!match) throw new PlanInputError([`--set ${rawKey}: "${dotted}" is not a path segment; use name, name[0] or a list index`]);
         if (match[1] !== "" || segments.length === 0) segments.push(match[1]);
@@ -182,6 +186,28 @@ function withoutSecrets(value: unknown): unknown {
     return value;
 }
 
+/**
+ * YAML as data, refusing a mapping that repeats a key (as Pulumi's YAML reader does). The yaml
+ * package's own duplicate-key check compares each key with every other, quadratic in a
+ * mapping's size, so it is off and the keys are counted here, once each.
+ */
+function parseYaml(text: string): unknown {
+    const doc = parseDocument(text, { merge: true, uniqueKeys: false });
+    if (doc.errors.length > 0) throw doc.errors[0];
+    visit(doc, {
+        Map(_, map) {
+            const seen = new Set<unknown>();
+            for (const pair of map.items) {
+                const key = isScalar(pair.key) ? pair.key.value : pair.key;
+                if (key === "<<") continue;
+                if (seen.has(key)) throw new Error(`the key "${String(key)}" appears twice in one mapping`);
+                seen.add(key);
+            }
+        },
+    });
+    return doc.toJS({ maxAliasCount: 100 });
+}
+
 /** A stack file is a few kilobytes; anything far larger is a mistake, refused before it is read. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
@@ -202,7 +228,7 @@ function parseYamlFile(file: string, flag?: string): unknown {
         throw new PlanInputError([`${label}: is ${stat.size.toLocaleString("en-US")} bytes, over the ${MAX_CONFIG_FILE_BYTES.toLocaleString("en-US")}-byte limit for a stack config file`]);
     }
     try {
-        return parse(fs.readFileSync(file, "utf8"), { merge: true });
+        return parseYaml(fs.readFileSync(file, "utf8"));
     } catch (err) {
         const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
         throw new PlanInputError([`${label}: does not parse as YAML: ${message}`]);
