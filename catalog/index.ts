@@ -26,4 +26,4 @@ export type { DaemonSetPlacement, DaemonSetRequests, PodRoom } from "./allocatab
 export { cpuMillis, memoryMiB } from "./quantities";
 export { DEFAULT_WORKLOAD_CLASSES, MAX_GPUS_PER_POD } from "./workload-classes";
 export type { WorkloadClass, WorkloadKind } from "./workload-classes";
-export { CPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "./kubernetes-names";
+export { CPU_NODE_SELECTOR, GPU_CONFIG_STARTUP_TAINT, GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "./kubernetes-names";

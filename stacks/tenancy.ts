@@ -145,28 +145,14 @@ export function tenancyProblems(
 }
 
 /**
- * Teams and pipelines each get a namespace named after them: no two may share one, and none
- * may take a namespace the cluster or its add-ons own.
+ * Each team gets a namespace named after it (and its pipelines run there): none may take a
+ * namespace the cluster or its add-ons own.
  */
-export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }>): SettingProblem[] {
+export function namespaceProblems(teams: Array<{ name: string } | undefined>): SettingProblem[] {
     const problems: SettingProblem[] = [];
-    const reserved = (key: string, name: string) =>
-        problems.push({ key, message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}); choose another name` });
-    const teamIndex = new Map<string, number>();
     teams.forEach((team, i) => {
-        if (!team) return;
-        if (RESERVED_NAMESPACES.includes(team.name)) reserved(`teams[${i}].name`, team.name);
-        if (!teamIndex.has(team.name)) teamIndex.set(team.name, i);
-    });
-    pipelines.forEach((pipeline, i) => {
-        if (pipeline.name === undefined) return;
-        if (RESERVED_NAMESPACES.includes(pipeline.name)) reserved(`inferencePipelines[${i}].name`, pipeline.name);
-        const team = teamIndex.get(pipeline.name);
-        if (team !== undefined) {
-            problems.push({
-                key: `inferencePipelines[${i}].name`,
-                message: `"${pipeline.name}" is also teams[${team}].name; each gets a namespace of its name: rename the pipeline`,
-            });
+        if (team && RESERVED_NAMESPACES.includes(team.name)) {
+            problems.push({ key: `teams[${i}].name`, message: `"${team.name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}); choose another name` });
         }
     });
     return problems;
