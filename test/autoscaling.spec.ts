@@ -57,6 +57,7 @@ describe("Cluster Autoscaler and the GPU pools (prod config)", () => {
                 `taint node $(NODE_NAME) ${STARTUP_TAINT}:NoSchedule-`,
             ],
         );
+        assert.ok(mig.initContainers.every((c: any) => c.command.join(" ") === "/bin/kubectl" && c.image.startsWith("registry.k8s.io/kubectl:v1.35.")));
         // 8 A100s × 3 replicas = 24 shared GPUs.
         assert.match(gates["gpu-config-gate-a100-shared"].initContainers[1].args[2], /nvidia\\\.com\/gpu\\\.shared}=24$/);
         const role = ofType(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find((r) => (r.inputs.metadata as any).name === "gpu-platform:gpu-config-gate")!;

@@ -88,6 +88,8 @@ export function gateDaemonSetSpec(pool: GatedPool, serviceAccountName: pulumi.In
     const step = (stepName: string, args: string[]): k8s.types.input.core.v1.Container => ({
         name: stepName,
         image: GPU_CONFIG_GATE_IMAGES.kubectl,
+        // The binary's path in the image, whatever its entrypoint.
+        command: ["/bin/kubectl"],
         args,
         env: [
             { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
