@@ -23,10 +23,14 @@ export const nodePools = Object.fromEntries(
             gpusPerNode: pool.gpusPerNode,
             gpuSharing: pool.gpuSharing ?? null,
             resources: pool.nodeResources,
+            // What one node leaves for a pod: a team's InferencePipeline takes it as pool.podRoom.
+            podRoom: { cpuMillis: pool.podRoom.cpuMillis, memoryMiB: pool.podRoom.memoryMiB },
         },
     ]),
 );
-export const autoscalerRoleArn = platform.autoscaler.role.arn;
+export const autoscalerRoleArn = platform.autoscaler?.role.arn;
+/** The `runs-on` label prefix of the GitHub Actions runner inside the VPC, with `cluster.deployRunner`. */
+export const deployRunnerLabel = platform.deployRunner?.runsOn;
 /** Priority classes a workload may set, with the most GPUs one pod of each may request. */
 export const priorityClasses = Object.fromEntries(config.priorityClasses.map((pc) => [pc.name, { value: pc.value, maxGpusPerPod: pc.maxGpusPerPod }]));
 export const teamNamespaces = Object.fromEntries(Object.entries(platform.teams).map(([team, tenancy]) => [team, tenancy.namespaceName]));

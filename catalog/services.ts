@@ -50,6 +50,21 @@ export const EKS_VERSIONS: Readonly<Record<string, { standardSupportEnds?: strin
     "1.36": {},
 };
 
+/**
+ * The Cluster Autoscaler image for each Kubernetes minor EKS offers: the newest patch release of
+ * that minor, since the autoscaler's minor must match the cluster's and patches carry its fixes.
+ * Source: the release tags of kubernetes/autoscaler (`cluster-autoscaler-<version>`), read at
+ * commit 55c37cd5 (2026-08-22): 1.32.7 (2026-02-13); 1.33.6, 1.34.5, 1.35.2 and 1.36.1 (2026-07-22).
+ * The chart's own default (9.59.0 values.yaml `image.tag`) is v1.35.0, the minor's first release.
+ */
+export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
+    "1.32": "v1.32.7",
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+};
+
 /** True when `version` is past standard support on `day` (YYYY-MM-DD). */
 export function inExtendedSupport(version: string, day: string): boolean {
     const ends = Object.hasOwn(EKS_VERSIONS, version) ? EKS_VERSIONS[version].standardSupportEnds : undefined;

@@ -43,12 +43,17 @@ export interface PlatformConfig {
     readonly region: string;
     readonly protectData: boolean;
     readonly logRetentionDays: number;
+    /** Create only what the AWS API makes: the first deploy of a private cluster, from outside its VPC (stacks/cluster.ts). */
+    readonly bootstrap: boolean;
     readonly network: { cidr?: string; availabilityZones: number; natGateways: "single" | "one-per-az"; flowLogs: boolean };
     readonly cluster: {
         kubernetesVersion: string;
         endpointAccess: "public-and-private" | "private";
         publicAccessCidrs?: string[];
         adminRoleArns?: string[];
+        creatorRoleArn?: string;
+        deployRunner?: { repository: string; connectionArn?: string };
+        apiAccess?: { securityGroupIds?: string[]; cidrs?: string[] };
         supportType: "STANDARD" | "EXTENDED";
     };
     /** Node pools in the order the stack file lists them. */
@@ -71,6 +76,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         region: parsed.region,
         protectData: profile.protectData,
         logRetentionDays: profile.logRetentionDays,
+        bootstrap: parsed.bootstrap ?? false,
         network: {
             cidr: parsed.network.cidr,
             availabilityZones: parsed.network.availabilityZones ?? profile.availabilityZones,
@@ -82,6 +88,9 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
             endpointAccess: parsed.cluster.endpointAccess ?? profile.endpointAccess,
             publicAccessCidrs: parsed.cluster.publicAccessCidrs,
             adminRoleArns: parsed.cluster.adminRoleArns,
+            creatorRoleArn: parsed.cluster.creatorRoleArn,
+            deployRunner: parsed.cluster.deployRunner,
+            apiAccess: parsed.cluster.apiAccess,
             supportType: profile.supportType,
         },
         nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => ({ name, ...pool })),

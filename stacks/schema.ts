@@ -12,6 +12,8 @@ import { publicAccessProblems, vpcCidrProblems } from "./addresses";
 import { migPlacementProblems } from "./mig-layouts";
 import { PolicyPackSettings, policyPackSettingsOf, priorityClassAgreementProblems } from "./policy-pack";
 import { tagProblems } from "./tags";
+import { clusterConfigProblems, poolPlacementProblems } from "./cluster";
+import { pipelineFitProblems } from "./pipelines-fit";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -62,6 +64,21 @@ export const clusterSchema = z
         adminRoleArns: z.array(iamRoleArn).optional(),
         /** True: publicAccessCidrs may open the API to the internet (0.0.0.0/0, or more than a /8 in all); dev only. */
         allowPublicApiFromAnywhere: z.boolean().optional(),
+        /** The IAM role that runs the first `pulumi up`; required with access entries (stacks/cluster.ts). */
+        creatorRoleArn: iamRoleArn.optional(),
+        /** A GitHub Actions runner inside the VPC (components/cluster/deploy-runner.ts). */
+        deployRunner: z
+            .object({
+                repository: z.string(),
+                connectionArn: z.string().regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):/, { message: "must be a CodeConnections connection ARN" }).optional(),
+            })
+            .strict()
+            .optional(),
+        /** Other sources admitted to the API on 443: security groups in the VPC, CIDRs of connected networks. */
+        apiAccess: z
+            .object({ securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: "must be a security group id, sg-…" })).optional(), cidrs: z.array(cidr).optional() })
+            .strict()
+            .optional(),
     })
     .strict();
 
@@ -96,16 +113,20 @@ export const nodePoolSchema = z
         minSize: count.min(0, { message: "must be 0 or more" }).optional(),
         /** Most nodes the autoscaler may run. */
         maxSize: count.min(1, { message: "must be at least 1" }).max(100, { message: "must be at most 100" }),
-        /** "on-demand" or "spot". */
-        capacityType: z.enum(["on-demand", "spot"]).optional(),
+        /** "on-demand", "spot", or "capacity-block" (an EC2 Capacity Block for ML, named by capacityReservationId). */
+        capacityType: z.enum(["on-demand", "spot", "capacity-block"]).optional(),
         /** Root volume size in GiB; GPU images and model caches need room. */
         diskSizeGiB: count.min(20, { message: "must be at least 20" }).max(16384).optional(),
         /** Root volume type. */
         diskType: z.enum(["gp3", "gp2", "io2"]).optional(),
+        /** Provisioned IOPS of an io2 root volume (required with io2). */
+        diskIops: count.optional(),
         /** How pods share each GPU; GPU pools only. Default exclusive (one pod per GPU). */
         gpuSharing: gpuSharingSchema.optional(),
         /** An EC2 capacity reservation (ODCR or Capacity Block) to launch into; on-demand pools only. */
         capacityReservationId: z.string().regex(/^cr-[0-9a-f]{8,17}$/, { message: "must be a capacity reservation id, cr-…" }).optional(),
+        /** The zone of the pool's Capacity Block, e.g. us-east-1a (capacity-block pools only). */
+        availabilityZone: z.string().optional(),
     })
     .strict();
 
@@ -125,6 +146,8 @@ export const platformConfigSchema = z
         priorityClasses: z.array(priorityClassSchema).optional(),
         /** S3 → SQS → KEDA → GPU worker pipelines, one per entry (stacks/inference-pipelines.ts). */
         inferencePipelines: z.array(inferencePipelineSchema).default([]),
+        /** First deploy of a private cluster from outside its VPC: create only what the AWS API makes (stacks/cluster.ts). */
+        bootstrap: z.boolean().optional(),
         /** Tags every AWS resource carries, through the provider's default tags; AWS's rules on them are checked in stacks/tags.ts. */
         tags: z.record(z.string(), z.string()).default({}),
     })
@@ -226,6 +249,7 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
     if (config.inferencePipelines && config.nodePools) {
         const classes = priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined));
         problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes, config.unparsed));
+        problems.push(...pipelineFitProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], config.unparsed));
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
     // Classes with problems of their own are fixed first; the pack is compared with a list the cluster would accept.
@@ -233,6 +257,7 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
     if (classes.every((pc) => pc !== undefined) && !problems.some((p) => p.key.startsWith("priorityClasses"))) {
         problems.push(...priorityClassAgreementProblems(classes, config.priorityClasses !== undefined, pack));
     }
+    problems.push(...clusterConfigProblems(config), ...poolPlacementProblems(config));
 
     if (config.network) problems.push(...vpcCidrProblems(config.network));
     if (config.cluster && config.environment) {

@@ -179,8 +179,8 @@ describe("team tenancy (prod config)", () => {
         assert.deepStrictEqual(policies["allow-https-egress"].egress, [
             { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
         ]);
-        const cluster = named(resources, "eks:index:Cluster", "gpu-platform-prod-eks").inputs as any;
-        assert.deepStrictEqual([cluster.useDefaultVpcCni, cluster.vpcCniOptions.enableNetworkPolicy], [false, true], "the VPC CNI enforces them");
+        const cni = named(resources, "aws:eks/addon:Addon", "gpu-platform-prod-vpc-cni").inputs as any;
+        assert.deepStrictEqual(JSON.parse(cni.configurationValues), { enableNetworkPolicy: "true" }, "the VPC CNI enforces them");
     });
 
     it("maps each team's IAM role to edit access in its own namespace only", () => {
@@ -247,7 +247,7 @@ describe("tenancy config", () => {
         );
     });
 
-    it("rejects a team or pipeline named after a namespace the cluster owns, and a pipeline named like a team", () => {
+    it("rejects a team named after a namespace the cluster owns; a pipeline may share its name with a team, since it runs in its team's namespace", () => {
         assert.deepStrictEqual(
             problems((raw) => {
                 raw.teams[0].name = "keda";
@@ -256,7 +256,6 @@ describe("tenancy config", () => {
             }),
             [
                 'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, cert-manager, karpenter, amazon-cloudwatch, openshift, or any starting with kube-, openshift-); choose another name',
-                'inferencePipelines[1].name: "applied-ml" is also teams[2].name; each gets a namespace of its name: rename the pipeline',
             ],
         );
     });
