@@ -10,7 +10,8 @@ export { HOURS_PER_MONTH, INSTANCE_TYPES, PRICE_CURRENCY, PRICE_DATE, PRICE_REGI
 export type { InstanceType, InstanceTypeName } from "./instances";
 export { REGIONS, REGIONS_BY_PARTITION, isKnownRegion, managedPolicyArn, partitionOf } from "./regions";
 export type { Partition, Region } from "./regions";
-export { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, EKS_VERSIONS, SERVICE_PRICES, inExtendedSupport } from "./services";
+export { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, EKS_VERSIONS, FARGATE_PRICES, RDS_POSTGRES_PRICES, SERVICE_PRICES, inExtendedSupport } from "./services";
+export type { FargateArchitecture } from "./services";
 export { DEFAULT_WORKLOAD_CLASSES, MAX_GPUS_PER_POD } from "./workload-classes";
 export type { WorkloadClass, WorkloadKind } from "./workload-classes";
 export { CPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "./kubernetes-names";
