@@ -42,3 +42,7 @@ export const inferencePipelines = Object.fromEntries(
         },
     ]),
 );
+/** The cost tracker's dashboard and API (an internal load balancer), and the secret holding its write token, when it is deployed. */
+export const costTracker = platform.costTracker
+    ? { url: platform.costTracker.url, apiTokenSecretArn: platform.costTracker.apiTokenSecret.arn, alertTopicArn: platform.costTracker.alertTopic.arn }
+    : null;

@@ -3,3 +3,4 @@ export * from "./profiles";
 export * from "./loader";
 export * from "./tenancy";
 export * from "./inference-pipelines";
+export * from "./cost-tracker";

@@ -3,8 +3,10 @@ import { dnsName, iamRoleArn, whole } from "./fields";
 import { EKS_VERSIONS, gpuOf, isKnownInstanceType } from "../catalog";
 import { endpointAccessProblems, nodePoolProblems, poolMinSize } from "../components/cluster";
 import type { GpuSharing } from "../components/gpu";
+import { isIpv4Cidr } from "../components/shared/cidr";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
+import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
 
@@ -16,20 +18,10 @@ import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema
  * catalog, duplicate teams) are checked in `crossFieldProblems` below.
  */
 
+export { isIpv4Cidr };
+
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const TAG_KEY = /^[\w.:/=+\-@ ]{1,128}$/;
-
-/** True for an IPv4 CIDR such as 10.0.0.0/16 whose address has no bits set past the prefix. */
-export function isIpv4Cidr(value: string): boolean {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-    if (!match) return false;
-    const octets = match.slice(1, 5).map(Number);
-    const prefix = Number(match[5]);
-    if (octets.some((o) => o > 255) || prefix > 32) return false;
-    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-    const hostBits = 2 ** (32 - prefix);
-    return address % hostBits === 0;
-}
 
 const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
 const count = whole;
@@ -126,6 +118,8 @@ export const platformConfigSchema = z
         priorityClasses: z.array(priorityClassSchema).optional(),
         /** S3 → SQS → KEDA → GPU worker pipelines, one per entry (stacks/inference-pipelines.ts). */
         inferencePipelines: z.array(inferencePipelineSchema).default([]),
+        /** The GPU cost tracker on ECS Fargate, with OpenCost and Prometheus in the cluster (stacks/cost-tracker.ts). */
+        costTracker: costTrackerSchema.default({}),
         /** Tags every AWS resource carries, through the provider's default tags. */
         tags: z.record(z.string().regex(TAG_KEY, { message: "is not a valid AWS tag key" }), z.string().max(256)).default({}),
     })
@@ -228,6 +222,10 @@ export function crossFieldProblems(config: ParsedSections): SettingProblem[] {
         problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes, config.unparsed));
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
+    if (config.environment) {
+        const classes = config.unparsed.priorityClasses.length === 0 ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name) : undefined;
+        problems.push(...costTrackerProblems(config.costTracker, PROFILES[config.environment].costTracker, classes));
+    }
 
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;
