@@ -5,12 +5,16 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { imdsv2Required } from "./compute";
+import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
+import { ecsNoPublicIp } from "./ecs";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorSharing } from "./gpu-operator";
 import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
 import { iamDataActionsScoped } from "./iam";
+import { albInternal, lbHttpsListeners } from "./load-balancers";
 import { noPublicIngress } from "./network";
+import { rdsBackups, rdsNotPublic, rdsProtected, rdsStorageEncrypted } from "./rds";
 import { stackMonthlyBudget } from "./stack-budget";
 import { s3DefaultEncryption, s3PublicAccessBlocked, sqsEncryption } from "./storage";
 import { budgetTags, teamNamespaceLabel } from "./tags";
@@ -38,4 +42,13 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     noPublicIngress,
     imdsv2Required,
     iamDataActionsScoped,
+    ecsNoPublicIp,
+    rdsStorageEncrypted,
+    rdsNotPublic,
+    rdsBackups,
+    rdsProtected,
+    ecrScanOnPush,
+    ecrImmutableTags,
+    albInternal,
+    lbHttpsListeners,
 ];
