@@ -144,7 +144,7 @@ describe("offline plan", function () {
             const version = doc.resources.find((r: any) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.name === "cost-tracker-api-token-value");
             assert.deepStrictEqual([version.inputs.secretStringWo, version.inputs.secretString], ["[secret]", undefined]);
             const image = doc.resources.find((r: any) => r.type === "docker-build:index:Image");
-            assert.strictEqual(image.inputs.registries[0].password, "[secret]");
+            assert.strictEqual(image.inputs.registries[0].password, "[secret]", "the ECR token");
         });
 
         it("reports violations in the documented shape", () => {

@@ -47,6 +47,8 @@ interface PendingRegistration {
     parent: string | null;
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
+    protect?: boolean;
+    retainOnDelete?: boolean;
 }
 
 /**
@@ -74,6 +76,8 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
                     propertyDependencies: registration.propertyDependencies,
                     inputs: toPlain(args.inputs ?? {}) as Record<string, unknown>,
                     outputs: result.state,
+                    protect: registration.protect,
+                    retainOnDelete: registration.retainOnDelete,
                 });
                 return result;
             },
@@ -97,7 +101,14 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
         req.getPropertydependenciesMap().forEach((deps, key) => {
             propertyDependencies[key] = deps.getUrnsList();
         });
-        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent, dependencies: req.getDependenciesList(), propertyDependencies };
+        pending = {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent,
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+            protect: req.getProtect() || undefined,
+            retainOnDelete: req.getRetainondelete() || undefined,
+        };
         return register(req, callback);
     };
 
@@ -115,6 +126,8 @@ interface RegisterRequest {
     getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
     getType(): string;
     getName(): string;
+    getProtect(): boolean;
+    getRetainondelete(): boolean;
 }
 
 /** Inputs as plain JSON data: resources referenced by their urn, secrets and unknowns unwrapped. */
