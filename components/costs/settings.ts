@@ -28,31 +28,32 @@ function steps(from: number, to: number, by: number): number[] {
 
 /** What the service's task, its scaling and its database may be set to. */
 export interface CostTrackerSizing {
-    /** Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384. */
+    /** Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU). Default 512. */
     cpu?: number;
-    /** Task memory in MiB, a size Fargate pairs with `cpu` (FARGATE_TASK_SIZES). */
+    /** Task memory in MiB, a size Fargate pairs with `cpu` (FARGATE_TASK_SIZES). Default 1024. */
     memory?: number;
-    /** Tasks running normally, 1 to 10. */
+    /** Tasks running normally, 1 to 10; Fargate spreads them over the subnets' zones. Default 1. */
     desiredCount?: number;
-    /** Most tasks target tracking may scale out to; at least `desiredCount`, at most 20. */
+    /** Most tasks target tracking may scale out to; at least `desiredCount`, at most 20. Default twice `desiredCount`, 2 at least. */
     maxCount?: number;
-    /** An ACM certificate ARN: HTTPS on the load balancer. */
+    /** An ACM certificate ARN: HTTPS on the load balancer, HTTP redirected to it. Default none: plain HTTP inside the VPC. */
     certificateArn?: string;
-    /** CIDRs besides the cluster's nodes that may reach the load balancer (a VPN's range). */
+    /** CIDRs besides the cluster's nodes that may reach the load balancer, e.g. a VPN's client range. Default none. */
     allowedCidrs?: readonly string[];
-    /** An address SNS sends every alert to, once the subscription is confirmed. */
+    /** An address SNS sends every alert to, once the subscription is confirmed. Default none. */
     alertEmail?: string;
-    /** A Slack-compatible incoming webhook (https) the service posts every alert to. */
+    /** A Slack-compatible incoming webhook (https) the service posts every alert to; kept in Secrets Manager. Default none. */
     alertWebhookUrl?: string;
+    /** The PostgreSQL database's size and backups. Default: the defaults of each field. */
     database?: DatabaseSizing;
 }
 
 export interface DatabaseSizing {
-    /** An RDS instance class, e.g. `db.t4g.small`. */
+    /** An RDS instance class, e.g. `db.t4g.small`. Default `db.t4g.micro`. */
     instanceClass?: string;
-    /** Provisioned gp3 storage, 20 to 1000 GiB. */
+    /** Provisioned gp3 storage, 20 to 1000 GiB. Default 20. */
     allocatedStorageGiB?: number;
-    /** Days automated backups are kept, 7 to 35. */
+    /** Days automated backups are kept, 7 to 35. Default 7. */
     backupRetentionDays?: number;
 }
 
