@@ -8,6 +8,8 @@ import { REPO_ROOT, named, ofType, record, stackConfig, validStackConfig } from 
 import type { RecordedResource } from "../tools/offline/recorder";
 import { FAKE_CREDENTIALS } from "../tools/offline/fake-cloud";
 import { maskSecrets } from "../policies/lib/wire";
+import { AWS_TAGGABLE_TYPES } from "../policies/lib/aws-taggable-types";
+import { parsePackConfig, runPolicies } from "../policies/runner";
 import { buildPlatform } from "../platform";
 import { validatePlatformConfig } from "../stacks";
 import {
@@ -173,6 +175,23 @@ describe("cost tracker (prod config)", () => {
             assert.deepStrictEqual(network.assignPublicIp, false);
             assert.deepStrictEqual(network.subnets, ["subnet-private-gpu-platform-prod-vpc-1-placeholder", "subnet-private-gpu-platform-prod-vpc-2-placeholder", "subnet-private-gpu-platform-prod-vpc-3-placeholder"]);
             assert.strictEqual(named(resources, "aws:lb/loadBalancer:LoadBalancer", "cost-tracker-alb").inputs.internal, true);
+        });
+    });
+
+    describe("budget tags", () => {
+        it("every taggable AWS resource of the cost tracker carries them through the provider, and is checked for them", async () => {
+            const tracker = named(resources, "gpu-platform:costs:CostTracker", "cost-tracker").urn;
+            const within = (r: RecordedResource): boolean => r.urn === tracker || (r.parent !== null && within(resources.find((p) => p.urn === r.parent)!));
+            const taggable = resources.filter((r) => within(r) && AWS_TAGGABLE_TYPES.includes(r.type)).map((r) => r.urn);
+            assert.ok(taggable.length >= 25, `${taggable.length} taggable resources`);
+            const config = parsePackConfig(JSON.stringify({ all: "disabled", "budget-tags": { enforcementLevel: "mandatory", allowedEnvironments: ["prod"] } }), "spec");
+            assert.deepStrictEqual(await runPolicies(resources, config), []);
+            // Without the provider's default tags (and the tagsAll the fake cloud merged from them), each is reported: checked, not passed over.
+            const untagged = resources.map((r) =>
+                r.type === "pulumi:providers:aws" ? { ...r, inputs: { ...r.inputs, defaultTags: undefined } } : { ...r, outputs: { ...r.outputs, tagsAll: undefined } },
+            );
+            const reported = new Set((await runPolicies(untagged, config)).map((v) => v.urn));
+            assert.deepStrictEqual(taggable.filter((urn) => !reported.has(urn)), []);
         });
     });
 
