@@ -1,6 +1,8 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Cluster, ClusterAddons, ClusterAutoscaler, DeployRunner, NodePool } from "./components/cluster";
+import { ClusterCostData, CostTracker } from "./components/costs";
 import { GpuConfigGate, GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
@@ -28,7 +30,14 @@ export interface Platform {
     /** KEDA, installed only when the stack has inference pipelines. */
     readonly keda?: Keda;
     readonly inferencePipelines: Record<string, InferencePipeline>;
+    /** OpenCost and Prometheus in the cluster, the data the cost tracker reads; absent when it is disabled. */
+    readonly costData?: ClusterCostData;
+    /** The GPU cost tracker on ECS Fargate; absent when `costTracker.enabled` is false. */
+    readonly costTracker?: CostTracker;
 }
+
+/** The cost tracker's image is built from this repository: its Dockerfile's context is the root (it imports the catalog). */
+const COST_TRACKER_BUILD = { dockerfile: "services/cost-tracker/Dockerfile", context: path.relative(process.cwd(), __dirname) || "." };
 
 /**
  * Builds the platform from a validated stack config. With `bootstrap`, only what the AWS API
@@ -185,5 +194,56 @@ export function buildPlatform(config: PlatformConfig): Platform {
         );
     }
 
-    return { awsProvider, network, cluster, deployRunner, nodePools, addons, autoscaler, gpuOperator, gpuConfigGate, workloadClasses, teams, keda, inferencePipelines };
+    const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
+
+    return { awsProvider, network, cluster, deployRunner, nodePools, addons, autoscaler, gpuOperator, gpuConfigGate, workloadClasses, teams, keda, inferencePipelines, costData, costTracker };
+}
+
+/** The cost tracker on Fargate, and the cost data it reads from the cluster (on the CPU pool). */
+function buildCostTracker(
+    config: PlatformConfig,
+    network: Network,
+    cluster: Cluster,
+    opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions },
+): Pick<Platform, "costData" | "costTracker"> {
+    const tracker = config.costTracker;
+    if (!tracker) return {};
+    const name = `${config.project}-${config.stack}`;
+    const costData = new ClusterCostData(
+        `${name}-cost-data`,
+        { clusterName: cluster.clusterName, retentionDays: tracker.metricsRetentionDays, maxNodes: config.nodePools.reduce((n, pool) => n + pool.maxSize, 0) },
+        opts.clusterScoped,
+    );
+    const costTracker = new CostTracker(
+        // Short: the load balancer and target group names it leads must fit in 32 characters.
+        "cost-tracker",
+        {
+            vpcId: network.vpcId,
+            privateSubnetIds: network.privateSubnetIds,
+            budgets: { teams: config.teams, nodePools: config.nodePools, priorityClasses: config.priorityClasses, criticalPriorityClasses: tracker.criticalPriorityClasses },
+            cluster: {
+                name: cluster.clusterName,
+                endpoint: cluster.endpoint,
+                certificateAuthorityData: cluster.certificateAuthorityData,
+                apiSecurityGroupId: cluster.apiSecurityGroupId,
+                nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+            },
+            clusterData: costData,
+            ...(tracker.image ? { image: tracker.image } : { build: COST_TRACKER_BUILD }),
+            cpu: tracker.cpu,
+            memory: tracker.memory,
+            desiredCount: tracker.desiredCount,
+            maxCount: tracker.maxCount,
+            certificateArn: tracker.certificateArn,
+            allowedCidrs: tracker.allowedCidrs,
+            alertEmail: tracker.alertEmail,
+            alertWebhookUrl: tracker.alertWebhookUrl,
+            database: { instanceClass: tracker.database.instanceClass, allocatedStorageGiB: tracker.database.allocatedStorageGiB, backupRetentionDays: tracker.database.backupRetentionDays },
+            databaseMultiAz: tracker.database.multiAz,
+            logRetentionDays: config.logRetentionDays,
+            protect: config.protectData,
+        },
+        opts.withAws,
+    );
+    return { costData, costTracker };
 }

@@ -87,7 +87,18 @@ export function isReservedNamespace(name: string): boolean {
  * pack exempts them from team rules (its default `systemNamespaces`), so no team may take one,
  * nor any name the cluster reserves (isReservedNamespace).
  */
-export const SYSTEM_NAMESPACES: readonly string[] = [...KUBERNETES_SYSTEM_NAMESPACES, "keda", "gpu-operator", "cert-manager", "karpenter", "amazon-cloudwatch"];
+export const SYSTEM_NAMESPACES: readonly string[] = [
+    ...KUBERNETES_SYSTEM_NAMESPACES,
+    // The platform's add-ons (components/shared/charts.ts; a spec keeps the two in step).
+    "keda",
+    "gpu-operator",
+    "opencost",
+    "prometheus",
+    // Add-ons a platform team commonly runs beside them.
+    "cert-manager",
+    "karpenter",
+    "amazon-cloudwatch",
+];
 
 /** True for a system namespace, by name or because the cluster reserves it. */
 export function isSystemNamespace(name: string): boolean {

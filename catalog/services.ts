@@ -16,6 +16,58 @@ export const SERVICE_PRICES = {
     kmsKeyUsdPerMonth: 1,
     /** Standard-resolution CloudWatch metric alarm, per month. Source: aws.amazon.com/cloudwatch/pricing. */
     metricAlarmUsdPerMonth: 0.1,
+    /**
+     * Application Load Balancer, per ALB-hour; LCUs ($0.008 per LCU-hour) are priced by traffic
+     * and not estimated (an idle internal ALB uses close to none). Source:
+     * aws.amazon.com/elasticloadbalancing/pricing (worked examples), read 2026-11-23.
+     */
+    albUsdPerHour: 0.0225,
+    /**
+     * Secrets Manager, per secret-month (API calls $0.05 per 10,000, not estimated). RDS-managed
+     * master passwords are secrets too ("your AWS account incurs charges", RDS user guide,
+     * "Password management with Amazon RDS and AWS Secrets Manager"). Source:
+     * aws.amazon.com/secrets-manager/pricing (worked examples), read 2026-11-23.
+     */
+    secretUsdPerMonth: 0.4,
+    /**
+     * ECR private repository storage, per GB-month; transfer to ECS and EKS in the same region is
+     * free. By use, so not estimated. Source: aws.amazon.com/ecr/pricing, read 2026-11-23.
+     */
+    ecrStorageUsdPerGbMonth: 0.1,
+} as const;
+
+/**
+ * AWS Fargate (Linux), per vCPU-hour and per GB-hour of memory, by CPU architecture; the first
+ * 20 GB of ephemeral storage are included. Price List usage types USE1-Fargate-vCPU-Hours:perCPU,
+ * USE1-Fargate-GB-Hours, USE1-Fargate-ARM-vCPU-Hours:perCPU and USE1-Fargate-ARM-GB-Hours.
+ * Sources, read 2026-11-23: aws.amazon.com/fargate/pricing ($0.000011244 per vCPU-second in its
+ * worked example = $0.04048/h); the Price List GetProducts record of the ARM vCPU-hour (SKU
+ * XSZATS4VYMDC9CYN, $0.03238, published 2022-11-21); Vantage's Fargate price table for the
+ * memory rates. Re-read with `aws pricing get-products --service-code AmazonECS --region us-east-1`.
+ */
+export const FARGATE_PRICES = {
+    X86_64: { vcpuUsdPerHour: 0.04048, gbUsdPerHour: 0.004445 },
+    ARM64: { vcpuUsdPerHour: 0.03238, gbUsdPerHour: 0.00356 },
+} as const;
+
+export type FargateArchitecture = keyof typeof FARGATE_PRICES;
+
+/**
+ * RDS for PostgreSQL on-demand instance-hours, Single-AZ and Multi-AZ (a standby in a second
+ * zone doubles the price), and gp3 storage per GB-month (Multi-AZ stores twice); backup
+ * storage up to the provisioned size is free. Sources, read 2026-11-23: infratally.com "AWS RDS
+ * pricing explained 2026" (us-east-1 table) and a us-east-1 price fixture agreeing with it for
+ * the instances; usage.ai's RDS calculator (June 2026) for storage. Only classes whose price was
+ * found are listed: another class is accepted, and reported unpriced by the plan. Re-read with
+ * `aws pricing get-products --service-code AmazonRDS --region us-east-1`.
+ */
+export const RDS_POSTGRES_PRICES = {
+    instances: {
+        "db.t4g.micro": { singleAzUsdPerHour: 0.016, multiAzUsdPerHour: 0.032 },
+        "db.t4g.small": { singleAzUsdPerHour: 0.032, multiAzUsdPerHour: 0.064 },
+        "db.t4g.medium": { singleAzUsdPerHour: 0.065, multiAzUsdPerHour: 0.13 },
+    } as Readonly<Record<string, { readonly singleAzUsdPerHour: number; readonly multiAzUsdPerHour: number }>>,
+    gp3: { singleAzUsdPerGbMonth: 0.115, multiAzUsdPerGbMonth: 0.23 },
 } as const;
 
 /**

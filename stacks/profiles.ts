@@ -1,3 +1,4 @@
+import { CostTrackerProfile, CostTrackerStackConfig, resolveCostTracker } from "./cost-tracker";
 import type { InferencePipelineConfig } from "./inference-pipelines";
 import type { NodePoolConfig, ParsedPlatformConfig } from "./schema";
 import { PriorityClassConfig, TeamConfig, priorityClassesOr } from "./tenancy";
@@ -16,6 +17,12 @@ export const PROFILES = {
         logRetentionDays: 14,
         // An out-of-support dev cluster is upgraded by EKS rather than billed at the extended rate.
         supportType: "STANDARD",
+        costTracker: {
+            desiredCount: 1,
+            maxCount: 2,
+            metricsRetentionDays: 15,
+            database: { instanceClass: "db.t4g.micro", allocatedStorageGiB: 20, backupRetentionDays: 7, multiAz: false },
+        } satisfies CostTrackerProfile,
     },
     prod: {
         availabilityZones: 3,
@@ -26,6 +33,13 @@ export const PROFILES = {
         logRetentionDays: 90,
         // Prod is never upgraded behind the platform team's back; the cost estimate shows the extended rate if it lapses.
         supportType: "EXTENDED",
+        // Two tasks in two zones, a standby database.
+        costTracker: {
+            desiredCount: 2,
+            maxCount: 4,
+            metricsRetentionDays: 30,
+            database: { instanceClass: "db.t4g.small", allocatedStorageGiB: 20, backupRetentionDays: 14, multiAz: true },
+        } satisfies CostTrackerProfile,
     },
 } as const;
 
@@ -63,6 +77,8 @@ export interface PlatformConfig {
     readonly priorityClasses: PriorityClassConfig[];
     /** Inference pipelines; unset settings take the component's defaults (components/inference/settings.ts). */
     readonly inferencePipelines: InferencePipelineConfig[];
+    /** The cost tracker with the profile's defaults, or undefined when `costTracker.enabled` is false. */
+    readonly costTracker?: CostTrackerStackConfig;
     /** Default tags for every AWS resource, `environment` included. */
     readonly tags: Record<string, string>;
 }
@@ -97,6 +113,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         teams: parsed.teams,
         priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
+        costTracker: resolveCostTracker(parsed.costTracker, profile.costTracker),
         tags: { ...parsed.tags, environment: parsed.environment },
     };
 }

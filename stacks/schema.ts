@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { dnsName, iamRoleArn, whole } from "./fields";
 import { EKS_VERSIONS, gpuOf, isKnownInstanceType, isKnownRegion } from "../catalog";
-import { parseIpv4Cidr } from "../catalog/ipv4";
 import { endpointAccessProblems, nodePoolProblems, poolMinSize } from "../components/cluster";
 import type { GpuSharing } from "../components/gpu";
+import { isIpv4Cidr } from "../catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
+import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
 import { publicAccessProblems, vpcCidrProblems } from "./addresses";
@@ -23,10 +24,6 @@ import { pipelineFitProblems } from "./pipelines-fit";
  * catalog, duplicate teams) are checked in `crossFieldProblems` below.
  */
 
-/** True for an IPv4 CIDR such as 10.0.0.0/16 whose address has no bits set past the prefix. */
-export function isIpv4Cidr(value: string): boolean {
-    return parseIpv4Cidr(value) !== undefined;
-}
 
 const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
 const count = whole;
@@ -148,6 +145,8 @@ export const platformConfigSchema = z
         inferencePipelines: z.array(inferencePipelineSchema).default([]),
         /** First deploy of a private cluster from outside its VPC: create only what the AWS API makes (stacks/cluster.ts). */
         bootstrap: z.boolean().optional(),
+        /** The GPU cost tracker on ECS Fargate, with OpenCost and Prometheus in the cluster (stacks/cost-tracker.ts). */
+        costTracker: costTrackerSchema.default({}),
         /** Tags every AWS resource carries, through the provider's default tags; AWS's rules on them are checked in stacks/tags.ts. */
         tags: z.record(z.string(), z.string()).default({}),
     })
@@ -258,6 +257,10 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
         problems.push(...priorityClassAgreementProblems(classes, config.priorityClasses !== undefined, pack));
     }
     problems.push(...clusterConfigProblems(config), ...poolPlacementProblems(config));
+    if (config.environment) {
+        const classes = config.unparsed.priorityClasses.length === 0 ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name) : undefined;
+        problems.push(...costTrackerProblems(config.costTracker, PROFILES[config.environment].costTracker, classes));
+    }
 
     if (config.network) problems.push(...vpcCidrProblems(config.network));
     if (config.cluster && config.environment) {

@@ -4,6 +4,8 @@ import type { RecordedResource } from "../tools/offline/recorder";
 import { buildPlatform } from "../platform";
 import { admit } from "./admission";
 import { policyPackSettingsOf, validatePlatformConfig } from "../stacks";
+import { isSystemNamespace } from "../catalog";
+import { CHARTS } from "../components/shared/charts";
 
 /** A pod spec whose one container asks for `gpus` of `resource` (limits as the API server stores them: strings). */
 function podSpec(gpus: number, priorityClassName?: string, resource = "nvidia.com/gpu"): Record<string, unknown> {
@@ -255,7 +257,7 @@ describe("tenancy config", () => {
                 raw.inferencePipelines.push({ ...raw.inferencePipelines[0], name: "applied-ml" });
             }),
             [
-                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, cert-manager, karpenter, amazon-cloudwatch, openshift, or any starting with kube-, openshift-); choose another name',
+                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, amazon-cloudwatch, openshift, or any starting with kube-, openshift-); choose another name',
             ],
         );
     });
@@ -302,6 +304,16 @@ describe("tenancy config", () => {
         assert.deepStrictEqual(
             problems((raw) => (raw.teams[0].quota = { mig: { "1g.5gb": 2 } })),
             ["teams[0].quota.mig.1g.5gb: no node pool makes 1g.5gb MIG slices; pools make 3g.40gb, 2g.20gb, 1g.10gb"],
+        );
+    });
+});
+
+describe("the platform's own namespaces", () => {
+    it("are every one a system namespace: no team may take one, and the pack lets their releases create them", () => {
+        // A chart added to components/shared/charts.ts without its namespace in catalog/kubernetes-names.ts fails here.
+        assert.deepStrictEqual(
+            Object.values(CHARTS).filter((chart) => !isSystemNamespace(chart.namespace)).map((chart) => `${chart.chart} in ${chart.namespace}`),
+            [],
         );
     });
 });

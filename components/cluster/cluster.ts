@@ -99,6 +99,14 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly apiAccessRules: aws.ec2.SecurityGroupRule[];
     /** A Kubernetes provider for this cluster, for children that create Kubernetes objects. */
     public readonly provider: k8s.Provider;
+    /** The API server's URL, for clients outside the cluster that authenticate with EKS tokens. */
+    public readonly endpoint: pulumi.Output<string>;
+    /** The cluster's certificate authority (base64 PEM), which such clients verify the API server against. */
+    public readonly certificateAuthorityData: pulumi.Output<string>;
+    /** The security group EKS gives the control plane and managed nodes; a rule naming it admits the cluster's nodes. */
+    public readonly nodeSecurityGroupId: pulumi.Output<string>;
+    /** An extra security group on the control plane's network interfaces only; an ingress rule on 443 admits a client to the API. */
+    public readonly apiSecurityGroupId: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = partitionOrProblem("region", args.region);
@@ -151,6 +159,10 @@ export class Cluster extends pulumi.ComponentResource {
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
         this.vpcCni = this.createVpcCni(name, partition);
         this.apiAccessRules = this.createApiAccessRules(name, args.apiAccess ?? {});
+        this.endpoint = this.eksCluster.eksCluster.endpoint;
+        this.certificateAuthorityData = this.eksCluster.eksCluster.certificateAuthority.data;
+        this.nodeSecurityGroupId = this.eksCluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+        this.apiSecurityGroupId = this.eksCluster.clusterSecurityGroupId;
 
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, oidcProviderArn: this.oidc.arn });
     }

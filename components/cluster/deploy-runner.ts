@@ -114,7 +114,10 @@ export class DeployRunner extends pulumi.ComponentResource {
                     auth: args.connectionArn ? { type: "CODECONNECTIONS", resource: args.connectionArn } : undefined,
                 },
                 artifacts: { type: "NO_ARTIFACTS" },
-                environment: { type: "LINUX_CONTAINER", computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM", image: RUNNER_IMAGE },
+                // Privileged: a deploy builds the cost tracker's image with BuildKit (@pulumi/docker-build),
+                // and CodeBuild runs a Docker daemon only in privileged mode (CodeBuild user guide,
+                // "Docker in custom image sample"). Set costTracker.image to deploy without building.
+                environment: { type: "LINUX_CONTAINER", computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM", image: RUNNER_IMAGE, privilegedMode: true },
                 vpcConfig: { vpcId: args.vpcId, subnets: args.subnetIds, securityGroupIds: [this.securityGroup.id] },
                 logsConfig: { cloudwatchLogs: { groupName: logGroup.name } },
                 buildTimeout: args.jobTimeoutMinutes ?? 180,

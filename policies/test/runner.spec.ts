@@ -6,7 +6,7 @@ import { PolicyConfigError } from "../lib/config-error";
 import { loadPackConfig, parsePackConfig, runPolicies } from "../runner";
 import { resource } from "./support/check";
 
-const POLICY_MODULES = ["compute", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "iam", "namespaces", "network", "stack-budget", "storage", "tags"];
+const POLICY_MODULES = ["compute", "ecr", "ecs", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "iam", "load-balancers", "namespaces", "network", "rds", "stack-budget", "storage", "tags"];
 
 function configError(text: string): string {
     try {
