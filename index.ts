@@ -23,10 +23,15 @@ export const nodePools = Object.fromEntries(
             gpusPerNode: pool.gpusPerNode,
             gpuSharing: pool.gpuSharing ?? null,
             resources: pool.nodeResources,
+            // What one node leaves for a pod: a team's InferencePipeline takes it as pool.podRoom.
+            podRoom: { cpuMillis: pool.podRoom.cpuMillis, memoryMiB: pool.podRoom.memoryMiB },
         },
     ]),
 );
-export const autoscalerRoleArn = platform.autoscaler.role.arn;
+export const autoscalerRoleArn = platform.autoscaler?.role.arn;
+/** The `runs-on` label prefix of the GitHub Actions runner inside the VPC, with `cluster.deployRunner`. */
+// null without a deploy runner (dev): an undefined export would not show as an output at all.
+export const deployRunnerLabel = platform.deployRunner?.runsOn ?? null;
 /** Priority classes a workload may set, with the most GPUs one pod of each may request. */
 export const priorityClasses = Object.fromEntries(config.priorityClasses.map((pc) => [pc.name, { value: pc.value, maxGpusPerPod: pc.maxGpusPerPod }]));
 export const teamNamespaces = Object.fromEntries(Object.entries(platform.teams).map(([team, tenancy]) => [team, tenancy.namespaceName]));
@@ -42,3 +47,7 @@ export const inferencePipelines = Object.fromEntries(
         },
     ]),
 );
+/** The cost tracker's dashboard and API (an internal load balancer), and the secret holding its write token, when it is deployed. */
+export const costTracker = platform.costTracker
+    ? { url: platform.costTracker.url, apiTokenSecretArn: platform.costTracker.apiTokenSecret.arn, alertTopicArn: platform.costTracker.alertTopic.arn }
+    : null;

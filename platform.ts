@@ -1,7 +1,9 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Cluster, ClusterAddons, ClusterAutoscaler, NodePool } from "./components/cluster";
-import { GpuOperator } from "./components/gpu";
+import { Cluster, ClusterAddons, ClusterAutoscaler, DeployRunner, NodePool } from "./components/cluster";
+import { ClusterCostData, CostTracker } from "./components/costs";
+import { GpuConfigGate, GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
 import { TeamNamespace, WorkloadClasses } from "./components/tenancy";
@@ -12,20 +14,36 @@ export interface Platform {
     readonly awsProvider: aws.Provider;
     readonly network: Network;
     readonly cluster: Cluster;
+    /** The GitHub Actions runner inside the VPC, with `cluster.deployRunner`. */
+    readonly deployRunner?: DeployRunner;
     readonly nodePools: Record<string, NodePool>;
     readonly addons: ClusterAddons;
-    readonly autoscaler: ClusterAutoscaler;
+    /** Cluster Autoscaler; absent in the bootstrap phase, which creates nothing in the cluster. */
+    readonly autoscaler?: ClusterAutoscaler;
     /** NVIDIA's GPU Operator, with every GPU pool's sharing config; absent when the stack has no GPU pool. */
     readonly gpuOperator?: GpuOperator;
-    /** Priority classes and the per-pod GPU limit the cluster enforces. */
-    readonly workloadClasses: WorkloadClasses;
+    /** Holds time-sliced and MIG nodes back from the autoscaler until they offer their GPU layout; absent without such pools. */
+    readonly gpuConfigGate?: GpuConfigGate;
+    /** Priority classes and the per-pod GPU limit the cluster enforces; absent in the bootstrap phase. */
+    readonly workloadClasses?: WorkloadClasses;
     readonly teams: Record<string, TeamNamespace>;
     /** KEDA, installed only when the stack has inference pipelines. */
     readonly keda?: Keda;
     readonly inferencePipelines: Record<string, InferencePipeline>;
+    /** OpenCost and Prometheus in the cluster, the data the cost tracker reads; absent when it is disabled. */
+    readonly costData?: ClusterCostData;
+    /** The GPU cost tracker on ECS Fargate; absent when `costTracker.enabled` is false. */
+    readonly costTracker?: CostTracker;
 }
 
-/** Builds the platform from a validated stack config. */
+/** The cost tracker's image is built from this repository: its Dockerfile's context is the root (it imports the catalog). */
+const COST_TRACKER_BUILD = { dockerfile: "services/cost-tracker/Dockerfile", context: path.relative(process.cwd(), __dirname) || "." };
+
+/**
+ * Builds the platform from a validated stack config. With `bootstrap`, only what the AWS API
+ * makes: everything that talks to the Kubernetes API (Helm releases, namespaces, priority
+ * classes, and the teams and pipelines that live in namespaces) waits for the full run.
+ */
 export function buildPlatform(config: PlatformConfig): Platform {
     const name = `${config.project}-${config.stack}`;
     // Tags are set once, here, as the provider's default tags; every AWS resource inherits them.
@@ -45,17 +63,32 @@ export function buildPlatform(config: PlatformConfig): Platform {
         withAws,
     );
 
+    const runner = config.cluster.deployRunner;
+    const deployRunner = runner
+        ? new DeployRunner(
+              `${name}-deploy-runner`,
+              { vpcId: network.vpcId, subnetIds: network.privateSubnetIds, region: config.region, repository: runner.repository, connectionArn: runner.connectionArn },
+              withAws,
+          )
+        : undefined;
+
     const cluster = new Cluster(
         name,
         {
             clusterName: name,
             kubernetesVersion: config.cluster.kubernetesVersion,
+            region: config.region,
             vpcId: network.vpcId,
             privateSubnetIds: network.privateSubnetIds,
             publicSubnetIds: network.publicSubnetIds,
             endpointAccess: config.cluster.endpointAccess,
             publicAccessCidrs: config.cluster.publicAccessCidrs,
             adminRoleArns: config.cluster.adminRoleArns,
+            creatorRoleArn: config.cluster.creatorRoleArn,
+            apiAccess: {
+                securityGroupIds: [...(deployRunner ? [deployRunner.securityGroup.id] : []), ...(config.cluster.apiAccess?.securityGroupIds ?? [])],
+                cidrs: config.cluster.apiAccess?.cidrs,
+            },
             logRetentionDays: config.logRetentionDays,
             protect: config.protectData,
             supportType: config.cluster.supportType,
@@ -70,25 +103,28 @@ export function buildPlatform(config: PlatformConfig): Platform {
             {
                 clusterName: cluster.clusterName,
                 nodeRoleArn: cluster.nodeRole.arn,
-                subnetIds: network.privateSubnetIds,
+                subnetIds: pool.availabilityZone ? network.privateSubnetIdsIn(pool.availabilityZone) : network.privateSubnetIds,
                 instanceType: pool.instanceType,
                 minSize: pool.minSize,
                 maxSize: pool.maxSize,
                 capacityType: pool.capacityType,
                 diskSizeGiB: pool.diskSizeGiB,
                 diskType: pool.diskType,
+                diskIops: pool.diskIops,
                 gpuSharing: pool.gpuSharing,
                 capacityReservationId: pool.capacityReservationId,
                 instanceTags: config.tags,
             },
-            { ...withAws, parent: cluster },
+            { ...withAws, parent: cluster, dependsOn: cluster.nodePrerequisites },
         );
     }
     // Add-ons and the autoscaler need a node to run on: the CPU pools come first.
     const cpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode === 0);
     const clusterScoped: pulumi.ComponentResourceOptions = { ...withAws, parent: cluster, providers: { aws: awsProvider, kubernetes: cluster.provider }, dependsOn: cpuPools };
 
-    const addons = new ClusterAddons(`${name}-addons`, { clusterName: cluster.clusterName, oidc: cluster.oidcProvider }, clusterScoped);
+    const addons = new ClusterAddons(`${name}-addons`, { clusterName: cluster.clusterName, oidc: cluster.oidcProvider, region: config.region }, clusterScoped);
+    if (config.bootstrap) return { awsProvider, network, cluster, deployRunner, nodePools, addons, teams: {}, inferencePipelines: {} };
+
     const autoscaler = new ClusterAutoscaler(
         `${name}-autoscaler`,
         {
@@ -103,6 +139,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
     const sharedGpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : []));
     const gpuOperator = sharedGpuPools.length > 0 ? new GpuOperator(`${name}-gpu-operator`, { pools: sharedGpuPools }, clusterScoped) : undefined;
+    // Pools whose nodes register with the startup taint (poolNodes): the gate removes it.
+    const gatedPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.startupTaints.length > 0 ? [{ name: poolName, nodeResources: pool.nodeResources }] : []));
+    const gpuConfigGate =
+        gpuOperator && gatedPools.length > 0
+            ? new GpuConfigGate(`${name}-gpu-config-gate`, { pools: gatedPools }, { ...clusterScoped, dependsOn: [...cpuPools, gpuOperator.namespace] })
+            : undefined;
 
     const workloadClasses = new WorkloadClasses(`${name}-workload-classes`, { classes: config.priorityClasses }, clusterScoped);
     // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.
@@ -120,6 +162,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 podSecurity: team.podSecurity,
                 clusterName: cluster.clusterName,
                 iamRoleArn: team.iamRoleArn,
+                region: config.region,
             },
             clusterScoped,
         );
@@ -128,21 +171,79 @@ export function buildPlatform(config: PlatformConfig): Platform {
     // KEDA once per cluster, and only if a pipeline needs it; each pipeline's KEDA objects wait for it.
     const keda = config.inferencePipelines.length > 0 ? new Keda(`${name}-keda`, { oidc: cluster.oidcProvider }, clusterScoped) : undefined;
     const inferencePipelines: Record<string, InferencePipeline> = {};
-    for (const { name: pipelineName, pool, priorityClass, ...settings } of config.inferencePipelines) {
+    for (const { name: pipelineName, pool, priorityClass, team, ...settings } of config.inferencePipelines) {
+        const owner = config.teams.find((t) => t.name === team)!; // validated
         inferencePipelines[pipelineName] = new InferencePipeline(
             pipelineName,
             {
                 ...settings,
                 oidc: cluster.oidcProvider,
                 region: config.region,
-                pool: { name: pool, labels: nodePools[pool].labels, nodeResources: nodePools[pool].nodeResources },
+                pool: { name: pool, labels: nodePools[pool].labels, nodeResources: nodePools[pool].nodeResources, podRoom: nodePools[pool].podRoom },
                 priorityClassName: priorityClass,
+                // In the team's namespace, under its quota, LimitRange and network policies.
+                team,
+                namespace: teams[team].namespaceName,
+                createNamespace: false,
+                // Its spend is the team's: these win over the provider's default tags, which name the platform team.
+                tags: { team, "cost-center": owner.costCenter },
                 protect: config.protectData,
                 keda,
             },
-            { providers: { aws: awsProvider, kubernetes: cluster.provider } },
+            { providers: { aws: awsProvider, kubernetes: cluster.provider }, dependsOn: [teams[team].namespace] },
         );
     }
 
-    return { awsProvider, network, cluster, nodePools, addons, autoscaler, gpuOperator, workloadClasses, teams, keda, inferencePipelines };
+    const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
+
+    return { awsProvider, network, cluster, deployRunner, nodePools, addons, autoscaler, gpuOperator, gpuConfigGate, workloadClasses, teams, keda, inferencePipelines, costData, costTracker };
+}
+
+/** The cost tracker on Fargate, and the cost data it reads from the cluster (on the CPU pool). */
+function buildCostTracker(
+    config: PlatformConfig,
+    network: Network,
+    cluster: Cluster,
+    opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions },
+): Pick<Platform, "costData" | "costTracker"> {
+    const tracker = config.costTracker;
+    if (!tracker) return {};
+    const name = `${config.project}-${config.stack}`;
+    const costData = new ClusterCostData(
+        `${name}-cost-data`,
+        { clusterName: cluster.clusterName, retentionDays: tracker.metricsRetentionDays, maxNodes: config.nodePools.reduce((n, pool) => n + pool.maxSize, 0) },
+        opts.clusterScoped,
+    );
+    const costTracker = new CostTracker(
+        // Short: the load balancer and target group names it leads must fit in 32 characters.
+        "cost-tracker",
+        {
+            vpcId: network.vpcId,
+            privateSubnetIds: network.privateSubnetIds,
+            budgets: { teams: config.teams, nodePools: config.nodePools, priorityClasses: config.priorityClasses, criticalPriorityClasses: tracker.criticalPriorityClasses },
+            cluster: {
+                name: cluster.clusterName,
+                endpoint: cluster.endpoint,
+                certificateAuthorityData: cluster.certificateAuthorityData,
+                apiSecurityGroupId: cluster.apiSecurityGroupId,
+                nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+            },
+            clusterData: costData,
+            ...(tracker.image ? { image: tracker.image } : { build: COST_TRACKER_BUILD }),
+            cpu: tracker.cpu,
+            memory: tracker.memory,
+            desiredCount: tracker.desiredCount,
+            maxCount: tracker.maxCount,
+            certificateArn: tracker.certificateArn,
+            allowedCidrs: tracker.allowedCidrs,
+            alertEmail: tracker.alertEmail,
+            alertWebhookUrl: tracker.alertWebhookUrl,
+            database: { instanceClass: tracker.database.instanceClass, allocatedStorageGiB: tracker.database.allocatedStorageGiB, backupRetentionDays: tracker.database.backupRetentionDays },
+            databaseMultiAz: tracker.database.multiAz,
+            logRetentionDays: config.logRetentionDays,
+            protect: config.protectData,
+        },
+        opts.withAws,
+    );
+    return { costData, costTracker };
 }

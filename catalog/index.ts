@@ -10,7 +10,22 @@ export { HOURS_PER_MONTH, INSTANCE_TYPES, PRICE_CURRENCY, PRICE_DATE, PRICE_REGI
 export type { InstanceType, InstanceTypeName } from "./instances";
 export { REGIONS, REGIONS_BY_PARTITION, isKnownRegion, managedPolicyArn, partitionOf } from "./regions";
 export type { Partition, Region } from "./regions";
-export { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, EKS_VERSIONS, SERVICE_PRICES, inExtendedSupport } from "./services";
+export { CLUSTER_AUTOSCALER_IMAGE_TAGS, EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, EKS_VERSIONS, FARGATE_PRICES, RDS_POSTGRES_PRICES, SERVICE_PRICES, inExtendedSupport } from "./services";
+export type { FargateArchitecture } from "./services";
+export {
+    EKS_NODE_RESERVATION,
+    GPU_CONFIG_GATE_REQUESTS,
+    PLATFORM_DAEMONSETS,
+    daemonSetsOn,
+    eniMaxPods,
+    kubeReservedCpuMillis,
+    kubeReservedMemoryMiB,
+    managedNodeMaxPods,
+    podRoom,
+} from "./allocatable";
+export type { DaemonSetPlacement, DaemonSetRequests, PodRoom } from "./allocatable";
+export { cpuMillis, memoryMiB } from "./quantities";
+export { isIpv4Cidr, parseIpv4Cidr } from "./ipv4";
 export { DEFAULT_WORKLOAD_CLASSES, MAX_GPUS_PER_POD } from "./workload-classes";
 export type { WorkloadClass, WorkloadKind } from "./workload-classes";
 export { placeMigLayout } from "./mig-placement";
@@ -19,6 +34,7 @@ export { isWholeQuantity, parseQuantity, quantityValue } from "./kubernetes-quan
 export type { Quantity } from "./kubernetes-quantity";
 export {
     CPU_NODE_SELECTOR,
+    GPU_CONFIG_STARTUP_TAINT,
     GPU_RESOURCE,
     GPU_TAINT,
     KUBERNETES_SYSTEM_NAMESPACES,

@@ -110,3 +110,8 @@ export function addressesCovered(blocks: readonly Ipv4Block[]): number {
     }
     return covered;
 }
+
+/** True for an IPv4 CIDR such as 10.0.0.0/16 whose address has no bits set past the prefix. */
+export function isIpv4Cidr(value: string): boolean {
+    return parseIpv4Cidr(value) !== undefined;
+}

@@ -29,6 +29,15 @@ export const LABELS = {
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 
 /**
+ * The taint time-sliced and MIG nodes register with, until they offer their GPU layout. Cluster
+ * Autoscaler counts a node with a `startup-taint.cluster-autoscaler.kubernetes.io/` taint as still
+ * starting, and leaves the taint out of its node templates (kubernetes/autoscaler 1.35.2,
+ * utils/taints/taints.go StartupTaintPrefix l.49, FilterOutNodesWithStartupTaints), so it does
+ * not start more nodes while this one configures its GPUs. The GPU config gate removes it.
+ */
+export const GPU_CONFIG_STARTUP_TAINT = { key: "startup-taint.cluster-autoscaler.kubernetes.io/gpu-config", value: "pending", effect: "NoSchedule" } as const;
+
+/**
  * Kubernetes resource names of GPUs: a whole GPU, a time-sliced replica of one (renamed so a pod
  * asking for whole GPUs never lands on shared ones), and the prefix of MIG slices under the
  * mixed strategy.
@@ -84,8 +93,12 @@ const PORTAL_NAMESPACE_NAMES: readonly string[] = Object.values(PORTAL_NAMESPACE
  */
 export const SYSTEM_NAMESPACES: readonly string[] = [
     ...KUBERNETES_SYSTEM_NAMESPACES,
+    // The platform's add-ons (components/shared/charts.ts; a spec keeps the two in step).
     "keda",
     "gpu-operator",
+    "opencost",
+    "prometheus",
+    // Add-ons a platform team commonly runs beside them.
     "cert-manager",
     "karpenter",
     "amazon-cloudwatch",

@@ -6,13 +6,17 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { argocdProjectScope } from "./argocd-projects";
 import { imdsv2Required } from "./compute";
+import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
+import { ecsNoPublicIp } from "./ecs";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
 import { helmValuesNoPlaintextSecrets } from "./helm-secrets";
 import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
+import { albInternal, lbHttpsListeners } from "./load-balancers";
 import { noPublicIngress } from "./network";
+import { rdsBackups, rdsNotPublic, rdsProtected, rdsStorageEncrypted } from "./rds";
 import { stackMonthlyBudget } from "./stack-budget";
 import { s3DefaultEncryption, s3NoPublicGrants, s3PublicAccessBlocked, sqsEncryption, sqsNoPublicPolicy } from "./storage";
 import { helmReleaseNamespaces, teamNamespaceLabel } from "./namespaces";
@@ -47,6 +51,15 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     iamDataActionsScoped,
     iamNoAdminGrants,
     iamTrustNotPublic,
+    ecsNoPublicIp,
+    rdsStorageEncrypted,
+    rdsNotPublic,
+    rdsBackups,
+    rdsProtected,
+    ecrScanOnPush,
+    ecrImmutableTags,
+    albInternal,
+    lbHttpsListeners,
     argocdProjectScope,
     helmValuesNoPlaintextSecrets,
 ];

@@ -10,9 +10,10 @@
  * and without children. A component is priced only when none of its descendants is priced for
  * the same thing, so the control plane and the NAT gateways are counted once either way.
  */
-import { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, HOURS_PER_MONTH, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, instanceType, isKnownInstanceType } from "../catalog";
+import { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, FARGATE_PRICES, HOURS_PER_MONTH, RDS_POSTGRES_PRICES, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, instanceType, isKnownInstanceType } from "../catalog";
 import { Capacity, LAUNCHERS, NODE_GROUP, capacityOf, isGpuType, maxInstances } from "./lib/ec2-capacity";
-import { asList, asNumber, asRecord, asString } from "./lib/values";
+import { cpuCores, memoryGiB } from "./lib/quantities";
+import { asList, asNumber, asRecord, asString, isTrue } from "./lib/values";
 
 /** The little of a resource that pricing reads. */
 export interface PricedResource {
@@ -71,7 +72,228 @@ const PRICERS: Record<string, Pricer> = {
     },
     "aws:kms/key:Key": (r) => flat(`KMS key ${r.name}`, SERVICE_PRICES.kmsKeyUsdPerMonth),
     "aws:cloudwatch/metricAlarm:MetricAlarm": (r) => flat(`CloudWatch alarm ${r.name}`, SERVICE_PRICES.metricAlarmUsdPerMonth),
+    "aws:ecs/service:Service": (r, _today, all) => {
+        const f = fargateService(r, all);
+        if (!f) return undefined;
+        if ("problem" in f) return flat(`ECS service ${r.name}: ${f.problem}, not priced`, 0);
+        const onPool = f.node
+            ? `; the same requests on the CPU pool: ${percent(f.node.share)} of one ${f.node.type}, $${round(f.node.share * f.node.usdPerHour, 5)}/h`
+            : "";
+        return {
+            description: `ECS service ${r.name}: Fargate ${f.architecture} ${f.vcpu} vCPU / ${f.memoryGb} GB × ${f.tasksIdle}–${f.tasksMax} tasks ($${round(f.usdPerTaskHour, 5)}/h each${onPool})`,
+            monthlyIdle: perMonth(f.usdPerTaskHour * f.tasksIdle),
+            monthlyMax: perMonth(f.usdPerTaskHour * f.tasksMax),
+            gpu: false,
+        };
+    },
+    "aws:rds/instance:Instance": (r) => rdsInstance(r),
+    "aws:lb/loadBalancer:LoadBalancer": (r) => loadBalancer(r),
+    "aws:alb/loadBalancer:LoadBalancer": (r) => loadBalancer(r),
+    "aws:secretsmanager/secret:Secret": (r) => flat(`secret ${r.name}`, SERVICE_PRICES.secretUsdPerMonth),
+    "aws:ecr/repository:Repository": (r) => flat(`ECR repository ${r.name}: storage by use ($${SERVICE_PRICES.ecrStorageUsdPerGbMonth.toFixed(2)} per GB-month), not estimated`, 0),
+    "kubernetes:helm.sh/v3:Release": (r, _today, all) => helmRelease(r, all),
 };
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+const percent = (share: number) => `${round(share * 100, 2)}%`;
+
+/** A node of the CPU pool: the first node group whose instance type has no GPU. What pods on it are priced as a share of. */
+export interface CpuPoolNode {
+    readonly type: string;
+    readonly vcpu: number;
+    readonly memoryGiB: number;
+    readonly usdPerHour: number;
+}
+
+function cpuPoolNode(all: readonly PricedResource[]): CpuPoolNode | undefined {
+    for (const group of all) {
+        if (group.type !== NODE_GROUP) continue;
+        const type = capacityOf(group, all)?.types[0]?.type;
+        if (type && isKnownInstanceType(type) && gpusPerInstance(type) === 0) {
+            const { vcpu, memoryGiB: mem, onDemandUsdPerHour } = instanceType(type);
+            return { type, vcpu, memoryGiB: mem, usdPerHour: onDemandUsdPerHour };
+        }
+    }
+    return undefined;
+}
+
+/**
+ * The share of `node` that requests of `cpu` cores and `memGiB` take: the larger of the CPU and
+ * memory fractions, since a pod that takes a node's memory leaves its spare CPU unusable too.
+ */
+export function nodeShare(cpu: number, memGiB: number, node: Pick<CpuPoolNode, "vcpu" | "memoryGiB">): number {
+    return Math.max(cpu / node.vcpu, memGiB / node.memoryGiB);
+}
+
+/** Nodes of every group at its minimum and at its maximum: where a DaemonSet runs a pod each. */
+function nodeCounts(all: readonly PricedResource[]): { min: number; max: number } {
+    let min = 0;
+    let max = 0;
+    for (const group of all) {
+        if (group.type !== NODE_GROUP) continue;
+        const scaling = asRecord(group.props.scalingConfig) ?? {};
+        const groupMin = asNumber(scaling.minSize) ?? 0;
+        min += groupMin;
+        max += asNumber(scaling.maxSize) ?? groupMin;
+    }
+    return { min, max };
+}
+
+/** A Fargate service's size, its task count from desired to the scaling target's maximum, and what its requests would take of a CPU-pool node. */
+export interface FargateService {
+    readonly architecture: keyof typeof FARGATE_PRICES;
+    readonly vcpu: number;
+    readonly memoryGb: number;
+    readonly usdPerTaskHour: number;
+    readonly tasksIdle: number;
+    readonly tasksMax: number;
+    readonly node?: CpuPoolNode & { readonly share: number };
+}
+
+function fargateService(service: PricedResource, all: readonly PricedResource[]): FargateService | { problem: string } | undefined {
+    if (service.props.launchType !== "FARGATE") return undefined;
+    const task = referencedBy(service, "taskDefinition", TASK_DEFINITION, all, ["arn", "family"]);
+    const cpu = asNumber(task?.props.cpu);
+    const memory = asNumber(task?.props.memory);
+    if (!task || cpu === undefined || memory === undefined) return { problem: "its task definition's cpu and memory are not known" };
+    const architecture = asString(asRecord(task.props.runtimePlatform)?.cpuArchitecture) === "ARM64" ? "ARM64" : "X86_64";
+    const rates = FARGATE_PRICES[architecture];
+    const vcpu = cpu / 1024;
+    const memoryGb = memory / 1024;
+    const tasksIdle = asNumber(service.props.desiredCount) ?? 1;
+    const scaling = all.find(
+        (t) =>
+            t.type === SCALING_TARGET &&
+            t.props.serviceNamespace === "ecs" &&
+            ((t.propertyDependencies?.resourceId ?? []).includes(service.urn) || (asString(t.props.resourceId)?.endsWith(`/${asString(service.props.name)}`) ?? false)),
+    );
+    const pool = cpuPoolNode(all);
+    return {
+        architecture,
+        vcpu,
+        memoryGb,
+        usdPerTaskHour: vcpu * rates.vcpuUsdPerHour + memoryGb * rates.gbUsdPerHour,
+        tasksIdle,
+        tasksMax: Math.max(tasksIdle, asNumber(scaling?.props.maxCapacity) ?? tasksIdle),
+        node: pool && { ...pool, share: nodeShare(vcpu, memoryGb, pool) },
+    };
+}
+
+/** A Fargate service of the stack: what it costs, and what its tasks' requests would cost as a share of a CPU-pool node. */
+export interface FargateComparison extends FargateService {
+    readonly urn: string;
+    readonly name: string;
+}
+
+/** Every Fargate service's comparison with the CPU pool (the plan's cost table shows them). */
+export function fargateComparisons(resources: readonly PricedResource[]): FargateComparison[] {
+    return resources.flatMap((r) => {
+        const f = r.type === "aws:ecs/service:Service" ? fargateService(r, resources) : undefined;
+        return f && !("problem" in f) ? [{ urn: r.urn, name: r.name, ...f }] : [];
+    });
+}
+
+/** The resource of `type` that `from.props[property]` names: by the engine's property dependencies, else by an equal identifier. */
+function referencedBy(from: PricedResource, property: string, type: string, all: readonly PricedResource[], keys: string[]): PricedResource | undefined {
+    for (const urn of from.propertyDependencies?.[property] ?? []) {
+        const found = all.find((r) => r.urn === urn);
+        if (found?.type === type) return found;
+    }
+    const value = asString(from.props[property]);
+    return all.find((r) => r.type === type && value !== undefined && keys.some((k) => asString(r.props[k]) === value));
+}
+
+/** RDS for PostgreSQL: instance-hours and gp3 storage (both doubled by Multi-AZ), and the secret RDS keeps its password in. */
+function rdsInstance(r: PricedResource): Price[] {
+    const instanceClass = asString(r.props.instanceClass) ?? "no instance class";
+    const multiAz = isTrue(r.props.multiAz);
+    const az = multiAz ? "Multi-AZ" : "Single-AZ";
+    const items: Price[] = [];
+    const rate = r.props.engine === "postgres" ? RDS_POSTGRES_PRICES.instances[instanceClass] : undefined;
+    if (!rate) items.push(flat(`RDS instance ${r.name}: ${asString(r.props.engine) ?? "engine"} ${instanceClass} is not in the catalog, not priced`, 0));
+    else {
+        const hourly = multiAz ? rate.multiAzUsdPerHour : rate.singleAzUsdPerHour;
+        items.push(flat(`RDS instance ${r.name}: PostgreSQL ${instanceClass} ${az} ($${hourly}/h)`, perMonth(hourly)));
+    }
+    const storage = asNumber(r.props.allocatedStorage);
+    if (storage !== undefined) {
+        const gp3 = RDS_POSTGRES_PRICES.gp3;
+        const perGb = multiAz ? gp3.multiAzUsdPerGbMonth : gp3.singleAzUsdPerGbMonth;
+        items.push(
+            r.props.storageType === "gp3"
+                ? flat(`RDS instance ${r.name}: ${storage} GB gp3 storage ${az} ($${perGb}/GB-month; autoscaled growth by use)`, storage * perGb)
+                : flat(`RDS instance ${r.name}: ${storage} GB of ${asString(r.props.storageType) ?? "default"} storage, not priced`, 0),
+        );
+    }
+    if (isTrue(r.props.manageMasterUserPassword)) items.push(flat(`RDS instance ${r.name}: its master password's secret`, SERVICE_PRICES.secretUsdPerMonth));
+    return items;
+}
+
+function loadBalancer(r: PricedResource): Price {
+    const kind = asString(r.props.loadBalancerType) ?? "application";
+    if (kind !== "application") return flat(`load balancer ${r.name} (${kind}) is not in the catalog, not priced`, 0);
+    return flat(`load balancer ${r.name} (application; LCUs by traffic, not included)`, perMonth(SERVICE_PRICES.albUsdPerHour));
+}
+
+/**
+ * Pods of charts whose values the pricer knows, at the requests their values set, on the CPU
+ * pool: each priced as its share of a CPU-pool node (nodeShare), a DaemonSet's pod once per
+ * node of every group; and the volumes they claim, as gp3. This is capacity the pool's own
+ * node group line prices too: at maximum scale the pool cannot grow past it, so the total
+ * counts these pods twice, erring high by their amount.
+ */
+const CHART_PODS: Record<string, { readonly label: string; readonly requests: string; readonly perNode?: boolean; readonly enabled?: string }[]> = {
+    opencost: [
+        { label: "OpenCost", requests: "opencost.exporter.resources.requests" },
+        { label: "OpenCost UI", requests: "opencost.ui.resources.requests", enabled: "opencost.ui.enabled" },
+    ],
+    prometheus: [
+        { label: "Prometheus", requests: "server.resources.requests" },
+        { label: "kube-state-metrics", requests: "kube-state-metrics.resources.requests", enabled: "kube-state-metrics.enabled" },
+        { label: "node-exporter", requests: "prometheus-node-exporter.resources.requests", perNode: true, enabled: "prometheus-node-exporter.enabled" },
+    ],
+};
+const CHART_VOLUMES: Record<string, { readonly label: string; readonly volume: string }[]> = {
+    prometheus: [{ label: "Prometheus", volume: "server.persistentVolume" }],
+};
+
+function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[] | undefined {
+    const chart = asString(r.props.chart) ?? "";
+    const pods = CHART_PODS[chart];
+    if (!pods) return undefined;
+    const values = asRecord(r.props.values) ?? {};
+    const at = (dotted: string) => dotted.split(".").reduce<unknown>((node, key) => asRecord(node)?.[key], values);
+    const node = cpuPoolNode(all);
+    const nodes = nodeCounts(all);
+    const items: Price[] = [];
+    for (const pod of pods) {
+        if (pod.enabled && at(pod.enabled) === false) continue;
+        const requests = asRecord(at(pod.requests));
+        const cpu = cpuCores(requests?.cpu);
+        const mem = memoryGiB(requests?.memory);
+        if (!node || cpu === undefined || mem === undefined) {
+            items.push(flat(`Helm release ${r.name}: ${pod.label}'s requests${node ? " are not set in its values" : ": no CPU pool to price them on"}, not priced`, 0));
+            continue;
+        }
+        const hourly = nodeShare(cpu, mem, node) * node.usdPerHour;
+        const [idlePods, maxPods] = pod.perNode ? [nodes.min, nodes.max] : [1, 1];
+        items.push({
+            description:
+                `Helm release ${r.name}: ${pod.label} (${requests?.cpu} CPU, ${requests?.memory})${pod.perNode ? ` × ${idlePods}–${maxPods} nodes` : ""}, ` +
+                `${percent(nodeShare(cpu, mem, node))} of one ${node.type} of the CPU pool ($${round(hourly, 5)}/h), within the pool's line`,
+            monthlyIdle: perMonth(hourly * idlePods),
+            monthlyMax: perMonth(hourly * maxPods),
+            gpu: false,
+        });
+    }
+    for (const { label, volume } of CHART_VOLUMES[chart] ?? []) {
+        const claim = asRecord(at(volume));
+        const size = memoryGiB(claim?.size);
+        if (claim?.enabled === false || size === undefined) continue;
+        items.push(flat(`Helm release ${r.name}: ${label}'s ${size} GiB gp3 volume`, size * EBS_PRICES.gp3.usdPerGbMonth));
+    }
+    return items;
+}
 
 /**
  * Instances at their minimum and maximum capacity, on the type that costs most per unit (spot at
@@ -126,6 +348,9 @@ function rootVolume(group: PricedResource, { template }: Capacity<PricedResource
         gpu: false,
     };
 }
+
+const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+const SCALING_TARGET = "aws:appautoscaling/target:Target";
 
 /** A remote component, and the child types that price the same thing in a real preview. */
 const PRICED_BY_CHILDREN: Record<string, string> = {

@@ -4,3 +4,4 @@ export * from "./loader";
 export * from "./tenancy";
 export * from "./inference-pipelines";
 export * from "./policy-pack";
+export * from "./cost-tracker";

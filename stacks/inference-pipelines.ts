@@ -16,6 +16,9 @@ import type { PriorityClassConfig } from "./tenancy";
  */
 
 
+/** A CPU or memory quantity, as a string whatever YAML made of it; its value is checked in stacks/pipelines-fit.ts. */
+const quantity = z.union([z.number(), z.string()]).transform(String);
+
 export const inferencePipelineSchema = z
     .object({
         /** Pipeline name; names its namespace, buckets, queues and worker. */
@@ -48,6 +51,10 @@ export const inferencePipelineSchema = z
         inputSuffix: z.string().optional(),
         /** Priority class of the worker pods. Default "production-inference". */
         priorityClass: z.string().optional(),
+        /** CPU each worker requests, e.g. "3" or "1500m"; must fit one node of the pool (stacks/pipelines-fit.ts). Default "4". */
+        cpu: quantity.optional(),
+        /** Memory each worker requests and is limited to, e.g. "12Gi"; must fit one node of the pool. Default "16Gi". */
+        memory: quantity.optional(),
         /** "scaled-job" (default; scale-in never kills a running job) or "scaled-object" (a Deployment). */
         workload: z.enum(["scaled-job", "scaled-object"]).optional(),
         /** Days a processed input object is kept. Default 7. */

@@ -1,3 +1,4 @@
+import { CostTrackerProfile, CostTrackerStackConfig, resolveCostTracker } from "./cost-tracker";
 import type { InferencePipelineConfig } from "./inference-pipelines";
 import { PortalLayerConfig, resolvePortalLayer } from "./portal";
 import type { NodePoolConfig, ParsedPlatformConfig } from "./schema";
@@ -17,6 +18,12 @@ export const PROFILES = {
         logRetentionDays: 14,
         // An out-of-support dev cluster is upgraded by EKS rather than billed at the extended rate.
         supportType: "STANDARD",
+        costTracker: {
+            desiredCount: 1,
+            maxCount: 2,
+            metricsRetentionDays: 15,
+            database: { instanceClass: "db.t4g.micro", allocatedStorageGiB: 20, backupRetentionDays: 7, multiAz: false },
+        } satisfies CostTrackerProfile,
         // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept, Backstage's demo image run with a warning.
         portal: { highAvailability: false, databaseInstanceClass: "db.t4g.micro", replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true },
     },
@@ -29,6 +36,13 @@ export const PROFILES = {
         logRetentionDays: 90,
         // Prod is never upgraded behind the platform team's back; the cost estimate shows the extended rate if it lapses.
         supportType: "EXTENDED",
+        // Two tasks in two zones, a standby database.
+        costTracker: {
+            desiredCount: 2,
+            maxCount: 4,
+            metricsRetentionDays: 30,
+            database: { instanceClass: "db.t4g.small", allocatedStorageGiB: 20, backupRetentionDays: 14, multiAz: true },
+        } satisfies CostTrackerProfile,
         portal: { highAvailability: true, databaseInstanceClass: "db.t4g.small", replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false },
     },
 } as const;
@@ -47,12 +61,17 @@ export interface PlatformConfig {
     readonly region: string;
     readonly protectData: boolean;
     readonly logRetentionDays: number;
+    /** Create only what the AWS API makes: the first deploy of a private cluster, from outside its VPC (stacks/cluster.ts). */
+    readonly bootstrap: boolean;
     readonly network: { cidr?: string; availabilityZones: number; natGateways: "single" | "one-per-az"; flowLogs: boolean };
     readonly cluster: {
         kubernetesVersion: string;
         endpointAccess: "public-and-private" | "private";
         publicAccessCidrs?: string[];
         adminRoleArns?: string[];
+        creatorRoleArn?: string;
+        deployRunner?: { repository: string; connectionArn?: string };
+        apiAccess?: { securityGroupIds?: string[]; cidrs?: string[] };
         supportType: "STANDARD" | "EXTENDED";
     };
     /** Node pools in the order the stack file lists them. */
@@ -62,6 +81,8 @@ export interface PlatformConfig {
     readonly priorityClasses: PriorityClassConfig[];
     /** Inference pipelines; unset settings take the component's defaults (components/inference/settings.ts). */
     readonly inferencePipelines: InferencePipelineConfig[];
+    /** The cost tracker with the profile's defaults, or undefined when `costTracker.enabled` is false. */
+    readonly costTracker?: CostTrackerStackConfig;
     /** Default tags for every AWS resource, `environment` included. */
     readonly tags: Record<string, string>;
     /** Backstage, Argo CD and MLflow, with what they share; undefined when none is on. */
@@ -77,6 +98,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         region: parsed.region,
         protectData: profile.protectData,
         logRetentionDays: profile.logRetentionDays,
+        bootstrap: parsed.bootstrap ?? false,
         network: {
             cidr: parsed.network.cidr,
             availabilityZones: parsed.network.availabilityZones ?? profile.availabilityZones,
@@ -88,12 +110,16 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
             endpointAccess: parsed.cluster.endpointAccess ?? profile.endpointAccess,
             publicAccessCidrs: parsed.cluster.publicAccessCidrs,
             adminRoleArns: parsed.cluster.adminRoleArns,
+            creatorRoleArn: parsed.cluster.creatorRoleArn,
+            deployRunner: parsed.cluster.deployRunner,
+            apiAccess: parsed.cluster.apiAccess,
             supportType: profile.supportType,
         },
         nodePools: Object.entries(parsed.nodePools).map(([name, pool]) => ({ name, ...pool })),
         teams: parsed.teams,
         priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
+        costTracker: resolveCostTracker(parsed.costTracker, profile.costTracker),
         tags: { ...parsed.tags, environment: parsed.environment },
         portalLayer: resolvePortalLayer(parsed, profile.portal),
     };

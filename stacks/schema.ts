@@ -1,17 +1,20 @@
 import { z } from "zod";
 import { dnsName, iamRoleArn, whole } from "./fields";
 import { EKS_VERSIONS, gpuOf, isKnownInstanceType, isKnownRegion } from "../catalog";
-import { parseIpv4Cidr } from "../catalog/ipv4";
 import { endpointAccessProblems, nodePoolProblems, poolMinSize } from "../components/cluster";
 import type { GpuSharing } from "../components/gpu";
+import { isIpv4Cidr } from "../catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
+import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";
 import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
 import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
 import { publicAccessProblems, vpcCidrProblems } from "./addresses";
 import { migPlacementProblems } from "./mig-layouts";
 import { PolicyPackSettings, policyPackSettingsOf, priorityClassAgreementProblems } from "./policy-pack";
 import { tagProblems } from "./tags";
+import { clusterConfigProblems, poolPlacementProblems } from "./cluster";
+import { pipelineFitProblems } from "./pipelines-fit";
 import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portalLayerProblems, portalSchema } from "./portal";
 
 /**
@@ -22,10 +25,6 @@ import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portal
  * catalog, duplicate teams) are checked in `crossFieldProblems` below.
  */
 
-/** True for an IPv4 CIDR such as 10.0.0.0/16 whose address has no bits set past the prefix. */
-export function isIpv4Cidr(value: string): boolean {
-    return parseIpv4Cidr(value) !== undefined;
-}
 
 const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
 const count = whole;
@@ -63,6 +62,21 @@ export const clusterSchema = z
         adminRoleArns: z.array(iamRoleArn).optional(),
         /** True: publicAccessCidrs may open the API to the internet (0.0.0.0/0, or more than a /8 in all); dev only. */
         allowPublicApiFromAnywhere: z.boolean().optional(),
+        /** The IAM role that runs the first `pulumi up`; required with access entries (stacks/cluster.ts). */
+        creatorRoleArn: iamRoleArn.optional(),
+        /** A GitHub Actions runner inside the VPC (components/cluster/deploy-runner.ts). */
+        deployRunner: z
+            .object({
+                repository: z.string(),
+                connectionArn: z.string().regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):/, { message: "must be a CodeConnections connection ARN" }).optional(),
+            })
+            .strict()
+            .optional(),
+        /** Other sources admitted to the API on 443: security groups in the VPC, CIDRs of connected networks. */
+        apiAccess: z
+            .object({ securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: "must be a security group id, sg-…" })).optional(), cidrs: z.array(cidr).optional() })
+            .strict()
+            .optional(),
     })
     .strict();
 
@@ -97,16 +111,20 @@ export const nodePoolSchema = z
         minSize: count.min(0, { message: "must be 0 or more" }).optional(),
         /** Most nodes the autoscaler may run. */
         maxSize: count.min(1, { message: "must be at least 1" }).max(100, { message: "must be at most 100" }),
-        /** "on-demand" or "spot". */
-        capacityType: z.enum(["on-demand", "spot"]).optional(),
+        /** "on-demand", "spot", or "capacity-block" (an EC2 Capacity Block for ML, named by capacityReservationId). */
+        capacityType: z.enum(["on-demand", "spot", "capacity-block"]).optional(),
         /** Root volume size in GiB; GPU images and model caches need room. */
         diskSizeGiB: count.min(20, { message: "must be at least 20" }).max(16384).optional(),
         /** Root volume type. */
         diskType: z.enum(["gp3", "gp2", "io2"]).optional(),
+        /** Provisioned IOPS of an io2 root volume (required with io2). */
+        diskIops: count.optional(),
         /** How pods share each GPU; GPU pools only. Default exclusive (one pod per GPU). */
         gpuSharing: gpuSharingSchema.optional(),
         /** An EC2 capacity reservation (ODCR or Capacity Block) to launch into; on-demand pools only. */
         capacityReservationId: z.string().regex(/^cr-[0-9a-f]{8,17}$/, { message: "must be a capacity reservation id, cr-…" }).optional(),
+        /** The zone of the pool's Capacity Block, e.g. us-east-1a (capacity-block pools only). */
+        availabilityZone: z.string().optional(),
     })
     .strict();
 
@@ -126,6 +144,10 @@ export const platformConfigSchema = z
         priorityClasses: z.array(priorityClassSchema).optional(),
         /** S3 → SQS → KEDA → GPU worker pipelines, one per entry (stacks/inference-pipelines.ts). */
         inferencePipelines: z.array(inferencePipelineSchema).default([]),
+        /** First deploy of a private cluster from outside its VPC: create only what the AWS API makes (stacks/cluster.ts). */
+        bootstrap: z.boolean().optional(),
+        /** The GPU cost tracker on ECS Fargate, with OpenCost and Prometheus in the cluster (stacks/cost-tracker.ts). */
+        costTracker: costTrackerSchema.default({}),
         /** The portal layer (stacks/portal.ts): Backstage and what the layer shares, Argo CD, MLflow. Unset, not installed. */
         portal: portalSchema.optional(),
         gitops: gitopsSchema.optional(),
@@ -232,6 +254,7 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
     if (config.inferencePipelines && config.nodePools) {
         const classes = priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined));
         problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes, config.unparsed));
+        problems.push(...pipelineFitProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], config.unparsed));
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
     problems.push(...portalLayerProblems(config, config.environment && PROFILES[config.environment].portal));
@@ -239,6 +262,11 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
     const classes = config.priorityClasses ?? priorityClassesOr(undefined);
     if (classes.every((pc) => pc !== undefined) && !problems.some((p) => p.key.startsWith("priorityClasses"))) {
         problems.push(...priorityClassAgreementProblems(classes, config.priorityClasses !== undefined, pack));
+    }
+    problems.push(...clusterConfigProblems(config), ...poolPlacementProblems(config));
+    if (config.environment) {
+        const classes = config.unparsed.priorityClasses.length === 0 ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name) : undefined;
+        problems.push(...costTrackerProblems(config.costTracker, PROFILES[config.environment].costTracker, classes));
     }
 
     if (config.network) problems.push(...vpcCidrProblems(config.network));

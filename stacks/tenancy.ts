@@ -166,10 +166,10 @@ export function tenancyProblems(
 }
 
 /**
- * Teams and pipelines each get a namespace named after them: no two may share one, and none
- * may take a namespace the cluster or its add-ons own.
+ * Each team gets a namespace named after it (and its pipelines run there): none may take a
+ * namespace the cluster or its add-ons own, nor a name every JavaScript object already has.
  */
-export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }>): SettingProblem[] {
+export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }> = []): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const checkNamespace = (key: string, name: string) => {
         if (RESERVED_NAMESPACES.includes(name) || isSystemNamespace(name)) {
@@ -178,24 +178,15 @@ export function namespaceProblems(teams: Array<{ name: string } | undefined>, pi
                 message: `"${name}" is a namespace the cluster or its add-ons own (${RESERVED_NAMESPACES.join(", ")}, openshift, or any starting with ${RESERVED_NAMESPACE_PREFIXES.join(", ")}); choose another name`,
             });
         }
-        if (PROTOTYPE_NAMES.has(name)) problems.push(prototypeNameProblem(key, name));
     };
-    const teamIndex = new Map<string, number>();
     teams.forEach((team, i) => {
         if (!team) return;
         checkNamespace(`teams[${i}].name`, team.name);
-        if (!teamIndex.has(team.name)) teamIndex.set(team.name, i);
+        if (PROTOTYPE_NAMES.has(team.name)) problems.push(prototypeNameProblem(`teams[${i}].name`, team.name));
     });
+    // Pipelines run in their team's namespace; their names still key maps of the stack's outputs.
     pipelines.forEach((pipeline, i) => {
-        if (pipeline.name === undefined) return;
-        checkNamespace(`inferencePipelines[${i}].name`, pipeline.name);
-        const team = teamIndex.get(pipeline.name);
-        if (team !== undefined) {
-            problems.push({
-                key: `inferencePipelines[${i}].name`,
-                message: `"${pipeline.name}" is also teams[${team}].name; each gets a namespace of its name: rename the pipeline`,
-            });
-        }
+        if (pipeline.name !== undefined && PROTOTYPE_NAMES.has(pipeline.name)) problems.push(prototypeNameProblem(`inferencePipelines[${i}].name`, pipeline.name));
     });
     return problems;
 }

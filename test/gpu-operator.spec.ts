@@ -52,12 +52,23 @@ describe("GPU Operator (prod config)", () => {
         assert.deepStrictEqual(release.values.migManager.env, [{ name: "WITH_REBOOT", value: "true" }], "a cloud VM may need a reboot to switch MIG mode");
     });
 
-    it("keeps the operator and NFD's master off GPU nodes; the per-node DaemonSets tolerate the GPU taint", () => {
+    it("keeps the operator and NFD's master off GPU nodes; the per-node DaemonSets tolerate the GPU taint and the startup taint", () => {
         const cpu = { "gpu-platform/node-type": "cpu" };
         assert.deepStrictEqual(release.values.operator.nodeSelector, cpu);
         assert.deepStrictEqual(release.values["node-feature-discovery"].master.nodeSelector, cpu);
         assert.deepStrictEqual(release.values["node-feature-discovery"].gc.nodeSelector, cpu);
-        assert.deepStrictEqual(release.values.daemonsets.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        // Without the startup taint's toleration the device plugin, MIG manager and NFD's worker would never
+        // start on a time-sliced or MIG node, and the taint would never go.
+        const tolerations = [
+            { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+            { key: "startup-taint.cluster-autoscaler.kubernetes.io/gpu-config", operator: "Exists", effect: "NoSchedule" },
+        ];
+        assert.deepStrictEqual(release.values.daemonsets.tolerations, tolerations);
+        // A list replaces the chart's: NFD's worker keeps its control-plane toleration (values.yaml l.631-638, v26.7.0).
+        assert.deepStrictEqual(release.values["node-feature-discovery"].worker.tolerations, [
+            { key: "node-role.kubernetes.io/control-plane", operator: "Equal", value: "", effect: "NoSchedule" },
+            ...tolerations,
+        ]);
     });
 
     it("renders a device-plugin config per sharing layout: whole GPUs, 3 time-sliced replicas, MIG mixed", () => {

@@ -55,3 +55,11 @@ export function validStackConfig(stack: string): PlatformConfig {
     if (!result.config) throw new Error(`Pulumi.${stack}.yaml is invalid:\n${result.problems.map((p) => `${p.key}: ${p.message}`).join("\n")}`);
     return result.config;
 }
+
+/** The problems a stack's config has once `edit` has changed its raw values, one `key: message` line each. */
+export function configProblems(stack: string, edit: (raw: any) => void): string[] {
+    const { validatePlatformConfig } = require("../stacks") as typeof import("../stacks");
+    const raw = stackConfig(stack);
+    edit(raw);
+    return validatePlatformConfig(raw, PROJECT, stack).problems.map((p) => `${p.key}: ${p.message}`);
+}

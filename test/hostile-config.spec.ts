@@ -23,6 +23,7 @@ function base(): Record<string, any> {
             endpointAccess: "public-and-private",
             publicAccessCidrs: ["203.0.113.0/24"],
             adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"],
+            creatorRoleArn: "arn:aws:iam::123456789012:role/platform-deployer",
         },
         nodePools: {
             system: { instanceType: "m7i.xlarge", minSize: 1, maxSize: 3 },
@@ -95,7 +96,7 @@ const REFUSED: Record<string, Array<[string, Edit, string, RegExp]>> = {
         ["cert-manager", (r) => void (r.teams[0].name = r.inferencePipelines[0].team = "cert-manager"), "teams[0].name", /namespace the cluster or its add-ons own/],
         ["karpenter", (r) => void (r.teams[0].name = r.inferencePipelines[0].team = "karpenter"), "teams[0].name", /namespace the cluster or its add-ons own/],
         ["a kube- prefix", (r) => void (r.teams[0].name = r.inferencePipelines[0].team = "kube-ml"), "teams[0].name", /starting with kube-/],
-        ["a pipeline named amazon-cloudwatch", (r) => void (r.inferencePipelines[0].name = "amazon-cloudwatch"), "inferencePipelines[0].name", /namespace the cluster or its add-ons own/],
+        ["openshift", (r) => void (r.teams[0].name = r.inferencePipelines[0].team = "openshift"), "teams[0].name", /namespace the cluster or its add-ons own/],
     ],
     "prototype names": [
         ["a pool named constructor", (r) => void (r.nodePools.constructor = { instanceType: "m7i.xlarge", maxSize: 1 }), "nodePools.constructor", /Object\.prototype/],
@@ -181,6 +182,7 @@ describe("hostile stack config: every class refused, one line per problem, namin
             ["roles and topics in the GovCloud partition", (r) => {
                 r.region = "us-gov-west-1";
                 r.cluster.adminRoleArns = ["arn:aws-us-gov:iam::123456789012:role/platform-admin"];
+                r.cluster.creatorRoleArn = "arn:aws-us-gov:iam::123456789012:role/platform-deployer";
                 r.teams[0].iamRoleArn = "arn:aws-us-gov:iam::123456789012:role/ml-research";
                 r.inferencePipelines[0].alarmTopicArn = "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alarms";
             }],

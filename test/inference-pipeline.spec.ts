@@ -58,7 +58,6 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
             "aws:s3/bucketNotification:BucketNotification batch-embeddings-notification",
             `${ROLE} batch-embeddings-worker-irsa-role`,
             `${ROLE} batch-embeddings-scaler-irsa-role`,
-            "kubernetes:core/v1:Namespace batch-embeddings-namespace",
             "kubernetes:core/v1:ServiceAccount batch-embeddings-worker-sa",
             `${TRIGGER_AUTH} batch-embeddings-trigger-auth`,
             `${SCALED_JOB} batch-embeddings-scaled-job`,
@@ -68,6 +67,7 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
             assert.ok(children.includes(expected), `missing ${expected}`);
         }
         assert.strictEqual(ofType(resources, "kubernetes:apps/v1:Deployment").length, 0, "a ScaledJob needs no Deployment");
+        assert.ok(!children.some((c) => c.startsWith("kubernetes:core/v1:Namespace ")), "it runs in its team's namespace, and makes none");
     });
 
     for (const role of ["input", "output"]) {
@@ -148,10 +148,10 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         );
         assert.ok(statements.every((s: any) => s.Action.every((a: string) => !a.includes("*"))), "no wildcard actions");
         const role = named(resources, ROLE, "batch-embeddings-worker-irsa-role");
-        assert.strictEqual(trustedSubject(role), "system:serviceaccount:batch-embeddings:batch-embeddings-worker");
+        assert.strictEqual(trustedSubject(role), "system:serviceaccount:inference:batch-embeddings-worker");
         const serviceAccount = named(resources, "kubernetes:core/v1:ServiceAccount", "batch-embeddings-worker-sa").inputs.metadata as any;
         assert.strictEqual(serviceAccount.annotations["eks.amazonaws.com/role-arn"], role.outputs.arn);
-        assert.strictEqual(serviceAccount.namespace, "batch-embeddings");
+        assert.strictEqual(serviceAccount.namespace, "inference");
     });
 
     it("gives KEDA a scaler role that can only read this queue's depth, assumed with the operator's identity", () => {
@@ -163,7 +163,7 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         const scaler = named(resources, ROLE, "batch-embeddings-scaler-irsa-role");
         assert.strictEqual(trustedSubject(scaler), "system:serviceaccount:keda:keda-operator");
         const auth = named(resources, TRIGGER_AUTH, "batch-embeddings-trigger-auth").inputs as any;
-        assert.deepStrictEqual(auth.metadata, { name: "batch-embeddings-sqs", namespace: "batch-embeddings" });
+        assert.deepStrictEqual(auth.metadata, { name: "batch-embeddings-sqs", namespace: "inference" });
         assert.deepStrictEqual(auth.spec, { podIdentity: { provider: "aws", roleArn: scaler.outputs.arn } });
     });
 
@@ -199,7 +199,7 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         assert.deepStrictEqual(scaledJob.spec.rollout, { strategy: "gradual" }, "changing the ScaledJob must not kill running jobs");
         assert.deepStrictEqual(scaledJob.metadata, {
             name: "batch-embeddings-worker",
-            namespace: "batch-embeddings",
+            namespace: "inference",
             labels: { "app.kubernetes.io/name": "batch-embeddings-worker", "app.kubernetes.io/part-of": "batch-embeddings", "gpu-platform/team": "inference" },
         });
     });
@@ -238,18 +238,11 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         const release = named(resources, "kubernetes:helm.sh/v3:Release", "gpu-platform-prod-keda-release");
         for (const object of [...ofType(resources, TRIGGER_AUTH), ...ofType(resources, SCALED_JOB)]) {
             assert.ok(object.dependencies.includes(release.urn), `${object.name} waits for the KEDA CRDs`);
-            assert.strictEqual((object.inputs.metadata as any).namespace, "batch-embeddings", object.name);
+            assert.strictEqual((object.inputs.metadata as any).namespace, "inference", object.name);
             assert.strictEqual(object.custom, true, "a plain CustomResource, visible to policies, not rendered by a chart");
         }
     });
 
-    it("labels the pipeline's namespace with its team and the restricted Pod Security level", () => {
-        const namespace = named(resources, "kubernetes:core/v1:Namespace", "batch-embeddings-namespace").inputs.metadata as any;
-        assert.deepStrictEqual(namespace, {
-            name: "batch-embeddings",
-            labels: { "gpu-platform/team": "inference", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" },
-        });
-    });
 
     it("alarms when the dead-letter queue holds a message and when the oldest message waits over an hour", () => {
         const dlq = named(resources, ALARM, "batch-embeddings-dlq-not-empty").inputs as any;

@@ -41,14 +41,18 @@ describe("the package teams install", () => {
             assert.ok(fs.existsSync(path.join(REPO_ROOT, source)), `${subpath} is built from ${source}`);
             assert.strictEqual(path.basename(path.dirname(source)), subpath.slice(2), `${subpath} is the ${subpath.slice(2)} area`);
         }
-        for (const area of ["network", "cluster", "gpu", "tenancy", "inference", "catalog"]) assert.ok(`./${area}` in manifest.exports, `./${area} is exported`);
+        for (const area of ["network", "cluster", "gpu", "tenancy", "inference", "costs", "catalog"]) assert.ok(`./${area}` in manifest.exports, `./${area} is exported`);
     });
 
-    it("takes @pulumi packages as peers, at caret ranges of the versions the platform is tested with; eks and awsx optional", () => {
+    it("takes @pulumi packages as peers, at caret ranges of the versions the platform is tested with; eks, awsx and docker-build optional", () => {
         const peers = manifest.peerDependencies ?? {};
-        assert.deepStrictEqual(Object.keys(peers).sort(), ["@pulumi/aws", "@pulumi/awsx", "@pulumi/eks", "@pulumi/kubernetes", "@pulumi/pulumi"]);
+        assert.deepStrictEqual(Object.keys(peers).sort(), ["@pulumi/aws", "@pulumi/awsx", "@pulumi/docker-build", "@pulumi/eks", "@pulumi/kubernetes", "@pulumi/pulumi"]);
         for (const [name, range] of Object.entries(peers)) assert.strictEqual(range, `^${manifest.devDependencies?.[name]}`, name);
-        assert.deepStrictEqual(manifest.peerDependenciesMeta, { "@pulumi/awsx": { optional: true }, "@pulumi/eks": { optional: true } });
+        assert.deepStrictEqual(manifest.peerDependenciesMeta, {
+            "@pulumi/awsx": { optional: true },
+            "@pulumi/docker-build": { optional: true },
+            "@pulumi/eks": { optional: true },
+        });
         assert.deepStrictEqual(Object.keys(manifest.dependencies ?? {}), ["yaml"]);
     });
 

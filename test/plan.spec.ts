@@ -7,6 +7,7 @@ import { REPO_ROOT } from "./harness";
 import { main } from "../tools/plan/cli";
 import { PlanInputError, parseOptions } from "../tools/plan/options";
 import { readProject, resolveStackConfig } from "../tools/plan/stack-config";
+import { FAKE_CREDENTIALS } from "../tools/offline/fake-cloud";
 
 interface Run {
     code: number;
@@ -115,6 +116,39 @@ describe("offline plan", function () {
             assert.strictEqual(system.monthlyIdle, Math.round(3 * 0.4032 * 730 * 100) / 100);
         });
 
+        it("shows the cost tracker (image build, ECR, ECS, ALB, RDS, secrets, roles, OpenCost, Prometheus), checked and priced", () => {
+            const types = new Set(doc.resources.map((r: any) => r.type));
+            for (const type of [
+                "docker-build:index:Image",
+                "aws:ecr/repository:Repository",
+                "aws:ecs/service:Service",
+                "aws:lb/loadBalancer:LoadBalancer",
+                "aws:rds/instance:Instance",
+                "aws:secretsmanager/secret:Secret",
+                "aws:iam/role:Role",
+                "gpu-platform:costs:ClusterCostData",
+            ]) {
+                assert.ok(types.has(type), type);
+            }
+            const charts = doc.resources.filter((r: any) => r.type === "kubernetes:helm.sh/v3:Release").map((r: any) => r.inputs.chart);
+            assert.ok(charts.includes("opencost") && charts.includes("prometheus"));
+            const priced = (prefix: string) => doc.cost.items.filter((i: any) => i.description.startsWith(prefix) && i.monthlyMax > 0).length;
+            for (const prefix of ["ECS service cost-tracker-service", "RDS instance cost-tracker-db-instance", "load balancer cost-tracker-alb", "secret cost-tracker-api-token"]) {
+                assert.ok(priced(prefix) > 0, prefix);
+            }
+            assert.strictEqual(priced("Helm release gpu-platform-prod-cost-data-"), 5, "OpenCost, Prometheus, kube-state-metrics, node-exporter and the volume");
+            assert.ok(doc.outputs.costTracker.apiTokenSecretArn.startsWith("arn:aws:secretsmanager:"), "the token's ARN is a stack output");
+        });
+
+        it("records no credential in plain text: the generated API token and the registry password appear only as secrets", () => {
+            const text = JSON.stringify(doc);
+            for (const credential of Object.values(FAKE_CREDENTIALS)) assert.ok(!text.includes(credential), `${credential} is in the plan's JSON`);
+            const version = doc.resources.find((r: any) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.name === "cost-tracker-api-token-value");
+            assert.deepStrictEqual([version.inputs.secretStringWo, version.inputs.secretString], ["[secret]", undefined]);
+            const image = doc.resources.find((r: any) => r.type === "docker-build:index:Image");
+            assert.strictEqual(image.inputs.registries[0].password, "[secret]", "the ECR token");
+        });
+
         it("reports violations in the documented shape", () => {
             for (const v of doc.violations) {
                 assert.deepStrictEqual(Object.keys(v), ["policy", "level", "urn", "message"]);
@@ -194,6 +228,13 @@ describe("offline plan", function () {
         assert.match(run.stdout, /placeholders/);
         assert.match(run.stdout, /^Policies \(config: policies\/config\.dev\.json\):$/m);
         assert.match(run.stdout, /^ {4}Total +[\d,.]+ +[\d,.]+$/m);
+        // The cost tracker's 1–2 tasks of 0.5 vCPU / 1 GB: on Fargate ARM64 0.5 × $0.03238 + 1 × $0.00356 = $0.01975/h,
+        // 730 h → $14.42 and $28.84; on dev's m7i.xlarge pool (4 vCPU, 16 GiB, $0.2016/h) max(0.5/4, 1/16) = 12.5% → $0.0252/h,
+        // $18.40 and $36.79; 1 − 0.01975 / 0.0252 = 21.6% less.
+        assert.match(run.stdout, /^ {4}on Fargate ARM64 \(\$0\.01975\/h a task\) +14\.42 +28\.84$/m);
+        assert.match(run.stdout, /^ {4}on the CPU pool: 12\.50% of one m7i\.xlarge a task \(\$0\.02520\/h\) +18\.40 +36\.79$/m);
+        assert.match(run.stdout, /^ {4}Fargate costs 21\.6% less than the pool's share for the same requests/m);
+        for (const line of run.stdout.split("\n")) assert.ok(line.length <= 120, line);
     });
 
     it("draws the components and how they connect as a Mermaid flowchart", async () => {

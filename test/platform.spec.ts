@@ -52,7 +52,7 @@ describe("platform (prod config)", () => {
                 assert.deepStrictEqual(scaling, { minSize: 3, desiredSize: 3, maxSize: 10 });
                 continue;
             }
-            assert.deepStrictEqual(group.inputs.taints, [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }], group.name);
+            assert.deepStrictEqual((group.inputs.taints as any[])[0], { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }, group.name);
             assert.deepStrictEqual(scaling, { minSize: 0, desiredSize: 0, maxSize: 4 }, group.name);
         }
     });
@@ -87,20 +87,29 @@ describe("platform (prod config)", () => {
         // Time-slicing: 8 A100s × 3 replicas are advertised as 24 nvidia.com/gpu.shared, never as whole GPUs.
         const shared = asgTagsOf(resources, "a100-shared");
         assert.strictEqual(shared[`${TEMPLATE}/resources/nvidia.com/gpu.shared`], "24");
-        assert.strictEqual(shared[`${TEMPLATE}/resources/nvidia.com/gpu`], undefined);
 
         // MIG (mixed strategy): each profile is its own resource, per-GPU count × 8 GPUs.
         const mig = asgTagsOf(resources, "a100-mig");
         assert.strictEqual(mig[`${TEMPLATE}/resources/nvidia.com/mig-3g.40gb`], "8");
         assert.strictEqual(mig[`${TEMPLATE}/resources/nvidia.com/mig-2g.20gb`], "8");
         assert.strictEqual(mig[`${TEMPLATE}/resources/nvidia.com/mig-1g.10gb`], "16");
-        assert.strictEqual(mig[`${TEMPLATE}/resources/nvidia.com/gpu`], undefined);
 
         const system = asgTagsOf(resources, "system");
         assert.deepStrictEqual(system, {
             [`${TEMPLATE}/label/gpu-platform/pool`]: "system",
             [`${TEMPLATE}/label/gpu-platform/node-type`]: "cpu",
         });
+    });
+
+    it("tells the autoscaler that time-sliced and MIG nodes offer no whole GPU, so it never starts them for pods that want one", () => {
+        // cluster-autoscaler 1.35.2 aws_manager.go l.285 gives every GPU ASG's template the instance's nvidia.com/gpu count
+        // (8 on p4d/p4de), and adds it to templates built from real nodes that lack it; a node-template/resources tag
+        // overwrites it (l.290-293), and "0" parses to zero.
+        assert.strictEqual(asgTagsOf(resources, "a100-shared")[`${TEMPLATE}/resources/nvidia.com/gpu`], "0");
+        assert.strictEqual(asgTagsOf(resources, "a100-mig")[`${TEMPLATE}/resources/nvidia.com/gpu`], "0");
+        // Whole GPUs stay advertised where the node has them, and a CPU pool says nothing of GPUs.
+        assert.strictEqual(asgTagsOf(resources, "h100")[`${TEMPLATE}/resources/nvidia.com/gpu`], "8");
+        assert.strictEqual(asgTagsOf(resources, "system")[`${TEMPLATE}/resources/nvidia.com/gpu`], undefined);
     });
 
     it("requires IMDSv2 and encrypts root volumes on every launch template", () => {
@@ -203,7 +212,8 @@ describe("platform (prod config)", () => {
         assert.strictEqual(release.chart, "cluster-autoscaler");
         assert.match(release.version, /^\d+\.\d+\.\d+$/);
         assert.strictEqual(release.values.autoDiscovery.clusterName, "gpu-platform-prod");
-        assert.strictEqual(release.values.image.tag, "v1.35.0");
+        // The newest 1.35 patch (kubernetes/autoscaler tag cluster-autoscaler-1.35.2), not the chart's v1.35.0.
+        assert.strictEqual(release.values.image.tag, "v1.35.2");
         assert.deepStrictEqual(release.values.nodeSelector, { "gpu-platform/node-type": "cpu" });
         assert.strictEqual(release.values.extraArgs["scale-down-unneeded-time"], "5m");
         assert.strictEqual(release.values.extraArgs["ignore-daemonsets-utilization"], true);
@@ -213,9 +223,10 @@ describe("platform (prod config)", () => {
         );
     });
 
-    it("adds the Pod Identity agent and the EBS CSI driver after the CPU pool exists", () => {
+    it("runs CoreDNS, the VPC CNI, the Pod Identity agent, the EBS CSI driver and the node monitoring agent as EKS managed add-ons", () => {
+        // kube-proxy is pulumi-eks's own add-on, inside the remote eks:index:Cluster component.
         const addons = ofType(resources, "aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort();
-        assert.deepStrictEqual(addons, ["aws-ebs-csi-driver", "eks-pod-identity-agent"]);
+        assert.deepStrictEqual(addons, ["aws-ebs-csi-driver", "coredns", "eks-node-monitoring-agent", "eks-pod-identity-agent", "vpc-cni"]);
     });
 });
 

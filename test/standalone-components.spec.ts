@@ -35,6 +35,7 @@ describe("components used on their own", () => {
         const base: ClusterArgs = {
             clusterName: "team-cluster",
             kubernetesVersion: "1.35",
+            region: "us-east-1",
             vpcId: "vpc-1",
             privateSubnetIds: ["subnet-1", "subnet-2"],
             publicSubnetIds: ["subnet-3", "subnet-4"],
@@ -61,6 +62,15 @@ describe("components used on their own", () => {
                 'publicAccessCidrs: is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API (none would open it to 0.0.0.0/0)',
             ]);
             assert.strictEqual((await refusal({ ...base, endpointAccess: "public-and-private", publicAccessCidrs: [] })).length, 1, "an empty list is none");
+        });
+
+        it("refuses its creator's role among the admins: EKS already gave it an access entry, and a second fails with 409", async () => {
+            const creatorRoleArn = "arn:aws:iam::123456789012:role/deployer";
+            const adminRoleArns = ["arn:aws:iam::123456789012:role/admin", creatorRoleArn];
+            assert.deepStrictEqual(await refusal({ ...base, creatorRoleArn, adminRoleArns }), [
+                "adminRoleArns[1]: is creatorRoleArn, which EKS already made cluster admin when it created the cluster (pulumi-eks 4.3.0 always sets " +
+                    "bootstrapClusterCreatorAdminPermissions, pulumi/pulumi-eks#2373); a second access entry fails with 409: remove it here",
+            ]);
         });
 
         it("refuses CIDRs for a private endpoint instead of ignoring them", async () => {

@@ -4,7 +4,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider } from "../shared/irsa";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS, CPU_NODE_SELECTOR } from "../../catalog";
+import { partitionOrProblem } from "../shared/arns";
+import { throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 
 export const CLUSTER_AUTOSCALER_TYPE = `${PACKAGE}:cluster:ClusterAutoscaler`;
@@ -14,7 +16,7 @@ const SERVICE_ACCOUNT = "cluster-autoscaler";
 export interface ClusterAutoscalerArgs {
     /** The EKS cluster whose node groups it discovers. Required. */
     clusterName: pulumi.Input<string>;
-    /** Kubernetes minor version of the cluster; picks the matching autoscaler image, e.g. `"1.35"`. Required. */
+    /** Kubernetes minor version of the cluster, e.g. `"1.35"`; picks the newest autoscaler patch of that minor (catalog `CLUSTER_AUTOSCALER_IMAGE_TAGS`). Required. */
     kubernetesVersion: string;
     /** AWS region of the cluster's Auto Scaling groups. Required. */
     region: string;
@@ -40,13 +42,17 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: ClusterAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
+        const region = partitionOrProblem("region", args.region);
+        const version = CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion]
+            ? []
+            : [{ key: "kubernetesVersion", message: `"${args.kubernetesVersion}" has no autoscaler image in the catalog; known: ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).join(", ")}` }];
+        throwIfInvalid("ClusterAutoscaler", name, [...region.problems, ...version]);
         super(CLUSTER_AUTOSCALER_TYPE, name, {}, opts);
         const pin = CHARTS.clusterAutoscaler;
 
         const identity = aws.getCallerIdentityOutput({}, { parent: this });
-        const partition = aws.getPartitionOutput({}, { parent: this });
         const asgArns = args.autoscalingGroupNames.map(
-            (asg) => pulumi.interpolate`arn:${partition.partition}:autoscaling:${args.region}:${identity.accountId}:autoScalingGroup:*:autoScalingGroupName/${asg}`,
+            (asg) => pulumi.interpolate`arn:${region.partition!}:autoscaling:${args.region}:${identity.accountId}:autoScalingGroup:*:autoScalingGroupName/${asg}`,
         );
         this.role = new IrsaRole(
             `${name}-irsa`,
@@ -103,8 +109,8 @@ export function autoscalerValues(clusterName: string, roleArn: string, args: Pic
         cloudProvider: "aws",
         awsRegion: args.region,
         autoDiscovery: { clusterName },
-        // The autoscaler's minor version must match the cluster's.
-        image: { tag: `v${args.kubernetesVersion}.0` },
+        // The autoscaler's minor must match the cluster's; the newest patch of it, not the chart's .0.
+        image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion] },
         rbac: { serviceAccount: { create: true, name: SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": roleArn } } },
         nodeSelector: { ...CPU_NODE_SELECTOR },
         priorityClassName: "system-cluster-critical",
@@ -119,6 +125,10 @@ export function autoscalerValues(clusterName: string, roleArn: string, args: Pic
             "skip-nodes-with-local-storage": false,
             // p4d/p5 nodes take several minutes to boot and load drivers.
             "max-node-provision-time": "20m",
+            // A time-sliced or MIG node keeps its startup taint, and counts as still starting, until
+            // it offers its GPU layout; MIG mode may reboot it first. Past this it counts as unready
+            // and is removed after scale-down-unready-time (flags.go l.128, default 15m).
+            "max-node-startup-time": "30m",
         },
     };
 }

@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
-import { OidcProvider } from "../shared/irsa";
+import { Partition, managedPolicyArn } from "../../catalog";
+import { eksAccessPolicyArn, partitionOrProblem, sameRole } from "../shared/arns";
+import { IrsaRole, OidcProvider } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 
@@ -16,6 +18,8 @@ export interface ClusterArgs {
     clusterName: string;
     /** Kubernetes minor version, e.g. `"1.35"`. Required. */
     kubernetesVersion: string;
+    /** AWS region of the cluster, e.g. `"us-east-1"`; its partition goes into every AWS-managed ARN (`arn:aws-us-gov:…` in GovCloud). Required. */
+    region: string;
     /** The VPC (the `Network`'s `vpcId`). Required. */
     vpcId: pulumi.Input<string>;
     /** Subnets for nodes and the control plane's network interfaces. Required. */
@@ -33,8 +37,24 @@ export interface ClusterArgs {
      * `"private"`. Default none.
      */
     publicAccessCidrs?: string[];
-    /** IAM roles given cluster-admin through EKS access entries. Default none. */
+    /** IAM roles given cluster-admin through EKS access entries. Must not include `creatorRoleArn`. Default none. */
     adminRoleArns?: pulumi.Input<string>[];
+    /**
+     * The IAM role that creates the cluster (runs its first `pulumi up`), e.g.
+     * `"arn:aws:iam::123456789012:role/platform-deployer"`. EKS gives it cluster-admin itself:
+     * pulumi-eks 4.3.0 always sets `bootstrapClusterCreatorAdminPermissions: true`
+     * (nodejs/eks/cluster/cluster.ts l.739, pulumi/pulumi-eks#2373, open), so listing it in
+     * `adminRoleArns` too would make a second access entry, which EKS refuses (409
+     * ResourceInUseException). Declared, it is refused there. Default none (not checked).
+     */
+    creatorRoleArn?: string;
+    /**
+     * What may reach the API on port 443 besides the nodes: security groups in the VPC (a deploy
+     * runner, a bastion) and CIDRs of connected networks (VPN, peered VPCs). With a private
+     * endpoint this is the only way `pulumi up` and `kubectl` reach the cluster: pulumi-eks opens
+     * its cluster security group to nothing when it creates no node group of its own. Default none.
+     */
+    apiAccess?: { securityGroupIds?: pulumi.Input<string>[]; cidrs?: string[] };
     /** Days control-plane logs are kept. Default 30. */
     logRetentionDays?: number;
     /** Refuse to delete the cluster (EKS deletion protection and Pulumi protect). Default false. */
@@ -71,12 +91,28 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly secretsKey: aws.kms.Key;
     /** The IAM role every node pool's instances use. */
     public readonly nodeRole: aws.iam.Role;
+    /** The node role's AWS-managed policies; a node group must not exist without them (nor be deleted after them). */
+    public readonly nodeRolePolicies: aws.iam.RolePolicyAttachment[];
+    /** The VPC CNI add-on, with its own IRSA role; nodes without it never turn ready. */
+    public readonly vpcCni: aws.eks.Addon;
+    /** Ingress rules that admit `apiAccess` to the API on 443. */
+    public readonly apiAccessRules: aws.ec2.SecurityGroupRule[];
     /** A Kubernetes provider for this cluster, for children that create Kubernetes objects. */
     public readonly provider: k8s.Provider;
+    /** The API server's URL, for clients outside the cluster that authenticate with EKS tokens. */
+    public readonly endpoint: pulumi.Output<string>;
+    /** The cluster's certificate authority (base64 PEM), which such clients verify the API server against. */
+    public readonly certificateAuthorityData: pulumi.Output<string>;
+    /** The security group EKS gives the control plane and managed nodes; a rule naming it admits the cluster's nodes. */
+    public readonly nodeSecurityGroupId: pulumi.Output<string>;
+    /** An extra security group on the control plane's network interfaces only; an ingress rule on 443 admits a client to the API. */
+    public readonly apiSecurityGroupId: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        throwIfInvalid("Cluster", name, endpointAccessProblems("", args));
+        const region = partitionOrProblem("region", args.region);
+        throwIfInvalid("Cluster", name, [...region.problems, ...endpointAccessProblems("", args), ...clusterAccessProblems("", args)]);
         super(CLUSTER_TYPE, name, {}, opts);
+        const partition = region.partition!;
         const endpointAccess = args.endpointAccess ?? "private";
         const protect = args.protect ?? false;
 
@@ -87,7 +123,7 @@ export class Cluster extends pulumi.ComponentResource {
             { name: `/aws/eks/${args.clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 30 },
             { parent: this },
         );
-        this.nodeRole = this.createNodeRole(name);
+        ({ role: this.nodeRole, policies: this.nodeRolePolicies } = this.createNodeRole(name, partition));
 
         this.eksCluster = new eks.Cluster(
             `${name}-eks`,
@@ -100,14 +136,14 @@ export class Cluster extends pulumi.ComponentResource {
                 nodeAssociatePublicIpAddress: false,
                 skipDefaultNodeGroup: true,
                 authenticationMode: eks.AuthenticationMode.Api,
-                accessEntries: adminAccessEntries(args.adminRoleArns ?? []),
+                accessEntries: adminAccessEntries(args.adminRoleArns ?? [], partition),
                 createOidcProvider: true,
                 encryptionConfigKeyArn: this.secretsKey.arn,
                 enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
-                // The VPC CNI as a managed add-on with its network policy agent on: without it
-                // EKS accepts NetworkPolicies and enforces none, and team isolation is a fiction.
-                useDefaultVpcCni: false,
-                vpcCniOptions: { enableNetworkPolicy: true },
+                // The VPC CNI add-on is this component's own (`vpcCni`): its IRSA role trusts this
+                // cluster's OIDC provider, an output of this resource, so pulumi-eks's vpcCniOptions
+                // cannot take it. true here means pulumi-eks creates no add-on (cluster.ts l.1091-1092).
+                useDefaultVpcCni: true,
                 endpointPrivateAccess: true,
                 endpointPublicAccess: endpointAccess === "public-and-private",
                 publicAccessCidrs: endpointAccess === "public-and-private" ? args.publicAccessCidrs : undefined,
@@ -121,6 +157,12 @@ export class Cluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(this.eksCluster.kubeconfigJson);
         this.oidc = { arn: this.eksCluster.oidcProviderArn, url: this.eksCluster.oidcProviderUrl };
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        this.vpcCni = this.createVpcCni(name, partition);
+        this.apiAccessRules = this.createApiAccessRules(name, args.apiAccess ?? {});
+        this.endpoint = this.eksCluster.eksCluster.endpoint;
+        this.certificateAuthorityData = this.eksCluster.eksCluster.certificateAuthority.data;
+        this.nodeSecurityGroupId = this.eksCluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+        this.apiSecurityGroupId = this.eksCluster.clusterSecurityGroupId;
 
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, oidcProviderArn: this.oidc.arn });
     }
@@ -128,6 +170,62 @@ export class Cluster extends pulumi.ComponentResource {
     /** The OIDC details a component outside this stack needs for IRSA. */
     get oidcProvider(): OidcProvider {
         return this.oidc;
+    }
+
+    /** What a node pool's node group waits for: its role's policies and the VPC CNI's role. Pass it as the pool's `dependsOn`. */
+    get nodePrerequisites(): pulumi.Resource[] {
+        return [...this.nodeRolePolicies, this.vpcCni];
+    }
+
+    /**
+     * The VPC CNI as a managed add-on with its own IRSA role, as EKS recommends ("Configure Amazon
+     * VPC CNI plugin to use IRSA": the plugin's `aws-node` service account in kube-system gets
+     * AmazonEKS_CNI_Policy, which then leaves the node role). Its network policy agent is on:
+     * without it EKS accepts NetworkPolicies and enforces none, and team isolation is a fiction.
+     * OVERWRITE adopts the aws-node DaemonSet EKS installed with the cluster.
+     */
+    private createVpcCni(name: string, partition: Partition): aws.eks.Addon {
+        const irsa = new IrsaRole(
+            `${name}-vpc-cni`,
+            { oidc: this.oidc, namespace: "kube-system", serviceAccount: "aws-node", managedPolicyArns: [managedPolicyArn(partition, "AmazonEKS_CNI_Policy")] },
+            { parent: this },
+        );
+        return new aws.eks.Addon(
+            `${name}-vpc-cni`,
+            {
+                clusterName: this.clusterName,
+                addonName: "vpc-cni",
+                serviceAccountRoleArn: irsa.role.arn,
+                // The key pulumi-eks writes for enableNetworkPolicy (nodejs/eks/addons/cni-addon.ts, v4.3.0).
+                configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+                // Deleting the add-on resource must not take pod networking down with it.
+                preserve: true,
+            },
+            { parent: this, dependsOn: irsa.attachments },
+        );
+    }
+
+    /**
+     * Ingress on 443 to the security group pulumi-eks puts on the control plane's interfaces
+     * (`clusterSecurityGroupId`; EKS attaches it to those interfaces only, not to nodes: EKS user
+     * guide, "View Amazon EKS security group requirements"). With a private endpoint, "you must
+     * ensure that your Amazon EKS control plane security group contains rules to allow ingress
+     * traffic on port 443 from your connected network" (EKS user guide, "Cluster API server endpoint").
+     */
+    private createApiAccessRules(name: string, access: NonNullable<ClusterArgs["apiAccess"]>): aws.ec2.SecurityGroupRule[] {
+        const rule = (suffix: string, source: Pick<aws.ec2.SecurityGroupRuleArgs, "sourceSecurityGroupId" | "cidrBlocks">, description: string) =>
+            new aws.ec2.SecurityGroupRule(
+                `${name}-api-from-${suffix}`,
+                { type: "ingress", protocol: "tcp", fromPort: 443, toPort: 443, securityGroupId: this.eksCluster.clusterSecurityGroupId, description, ...source },
+                { parent: this },
+            );
+        const rules = (access.securityGroupIds ?? []).map((sourceSecurityGroupId, i) =>
+            rule(`sg-${i}`, { sourceSecurityGroupId }, "Kubernetes API from a deploy runner or bastion in the VPC"),
+        );
+        if (access.cidrs?.length) rules.push(rule("cidrs", { cidrBlocks: access.cidrs }, "Kubernetes API from connected networks"));
+        return rules;
     }
 
     private createSecretsKey(name: string, clusterName: string): aws.kms.Key {
@@ -140,7 +238,7 @@ export class Cluster extends pulumi.ComponentResource {
         return key;
     }
 
-    private createNodeRole(name: string): aws.iam.Role {
+    private createNodeRole(name: string, partition: Partition): { role: aws.iam.Role; policies: aws.iam.RolePolicyAttachment[] } {
         const role = new aws.iam.Role(
             `${name}-node-role`,
             {
@@ -152,21 +250,18 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this },
         );
         // What a managed node needs to join the cluster and pull images; SSM instead of SSH keys.
+        // No AmazonEKS_CNI_Policy: the VPC CNI has its own role (createVpcCni), as EKS advises
+        // ("Amazon EKS node IAM role": remove it from the node role once aws-node has a role).
         const managedPolicies = {
             worker: "AmazonEKSWorkerNodePolicy",
-            cni: "AmazonEKS_CNI_Policy",
             ecr: "AmazonEC2ContainerRegistryReadOnly",
             ssm: "AmazonSSMManagedInstanceCore",
         };
-        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-        for (const [short, policy] of Object.entries(managedPolicies)) {
-            new aws.iam.RolePolicyAttachment(
-                `${name}-node-${short}`,
-                { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}` },
-                { parent: this },
-            );
-        }
-        return role;
+        const policies = Object.entries(managedPolicies).map(
+            ([short, policy]) =>
+                new aws.iam.RolePolicyAttachment(`${name}-node-${short}`, { role: role.name, policyArn: managedPolicyArn(partition, policy) }, { parent: this }),
+        );
+        return { role, policies };
     }
 }
 
@@ -197,8 +292,33 @@ export function endpointAccessProblems(prefix: string, args: Pick<ClusterArgs, "
     return [];
 }
 
-/** Access entries granting each admin role the EKS cluster-admin access policy, cluster-wide. */
-export function adminAccessEntries(roleArns: pulumi.Input<string>[]): Record<string, eks.types.input.AccessEntryArgs> {
+/**
+ * Problems with who may reach and administer the cluster: the creator's role listed again as an
+ * admin (EKS already made it one, and refuses a second entry), and API access open to the world.
+ */
+export function clusterAccessProblems(prefix: string, args: Pick<ClusterArgs, "creatorRoleArn" | "adminRoleArns" | "apiAccess">): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    const creator = args.creatorRoleArn;
+    (args.adminRoleArns ?? []).forEach((arn, i) => {
+        if (creator && typeof arn === "string" && sameRole(arn, creator)) {
+            problems.push({
+                key: `${prefix}adminRoleArns[${i}]`,
+                message:
+                    `is ${prefix}creatorRoleArn, which EKS already made cluster admin when it created the cluster (pulumi-eks 4.3.0 always sets ` +
+                    "bootstrapClusterCreatorAdminPermissions, pulumi/pulumi-eks#2373); a second access entry fails with 409: remove it here",
+            });
+        }
+    });
+    (args.apiAccess?.cidrs ?? []).forEach((cidr, i) => {
+        if (Number(cidr.split("/")[1]) === 0) {
+            problems.push({ key: `${prefix}apiAccess.cidrs[${i}]`, message: `is ${cidr}, the whole internet; list the networks of your runners and VPN` });
+        }
+    });
+    return problems;
+}
+
+/** Access entries granting each admin role the EKS cluster-admin access policy, cluster-wide, in the cluster's partition. */
+export function adminAccessEntries(roleArns: pulumi.Input<string>[], partition: Partition): Record<string, eks.types.input.AccessEntryArgs> {
     return Object.fromEntries(
         roleArns.map((principalArn, i) => [
             `admin-${i}`,
@@ -206,7 +326,7 @@ export function adminAccessEntries(roleArns: pulumi.Input<string>[]): Record<str
                 principalArn,
                 accessPolicies: {
                     clusterAdmin: {
-                        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                        policyArn: eksAccessPolicyArn(partition, "AmazonEKSClusterAdminPolicy"),
                         accessScope: { type: "cluster" },
                     },
                 },

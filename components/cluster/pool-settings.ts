@@ -5,6 +5,7 @@
  * `NodePool` component and the tests share one definition.
  */
 import {
+    GPU_CONFIG_STARTUP_TAINT,
     GPU_RESOURCE,
     GPU_TAINT,
     GpuModel,
@@ -16,8 +17,10 @@ import {
     MigProfile,
     SHARED_GPU_RESOURCE,
     gpuOf,
+    instanceType,
     isKnownInstanceType,
     offeredMigProfiles,
+    podRoom,
 } from "../../catalog";
 import { GpuSharing, devicePluginConfigName, migConfigName } from "../gpu/sharing";
 import type { SettingProblem } from "../shared/problems";
@@ -46,14 +49,29 @@ export interface NodeTaint {
     effect: "NoSchedule" | "NoExecute" | "PreferNoSchedule";
 }
 
+/**
+ * How a pool buys its instances: on demand, spot, or from an EC2 Capacity Block for ML (a
+ * reservation of GPU instances for a fixed window, prepaid).
+ */
+export type PoolCapacityType = "on-demand" | "spot" | "capacity-block";
+
+/** Root volume types a pool may use; io2 needs `diskIops`. */
+export type PoolDiskType = "gp3" | "gp2" | "io2";
+
+/** io2 volumes: 100 to 256,000 provisioned IOPS, at most 1,000 per GiB (EBS user guide, "Provisioned IOPS SSD volumes"; EC2 API EbsBlockDevice.Iops). */
+export const IO2_IOPS = { min: 100, max: 256_000, perGiB: 1_000 } as const;
+
 /** The settings a pool is checked on, as the stack config or a `NodePool`'s arguments give them. */
 export interface PoolSettings {
     instanceType: string;
     minSize?: number;
     maxSize: number;
-    capacityType?: "on-demand" | "spot";
+    capacityType?: PoolCapacityType;
     gpuSharing?: GpuSharing;
     capacityReservationId?: string;
+    diskSizeGiB?: number;
+    diskType?: PoolDiskType;
+    diskIops?: number;
 }
 
 /** What a pool's nodes are to the scheduler, from its instance type and GPU sharing alone. */
@@ -66,7 +84,13 @@ export interface PoolNodes {
     readonly gpuSharing?: GpuSharing;
     /** Kubernetes labels every node carries. */
     readonly labels: Record<string, string>;
+    /** Taints every node carries, and that pods meant for it tolerate. */
     readonly taints: NodeTaint[];
+    /**
+     * Taints a node registers with and loses once it offers its GPU layout (time-sliced and MIG
+     * pools): pods need not tolerate them, Cluster Autoscaler counts the node as still starting.
+     */
+    readonly startupTaints: NodeTaint[];
     /** Extended resources one node advertises (`nvidia.com/gpu`, `nvidia.com/mig-…`), by name. */
     readonly nodeResources: Record<string, number>;
 }
@@ -74,7 +98,7 @@ export interface PoolNodes {
 /** The nodes of pool `name` (its instance type must be in the catalog). */
 export function poolNodes(name: string, pool: Pick<PoolSettings, "instanceType" | "gpuSharing">): PoolNodes {
     const gpu = gpuOf(pool.instanceType);
-    if (!gpu) return { gpusPerNode: 0, labels: { [LABELS.pool]: name, [LABELS.nodeType]: "cpu" }, taints: [], nodeResources: {} };
+    if (!gpu) return { gpusPerNode: 0, labels: { [LABELS.pool]: name, [LABELS.nodeType]: "cpu" }, taints: [], startupTaints: [], nodeResources: {} };
     const gpuSharing = pool.gpuSharing ?? NODE_POOL_DEFAULTS.gpuSharing;
     return {
         gpusPerNode: gpu.count,
@@ -82,7 +106,36 @@ export function poolNodes(name: string, pool: Pick<PoolSettings, "instanceType" 
         gpuSharing,
         labels: gpuPoolLabels(name, gpu, gpuSharing),
         taints: [{ ...GPU_TAINT }],
+        // Whole-GPU pools carry the autoscaler's accelerator label for the same purpose (gpuPoolLabels).
+        startupTaints: gpuSharing.mode === "exclusive" ? [] : [{ ...GPU_CONFIG_STARTUP_TAINT }],
         nodeResources: nodeResources(gpu.count, gpuSharing),
+    };
+}
+
+/** What one node of a pool leaves for a pod, with how the figures come about (for messages). */
+export interface PoolPodRoom {
+    readonly cpuMillis: number;
+    readonly memoryMiB: number;
+    readonly cpuDetail: string;
+    readonly memoryDetail: string;
+}
+
+/**
+ * What one node of the pool leaves for a pod (catalog `podRoom`): its allocatable, less the
+ * platform's DaemonSets, among them the GPU config gate on time-sliced and MIG pools.
+ */
+export function poolPodRoom(pool: Pick<PoolSettings, "instanceType" | "gpuSharing">): PoolPodRoom {
+    const gpu = gpuOf(pool.instanceType);
+    const shared = gpu !== undefined && (pool.gpuSharing ?? NODE_POOL_DEFAULTS.gpuSharing).mode !== "exclusive";
+    const room = podRoom(pool.instanceType, shared);
+    const type = pool.instanceType;
+    return {
+        cpuMillis: room.cpuMillis,
+        memoryMiB: room.memoryMiB,
+        cpuDetail: `${type}: ${room.capacity.cpuMillis}m less ${room.kubeReserved.cpuMillis}m kubelet reservation and ${room.daemonSets.cpuMillis}m for the platform's DaemonSets`,
+        memoryDetail:
+            `${type}: about ${room.capacity.memoryMiB}Mi less ${room.kubeReserved.memoryMiB}Mi kubelet reservation, ` +
+            `${room.evictionMemoryMiB}Mi eviction threshold and ${room.daemonSets.memoryMiB}Mi for the platform's DaemonSets`,
     };
 }
 
@@ -110,6 +163,7 @@ export function nodePoolProblems(prefix: string, pool: PoolSettings): SettingPro
     if (pool.capacityReservationId && pool.capacityType === "spot") {
         add("capacityReservationId", 'cannot be used with capacityType "spot": reservations hold on-demand capacity');
     }
+    problems.push(...capacityBlockProblems(prefix, pool), ...diskProblems(prefix, pool));
     const gpu = gpuOf(pool.instanceType);
     const sharing = pool.gpuSharing;
     if (!gpu) {
@@ -128,6 +182,51 @@ export function nodePoolProblems(prefix: string, pool: PoolSettings): SettingPro
     }
     if (sharing?.mode === "mig") problems.push(...migLayoutProblems(prefix, pool.instanceType, sharing.layout));
     return problems;
+}
+
+/**
+ * A Capacity Block pool (EKS user guide, "Create a managed node group with Capacity Blocks for
+ * ML"): it names its reservation, its instance type is one EC2 sells Capacity Blocks of, and it
+ * starts at zero nodes, since a node group with nodes before the block starts fails to launch
+ * them and EKS upgrades such a group only at desired size 0.
+ */
+function capacityBlockProblems(prefix: string, pool: PoolSettings): SettingProblem[] {
+    if (pool.capacityType !== "capacity-block") return [];
+    const problems: SettingProblem[] = [];
+    if (!pool.capacityReservationId) {
+        problems.push({ key: `${prefix}capacityReservationId`, message: 'is required with capacityType "capacity-block": the id (cr-…) of the Capacity Block to launch into' });
+    }
+    if (!instanceType(pool.instanceType).capacityBlocks) {
+        const offered = Object.keys(INSTANCE_TYPES).filter((name) => instanceType(name).capacityBlocks);
+        problems.push({ key: `${prefix}capacityType`, message: `"capacity-block" is not sold for ${pool.instanceType}; Capacity Blocks in the catalog: ${offered.join(", ")}` });
+    }
+    if ((pool.minSize ?? 0) > 0) {
+        problems.push({ key: `${prefix}minSize`, message: `is ${pool.minSize}; a Capacity Block pool starts at 0 nodes: nodes asked for before the block starts fail to launch` });
+    }
+    return problems;
+}
+
+/** The root volume: io2 requires provisioned IOPS (EC2 refuses an io2 volume without them), which no other type here takes. */
+function diskProblems(prefix: string, pool: PoolSettings): SettingProblem[] {
+    const type = pool.diskType ?? NODE_POOL_DEFAULTS.diskType;
+    const iops = pool.diskIops;
+    if (type !== "io2") {
+        return iops === undefined ? [] : [{ key: `${prefix}diskIops`, message: `is set but diskType is "${type}"; only io2 takes provisioned IOPS (gp3 includes 3000): remove it` }];
+    }
+    const size = pool.diskSizeGiB ?? NODE_POOL_DEFAULTS.diskSizeGiB[gpuOf(pool.instanceType) ? "gpu" : "cpu"];
+    const max = Math.min(IO2_IOPS.max, IO2_IOPS.perGiB * size);
+    if (iops === undefined) {
+        return [{ key: `${prefix}diskIops`, message: `is required with diskType "io2" (EC2 refuses io2 volumes without provisioned IOPS): ${IO2_IOPS.min} to ${max} for ${size} GiB` }];
+    }
+    if (!Number.isInteger(iops) || iops < IO2_IOPS.min || iops > max) {
+        return [
+            {
+                key: `${prefix}diskIops`,
+                message: `is ${iops}; io2 takes ${IO2_IOPS.min} to ${max} IOPS for a ${size} GiB volume (at most ${IO2_IOPS.perGiB} per GiB, ${IO2_IOPS.max} in all)`,
+            },
+        ];
+    }
+    return [];
 }
 
 /** A MIG layout against what the pool's GPU can make: known profiles, and all of them fitting on one GPU. */
@@ -198,9 +297,25 @@ function nodeResources(gpus: number, sharing: GpuSharing): Record<string, number
 }
 
 /**
+ * The resources Cluster Autoscaler must believe one node of the pool offers. Its AWS template
+ * node always advertises the instance's `nvidia.com/gpu` count from its instance table
+ * (kubernetes/autoscaler 1.35.2, cloudprovider/aws/aws_manager.go buildNodeFromTemplate l.285),
+ * and for a group with nodes it adds every template resource a real node lacks
+ * (processors/nodeinfosprovider/asg_tag_resource_node_info_provider.go l.43-68). Time-sliced and
+ * MIG nodes never advertise `nvidia.com/gpu`, so without an override the autoscaler would start
+ * them, up to maxSize, for pods that want whole GPUs and can never run there. A tag value "0"
+ * replaces the count with zero (extractAllocatableResourcesFromAsg l.441-461 parses it and l.292
+ * overwrites the capacity).
+ */
+export function autoscalerNodeResources(nodes: Pick<PoolNodes, "gpusPerNode" | "nodeResources">): Record<string, number> {
+    if (nodes.gpusPerNode === 0 || GPU_RESOURCE in nodes.nodeResources) return nodes.nodeResources;
+    return { ...nodes.nodeResources, [GPU_RESOURCE]: 0 };
+}
+
+/**
  * The node-template tags Cluster Autoscaler needs to scale an ASG up from zero: managed node
  * groups do not copy their labels and taints to the ASG, so the autoscaler cannot otherwise
- * know that a pending GPU pod would fit.
+ * know that a pending GPU pod would fit. `resources`: `autoscalerNodeResources` of the pool.
  */
 export function scaleFromZeroTags(labels: Record<string, string>, taints: NodeTaint[], resources: Record<string, number>): Record<string, string> {
     const tags: Record<string, string> = {};

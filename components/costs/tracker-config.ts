@@ -59,6 +59,24 @@ export interface TrackerSources {
         /** The label carrying the pod's namespace on DCGM series: "exported_namespace" when Prometheus scrapes without honor_labels. */
         readonly namespaceLabel: string;
     };
+    /**
+     * An EKS cluster's API server whose service proxy the in-cluster sources are reached through
+     * (`<server>/api/v1/namespaces/<ns>/services/<svc>:<port>/proxy`): a source URL under
+     * `server` is fetched with an EKS token of the service's IAM identity, verifying the server
+     * against the cluster's certificate authority; any other URL is fetched as it is.
+     */
+    readonly kubernetesApi?: KubernetesApiAccess;
+}
+
+export interface KubernetesApiAccess {
+    /** The API server, e.g. https://ABC123.gr7.us-east-1.eks.amazonaws.com. */
+    readonly server: string;
+    /** The cluster's certificate authority: base64 of its PEM, as EKS gives it (`certificateAuthority.data`). */
+    readonly certificateAuthorityData: string;
+    /** The EKS cluster's name, which the token is bound to (`x-k8s-aws-id`). */
+    readonly clusterName: string;
+    /** The region whose STS endpoint the token's GetCallerIdentity request is signed for. */
+    readonly region: string;
 }
 
 /** The document the service reads (`COST_TRACKER_CONFIG`). */
@@ -256,6 +274,7 @@ function checkSources(sources: unknown, add: (key: string, message: string) => v
             if (typeof ce.tagKey !== "string" || ce.tagKey.length === 0) add("sources.costExplorer.tagKey", `must be the cost-allocation tag key, e.g. "team" (found ${describe(ce.tagKey)})`);
         }
     }
+    if (sources.kubernetesApi !== undefined) checkKubernetesApi(sources.kubernetesApi, add);
     if (sources.prometheus !== undefined) {
         const prom = sources.prometheus;
         if (!isRecord(prom)) add("sources.prometheus", `must be {"url", "namespaceLabel"} (found ${describe(prom)})`);
@@ -266,6 +285,20 @@ function checkSources(sources: unknown, add: (key: string, message: string) => v
             }
         }
     }
+}
+
+function checkKubernetesApi(api: unknown, add: (key: string, message: string) => void): void {
+    if (!isRecord(api)) return add("sources.kubernetesApi", `must be {"server", "certificateAuthorityData", "clusterName", "region"} (found ${describe(api)})`);
+    if (typeof api.server !== "string" || !/^https:\/\/[^\s/]+$/.test(api.server)) {
+        add("sources.kubernetesApi.server", `must be the API server's https URL without a path, e.g. https://ABC.gr7.us-east-1.eks.amazonaws.com (found ${describe(api.server)})`);
+    }
+    if (typeof api.certificateAuthorityData !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(api.certificateAuthorityData)) {
+        add("sources.kubernetesApi.certificateAuthorityData", "must be the cluster's certificate authority as base64 (certificateAuthority.data of the EKS cluster)");
+    }
+    if (typeof api.clusterName !== "string" || !/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(api.clusterName)) {
+        add("sources.kubernetesApi.clusterName", `must be an EKS cluster name (found ${describe(api.clusterName)})`);
+    }
+    if (typeof api.region !== "string" || !AWS_REGION.test(api.region)) add("sources.kubernetesApi.region", `must be an AWS region such as us-east-1 (found ${describe(api.region)})`);
 }
 
 /** Checks each entry of a list; returns the names the entries gave, reporting duplicates. */

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
-import { CPU_NODE_SELECTOR, GPU_TAINT } from "../../catalog";
+import { CPU_NODE_SELECTOR, GPU_CONFIG_STARTUP_TAINT, GPU_TAINT } from "../../catalog";
 import { PACKAGE } from "../shared/tokens";
 import { EXCLUSIVE_CONFIG, MIG_DISABLED_CONFIG, SharedGpuPool, devicePluginConfigData, migManagerConfig } from "./sharing";
 
@@ -84,10 +84,13 @@ export class GpuOperator extends pulumi.ComponentResource {
  *   which injects the devices the plugin lists in `NVIDIA_VISIBLE_DEVICES`; the same
  *   device-list strategy AWS's own device-plugin guide uses.
  * - Operator and NFD's master and garbage collector on CPU nodes; the per-node DaemonSets
- *   tolerate the GPU taint, since that is where they must run.
+ *   tolerate the GPU taint, since that is where they must run, and the startup taint of
+ *   time-sliced and MIG nodes, which stays until their device plugin (and, first, NFD's labels
+ *   and the MIG manager) have done their work. A list replaces the chart's, so NFD's worker
+ *   keeps the chart's control-plane toleration (values.yaml l.631-638 at v26.7.0).
  */
 export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, migConfig: string, dcgmServiceMonitor: boolean): HelmValues {
-    const gpuToleration = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect };
+    const gpuTolerations = [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((taint) => ({ key: taint.key, operator: "Exists", effect: taint.effect }));
     return {
         driver: { enabled: false },
         toolkit: { enabled: false },
@@ -95,7 +98,7 @@ export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, m
         // Mixed: a MIG node advertises each profile as its own resource (nvidia.com/mig-3g.40gb).
         mig: { strategy: "mixed" },
         operator: { nodeSelector: { ...CPU_NODE_SELECTOR } },
-        daemonsets: { tolerations: [gpuToleration] },
+        daemonsets: { tolerations: gpuTolerations },
         devicePlugin: {
             enabled: true,
             config: { create: true, name: DEVICE_PLUGIN_CONFIGMAP, default: EXCLUSIVE_CONFIG, data: devicePluginConfigs },
@@ -114,6 +117,7 @@ export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, m
         "node-feature-discovery": {
             master: { nodeSelector: { ...CPU_NODE_SELECTOR } },
             gc: { nodeSelector: { ...CPU_NODE_SELECTOR } },
+            worker: { tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Equal", value: "", effect: "NoSchedule" }, ...gpuTolerations] },
         },
     };
 }

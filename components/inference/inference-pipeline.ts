@@ -15,12 +15,26 @@ import {
     gpuRequestProblems,
     pipelineSettingsProblems,
     resolveGpuResource,
+    workerResourceProblems,
 } from "./settings";
 
 export const INFERENCE_PIPELINE_TYPE = `${PACKAGE}:inference:InferencePipeline`;
 
 /** The S3 object tag a worker sets on an input object it has finished; the lifecycle rule expires tagged objects. */
 export const PROCESSED_TAG = { key: "gpu-platform/processed", value: "true" } as const;
+
+/**
+ * On every worker pod. Cluster Autoscaler treats a Job's pods as movable (its drain rules list
+ * `Job` among replicated kinds: kubernetes/autoscaler 1.35.2 simulator/drainability/rules/replicated),
+ * so consolidating an underused GPU node would kill a running job; its message would come back
+ * after the visibility timeout and count towards maxReceiveCount. A pod annotated
+ * `safe-to-evict: "false"` blocks that (utils/drain/drain.go l.36, rules/notsafetoevict); a
+ * finished pod is drainable whatever it says (rules/terminal runs first), so in practice it holds
+ * the node only while it runs. KEDA copies the job template's pod metadata to every Job it starts
+ * (KEDA v2.20.2 pkg/scaling/executor/scale_jobs.go generateJobs); the ScaledJob's own annotations
+ * reach the Job, not its pods.
+ */
+export const WORKER_POD_ANNOTATIONS = { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" } as const;
 
 /** SQS keeps a message at most 14 days (Amazon SQS quotas, "Message retention"); the dead-letter queue keeps them that long. */
 const SQS_MAX_RETENTION_SECONDS = 1_209_600;
@@ -45,9 +59,15 @@ export interface InferencePipelineArgs extends PipelineSettings {
     priorityClassName?: string;
     /** `"scaled-job"` (default): one Kubernetes Job per batch of messages, never killed by scale-in. `"scaled-object"`: a Deployment KEDA scales. */
     workload?: PipelineWorkload;
-    /** Namespace of the worker and its KEDA objects. Default the pipeline's name. */
+    /**
+     * Namespace of the worker and its KEDA objects, e.g. the owning team's, so its quota counts
+     * the workers. Default the pipeline's name.
+     */
     namespace?: string;
-    /** Create the namespace (Pod Security "restricted", team label). Default true; false to use an existing one, e.g. a team's. */
+    /**
+     * Create the namespace (Pod Security "restricted", team label). Default true; false to use an
+     * existing one, e.g. a team's: pass the resource that creates it in `opts.dependsOn`.
+     */
     createNamespace?: boolean;
     /** Team that owns the pipeline; labels the namespace and pods. Default none. */
     team?: string;
@@ -55,10 +75,17 @@ export interface InferencePipelineArgs extends PipelineSettings {
     inputPrefix?: string;
     /** Only objects with this key suffix start work, e.g. `".jsonl"`. Default `""` (all). */
     inputSuffix?: string;
-    /** CPU the worker requests (Kubernetes quantity). Default `"4"`. */
+    /** CPU the worker requests (Kubernetes quantity); must fit one node of the pool (`pool.podRoom`). Default `"4"`. */
     cpu?: string;
-    /** Memory the worker requests and is limited to. Default `"16Gi"`. */
+    /** Memory the worker requests and is limited to; must fit one node of the pool. Default `"16Gi"`. */
     memory?: string;
+    /**
+     * Tags on every AWS resource the pipeline creates that takes tags (buckets, queues, roles,
+     * alarms), over the AWS provider's default tags, which they win against. E.g.
+     * `{ team: "vision", "cost-center": "CC-2001" }` attributes the pipeline's spend to its team
+     * in a stack whose default tags name the platform team. Default none.
+     */
+    tags?: Record<string, string>;
     /** Extra environment for the worker; the contract's variables win on a clash. Default none. */
     env?: Record<string, pulumi.Input<string>>;
     /** KMS key for both buckets (SSE-KMS with bucket keys); the worker may use it. Default SSE-S3 (AES256). */
@@ -103,6 +130,9 @@ export interface InferencePipelineArgs extends PipelineSettings {
  * dead-letter queue after `maxReceiveCount` receives. In `service` mode it loops, and on
  * SIGTERM finishes its message.
  *
+ * `opts.dependsOn` also applies to the pipeline's Kubernetes objects, so they wait for a
+ * namespace made elsewhere (`createNamespace: false`).
+ *
  * **CRDs and objects in one update.** The KEDA objects are plain `apiextensions.CustomResource`s
  * with an explicit namespace that depend on the KEDA release. On preview against a cluster
  * without the KEDA CRDs, pulumi-kubernetes skips the server-side dry run of a kind the API
@@ -143,7 +173,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
         const bucket = (bucketName: string, rules: aws.types.input.s3.BucketLifecycleConfigurationRule[]) =>
-            privateBucket(bucketName, { rules, kmsKeyArn: s.kmsKeyArn, protect: s.protect }, this);
+            privateBucket(bucketName, { rules, kmsKeyArn: s.kmsKeyArn, protect: s.protect, tags: s.tags }, this);
         this.inputBucket = bucket(`${name}-input`, [
             { id: "expire-processed-input", status: "Enabled", filter: { tag: PROCESSED_TAG }, expiration: { days: s.processedInputRetentionDays } },
             ...housekeepingRules(7),
@@ -152,7 +182,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
 
         this.deadLetterQueue = new aws.sqs.Queue(
             `${name}-dlq`,
-            { messageRetentionSeconds: SQS_MAX_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+            { messageRetentionSeconds: SQS_MAX_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags: s.tags },
             stateful,
         );
         this.queue = new aws.sqs.Queue(
@@ -165,6 +195,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 // SQS-managed keys: S3 can publish without a KMS key policy granting it.
                 sqsManagedSseEnabled: true,
                 redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: s.maxReceiveCount }),
+                tags: s.tags,
             },
             stateful,
         );
@@ -197,6 +228,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 namespace: s.namespace,
                 serviceAccount: s.serviceAccountName,
                 statements: workerStatements(this.inputBucket.arn, this.outputBucket.arn, this.queue.arn, args.kmsKeyArn),
+                tags: s.tags,
             },
             { parent: this },
         ).role;
@@ -207,6 +239,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 namespace: s.kedaOperator.namespace,
                 serviceAccount: s.kedaOperator.serviceAccount,
                 statements: [{ Sid: "ReadQueueDepth", Effect: "Allow", Action: ["sqs:GetQueueAttributes"], Resource: [this.queue.arn] }],
+                tags: s.tags,
             },
             { parent: this },
         ).role;
@@ -219,7 +252,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
                   { parent: this },
               )
             : undefined;
-        const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: namespace ? [namespace] : [] };
+        // The namespace must exist first: this pipeline's, or the one the caller's dependsOn makes (a
+        // team's). Pulumi flattens a dependsOn given as an output of a list, so it may sit in the list.
+        const given = opts?.dependsOn;
+        const callerDependsOn = given === undefined ? [] : Array.isArray(given) ? given : [given as pulumi.Input<pulumi.Resource>];
+        const namespaceReady = [...callerDependsOn, ...(namespace ? [namespace] : [])];
+        const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: namespaceReady };
         this.serviceAccount = new k8s.core.v1.ServiceAccount(
             `${name}-worker-sa`,
             {
@@ -233,7 +271,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
         );
 
         // KEDA's kinds exist once its release has installed the CRDs.
-        const kedaReady = [...(namespace ? [namespace] : []), ...(args.keda ? [args.keda] : [])];
+        const kedaReady = [...namespaceReady, ...(args.keda ? [args.keda] : [])];
         const afterKeda: pulumi.CustomResourceOptions = { parent: this, dependsOn: kedaReady };
         this.triggerAuthentication = new k8s.apiextensions.CustomResource(
             `${name}-trigger-auth`,
@@ -280,7 +318,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                             // Each of its messages may take the job timeout, and booting a GPU node from
                             // zero comes out of the job's deadline too, so it gets an allowance.
                             activeDeadlineSeconds: s.messagesPerReplica * s.jobTimeoutSeconds + s.startupAllowanceSeconds,
-                            template: { metadata: { labels: podLabels(name, s.team) }, spec: podSpec(s, env, "Never") },
+                            template: { metadata: { labels: podLabels(name, s.team), annotations: WORKER_POD_ANNOTATIONS }, spec: podSpec(s, env, "Never") },
                         },
                         pollingInterval: s.pollingIntervalSeconds,
                         minReplicaCount: s.minReplicas,
@@ -307,13 +345,13 @@ export class InferencePipeline extends pulumi.ComponentResource {
                         replicas: s.minReplicas,
                         selector: { matchLabels: { "app.kubernetes.io/name": s.workerName } },
                         template: {
-                            metadata: { labels },
+                            metadata: { labels, annotations: WORKER_POD_ANNOTATIONS },
                             // Scale-in waits for the message in hand, up to the job timeout.
                             spec: { ...podSpec(s, env, "Always"), terminationGracePeriodSeconds: s.jobTimeoutSeconds },
                         },
                     },
                 },
-                { ...inNamespace, dependsOn: [this.serviceAccount], ignoreChanges: ["spec.replicas"] },
+                { ...inNamespace, dependsOn: [...namespaceReady, this.serviceAccount], ignoreChanges: ["spec.replicas"] },
             );
             this.scaler = new k8s.apiextensions.CustomResource(
                 `${name}-scaled-object`,
@@ -356,6 +394,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             treatMissingData: "notBreaching",
             alarmActions: actions,
             okActions: actions,
+            tags: s.tags,
         };
         return {
             deadLetters: new aws.cloudwatch.MetricAlarm(
@@ -385,8 +424,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
 }
 
 /** Every problem with the arguments, keyed by argument name; the constructor throws them all at once. */
-export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource">): SettingProblem[] {
-    return [...pipelineSettingsProblems("", args), ...gpuRequestProblems("", args.pool, args.gpuResource, args.gpusPerWorker)];
+export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource" | "cpu" | "memory">): SettingProblem[] {
+    return [
+        ...pipelineSettingsProblems("", args),
+        ...gpuRequestProblems("", args.pool, args.gpuResource, args.gpusPerWorker),
+        ...workerResourceProblems("", args.pool, args.cpu, args.memory),
+    ];
 }
 
 type ResolvedPipeline = Required<PipelineSettings> & {
@@ -403,6 +446,7 @@ type ResolvedPipeline = Required<PipelineSettings> & {
     inputSuffix: string;
     cpu: string;
     memory: string;
+    tags?: Record<string, string>;
     env: Record<string, pulumi.Input<string>>;
     kmsKeyArn?: pulumi.Input<string>;
     protect: boolean;

@@ -3,7 +3,7 @@
  * resources), so the stack-config validation and the component check the same rules and
  * tests call them directly.
  */
-import { LABELS } from "../../catalog";
+import { LABELS, cpuMillis, memoryMiB } from "../../catalog";
 import type { SettingProblem } from "../shared/problems";
 
 /** The longest visibility timeout SQS allows: 12 hours (Amazon SQS quotas, "Message visibility timeout"). */
@@ -61,6 +61,15 @@ export interface PipelineSettings {
     oldestMessageAlarmSeconds?: number;
 }
 
+/** What one node of a pool leaves for a pod: its allocatable less the platform's DaemonSets (catalog `podRoom`). */
+export interface WorkerRoom {
+    readonly cpuMillis: number;
+    readonly memoryMiB: number;
+    /** How the figures come about, for messages, e.g. `g5.xlarge: 4000m less 80m kubelet reservation and 180m of DaemonSets`. */
+    readonly cpuDetail?: string;
+    readonly memoryDetail?: string;
+}
+
 /** A GPU pool's scheduling facts, as a NodePool (or the platform stack's `nodePools` output) gives them. */
 export interface GpuPoolFacts {
     /** The pool's name. */
@@ -69,6 +78,8 @@ export interface GpuPoolFacts {
     readonly labels: Record<string, string>;
     /** Extended resources one node advertises (`nvidia.com/gpu`, `nvidia.com/mig-…`) and how many. */
     readonly nodeResources: Record<string, number>;
+    /** What one node leaves for a pod (a `NodePool`'s `podRoom`); the worker's CPU and memory must fit. Default unchecked. */
+    readonly podRoom?: WorkerRoom;
 }
 
 /**
@@ -163,4 +174,43 @@ export function gpuRequestProblems(
         ];
     }
     return [];
+}
+
+/**
+ * Problems with the worker's CPU and memory: each must be a quantity, and fit what one node of
+ * its pool leaves for pods. A worker that asks for more is never scheduled, and Cluster
+ * Autoscaler starts no node for it either. `who` names the worker in messages.
+ */
+export function workerResourceProblems(
+    prefix: string,
+    pool: Pick<GpuPoolFacts, "name" | "podRoom">,
+    cpu: string = PIPELINE_DEFAULTS.cpu,
+    memory: string = PIPELINE_DEFAULTS.memory,
+    who = "the worker",
+): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    const millis = cpuMillis(cpu);
+    const mebibytes = memoryMiB(memory);
+    if (millis === undefined || millis <= 0) problems.push({ key: `${prefix}cpu`, message: `is "${cpu}"; must be a Kubernetes CPU quantity above 0, such as "3" or "500m"` });
+    if (mebibytes === undefined || mebibytes <= 0) problems.push({ key: `${prefix}memory`, message: `is "${memory}"; must be a Kubernetes memory quantity above 0, such as "12Gi"` });
+    const room = pool.podRoom;
+    if (!room) return problems;
+    const on = `one node of pool "${pool.name}"`;
+    if (millis !== undefined && millis > room.cpuMillis) {
+        problems.push({
+            key: `${prefix}cpu`,
+            message:
+                `is "${cpu}" (${millis}m), but ${on} leaves ${room.cpuMillis}m for pods${room.cpuDetail ? ` (${room.cpuDetail})` : ""}: ` +
+                `${who} could never be scheduled; request at most ${room.cpuMillis}m, or use a pool of larger instances`,
+        });
+    }
+    if (mebibytes !== undefined && mebibytes > room.memoryMiB) {
+        problems.push({
+            key: `${prefix}memory`,
+            message:
+                `is "${memory}" (${Math.ceil(mebibytes)}Mi), but ${on} leaves ${room.memoryMiB}Mi for pods${room.memoryDetail ? ` (${room.memoryDetail})` : ""}: ` +
+                `${who} could never be scheduled; request at most ${room.memoryMiB}Mi, or use a pool of larger instances`,
+        });
+    }
+    return problems;
 }

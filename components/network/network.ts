@@ -57,6 +57,23 @@ export class Network extends pulumi.ComponentResource {
         this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
     }
 
+    /**
+     * The private subnets in one availability zone, e.g. for a pool that must launch in its
+     * Capacity Block's zone: the VPC's subnets tagged for internal load balancers, as createVpc tags them.
+     */
+    privateSubnetIdsIn(zone: string): pulumi.Output<string[]> {
+        return aws.ec2.getSubnetsOutput(
+            {
+                filters: [
+                    { name: "vpc-id", values: [this.vpcId] },
+                    { name: "availability-zone", values: [zone] },
+                    { name: "tag:kubernetes.io/role/internal-elb", values: ["1"] },
+                ],
+            },
+            { parent: this },
+        ).ids;
+    }
+
     private createVpc(name: string, cidr: string, zones: number, nat: "single" | "one-per-az"): awsx.ec2.Vpc {
         const masks = subnetMasks(cidr, zones);
         return new awsx.ec2.Vpc(

@@ -8,6 +8,8 @@ export interface PrivateBucketArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** Protect and retain the bucket, so deleting the stack cannot lose its objects. */
     protect: boolean;
+    /** Tags on the bucket, over the provider's default tags. Default none. */
+    tags?: Record<string, string>;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface PrivateBucketArgs {
  * children of `parent`, named after the bucket (`<name>-public-access`, `<name>-encryption`, …).
  */
 export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): aws.s3.Bucket {
-    const bucket = new aws.s3.Bucket(name, {}, { parent, protect: args.protect, retainOnDelete: args.protect });
+    const bucket = new aws.s3.Bucket(name, { tags: args.tags }, { parent, protect: args.protect, retainOnDelete: args.protect });
     const child = { parent };
     new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
     const publicAccess = new aws.s3.BucketPublicAccessBlock(

@@ -37,6 +37,22 @@ export const CHARTS = {
         version: "v26.7.0",
         namespace: "gpu-operator",
     },
+    // 2.5.17 (app 1.120.1, 2026-04-28), the newest tag of opencost/opencost-helm-chart; values read
+    // at that tag (test/fixtures/charts/opencost-2.5.17.values.yaml).
+    opencost: {
+        chart: "opencost",
+        repository: "https://opencost.github.io/opencost-helm-chart",
+        version: "2.5.17",
+        namespace: "opencost",
+    },
+    // 29.27.0 (Prometheus v3.14.0, 2026-08-18), the newest tag of prometheus-community's chart;
+    // values read at that tag (test/fixtures/charts/prometheus-29.27.0.values.yaml).
+    prometheus: {
+        chart: "prometheus",
+        repository: "https://prometheus-community.github.io/helm-charts",
+        version: "29.27.0",
+        namespace: "prometheus",
+    },
     // The portal layer's charts. Each is the newest version in its chart repository's git history
     // as of 2026-08; its values were read at the release tag (test/fixtures/charts/ holds trimmed
     // copies with their sources, and test/chart-values.spec.ts checks every key the components set).

@@ -14,7 +14,7 @@ export interface PolicyStatement {
     Effect: "Allow" | "Deny";
     Action: string | string[];
     Resource: pulumi.Input<string> | pulumi.Input<string>[];
-    Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;
+    Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[] | pulumi.Output<string[]>>>;
 }
 
 export interface IrsaRoleArgs {
@@ -25,6 +25,8 @@ export interface IrsaRoleArgs {
     statements?: PolicyStatement[];
     /** AWS-managed policies to attach, for add-ons whose policy AWS maintains. Default none. */
     managedPolicyArns?: string[];
+    /** Tags on the role, over the provider's default tags. Default none. */
+    tags?: Record<string, string>;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface IrsaRoleArgs {
 export class IrsaRole {
     readonly role: aws.iam.Role;
     readonly policy?: aws.iam.RolePolicy;
+    /** The AWS-managed policies' attachments, for what must not start before the role holds them. */
+    readonly attachments: aws.iam.RolePolicyAttachment[];
 
     constructor(name: string, args: IrsaRoleArgs, opts: pulumi.CustomResourceOptions) {
         const issuer = pulumi.output(args.oidc.url).apply((url) => url.replace(/^https:\/\//, ""));
@@ -58,6 +62,7 @@ export class IrsaRole {
                         ],
                     }),
                 ),
+                tags: args.tags,
             },
             opts,
         );
@@ -68,8 +73,8 @@ export class IrsaRole {
                 opts,
             );
         }
-        (args.managedPolicyArns ?? []).forEach((policyArn, i) => {
-            new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: this.role.name, policyArn }, opts);
-        });
+        this.attachments = (args.managedPolicyArns ?? []).map(
+            (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: this.role.name, policyArn }, opts),
+        );
     }
 }

@@ -2,12 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "../../catalog";
+import { eksAccessPolicyArn, partitionOrProblem } from "../shared/arns";
+import { throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 
 export const TEAM_NAMESPACE_TYPE = `${PACKAGE}:tenancy:TeamNamespace`;
 
 /** EKS access policy a team's role gets, limited to its namespace: the Kubernetes `edit` role. */
-export const TEAM_ACCESS_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
+export const TEAM_ACCESS_POLICY = "AmazonEKSEditPolicy";
 
 /** Defaults of a team's quota (GPUs aside, see `TeamQuota`) and of its containers' requests. */
 export const TEAM_NAMESPACE_DEFAULTS = {
@@ -72,6 +74,8 @@ export interface TeamNamespaceArgs {
     clusterName?: pulumi.Input<string>;
     /** IAM role whose sessions get `edit` in this namespace and nothing outside it. Default none. */
     iamRoleArn?: pulumi.Input<string>;
+    /** AWS region of the cluster; its partition goes into the access policy's ARN. Required with `iamRoleArn`; default none. */
+    region?: string;
 }
 
 /**
@@ -101,9 +105,11 @@ export class TeamNamespace extends pulumi.ComponentResource {
     public readonly accessEntry?: aws.eks.AccessEntry;
 
     constructor(name: string, args: TeamNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        if (args.iamRoleArn && !args.clusterName) {
-            throw new pulumi.InputPropertyError({ propertyPath: "clusterName", reason: "is required with iamRoleArn: the access entry belongs to a cluster" });
-        }
+        const region = args.iamRoleArn ? partitionOrProblem("region", args.region ?? "") : undefined;
+        throwIfInvalid("TeamNamespace", name, [
+            ...(args.iamRoleArn && !args.clusterName ? [{ key: "clusterName", message: "is required with iamRoleArn: the access entry belongs to a cluster" }] : []),
+            ...(args.iamRoleArn && !args.region ? [{ key: "region", message: "is required with iamRoleArn: its partition goes into the access policy's ARN" }] : (region?.problems ?? [])),
+        ]);
         super(TEAM_NAMESPACE_TYPE, name, {}, opts);
         this.namespaceName = args.team;
         this.namespace = new k8s.core.v1.Namespace(
@@ -138,16 +144,16 @@ export class TeamNamespace extends pulumi.ComponentResource {
         this.networkPolicies = networkPolicySpecs(args.httpsEgress ?? true).map(
             ([policy, spec]) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy}`, { metadata: metadata(policy), spec }, inNamespace),
         );
-        if (args.iamRoleArn) this.accessEntry = this.grantAccess(name, args.clusterName!, args.iamRoleArn, args.team);
+        if (args.iamRoleArn) this.accessEntry = this.grantAccess(name, args.clusterName!, args.iamRoleArn, args.team, eksAccessPolicyArn(region!.partition!, TEAM_ACCESS_POLICY));
         this.registerOutputs({ namespace: this.namespaceName });
     }
 
     /** The team's role, `edit` in its namespace only, through EKS access entries (no aws-auth ConfigMap). */
-    private grantAccess(name: string, clusterName: pulumi.Input<string>, principalArn: pulumi.Input<string>, namespace: string): aws.eks.AccessEntry {
+    private grantAccess(name: string, clusterName: pulumi.Input<string>, principalArn: pulumi.Input<string>, namespace: string, policyArn: string): aws.eks.AccessEntry {
         const entry = new aws.eks.AccessEntry(`${name}-access`, { clusterName, principalArn, type: "STANDARD" }, { parent: this });
         new aws.eks.AccessPolicyAssociation(
             `${name}-access-edit`,
-            { clusterName, principalArn, policyArn: TEAM_ACCESS_POLICY_ARN, accessScope: { type: "namespace", namespaces: [namespace] } },
+            { clusterName, principalArn, policyArn, accessScope: { type: "namespace", namespaces: [namespace] } },
             { parent: this, dependsOn: [entry] },
         );
         return entry;

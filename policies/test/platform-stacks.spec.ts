@@ -19,14 +19,28 @@ const MONTHLY_MAX = {
     // gateway 0.045 × 730 = 32.85; the secrets KMS key 1.00; dev-embeddings' two alarms 0.20;
     // gp3 root volumes at 0.08 per GB-month: system 3 × 50 = 12.00, gpu-dev 2 × 200 = 32.00,
     // a100-shared 1 × 200 = 16.00.
-    dev: "18,106.39",
+    // The cost tracker (Fargate ARM64 $0.03238 per vCPU-hour, $0.00356 per GB-hour): 2 tasks at most
+    // × (0.5 × 0.03238 + 1 × 0.00356) × 730 = 28.84; ALB 0.0225 × 730 = 16.43; db.t4g.micro
+    // 0.016 × 730 = 11.68, 20 GB gp3 × 0.115 = 2.30, its password's secret 0.40; the API token's
+    // secret 0.40; the database's KMS key 1.00. On the CPU pool (m7i.xlarge: 4 vCPU, 16 GiB,
+    // $0.2016/h), each pod at the larger of its CPU and memory shares: Prometheus 250m/1Gi
+    // 0.0625 × 0.2016 × 730 = 9.20, kube-state-metrics 50m/128Mi 0.0125 × … = 1.84, node-exporter
+    // 20m/32Mi 0.005 × 0.2016 × 6 nodes × 730 = 4.42, OpenCost 100m/256Mi 0.025 × … = 3.68, and
+    // Prometheus' 20 GiB gp3 volume × 0.08 = 1.60. Together 81.79.
+    dev: "18,188.18",
     // system m7i.2xlarge 0.4032 × 10 × 730 = 2,943.36; a100-shared p4d 21.957642 × 4 × 730 = 64,116.31;
     // a100-mig p4de 27.44705 × 4 × 730 = 80,145.39; h100 p5 55.04 × 4 × 730 = 160,716.80; three NAT
     // gateways 98.55; KMS key 1.00; batch-embeddings' two alarms 0.20; EKS 0.10 × 730 = 73.00 while
     // 1.35 is in standard support (until 2027-03-27), then, prod keeping its version (EXTENDED),
     // 0.60 × 730 = 438.00; gp3 root volumes at 0.08 per GB-month: system 10 × 50 = 40.00,
     // a100-shared 4 × 200 = 64.00, a100-mig 4 × 500 = 160.00, h100 4 × 1,000 = 320.00.
-    prod: new Date().toISOString().slice(0, 10) <= "2027-03-27" ? "308,678.61" : "309,043.61",
+    // The cost tracker: 4 tasks at most × 0.01975 × 730 = 57.67; ALB 16.43; db.t4g.small Multi-AZ
+    // 0.064 × 730 = 46.72, 20 GB gp3 Multi-AZ × 0.23 = 4.60, secrets 0.40 + 0.40, KMS key 1.00. On
+    // the CPU pool (m7i.2xlarge: 8 vCPU, 32 GiB, $0.4032/h): Prometheus 250m/1536Mi (sized for
+    // 22 nodes) 0.046875 × 0.4032 × 730 = 13.80, kube-state-metrics 0.00625 × … = 1.84,
+    // node-exporter 0.0025 × 0.4032 × 22 nodes × 730 = 16.19, OpenCost 0.0125 × … = 3.68, the
+    // 20 GiB volume 1.60. Together 164.33.
+    prod: new Date().toISOString().slice(0, 10) <= "2027-03-27" ? "308,842.94" : "309,207.94",
 };
 
 for (const stack of ["dev", "prod"] as const) {

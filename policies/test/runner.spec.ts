@@ -6,7 +6,7 @@ import { PolicyConfigError } from "../lib/config-error";
 import { loadPackConfig, parsePackConfig, runPolicies } from "../runner";
 import { resource } from "./support/check";
 
-const POLICY_MODULES = ["argocd-projects", "compute", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "helm-secrets", "iam", "namespaces", "network", "stack-budget", "storage", "tags"];
+const POLICY_MODULES = ["argocd-projects", "compute", "ecr", "ecs", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "helm-secrets", "iam", "load-balancers", "namespaces", "network", "rds", "stack-budget", "storage", "tags"];
 
 function configError(text: string): string {
     try {

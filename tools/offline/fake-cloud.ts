@@ -11,6 +11,13 @@ import { parseAllDocuments } from "yaml";
 import { defaultTagsOf, mergeDefaultTags } from "../../catalog/aws-tags";
 
 export const FAKE_ACCOUNT = "123456789012";
+
+/** Credentials the fake cloud hands out, recognisable so a test can prove none lands in a recorded input as plain text. */
+export const FAKE_CREDENTIALS = {
+    ecrPassword: "fake-ecr-password-placeholder",
+    ecrAuthorizationToken: "QVdTOmZha2UtZWNyLXBhc3N3b3JkLXBsYWNlaG9sZGVy",
+    randomPassword: "fake-random-password-placeholder",
+} as const;
 const DEFAULT_REGION = "us-east-1";
 
 type State = Record<string, unknown>;
@@ -63,6 +70,10 @@ export class FakeCloud {
             case "kubernetes:yaml:decode":
                 // yaml.ConfigFile and ConfigGroup (v1) ask the provider to split their YAML into objects, then create each one.
                 return { result: decodeYaml(args.inputs.text) };
+            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+                return { userName: "AWS", password: FAKE_CREDENTIALS.ecrPassword, authorizationToken: FAKE_CREDENTIALS.ecrAuthorizationToken, proxyEndpoint: `https://${FAKE_ACCOUNT}.dkr.ecr.${this.defaultRegion}.amazonaws.com`, expiresAt: "placeholder" };
+            case "aws:secretsmanager/getRandomPassword:getRandomPassword":
+                return { randomPassword: FAKE_CREDENTIALS.randomPassword };
             default:
                 return {};
         }
@@ -95,6 +106,40 @@ export class FakeCloud {
                 return { arn, bucket: inputs.bucket ?? name, bucketDomainName: `${inputs.bucket ?? name}.s3.amazonaws.com` };
             case "aws:sqs/queue:Queue":
                 return { arn, name: inputs.name ?? name, url: `https://sqs.${region}.amazonaws.com/${FAKE_ACCOUNT}/${inputs.name ?? name}` };
+            case "aws:sns/topic:Topic":
+                return { arn: `arn:aws:sns:${region}:${FAKE_ACCOUNT}:${inputs.name ?? name}`, name: inputs.name ?? name };
+            case "aws:secretsmanager/secret:Secret":
+                // Secrets Manager appends six random characters to a secret's name in its ARN.
+                return { arn: `arn:aws:secretsmanager:${region}:${FAKE_ACCOUNT}:secret:${inputs.name ?? name}-AbCdEf`, name: inputs.name ?? name };
+            case "aws:rds/instance:Instance": {
+                const address = `${name}.placeholder.${region}.rds.amazonaws.com`;
+                return {
+                    arn,
+                    address,
+                    endpoint: `${address}:${inputs.port ?? 5432}`,
+                    port: inputs.port ?? 5432,
+                    masterUserSecrets: inputs.manageMasterUserPassword
+                        ? [{ secretArn: `arn:aws:secretsmanager:${region}:${FAKE_ACCOUNT}:secret:rds!db-${name}-placeholder-AbCdEf`, secretStatus: "active", kmsKeyId: "" }]
+                        : [],
+                };
+            }
+            case "aws:ecr/repository:Repository":
+                return {
+                    arn: `arn:aws:ecr:${region}:${FAKE_ACCOUNT}:repository/${inputs.name ?? name}`,
+                    name: inputs.name ?? name,
+                    registryId: FAKE_ACCOUNT,
+                    repositoryUrl: `${FAKE_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.name ?? name}`,
+                };
+            case "aws:lb/loadBalancer:LoadBalancer":
+                return { arn, arnSuffix: `app/${name}/placeholder`, dnsName: `internal-${name}-placeholder.${region}.elb.amazonaws.com`, name: inputs.name ?? name };
+            case "aws:lb/targetGroup:TargetGroup":
+                return { arn, arnSuffix: `targetgroup/${name}/placeholder`, name: inputs.name ?? name };
+            case "docker-build:index:Image": {
+                // What the build would push: the first tag, pinned by a digest only a real build knows.
+                const digest = `sha256:${"0".repeat(64)}`;
+                const tag = Array.isArray(inputs.tags) ? String(inputs.tags[0]) : `${name}:placeholder`;
+                return { digest, ref: `${tag}@${digest}`, contextHash: "placeholder" };
+            }
             default:
                 return type.startsWith("aws:") ? { arn, name: inputs.name ?? name } : kubernetesOutputs(type, name, inputs);
         }
@@ -201,7 +246,14 @@ function eksClusterOutputs(clusterName: string, region: string): State {
         users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName] } } }],
     };
     return {
-        eksCluster: { name: clusterName, arn: `arn:aws:eks:${region}:${FAKE_ACCOUNT}:cluster/${clusterName}`, endpoint, version: "placeholder" },
+        eksCluster: {
+            name: clusterName,
+            arn: `arn:aws:eks:${region}:${FAKE_ACCOUNT}:cluster/${clusterName}`,
+            endpoint,
+            version: "placeholder",
+            certificateAuthority: { data: "UExBQ0VIT0xERVI=" },
+            vpcConfig: { clusterSecurityGroupId: "sg-eks-cluster-placeholder" },
+        },
         kubeconfig,
         kubeconfigJson: JSON.stringify(kubeconfig),
         oidcProviderArn: `arn:aws:iam::${FAKE_ACCOUNT}:oidc-provider/${issuer}`,

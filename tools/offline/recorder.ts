@@ -40,6 +40,8 @@ interface PendingRegistration {
     parent: string | null;
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
+    protect?: boolean;
+    retainOnDelete?: boolean;
 }
 
 /**
@@ -67,6 +69,8 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
                     propertyDependencies: registration.propertyDependencies,
                     inputs: toPlain(args.inputs ?? {}) as Record<string, unknown>,
                     outputs: result.state,
+                    protect: registration.protect,
+                    retainOnDelete: registration.retainOnDelete,
                 });
                 return result;
             },
@@ -90,7 +94,14 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
         req.getPropertydependenciesMap().forEach((deps, key) => {
             propertyDependencies[key] = deps.getUrnsList();
         });
-        pending = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parent, dependencies: req.getDependenciesList(), propertyDependencies };
+        pending = {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent,
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+            protect: req.getProtect() || undefined,
+            retainOnDelete: req.getRetainondelete() || undefined,
+        };
         return register(req, callback);
     };
 
@@ -108,6 +119,8 @@ interface RegisterRequest {
     getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
     getType(): string;
     getName(): string;
+    getProtect(): boolean;
+    getRetainondelete(): boolean;
 }
 
 /** Inputs as plain JSON data: resources referenced by their urn, secrets and unknowns unwrapped. */

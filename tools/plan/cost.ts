@@ -7,7 +7,7 @@
  */
 import { PRICE_CURRENCY, PRICE_DATE, PRICE_REGION } from "../../catalog";
 import { defaultTagsOf } from "../../catalog/aws-tags";
-import { PriceItem, priceResources, priceTotals } from "../../policies/pricing";
+import { FargateComparison, PriceItem, fargateComparisons, priceResources, priceTotals } from "../../policies/pricing";
 import type { RecordedResource } from "../offline/recorder";
 import { componentOf } from "../offline/tree";
 
@@ -27,19 +27,20 @@ export interface CostEstimate {
     readonly gpuMonthlyIdle: number;
     readonly gpuMonthlyMax: number;
     readonly items: CostItem[];
+    /** Each Fargate service beside the share of a CPU-pool node its tasks' requests would take (text output only). */
+    readonly comparisons: FargateComparison[];
 }
 
 export function estimateCost(resources: RecordedResource[]): CostEstimate {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const stackTeam = soleProviderTeam(resources);
-    const priced = priceResources(
-        resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: { ...r.outputs, ...r.inputs }, propertyDependencies: r.propertyDependencies })),
-    );
+    const pricedResources = resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: { ...r.outputs, ...r.inputs }, propertyDependencies: r.propertyDependencies }));
+    const priced = priceResources(pricedResources);
     const items: CostItem[] = priced.map((item) => {
         const resource = byUrn.get(item.urn)!;
         return { ...item, component: componentOf(resource.parent, byUrn), team: teamOf(resource) ?? stackTeam };
     });
-    return { currency: PRICE_CURRENCY, region: PRICE_REGION, priceDate: PRICE_DATE, ...priceTotals(items), items };
+    return { currency: PRICE_CURRENCY, region: PRICE_REGION, priceDate: PRICE_DATE, ...priceTotals(items), items, comparisons: fargateComparisons(pricedResources) };
 }
 
 function teamOf(resource: RecordedResource): string | undefined {

@@ -171,6 +171,31 @@ function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): stri
         "    Not included: usage-priced charges (data transfer and NAT processing, S3 storage and requests,",
         "    SQS, CloudWatch ingestion).",
     );
+    lines.push(...fargateComparisonLines(cost, row));
+    return lines;
+}
+
+/** Each Fargate service against the share of a CPU-pool node its tasks' requests would take on EKS: the same capacity, two prices. */
+function fargateComparisonLines(cost: CostEstimate, row: (label: string, idle: number, max: number) => string[]): string[] {
+    const lines: string[] = [];
+    const monthly = (hourly: number, tasks: number) => Math.round(hourly * tasks * 730 * 100) / 100;
+    for (const c of cost.comparisons) {
+        if (!c.node) continue;
+        const eksHourly = c.node.share * c.node.usdPerHour;
+        const saving = 1 - c.usdPerTaskHour / eksHourly;
+        lines.push(
+            "",
+            `    Fargate versus the CPU pool: ${c.name}, ${c.vcpu} vCPU / ${c.memoryGb} GB × ${c.tasksIdle}–${c.tasksMax} tasks`,
+            ...row(`on Fargate ${c.architecture} ($${c.usdPerTaskHour.toFixed(5)}/h a task)`, monthly(c.usdPerTaskHour, c.tasksIdle), monthly(c.usdPerTaskHour, c.tasksMax)),
+            ...row(
+                `on the CPU pool: ${(c.node.share * 100).toFixed(2)}% of one ${c.node.type} a task ($${eksHourly.toFixed(5)}/h)`,
+                monthly(eksHourly, c.tasksIdle),
+                monthly(eksHourly, c.tasksMax),
+            ),
+            `    Fargate costs ${Math.abs(saving * 100).toFixed(1)}% ${saving >= 0 ? "less" : "more"} than the pool's share for the same requests (a share of`,
+            "    a full node; pods that fit into spare capacity the pool already pays for would add nothing).",
+        );
+    }
     return lines;
 }
 

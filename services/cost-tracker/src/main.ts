@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
 import { notifiersFor } from "./alerts";
-import { loadConfigDocument } from "./config";
+import { loadConfigDocument, parseConfigDocument, withAlertWebhook } from "./config";
 import { isDatabaseUnavailable, pgliteDatabase, postgresDatabase, type Database } from "./db/database";
 import { migrate } from "./db/migrations";
 import { seedDemo } from "./demo/seed";
@@ -34,8 +34,12 @@ function demoConfig(): CostTrackerConfig {
     return module.configFromStack("prod");
 }
 
-async function openDatabase(databaseUrl: string | undefined, dataDir: string, onError: (err: Error) => void): Promise<Database> {
-    if (databaseUrl) return postgresDatabase(databaseUrl, { onError });
+async function openDatabase(
+    databaseUrl: string | undefined,
+    dataDir: string,
+    handlers: { onError: (err: Error) => void; onPasswordRejected: (err: Error) => void },
+): Promise<Database> {
+    if (databaseUrl) return postgresDatabase(databaseUrl, handlers);
     const dir = path.resolve(dataDir, "pglite");
     fs.mkdirSync(dir, { recursive: true });
     return pgliteDatabase(dir);
@@ -44,12 +48,21 @@ async function openDatabase(databaseUrl: string | undefined, dataDir: string, on
 async function main(): Promise<void> {
     const { settings, problems } = readSettings(process.env, process.argv.slice(2));
     if (!settings) throw new StartupError(problems);
-    const config = settings.configPath ? loadConfigDocument(settings.configPath) : demoConfig();
+    const document = settings.configPath
+        ? loadConfigDocument(settings.configPath)
+        : settings.configJson
+          ? parseConfigDocument(settings.configJson, "COST_TRACKER_CONFIG_JSON")
+          : demoConfig();
+    const config = withAlertWebhook(document, settings.alertWebhookUrl);
     const apiToken = settings.apiToken ?? randomBytes(24).toString("base64url");
     const now = () => new Date();
 
     let databaseError: ((err: Error) => void) | undefined;
-    const db = await openDatabase(settings.databaseUrl, settings.dataDir, (err) => databaseError?.(err));
+    let passwordRejected: ((err: Error) => void) | undefined;
+    const db = await openDatabase(settings.databaseUrl, settings.dataDir, {
+        onError: (err) => databaseError?.(err),
+        onPasswordRejected: (err) => passwordRejected?.(err),
+    });
     const metrics = createMetrics(() => teamSummaries(db, now()));
     const notifiers = notifiersFor(config);
     let migrated = false;
@@ -68,14 +81,20 @@ async function main(): Promise<void> {
 
     let stopping = false;
     let scheduler: { stop(): Promise<void> } | undefined;
-    const shutdown = async (signal: string) => {
+    /** On a signal (exit 0), or without one when the service cannot go on (exit 1). */
+    const shutdown = async (signal: string | undefined, exitCode = 0) => {
         if (stopping) return;
         stopping = true;
         app.log.info({ signal }, "shutting down: no new requests, finishing those in flight");
         await scheduler?.stop();
         await app.close();
         await db.close();
-        process.exit(0);
+        process.exit(exitCode);
+    };
+    passwordRejected = (err) => {
+        // The password was read once, at start (ECS secrets); after a rotation only a new task has the new one.
+        app.log.error({ err: err.message }, "the database rejected the password (rotated?): exiting so that a new task starts with the current secret");
+        void shutdown(undefined, 1);
     };
     process.once("SIGTERM", () => void shutdown("SIGTERM"));
     process.once("SIGINT", () => void shutdown("SIGINT"));

@@ -5,10 +5,13 @@
 export interface Settings {
     readonly port: number;
     readonly host: string;
-    /** A PostgreSQL server; unset, embedded PGlite in `dataDir`. */
+    /** A PostgreSQL server, with DATABASE_PASSWORD in it when that is set; unset, embedded PGlite in `dataDir`. */
     readonly databaseUrl?: string;
-    /** The JSON config document; unset only with --demo, which reads the prod stack. */
+    /** The JSON config document's path; or `configJson`, the document itself; neither only with --demo, which reads the prod stack. */
     readonly configPath?: string;
+    readonly configJson?: string;
+    /** A Slack-compatible webhook for alerts, kept out of the document because the URL is a credential. */
+    readonly alertWebhookUrl?: string;
     /** Bearer token for writes; with --demo and none set, one is generated and printed. */
     readonly apiToken?: string;
     readonly demo: boolean;
@@ -31,12 +34,22 @@ export function readSettings(env: Record<string, string | undefined>, argv: read
     }
     const port = env.PORT === undefined || env.PORT === "" ? 8080 : Number(env.PORT);
     if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`PORT: must be a port number from 1 to 65535 (found "${env.PORT}")`);
-    const databaseUrl = env.DATABASE_URL || undefined;
+    let databaseUrl = env.DATABASE_URL || undefined;
     if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
         problems.push("DATABASE_URL: must be a PostgreSQL URL, postgres://user:password@host:5432/database");
+    } else if (env.DATABASE_PASSWORD) {
+        // On Fargate the URL carries no password: ECS injects it on its own from Secrets Manager.
+        if (databaseUrl === undefined) problems.push("DATABASE_PASSWORD: is set but DATABASE_URL is not; the password is for the server DATABASE_URL names");
+        else databaseUrl = withPassword(databaseUrl, env.DATABASE_PASSWORD);
     }
     const configPath = env.COST_TRACKER_CONFIG || undefined;
-    if (configPath === undefined && !demo) problems.push("COST_TRACKER_CONFIG: is required: the path of the JSON document of teams, pools and settings (or run with --demo)");
+    const configJson = env.COST_TRACKER_CONFIG_JSON || undefined;
+    if (configPath === undefined && configJson === undefined && !demo) {
+        problems.push("COST_TRACKER_CONFIG: is required: the path of the JSON document of teams, pools and settings (or run with --demo)");
+    }
+    if (configPath !== undefined && configJson !== undefined) problems.push("COST_TRACKER_CONFIG_JSON: set it or COST_TRACKER_CONFIG (a path), not both");
+    const alertWebhookUrl = env.COST_TRACKER_ALERT_WEBHOOK_URL || undefined;
+    if (alertWebhookUrl !== undefined && !/^https?:\/\/\S+$/.test(alertWebhookUrl)) problems.push("COST_TRACKER_ALERT_WEBHOOK_URL: must be an http(s) URL");
     const apiToken = env.COST_TRACKER_API_TOKEN || undefined;
     if (apiToken === undefined && !demo) problems.push("COST_TRACKER_API_TOKEN: is required: the bearer token writes must carry");
     if (apiToken !== undefined && apiToken.length < MIN_TOKEN_LENGTH) problems.push(`COST_TRACKER_API_TOKEN: must be at least ${MIN_TOKEN_LENGTH} characters`);
@@ -49,6 +62,8 @@ export function readSettings(env: Record<string, string | undefined>, argv: read
             host: env.HOST || "0.0.0.0",
             databaseUrl,
             configPath,
+            configJson,
+            alertWebhookUrl,
             apiToken,
             demo,
             dataDir: env.COST_TRACKER_DATA_DIR || ".data",
@@ -56,6 +71,13 @@ export function readSettings(env: Record<string, string | undefined>, argv: read
         },
         problems: [],
     };
+}
+
+/** The URL with `password` in it, encoded so that any character survives the client's decoding. */
+function withPassword(databaseUrl: string, password: string): string {
+    const url = new URL(databaseUrl);
+    url.password = encodeURIComponent(password);
+    return url.toString();
 }
 
 /** A problem the user can fix (settings, config): printed one line each, no stack trace, exit 2. */

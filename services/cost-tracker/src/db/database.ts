@@ -28,8 +28,16 @@ const NUMERIC = 1700;
 const INT8 = 20;
 const DATE = 1082;
 
-/** A PostgreSQL server. `max` connections; the pool opens them lazily, so a server that is down fails the first query, not this call. */
-export function postgresDatabase(connectionString: string, options: { max?: number; onError?: (err: Error) => void } = {}): Database {
+/**
+ * A PostgreSQL server. `max` connections; the pool opens them lazily, so a server that is down
+ * fails the first query, not this call. `onPasswordRejected` hears of a new connection refused
+ * for its password (SQLSTATE 28P01): on Fargate the password came from Secrets Manager when the
+ * task started, and RDS has since rotated it; only a new task reads the new one.
+ */
+export function postgresDatabase(
+    connectionString: string,
+    options: { max?: number; onError?: (err: Error) => void; onPasswordRejected?: (err: Error) => void } = {},
+): Database {
     const pool = new Pool({
         connectionString,
         max: options.max ?? 20,
@@ -44,14 +52,20 @@ export function postgresDatabase(connectionString: string, options: { max?: numb
     });
     // An idle client losing its server emits here; without a listener node would crash the process.
     pool.on("error", (err) => options.onError?.(err));
+    const watched = <T>(promise: Promise<T>): Promise<T> =>
+        promise.catch((err: unknown) => {
+            if ((err as { code?: unknown })?.code === INVALID_PASSWORD) options.onPasswordRejected?.(err as Error);
+            throw err;
+        });
+    const connect = () => watched(pool.connect());
     type Runner = { query(config: { name?: string; text: string; values?: unknown[] }): Promise<unknown> };
     const run = <R>(target: Runner, sql: string, params?: readonly unknown[]) =>
         target.query(params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql }) as Promise<{ rows: R[] }>;
     return {
         kind: "postgres",
-        query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(pool, sql, params),
+        query: async <R>(sql: string, params?: readonly unknown[]) => watched(run<R>(pool, sql, params)),
         async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-            const client = await pool.connect();
+            const client = await connect();
             let broken: Error | undefined;
             try {
                 await client.query("BEGIN");
@@ -67,7 +81,7 @@ export function postgresDatabase(connectionString: string, options: { max?: numb
             }
         },
         async withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T> {
-            const client = await pool.connect();
+            const client = await connect();
             try {
                 return await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
             } finally {
@@ -77,6 +91,9 @@ export function postgresDatabase(connectionString: string, options: { max?: numb
         close: () => pool.end(),
     };
 }
+
+/** SQLSTATE invalid_password (PostgreSQL, errcodes.txt). */
+const INVALID_PASSWORD = "28P01";
 
 const statementNames = new Map<string, string>();
 

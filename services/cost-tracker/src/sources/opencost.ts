@@ -17,7 +17,7 @@
  */
 import type { UsageRecord } from "../model";
 import { sanitizeLabelName } from "./prometheus";
-import { SourceError, getJson, isRecord, numberOr0, type UsageSource } from "./source";
+import { SourceError, getJson, isRecord, numberOr0, sourceUrl, type HttpTransport, type UsageSource } from "./source";
 
 export interface OpenCostOptions {
     readonly url: string;
@@ -26,6 +26,8 @@ export interface OpenCostOptions {
     /** Node name → pool name, when known. */
     readonly nodePools?: (signal: AbortSignal) => Promise<Map<string, string>>;
     readonly now: () => Date;
+    /** Default: straight to `url`. */
+    readonly transport?: HttpTransport;
 }
 
 /** Keys OpenCost gives to cost that belongs to no workload. */
@@ -39,12 +41,12 @@ export class OpenCostSource implements UsageSource {
         const first = days[0];
         const last = days[days.length - 1];
         const windowEnd = new Date(Math.min(this.options.now().getTime(), Date.parse(`${last}T00:00:00Z`) + 86_400_000));
-        const url = new URL("/allocation/compute", this.options.url);
+        const url = sourceUrl(this.options.url, "/allocation/compute");
         url.searchParams.set("window", `${first}T00:00:00Z,${windowEnd.toISOString().replace(/\.\d{3}Z$/, "Z")}`);
         url.searchParams.set("aggregate", "namespace,node,controllerKind,controller");
         url.searchParams.set("step", "1d");
         url.searchParams.set("accumulate", "false");
-        const [body, nodePools] = await Promise.all([getJson(this.name, url, signal), this.options.nodePools?.(signal) ?? Promise.resolve(new Map<string, string>())]);
+        const [body, nodePools] = await Promise.all([getJson(this.name, url, signal, this.options.transport), this.options.nodePools?.(signal) ?? Promise.resolve(new Map<string, string>())]);
         if (!isRecord(body) || !Array.isArray(body.data)) throw new SourceError(this.name, "the allocation response has no data list");
         if (body.code !== undefined && body.code !== 200) throw new SourceError(this.name, `the allocation response has code ${JSON.stringify(body.code)}`);
 

@@ -15,13 +15,15 @@
  * (prometheus.io/docs/prometheus/latest/querying/api).
  */
 import type { Queryable } from "../db/database";
-import { SourceError, getJson, isRecord, numberOr0 } from "./source";
+import { SourceError, getJson, isRecord, numberOr0, sourceUrl, type HttpTransport } from "./source";
 
 export interface PrometheusOptions {
     readonly url: string;
     readonly namespaceLabel: string;
     /** The node label naming a node's pool, as set on the node (e.g. gpu-platform/pool). */
     readonly poolLabel: string;
+    /** Default: straight to `url`. */
+    readonly transport?: HttpTransport;
 }
 
 interface Sample {
@@ -38,9 +40,9 @@ export class PrometheusClient {
     constructor(private readonly options: PrometheusOptions) {}
 
     async query(promql: string, signal: AbortSignal): Promise<Sample[]> {
-        const url = new URL("/api/v1/query", this.options.url);
+        const url = sourceUrl(this.options.url, "/api/v1/query");
         url.searchParams.set("query", promql);
-        const body = await getJson("prometheus", url, signal);
+        const body = await getJson("prometheus", url, signal, this.options.transport);
         if (!isRecord(body) || body.status !== "success" || !isRecord(body.data) || !Array.isArray(body.data.result)) {
             throw new SourceError("prometheus", `query ${promql} answered without a data.result list`);
         }

@@ -19,11 +19,27 @@ export class SourceError extends Error {
     }
 }
 
+/** How a source's HTTP GETs travel: straight to the URL, or through a cluster's API server (kubernetes-api.ts). */
+export interface HttpTransport {
+    get(url: URL, signal: AbortSignal): Promise<{ status: number; body: string }>;
+}
+
+export const directTransport: HttpTransport = {
+    async get(url, signal) {
+        const response = await fetch(url, { headers: { accept: "application/json" }, signal });
+        return { status: response.status, body: await response.text() };
+    },
+};
+
+/** `path` (with its query) under `base`, keeping base's own path: a service proxy URL ends in `/proxy`. */
+export function sourceUrl(base: string, path: string): URL {
+    return new URL(base.replace(/\/+$/, "") + path);
+}
+
 /** GETs JSON from `url`, failing with a SourceError on a non-2xx answer or a body that is not JSON. */
-export async function getJson(source: string, url: URL, signal: AbortSignal): Promise<unknown> {
-    const response = await fetch(url, { headers: { accept: "application/json" }, signal });
-    const text = await response.text();
-    if (!response.ok) throw new SourceError(source, `${url.pathname} answered ${response.status}: ${text.slice(0, 200)}`);
+export async function getJson(source: string, url: URL, signal: AbortSignal, transport: HttpTransport = directTransport): Promise<unknown> {
+    const { status, body: text } = await transport.get(url, signal);
+    if (status < 200 || status > 299) throw new SourceError(source, `${url.pathname} answered ${status}: ${text.slice(0, 200)}`);
     try {
         return JSON.parse(text);
     } catch {

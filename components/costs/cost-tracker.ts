@@ -1,0 +1,578 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { FargateArchitecture } from "../../catalog";
+import { PolicyStatement } from "../shared/irsa";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { PACKAGE } from "../shared/tokens";
+import { ContainerImage, ImageBuild, containerImageArgsProblems } from "./container-image";
+import { POSTGRES_PORT, PostgresDatabase } from "./postgres-database";
+import { COST_TRACKER_DEFAULTS, CostTrackerSizing, costTrackerSizingProblems, defaultMaxCount } from "./settings";
+import { CostTrackerConfig, CostTrackerConfigInput, buildCostTrackerConfig, costTrackerConfigProblems } from "./tracker-config";
+
+export const COST_TRACKER_TYPE = `${PACKAGE}:costs:CostTracker`;
+
+/** The container's name in the task definition. */
+export const CONTAINER_NAME = "cost-tracker";
+/** Cost Explorer's API endpoint is in us-east-1 whatever the stack's region (aws partition). */
+const COST_EXPLORER_REGION = "us-east-1";
+const HTTPS_PORT = 443;
+const HTTP_PORT = 80;
+/** TLS 1.3 and 1.2 with forward secrecy only (Elastic Load Balancing's recommended policy). */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** The EKS cluster the tracker reads cost data from and serves. */
+export interface CostTrackerCluster {
+    /** The EKS cluster's name. */
+    name: pulumi.Input<string>;
+    /** The API server's URL, `https://…eks.amazonaws.com`. */
+    endpoint: pulumi.Input<string>;
+    /** The cluster's certificate authority, base64 PEM (`certificateAuthority.data`). */
+    certificateAuthorityData: pulumi.Input<string>;
+    /** A security group on the control plane's network interfaces: the tasks are admitted to it on 443. */
+    apiSecurityGroupId: pulumi.Input<string>;
+    /** The security group the cluster's nodes carry: its members may reach the load balancer (Backstage, say). */
+    nodeSecurityGroupId: pulumi.Input<string>;
+}
+
+/** Where in the cluster the cost data is, as `ClusterCostData` gives it. */
+export interface CostTrackerClusterData {
+    /** The Kubernetes group allowed to proxy to OpenCost and Prometheus; the task role is mapped to it. */
+    readerGroup: string;
+    /** API server paths of the two services' proxies. */
+    proxyPaths: { opencost: string; prometheus: string };
+}
+
+export interface CostTrackerArgs extends CostTrackerSizing {
+    /** The VPC. Required. */
+    vpcId: pulumi.Input<string>;
+    /** Private subnets in two or more zones, for the tasks, the load balancer and the database. Required. */
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** Teams and budgets, GPU pools, priority classes and the critical ones: the service's config document. Required. */
+    budgets: Pick<CostTrackerConfigInput, "teams" | "nodePools" | "priorityClasses" | "criticalPriorityClasses">;
+    /** The EKS cluster: its nodes may reach the dashboard, the tasks its API. Default none (no in-cluster sources). */
+    cluster?: CostTrackerCluster;
+    /** OpenCost and Prometheus in that cluster (`ClusterCostData`), read through the API server's proxy. Default none. */
+    clusterData?: CostTrackerClusterData;
+    /** Build the image from source (`ContainerImage`). Exactly one of `build` and `image`. */
+    build?: ImageBuild;
+    /** A prebuilt image instead of `build`, pinned by tag or digest. */
+    image?: string;
+    /**
+     * The tasks' CPU architecture. Default `"ARM64"`: Fargate on Graviton is 20% cheaper per
+     * vCPU-hour and per GB-hour, and the service is JavaScript and WebAssembly with no native
+     * addon, so its image builds for ARM64 on any machine without emulation.
+     */
+    architecture?: FargateArchitecture;
+    /** Read AWS spend outside the cluster from Cost Explorer (`ce:GetCostAndUsage`). Default true. */
+    costExplorer?: boolean;
+    /** Days the tasks' logs are kept. Default 30. */
+    logRetentionDays?: number;
+    /** Protect data: the database's deletion protection, final snapshot and Pulumi `protect`, the load balancer's deletion protection, the repository kept. Default false. */
+    protect?: boolean;
+    /** A standby database in a second zone. Default false. */
+    databaseMultiAz?: boolean;
+    /** Bump to generate a new API token into its secret (tasks read it when they start). Default 1. */
+    apiTokenVersion?: number;
+}
+
+/**
+ * The GPU cost tracker (`services/cost-tracker/`) on ECS Fargate beside the cluster, not in
+ * it: an image in ECR, a Fargate service in private subnets behind an internal Application Load
+ * Balancer, PostgreSQL on RDS, an SNS topic for alerts, and the identities that tie them
+ * together with least privilege.
+ *
+ * ```ts
+ * const data = new ClusterCostData("cost-data", { clusterName, maxNodes: 22 }, { providers: { kubernetes: cluster.provider } });
+ * const tracker = new CostTracker("cost-tracker", {
+ *     vpcId, privateSubnetIds, budgets: { teams, nodePools },
+ *     cluster: { name, endpoint, certificateAuthorityData, apiSecurityGroupId, nodeSecurityGroupId },
+ *     clusterData: data, build: { context: ".", dockerfile: "services/cost-tracker/Dockerfile" },
+ *     desiredCount: 2, certificateArn, databaseMultiAz: true, protect: true,
+ * }, { providers: { aws: awsProvider } });
+ * ```
+ *
+ * - **Reaching it.** The load balancer is internal: the cluster's nodes (Backstage, pipelines)
+ *   and `allowedCidrs` (a VPN) may connect. With `certificateArn` it serves HTTPS (TLS 1.2+)
+ *   and redirects HTTP; without, it serves plain HTTP inside the VPC.
+ * - **Reachability.** The tasks admit only the load balancer; the database admits only the
+ *   tasks (and whoever `database.allowFrom` grants later); the tasks reach the database, the
+ *   cluster's API on 443, and AWS APIs over HTTPS.
+ * - **Secrets.** The database password (RDS-managed, rotated) and the API token (generated by
+ *   Secrets Manager into a write-only field) reach the container through ECS `secrets`: no
+ *   credential is in config, outputs or the task definition.
+ * - **Cluster data.** The task role is mapped by an EKS access entry to a Kubernetes group that
+ *   may only GET OpenCost's and Prometheus' service proxies; the service presents an EKS token
+ *   (a presigned STS GetCallerIdentity) and checks the API server against the cluster's CA.
+ *
+ * Cost: Fargate vCPU- and GB-hours per task, the database (instance, storage, its secret), the
+ * load balancer's hours (LCUs by traffic), the secrets, the KMS key; logs, ECR storage, SNS and
+ * Cost Explorer calls ($0.01 each) by use.
+ */
+export class CostTracker extends pulumi.ComponentResource {
+    public readonly image: ContainerImage;
+    public readonly database: PostgresDatabase;
+    public readonly ecsCluster: aws.ecs.Cluster;
+    public readonly taskDefinition: aws.ecs.TaskDefinition;
+    public readonly service: aws.ecs.Service;
+    public readonly loadBalancer: aws.lb.LoadBalancer;
+    public readonly targetGroup: aws.lb.TargetGroup;
+    public readonly listeners: aws.lb.Listener[];
+    public readonly securityGroups: { loadBalancer: aws.ec2.SecurityGroup; tasks: aws.ec2.SecurityGroup };
+    public readonly executionRole: aws.iam.Role;
+    public readonly taskRole: aws.iam.Role;
+    public readonly logGroup: aws.cloudwatch.LogGroup;
+    public readonly alertTopic: aws.sns.Topic;
+    /** The write token's secret: give the portal and teams `secretsmanager:GetSecretValue` on it. */
+    public readonly apiTokenSecret: aws.secretsmanager.Secret;
+    /** The alert webhook's secret, when one is configured. */
+    public readonly webhookSecret?: aws.secretsmanager.Secret;
+    public readonly clusterAccess?: aws.eks.AccessEntry;
+    /** The dashboard and API: `https://<internal ALB>` with a certificate, `http://` without. */
+    public readonly url: pulumi.Output<string>;
+    /** The config document the service receives. */
+    public readonly config: pulumi.Output<CostTrackerConfig>;
+
+    constructor(name: string, args: CostTrackerArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfInvalid("CostTracker", name, costTrackerArgsProblems(args));
+        super(COST_TRACKER_TYPE, name, {}, opts);
+        const s = resolveArgs(args);
+        const child = { parent: this };
+
+        this.image = new ContainerImage(
+            `${name}-image`,
+            { build: args.build && { platform: s.architecture === "ARM64" ? "linux/arm64" : "linux/amd64", ...args.build }, image: args.image, protect: s.protect },
+            child,
+        );
+        this.securityGroups = this.createSecurityGroups(name, args);
+        this.database = new PostgresDatabase(
+            `${name}-db`,
+            {
+                vpcId: args.vpcId,
+                subnetIds: args.privateSubnetIds,
+                instanceClass: s.database.instanceClass,
+                allocatedStorageGiB: s.database.allocatedStorageGiB,
+                backupRetentionDays: s.database.backupRetentionDays,
+                multiAz: s.databaseMultiAz,
+                protect: s.protect,
+                databaseName: "costtracker",
+                masterUsername: "costtracker",
+            },
+            child,
+        );
+        this.database.allowFrom("tasks", this.securityGroups.tasks.id);
+
+        this.alertTopic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: "alias/aws/sns" }, child);
+        if (args.alertEmail) {
+            new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: this.alertTopic.arn, protocol: "email", endpoint: args.alertEmail }, child);
+        }
+        this.apiTokenSecret = this.createApiToken(name, s.apiTokenVersion);
+        this.webhookSecret = args.alertWebhookUrl ? this.createWebhookSecret(name, args.alertWebhookUrl) : undefined;
+        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, child);
+
+        this.executionRole = this.createRole(
+            `${name}-execution`,
+            "ECS pulls the cost tracker's image, writes its logs and reads its secrets",
+            executionRoleStatements({
+                repositoryArn: this.image.repositoryArn,
+                logGroupArn: this.logGroup.arn,
+                secretArns: [this.apiTokenSecret.arn, this.database.secretArn, ...(this.webhookSecret ? [this.webhookSecret.arn] : [])],
+            }),
+        );
+        this.taskRole = this.createRole(
+            `${name}-task`,
+            "The cost tracker reads Cost Explorer and publishes alerts",
+            taskRoleStatements({ alertTopicArn: this.alertTopic.arn, costExplorer: s.costExplorer }),
+        );
+        if (args.cluster && args.clusterData) {
+            // Kubernetes RBAC, not IAM, decides what the role may do in the cluster: the reader group proxies to two services.
+            this.clusterAccess = new aws.eks.AccessEntry(
+                `${name}-cluster-access`,
+                { clusterName: args.cluster.name, principalArn: this.taskRole.arn, kubernetesGroups: [args.clusterData.readerGroup], type: "STANDARD" },
+                child,
+            );
+        }
+
+        this.config = this.documentFor(args, s);
+        this.ecsCluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, child);
+        this.taskDefinition = this.createTaskDefinition(name, s);
+        ({ loadBalancer: this.loadBalancer, targetGroup: this.targetGroup, listeners: this.listeners } = this.createLoadBalancer(name, args, s));
+        this.service = this.createService(name, args, s);
+        this.createAutoscaling(name, s);
+
+        this.url = pulumi.interpolate`${args.certificateArn ? "https" : "http"}://${this.loadBalancer.dnsName}`;
+        this.registerOutputs({
+            url: this.url,
+            apiTokenSecretArn: this.apiTokenSecret.arn,
+            databaseSecretArn: this.database.secretArn,
+            alertTopicArn: this.alertTopic.arn,
+        });
+    }
+
+    private createSecurityGroups(name: string, args: CostTrackerArgs) {
+        const child = { parent: this };
+        const loadBalancer = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: args.vpcId, description: `${name} load balancer: the cluster's nodes and allowed CIDRs` }, child);
+        const tasks = new aws.ec2.SecurityGroup(`${name}-tasks-sg`, { vpcId: args.vpcId, description: `${name} tasks: only the load balancer` }, child);
+        const ports = args.certificateArn ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT];
+        const ingress = (role: string, groupId: pulumi.Input<string>, rule: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId" | "ipProtocol">) =>
+            new aws.vpc.SecurityGroupIngressRule(`${name}-${role}`, { securityGroupId: groupId, ipProtocol: "tcp", ...rule }, child);
+        const egress = (role: string, groupId: pulumi.Input<string>, rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">) =>
+            new aws.vpc.SecurityGroupEgressRule(`${name}-${role}`, { securityGroupId: groupId, ipProtocol: "tcp", ...rule }, child);
+
+        for (const port of ports) {
+            if (args.cluster) {
+                ingress(`alb-from-nodes-${port}`, loadBalancer.id, { referencedSecurityGroupId: args.cluster.nodeSecurityGroupId, fromPort: port, toPort: port, description: "the cluster's nodes" });
+            }
+            (args.allowedCidrs ?? []).forEach((cidr, i) =>
+                ingress(`alb-from-cidr-${i}-${port}`, loadBalancer.id, { cidrIpv4: cidr, fromPort: port, toPort: port, description: `allowed range ${cidr}` }),
+            );
+        }
+        const container = COST_TRACKER_DEFAULTS.containerPort;
+        egress("alb-to-tasks", loadBalancer.id, { referencedSecurityGroupId: tasks.id, fromPort: container, toPort: container, description: "the tasks" });
+        ingress("tasks-from-alb", tasks.id, { referencedSecurityGroupId: loadBalancer.id, fromPort: container, toPort: container, description: "the load balancer" });
+        // The tasks call AWS APIs (Cost Explorer, SNS, STS, ECR, logs), the cluster's API and the alert webhook, all over HTTPS.
+        egress("tasks-to-https", tasks.id, { cidrIpv4: "0.0.0.0/0", fromPort: HTTPS_PORT, toPort: HTTPS_PORT, description: "AWS APIs, the cluster API, the webhook" });
+        if (args.cluster) {
+            ingress("cluster-api-from-tasks", args.cluster.apiSecurityGroupId, { referencedSecurityGroupId: tasks.id, fromPort: HTTPS_PORT, toPort: HTTPS_PORT, description: `${name} tasks` });
+        }
+        return { loadBalancer, tasks };
+    }
+
+    /** Egress from the tasks to the database, once it exists. */
+    private allowTasksToDatabase(name: string): void {
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-tasks-to-db`,
+            {
+                securityGroupId: this.securityGroups.tasks.id,
+                referencedSecurityGroupId: this.database.securityGroup.id,
+                ipProtocol: "tcp",
+                fromPort: POSTGRES_PORT,
+                toPort: POSTGRES_PORT,
+                description: "the database",
+            },
+            { parent: this },
+        );
+    }
+
+    /**
+     * A 48-character token Secrets Manager generates (GetRandomPassword) into a write-only field:
+     * the provider sends it to AWS and never returns it, so no output, and no diff, holds it.
+     */
+    private createApiToken(name: string, version: number): aws.secretsmanager.Secret {
+        const secret = new aws.secretsmanager.Secret(`${name}-api-token`, { description: `Bearer token for ${name}'s write endpoints` }, { parent: this });
+        const token = aws.secretsmanager.getRandomPasswordOutput({ passwordLength: 48, excludePunctuation: true }, { parent: this });
+        new aws.secretsmanager.SecretVersion(
+            `${name}-api-token-value`,
+            { secretId: secret.id, secretStringWo: pulumi.secret(token.randomPassword), secretStringWoVersion: version },
+            { parent: this },
+        );
+        return secret;
+    }
+
+    private createWebhookSecret(name: string, url: string): aws.secretsmanager.Secret {
+        const secret = new aws.secretsmanager.Secret(`${name}-alert-webhook`, { description: `Webhook ${name} posts alerts to` }, { parent: this });
+        new aws.secretsmanager.SecretVersion(`${name}-alert-webhook-value`, { secretId: secret.id, secretString: pulumi.secret(url) }, { parent: this });
+        return secret;
+    }
+
+    /** A role ECS tasks assume (only for this account's ECS), with one inline policy. */
+    private createRole(name: string, description: string, statements: PolicyStatement[]): aws.iam.Role {
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description,
+                assumeRolePolicy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: "ecs-tasks.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                            // The confused-deputy guard ECS documents: only this account's tasks.
+                            Condition: { StringEquals: { "aws:SourceAccount": account } },
+                        },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent: this });
+        return role;
+    }
+
+    /** The config document: budgets from the stack, alerts to the topic, sources through the cluster's API server. */
+    private documentFor(args: CostTrackerArgs, s: ResolvedTracker): pulumi.Output<CostTrackerConfig> {
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const cluster = args.cluster;
+        return pulumi
+            .all([this.alertTopic.arn, region, cluster?.endpoint, cluster?.certificateAuthorityData, cluster?.name])
+            .apply(([snsTopicArn, clusterRegion, endpoint, caData, clusterName]) =>
+                buildCostTrackerConfig({
+                    ...args.budgets,
+                    alerts: { snsTopicArn },
+                    sources: {
+                        ...(s.costExplorer ? { costExplorer: { region: COST_EXPLORER_REGION, tagKey: "team" } } : {}),
+                        ...(endpoint && caData && clusterName && args.clusterData
+                            ? {
+                                  kubernetesApi: { server: endpoint, certificateAuthorityData: caData, clusterName, region: clusterRegion },
+                                  opencost: { url: `${endpoint}${args.clusterData.proxyPaths.opencost}` },
+                                  // ClusterCostData's Prometheus keeps DCGM's own namespace label (honor_labels).
+                                  prometheus: { url: `${endpoint}${args.clusterData.proxyPaths.prometheus}`, namespaceLabel: "namespace" },
+                              }
+                            : {}),
+                    },
+                }),
+            );
+    }
+
+    private createTaskDefinition(name: string, s: ResolvedTracker): aws.ecs.TaskDefinition {
+        const db = this.database;
+        const databaseUrl = pulumi.interpolate`postgres://${db.masterUsername}@${db.address}:${db.port}/${db.databaseName}?sslmode=verify-full`;
+        const secrets = [
+            { name: "COST_TRACKER_API_TOKEN", valueFrom: this.apiTokenSecret.arn },
+            // A key of the JSON secret RDS manages (`<arn>:<json-key>:<version-stage>:<version-id>`; empty: the current version).
+            { name: "DATABASE_PASSWORD", valueFrom: pulumi.interpolate`${db.secretArn}:password::` },
+            ...(this.webhookSecret ? [{ name: "COST_TRACKER_ALERT_WEBHOOK_URL", valueFrom: this.webhookSecret.arn }] : []),
+        ];
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const containers = pulumi.jsonStringify([
+            {
+                name: CONTAINER_NAME,
+                image: this.image.imageUri,
+                essential: true,
+                portMappings: [{ containerPort: COST_TRACKER_DEFAULTS.containerPort, protocol: "tcp" }],
+                environment: [
+                    { name: "PORT", value: String(COST_TRACKER_DEFAULTS.containerPort) },
+                    { name: "DATABASE_URL", value: databaseUrl },
+                    { name: "COST_TRACKER_CONFIG_JSON", value: this.config.apply((doc) => JSON.stringify(doc)) },
+                ],
+                secrets,
+                readonlyRootFilesystem: true,
+                logConfiguration: {
+                    logDriver: "awslogs",
+                    options: { "awslogs-group": this.logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": CONTAINER_NAME },
+                },
+            },
+        ]);
+        return new aws.ecs.TaskDefinition(
+            `${name}-task`,
+            {
+                family: name,
+                requiresCompatibilities: ["FARGATE"],
+                networkMode: "awsvpc",
+                cpu: String(s.cpu),
+                memory: String(s.memory),
+                runtimePlatform: { cpuArchitecture: s.architecture, operatingSystemFamily: "LINUX" },
+                executionRoleArn: this.executionRole.arn,
+                taskRoleArn: this.taskRole.arn,
+                containerDefinitions: containers,
+            },
+            { parent: this },
+        );
+    }
+
+    private createLoadBalancer(name: string, args: CostTrackerArgs, s: ResolvedTracker) {
+        const child = { parent: this };
+        const loadBalancer = new aws.lb.LoadBalancer(
+            `${name}-alb`,
+            {
+                internal: true,
+                loadBalancerType: "application",
+                subnets: args.privateSubnetIds,
+                securityGroups: [this.securityGroups.loadBalancer.id],
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: s.protect,
+            },
+            child,
+        );
+        const targetGroup = new aws.lb.TargetGroup(
+            `${name}-tg`,
+            {
+                vpcId: args.vpcId,
+                targetType: "ip",
+                protocol: "HTTP",
+                port: COST_TRACKER_DEFAULTS.containerPort,
+                // Time for a stopping task's requests in flight (the service stops gracefully on SIGTERM).
+                deregistrationDelay: 30,
+                healthCheck: { path: "/readyz", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+            },
+            child,
+        );
+        const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+        const listeners = args.certificateArn
+            ? [
+                  new aws.lb.Listener(
+                      `${name}-https`,
+                      { loadBalancerArn: loadBalancer.arn, port: HTTPS_PORT, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: args.certificateArn, defaultActions: forward },
+                      child,
+                  ),
+                  new aws.lb.Listener(
+                      `${name}-http-redirect`,
+                      {
+                          loadBalancerArn: loadBalancer.arn,
+                          port: HTTP_PORT,
+                          protocol: "HTTP",
+                          defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" } }],
+                      },
+                      child,
+                  ),
+              ]
+            : [new aws.lb.Listener(`${name}-http`, { loadBalancerArn: loadBalancer.arn, port: HTTP_PORT, protocol: "HTTP", defaultActions: forward }, child)];
+        return { loadBalancer, targetGroup, listeners };
+    }
+
+    private createService(name: string, args: CostTrackerArgs, s: ResolvedTracker): aws.ecs.Service {
+        this.allowTasksToDatabase(name);
+        return new aws.ecs.Service(
+            `${name}-service`,
+            {
+                cluster: this.ecsCluster.arn,
+                taskDefinition: this.taskDefinition.arn,
+                launchType: "FARGATE",
+                platformVersion: "LATEST",
+                desiredCount: s.desiredCount,
+                // Fargate spreads a service's tasks over the subnets' zones; rebalancing keeps them spread after a zone recovers.
+                availabilityZoneRebalancing: "ENABLED",
+                networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [this.securityGroups.tasks.id], assignPublicIp: false },
+                loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: COST_TRACKER_DEFAULTS.containerPort }],
+                deploymentCircuitBreaker: { enable: true, rollback: true },
+                deploymentMinimumHealthyPercent: 100,
+                deploymentMaximumPercent: 200,
+                // Migrations and the first connection to a new database take a while.
+                healthCheckGracePeriodSeconds: 120,
+                // Tasks carry the service's tags (the budget tags): Fargate spend lands on the right budget.
+                propagateTags: "SERVICE",
+                enableEcsManagedTags: true,
+            },
+            // Target tracking owns the count once the service runs.
+            { parent: this, dependsOn: this.listeners, ignoreChanges: ["desiredCount"] },
+        );
+    }
+
+    private createAutoscaling(name: string, s: ResolvedTracker): void {
+        const target = new aws.appautoscaling.Target(
+            `${name}-scaling`,
+            {
+                serviceNamespace: "ecs",
+                scalableDimension: "ecs:service:DesiredCount",
+                resourceId: pulumi.interpolate`service/${this.ecsCluster.name}/${this.service.name}`,
+                minCapacity: s.desiredCount,
+                maxCapacity: s.maxCount,
+            },
+            { parent: this },
+        );
+        new aws.appautoscaling.Policy(
+            `${name}-cpu-target`,
+            {
+                policyType: "TargetTrackingScaling",
+                serviceNamespace: target.serviceNamespace,
+                scalableDimension: target.scalableDimension,
+                resourceId: target.resourceId,
+                targetTrackingScalingPolicyConfiguration: {
+                    predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+                    targetValue: COST_TRACKER_DEFAULTS.cpuTargetPercent,
+                    scaleInCooldown: 300,
+                    scaleOutCooldown: 60,
+                },
+            },
+            { parent: this },
+        );
+    }
+}
+
+type ResolvedTracker = {
+    cpu: number;
+    memory: number;
+    desiredCount: number;
+    maxCount: number;
+    architecture: FargateArchitecture;
+    costExplorer: boolean;
+    logRetentionDays: number;
+    protect: boolean;
+    databaseMultiAz: boolean;
+    apiTokenVersion: number;
+    database: { instanceClass: string; allocatedStorageGiB: number; backupRetentionDays: number };
+};
+
+function resolveArgs(args: CostTrackerArgs): ResolvedTracker {
+    const desiredCount = args.desiredCount ?? COST_TRACKER_DEFAULTS.desiredCount;
+    return {
+        cpu: args.cpu ?? COST_TRACKER_DEFAULTS.cpu,
+        memory: args.memory ?? COST_TRACKER_DEFAULTS.memory,
+        desiredCount,
+        maxCount: args.maxCount ?? defaultMaxCount(desiredCount),
+        architecture: args.architecture ?? "ARM64",
+        costExplorer: args.costExplorer ?? true,
+        logRetentionDays: args.logRetentionDays ?? COST_TRACKER_DEFAULTS.logRetentionDays,
+        protect: args.protect ?? false,
+        databaseMultiAz: args.databaseMultiAz ?? false,
+        apiTokenVersion: args.apiTokenVersion ?? 1,
+        database: { ...COST_TRACKER_DEFAULTS.database, ...withoutUndefined(args.database ?? {}) },
+    };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Every problem with the arguments, keyed by argument name, before anything is created. */
+export function costTrackerArgsProblems(args: CostTrackerArgs): SettingProblem[] {
+    const problems = [
+        ...costTrackerSizingProblems("", args),
+        ...containerImageArgsProblems({ build: args.build, image: args.image }),
+        // The document as the service will check it, with placeholders for what the cloud assigns.
+        ...costTrackerConfigProblems(buildCostTrackerConfig({ ...args.budgets, alerts: { snsTopicArn: "arn:aws:sns:us-east-1:123456789012:placeholder" } })).map(
+            (p) => ({ key: `budgets.${p.key}`, message: p.message }),
+        ),
+    ];
+    if (args.clusterData && !args.cluster) problems.push({ key: "cluster", message: "is required with clusterData: the tracker reads the cost data through that cluster's API server" });
+    if (args.architecture !== undefined && !["ARM64", "X86_64"].includes(args.architecture)) {
+        problems.push({ key: "architecture", message: `must be "ARM64" or "X86_64" (found "${args.architecture}")` });
+    }
+    if (args.logRetentionDays !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(args.logRetentionDays)) {
+        problems.push({ key: "logRetentionDays", message: `must be a retention CloudWatch Logs offers: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}` });
+    }
+    return problems;
+}
+
+/** Retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/**
+ * What ECS may do for the tasks before they start: pull the image from its repository, write
+ * to the service's log group, read the service's own secrets. Nothing else.
+ */
+export function executionRoleStatements(refs: {
+    repositoryArn?: pulumi.Input<string>;
+    logGroupArn: pulumi.Input<string>;
+    secretArns: pulumi.Input<string>[];
+}): PolicyStatement[] {
+    const statements: PolicyStatement[] = [];
+    if (refs.repositoryArn) {
+        statements.push(
+            { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [refs.repositoryArn] },
+            // GetAuthorizationToken has no resource-level permissions: the token only lets the role reach repositories it may pull from (above).
+            { Sid: "EcrLoginHasNoResourceLevelPermissions", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+        );
+    }
+    statements.push(
+        { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [pulumi.interpolate`${refs.logGroupArn}:log-stream:*`] },
+        { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: refs.secretArns },
+    );
+    return statements;
+}
+
+/**
+ * What the service itself may do: read spend from Cost Explorer and publish to its own alert
+ * topic. Cost Explorer has no resource-level permissions (its actions take no ARN), so
+ * `ce:GetCostAndUsage` on `*` is the one wildcard; it reads the account's bill, nothing more.
+ * What it may read in the cluster is Kubernetes RBAC's to decide (the access entry's group).
+ */
+export function taskRoleStatements(refs: { alertTopicArn: pulumi.Input<string>; costExplorer: boolean }): PolicyStatement[] {
+    return [
+        ...(refs.costExplorer
+            ? [{ Sid: "CostExplorerHasNoResourceLevelPermissions", Effect: "Allow" as const, Action: ["ce:GetCostAndUsage"], Resource: "*" }]
+            : []),
+        { Sid: "PublishAlerts", Effect: "Allow", Action: ["sns:Publish"], Resource: [refs.alertTopicArn] },
+    ];
+}

@@ -1,0 +1,76 @@
+/**
+ * Load balancer baseline: Application Load Balancers are internal unless the stack allows
+ * internet-facing ones, and a listener given a certificate serves TLS with a current policy,
+ * its load balancer answering plain HTTP only with a redirect to HTTPS.
+ */
+import { StackResource, resourcePolicy, stackPolicy } from "./lib/define";
+import { referencedBy } from "./lib/references";
+import { asList, asNumber, asRecord, asString, isSet, isUnknown } from "./lib/values";
+
+const LOAD_BALANCERS = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
+const LISTENERS = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
+
+/** TLS 1.3 (and 1.2 with forward secrecy) policies of Elastic Load Balancing. */
+const TLS13_POLICIES = ["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"];
+
+export const albInternal = resourcePolicy({
+    name: "alb-internal",
+    description: "Application Load Balancers are internal (internal: true) unless allowInternetFacing; an internet-facing one is a public entry point to review on its own.",
+    enforcementLevel: "mandatory",
+    config: {
+        allowInternetFacing: { type: "boolean", description: "Allow internet-facing Application Load Balancers.", default: false },
+    },
+    resourceTypes: LOAD_BALANCERS,
+    validate: ({ name, props }, { allowInternetFacing }, report) => {
+        if (allowInternetFacing || (asString(props.loadBalancerType) ?? "application") !== "application") return;
+        if (props.internal === true || props.internal === "true" || isUnknown(props.internal)) return;
+        report(`Application Load Balancer "${name}" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).`);
+    },
+});
+
+export const lbHttpsListeners = stackPolicy({
+    name: "lb-https-listeners",
+    description:
+        "A listener given a certificate (certificateArn) serves HTTPS (TLS on a Network Load Balancer) with one of allowedSslPolicies, and a load balancer " +
+        "that has one answers plain HTTP only with a redirect to HTTPS, never by forwarding.",
+    enforcementLevel: "mandatory",
+    config: {
+        allowedSslPolicies: { type: "array", items: { type: "string" }, description: "TLS policies an HTTPS or TLS listener may use.", default: TLS13_POLICIES },
+    },
+    validate: (resources, { allowedSslPolicies }, report) => {
+        const loadBalancers = resources.filter((r) => LOAD_BALANCERS.includes(r.type));
+        const listeners = resources.filter((r) => LISTENERS.includes(r.type));
+        const withCertificate = new Set<StackResource>();
+        for (const listener of listeners) {
+            if (!isSet(listener.props.certificateArn)) continue;
+            referencedBy(listener, "loadBalancerArn", loadBalancers).forEach((lb) => withCertificate.add(lb));
+            const protocol = asString(listener.props.protocol);
+            if (protocol !== undefined && protocol !== "HTTPS" && protocol !== "TLS") {
+                report(`listener "${listener.name}" has a certificate but serves ${protocol}; set protocol: "HTTPS" (or "TLS" on a Network Load Balancer).`, listener.urn);
+            }
+            const policy = listener.props.sslPolicy;
+            if (!isUnknown(policy) && !allowedSslPolicies.includes(asString(policy) ?? "")) {
+                report(
+                    `listener "${listener.name}" uses TLS policy ${JSON.stringify(asString(policy) ?? "ELBSecurityPolicy-2016-08, the default, which allows TLS 1.0")}; ` +
+                        `set sslPolicy to one of ${allowedSslPolicies.join(", ")}.`,
+                    listener.urn,
+                );
+            }
+        }
+        for (const listener of listeners) {
+            // A listener with a certificate of its own was reported above.
+            if (listener.props.protocol !== "HTTP" || isSet(listener.props.certificateArn) || !referencedBy(listener, "loadBalancerArn", loadBalancers).some((lb) => withCertificate.has(lb))) continue;
+            if (asList(listener.props.defaultActions).every(redirectsToHttps)) continue;
+            report(
+                `listener "${listener.name}" serves plain HTTP on port ${asNumber(listener.props.port) ?? "?"} of a load balancer that has a certificate; ` +
+                    'make its default action a redirect: { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
+                listener.urn,
+            );
+        }
+    },
+});
+
+function redirectsToHttps(action: unknown): boolean {
+    const a = asRecord(action);
+    return a?.type === "redirect" && asRecord(a.redirect)?.protocol === "HTTPS";
+}

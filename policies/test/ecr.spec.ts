@@ -1,0 +1,28 @@
+import * as assert from "assert";
+import { ecrImmutableTags, ecrScanOnPush } from "../ecr";
+import { changed, resource, theViolation, violationsOf } from "./support/check";
+
+const REPOSITORY = "aws:ecr/repository:Repository";
+const repository = { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } };
+
+describe("policies: ecr", () => {
+    it("pass a repository that scans on push and keeps tags immutable", async () => {
+        assert.deepStrictEqual(await violationsOf(ecrScanOnPush, [resource(REPOSITORY, "tracker", repository)]), []);
+        assert.deepStrictEqual(await violationsOf(ecrImmutableTags, [resource(REPOSITORY, "tracker", repository)]), []);
+    });
+
+    it("ecr-scan-on-push reports a repository that does not scan on push", async () => {
+        const v = await theViolation(ecrScanOnPush, [resource(REPOSITORY, "tracker", changed(repository, "imageScanningConfiguration.scanOnPush", false))]);
+        assert.strictEqual(v.message, 'ECR repository "tracker" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.');
+    });
+
+    it("ecr-immutable-tags reports mutable tags, the default included", async () => {
+        const v = await theViolation(ecrImmutableTags, [resource(REPOSITORY, "tracker", changed(repository, "imageTagMutability", undefined))]);
+        assert.strictEqual(
+            v.message,
+            'ECR repository "tracker" lets a tag be pushed again to another image (imageTagMutability "MUTABLE, the default"); set imageTagMutability: "IMMUTABLE" and tag each build uniquely (a version or a content hash).',
+        );
+        const mutable = await theViolation(ecrImmutableTags, [resource(REPOSITORY, "tracker", changed(repository, "imageTagMutability", "MUTABLE"))]);
+        assert.match(mutable.message, /\(imageTagMutability "MUTABLE"\)/);
+    });
+});
