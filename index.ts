@@ -51,3 +51,12 @@ export const inferencePipelines = Object.fromEntries(
 export const costTracker = platform.costTracker
     ? { url: platform.costTracker.url, apiTokenSecretArn: platform.costTracker.apiTokenSecret.arn, alertTopicArn: platform.costTracker.alertTopic.arn }
     : null;
+/** The portal's URLs and MLflow's artifact bucket, when the portal layer is deployed. */
+export const portal = platform.portal
+    ? {
+          backstageUrl: platform.portal.backstage?.url ?? null,
+          argoCdUrl: platform.portal.argoCd?.url ?? null,
+          mlflowUrl: platform.portal.mlflow?.url ?? null,
+          mlflowArtifactBucket: platform.portal.mlflow?.artifactBucket.bucket ?? null,
+      }
+    : null;

@@ -2,10 +2,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Cluster, ClusterAddons, ClusterAutoscaler, DeployRunner, NodePool } from "./components/cluster";
-import { ClusterCostData, CostTracker } from "./components/costs";
+import { ClusterCostData, CostTracker, PostgresDatabase } from "./components/costs";
 import { GpuConfigGate, GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
+import { ArgoCd, Backstage, ExternalSecrets, GitOps, LoadBalancerController, Mlflow, ServiceDatabases } from "./components/portal";
 import { TeamNamespace, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
@@ -34,6 +35,20 @@ export interface Platform {
     readonly costData?: ClusterCostData;
     /** The GPU cost tracker on ECS Fargate; absent when `costTracker.enabled` is false. */
     readonly costTracker?: CostTracker;
+    /** The portal layer: the parts the stack turns on (`portal`, `gitops`, `mlflow`); absent when none is. */
+    readonly portal?: PortalLayer;
+}
+
+export interface PortalLayer {
+    readonly loadBalancerController: LoadBalancerController;
+    readonly externalSecrets: ExternalSecrets;
+    /** The portal's own PostgreSQL instance, and a database and user on it per service; with Backstage or MLflow. */
+    readonly database?: PostgresDatabase;
+    readonly serviceDatabases?: ServiceDatabases;
+    readonly argoCd?: ArgoCd;
+    readonly gitops?: GitOps;
+    readonly mlflow?: Mlflow;
+    readonly backstage?: Backstage;
 }
 
 /** The cost tracker's image is built from this repository: its Dockerfile's context is the root (it imports the catalog). */
@@ -195,8 +210,176 @@ export function buildPlatform(config: PlatformConfig): Platform {
     }
 
     const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
+    const portal = buildPortalLayer(config, network, cluster, teams, costTracker, { clusterScoped, withAws, cpuPools });
 
-    return { awsProvider, network, cluster, deployRunner, nodePools, addons, autoscaler, gpuOperator, gpuConfigGate, workloadClasses, teams, keda, inferencePipelines, costData, costTracker };
+    return {
+        awsProvider,
+        network,
+        cluster,
+        deployRunner,
+        nodePools,
+        addons,
+        autoscaler,
+        gpuOperator,
+        gpuConfigGate,
+        workloadClasses,
+        teams,
+        keda,
+        inferencePipelines,
+        costData,
+        costTracker,
+        portal,
+    };
+}
+
+/**
+ * The portal layer (stacks/portal.ts): the load balancer controller and the secrets operator
+ * under whatever part is on; Argo CD with the team projects; MLflow; Backstage, whose templates
+ * ask the cost tracker. Backstage and MLflow keep their databases on the portal's own PostgreSQL
+ * instance, which admits the cluster's nodes (README, "Databases").
+ */
+function buildPortalLayer(
+    config: PlatformConfig,
+    network: Network,
+    cluster: Cluster,
+    teams: Record<string, TeamNamespace>,
+    costTracker: CostTracker | undefined,
+    opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions; cpuPools: NodePool[] },
+): PortalLayer | undefined {
+    const layer = config.portalLayer;
+    if (!layer) return undefined;
+    // Cluster-scoped, after the CPU pools (as every add-on) and after `more`.
+    const after = (...more: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({ ...opts.clusterScoped, dependsOn: [...opts.cpuPools, ...more] });
+    const name = `${config.project}-${config.stack}`;
+    const host = (service: string) => `${service}.${layer.domain}`;
+    const loadBalancerController = new LoadBalancerController(
+        `${name}-alb-controller`,
+        { clusterName: cluster.clusterName, region: config.region, vpcId: network.vpcId, oidc: cluster.oidcProvider, defaultTags: config.tags },
+        opts.clusterScoped,
+    );
+    const services = [...(layer.backstage ? ["backstage"] : []), ...(layer.mlflow ? ["mlflow"] : [])];
+    const externalSecrets = new ExternalSecrets(
+        `${name}-external-secrets`,
+        {
+            oidc: cluster.oidcProvider,
+            region: config.region,
+            namespaces: [...services, ...(layer.gitops ? ["argocd"] : []), ...(services.length > 0 ? ["portal-databases"] : [])],
+        },
+        opts.clusterScoped,
+    );
+    const shared = { loadBalancerController: loadBalancerController.release, externalSecrets, ingress: layer.ingress };
+
+    let database: PostgresDatabase | undefined;
+    let serviceDatabases: ServiceDatabases | undefined;
+    if (services.length > 0) {
+        database = new PostgresDatabase(
+            `${name}-portal-db`,
+            {
+                vpcId: network.vpcId,
+                subnetIds: network.privateSubnetIds,
+                instanceClass: layer.database.instanceClass,
+                allocatedStorageGiB: layer.database.allocatedStorageGiB,
+                backupRetentionDays: layer.database.backupRetentionDays,
+                multiAz: layer.highAvailability,
+                protect: config.protectData,
+                databaseName: "portal",
+            },
+            opts.withAws,
+        );
+        // Pods use their node's security group: the cluster's nodes may connect (team namespaces' egress stops at HTTPS).
+        database.allowFrom("cluster-nodes", cluster.nodeSecurityGroupId);
+        serviceDatabases = new ServiceDatabases(
+            `${name}-portal-databases`,
+            {
+                oidc: cluster.oidcProvider,
+                host: database.address,
+                port: database.port,
+                masterSecretArn: database.secretArn,
+                externalSecrets,
+                services,
+                secretNamePrefix: `${name}/portal`,
+                protect: config.protectData,
+            },
+            after(database),
+        );
+    }
+
+    const gitopsConfig = layer.gitops;
+    const argoCd = gitopsConfig
+        ? new ArgoCd(
+              `${name}-argocd`,
+              {
+                  ...shared,
+                  host: host("argocd"),
+                  highAvailability: layer.highAvailability,
+                  sso: gitopsConfig.sso,
+                  adminEnabled: gitopsConfig.adminEnabled,
+                  teams: gitopsConfig.teams,
+                  adminGroups: gitopsConfig.adminGroups,
+                  readOnlyAccounts: layer.backstage ? ["backstage"] : [],
+              },
+              opts.clusterScoped,
+          )
+        : undefined;
+    // Team namespaces first: their quota, defaults and network policies are in place before anything syncs into them.
+    const gitops =
+        argoCd && gitopsConfig
+            ? new GitOps(
+                  `${name}-gitops`,
+                  {
+                      argoCd,
+                      externalSecrets,
+                      repoUrl: gitopsConfig.repoUrl,
+                      path: gitopsConfig.path,
+                      targetRevision: gitopsConfig.targetRevision,
+                      credentialsSecretArn: gitopsConfig.credentialsSecretArn,
+                      teams: Object.values(teams).map((team) => ({ name: team.namespaceName, namespace: team.namespaceName })),
+                  },
+                  after(...Object.values(teams)),
+              )
+            : undefined;
+
+    const databasesReady = serviceDatabases ? [serviceDatabases] : [];
+    const mlflow = layer.mlflow
+        ? new Mlflow(
+              `${name}-mlflow`,
+              {
+                  ...shared,
+                  oidc: cluster.oidcProvider,
+                  region: config.region,
+                  host: host("mlflow"),
+                  database: serviceDatabases!.databases.mlflow,
+                  replicas: layer.mlflow.replicas,
+                  protect: config.protectData,
+              },
+              after(...databasesReady),
+          )
+        : undefined;
+
+    // Validated: Backstage runs only with Argo CD, MLflow and the cost tracker.
+    const backstage =
+        layer.backstage && argoCd && gitops && mlflow && costTracker && gitopsConfig
+            ? new Backstage(
+                  `${name}-backstage`,
+                  {
+                      ...shared,
+                      host: host("backstage"),
+                      image: layer.backstage.image,
+                      replicas: layer.backstage.replicas,
+                      database: serviceDatabases!.databases.backstage,
+                      templatesUrl: layer.backstage.templatesUrl,
+                      githubTokenSecretArn: layer.backstage.githubTokenSecretArn,
+                      costTracker: { url: costTracker.url, tokenSecretArn: costTracker.apiTokenSecret.arn },
+                      argoCd: { url: argoCd.internalUrl, publicUrl: argoCd.url, tokenSecretArn: layer.backstage.argocdTokenSecretArn },
+                      mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url },
+                      gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
+                      templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(teams) },
+                  },
+                  // Its templates open pull requests on the repository the app of apps watches.
+                  after(...databasesReady, gitops),
+              )
+            : undefined;
+    return { loadBalancerController, externalSecrets, database, serviceDatabases, argoCd, gitops, mlflow, backstage };
 }
 
 /** The cost tracker on Fargate, and the cost data it reads from the cluster (on the CPU pool). */

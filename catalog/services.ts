@@ -30,6 +30,11 @@ export const SERVICE_PRICES = {
      */
     secretUsdPerMonth: 0.4,
     /**
+     * S3 Standard storage, per GB-month for the first 50 TB; by use (with requests), so not
+     * estimated: the plan names the rate. Source: aws.amazon.com/s3/pricing, US East (N. Virginia).
+     */
+    s3StandardUsdPerGbMonth: 0.023,
+    /**
      * ECR private repository storage, per GB-month; transfer to ECS and EKS in the same region is
      * free. By use, so not estimated. Source: aws.amazon.com/ecr/pricing, read 2026-11-23.
      */

@@ -92,7 +92,42 @@ const PRICERS: Record<string, Pricer> = {
     "aws:secretsmanager/secret:Secret": (r) => flat(`secret ${r.name}`, SERVICE_PRICES.secretUsdPerMonth),
     "aws:ecr/repository:Repository": (r) => flat(`ECR repository ${r.name}: storage by use ($${SERVICE_PRICES.ecrStorageUsdPerGbMonth.toFixed(2)} per GB-month), not estimated`, 0),
     "kubernetes:helm.sh/v3:Release": (r, _today, all) => helmRelease(r, all),
+    "kubernetes:networking.k8s.io/v1:Ingress": (r, _today, all) => albOfIngressGroup(r, all),
+    "aws:s3/bucket:Bucket": (r) => bucket(r),
+    "aws:s3/bucketV2:BucketV2": (r) => bucket(r),
 };
+
+const bucket = (r: PricedResource) =>
+    flat(`S3 bucket ${r.name}: storage and requests by use ($${SERVICE_PRICES.s3StandardUsdPerGbMonth} per GB-month in S3 Standard), not estimated`, 0);
+
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const ALB_ANNOTATION = "alb.ingress.kubernetes.io/";
+
+/** An Ingress the AWS Load Balancer Controller serves, and the ALB it shares: its ingress group, or its own. */
+function albIngress(r: PricedResource): { group: string; scheme: string } | undefined {
+    const metadata = asRecord(r.props.metadata) ?? {};
+    const annotations = asRecord(metadata.annotations) ?? {};
+    const className = asString(asRecord(r.props.spec)?.ingressClassName) ?? asString(annotations["kubernetes.io/ingress.class"]);
+    if (className !== "alb") return undefined;
+    const group = asString(annotations[`${ALB_ANNOTATION}group.name`]);
+    return { group: group ? `group ${group}` : `Ingress ${asString(metadata.namespace) ?? "default"}/${asString(metadata.name) ?? r.name}`, scheme: asString(annotations[`${ALB_ANNOTATION}scheme`]) ?? "internal" };
+}
+
+/**
+ * The ALB the AWS Load Balancer Controller makes at run time for Ingresses of class `alb`: one
+ * per ingress group (`alb.ingress.kubernetes.io/group.name`), or per Ingress without a group;
+ * priced once, on the group's first Ingress. LCUs are priced by traffic and not included.
+ */
+function albOfIngressGroup(r: PricedResource, all: readonly PricedResource[]): Price | undefined {
+    const alb = albIngress(r);
+    if (!alb) return undefined;
+    const members = all.filter((other) => other.type === INGRESS && albIngress(other)?.group === alb.group);
+    if (members[0] !== r) return undefined;
+    return flat(
+        `ALB of ${alb.group} (${alb.scheme}; ${members.length} Ingress${members.length === 1 ? "" : "es"}, made by the AWS Load Balancer Controller; LCUs by traffic, not included)`,
+        perMonth(SERVICE_PRICES.albUsdPerHour),
+    );
+}
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 const percent = (share: number) => `${round(share * 100, 2)}%`;
@@ -242,7 +277,19 @@ function loadBalancer(r: PricedResource): Price {
  * node group line prices too: at maximum scale the pool cannot grow past it, so the total
  * counts these pods twice, erring high by their amount.
  */
-const CHART_PODS: Record<string, { readonly label: string; readonly requests: string; readonly perNode?: boolean; readonly enabled?: string }[]> = {
+const CHART_PODS: Record<
+    string,
+    {
+        readonly label: string;
+        readonly requests: string;
+        readonly perNode?: boolean;
+        readonly enabled?: string;
+        /** Skipped when this value is true (a part another one replaces). */
+        readonly unless?: string;
+        /** Where the values set its replicas; unset, one. */
+        readonly replicas?: string;
+    }[]
+> = {
     opencost: [
         { label: "OpenCost", requests: "opencost.exporter.resources.requests" },
         { label: "OpenCost UI", requests: "opencost.ui.resources.requests", enabled: "opencost.ui.enabled" },
@@ -252,6 +299,26 @@ const CHART_PODS: Record<string, { readonly label: string; readonly requests: st
         { label: "kube-state-metrics", requests: "kube-state-metrics.resources.requests", enabled: "kube-state-metrics.enabled" },
         { label: "node-exporter", requests: "prometheus-node-exporter.resources.requests", perNode: true, enabled: "prometheus-node-exporter.enabled" },
     ],
+    // The portal layer (components/portal).
+    "aws-load-balancer-controller": [{ label: "controller", requests: "resources.requests", replicas: "replicaCount" }],
+    "external-secrets": [
+        { label: "controller", requests: "resources.requests", replicas: "replicaCount" },
+        { label: "webhook", requests: "webhook.resources.requests", replicas: "webhook.replicaCount" },
+        { label: "cert controller", requests: "certController.resources.requests", replicas: "certController.replicaCount" },
+    ],
+    "argo-cd": [
+        { label: "application controller", requests: "controller.resources.requests", replicas: "controller.replicas" },
+        { label: "server", requests: "server.resources.requests", replicas: "server.replicas" },
+        { label: "repo server", requests: "repoServer.resources.requests", replicas: "repoServer.replicas" },
+        { label: "ApplicationSet controller", requests: "applicationSet.resources.requests", replicas: "applicationSet.replicas" },
+        { label: "Dex", requests: "dex.resources.requests", enabled: "dex.enabled" },
+        { label: "Redis", requests: "redis.resources.requests", unless: "redis-ha.enabled" },
+        { label: "Redis HA (redis)", requests: "redis-ha.redis.resources.requests", enabled: "redis-ha.enabled", replicas: "redis-ha.replicas" },
+        { label: "Redis HA (sentinel)", requests: "redis-ha.sentinel.resources.requests", enabled: "redis-ha.enabled", replicas: "redis-ha.replicas" },
+        { label: "Redis HA (HAProxy)", requests: "redis-ha.haproxy.resources.requests", enabled: "redis-ha.enabled", replicas: "redis-ha.haproxy.replicas" },
+    ],
+    mlflow: [{ label: "MLflow", requests: "resources.requests", replicas: "replicaCount" }],
+    backstage: [{ label: "Backstage", requests: "backstage.resources.requests", replicas: "backstage.replicas" }],
 };
 const CHART_VOLUMES: Record<string, { readonly label: string; readonly volume: string }[]> = {
     prometheus: [{ label: "Prometheus", volume: "server.persistentVolume" }],
@@ -267,7 +334,7 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
     const nodes = nodeCounts(all);
     const items: Price[] = [];
     for (const pod of pods) {
-        if (pod.enabled && at(pod.enabled) === false) continue;
+        if ((pod.enabled && at(pod.enabled) === false) || (pod.unless && at(pod.unless) === true)) continue;
         const requests = asRecord(at(pod.requests));
         const cpu = cpuCores(requests?.cpu);
         const mem = memoryGiB(requests?.memory);
@@ -276,10 +343,12 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
             continue;
         }
         const hourly = nodeShare(cpu, mem, node) * node.usdPerHour;
-        const [idlePods, maxPods] = pod.perNode ? [nodes.min, nodes.max] : [1, 1];
+        const replicas = (pod.replicas && asNumber(at(pod.replicas))) || 1;
+        const [idlePods, maxPods] = pod.perNode ? [nodes.min, nodes.max] : [replicas, replicas];
+        const count = pod.perNode ? ` × ${idlePods}–${maxPods} nodes` : replicas > 1 ? ` × ${replicas}` : "";
         items.push({
             description:
-                `Helm release ${r.name}: ${pod.label} (${requests?.cpu} CPU, ${requests?.memory})${pod.perNode ? ` × ${idlePods}–${maxPods} nodes` : ""}, ` +
+                `Helm release ${r.name}: ${pod.label} (${requests?.cpu} CPU, ${requests?.memory})${count}, ` +
                 `${percent(nodeShare(cpu, mem, node))} of one ${node.type} of the CPU pool ($${round(hourly, 5)}/h), within the pool's line`,
             monthlyIdle: perMonth(hourly * idlePods),
             monthlyMax: perMonth(hourly * maxPods),

@@ -162,7 +162,7 @@ export interface PortalLayerConfig {
     /** Argo CD HA, Backstage and MLflow replicas: the environment's. */
     readonly highAvailability: boolean;
     /** The portal's PostgreSQL instance: Multi-AZ with `highAvailability`. */
-    readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number };
+    readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number; readonly backupRetentionDays: number };
     readonly backstage?: {
         readonly image?: string;
         readonly replicas: number;
@@ -188,7 +188,8 @@ export interface PortalLayerConfig {
 export interface PortalProfile {
     /** Argo CD HA, Multi-AZ database. */
     readonly highAvailability: boolean;
-    readonly databaseInstanceClass: string;
+    /** The portal database's instance class and how long its backups are kept. */
+    readonly database: { readonly instanceClass: string; readonly backupRetentionDays: number };
     readonly replicas: number;
     /** Keep Argo CD's local admin; without it, SSO is required. */
     readonly argoCdLocalAdmin: boolean;
@@ -210,7 +211,11 @@ export function resolvePortalLayer(
         domain: portal.domain,
         ingress: { ...portal.ingress },
         highAvailability: profile.highAvailability,
-        database: { instanceClass: portal.database?.instanceClass ?? profile.databaseInstanceClass, allocatedStorageGiB: portal.database?.allocatedStorageGiB ?? 20 },
+        database: {
+            instanceClass: portal.database?.instanceClass ?? profile.database.instanceClass,
+            allocatedStorageGiB: portal.database?.allocatedStorageGiB ?? 20,
+            backupRetentionDays: profile.database.backupRetentionDays,
+        },
         backstage: isOn(portal) ? { ...portal.backstage, replicas: portal.backstage.replicas ?? replicas } : undefined,
         gitops:
             gitops && isOn(gitops)
@@ -235,7 +240,7 @@ export function resolvePortalLayer(
  * the layer takes for itself.
  */
 export function portalLayerProblems(
-    config: PortalSections & { teams?: Array<{ name: string } | undefined> },
+    config: PortalSections & { teams?: Array<{ name: string } | undefined>; costTracker?: { enabled?: boolean } },
     profile: PortalProfile | undefined,
 ): SettingProblem[] {
     const problems: SettingProblem[] = [];
@@ -253,6 +258,7 @@ export function portalLayerProblems(
             add("gitops.repoUrl", `must name an owner and a repository (https://<host>/<owner>/<repo>.git or git@<host>:<owner>/<repo>.git): Backstage's templates open pull requests on it (found "${gitops!.repoUrl}")`);
         }
         if (!isOn(mlflow)) add("portal.enabled", "Backstage's templates serve models from MLflow's registry: configure and enable mlflow, or set portal.enabled: false");
+        if (config.costTracker?.enabled === false) add("portal.enabled", "Backstage's templates ask the cost tracker before they deploy: keep costTracker enabled, or set portal.enabled: false");
         const backstage = portal!.backstage ?? {};
         if (profile?.backstageDemoImage === false && backstage.image === undefined) {
             add(

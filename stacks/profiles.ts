@@ -25,7 +25,7 @@ export const PROFILES = {
             database: { instanceClass: "db.t4g.micro", allocatedStorageGiB: 20, backupRetentionDays: 7, multiAz: false },
         } satisfies CostTrackerProfile,
         // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept, Backstage's demo image run with a warning.
-        portal: { highAvailability: false, databaseInstanceClass: "db.t4g.micro", replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true },
+        portal: { highAvailability: false, replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true, database: { instanceClass: "db.t4g.micro", backupRetentionDays: 7 } },
     },
     prod: {
         availabilityZones: 3,
@@ -43,7 +43,7 @@ export const PROFILES = {
             metricsRetentionDays: 30,
             database: { instanceClass: "db.t4g.small", allocatedStorageGiB: 20, backupRetentionDays: 14, multiAz: true },
         } satisfies CostTrackerProfile,
-        portal: { highAvailability: true, databaseInstanceClass: "db.t4g.small", replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false },
+        portal: { highAvailability: true, replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false, database: { instanceClass: "db.t4g.small", backupRetentionDays: 14 } },
     },
 } as const;
 

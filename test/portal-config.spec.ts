@@ -41,7 +41,7 @@ describe("portal, gitops and mlflow stack config", () => {
     it("gives prod HA, two replicas, a Multi-AZ database of its own size, no local admin", () => {
         const layer = validatePlatformConfig(stackConfig("prod"), PROJECT, "prod").config!.portalLayer!;
         assert.strictEqual(layer.highAvailability, true);
-        assert.deepStrictEqual(layer.database, { instanceClass: "db.t4g.small", allocatedStorageGiB: 20 });
+        assert.deepStrictEqual(layer.database, { instanceClass: "db.t4g.small", allocatedStorageGiB: 20, backupRetentionDays: 14 });
         assert.strictEqual(layer.backstage!.replicas, 2);
         assert.strictEqual(layer.mlflow!.replicas, 2);
         assert.strictEqual(layer.gitops!.adminEnabled, false);
@@ -107,6 +107,14 @@ describe("portal, gitops and mlflow stack config", () => {
             "portal.ingress.certificateArn: must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id> (found \"not-an-arn\")",
             "teams[2].name: \"argocd\" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, cert-manager, karpenter, " +
                 "amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, openshift, or any starting with kube-, openshift-); choose another name",
+        ]);
+    });
+
+    it("needs the cost tracker for Backstage", () => {
+        const raw = dev();
+        raw.costTracker = { enabled: false };
+        assert.deepStrictEqual(problems(raw, "dev"), [
+            "portal.enabled: Backstage's templates ask the cost tracker before they deploy: keep costTracker enabled, or set portal.enabled: false",
         ]);
     });
 

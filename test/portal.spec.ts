@@ -32,7 +32,7 @@ const trustOf = (resources: RecordedResource[], name: string) => JSON.parse(name
 /** What the portal's components need from each other, as plain stand-ins. */
 function collaborators() {
     const controller = new LoadBalancerController("lbc", { clusterName: "gpu-platform-dev", region: "us-east-1", vpcId: "vpc-1", oidc: OIDC });
-    const eso = new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", secretArns: [SECRET("a")], namespaces: ["argocd", "backstage", "mlflow"] });
+    const eso = new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", namespaces: ["argocd", "backstage", "mlflow"] });
     return { controller, eso };
 }
 
@@ -136,28 +136,42 @@ describe("portal: ingresses", () => {
 });
 
 describe("portal: External Secrets Operator", () => {
-    it("may read exactly the secrets it syncs, for exactly the portal's namespaces", async () => {
-        const arns = [SECRET("backstage-db"), SECRET("mlflow-db")];
-        const { resources } = await record(() => new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", secretArns: arns, namespaces: ["backstage", "mlflow"] }));
-        assert.strictEqual(trustOf(resources, "eso-irsa-role").Condition.StringEquals[`${OIDC.url}:sub`], "system:serviceaccount:external-secrets:external-secrets");
-        assert.deepStrictEqual(policyOf(resources, "eso-irsa-policy").Statement, [
-            {
-                Sid: "ReadSyncedSecrets",
-                Effect: "Allow",
-                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds"],
-                Resource: arns,
-            },
+    it("may read exactly the secrets the stack syncs, each granted beside its ExternalSecret, for exactly the portal's namespaces", async () => {
+        const { resources } = await record(() => {
+            const { controller, eso } = collaborators();
+            const argoCd = new ArgoCd("argocd", {
+                host: "argocd.example.internal",
+                loadBalancerController: controller.release,
+                externalSecrets: eso,
+                sso: { provider: "oidc", issuer: "https://login.example.com", clientId: "argocd", clientSecretArn: SECRET("argocd-sso") },
+            });
+            return new GitOps("gitops", { argoCd, externalSecrets: eso, repoUrl: REPO, credentialsSecretArn: SECRET("gitops-repo"), teams: [] });
+        });
+        const role = named(resources, "aws:iam/role:Role", "eso-irsa-role");
+        assert.strictEqual(JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals[`${OIDC.url}:sub`], "system:serviceaccount:external-secrets:external-secrets");
+        // The fake cloud gives a role the id "<name>-placeholder-id".
+        const grants = ofType(resources, ROLE_POLICY).filter((p) => p.inputs.role === "eso-irsa-role-placeholder-id");
+        assert.deepStrictEqual(grants.map((g) => g.name).sort(), ["argocd-sso-secret-read", "gitops-repository-read"], "no policy of its own: one grant per synced secret");
+        const resourcesGranted = grants.flatMap((g) => JSON.parse(g.inputs.policy as string).Statement.flatMap((st: any) => st.Resource));
+        assert.deepStrictEqual(resourcesGranted.sort(), [SECRET("argocd-sso"), SECRET("gitops-repo")]);
+        assert.deepStrictEqual(JSON.parse(grants[0].inputs.policy as string).Statement[0].Action, [
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetResourcePolicy",
+            "secretsmanager:ListSecretVersionIds",
         ]);
         const store = named(resources, "kubernetes:external-secrets.io/v1:ClusterSecretStore", "eso-store").inputs as any;
-        assert.deepStrictEqual(store.spec, { provider: { aws: { service: "SecretsManager", region: "us-east-1" } }, conditions: [{ namespaces: ["backstage", "mlflow"] }] });
+        assert.deepStrictEqual(store.spec, { provider: { aws: { service: "SecretsManager", region: "us-east-1" } }, conditions: [{ namespaces: ["argocd", "backstage", "mlflow"] }] });
         assert.strictEqual(valuesOf(resources, "eso-release").installCRDs, true);
+        const secret = named(resources, EXTERNAL_SECRET, "gitops-repository");
+        assert.ok(secret.dependencies.includes(named(resources, ROLE_POLICY, "gitops-repository-read").urn), "syncs once it may read");
     });
 
-    it("refuses an empty list of secrets or namespaces before creating anything", async () => {
+    it("refuses an empty list of namespaces before creating anything", async () => {
         const { resources } = await record(() =>
             assert.throws(
-                () => new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", secretArns: [], namespaces: [] }),
-                (err: any) => err instanceof pulumi.InputPropertiesError && err.errors.map((e: any) => e.propertyPath).join() === "secretArns,namespaces",
+                () => new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", namespaces: [] }),
+                (err: any) => err instanceof pulumi.InputPropertiesError && err.errors.map((e: any) => e.propertyPath).join() === "namespaces",
             ),
         );
         assert.deepStrictEqual(resources, []);

@@ -229,7 +229,10 @@ export function argoCdValues(s: {
             rbac: { "policy.default": "", "policy.csv": argoCdPolicyCsv(s.teams, s.adminGroups, s.readOnlyAccounts), scopes: "[groups]" },
         },
         dex: { enabled: s.sso?.provider === "dex", ...requests("10m", "64Mi") },
-        "redis-ha": { enabled: s.highAvailability },
+        // Redis HA (subchart redis-ha): three Redis pods with Sentinel, behind three HAProxy pods, on three nodes (hard anti-affinity).
+        "redis-ha": s.highAvailability
+            ? { enabled: true, replicas: 3, redis: requests("100m", "256Mi"), sentinel: requests("20m", "64Mi"), haproxy: { replicas: 3, ...requests("50m", "64Mi") } }
+            : { enabled: false },
         redis: requests("50m", "128Mi"),
         controller: { replicas: 1, ...requests("250m", "1Gi") },
         server: { replicas, ...pdb, ...requests("50m", "128Mi") },

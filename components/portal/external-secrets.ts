@@ -21,15 +21,11 @@ export interface ExternalSecretsArgs {
     oidc: OidcProvider;
     /** Region of the Secrets Manager secrets. */
     region: string;
-    /** The exact Secrets Manager secrets the operator may read; nothing else. Required, at least one. */
-    secretArns: pulumi.Input<string>[];
     /**
      * Namespaces whose ExternalSecrets may use the store. Required: without it any namespace
      * (a team's, where `edit` may create ExternalSecrets) could copy the portal's credentials.
      */
     namespaces: string[];
-    /** Customer-managed KMS keys the secrets are encrypted with, for `kms:Decrypt`. Default none (aws/secretsmanager). */
-    kmsKeyArns?: pulumi.Input<string>[];
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -40,9 +36,9 @@ export interface ExternalSecretsArgs {
  * repository credentials) into Kubernetes Secrets and refreshes them, so a rotated value
  * reaches the pods and no credential passes through stack config, Helm values or Pulumi state.
  *
- * Its controller's IRSA role may read exactly `secretArns`; the store admits ExternalSecrets
- * from `namespaces` only. Create the synced secrets with `externalSecret()`, depending on
- * `ready` (the CRDs and the store).
+ * Its controller's IRSA role starts with no permission: each `externalSecret()` grants it read
+ * access to the one secret it syncs (an inline policy beside it), so the operator may read
+ * exactly the secrets the stack syncs. The store admits ExternalSecrets from `namespaces` only.
  *
  * Cost: three small pods (controller, webhook, cert controller) on the CPU pool, and Secrets
  * Manager API calls (one read per secret per refresh).
@@ -61,7 +57,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         super(EXTERNAL_SECRETS_TYPE, name, {}, opts);
         this.role = new IrsaRole(
             `${name}-irsa`,
-            { oidc: args.oidc, ...EXTERNAL_SECRETS_CONTROLLER, statements: externalSecretsStatements(args.secretArns, args.kmsKeyArns ?? []) },
+            { oidc: args.oidc, ...EXTERNAL_SECRETS_CONTROLLER },
             { parent: this },
         ).role;
         this.release = pinnedRelease(
@@ -73,17 +69,15 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         this.store = new k8s.apiextensions.CustomResource(
             `${name}-store`,
             { apiVersion: EXTERNAL_SECRETS_API, kind: "ClusterSecretStore", metadata: { name: this.storeName }, spec: clusterSecretStoreSpec(args.region, args.namespaces) },
-            // The role's policy first: a store validated before it can read reports itself invalid.
-            { parent: this, dependsOn: [this.release, this.role] },
+            { parent: this, dependsOn: [this.release] },
         );
         this.ready = [this.release, this.store];
         this.registerOutputs({ roleArn: this.role.arn, storeName: this.storeName });
     }
 }
 
-export function externalSecretsArgsProblems(args: Pick<ExternalSecretsArgs, "secretArns" | "namespaces">): SettingProblem[] {
+export function externalSecretsArgsProblems(args: Pick<ExternalSecretsArgs, "namespaces">): SettingProblem[] {
     const problems: SettingProblem[] = [];
-    if (args.secretArns.length === 0) problems.push({ key: "secretArns", message: "is empty; name the Secrets Manager secrets the operator syncs" });
     if (args.namespaces.length === 0) problems.push({ key: "namespaces", message: "is empty; name the namespaces whose ExternalSecrets may use the store" });
     return problems;
 }
@@ -102,20 +96,21 @@ export function externalSecretsValues(roleArn: string): HelmValues {
 }
 
 /**
- * What the controller may do (ESO's AWS provider docs): read the named secrets' values and
- * metadata. No `ListSecrets`/`BatchGetSecretValue`: those only serve `dataFrom.find`, which
- * would need `Resource: "*"`.
+ * What the controller may do with one synced secret (ESO's AWS provider docs): read its value
+ * and metadata, and decrypt it with its customer-managed key if it has one. No
+ * `ListSecrets`/`BatchGetSecretValue`: those only serve `dataFrom.find`, which would need
+ * `Resource: "*"`.
  */
-export function externalSecretsStatements(secretArns: pulumi.Input<string>[], kmsKeyArns: pulumi.Input<string>[]): PolicyStatement[] {
+export function externalSecretsStatements(secretArn: pulumi.Input<string>, kmsKeyArn?: pulumi.Input<string>): PolicyStatement[] {
     const statements: PolicyStatement[] = [
         {
-            Sid: "ReadSyncedSecrets",
+            Sid: "ReadSyncedSecret",
             Effect: "Allow",
             Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds"],
-            Resource: secretArns,
+            Resource: [secretArn],
         },
     ];
-    if (kmsKeyArns.length > 0) statements.push({ Sid: "DecryptSyncedSecrets", Effect: "Allow", Action: ["kms:Decrypt"], Resource: kmsKeyArns });
+    if (kmsKeyArn) statements.push({ Sid: "DecryptSyncedSecret", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] });
     return statements;
 }
 
@@ -128,13 +123,15 @@ export function clusterSecretStoreSpec(region: string, namespaces: string[]) {
 }
 
 export interface SyncedSecretArgs {
-    /** The store's component, whose `ready` the ExternalSecret waits for. */
-    externalSecrets: Pick<ExternalSecrets, "storeName" | "ready">;
+    /** The operator: its role is granted read access to `remoteSecret`, and the ExternalSecret waits for its `ready`. */
+    externalSecrets: Pick<ExternalSecrets, "storeName" | "ready" | "role">;
     namespace: pulumi.Input<string>;
     /** Name of the Kubernetes Secret it writes. */
     secretName: string;
-    /** The Secrets Manager secret (ARN or name) whose JSON value it copies. */
+    /** The Secrets Manager secret (its ARN) whose value it copies. */
     remoteSecret: pulumi.Input<string>;
+    /** The customer-managed KMS key the secret is encrypted with. Default none (aws/secretsmanager). */
+    kmsKeyArn?: pulumi.Input<string>;
     /** Kubernetes key → JSON property of the remote value (`""`: the whole value, for a plain-text secret). Default: every property under its own name. */
     properties?: Record<string, string>;
     /** Labels of the Secret it writes, e.g. Argo CD's `argocd.argoproj.io/secret-type`. Default none. */
@@ -145,16 +142,28 @@ export interface SyncedSecretArgs {
     refreshInterval?: string;
 }
 
-/** An ExternalSecret: a Kubernetes Secret kept equal to a Secrets Manager secret's JSON value. */
+/**
+ * An ExternalSecret: a Kubernetes Secret kept equal to a Secrets Manager secret's value. The
+ * operator's role is granted read access to that one secret by an inline policy
+ * (`<name>-read`), beside the ExternalSecret and in its parent.
+ */
 export function externalSecret(
     name: string,
     args: SyncedSecretArgs,
     opts: { parent: pulumi.Resource; dependsOn?: pulumi.Resource[] },
 ): k8s.apiextensions.CustomResource {
+    const grant = new aws.iam.RolePolicy(
+        `${name}-read`,
+        {
+            role: args.externalSecrets.role.id,
+            policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: externalSecretsStatements(args.remoteSecret, args.kmsKeyArn) }),
+        },
+        { parent: opts.parent },
+    );
     return new k8s.apiextensions.CustomResource(
         name,
         { apiVersion: EXTERNAL_SECRETS_API, kind: "ExternalSecret", metadata: { name: args.secretName, namespace: args.namespace }, spec: externalSecretSpec(args) },
-        { parent: opts.parent, dependsOn: [...args.externalSecrets.ready, ...(opts.dependsOn ?? [])] },
+        { parent: opts.parent, dependsOn: [...args.externalSecrets.ready, grant, ...(opts.dependsOn ?? [])] },
     );
 }
 

@@ -27,7 +27,13 @@ const MONTHLY_MAX = {
     // 0.0625 × 0.2016 × 730 = 9.20, kube-state-metrics 50m/128Mi 0.0125 × … = 1.84, node-exporter
     // 20m/32Mi 0.005 × 0.2016 × 6 nodes × 730 = 4.42, OpenCost 100m/256Mi 0.025 × … = 3.68, and
     // Prometheus' 20 GiB gp3 volume × 0.08 = 1.60. Together 81.79.
-    dev: "18,188.18",
+    // The portal: db.t4g.micro 11.68, 20 GB gp3 2.30, its KMS key 1.00; the ALB of ingress group
+    // "portal" 0.0225 × 730 = 16.43; secrets 3 × 0.40 = 1.20 (master, Backstage's and MLflow's
+    // users); pods on an m7i.xlarge at 0.2016 × 730 per node share: load balancer controller
+    // 2 × 100m/128Mi 0.025 each = 7.36, External Secrets 3 × 50m 0.0125 = 5.52, Argo CD's controller
+    // 250m/1Gi 0.0625 = 9.20, server 50m 1.84, repo server 100m 3.68, ApplicationSet 50m 1.84,
+    // Redis 50m 1.84, MLflow 250m/1Gi 9.20, Backstage 500m/1Gi 0.125 = 18.40. Together 91.49.
+    dev: "18,279.67",
     // system m7i.2xlarge 0.4032 × 10 × 730 = 2,943.36; a100-shared p4d 21.957642 × 4 × 730 = 64,116.31;
     // a100-mig p4de 27.44705 × 4 × 730 = 80,145.39; h100 p5 55.04 × 4 × 730 = 160,716.80; three NAT
     // gateways 98.55; KMS key 1.00; batch-embeddings' two alarms 0.20; EKS 0.10 × 730 = 73.00 while
@@ -40,7 +46,12 @@ const MONTHLY_MAX = {
     // 22 nodes) 0.046875 × 0.4032 × 730 = 13.80, kube-state-metrics 0.00625 × … = 1.84,
     // node-exporter 0.0025 × 0.4032 × 22 nodes × 730 = 16.19, OpenCost 0.0125 × … = 3.68, the
     // 20 GiB volume 1.60. Together 164.33.
-    prod: new Date().toISOString().slice(0, 10) <= "2027-03-27" ? "308,842.94" : "309,207.94",
+    // The portal: db.t4g.small Multi-AZ 46.72, 20 GB gp3 Multi-AZ 4.60, KMS key 1.00; its ALB 16.43;
+    // secrets 1.20; pods on an m7i.2xlarge (half the dev shares): load balancer controller 2 × 3.68,
+    // External Secrets 3 × 1.84, Argo CD's controller 9.20, servers 2 × 1.84, repo servers 2 × 3.68,
+    // ApplicationSet 2 × 1.84, Redis HA 3 × (100m/256Mi 3.68 + sentinel 20m 0.74) and HAProxy
+    // 3 × 1.84, MLflow 2 × 9.20, Backstage 2 × 18.40. Together 180.71.
+    prod: new Date().toISOString().slice(0, 10) <= "2027-03-27" ? "309,023.65" : "309,388.65",
 };
 
 for (const stack of ["dev", "prod"] as const) {
