@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { CPU_NODE_SELECTOR } from "../../catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
-import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
@@ -207,9 +207,7 @@ export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "repli
     if (args.image !== undefined && !/^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/.test(args.image.replace(/^[^/]+:\d+\//, ""))) {
         problems.push({ key: "image", message: `must be an image pinned by tag or digest, e.g. registry/portal/backstage:1.4.0 (found "${args.image}")` });
     }
-    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
-        problems.push({ key: "replicas", message: `must be a whole number of at least 1 (found ${args.replicas})` });
-    }
+    problems.push(...countProblems("replicas", args.replicas, 1));
     if (!/^https:\/\/\S+\/backstage\/templates\/\*\.yaml$/.test(args.templatesUrl)) {
         problems.push({
             key: "templatesUrl",

@@ -5,7 +5,7 @@ import { CPU_NODE_SELECTOR, partitionOf } from "../../catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
-import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 
 export const LOAD_BALANCER_CONTROLLER_TYPE = `${PACKAGE}:portal:LoadBalancerController`;
@@ -91,10 +91,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
 export function loadBalancerControllerArgsProblems(args: Pick<LoadBalancerControllerArgs, "region" | "replicas">): SettingProblem[] {
     const problems: SettingProblem[] = [];
     if (!partitionOf(args.region)) problems.push({ key: "region", message: `"${args.region}" is not an AWS region the catalog knows` });
-    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
-        problems.push({ key: "replicas", message: `must be a whole number of at least 1 (found ${args.replicas})` });
-    }
-    return problems;
+    return [...problems, ...countProblems("replicas", args.replicas, 1)];
 }
 
 /** The chart values (aws-load-balancer-controller 3.5.0). */

@@ -6,7 +6,7 @@ import { housekeepingRules, privateBucket } from "../shared/bucket";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
-import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
@@ -138,11 +138,7 @@ export class Mlflow extends pulumi.ComponentResource {
 }
 
 export function mlflowArgsProblems(args: Pick<MlflowArgs, "replicas" | "ingress">): SettingProblem[] {
-    const problems = ingressProblems("ingress.", args.ingress ?? {});
-    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
-        problems.push({ key: "replicas", message: `must be a whole number of at least 1 (found ${args.replicas})` });
-    }
-    return problems;
+    return [...ingressProblems("ingress.", args.ingress ?? {}), ...countProblems("replicas", args.replicas, 1)];
 }
 
 /** The chart values (mlflow 1.11.5). */

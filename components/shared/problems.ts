@@ -23,3 +23,9 @@ export function throwIfInvalid(component: string, name: string, problems: readon
         errors: problems.map((p) => ({ propertyPath: p.key, reason: p.message })),
     });
 }
+
+/** The problem with a count that is set and is not a whole number of at least `min` (replicas, say); none otherwise. */
+export function countProblems(key: string, value: number | undefined, min: number): SettingProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= min)) return [];
+    return [{ key, message: `must be a whole number of at least ${min} (found ${value})` }];
+}
