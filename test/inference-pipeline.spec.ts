@@ -385,6 +385,13 @@ describe("InferencePipeline component", () => {
         assert.deepStrictEqual(problems({ maxReceiveCount: 1001 }), ["maxReceiveCount: is 1001; SQS allows at most 1000"]);
         assert.deepStrictEqual(problems({ jobTimeoutSeconds: 43_200 }), [], "12 hours is allowed");
     });
+
+    it("refuses a worker image that is not pinned, as the stack config does", () => {
+        const problems = (a: Partial<InferencePipelineArgs>) => inferencePipelineArgsProblems(args(a)).map((p) => p.key);
+        assert.deepStrictEqual(problems({ image: "busybox" }), ["image"], "no tag");
+        assert.deepStrictEqual(problems({ image: "registry.example.com/team/worker:latest" }), ["image"], "latest moves");
+        assert.deepStrictEqual(problems({ image: `registry.example.com/team/worker@sha256:${"a".repeat(64)}` }), [], "a digest pins it");
+    });
 });
 
 describe("inferencePipelines stack config", () => {
