@@ -510,7 +510,7 @@ describe("the team stack (examples/team-stack, the README's example)", () => {
             "trusts the platform's KEDA through the platform's OIDC provider",
         );
         assert.strictEqual(named(resources, QUEUE, "vision-captions-queue").inputs.visibilityTimeoutSeconds, 5400);
-        assert.ok(named(resources, QUEUE, "vision-captions-queue").provider?.includes("vision-aws"), "the team's tagged AWS provider");
+        assert.ok(named(resources, QUEUE, "vision-captions-queue").provider?.includes("ml-research-aws"), "the team's tagged AWS provider");
         assert.strictEqual(await new Promise((resolve) => outputs.queueUrl.apply(resolve)), "https://sqs.us-east-1.amazonaws.com/123456789012/vision-captions-queue");
     });
 });
