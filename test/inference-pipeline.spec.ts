@@ -385,6 +385,13 @@ describe("InferencePipeline component", () => {
         assert.deepStrictEqual(problems({ maxReceiveCount: 1001 }), ["maxReceiveCount: is 1001; SQS allows at most 1000"]);
         assert.deepStrictEqual(problems({ jobTimeoutSeconds: 43_200 }), [], "12 hours is allowed");
     });
+
+    it("refuses a worker image that is not pinned, as the stack config does", () => {
+        const problems = (a: Partial<InferencePipelineArgs>) => inferencePipelineArgsProblems(args(a)).map((p) => p.key);
+        assert.deepStrictEqual(problems({ image: "busybox" }), ["image"], "no tag");
+        assert.deepStrictEqual(problems({ image: "registry.example.com/team/worker:latest" }), ["image"], "latest moves");
+        assert.deepStrictEqual(problems({ image: `registry.example.com/team/worker@sha256:${"a".repeat(64)}` }), [], "a digest pins it");
+    });
 });
 
 describe("inferencePipelines stack config", () => {
@@ -503,7 +510,7 @@ describe("the team stack (examples/team-stack, the README's example)", () => {
             "trusts the platform's KEDA through the platform's OIDC provider",
         );
         assert.strictEqual(named(resources, QUEUE, "vision-captions-queue").inputs.visibilityTimeoutSeconds, 5400);
-        assert.ok(named(resources, QUEUE, "vision-captions-queue").provider?.includes("vision-aws"), "the team's tagged AWS provider");
+        assert.ok(named(resources, QUEUE, "vision-captions-queue").provider?.includes("ml-research-aws"), "the team's tagged AWS provider");
         assert.strictEqual(await new Promise((resolve) => outputs.queueUrl.apply(resolve)), "https://sqs.us-east-1.amazonaws.com/123456789012/vision-captions-queue");
     });
 });

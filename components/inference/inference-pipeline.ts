@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { GPU_TAINT, LABELS } from "../../catalog";
 import { housekeepingRules, privateBucket } from "../shared/bucket";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
+import { imagePinProblems } from "../shared/image-reference";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { KEDA_OPERATOR } from "./keda";
@@ -424,8 +425,10 @@ export class InferencePipeline extends pulumi.ComponentResource {
 }
 
 /** Every problem with the arguments, keyed by argument name; the constructor throws them all at once. */
-export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource" | "cpu" | "memory">): SettingProblem[] {
+export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource" | "cpu" | "memory"> & { image?: pulumi.Input<string> }): SettingProblem[] {
     return [
+        // A worker image must be pinned (a tag other than latest, or a digest); an Output is checked where it is made.
+        ...(typeof args.image === "string" ? imagePinProblems("image", args.image) : []),
         ...pipelineSettingsProblems("", args),
         ...gpuRequestProblems("", args.pool, args.gpuResource, args.gpusPerWorker),
         ...workerResourceProblems("", args.pool, args.cpu, args.memory),

@@ -153,7 +153,7 @@ export function gpuRequestProblems(
     if (resource === undefined) {
         return [{ key: `${prefix}gpuResource`, message: `is required: pool "${pool.name}" offers ${offered.join(", ")}; name the one the worker requests` }];
     }
-    const perNode = pool.nodeResources[resource];
+    const perNode = Object.hasOwn(pool.nodeResources, resource) ? pool.nodeResources[resource] : undefined;
     if (perNode === undefined) {
         return [{ key: `${prefix}gpuResource`, message: `"${resource}" is not offered by pool "${pool.name}"; it offers ${offered.join(", ")}` }];
     }

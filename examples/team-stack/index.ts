@@ -13,9 +13,10 @@ export = async () => {
     // Scheduling facts are plain values: the component checks the GPU request against them before creating anything.
     const h100 = ((await platform.requireOutputValue("nodePools")) as Record<string, PoolOutput>)["h100"];
 
-    const awsProvider = new aws.Provider("vision-aws", {
+    // The team is one of the platform's teams: its namespace, quota and budget are the platform's.
+    const awsProvider = new aws.Provider("ml-research-aws", {
         region: region as aws.Region,
-        defaultTags: { tags: { team: "vision", "cost-center": "CC-2001", environment: stack, budget: `vision-${stack}` } },
+        defaultTags: { tags: { team: "ml-research", "cost-center": "CC-1001", environment: stack, budget: `ml-research-${stack}` } },
     });
     const cluster = new k8s.Provider("platform-cluster", {
         kubeconfig: platform.requireOutput("kubeconfig"),
@@ -32,7 +33,10 @@ export = async () => {
             maxReplicas: 4,
             jobTimeoutSeconds: 5400,
             inputSuffix: ".parquet",
-            team: "vision",
+            team: "ml-research",
+            // Run in the team's namespace, which the platform made, under the team's quota and policies.
+            namespace: "ml-research",
+            createNamespace: false,
             protect: stack === "prod",
         },
         { providers: { aws: awsProvider, kubernetes: cluster } },
