@@ -87,7 +87,7 @@ describe("portal, gitops and mlflow stack config", () => {
     it("reports every problem at once, each naming its key", () => {
         const raw = dev();
         raw.portal.ingress = { scheme: "internet-facing", certificateArn: "not-an-arn" };
-        raw.portal.backstage.image = "backstage";
+        raw.portal.backstage.image = "ghcr.io/backstage/backstage:latest";
         raw.portal.backstage.templatesUrl = "https://github.com/acme/gpu-platform";
         raw.gitops.repoUrl = "ftp://example.com/*";
         raw.gitops.credentialsSecretArn = "arn:aws:s3:::bucket";
@@ -101,7 +101,7 @@ describe("portal, gitops and mlflow stack config", () => {
             "gitops.sso.connectors[0].config.clientSecret: must not be in stack config: it comes from clientSecretArn, through Secrets Manager",
             "gitops.teamGroups.no-such-team: \"no-such-team\" is not a team; defined teams: ml-research, applied-ml, argocd",
             "mlflow.replicas: must be at least 1 (found 0)",
-            "portal.backstage.image: must be an image pinned by tag or digest, e.g. registry/portal/backstage:1.4.0 (found \"backstage\")",
+            'portal.backstage.image: uses the tag "latest", which moves with every push and pins nothing; pin it by tag ("registry/repo:1.4.2") or by digest ("registry/repo@sha256:<64 hex digits>")',
             "portal.backstage.templatesUrl: must be an https URL ending in /backstage/templates/*.yaml, e.g. https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml (found \"https://github.com/acme/gpu-platform\")",
             "portal.ingress.allowedCidrs: is required with scheme \"internet-facing\": name the source ranges that may reach the portal (an ALB on the internet admits everyone otherwise)",
             "portal.ingress.certificateArn: must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id> (found \"not-an-arn\")",

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { CPU_NODE_SELECTOR } from "../../catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
+import { imagePinProblems, parseImageReference } from "../shared/image-reference";
 import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import type { ServiceDatabase } from "./database";
@@ -204,9 +205,7 @@ export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "repli
     if (args.gitops && !scaffolderRepoUrl(args.gitops.repoUrl)) {
         problems.push({ key: "gitops.repoUrl", message: `must be https://<host>/<owner>/<repo>[.git] or git@<host>:<owner>/<repo>.git (found "${args.gitops.repoUrl}")` });
     }
-    if (args.image !== undefined && !/^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/.test(args.image.replace(/^[^/]+:\d+\//, ""))) {
-        problems.push({ key: "image", message: `must be an image pinned by tag or digest, e.g. registry/portal/backstage:1.4.0 (found "${args.image}")` });
-    }
+    if (args.image !== undefined) problems.push(...imagePinProblems("image", args.image));
     problems.push(...countProblems("replicas", args.replicas, 1));
     if (!/^https:\/\/\S+\/backstage\/templates\/\*\.yaml$/.test(args.templatesUrl)) {
         problems.push({
@@ -226,12 +225,14 @@ export function scaffolderRepoUrl(repoUrl: string): string | undefined {
     return match ? `${match[1] ?? match[2]}?owner=${match[3]}&repo=${match[4]}` : undefined;
 }
 
-/** `registry/repository:tag` or `registry/repository@digest` as the chart's `backstage.image` fields. */
+/** An image reference as the chart's `backstage.image` fields (Docker Hub when it names no registry). */
 export function backstageImage(image: string = BACKSTAGE_DEMO_IMAGE): HelmValues {
-    const at = image.indexOf("@");
-    const [name, tagOrDigest] = at >= 0 ? [image.slice(0, at), { digest: image.slice(at + 1) }] : [image.slice(0, image.lastIndexOf(":")), { tag: image.slice(image.lastIndexOf(":") + 1) }];
-    const slash = name.indexOf("/");
-    return { registry: name.slice(0, slash), repository: name.slice(slash + 1), ...tagOrDigest };
+    const reference = parseImageReference(image)!; // validated
+    return {
+        registry: reference.domain ?? "docker.io",
+        repository: reference.path,
+        ...(reference.digest ? { digest: reference.digest } : { tag: reference.tag }),
+    };
 }
 
 /** The chart values (backstage 2.8.2), app-config included. */
