@@ -13,15 +13,28 @@ const LISTENERS = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
 /** TLS 1.3 (and 1.2 with forward secrecy) policies of Elastic Load Balancing. */
 const TLS13_POLICIES = ["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"];
 
+/** Ingresses the AWS Load Balancer Controller turns into ALBs at run time; their scheme is an annotation. */
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+
 export const albInternal = resourcePolicy({
     name: "alb-internal",
-    description: "Application Load Balancers are internal (internal: true) unless allowInternetFacing; an internet-facing one is a public entry point to review on its own.",
+    description:
+        "Application Load Balancers are internal (internal: true) unless allowInternetFacing; an internet-facing one is a public entry point to review on its own. " +
+        "So are the ALBs the AWS Load Balancer Controller makes from Ingresses of class alb (annotation alb.ingress.kubernetes.io/scheme).",
     enforcementLevel: "mandatory",
     config: {
         allowInternetFacing: { type: "boolean", description: "Allow internet-facing Application Load Balancers.", default: false },
     },
-    resourceTypes: LOAD_BALANCERS,
-    validate: ({ name, props }, { allowInternetFacing }, report) => {
+    resourceTypes: [...LOAD_BALANCERS, INGRESS],
+    validate: ({ type, name, props }, { allowInternetFacing }, report) => {
+        if (type === INGRESS) {
+            const annotations = asRecord(asRecord(props.metadata)?.annotations) ?? {};
+            const alb = asString(asRecord(props.spec)?.ingressClassName) === "alb" || annotations["kubernetes.io/ingress.class"] === "alb";
+            if (!allowInternetFacing && alb && annotations["alb.ingress.kubernetes.io/scheme"] === "internet-facing") {
+                report(`Ingress "${name}" asks for an internet-facing ALB, which this stack does not allow; set alb.ingress.kubernetes.io/scheme to "internal".`);
+            }
+            return;
+        }
         if (allowInternetFacing || (asString(props.loadBalancerType) ?? "application") !== "application") return;
         if (props.internal === true || props.internal === "true" || isUnknown(props.internal)) return;
         report(`Application Load Balancer "${name}" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).`);

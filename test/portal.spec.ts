@@ -132,6 +132,7 @@ describe("portal: ingresses", () => {
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/inbound-cidrs"], "198.51.100.0/24");
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/certificate-arn"], cert);
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/ssl-redirect"], "443");
+        assert.strictEqual(annotations["alb.ingress.kubernetes.io/ssl-policy"], "ELBSecurityPolicy-TLS13-1-2-2021-06", "not the controller's default, which allows TLS 1.0");
     });
 });
 

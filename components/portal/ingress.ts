@@ -75,6 +75,8 @@ export function albAnnotations(args: Pick<PortalIngressArgs, "healthCheckPath" |
     if (certificateArn) {
         annotations["alb.ingress.kubernetes.io/certificate-arn"] = certificateArn;
         annotations["alb.ingress.kubernetes.io/ssl-redirect"] = "443";
+        // TLS 1.3 and 1.2 with forward secrecy; the controller's default (ELBSecurityPolicy-2016-08) allows TLS 1.0.
+        annotations["alb.ingress.kubernetes.io/ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06";
     }
     if (args.settings.allowedCidrs?.length) annotations["alb.ingress.kubernetes.io/inbound-cidrs"] = args.settings.allowedCidrs.join(",");
     return annotations;

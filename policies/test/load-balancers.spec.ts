@@ -30,6 +30,24 @@ describe("policies: load balancers", () => {
         it("lets a stack that allows it have an internet-facing ALB", async () => {
             assert.deepStrictEqual(await violationsOf(albInternal, [resource(LB, "public", { internal: false })], { allowInternetFacing: true }), []);
         });
+
+        describe("ALBs the load balancer controller makes from Ingresses", () => {
+            const ingress = (scheme: string) =>
+                resource("kubernetes:networking.k8s.io/v1:Ingress", "portal-ingress", {
+                    metadata: { name: "backstage", annotations: { "alb.ingress.kubernetes.io/scheme": scheme, "alb.ingress.kubernetes.io/group.name": "portal" } },
+                    spec: { ingressClassName: "alb" },
+                });
+
+            it("passes an internal one", async () => {
+                assert.deepStrictEqual(await violationsOf(albInternal, [ingress("internal")]), []);
+            });
+
+            it("reports an internet-facing one, unless the stack allows it", async () => {
+                const v = await theViolation(albInternal, [ingress("internet-facing")]);
+                assert.strictEqual(v.message, 'Ingress "portal-ingress" asks for an internet-facing ALB, which this stack does not allow; set alb.ingress.kubernetes.io/scheme to "internal".');
+                assert.deepStrictEqual(await violationsOf(albInternal, [ingress("internet-facing")], { allowInternetFacing: true }), []);
+            });
+        });
     });
 
     describe("lb-https-listeners", () => {
