@@ -6,7 +6,7 @@
  *   npm run bench            # 7 rounds
  *   npm run bench -- 15      # more rounds
  *
- * Target: ratio ≤ 2.0 on a 2-core machine.
+ * Target: ratio ≤ 1.5 on a 2-core machine (the offline-plan issues asked ≤ 2.0, then ≤ 1.5).
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -50,4 +50,4 @@ for (let i = 0; i < rounds; i++) {
 console.log(`rounds: ${rounds}`);
 console.log(`prod plan (--json):   median ${median(plan).toFixed(2)} s`);
 console.log(`bare node + SDKs:     median ${median(bare).toFixed(2)} s`);
-console.log(`median ratio:         ${median(ratios).toFixed(2)} (target ≤ 2.0)`);
+console.log(`median ratio:         ${median(ratios).toFixed(2)} (target ≤ 1.5)`);
