@@ -243,7 +243,8 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
         problems.push(...poolProblems, ...migPlacementProblems(`nodePools.${name}.`, pool, poolProblems));
     }
     const cpuPools = pools.filter(([, p]) => isKnownInstanceType(p.instanceType) && !gpuOf(p.instanceType));
-    const allPoolsParsed = config.unparsed.nodePools.length === 0;
+    // A pool whose instance type the catalog lacks is reported under its own key; whether it is the CPU pool is unknown.
+    const allPoolsParsed = config.unparsed.nodePools.length === 0 && pools.every(([, p]) => isKnownInstanceType(p.instanceType));
     if (pools.length > 0 && allPoolsParsed && !cpuPools.some(([, p]) => poolMinSize(p) >= 1)) {
         add("nodePools", "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes");
     }

@@ -311,6 +311,8 @@ describe("offline plan", function () {
             assert.deepStrictEqual(inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "dev", file, [])), [
                 `--config-file ${file}: does not parse as YAML: the key "gpu-platform:region" appears twice in one mapping`,
             ]);
+            const budget = resolveStackConfig(readProject(REPO_ROOT), "dev", undefined, ["teams[0].monthlyBudgetUsd=9000.5"]);
+            assert.strictEqual(JSON.parse(budget["gpu-platform:teams"])[0].monthlyBudgetUsd, 9000.5, "a decimal is a number, as in a config file");
             const config = resolveStackConfig(readProject(REPO_ROOT), "dev", undefined, ["tags.owner:team=vision"]);
             assert.strictEqual(JSON.parse(config["gpu-platform:tags"])["owner:team"], "vision");
         });
@@ -341,6 +343,12 @@ describe("offline plan", function () {
             ]);
             assert.match(lines[3], /^usage: npx gpu-platform-plan --stack <name>/);
             assert.deepStrictEqual(inputErrors(() => parseOptions([], REPO_ROOT)).slice(0, 1), ["--stack is required, e.g. --stack dev"]);
+            assert.deepStrictEqual(inputErrors(() => parseOptions(["--stack", "dev", "--stack", "prod"], REPO_ROOT)).slice(0, 1), [
+                '--stack given twice ("dev" and "prod"); plan one stack at a time',
+            ]);
+            assert.deepStrictEqual(inputErrors(() => parseOptions(["--stack", "dev", "--format", "json", "--format", "mermaid"], REPO_ROOT)).slice(0, 1), [
+                "choose one output format: json conflicts with mermaid",
+            ]);
         });
 
         it("a config file that does not parse", () => {

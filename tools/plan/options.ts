@@ -55,9 +55,12 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
             return next;
         };
         switch (flag) {
-            case "--stack":
-                stack = value();
+            case "--stack": {
+                const given = value();
+                if (given !== undefined && stack !== undefined && given !== stack) problems.push(`--stack given twice ("${stack}" and "${given}"); plan one stack at a time`);
+                stack = given ?? stack;
                 break;
+            }
             case "--json":
                 format = pickFormat(format, "json", problems);
                 break;
@@ -96,6 +99,6 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
 }
 
 function pickFormat(current: OutputFormat | undefined, wanted: OutputFormat, problems: string[]): OutputFormat {
-    if (current !== undefined && current !== wanted) problems.push(`choose one output format: --${current === "json" ? "json" : `format ${current}`} conflicts with ${wanted}`);
+    if (current !== undefined && current !== wanted) problems.push(`choose one output format: ${current} conflicts with ${wanted}`);
     return wanted;
 }

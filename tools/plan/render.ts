@@ -52,7 +52,7 @@ export function toJson(plan: PlanResult): string {
 export function toText(plan: PlanResult): string {
     const lines: string[] = [];
     lines.push(`Offline plan of stack ${plan.stack} (${plan.program})`);
-    if (plan.configChanges.length > 0) lines.push(`Config changed from Pulumi.${plan.stack}.yaml by: ${plan.configChanges.join(", ")}`);
+    if (plan.configChanges.length > 0) lines.push(...wrap(`Config changed from Pulumi.${plan.stack}.yaml (values not shown) by: ${plan.configChanges.join(", ")}`, ""));
     lines.push("No cloud calls were made: ids, ARNs and endpoints below are placeholders.", "");
 
     // As `pulumi preview` marks them: "+" to create, ">" to read. The stack's row is the tree's

@@ -143,8 +143,9 @@ function applySet(values: Record<string, unknown>, assignment: string, project: 
 /** Keys that would reach an object's prototype instead of setting a property of its own. */
 const FORBIDDEN_KEYS = new Set(["__proto__", "prototype", "constructor"]);
 
+/** A `--set` value: a number (whole or decimal, such as a budget of 9000.5), true/false, or else the text. */
 function scalarOf(text: string): unknown {
-    if (/^-?\d{1,15}$/.test(text)) return Number(text);
+    if (/^-?\d{1,15}(\.\d{1,15})?$/.test(text)) return Number(text);
     return text === "true" ? true : text === "false" ? false : text;
 }
 

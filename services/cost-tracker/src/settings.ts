@@ -59,7 +59,8 @@ export function readSettings(env: Record<string, string | undefined>, argv: read
     return {
         settings: {
             port,
-            host: env.HOST || "0.0.0.0",
+            // A demo on a laptop answers only this machine (it prints a write token); a task in a container listens on every interface.
+            host: env.HOST || (demo ? "127.0.0.1" : "0.0.0.0"),
             databaseUrl,
             configPath,
             configJson,

@@ -233,6 +233,13 @@ export function describeApiSpecs(label: string): void {
                 });
             }
 
+            it("answers an unknown route and a form-encoded body in the API's error shape", async () => {
+                const route = await app.inject({ method: "GET", url: "/v1/budgets?team=x" });
+                assert.deepStrictEqual([route.statusCode, route.json()], [404, { error: "Not Found", message: "no route GET /v1/budgets; see /openapi.json" }]);
+                const text = await app.inject({ method: "POST", url: "/v1/gpu-requests", payload: "team=ml-research", headers: { ...AUTH, "idempotency-key": "k-form", "content-type": "application/x-www-form-urlencoded" } });
+                assert.deepStrictEqual([text.statusCode, text.json()], [415, { error: "Unsupported Media Type", message: "Content-Type: send application/json", field: "Content-Type" }]);
+            });
+
             it("answers 404 for an unknown team's spend and a request that does not exist", async () => {
                 const spend = await app.inject({ method: "GET", url: "/v1/teams/marketing/spend" });
                 assert.deepStrictEqual([spend.statusCode, spend.json().message], [404, 'no team "marketing"; known: ml-research, inference, applied-ml']);

@@ -84,6 +84,8 @@ describe("cost tracker: settings", () => {
         const { settings } = readSettings({}, ["--demo"]);
         assert.strictEqual(settings?.port, 8080);
         assert.strictEqual(settings?.databaseUrl, undefined, "no DATABASE_URL: embedded PGlite");
+        assert.strictEqual(settings?.host, "127.0.0.1", "a demo prints a write token: it answers only its own machine");
+        assert.strictEqual(readSettings({ COST_TRACKER_CONFIG: "c.json", COST_TRACKER_API_TOKEN: "t".repeat(32) }, []).settings?.host, "0.0.0.0", "a task listens on every interface");
     });
 
     it("names every bad variable and argument", () => {

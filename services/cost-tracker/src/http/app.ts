@@ -102,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         );
     });
     app.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply));
+    // Unknown routes answer in the API's error shape too.
+    app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "Not Found", message: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json` }));
 
     registerOperations(app, deps);
     registerReads(app, deps);
@@ -432,6 +434,9 @@ function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyRep
             .code(503)
             .header("retry-after", "5")
             .send({ error: "Service Unavailable", message: "the database is unavailable; nothing was written, retry later" });
+    }
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+        return reply.code(415).send({ error: "Unsupported Media Type", message: "Content-Type: send application/json", field: "Content-Type" });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: "Bad Request", message: err.message });
     request.log.error({ err }, "request failed");
