@@ -51,8 +51,12 @@ const MONTHLY_MAX = {
     // External Secrets 3 × 1.84, Argo CD's controller 9.20, servers 2 × 1.84, repo servers 2 × 3.68,
     // ApplicationSet 2 × 1.84, Redis HA 3 × (100m/256Mi 3.68 + sentinel 20m 0.74) and HAProxy
     // 3 × 1.84, MLflow 2 × 9.20, Backstage 2 × 18.40. Together 180.71.
-    prod: new Date().toISOString().slice(0, 10) <= "2027-03-27" ? "309,023.65" : "309,388.65",
+    prod: "309,023.65",
 };
+/** After 1.35's standard support ends, prod (EXTENDED) pays 0.60 × 730 = 438.00 for its control plane instead of 73.00. */
+const PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT = "309,388.65";
+/** The day the specs price at: any fixed day works; this one is inside 1.35's standard support. */
+const PRICED_ON = "2026-12-07";
 
 for (const stack of ["dev", "prod"] as const) {
     describe(`policies on the platform's ${stack} stack`, () => {
@@ -90,10 +94,23 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepStrictEqual(reported.map((v) => v.urn), buckets);
         });
 
-        it(`prices the stack at maximum scale from the catalog: $${MONTHLY_MAX[stack]} a month`, async () => {
-            const overAnyBudget = parsePackConfig(JSON.stringify({ all: "disabled", "stack-monthly-budget": { enforcementLevel: "advisory", monthlyBudgetUsd: 0 } }), "spec");
+        const pricedAt = async (asOf: string) => {
+            const overAnyBudget = parsePackConfig(JSON.stringify({ all: "disabled", "stack-monthly-budget": { enforcementLevel: "advisory", monthlyBudgetUsd: 0, asOf } }), "spec");
             const [v] = await runPolicies(resources, overAnyBudget);
-            assert.ok(v.message.startsWith(`at maximum scale the stack costs $${MONTHLY_MAX[stack]} a month, $${MONTHLY_MAX[stack]} over its budget of $0.00`), v.message);
+            return v.message;
+        };
+        const costs = (amount: string) => `at maximum scale the stack costs $${amount} a month, $${amount} over its budget of $0.00`;
+
+        it(`prices the stack at maximum scale from the catalog: $${MONTHLY_MAX[stack]} a month`, async () => {
+            const message = await pricedAt(PRICED_ON);
+            assert.ok(message.startsWith(costs(MONTHLY_MAX[stack])), message);
         });
+
+        if (stack === "prod") {
+            it(`prices prod's control plane at the extended-support rate once 1.35 leaves standard support: $${PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT}`, async () => {
+                const message = await pricedAt("2027-03-28");
+                assert.ok(message.startsWith(costs(PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT)), message);
+            });
+        }
     });
 }

@@ -88,7 +88,7 @@ describe("policies: runner", () => {
             assert.strictEqual(config.policies["budget-tags"].enforcementLevel, "disabled");
             assert.strictEqual(config.policies["gpu-pool-gpu-limit"].enforcementLevel, "advisory");
             assert.deepStrictEqual(config.policies["gpu-pool-gpu-limit"].config, { maxGpusPerPool: 4 });
-            assert.deepStrictEqual(config.policies["stack-monthly-budget"].config, { monthlyBudgetUsd: 25000, largestItems: 3 });
+            assert.deepStrictEqual(config.policies["stack-monthly-budget"].config, { monthlyBudgetUsd: 25000, largestItems: 3, asOf: "" });
         });
 
         it("rejects a file that does not parse, in one line naming the file", () => {

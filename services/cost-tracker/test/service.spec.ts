@@ -115,7 +115,7 @@ describe("cost tracker: faults in process", () => {
                 method: "POST",
                 url: "/v1/usage",
                 headers: { ...AUTH, "idempotency-key": "k" },
-                payload: { records: [{ team: "inference", category: "ai-api", amountUsd: 3, occurredAt: new Date().toISOString() }] },
+                payload: { records: [{ team: "inference", category: "ai-api", amountUsd: 3, occurredAt: "2026-11-20T10:00:00Z" }] },
             });
             assert.deepStrictEqual([push.statusCode, push.json().message], [503, "the database is unavailable; nothing was written, retry later"]);
             const ready = await app.inject({ method: "GET", url: "/readyz" });

@@ -16,6 +16,11 @@ import { createMetrics } from "../../src/metrics";
 import { raiseAlerts } from "../../src/sources/scheduler";
 import { AUTH, resetDatabase, testApp, testConfig, testDatabase } from "../helpers";
 
+/**
+ * Late in a month, so the demo's busiest team has crossed a budget threshold (on the 7th it was
+ * at 22.9 %, and the alert this spec expects was missing until about the 20th).
+ */
+const DEMO_INSTANT = "2026-11-26T15:00:00Z";
 const SCREENSHOTS = path.resolve(__dirname, "../../test-results");
 // Chromium's own background traffic (updates, sync, field trials) goes nowhere on this network.
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -32,8 +37,9 @@ describe("cost tracker dashboard in Chromium", () => {
         const db = await testDatabase();
         const config = testConfig();
         await resetDatabase(db, config);
-        // One instant for seeding and serving, so the page and the API compute the same forecast.
-        const at = new Date();
+        // One fixed instant for seeding and serving, so the page and the API compute the same
+        // forecast, and the figures asserted below do not depend on the day the spec runs.
+        const at = new Date(DEMO_INSTANT);
         const now = () => at;
         await seedDemo(db, config, at);
         await raiseAlerts({ db, config, now, metrics: createMetrics(async () => []) });
@@ -97,7 +103,7 @@ describe("cost tracker dashboard in Chromium", () => {
         const before = (await api<Array<Record<string, any>>>("/v1/teams")).find((t) => t.name === "ml-research")!;
         const res = await fetch(`${base}/v1/gpu-requests`, {
             method: "POST",
-            headers: { ...AUTH, "idempotency-key": `dashboard-${Date.now()}`, "content-type": "application/json" },
+            headers: { ...AUTH, "idempotency-key": "dashboard-approval", "content-type": "application/json" },
             body: JSON.stringify({ team: "ml-research", pool: "h100", gpus: 4, hours: 12, priorityClass: "training", requester: "grace@example.com", purpose: "dashboard check" }),
         });
         assert.strictEqual(res.status, 201);
