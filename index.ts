@@ -33,8 +33,12 @@ export const autoscalerRoleArn = platform.autoscaler?.role.arn;
 // null without a deploy runner (dev): an undefined export would not show as an output at all.
 export const deployRunnerLabel = platform.deployRunner?.runsOn ?? null;
 /** Priority classes a workload may set, with the most GPUs one pod of each may request. */
-export const priorityClasses = Object.fromEntries(config.priorityClasses.map((pc) => [pc.name, { value: pc.value, maxGpusPerPod: pc.maxGpusPerPod }]));
-export const teamNamespaces = Object.fromEntries(Object.entries(platform.teams).map(([team, tenancy]) => [team, tenancy.namespaceName]));
+export const priorityClasses = Object.fromEntries(
+    config.priorityClasses.map((pc) => [pc.name, { value: pc.value, maxGpusPerPod: pc.maxGpusPerPod }]),
+);
+export const teamNamespaces = Object.fromEntries(
+    Object.entries(platform.teams).map(([team, tenancy]) => [team, tenancy.namespaceName]),
+);
 export const inferencePipelines = Object.fromEntries(
     Object.entries(platform.inferencePipelines).map(([name, pipeline]) => [
         name,
@@ -49,7 +53,11 @@ export const inferencePipelines = Object.fromEntries(
 );
 /** The cost tracker's dashboard and API (an internal load balancer), and the secret holding its write token, when it is deployed. */
 export const costTracker = platform.costTracker
-    ? { url: platform.costTracker.url, apiTokenSecretArn: platform.costTracker.apiTokenSecret.arn, alertTopicArn: platform.costTracker.alertTopic.arn }
+    ? {
+          url: platform.costTracker.url,
+          apiTokenSecretArn: platform.costTracker.apiTokenSecret.arn,
+          alertTopicArn: platform.costTracker.alertTopic.arn,
+      }
     : null;
 /** The portal's URLs and MLflow's artifact bucket, when the portal layer is deployed. */
 export const portal = platform.portal

@@ -6,7 +6,15 @@ import { ClusterCostData, CostTracker, PostgresDatabase } from "./components/cos
 import { GpuConfigGate, GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
-import { ArgoCd, Backstage, ExternalSecrets, GitOps, LoadBalancerController, Mlflow, ServiceDatabases } from "./components/portal";
+import {
+    ArgoCd,
+    Backstage,
+    ExternalSecrets,
+    GitOps,
+    LoadBalancerController,
+    Mlflow,
+    ServiceDatabases,
+} from "./components/portal";
 import { TeamNamespace, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
@@ -52,7 +60,10 @@ export interface PortalLayer {
 }
 
 /** The cost tracker's image is built from this repository: its Dockerfile's context is the root (it imports the catalog). */
-const COST_TRACKER_BUILD = { dockerfile: "services/cost-tracker/Dockerfile", context: path.relative(process.cwd(), __dirname) || "." };
+const COST_TRACKER_BUILD = {
+    dockerfile: "services/cost-tracker/Dockerfile",
+    context: path.relative(process.cwd(), __dirname) || ".",
+};
 
 /**
  * Builds the platform from a validated stack config. With `bootstrap`, only what the AWS API
@@ -62,7 +73,10 @@ const COST_TRACKER_BUILD = { dockerfile: "services/cost-tracker/Dockerfile", con
 export function buildPlatform(config: PlatformConfig): Platform {
     const name = `${config.project}-${config.stack}`;
     // Tags are set once, here, as the provider's default tags; every AWS resource inherits them.
-    const awsProvider = new aws.Provider(`${name}-aws`, { region: config.region as aws.Region, defaultTags: { tags: config.tags } });
+    const awsProvider = new aws.Provider(`${name}-aws`, {
+        region: config.region as aws.Region,
+        defaultTags: { tags: config.tags },
+    });
     const withAws: pulumi.ComponentResourceOptions = { providers: { aws: awsProvider } };
 
     const network = new Network(
@@ -82,7 +96,13 @@ export function buildPlatform(config: PlatformConfig): Platform {
     const deployRunner = runner
         ? new DeployRunner(
               `${name}-deploy-runner`,
-              { vpcId: network.vpcId, subnetIds: network.privateSubnetIds, region: config.region, repository: runner.repository, connectionArn: runner.connectionArn },
+              {
+                  vpcId: network.vpcId,
+                  subnetIds: network.privateSubnetIds,
+                  region: config.region,
+                  repository: runner.repository,
+                  connectionArn: runner.connectionArn,
+              },
               withAws,
           )
         : undefined;
@@ -101,7 +121,10 @@ export function buildPlatform(config: PlatformConfig): Platform {
             adminRoleArns: config.cluster.adminRoleArns,
             creatorRoleArn: config.cluster.creatorRoleArn,
             apiAccess: {
-                securityGroupIds: [...(deployRunner ? [deployRunner.securityGroup.id] : []), ...(config.cluster.apiAccess?.securityGroupIds ?? [])],
+                securityGroupIds: [
+                    ...(deployRunner ? [deployRunner.securityGroup.id] : []),
+                    ...(config.cluster.apiAccess?.securityGroupIds ?? []),
+                ],
                 cidrs: config.cluster.apiAccess?.cidrs,
             },
             logRetentionDays: config.logRetentionDays,
@@ -118,7 +141,9 @@ export function buildPlatform(config: PlatformConfig): Platform {
             {
                 clusterName: cluster.clusterName,
                 nodeRoleArn: cluster.nodeRole.arn,
-                subnetIds: pool.availabilityZone ? network.privateSubnetIdsIn(pool.availabilityZone) : network.privateSubnetIds,
+                subnetIds: pool.availabilityZone
+                    ? network.privateSubnetIdsIn(pool.availabilityZone)
+                    : network.privateSubnetIds,
                 instanceType: pool.instanceType,
                 minSize: pool.minSize,
                 maxSize: pool.maxSize,
@@ -135,10 +160,20 @@ export function buildPlatform(config: PlatformConfig): Platform {
     }
     // Add-ons and the autoscaler need a node to run on: the CPU pools come first.
     const cpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode === 0);
-    const clusterScoped: pulumi.ComponentResourceOptions = { ...withAws, parent: cluster, providers: { aws: awsProvider, kubernetes: cluster.provider }, dependsOn: cpuPools };
+    const clusterScoped: pulumi.ComponentResourceOptions = {
+        ...withAws,
+        parent: cluster,
+        providers: { aws: awsProvider, kubernetes: cluster.provider },
+        dependsOn: cpuPools,
+    };
 
-    const addons = new ClusterAddons(`${name}-addons`, { clusterName: cluster.clusterName, oidc: cluster.oidcProvider, region: config.region }, clusterScoped);
-    if (config.bootstrap) return { awsProvider, network, cluster, deployRunner, nodePools, addons, teams: {}, inferencePipelines: {} };
+    const addons = new ClusterAddons(
+        `${name}-addons`,
+        { clusterName: cluster.clusterName, oidc: cluster.oidcProvider, region: config.region },
+        clusterScoped,
+    );
+    if (config.bootstrap)
+        return { awsProvider, network, cluster, deployRunner, nodePools, addons, teams: {}, inferencePipelines: {} };
 
     const autoscaler = new ClusterAutoscaler(
         `${name}-autoscaler`,
@@ -152,16 +187,31 @@ export function buildPlatform(config: PlatformConfig): Platform {
         clusterScoped,
     );
 
-    const sharedGpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : []));
-    const gpuOperator = sharedGpuPools.length > 0 ? new GpuOperator(`${name}-gpu-operator`, { pools: sharedGpuPools }, clusterScoped) : undefined;
+    const sharedGpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) =>
+        pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : [],
+    );
+    const gpuOperator =
+        sharedGpuPools.length > 0
+            ? new GpuOperator(`${name}-gpu-operator`, { pools: sharedGpuPools }, clusterScoped)
+            : undefined;
     // Pools whose nodes register with the startup taint (poolNodes): the gate removes it.
-    const gatedPools = Object.entries(nodePools).flatMap(([poolName, pool]) => (pool.startupTaints.length > 0 ? [{ name: poolName, nodeResources: pool.nodeResources }] : []));
+    const gatedPools = Object.entries(nodePools).flatMap(([poolName, pool]) =>
+        pool.startupTaints.length > 0 ? [{ name: poolName, nodeResources: pool.nodeResources }] : [],
+    );
     const gpuConfigGate =
         gpuOperator && gatedPools.length > 0
-            ? new GpuConfigGate(`${name}-gpu-config-gate`, { pools: gatedPools }, { ...clusterScoped, dependsOn: [...cpuPools, gpuOperator.namespace] })
+            ? new GpuConfigGate(
+                  `${name}-gpu-config-gate`,
+                  { pools: gatedPools },
+                  { ...clusterScoped, dependsOn: [...cpuPools, gpuOperator.namespace] },
+              )
             : undefined;
 
-    const workloadClasses = new WorkloadClasses(`${name}-workload-classes`, { classes: config.priorityClasses }, clusterScoped);
+    const workloadClasses = new WorkloadClasses(
+        `${name}-workload-classes`,
+        { classes: config.priorityClasses },
+        clusterScoped,
+    );
     // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.
     const gpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode > 0);
     const teams: Record<string, TeamNamespace> = {};
@@ -184,7 +234,10 @@ export function buildPlatform(config: PlatformConfig): Platform {
     }
 
     // KEDA once per cluster, and only if a pipeline needs it; each pipeline's KEDA objects wait for it.
-    const keda = config.inferencePipelines.length > 0 ? new Keda(`${name}-keda`, { oidc: cluster.oidcProvider }, clusterScoped) : undefined;
+    const keda =
+        config.inferencePipelines.length > 0
+            ? new Keda(`${name}-keda`, { oidc: cluster.oidcProvider }, clusterScoped)
+            : undefined;
     const inferencePipelines: Record<string, InferencePipeline> = {};
     for (const { name: pipelineName, pool, priorityClass, team, ...settings } of config.inferencePipelines) {
         const owner = config.teams.find((t) => t.name === team)!; // validated
@@ -194,7 +247,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 ...settings,
                 oidc: cluster.oidcProvider,
                 region: config.region,
-                pool: { name: pool, labels: nodePools[pool].labels, nodeResources: nodePools[pool].nodeResources, podRoom: nodePools[pool].podRoom },
+                pool: {
+                    name: pool,
+                    labels: nodePools[pool].labels,
+                    nodeResources: nodePools[pool].nodeResources,
+                    podRoom: nodePools[pool].podRoom,
+                },
                 priorityClassName: priorityClass,
                 // In the team's namespace, under its quota, LimitRange and network policies.
                 team,
@@ -244,17 +302,30 @@ function buildPortalLayer(
     cluster: Cluster,
     teams: Record<string, TeamNamespace>,
     costTracker: CostTracker | undefined,
-    opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions; cpuPools: NodePool[] },
+    opts: {
+        clusterScoped: pulumi.ComponentResourceOptions;
+        withAws: pulumi.ComponentResourceOptions;
+        cpuPools: NodePool[];
+    },
 ): PortalLayer | undefined {
     const layer = config.portalLayer;
     if (!layer) return undefined;
     // Cluster-scoped, after the CPU pools (as every add-on) and after `more`.
-    const after = (...more: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({ ...opts.clusterScoped, dependsOn: [...opts.cpuPools, ...more] });
+    const after = (...more: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({
+        ...opts.clusterScoped,
+        dependsOn: [...opts.cpuPools, ...more],
+    });
     const name = `${config.project}-${config.stack}`;
     const host = (service: string) => `${service}.${layer.domain}`;
     const loadBalancerController = new LoadBalancerController(
         `${name}-alb-controller`,
-        { clusterName: cluster.clusterName, region: config.region, vpcId: network.vpcId, oidc: cluster.oidcProvider, defaultTags: config.tags },
+        {
+            clusterName: cluster.clusterName,
+            region: config.region,
+            vpcId: network.vpcId,
+            oidc: cluster.oidcProvider,
+            defaultTags: config.tags,
+        },
         opts.clusterScoped,
     );
     const services = [...(layer.backstage ? ["backstage"] : []), ...(layer.mlflow ? ["mlflow"] : [])];
@@ -263,7 +334,11 @@ function buildPortalLayer(
         {
             oidc: cluster.oidcProvider,
             region: config.region,
-            namespaces: [...services, ...(layer.gitops ? ["argocd"] : []), ...(services.length > 0 ? ["portal-databases"] : [])],
+            namespaces: [
+                ...services,
+                ...(layer.gitops ? ["argocd"] : []),
+                ...(services.length > 0 ? ["portal-databases"] : []),
+            ],
         },
         opts.clusterScoped,
     );
@@ -333,7 +408,10 @@ function buildPortalLayer(
                       path: gitopsConfig.path,
                       targetRevision: gitopsConfig.targetRevision,
                       credentialsSecretArn: gitopsConfig.credentialsSecretArn,
-                      teams: Object.values(teams).map((team) => ({ name: team.namespaceName, namespace: team.namespaceName })),
+                      teams: Object.values(teams).map((team) => ({
+                          name: team.namespaceName,
+                          namespace: team.namespaceName,
+                      })),
                   },
                   after(...Object.values(teams)),
               )
@@ -370,7 +448,11 @@ function buildPortalLayer(
                       templatesUrl: layer.backstage.templatesUrl,
                       githubTokenSecretArn: layer.backstage.githubTokenSecretArn,
                       costTracker: { url: costTracker.url, tokenSecretArn: costTracker.apiTokenSecret.arn },
-                      argoCd: { url: argoCd.internalUrl, publicUrl: argoCd.url, tokenSecretArn: layer.backstage.argocdTokenSecretArn },
+                      argoCd: {
+                          url: argoCd.internalUrl,
+                          publicUrl: argoCd.url,
+                          tokenSecretArn: layer.backstage.argocdTokenSecretArn,
+                      },
                       mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url },
                       gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
                       templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(teams) },
@@ -394,7 +476,11 @@ function buildCostTracker(
     const name = `${config.project}-${config.stack}`;
     const costData = new ClusterCostData(
         `${name}-cost-data`,
-        { clusterName: cluster.clusterName, retentionDays: tracker.metricsRetentionDays, maxNodes: config.nodePools.reduce((n, pool) => n + pool.maxSize, 0) },
+        {
+            clusterName: cluster.clusterName,
+            retentionDays: tracker.metricsRetentionDays,
+            maxNodes: config.nodePools.reduce((n, pool) => n + pool.maxSize, 0),
+        },
         opts.clusterScoped,
     );
     const costTracker = new CostTracker(
@@ -403,7 +489,12 @@ function buildCostTracker(
         {
             vpcId: network.vpcId,
             privateSubnetIds: network.privateSubnetIds,
-            budgets: { teams: config.teams, nodePools: config.nodePools, priorityClasses: config.priorityClasses, criticalPriorityClasses: tracker.criticalPriorityClasses },
+            budgets: {
+                teams: config.teams,
+                nodePools: config.nodePools,
+                priorityClasses: config.priorityClasses,
+                criticalPriorityClasses: tracker.criticalPriorityClasses,
+            },
             cluster: {
                 name: cluster.clusterName,
                 endpoint: cluster.endpoint,
@@ -421,7 +512,11 @@ function buildCostTracker(
             allowedCidrs: tracker.allowedCidrs,
             alertEmail: tracker.alertEmail,
             alertWebhookUrl: tracker.alertWebhookUrl,
-            database: { instanceClass: tracker.database.instanceClass, allocatedStorageGiB: tracker.database.allocatedStorageGiB, backupRetentionDays: tracker.database.backupRetentionDays },
+            database: {
+                instanceClass: tracker.database.instanceClass,
+                allocatedStorageGiB: tracker.database.allocatedStorageGiB,
+                backupRetentionDays: tracker.database.backupRetentionDays,
+            },
             databaseMultiAz: tracker.database.multiAz,
             logRetentionDays: config.logRetentionDays,
             protect: config.protectData,

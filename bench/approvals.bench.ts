@@ -46,12 +46,18 @@ const url = process.env.TEST_DATABASE_URL;
 const pgBin = process.env.PG_BIN;
 const loadGenerator = process.env.BENCH_CLIENTS;
 if (!loadGenerator && (!url || !pgBin)) {
-    process.stderr.write("bench:approvals needs a PostgreSQL server: run it as `npm run bench:approvals` (scripts/with-postgres.sh starts one)\n");
+    process.stderr.write(
+        "bench:approvals needs a PostgreSQL server: run it as `npm run bench:approvals` (scripts/with-postgres.sh starts one)\n",
+    );
     process.exit(2);
 }
 
 const config = buildCostTrackerConfig({
-    teams: Array.from({ length: TEAMS }, (_, i) => ({ name: `team-${i + 1}`, costCenter: `CC-${2000 + i}`, monthlyBudgetUsd: BUDGET_USD })),
+    teams: Array.from({ length: TEAMS }, (_, i) => ({
+        name: `team-${i + 1}`,
+        costCenter: `CC-${2000 + i}`,
+        monthlyBudgetUsd: BUDGET_USD,
+    })),
     nodePools: [{ name: "h100", instanceType: "p5.48xlarge", maxSize: 4, gpuSharing: { mode: "exclusive" } }],
 });
 
@@ -61,10 +67,28 @@ function percentile(sorted: number[], p: number): number {
 
 function pgbenchTps(clients: number): number {
     const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "update.sql");
-    fs.writeFileSync(script, "\\set id random(1, 1000)\nBEGIN;\nUPDATE bench_budget SET spent = spent + 1 WHERE id = :id;\nEND;\n");
-    const run = spawnSync(path.join(pgBin!, "pgbench"), ["-n", "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(SECONDS), "-f", script, "cost_tracker"], {
-        encoding: "utf8",
-    });
+    fs.writeFileSync(
+        script,
+        "\\set id random(1, 1000)\nBEGIN;\nUPDATE bench_budget SET spent = spent + 1 WHERE id = :id;\nEND;\n",
+    );
+    const run = spawnSync(
+        path.join(pgBin!, "pgbench"),
+        [
+            "-n",
+            "-c",
+            String(clients),
+            "-j",
+            String(Math.min(clients, 2)),
+            "-T",
+            String(SECONDS),
+            "-f",
+            script,
+            "cost_tracker",
+        ],
+        {
+            encoding: "utf8",
+        },
+    );
     const tps = /tps = ([\d.]+)/.exec(run.stdout)?.[1];
     if (!tps) throw new Error(`pgbench failed: ${run.stderr || run.stdout}`);
     return Number(tps);
@@ -85,7 +109,13 @@ interface LevelResult {
  * round-robin.
  */
 function runClients(base: string, clients: number): Promise<LevelResult> {
-    const child = fork(__filename, [], { execArgv: ["-r", "esbuild-register"], env: { ...process.env, BENCH_CLIENTS: JSON.stringify({ base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN }) } });
+    const child = fork(__filename, [], {
+        execArgv: ["-r", "esbuild-register"],
+        env: {
+            ...process.env,
+            BENCH_CLIENTS: JSON.stringify({ base, clients, seconds: SECONDS, teams: TEAMS, token: TOKEN }),
+        },
+    });
     return new Promise((resolve, reject) => {
         child.once("message", (result) => resolve(result as LevelResult));
         child.once("error", reject);
@@ -93,7 +123,13 @@ function runClients(base: string, clients: number): Promise<LevelResult> {
 }
 
 /** In the load generator's process: autocannon for `seconds` at `clients` connections; reports latency percentiles and outcomes. */
-async function clientLoops(options: { base: string; clients: number; seconds: number; teams: number; token: string }): Promise<LevelResult> {
+async function clientLoops(options: {
+    base: string;
+    clients: number;
+    seconds: number;
+    teams: number;
+    token: string;
+}): Promise<LevelResult> {
     let sent = 0;
     const result = await autocannon({
         url: `${options.base}/v1/gpu-requests`,
@@ -106,15 +142,30 @@ async function clientLoops(options: { base: string; clients: number; seconds: nu
                     const n = sent++;
                     return {
                         ...request,
-                        headers: { authorization: `Bearer ${options.token}`, "idempotency-key": `bench-${options.clients}-${n}`, "content-type": "application/json" },
-                        body: JSON.stringify({ team: `team-${(n % options.teams) + 1}`, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }),
+                        headers: {
+                            authorization: `Bearer ${options.token}`,
+                            "idempotency-key": `bench-${options.clients}-${n}`,
+                            "content-type": "application/json",
+                        },
+                        body: JSON.stringify({
+                            team: `team-${(n % options.teams) + 1}`,
+                            pool: "h100",
+                            gpus: 1,
+                            hours: 1,
+                            priorityClass: "training",
+                            requester: "bench",
+                        }),
                     };
                 },
             },
         ],
     });
     const byCode = (code: string) => result.statusCodeStats?.[code as keyof typeof result.statusCodeStats]?.count ?? 0;
-    const outcomes = { 201: byCode("201"), 409: byCode("409"), other: result.non2xx - byCode("409") + result.errors + result.timeouts };
+    const outcomes = {
+        201: byCode("201"),
+        409: byCode("409"),
+        other: result.non2xx - byCode("409") + result.errors + result.timeouts,
+    };
     return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, outcomes };
 }
 
@@ -127,7 +178,13 @@ async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: n
         for (let i = 0; Date.now() < deadline; i++) {
             const started = process.hrtime.bigint();
             const team = `team-${((c + i * clients) % TEAMS) + 1}`;
-            const decision = await requestGpus(db, config, { team, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" }, `db-${clients}-${c}-${i}`, new Date());
+            const decision = await requestGpus(
+                db,
+                config,
+                { team, pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "bench" },
+                `db-${clients}-${c}-${i}`,
+                new Date(),
+            );
             latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
             outcomes[decision.statusCode]++;
         }
@@ -135,7 +192,12 @@ async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: n
     const started = Date.now();
     await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
     latencies.sort((a, b) => a - b);
-    return { rate: latencies.length / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), outcomes };
+    return {
+        rate: latencies.length / ((Date.now() - started) / 1000),
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        outcomes,
+    };
 }
 
 async function main(): Promise<void> {
@@ -152,7 +214,7 @@ async function main(): Promise<void> {
         isMigrated: () => true,
         apiToken: TOKEN,
         notifiers: [],
-        metrics: createMetrics(async () => []),
+        metrics: createMetrics(() => Promise.resolve([])),
         now: () => new Date(),
         logger: false,
     });
@@ -163,8 +225,12 @@ async function main(): Promise<void> {
         await syncConfig(db, config);
     };
 
-    console.log(`cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs`);
-    console.log("path      clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget");
+    console.log(
+        `cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs`,
+    );
+    console.log(
+        "path      clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget",
+    );
     const pools = new Map(CLIENT_LEVELS.map((clients) => [clients, postgresDatabase(url!, { max: clients })]));
     const levels = CLIENT_LEVELS.flatMap((clients) => [
         { path: "approval", clients, run: () => databaseLoops(pools.get(clients)!, clients) },
@@ -238,5 +304,5 @@ if (!loadGenerator) {
         process.exit(1);
     });
 } else {
-    clientLoops(JSON.parse(loadGenerator)).then((result) => process.send!(result, () => process.exit(0)));
+    void clientLoops(JSON.parse(loadGenerator)).then((result) => process.send!(result, () => process.exit(0)));
 }

@@ -15,8 +15,19 @@ function config(n: number): Record<string, unknown> {
     const inferencePipelines = [];
     for (let i = 0; i < n; i++) {
         nodePools[`gpu-${i}`] = { instanceType: "p5.48xlarge", maxSize: 1 };
-        teams.push({ name: `team-${i}`, costCenter: "CC-1001", monthlyBudgetUsd: 1000, iamRoleArn: `arn:aws:iam::123456789012:role/team-${i}` });
-        inferencePipelines.push({ name: `pipe-${i}`, team: `nobody-${i}`, pool: `nowhere-${i}`, image: "busybox", priorityClass: `none-${i}` });
+        teams.push({
+            name: `team-${i}`,
+            costCenter: "CC-1001",
+            monthlyBudgetUsd: 1000,
+            iamRoleArn: `arn:aws:iam::123456789012:role/team-${i}`,
+        });
+        inferencePipelines.push({
+            name: `pipe-${i}`,
+            team: `nobody-${i}`,
+            pool: `nowhere-${i}`,
+            image: "busybox",
+            priorityClass: `none-${i}`,
+        });
     }
     return {
         environment: "dev",

@@ -11,7 +11,7 @@
  * defaultKubeletSubConfig (l.110-114); the pod limit from `eni_max_pods.go`
  * calculateStandardMaxPods (l.75-77). nodeadm sets no system-reserved.
  */
-import { INSTANCE_TYPES, InstanceType, instanceType } from "./instances";
+import { InstanceType, instanceType } from "./instances";
 
 /** How the kubelet's reservation is sized on the EKS AL2023 AMI. */
 export const EKS_NODE_RESERVATION = {
@@ -109,7 +109,8 @@ export function kubeReservedCpuMillis(vcpu: number): number {
     let from = 0;
     let reserved = 0;
     for (const band of EKS_NODE_RESERVATION.cpuBands) {
-        if (total > from) reserved += Math.floor(((Math.min(total, band.upToMillis) - from) * band.basisPoints) / 10_000);
+        if (total > from)
+            reserved += Math.floor(((Math.min(total, band.upToMillis) - from) * band.basisPoints) / 10_000);
         from = band.upToMillis;
     }
     return reserved;
@@ -135,14 +136,20 @@ export function daemonSetsOn(sharedGpus: boolean): DaemonSetRequests[] {
  * What one node of `name` leaves for pods. `sharedGpus`: the node time-slices or MIG-partitions
  * its GPUs, and so also runs the platform's GPU config gate.
  */
-export function podRoom(name: keyof typeof INSTANCE_TYPES | string, sharedGpus = false): PodRoom {
+export function podRoom(name: string, sharedGpus = false): PodRoom {
     const type = instanceType(name);
-    const capacity = { cpuMillis: type.vcpu * 1000, memoryMiB: type.memoryGiB * 1024 * (1 - EKS_NODE_RESERVATION.vmMemoryOverhead) };
+    const capacity = {
+        cpuMillis: type.vcpu * 1000,
+        memoryMiB: type.memoryGiB * 1024 * (1 - EKS_NODE_RESERVATION.vmMemoryOverhead),
+    };
     const kubeReserved = { cpuMillis: kubeReservedCpuMillis(type.vcpu), memoryMiB: kubeReservedMemoryMiB(type) };
-    const daemonSets = daemonSetsOn(sharedGpus).reduce((sum, ds) => ({ cpuMillis: sum.cpuMillis + ds.cpuMillis, memoryMiB: sum.memoryMiB + ds.memoryMiB }), {
-        cpuMillis: 0,
-        memoryMiB: 0,
-    });
+    const daemonSets = daemonSetsOn(sharedGpus).reduce(
+        (sum, ds) => ({ cpuMillis: sum.cpuMillis + ds.cpuMillis, memoryMiB: sum.memoryMiB + ds.memoryMiB }),
+        {
+            cpuMillis: 0,
+            memoryMiB: 0,
+        },
+    );
     const eviction = EKS_NODE_RESERVATION.evictionMemoryMiB;
     return {
         cpuMillis: Math.floor(capacity.cpuMillis - kubeReserved.cpuMillis - daemonSets.cpuMillis),

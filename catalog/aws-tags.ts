@@ -7,7 +7,8 @@ import { parseJsonOr } from "./json";
 
 /** The `tags` of a provider's `defaultTags` input, given as an object or as the JSON text the engine records. */
 export function defaultTagsOf(providerDefaultTags: unknown): Record<string, unknown> {
-    const parsed = typeof providerDefaultTags === "string" ? parseJsonOr(providerDefaultTags, undefined) : providerDefaultTags;
+    const parsed =
+        typeof providerDefaultTags === "string" ? parseJsonOr(providerDefaultTags, undefined) : providerDefaultTags;
     const tags = isRecord(parsed) ? parsed.tags : undefined;
     return isRecord(tags) ? tags : {};
 }
@@ -58,7 +59,11 @@ export interface BudgetTagProblem {
  * The budget tags `tags` lacks or carries with a refused value. `isUnknown` marks values not
  * known yet (a preview's computed outputs); they are not judged.
  */
-export function budgetTagProblems(tags: Readonly<Record<string, unknown>>, settings: BudgetTagSettings, isUnknown: (value: unknown) => boolean = () => false): BudgetTagProblem[] {
+export function budgetTagProblems(
+    tags: Readonly<Record<string, unknown>>,
+    settings: BudgetTagSettings,
+    isUnknown: (value: unknown) => boolean = () => false,
+): BudgetTagProblem[] {
     const { requiredTags, tagValuePatterns, allowedEnvironments } = settings;
     return requiredTags.flatMap((key): BudgetTagProblem[] => {
         if (!Object.hasOwn(tags, key)) return [{ key, missing: true, problem: "is missing" }];
@@ -67,9 +72,12 @@ export function budgetTagProblems(tags: Readonly<Record<string, unknown>>, setti
         const refused = (problem: string) => [{ key, missing: false, problem }];
         if (typeof value !== "string") return refused(`is ${JSON.stringify(value)}, not a string`);
         if (value === "") return refused("is empty");
-        if (key === "environment" && !allowedEnvironments.includes(value)) return refused(`is "${value}"; this stack allows ${allowedEnvironments.join(" or ")}`);
+        if (key === "environment" && !allowedEnvironments.includes(value))
+            return refused(`is "${value}"; this stack allows ${allowedEnvironments.join(" or ")}`);
         const pattern = Object.hasOwn(tagValuePatterns, key) ? tagValuePatterns[key] : undefined;
-        return pattern && !new RegExp(pattern).test(value) ? refused(`is "${value}", which does not match ${pattern}`) : [];
+        return pattern && !new RegExp(pattern).test(value)
+            ? refused(`is "${value}", which does not match ${pattern}`)
+            : [];
     });
 }
 
@@ -79,7 +87,12 @@ export function budgetTagProblems(tags: Readonly<Record<string, unknown>>, setti
  * of up to 256 Unicode characters, made of letters, digits, spaces and `_ . : / = + - @`, and no
  * `aws:` prefix in any case on keys or values, which AWS reserves for its own tags.
  */
-export const AWS_TAG_LIMITS = { tagsPerResource: 50, keyLength: 128, valueLength: 256, reservedPrefix: "aws:" } as const;
+export const AWS_TAG_LIMITS = {
+    tagsPerResource: 50,
+    keyLength: 128,
+    valueLength: 256,
+    reservedPrefix: "aws:",
+} as const;
 
 const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
@@ -87,17 +100,23 @@ const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export function awsTagKeyProblem(key: string): string | undefined {
     const length = [...key].length;
     if (length === 0) return "is empty; AWS tag keys have 1 to 128 characters";
-    if (length > AWS_TAG_LIMITS.keyLength) return `has ${length} characters; AWS allows at most ${AWS_TAG_LIMITS.keyLength} in a tag key`;
-    if (!TAG_CHARACTERS.test(key)) return "has characters AWS refuses in a tag key; use letters, digits, spaces and _ . : / = + - @";
-    if (key.toLowerCase().startsWith(AWS_TAG_LIMITS.reservedPrefix)) return 'starts with "aws:", which AWS reserves for its own tags; choose another key';
+    if (length > AWS_TAG_LIMITS.keyLength)
+        return `has ${length} characters; AWS allows at most ${AWS_TAG_LIMITS.keyLength} in a tag key`;
+    if (!TAG_CHARACTERS.test(key))
+        return "has characters AWS refuses in a tag key; use letters, digits, spaces and _ . : / = + - @";
+    if (key.toLowerCase().startsWith(AWS_TAG_LIMITS.reservedPrefix))
+        return 'starts with "aws:", which AWS reserves for its own tags; choose another key';
     return undefined;
 }
 
 /** Why AWS would refuse a tag value, or undefined. */
 export function awsTagValueProblem(value: string): string | undefined {
     const length = [...value].length;
-    if (length > AWS_TAG_LIMITS.valueLength) return `has ${length} characters; AWS allows at most ${AWS_TAG_LIMITS.valueLength} in a tag value`;
-    if (!TAG_CHARACTERS.test(value)) return "has characters AWS refuses in a tag value; use letters, digits, spaces and _ . : / = + - @";
-    if (value.toLowerCase().startsWith(AWS_TAG_LIMITS.reservedPrefix)) return 'starts with "aws:", which AWS reserves for its own tags';
+    if (length > AWS_TAG_LIMITS.valueLength)
+        return `has ${length} characters; AWS allows at most ${AWS_TAG_LIMITS.valueLength} in a tag value`;
+    if (!TAG_CHARACTERS.test(value))
+        return "has characters AWS refuses in a tag value; use letters, digits, spaces and _ . : / = + - @";
+    if (value.toLowerCase().startsWith(AWS_TAG_LIMITS.reservedPrefix))
+        return 'starts with "aws:", which AWS reserves for its own tags';
     return undefined;
 }

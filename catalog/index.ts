@@ -6,11 +6,31 @@
  */
 export { GPU_MODELS, MIG_SLICES_PER_GPU, offeredMigProfiles } from "./gpus";
 export type { GpuModel, GpuModelId, MigProfile } from "./gpus";
-export { HOURS_PER_MONTH, INSTANCE_TYPES, PRICE_CURRENCY, PRICE_DATE, PRICE_REGION, gpuOf, gpusPerInstance, instanceType, isAcceleratedInstanceType, isKnownInstanceType } from "./instances";
+export {
+    HOURS_PER_MONTH,
+    INSTANCE_TYPES,
+    PRICE_CURRENCY,
+    PRICE_DATE,
+    PRICE_REGION,
+    gpuOf,
+    gpusPerInstance,
+    instanceType,
+    isAcceleratedInstanceType,
+    isKnownInstanceType,
+} from "./instances";
 export type { InstanceType, InstanceTypeName } from "./instances";
 export { REGIONS, REGIONS_BY_PARTITION, isKnownRegion, managedPolicyArn, partitionOf } from "./regions";
 export type { Partition, Region } from "./regions";
-export { CLUSTER_AUTOSCALER_IMAGE_TAGS, EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, EKS_VERSIONS, FARGATE_PRICES, RDS_POSTGRES_PRICES, SERVICE_PRICES, inExtendedSupport } from "./services";
+export {
+    CLUSTER_AUTOSCALER_IMAGE_TAGS,
+    EBS_PRICES,
+    EKS_DEFAULT_ROOT_VOLUME,
+    EKS_VERSIONS,
+    FARGATE_PRICES,
+    RDS_POSTGRES_PRICES,
+    SERVICE_PRICES,
+    inExtendedSupport,
+} from "./services";
 export type { FargateArchitecture } from "./services";
 export {
     EKS_NODE_RESERVATION,

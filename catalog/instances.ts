@@ -33,20 +33,88 @@ export interface InstanceType {
 
 export const INSTANCE_TYPES = {
     // General purpose, for system and platform workloads.
-    "m6i.xlarge": { vcpu: 4, memoryGiB: 16, onDemandUsdPerHour: 0.192, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
-    "m6i.2xlarge": { vcpu: 8, memoryGiB: 32, onDemandUsdPerHour: 0.384, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
-    "m7i.xlarge": { vcpu: 4, memoryGiB: 16, onDemandUsdPerHour: 0.2016, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
-    "m7i.2xlarge": { vcpu: 8, memoryGiB: 32, onDemandUsdPerHour: 0.4032, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
-    "m7i.4xlarge": { vcpu: 16, memoryGiB: 64, onDemandUsdPerHour: 0.8064, eni: { maxInterfaces: 8, ipv4PerInterface: 30 } },
-    "c7i.2xlarge": { vcpu: 8, memoryGiB: 16, onDemandUsdPerHour: 0.357, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
+    "m6i.xlarge": {
+        vcpu: 4,
+        memoryGiB: 16,
+        onDemandUsdPerHour: 0.192,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
+    "m6i.2xlarge": {
+        vcpu: 8,
+        memoryGiB: 32,
+        onDemandUsdPerHour: 0.384,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
+    "m7i.xlarge": {
+        vcpu: 4,
+        memoryGiB: 16,
+        onDemandUsdPerHour: 0.2016,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
+    "m7i.2xlarge": {
+        vcpu: 8,
+        memoryGiB: 32,
+        onDemandUsdPerHour: 0.4032,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
+    "m7i.4xlarge": {
+        vcpu: 16,
+        memoryGiB: 64,
+        onDemandUsdPerHour: 0.8064,
+        eni: { maxInterfaces: 8, ipv4PerInterface: 30 },
+    },
+    "c7i.2xlarge": {
+        vcpu: 8,
+        memoryGiB: 16,
+        onDemandUsdPerHour: 0.357,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
     // Single-GPU types, for development and small inference.
-    "g5.xlarge": { vcpu: 4, memoryGiB: 16, gpu: { model: "a10g-24gb", count: 1 }, onDemandUsdPerHour: 1.006, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
-    "g5.12xlarge": { vcpu: 48, memoryGiB: 192, gpu: { model: "a10g-24gb", count: 4 }, onDemandUsdPerHour: 5.672, eni: { maxInterfaces: 15, ipv4PerInterface: 50 } },
-    "g6e.xlarge": { vcpu: 4, memoryGiB: 32, gpu: { model: "l40s-48gb", count: 1 }, onDemandUsdPerHour: 1.861, eni: { maxInterfaces: 4, ipv4PerInterface: 15 } },
+    "g5.xlarge": {
+        vcpu: 4,
+        memoryGiB: 16,
+        gpu: { model: "a10g-24gb", count: 1 },
+        onDemandUsdPerHour: 1.006,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
+    "g5.12xlarge": {
+        vcpu: 48,
+        memoryGiB: 192,
+        gpu: { model: "a10g-24gb", count: 4 },
+        onDemandUsdPerHour: 5.672,
+        eni: { maxInterfaces: 15, ipv4PerInterface: 50 },
+    },
+    "g6e.xlarge": {
+        vcpu: 4,
+        memoryGiB: 32,
+        gpu: { model: "l40s-48gb", count: 1 },
+        onDemandUsdPerHour: 1.861,
+        eni: { maxInterfaces: 4, ipv4PerInterface: 15 },
+    },
     // Eight-GPU training and inference types.
-    "p4d.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-40gb", count: 8 }, onDemandUsdPerHour: 21.957642, eni: { maxInterfaces: 15, ipv4PerInterface: 50 }, capacityBlocks: true },
-    "p4de.24xlarge": { vcpu: 96, memoryGiB: 1152, gpu: { model: "a100-80gb", count: 8 }, onDemandUsdPerHour: 27.44705, eni: { maxInterfaces: 15, ipv4PerInterface: 50 } },
-    "p5.48xlarge": { vcpu: 192, memoryGiB: 2048, gpu: { model: "h100-80gb", count: 8 }, onDemandUsdPerHour: 55.04, eni: { maxInterfaces: 2, ipv4PerInterface: 50 }, capacityBlocks: true },
+    "p4d.24xlarge": {
+        vcpu: 96,
+        memoryGiB: 1152,
+        gpu: { model: "a100-40gb", count: 8 },
+        onDemandUsdPerHour: 21.957642,
+        eni: { maxInterfaces: 15, ipv4PerInterface: 50 },
+        capacityBlocks: true,
+    },
+    "p4de.24xlarge": {
+        vcpu: 96,
+        memoryGiB: 1152,
+        gpu: { model: "a100-80gb", count: 8 },
+        onDemandUsdPerHour: 27.44705,
+        eni: { maxInterfaces: 15, ipv4PerInterface: 50 },
+    },
+    "p5.48xlarge": {
+        vcpu: 192,
+        memoryGiB: 2048,
+        gpu: { model: "h100-80gb", count: 8 },
+        onDemandUsdPerHour: 55.04,
+        eni: { maxInterfaces: 2, ipv4PerInterface: 50 },
+        capacityBlocks: true,
+    },
 } as const satisfies Record<string, InstanceType>;
 
 export type InstanceTypeName = keyof typeof INSTANCE_TYPES;
@@ -55,7 +123,7 @@ export type InstanceTypeName = keyof typeof INSTANCE_TYPES;
 export const HOURS_PER_MONTH = 730;
 
 export function isKnownInstanceType(name: string): name is InstanceTypeName {
-    return Object.prototype.hasOwnProperty.call(INSTANCE_TYPES, name);
+    return Object.hasOwn(INSTANCE_TYPES, name);
 }
 
 export function instanceType(name: string): InstanceType {
@@ -84,4 +152,3 @@ export function gpusPerInstance(name: string): number {
 export function isAcceleratedInstanceType(name: string): boolean {
     return /^(dl|f|g|gr|inf|p|trn|vt)\d/.test(name.trim().toLowerCase());
 }
-

@@ -57,7 +57,9 @@ export const VPC_REFUSED_RANGES: readonly NamedRange[] = [
  * Some AWS services use 172.17.0.0/16 (Docker's default bridge); the VPC user guide asks not to
  * use it for a VPC ("VPC CIDR blocks", docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html).
  */
-export const VPC_AVOIDED_RANGES: readonly NamedRange[] = [{ cidr: "172.17.0.0/16", name: "used by AWS services and Docker's default bridge" }];
+export const VPC_AVOIDED_RANGES: readonly NamedRange[] = [
+    { cidr: "172.17.0.0/16", name: "used by AWS services and Docker's default bridge" },
+];
 
 /**
  * Addresses that never reach a public endpoint from the internet: private, shared (carrier-grade

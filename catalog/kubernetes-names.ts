@@ -35,7 +35,11 @@ export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSche
  * utils/taints/taints.go StartupTaintPrefix l.49, FilterOutNodesWithStartupTaints), so it does
  * not start more nodes while this one configures its GPUs. The GPU config gate removes it.
  */
-export const GPU_CONFIG_STARTUP_TAINT = { key: "startup-taint.cluster-autoscaler.kubernetes.io/gpu-config", value: "pending", effect: "NoSchedule" } as const;
+export const GPU_CONFIG_STARTUP_TAINT = {
+    key: "startup-taint.cluster-autoscaler.kubernetes.io/gpu-config",
+    value: "pending",
+    effect: "NoSchedule",
+} as const;
 
 /**
  * Kubernetes resource names of GPUs: a whole GPU, a time-sliced replica of one (renamed so a pod
@@ -79,11 +83,21 @@ export const RESERVED_NAMESPACE_PREFIXES = ["kube-", "openshift-"] as const;
 
 /** True for a namespace name the cluster owns or reserves: one of its own, `openshift`, or a reserved prefix. */
 export function isReservedNamespace(name: string): boolean {
-    return (KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name) || name === "openshift" || RESERVED_NAMESPACE_PREFIXES.some((prefix) => name.startsWith(prefix));
+    return (
+        (KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name) ||
+        name === "openshift" ||
+        RESERVED_NAMESPACE_PREFIXES.some((prefix) => name.startsWith(prefix))
+    );
 }
 
 /** The namespaces of the portal layer's services (components/portal): the platform's own. */
-export const PORTAL_NAMESPACES = { argoCd: "argocd", backstage: "backstage", mlflow: "mlflow", externalSecrets: "external-secrets", databases: "portal-databases" } as const;
+export const PORTAL_NAMESPACES = {
+    argoCd: "argocd",
+    backstage: "backstage",
+    mlflow: "mlflow",
+    externalSecrets: "external-secrets",
+    databases: "portal-databases",
+} as const;
 const PORTAL_NAMESPACE_NAMES: readonly string[] = Object.values(PORTAL_NAMESPACES);
 
 /**

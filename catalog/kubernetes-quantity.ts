@@ -21,7 +21,18 @@ export interface Quantity {
     readonly scale: number;
 }
 
-const DECIMAL_SUFFIXES: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const DECIMAL_SUFFIXES: Readonly<Record<string, number>> = {
+    n: -9,
+    u: -6,
+    m: -3,
+    "": 0,
+    k: 3,
+    M: 6,
+    G: 9,
+    T: 12,
+    P: 15,
+    E: 18,
+};
 const BINARY_SUFFIXES: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const SUFFIX_CHARS = "eEinumkKMGTP";
 const NANO = -9;
@@ -47,7 +58,8 @@ function parseQuantityText(text: string): Quantity | undefined {
     if (power.base === 10) scale += power.exponent;
     else unscaled *= 2n ** BigInt(power.exponent);
     if (scale < NANO && unscaled !== 0n) ({ unscaled, scale } = roundUpToNanos(unscaled, scale));
-    if (power.base === 2 && exceeds(unscaled, scale, MAX_BINARY)) ({ unscaled, scale } = { unscaled: MAX_BINARY, scale: 0 });
+    if (power.base === 2 && exceeds(unscaled, scale, MAX_BINARY))
+        ({ unscaled, scale } = { unscaled: MAX_BINARY, scale: 0 });
     return { unscaled: negative ? -unscaled : unscaled, scale };
 }
 

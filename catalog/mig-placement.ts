@@ -20,17 +20,21 @@ export interface MigPlacement {
  * A placement of every instance of `layout` (profile name → instances per GPU), or undefined
  * when no order of creating them fits. Profiles must be keys of `profiles`.
  */
-export function placeMigLayout(profiles: Readonly<Record<string, MigProfile>>, layout: Readonly<Record<string, number>>): MigPlacement[] | undefined {
+export function placeMigLayout(
+    profiles: Readonly<Record<string, MigProfile>>,
+    layout: Readonly<Record<string, number>>,
+): MigPlacement[] | undefined {
     const remaining = new Map<string, number>();
     let instances = 0;
     for (const [profile, count] of Object.entries(layout)) {
-        if (!Object.hasOwn(profiles, profile)) throw new Error(`placeMigLayout: "${profile}" is not a profile of this GPU`);
+        if (!Object.hasOwn(profiles, profile))
+            throw new Error(`placeMigLayout: "${profile}" is not a profile of this GPU`);
         remaining.set(profile, count);
         instances += count;
     }
     // No GPU holds more instances than memory slices; the search below stays small.
     if (instances > MIG_SLICES_PER_GPU.memory) return undefined;
-    const used: boolean[] = new Array(MIG_SLICES_PER_GPU.memory).fill(false);
+    const used: boolean[] = new Array<boolean>(MIG_SLICES_PER_GPU.memory).fill(false);
     const placed: MigPlacement[] = [];
 
     // Each level picks which distinct profile is created next, as a distinct permutation would.

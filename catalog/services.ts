@@ -80,7 +80,12 @@ export const RDS_POSTGRES_PRICES = {
  * the type charges for them (io2's first tier, up to 32,000; gp3 above its free 3,000).
  * Source: aws.amazon.com/ebs/pricing, US East (N. Virginia), read 2026-11-23.
  */
-export const EBS_PRICES: Readonly<Record<string, { readonly usdPerGbMonth: number; readonly usdPerIopsMonth?: number; readonly includedIops?: number }>> = {
+export const EBS_PRICES: Readonly<
+    Record<
+        string,
+        { readonly usdPerGbMonth: number; readonly usdPerIopsMonth?: number; readonly includedIops?: number }
+    >
+> = {
     gp3: { usdPerGbMonth: 0.08, usdPerIopsMonth: 0.005, includedIops: 3000 },
     gp2: { usdPerGbMonth: 0.1 },
     io1: { usdPerGbMonth: 0.125, usdPerIopsMonth: 0.065 },

@@ -12,13 +12,24 @@ import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
 import { helmValuesNoPlaintextSecrets } from "./helm-secrets";
-import { gpuWorkloadClassLimit, gpuWorkloadLimits, gpuWorkloadPriorityClass, gpuWorkloadToleration } from "./gpu-workloads";
+import {
+    gpuWorkloadClassLimit,
+    gpuWorkloadLimits,
+    gpuWorkloadPriorityClass,
+    gpuWorkloadToleration,
+} from "./gpu-workloads";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { albInternal, lbHttpsListeners } from "./load-balancers";
 import { noPublicIngress } from "./network";
 import { rdsBackups, rdsNotPublic, rdsProtected, rdsStorageEncrypted } from "./rds";
 import { stackMonthlyBudget } from "./stack-budget";
-import { s3DefaultEncryption, s3NoPublicGrants, s3PublicAccessBlocked, sqsEncryption, sqsNoPublicPolicy } from "./storage";
+import {
+    s3DefaultEncryption,
+    s3NoPublicGrants,
+    s3PublicAccessBlocked,
+    sqsEncryption,
+    sqsNoPublicPolicy,
+} from "./storage";
 import { helmReleaseNamespaces, teamNamespaceLabel } from "./namespaces";
 import { budgetTags } from "./tags";
 

@@ -35,19 +35,25 @@ export const argocdProjectScope = resourcePolicy({
         platformProjects: {
             type: "array",
             items: { type: "string" },
-            description: "Projects the platform team owns, which may list cluster-scoped kinds (never '*' destinations).",
+            description:
+                "Projects the platform team owns, which may list cluster-scoped kinds (never '*' destinations).",
             default: [] as string[],
         },
     },
     resourceTypes: [HELM_RELEASE, APP_PROJECT, APP_PROJECT_PATCH],
     validate: ({ type, name, props }, { platformProjects }, report) => {
         const where = type === HELM_RELEASE ? `Helm release "${name}"` : `${type.split(":").pop()} "${name}"`;
-        const projects = type === HELM_RELEASE ? releaseProjects(props, (problem) => report(`${where}: ${problem}`)) : [resourceProject(name, props)];
+        const projects =
+            type === HELM_RELEASE
+                ? releaseProjects(props, (problem) => report(`${where}: ${problem}`))
+                : [resourceProject(name, props)];
         for (const project of projects) {
             const prefix = `${where}: ${project.label}`;
             asList(project.spec.destinations).forEach((d, i) => {
                 const destination = asRecord(d) ?? {};
-                const wild = (["server", "name", "namespace"] as const).filter((field) => (asString(destination[field]) ?? "").includes("*"));
+                const wild = (["server", "name", "namespace"] as const).filter((field) =>
+                    (asString(destination[field]) ?? "").includes("*"),
+                );
                 if (wild.length === 0) return;
                 report(
                     `${prefix} allows ${listing(wild.map((f) => `${f} "${asString(destination[f])}"`))} in ${project.path}.destinations[${i}]; ` +
@@ -56,7 +62,9 @@ export const argocdProjectScope = resourcePolicy({
             });
             const clusterKinds = asList(project.spec.clusterResourceWhitelist);
             if (clusterKinds.length > 0 && !platformProjects.includes(project.name)) {
-                const kinds = clusterKinds.map((k) => `${asString(asRecord(k)?.group) || "core"}/${asString(asRecord(k)?.kind) ?? "?"}`);
+                const kinds = clusterKinds.map(
+                    (k) => `${asString(asRecord(k)?.group) || "core"}/${asString(asRecord(k)?.kind) ?? "?"}`,
+                );
                 report(
                     `${prefix} allows cluster-scoped kinds (${listing(kinds)}) in ${project.path}.clusterResourceWhitelist; ` +
                         "remove it (a team project allows none), or add the project to platformProjects if the platform team owns it.",
@@ -77,18 +85,31 @@ function releaseProjects(props: Props, problem: (message: string) => void): Proj
             declared.forEach((p, i) => {
                 const spec = asRecord(p) ?? {};
                 const projectName = asString(spec.name) ?? `#${i}`;
-                projects.push({ label: `project "${projectName}"`, name: projectName, path: `values.projects[${i}]`, spec });
+                projects.push({
+                    label: `project "${projectName}"`,
+                    name: projectName,
+                    path: `values.projects[${i}]`,
+                    spec,
+                });
             });
         } else {
             for (const [projectName, spec] of Object.entries(asRecord(declared) ?? {})) {
                 // The chart skips an empty item.
-                if (asRecord(spec)) projects.push({ label: `project "${projectName}"`, name: projectName, path: `values.projects["${projectName}"]`, spec: asRecord(spec)! });
+                if (asRecord(spec))
+                    projects.push({
+                        label: `project "${projectName}"`,
+                        name: projectName,
+                        path: `values.projects["${projectName}"]`,
+                        spec: asRecord(spec)!,
+                    });
             }
         }
         asList(values.itemTemplates).forEach((t, i) => {
             const template = asRecord(t)?.template;
             if (/AppProject/.test(typeof template === "string" ? template : JSON.stringify(template ?? ""))) {
-                problem(`values.itemTemplates[${i}] renders AppProjects from a template this policy cannot evaluate; declare them under values.projects.`);
+                problem(
+                    `values.itemTemplates[${i}] renders AppProjects from a template this policy cannot evaluate; declare them under values.projects.`,
+                );
             }
         });
     }
@@ -96,7 +117,12 @@ function releaseProjects(props: Props, problem: (message: string) => void): Proj
         const object = asRecord(typeof o === "string" ? parseYaml(o) : o);
         if (asString(object?.kind) !== "AppProject") return;
         const projectName = asString(asRecord(object!.metadata)?.name) ?? `#${i}`;
-        projects.push({ label: `project "${projectName}"`, name: projectName, path: `values.extraObjects[${i}].spec`, spec: asRecord(object!.spec) ?? {} });
+        projects.push({
+            label: `project "${projectName}"`,
+            name: projectName,
+            path: `values.extraObjects[${i}].spec`,
+            spec: asRecord(object!.spec) ?? {},
+        });
     });
     return projects;
 }

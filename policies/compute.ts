@@ -19,8 +19,13 @@ export const imdsv2Required = resourcePolicy({
         if (isUnknown(options)) return;
         const { httpTokens, httpEndpoint } = asRecord(options) ?? {};
         if (httpTokens === "required" || isUnknown(httpTokens) || httpEndpoint === "disabled") return;
-        const found = httpTokens === undefined ? "does not set metadataOptions.httpTokens" : `sets metadataOptions.httpTokens to "${String(httpTokens)}"`;
+        const found =
+            httpTokens === undefined
+                ? "does not set metadataOptions.httpTokens"
+                : `sets metadataOptions.httpTokens to ${JSON.stringify(httpTokens)}`;
         const kind = type === "aws:ec2/instance:Instance" ? "instance" : "launch template";
-        report(`${kind} "${name}" ${found}, so IMDSv1 answers; set metadataOptions.httpTokens to "required" (and httpPutResponseHopLimit to 1 to keep pods off the node's role).`);
+        report(
+            `${kind} "${name}" ${found}, so IMDSv1 answers; set metadataOptions.httpTokens to "required" (and httpPutResponseHopLimit to 1 to keep pods off the node's role).`,
+        );
     },
 });

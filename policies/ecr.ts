@@ -16,13 +16,16 @@ export const ecrScanOnPush = resourcePolicy({
     validate: ({ name, props }, _config, report) => {
         const scan = asRecord(props.imageScanningConfiguration)?.scanOnPush;
         if (isTrue(scan) || isUnknown(scan)) return;
-        report(`ECR repository "${name}" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.`);
+        report(
+            `ECR repository "${name}" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.`,
+        );
     },
 });
 
 export const ecrImmutableTags = resourcePolicy({
     name: "ecr-immutable-tags",
-    description: 'ECR repositories keep tags immutable (imageTagMutability "IMMUTABLE", or IMMUTABLE_WITH_EXCLUSION): a pushed tag cannot be moved to another image.',
+    description:
+        'ECR repositories keep tags immutable (imageTagMutability "IMMUTABLE", or IMMUTABLE_WITH_EXCLUSION): a pushed tag cannot be moved to another image.',
     enforcementLevel: "mandatory",
     config: {},
     resourceTypes: [REPOSITORY],

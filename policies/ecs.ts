@@ -18,6 +18,8 @@ export const ecsNoPublicIp = resourcePolicy({
         const network = asRecord(props.networkConfiguration);
         const assign = network?.assignPublicIp;
         if (isUnknown(assign) || !isTrue(assign)) return;
-        report(`ECS service "${name}" gives its tasks public IP addresses; set networkConfiguration.assignPublicIp to false and run them in private subnets behind a load balancer.`);
+        report(
+            `ECS service "${name}" gives its tasks public IP addresses; set networkConfiguration.assignPublicIp to false and run them in private subnets behind a load balancer.`,
+        );
     },
 });

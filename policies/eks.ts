@@ -30,7 +30,9 @@ export const eksSecretsEncryption = resourcePolicy({
         if (inputsHidden(resource)) return;
         if (type === EKS_COMPONENT) {
             if (!isSet(props.encryptionConfigKeyArn)) {
-                report(`EKS cluster "${name}" does not encrypt Kubernetes secrets; set encryptionConfigKeyArn to the ARN of a KMS key (with key rotation on).`);
+                report(
+                    `EKS cluster "${name}" does not encrypt Kubernetes secrets; set encryptionConfigKeyArn to the ARN of a KMS key (with key rotation on).`,
+                );
             }
             return;
         }
@@ -66,10 +68,14 @@ export const eksPrivateEndpoint = resourcePolicy({
         if (!settings || isUnknown(settings.endpointPublicAccess) || isUnknown(settings.endpointPrivateAccess)) return;
         // Unset, EKS opens the public endpoint and closes the private one.
         const problems = [
-            ...(settings.endpointPublicAccess === false || settings.endpointPublicAccess === "false" ? [] : [`${prefix}endpointPublicAccess to false`]),
+            ...(settings.endpointPublicAccess === false || settings.endpointPublicAccess === "false"
+                ? []
+                : [`${prefix}endpointPublicAccess to false`]),
             ...(isTrue(settings.endpointPrivateAccess) ? [] : [`${prefix}endpointPrivateAccess to true`]),
         ];
         if (problems.length === 0) return;
-        report(`EKS cluster "${name}" exposes its API endpoint outside the VPC, which this stack does not allow; set ${problems.join(" and ")}.`);
+        report(
+            `EKS cluster "${name}" exposes its API endpoint outside the VPC, which this stack does not allow; set ${problems.join(" and ")}.`,
+        );
     },
 });

@@ -10,7 +10,16 @@
  */
 import { GPU_TAINT, INSTANCE_TYPES, gpusPerInstance, isKnownInstanceType } from "../catalog";
 import { StackResource, stackPolicy } from "./lib/define";
-import { Capacity, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE, NODE_GROUP, capacityOf, isGpuType, maxInstances, templateTypes } from "./lib/ec2-capacity";
+import {
+    Capacity,
+    LAUNCH_CONFIGURATION,
+    LAUNCH_TEMPLATE,
+    NODE_GROUP,
+    capacityOf,
+    isGpuType,
+    maxInstances,
+    templateTypes,
+} from "./lib/ec2-capacity";
 import { asList, asRecord, asString, isUnknown, listing } from "./lib/values";
 
 /** EKS spells taint effects in upper snake case (`NO_SCHEDULE`). */
@@ -29,14 +38,23 @@ function launchesGpus(capacity: Capacity): boolean {
 }
 
 /** The most GPUs a capacity can run: its maximum units, on its type with the most GPUs per unit. */
-function maxGpus(capacity: Capacity): { gpus: number; units: number; perInstance: number; instanceType: string; weight: number } | undefined {
+function maxGpus(
+    capacity: Capacity,
+): { gpus: number; units: number; perInstance: number; instanceType: string; weight: number } | undefined {
     let best: ReturnType<typeof maxGpus>;
     for (const launched of capacity.types.filter((t) => isKnownInstanceType(t.type))) {
         const instances = maxInstances(capacity, launched);
         const perInstance = gpusPerInstance(launched.type);
         if (instances === undefined || perInstance === 0) continue;
         const gpus = instances * perInstance;
-        if (!best || gpus > best.gpus) best = { gpus, units: capacity.maxUnits!, perInstance, instanceType: launched.type, weight: launched.weight };
+        if (!best || gpus > best.gpus)
+            best = {
+                gpus,
+                units: capacity.maxUnits!,
+                perInstance,
+                instanceType: launched.type,
+                weight: launched.weight,
+            };
     }
     return best;
 }
@@ -57,9 +75,19 @@ export const gpuNodeGroupTaint = stackPolicy({
             const gpuTaint = taints.find((t) => t.key === GPU_TAINT.key);
             const launches = `node group "${name}" launches GPU instances (${capacity.types.map((t) => t.type).join(", ") || asString(props.amiType)})`;
             if (!gpuTaint) {
-                report(`${launches} but its taints do not include ${GPU_TAINT.key}; add ${wanted} to taints so only GPU workloads are scheduled there.`, urn);
-            } else if (!isUnknown(gpuTaint.value) && !isUnknown(gpuTaint.effect) && (gpuTaint.value !== GPU_TAINT.value || gpuTaint.effect !== EKS_GPU_TAINT_EFFECT)) {
-                report(`${launches} with taint ${GPU_TAINT.key}=${String(gpuTaint.value)}:${String(gpuTaint.effect)}; set it to ${wanted}, the taint the platform's GPU workloads tolerate.`, urn);
+                report(
+                    `${launches} but its taints do not include ${GPU_TAINT.key}; add ${wanted} to taints so only GPU workloads are scheduled there.`,
+                    urn,
+                );
+            } else if (
+                !isUnknown(gpuTaint.value) &&
+                !isUnknown(gpuTaint.effect) &&
+                (gpuTaint.value !== GPU_TAINT.value || gpuTaint.effect !== EKS_GPU_TAINT_EFFECT)
+            ) {
+                report(
+                    `${launches} with taint ${GPU_TAINT.key}=${String(gpuTaint.value)}:${String(gpuTaint.effect)}; set it to ${wanted}, the taint the platform's GPU workloads tolerate.`,
+                    urn,
+                );
             }
         }
     },
@@ -85,16 +113,32 @@ export const gpuInstanceTypeAllowed = stackPolicy({
         const allowed = `allowed here: ${allowedGpuInstanceTypes.join(", ") || "none"}`;
         const templates = resources.filter((r) => r.type === LAUNCH_TEMPLATE || r.type === LAUNCH_CONFIGURATION);
         const named = [
-            ...capacities(resources).map((c) => ({ label: c.label, urn: c.resource.urn, types: c.types.filter((t) => !t.viaTemplate), attributeSelections: c.attributeSelections.filter((a) => !a.viaTemplate), gpuAmi: c.gpuAmi })),
-            ...templates.map((t) => ({ label: `${t.type === LAUNCH_TEMPLATE ? "launch template" : "launch configuration"} "${t.name}"`, urn: t.urn, ...templateTypes(t), gpuAmi: false })),
+            ...capacities(resources).map((c) => ({
+                label: c.label,
+                urn: c.resource.urn,
+                types: c.types.filter((t) => !t.viaTemplate),
+                attributeSelections: c.attributeSelections.filter((a) => !a.viaTemplate),
+                gpuAmi: c.gpuAmi,
+            })),
+            ...templates.map((t) => ({
+                label: `${t.type === LAUNCH_TEMPLATE ? "launch template" : "launch configuration"} "${t.name}"`,
+                urn: t.urn,
+                ...templateTypes(t),
+                gpuAmi: false,
+            })),
         ];
         for (const { label, urn, types, attributeSelections, gpuAmi } of named) {
             for (const { type, setting } of types) {
                 const known = isKnownInstanceType(type);
                 // A catalog type is checked if it has GPUs; an unknown one if its family is accelerated or the AMI says it has GPUs.
                 if (!(isGpuType(type) || (!known && gpuAmi)) || allowedGpuInstanceTypes.includes(type)) continue;
-                const why = known ? "is not an allowed GPU instance type in this stack" : "is not in the catalog (catalog/instances.ts), so its GPUs cannot be counted or priced";
-                report(`${label} sets ${setting} to ${type}, which ${why} (${allowed}); change ${setting} to an allowed type, or allow it in allowedGpuInstanceTypes in the stack's policy config.`, urn);
+                const why = known
+                    ? "is not an allowed GPU instance type in this stack"
+                    : "is not in the catalog (catalog/instances.ts), so its GPUs cannot be counted or priced";
+                report(
+                    `${label} sets ${setting} to ${type}, which ${why} (${allowed}); change ${setting} to an allowed type, or allow it in allowedGpuInstanceTypes in the stack's policy config.`,
+                    urn,
+                );
             }
             for (const { setting } of attributeSelections) {
                 report(
@@ -114,15 +158,24 @@ export const gpuPoolGpuLimit = stackPolicy({
         "of its largest type, from the catalog (weighted capacity counted in instances).",
     enforcementLevel: "mandatory",
     config: {
-        maxGpusPerPool: { type: "integer", minimum: 0, description: "Most GPUs one node group may scale to.", default: 32 },
+        maxGpusPerPool: {
+            type: "integer",
+            minimum: 0,
+            description: "Most GPUs one node group may scale to.",
+            default: 32,
+        },
     },
     validate: (resources, { maxGpusPerPool }, report) => {
         for (const capacity of capacities(resources)) {
             const max = maxGpus(capacity);
             if (!max || max.gpus <= maxGpusPerPool) continue;
             const fits = Math.floor(maxGpusPerPool / max.perInstance) * max.weight;
-            const size = capacity.maxSetting ? `${capacity.maxSetting} ${max.units}${max.weight > 1 ? ` ÷ weight ${max.weight}` : ""} × ` : "";
-            const lower = capacity.maxSetting ? `lower ${capacity.maxSetting} to ${fits}` : `use a type with at most ${maxGpusPerPool} GPUs`;
+            const size = capacity.maxSetting
+                ? `${capacity.maxSetting} ${max.units}${max.weight > 1 ? ` ÷ weight ${max.weight}` : ""} × `
+                : "";
+            const lower = capacity.maxSetting
+                ? `lower ${capacity.maxSetting} to ${fits}`
+                : `use a type with at most ${maxGpusPerPool} GPUs`;
             report(
                 `${capacity.label} can scale to ${max.gpus} GPUs (${size}${max.perInstance} GPUs per ${max.instanceType}), ` +
                     `above the limit of ${maxGpusPerPool} GPUs per pool; ${lower} or raise maxGpusPerPool in the stack's policy config.`,
@@ -139,7 +192,12 @@ export const gpuStackGpuLimit = stackPolicy({
         "maxGpusPerStack GPUs together (each maximum size × GPUs per instance from the catalog).",
     enforcementLevel: "mandatory",
     config: {
-        maxGpusPerStack: { type: "integer", minimum: 0, description: "Most GPUs all node groups of the stack may scale to together.", default: 64 },
+        maxGpusPerStack: {
+            type: "integer",
+            minimum: 0,
+            description: "Most GPUs all node groups of the stack may scale to together.",
+            default: 64,
+        },
     },
     validate: (resources, { maxGpusPerStack }, report) => {
         const pools = capacities(resources)

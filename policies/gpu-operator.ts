@@ -34,7 +34,9 @@ const YAML_FALSE = /^(false|no|off|n)$/i;
 const MAX_VALUES_FILE = 1024 * 1024;
 
 /** Every MIG profile a catalog GPU can make: the allowlist when a stack's config names none. */
-const CATALOG_MIG_PROFILES = [...new Set(Object.values(GPU_MODELS).flatMap((model) => Object.keys(model.migProfiles)))].sort();
+const CATALOG_MIG_PROFILES = [
+    ...new Set(Object.values(GPU_MODELS).flatMap((model) => Object.keys(model.migProfiles))),
+].sort();
 
 /** One GPU Operator installation: a release or chart with its effective values, or a ClusterPolicy with its spec. */
 interface Operator {
@@ -70,7 +72,8 @@ export const gpuOperatorSharing = stackPolicy({
         allowedMigProfiles: {
             type: "array",
             items: { type: "string" },
-            description: "MIG profiles a MIG config may use. Default: every profile a catalog GPU can make (catalog/gpus.ts).",
+            description:
+                "MIG profiles a MIG config may use. Default: every profile a catalog GPU can make (catalog/gpus.ts).",
             default: CATALOG_MIG_PROFILES,
         },
     },
@@ -78,8 +81,14 @@ export const gpuOperatorSharing = stackPolicy({
         for (const operator of operators(resources)) {
             const at = (message: string) => report(message, operator.resource.urn);
             for (const [component, check] of [
-                ["devicePlugin", (doc: Props, where: string) => checkTimeSlicing(doc, where, config.allowedTimeSliceReplicas, at)],
-                ["migManager", (doc: Props, where: string) => checkMigProfiles(doc, where, config.allowedMigProfiles, at)],
+                [
+                    "devicePlugin",
+                    (doc: Props, where: string) => checkTimeSlicing(doc, where, config.allowedTimeSliceReplicas, at),
+                ],
+                [
+                    "migManager",
+                    (doc: Props, where: string) => checkMigProfiles(doc, where, config.allowedMigProfiles, at),
+                ],
             ] as const) {
                 for (const { where, text } of sharingConfigs(operator, component, resources, at)) {
                     const doc = parseYaml(text, `${operator.label}: ${where}`, at);
@@ -111,12 +120,22 @@ export const gpuOperatorInstall = stackPolicy({
             const at = (message: string) => report(message, operator.resource.urn);
             if (operator.resource.type !== CLUSTER_POLICY) checkSource(operator, chartRepositories, at);
             for (const source of operator.unreadable) {
-                at(`${operator.label} takes values from ${source}, which cannot be read at preview, so what it installs cannot be checked; put those values in values.`);
+                at(
+                    `${operator.label} takes values from ${source}, which cannot be read at preview, so what it installs cannot be checked; put those values in values.`,
+                );
             }
             for (const component of ["driver", "toolkit"] as const) {
                 const enabled = asRecord(operator.values[component])?.enabled;
-                if (isUnknown(enabled) || enabled === false || (typeof enabled === "string" && YAML_FALSE.test(enabled.trim()))) continue;
-                const found = enabled === undefined || enabled === null ? `leaves ${operator.prefix}${component}.enabled unset, which installs it` : `sets ${operator.prefix}${component}.enabled to ${JSON.stringify(enabled)}`;
+                if (
+                    isUnknown(enabled) ||
+                    enabled === false ||
+                    (typeof enabled === "string" && YAML_FALSE.test(enabled.trim()))
+                )
+                    continue;
+                const found =
+                    enabled === undefined || enabled === null
+                        ? `leaves ${operator.prefix}${component}.enabled unset, which installs it`
+                        : `sets ${operator.prefix}${component}.enabled to ${JSON.stringify(enabled)}`;
                 at(
                     `${operator.label} ${found}: the ${component === "driver" ? "NVIDIA driver" : "NVIDIA container toolkit"} would be installed again over the one the ` +
                         `AL2023 NVIDIA AMI ships; set ${operator.prefix}${component}.enabled to false.`,
@@ -131,7 +150,14 @@ function operators(resources: readonly StackResource[]): Operator[] {
     const found: Operator[] = [];
     for (const r of resources) {
         if (r.type === CLUSTER_POLICY) {
-            found.push({ resource: r, label: `ClusterPolicy "${r.name}"`, values: asRecord(r.props.spec) ?? {}, prefix: "spec.", unreadable: [], fromChart: false });
+            found.push({
+                resource: r,
+                label: `ClusterPolicy "${r.name}"`,
+                values: asRecord(r.props.spec) ?? {},
+                prefix: "spec.",
+                unreadable: [],
+                fromChart: false,
+            });
             continue;
         }
         if (!CHART_TYPES.includes(r.type)) continue;
@@ -139,7 +165,15 @@ function operators(resources: readonly StackResource[]): Operator[] {
         const chart = asString(r.props.chart)?.trim() ?? "";
         if (!GPU_OPERATOR_CHART.test(chart) && !OPERATOR_VALUE_KEYS.some((key) => asRecord(values[key]))) continue;
         const kind = r.type.endsWith(":Chart") ? "chart" : "release";
-        found.push({ resource: r, label: `GPU Operator ${kind} "${r.name}"`, values, prefix: "values.", unreadable, namespace: asString(r.props.namespace), fromChart: true });
+        found.push({
+            resource: r,
+            label: `GPU Operator ${kind} "${r.name}"`,
+            values,
+            prefix: "values.",
+            unreadable,
+            namespace: asString(r.props.namespace),
+            fromChart: true,
+        });
     }
     return found;
 }
@@ -174,7 +208,8 @@ function assetText(asset: unknown, setting: string): { text?: string; source?: s
     if (file !== undefined) {
         try {
             const stat = fs.statSync(path.resolve(file));
-            if (stat.isFile() && stat.size <= MAX_VALUES_FILE) return { text: fs.readFileSync(path.resolve(file), "utf8") };
+            if (stat.isFile() && stat.size <= MAX_VALUES_FILE)
+                return { text: fs.readFileSync(path.resolve(file), "utf8") };
         } catch {
             // Not readable from here: reported below.
         }
@@ -195,12 +230,18 @@ function mergeValues(base: Props, over: Props): Props {
 }
 
 /** Where the operator will read a component's sharing config from: the values' data, or a ConfigMap in the stack. */
-function sharingConfigs(operator: Operator, component: "devicePlugin" | "migManager", resources: readonly StackResource[], report: (message: string) => void): { where: string; text: string }[] {
+function sharingConfigs(
+    operator: Operator,
+    component: "devicePlugin" | "migManager",
+    resources: readonly StackResource[],
+    report: (message: string) => void,
+): { where: string; text: string }[] {
     const config = asRecord(asRecord(operator.values[component])?.config) ?? {};
     const setting = `${operator.prefix}${component}.config`;
     const data = asRecord(config.data) ?? {};
     const name = config.name;
-    const fromData = operator.fromChart && (config.create === true || config.create === "true") && Object.keys(data).length > 0;
+    const fromData =
+        operator.fromChart && (config.create === true || config.create === "true") && Object.keys(data).length > 0;
     if (fromData) return textEntries(data, `${setting}.data`);
     if (isUnknown(name) || typeof name !== "string" || name === "") return [];
     const maps = configMaps(resources, name, operator.namespace);
@@ -221,7 +262,11 @@ function textEntries(data: Props, where: string): { where: string; text: string 
 }
 
 /** ConfigMaps (and patches of them) of that name the stack creates, also inside yaml/v2 components, in the namespace when both say one. */
-function configMaps(resources: readonly StackResource[], name: string, namespace?: string): { label: string; data: Props }[] {
+function configMaps(
+    resources: readonly StackResource[],
+    name: string,
+    namespace?: string,
+): { label: string; data: Props }[] {
     return resources.flatMap((r) =>
         kubernetesObjects(r.type, r.name, r.props)
             .filter(({ kind }) => kind === "ConfigMap" || kind === "ConfigMapPatch")
@@ -230,7 +275,10 @@ function configMaps(resources: readonly StackResource[], name: string, namespace
                 const ns = asString(metadata.namespace);
                 return metadata.name === name && (namespace === undefined || ns === undefined || ns === namespace);
             })
-            .map(({ object, nested, label }) => ({ label: `"${name}" (${nested ? label : `${r.type.split(":").pop()} "${r.name}"`})`, data: asRecord(object.data) ?? {} })),
+            .map(({ object, nested, label }) => ({
+                label: `"${name}" (${nested ? label : `${r.type.split(":").pop()} "${r.name}"`})`,
+                data: asRecord(object.data) ?? {},
+            })),
     );
 }
 

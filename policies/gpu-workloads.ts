@@ -16,7 +16,17 @@
  */
 import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT } from "../catalog";
 import { CheckedResource, ConfigSpec, resourcePolicy } from "./lib/define";
-import { GpuAmount, GpuAsk, PodSpec, describeAsks, gpuAsks, gpusPerPod, holdsKubernetesObjects, kubernetesObjects, podSpecsIn } from "./lib/pod-specs";
+import {
+    GpuAmount,
+    GpuAsk,
+    PodSpec,
+    describeAsks,
+    gpuAsks,
+    gpusPerPod,
+    holdsKubernetesObjects,
+    kubernetesObjects,
+    podSpecsIn,
+} from "./lib/pod-specs";
 import { asList, asRecord, asString, isUnknown, listing } from "./lib/values";
 
 interface ClassLimits {
@@ -28,7 +38,8 @@ const CLASS_LIMITS: ConfigSpec<ClassLimits> = {
     maxGpusPerPodByClass: {
         type: "object",
         additionalProperties: { type: "integer", minimum: 0 },
-        description: "Priority class name → most GPUs one pod of that class may request. Default: catalog/workload-classes.ts.",
+        description:
+            "Priority class name → most GPUs one pod of that class may request. Default: catalog/workload-classes.ts.",
         default: Object.fromEntries(DEFAULT_WORKLOAD_CLASSES.map((c) => [c.name, c.maxGpusPerPod])),
     },
 };
@@ -59,7 +70,7 @@ function classNames(limits: Record<string, number>): string {
 export const gpuWorkloadLimits = resourcePolicy({
     name: "gpu-workload-limits",
     description:
-        "Containers ask for GPUs in whole numbers (Kubernetes quantities, so \"16000m\" is 16) and set the same amount as a limit: " +
+        'Containers ask for GPUs in whole numbers (Kubernetes quantities, so "16000m" is 16) and set the same amount as a limit: ' +
         "Kubernetes refuses fractional or negative GPU amounts and GPU requests without an equal limit, since GPUs cannot be overcommitted.",
     enforcementLevel: "mandatory",
     config: {},
@@ -68,18 +79,40 @@ export const gpuWorkloadLimits = resourcePolicy({
         for (const pod of gpuPods(resource)) {
             for (const ask of pod.asks) {
                 const prefix = `${pod.label}: ${ask.role} "${ask.containerName}"`;
-                const invalid = ([["requests", ask.request], ["limits", ask.limit]] as const).filter((entry): entry is readonly ["requests" | "limits", GpuAmount] => entry[1] !== undefined && !entry[1].valid);
+                const invalid = (
+                    [
+                        ["requests", ask.request],
+                        ["limits", ask.limit],
+                    ] as const
+                ).filter(
+                    (entry): entry is readonly ["requests" | "limits", GpuAmount] =>
+                        entry[1] !== undefined && !entry[1].valid,
+                );
                 for (const [field, amount] of invalid) {
-                    const why = amount.value === undefined ? "which is not a Kubernetes quantity" : amount.value < 0 ? "a negative amount" : "not a whole number";
+                    const why =
+                        amount.value === undefined
+                            ? "which is not a Kubernetes quantity"
+                            : amount.value < 0
+                              ? "a negative amount"
+                              : "not a whole number";
                     report(
                         `${prefix} ${field} ${ask.resource}: ${showAmount(amount)}, ${why}; the API server refuses it: ` +
                             `set ${pod.path}.${ask.container}.resources.${field}["${ask.resource}"] to a whole number of GPUs.`,
                     );
                 }
-                if (invalid.length > 0 || ask.request === undefined || (ask.limit === undefined && pod.patch) || ask.request.value === ask.limit?.value) continue;
+                if (
+                    invalid.length > 0 ||
+                    ask.request === undefined ||
+                    (ask.limit === undefined && pod.patch) ||
+                    ask.request.value === ask.limit?.value
+                )
+                    continue;
                 const where = `${pod.path}.${ask.container}.resources.limits["${ask.resource}"]`;
-                const found = ask.limit === undefined ? "sets no limit for it" : `limits it to ${showAmount(ask.limit)}`;
-                report(`${prefix} requests ${ask.resource}: ${showAmount(ask.request)} but ${found}; set ${where} to ${ask.request.value}, equal to the request.`);
+                const found =
+                    ask.limit === undefined ? "sets no limit for it" : `limits it to ${showAmount(ask.limit)}`;
+                report(
+                    `${prefix} requests ${ask.resource}: ${showAmount(ask.request)} but ${found}; set ${where} to ${ask.request.value}, equal to the request.`,
+                );
             }
         }
     },
@@ -87,7 +120,8 @@ export const gpuWorkloadLimits = resourcePolicy({
 
 export const gpuWorkloadPriorityClass = resourcePolicy({
     name: "gpu-workload-priority-class",
-    description: "Pods that ask for GPUs run under one of the platform's priority classes, which decides their GPU limit and what they may preempt.",
+    description:
+        "Pods that ask for GPUs run under one of the platform's priority classes, which decides their GPU limit and what they may preempt.",
     enforcementLevel: "mandatory",
     config: CLASS_LIMITS,
     resourceTypes: WORKLOADS,
@@ -96,7 +130,10 @@ export const gpuWorkloadPriorityClass = resourcePolicy({
             const className = pod.spec.priorityClassName;
             if (isUnknown(className) || (className === undefined && pod.patch)) continue;
             if (typeof className === "string" && Object.hasOwn(maxGpusPerPodByClass, className)) continue;
-            const found = className === undefined ? "sets no priorityClassName" : `sets priorityClassName ${JSON.stringify(className)}, which is not a platform class`;
+            const found =
+                className === undefined
+                    ? "sets no priorityClassName"
+                    : `sets priorityClassName ${JSON.stringify(className)}, which is not a platform class`;
             report(
                 `${pod.label} asks for GPUs (${describeAsks(pod.asks)}) but ${found}; set ${pod.path}.priorityClassName to one of ${classNames(maxGpusPerPodByClass)}.`,
             );
@@ -113,7 +150,12 @@ export const gpuWorkloadToleration = resourcePolicy({
     validate: (resource, _config, report) => {
         for (const pod of gpuPods(resource)) {
             const tolerations = pod.spec.tolerations;
-            if (isUnknown(tolerations) || (tolerations === undefined && pod.patch) || asList(tolerations).some(toleratesGpuTaint)) continue;
+            if (
+                isUnknown(tolerations) ||
+                (tolerations === undefined && pod.patch) ||
+                asList(tolerations).some(toleratesGpuTaint)
+            )
+                continue;
             const wanted = `{ key: "${GPU_TAINT.key}", operator: "Equal", value: "${GPU_TAINT.value}", effect: "${GPU_TAINT.effect}" }`;
             const asks = `${pod.label} asks for GPUs (${describeAsks(pod.asks)})`;
             // A toleration for the GPU key that misses (a wrong value or effect) is named, so the fix goes there.
@@ -126,7 +168,9 @@ export const gpuWorkloadToleration = resourcePolicy({
                 );
                 continue;
             }
-            report(`${asks} but ${pod.path}.tolerations does not tolerate the GPU taint; add ${wanted} to ${pod.path}.tolerations.`);
+            report(
+                `${asks} but ${pod.path}.tolerations does not tolerate the GPU taint; add ${wanted} to ${pod.path}.tolerations.`,
+            );
         }
     },
 });
@@ -145,12 +189,20 @@ export const gpuWorkloadClassLimit = resourcePolicy({
     validate: (resource, { maxGpusPerPodByClass }, report) => {
         for (const pod of gpuPods(resource)) {
             const className = asString(pod.spec.priorityClassName);
-            const limit = className === undefined ? (pod.patch && !isUnknown(pod.spec.priorityClassName) ? largestLimit(maxGpusPerPodByClass) : undefined) : ownValue(maxGpusPerPodByClass, className);
+            const limit =
+                className === undefined
+                    ? pod.patch && !isUnknown(pod.spec.priorityClassName)
+                        ? largestLimit(maxGpusPerPodByClass)
+                        : undefined
+                    : ownValue(maxGpusPerPodByClass, className);
             if (limit === undefined) continue; // no class, or not a platform class: gpu-workload-priority-class reports it
             const gpus = gpusPerPod(pod.asks);
             if (gpus <= limit) continue;
             const fitting = Object.entries(maxGpusPerPodByClass).filter(([, max]) => max >= gpus);
-            const instead = fitting.length > 0 ? `or use a class that allows ${gpus} (${listing(fitting.map(([c, max]) => `${c}: ${max}`))})` : "and split the work across pods";
+            const instead =
+                fitting.length > 0
+                    ? `or use a class that allows ${gpus} (${listing(fitting.map(([c, max]) => `${c}: ${max}`))})`
+                    : "and split the work across pods";
             const holder = className === undefined ? "any class's pod" : `a "${className}" pod`;
             report(
                 `${pod.label} asks for ${gpus} GPUs per pod (${describeAsks(pod.asks)}), above the ${limit} ${holder} may take; ` +
@@ -171,12 +223,17 @@ function largestLimit(limits: Record<string, number>): number | undefined {
 
 /** `8`, or `"16000m" (= 16)` when written otherwise, or `"1.5"` when it is no count at all. */
 function showAmount(amount: GpuAmount): string {
-    return amount.value !== undefined && amount.written === String(amount.value) ? amount.written : `"${amount.written}"${amount.value !== undefined ? ` (= ${amount.value})` : ""}`;
+    return amount.value !== undefined && amount.written === String(amount.value)
+        ? amount.written
+        : `"${amount.written}"${amount.value !== undefined ? ` (= ${amount.value})` : ""}`;
 }
 
 /** `operator Equal, value "present", effect NoSchedule`: the fields a toleration sets. */
 function describeToleration(t: Record<string, unknown>): string {
-    return ["operator", "value", "effect"].filter((field) => t[field] !== undefined).map((field) => `${field} ${JSON.stringify(t[field])}`).join(", ");
+    return ["operator", "value", "effect"]
+        .filter((field) => t[field] !== undefined)
+        .map((field) => `${field} ${JSON.stringify(t[field])}`)
+        .join(", ");
 }
 
 /** Tolerates `nvidia.com/gpu=true:NoSchedule`: by key and value, by key with Exists, or a wildcard Exists. */

@@ -12,7 +12,8 @@ import { HELM_RELEASE, effectiveValues } from "./lib/helm-values";
 import { asRecord } from "./lib/values";
 
 /** A key that holds a credential, compared without case, `-` or `_`, by how it ends. */
-const CREDENTIAL_KEY = /(password|passwd|passphrase|secret|secretkey|secretaccesskey|token|apikey|privatekey|accesskeyid|connectionstring|authorization|cookie)$/;
+const CREDENTIAL_KEY =
+    /(password|passwd|passphrase|secret|secretkey|secretaccesskey|token|apikey|privatekey|accesskeyid|connectionstring|authorization|cookie)$/;
 /** Keys that name where a credential is kept, not the credential: `existingSecret`, `keyOfSecretAccessKey`, `secretKeyRef`. */
 const REFERENCE_KEY = /^(existing|keyof)|(name|ref|selector|file|path|create|enabled|mtime|length)$/;
 /** Parents under which every key is a reference (a Secret's name and its keys). */
@@ -29,7 +30,10 @@ export const helmValuesNoPlaintextSecrets = resourcePolicy({
     resourceTypes: [HELM_RELEASE],
     validate: ({ name, props }, _config, report) => {
         const { values, unreadable } = effectiveValues(props);
-        for (const reason of unreadable) report(`Helm release "${name}": ${reason}; its values cannot be checked for credentials: pass them inline.`);
+        for (const reason of unreadable)
+            report(
+                `Helm release "${name}": ${reason}; its values cannot be checked for credentials: pass them inline.`,
+            );
         for (const path of credentialPaths(values, "values")) {
             report(
                 `Helm release "${name}" has a credential in ${path}; keep it in Secrets Manager, sync it into a Kubernetes Secret with an ExternalSecret, ` +
@@ -45,7 +49,14 @@ export function credentialPaths(value: unknown, path: string, parentKey = ""): s
         return value.flatMap((item, i) => {
             const entry = asRecord(item);
             // An env list: {name: POSTGRES_PASSWORD, value: "…"}.
-            if (entry && typeof entry.name === "string" && "value" in entry && isCredentialKey(entry.name) && isLiteral(entry.value)) return [`${path}[${i}].value (${entry.name})`];
+            if (
+                entry &&
+                typeof entry.name === "string" &&
+                Object.hasOwn(entry, "value") &&
+                isCredentialKey(entry.name) &&
+                isLiteral(entry.value)
+            )
+                return [`${path}[${i}].value (${entry.name})`];
             return credentialPaths(item, `${path}[${i}]`, parentKey);
         });
     }

@@ -12,7 +12,16 @@
  *   without a condition that pins who.
  */
 import { resourcePolicy } from "./lib/define";
-import { allowsEveryone, globMatches, hasWildcard, isAllow, restrictingCondition, statementName, statementsOf, stringsOf } from "./lib/policy-documents";
+import {
+    allowsEveryone,
+    globMatches,
+    hasWildcard,
+    isAllow,
+    restrictingCondition,
+    statementName,
+    statementsOf,
+    stringsOf,
+} from "./lib/policy-documents";
 import { Props, asList, asRecord, asString, isUnknown, listing } from "./lib/values";
 
 /**
@@ -72,8 +81,14 @@ const DOCUMENTS: Record<string, (props: Props) => { setting: string; document: u
     "aws:iam/policy:Policy": (p) => [{ setting: "policy", document: p.policy }],
     "aws:iam/userPolicy:UserPolicy": (p) => [{ setting: "policy", document: p.policy }],
     "aws:iam/groupPolicy:GroupPolicy": (p) => [{ setting: "policy", document: p.policy }],
-    "aws:iam/role:Role": (p) => asList(p.inlinePolicies).map((inline, i) => ({ setting: `inlinePolicies[${i}].policy`, document: asRecord(inline)?.policy })),
-    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": (p) => [{ setting: "inlinePolicy", document: p.inlinePolicy }],
+    "aws:iam/role:Role": (p) =>
+        asList(p.inlinePolicies).map((inline, i) => ({
+            setting: `inlinePolicies[${i}].policy`,
+            document: asRecord(inline)?.policy,
+        })),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": (p) => [
+        { setting: "inlinePolicy", document: p.inlinePolicy },
+    ],
 };
 
 export const iamDataActionsScoped = resourcePolicy({
@@ -93,7 +108,10 @@ export const iamDataActionsScoped = resourcePolicy({
         },
         exceptions: {
             type: "array",
-            items: { type: "object", properties: { action: { type: "string" }, resource: { type: "string" }, reason: { type: "string" } } },
+            items: {
+                type: "object",
+                properties: { action: { type: "string" }, resource: { type: "string" }, reason: { type: "string" } },
+            },
             description:
                 "Named exceptions: an exact action (no wildcard) allowed on an exact resource, with the reason it cannot be scoped. " +
                 "An entry without a reason, or with a wildcard action, excuses nothing.",
@@ -143,7 +161,13 @@ function onAllResources(statement: Props): boolean {
 function dataActionsGranted(statement: Props, dataActions: readonly string[]): string[] {
     if (statement.NotAction !== undefined) return ["NotAction grants every action it does not name"];
     const actions = stringsOf(statement.Action);
-    return [...new Set(actions.filter((action) => dataActions.some((data) => globMatches(action, data) || globMatches(data, action))))];
+    return [
+        ...new Set(
+            actions.filter((action) =>
+                dataActions.some((data) => globMatches(action, data) || globMatches(data, action)),
+            ),
+        ),
+    ];
 }
 
 /**
@@ -187,11 +211,17 @@ const ATTACHMENTS: Record<string, (props: Props) => { setting: string; arn: unkn
     "aws:iam/userPolicyAttachment:UserPolicyAttachment": (p) => [{ setting: "policyArn", arn: p.policyArn }],
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": (p) => [{ setting: "policyArn", arn: p.policyArn }],
     "aws:iam/policyAttachment:PolicyAttachment": (p) => [{ setting: "policyArn", arn: p.policyArn }],
-    "aws:iam/role:Role": (p) => asList(p.managedPolicyArns).map((arn, i) => ({ setting: `managedPolicyArns[${i}]`, arn })),
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (p) => asList(p.policyArns).map((arn, i) => ({ setting: `policyArns[${i}]`, arn })),
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (p) => asList(p.policyArns).map((arn, i) => ({ setting: `policyArns[${i}]`, arn })),
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (p) => asList(p.policyArns).map((arn, i) => ({ setting: `policyArns[${i}]`, arn })),
-    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": (p) => [{ setting: "managedPolicyArn", arn: p.managedPolicyArn }],
+    "aws:iam/role:Role": (p) =>
+        asList(p.managedPolicyArns).map((arn, i) => ({ setting: `managedPolicyArns[${i}]`, arn })),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (p) =>
+        asList(p.policyArns).map((arn, i) => ({ setting: `policyArns[${i}]`, arn })),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (p) =>
+        asList(p.policyArns).map((arn, i) => ({ setting: `policyArns[${i}]`, arn })),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (p) =>
+        asList(p.policyArns).map((arn, i) => ({ setting: `policyArns[${i}]`, arn })),
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": (p) => [
+        { setting: "managedPolicyArn", arn: p.managedPolicyArn },
+    ],
 };
 
 export const iamNoAdminGrants = resourcePolicy({
@@ -203,8 +233,18 @@ export const iamNoAdminGrants = resourcePolicy({
         "AdministratorAccess, IAMFullAccess or PowerUserAccess, in any partition.",
     enforcementLevel: "mandatory",
     config: {
-        escalatingActions: { type: "array", items: { type: "string" }, description: "Actions that let a principal escalate its own permissions.", default: ESCALATING_ACTIONS },
-        adminManagedPolicies: { type: "array", items: { type: "string" }, description: "Names of AWS-managed policies that grant administrator rights.", default: ADMIN_MANAGED_POLICIES },
+        escalatingActions: {
+            type: "array",
+            items: { type: "string" },
+            description: "Actions that let a principal escalate its own permissions.",
+            default: ESCALATING_ACTIONS,
+        },
+        adminManagedPolicies: {
+            type: "array",
+            items: { type: "string" },
+            description: "Names of AWS-managed policies that grant administrator rights.",
+            default: ADMIN_MANAGED_POLICIES,
+        },
     },
     resourceTypes: [...new Set([...Object.keys(DOCUMENTS), ...Object.keys(ATTACHMENTS)])],
     validate: ({ type, name, props }, { escalatingActions, adminManagedPolicies }, report) => {
@@ -221,9 +261,13 @@ export const iamNoAdminGrants = resourcePolicy({
             });
         }
         for (const { setting, arn } of ATTACHMENTS[type]?.(props) ?? []) {
-            const admin = adminManagedPolicies.find((policy) => new RegExp(`^arn:[^:]+:iam::aws:policy/(.+/)?${policy}$`).test(asString(arn)?.trim() ?? ""));
+            const admin = adminManagedPolicies.find((policy) =>
+                new RegExp(`^arn:[^:]+:iam::aws:policy/(.+/)?${policy}$`).test(asString(arn)?.trim() ?? ""),
+            );
             if (!admin) continue;
-            report(`${what} attaches ${admin} (${setting}: ${String(arn)}), which makes its holder an administrator; attach a policy that grants only what the workload needs.`);
+            report(
+                `${what} attaches ${admin} (${setting}: ${String(arn)}), which makes its holder an administrator; attach a policy that grants only what the workload needs.`,
+            );
         }
     },
 });
@@ -232,17 +276,29 @@ export const iamNoAdminGrants = resourcePolicy({
 function adminGrants(statement: Props, escalatingActions: readonly string[]): string[] {
     const resources = stringsOf(statement.Resource);
     const wide = statement.NotResource !== undefined || resources.some(isServiceWide);
-    const on = statement.NotResource !== undefined ? "on every resource but those NotResource names" : `on ${listing(resources.filter(isServiceWide).map((r) => `"${r}"`))}`;
-    if (statement.NotAction !== undefined) return wide ? [`allows every action but those NotAction names (${stringsOf(statement.NotAction).join(", ")}) ${on}`] : [];
+    const on =
+        statement.NotResource !== undefined
+            ? "on every resource but those NotResource names"
+            : `on ${listing(resources.filter(isServiceWide).map((r) => `"${r}"`))}`;
+    if (statement.NotAction !== undefined)
+        return wide
+            ? [`allows every action but those NotAction names (${stringsOf(statement.NotAction).join(", ")}) ${on}`]
+            : [];
     const found: string[] = [];
     for (const action of stringsOf(statement.Action)) {
-        const [service, name] = action.includes(":") ? [action.slice(0, action.indexOf(":")), action.slice(action.indexOf(":") + 1)] : [action, action];
+        const [service, name] = action.includes(":")
+            ? [action.slice(0, action.indexOf(":")), action.slice(action.indexOf(":") + 1)]
+            : [action, action];
         const everyName = /^[*?]*\*[*?]*$/.test(name);
-        if (everyName && (hasWildcard(service) || !action.includes(":"))) found.push(`allows every action of every service ("${action}")`);
+        if (everyName && (hasWildcard(service) || !action.includes(":")))
+            found.push(`allows every action of every service ("${action}")`);
         else if (everyName && wide) found.push(`allows every ${service} action ("${action}") ${on}`);
         else if (wide) {
             const escalating = escalatingActions.filter((e) => globMatches(action, e));
-            if (escalating.length > 0) found.push(`allows ${escalating.length === 1 && escalating[0].toLowerCase() === action.toLowerCase() ? `"${action}"` : `"${action}" (${listing(escalating)})`} ${on}, which lets it escalate its own permissions`);
+            if (escalating.length > 0)
+                found.push(
+                    `allows ${escalating.length === 1 && escalating[0].toLowerCase() === action.toLowerCase() ? `"${action}"` : `"${action}" (${listing(escalating)})`} ${on}, which lets it escalate its own permissions`,
+                );
         }
     }
     return found;
@@ -282,4 +338,3 @@ export const iamTrustNotPublic = resourcePolicy({
         });
     },
 });
-

@@ -8,7 +8,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { ALL_POLICIES, PACK_NAME } from "./all-policies";
 
 new PolicyPack(PACK_NAME, {
-    description: "GPU limits, budget tags, the stack's monthly budget and a security baseline for the GPU developer platform.",
+    description:
+        "GPU limits, budget tags, the stack's monthly budget and a security baseline for the GPU developer platform.",
     // Each policy sets its own level; policies/config.<stack>.json may change it per stack.
     policies: [...ALL_POLICIES],
 });

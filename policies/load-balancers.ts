@@ -11,7 +11,11 @@ const LOAD_BALANCERS = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalance
 const LISTENERS = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
 
 /** TLS 1.3 (and 1.2 with forward secrecy) policies of Elastic Load Balancing. */
-const TLS13_POLICIES = ["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"];
+const TLS13_POLICIES = [
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+];
 
 /** Ingresses the AWS Load Balancer Controller turns into ALBs at run time; their scheme is an annotation. */
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
@@ -23,21 +27,31 @@ export const albInternal = resourcePolicy({
         "So are the ALBs the AWS Load Balancer Controller makes from Ingresses of class alb (annotation alb.ingress.kubernetes.io/scheme).",
     enforcementLevel: "mandatory",
     config: {
-        allowInternetFacing: { type: "boolean", description: "Allow internet-facing Application Load Balancers.", default: false },
+        allowInternetFacing: {
+            type: "boolean",
+            description: "Allow internet-facing Application Load Balancers.",
+            default: false,
+        },
     },
     resourceTypes: [...LOAD_BALANCERS, INGRESS],
     validate: ({ type, name, props }, { allowInternetFacing }, report) => {
         if (type === INGRESS) {
             const annotations = asRecord(asRecord(props.metadata)?.annotations) ?? {};
-            const alb = asString(asRecord(props.spec)?.ingressClassName) === "alb" || annotations["kubernetes.io/ingress.class"] === "alb";
+            const alb =
+                asString(asRecord(props.spec)?.ingressClassName) === "alb" ||
+                annotations["kubernetes.io/ingress.class"] === "alb";
             if (!allowInternetFacing && alb && annotations["alb.ingress.kubernetes.io/scheme"] === "internet-facing") {
-                report(`Ingress "${name}" asks for an internet-facing ALB, which this stack does not allow; set alb.ingress.kubernetes.io/scheme to "internal".`);
+                report(
+                    `Ingress "${name}" asks for an internet-facing ALB, which this stack does not allow; set alb.ingress.kubernetes.io/scheme to "internal".`,
+                );
             }
             return;
         }
         if (allowInternetFacing || (asString(props.loadBalancerType) ?? "application") !== "application") return;
         if (props.internal === true || props.internal === "true" || isUnknown(props.internal)) return;
-        report(`Application Load Balancer "${name}" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).`);
+        report(
+            `Application Load Balancer "${name}" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).`,
+        );
     },
 });
 
@@ -48,7 +62,12 @@ export const lbHttpsListeners = stackPolicy({
         "that has one answers plain HTTP only with a redirect to HTTPS, never by forwarding.",
     enforcementLevel: "mandatory",
     config: {
-        allowedSslPolicies: { type: "array", items: { type: "string" }, description: "TLS policies an HTTPS or TLS listener may use.", default: TLS13_POLICIES },
+        allowedSslPolicies: {
+            type: "array",
+            items: { type: "string" },
+            description: "TLS policies an HTTPS or TLS listener may use.",
+            default: TLS13_POLICIES,
+        },
     },
     validate: (resources, { allowedSslPolicies }, report) => {
         const loadBalancers = resources.filter((r) => LOAD_BALANCERS.includes(r.type));
@@ -59,7 +78,10 @@ export const lbHttpsListeners = stackPolicy({
             referencedBy(listener, "loadBalancerArn", loadBalancers).forEach((lb) => withCertificate.add(lb));
             const protocol = asString(listener.props.protocol);
             if (protocol !== undefined && protocol !== "HTTPS" && protocol !== "TLS") {
-                report(`listener "${listener.name}" has a certificate but serves ${protocol}; set protocol: "HTTPS" (or "TLS" on a Network Load Balancer).`, listener.urn);
+                report(
+                    `listener "${listener.name}" has a certificate but serves ${protocol}; set protocol: "HTTPS" (or "TLS" on a Network Load Balancer).`,
+                    listener.urn,
+                );
             }
             const policy = listener.props.sslPolicy;
             if (!isUnknown(policy) && !allowedSslPolicies.includes(asString(policy) ?? "")) {
@@ -72,7 +94,12 @@ export const lbHttpsListeners = stackPolicy({
         }
         for (const listener of listeners) {
             // A listener with a certificate of its own was reported above.
-            if (listener.props.protocol !== "HTTP" || isSet(listener.props.certificateArn) || !referencedBy(listener, "loadBalancerArn", loadBalancers).some((lb) => withCertificate.has(lb))) continue;
+            if (
+                listener.props.protocol !== "HTTP" ||
+                isSet(listener.props.certificateArn) ||
+                !referencedBy(listener, "loadBalancerArn", loadBalancers).some((lb) => withCertificate.has(lb))
+            )
+                continue;
             if (asList(listener.props.defaultActions).every(redirectsToHttps)) continue;
             report(
                 `listener "${listener.name}" serves plain HTTP on port ${asNumber(listener.props.port) ?? "?"} of a load balancer that has a certificate; ` +

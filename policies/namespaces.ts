@@ -6,7 +6,13 @@
  * Names Kubernetes owns or reserves (catalog/kubernetes-names.ts: default, kube-*, openshift-*)
  * are taken by no stack, and the platform's own namespaces (systemNamespaces) by no team.
  */
-import { LABELS, KUBERNETES_SYSTEM_NAMESPACES, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
+import {
+    LABELS,
+    KUBERNETES_SYSTEM_NAMESPACES,
+    RESERVED_NAMESPACE_PREFIXES,
+    SYSTEM_NAMESPACES,
+    isReservedNamespace,
+} from "../catalog";
 import { resourcePolicy, stackPolicy } from "./lib/define";
 import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";
 import { asRecord, asString, isTrue, isUnknown, listing } from "./lib/values";
@@ -33,10 +39,15 @@ const NAMESPACE_CONFIG = {
     teams: {
         type: "array" as const,
         items: { type: "string" as const },
-        description: "The stack's teams (the names under teams in Pulumi.<stack>.yaml); empty: any name matching teamPattern.",
+        description:
+            "The stack's teams (the names under teams in Pulumi.<stack>.yaml); empty: any name matching teamPattern.",
         default: [] as string[],
     },
-    teamPattern: { type: "string" as const, description: "Regular expression a team name matches.", default: TEAM_PATTERN },
+    teamPattern: {
+        type: "string" as const,
+        description: "Regular expression a team name matches.",
+        default: TEAM_PATTERN,
+    },
 };
 
 export const teamNamespaceLabel = resourcePolicy({
@@ -60,17 +71,25 @@ export const teamNamespaceLabel = resourcePolicy({
             const where = nested ? `${label} (namespace "${namespace}")` : `namespace "${namespace}"`;
             if (isReservedNamespace(namespace)) {
                 if (patch && team === undefined) continue; // labelling the cluster's own namespaces (Pod Security, say) claims nothing
-                const claim = team === undefined ? "" : ` and claims it for team "${String(team)}"`;
-                report(`${where} takes a name the cluster owns or reserves (${reservedWhy(namespace)})${claim}; name the namespace after its team instead.`);
+                const claim = team === undefined ? "" : ` and claims it for team ${JSON.stringify(team)}`;
+                report(
+                    `${where} takes a name the cluster owns or reserves (${reservedWhy(namespace)})${claim}; name the namespace after its team instead.`,
+                );
                 continue;
             }
             if (systemNamespaces.includes(namespace)) {
-                if (team !== undefined) report(`${where} is the platform's own namespace but carries ${TEAM_LABEL}: "${String(team)}"; remove the label, and give the team a namespace of its own.`);
+                if (team !== undefined)
+                    report(
+                        `${where} is the platform's own namespace but carries ${TEAM_LABEL}: ${JSON.stringify(team)}; remove the label, and give the team a namespace of its own.`,
+                    );
                 continue;
             }
             if (team === undefined && patch) continue;
             const problem = teamProblem(team, teams, teamPattern);
-            if (problem) report(`${where} ${problem}; set metadata.labels["${TEAM_LABEL}"] to the owning team's name${teams.length > 0 ? ` (${listing(teams)})` : ""}.`);
+            if (problem)
+                report(
+                    `${where} ${problem}; set metadata.labels["${TEAM_LABEL}"] to the owning team's name${teams.length > 0 ? ` (${listing(teams)})` : ""}.`,
+                );
         }
     },
 });
@@ -78,8 +97,10 @@ export const teamNamespaceLabel = resourcePolicy({
 /** What is wrong with a team label's value, or undefined when it names a team of the stack. */
 function teamProblem(team: unknown, teams: readonly string[], teamPattern: string): string | undefined {
     if (team === undefined || team === null) return `has no ${TEAM_LABEL} label`;
-    if (typeof team !== "string" || !new RegExp(teamPattern).test(team)) return `has ${TEAM_LABEL}: ${JSON.stringify(team)}, which does not match ${teamPattern}`;
-    if (teams.length > 0 && !teams.includes(team)) return `has ${TEAM_LABEL}: "${team}", which names no team of this stack`;
+    if (typeof team !== "string" || !new RegExp(teamPattern).test(team))
+        return `has ${TEAM_LABEL}: ${JSON.stringify(team)}, which does not match ${teamPattern}`;
+    if (teams.length > 0 && !teams.includes(team))
+        return `has ${TEAM_LABEL}: "${team}", which names no team of this stack`;
     return undefined;
 }
 
@@ -107,7 +128,11 @@ export const helmReleaseNamespaces = stackPolicy({
             const name = asString(namespace) ?? "default";
             const what = `Helm release "${release.name}" sets createNamespace, creating namespace "${name}"`;
             if (isReservedNamespace(name)) {
-                if (!(KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name)) report(`${what}, a name the cluster reserves (${reservedWhy(name)}); install it into a namespace named after its team.`, release.urn);
+                if (!(KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name))
+                    report(
+                        `${what}, a name the cluster reserves (${reservedWhy(name)}); install it into a namespace named after its team.`,
+                        release.urn,
+                    );
                 continue;
             }
             if (systemNamespaces.includes(name) || made.has(name)) continue;

@@ -19,7 +19,11 @@ const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 const PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList";
 const PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry";
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
-const LOAD_BALANCERS = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer", "aws:elb/loadBalancer:LoadBalancer"];
+const LOAD_BALANCERS = [
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:alb/loadBalancer:LoadBalancer",
+    "aws:elb/loadBalancer:LoadBalancer",
+];
 const MAX_PORT = 65535;
 
 /** One source of traffic a rule admits, and the setting that names it. */
@@ -57,16 +61,30 @@ export const noPublicIngress = stackPolicy({
         "A port range reaching other ports counts as those ports. An EKS node group with remoteAccess and no sourceSecurityGroupIds opens SSH to the internet too.",
     enforcementLevel: "mandatory",
     config: {
-        allowedPublicPorts: { type: "array", items: { type: "integer" }, description: "TCP ports a load balancer may open to the internet.", default: [80, 443] },
-        loadBalancerTag: { type: "string", description: "Tag key (value \"true\") that marks a security group as a load balancer's.", default: "gpu-platform/load-balancer" },
+        allowedPublicPorts: {
+            type: "array",
+            items: { type: "integer" },
+            description: "TCP ports a load balancer may open to the internet.",
+            default: [80, 443],
+        },
+        loadBalancerTag: {
+            type: "string",
+            description: 'Tag key (value "true") that marks a security group as a load balancer\'s.',
+            default: "gpu-platform/load-balancer",
+        },
     },
     validate: (resources, { allowedPublicPorts, loadBalancerTag }, report) => {
         const groups = resources.filter((r) => r.type === SECURITY_GROUP || r.type === DEFAULT_SECURITY_GROUP);
-        const fronting = new Set(resources.filter((r) => LOAD_BALANCERS.includes(r.type)).flatMap((lb) => referencedBy(lb, "securityGroups", groups)));
+        const fronting = new Set(
+            resources
+                .filter((r) => LOAD_BALANCERS.includes(r.type))
+                .flatMap((lb) => referencedBy(lb, "securityGroups", groups)),
+        );
         const frontsLoadBalancer = (group?: StackResource) =>
             group !== undefined && (fronting.has(group) || asRecord(group.props.tags)?.[loadBalancerTag] === "true");
         const webPorts = listing(allowedPublicPorts.map(String));
-        const permitted = (p: Permission, from: number, to: number) => isTcp(p.protocol) && allPortsIn(from, to, allowedPublicPorts) && frontsLoadBalancer(p.group);
+        const permitted = (p: Permission, from: number, to: number) =>
+            isTcp(p.protocol) && allPortsIn(from, to, allowedPublicPorts) && frontsLoadBalancer(p.group);
 
         const permissions = ingressPermissions(resources, groups);
         // One permission that admits the internet by itself.
@@ -78,10 +96,26 @@ export const noPublicIngress = stackPolicy({
             if (permitted(p, p.fromPort, p.toPort)) continue;
             const settings = [...new Set(open.map((s) => (p.at ? `${p.at}.${s.setting}` : s.setting)))];
             const what = `${describeOwner(p.owner)} opens ${describePorts(p.protocol, p.fromPort, p.toPort)} to ${describeCidrs(open)} (${settings.join(", ")})`;
-            report(rejection(what, p, p.fromPort, p.toPort, settings, allowedPublicPorts, webPorts, loadBalancerTag, frontsLoadBalancer), p.owner.urn);
+            report(
+                rejection(
+                    what,
+                    p,
+                    p.fromPort,
+                    p.toPort,
+                    settings,
+                    allowedPublicPorts,
+                    webPorts,
+                    loadBalancerTag,
+                    frontsLoadBalancer,
+                ),
+                p.owner.urn,
+            );
         }
         // Permissions of one group that admit the internet only together.
-        for (const [key, members] of groupBy(permissions.filter((p) => !alone.has(p)), (p) => p.groupKey)) {
+        for (const [key, members] of groupBy(
+            permissions.filter((p) => !alone.has(p)),
+            (p) => p.groupKey,
+        )) {
             const reported = new Set<string>();
             for (const { protocol, from, to, covering } of segments(members)) {
                 const sources = covering.flatMap((p) => p.sources);
@@ -91,10 +125,27 @@ export const noPublicIngress = stackPolicy({
                 if (reported.has(id)) continue;
                 reported.add(id);
                 const group = covering[0].group;
-                const parts = covering.map((p) => `${p.group === p.owner ? p.at : describeOwner(p.owner)} (${describeCidrs(p.sources)})`);
-                const families = internetFamilies(sources.map((s) => s.range)).map((f) => `more public IPv${f} addresses than an IPv${f} ${INTERNET[f].block}`);
+                const parts = covering.map(
+                    (p) => `${p.group === p.owner ? p.at : describeOwner(p.owner)} (${describeCidrs(p.sources)})`,
+                );
+                const families = internetFamilies(sources.map((s) => s.range)).map(
+                    (f) => `more public IPv${f} addresses than an IPv${f} ${INTERNET[f].block}`,
+                );
                 const what = `${group ? `security group "${group.name}"` : `security group ${key}`} opens ${describePorts(protocol, from, to)} to the internet through ${listing(parts)}, which together admit ${listing(families)}`;
-                report(rejection(what, covering[0], from, to, ["those rules"], allowedPublicPorts, webPorts, loadBalancerTag, frontsLoadBalancer), (group ?? covering[0].owner).urn);
+                report(
+                    rejection(
+                        what,
+                        covering[0],
+                        from,
+                        to,
+                        ["those rules"],
+                        allowedPublicPorts,
+                        webPorts,
+                        loadBalancerTag,
+                        frontsLoadBalancer,
+                    ),
+                    (group ?? covering[0].owner).urn,
+                );
             }
         }
         for (const nodeGroup of resources.filter((r) => r.type === NODE_GROUP)) {
@@ -150,18 +201,39 @@ function ingressPermissions(resources: readonly StackResource[], groups: readonl
         ids.flatMap((id) =>
             referencedThrough(owner, property, [id], lists, ["id", "arn", "name"]).flatMap((list) => {
                 const own = asList(list.props.entries).map((e) => asRecord(e)?.cidr);
-                const separate = entries.filter((e) => referencedBy(e, "prefixListId", [list]).length > 0).map((e) => e.props.cidr);
+                const separate = entries
+                    .filter((e) => referencedBy(e, "prefixListId", [list]).length > 0)
+                    .map((e) => e.props.cidr);
                 return sourcesOf([...own, ...separate], `${setting} (prefix list "${list.name}")`);
             }),
         );
     const found: Permission[] = [];
-    const add = (owner: StackResource, at: string, rule: Props, protocolKey: string, sources: Source[], groupRef: { group?: StackResource; key: string }) => {
+    const add = (
+        owner: StackResource,
+        at: string,
+        rule: Props,
+        protocolKey: string,
+        sources: Source[],
+        groupRef: { group?: StackResource; key: string },
+    ) => {
         if ([rule[protocolKey], rule.fromPort, rule.toPort].some(isUnknown) || sources.length === 0) return;
-        const protocol = normalizeProtocol(String(rule[protocolKey] ?? "tcp"));
+        const protocolValue = rule[protocolKey] ?? "tcp";
+        const protocol = normalizeProtocol(
+            typeof protocolValue === "number" ? String(protocolValue) : (asString(protocolValue) ?? ""),
+        );
         const ranged = isTcp(protocol) || protocol === "udp";
         const from = ranged ? (asNumber(rule.fromPort) ?? 0) : 0;
         const to = ranged ? (asNumber(rule.toPort) ?? asNumber(rule.fromPort) ?? MAX_PORT) : MAX_PORT;
-        found.push({ owner, at, protocol, fromPort: Math.max(0, from), toPort: Math.min(MAX_PORT, to < from ? from : to), sources, group: groupRef.group, groupKey: groupRef.key });
+        found.push({
+            owner,
+            at,
+            protocol,
+            fromPort: Math.max(0, from),
+            toPort: Math.min(MAX_PORT, to < from ? from : to),
+            sources,
+            group: groupRef.group,
+            groupKey: groupRef.key,
+        });
     };
     const targetOf = (r: StackResource) => {
         const group = referencedBy(r, "securityGroupId", groups)[0];
@@ -189,7 +261,12 @@ function ingressPermissions(resources: readonly StackResource[], groups: readonl
             const sources = [
                 ...sourcesOf([r.props.cidrIpv4], "cidrIpv4"),
                 ...sourcesOf([r.props.cidrIpv6], "cidrIpv6"),
-                ...prefixListSources(r, "prefixListId", [r.props.prefixListId].filter((id) => id !== undefined), "prefixListId"),
+                ...prefixListSources(
+                    r,
+                    "prefixListId",
+                    [r.props.prefixListId].filter((id) => id !== undefined),
+                    "prefixListId",
+                ),
             ];
             add(r, "", r.props, "ipProtocol", sources, targetOf(r));
         }
@@ -225,7 +302,9 @@ function allPortsIn(from: number, to: number, ports: readonly number[]): boolean
  * permissions covering it: for TCP and UDP, the port ranges cut at every rule's bounds; every
  * other protocol whole. A permission for all traffic covers every stretch.
  */
-function segments(permissions: readonly Permission[]): { protocol: string; from: number; to: number; covering: Permission[] }[] {
+function segments(
+    permissions: readonly Permission[],
+): { protocol: string; from: number; to: number; covering: Permission[] }[] {
     const all = permissions.filter((p) => isAllTraffic(p.protocol));
     const result: { protocol: string; from: number; to: number; covering: Permission[] }[] = [];
     const protocols = new Set(permissions.map((p) => p.protocol).filter((p) => !isAllTraffic(p)));
@@ -265,5 +344,7 @@ function describeCidrs(sources: readonly Source[]): string {
 }
 
 function describeOwner({ type, name }: StackResource): string {
-    return type === SECURITY_GROUP || type === DEFAULT_SECURITY_GROUP ? `security group "${name}"` : `security group rule "${name}"`;
+    return type === SECURITY_GROUP || type === DEFAULT_SECURITY_GROUP
+        ? `security group "${name}"`
+        : `security group rule "${name}"`;
 }

@@ -10,7 +10,18 @@
  * and without children. A component is priced only when none of its descendants is priced for
  * the same thing, so the control plane and the NAT gateways are counted once either way.
  */
-import { EBS_PRICES, EKS_DEFAULT_ROOT_VOLUME, FARGATE_PRICES, HOURS_PER_MONTH, RDS_POSTGRES_PRICES, SERVICE_PRICES, gpusPerInstance, inExtendedSupport, instanceType, isKnownInstanceType } from "../catalog";
+import {
+    EBS_PRICES,
+    EKS_DEFAULT_ROOT_VOLUME,
+    FARGATE_PRICES,
+    HOURS_PER_MONTH,
+    RDS_POSTGRES_PRICES,
+    SERVICE_PRICES,
+    gpusPerInstance,
+    inExtendedSupport,
+    instanceType,
+    isKnownInstanceType,
+} from "../catalog";
 import { Capacity, LAUNCHERS, NODE_GROUP, capacityOf, isGpuType, maxInstances } from "./lib/ec2-capacity";
 import { cpuCores, memoryGiB } from "./lib/quantities";
 import { asList, asNumber, asRecord, asString, isTrue } from "./lib/values";
@@ -52,26 +63,41 @@ type Price = Omit<PriceItem, "urn">;
 type Pricer = (resource: PricedResource, today: string, all: readonly PricedResource[]) => Price | Price[] | undefined;
 
 const perMonth = (hourly: number) => hourly * HOURS_PER_MONTH;
-const flat = (description: string, monthly: number): Price => ({ description, monthlyIdle: monthly, monthlyMax: monthly, gpu: false });
+const flat = (description: string, monthly: number): Price => ({
+    description,
+    monthlyIdle: monthly,
+    monthlyMax: monthly,
+    gpu: false,
+});
 
 const PRICERS: Record<string, Pricer> = {
-    ...Object.fromEntries(Object.keys(LAUNCHERS).map((type): [string, Pricer] => [type, (r, _today, all) => launchedCapacity(r, all)])),
+    ...Object.fromEntries(
+        Object.keys(LAUNCHERS).map((type): [string, Pricer] => [type, (r, _today, all) => launchedCapacity(r, all)]),
+    ),
     "eks:index:Cluster": (r, today) => controlPlane(r, today),
     "aws:eks/cluster:Cluster": (r, today) => controlPlane(r, today),
     "awsx:ec2:Vpc": (r) => {
         const strategy = asString(asRecord(r.props.natGateways)?.strategy) ?? "OnePerAz";
         const zones = asNumber(r.props.numberOfAvailabilityZones) ?? 3;
         const gateways = strategy === "None" ? 0 : strategy === "Single" ? 1 : zones;
-        return flat(`VPC ${r.name}: ${gateways} NAT gateway(s) (data processing not included)`, perMonth(SERVICE_PRICES.natGatewayUsdPerHour * gateways));
+        return flat(
+            `VPC ${r.name}: ${gateways} NAT gateway(s) (data processing not included)`,
+            perMonth(SERVICE_PRICES.natGatewayUsdPerHour * gateways),
+        );
     },
-    "aws:ec2/natGateway:NatGateway": (r) => flat(`NAT gateway ${r.name} (data processing not included)`, perMonth(SERVICE_PRICES.natGatewayUsdPerHour)),
+    "aws:ec2/natGateway:NatGateway": (r) =>
+        flat(`NAT gateway ${r.name} (data processing not included)`, perMonth(SERVICE_PRICES.natGatewayUsdPerHour)),
     "aws:ec2/vpcEndpoint:VpcEndpoint": (r) => {
         if (r.props.vpcEndpointType !== "Interface") return undefined; // gateway endpoints are free
         const zones = asList(r.props.subnetIds).length || 1;
-        return flat(`interface endpoint ${r.name} (${asString(r.props.serviceName)}) in ${zones} zone(s)`, perMonth(SERVICE_PRICES.interfaceEndpointUsdPerAzHour * zones));
+        return flat(
+            `interface endpoint ${r.name} (${asString(r.props.serviceName)}) in ${zones} zone(s)`,
+            perMonth(SERVICE_PRICES.interfaceEndpointUsdPerAzHour * zones),
+        );
     },
     "aws:kms/key:Key": (r) => flat(`KMS key ${r.name}`, SERVICE_PRICES.kmsKeyUsdPerMonth),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (r) => flat(`CloudWatch alarm ${r.name}`, SERVICE_PRICES.metricAlarmUsdPerMonth),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (r) =>
+        flat(`CloudWatch alarm ${r.name}`, SERVICE_PRICES.metricAlarmUsdPerMonth),
     "aws:ecs/service:Service": (r, _today, all) => {
         const f = fargateService(r, all);
         if (!f) return undefined;
@@ -90,7 +116,11 @@ const PRICERS: Record<string, Pricer> = {
     "aws:lb/loadBalancer:LoadBalancer": (r) => loadBalancer(r),
     "aws:alb/loadBalancer:LoadBalancer": (r) => loadBalancer(r),
     "aws:secretsmanager/secret:Secret": (r) => flat(`secret ${r.name}`, SERVICE_PRICES.secretUsdPerMonth),
-    "aws:ecr/repository:Repository": (r) => flat(`ECR repository ${r.name}: storage by use ($${SERVICE_PRICES.ecrStorageUsdPerGbMonth.toFixed(2)} per GB-month), not estimated`, 0),
+    "aws:ecr/repository:Repository": (r) =>
+        flat(
+            `ECR repository ${r.name}: storage by use ($${SERVICE_PRICES.ecrStorageUsdPerGbMonth.toFixed(2)} per GB-month), not estimated`,
+            0,
+        ),
     "kubernetes:helm.sh/v3:Release": (r, _today, all) => helmRelease(r, all),
     "kubernetes:networking.k8s.io/v1:Ingress": (r, _today, all) => albOfIngressGroup(r, all),
     "aws:s3/bucket:Bucket": (r) => bucket(r),
@@ -98,7 +128,10 @@ const PRICERS: Record<string, Pricer> = {
 };
 
 const bucket = (r: PricedResource) =>
-    flat(`S3 bucket ${r.name}: storage and requests by use ($${SERVICE_PRICES.s3StandardUsdPerGbMonth} per GB-month in S3 Standard), not estimated`, 0);
+    flat(
+        `S3 bucket ${r.name}: storage and requests by use ($${SERVICE_PRICES.s3StandardUsdPerGbMonth} per GB-month in S3 Standard), not estimated`,
+        0,
+    );
 
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const ALB_ANNOTATION = "alb.ingress.kubernetes.io/";
@@ -107,10 +140,16 @@ const ALB_ANNOTATION = "alb.ingress.kubernetes.io/";
 function albIngress(r: PricedResource): { group: string; scheme: string } | undefined {
     const metadata = asRecord(r.props.metadata) ?? {};
     const annotations = asRecord(metadata.annotations) ?? {};
-    const className = asString(asRecord(r.props.spec)?.ingressClassName) ?? asString(annotations["kubernetes.io/ingress.class"]);
+    const className =
+        asString(asRecord(r.props.spec)?.ingressClassName) ?? asString(annotations["kubernetes.io/ingress.class"]);
     if (className !== "alb") return undefined;
     const group = asString(annotations[`${ALB_ANNOTATION}group.name`]);
-    return { group: group ? `group ${group}` : `Ingress ${asString(metadata.namespace) ?? "default"}/${asString(metadata.name) ?? r.name}`, scheme: asString(annotations[`${ALB_ANNOTATION}scheme`]) ?? "internal" };
+    return {
+        group: group
+            ? `group ${group}`
+            : `Ingress ${asString(metadata.namespace) ?? "default"}/${asString(metadata.name) ?? r.name}`,
+        scheme: asString(annotations[`${ALB_ANNOTATION}scheme`]) ?? "internal",
+    };
 }
 
 /**
@@ -185,13 +224,18 @@ export interface FargateService {
     readonly node?: CpuPoolNode & { readonly share: number };
 }
 
-function fargateService(service: PricedResource, all: readonly PricedResource[]): FargateService | { problem: string } | undefined {
+function fargateService(
+    service: PricedResource,
+    all: readonly PricedResource[],
+): FargateService | { problem: string } | undefined {
     if (service.props.launchType !== "FARGATE") return undefined;
     const task = referencedBy(service, "taskDefinition", TASK_DEFINITION, all, ["arn", "family"]);
     const cpu = asNumber(task?.props.cpu);
     const memory = asNumber(task?.props.memory);
-    if (!task || cpu === undefined || memory === undefined) return { problem: "its task definition's cpu and memory are not known" };
-    const architecture = asString(asRecord(task.props.runtimePlatform)?.cpuArchitecture) === "ARM64" ? "ARM64" : "X86_64";
+    if (!task || cpu === undefined || memory === undefined)
+        return { problem: "its task definition's cpu and memory are not known" };
+    const architecture =
+        asString(asRecord(task.props.runtimePlatform)?.cpuArchitecture) === "ARM64" ? "ARM64" : "X86_64";
     const rates = FARGATE_PRICES[architecture];
     const vcpu = cpu / 1024;
     const memoryGb = memory / 1024;
@@ -200,7 +244,8 @@ function fargateService(service: PricedResource, all: readonly PricedResource[])
         (t) =>
             t.type === SCALING_TARGET &&
             t.props.serviceNamespace === "ecs" &&
-            ((t.propertyDependencies?.resourceId ?? []).includes(service.urn) || (asString(t.props.resourceId)?.endsWith(`/${asString(service.props.name)}`) ?? false)),
+            ((t.propertyDependencies?.resourceId ?? []).includes(service.urn) ||
+                (asString(t.props.resourceId)?.endsWith(`/${asString(service.props.name)}`) ?? false)),
     );
     const pool = cpuPoolNode(all);
     return {
@@ -229,7 +274,13 @@ export function fargateComparisons(resources: readonly PricedResource[]): Fargat
 }
 
 /** The resource of `type` that `from.props[property]` names: by the engine's property dependencies, else by an equal identifier. */
-function referencedBy(from: PricedResource, property: string, type: string, all: readonly PricedResource[], keys: string[]): PricedResource | undefined {
+function referencedBy(
+    from: PricedResource,
+    property: string,
+    type: string,
+    all: readonly PricedResource[],
+    keys: string[],
+): PricedResource | undefined {
     for (const urn of from.propertyDependencies?.[property] ?? []) {
         const found = all.find((r) => r.urn === urn);
         if (found?.type === type) return found;
@@ -245,7 +296,13 @@ function rdsInstance(r: PricedResource): Price[] {
     const az = multiAz ? "Multi-AZ" : "Single-AZ";
     const items: Price[] = [];
     const rate = r.props.engine === "postgres" ? RDS_POSTGRES_PRICES.instances[instanceClass] : undefined;
-    if (!rate) items.push(flat(`RDS instance ${r.name}: ${asString(r.props.engine) ?? "engine"} ${instanceClass} is not in the catalog, not priced`, 0));
+    if (!rate)
+        items.push(
+            flat(
+                `RDS instance ${r.name}: ${asString(r.props.engine) ?? "engine"} ${instanceClass} is not in the catalog, not priced`,
+                0,
+            ),
+        );
     else {
         const hourly = multiAz ? rate.multiAzUsdPerHour : rate.singleAzUsdPerHour;
         items.push(flat(`RDS instance ${r.name}: PostgreSQL ${instanceClass} ${az} ($${hourly}/h)`, perMonth(hourly)));
@@ -256,18 +313,28 @@ function rdsInstance(r: PricedResource): Price[] {
         const perGb = multiAz ? gp3.multiAzUsdPerGbMonth : gp3.singleAzUsdPerGbMonth;
         items.push(
             r.props.storageType === "gp3"
-                ? flat(`RDS instance ${r.name}: ${storage} GB gp3 storage ${az} ($${perGb}/GB-month; autoscaled growth by use)`, storage * perGb)
-                : flat(`RDS instance ${r.name}: ${storage} GB of ${asString(r.props.storageType) ?? "default"} storage, not priced`, 0),
+                ? flat(
+                      `RDS instance ${r.name}: ${storage} GB gp3 storage ${az} ($${perGb}/GB-month; autoscaled growth by use)`,
+                      storage * perGb,
+                  )
+                : flat(
+                      `RDS instance ${r.name}: ${storage} GB of ${asString(r.props.storageType) ?? "default"} storage, not priced`,
+                      0,
+                  ),
         );
     }
-    if (isTrue(r.props.manageMasterUserPassword)) items.push(flat(`RDS instance ${r.name}: its master password's secret`, SERVICE_PRICES.secretUsdPerMonth));
+    if (isTrue(r.props.manageMasterUserPassword))
+        items.push(flat(`RDS instance ${r.name}: its master password's secret`, SERVICE_PRICES.secretUsdPerMonth));
     return items;
 }
 
 function loadBalancer(r: PricedResource): Price {
     const kind = asString(r.props.loadBalancerType) ?? "application";
     if (kind !== "application") return flat(`load balancer ${r.name} (${kind}) is not in the catalog, not priced`, 0);
-    return flat(`load balancer ${r.name} (application; LCUs by traffic, not included)`, perMonth(SERVICE_PRICES.albUsdPerHour));
+    return flat(
+        `load balancer ${r.name} (application; LCUs by traffic, not included)`,
+        perMonth(SERVICE_PRICES.albUsdPerHour),
+    );
 }
 
 /**
@@ -296,26 +363,58 @@ const CHART_PODS: Record<
     ],
     prometheus: [
         { label: "Prometheus", requests: "server.resources.requests" },
-        { label: "kube-state-metrics", requests: "kube-state-metrics.resources.requests", enabled: "kube-state-metrics.enabled" },
-        { label: "node-exporter", requests: "prometheus-node-exporter.resources.requests", perNode: true, enabled: "prometheus-node-exporter.enabled" },
+        {
+            label: "kube-state-metrics",
+            requests: "kube-state-metrics.resources.requests",
+            enabled: "kube-state-metrics.enabled",
+        },
+        {
+            label: "node-exporter",
+            requests: "prometheus-node-exporter.resources.requests",
+            perNode: true,
+            enabled: "prometheus-node-exporter.enabled",
+        },
     ],
     // The portal layer (components/portal).
     "aws-load-balancer-controller": [{ label: "controller", requests: "resources.requests", replicas: "replicaCount" }],
     "external-secrets": [
         { label: "controller", requests: "resources.requests", replicas: "replicaCount" },
         { label: "webhook", requests: "webhook.resources.requests", replicas: "webhook.replicaCount" },
-        { label: "cert controller", requests: "certController.resources.requests", replicas: "certController.replicaCount" },
+        {
+            label: "cert controller",
+            requests: "certController.resources.requests",
+            replicas: "certController.replicaCount",
+        },
     ],
     "argo-cd": [
         { label: "application controller", requests: "controller.resources.requests", replicas: "controller.replicas" },
         { label: "server", requests: "server.resources.requests", replicas: "server.replicas" },
         { label: "repo server", requests: "repoServer.resources.requests", replicas: "repoServer.replicas" },
-        { label: "ApplicationSet controller", requests: "applicationSet.resources.requests", replicas: "applicationSet.replicas" },
+        {
+            label: "ApplicationSet controller",
+            requests: "applicationSet.resources.requests",
+            replicas: "applicationSet.replicas",
+        },
         { label: "Dex", requests: "dex.resources.requests", enabled: "dex.enabled" },
         { label: "Redis", requests: "redis.resources.requests", unless: "redis-ha.enabled" },
-        { label: "Redis HA (redis)", requests: "redis-ha.redis.resources.requests", enabled: "redis-ha.enabled", replicas: "redis-ha.replicas" },
-        { label: "Redis HA (sentinel)", requests: "redis-ha.sentinel.resources.requests", enabled: "redis-ha.enabled", replicas: "redis-ha.replicas" },
-        { label: "Redis HA (HAProxy)", requests: "redis-ha.haproxy.resources.requests", enabled: "redis-ha.enabled", replicas: "redis-ha.haproxy.replicas" },
+        {
+            label: "Redis HA (redis)",
+            requests: "redis-ha.redis.resources.requests",
+            enabled: "redis-ha.enabled",
+            replicas: "redis-ha.replicas",
+        },
+        {
+            label: "Redis HA (sentinel)",
+            requests: "redis-ha.sentinel.resources.requests",
+            enabled: "redis-ha.enabled",
+            replicas: "redis-ha.replicas",
+        },
+        {
+            label: "Redis HA (HAProxy)",
+            requests: "redis-ha.haproxy.resources.requests",
+            enabled: "redis-ha.enabled",
+            replicas: "redis-ha.haproxy.replicas",
+        },
     ],
     mlflow: [{ label: "MLflow", requests: "resources.requests", replicas: "replicaCount" }],
     backstage: [{ label: "Backstage", requests: "backstage.resources.requests", replicas: "backstage.replicas" }],
@@ -339,7 +438,12 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
         const cpu = cpuCores(requests?.cpu);
         const mem = memoryGiB(requests?.memory);
         if (!node || cpu === undefined || mem === undefined) {
-            items.push(flat(`Helm release ${r.name}: ${pod.label}'s requests${node ? " are not set in its values" : ": no CPU pool to price them on"}, not priced`, 0));
+            items.push(
+                flat(
+                    `Helm release ${r.name}: ${pod.label}'s requests${node ? " are not set in its values" : ": no CPU pool to price them on"}, not priced`,
+                    0,
+                ),
+            );
             continue;
         }
         const hourly = nodeShare(cpu, mem, node) * node.usdPerHour;
@@ -348,7 +452,7 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
         const count = pod.perNode ? ` × ${idlePods}–${maxPods} nodes` : replicas > 1 ? ` × ${replicas}` : "";
         items.push({
             description:
-                `Helm release ${r.name}: ${pod.label} (${requests?.cpu} CPU, ${requests?.memory})${count}, ` +
+                `Helm release ${r.name}: ${pod.label} (${String(requests?.cpu)} CPU, ${String(requests?.memory)})${count}, ` +
                 `${percent(nodeShare(cpu, mem, node))} of one ${node.type} of the CPU pool ($${round(hourly, 5)}/h), within the pool's line`,
             monthlyIdle: perMonth(hourly * idlePods),
             monthlyMax: perMonth(hourly * maxPods),
@@ -359,7 +463,9 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
         const claim = asRecord(at(volume));
         const size = memoryGiB(claim?.size);
         if (claim?.enabled === false || size === undefined) continue;
-        items.push(flat(`Helm release ${r.name}: ${label}'s ${size} GiB gp3 volume`, size * EBS_PRICES.gp3.usdPerGbMonth));
+        items.push(
+            flat(`Helm release ${r.name}: ${label}'s ${size} GiB gp3 volume`, size * EBS_PRICES.gp3.usdPerGbMonth),
+        );
     }
     return items;
 }
@@ -372,7 +478,12 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
 function launchedCapacity(r: PricedResource, all: readonly PricedResource[]): Price[] {
     const capacity = capacityOf(r, all)!;
     const known = capacity.types.filter((t) => isKnownInstanceType(t.type));
-    const unknownGpu = [...capacity.types.filter((t) => !isKnownInstanceType(t.type) && (isGpuType(t.type) || capacity.gpuAmi)).map((t) => t.type), ...capacity.attributeSelections.map((a) => `types chosen by ${a.setting}`)];
+    const unknownGpu = [
+        ...capacity.types
+            .filter((t) => !isKnownInstanceType(t.type) && (isGpuType(t.type) || capacity.gpuAmi))
+            .map((t) => t.type),
+        ...capacity.attributeSelections.map((a) => `types chosen by ${a.setting}`),
+    ];
     const prices: Price[] = [];
     const min = capacity.minUnits ?? 0;
     const max = capacity.maxUnits ?? min;
@@ -380,13 +491,26 @@ function launchedCapacity(r: PricedResource, all: readonly PricedResource[]): Pr
         const reason = `${capacity.label}: ${unknownGpu.join(", ")} not in the catalog, GPU capacity not priced`;
         prices.push({ ...flat(reason, 0), gpu: true, unpricedGpu: reason });
     } else if (known.length === 0) {
-        prices.push(flat(`${capacity.label}: ${capacity.types.map((t) => t.type).join(", ") || "no instance type"} not in the catalog, not priced`, 0));
+        prices.push(
+            flat(
+                `${capacity.label}: ${capacity.types.map((t) => t.type).join(", ") || "no instance type"} not in the catalog, not priced`,
+                0,
+            ),
+        );
     }
     if (known.length > 0) {
-        const cost = (units: number) => Math.max(...known.map((t) => (maxInstances(capacity, t, units) ?? 0) * instanceType(t.type).onDemandUsdPerHour));
-        const priciest = known.reduce((a, b) => (instanceType(b.type).onDemandUsdPerHour / b.weight > instanceType(a.type).onDemandUsdPerHour / a.weight ? b : a));
+        const cost = (units: number) =>
+            Math.max(
+                ...known.map((t) => (maxInstances(capacity, t, units) ?? 0) * instanceType(t.type).onDemandUsdPerHour),
+            );
+        const priciest = known.reduce((a, b) =>
+            instanceType(b.type).onDemandUsdPerHour / b.weight > instanceType(a.type).onDemandUsdPerHour / a.weight
+                ? b
+                : a,
+        );
         const market = capacity.spot ? "spot, priced at on-demand" : "on-demand";
-        const types = known.length === 1 ? priciest.type : `${known.map((t) => t.type).join(" | ")}, priced as ${priciest.type}`;
+        const types =
+            known.length === 1 ? priciest.type : `${known.map((t) => t.type).join(" | ")}, priced as ${priciest.type}`;
         prices.push({
             description: `${capacity.label.replace(/"/g, "")}: ${types} × ${min}–${max} (${market}, $${instanceType(priciest.type).onDemandUsdPerHour}/h)`,
             monthlyIdle: perMonth(cost(min)),
@@ -404,10 +528,13 @@ function launchedCapacity(r: PricedResource, all: readonly PricedResource[]): Pr
  */
 function rootVolume(group: PricedResource, { template }: Capacity<PricedResource>, min: number, max: number): Price {
     const ebs = template ? asRecord(asRecord(asList(template.props.blockDeviceMappings)[0])?.ebs) : undefined;
-    const sizeGiB = asNumber(ebs?.volumeSize) ?? (template ? undefined : asNumber(group.props.diskSize) ?? EKS_DEFAULT_ROOT_VOLUME.sizeGiB);
+    const sizeGiB =
+        asNumber(ebs?.volumeSize) ??
+        (template ? undefined : (asNumber(group.props.diskSize) ?? EKS_DEFAULT_ROOT_VOLUME.sizeGiB));
     const type = asString(ebs?.volumeType) ?? EKS_DEFAULT_ROOT_VOLUME.type;
     const rate = Object.hasOwn(EBS_PRICES, type) ? EBS_PRICES[type] : undefined;
-    if (sizeGiB === undefined || !rate) return flat(`node group ${group.name}: root volume ${sizeGiB ?? "of unknown size"} ${type}, not priced`, 0);
+    if (sizeGiB === undefined || !rate)
+        return flat(`node group ${group.name}: root volume ${sizeGiB ?? "of unknown size"} ${type}, not priced`, 0);
     const iops = Math.max(0, (asNumber(ebs?.iops) ?? 0) - (rate.includedIops ?? 0));
     const perNode = sizeGiB * rate.usdPerGbMonth + iops * (rate.usdPerIopsMonth ?? 0);
     return {
@@ -437,7 +564,11 @@ function controlPlane(cluster: PricedResource, today: string): Price {
     const supportType = asString(asRecord(cluster.props.upgradePolicy)?.supportType) ?? "EXTENDED";
     const lapsed = v !== undefined && inExtendedSupport(v, today);
     const extended = lapsed && supportType === "EXTENDED";
-    const support = extended ? `extended support: ${v} left standard support` : lapsed ? `standard support: EKS upgrades ${v}, which left it` : "standard support";
+    const support = extended
+        ? `extended support: ${v} left standard support`
+        : lapsed
+          ? `standard support: EKS upgrades ${v}, which left it`
+          : "standard support";
     return flat(
         `EKS control plane ${cluster.name}, Kubernetes ${v ?? "default"} (${support})`,
         perMonth(extended ? SERVICE_PRICES.eksExtendedSupportUsdPerHour : SERVICE_PRICES.eksClusterUsdPerHour),
@@ -445,7 +576,10 @@ function controlPlane(cluster: PricedResource, today: string): Price {
 }
 
 /** Every priced resource, each amount rounded to the cent. `today` (YYYY-MM-DD) decides EKS support rates. */
-export function priceResources(resources: readonly PricedResource[], today: string = new Date().toISOString().slice(0, 10)): PriceItem[] {
+export function priceResources(
+    resources: readonly PricedResource[],
+    today: string = new Date().toISOString().slice(0, 10),
+): PriceItem[] {
     const childrenOf = new Map<string, PricedResource[]>();
     for (const r of resources) if (r.parent) childrenOf.set(r.parent, [...(childrenOf.get(r.parent) ?? []), r]);
     const hasDescendantOfType = (urn: string, type: string): boolean =>
@@ -457,19 +591,31 @@ export function priceResources(resources: readonly PricedResource[], today: stri
         if (childType && hasDescendantOfType(resource.urn, childType)) continue;
         const prices = PRICERS[resource.type]?.(resource, today, resources);
         for (const price of prices === undefined ? [] : Array.isArray(prices) ? prices : [prices]) {
-            items.push({ urn: resource.urn, ...price, monthlyIdle: cents(price.monthlyIdle), monthlyMax: cents(price.monthlyMax) });
+            items.push({
+                urn: resource.urn,
+                ...price,
+                monthlyIdle: cents(price.monthlyIdle),
+                monthlyMax: cents(price.monthlyMax),
+            });
         }
     }
     return items;
 }
 
 export function priceTotals(items: readonly PriceItem[]): PriceTotals {
-    const sum = (pick: (i: PriceItem) => number, only: (i: PriceItem) => boolean = () => true) => cents(items.filter(only).reduce((t, i) => t + pick(i), 0));
+    const sum = (pick: (i: PriceItem) => number, only: (i: PriceItem) => boolean = () => true) =>
+        cents(items.filter(only).reduce((t, i) => t + pick(i), 0));
     return {
         monthlyIdle: sum((i) => i.monthlyIdle),
         monthlyMax: sum((i) => i.monthlyMax),
-        gpuMonthlyIdle: sum((i) => i.monthlyIdle, (i) => i.gpu),
-        gpuMonthlyMax: sum((i) => i.monthlyMax, (i) => i.gpu),
+        gpuMonthlyIdle: sum(
+            (i) => i.monthlyIdle,
+            (i) => i.gpu,
+        ),
+        gpuMonthlyMax: sum(
+            (i) => i.monthlyMax,
+            (i) => i.gpu,
+        ),
     };
 }
 

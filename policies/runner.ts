@@ -95,7 +95,9 @@ export function parsePackConfig(text: string, source: string): PackConfig {
     try {
         doc = JSON.parse(text);
     } catch (err) {
-        throw new PolicyConfigError(`${source}: does not parse as JSON: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+        throw new PolicyConfigError(
+            `${source}: does not parse as JSON: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
+        );
     }
     if (!isObject(doc)) throw new PolicyConfigError(`${source}: must be a JSON object of policy names to settings`);
 
@@ -113,7 +115,9 @@ export function parsePackConfig(text: string, source: string): PackConfig {
             continue;
         }
         if (entry.enforcementLevel !== undefined && !LEVELS.includes(entry.enforcementLevel as EnforcementLevel)) {
-            problems.push(`"${key}".enforcementLevel is ${JSON.stringify(entry.enforcementLevel)}; use one of ${LEVELS.join(", ")}`);
+            problems.push(
+                `"${key}".enforcementLevel is ${JSON.stringify(entry.enforcementLevel)}; use one of ${LEVELS.join(", ")}`,
+            );
         }
         problems.push(...propertyProblems(key, entry, policy));
         entries.set(key, entry);
@@ -124,8 +128,17 @@ export function parsePackConfig(text: string, source: string): PackConfig {
     const policies = Object.fromEntries(
         ALL_POLICIES.map((policy) => {
             const { enforcementLevel, ...configured } = entries.get(policy.name) ?? {};
-            const level = (enforcementLevel ?? all?.enforcementLevel ?? policy.enforcementLevel ?? PACK_DEFAULT_LEVEL) as EnforcementLevel;
-            return [policy.name, { enforcementLevel: level, config: { ...schemaDefaults(policy.configSchema?.properties ?? {}), ...configured } }];
+            const level = (enforcementLevel ??
+                all?.enforcementLevel ??
+                policy.enforcementLevel ??
+                PACK_DEFAULT_LEVEL) as EnforcementLevel;
+            return [
+                policy.name,
+                {
+                    enforcementLevel: level,
+                    config: { ...schemaDefaults(policy.configSchema?.properties ?? {}), ...configured },
+                },
+            ];
         }),
     );
     return { source, policies };
@@ -137,7 +150,10 @@ export async function runPolicies(resources: readonly PlanResource[], config: Pa
     const violations: Violation[] = [];
     for (const policy of ALL_POLICIES) {
         const settings = config.policies[policy.name];
-        if (!settings) throw new PolicyConfigError(`${config.source}: has no settings for policy "${policy.name}"; build it with loadPackConfig`);
+        if (!settings)
+            throw new PolicyConfigError(
+                `${config.source}: has no settings for policy "${policy.name}"; build it with loadPackConfig`,
+            );
         if (settings.enforcementLevel === "disabled") continue;
         // As the engine does: a remediation that still fails is reported as mandatory.
         const level = settings.enforcementLevel === "advisory" ? "advisory" : "mandatory";
@@ -146,14 +162,24 @@ export async function runPolicies(resources: readonly PlanResource[], config: Pa
         const getConfig = <T extends object>() => settings.config as T;
 
         if ("validateResource" in policy && policy.validateResource) {
-            const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+            const validations = Array.isArray(policy.validateResource)
+                ? policy.validateResource
+                : [policy.validateResource];
             for (const resource of resources) {
                 // Resource policies always report against the resource they validate.
                 const args = stack.resourceArgs(resource, getConfig);
-                for (const validate of validations) await guarded(policy, resource.urn, violations, () => validate(args, (message) => report(resource.urn)(message)));
+                for (const validate of validations)
+                    await guarded(policy, resource.urn, violations, () =>
+                        validate(args, (message) => report(resource.urn)(message)),
+                    );
             }
         } else if ("validateStack" in policy) {
-            const args: StackValidationArgs = { resources: stack.policyResources, stackTags: NO_STACK_TAGS, getConfig, notApplicable };
+            const args: StackValidationArgs = {
+                resources: stack.policyResources,
+                stackTags: NO_STACK_TAGS,
+                getConfig,
+                notApplicable,
+            };
             await guarded(policy, null, violations, () => policy.validateStack(args, report(null)));
         }
     }
@@ -161,17 +187,29 @@ export async function runPolicies(resources: readonly PlanResource[], config: Pa
 }
 
 /** Calls a validation as the engine does: not-applicable is silence, an unknown value an advisory note, anything else a failure. */
-async function guarded(policy: Policy, urn: string | null, violations: Violation[], validate: () => void | Promise<void>): Promise<void> {
+async function guarded(
+    policy: Policy,
+    urn: string | null,
+    violations: Violation[],
+    validate: () => void | Promise<void>,
+): Promise<void> {
     try {
         await validate();
     } catch (err) {
         if (err instanceof NotApplicable) return;
         if (err instanceof UnknownValueError) {
-            violations.push({ policy: policy.name, level: "advisory", urn, message: `can't run policy "${policy.name}" during preview: ${(err as Error).message}` });
+            violations.push({
+                policy: policy.name,
+                level: "advisory",
+                urn,
+                message: `can't run policy "${policy.name}" during preview: ${err.message}`,
+            });
             return;
         }
         const reason = err instanceof Error ? err.message : String(err);
-        throw new Error(`policy "${policy.name}" of pack ${PACK_NAME} failed${urn ? ` on ${urn}` : ""}: ${reason}`);
+        throw new Error(`policy "${policy.name}" of pack ${PACK_NAME} failed${urn ? ` on ${urn}` : ""}: ${reason}`, {
+            cause: err,
+        });
     }
 }
 
@@ -203,7 +241,8 @@ class PlanStack {
                 dependencies: [],
                 propertyDependencies: {},
                 isType: (cls) => isTypeOf(r.type, cls),
-                asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? resource.props : undefined)) as PolicyResource["asType"],
+                asType: ((cls: unknown) =>
+                    isTypeOf(r.type, cls) ? resource.props : undefined) as PolicyResource["asType"],
             };
             byUrn.set(r.urn, resource);
             return resource;
@@ -211,9 +250,12 @@ class PlanStack {
         for (const [i, r] of resources.entries()) {
             const resource = this.policyResources[i];
             resource.parent = r.parent ? byUrn.get(r.parent) : undefined;
-            const known = (urns: readonly string[]) => urns.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
+            const known = (urns: readonly string[]) =>
+                urns.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
             resource.dependencies = known(r.dependencies ?? []);
-            resource.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) => [key, known(urns)]));
+            resource.propertyDependencies = Object.fromEntries(
+                Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) => [key, known(urns)]),
+            );
         }
     }
 
@@ -238,7 +280,8 @@ class PlanStack {
     private propsOf(r: PlanResource): Record<string, unknown> {
         let props = this.props.get(r.urn);
         if (!props) {
-            props = unknownCheckingProxy(unwrapSecrets({ ...(r.outputs ?? {}), ...r.inputs }) as Record<string, unknown>) as Record<string, unknown>;
+            const plain = unwrapSecrets({ ...(r.outputs ?? {}), ...r.inputs }) as Record<string, unknown>;
+            props = unknownCheckingProxy(plain);
             this.props.set(r.urn, props);
         }
         return props;
@@ -290,7 +333,9 @@ function propertyProblems(key: string, entry: Record<string, unknown>, policy: P
             const schema = properties[property];
             if (!schema) {
                 const known = Object.keys(properties);
-                return [`"${key}" has no setting "${property}" (${known.length > 0 ? `it takes ${known.join(", ")}` : "it takes only enforcementLevel"})`];
+                return [
+                    `"${key}" has no setting "${property}" (${known.length > 0 ? `it takes ${known.join(", ")}` : "it takes only enforcementLevel"})`,
+                ];
             }
             const problem = schemaProblem(value, schema);
             return problem ? [`"${key}".${property} ${problem}`] : [];
@@ -300,12 +345,24 @@ function propertyProblems(key: string, entry: Record<string, unknown>, policy: P
 function schemaProblem(value: unknown, schema: PolicyConfigJSONSchema): string | undefined {
     const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
     const fits = (t: string) =>
-        t === "integer" ? Number.isInteger(value) : t === "array" ? Array.isArray(value) : t === "object" ? isObject(value) : t === "null" ? value === null : typeof value === t;
-    if (types.length > 0 && !types.some(fits)) return `is ${JSON.stringify(value)}; must be of type ${types.join(" or ")}`;
-    if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) return `is ${value}; must be at least ${schema.minimum}`;
+        t === "integer"
+            ? Number.isInteger(value)
+            : t === "array"
+              ? Array.isArray(value)
+              : t === "object"
+                ? isObject(value)
+                : t === "null"
+                  ? value === null
+                  : typeof value === t;
+    if (types.length > 0 && !types.some(fits))
+        return `is ${JSON.stringify(value)}; must be of type ${types.join(" or ")}`;
+    if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum)
+        return `is ${value}; must be at least ${schema.minimum}`;
     const nested = Array.isArray(value) ? schema.items : isObject(value) ? schema.additionalProperties : undefined;
     if (typeof nested === "object" && !Array.isArray(nested)) {
-        const children = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value as object).map(([k, v]) => [`.${k}`, v] as const);
+        const children = Array.isArray(value)
+            ? value.map((v, i) => [`[${i}]`, v] as const)
+            : Object.entries(value as object).map(([k, v]) => [`.${k}`, v] as const);
         for (const [where, child] of children) {
             const problem = schemaProblem(child, nested);
             if (problem) return `${where} ${problem}`;

@@ -8,7 +8,8 @@ import { PRICE_DATE, PRICE_REGION } from "../catalog";
 import { stackPolicy } from "./lib/define";
 import { cents, priceResources, priceTotals } from "./pricing";
 
-const usd = (amount: number) => `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const usd = (amount: number) =>
+    `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 export const stackMonthlyBudget = stackPolicy({
     name: "stack-monthly-budget",
@@ -18,18 +19,37 @@ export const stackMonthlyBudget = stackPolicy({
         "GPU capacity on a type the catalog does not know is a violation: its price, and so the stack's, is unknown.",
     enforcementLevel: "advisory",
     config: {
-        monthlyBudgetUsd: { type: "number", minimum: 0, description: "Most the stack may cost per month at maximum scale, in US dollars.", default: 25000 },
-        largestItems: { type: "integer", minimum: 0, description: "How many of the most expensive items a violation names.", default: 3 },
+        monthlyBudgetUsd: {
+            type: "number",
+            minimum: 0,
+            description: "Most the stack may cost per month at maximum scale, in US dollars.",
+            default: 25000,
+        },
+        largestItems: {
+            type: "integer",
+            minimum: 0,
+            description: "How many of the most expensive items a violation names.",
+            default: 3,
+        },
         asOf: {
             type: "string",
             pattern: "^(\\d{4}-\\d{2}-\\d{2})?$",
-            description: "The day (YYYY-MM-DD) whose rates apply, such as EKS extended support; empty for the day the preview runs.",
+            description:
+                "The day (YYYY-MM-DD) whose rates apply, such as EKS extended support; empty for the day the preview runs.",
             default: "",
         },
     },
     validate: (resources, { monthlyBudgetUsd, largestItems, asOf }, report) => {
         const items = priceResources(
-            resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, props: r.props, propertyDependencies: r.propertyDependencies, dependencies: r.dependencies })),
+            resources.map((r) => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                parent: r.parent ?? null,
+                props: r.props,
+                propertyDependencies: r.propertyDependencies,
+                dependencies: r.dependencies,
+            })),
             asOf || undefined,
         );
         for (const item of items.filter((i) => i.unpricedGpu)) {

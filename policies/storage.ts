@@ -5,7 +5,14 @@
  * resources (a public access block, an encryption configuration) that name the bucket.
  */
 import { StackResource, resourcePolicy, stackPolicy } from "./lib/define";
-import { allowsEveryone, isAllow, restrictingCondition, statementName, statementsOf, stringsOf } from "./lib/policy-documents";
+import {
+    allowsEveryone,
+    isAllow,
+    restrictingCondition,
+    statementName,
+    statementsOf,
+    stringsOf,
+} from "./lib/policy-documents";
 import { referencedBy } from "./lib/references";
 import { Props, asList, asRecord, asString, isSet, isTrue, isUnknown, listing } from "./lib/values";
 
@@ -20,7 +27,10 @@ const BLOCK_SETTINGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcl
 const KMS_ALGORITHMS = ["aws:kms", "aws:kms:dsse"];
 
 /** Each bucket with the resources of `types` that target it through their `bucket` property. */
-function settingsByBucket(resources: readonly StackResource[], types: readonly string[]): Map<StackResource, StackResource[]> {
+function settingsByBucket(
+    resources: readonly StackResource[],
+    types: readonly string[],
+): Map<StackResource, StackResource[]> {
     const buckets = resources.filter((r) => BUCKET_TYPES.includes(r.type));
     const byBucket = new Map(buckets.map((b) => [b, [] as StackResource[]]));
     for (const setting of resources.filter((r) => types.includes(r.type))) {
@@ -29,7 +39,8 @@ function settingsByBucket(resources: readonly StackResource[], types: readonly s
     return byBucket;
 }
 
-const allBlocked = (block: StackResource) => BLOCK_SETTINGS.every((s) => isTrue(block.props[s]) || isUnknown(block.props[s]));
+const allBlocked = (block: StackResource) =>
+    BLOCK_SETTINGS.every((s) => isTrue(block.props[s]) || isUnknown(block.props[s]));
 
 /**
  * An account-wide block covers the buckets of its own account only: those made through the same
@@ -40,12 +51,16 @@ function accountBlockCovers(block: StackResource, bucket: StackResource): boolea
     if (block.provider !== bucket.provider) return false;
     const accountId = block.props.accountId;
     if (accountId === undefined || accountId === "" || isUnknown(accountId)) return true;
-    return providerAccounts(block.providerProps).includes(String(accountId));
+    return providerAccounts(block.providerProps).includes(
+        typeof accountId === "number" ? String(accountId) : (asString(accountId) ?? ""),
+    );
 }
 
 /** The accounts an AWS provider is pinned to: its allowedAccountIds, and the account of each role it assumes. */
 function providerAccounts(provider: Props | undefined): string[] {
-    const roles = [provider?.assumeRole, ...asList(provider?.assumeRoles)].map((r) => asString(asRecord(r)?.roleArn)).filter((r): r is string => r !== undefined);
+    const roles = [provider?.assumeRole, ...asList(provider?.assumeRoles)]
+        .map((r) => asString(asRecord(r)?.roleArn))
+        .filter((r): r is string => r !== undefined);
     return [...asList(provider?.allowedAccountIds).map(String), ...roles.map((arn) => arn.split(":")[4] ?? "")];
 }
 
@@ -63,11 +78,17 @@ export const s3PublicAccessBlocked = stackPolicy({
         for (const [bucket, blocks] of settingsByBucket(resources, [PUBLIC_ACCESS_BLOCK])) {
             if (accountBlocks.some((block) => accountBlockCovers(block, bucket))) continue;
             if (blocks.length === 0) {
-                report(`bucket "${bucket.name}" has no public access block; create an aws.s3.BucketPublicAccessBlock with bucket: <the bucket>.id and ${all}.`, bucket.urn);
+                report(
+                    `bucket "${bucket.name}" has no public access block; create an aws.s3.BucketPublicAccessBlock with bucket: <the bucket>.id and ${all}.`,
+                    bucket.urn,
+                );
             }
             for (const block of blocks.filter((b) => !allBlocked(b))) {
                 const off = BLOCK_SETTINGS.filter((s) => !isTrue(block.props[s]) && !isUnknown(block.props[s]));
-                report(`bucket "${bucket.name}": its public access block "${block.name}" leaves ${listing(off)} off; ${all}.`, bucket.urn);
+                report(
+                    `bucket "${bucket.name}": its public access block "${block.name}" leaves ${listing(off)} off; ${all}.`,
+                    bucket.urn,
+                );
             }
         }
     },
@@ -82,21 +103,33 @@ export const s3DefaultEncryption = stackPolicy({
         "and drift-checked, and that stacks holding sensitive data use a KMS key whose use is logged and can be revoked.",
     enforcementLevel: "mandatory",
     config: {
-        requireKms: { type: "boolean", description: "Require SSE-KMS (aws:kms or aws:kms:dsse) rather than SSE-S3 (AES256).", default: false },
+        requireKms: {
+            type: "boolean",
+            description: "Require SSE-KMS (aws:kms or aws:kms:dsse) rather than SSE-S3 (AES256).",
+            default: false,
+        },
     },
     validate: (resources, { requireKms }, report) => {
         const wanted = requireKms ? `"aws:kms" and a kmsMasterKeyId` : `"AES256" (or "aws:kms" with a kmsMasterKeyId)`;
         for (const [bucket, configurations] of settingsByBucket(resources, ENCRYPTION_CONFIGURATIONS)) {
             const inline = asRecord(asRecord(bucket.props.serverSideEncryptionConfiguration)?.rule);
-            const rules = [...configurations.flatMap((c) => asList(c.props.rules).map(asRecord)), ...(inline ? [inline] : [])];
-            const algorithms = rules.map((rule) => asRecord(rule?.applyServerSideEncryptionByDefault)?.sseAlgorithm).filter(isSet);
+            const rules = [
+                ...configurations.flatMap((c) => asList(c.props.rules).map(asRecord)),
+                ...(inline ? [inline] : []),
+            ];
+            const algorithms = rules
+                .map((rule) => asRecord(rule?.applyServerSideEncryptionByDefault)?.sseAlgorithm)
+                .filter(isSet);
             if (algorithms.length === 0) {
                 report(
                     `bucket "${bucket.name}" declares no default encryption; add an aws.s3.BucketServerSideEncryptionConfiguration with bucket: <the bucket>.id ` +
                         `and rules[0].applyServerSideEncryptionByDefault.sseAlgorithm ${wanted}.`,
                     bucket.urn,
                 );
-            } else if (requireKms && !algorithms.some((a) => isUnknown(a) || KMS_ALGORITHMS.includes(asString(a) ?? ""))) {
+            } else if (
+                requireKms &&
+                !algorithms.some((a) => isUnknown(a) || KMS_ALGORITHMS.includes(asString(a) ?? ""))
+            ) {
                 report(
                     `bucket "${bucket.name}" is encrypted with ${listing(algorithms.map(String))}, but this stack requires SSE-KMS; ` +
                         `set its encryption configuration's rules[0].applyServerSideEncryptionByDefault.sseAlgorithm to ${wanted}.`,
@@ -116,8 +149,11 @@ export const sqsEncryption = resourcePolicy({
     config: {},
     resourceTypes: ["aws:sqs/queue:Queue"],
     validate: ({ name, props }, _config, report) => {
-        if (isTrue(props.sqsManagedSseEnabled) || isUnknown(props.sqsManagedSseEnabled) || isSet(props.kmsMasterKeyId)) return;
-        report(`queue "${name}" sets neither sqsManagedSseEnabled: true nor a kmsMasterKeyId; set sqsManagedSseEnabled: true (SSE-SQS), or kmsMasterKeyId for SSE-KMS.`);
+        if (isTrue(props.sqsManagedSseEnabled) || isUnknown(props.sqsManagedSseEnabled) || isSet(props.kmsMasterKeyId))
+            return;
+        report(
+            `queue "${name}" sets neither sqsManagedSseEnabled: true nor a kmsMasterKeyId; set sqsManagedSseEnabled: true (SSE-SQS), or kmsMasterKeyId for SSE-KMS.`,
+        );
     },
 });
 
@@ -126,9 +162,20 @@ const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-r
 const PUBLIC_GRANTEES = /^https?:\/\/acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)$/i;
 
 /** Where each S3 resource type grants access: canned ACLs, ACL grants and bucket policies. */
-const S3_GRANTS: Record<string, (p: Props) => { acls: [string, unknown][]; grants: [string, unknown][]; policies: [string, unknown][] }> = {
-    "aws:s3/bucket:Bucket": (p) => ({ acls: [["acl", p.acl]], grants: asList(p.grants).map((g, i) => [`grants[${i}]`, g]), policies: [["policy", p.policy]] }),
-    "aws:s3/bucketV2:BucketV2": (p) => ({ acls: [["acl", p.acl]], grants: asList(p.grants).map((g, i) => [`grants[${i}]`, g]), policies: [["policy", p.policy]] }),
+const S3_GRANTS: Record<
+    string,
+    (p: Props) => { acls: [string, unknown][]; grants: [string, unknown][]; policies: [string, unknown][] }
+> = {
+    "aws:s3/bucket:Bucket": (p) => ({
+        acls: [["acl", p.acl]],
+        grants: asList(p.grants).map((g, i) => [`grants[${i}]`, g]),
+        policies: [["policy", p.policy]],
+    }),
+    "aws:s3/bucketV2:BucketV2": (p) => ({
+        acls: [["acl", p.acl]],
+        grants: asList(p.grants).map((g, i) => [`grants[${i}]`, g]),
+        policies: [["policy", p.policy]],
+    }),
     "aws:s3/bucketAclV2:BucketAclV2": aclResource,
     "aws:s3/bucketAcl:BucketAcl": aclResource,
     "aws:s3/bucketPolicy:BucketPolicy": (p) => ({ acls: [], grants: [], policies: [["policy", p.policy]] }),
@@ -137,7 +184,10 @@ const S3_GRANTS: Record<string, (p: Props) => { acls: [string, unknown][]; grant
 };
 
 function aclResource(p: Props) {
-    const grants = asList(asRecord(p.accessControlPolicy)?.grants).map((g, i): [string, unknown] => [`accessControlPolicy.grants[${i}]`, asRecord(g)?.grantee]);
+    const grants = asList(asRecord(p.accessControlPolicy)?.grants).map((g, i): [string, unknown] => [
+        `accessControlPolicy.grants[${i}]`,
+        asRecord(g)?.grantee,
+    ]);
     return { acls: [["acl", p.acl]] as [string, unknown][], grants, policies: [] };
 }
 
@@ -146,7 +196,7 @@ export const s3NoPublicGrants = resourcePolicy({
     description:
         "No S3 bucket or object is made public: no public canned ACL (public-read, public-read-write, authenticated-read), no ACL grant to the " +
         'AllUsers or AuthenticatedUsers groups, and no bucket policy statement that allows everyone (Principal "*" or {"AWS": "*"}) without a condition ' +
-        "that pins the caller (aws:SourceVpce, aws:SourceArn, aws:PrincipalOrgID, ...), as S3 itself judges \"public\". Refused whatever public access " +
+        'that pins the caller (aws:SourceVpce, aws:SourceArn, aws:PrincipalOrgID, ...), as S3 itself judges "public". Refused whatever public access ' +
         "block applies: a block makes such a grant fail at apply or lie dormant until the block is lifted, and an account-level one may be another account's.",
     enforcementLevel: "mandatory",
     config: {},
@@ -156,12 +206,17 @@ export const s3NoPublicGrants = resourcePolicy({
         const { acls, grants, policies } = S3_GRANTS[type](props);
         for (const [setting, acl] of acls) {
             if (typeof acl === "string" && PUBLIC_CANNED_ACLS.includes(acl.trim().toLowerCase())) {
-                report(`${what} sets ${setting} to "${acl}", which makes it readable${acl.includes("write") ? " and writable" : ""} by ${acl.startsWith("authenticated") ? "every AWS account" : "anyone"}; set ${setting} to "private" (or leave it unset) and grant access with IAM policies.`);
+                report(
+                    `${what} sets ${setting} to "${acl}", which makes it readable${acl.includes("write") ? " and writable" : ""} by ${acl.startsWith("authenticated") ? "every AWS account" : "anyone"}; set ${setting} to "private" (or leave it unset) and grant access with IAM policies.`,
+                );
             }
         }
         for (const [setting, grant] of grants) {
             const uri = asString(asRecord(grant)?.uri);
-            if (uri && PUBLIC_GRANTEES.test(uri.trim())) report(`${what}: ${setting} grants to ${uri.trim()}, which S3 counts as public; remove the grant and give access through IAM policies.`);
+            if (uri && PUBLIC_GRANTEES.test(uri.trim()))
+                report(
+                    `${what}: ${setting} grants to ${uri.trim()}, which S3 counts as public; remove the grant and give access through IAM policies.`,
+                );
         }
         for (const [setting, document] of policies) reportOpenStatements(what, setting, document, "bucket", report);
     },
@@ -181,14 +236,22 @@ export const sqsNoPublicPolicy = resourcePolicy({
 });
 
 /** Reports each Allow statement of a resource policy that lets everyone in with no pinning condition. */
-function reportOpenStatements(what: string, setting: string, document: unknown, target: string, report: (message: string) => void): void {
+function reportOpenStatements(
+    what: string,
+    setting: string,
+    document: unknown,
+    target: string,
+    report: (message: string) => void,
+): void {
     statementsOf(document).forEach((statement, i) => {
         if (!isAllow(statement) || !allowsEveryone(statement) || restrictingCondition(statement)) return;
-        const principal = statement.NotPrincipal !== undefined ? "NotPrincipal (everyone else)" : `Principal ${JSON.stringify(statement.Principal)}`;
+        const principal =
+            statement.NotPrincipal !== undefined
+                ? "NotPrincipal (everyone else)"
+                : `Principal ${JSON.stringify(statement.Principal)}`;
         report(
             `${what}: ${setting} ${statementName(statement, i)} allows ${listing(stringsOf(statement.Action ?? statement.NotAction))} to everyone (${principal}); ` +
                 `name the principals in Principal, or pin the caller with a condition on aws:SourceArn, aws:SourceAccount, aws:SourceVpce or aws:PrincipalOrgID, so the ${target} is not public.`,
         );
     });
 }
-

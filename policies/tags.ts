@@ -3,7 +3,13 @@
  * resource that can carry tags carries all four with valid values. (Team namespaces name their
  * team too: namespaces.ts.)
  */
-import { BUDGET_ENVIRONMENTS, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS, budgetTagProblems, mergeDefaultTags } from "../catalog/aws-tags";
+import {
+    BUDGET_ENVIRONMENTS,
+    BUDGET_TAG_KEYS,
+    BUDGET_TAG_VALUE_PATTERNS,
+    budgetTagProblems,
+    mergeDefaultTags,
+} from "../catalog/aws-tags";
 import { resourcePolicy } from "./lib/define";
 import { AWS_TAGGABLE_TYPES } from "./lib/aws-taggable-types";
 import { Props, UNKNOWN, Unknown, asRecord, isUnknown, listing } from "./lib/values";
@@ -35,14 +41,22 @@ export const budgetTags = resourcePolicy({
         },
     },
     resourceTypes: AWS_TAGGABLE_TYPES,
-    validate: ({ type, name, props, providerProps }, { requiredTags, tagValuePatterns, allowedEnvironments }, report) => {
+    validate: (
+        { type, name, props, providerProps },
+        { requiredTags, tagValuePatterns, allowedEnvironments },
+        report,
+    ) => {
         const tags = effectiveTags(props, providerProps);
         if (isUnknown(tags)) return;
         const found = budgetTagProblems(tags, { requiredTags, tagValuePatterns, allowedEnvironments }, isUnknown);
         const missing = found.filter((p) => p.missing).map((p) => p.key);
         const invalid = found.filter((p) => !p.missing).map((p) => `tag ${p.key} ${p.problem}`);
         const problems = [
-            ...(missing.length > 0 ? [`lacks the tag${missing.length > 1 ? "s" : ""} ${listing(missing)} (neither in tags nor in its AWS provider's defaultTags)`] : []),
+            ...(missing.length > 0
+                ? [
+                      `lacks the tag${missing.length > 1 ? "s" : ""} ${listing(missing)} (neither in tags nor in its AWS provider's defaultTags)`,
+                  ]
+                : []),
             ...invalid,
         ];
         if (problems.length === 0) return;

@@ -44,11 +44,21 @@ export function vpcCidrProblems(network: NetworkAddressSettings): SettingProblem
     if (!block) return []; // unset, or reported as malformed by the schema
     const refused = overlappingRange(block, VPC_REFUSED_RANGES);
     if (refused) {
-        return [{ key: "network.cidr", message: `${block.text} overlaps ${refused.cidr}, ${refused.name}, which no VPC can use; choose a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16` }];
+        return [
+            {
+                key: "network.cidr",
+                message: `${block.text} overlaps ${refused.cidr}, ${refused.name}, which no VPC can use; choose a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16`,
+            },
+        ];
     }
     const avoided = overlappingRange(block, VPC_AVOIDED_RANGES);
     if (avoided) {
-        return [{ key: "network.cidr", message: `${block.text} overlaps ${avoided.cidr}, ${avoided.name}; AWS asks not to use it for a VPC: choose another private range` }];
+        return [
+            {
+                key: "network.cidr",
+                message: `${block.text} overlaps ${avoided.cidr}, ${avoided.name}; AWS asks not to use it for a VPC: choose another private range`,
+            },
+        ];
     }
     if (!enclosingRange(block, RFC1918_RANGES) && network.allowNonPrivateCidr !== true) {
         return [
@@ -86,7 +96,10 @@ export function publicAccessProblems(settings: PublicAccessSettings): SettingPro
     if (settings.endpointAccess === "private") return problems;
     const cidrs = settings.publicAccessCidrs ?? [];
     if (cidrs.length > EKS_MAX_PUBLIC_ACCESS_CIDRS) {
-        add("cluster.publicAccessCidrs", `has ${cidrs.length} CIDRs; EKS allows at most ${EKS_MAX_PUBLIC_ACCESS_CIDRS} per cluster (a quota AWS does not raise): merge ranges`);
+        add(
+            "cluster.publicAccessCidrs",
+            `has ${cidrs.length} CIDRs; EKS allows at most ${EKS_MAX_PUBLIC_ACCESS_CIDRS} per cluster (a quota AWS does not raise): merge ranges`,
+        );
     }
     const seen = new Map<string, number>();
     const blocks: Ipv4Block[] = [];
@@ -95,7 +108,10 @@ export function publicAccessProblems(settings: PublicAccessSettings): SettingPro
         if (!block) return; // reported as malformed by the schema
         const first = seen.get(cidr);
         if (first !== undefined) {
-            add(`cluster.publicAccessCidrs[${i}]`, `duplicates cluster.publicAccessCidrs[${first}] ${cidr}; list each range once`);
+            add(
+                `cluster.publicAccessCidrs[${i}]`,
+                `duplicates cluster.publicAccessCidrs[${first}] ${cidr}; list each range once`,
+            );
             return;
         }
         seen.set(cidr, i);
@@ -114,7 +130,9 @@ export function publicAccessProblems(settings: PublicAccessSettings): SettingPro
     const covered = addressesCovered(blocks);
     const openToInternet = covered > MAX_ADDRESSES_WITHOUT_OPT_IN;
     if (openToInternet && settings.allowPublicApiFromAnywhere !== true) {
-        const what = seen.has(ANYWHERE) ? `opens the API endpoint to ${ANYWHERE}` : `opens the API endpoint to ${covered.toLocaleString("en-US")} addresses, more than a /8`;
+        const what = seen.has(ANYWHERE)
+            ? `opens the API endpoint to ${ANYWHERE}`
+            : `opens the API endpoint to ${covered.toLocaleString("en-US")} addresses, more than a /8`;
         add(
             "cluster.publicAccessCidrs",
             `${what}: anyone on the internet can reach it; list your office, VPN or CI egress ranges, ` +

@@ -43,8 +43,11 @@ export function clusterConfigProblems(config: ParsedSections): SettingProblem[] 
         }
     });
 
-    const access = config.environment ? (cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess) : cluster.endpointAccess;
-    const wayIn = cluster.deployRunner || cluster.apiAccess?.securityGroupIds?.length || cluster.apiAccess?.cidrs?.length;
+    const access = config.environment
+        ? (cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess)
+        : cluster.endpointAccess;
+    const wayIn =
+        cluster.deployRunner || cluster.apiAccess?.securityGroupIds?.length || cluster.apiAccess?.cidrs?.length;
     if (access === "private" && !wayIn) {
         problems.push({
             key: "cluster.deployRunner",
@@ -66,13 +69,24 @@ export function poolPlacementProblems(config: ParsedSections): SettingProblem[] 
     for (const [name, pool] of Object.entries(config.nodePools ?? {})) {
         const key = `nodePools.${name}.availabilityZone`;
         if (pool.capacityType !== "capacity-block") {
-            if (pool.availabilityZone !== undefined) problems.push({ key, message: 'is only for capacityType "capacity-block"; other pools use every zone: remove it' });
+            if (pool.availabilityZone !== undefined)
+                problems.push({
+                    key,
+                    message: 'is only for capacityType "capacity-block"; other pools use every zone: remove it',
+                });
             continue;
         }
         if (pool.availabilityZone === undefined) {
-            problems.push({ key, message: "is required with capacityType \"capacity-block\": the zone of the Capacity Block, e.g. us-east-2a (aws ec2 describe-capacity-reservations)" });
+            problems.push({
+                key,
+                message:
+                    'is required with capacityType "capacity-block": the zone of the Capacity Block, e.g. us-east-2a (aws ec2 describe-capacity-reservations)',
+            });
         } else if (config.region && !new RegExp(`^${config.region}[a-z]$`).test(pool.availabilityZone)) {
-            problems.push({ key, message: `is "${pool.availabilityZone}", not a zone of region ${config.region} (e.g. ${config.region}a)` });
+            problems.push({
+                key,
+                message: `is "${pool.availabilityZone}", not a zone of region ${config.region} (e.g. ${config.region}a)`,
+            });
         }
     }
     return problems;

@@ -13,14 +13,20 @@ import type { SettingProblem } from "../components/shared/problems";
 export const PROVIDER_NAMESPACES: readonly string[] = ["aws", "awsx", "eks", "kubernetes", "pulumi"];
 
 /** Keys a provider reads that share a name with one of the project's keys: there they are the provider's. */
-const PROVIDER_KEYS_LIKE_OURS: Readonly<Record<string, readonly string[]>> = { aws: ["region"], kubernetes: ["cluster"] };
+const PROVIDER_KEYS_LIKE_OURS: Readonly<Record<string, readonly string[]>> = {
+    aws: ["region"],
+    kubernetes: ["cluster"],
+};
 
 /**
  * Names every JavaScript object answers to through its prototype. As a map key or a name they
  * reach Object.prototype in an `in` test or an object lookup, or are dropped (`__proto__`) by
  * code that copies objects; none may name anything in the config.
  */
-export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), "prototype"]);
+export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set([
+    ...Object.getOwnPropertyNames(Object.prototype),
+    "prototype",
+]);
 
 /** Config values by key as Pulumi hands them over, and the keys of other namespaces. */
 export interface ProjectConfig {
@@ -33,7 +39,11 @@ export interface ProjectConfig {
  * Splits the config into the project's keys (`<project>:<key>`, or bare keys) and reports keys
  * of namespaces nothing reads, and prototype names anywhere, each with the closest valid key.
  */
-export function projectConfigOf(raw: Record<string, unknown>, project: string, ownKeys: readonly string[]): ProjectConfig {
+export function projectConfigOf(
+    raw: Record<string, unknown>,
+    project: string,
+    ownKeys: readonly string[],
+): ProjectConfig {
     const values: Record<string, unknown> = {};
     const problems: SettingProblem[] = [];
     for (const [fullKey, value] of Object.entries(raw)) {
@@ -42,7 +52,14 @@ export function projectConfigOf(raw: Record<string, unknown>, project: string, o
         // Pulumi's older key form `<namespace>:config:<key>` means `<namespace>:<key>`.
         const key = colon >= 0 ? fullKey.slice(colon + 1).replace(/^config:/, "") : fullKey;
         if (namespace !== project) {
-            const problem = foreignKeyProblem(fullKey, namespace, key, project, ownKeys, problems.length < MAX_SUGGESTIONS);
+            const problem = foreignKeyProblem(
+                fullKey,
+                namespace,
+                key,
+                project,
+                ownKeys,
+                problems.length < MAX_SUGGESTIONS,
+            );
             if (problem) problems.push(problem);
             continue;
         }
@@ -61,12 +78,22 @@ export const MAX_SUGGESTIONS = 1000;
 /** No key of the config nests deeper; anything deeper is refused rather than walked. */
 const MAX_DEPTH = 16;
 
-function foreignKeyProblem(fullKey: string, namespace: string, key: string, project: string, ownKeys: readonly string[], suggest: boolean): SettingProblem | undefined {
+function foreignKeyProblem(
+    fullKey: string,
+    namespace: string,
+    key: string,
+    project: string,
+    ownKeys: readonly string[],
+    suggest: boolean,
+): SettingProblem | undefined {
     const ours = ownKeys.includes(key) ? key : suggest ? closest(key, ownKeys) : undefined;
     if (PROVIDER_NAMESPACES.includes(namespace)) {
         // A provider's namespace is the provider's, unless the key is plainly one of ours.
         if (!ownKeys.includes(key) || (PROVIDER_KEYS_LIKE_OURS[namespace] ?? []).includes(key)) return undefined;
-        return { key: fullKey, message: `is a key of this project in the ${namespace} provider's namespace, which ignores it; did you mean ${project}:${key}?` };
+        return {
+            key: fullKey,
+            message: `is a key of this project in the ${namespace} provider's namespace, which ignores it; did you mean ${project}:${key}?`,
+        };
     }
     const nearNamespace = suggest ? closest(namespace, [project, ...PROVIDER_NAMESPACES]) : undefined;
     const guess =
@@ -76,7 +103,10 @@ function foreignKeyProblem(fullKey: string, namespace: string, key: string, proj
               ? `${nearNamespace}:${key}`
               : undefined;
     const readers = `this project reads ${project}:…, its providers ${PROVIDER_NAMESPACES.map((n) => `${n}:`).join(", ")}`;
-    return { key: fullKey, message: `is in namespace "${namespace}", which nothing reads (${readers}); ${guess ? `did you mean ${guess}?` : "remove it"}` };
+    return {
+        key: fullKey,
+        message: `is in namespace "${namespace}", which nothing reads (${readers}); ${guess ? `did you mean ${guess}?` : "remove it"}`,
+    };
 }
 
 /**
@@ -89,7 +119,8 @@ function withoutPrototypeKeys(value: unknown, path: string, problems: SettingPro
         problems.push({ key: path, message: `nests more than ${MAX_DEPTH} levels deep; no config key does` });
         return undefined;
     }
-    if (Array.isArray(value)) return value.map((item, i) => withoutPrototypeKeys(item, `${path}[${i}]`, problems, depth + 1));
+    if (Array.isArray(value))
+        return value.map((item, i) => withoutPrototypeKeys(item, `${path}[${i}]`, problems, depth + 1));
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
         const itemPath = `${path}${segment(key)}`;
@@ -100,7 +131,10 @@ function withoutPrototypeKeys(value: unknown, path: string, problems: SettingPro
 }
 
 export function prototypeNameProblem(key: string, name: string): SettingProblem {
-    return { key, message: `"${name}" is a name every JavaScript object already has (Object.prototype); it cannot name a key, pool, profile, class or team: choose another name` };
+    return {
+        key,
+        message: `"${name}" is a name every JavaScript object already has (Object.prototype); it cannot name a key, pool, profile, class or team: choose another name`,
+    };
 }
 
 /** `.name`, or `["odd key"]` for a key that would not read as one path segment. */
@@ -139,7 +173,8 @@ function editDistance(a: string, b: string): number {
         for (let j = 1; j <= b.length; j++) {
             const cost = a[i - 1] === b[j - 1] ? 0 : 1;
             rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
         }
     }
     return rows[a.length][b.length];
@@ -160,10 +195,15 @@ const MAX_MESSAGE_LENGTH = 600;
  * and an overlong message cut.
  */
 export function asOneLine(problem: SettingProblem): SettingProblem {
-    const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+    const clean = (text: string) =>
+        // eslint-disable-next-line no-control-regex -- control characters are what this escapes
+        text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
     const message = clean(problem.message);
     return {
         key: clean(problem.key),
-        message: message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length} characters)` : message,
+        message:
+            message.length > MAX_MESSAGE_LENGTH
+                ? `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length} characters)`
+                : message,
     };
 }

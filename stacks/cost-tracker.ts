@@ -36,7 +36,11 @@ export const costTrackerSchema = z
         metricsRetentionDays: whole.optional(),
         /** The PostgreSQL database: instanceClass, allocatedStorageGiB, backupRetentionDays; the profile's defaults. */
         database: z
-            .object({ instanceClass: z.string().optional(), allocatedStorageGiB: whole.optional(), backupRetentionDays: whole.optional() })
+            .object({
+                instanceClass: z.string().optional(),
+                allocatedStorageGiB: whole.optional(),
+                backupRetentionDays: whole.optional(),
+            })
             .strict()
             .optional(),
     })
@@ -49,7 +53,12 @@ export interface CostTrackerProfile {
     readonly desiredCount: number;
     readonly maxCount: number;
     readonly metricsRetentionDays: number;
-    readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number; readonly backupRetentionDays: number; readonly multiAz: boolean };
+    readonly database: {
+        readonly instanceClass: string;
+        readonly allocatedStorageGiB: number;
+        readonly backupRetentionDays: number;
+        readonly multiAz: boolean;
+    };
 }
 
 /** The cost tracker's settings with the profile applied: what platform.ts maps to CostTracker and ClusterCostData. */
@@ -70,7 +79,11 @@ export interface CostTrackerStackConfig {
 }
 
 /** Every problem with the key, each named `costTracker.<setting>`. */
-export function costTrackerProblems(input: CostTrackerStackInput | undefined, profile: CostTrackerProfile, priorityClasses: readonly string[] | undefined): SettingProblem[] {
+export function costTrackerProblems(
+    input: CostTrackerStackInput | undefined,
+    profile: CostTrackerProfile,
+    priorityClasses: readonly string[] | undefined,
+): SettingProblem[] {
     if (!input || input.enabled === false) return [];
     const problems = costTrackerSizingProblems("costTracker.", {
         ...input,
@@ -78,13 +91,22 @@ export function costTrackerProblems(input: CostTrackerStackInput | undefined, pr
         maxCount: input.maxCount ?? Math.max(profile.maxCount, input.desiredCount ?? profile.desiredCount),
     });
     if (input.image !== undefined) problems.push(...imageReferenceProblems("costTracker.image", input.image));
-    if (input.metricsRetentionDays !== undefined && (input.metricsRetentionDays < 2 || input.metricsRetentionDays > 90)) {
-        problems.push({ key: "costTracker.metricsRetentionDays", message: `must be from 2 to 90 days (found ${input.metricsRetentionDays})` });
+    if (
+        input.metricsRetentionDays !== undefined &&
+        (input.metricsRetentionDays < 2 || input.metricsRetentionDays > 90)
+    ) {
+        problems.push({
+            key: "costTracker.metricsRetentionDays",
+            message: `must be from 2 to 90 days (found ${input.metricsRetentionDays})`,
+        });
     }
     if (priorityClasses) {
         (input.criticalPriorityClasses ?? []).forEach((name, i) => {
             if (!priorityClasses.includes(name)) {
-                problems.push({ key: `costTracker.criticalPriorityClasses[${i}]`, message: `"${name}" is not one of the stack's priority classes (${priorityClasses.join(", ")})` });
+                problems.push({
+                    key: `costTracker.criticalPriorityClasses[${i}]`,
+                    message: `"${name}" is not one of the stack's priority classes (${priorityClasses.join(", ")})`,
+                });
             }
         });
     }
@@ -92,7 +114,10 @@ export function costTrackerProblems(input: CostTrackerStackInput | undefined, pr
 }
 
 /** The settings with the profile's defaults, or undefined when the tracker is switched off. */
-export function resolveCostTracker(input: CostTrackerStackInput | undefined, profile: CostTrackerProfile): CostTrackerStackConfig | undefined {
+export function resolveCostTracker(
+    input: CostTrackerStackInput | undefined,
+    profile: CostTrackerProfile,
+): CostTrackerStackConfig | undefined {
     const given = input ?? {};
     if (given.enabled === false) return undefined;
     const desiredCount = given.desiredCount ?? profile.desiredCount;

@@ -15,7 +15,6 @@ import type { PriorityClassConfig } from "./tenancy";
  * the component enforces the same ones for teams that use it directly.
  */
 
-
 /** A CPU or memory quantity, as a string whatever YAML made of it; its value is checked in stacks/pipelines-fit.ts. */
 const quantity = z.union([z.number(), z.string()]).transform(String);
 
@@ -25,7 +24,10 @@ export const inferencePipelineSchema = z
         name: dnsName(40),
         /** Team that owns it (one of `teams`); labels its namespace, for cost reports and the team-namespace-label policy. */
         team: z.string({
-            error: (issue) => (issue.input === undefined ? "is required: the pipeline's namespace is labelled with the team that owns it" : "must be a team name"),
+            error: (issue) =>
+                issue.input === undefined
+                    ? "is required: the pipeline's namespace is labelled with the team that owns it"
+                    : "must be a team name",
         }),
         /** GPU node pool the worker runs on (one of `nodePools`). */
         pool: z.string(),
@@ -62,7 +64,10 @@ export const inferencePipelineSchema = z
         /** Alarm when the oldest queued message is older than this. Default 3600. */
         oldestMessageAlarmSeconds: whole.optional(),
         /** SNS topic the pipeline's alarms notify. Default none. */
-        alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: "must be an SNS topic ARN" }).optional(),
+        alarmTopicArn: z
+            .string()
+            .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: "must be an SNS topic ARN" })
+            .optional(),
     })
     .strict();
 
@@ -107,7 +112,10 @@ export function inferencePipelineProblems(
     const knownTeams = new Set(teamNames);
     const unparsedPools = new Set(unparsed.nodePools);
     const unparsedClasses = new Set(unparsed.priorityClasses);
-    const classes = { byName: new Map(priorityClasses.map((pc) => [pc.name, pc])), names: someOf(priorityClasses.map((pc) => pc.name)) };
+    const classes = {
+        byName: new Map(priorityClasses.map((pc) => [pc.name, pc])),
+        names: someOf(priorityClasses.map((pc) => pc.name)),
+    };
     const gpuPools = Object.entries(nodePools)
         .filter(([, p]) => isKnownInstanceType(p.instanceType) && gpuOf(p.instanceType))
         .map(([name]) => name);
@@ -117,12 +125,18 @@ export function inferencePipelineProblems(
         if (pipeline.name !== undefined) {
             const first = seen.get(pipeline.name);
             if (first !== undefined) {
-                problems.push({ key: `${key}name`, message: `duplicates inferencePipelines[${first}].name "${pipeline.name}"; pipeline names must be unique` });
+                problems.push({
+                    key: `${key}name`,
+                    message: `duplicates inferencePipelines[${first}].name "${pipeline.name}"; pipeline names must be unique`,
+                });
             } else seen.set(pipeline.name, i);
         }
 
         if (pipeline.team !== undefined && !knownTeams.has(pipeline.team)) {
-            problems.push({ key: `${key}team`, message: `"${pipeline.team}" is not a team; defined teams: ${someOf(teamNames)}` });
+            problems.push({
+                key: `${key}team`,
+                message: `"${pipeline.team}" is not a team; defined teams: ${someOf(teamNames)}`,
+            });
         }
         if (pipeline.image !== undefined) problems.push(...imagePinProblems(`${key}image`, pipeline.image));
         problems.push(...pipelineSettingsProblems(key, pipeline));
@@ -133,7 +147,10 @@ export function inferencePipelineProblems(
         if (pipeline.pool === undefined || unparsedPools.has(pipeline.pool)) return;
         const pool = Object.hasOwn(nodePools, pipeline.pool) ? nodePools[pipeline.pool] : undefined;
         if (!pool) {
-            problems.push({ key: `${key}pool`, message: `"${pipeline.pool}" is not a node pool; GPU pools: ${someOf(gpuPools)}` });
+            problems.push({
+                key: `${key}pool`,
+                message: `"${pipeline.pool}" is not a node pool; GPU pools: ${someOf(gpuPools)}`,
+            });
             return;
         }
         if (!isKnownInstanceType(pool.instanceType)) return; // reported under nodePools
@@ -146,8 +163,18 @@ export function inferencePipelineProblems(
         }
         const { labels, nodeResources } = poolNodes(pipeline.pool, pool);
         // Without a prototype, a gpuResource such as "constructor" finds nothing in the lookup and is reported as not offered.
-        const offered: Record<string, number> = Object.assign(Object.create(null), nodeResources);
-        problems.push(...gpuRequestProblems(key, { name: pipeline.pool, labels, nodeResources: offered }, pipeline.gpuResource, pipeline.gpusPerWorker));
+        const offered: Record<string, number> = Object.assign(
+            Object.create(null) as Record<string, number>,
+            nodeResources,
+        );
+        problems.push(
+            ...gpuRequestProblems(
+                key,
+                { name: pipeline.pool, labels, nodeResources: offered },
+                pipeline.gpuResource,
+                pipeline.gpusPerWorker,
+            ),
+        );
     });
     return problems;
 }
@@ -161,7 +188,9 @@ function priorityClassProblems(
     const name = pipeline.priorityClass ?? PIPELINE_DEFAULTS.priorityClassName;
     const found = classes.byName.get(name);
     if (!found) {
-        return [{ key: `${key}priorityClass`, message: `"${name}" is not a priority class; defined: ${classes.names}` }];
+        return [
+            { key: `${key}priorityClass`, message: `"${name}" is not a priority class; defined: ${classes.names}` },
+        ];
     }
     const gpus = pipeline.gpusPerWorker ?? PIPELINE_DEFAULTS.gpusPerWorker;
     if (Number.isInteger(gpus) && gpus > found.maxGpusPerPod) {

@@ -42,8 +42,15 @@ export function validatePlatformConfig(
     const { values, problems: keyProblems } = projectConfigOf(raw, project, CONFIG_KEYS);
     const parsed = platformConfigSchema.safeParse(values, { reportInput: true });
     const shapeProblems = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
-    const sections = parsed.success ? { ...parsed.data, unparsed: { nodePools: [], priorityClasses: [] } } : parseSections(values);
-    const problems = [...keyProblems, ...shapeProblems, ...crossFieldProblems(sections, pack), ...arnPartitionProblems(values, sections.region)].map(asOneLine);
+    const sections = parsed.success
+        ? { ...parsed.data, unparsed: { nodePools: [], priorityClasses: [] } }
+        : parseSections(values);
+    const problems = [
+        ...keyProblems,
+        ...shapeProblems,
+        ...crossFieldProblems(sections, pack),
+        ...arnPartitionProblems(values, sections.region),
+    ].map(asOneLine);
     if (!parsed.success || problems.length > 0) return { problems };
     return { config: applyProfile(parsed.data, project, stack), problems: [] };
 }
@@ -71,8 +78,16 @@ export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config()):
 function secretValuesOf(raw: Record<string, unknown>): string[] {
     const keys = parseJsonOr(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]", []);
     const strings = (value: unknown): string[] =>
-        typeof value === "string" ? [value] : Array.isArray(value) ? value.flatMap(strings) : value && typeof value === "object" ? Object.values(value).flatMap(strings) : [];
-    return (Array.isArray(keys) ? keys : []).flatMap((key) => (typeof key === "string" && Object.hasOwn(raw, key) ? strings(raw[key]) : []));
+        typeof value === "string"
+            ? [value]
+            : Array.isArray(value)
+              ? value.flatMap(strings)
+              : value && typeof value === "object"
+                ? Object.values(value).flatMap(strings)
+                : [];
+    return (Array.isArray(keys) ? keys : []).flatMap((key) =>
+        typeof key === "string" && Object.hasOwn(raw, key) ? strings(raw[key]) : [],
+    );
 }
 
 /** Problems that quote a secret's value show "[secret]" instead, as Pulumi prints secrets. */
@@ -99,7 +114,9 @@ function describeIssue(issue: core.$ZodIssue): SettingProblem[] {
             const guess = i < MAX_SUGGESTIONS ? closest(k, known) : undefined;
             return {
                 key: key ? `${key}${segment(k)}` : k,
-                message: guess ? `is not a known key; did you mean ${guess}?` : "is not a known key; check its spelling against Pulumi.yaml",
+                message: guess
+                    ? `is not a known key; did you mean ${guess}?`
+                    : "is not a known key; check its spelling against Pulumi.yaml",
             };
         });
     }
@@ -107,11 +124,19 @@ function describeIssue(issue: core.$ZodIssue): SettingProblem[] {
         return [{ key, message: `is required; one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` }];
     }
     if (issue.input === undefined && issue.code === "invalid_type") {
-        return [{ key, message: issue.message.startsWith("Invalid input") ? `is required (${issue.expected})` : issue.message }];
+        return [
+            {
+                key,
+                message: issue.message.startsWith("Invalid input") ? `is required (${issue.expected})` : issue.message,
+            },
+        ];
     }
     // A union's issue carries the whole object; show the field it was decided on.
     const last = issue.path[issue.path.length - 1];
-    const input = isRecord(issue.input) && typeof last === "string" && Object.hasOwn(issue.input, last) ? issue.input[last] : issue.input;
+    const input =
+        isRecord(issue.input) && typeof last === "string" && Object.hasOwn(issue.input, last)
+            ? issue.input[last]
+            : issue.input;
     const found = describeFound(input);
     return [{ key: key || "(config)", message: found ? `${issue.message} (found ${found})` : issue.message }];
 }
@@ -124,7 +149,9 @@ function describeFound(input: unknown): string | undefined {
     if (typeof input === "number" && !Number.isFinite(input)) return String(input);
     if (input === null || ["string", "number", "boolean"].includes(typeof input)) {
         const text = JSON.stringify(input);
-        return text.length > MAX_FOUND_LENGTH ? `${text.slice(0, MAX_FOUND_LENGTH)}…" (${String(input).length} characters)` : text;
+        return text.length > MAX_FOUND_LENGTH
+            ? `${text.slice(0, MAX_FOUND_LENGTH)}…" (${typeof input === "string" ? input.length : text.length} characters)`
+            : text;
     }
     return Array.isArray(input) ? "a list" : "an object";
 }

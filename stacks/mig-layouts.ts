@@ -11,7 +11,11 @@ import type { NodePoolConfig } from "./schema";
  * The placement problem of a pool's MIG layout, if any. `reported` are the pool's other
  * problems: a layout already refused by count or by profile name is not judged again.
  */
-export function migPlacementProblems(prefix: string, pool: NodePoolConfig, reported: readonly SettingProblem[]): SettingProblem[] {
+export function migPlacementProblems(
+    prefix: string,
+    pool: NodePoolConfig,
+    reported: readonly SettingProblem[],
+): SettingProblem[] {
     const sharing = pool.gpuSharing;
     if (sharing?.mode !== "mig" || !isKnownInstanceType(pool.instanceType)) return [];
     if (reported.some((p) => p.key.startsWith(`${prefix}gpuSharing`))) return [];
@@ -19,7 +23,9 @@ export function migPlacementProblems(prefix: string, pool: NodePoolConfig, repor
     if (!gpu || !Object.keys(sharing.layout).every((profile) => Object.hasOwn(gpu.migProfiles, profile))) return [];
     if (placeMigLayout(gpu.migProfiles, sharing.layout)) return [];
 
-    const layout = Object.entries(sharing.layout).map(([profile, n]) => `${n} × ${profile}`).join(" + ");
+    const layout = Object.entries(sharing.layout)
+        .map(([profile, n]) => `${n} × ${profile}`)
+        .join(" + ");
     const starts = Object.keys(sharing.layout)
         .map((profile) => {
             const { placementStarts, memorySlices } = gpu.migProfiles[profile];

@@ -32,7 +32,8 @@ function arnProblem(value: string, partition: string | undefined, region: string
     const match = /^arn:([^:]*):/.exec(value);
     if (!match) return undefined;
     const arnPartition = match[1];
-    if (!PARTITIONS.includes(arnPartition)) return `is an ARN in partition "${arnPartition}", which does not exist; AWS partitions: ${PARTITIONS.join(", ")}`;
+    if (!PARTITIONS.includes(arnPartition))
+        return `is an ARN in partition "${arnPartition}", which does not exist; AWS partitions: ${PARTITIONS.join(", ")}`;
     if (partition === undefined || arnPartition === partition) return undefined;
     return `is an ARN in partition "${arnPartition}", but region ${region} is in "${partition}": AWS refuses ARNs of another partition; use arn:${partition}:…`;
 }

@@ -1,4 +1,12 @@
-import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, cpuMillis, gpuOf, isKnownInstanceType, memoryMiB } from "../catalog";
+import {
+    GPU_RESOURCE,
+    MIG_RESOURCE_PREFIX,
+    SHARED_GPU_RESOURCE,
+    cpuMillis,
+    gpuOf,
+    isKnownInstanceType,
+    memoryMiB,
+} from "../catalog";
 import { poolNodes, poolPodRoom } from "../components/cluster";
 import { PIPELINE_DEFAULTS, resolveGpuResource, workerResourceProblems } from "../components/inference";
 import type { SettingProblem } from "../components/shared/problems";
@@ -21,7 +29,9 @@ export function pipelineFitProblems(
     unparsed: UnparsedNames = { nodePools: [], priorityClasses: [] },
 ): SettingProblem[] {
     const problems: SettingProblem[] = [];
-    const gpuPools = Object.entries(nodePools).filter(([, pool]) => isKnownInstanceType(pool.instanceType) && gpuOf(pool.instanceType));
+    const gpuPools = Object.entries(nodePools).filter(
+        ([, pool]) => isKnownInstanceType(pool.instanceType) && gpuOf(pool.instanceType),
+    );
     const gpuPoolResources = gpuPools.map(([name, pool]) => ({ nodeResources: poolNodes(name, pool).nodeResources }));
 
     pipelines.forEach((pipeline, i) => {
@@ -29,8 +39,18 @@ export function pipelineFitProblems(
         const who = `pipeline "${pipeline.name ?? i}"'s worker`;
         const pool = pipeline.pool === undefined ? undefined : nodePools[pipeline.pool];
         // A missing, CPU or unparsed pool is reported by inferencePipelineProblems; the quantities are checked anyway.
-        const usable = pool && !unparsed.nodePools.includes(pipeline.pool!) && isKnownInstanceType(pool.instanceType) && gpuOf(pool.instanceType);
-        const fit = workerResourceProblems(key, { name: pipeline.pool ?? "", podRoom: usable ? poolPodRoom(pool) : undefined }, pipeline.cpu, pipeline.memory, who);
+        const usable =
+            pool &&
+            !unparsed.nodePools.includes(pipeline.pool!) &&
+            isKnownInstanceType(pool.instanceType) &&
+            gpuOf(pool.instanceType);
+        const fit = workerResourceProblems(
+            key,
+            { name: pipeline.pool ?? "", podRoom: usable ? poolPodRoom(pool) : undefined },
+            pipeline.cpu,
+            pipeline.memory,
+            who,
+        );
         problems.push(...fit);
         if (!usable || fit.length > 0) return;
 
@@ -39,13 +59,34 @@ export function pipelineFitProblems(
         // A resource the pool does not offer is reported by inferencePipelineProblems.
         const offered = poolNodes(pipeline.pool!, pool).nodeResources;
         const resource = resolveGpuResource(offered, pipeline.gpuResource);
-        if (!team || !resource || !(resource in offered)) return;
+        if (!team || !resource || !Object.hasOwn(offered, resource)) return;
         const workers = Math.max(1, pipeline.minReplicas ?? PIPELINE_DEFAULTS.minReplicas);
         const hard = quotaHard(team.quota ?? {}, gpuPoolResources);
         const asks = [
-            { name: "CPU", quotaKey: "cpu", limit: hard["requests.cpu"], allowed: cpuMillis(hard["requests.cpu"]), each: cpuMillis(pipeline.cpu ?? PIPELINE_DEFAULTS.cpu)!, unit: "m" },
-            { name: "memory", quotaKey: "memory", limit: hard["requests.memory"], allowed: memoryMiB(hard["requests.memory"]), each: memoryMiB(pipeline.memory ?? PIPELINE_DEFAULTS.memory)!, unit: "Mi" },
-            { name: resource, quotaKey: quotaKeyOf(resource), limit: hard[`requests.${resource}`], allowed: Number(hard[`requests.${resource}`]), each: pipeline.gpusPerWorker ?? PIPELINE_DEFAULTS.gpusPerWorker, unit: "" },
+            {
+                name: "CPU",
+                quotaKey: "cpu",
+                limit: hard["requests.cpu"],
+                allowed: cpuMillis(hard["requests.cpu"]),
+                each: cpuMillis(pipeline.cpu ?? PIPELINE_DEFAULTS.cpu)!,
+                unit: "m",
+            },
+            {
+                name: "memory",
+                quotaKey: "memory",
+                limit: hard["requests.memory"],
+                allowed: memoryMiB(hard["requests.memory"]),
+                each: memoryMiB(pipeline.memory ?? PIPELINE_DEFAULTS.memory)!,
+                unit: "Mi",
+            },
+            {
+                name: resource,
+                quotaKey: quotaKeyOf(resource),
+                limit: hard[`requests.${resource}`],
+                allowed: Number(hard[`requests.${resource}`]),
+                each: pipeline.gpusPerWorker ?? PIPELINE_DEFAULTS.gpusPerWorker,
+                unit: "",
+            },
         ];
         for (const ask of asks) {
             const need = ask.each * workers;

@@ -12,7 +12,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { BUDGET_ENVIRONMENTS, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS, BudgetTagSettings } from "../catalog/aws-tags";
+import {
+    BUDGET_ENVIRONMENTS,
+    BUDGET_TAG_KEYS,
+    BUDGET_TAG_VALUE_PATTERNS,
+    BudgetTagSettings,
+} from "../catalog/aws-tags";
 import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
 import { parseJsonOr } from "../catalog/json";
 import type { SettingProblem } from "../components/shared/problems";
@@ -47,9 +52,20 @@ export function policyPackSettingsOf(doc: unknown, source: string): PolicyPackSe
     const defaults = new Map(DEFAULT_WORKLOAD_CLASSES.map((c) => [c.name, c.maxGpusPerPod]));
     const classLimits = CLASS_LIMIT_POLICIES.filter(enabled).map((policy) => {
         const configured = entry(policy)?.maxGpusPerPodByClass;
-        return { policy, limits: isRecord(configured) ? new Map(Object.entries(configured).filter((e): e is [string, number] => typeof e[1] === "number")) : defaults };
+        return {
+            policy,
+            limits: isRecord(configured)
+                ? new Map(Object.entries(configured).filter((e): e is [string, number] => typeof e[1] === "number"))
+                : defaults,
+        };
     });
-    return { source, budgetTags: enabled("budget-tags") ? budgetTags : { requiredTags: [], tagValuePatterns: {}, allowedEnvironments: [] }, classLimits };
+    return {
+        source,
+        budgetTags: enabled("budget-tags")
+            ? budgetTags
+            : { requiredTags: [], tagValuePatterns: {}, allowedEnvironments: [] },
+        classLimits,
+    };
 }
 
 /** `policies/config.<stack>.json` of this repository, or the pack's defaults when the stack has none. */
@@ -78,7 +94,9 @@ export function priorityClassAgreementProblems(
         names.add(pc.name);
         const key = configured ? `priorityClasses[${i}]` : "priorityClasses";
         const missing = pack.classLimits.filter(({ limits }) => !limits.has(pc.name)).map(({ policy }) => policy);
-        const differing = pack.classLimits.filter(({ limits }) => limits.has(pc.name) && limits.get(pc.name) !== pc.maxGpusPerPod);
+        const differing = pack.classLimits.filter(
+            ({ limits }) => limits.has(pc.name) && limits.get(pc.name) !== pc.maxGpusPerPod,
+        );
         if (missing.length > 0) {
             problems.push({
                 key: configured ? `${key}.name` : key,
@@ -117,5 +135,7 @@ function stringList(value: unknown): string[] | undefined {
 }
 
 function stringMap(value: unknown): Record<string, string> | undefined {
-    return isRecord(value) && Object.values(value).every((v) => typeof v === "string") ? (value as Record<string, string>) : undefined;
+    return isRecord(value) && Object.values(value).every((v) => typeof v === "string")
+        ? (value as Record<string, string>)
+        : undefined;
 }

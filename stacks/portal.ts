@@ -23,7 +23,9 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
 const DNS_NAME = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
-const secretArn = z.string().regex(SECRET_ARN, { message: "must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>" });
+const secretArn = z.string().regex(SECRET_ARN, {
+    message: "must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+});
 const enabled = z.boolean().optional();
 
 const ingressSchema = z
@@ -33,7 +35,12 @@ const ingressSchema = z
         /** Source CIDRs the ALB admits; required with internet-facing. */
         allowedCidrs: z.array(z.string()).optional(),
         /** ACM certificate for HTTPS; unset, the ALB serves HTTP inside the VPC. */
-        certificateArn: z.string().regex(ACM_ARN, { message: "must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>" }).optional(),
+        certificateArn: z
+            .string()
+            .regex(ACM_ARN, {
+                message: "must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>",
+            })
+            .optional(),
     })
     .strict();
 
@@ -49,9 +56,17 @@ export const portalSchema = z
         database: z
             .object({
                 /** RDS instance class. Default db.t4g.micro in dev, db.t4g.small (Multi-AZ) in prod. */
-                instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an RDS instance class such as db.t4g.small" }).optional(),
+                instanceClass: z
+                    .string()
+                    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, {
+                        message: "must be an RDS instance class such as db.t4g.small",
+                    })
+                    .optional(),
                 /** gp3 storage in GiB, 20 to 1000. Default 20. */
-                allocatedStorageGiB: whole.min(20, { message: "must be at least 20 (gp3's smallest)" }).max(1000, { message: "must be at most 1000" }).optional(),
+                allocatedStorageGiB: whole
+                    .min(20, { message: "must be at least 20 (gp3's smallest)" })
+                    .max(1000, { message: "must be at most 1000" })
+                    .optional(),
             })
             .strict()
             .optional(),
@@ -88,7 +103,16 @@ const dexSchema = z
     .object({
         provider: z.literal("dex"),
         /** Dex connectors: type, id, name, config (without clientSecret). */
-        connectors: z.array(z.object({ type: z.string(), id: z.string(), name: z.string(), config: z.record(z.string(), z.unknown()).optional() }).strict()),
+        connectors: z.array(
+            z
+                .object({
+                    type: z.string(),
+                    id: z.string(),
+                    name: z.string(),
+                    config: z.record(z.string(), z.unknown()).optional(),
+                })
+                .strict(),
+        ),
         /** Secrets Manager secret {"clientSecret"}. */
         clientSecretArn: secretArn,
     })
@@ -107,7 +131,9 @@ export const gitopsSchema = z
         /** Secrets Manager secret with the repository credentials ({"username", "password"} or a GitHub App's fields). */
         credentialsSecretArn: secretArn,
         /** Single sign-on; required in prod, where the local admin is disabled. */
-        sso: z.discriminatedUnion("provider", [oidcSchema, dexSchema], { error: 'must set provider to "oidc" or "dex"' }).optional(),
+        sso: z
+            .discriminatedUnion("provider", [oidcSchema, dexSchema], { error: 'must set provider to "oidc" or "dex"' })
+            .optional(),
         /** SSO groups with Argo CD's admin role. Default none. */
         adminGroups: z.array(z.string().min(1)).optional(),
         /** Each team's SSO group, by team name. Default the team's name. */
@@ -140,7 +166,11 @@ export interface PortalSections {
  * a bad field does not hide the rules across the others.
  */
 export function parsePortalSections(raw: Record<string, unknown>): PortalSections {
-    return { portal: fieldWise(portalSchema, raw.portal), gitops: fieldWise(gitopsSchema, raw.gitops), mlflow: fieldWise(mlflowSchema, raw.mlflow) };
+    return {
+        portal: fieldWise(portalSchema, raw.portal),
+        gitops: fieldWise(gitopsSchema, raw.gitops),
+        mlflow: fieldWise(mlflowSchema, raw.mlflow),
+    };
 }
 
 function fieldWise(schema: z.ZodObject, value: unknown): Record<string, unknown> | undefined {
@@ -149,7 +179,10 @@ function fieldWise(schema: z.ZodObject, value: unknown): Record<string, unknown>
     for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
         const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
         const given = (value as Record<string, unknown>)[key];
-        const parsed = inner instanceof z.ZodObject && given !== undefined ? { success: true, data: fieldWise(inner, given) } : field.safeParse(given);
+        const parsed =
+            inner instanceof z.ZodObject && given !== undefined
+                ? { success: true, data: fieldWise(inner, given) }
+                : field.safeParse(given);
         if (parsed.success && parsed.data !== undefined) fields[key] = parsed.data;
     }
     return fields;
@@ -162,7 +195,11 @@ export interface PortalLayerConfig {
     /** Argo CD HA, Backstage and MLflow replicas: the environment's. */
     readonly highAvailability: boolean;
     /** The portal's PostgreSQL instance: Multi-AZ with `highAvailability`. */
-    readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number; readonly backupRetentionDays: number };
+    readonly database: {
+        readonly instanceClass: string;
+        readonly allocatedStorageGiB: number;
+        readonly backupRetentionDays: number;
+    };
     readonly backstage?: {
         readonly image?: string;
         readonly replicas: number;
@@ -227,7 +264,10 @@ export function resolvePortalLayer(
                       sso: gitops.sso,
                       adminEnabled: profile.argoCdLocalAdmin,
                       adminGroups: gitops.adminGroups ?? [],
-                      teams: parsed.teams.map((team) => ({ name: team.name, group: gitops.teamGroups?.[team.name] ?? team.name })),
+                      teams: parsed.teams.map((team) => ({
+                          name: team.name,
+                          group: gitops.teamGroups?.[team.name] ?? team.name,
+                      })),
                   }
                 : undefined,
         mlflow: mlflow && isOn(mlflow) ? { replicas: mlflow.replicas ?? replicas } : undefined,
@@ -248,44 +288,88 @@ export function portalLayerProblems(
     const { portal, gitops, mlflow } = config;
     const teams = (config.teams ?? []).flatMap((t) => (t ? [t.name] : []));
 
-    for (const [key, part] of [["gitops", gitops], ["mlflow", mlflow]] as const) {
-        if (isOn(part) && !portal) add(key, "needs the portal key, whose domain, ingress and database settings the portal layer shares; add it (portal.enabled: false keeps Backstage off)");
+    for (const [key, part] of [
+        ["gitops", gitops],
+        ["mlflow", mlflow],
+    ] as const) {
+        if (isOn(part) && !portal)
+            add(
+                key,
+                "needs the portal key, whose domain, ingress and database settings the portal layer shares; add it (portal.enabled: false keeps Backstage off)",
+            );
     }
     if (portal) problems.push(...ingressProblems("portal.ingress.", portal.ingress ?? {}));
     if (isOn(portal)) {
-        if (!isOn(gitops)) add("portal.enabled", "Backstage's templates deliver workloads through Argo CD: configure and enable gitops, or set portal.enabled: false");
-        else if (gitops!.repoUrl !== undefined && gitOpsArgsProblems({ repoUrl: gitops!.repoUrl, teams: [] }).length === 0 && !scaffolderRepoUrl(gitops!.repoUrl)) {
-            add("gitops.repoUrl", `must name an owner and a repository (https://<host>/<owner>/<repo>.git or git@<host>:<owner>/<repo>.git): Backstage's templates open pull requests on it (found "${gitops!.repoUrl}")`);
+        if (!isOn(gitops))
+            add(
+                "portal.enabled",
+                "Backstage's templates deliver workloads through Argo CD: configure and enable gitops, or set portal.enabled: false",
+            );
+        else if (
+            gitops!.repoUrl !== undefined &&
+            gitOpsArgsProblems({ repoUrl: gitops!.repoUrl, teams: [] }).length === 0 &&
+            !scaffolderRepoUrl(gitops!.repoUrl)
+        ) {
+            add(
+                "gitops.repoUrl",
+                `must name an owner and a repository (https://<host>/<owner>/<repo>.git or git@<host>:<owner>/<repo>.git): Backstage's templates open pull requests on it (found "${gitops!.repoUrl}")`,
+            );
         }
-        if (!isOn(mlflow)) add("portal.enabled", "Backstage's templates serve models from MLflow's registry: configure and enable mlflow, or set portal.enabled: false");
-        if (config.costTracker?.enabled === false) add("portal.enabled", "Backstage's templates ask the cost tracker before they deploy: keep costTracker enabled, or set portal.enabled: false");
+        if (!isOn(mlflow))
+            add(
+                "portal.enabled",
+                "Backstage's templates serve models from MLflow's registry: configure and enable mlflow, or set portal.enabled: false",
+            );
+        if (config.costTracker?.enabled === false)
+            add(
+                "portal.enabled",
+                "Backstage's templates ask the cost tracker before they deploy: keep costTracker enabled, or set portal.enabled: false",
+            );
         const backstage = portal!.backstage ?? {};
         if (profile?.backstageDemoImage === false && backstage.image === undefined) {
             add(
                 "portal.backstage.image",
                 `is required in prod: the chart's default ${BACKSTAGE_DEMO_IMAGE} is a demo without the plugins the GPU templates need ` +
-                    "(dev runs it with a warning); build the platform's image (README, \"The portal\") and set it here",
+                    '(dev runs it with a warning); build the platform\'s image (README, "The portal") and set it here',
             );
         }
         // A missing templatesUrl is reported by its shape check.
         for (const p of backstageArgsProblems({ image: backstage.image, templatesUrl: backstage.templatesUrl ?? "" })) {
-            if (p.key !== "templatesUrl" || backstage.templatesUrl !== undefined) add(`portal.backstage.${p.key}`, p.message);
+            if (p.key !== "templatesUrl" || backstage.templatesUrl !== undefined)
+                add(`portal.backstage.${p.key}`, p.message);
         }
     }
     if (gitops && isOn(gitops)) {
-        if (gitops.repoUrl !== undefined) for (const p of gitOpsArgsProblems({ repoUrl: gitops.repoUrl, path: gitops.path, teams: [] })) add(`gitops.${p.key}`, p.message);
-        if (profile?.argoCdLocalAdmin === false && !gitops.sso) add("gitops.sso", "is required in prod: Argo CD's local admin is disabled there, so nobody could log in without it");
+        if (gitops.repoUrl !== undefined)
+            for (const p of gitOpsArgsProblems({ repoUrl: gitops.repoUrl, path: gitops.path, teams: [] }))
+                add(`gitops.${p.key}`, p.message);
+        if (profile?.argoCdLocalAdmin === false && !gitops.sso)
+            add(
+                "gitops.sso",
+                "is required in prod: Argo CD's local admin is disabled there, so nobody could log in without it",
+            );
         for (const team of Object.keys(gitops.teamGroups ?? {})) {
-            if (!teams.includes(team)) add(`gitops.teamGroups.${team}`, `"${team}" is not a team; defined teams: ${teams.join(", ") || "none"}`);
+            if (!teams.includes(team))
+                add(
+                    `gitops.teamGroups.${team}`,
+                    `"${team}" is not a team; defined teams: ${teams.join(", ") || "none"}`,
+                );
         }
         const reserved = [GITOPS_DEFAULTS.rootProject, "default"];
         config.teams?.forEach((team, i) => {
-            if (team && reserved.includes(team.name)) add(`teams[${i}].name`, `"${team.name}" is an Argo CD project the platform keeps for itself; choose another name`);
+            if (team && reserved.includes(team.name))
+                add(
+                    `teams[${i}].name`,
+                    `"${team.name}" is an Argo CD project the platform keeps for itself; choose another name`,
+                );
         });
         if (gitops.sso?.provider === "dex") {
             gitops.sso.connectors.forEach((connector, i) => {
                 if (connector.config && "clientSecret" in connector.config) {
-                    add(`gitops.sso.connectors[${i}].config.clientSecret`, "must not be in stack config: it comes from clientSecretArn, through Secrets Manager");
+                    add(
+                        `gitops.sso.connectors[${i}].config.clientSecret`,
+                        "must not be in stack config: it comes from clientSecretArn, through Secrets Manager",
+                    );
                 }
             });
         }

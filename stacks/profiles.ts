@@ -22,10 +22,21 @@ export const PROFILES = {
             desiredCount: 1,
             maxCount: 2,
             metricsRetentionDays: 15,
-            database: { instanceClass: "db.t4g.micro", allocatedStorageGiB: 20, backupRetentionDays: 7, multiAz: false },
+            database: {
+                instanceClass: "db.t4g.micro",
+                allocatedStorageGiB: 20,
+                backupRetentionDays: 7,
+                multiAz: false,
+            },
         } satisfies CostTrackerProfile,
         // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept, Backstage's demo image run with a warning.
-        portal: { highAvailability: false, replicas: 1, argoCdLocalAdmin: true, backstageDemoImage: true, database: { instanceClass: "db.t4g.micro", backupRetentionDays: 7 } },
+        portal: {
+            highAvailability: false,
+            replicas: 1,
+            argoCdLocalAdmin: true,
+            backstageDemoImage: true,
+            database: { instanceClass: "db.t4g.micro", backupRetentionDays: 7 },
+        },
     },
     prod: {
         availabilityZones: 3,
@@ -41,9 +52,20 @@ export const PROFILES = {
             desiredCount: 2,
             maxCount: 4,
             metricsRetentionDays: 30,
-            database: { instanceClass: "db.t4g.small", allocatedStorageGiB: 20, backupRetentionDays: 14, multiAz: true },
+            database: {
+                instanceClass: "db.t4g.small",
+                allocatedStorageGiB: 20,
+                backupRetentionDays: 14,
+                multiAz: true,
+            },
         } satisfies CostTrackerProfile,
-        portal: { highAvailability: true, replicas: 2, argoCdLocalAdmin: false, backstageDemoImage: false, database: { instanceClass: "db.t4g.small", backupRetentionDays: 14 } },
+        portal: {
+            highAvailability: true,
+            replicas: 2,
+            argoCdLocalAdmin: false,
+            backstageDemoImage: false,
+            database: { instanceClass: "db.t4g.small", backupRetentionDays: 14 },
+        },
     },
 } as const;
 
@@ -63,7 +85,12 @@ export interface PlatformConfig {
     readonly logRetentionDays: number;
     /** Create only what the AWS API makes: the first deploy of a private cluster, from outside its VPC (stacks/cluster.ts). */
     readonly bootstrap: boolean;
-    readonly network: { cidr?: string; availabilityZones: number; natGateways: "single" | "one-per-az"; flowLogs: boolean };
+    readonly network: {
+        cidr?: string;
+        availabilityZones: number;
+        natGateways: "single" | "one-per-az";
+        flowLogs: boolean;
+    };
     readonly cluster: {
         kubernetesVersion: string;
         endpointAccess: "public-and-private" | "private";

@@ -7,15 +7,35 @@ import { isIpv4Cidr } from "../catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";
-import { inferencePipelineProblems, inferencePipelineSchema, parsePipelineEntries, PartialPipelineConfig } from "./inference-pipelines";
-import { PriorityClassConfig, TeamConfig, namespaceProblems, priorityClassSchema, priorityClassesOr, teamSchema, tenancyProblems } from "./tenancy";
+import {
+    inferencePipelineProblems,
+    inferencePipelineSchema,
+    parsePipelineEntries,
+    PartialPipelineConfig,
+} from "./inference-pipelines";
+import {
+    PriorityClassConfig,
+    TeamConfig,
+    namespaceProblems,
+    priorityClassSchema,
+    priorityClassesOr,
+    teamSchema,
+    tenancyProblems,
+} from "./tenancy";
 import { publicAccessProblems, vpcCidrProblems } from "./addresses";
 import { migPlacementProblems } from "./mig-layouts";
 import { PolicyPackSettings, policyPackSettingsOf, priorityClassAgreementProblems } from "./policy-pack";
 import { tagProblems } from "./tags";
 import { clusterConfigProblems, poolPlacementProblems } from "./cluster";
 import { pipelineFitProblems } from "./pipelines-fit";
-import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portalLayerProblems, portalSchema } from "./portal";
+import {
+    PortalSections,
+    gitopsSchema,
+    mlflowSchema,
+    parsePortalSections,
+    portalLayerProblems,
+    portalSchema,
+} from "./portal";
 
 /**
  * The typed stack config. Every key the program reads is declared in Pulumi.yaml and checked
@@ -25,8 +45,9 @@ import { PortalSections, gitopsSchema, mlflowSchema, parsePortalSections, portal
  * catalog, duplicate teams) are checked in `crossFieldProblems` below.
  */
 
-
-const cidr = z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
+const cidr = z
+    .string()
+    .refine(isIpv4Cidr, { message: "must be an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16", abort: true });
 const count = whole;
 
 export const networkSchema = z
@@ -38,7 +59,10 @@ export const networkSchema = z
             })
             .optional(),
         /** Availability zones to spread subnets over (2 or more; EKS needs two). */
-        availabilityZones: count.min(2, { message: "must be at least 2: EKS needs subnets in two zones" }).max(6).optional(),
+        availabilityZones: count
+            .min(2, { message: "must be at least 2: EKS needs subnets in two zones" })
+            .max(6)
+            .optional(),
         /** "single": one NAT gateway for the VPC (cheap); "one-per-az": zone-redundant egress. */
         natGateways: z.enum(["single", "one-per-az"]).optional(),
         /** VPC flow logs to CloudWatch Logs. */
@@ -68,13 +92,23 @@ export const clusterSchema = z
         deployRunner: z
             .object({
                 repository: z.string(),
-                connectionArn: z.string().regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):/, { message: "must be a CodeConnections connection ARN" }).optional(),
+                connectionArn: z
+                    .string()
+                    .regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):/, {
+                        message: "must be a CodeConnections connection ARN",
+                    })
+                    .optional(),
             })
             .strict()
             .optional(),
         /** Other sources admitted to the API on 443: security groups in the VPC, CIDRs of connected networks. */
         apiAccess: z
-            .object({ securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: "must be a security group id, sg-…" })).optional(), cidrs: z.array(cidr).optional() })
+            .object({
+                securityGroupIds: z
+                    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: "must be a security group id, sg-…" }))
+                    .optional(),
+                cidrs: z.array(cidr).optional(),
+            })
             .strict()
             .optional(),
     })
@@ -122,7 +156,10 @@ export const nodePoolSchema = z
         /** How pods share each GPU; GPU pools only. Default exclusive (one pod per GPU). */
         gpuSharing: gpuSharingSchema.optional(),
         /** An EC2 capacity reservation (ODCR or Capacity Block) to launch into; on-demand pools only. */
-        capacityReservationId: z.string().regex(/^cr-[0-9a-f]{8,17}$/, { message: "must be a capacity reservation id, cr-…" }).optional(),
+        capacityReservationId: z
+            .string()
+            .regex(/^cr-[0-9a-f]{8,17}$/, { message: "must be a capacity reservation id, cr-…" })
+            .optional(),
         /** The zone of the pool's Capacity Block, e.g. us-east-1a (capacity-block pools only). */
         availabilityZone: z.string().optional(),
     })
@@ -166,20 +203,23 @@ export type { TeamConfig } from "./tenancy";
  * The sections of the config that passed their own shape checks. Cross-field rules run on
  * whatever parsed, so one bad key does not hide problems elsewhere.
  */
-export type ParsedSections = Partial<Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines" | "priorityClasses" | keyof PortalSections>> & PortalSections & {
-    /** Pipelines by their index in the config, each with the fields that passed their own checks. */
-    inferencePipelines?: PartialPipelineConfig[];
-    nodePools?: Record<string, NodePoolConfig>;
-    /** Teams by their index in the config; a team that failed its own checks is undefined. */
-    teams?: Array<TeamConfig | undefined>;
-    /** Priority classes by their index in the config; a class that failed its own checks is undefined. */
-    priorityClasses?: Array<PriorityClassConfig | undefined>;
-    /**
-     * Names of pools and classes that failed their own checks: they exist, their problems are
-     * reported under their own keys, and a reference to them is not reported again.
-     */
-    unparsed: UnparsedNames;
-};
+export type ParsedSections = Partial<
+    Omit<ParsedPlatformConfig, "nodePools" | "teams" | "inferencePipelines" | "priorityClasses" | keyof PortalSections>
+> &
+    PortalSections & {
+        /** Pipelines by their index in the config, each with the fields that passed their own checks. */
+        inferencePipelines?: PartialPipelineConfig[];
+        nodePools?: Record<string, NodePoolConfig>;
+        /** Teams by their index in the config; a team that failed its own checks is undefined. */
+        teams?: Array<TeamConfig | undefined>;
+        /** Priority classes by their index in the config; a class that failed its own checks is undefined. */
+        priorityClasses?: Array<PriorityClassConfig | undefined>;
+        /**
+         * Names of pools and classes that failed their own checks: they exist, their problems are
+         * reported under their own keys, and a reference to them is not reported again.
+         */
+        unparsed: UnparsedNames;
+    };
 
 export interface UnparsedNames {
     readonly nodePools: string[];
@@ -191,7 +231,8 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
     const unparsed: UnparsedNames = { nodePools: [], priorityClasses: [] };
     const sections: Record<string, unknown> = { unparsed };
     for (const [key, schema] of Object.entries(platformConfigSchema.shape)) {
-        if (key === "nodePools" || key === "teams" || key === "inferencePipelines" || key === "priorityClasses") continue;
+        if (key === "nodePools" || key === "teams" || key === "inferencePipelines" || key === "priorityClasses")
+            continue;
         const result = (schema as z.ZodType).safeParse(raw[key]);
         if (result.success) sections[key] = result.data;
     }
@@ -233,7 +274,10 @@ export function parseSections(raw: Record<string, unknown>): ParsedSections {
  * Rules that span several fields or read the catalog, and what the policy pack (`pack`, read
  * from policies/config.<stack>.json) will expect of the stack.
  */
-export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSettings = policyPackSettingsOf({}, "the pack's defaults")): SettingProblem[] {
+export function crossFieldProblems(
+    config: ParsedSections,
+    pack: PolicyPackSettings = policyPackSettingsOf({}, "the pack's defaults"),
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
 
@@ -244,18 +288,39 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
     }
     const cpuPools = pools.filter(([, p]) => isKnownInstanceType(p.instanceType) && !gpuOf(p.instanceType));
     // A pool whose instance type the catalog lacks is reported under its own key; whether it is the CPU pool is unknown.
-    const allPoolsParsed = config.unparsed.nodePools.length === 0 && pools.every(([, p]) => isKnownInstanceType(p.instanceType));
+    const allPoolsParsed =
+        config.unparsed.nodePools.length === 0 && pools.every(([, p]) => isKnownInstanceType(p.instanceType));
     if (pools.length > 0 && allPoolsParsed && !cpuPools.some(([, p]) => poolMinSize(p) >= 1)) {
-        add("nodePools", "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes");
+        add(
+            "nodePools",
+            "needs a CPU pool with minSize of 1 or more: system pods and the autoscaler cannot run on tainted GPU nodes",
+        );
     }
 
     // Which MIG slices the cluster makes is known only when every pool parsed.
     const completePools = allPoolsParsed ? config.nodePools : undefined;
-    problems.push(...tenancyProblems(config.teams ?? [], config.priorityClasses, completePools, config.cluster?.adminRoleArns ?? []));
+    problems.push(
+        ...tenancyProblems(
+            config.teams ?? [],
+            config.priorityClasses,
+            completePools,
+            config.cluster?.adminRoleArns ?? [],
+        ),
+    );
     if (config.inferencePipelines && config.nodePools) {
         const classes = priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined));
-        problems.push(...inferencePipelineProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], classes, config.unparsed));
-        problems.push(...pipelineFitProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], config.unparsed));
+        problems.push(
+            ...inferencePipelineProblems(
+                config.inferencePipelines,
+                config.nodePools,
+                config.teams ?? [],
+                classes,
+                config.unparsed,
+            ),
+        );
+        problems.push(
+            ...pipelineFitProblems(config.inferencePipelines, config.nodePools, config.teams ?? [], config.unparsed),
+        );
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
     problems.push(...portalLayerProblems(config, config.environment && PROFILES[config.environment].portal));
@@ -266,24 +331,44 @@ export function crossFieldProblems(config: ParsedSections, pack: PolicyPackSetti
     }
     problems.push(...clusterConfigProblems(config), ...poolPlacementProblems(config));
     if (config.environment) {
-        const classes = config.unparsed.priorityClasses.length === 0 ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name) : undefined;
+        const classes =
+            config.unparsed.priorityClasses.length === 0
+                ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name)
+                : undefined;
         problems.push(...costTrackerProblems(config.costTracker, PROFILES[config.environment].costTracker, classes));
     }
 
     if (config.network) problems.push(...vpcCidrProblems(config.network));
     if (config.cluster && config.environment) {
         const access = config.cluster.endpointAccess ?? PROFILES[config.environment].endpointAccess;
-        problems.push(...endpointAccessProblems("cluster.", { endpointAccess: access, publicAccessCidrs: config.cluster.publicAccessCidrs }));
+        problems.push(
+            ...endpointAccessProblems("cluster.", {
+                endpointAccess: access,
+                publicAccessCidrs: config.cluster.publicAccessCidrs,
+            }),
+        );
         if (config.environment === "prod" && access === "public-and-private") {
-            add("cluster.endpointAccess", 'must be "private" in prod: the API endpoint is reachable only from inside the VPC');
+            add(
+                "cluster.endpointAccess",
+                'must be "private" in prod: the API endpoint is reachable only from inside the VPC',
+            );
         }
-        problems.push(...publicAccessProblems({ ...config.cluster, environment: config.environment, endpointAccess: access }));
+        problems.push(
+            ...publicAccessProblems({ ...config.cluster, environment: config.environment, endpointAccess: access }),
+        );
     }
 
     if (config.tags) {
         problems.push(...tagProblems(config.tags, config.environment, pack.budgetTags, pack.source));
-        if (config.environment && Object.hasOwn(config.tags, "environment") && config.tags.environment !== config.environment) {
-            add("tags.environment", `is "${config.tags.environment}" but environment is "${config.environment}"; drop the tag, the program sets it`);
+        if (
+            config.environment &&
+            Object.hasOwn(config.tags, "environment") &&
+            config.tags.environment !== config.environment
+        ) {
+            add(
+                "tags.environment",
+                `is "${config.tags.environment}" but environment is "${config.environment}"; drop the tag, the program sets it`,
+            );
         }
     }
     return problems;

@@ -2,7 +2,13 @@
  * The `tags` stack-config key against what AWS accepts and what the budget-tags policy will
  * require of every resource, from the same rule the policy applies (catalog/aws-tags.ts).
  */
-import { AWS_TAG_LIMITS, BudgetTagSettings, awsTagKeyProblem, awsTagValueProblem, budgetTagProblems } from "../catalog/aws-tags";
+import {
+    AWS_TAG_LIMITS,
+    BudgetTagSettings,
+    awsTagKeyProblem,
+    awsTagValueProblem,
+    budgetTagProblems,
+} from "../catalog/aws-tags";
 import type { SettingProblem } from "../components/shared/problems";
 import { segment } from "./config-keys";
 
@@ -27,7 +33,10 @@ export function tagProblems(
     }
     const count = Object.keys(tags).length + (Object.hasOwn(tags, "environment") ? 0 : 1);
     if (count > AWS_TAG_LIMITS.tagsPerResource) {
-        add("tags", `has ${count} tags with the environment tag the program adds; AWS allows at most ${AWS_TAG_LIMITS.tagsPerResource} on a resource: drop ${count - AWS_TAG_LIMITS.tagsPerResource}`);
+        add(
+            "tags",
+            `has ${count} tags with the environment tag the program adds; AWS allows at most ${AWS_TAG_LIMITS.tagsPerResource} on a resource: drop ${count - AWS_TAG_LIMITS.tagsPerResource}`,
+        );
     }
 
     const effective: Record<string, unknown> = { ...tags, ...(environment === undefined ? {} : { environment }) };
@@ -36,7 +45,11 @@ export function tagProblems(
         if (problem.key === "environment" && environment === undefined) continue;
         const key = problem.key === "environment" ? "environment" : `tags${segment(problem.key)}`;
         if (problem.missing) add(key, "is required: budget reports group spend by this tag");
-        else add(key, `${problem.problem}; the budget-tags policy (${policySource}) would refuse every resource with this tag`);
+        else
+            add(
+                key,
+                `${problem.problem}; the budget-tags policy (${policySource}) would refuse every resource with this tag`,
+            );
     }
     return problems;
 }

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { DEFAULT_WORKLOAD_CLASSES, MIG_RESOURCE_PREFIX, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES, isKnownInstanceType, isSystemNamespace } from "../catalog";
+import {
+    DEFAULT_WORKLOAD_CLASSES,
+    MIG_RESOURCE_PREFIX,
+    RESERVED_NAMESPACE_PREFIXES,
+    SYSTEM_NAMESPACES,
+    isKnownInstanceType,
+    isSystemNamespace,
+} from "../catalog";
 import { poolNodes } from "../components/cluster";
 import { CHARTS } from "../components/shared/charts";
 import { dnsName, iamRoleArn, whole } from "./fields";
@@ -20,7 +27,9 @@ const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
  * may take one, nor a name with a reserved prefix (`kube-`): the policy pack exempts them from
  * the rules it holds teams to.
  */
-export const RESERVED_NAMESPACES: readonly string[] = [...new Set([...SYSTEM_NAMESPACES, ...Object.values(CHARTS).map((chart) => chart.namespace)])];
+export const RESERVED_NAMESPACES: readonly string[] = [
+    ...new Set([...SYSTEM_NAMESPACES, ...Object.values(CHARTS).map((chart) => chart.namespace)]),
+];
 
 /**
  * A team's monthly budget, in US dollars: from $1 (less is a slip of units, and buys no hour of
@@ -35,7 +44,10 @@ const MAX_PRIORITY_VALUE = 1_000_000_000;
 
 const quantity = (pattern: RegExp, example: string) =>
     z
-        .union([z.number().positive({ message: "must be more than 0" }), z.string().regex(pattern, { message: `must be a Kubernetes quantity such as "${example}"` })])
+        .union([
+            z.number().positive({ message: "must be more than 0" }),
+            z.string().regex(pattern, { message: `must be a Kubernetes quantity such as "${example}"` }),
+        ])
         .transform(String);
 
 /** A team's quota; unset values take TeamNamespace's defaults (`TeamQuota` in components/tenancy/team-namespace.ts). */
@@ -59,16 +71,28 @@ export const teamSchema = z
         /** Team name; becomes the namespace name. */
         name: dnsName(40),
         /** Finance cost center the team's spend is charged to. */
-        costCenter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, { message: "must be 2-32 letters, digits or '-', e.g. CC-1001" }),
+        costCenter: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, { message: "must be 2-32 letters, digits or '-', e.g. CC-1001" }),
         /** Monthly budget in USD, within MONTHLY_BUDGET_USD, in whole cents. */
         monthlyBudgetUsd: z
-            .number({ error: (issue) => (issue.input === undefined ? "is required: every team needs a monthly budget" : "must be a number of US dollars") })
-            .min(MONTHLY_BUDGET_USD.min, { message: `must be at least ${MONTHLY_BUDGET_USD.min} US dollar a month; less is a slip of units`, abort: true })
+            .number({
+                error: (issue) =>
+                    issue.input === undefined
+                        ? "is required: every team needs a monthly budget"
+                        : "must be a number of US dollars",
+            })
+            .min(MONTHLY_BUDGET_USD.min, {
+                message: `must be at least ${MONTHLY_BUDGET_USD.min} US dollar a month; less is a slip of units`,
+                abort: true,
+            })
             .max(MONTHLY_BUDGET_USD.max, {
                 message: `must be at most ${MONTHLY_BUDGET_USD.max.toLocaleString("en-US")} US dollars a month (about 250 p5.48xlarge all month); more is a typo, not a budget`,
                 abort: true,
             })
-            .refine((usd) => Math.abs(usd * 100 - Math.round(usd * 100)) < 1e-6, { message: "must be in whole cents (at most two decimals), as the cost tracker stores it" }),
+            .refine((usd) => Math.abs(usd * 100 - Math.round(usd * 100)) < 1e-6, {
+                message: "must be in whole cents (at most two decimals), as the cost tracker stores it",
+            }),
         /** IAM role whose members get edit access to the team's namespace. */
         iamRoleArn: iamRoleArn.optional(),
         /** What the team's namespace may request at once. */
@@ -100,7 +124,16 @@ export type PriorityClassConfig = z.output<typeof priorityClassSchema>;
 
 /** The classes a stack runs under: its `priorityClasses`, or the catalog's five. */
 export function priorityClassesOr(configured: PriorityClassConfig[] | undefined): PriorityClassConfig[] {
-    return configured ?? DEFAULT_WORKLOAD_CLASSES.map(({ name, value, maxGpusPerPod, preempts, description }) => ({ name, value, maxGpusPerPod, preempts, description }));
+    return (
+        configured ??
+        DEFAULT_WORKLOAD_CLASSES.map(({ name, value, maxGpusPerPod, preempts, description }) => ({
+            name,
+            value,
+            maxGpusPerPod,
+            preempts,
+            description,
+        }))
+    );
 }
 
 /** The MIG profiles the cluster's pools make, in the order their layouts name them. */
@@ -108,7 +141,11 @@ function migProfilesMade(nodePools: Record<string, NodePoolConfig>): string[] {
     const resources = Object.entries(nodePools)
         .filter(([, pool]) => isKnownInstanceType(pool.instanceType))
         .flatMap(([name, pool]) => Object.keys(poolNodes(name, pool).nodeResources));
-    return [...new Set(resources.filter((r) => r.startsWith(MIG_RESOURCE_PREFIX)).map((r) => r.slice(MIG_RESOURCE_PREFIX.length)))];
+    return [
+        ...new Set(
+            resources.filter((r) => r.startsWith(MIG_RESOURCE_PREFIX)).map((r) => r.slice(MIG_RESOURCE_PREFIX.length)),
+        ),
+    ];
 }
 
 /**
@@ -133,21 +170,31 @@ export function tenancyProblems(
     teams.forEach((team, i) => {
         if (!team) return;
         const firstName = names.get(team.name);
-        if (firstName !== undefined) add(`teams[${i}].name`, `duplicates teams[${firstName}].name "${team.name}"; team names must be unique`);
+        if (firstName !== undefined)
+            add(`teams[${i}].name`, `duplicates teams[${firstName}].name "${team.name}"; team names must be unique`);
         else names.set(team.name, i);
 
         if (team.iamRoleArn) {
             const firstRole = roles.get(team.iamRoleArn);
             if (firstRole !== undefined) {
-                add(`teams[${i}].iamRoleArn`, `is also teams[${firstRole}].iamRoleArn; EKS maps one role to one access entry: give each team its own role`);
+                add(
+                    `teams[${i}].iamRoleArn`,
+                    `is also teams[${firstRole}].iamRoleArn; EKS maps one role to one access entry: give each team its own role`,
+                );
             } else if (adminRoles.has(team.iamRoleArn)) {
-                add(`teams[${i}].iamRoleArn`, "is also in cluster.adminRoleArns; an admin role already has every namespace: give the team its own role");
+                add(
+                    `teams[${i}].iamRoleArn`,
+                    "is also in cluster.adminRoleArns; an admin role already has every namespace: give the team its own role",
+                );
             } else roles.set(team.iamRoleArn, i);
         }
         if (offered && made) {
             for (const profile of Object.keys(team.quota?.mig ?? {})) {
                 if (offered.has(profile)) continue;
-                add(`teams[${i}].quota.mig.${profile}`, `no node pool makes ${profile} MIG slices; ${made.length ? `pools make ${someOf(made)}` : "no pool uses MIG"}`);
+                add(
+                    `teams[${i}].quota.mig.${profile}`,
+                    `no node pool makes ${profile} MIG slices; ${made.length ? `pools make ${someOf(made)}` : "no pool uses MIG"}`,
+                );
             }
         }
     });
@@ -156,12 +203,21 @@ export function tenancyProblems(
     (priorityClasses ?? []).forEach((pc, i) => {
         if (!pc) return;
         const first = classNames.get(pc.name);
-        if (first !== undefined) add(`priorityClasses[${i}].name`, `duplicates priorityClasses[${first}].name "${pc.name}"; names must be unique`);
+        if (first !== undefined)
+            add(
+                `priorityClasses[${i}].name`,
+                `duplicates priorityClasses[${first}].name "${pc.name}"; names must be unique`,
+            );
         else classNames.set(pc.name, i);
-        if (pc.name.startsWith("system-")) add(`priorityClasses[${i}].name`, `"${pc.name}" starts with "system-", which Kubernetes reserves; choose another name`);
+        if (pc.name.startsWith("system-"))
+            add(
+                `priorityClasses[${i}].name`,
+                `"${pc.name}" starts with "system-", which Kubernetes reserves; choose another name`,
+            );
         if (PROTOTYPE_NAMES.has(pc.name)) problems.push(prototypeNameProblem(`priorityClasses[${i}].name`, pc.name));
     });
-    if (priorityClasses && priorityClasses.length === 0) add("priorityClasses", "is empty; define at least one class, or remove the key for the five defaults");
+    if (priorityClasses && priorityClasses.length === 0)
+        add("priorityClasses", "is empty; define at least one class, or remove the key for the five defaults");
     return problems;
 }
 
@@ -169,7 +225,10 @@ export function tenancyProblems(
  * Each team gets a namespace named after it (and its pipelines run there): none may take a
  * namespace the cluster or its add-ons own, nor a name every JavaScript object already has.
  */
-export function namespaceProblems(teams: Array<{ name: string } | undefined>, pipelines: Array<{ name?: string }> = []): SettingProblem[] {
+export function namespaceProblems(
+    teams: Array<{ name: string } | undefined>,
+    pipelines: Array<{ name?: string }> = [],
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const checkNamespace = (key: string, name: string) => {
         if (RESERVED_NAMESPACES.includes(name) || isSystemNamespace(name)) {
@@ -186,7 +245,8 @@ export function namespaceProblems(teams: Array<{ name: string } | undefined>, pi
     });
     // Pipelines run in their team's namespace; their names still key maps of the stack's outputs.
     pipelines.forEach((pipeline, i) => {
-        if (pipeline.name !== undefined && PROTOTYPE_NAMES.has(pipeline.name)) problems.push(prototypeNameProblem(`inferencePipelines[${i}].name`, pipeline.name));
+        if (pipeline.name !== undefined && PROTOTYPE_NAMES.has(pipeline.name))
+            problems.push(prototypeNameProblem(`inferencePipelines[${i}].name`, pipeline.name));
     });
     return problems;
 }

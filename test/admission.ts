@@ -32,13 +32,16 @@ export function admit(object: unknown): string[] {
     };
     const variables = new Map<string, unknown>();
     for (const v of spec.variables) variables.set(v.name, evaluate(v.expression, variables));
-    return spec.validations.filter((v: any) => evaluate(v.expression, variables) !== true).map((v: any) => String(evaluate(v.messageExpression, variables)));
+    return spec.validations
+        .filter((v: any) => evaluate(v.expression, variables) !== true)
+        .map((v: any) => evaluate(v.messageExpression, variables) as string);
 }
 
 /** JSON as the CEL evaluator takes it: objects as maps, whole numbers as CEL ints. */
 function toCel(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(toCel);
-    if (value !== null && typeof value === "object") return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+    if (value !== null && typeof value === "object")
+        return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
     if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
     return value;
 }

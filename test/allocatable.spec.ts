@@ -1,5 +1,14 @@
 import * as assert from "assert";
-import { CLUSTER_AUTOSCALER_IMAGE_TAGS, EKS_VERSIONS, cpuMillis, eniMaxPods, instanceType, managedNodeMaxPods, memoryMiB, podRoom } from "../catalog";
+import {
+    CLUSTER_AUTOSCALER_IMAGE_TAGS,
+    EKS_VERSIONS,
+    cpuMillis,
+    eniMaxPods,
+    instanceType,
+    managedNodeMaxPods,
+    memoryMiB,
+    podRoom,
+} from "../catalog";
 
 describe("catalog: what a node leaves for pods", () => {
     it("sizes a g5.xlarge as nodeadm does: 58 pods, 80m and 893Mi kube-reserved, 100Mi eviction", () => {
@@ -54,7 +63,11 @@ describe("catalog: Cluster Autoscaler images", () => {
         // kubernetes/autoscaler release tags, 2026-08-22: cluster-autoscaler-1.35.2 is the newest 1.35.
         assert.strictEqual(CLUSTER_AUTOSCALER_IMAGE_TAGS["1.35"], "v1.35.2");
         for (const version of Object.keys(EKS_VERSIONS)) {
-            assert.match(CLUSTER_AUTOSCALER_IMAGE_TAGS[version] ?? "", new RegExp(`^v${version.replace(".", "\\.")}\\.\\d+$`), version);
+            assert.match(
+                CLUSTER_AUTOSCALER_IMAGE_TAGS[version] ?? "",
+                new RegExp(`^v${version.replace(".", "\\.")}\\.\\d+$`),
+                version,
+            );
         }
     });
 });

@@ -18,7 +18,10 @@ describe("Cluster Autoscaler and the GPU pools (prod config)", () => {
     });
 
     it("registers time-sliced and MIG nodes with a startup taint the autoscaler counts as still starting; whole-GPU nodes carry the accelerator label instead", () => {
-        const taints = (pool: string) => (named(resources, NODE_GROUP, `${pool}-group`).inputs.taints as any[]).map((t) => `${t.key}=${t.value}:${t.effect}`);
+        const taints = (pool: string) =>
+            (named(resources, NODE_GROUP, `${pool}-group`).inputs.taints as any[]).map(
+                (t) => `${t.key}=${t.value}:${t.effect}`,
+            );
         const startup = `${STARTUP_TAINT}=pending:NO_SCHEDULE`;
         assert.deepStrictEqual(taints("a100-mig"), ["nvidia.com/gpu=true:NO_SCHEDULE", startup]);
         assert.deepStrictEqual(taints("a100-shared"), ["nvidia.com/gpu=true:NO_SCHEDULE", startup]);
@@ -31,14 +34,20 @@ describe("Cluster Autoscaler and the GPU pools (prod config)", () => {
     });
 
     it("gives a configuring node 30 minutes to start before the autoscaler counts it unready", () => {
-        const release = named(resources, "kubernetes:helm.sh/v3:Release", "gpu-platform-prod-autoscaler-release").inputs as any;
+        const release = named(resources, "kubernetes:helm.sh/v3:Release", "gpu-platform-prod-autoscaler-release")
+            .inputs as any;
         // flags.go l.128: max-node-startup-time, default 15m; a p4de may reboot for MIG mode.
         assert.strictEqual(release.values.extraArgs["max-node-startup-time"], "30m");
         assert.strictEqual(release.values.extraArgs["max-node-provision-time"], "20m");
     });
 
     it("removes the startup taint once a node offers its whole layout: one gate DaemonSet per time-sliced or MIG pool", () => {
-        const gates = Object.fromEntries(ofType(resources, DAEMONSET).map((d) => [(d.inputs.metadata as any).name, (d.inputs as any).spec.template.spec]));
+        const gates = Object.fromEntries(
+            ofType(resources, DAEMONSET).map((d) => [
+                (d.inputs.metadata as any).name,
+                (d.inputs as any).spec.template.spec,
+            ]),
+        );
         assert.deepStrictEqual(Object.keys(gates).sort(), ["gpu-config-gate-a100-mig", "gpu-config-gate-a100-shared"]);
         const mig = gates["gpu-config-gate-a100-mig"];
         assert.deepStrictEqual(mig.nodeSelector, { "gpu-platform/pool": "a100-mig" });
@@ -57,15 +66,28 @@ describe("Cluster Autoscaler and the GPU pools (prod config)", () => {
                 `taint node $(NODE_NAME) ${STARTUP_TAINT}:NoSchedule-`,
             ],
         );
-        assert.ok(mig.initContainers.every((c: any) => c.command.join(" ") === "/bin/kubectl" && c.image.startsWith("registry.k8s.io/kubectl:v1.35.")));
+        assert.ok(
+            mig.initContainers.every(
+                (c: any) =>
+                    c.command.join(" ") === "/bin/kubectl" && c.image.startsWith("registry.k8s.io/kubectl:v1.35."),
+            ),
+        );
         // 8 A100s × 3 replicas = 24 shared GPUs.
-        assert.match(gates["gpu-config-gate-a100-shared"].initContainers[1].args[2], /nvidia\\\.com\/gpu\\\.shared}=24$/);
-        const role = ofType(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find((r) => (r.inputs.metadata as any).name === "gpu-platform:gpu-config-gate")!;
-        assert.deepStrictEqual((role.inputs as any).rules, [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "patch"] }]);
+        assert.match(
+            gates["gpu-config-gate-a100-shared"].initContainers[1].args[2],
+            /nvidia\\\.com\/gpu\\\.shared}=24$/,
+        );
+        const role = ofType(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find(
+            (r) => (r.inputs.metadata as any).name === "gpu-platform:gpu-config-gate",
+        )!;
+        assert.deepStrictEqual((role.inputs as any).rules, [
+            { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "patch"] },
+        ]);
     });
 
     it("lets the node monitoring agent's DCGM server onto tainted GPU nodes, so auto repair sees GPU failures", () => {
-        const agent = named(resources, "aws:eks/addon:Addon", "gpu-platform-prod-addons-node-monitoring-agent").inputs as any;
+        const agent = named(resources, "aws:eks/addon:Addon", "gpu-platform-prod-addons-node-monitoring-agent")
+            .inputs as any;
         assert.strictEqual(agent.addonName, "eks-node-monitoring-agent");
         // Chart v1.7.0: dcgmAgent.tolerations defaults to [], so without these it would never run where the GPUs are.
         assert.deepStrictEqual(JSON.parse(agent.configurationValues), {
@@ -76,17 +98,22 @@ describe("Cluster Autoscaler and the GPU pools (prod config)", () => {
                 ],
             },
         });
-        for (const group of ofType(resources, NODE_GROUP)) assert.deepStrictEqual(group.inputs.nodeRepairConfig, { enabled: true }, group.name);
+        for (const group of ofType(resources, NODE_GROUP))
+            assert.deepStrictEqual(group.inputs.nodeRepairConfig, { enabled: true }, group.name);
     });
 });
 
 describe("Cluster Autoscaler (dev config)", () => {
     it("gates the dev pools too: both time-slice their GPUs", async () => {
         const { resources } = await record(() => buildPlatform(validStackConfig("dev")));
-        const names = ofType(resources, DAEMONSET).map((d) => (d.inputs.metadata as any).name).sort();
+        const names = ofType(resources, DAEMONSET)
+            .map((d) => (d.inputs.metadata as any).name)
+            .sort();
         assert.deepStrictEqual(names, ["gpu-config-gate-a100-shared", "gpu-config-gate-gpu-dev"]);
         // One A10G × 3 replicas.
-        const devGate = ofType(resources, DAEMONSET).find((d) => (d.inputs.metadata as any).name === "gpu-config-gate-gpu-dev")!;
+        const devGate = ofType(resources, DAEMONSET).find(
+            (d) => (d.inputs.metadata as any).name === "gpu-config-gate-gpu-dev",
+        )!;
         assert.match((devGate.inputs as any).spec.template.spec.initContainers[1].args[2], /gpu\\\.shared}=3$/);
     });
 });

@@ -42,10 +42,14 @@ function splitPath(text: string): string[] {
 }
 
 function readFixture(pin: ChartPin): ChartFixture {
-    const text = fs.readFileSync(path.join(REPO_ROOT, "test", "fixtures", "charts", `${pin.chart}-${pin.version}.values.yaml`), "utf8");
+    const text = fs.readFileSync(
+        path.join(REPO_ROOT, "test", "fixtures", "charts", `${pin.chart}-${pin.version}.values.yaml`),
+        "utf8",
+    );
     const [head, body] = text.split(/^---$/m);
     const header = head.split("\n").filter((l) => l.startsWith("#"));
-    const marked = (kind: string) => header.filter((l) => l.startsWith(`# ${kind}: `)).map((l) => l.slice(`# ${kind}: `.length));
+    const marked = (kind: string) =>
+        header.filter((l) => l.startsWith(`# ${kind}: `)).map((l) => l.slice(`# ${kind}: `.length));
     return {
         defaults: parse(body) as Record<string, unknown>,
         header,
@@ -61,11 +65,13 @@ function readFixture(pin: ChartPin): ChartFixture {
 
 /** Every leaf a values object sets, as a key path; lists and scalars are leaves. */
 function leafPaths(values: unknown, prefix: string[] = []): string[][] {
-    if (typeof values !== "object" || values === null || Array.isArray(values) || Object.keys(values).length === 0) return [prefix];
+    if (typeof values !== "object" || values === null || Array.isArray(values) || Object.keys(values).length === 0)
+        return [prefix];
     return Object.entries(values).flatMap(([key, value]) => leafPaths(value, [...prefix, key]));
 }
 
-const startsWith = (p: string[], prefix: string[]) => prefix.length <= p.length && prefix.every((k, i) => k === p[i] || k === "<name>");
+const startsWith = (p: string[], prefix: string[]) =>
+    prefix.length <= p.length && prefix.every((k, i) => k === p[i] || k === "<name>");
 
 /** Why `p` is a key of the chart, or undefined when it is not. */
 function whyKnown(p: string[], chart: ChartFixture): string | undefined {
@@ -77,7 +83,8 @@ function whyKnown(p: string[], chart: ChartFixture): string | undefined {
     if (chart.templateOnly.some((t) => startsWith(p, t))) return "template-only";
     let node: unknown = chart.defaults;
     for (const key of p) {
-        if (typeof node !== "object" || node === null || Array.isArray(node) || !(key in node)) return undefined;
+        if (typeof node !== "object" || node === null || Array.isArray(node) || !Object.hasOwn(node, key))
+            return undefined;
         node = (node as Record<string, unknown>)[key];
     }
     return "default";
@@ -94,20 +101,40 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
     "aws-load-balancer-controller": {
         pin: CHARTS.awsLoadBalancerController,
         values: [
-            loadBalancerControllerValues({ clusterName: "c", region: "us-east-1", vpcId: "vpc-1", roleArn: ROLE, defaultTags: { team: "platform" }, replicas: 2 }),
+            loadBalancerControllerValues({
+                clusterName: "c",
+                region: "us-east-1",
+                vpcId: "vpc-1",
+                roleArn: ROLE,
+                defaultTags: { team: "platform" },
+                replicas: 2,
+            }),
         ],
     },
     "external-secrets": { pin: CHARTS.externalSecrets, values: [externalSecretsValues(ROLE)] },
     "argo-cd": {
         pin: CHARTS.argoCd,
         values: [
-            argoCdValues({ url: "http://argocd.d", host: "argocd.d", highAvailability: false, adminEnabled: true, teams: [], adminGroups: [], readOnlyAccounts: [] }),
+            argoCdValues({
+                url: "http://argocd.d",
+                host: "argocd.d",
+                highAvailability: false,
+                adminEnabled: true,
+                teams: [],
+                adminGroups: [],
+                readOnlyAccounts: [],
+            }),
             argoCdValues({
                 url: "https://argocd.p",
                 host: "argocd.p",
                 highAvailability: true,
                 adminEnabled: false,
-                sso: { provider: "oidc", issuer: "https://login.example.com", clientId: "argocd", clientSecretArn: "arn" },
+                sso: {
+                    provider: "oidc",
+                    issuer: "https://login.example.com",
+                    clientId: "argocd",
+                    clientSecretArn: "arn",
+                },
                 teams: [{ name: "a", group: "a" }],
                 adminGroups: ["platform"],
                 readOnlyAccounts: ["backstage"],
@@ -117,7 +144,11 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                 host: "argocd.p",
                 highAvailability: false,
                 adminEnabled: true,
-                sso: { provider: "dex", connectors: [{ type: "github", id: "github", name: "GitHub" }], clientSecretArn: "arn" },
+                sso: {
+                    provider: "dex",
+                    connectors: [{ type: "github", id: "github", name: "GitHub" }],
+                    clientSecretArn: "arn",
+                },
                 teams: [],
                 adminGroups: [],
                 readOnlyAccounts: [],
@@ -126,11 +157,27 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
     },
     "argocd-apps": {
         pin: CHARTS.argoCdApps,
-        values: [gitOpsValues({ repoUrl: "https://github.com/acme/gitops.git", path: "apps", targetRevision: "main", teams: [{ name: "a", namespace: "a" }] })],
+        values: [
+            gitOpsValues({
+                repoUrl: "https://github.com/acme/gitops.git",
+                path: "apps",
+                targetRevision: "main",
+                teams: [{ name: "a", namespace: "a" }],
+            }),
+        ],
     },
     mlflow: {
         pin: CHARTS.mlflow,
-        values: [mlflowValues({ host: "mlflow.d", region: "us-east-1", replicas: 1, database: { host: "db", port: 5432, name: "mlflow" }, bucket: "b", roleArn: ROLE })],
+        values: [
+            mlflowValues({
+                host: "mlflow.d",
+                region: "us-east-1",
+                replicas: 1,
+                database: { host: "db", port: 5432, name: "mlflow" },
+                bucket: "b",
+                roleArn: ROLE,
+            }),
+        ],
     },
     backstage: {
         pin: CHARTS.backstage,
@@ -142,7 +189,13 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                 templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml",
                 proxy: { costTracker: "http://tracker", argoCd: "http://argocd", mlflow: "http://mlflow" },
                 argoCdToken: true,
-                templates: { gitopsRepoUrl: "github.com?owner=acme&repo=gitops", gitopsBranch: "main", argocdUrl: "http://a", mlflowUrl: "http://m", mlflowNamespace: "mlflow" },
+                templates: {
+                    gitopsRepoUrl: "github.com?owner=acme&repo=gitops",
+                    gitopsBranch: "main",
+                    argocdUrl: "http://a",
+                    mlflowUrl: "http://m",
+                    mlflowNamespace: "mlflow",
+                },
             }),
         ],
     },
@@ -154,9 +207,23 @@ describe("chart values", () => {
             const fixture = readFixture(pin);
 
             it("has a fixture of the pinned version from the chart's repository, with its source noted", () => {
-                assert.ok(fixture.header.some((l) => l.includes(`Helm repository: ${pin.repository}`) && l.includes(`version ${pin.version})`)), "the pin's repository and version");
-                assert.ok(fixture.header.some((l) => /^# Source: github\.com\/[\w.-]+\/[\w.-]+, \S+values\.yaml at tag \S+/.test(l)), "the source repository, path and tag");
-                assert.ok(fixture.header.some((l) => /commit [0-9a-f]{40}/.test(l)), "the commit");
+                assert.ok(
+                    fixture.header.some(
+                        (l) =>
+                            l.includes(`Helm repository: ${pin.repository}`) && l.includes(`version ${pin.version})`),
+                    ),
+                    "the pin's repository and version",
+                );
+                assert.ok(
+                    fixture.header.some((l) =>
+                        /^# Source: github\.com\/[\w.-]+\/[\w.-]+, \S+values\.yaml at tag \S+/.test(l),
+                    ),
+                    "the source repository, path and tag",
+                );
+                assert.ok(
+                    fixture.header.some((l) => /commit [0-9a-f]{40}/.test(l)),
+                    "the commit",
+                );
             });
 
             it("knows every key the component sets", () => {
@@ -167,11 +234,17 @@ describe("chart values", () => {
 
     it("refuses a key the chart does not have, and one below a leaf", () => {
         const fixture = readFixture(CHARTS.backstage);
-        assert.deepStrictEqual(unknownKeys({ backstage: { imag: { tag: "1" }, replicas: { min: 1 } }, ingress: { annotations: { a: "b" } } }, fixture), [
-            "backstage.imag.tag",
-            "backstage.replicas.min",
-        ]);
+        assert.deepStrictEqual(
+            unknownKeys(
+                { backstage: { imag: { tag: "1" }, replicas: { min: 1 } }, ingress: { annotations: { a: "b" } } },
+                fixture,
+            ),
+            ["backstage.imag.tag", "backstage.replicas.min"],
+        );
         const apps = readFixture(CHARTS.argoCdApps);
-        assert.deepStrictEqual(unknownKeys({ projects: { a: { destinations: [], clusterResourceWhitelists: [] } } }, apps), ["projects.a.clusterResourceWhitelists"]);
+        assert.deepStrictEqual(
+            unknownKeys({ projects: { a: { destinations: [], clusterResourceWhitelists: [] } } }, apps),
+            ["projects.a.clusterResourceWhitelists"],
+        );
     });
 });

@@ -27,9 +27,17 @@ describe("cluster (prod config)", () => {
         const role = named(resources, "aws:iam/role:Role", "gpu-platform-prod-vpc-cni-role");
         assert.strictEqual((cni.inputs as any).serviceAccountRoleArn, role.outputs.arn);
         const trust = JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals;
-        assert.strictEqual(trust["oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER:sub"], "system:serviceaccount:kube-system:aws-node");
-        assert.strictEqual(named(resources, ATTACHMENT, "gpu-platform-prod-vpc-cni-managed-0").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy");
-        const nodePolicies = ofType(resources, ATTACHMENT).filter((a) => a.name.startsWith("gpu-platform-prod-node-")).map((a) => a.inputs.policyArn);
+        assert.strictEqual(
+            trust["oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER:sub"],
+            "system:serviceaccount:kube-system:aws-node",
+        );
+        assert.strictEqual(
+            named(resources, ATTACHMENT, "gpu-platform-prod-vpc-cni-managed-0").inputs.policyArn,
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        );
+        const nodePolicies = ofType(resources, ATTACHMENT)
+            .filter((a) => a.name.startsWith("gpu-platform-prod-node-"))
+            .map((a) => a.inputs.policyArn);
         assert.deepStrictEqual(nodePolicies, [
             "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
             "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
@@ -44,7 +52,8 @@ describe("cluster (prod config)", () => {
         ].map((r) => r.urn);
         assert.strictEqual(waitedFor.length, 4);
         for (const group of ofType(resources, "aws:eks/nodeGroup:NodeGroup")) {
-            for (const urn of waitedFor) assert.ok(group.dependencies.includes(urn), `${group.name} waits for ${urn.split("::").pop()}`);
+            for (const urn of waitedFor)
+                assert.ok(group.dependencies.includes(urn), `${group.name} waits for ${urn.split("::").pop()}`);
         }
     });
 
@@ -67,16 +76,39 @@ describe("cluster (prod config)", () => {
     });
 
     it("runs the deploy runner in the private subnets as a CodeBuild-hosted GitHub Actions runner whose role only writes logs and places its interfaces", () => {
-        const project = named(resources, "aws:codebuild/project:Project", "gpu-platform-prod-deploy-runner-project").inputs as any;
+        const project = named(resources, "aws:codebuild/project:Project", "gpu-platform-prod-deploy-runner-project")
+            .inputs as any;
         assert.strictEqual(project.name, "gpu-platform-prod-deploy-runner");
-        assert.deepStrictEqual(project.source, { type: "GITHUB", location: "https://github.com/acme/gpu-platform.git" });
-        assert.deepStrictEqual(project.vpcConfig.subnets, ["subnet-private-gpu-platform-prod-vpc-1-placeholder", "subnet-private-gpu-platform-prod-vpc-2-placeholder", "subnet-private-gpu-platform-prod-vpc-3-placeholder"]);
-        const webhook = named(resources, "aws:codebuild/webhook:Webhook", "gpu-platform-prod-deploy-runner-webhook").inputs as any;
-        assert.deepStrictEqual(webhook.filterGroups, [{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }]);
-        const statements = JSON.parse(named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-deploy-runner-policy").inputs.policy as string).Statement;
-        assert.deepStrictEqual(statements.map((s: any) => s.Sid), ["WriteLogs", "ManageNetworkInterfaces", "AttachInterfacesInItsSubnets"]);
-        assert.ok(statements.flatMap((s: any) => s.Action).every((a: string) => /^(logs|ec2):/.test(a)), "no deploy permissions: jobs bring their own through OIDC");
-        assert.ok(ofType(resources, ATTACHMENT).every((a) => !a.name.includes("deploy-runner")), "and no managed policy");
+        assert.deepStrictEqual(project.source, {
+            type: "GITHUB",
+            location: "https://github.com/acme/gpu-platform.git",
+        });
+        assert.deepStrictEqual(project.vpcConfig.subnets, [
+            "subnet-private-gpu-platform-prod-vpc-1-placeholder",
+            "subnet-private-gpu-platform-prod-vpc-2-placeholder",
+            "subnet-private-gpu-platform-prod-vpc-3-placeholder",
+        ]);
+        const webhook = named(resources, "aws:codebuild/webhook:Webhook", "gpu-platform-prod-deploy-runner-webhook")
+            .inputs as any;
+        assert.deepStrictEqual(webhook.filterGroups, [
+            { filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] },
+        ]);
+        const statements = JSON.parse(
+            named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-deploy-runner-policy").inputs
+                .policy as string,
+        ).Statement;
+        assert.deepStrictEqual(
+            statements.map((s: any) => s.Sid),
+            ["WriteLogs", "ManageNetworkInterfaces", "AttachInterfacesInItsSubnets"],
+        );
+        assert.ok(
+            statements.flatMap((s: any) => s.Action).every((a: string) => /^(logs|ec2):/.test(a)),
+            "no deploy permissions: jobs bring their own through OIDC",
+        );
+        assert.ok(
+            ofType(resources, ATTACHMENT).every((a) => !a.name.includes("deploy-runner")),
+            "and no managed policy",
+        );
     });
 
     it("leaves the creator role to EKS: the access entries are the other admins", () => {
@@ -91,7 +123,10 @@ describe("bootstrap: the first prod deploy, from outside the VPC", () => {
     it("creates what the AWS API makes and nothing that needs the Kubernetes API", async () => {
         const config = { ...validStackConfig("prod"), bootstrap: true };
         const { resources } = await record(() => buildPlatform(config));
-        assert.deepStrictEqual(resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.name), []);
+        assert.deepStrictEqual(
+            resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.name),
+            [],
+        );
         // The way in for the second run, and what it needs to find: cluster, pools, add-ons.
         for (const [type, name] of [
             ["aws:codebuild/project:Project", "gpu-platform-prod-deploy-runner-project"],
@@ -107,8 +142,14 @@ describe("bootstrap: the first prod deploy, from outside the VPC", () => {
     });
 
     it("is a config key", () => {
-        assert.deepStrictEqual(configProblems("prod", (raw) => (raw.bootstrap = true)), []);
-        assert.strictEqual(validatePlatformConfig({ ...stackConfig("prod"), bootstrap: true }, PROJECT, "prod").config?.bootstrap, true);
+        assert.deepStrictEqual(
+            configProblems("prod", (raw) => (raw.bootstrap = true)),
+            [],
+        );
+        assert.strictEqual(
+            validatePlatformConfig({ ...stackConfig("prod"), bootstrap: true }, PROJECT, "prod").config?.bootstrap,
+            true,
+        );
     });
 });
 
@@ -141,10 +182,13 @@ describe("access config", () => {
     });
 
     it("refuses a private endpoint that nothing can reach, and an API open to the world", () => {
-        assert.deepStrictEqual(configProblems("prod", (raw) => delete raw.cluster.deployRunner), [
-            "cluster.deployRunner: is required with a private API endpoint: nothing outside the VPC can reach it, so pulumi up could not create the cluster's " +
-                "Kubernetes objects; set deployRunner.repository (a GitHub Actions runner in the VPC), or apiAccess for a VPN or bastion",
-        ]);
+        assert.deepStrictEqual(
+            configProblems("prod", (raw) => delete raw.cluster.deployRunner),
+            [
+                "cluster.deployRunner: is required with a private API endpoint: nothing outside the VPC can reach it, so pulumi up could not create the cluster's " +
+                    "Kubernetes objects; set deployRunner.repository (a GitHub Actions runner in the VPC), or apiAccess for a VPN or bastion",
+            ],
+        );
         assert.deepStrictEqual(
             configProblems("prod", (raw) => {
                 delete raw.cluster.deployRunner;
@@ -152,16 +196,24 @@ describe("access config", () => {
             }),
             ["cluster.apiAccess.cidrs[1]: is 0.0.0.0/0, the whole internet; list the networks of your runners and VPN"],
         );
-        assert.deepStrictEqual(configProblems("prod", (raw) => (raw.cluster.deployRunner.repository = "gpu-platform")), [
-            'cluster.deployRunner.repository: is "gpu-platform"; name the GitHub repository as owner/name, e.g. acme/gpu-platform',
-        ]);
+        assert.deepStrictEqual(
+            configProblems("prod", (raw) => (raw.cluster.deployRunner.repository = "gpu-platform")),
+            [
+                'cluster.deployRunner.repository: is "gpu-platform"; name the GitHub repository as owner/name, e.g. acme/gpu-platform',
+            ],
+        );
     });
 
     it("admits a VPN's CIDRs with one rule", async () => {
         const config = validStackConfig("prod");
-        const { resources } = await record(() => buildPlatform({ ...config, cluster: { ...config.cluster, apiAccess: { cidrs: ["10.100.0.0/16"] } } }));
+        const { resources } = await record(() =>
+            buildPlatform({ ...config, cluster: { ...config.cluster, apiAccess: { cidrs: ["10.100.0.0/16"] } } }),
+        );
         const rule = named(resources, RULE, "gpu-platform-prod-api-from-cidrs").inputs as any;
-        assert.deepStrictEqual([rule.fromPort, rule.cidrBlocks, rule.securityGroupId], [443, ["10.100.0.0/16"], "sg-cluster-placeholder"]);
+        assert.deepStrictEqual(
+            [rule.fromPort, rule.cidrBlocks, rule.securityGroupId],
+            [443, ["10.100.0.0/16"], "sg-cluster-placeholder"],
+        );
     });
 });
 
@@ -174,13 +226,23 @@ describe("partitions", () => {
         assert.strictEqual(attachments.length, 5);
         for (const arn of attachments) assert.match(arn, /^arn:aws-us-gov:iam::aws:policy\//);
         const cluster = named(resources, "eks:index:Cluster", "gpu-platform-prod-eks").inputs as any;
-        for (const entry of Object.values(cluster.accessEntries) as any[]) {
-            assert.strictEqual(entry.accessPolicies.clusterAdmin.policyArn, "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+        for (const entry of Object.values<any>(cluster.accessEntries)) {
+            assert.strictEqual(
+                entry.accessPolicies.clusterAdmin.policyArn,
+                "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            );
         }
         for (const association of ofType(resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")) {
-            assert.strictEqual(association.inputs.policyArn, "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+            assert.strictEqual(
+                association.inputs.policyArn,
+                "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+            );
         }
-        const autoscaler = JSON.parse(named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-autoscaler-irsa-policy").inputs.policy as string);
-        for (const arn of autoscaler.Statement[0].Resource) assert.match(arn, /^arn:aws-us-gov:autoscaling:us-gov-west-1:/);
+        const autoscaler = JSON.parse(
+            named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-autoscaler-irsa-policy").inputs
+                .policy as string,
+        );
+        for (const arn of autoscaler.Statement[0].Resource)
+            assert.match(arn, /^arn:aws-us-gov:autoscaling:us-gov-west-1:/);
     });
 });

@@ -5,8 +5,21 @@
  */
 import * as assert from "assert";
 import { GPU_MODELS, placeMigLayout } from "../catalog";
-import { awsTagKeyProblem, awsTagValueProblem, budgetTagProblems, BUDGET_TAG_KEYS, BUDGET_TAG_VALUE_PATTERNS } from "../catalog/aws-tags";
-import { addressesCovered, enclosingRange, NON_PUBLIC_RANGES, overlappingRange, parseIpv4Cidr, RFC1918_RANGES } from "../catalog/ipv4";
+import {
+    awsTagKeyProblem,
+    awsTagValueProblem,
+    budgetTagProblems,
+    BUDGET_TAG_KEYS,
+    BUDGET_TAG_VALUE_PATTERNS,
+} from "../catalog/aws-tags";
+import {
+    addressesCovered,
+    enclosingRange,
+    NON_PUBLIC_RANGES,
+    overlappingRange,
+    parseIpv4Cidr,
+    RFC1918_RANGES,
+} from "../catalog/ipv4";
 import { imagePinProblems, parseImageReference } from "../components/shared/image-reference";
 
 describe("MIG placement, as nvidia-mig-parted applies a layout", () => {
@@ -55,7 +68,12 @@ describe("MIG placement, as nvidia-mig-parted applies a layout", () => {
 
 describe("IPv4 ranges", () => {
     it("parses CIDRs as intervals and refuses host bits", () => {
-        assert.deepStrictEqual(parseIpv4Cidr("10.20.0.0/16"), { text: "10.20.0.0/16", first: 10 * 2 ** 24 + 20 * 2 ** 16, size: 65536, prefix: 16 });
+        assert.deepStrictEqual(parseIpv4Cidr("10.20.0.0/16"), {
+            text: "10.20.0.0/16",
+            first: 10 * 2 ** 24 + 20 * 2 ** 16,
+            size: 65536,
+            prefix: 16,
+        });
         assert.strictEqual(parseIpv4Cidr("10.20.0.1/16"), undefined);
         assert.strictEqual(parseIpv4Cidr("256.0.0.0/8"), undefined);
     });
@@ -64,16 +82,33 @@ describe("IPv4 ranges", () => {
         assert.strictEqual(enclosingRange(parseIpv4Cidr("172.31.0.0/16")!, RFC1918_RANGES)?.cidr, "172.16.0.0/12");
         assert.strictEqual(enclosingRange(parseIpv4Cidr("172.32.0.0/16")!, RFC1918_RANGES), undefined);
         assert.strictEqual(overlappingRange(parseIpv4Cidr("198.18.5.0/24")!, NON_PUBLIC_RANGES)?.cidr, "198.18.0.0/15");
-        assert.strictEqual(addressesCovered(["0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/8"].map((c) => parseIpv4Cidr(c)!)), 2 ** 32);
+        assert.strictEqual(
+            addressesCovered(["0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/8"].map((c) => parseIpv4Cidr(c)!)),
+            2 ** 32,
+        );
     });
 });
 
 describe("image references", () => {
     it("splits a reference as the distribution grammar does", () => {
-        assert.deepStrictEqual(parseImageReference("registry.local:5000/team/worker:1.2"), { domain: "registry.local:5000", path: "team/worker", tag: "1.2", digest: undefined });
-        assert.deepStrictEqual(parseImageReference("team/worker"), { domain: undefined, path: "team/worker", tag: undefined, digest: undefined });
+        assert.deepStrictEqual(parseImageReference("registry.local:5000/team/worker:1.2"), {
+            domain: "registry.local:5000",
+            path: "team/worker",
+            tag: "1.2",
+            digest: undefined,
+        });
+        assert.deepStrictEqual(parseImageReference("team/worker"), {
+            domain: undefined,
+            path: "team/worker",
+            tag: undefined,
+            digest: undefined,
+        });
         assert.strictEqual(parseImageReference("team/Worker:1"), undefined, "paths are lower case");
-        assert.strictEqual(parseImageReference("worker:" + "t".repeat(129)), undefined, "tags have at most 128 characters");
+        assert.strictEqual(
+            parseImageReference("worker:" + "t".repeat(129)),
+            undefined,
+            "tags have at most 128 characters",
+        );
     });
 
     it("accepts a tag or a digest as a pin, and says which forms are accepted otherwise", () => {
@@ -81,7 +116,10 @@ describe("image references", () => {
         assert.deepStrictEqual(imagePinProblems("image", `worker@sha256:${"0".repeat(64)}`), []);
         const [latest] = imagePinProblems("image", "worker:latest");
         assert.strictEqual(latest.key, "image");
-        assert.match(latest.message, /by tag \("registry\/repo:1\.4\.2"\) or by digest \("registry\/repo@sha256:<64 hex digits>"\)$/);
+        assert.match(
+            latest.message,
+            /by tag \("registry\/repo:1\.4\.2"\) or by digest \("registry\/repo@sha256:<64 hex digits>"\)$/,
+        );
     });
 });
 
@@ -96,7 +134,13 @@ describe("tag rules", () => {
     it("judges the budget tags by own properties only", () => {
         const tags = Object.create({ team: "inherited" }) as Record<string, unknown>;
         Object.assign(tags, { "cost-center": "CC-1", environment: "dev", budget: "b-1" });
-        const settings = { requiredTags: BUDGET_TAG_KEYS, tagValuePatterns: BUDGET_TAG_VALUE_PATTERNS, allowedEnvironments: ["dev"] };
-        assert.deepStrictEqual(budgetTagProblems(tags, settings), [{ key: "team", missing: true, problem: "is missing" }]);
+        const settings = {
+            requiredTags: BUDGET_TAG_KEYS,
+            tagValuePatterns: BUDGET_TAG_VALUE_PATTERNS,
+            allowedEnvironments: ["dev"],
+        };
+        assert.deepStrictEqual(budgetTagProblems(tags, settings), [
+            { key: "team", missing: true, problem: "is missing" },
+        ]);
     });
 });

@@ -8,7 +8,11 @@ function base(): Record<string, any> {
     return {
         environment: "dev",
         region: "us-east-1",
-        cluster: { kubernetesVersion: "1.35", endpointAccess: "public-and-private", publicAccessCidrs: ["203.0.113.0/24"] },
+        cluster: {
+            kubernetesVersion: "1.35",
+            endpointAccess: "public-and-private",
+            publicAccessCidrs: ["203.0.113.0/24"],
+        },
         nodePools: {
             system: { instanceType: "m7i.xlarge", minSize: 1, maxSize: 3 },
             h100: { instanceType: "p5.48xlarge", maxSize: 2 },
@@ -30,7 +34,12 @@ describe("stack config", () => {
         assert.strictEqual(config.network.availabilityZones, 2);
         assert.strictEqual(config.network.natGateways, "single");
         assert.strictEqual(config.protectData, false);
-        assert.deepStrictEqual(config.tags, { team: "platform", "cost-center": "CC-0001", budget: "platform-dev", environment: "dev" });
+        assert.deepStrictEqual(config.tags, {
+            team: "platform",
+            "cost-center": "CC-0001",
+            budget: "platform-dev",
+            environment: "dev",
+        });
         assert.deepStrictEqual(
             config.nodePools.find((p) => p.name === "h100"),
             { name: "h100", instanceType: "p5.48xlarge", maxSize: 2 },
@@ -46,7 +55,12 @@ describe("stack config", () => {
 
     it("gives prod its profile: three zones, NAT per zone, flow logs, private API, protected data", () => {
         const config = validatePlatformConfig(stackConfig("prod"), PROJECT, "prod").config!;
-        assert.deepStrictEqual(config.network, { cidr: "10.30.0.0/16", availabilityZones: 3, natGateways: "one-per-az", flowLogs: true });
+        assert.deepStrictEqual(config.network, {
+            cidr: "10.30.0.0/16",
+            availabilityZones: 3,
+            natGateways: "one-per-az",
+            flowLogs: true,
+        });
         assert.strictEqual(config.cluster.endpointAccess, "private");
         assert.strictEqual(config.protectData, true);
     });
@@ -55,19 +69,26 @@ describe("stack config", () => {
         const raw = base();
         raw.nodePools.h100.instanceType = "p9.48xlarge";
         const [problem] = problems(raw);
-        assert.match(problem, /^nodePools\.h100\.instanceType: "p9\.48xlarge" is not in the catalog; allowed: .*p5\.48xlarge/);
+        assert.match(
+            problem,
+            /^nodePools\.h100\.instanceType: "p9\.48xlarge" is not in the catalog; allowed: .*p5\.48xlarge/,
+        );
     });
 
     it("rejects minSize above maxSize", () => {
         const raw = base();
         raw.nodePools.h100.minSize = 3;
-        assert.deepStrictEqual(problems(raw), ["nodePools.h100.minSize: is 3, above maxSize 2; minSize must be at most maxSize"]);
+        assert.deepStrictEqual(problems(raw), [
+            "nodePools.h100.minSize: is 3, above maxSize 2; minSize must be at most maxSize",
+        ]);
     });
 
     it("rejects a duplicate team name, naming both entries", () => {
         const raw = base();
         raw.teams.push({ name: "ml-research", costCenter: "CC-1002", monthlyBudgetUsd: 10 });
-        assert.deepStrictEqual(problems(raw), ['teams[1].name: duplicates teams[0].name "ml-research"; team names must be unique']);
+        assert.deepStrictEqual(problems(raw), [
+            'teams[1].name: duplicates teams[0].name "ml-research"; team names must be unique',
+        ]);
     });
 
     it("rejects an invalid team name", () => {
@@ -81,7 +102,9 @@ describe("stack config", () => {
     it("rejects a team without a budget", () => {
         const raw = base();
         delete raw.teams[0].monthlyBudgetUsd;
-        assert.deepStrictEqual(problems(raw), ["teams[0].monthlyBudgetUsd: is required: every team needs a monthly budget"]);
+        assert.deepStrictEqual(problems(raw), [
+            "teams[0].monthlyBudgetUsd: is required: every team needs a monthly budget",
+        ]);
     });
 
     it("rejects a malformed CIDR and a CIDR with host bits", () => {
@@ -105,7 +128,9 @@ describe("stack config", () => {
     it("rejects a Kubernetes version EKS does not offer", () => {
         const raw = base();
         raw.cluster.kubernetesVersion = "1.29";
-        assert.deepStrictEqual(problems(raw), ['cluster.kubernetesVersion: must be a Kubernetes version EKS offers: 1.32, 1.33, 1.34, 1.35, 1.36 (found "1.29")']);
+        assert.deepStrictEqual(problems(raw), [
+            'cluster.kubernetesVersion: must be a Kubernetes version EKS offers: 1.32, 1.33, 1.34, 1.35, 1.36 (found "1.29")',
+        ]);
     });
 
     it("rejects a misspelt key instead of ignoring it", () => {
@@ -161,7 +186,10 @@ describe("stack config", () => {
         const raw = base();
         delete raw.cluster;
         delete raw.environment;
-        assert.deepStrictEqual(problems(raw), ['environment: is required; one of "dev", "prod"', "cluster: is required (object)"]);
+        assert.deepStrictEqual(problems(raw), [
+            'environment: is required; one of "dev", "prod"',
+            "cluster: is required (object)",
+        ]);
     });
 
     describe("through pulumi.Config", () => {
@@ -195,7 +223,12 @@ describe("stack config", () => {
             const raw = base();
             raw.region = "mars-7-hunter2-password";
             pulumi.runtime.setAllConfig(
-                Object.fromEntries(Object.entries(raw).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+                Object.fromEntries(
+                    Object.entries(raw).map(([k, v]) => [
+                        `${PROJECT}:${k}`,
+                        typeof v === "string" ? v : JSON.stringify(v),
+                    ]),
+                ),
                 [`${PROJECT}:region`],
             );
             process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify([`${PROJECT}:region`]);

@@ -15,10 +15,15 @@ describe("fake cloud", () => {
                         principals: [{ type: "AWS", identifiers: ["*"] }],
                         conditions: [{ test: "StringEquals", variable: "aws:PrincipalOrgID", values: ["o-123"] }],
                     },
-                    { effect: "Deny", notActions: ["iam:*"], resources: ["*"], principals: [{ type: "*", identifiers: ["*"] }] },
+                    {
+                        effect: "Deny",
+                        notActions: ["iam:*"],
+                        resources: ["*"],
+                        principals: [{ type: "*", identifiers: ["*"] }],
+                    },
                 ],
             },
-        } as never);
+        });
         // Written by hand from the provider's documented rendering: one-item lists become strings.
         assert.deepStrictEqual(JSON.parse(String(result.json)), {
             Version: "2012-10-17",
@@ -38,12 +43,16 @@ describe("fake cloud", () => {
     });
 
     it("decodes YAML for yaml.ConfigFile and ConfigGroup (v1) as the Kubernetes provider does: one object per document, empty ones left out", () => {
-        const text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: b}\n";
-        const { result } = new FakeCloud().call({ token: "kubernetes:yaml:decode", inputs: { text } } as never);
+        const text =
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: b}\n";
+        const { result } = new FakeCloud().call({ token: "kubernetes:yaml:decode", inputs: { text } });
         assert.deepStrictEqual(result, [
             { apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } },
             { apiVersion: "batch/v1", kind: "Job", metadata: { name: "b" } },
         ]);
-        assert.throws(() => new FakeCloud().call({ token: "kubernetes:yaml:decode", inputs: { text: "kind: [unclosed" } } as never), /^Error: yaml: /);
+        assert.throws(
+            () => new FakeCloud().call({ token: "kubernetes:yaml:decode", inputs: { text: "kind: [unclosed" } }),
+            /^Error: yaml: /,
+        );
     });
 });

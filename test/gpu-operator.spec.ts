@@ -16,7 +16,12 @@ function operatorRelease(resources: RecordedResource[]): any {
 
 /** The device plugin's configs and the MIG manager's layouts, parsed from the chart values as the operator would read them. */
 function renderedConfigs(release: any): { devicePlugin: Record<string, any>; mig: Record<string, any[]> } {
-    const devicePlugin = Object.fromEntries(Object.entries(release.values.devicePlugin.config.data as Record<string, string>).map(([k, v]) => [k, parse(v)]));
+    const devicePlugin = Object.fromEntries(
+        Object.entries(release.values.devicePlugin.config.data as Record<string, string>).map(([k, v]) => [
+            k,
+            parse(v),
+        ]),
+    );
     const migDoc = parse(release.values.migManager.config.data["config.yaml"]);
     assert.strictEqual(migDoc.version, "v1");
     return { devicePlugin, mig: migDoc["mig-configs"] };
@@ -35,7 +40,8 @@ describe("GPU Operator (prod config)", () => {
         assert.strictEqual(release.version, "v26.7.0");
         assert.deepStrictEqual(release.repositoryOpts, { repo: "https://helm.ngc.nvidia.com/nvidia" });
         assert.strictEqual(release.namespace, "gpu-operator");
-        const namespace = named(resources, "kubernetes:core/v1:Namespace", "gpu-platform-prod-gpu-operator-namespace").inputs as any;
+        const namespace = named(resources, "kubernetes:core/v1:Namespace", "gpu-platform-prod-gpu-operator-namespace")
+            .inputs as any;
         assert.strictEqual(namespace.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
         assert.deepStrictEqual(release.values.driver, { enabled: false });
         assert.deepStrictEqual(release.values.toolkit, { enabled: false });
@@ -45,11 +51,19 @@ describe("GPU Operator (prod config)", () => {
 
     it("runs the DCGM exporter, device plugin, GPU feature discovery and MIG manager", () => {
         assert.strictEqual(release.values.dcgmExporter.enabled, true);
-        assert.strictEqual(release.values.dcgmExporter.serviceMonitor.enabled, false, "no Prometheus Operator CRDs assumed");
+        assert.strictEqual(
+            release.values.dcgmExporter.serviceMonitor.enabled,
+            false,
+            "no Prometheus Operator CRDs assumed",
+        );
         assert.strictEqual(release.values.devicePlugin.enabled, true);
         assert.strictEqual(release.values.gfd.enabled, true);
         assert.strictEqual(release.values.migManager.enabled, true);
-        assert.deepStrictEqual(release.values.migManager.env, [{ name: "WITH_REBOOT", value: "true" }], "a cloud VM may need a reboot to switch MIG mode");
+        assert.deepStrictEqual(
+            release.values.migManager.env,
+            [{ name: "WITH_REBOOT", value: "true" }],
+            "a cloud VM may need a reboot to switch MIG mode",
+        );
     });
 
     it("keeps the operator and NFD's master off GPU nodes; the per-node DaemonSets tolerate the GPU taint and the startup taint", () => {
@@ -61,7 +75,11 @@ describe("GPU Operator (prod config)", () => {
         // start on a time-sliced or MIG node, and the taint would never go.
         const tolerations = [
             { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
-            { key: "startup-taint.cluster-autoscaler.kubernetes.io/gpu-config", operator: "Exists", effect: "NoSchedule" },
+            {
+                key: "startup-taint.cluster-autoscaler.kubernetes.io/gpu-config",
+                operator: "Exists",
+                effect: "NoSchedule",
+            },
         ];
         assert.deepStrictEqual(release.values.daemonsets.tolerations, tolerations);
         // A list replaces the chart's: NFD's worker keeps its control-plane toleration (values.yaml l.631-638, v26.7.0).
@@ -100,8 +118,14 @@ describe("GPU Operator (prod config)", () => {
         for (const group of ofType(resources, NODE_GROUP)) {
             const labels = group.inputs.labels as Record<string, string>;
             if (labels["gpu-platform/node-type"] === "cpu") continue;
-            assert.ok(labels["nvidia.com/device-plugin.config"] in devicePlugin, `${group.name}: device-plugin config "${labels["nvidia.com/device-plugin.config"]}" exists`);
-            assert.ok(labels["nvidia.com/mig.config"] in mig, `${group.name}: MIG config "${labels["nvidia.com/mig.config"]}" exists`);
+            assert.ok(
+                Object.hasOwn(devicePlugin, labels["nvidia.com/device-plugin.config"]),
+                `${group.name}: device-plugin config "${labels["nvidia.com/device-plugin.config"]}" exists`,
+            );
+            assert.ok(
+                Object.hasOwn(mig, labels["nvidia.com/mig.config"]),
+                `${group.name}: MIG config "${labels["nvidia.com/mig.config"]}" exists`,
+            );
         }
     });
 });
@@ -112,7 +136,10 @@ describe("GPU Operator (component)", () => {
         const a = migConfigName({ mode: "mig", layout: { "1g.10gb": 2, "3g.40gb": 1 } });
         const b = migConfigName({ mode: "mig", layout: { "3g.40gb": 1, "1g.10gb": 2 } });
         assert.strictEqual(a, b);
-        const long = migConfigName({ mode: "mig", layout: { "1g.10gb": 2, "1g.20gb": 1, "2g.20gb": 1, "3g.40gb": 1, "4g.40gb": 1, "7g.80gb": 1, "1g.5gb": 1 } });
+        const long = migConfigName({
+            mode: "mig",
+            layout: { "1g.10gb": 2, "1g.20gb": 1, "2g.20gb": 1, "3g.40gb": 1, "4g.40gb": 1, "7g.80gb": 1, "1g.5gb": 1 },
+        });
         assert.match(long, /^mig-[0-9a-f]{16}$/);
         assert.ok(long.length <= 63);
     });
@@ -126,7 +153,12 @@ describe("GPU Operator (component)", () => {
 
     it("merges a caller's values last", async () => {
         const { resources } = await record(
-            () => new GpuOperator("op", { pools: [{ name: "h100", sharing: { mode: "exclusive" } }], dcgmServiceMonitor: true, values: { dcgmExporter: { enabled: false } } }),
+            () =>
+                new GpuOperator("op", {
+                    pools: [{ name: "h100", sharing: { mode: "exclusive" } }],
+                    dcgmServiceMonitor: true,
+                    values: { dcgmExporter: { enabled: false } },
+                }),
         );
         const values = operatorRelease(resources).values;
         assert.strictEqual(values.dcgmExporter.enabled, false);
@@ -136,8 +168,15 @@ describe("GPU Operator (component)", () => {
 
     it("is not installed on a cluster without GPU pools", async () => {
         const config = validStackConfig("dev");
-        const cpuOnly = { ...config, nodePools: config.nodePools.filter((p) => p.gpuSharing === undefined), inferencePipelines: [] };
+        const cpuOnly = {
+            ...config,
+            nodePools: config.nodePools.filter((p) => p.gpuSharing === undefined),
+            inferencePipelines: [],
+        };
         const { resources } = await record(() => buildPlatform(cpuOnly));
-        assert.deepStrictEqual(ofType(resources, RELEASE).filter((r) => r.inputs.chart === "gpu-operator"), []);
+        assert.deepStrictEqual(
+            ofType(resources, RELEASE).filter((r) => r.inputs.chart === "gpu-operator"),
+            [],
+        );
     });
 });

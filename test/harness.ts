@@ -32,13 +32,20 @@ export function ofType(resources: RecordedResource[], type: string): RecordedRes
 
 export function named(resources: RecordedResource[], type: string, name: string): RecordedResource {
     const found = resources.find((r) => r.type === type && r.name === name);
-    if (!found) throw new Error(`no ${type} named ${name}; have: ${ofType(resources, type).map((r) => r.name).join(", ")}`);
+    if (!found)
+        throw new Error(
+            `no ${type} named ${name}; have: ${ofType(resources, type)
+                .map((r) => r.name)
+                .join(", ")}`,
+        );
     return found;
 }
 
 /** The raw values of a stack file's project-namespace keys, as Pulumi would hand them to the program. */
 export function stackConfig(stack: string): Record<string, unknown> {
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const file = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config?: Record<string, unknown>;
+    };
     const prefix = `${PROJECT}:`;
     return Object.fromEntries(
         Object.entries(file.config ?? {})
@@ -52,7 +59,10 @@ export function validStackConfig(stack: string): PlatformConfig {
     // Imported here so the mocks above are installed before any component module loads.
     const { validatePlatformConfig } = require("../stacks") as typeof import("../stacks");
     const result = validatePlatformConfig(stackConfig(stack), PROJECT, stack);
-    if (!result.config) throw new Error(`Pulumi.${stack}.yaml is invalid:\n${result.problems.map((p) => `${p.key}: ${p.message}`).join("\n")}`);
+    if (!result.config)
+        throw new Error(
+            `Pulumi.${stack}.yaml is invalid:\n${result.problems.map((p) => `${p.key}: ${p.message}`).join("\n")}`,
+        );
     return result.config;
 }
 

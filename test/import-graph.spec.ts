@@ -34,7 +34,9 @@ function walk(dir: string): string[] {
 function resolveRelative(from: string, specifier: string): string {
     const base = path.join(path.dirname(from), specifier);
     const candidates = [`${base}.ts`, `${base}.js`, path.join(base, "index.ts"), base];
-    const found = candidates.find((c) => fs.existsSync(path.join(REPO_ROOT, c)) && fs.statSync(path.join(REPO_ROOT, c)).isFile());
+    const found = candidates.find(
+        (c) => fs.existsSync(path.join(REPO_ROOT, c)) && fs.statSync(path.join(REPO_ROOT, c)).isFile(),
+    );
     assert.ok(found, `${from} imports "${specifier}", which names no file`);
     return found.split(path.sep).join("/");
 }
@@ -62,7 +64,9 @@ function importsBetween(from: string, to: string[]): string[] {
     const under = (file: string, dir: string) => file === dir || file.startsWith(`${dir}/`);
     return [...SOURCES.values()]
         .filter((s) => under(s.file, from))
-        .flatMap((s) => s.files.filter((target) => to.some((dir) => under(target, dir))).map((target) => `${s.file} → ${target}`));
+        .flatMap((s) =>
+            s.files.filter((target) => to.some((dir) => under(target, dir))).map((target) => `${s.file} → ${target}`),
+        );
 }
 
 /** A file's folder; the program's entry files at the root are each their own. */
@@ -96,7 +100,11 @@ function folderCycles(): string[] {
 
 describe("dependency direction", () => {
     it("reads the tree: every folder it checks holds sources", () => {
-        for (const dir of WALKED) assert.ok([...SOURCES.keys()].some((f) => f.startsWith(`${dir}/`)), `${dir}/ has .ts files`);
+        for (const dir of WALKED)
+            assert.ok(
+                [...SOURCES.keys()].some((f) => f.startsWith(`${dir}/`)),
+                `${dir}/ has .ts files`,
+            );
     });
 
     it("components never import the stack config: stacks/ maps config to component arguments, not the reverse", () => {
@@ -104,7 +112,10 @@ describe("dependency direction", () => {
     });
 
     it("catalog/ imports nothing but catalog/: it is the leaf every other part reads", () => {
-        assert.deepStrictEqual(importsBetween("catalog", [...WALKED.filter((d) => d !== "catalog"), ...PROGRAM_FILES]), []);
+        assert.deepStrictEqual(
+            importsBetween("catalog", [...WALKED.filter((d) => d !== "catalog"), ...PROGRAM_FILES]),
+            [],
+        );
     });
 
     it("the policy pack and the offline plan never import components: they read leaf modules", () => {
@@ -117,12 +128,23 @@ describe("dependency direction", () => {
     });
 
     it("the packaged components and catalog import only the package's dependencies, peer dependencies and Node built-ins", () => {
-        const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
-        const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), ...builtinModules]);
+        const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as Record<
+            string,
+            Record<string, string> | undefined
+        >;
+        const declared = new Set([
+            ...Object.keys(manifest.dependencies ?? {}),
+            ...Object.keys(manifest.peerDependencies ?? {}),
+            ...builtinModules,
+        ]);
         const undeclared = [...SOURCES.values()]
             .filter((s) => s.file.startsWith("components/") || s.file.startsWith("catalog/"))
             .flatMap((s) => s.packages.filter((p) => !declared.has(p)).map((p) => `${s.file} → ${p}`));
-        assert.deepStrictEqual(undeclared, [], "a built component needing zod or a dev tool would fail in a team's project");
+        assert.deepStrictEqual(
+            undeclared,
+            [],
+            "a built component needing zod or a dev tool would fail in a team's project",
+        );
     });
 
     it("an area needs @pulumi/eks or @pulumi/awsx only where the package says so: /cluster and /network", () => {
@@ -140,10 +162,17 @@ describe("dependency direction", () => {
             visit(entry);
             return [...packages].sort();
         };
-        const areas = fs.readdirSync(path.join(REPO_ROOT, "components")).filter((area) => SOURCES.has(`components/${area}/index.ts`));
+        const areas = fs
+            .readdirSync(path.join(REPO_ROOT, "components"))
+            .filter((area) => SOURCES.has(`components/${area}/index.ts`));
         assert.deepStrictEqual(
             Object.fromEntries(areas.map((area) => [area, needs(`components/${area}/index.ts`)])),
-            Object.fromEntries(areas.map((area) => [area, area === "cluster" ? ["@pulumi/eks"] : area === "network" ? ["@pulumi/awsx"] : []])),
+            Object.fromEntries(
+                areas.map((area) => [
+                    area,
+                    area === "cluster" ? ["@pulumi/eks"] : area === "network" ? ["@pulumi/awsx"] : [],
+                ]),
+            ),
         );
     });
 });

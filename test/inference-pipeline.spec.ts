@@ -66,24 +66,52 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         ]) {
             assert.ok(children.includes(expected), `missing ${expected}`);
         }
-        assert.strictEqual(ofType(resources, "kubernetes:apps/v1:Deployment").length, 0, "a ScaledJob needs no Deployment");
-        assert.ok(!children.some((c) => c.startsWith("kubernetes:core/v1:Namespace ")), "it runs in its team's namespace, and makes none");
+        assert.strictEqual(
+            ofType(resources, "kubernetes:apps/v1:Deployment").length,
+            0,
+            "a ScaledJob needs no Deployment",
+        );
+        assert.ok(
+            !children.some((c) => c.startsWith("kubernetes:core/v1:Namespace ")),
+            "it runs in its team's namespace, and makes none",
+        );
     });
 
     for (const role of ["input", "output"]) {
         it(`keeps the ${role} bucket private, encrypted, versioned, owner-enforced and TLS-only`, () => {
             const bucket = `batch-embeddings-${role}`;
-            const encryption = named(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${bucket}-encryption`);
-            assert.deepStrictEqual((encryption.inputs.rules as any[])[0].applyServerSideEncryptionByDefault, { sseAlgorithm: "AES256" });
-            assert.deepStrictEqual(named(resources, "aws:s3/bucketVersioning:BucketVersioning", `${bucket}-versioning`).inputs.versioningConfiguration, { status: "Enabled" });
-            const publicAccess = named(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${bucket}-public-access`).inputs;
+            const encryption = named(
+                resources,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                `${bucket}-encryption`,
+            );
+            assert.deepStrictEqual((encryption.inputs.rules as any[])[0].applyServerSideEncryptionByDefault, {
+                sseAlgorithm: "AES256",
+            });
+            assert.deepStrictEqual(
+                named(resources, "aws:s3/bucketVersioning:BucketVersioning", `${bucket}-versioning`).inputs
+                    .versioningConfiguration,
+                { status: "Enabled" },
+            );
+            const publicAccess = named(
+                resources,
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                `${bucket}-public-access`,
+            ).inputs;
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
                 assert.strictEqual(publicAccess[flag], true, flag);
             }
-            assert.deepStrictEqual(named(resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", `${bucket}-ownership`).inputs.rule, {
-                objectOwnership: "BucketOwnerEnforced",
-            });
-            const [statement] = json(named(resources, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`), "policy").Statement;
+            assert.deepStrictEqual(
+                named(resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", `${bucket}-ownership`).inputs
+                    .rule,
+                {
+                    objectOwnership: "BucketOwnerEnforced",
+                },
+            );
+            const [statement] = json(
+                named(resources, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`),
+                "policy",
+            ).Statement;
             assert.strictEqual(statement.Effect, "Deny");
             assert.strictEqual(statement.Action, "s3:*");
             assert.deepStrictEqual(statement.Resource, [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`]);
@@ -92,18 +120,40 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
     }
 
     it("expires input objects a worker has tagged processed, and old versions of both buckets", () => {
-        const rules = named(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "batch-embeddings-input-lifecycle").inputs.rules as any[];
+        const rules = named(
+            resources,
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "batch-embeddings-input-lifecycle",
+        ).inputs.rules as any[];
         const processed = rules.find((r) => r.id === "expire-processed-input");
         assert.deepStrictEqual(processed.filter, { tag: { key: "gpu-platform/processed", value: "true" } });
         assert.deepStrictEqual(processed.expiration, { days: 7 });
-        assert.deepStrictEqual(rules.find((r) => r.id === "expire-old-versions").noncurrentVersionExpiration, { noncurrentDays: 7 });
-        const output = named(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "batch-embeddings-output-lifecycle").inputs.rules as any[];
-        assert.deepStrictEqual(output.map((r) => r.id), ["expire-old-versions"], "results are kept");
+        assert.deepStrictEqual(rules.find((r) => r.id === "expire-old-versions").noncurrentVersionExpiration, {
+            noncurrentDays: 7,
+        });
+        const output = named(
+            resources,
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "batch-embeddings-output-lifecycle",
+        ).inputs.rules as any[];
+        assert.deepStrictEqual(
+            output.map((r) => r.id),
+            ["expire-old-versions"],
+            "results are kept",
+        );
     });
 
     it("queues new .jsonl objects under incoming/, after the queue policy lets S3 send", () => {
-        const notification = named(resources, "aws:s3/bucketNotification:BucketNotification", "batch-embeddings-notification");
-        assert.strictEqual(notification.inputs.bucket, "batch-embeddings-input", "the input bucket's id, which is its name");
+        const notification = named(
+            resources,
+            "aws:s3/bucketNotification:BucketNotification",
+            "batch-embeddings-notification",
+        );
+        assert.strictEqual(
+            notification.inputs.bucket,
+            "batch-embeddings-input",
+            "the input bucket's id, which is its name",
+        );
         assert.deepStrictEqual(notification.inputs.queues, [
             { queueArn, events: ["s3:ObjectCreated:*"], filterPrefix: "incoming/", filterSuffix: ".jsonl" },
         ]);
@@ -117,13 +167,19 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         assert.strictEqual(queue.sqsManagedSseEnabled, true);
         assert.strictEqual(queue.receiveWaitTimeSeconds, 20);
         assert.strictEqual(queue.visibilityTimeoutSeconds, 7200, "jobTimeoutSeconds from Pulumi.prod.yaml");
-        assert.deepStrictEqual(JSON.parse(queue.redrivePolicy as string), { deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 3 });
+        assert.deepStrictEqual(JSON.parse(queue.redrivePolicy as string), {
+            deadLetterTargetArn: dlq.outputs.arn,
+            maxReceiveCount: 3,
+        });
         assert.strictEqual(dlq.inputs.sqsManagedSseEnabled, true);
         assert.strictEqual(dlq.inputs.messageRetentionSeconds, 1_209_600, "14 days, the SQS maximum");
     });
 
     it("accepts messages only from S3 for this bucket in this account", () => {
-        const policy = json(named(resources, "aws:sqs/queuePolicy:QueuePolicy", "batch-embeddings-queue-policy"), "policy");
+        const policy = json(
+            named(resources, "aws:sqs/queuePolicy:QueuePolicy", "batch-embeddings-queue-policy"),
+            "policy",
+        );
         assert.deepStrictEqual(policy.Statement, [
             {
                 Sid: "S3EventsFromInputBucket",
@@ -137,25 +193,44 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
     });
 
     it("lets the worker read input, write output and consume its own queue, every statement scoped to an ARN", () => {
-        const statements = json(named(resources, ROLE_POLICY, "batch-embeddings-worker-irsa-policy"), "policy").Statement;
+        const statements = json(
+            named(resources, ROLE_POLICY, "batch-embeddings-worker-irsa-policy"),
+            "policy",
+        ).Statement;
         assert.deepStrictEqual(
             statements.map((s: any) => [s.Effect, s.Action, s.Resource]),
             [
                 ["Allow", ["s3:GetObject", "s3:PutObjectTagging"], [`${inputArn}/*`]],
                 ["Allow", ["s3:PutObject"], [`${outputArn}/*`]],
-                ["Allow", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], [queueArn]],
+                [
+                    "Allow",
+                    [
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    [queueArn],
+                ],
             ],
         );
-        assert.ok(statements.every((s: any) => s.Action.every((a: string) => !a.includes("*"))), "no wildcard actions");
+        assert.ok(
+            statements.every((s: any) => s.Action.every((a: string) => !a.includes("*"))),
+            "no wildcard actions",
+        );
         const role = named(resources, ROLE, "batch-embeddings-worker-irsa-role");
         assert.strictEqual(trustedSubject(role), "system:serviceaccount:inference:batch-embeddings-worker");
-        const serviceAccount = named(resources, "kubernetes:core/v1:ServiceAccount", "batch-embeddings-worker-sa").inputs.metadata as any;
+        const serviceAccount = named(resources, "kubernetes:core/v1:ServiceAccount", "batch-embeddings-worker-sa")
+            .inputs.metadata as any;
         assert.strictEqual(serviceAccount.annotations["eks.amazonaws.com/role-arn"], role.outputs.arn);
         assert.strictEqual(serviceAccount.namespace, "inference");
     });
 
     it("gives KEDA a scaler role that can only read this queue's depth, assumed with the operator's identity", () => {
-        const statements = json(named(resources, ROLE_POLICY, "batch-embeddings-scaler-irsa-policy"), "policy").Statement;
+        const statements = json(
+            named(resources, ROLE_POLICY, "batch-embeddings-scaler-irsa-policy"),
+            "policy",
+        ).Statement;
         assert.deepStrictEqual(
             statements.map((s: any) => [s.Effect, s.Action, s.Resource]),
             [["Allow", ["sqs:GetQueueAttributes"], [queueArn]]],
@@ -183,29 +258,50 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         const { jobTargetRef } = scaledJob.spec;
         const pod = jobTargetRef.template.spec;
         const [worker] = pod.containers;
-        assert.strictEqual(worker.image, "123456789012.dkr.ecr.us-east-1.amazonaws.com/inference/batch-embeddings:1.4.2");
+        assert.strictEqual(
+            worker.image,
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/inference/batch-embeddings:1.4.2",
+        );
         assert.strictEqual(worker.resources.requests["nvidia.com/mig-3g.40gb"], "1");
         assert.strictEqual(worker.resources.limits["nvidia.com/mig-3g.40gb"], "1");
         assert.strictEqual(worker.resources.requests["nvidia.com/gpu"], undefined);
-        assert.deepStrictEqual(pod.tolerations, [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }]);
+        assert.deepStrictEqual(pod.tolerations, [
+            { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" },
+        ]);
         assert.deepStrictEqual(pod.nodeSelector, { "gpu-platform/pool": "a100-mig" });
         assert.strictEqual(pod.priorityClassName, "production-inference");
         assert.strictEqual(pod.serviceAccountName, "batch-embeddings-worker");
         assert.strictEqual(pod.restartPolicy, "Never");
         assert.strictEqual(pod.securityContext.runAsNonRoot, true);
-        assert.deepStrictEqual(worker.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        assert.deepStrictEqual(worker.securityContext, {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+        });
         assert.strictEqual(jobTargetRef.backoffLimit, 0, "retries are SQS's (maxReceiveCount), not the Job's");
-        assert.strictEqual(jobTargetRef.activeDeadlineSeconds, 7200 + 1800, "the job timeout plus time for a GPU node to boot");
-        assert.deepStrictEqual(scaledJob.spec.rollout, { strategy: "gradual" }, "changing the ScaledJob must not kill running jobs");
+        assert.strictEqual(
+            jobTargetRef.activeDeadlineSeconds,
+            7200 + 1800,
+            "the job timeout plus time for a GPU node to boot",
+        );
+        assert.deepStrictEqual(
+            scaledJob.spec.rollout,
+            { strategy: "gradual" },
+            "changing the ScaledJob must not kill running jobs",
+        );
         assert.deepStrictEqual(scaledJob.metadata, {
             name: "batch-embeddings-worker",
             namespace: "inference",
-            labels: { "app.kubernetes.io/name": "batch-embeddings-worker", "app.kubernetes.io/part-of": "batch-embeddings", "gpu-platform/team": "inference" },
+            labels: {
+                "app.kubernetes.io/name": "batch-embeddings-worker",
+                "app.kubernetes.io/part-of": "batch-embeddings",
+                "gpu-platform/team": "inference",
+            },
         });
     });
 
     it("hands the worker its environment contract", () => {
-        const [worker] = (named(resources, SCALED_JOB, "batch-embeddings-scaled-job").inputs as any).spec.jobTargetRef.template.spec.containers;
+        const [worker] = (named(resources, SCALED_JOB, "batch-embeddings-scaled-job").inputs as any).spec.jobTargetRef
+            .template.spec.containers;
         const env = Object.fromEntries(worker.env.map((e: any) => [e.name, e.value]));
         assert.deepStrictEqual(env, {
             PIPELINE_NAME: "batch-embeddings",
@@ -229,7 +325,7 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         assert.strictEqual(group.minSize, 0);
         // A pending worker fits a node the autoscaler has not started yet only if the ASG says what a node offers.
         const resourceTag = ofType(resources, "aws:autoscaling/tag:Tag")
-            .map((t) => (t.inputs.tag as any))
+            .map((t) => t.inputs.tag as any)
             .find((tag) => tag.key === "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/mig-3g.40gb");
         assert.strictEqual(resourceTag?.value, "8");
     });
@@ -239,20 +335,27 @@ describe("inference pipeline (prod config: batch-embeddings on the a100-mig pool
         for (const object of [...ofType(resources, TRIGGER_AUTH), ...ofType(resources, SCALED_JOB)]) {
             assert.ok(object.dependencies.includes(release.urn), `${object.name} waits for the KEDA CRDs`);
             assert.strictEqual((object.inputs.metadata as any).namespace, "inference", object.name);
-            assert.strictEqual(object.custom, true, "a plain CustomResource, visible to policies, not rendered by a chart");
+            assert.strictEqual(
+                object.custom,
+                true,
+                "a plain CustomResource, visible to policies, not rendered by a chart",
+            );
         }
     });
-
 
     it("alarms when the dead-letter queue holds a message and when the oldest message waits over an hour", () => {
         const dlq = named(resources, ALARM, "batch-embeddings-dlq-not-empty").inputs as any;
         assert.strictEqual(dlq.metricName, "ApproximateNumberOfMessagesVisible");
-        assert.deepStrictEqual(dlq.dimensions, { QueueName: named(resources, QUEUE, "batch-embeddings-dlq").outputs.name });
+        assert.deepStrictEqual(dlq.dimensions, {
+            QueueName: named(resources, QUEUE, "batch-embeddings-dlq").outputs.name,
+        });
         assert.strictEqual(dlq.comparisonOperator, "GreaterThanThreshold");
         assert.strictEqual(dlq.threshold, 0);
         const oldest = named(resources, ALARM, "batch-embeddings-oldest-message").inputs as any;
         assert.strictEqual(oldest.metricName, "ApproximateAgeOfOldestMessage");
-        assert.deepStrictEqual(oldest.dimensions, { QueueName: named(resources, QUEUE, "batch-embeddings-queue").outputs.name });
+        assert.deepStrictEqual(oldest.dimensions, {
+            QueueName: named(resources, QUEUE, "batch-embeddings-queue").outputs.name,
+        });
         assert.strictEqual(oldest.threshold, 3600);
         for (const alarm of [dlq, oldest]) {
             assert.strictEqual(alarm.namespace, "AWS/SQS");
@@ -297,7 +400,11 @@ describe("InferencePipeline component", () => {
 
     it("offers a Deployment scaled by a ScaledObject, whose scale-in waits for the message in hand", async () => {
         const { resources } = await record(
-            () => new InferencePipeline("svc", args({ workload: "scaled-object", gpusPerWorker: 2, minReplicas: 0, maxReplicas: 3 })),
+            () =>
+                new InferencePipeline(
+                    "svc",
+                    args({ workload: "scaled-object", gpusPerWorker: 2, minReplicas: 0, maxReplicas: 3 }),
+                ),
         );
         assert.strictEqual(ofType(resources, SCALED_JOB).length, 0);
         const deployment = named(resources, "kubernetes:apps/v1:Deployment", "svc-worker").inputs as any;
@@ -307,7 +414,8 @@ describe("InferencePipeline component", () => {
         assert.strictEqual(pod.containers[0].resources.requests["nvidia.com/gpu"], "2");
         assert.strictEqual(pod.containers[0].resources.limits["nvidia.com/gpu"], "2");
         assert.strictEqual(pod.containers[0].env.find((e: any) => e.name === "WORKER_MODE").value, "service");
-        const scaledObject = named(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject", "svc-scaled-object").inputs as any;
+        const scaledObject = named(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject", "svc-scaled-object")
+            .inputs as any;
         assert.deepStrictEqual(scaledObject.spec.scaleTargetRef, { name: "svc-worker" });
         assert.strictEqual(scaledObject.spec.minReplicaCount, 0);
         assert.strictEqual(scaledObject.spec.maxReplicaCount, 3);
@@ -318,21 +426,40 @@ describe("InferencePipeline component", () => {
         const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
         const { resources } = await record(() => new InferencePipeline("kms", args({ kmsKeyArn: key })));
         for (const bucket of ["kms-input", "kms-output"]) {
-            const [rule] = named(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${bucket}-encryption`).inputs.rules as any[];
-            assert.deepStrictEqual(rule, { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key }, bucketKeyEnabled: true });
+            const [rule] = named(
+                resources,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                `${bucket}-encryption`,
+            ).inputs.rules as any[];
+            assert.deepStrictEqual(rule, {
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key },
+                bucketKeyEnabled: true,
+            });
         }
-        const kms = json(named(resources, ROLE_POLICY, "kms-worker-irsa-policy"), "policy").Statement.find((s: any) => s.Sid === "UseBucketKey");
+        const kms = json(named(resources, ROLE_POLICY, "kms-worker-irsa-policy"), "policy").Statement.find(
+            (s: any) => s.Sid === "UseBucketKey",
+        );
         assert.deepStrictEqual([kms.Action, kms.Resource], [["kms:Decrypt", "kms:GenerateDataKey"], [key]]);
     });
 
     it("uses an existing namespace, e.g. a team's, without creating one, and notifies an SNS topic from its alarms", async () => {
         const topic = `arn:aws:sns:us-east-1:${ACCOUNT}:inference-alerts`;
         const { resources } = await record(
-            () => new InferencePipeline("shared", args({ namespace: "applied-ml", createNamespace: false, alarmTopicArn: topic })),
+            () =>
+                new InferencePipeline(
+                    "shared",
+                    args({ namespace: "applied-ml", createNamespace: false, alarmTopicArn: topic }),
+                ),
         );
         assert.strictEqual(ofType(resources, "kubernetes:core/v1:Namespace").length, 0);
-        assert.strictEqual((named(resources, SCALED_JOB, "shared-scaled-job").inputs.metadata as any).namespace, "applied-ml");
-        assert.strictEqual(trustedSubject(named(resources, ROLE, "shared-worker-irsa-role")), "system:serviceaccount:applied-ml:shared-worker");
+        assert.strictEqual(
+            (named(resources, SCALED_JOB, "shared-scaled-job").inputs.metadata as any).namespace,
+            "applied-ml",
+        );
+        assert.strictEqual(
+            trustedSubject(named(resources, ROLE, "shared-worker-irsa-role")),
+            "system:serviceaccount:applied-ml:shared-worker",
+        );
         for (const alarm of ofType(resources, ALARM)) {
             assert.deepStrictEqual([alarm.inputs.alarmActions, alarm.inputs.okActions], [[topic], [topic]], alarm.name);
         }
@@ -340,7 +467,8 @@ describe("InferencePipeline component", () => {
 
     it("takes the pool's only GPU resource by default", async () => {
         const { resources } = await record(() => new InferencePipeline("plain", args()));
-        const [worker] = (named(resources, SCALED_JOB, "plain-scaled-job").inputs as any).spec.jobTargetRef.template.spec.containers;
+        const [worker] = (named(resources, SCALED_JOB, "plain-scaled-job").inputs as any).spec.jobTargetRef.template
+            .spec.containers;
         assert.deepStrictEqual(worker.resources.limits, { memory: "16Gi", "nvidia.com/gpu": "1" });
     });
 
@@ -348,15 +476,24 @@ describe("InferencePipeline component", () => {
         let thrown: unknown;
         const { resources } = await record(() => {
             try {
-                new InferencePipeline("bad", args({ minReplicas: -1, maxReplicas: 0, jobTimeoutSeconds: 50_000, messagesPerReplica: 0, pool: MIG_POOL }));
+                new InferencePipeline(
+                    "bad",
+                    args({
+                        minReplicas: -1,
+                        maxReplicas: 0,
+                        jobTimeoutSeconds: 50_000,
+                        messagesPerReplica: 0,
+                        pool: MIG_POOL,
+                    }),
+                );
             } catch (err) {
                 thrown = err;
             }
         });
         assert.ok(pulumi.InputPropertiesError.isInstance(thrown));
-        assert.strictEqual((thrown as pulumi.InputPropertiesError).message, 'InferencePipeline "bad" has invalid arguments');
+        assert.strictEqual(thrown.message, 'InferencePipeline "bad" has invalid arguments');
         assert.deepStrictEqual(
-            (thrown as pulumi.InputPropertiesError).errors.map((e) => `${e.propertyPath}: ${e.reason}`),
+            thrown.errors.map((e) => `${e.propertyPath}: ${e.reason}`),
             [
                 "minReplicas: is -1; must be 0 or more (0 lets the pipeline scale to zero)",
                 "maxReplicas: is 0; must be at least 1: a pipeline needs room for one worker",
@@ -374,29 +511,50 @@ describe("InferencePipeline component", () => {
 
     it("refuses a CPU pool, a resource the pool does not offer, and more GPUs than a node has", () => {
         const cpuPool = { name: "system", labels: {}, nodeResources: {} };
-        const problems = (a: Partial<InferencePipelineArgs>) => inferencePipelineArgsProblems(args(a)).map((p) => `${p.key}: ${p.message}`);
-        assert.deepStrictEqual(problems({ pool: cpuPool }), ['pool: "system" has no GPUs; the worker needs a GPU pool']);
+        const problems = (a: Partial<InferencePipelineArgs>) =>
+            inferencePipelineArgsProblems(args(a)).map((p) => `${p.key}: ${p.message}`);
+        assert.deepStrictEqual(problems({ pool: cpuPool }), [
+            'pool: "system" has no GPUs; the worker needs a GPU pool',
+        ]);
         assert.deepStrictEqual(problems({ pool: MIG_POOL, gpuResource: "nvidia.com/mig-7g.80gb" }), [
             'gpuResource: "nvidia.com/mig-7g.80gb" is not offered by pool "a100-mig"; it offers nvidia.com/mig-3g.40gb, nvidia.com/mig-1g.10gb',
         ]);
-        assert.deepStrictEqual(problems({ gpusPerWorker: 9 }), ['gpusPerWorker: is 9, but one "h100" node offers 8 nvidia.com/gpu; a worker must fit on one node']);
-        assert.deepStrictEqual(problems({ minReplicas: 5, maxReplicas: 2 }), ["minReplicas: is 5, above maxReplicas 2; minReplicas must be at most maxReplicas"]);
+        assert.deepStrictEqual(problems({ gpusPerWorker: 9 }), [
+            'gpusPerWorker: is 9, but one "h100" node offers 8 nvidia.com/gpu; a worker must fit on one node',
+        ]);
+        assert.deepStrictEqual(problems({ minReplicas: 5, maxReplicas: 2 }), [
+            "minReplicas: is 5, above maxReplicas 2; minReplicas must be at most maxReplicas",
+        ]);
         assert.deepStrictEqual(problems({ maxReplicas: 1.5 }), ["maxReplicas: is 1.5; must be a whole number"]);
-        assert.deepStrictEqual(problems({ maxReceiveCount: 1001 }), ["maxReceiveCount: is 1001; SQS allows at most 1000"]);
+        assert.deepStrictEqual(problems({ maxReceiveCount: 1001 }), [
+            "maxReceiveCount: is 1001; SQS allows at most 1000",
+        ]);
         assert.deepStrictEqual(problems({ jobTimeoutSeconds: 43_200 }), [], "12 hours is allowed");
     });
 
     it("refuses a worker image that is not pinned, as the stack config does", () => {
-        const problems = (a: Partial<InferencePipelineArgs>) => inferencePipelineArgsProblems(args(a)).map((p) => p.key);
+        const problems = (a: Partial<InferencePipelineArgs>) =>
+            inferencePipelineArgsProblems(args(a)).map((p) => p.key);
         assert.deepStrictEqual(problems({ image: "busybox" }), ["image"], "no tag");
-        assert.deepStrictEqual(problems({ image: "registry.example.com/team/worker:latest" }), ["image"], "latest moves");
-        assert.deepStrictEqual(problems({ image: `registry.example.com/team/worker@sha256:${"a".repeat(64)}` }), [], "a digest pins it");
+        assert.deepStrictEqual(
+            problems({ image: "registry.example.com/team/worker:latest" }),
+            ["image"],
+            "latest moves",
+        );
+        assert.deepStrictEqual(
+            problems({ image: `registry.example.com/team/worker@sha256:${"a".repeat(64)}` }),
+            [],
+            "a digest pins it",
+        );
     });
 });
 
 describe("inferencePipelines stack config", () => {
     /** The prod stack's config with its pipeline changed by `change`. */
-    function prodWith(change: (pipeline: Record<string, unknown>) => void, extra: Record<string, unknown>[] = []): string[] {
+    function prodWith(
+        change: (pipeline: Record<string, unknown>) => void,
+        extra: Record<string, unknown>[] = [],
+    ): string[] {
         const raw = stackConfig("prod") as Record<string, any>;
         const pipeline = { ...raw.inferencePipelines[0] };
         change(pipeline);
@@ -417,36 +575,50 @@ describe("inferencePipelines stack config", () => {
     });
 
     it("rejects negative replicas", () => {
-        assert.deepStrictEqual(prodWith((p) => (p.minReplicas = -1)), [
-            "inferencePipelines[0].minReplicas: is -1; must be 0 or more (0 lets the pipeline scale to zero)",
-        ]);
+        assert.deepStrictEqual(
+            prodWith((p) => (p.minReplicas = -1)),
+            ["inferencePipelines[0].minReplicas: is -1; must be 0 or more (0 lets the pipeline scale to zero)"],
+        );
     });
 
     it("rejects a pool that does not exist, naming the GPU pools", () => {
-        assert.deepStrictEqual(prodWith((p) => (p.pool = "l40s")), [
-            'inferencePipelines[0].pool: "l40s" is not a node pool; GPU pools: a100-shared, a100-mig, h100',
-        ]);
+        assert.deepStrictEqual(
+            prodWith((p) => (p.pool = "l40s")),
+            ['inferencePipelines[0].pool: "l40s" is not a node pool; GPU pools: a100-shared, a100-mig, h100'],
+        );
     });
 
     it("rejects a CPU pool", () => {
-        assert.deepStrictEqual(prodWith((p) => (p.pool = "system")), [
-            'inferencePipelines[0].pool: "system" is a CPU pool (m7i.2xlarge); the worker needs a GPU pool: a100-shared, a100-mig, h100',
-        ]);
+        assert.deepStrictEqual(
+            prodWith((p) => (p.pool = "system")),
+            [
+                'inferencePipelines[0].pool: "system" is a CPU pool (m7i.2xlarge); the worker needs a GPU pool: a100-shared, a100-mig, h100',
+            ],
+        );
     });
 
     it("rejects a job timeout longer than the queue can hide a message", () => {
-        assert.deepStrictEqual(prodWith((p) => (p.jobTimeoutSeconds = 86_400)), [
-            "inferencePipelines[0].jobTimeoutSeconds: is 86400; must be at most 43200 (12 hours), the longest SQS visibility timeout: a message must stay hidden from other workers while its job runs",
-        ]);
+        assert.deepStrictEqual(
+            prodWith((p) => (p.jobTimeoutSeconds = 86_400)),
+            [
+                "inferencePipelines[0].jobTimeoutSeconds: is 86400; must be at most 43200 (12 hours), the longest SQS visibility timeout: a message must stay hidden from other workers while its job runs",
+            ],
+        );
     });
 
     it("rejects a MIG profile the pool does not carve, and a MIG pool without a profile", () => {
-        assert.deepStrictEqual(prodWith((p) => (p.gpuResource = "nvidia.com/mig-7g.80gb")), [
-            'inferencePipelines[0].gpuResource: "nvidia.com/mig-7g.80gb" is not offered by pool "a100-mig"; it offers nvidia.com/mig-3g.40gb, nvidia.com/mig-2g.20gb, nvidia.com/mig-1g.10gb',
-        ]);
-        assert.deepStrictEqual(prodWith((p) => delete p.gpuResource), [
-            'inferencePipelines[0].gpuResource: is required: pool "a100-mig" offers nvidia.com/mig-3g.40gb, nvidia.com/mig-2g.20gb, nvidia.com/mig-1g.10gb; name the one the worker requests',
-        ]);
+        assert.deepStrictEqual(
+            prodWith((p) => (p.gpuResource = "nvidia.com/mig-7g.80gb")),
+            [
+                'inferencePipelines[0].gpuResource: "nvidia.com/mig-7g.80gb" is not offered by pool "a100-mig"; it offers nvidia.com/mig-3g.40gb, nvidia.com/mig-2g.20gb, nvidia.com/mig-1g.10gb',
+            ],
+        );
+        assert.deepStrictEqual(
+            prodWith((p) => delete p.gpuResource),
+            [
+                'inferencePipelines[0].gpuResource: is required: pool "a100-mig" offers nvidia.com/mig-3g.40gb, nvidia.com/mig-2g.20gb, nvidia.com/mig-1g.10gb; name the one the worker requests',
+            ],
+        );
     });
 
     it("rejects an unknown team, a duplicate name, bad shapes and unknown keys, all at once", () => {
@@ -484,11 +656,14 @@ describe("the team stack (examples/team-stack, the README's example)", () => {
     function exampleProgram(): () => Promise<Record<string, pulumi.Output<string>>> {
         const source = fs
             .readFileSync(EXAMPLE_PROGRAM, "utf8")
-            .replace('"@gpu-platform/components/inference"', JSON.stringify(path.join(REPO_ROOT, "components/inference")));
+            .replace(
+                '"@gpu-platform/components/inference"',
+                JSON.stringify(path.join(REPO_ROOT, "components/inference")),
+            );
         const filename = path.join(REPO_ROOT, "test", "example-team-stack.ts");
-        const program = new (require("module") as any)(filename);
+        const program = new (require("module"))(filename);
         program.filename = filename;
-        program.paths = (require("module") as any)._nodeModulePaths(path.dirname(filename));
+        program.paths = require("module")._nodeModulePaths(path.dirname(filename));
         program._compile(transformSync(source, { loader: "ts", format: "cjs" }).code, filename);
         return program.exports;
     }
@@ -501,7 +676,11 @@ describe("the team stack (examples/team-stack, the README's example)", () => {
         const resources = recording.resources;
         const scaledJob = named(resources, SCALED_JOB, "vision-captions-scaled-job");
         const pod = (scaledJob.inputs as any).spec.jobTargetRef.template.spec;
-        assert.deepStrictEqual(pod.nodeSelector, { "gpu-platform/pool": "h100" }, "scheduling facts from the nodePools output");
+        assert.deepStrictEqual(
+            pod.nodeSelector,
+            { "gpu-platform/pool": "h100" },
+            "scheduling facts from the nodePools output",
+        );
         assert.strictEqual(pod.containers[0].resources.limits["nvidia.com/gpu"], "1");
         assert.ok(scaledJob.provider?.includes("platform-cluster"), "the KEDA objects go to the platform's cluster");
         assert.strictEqual(
@@ -510,7 +689,13 @@ describe("the team stack (examples/team-stack, the README's example)", () => {
             "trusts the platform's KEDA through the platform's OIDC provider",
         );
         assert.strictEqual(named(resources, QUEUE, "vision-captions-queue").inputs.visibilityTimeoutSeconds, 5400);
-        assert.ok(named(resources, QUEUE, "vision-captions-queue").provider?.includes("ml-research-aws"), "the team's tagged AWS provider");
-        assert.strictEqual(await new Promise((resolve) => outputs.queueUrl.apply(resolve)), "https://sqs.us-east-1.amazonaws.com/123456789012/vision-captions-queue");
+        assert.ok(
+            named(resources, QUEUE, "vision-captions-queue").provider?.includes("ml-research-aws"),
+            "the team's tagged AWS provider",
+        );
+        assert.strictEqual(
+            await new Promise((resolve) => outputs.queueUrl.apply(resolve)),
+            "https://sqs.us-east-1.amazonaws.com/123456789012/vision-captions-queue",
+        );
     });
 });

@@ -4,7 +4,10 @@ import { buildPlatform } from "../platform";
 import { KEDA_OPERATOR, Keda } from "../components/inference";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const OIDC = { arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER", url: "oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER" };
+const OIDC = {
+    arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER",
+    url: "oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER",
+};
 
 describe("KEDA", () => {
     it("installs the pinned kedacore/keda chart with its CRDs, on the CPU nodes, once per cluster", async () => {
@@ -33,15 +36,22 @@ describe("KEDA", () => {
 
         const values = (named(resources, RELEASE, "keda-release").inputs as any).values;
         assert.deepStrictEqual(values.podIdentity, { aws: { irsa: { enabled: true, roleArn: role.outputs.arn } } });
-        assert.deepStrictEqual(values.serviceAccount, { operator: { create: true, name: KEDA_OPERATOR.serviceAccount } });
+        assert.deepStrictEqual(values.serviceAccount, {
+            operator: { create: true, name: KEDA_OPERATOR.serviceAccount },
+        });
     });
 
     it("merges a caller's values last", async () => {
-        const { resources } = await record(() => new Keda("keda", { oidc: OIDC, values: { operator: { replicaCount: 2 }, nodeSelector: { pool: "system" } } }));
+        const { resources } = await record(
+            () =>
+                new Keda("keda", {
+                    oidc: OIDC,
+                    values: { operator: { replicaCount: 2 }, nodeSelector: { pool: "system" } },
+                }),
+        );
         const values = (named(resources, RELEASE, "keda-release").inputs as any).values;
         assert.deepStrictEqual(values.operator, { replicaCount: 2 });
         assert.deepStrictEqual(values.nodeSelector, { "gpu-platform/node-type": "cpu", pool: "system" });
         assert.strictEqual(values.podIdentity.aws.irsa.enabled, true, "the component's values stay");
     });
-
 });

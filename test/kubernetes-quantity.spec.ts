@@ -55,7 +55,10 @@ function decimal(text: string): string | undefined {
 
 describe("catalog: Kubernetes quantities, parsed as apimachinery parses them", () => {
     it("gives the value of each documented case", () => {
-        assert.deepStrictEqual(PARSED.map(([text]) => [text, decimal(text)]), PARSED);
+        assert.deepStrictEqual(
+            PARSED.map(([text]) => [text, decimal(text)]),
+            PARSED,
+        );
     });
 
     it("takes a sign, and a JSON number as its text", () => {
@@ -70,12 +73,18 @@ describe("catalog: Kubernetes quantities, parsed as apimachinery parses them", (
     });
 
     it("refuses what the API server refuses", () => {
-        assert.deepStrictEqual(REFUSED.filter((text) => parseQuantity(text) !== undefined), []);
+        assert.deepStrictEqual(
+            REFUSED.filter((text) => parseQuantity(text) !== undefined),
+            [],
+        );
         assert.strictEqual(parseQuantity(Number.NaN), undefined);
     });
 
     it("tells whole numbers from fractions, and rounding can make one whole ('0.9999999999' is 1)", () => {
-        assert.deepStrictEqual(["16000m", "0.016k", "1e1", "0.9999999999", "1500m", "0.5"].map((t) => isWholeQuantity(parseQuantity(t)!)), [true, true, true, true, false, false]);
+        assert.deepStrictEqual(
+            ["16000m", "0.016k", "1e1", "0.9999999999", "1500m", "0.5"].map((t) => isWholeQuantity(parseQuantity(t)!)),
+            [true, true, true, true, false, false],
+        );
     });
 
     it("handles absurd exponents without building huge numbers", () => {

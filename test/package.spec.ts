@@ -39,15 +39,28 @@ describe("the package teams install", () => {
             const source = target.default.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts");
             assert.strictEqual(target.types, target.default.replace(/\.js$/, ".d.ts"), subpath);
             assert.ok(fs.existsSync(path.join(REPO_ROOT, source)), `${subpath} is built from ${source}`);
-            assert.strictEqual(path.basename(path.dirname(source)), subpath.slice(2), `${subpath} is the ${subpath.slice(2)} area`);
+            assert.strictEqual(
+                path.basename(path.dirname(source)),
+                subpath.slice(2),
+                `${subpath} is the ${subpath.slice(2)} area`,
+            );
         }
-        for (const area of ["network", "cluster", "gpu", "tenancy", "inference", "costs", "catalog"]) assert.ok(`./${area}` in manifest.exports, `./${area} is exported`);
+        for (const area of ["network", "cluster", "gpu", "tenancy", "inference", "costs", "catalog"])
+            assert.ok(Object.hasOwn(manifest.exports, `./${area}`), `./${area} is exported`);
     });
 
     it("takes @pulumi packages as peers, at caret ranges of the versions the platform is tested with; eks, awsx and docker-build optional", () => {
         const peers = manifest.peerDependencies ?? {};
-        assert.deepStrictEqual(Object.keys(peers).sort(), ["@pulumi/aws", "@pulumi/awsx", "@pulumi/docker-build", "@pulumi/eks", "@pulumi/kubernetes", "@pulumi/pulumi"]);
-        for (const [name, range] of Object.entries(peers)) assert.strictEqual(range, `^${manifest.devDependencies?.[name]}`, name);
+        assert.deepStrictEqual(Object.keys(peers).sort(), [
+            "@pulumi/aws",
+            "@pulumi/awsx",
+            "@pulumi/docker-build",
+            "@pulumi/eks",
+            "@pulumi/kubernetes",
+            "@pulumi/pulumi",
+        ]);
+        for (const [name, range] of Object.entries(peers))
+            assert.strictEqual(range, `^${manifest.devDependencies?.[name]}`, name);
         assert.deepStrictEqual(manifest.peerDependenciesMeta, {
             "@pulumi/awsx": { optional: true },
             "@pulumi/docker-build": { optional: true },
@@ -58,7 +71,10 @@ describe("the package teams install", () => {
 
     it("ships the built components and catalog and its changelog, which describes this version", () => {
         assert.deepStrictEqual(manifest.files, ["dist/components/", "dist/catalog/", "CHANGELOG.md"]);
-        assert.match(fs.readFileSync(path.join(REPO_ROOT, "CHANGELOG.md"), "utf8"), new RegExp(`^## ${manifest.version.replace(/\./g, "\\.")}$`, "m"));
+        assert.match(
+            fs.readFileSync(path.join(REPO_ROOT, "CHANGELOG.md"), "utf8"),
+            new RegExp(`^## ${manifest.version.replace(/\./g, "\\.")}$`, "m"),
+        );
     });
 });
 
@@ -89,6 +105,10 @@ describe("the team project (examples/team-stack)", () => {
             .filter(([key]) => key !== "" && key !== `node_modules/${manifest.name}`)
             .map(([key, p]) => `${nameOf(key)}@${p.version}`)
             .filter((pkg) => !cached.has(pkg));
-        assert.deepStrictEqual(missing, [], "regenerate examples/team-stack/package-lock.json from the root's (its README says how)");
+        assert.deepStrictEqual(
+            missing,
+            [],
+            "regenerate examples/team-stack/package-lock.json from the root's (its README says how)",
+        );
     });
 });

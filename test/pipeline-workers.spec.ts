@@ -22,7 +22,9 @@ describe("pipeline workers (prod config)", () => {
     it("run in their team's namespace, whose quota counts them", () => {
         const job = named(resources, SCALED_JOB, "batch-embeddings-scaled-job").inputs as any;
         assert.strictEqual(job.metadata.namespace, "inference");
-        const quota = ofType(resources, "kubernetes:core/v1:ResourceQuota").find((q) => (q.inputs.metadata as any).namespace === "inference")!.inputs as any;
+        const quota = ofType(resources, "kubernetes:core/v1:ResourceQuota").find(
+            (q) => (q.inputs.metadata as any).namespace === "inference",
+        )!.inputs as any;
         // The worker requests one 3g.40gb slice; the team may hold 16 (Pulumi.prod.yaml), so at most 16 workers of its
         // pipelines run at once, whatever maxReplicas says, and they count against the team's CPU and memory too.
         const [worker] = job.spec.jobTargetRef.template.spec.containers;
@@ -30,8 +32,16 @@ describe("pipeline workers (prod config)", () => {
         assert.strictEqual(quota.spec.hard["requests.nvidia.com/mig-3g.40gb"], "16");
         assert.deepStrictEqual([worker.resources.requests.cpu, quota.spec.hard["requests.cpu"]], ["4", "64"]);
         // The namespace's network policies and LimitRange apply: the team's, not a namespace of the pipeline's own.
-        assert.ok(ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").some((p) => (p.inputs.metadata as any).namespace === "inference"));
-        assert.ok(!ofType(resources, "kubernetes:core/v1:Namespace").some((n) => (n.inputs.metadata as any).name === "batch-embeddings"));
+        assert.ok(
+            ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").some(
+                (p) => (p.inputs.metadata as any).namespace === "inference",
+            ),
+        );
+        assert.ok(
+            !ofType(resources, "kubernetes:core/v1:Namespace").some(
+                (n) => (n.inputs.metadata as any).name === "batch-embeddings",
+            ),
+        );
     });
 
     it("wait for the team's namespace before their Kubernetes objects are applied", () => {
@@ -47,30 +57,50 @@ describe("pipeline workers (prod config)", () => {
 
     it("are never evicted by autoscaler scale-down while they run", () => {
         // kubernetes/autoscaler 1.35.2 utils/drain/drain.go l.36; KEDA copies the job template's pod metadata to each Job.
-        const template = (named(resources, SCALED_JOB, "batch-embeddings-scaled-job").inputs as any).spec.jobTargetRef.template;
+        const template = (named(resources, SCALED_JOB, "batch-embeddings-scaled-job").inputs as any).spec.jobTargetRef
+            .template;
         assert.strictEqual(template.metadata.annotations[SAFE_TO_EVICT], "false");
     });
 
     it("carry their team's tags on every AWS resource of the pipeline, so the cost table puts them on the team", () => {
         const pipelineUrn = named(resources, "gpu-platform:inference:InferencePipeline", "batch-embeddings").urn;
-        const below = (urn: string): RecordedResource[] => resources.filter((r) => r.parent === urn).flatMap((r) => [r, ...below(r.urn)]);
+        const below = (urn: string): RecordedResource[] =>
+            resources.filter((r) => r.parent === urn).flatMap((r) => [r, ...below(r.urn)]);
         const tagged = below(pipelineUrn).filter((r) => r.outputs.tagsAll && "tags" in r.inputs);
-        assert.deepStrictEqual(
-            tagged.map((r) => r.type.split(":").pop()).sort(),
-            ["Bucket", "Bucket", "MetricAlarm", "MetricAlarm", "Queue", "Queue", "Role", "Role"],
-        );
+        assert.deepStrictEqual(tagged.map((r) => r.type.split(":").pop()).sort(), [
+            "Bucket",
+            "Bucket",
+            "MetricAlarm",
+            "MetricAlarm",
+            "Queue",
+            "Queue",
+            "Role",
+            "Role",
+        ]);
         for (const resource of tagged) {
             // The resource's own tags win over the provider's defaults (team platform, CC-0001); environment and budget stay.
-            assert.deepStrictEqual(resource.outputs.tagsAll, { team: "inference", "cost-center": "CC-1003", budget: "platform-prod", environment: "prod" }, resource.name);
+            assert.deepStrictEqual(
+                resource.outputs.tagsAll,
+                { team: "inference", "cost-center": "CC-1003", budget: "platform-prod", environment: "prod" },
+                resource.name,
+            );
         }
-        const alarms = estimateCost(resources).items.filter((i) => i.description.startsWith("CloudWatch alarm batch-embeddings"));
-        assert.deepStrictEqual(alarms.map((i) => i.team), ["inference", "inference"]);
+        const alarms = estimateCost(resources).items.filter((i) =>
+            i.description.startsWith("CloudWatch alarm batch-embeddings"),
+        );
+        assert.deepStrictEqual(
+            alarms.map((i) => i.team),
+            ["inference", "inference"],
+        );
     });
 });
 
 describe("pipeline worker fit (config)", () => {
     it("accepts the dev pipeline's 3 CPUs and 12Gi on a time-sliced g5.xlarge", () => {
-        assert.deepStrictEqual(configProblems("dev", () => undefined), []);
+        assert.deepStrictEqual(
+            configProblems("dev", () => undefined),
+            [],
+        );
     });
 
     it("refuses the worker's default 4 CPUs and 16Gi on a g5.xlarge, naming the pipeline and the numbers", () => {
@@ -89,10 +119,15 @@ describe("pipeline worker fit (config)", () => {
                     "request at most 13932Mi, or use a pool of larger instances",
             ],
         );
-        assert.deepStrictEqual(configProblems("dev", (raw) => (raw.inferencePipelines[0].cpu = "3740m")), [], "exactly what is left fits");
-        assert.deepStrictEqual(configProblems("dev", (raw) => (raw.inferencePipelines[0].cpu = "three")), [
-            'inferencePipelines[0].cpu: is "three"; must be a Kubernetes CPU quantity above 0, such as "3" or "500m"',
-        ]);
+        assert.deepStrictEqual(
+            configProblems("dev", (raw) => (raw.inferencePipelines[0].cpu = "3740m")),
+            [],
+            "exactly what is left fits",
+        );
+        assert.deepStrictEqual(
+            configProblems("dev", (raw) => (raw.inferencePipelines[0].cpu = "three")),
+            ['inferencePipelines[0].cpu: is "three"; must be a Kubernetes CPU quantity above 0, such as "3" or "500m"'],
+        );
     });
 
     it("refuses a worker the team's quota could never admit", () => {
@@ -124,7 +159,12 @@ describe("pipeline worker fit (config)", () => {
                 oidc: { arn: "arn:aws:iam::123456789012:oidc-provider/x", url: "x" },
                 region: "us-east-1",
                 image: "worker:1",
-                pool: { name: "gpu-dev", labels: {}, nodeResources: { "nvidia.com/gpu.shared": 3 }, podRoom: { cpuMillis: 3740, memoryMiB: 13932 } },
+                pool: {
+                    name: "gpu-dev",
+                    labels: {},
+                    nodeResources: { "nvidia.com/gpu.shared": 3 },
+                    podRoom: { cpuMillis: 3740, memoryMiB: 13932 },
+                },
             });
         } catch (err) {
             thrown = err;

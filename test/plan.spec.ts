@@ -45,8 +45,8 @@ const fixture = (name: string) => path.join(REPO_ROOT, "test/fixtures", name);
  */
 async function mainInProcess(...args: string[]): Promise<{ code: number; stderr: string[] }> {
     const lines: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => lines.push(...String(chunk).trimEnd().split("\n")) > 0) as typeof process.stderr.write;
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (chunk: string) => lines.push(...String(chunk).trimEnd().split("\n")) > 0;
     try {
         return { code: await main(args), stderr: lines };
     } finally {
@@ -62,7 +62,14 @@ describe("offline plan", function () {
         runs.prodJson = plan("--stack", "prod", "--json");
         runs.devTree = plan("--stack", "dev");
         runs.devMermaid = plan("--stack", "dev", "--format", "mermaid");
-        runs.invalidConfig = plan("--stack", "dev", "--set", "nodePools.system.minSize=5", "--set", "gpu-platform:region=moon-1");
+        runs.invalidConfig = plan(
+            "--stack",
+            "dev",
+            "--set",
+            "nodePools.system.minSize=5",
+            "--set",
+            "gpu-platform:region=moon-1",
+        );
         runs.teamStack = plan("--stack", "dev", "--program", fixture("team-stack"), "--json");
         runs.override = plan("--stack", "dev", "--config-file", fixture("dev-override.yaml"), "--json");
         runs.broken = plan("--stack", "dev", "--program", fixture("broken-stack"));
@@ -82,19 +89,39 @@ describe("offline plan", function () {
         });
 
         it("prints one JSON document with exactly the documented keys", () => {
-            assert.deepStrictEqual(Object.keys(doc), ["stack", "program", "resources", "outputs", "violations", "cost"]);
+            assert.deepStrictEqual(Object.keys(doc), [
+                "stack",
+                "program",
+                "resources",
+                "outputs",
+                "violations",
+                "cost",
+            ]);
             assert.strictEqual(doc.stack, "prod");
             assert.strictEqual(doc.program, "index.ts");
-            for (const r of doc.resources) assert.deepStrictEqual(Object.keys(r), ["urn", "type", "name", "parent", "inputs"]);
-            assert.deepStrictEqual(Object.keys(doc.cost), ["currency", "region", "priceDate", "monthlyIdle", "monthlyMax", "gpuMonthlyIdle", "gpuMonthlyMax", "items"]);
+            for (const r of doc.resources)
+                assert.deepStrictEqual(Object.keys(r), ["urn", "type", "name", "parent", "inputs"]);
+            assert.deepStrictEqual(Object.keys(doc.cost), [
+                "currency",
+                "region",
+                "priceDate",
+                "monthlyIdle",
+                "monthlyMax",
+                "gpuMonthlyIdle",
+                "gpuMonthlyMax",
+                "items",
+            ]);
         });
 
         it("records parents as urns of recorded resources, or null at the root", () => {
             const urns = new Set(doc.resources.map((r: any) => r.urn));
             const roots = doc.resources.filter((r: any) => r.parent === null).map((r: any) => r.type);
             assert.ok(roots.includes("gpu-platform:network:Network") && roots.includes("pulumi:providers:aws"));
-            for (const r of doc.resources) assert.ok(r.parent === null || urns.has(r.parent), `${r.urn} has a recorded parent`);
-            const h100 = doc.resources.find((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === "h100-group");
+            for (const r of doc.resources)
+                assert.ok(r.parent === null || urns.has(r.parent), `${r.urn} has a recorded parent`);
+            const h100 = doc.resources.find(
+                (r: any) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.name === "h100-group",
+            );
             assert.match(h100.parent, /gpu-platform:cluster:NodePool::h100$/);
             assert.strictEqual(h100.inputs.scalingConfig.maxSize, 4);
         });
@@ -104,12 +131,16 @@ describe("offline plan", function () {
             assert.strictEqual(cost.currency, "USD");
             assert.strictEqual(cost.region, "us-east-1");
             assert.match(cost.priceDate, /^\d{4}-\d{2}-\d{2}$/);
-            const sum = (key: string) => Math.round(cost.items.reduce((t: number, i: any) => t + i[key], 0) * 100) / 100;
+            const sum = (key: string) =>
+                Math.round(cost.items.reduce((t: number, i: any) => t + i[key], 0) * 100) / 100;
             assert.strictEqual(sum("monthlyIdle"), cost.monthlyIdle);
             assert.strictEqual(sum("monthlyMax"), cost.monthlyMax);
             assert.strictEqual(cost.gpuMonthlyIdle, 0, "GPU pools sit at zero nodes when idle");
             // 4 × p4d + 4 × p4de + 4 × p5 at catalog prices, 730 h.
-            assert.strictEqual(cost.gpuMonthlyMax, Math.round((4 * 21.957642 + 4 * 27.44705 + 4 * 55.04) * 730 * 100) / 100);
+            assert.strictEqual(
+                cost.gpuMonthlyMax,
+                Math.round((4 * 21.957642 + 4 * 27.44705 + 4 * 55.04) * 730 * 100) / 100,
+            );
             const urns = new Set(doc.resources.map((r: any) => r.urn));
             for (const item of cost.items) assert.ok(urns.has(item.urn), item.description);
             const system = cost.items.find((i: any) => i.description.startsWith("node group system-group"));
@@ -130,21 +161,44 @@ describe("offline plan", function () {
             ]) {
                 assert.ok(types.has(type), type);
             }
-            const charts = doc.resources.filter((r: any) => r.type === "kubernetes:helm.sh/v3:Release").map((r: any) => r.inputs.chart);
+            const charts = doc.resources
+                .filter((r: any) => r.type === "kubernetes:helm.sh/v3:Release")
+                .map((r: any) => r.inputs.chart);
             assert.ok(charts.includes("opencost") && charts.includes("prometheus"));
-            const priced = (prefix: string) => doc.cost.items.filter((i: any) => i.description.startsWith(prefix) && i.monthlyMax > 0).length;
-            for (const prefix of ["ECS service cost-tracker-service", "RDS instance cost-tracker-db-instance", "load balancer cost-tracker-alb", "secret cost-tracker-api-token"]) {
+            const priced = (prefix: string) =>
+                doc.cost.items.filter((i: any) => i.description.startsWith(prefix) && i.monthlyMax > 0).length;
+            for (const prefix of [
+                "ECS service cost-tracker-service",
+                "RDS instance cost-tracker-db-instance",
+                "load balancer cost-tracker-alb",
+                "secret cost-tracker-api-token",
+            ]) {
                 assert.ok(priced(prefix) > 0, prefix);
             }
-            assert.strictEqual(priced("Helm release gpu-platform-prod-cost-data-"), 5, "OpenCost, Prometheus, kube-state-metrics, node-exporter and the volume");
-            assert.ok(doc.outputs.costTracker.apiTokenSecretArn.startsWith("arn:aws:secretsmanager:"), "the token's ARN is a stack output");
+            assert.strictEqual(
+                priced("Helm release gpu-platform-prod-cost-data-"),
+                5,
+                "OpenCost, Prometheus, kube-state-metrics, node-exporter and the volume",
+            );
+            assert.ok(
+                doc.outputs.costTracker.apiTokenSecretArn.startsWith("arn:aws:secretsmanager:"),
+                "the token's ARN is a stack output",
+            );
         });
 
         it("records no credential in plain text: the generated API token and the registry password appear only as secrets", () => {
             const text = JSON.stringify(doc);
-            for (const credential of Object.values(FAKE_CREDENTIALS)) assert.ok(!text.includes(credential), `${credential} is in the plan's JSON`);
-            const version = doc.resources.find((r: any) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.name === "cost-tracker-api-token-value");
-            assert.deepStrictEqual([version.inputs.secretStringWo, version.inputs.secretString], ["[secret]", undefined]);
+            for (const credential of Object.values(FAKE_CREDENTIALS))
+                assert.ok(!text.includes(credential), `${credential} is in the plan's JSON`);
+            const version = doc.resources.find(
+                (r: any) =>
+                    r.type === "aws:secretsmanager/secretVersion:SecretVersion" &&
+                    r.name === "cost-tracker-api-token-value",
+            );
+            assert.deepStrictEqual(
+                [version.inputs.secretStringWo, version.inputs.secretString],
+                ["[secret]", undefined],
+            );
             const image = doc.resources.find((r: any) => r.type === "docker-build:index:Image");
             assert.strictEqual(image.inputs.registries[0].password, "[secret]", "the ECR token");
         });
@@ -154,7 +208,10 @@ describe("offline plan", function () {
                 assert.deepStrictEqual(Object.keys(v), ["policy", "level", "urn", "message"]);
                 assert.ok(v.level === "mandatory" || v.level === "advisory");
             }
-            assert.ok(!doc.violations.some((v: any) => v.level === "mandatory"), "the prod program passes its own policies");
+            assert.ok(
+                !doc.violations.some((v: any) => v.level === "mandatory"),
+                "the prod program passes its own policies",
+            );
         });
     });
 
@@ -165,7 +222,11 @@ describe("offline plan", function () {
             const doc = JSON.parse(run.stdout);
             const bucket = doc.resources.find((r: any) => r.type === "aws:s3/bucket:Bucket");
             assert.ok(bucket, "the bucket the function creates is recorded");
-            assert.ok(doc.violations.some((v: any) => v.urn === bucket.urn && v.policy === "budget-tags" && v.level === "mandatory"));
+            assert.ok(
+                doc.violations.some(
+                    (v: any) => v.urn === bucket.urn && v.policy === "budget-tags" && v.level === "mandatory",
+                ),
+            );
             assert.deepStrictEqual(doc.outputs, {
                 apiToken: "[secret]",
                 bucketName: "vision-bucket",
@@ -197,9 +258,15 @@ describe("offline plan", function () {
             const run = await runs.failingAsync;
             assert.strictEqual(run.code, 2);
             assert.strictEqual(run.stdout, "");
-            assert.deepStrictEqual(run.stderr.trim().split("\n").filter((l) => l.startsWith("error:")), [
-                `error: program ${path.join("test", "fixtures", "failing-async-stack", "index.ts")} failed: could not find the platform's VPC`,
-            ]);
+            assert.deepStrictEqual(
+                run.stderr
+                    .trim()
+                    .split("\n")
+                    .filter((l) => l.startsWith("error:")),
+                [
+                    `error: program ${path.join("test", "fixtures", "failing-async-stack", "index.ts")} failed: could not find the platform's VPC`,
+                ],
+            );
         });
 
         it("says so when a program registers nothing, never a silent green", async () => {
@@ -213,7 +280,8 @@ describe("offline plan", function () {
             assert.strictEqual(run.code, 1);
             const doc = JSON.parse(run.stdout);
             const named = (name: string) => doc.resources.find((r: any) => r.name === name).urn;
-            const policiesOn = (urn: string) => doc.violations.filter((v: any) => v.urn === urn && v.level === "mandatory").map((v: any) => v.policy);
+            const policiesOn = (urn: string) =>
+                doc.violations.filter((v: any) => v.urn === urn && v.level === "mandatory").map((v: any) => v.policy);
             assert.ok(policiesOn(named("wide-open")).includes("no-public-ingress"));
             assert.ok(policiesOn(named("leaky")).includes("budget-tags"));
         });
@@ -232,7 +300,10 @@ describe("offline plan", function () {
         // 730 h → $14.42 and $28.84; on dev's m7i.xlarge pool (4 vCPU, 16 GiB, $0.2016/h) max(0.5/4, 1/16) = 12.5% → $0.0252/h,
         // $18.40 and $36.79; 1 − 0.01975 / 0.0252 = 21.6% less.
         assert.match(run.stdout, /^ {4}on Fargate ARM64 \(\$0\.01975\/h a task\) +14\.42 +28\.84$/m);
-        assert.match(run.stdout, /^ {4}on the CPU pool: 12\.50% of one m7i\.xlarge a task \(\$0\.02520\/h\) +18\.40 +36\.79$/m);
+        assert.match(
+            run.stdout,
+            /^ {4}on the CPU pool: 12\.50% of one m7i\.xlarge a task \(\$0\.02520\/h\) +18\.40 +36\.79$/m,
+        );
         assert.match(run.stdout, /^ {4}Fargate costs 21\.6% less than the pool's share for the same requests/m);
         for (const line of run.stdout.split("\n")) assert.ok(line.length <= 120, line);
     });
@@ -242,7 +313,11 @@ describe("offline plan", function () {
         assert.strictEqual(run.code, 0, run.stderr);
         const lines = run.stdout.trim().split("\n");
         assert.strictEqual(lines[0], "flowchart TD");
-        const id = (name: string, type: string) => lines.find((l) => l.includes(`["${name}<br/><small>${type}</small>"]`))!.trim().split("[")[0];
+        const id = (name: string, type: string) =>
+            lines
+                .find((l) => l.includes(`["${name}<br/><small>${type}</small>"]`))!
+                .trim()
+                .split("[")[0];
         const cluster = id("gpu-platform-dev", "gpu-platform:cluster:Cluster");
         const pool = id("gpu-dev", "gpu-platform:cluster:NodePool");
         const vpc = id("gpu-platform-dev-vpc", "awsx:ec2:Vpc");
@@ -256,7 +331,11 @@ describe("offline plan", function () {
         assert.strictEqual(doc.stack, "dev");
         assert.strictEqual(doc.program, path.join("test", "fixtures", "team-stack", "index.ts"));
         const group = doc.resources.find((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup");
-        assert.strictEqual(group.inputs.clusterName, "gpu-platform-dev", "read from the (placeholder) platform stack outputs");
+        assert.strictEqual(
+            group.inputs.clusterName,
+            "gpu-platform-dev",
+            "read from the (placeholder) platform stack outputs",
+        );
         assert.strictEqual(group.inputs.scalingConfig.maxSize, 2, "team-vision:maxNodes from its Pulumi.dev.yaml");
         const bucket = doc.resources.find((r: any) => r.type === "aws:s3/bucket:Bucket");
         const bucketViolations = doc.violations.filter((v: any) => v.urn === bucket.urn && v.level === "mandatory");
@@ -268,7 +347,10 @@ describe("offline plan", function () {
         const run = await runs.override;
         assert.strictEqual(run.code, 0, run.stderr);
         const doc = JSON.parse(run.stdout);
-        const groups = doc.resources.filter((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup").map((r: any) => r.name).sort();
+        const groups = doc.resources
+            .filter((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup")
+            .map((r: any) => r.name)
+            .sort();
         assert.deepStrictEqual(groups, ["a10g-group", "system-group"], "nodePools replaced as a whole key");
         const provider = doc.resources.find((r: any) => r.type === "pulumi:providers:aws");
         assert.strictEqual(provider.inputs.region, "us-west-2");
@@ -289,7 +371,10 @@ describe("offline plan", function () {
         it("a program that fails to load", async () => {
             const run = await runs.broken;
             assert.strictEqual(run.code, 2);
-            assert.match(run.stderr, /^error: program .*broken-stack\/index\.ts failed: Cannot find module '\.\/no-such-module'/);
+            assert.match(
+                run.stderr,
+                /^error: program .*broken-stack\/index\.ts failed: Cannot find module '\.\/no-such-module'/,
+            );
             assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
         });
 
@@ -297,22 +382,37 @@ describe("offline plan", function () {
             // 3,000 teams: about 230 KB of YAML, over Linux's 128 KiB limit on one environment variable.
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-big-config-"));
             const file = path.join(dir, "big.yaml");
-            const teams = Array.from({ length: 3000 }, (_, i) => `    - name: team-${i}\n      costCenter: CC-${1000 + i}\n      monthlyBudgetUsd: 1000`).join("\n");
+            const teams = Array.from(
+                { length: 3000 },
+                (_, i) => `    - name: team-${i}\n      costCenter: CC-${1000 + i}\n      monthlyBudgetUsd: 1000`,
+            ).join("\n");
             fs.writeFileSync(file, `config:\n  gpu-platform:teams:\n${teams}\n`);
             const run = await plan("--stack", "dev", "--config-file", file);
             assert.strictEqual(run.code, 2, run.stderr);
-            assert.match(run.stderr, /^error: {3}- inferencePipelines\[0\]\.team: "ml-research" is not a team; defined teams: team-0, .* and 2992 more$/m);
+            assert.match(
+                run.stderr,
+                /^error: {3}- inferencePipelines\[0\]\.team: "ml-research" is not a team; defined teams: team-0, .* and 2992 more$/m,
+            );
         });
 
         it("a config file that repeats a key, and a --set path whose key holds a colon", async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
             const file = path.join(dir, "dup.yaml");
             fs.writeFileSync(file, "config:\n  gpu-platform:region: us-east-1\n  gpu-platform:region: us-east-2\n");
-            assert.deepStrictEqual(inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "dev", file, [])), [
-                `--config-file ${file}: does not parse as YAML: the key "gpu-platform:region" appears twice in one mapping`,
+            assert.deepStrictEqual(
+                inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "dev", file, [])),
+                [
+                    `--config-file ${file}: does not parse as YAML: the key "gpu-platform:region" appears twice in one mapping`,
+                ],
+            );
+            const budget = resolveStackConfig(readProject(REPO_ROOT), "dev", undefined, [
+                "teams[0].monthlyBudgetUsd=9000.5",
             ]);
-            const budget = resolveStackConfig(readProject(REPO_ROOT), "dev", undefined, ["teams[0].monthlyBudgetUsd=9000.5"]);
-            assert.strictEqual(JSON.parse(budget["gpu-platform:teams"])[0].monthlyBudgetUsd, 9000.5, "a decimal is a number, as in a config file");
+            assert.strictEqual(
+                JSON.parse(budget["gpu-platform:teams"])[0].monthlyBudgetUsd,
+                9000.5,
+                "a decimal is a number, as in a config file",
+            );
             const config = resolveStackConfig(readProject(REPO_ROOT), "dev", undefined, ["tags.owner:team=vision"]);
             assert.strictEqual(JSON.parse(config["gpu-platform:tags"])["owner:team"], "vision");
         });
@@ -332,27 +432,38 @@ describe("offline plan", function () {
         });
 
         it("an unknown stack, flag or format", () => {
-            assert.deepStrictEqual(inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "staging", undefined, [])), [
-                `unknown stack "staging": no Pulumi.staging.yaml in ${REPO_ROOT} (stacks: dev, prod)`,
-            ]);
-            const lines = inputErrors(() => parseOptions(["--stack", "dev", "--verbose", "--format", "svg", "--set", "region"], REPO_ROOT));
+            assert.deepStrictEqual(
+                inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "staging", undefined, [])),
+                [`unknown stack "staging": no Pulumi.staging.yaml in ${REPO_ROOT} (stacks: dev, prod)`],
+            );
+            const lines = inputErrors(() =>
+                parseOptions(["--stack", "dev", "--verbose", "--format", "svg", "--set", "region"], REPO_ROOT),
+            );
             assert.deepStrictEqual(lines.slice(0, 3), [
                 'unknown flag "--verbose"',
                 '--format must be one of tree, json, mermaid (found "svg")',
                 '--set takes KEY=VALUE (found "region")',
             ]);
             assert.match(lines[3], /^usage: npx gpu-platform-plan --stack <name>/);
-            assert.deepStrictEqual(inputErrors(() => parseOptions([], REPO_ROOT)).slice(0, 1), ["--stack is required, e.g. --stack dev"]);
-            assert.deepStrictEqual(inputErrors(() => parseOptions(["--stack", "dev", "--stack", "prod"], REPO_ROOT)).slice(0, 1), [
-                '--stack given twice ("dev" and "prod"); plan one stack at a time',
+            assert.deepStrictEqual(inputErrors(() => parseOptions([], REPO_ROOT)).slice(0, 1), [
+                "--stack is required, e.g. --stack dev",
             ]);
-            assert.deepStrictEqual(inputErrors(() => parseOptions(["--stack", "dev", "--format", "json", "--format", "mermaid"], REPO_ROOT)).slice(0, 1), [
-                "choose one output format: json conflicts with mermaid",
-            ]);
+            assert.deepStrictEqual(
+                inputErrors(() => parseOptions(["--stack", "dev", "--stack", "prod"], REPO_ROOT)).slice(0, 1),
+                ['--stack given twice ("dev" and "prod"); plan one stack at a time'],
+            );
+            assert.deepStrictEqual(
+                inputErrors(() =>
+                    parseOptions(["--stack", "dev", "--format", "json", "--format", "mermaid"], REPO_ROOT),
+                ).slice(0, 1),
+                ["choose one output format: json conflicts with mermaid"],
+            );
         });
 
         it("a config file that does not parse", () => {
-            const lines = inputErrors(() => resolveStackConfig(readProject(REPO_ROOT), "dev", path.join(REPO_ROOT, "README.md"), []));
+            const lines = inputErrors(() =>
+                resolveStackConfig(readProject(REPO_ROOT), "dev", path.join(REPO_ROOT, "README.md"), []),
+            );
             assert.strictEqual(lines.length, 1);
             assert.match(lines[0], /README\.md: (does not parse as YAML|must be a mapping)/);
         });

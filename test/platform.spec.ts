@@ -33,14 +33,23 @@ describe("platform (prod config)", () => {
 
     it("creates the four production pools: CPU, A100 time-sliced, A100 MIG and H100", () => {
         const groups = Object.fromEntries(ofType(resources, NODE_GROUP).map((g) => [g.name, g.inputs]));
-        assert.deepStrictEqual(Object.keys(groups).sort(), ["a100-mig-group", "a100-shared-group", "h100-group", "system-group"]);
+        assert.deepStrictEqual(Object.keys(groups).sort(), [
+            "a100-mig-group",
+            "a100-shared-group",
+            "h100-group",
+            "system-group",
+        ]);
         assert.deepStrictEqual(groups["system-group"].instanceTypes, ["m7i.2xlarge"]);
         assert.deepStrictEqual(groups["a100-shared-group"].instanceTypes, ["p4d.24xlarge"]);
         assert.deepStrictEqual(groups["a100-mig-group"].instanceTypes, ["p4de.24xlarge"]);
         assert.deepStrictEqual(groups["h100-group"].instanceTypes, ["p5.48xlarge"]);
         assert.strictEqual(groups["system-group"].amiType, "AL2023_x86_64_STANDARD");
         for (const gpu of ["a100-mig-group", "a100-shared-group", "h100-group"]) {
-            assert.strictEqual(groups[gpu].amiType, "AL2023_x86_64_NVIDIA", `${gpu} uses the AMI with the NVIDIA driver`);
+            assert.strictEqual(
+                groups[gpu].amiType,
+                "AL2023_x86_64_NVIDIA",
+                `${gpu} uses the AMI with the NVIDIA driver`,
+            );
         }
     });
 
@@ -52,7 +61,11 @@ describe("platform (prod config)", () => {
                 assert.deepStrictEqual(scaling, { minSize: 3, desiredSize: 3, maxSize: 10 });
                 continue;
             }
-            assert.deepStrictEqual((group.inputs.taints as any[])[0], { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }, group.name);
+            assert.deepStrictEqual(
+                (group.inputs.taints as any[])[0],
+                { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" },
+                group.name,
+            );
             assert.deepStrictEqual(scaling, { minSize: 0, desiredSize: 0, maxSize: 4 }, group.name);
         }
     });
@@ -140,20 +153,43 @@ describe("platform (prod config)", () => {
         assert.strictEqual(cluster.skipDefaultNodeGroup, true);
         assert.strictEqual(cluster.encryptionConfigKeyArn, key.outputs.arn);
         assert.strictEqual(key.inputs.enableKeyRotation, true);
-        assert.deepStrictEqual(cluster.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+        assert.deepStrictEqual(cluster.enabledClusterLogTypes, [
+            "api",
+            "audit",
+            "authenticator",
+            "controllerManager",
+            "scheduler",
+        ]);
         assert.strictEqual(cluster.endpointPrivateAccess, true);
         assert.strictEqual(cluster.endpointPublicAccess, false);
         assert.strictEqual(cluster.deletionProtection, true);
-        assert.deepStrictEqual(cluster.upgradePolicy, { supportType: "EXTENDED" }, "prod is never upgraded behind the team's back");
         assert.deepStrictEqual(
-            Object.values(cluster.accessEntries).map((e: any) => [e.principalArn, e.accessPolicies.clusterAdmin.policyArn]),
+            cluster.upgradePolicy,
+            { supportType: "EXTENDED" },
+            "prod is never upgraded behind the team's back",
+        );
+        assert.deepStrictEqual(
+            Object.values(cluster.accessEntries).map((e: any) => [
+                e.principalArn,
+                e.accessPolicies.clusterAdmin.policyArn,
+            ]),
             [
-                ["arn:aws:iam::123456789012:role/platform-admin", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"],
-                ["arn:aws:iam::123456789012:role/platform-break-glass", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"],
+                [
+                    "arn:aws:iam::123456789012:role/platform-admin",
+                    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                ],
+                [
+                    "arn:aws:iam::123456789012:role/platform-break-glass",
+                    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                ],
             ],
         );
         const logs = named(resources, "aws:cloudwatch/logGroup:LogGroup", "gpu-platform-prod-control-plane-logs");
-        assert.strictEqual(logs.inputs.name, "/aws/eks/gpu-platform-prod/cluster", "the name EKS writes to, so its retention applies");
+        assert.strictEqual(
+            logs.inputs.name,
+            "/aws/eks/gpu-platform-prod/cluster",
+            "the name EKS writes to, so its retention applies",
+        );
         assert.strictEqual(logs.inputs.retentionInDays, 90);
     });
 
@@ -165,13 +201,20 @@ describe("platform (prod config)", () => {
             { type: "Public", cidrMask: 20, tags: { "kubernetes.io/role/elb": "1" } },
             { type: "Private", cidrMask: 19, tags: { "kubernetes.io/role/internal-elb": "1" } },
         ]);
-        const endpoint = named(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "gpu-platform-prod-s3-endpoint").inputs as any;
+        const endpoint = named(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "gpu-platform-prod-s3-endpoint")
+            .inputs as any;
         assert.strictEqual(endpoint.serviceName, "com.amazonaws.us-east-1.s3");
         assert.strictEqual(endpoint.vpcEndpointType, "Gateway");
-        assert.strictEqual(endpoint.routeTableIds.length, 6, "every route table, so private subnets reach S3 without NAT");
+        assert.strictEqual(
+            endpoint.routeTableIds.length,
+            6,
+            "every route table, so private subnets reach S3 without NAT",
+        );
         const flowLog = named(resources, "aws:ec2/flowLog:FlowLog", "gpu-platform-prod-flow-log").inputs as any;
         assert.strictEqual(flowLog.trafficType, "ALL");
-        const flowPolicy = policyDocument(named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-flow-logs-policy"));
+        const flowPolicy = policyDocument(
+            named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-flow-logs-policy"),
+        );
         assert.ok(flowPolicy.Statement.every((s) => s.Resource.every((r: string) => r.startsWith("arn:aws:logs:"))));
     });
 
@@ -183,24 +226,40 @@ describe("platform (prod config)", () => {
         const awsResources = resources.filter((r) => r.custom && r.type.startsWith("aws:"));
         assert.ok(awsResources.length > 30);
         for (const resource of awsResources) {
-            assert.strictEqual(resource.provider?.split("::")[3], "gpu-platform-prod-aws", `${resource.name} uses the tagged provider`);
+            assert.strictEqual(
+                resource.provider?.split("::")[3],
+                "gpu-platform-prod-aws",
+                `${resource.name} uses the tagged provider`,
+            );
         }
     });
 
     it("gives the autoscaler an IRSA role that can resize only this cluster's node groups", () => {
-        const statements = policyDocument(named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-autoscaler-irsa-policy")).Statement;
+        const statements = policyDocument(
+            named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-autoscaler-irsa-policy"),
+        ).Statement;
         const resize = statements.find((s) => s.Sid === "ResizeThisClustersNodeGroups");
-        assert.deepStrictEqual(resize.Action, ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
+        assert.deepStrictEqual(resize.Action, [
+            "autoscaling:SetDesiredCapacity",
+            "autoscaling:TerminateInstanceInAutoScalingGroup",
+        ]);
         assert.deepStrictEqual(
             resize.Resource,
             ["system", "a100-shared", "a100-mig", "h100"].map(
-                (pool) => `arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/eks-${pool}-group-placeholder`,
+                (pool) =>
+                    `arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/eks-${pool}-group-placeholder`,
             ),
         );
         const discover = statements.find((s) => s.Sid === "DiscoverNodeGroups");
-        assert.ok(discover.Action.every((a: string) => /:(Describe|Get)/.test(a)), "only read actions are unscoped");
+        assert.ok(
+            discover.Action.every((a: string) => /:(Describe|Get)/.test(a)),
+            "only read actions are unscoped",
+        );
 
-        const trust = JSON.parse(named(resources, "aws:iam/role:Role", "gpu-platform-prod-autoscaler-irsa-role").inputs.assumeRolePolicy as string);
+        const trust = JSON.parse(
+            named(resources, "aws:iam/role:Role", "gpu-platform-prod-autoscaler-irsa-role").inputs
+                .assumeRolePolicy as string,
+        );
         assert.strictEqual(
             trust.Statement[0].Condition.StringEquals["oidc.eks.us-east-1.amazonaws.com/id/PLACEHOLDER:sub"],
             "system:serviceaccount:kube-system:cluster-autoscaler",
@@ -208,7 +267,8 @@ describe("platform (prod config)", () => {
     });
 
     it("installs the pinned autoscaler chart on the CPU pool with GPU-minded scale-down", () => {
-        const release = named(resources, "kubernetes:helm.sh/v3:Release", "gpu-platform-prod-autoscaler-release").inputs as any;
+        const release = named(resources, "kubernetes:helm.sh/v3:Release", "gpu-platform-prod-autoscaler-release")
+            .inputs as any;
         assert.strictEqual(release.chart, "cluster-autoscaler");
         assert.match(release.version, /^\d+\.\d+\.\d+$/);
         assert.strictEqual(release.values.autoDiscovery.clusterName, "gpu-platform-prod");
@@ -225,8 +285,16 @@ describe("platform (prod config)", () => {
 
     it("runs CoreDNS, the VPC CNI, the Pod Identity agent, the EBS CSI driver and the node monitoring agent as EKS managed add-ons", () => {
         // kube-proxy is pulumi-eks's own add-on, inside the remote eks:index:Cluster component.
-        const addons = ofType(resources, "aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort();
-        assert.deepStrictEqual(addons, ["aws-ebs-csi-driver", "coredns", "eks-node-monitoring-agent", "eks-pod-identity-agent", "vpc-cni"]);
+        const addons = ofType(resources, "aws:eks/addon:Addon")
+            .map((a) => a.inputs.addonName)
+            .sort();
+        assert.deepStrictEqual(addons, [
+            "aws-ebs-csi-driver",
+            "coredns",
+            "eks-node-monitoring-agent",
+            "eks-pod-identity-agent",
+            "vpc-cni",
+        ]);
     });
 });
 
@@ -245,7 +313,11 @@ describe("platform (dev config)", () => {
         assert.strictEqual(cluster.endpointPublicAccess, true);
         assert.deepStrictEqual(cluster.publicAccessCidrs, ["203.0.113.0/24"]);
         assert.strictEqual(cluster.deletionProtection, false);
-        assert.deepStrictEqual(cluster.upgradePolicy, { supportType: "STANDARD" }, "dev is upgraded, not billed at the extended rate");
+        assert.deepStrictEqual(
+            cluster.upgradePolicy,
+            { supportType: "STANDARD" },
+            "dev is upgraded, not billed at the extended rate",
+        );
     });
 
     it("creates what runs in the cluster after the CPU pool, whose nodes it needs, and waits for no GPU pool", () => {
@@ -264,7 +336,11 @@ describe("platform (dev config)", () => {
         for (const [type, name] of inCluster) {
             const { dependencies } = named(resources, type, name);
             assert.ok(dependencies.includes(cpuGroup), `${name} depends on the CPU pool's node group`);
-            assert.deepStrictEqual(dependencies.filter((urn) => gpuGroups.includes(urn)), [], `${name} waits for no GPU pool`);
+            assert.deepStrictEqual(
+                dependencies.filter((urn) => gpuGroups.includes(urn)),
+                [],
+                `${name} waits for no GPU pool`,
+            );
         }
     });
 

@@ -41,7 +41,11 @@ describe("portal, gitops and mlflow stack config", () => {
     it("gives prod HA, two replicas, a Multi-AZ database of its own size, no local admin", () => {
         const layer = validatePlatformConfig(stackConfig("prod"), PROJECT, "prod").config!.portalLayer!;
         assert.strictEqual(layer.highAvailability, true);
-        assert.deepStrictEqual(layer.database, { instanceClass: "db.t4g.small", allocatedStorageGiB: 20, backupRetentionDays: 14 });
+        assert.deepStrictEqual(layer.database, {
+            instanceClass: "db.t4g.small",
+            allocatedStorageGiB: 20,
+            backupRetentionDays: 14,
+        });
         assert.strictEqual(layer.backstage!.replicas, 2);
         assert.strictEqual(layer.mlflow!.replicas, 2);
         assert.strictEqual(layer.gitops!.adminEnabled, false);
@@ -51,7 +55,10 @@ describe("portal, gitops and mlflow stack config", () => {
         const raw = prod();
         raw.gitops.teamGroups = { inference: "inference-engineers" };
         const layer = validatePlatformConfig(raw, PROJECT, "prod").config!.portalLayer!;
-        assert.deepStrictEqual(layer.gitops!.teams.map((t) => t.group), ["ml-research", "inference-engineers", "applied-ml"]);
+        assert.deepStrictEqual(
+            layer.gitops!.teams.map((t) => t.group),
+            ["ml-research", "inference-engineers", "applied-ml"],
+        );
     });
 
     it("switches each part off with enabled: false", () => {
@@ -63,7 +70,11 @@ describe("portal, gitops and mlflow stack config", () => {
         assert.strictEqual(layer.mlflow, undefined);
         assert.ok(layer.gitops, "Argo CD stays");
         raw.gitops.enabled = false;
-        assert.strictEqual(validatePlatformConfig(raw, PROJECT, "dev").config!.portalLayer, undefined, "nothing on: no controller, no operator");
+        assert.strictEqual(
+            validatePlatformConfig(raw, PROJECT, "dev").config!.portalLayer,
+            undefined,
+            "nothing on: no controller, no operator",
+        );
     });
 
     it("requires Backstage's image in prod, and names what dev does without one", () => {
@@ -81,7 +92,9 @@ describe("portal, gitops and mlflow stack config", () => {
     it("requires SSO in prod, where Argo CD's local admin is off", () => {
         const raw = prod();
         delete raw.gitops.sso;
-        assert.deepStrictEqual(problems(raw, "prod"), ["gitops.sso: is required in prod: Argo CD's local admin is disabled there, so nobody could log in without it"]);
+        assert.deepStrictEqual(problems(raw, "prod"), [
+            "gitops.sso: is required in prod: Argo CD's local admin is disabled there, so nobody could log in without it",
+        ]);
     });
 
     it("reports every problem at once, each naming its key", () => {
@@ -92,20 +105,24 @@ describe("portal, gitops and mlflow stack config", () => {
         raw.gitops.repoUrl = "ftp://example.com/*";
         raw.gitops.credentialsSecretArn = "arn:aws:s3:::bucket";
         raw.gitops.teamGroups = { "no-such-team": "x" };
-        raw.gitops.sso = { provider: "dex", clientSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", connectors: [{ type: "github", id: "g", name: "G", config: { clientSecret: "hunter2" } }] };
+        raw.gitops.sso = {
+            provider: "dex",
+            clientSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+            connectors: [{ type: "github", id: "g", name: "G", config: { clientSecret: "hunter2" } }],
+        };
         raw.mlflow.replicas = 0;
         raw.teams.push({ name: "argocd", costCenter: "CC-1009", monthlyBudgetUsd: 100 });
         assert.deepStrictEqual(problems(raw, "dev").sort(), [
-            "gitops.credentialsSecretArn: must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name> (found \"arn:aws:s3:::bucket\")",
-            "gitops.repoUrl: must be a Git URL (https://…, ssh://… or git@…) without wildcards (found \"ftp://example.com/*\")",
+            'gitops.credentialsSecretArn: must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name> (found "arn:aws:s3:::bucket")',
+            'gitops.repoUrl: must be a Git URL (https://…, ssh://… or git@…) without wildcards (found "ftp://example.com/*")',
             "gitops.sso.connectors[0].config.clientSecret: must not be in stack config: it comes from clientSecretArn, through Secrets Manager",
-            "gitops.teamGroups.no-such-team: \"no-such-team\" is not a team; defined teams: ml-research, applied-ml, argocd",
+            'gitops.teamGroups.no-such-team: "no-such-team" is not a team; defined teams: ml-research, applied-ml, argocd',
             "mlflow.replicas: must be at least 1 (found 0)",
             'portal.backstage.image: uses the tag "latest", which moves with every push and pins nothing; pin it by tag ("registry/repo:1.4.2") or by digest ("registry/repo@sha256:<64 hex digits>")',
-            "portal.backstage.templatesUrl: must be an https URL ending in /backstage/templates/*.yaml, e.g. https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml (found \"https://github.com/acme/gpu-platform\")",
-            "portal.ingress.allowedCidrs: is required with scheme \"internet-facing\": name the source ranges that may reach the portal (an ALB on the internet admits everyone otherwise)",
-            "portal.ingress.certificateArn: must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id> (found \"not-an-arn\")",
-            "teams[2].name: \"argocd\" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, " +
+            'portal.backstage.templatesUrl: must be an https URL ending in /backstage/templates/*.yaml, e.g. https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml (found "https://github.com/acme/gpu-platform")',
+            'portal.ingress.allowedCidrs: is required with scheme "internet-facing": name the source ranges that may reach the portal (an ALB on the internet admits everyone otherwise)',
+            'portal.ingress.certificateArn: must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id> (found "not-an-arn")',
+            'teams[2].name: "argocd" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, ' +
                 "amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, openshift, or any starting with kube-, openshift-); choose another name",
         ]);
     });

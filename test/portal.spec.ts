@@ -21,18 +21,33 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 const EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
-const OIDC = { arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE", url: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE" };
+const OIDC = {
+    arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+    url: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+};
 const SECRET = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
 const REPO = "https://github.com/acme/gpu-platform-gitops.git";
 
-const valuesOf = (resources: RecordedResource[], name: string) => (named(resources, RELEASE, name).inputs as any).values;
-const policyOf = (resources: RecordedResource[], name: string) => JSON.parse(named(resources, ROLE_POLICY, name).inputs.policy as string);
-const trustOf = (resources: RecordedResource[], name: string) => JSON.parse(named(resources, "aws:iam/role:Role", name).inputs.assumeRolePolicy as string).Statement[0];
+const valuesOf = (resources: RecordedResource[], name: string) =>
+    (named(resources, RELEASE, name).inputs as any).values;
+const policyOf = (resources: RecordedResource[], name: string) =>
+    JSON.parse(named(resources, ROLE_POLICY, name).inputs.policy as string);
+const trustOf = (resources: RecordedResource[], name: string) =>
+    JSON.parse(named(resources, "aws:iam/role:Role", name).inputs.assumeRolePolicy as string).Statement[0];
 
 /** What the portal's components need from each other, as plain stand-ins. */
 function collaborators() {
-    const controller = new LoadBalancerController("lbc", { clusterName: "gpu-platform-dev", region: "us-east-1", vpcId: "vpc-1", oidc: OIDC });
-    const eso = new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", namespaces: ["argocd", "backstage", "mlflow"] });
+    const controller = new LoadBalancerController("lbc", {
+        clusterName: "gpu-platform-dev",
+        region: "us-east-1",
+        vpcId: "vpc-1",
+        oidc: OIDC,
+    });
+    const eso = new ExternalSecrets("eso", {
+        oidc: OIDC,
+        region: "us-east-1",
+        namespaces: ["argocd", "backstage", "mlflow"],
+    });
     return { controller, eso };
 }
 
@@ -45,15 +60,40 @@ describe("portal: AWS Load Balancer Controller", () => {
             [17, "*", undefined],
             [2, "*", undefined],
             [1, "*", undefined],
-            [1, "arn:aws:ec2:*:*:security-group/*", { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } }],
-            [2, "arn:aws:ec2:*:*:security-group/*", { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } }],
+            [
+                1,
+                "arn:aws:ec2:*:*:security-group/*",
+                {
+                    StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
+                    Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+                },
+            ],
+            [
+                2,
+                "arn:aws:ec2:*:*:security-group/*",
+                {
+                    Null: {
+                        "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+                        "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+                    },
+                },
+            ],
             [3, "*", { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } }],
             [2, "*", { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } }],
             [4, "*", undefined],
             [
                 2,
-                ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*", "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*", "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*"],
-                { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } },
+                [
+                    "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+                    "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+                    "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+                ],
+                {
+                    Null: {
+                        "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+                        "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+                    },
+                },
             ],
             [
                 2,
@@ -68,8 +108,15 @@ describe("portal: AWS Load Balancer Controller", () => {
             [11, "*", { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } }],
             [
                 1,
-                ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*", "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*", "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*"],
-                { StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] }, Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } },
+                [
+                    "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+                    "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+                    "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+                ],
+                {
+                    StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+                    Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+                },
             ],
             [2, "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*", undefined],
             [6, "*", undefined],
@@ -85,7 +132,12 @@ describe("portal: AWS Load Balancer Controller", () => {
         });
         // Spot checks of actions the notes list by name.
         assert.ok((statements[1].Action as string[]).includes("elasticloadbalancing:DescribeCapacityReservation"));
-        assert.deepStrictEqual(statements[9].Action, ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"]);
+        assert.deepStrictEqual(statements[9].Action, [
+            "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:DeleteRule",
+        ]);
         assert.ok((statements[15].Action as string[]).includes("elasticloadbalancing:SetRulePriorities"));
     });
 
@@ -96,10 +148,20 @@ describe("portal: AWS Load Balancer Controller", () => {
 
     it("runs as one IRSA service account, with IP targets, the budget tags, and the service mutator webhook off", async () => {
         const { resources } = await record(
-            () => new LoadBalancerController("lbc", { clusterName: "gpu-platform-dev", region: "us-east-1", vpcId: "vpc-1", oidc: OIDC, defaultTags: { team: "platform" } }),
+            () =>
+                new LoadBalancerController("lbc", {
+                    clusterName: "gpu-platform-dev",
+                    region: "us-east-1",
+                    vpcId: "vpc-1",
+                    oidc: OIDC,
+                    defaultTags: { team: "platform" },
+                }),
         );
         const trust = trustOf(resources, "lbc-irsa-role");
-        assert.strictEqual(trust.Condition.StringEquals[`${OIDC.url}:sub`], "system:serviceaccount:kube-system:aws-load-balancer-controller");
+        assert.strictEqual(
+            trust.Condition.StringEquals[`${OIDC.url}:sub`],
+            "system:serviceaccount:kube-system:aws-load-balancer-controller",
+        );
         assert.strictEqual(policyOf(resources, "lbc-irsa-policy").Statement.length, 16);
         const values = valuesOf(resources, "lbc-release");
         assert.strictEqual(values.clusterName, "gpu-platform-dev");
@@ -107,7 +169,11 @@ describe("portal: AWS Load Balancer Controller", () => {
         assert.strictEqual(values.vpcId, "vpc-1");
         assert.strictEqual(values.serviceAccount.name, "aws-load-balancer-controller");
         assert.strictEqual(values.defaultTargetType, "ip");
-        assert.strictEqual(values.enableServiceMutatorWebhook, false, "a not-ready controller must not block every Service in the cluster");
+        assert.strictEqual(
+            values.enableServiceMutatorWebhook,
+            false,
+            "a not-ready controller must not block every Service in the cluster",
+        );
         assert.deepStrictEqual(values.defaultTags, { team: "platform" });
         assert.strictEqual(named(resources, RELEASE, "lbc-release").inputs.namespace, "kube-system");
     });
@@ -126,13 +192,23 @@ describe("portal: ingresses", () => {
 
     it("face the internet only when asked, admitting the given ranges, with HTTPS when a certificate is given", () => {
         const cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
-        const annotations = albAnnotations({ healthCheckPath: "/", settings: { scheme: "internet-facing", allowedCidrs: ["198.51.100.0/24"], certificateArn: cert } }, cert);
+        const annotations = albAnnotations(
+            {
+                healthCheckPath: "/",
+                settings: { scheme: "internet-facing", allowedCidrs: ["198.51.100.0/24"], certificateArn: cert },
+            },
+            cert,
+        );
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/scheme"], "internet-facing");
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/group.name"], "portal-public");
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/inbound-cidrs"], "198.51.100.0/24");
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/certificate-arn"], cert);
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/ssl-redirect"], "443");
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/ssl-policy"], "ELBSecurityPolicy-TLS13-1-2-2021-06", "not the controller's default, which allows TLS 1.0");
+        assert.strictEqual(
+            annotations["alb.ingress.kubernetes.io/ssl-policy"],
+            "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "not the controller's default, which allows TLS 1.0",
+        );
     });
 });
 
@@ -144,16 +220,36 @@ describe("portal: External Secrets Operator", () => {
                 host: "argocd.example.internal",
                 loadBalancerController: controller.release,
                 externalSecrets: eso,
-                sso: { provider: "oidc", issuer: "https://login.example.com", clientId: "argocd", clientSecretArn: SECRET("argocd-sso") },
+                sso: {
+                    provider: "oidc",
+                    issuer: "https://login.example.com",
+                    clientId: "argocd",
+                    clientSecretArn: SECRET("argocd-sso"),
+                },
             });
-            return new GitOps("gitops", { argoCd, externalSecrets: eso, repoUrl: REPO, credentialsSecretArn: SECRET("gitops-repo"), teams: [] });
+            return new GitOps("gitops", {
+                argoCd,
+                externalSecrets: eso,
+                repoUrl: REPO,
+                credentialsSecretArn: SECRET("gitops-repo"),
+                teams: [],
+            });
         });
         const role = named(resources, "aws:iam/role:Role", "eso-irsa-role");
-        assert.strictEqual(JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals[`${OIDC.url}:sub`], "system:serviceaccount:external-secrets:external-secrets");
+        assert.strictEqual(
+            JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals[`${OIDC.url}:sub`],
+            "system:serviceaccount:external-secrets:external-secrets",
+        );
         // The fake cloud gives a role the id "<name>-placeholder-id".
         const grants = ofType(resources, ROLE_POLICY).filter((p) => p.inputs.role === "eso-irsa-role-placeholder-id");
-        assert.deepStrictEqual(grants.map((g) => g.name).sort(), ["argocd-sso-secret-read", "gitops-repository-read"], "no policy of its own: one grant per synced secret");
-        const resourcesGranted = grants.flatMap((g) => JSON.parse(g.inputs.policy as string).Statement.flatMap((st: any) => st.Resource));
+        assert.deepStrictEqual(
+            grants.map((g) => g.name).sort(),
+            ["argocd-sso-secret-read", "gitops-repository-read"],
+            "no policy of its own: one grant per synced secret",
+        );
+        const resourcesGranted = grants.flatMap((g) =>
+            JSON.parse(g.inputs.policy as string).Statement.flatMap((st: any) => st.Resource),
+        );
         assert.deepStrictEqual(resourcesGranted.sort(), [SECRET("argocd-sso"), SECRET("gitops-repo")]);
         assert.deepStrictEqual(JSON.parse(grants[0].inputs.policy as string).Statement[0].Action, [
             "secretsmanager:GetSecretValue",
@@ -161,18 +257,27 @@ describe("portal: External Secrets Operator", () => {
             "secretsmanager:GetResourcePolicy",
             "secretsmanager:ListSecretVersionIds",
         ]);
-        const store = named(resources, "kubernetes:external-secrets.io/v1:ClusterSecretStore", "eso-store").inputs as any;
-        assert.deepStrictEqual(store.spec, { provider: { aws: { service: "SecretsManager", region: "us-east-1" } }, conditions: [{ namespaces: ["argocd", "backstage", "mlflow"] }] });
+        const store = named(resources, "kubernetes:external-secrets.io/v1:ClusterSecretStore", "eso-store")
+            .inputs as any;
+        assert.deepStrictEqual(store.spec, {
+            provider: { aws: { service: "SecretsManager", region: "us-east-1" } },
+            conditions: [{ namespaces: ["argocd", "backstage", "mlflow"] }],
+        });
         assert.strictEqual(valuesOf(resources, "eso-release").installCRDs, true);
         const secret = named(resources, EXTERNAL_SECRET, "gitops-repository");
-        assert.ok(secret.dependencies.includes(named(resources, ROLE_POLICY, "gitops-repository-read").urn), "syncs once it may read");
+        assert.ok(
+            secret.dependencies.includes(named(resources, ROLE_POLICY, "gitops-repository-read").urn),
+            "syncs once it may read",
+        );
     });
 
     it("refuses an empty list of namespaces before creating anything", async () => {
         const { resources } = await record(() =>
             assert.throws(
                 () => new ExternalSecrets("eso", { oidc: OIDC, region: "us-east-1", namespaces: [] }),
-                (err: any) => err instanceof pulumi.InputPropertiesError && err.errors.map((e: any) => e.propertyPath).join() === "namespaces",
+                (err: any) =>
+                    err instanceof pulumi.InputPropertiesError &&
+                    err.errors.map((e: any) => e.propertyPath).join() === "namespaces",
             ),
         );
         assert.deepStrictEqual(resources, []);
@@ -180,16 +285,32 @@ describe("portal: External Secrets Operator", () => {
 });
 
 describe("portal: Argo CD", () => {
-    const sso = { provider: "oidc" as const, issuer: "https://login.example.com", clientId: "argocd", clientSecretArn: SECRET("argocd-sso") };
+    const sso = {
+        provider: "oidc" as const,
+        issuer: "https://login.example.com",
+        clientId: "argocd",
+        clientSecretArn: SECRET("argocd-sso"),
+    };
 
     it("in dev: one replica of each part, local admin, no Redis HA", async () => {
         const { resources } = await record(() => {
             const { controller } = collaborators();
-            return new ArgoCd("argocd", { host: "argocd.dev.example.internal", loadBalancerController: controller.release });
+            return new ArgoCd("argocd", {
+                host: "argocd.dev.example.internal",
+                loadBalancerController: controller.release,
+            });
         });
         const values = valuesOf(resources, "argocd-release");
         assert.strictEqual(values["redis-ha"].enabled, false);
-        assert.deepStrictEqual([values.server.replicas, values.repoServer.replicas, values.applicationSet.replicas, values.controller.replicas], [1, 1, 1, 1]);
+        assert.deepStrictEqual(
+            [
+                values.server.replicas,
+                values.repoServer.replicas,
+                values.applicationSet.replicas,
+                values.controller.replicas,
+            ],
+            [1, 1, 1, 1],
+        );
         assert.strictEqual(values.configs.cm["admin.enabled"], true);
         assert.strictEqual(values.configs.cm.url, "http://argocd.dev.example.internal");
         assert.strictEqual(values.dex.enabled, false);
@@ -211,7 +332,15 @@ describe("portal: Argo CD", () => {
         });
         const values = valuesOf(resources, "argocd-release");
         assert.strictEqual(values["redis-ha"].enabled, true);
-        assert.deepStrictEqual([values.server.replicas, values.repoServer.replicas, values.applicationSet.replicas, values.controller.replicas], [2, 2, 2, 1]);
+        assert.deepStrictEqual(
+            [
+                values.server.replicas,
+                values.repoServer.replicas,
+                values.applicationSet.replicas,
+                values.controller.replicas,
+            ],
+            [2, 2, 2, 1],
+        );
         assert.strictEqual(values.configs.cm["admin.enabled"], false);
         assert.strictEqual(values.configs.cm.url, "https://argocd.example.internal");
         assert.deepStrictEqual(parse(values.configs.cm["oidc.config"]), {
@@ -223,8 +352,14 @@ describe("portal: Argo CD", () => {
         });
         const secret = named(resources, EXTERNAL_SECRET, "argocd-sso-secret").inputs as any;
         assert.strictEqual(secret.spec.target.name, "argocd-sso");
-        assert.deepStrictEqual(secret.spec.target.template.metadata.labels, { "app.kubernetes.io/part-of": "argocd" }, "Argo CD resolves $secret:key only in Secrets with this label");
-        assert.deepStrictEqual(secret.spec.data, [{ secretKey: "clientSecret", remoteRef: { key: SECRET("argocd-sso"), property: "clientSecret" } }]);
+        assert.deepStrictEqual(
+            secret.spec.target.template.metadata.labels,
+            { "app.kubernetes.io/part-of": "argocd" },
+            "Argo CD resolves $secret:key only in Secrets with this label",
+        );
+        assert.deepStrictEqual(secret.spec.data, [
+            { secretKey: "clientSecret", remoteRef: { key: SECRET("argocd-sso"), property: "clientSecret" } },
+        ]);
         assert.strictEqual(values.configs.params["server.insecure"], true, "TLS ends at the ALB");
         assert.strictEqual(values.global.networkPolicy.create, true);
     });
@@ -253,26 +388,52 @@ describe("portal: Argo CD", () => {
                 host: "argocd.example.internal",
                 loadBalancerController: controller.release,
                 externalSecrets: eso,
-                sso: { provider: "dex", connectors: [{ type: "github", id: "github", name: "GitHub", config: { clientID: "abc", orgs: [{ name: "acme" }] } }], clientSecretArn: SECRET("dex") },
+                sso: {
+                    provider: "dex",
+                    connectors: [
+                        {
+                            type: "github",
+                            id: "github",
+                            name: "GitHub",
+                            config: { clientID: "abc", orgs: [{ name: "acme" }] },
+                        },
+                    ],
+                    clientSecretArn: SECRET("dex"),
+                },
             });
         });
         const values = valuesOf(resources, "argocd-release");
         assert.strictEqual(values.dex.enabled, true);
-        assert.deepStrictEqual(parse(values.configs.cm["dex.config"]).connectors[0].config, { clientID: "abc", orgs: [{ name: "acme" }], clientSecret: "$argocd-sso:clientSecret" });
+        assert.deepStrictEqual(parse(values.configs.cm["dex.config"]).connectors[0].config, {
+            clientID: "abc",
+            orgs: [{ name: "acme" }],
+            clientSecret: "$argocd-sso:clientSecret",
+        });
     });
 
     it("serves its UI through an internal ALB ingress, created after the controller and the release", async () => {
         const { resources } = await record(() => {
             const { controller } = collaborators();
-            return new ArgoCd("argocd", { host: "argocd.dev.example.internal", loadBalancerController: controller.release });
+            return new ArgoCd("argocd", {
+                host: "argocd.dev.example.internal",
+                loadBalancerController: controller.release,
+            });
         });
         const ingress = named(resources, INGRESS, "argocd-ingress");
         const spec = (ingress.inputs as any).spec;
         assert.strictEqual(spec.ingressClassName, "alb");
-        assert.deepStrictEqual(spec.rules[0].http.paths[0].backend, { service: { name: "argocd-server", port: { number: 80 } } });
-        assert.strictEqual((ingress.inputs as any).metadata.annotations["alb.ingress.kubernetes.io/scheme"], "internal");
+        assert.deepStrictEqual(spec.rules[0].http.paths[0].backend, {
+            service: { name: "argocd-server", port: { number: 80 } },
+        });
+        assert.strictEqual(
+            (ingress.inputs as any).metadata.annotations["alb.ingress.kubernetes.io/scheme"],
+            "internal",
+        );
         const urns = ["lbc-release", "argocd-release"].map((release) => named(resources, RELEASE, release).urn);
-        assert.ok(urns.every((urn) => ingress.dependencies.includes(urn)), "waits for the controller's webhook and Argo CD's Service");
+        assert.ok(
+            urns.every((urn) => ingress.dependencies.includes(urn)),
+            "waits for the controller's webhook and Argo CD's Service",
+        );
     });
 
     it("refuses a disabled admin without SSO, SSO without the secrets operator, and a Dex client secret in config", async () => {
@@ -293,9 +454,15 @@ describe("portal: Argo CD", () => {
                 new ArgoCd("argocd2", {
                     host: "argocd.example.internal",
                     loadBalancerController: new pulumi.ComponentResource("test:index:Stub", "stub2"),
-                    sso: { provider: "dex", connectors: [{ type: "github", id: "g", name: "G", config: { clientSecret: "hunter2" } }], clientSecretArn: SECRET("dex") },
+                    sso: {
+                        provider: "dex",
+                        connectors: [{ type: "github", id: "g", name: "G", config: { clientSecret: "hunter2" } }],
+                        clientSecretArn: SECRET("dex"),
+                    },
                 }),
-            (err: any) => err.errors.map((e: any) => e.propertyPath).join() === "externalSecrets,sso.connectors[0].config.clientSecret",
+            (err: any) =>
+                err.errors.map((e: any) => e.propertyPath).join() ===
+                "externalSecrets,sso.connectors[0].config.clientSecret",
         );
     });
 });
@@ -305,7 +472,10 @@ describe("portal: GitOps (app of apps, team projects)", () => {
     before(async () => {
         ({ resources } = await record(() => {
             const { controller, eso } = collaborators();
-            const argoCd = new ArgoCd("argocd", { host: "argocd.dev.example.internal", loadBalancerController: controller.release });
+            const argoCd = new ArgoCd("argocd", {
+                host: "argocd.dev.example.internal",
+                loadBalancerController: controller.release,
+            });
             return new GitOps("gitops", {
                 argoCd,
                 externalSecrets: eso,
@@ -330,12 +500,27 @@ describe("portal: GitOps (app of apps, team projects)", () => {
         const projects = valuesOf(resources, "gitops-release").projects;
         assert.deepStrictEqual(Object.keys(projects).sort(), ["applied-ml", "ml-research", "platform-gitops"]);
         const team = projects["ml-research"];
-        assert.deepStrictEqual(team.destinations, [{ server: "https://kubernetes.default.svc", namespace: "ml-research" }]);
-        assert.deepStrictEqual(team.sourceRepos, [REPO, REPO.replace(/\.git$/, "")], "the URL as Applications may name it, with or without .git");
-        assert.strictEqual(team.clusterResourceWhitelist, undefined, "an AppProject without one allows no cluster-scoped kind");
+        assert.deepStrictEqual(team.destinations, [
+            { server: "https://kubernetes.default.svc", namespace: "ml-research" },
+        ]);
+        assert.deepStrictEqual(
+            team.sourceRepos,
+            [REPO, REPO.replace(/\.git$/, "")],
+            "the URL as Applications may name it, with or without .git",
+        );
+        assert.strictEqual(
+            team.clusterResourceWhitelist,
+            undefined,
+            "an AppProject without one allows no cluster-scoped kind",
+        );
         assert.deepStrictEqual(
             team.namespaceResourceBlacklist.map((k: any) => `${k.group}/${k.kind}`),
-            ["/ResourceQuota", "/LimitRange", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding"],
+            [
+                "/ResourceQuota",
+                "/LimitRange",
+                "rbac.authorization.k8s.io/Role",
+                "rbac.authorization.k8s.io/RoleBinding",
+            ],
         );
         assert.strictEqual(projects["applied-ml"].destinations[0].namespace, "applied-ml");
     });
@@ -344,14 +529,24 @@ describe("portal: GitOps (app of apps, team projects)", () => {
         const values = valuesOf(resources, "gitops-release");
         const root = values.applications["gitops-root"];
         assert.strictEqual(root.project, "platform-gitops");
-        assert.deepStrictEqual(root.source, { repoURL: REPO, targetRevision: "main", path: "apps", directory: { recurse: false, include: "*.yaml" } });
+        assert.deepStrictEqual(root.source, {
+            repoURL: REPO,
+            targetRevision: "main",
+            path: "apps",
+            directory: { recurse: false, include: "*.yaml" },
+        });
         assert.deepStrictEqual(root.destination, { server: "https://kubernetes.default.svc", namespace: "argocd" });
-        assert.deepStrictEqual(values.projects["platform-gitops"].namespaceResourceWhitelist, [{ group: "argoproj.io", kind: "Application" }]);
-        assert.deepStrictEqual(values.projects["platform-gitops"].destinations, [{ server: "https://kubernetes.default.svc", namespace: "argocd" }]);
+        assert.deepStrictEqual(values.projects["platform-gitops"].namespaceResourceWhitelist, [
+            { group: "argoproj.io", kind: "Application" },
+        ]);
+        assert.deepStrictEqual(values.projects["platform-gitops"].destinations, [
+            { server: "https://kubernetes.default.svc", namespace: "argocd" },
+        ]);
     });
 
     it("empties Argo CD's default project, which would otherwise allow everything", () => {
-        const patch = named(resources, "kubernetes:argoproj.io/v1alpha1:AppProjectPatch", "gitops-default-project").inputs as any;
+        const patch = named(resources, "kubernetes:argoproj.io/v1alpha1:AppProjectPatch", "gitops-default-project")
+            .inputs as any;
         assert.strictEqual(patch.metadata.name, "default");
         assert.deepStrictEqual(patch.spec.destinations, []);
         assert.deepStrictEqual(patch.spec.sourceRepos, []);
@@ -361,7 +556,9 @@ describe("portal: GitOps (app of apps, team projects)", () => {
     it("takes the repository credentials from Secrets Manager into a Secret labelled as an Argo CD repository, never from values", () => {
         const secret = named(resources, EXTERNAL_SECRET, "gitops-repository").inputs as any;
         assert.strictEqual(secret.metadata.namespace, "argocd");
-        assert.deepStrictEqual(secret.spec.target.template.metadata.labels, { "argocd.argoproj.io/secret-type": "repository" });
+        assert.deepStrictEqual(secret.spec.target.template.metadata.labels, {
+            "argocd.argoproj.io/secret-type": "repository",
+        });
         assert.deepStrictEqual(secret.spec.target.template.data, { type: "git", url: REPO });
         assert.deepStrictEqual(secret.spec.dataFrom, [{ extract: { key: SECRET("gitops-repo") } }]);
         assert.strictEqual(JSON.stringify(valuesOf(resources, "argocd-release").configs.repositories), undefined);
@@ -380,7 +577,8 @@ describe("portal: GitOps (app of apps, team projects)", () => {
                         { name: "a", namespace: "team-*" },
                     ],
                 }),
-            (err: any) => err.errors.map((e: any) => e.propertyPath).join() === "repoUrl,teams[0].name,teams[1].namespace",
+            (err: any) =>
+                err.errors.map((e: any) => e.propertyPath).join() === "repoUrl,teams[0].name,teams[1].namespace",
         );
     });
 });
@@ -389,25 +587,49 @@ describe("portal: MLflow", () => {
     async function build(protect: boolean, transformations: pulumi.ResourceTransformation[] = []) {
         return record(() => {
             const { controller, eso } = collaborators();
-            return new Mlflow("mlflow", {
-                oidc: OIDC,
-                region: "us-east-1",
-                host: "mlflow.dev.example.internal",
-                loadBalancerController: controller.release,
-                externalSecrets: eso,
-                database: { host: "portal-db.example.internal", port: 5432, name: "mlflow", credentialsSecretArn: SECRET("mlflow-database") },
-                protect,
-            }, { transformations });
+            return new Mlflow(
+                "mlflow",
+                {
+                    oidc: OIDC,
+                    region: "us-east-1",
+                    host: "mlflow.dev.example.internal",
+                    loadBalancerController: controller.release,
+                    externalSecrets: eso,
+                    database: {
+                        host: "portal-db.example.internal",
+                        port: 5432,
+                        name: "mlflow",
+                        credentialsSecretArn: SECRET("mlflow-database"),
+                    },
+                    protect,
+                },
+                { transformations },
+            );
         });
     }
 
     it("keeps artifacts in a bucket of its own: encrypted, versioned, public access blocked, TLS only", async () => {
         const { resources } = await build(false);
-        const block = named(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mlflow-artifacts-public-access").inputs;
-        assert.deepStrictEqual([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [true, true, true, true]);
-        const sse = named(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "mlflow-artifacts-encryption").inputs as any;
+        const block = named(
+            resources,
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "mlflow-artifacts-public-access",
+        ).inputs;
+        assert.deepStrictEqual(
+            [block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets],
+            [true, true, true, true],
+        );
+        const sse = named(
+            resources,
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "mlflow-artifacts-encryption",
+        ).inputs as any;
         assert.strictEqual(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
-        assert.strictEqual((named(resources, "aws:s3/bucketVersioning:BucketVersioning", "mlflow-artifacts-versioning").inputs as any).versioningConfiguration.status, "Enabled");
+        assert.strictEqual(
+            (named(resources, "aws:s3/bucketVersioning:BucketVersioning", "mlflow-artifacts-versioning").inputs as any)
+                .versioningConfiguration.status,
+            "Enabled",
+        );
     });
 
     it("protects and retains the bucket when asked (the platform asks in prod), and only then", async () => {
@@ -422,23 +644,50 @@ describe("portal: MLflow", () => {
     it("serves artifacts through the server, whose IRSA role reaches exactly that bucket", async () => {
         const { resources } = await build(false);
         const bucketArn = named(resources, "aws:s3/bucket:Bucket", "mlflow-artifacts").outputs.arn;
-        assert.strictEqual(trustOf(resources, "mlflow-irsa-role").Condition.StringEquals[`${OIDC.url}:sub`], "system:serviceaccount:mlflow:mlflow");
+        assert.strictEqual(
+            trustOf(resources, "mlflow-irsa-role").Condition.StringEquals[`${OIDC.url}:sub`],
+            "system:serviceaccount:mlflow:mlflow",
+        );
         assert.deepStrictEqual(policyOf(resources, "mlflow-irsa-policy").Statement, [
             { Sid: "ListArtifacts", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
-            { Sid: "ReadWriteArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/*`] },
+            {
+                Sid: "ReadWriteArtifacts",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                Resource: [`${String(bucketArn)}/*`],
+            },
         ]);
         const values = valuesOf(resources, "mlflow-release");
         assert.strictEqual(values.artifactRoot.proxiedArtifactStorage, true);
-        assert.deepStrictEqual(values.artifactRoot.s3, { enabled: true, bucket: named(resources, "aws:s3/bucket:Bucket", "mlflow-artifacts").outputs.bucket, path: "artifacts" });
-        assert.ok(!JSON.stringify(values).includes("MLFLOW_S3_ENDPOINT_URL"), "clients must not be pointed at S3 (mlflow#6181)");
-        assert.strictEqual(values.serviceAccount.annotations["eks.amazonaws.com/role-arn"], named(resources, "aws:iam/role:Role", "mlflow-irsa-role").outputs.arn);
+        assert.deepStrictEqual(values.artifactRoot.s3, {
+            enabled: true,
+            bucket: named(resources, "aws:s3/bucket:Bucket", "mlflow-artifacts").outputs.bucket,
+            path: "artifacts",
+        });
+        assert.ok(
+            !JSON.stringify(values).includes("MLFLOW_S3_ENDPOINT_URL"),
+            "clients must not be pointed at S3 (mlflow#6181)",
+        );
+        assert.strictEqual(
+            values.serviceAccount.annotations["eks.amazonaws.com/role-arn"],
+            named(resources, "aws:iam/role:Role", "mlflow-irsa-role").outputs.arn,
+        );
     });
 
     it("keeps its backend store in its own database, with credentials synced from Secrets Manager", async () => {
         const { resources } = await build(false);
         const values = valuesOf(resources, "mlflow-release");
-        assert.deepStrictEqual(values.backendStore.postgres, { enabled: true, host: "portal-db.example.internal", port: 5432, database: "mlflow" });
-        assert.deepStrictEqual(values.backendStore.existingDatabaseSecret, { name: "mlflow-db", usernameKey: "username", passwordKey: "password" });
+        assert.deepStrictEqual(values.backendStore.postgres, {
+            enabled: true,
+            host: "portal-db.example.internal",
+            port: 5432,
+            database: "mlflow",
+        });
+        assert.deepStrictEqual(values.backendStore.existingDatabaseSecret, {
+            name: "mlflow-db",
+            usernameKey: "username",
+            passwordKey: "password",
+        });
         const secret = named(resources, EXTERNAL_SECRET, "mlflow-database-secret").inputs as any;
         assert.strictEqual(secret.spec.data[1].remoteRef.key, SECRET("mlflow-database"));
     });
@@ -453,7 +702,11 @@ describe("portal: MLflow", () => {
             "mlflow.mlflow.svc.cluster.local:80",
         ]);
         const ingress = named(resources, INGRESS, "mlflow-ingress").inputs as any;
-        assert.strictEqual(ingress.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"], "/health", "exempt from the host check");
+        assert.strictEqual(
+            ingress.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"],
+            "/health",
+            "exempt from the host check",
+        );
     });
 });
 
@@ -466,11 +719,23 @@ describe("portal: Backstage", () => {
                 image,
                 loadBalancerController: controller.release,
                 externalSecrets: eso,
-                database: { host: "portal-db.example.internal", port: 5432, name: "backstage", credentialsSecretArn: SECRET("backstage-database") },
+                database: {
+                    host: "portal-db.example.internal",
+                    port: 5432,
+                    name: "backstage",
+                    credentialsSecretArn: SECRET("backstage-database"),
+                },
                 templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml",
                 githubTokenSecretArn: SECRET("github"),
-                costTracker: { url: "http://internal-cost-tracker.example.internal", tokenSecretArn: SECRET("cost-tracker-token") },
-                argoCd: { url: "http://argocd-server.argocd.svc", publicUrl: "http://argocd.dev.example.internal", tokenSecretArn: SECRET("argocd-token") },
+                costTracker: {
+                    url: "http://internal-cost-tracker.example.internal",
+                    tokenSecretArn: SECRET("cost-tracker-token"),
+                },
+                argoCd: {
+                    url: "http://argocd-server.argocd.svc",
+                    publicUrl: "http://argocd.dev.example.internal",
+                    tokenSecretArn: SECRET("argocd-token"),
+                },
                 mlflow: { url: "http://mlflow.mlflow.svc", publicUrl: "http://mlflow.dev.example.internal" },
                 gitops: { repoUrl: REPO, branch: "dev" },
             });
@@ -490,7 +755,11 @@ describe("portal: Backstage", () => {
     it("lists this repository's templates in the catalog, allowing Templates from that location", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
         assert.deepStrictEqual(valuesOf(resources, "backstage-release").backstage.appConfig.catalog.locations, [
-            { type: "url", target: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml", rules: [{ allow: ["Template"] }] },
+            {
+                type: "url",
+                target: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml",
+                rules: [{ allow: ["Template"] }],
+            },
         ]);
     });
 
@@ -500,33 +769,56 @@ describe("portal: Backstage", () => {
         const endpoints = values.appConfig.proxy.endpoints;
         assert.deepStrictEqual(Object.keys(endpoints).sort(), ["/argocd", "/cost-tracker", "/mlflow"]);
         assert.strictEqual(endpoints["/cost-tracker"].target, "http://internal-cost-tracker.example.internal");
-        assert.deepStrictEqual(endpoints["/cost-tracker"].headers, { Authorization: "Bearer ${COST_TRACKER_API_TOKEN}" });
-        assert.deepStrictEqual(endpoints["/cost-tracker"].allowedHeaders, ["Idempotency-Key"], "the templates' idempotency key gets through");
+        assert.deepStrictEqual(endpoints["/cost-tracker"].headers, {
+            Authorization: "Bearer ${COST_TRACKER_API_TOKEN}",
+        });
+        assert.deepStrictEqual(
+            endpoints["/cost-tracker"].allowedHeaders,
+            ["Idempotency-Key"],
+            "the templates' idempotency key gets through",
+        );
         assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET", "POST"]);
         assert.strictEqual(endpoints["/argocd"].target, "http://argocd-server.argocd.svc");
         assert.strictEqual(endpoints["/mlflow"].target, "http://mlflow.mlflow.svc");
         const token = named(resources, EXTERNAL_SECRET, "backstage-cost-tracker-secret").inputs as any;
-        assert.deepStrictEqual(token.spec.data, [{ secretKey: "COST_TRACKER_API_TOKEN", remoteRef: { key: SECRET("cost-tracker-token") } }], "the token secret is plain text");
+        assert.deepStrictEqual(
+            token.spec.data,
+            [{ secretKey: "COST_TRACKER_API_TOKEN", remoteRef: { key: SECRET("cost-tracker-token") } }],
+            "the token secret is plain text",
+        );
         assert.ok(values.extraEnvVarsSecrets.includes("backstage-cost-tracker"));
     });
 
     it("gives the GPU templates their environment: the GitOps repository as the scaffolder names it, its branch, Argo CD's and MLflow's URLs", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
-        assert.deepStrictEqual(valuesOf(resources, "backstage-release").backstage.appConfig.scaffolder.defaultEnvironment.parameters, {
-            gitopsRepoUrl: "github.com?owner=acme&repo=gpu-platform-gitops",
-            gitopsBranch: "dev",
-            argocdUrl: "http://argocd.dev.example.internal",
-            mlflowUrl: "http://mlflow.dev.example.internal",
-            mlflowNamespace: "mlflow",
-        });
+        assert.deepStrictEqual(
+            valuesOf(resources, "backstage-release").backstage.appConfig.scaffolder.defaultEnvironment.parameters,
+            {
+                gitopsRepoUrl: "github.com?owner=acme&repo=gpu-platform-gitops",
+                gitopsBranch: "dev",
+                argocdUrl: "http://argocd.dev.example.internal",
+                mlflowUrl: "http://mlflow.dev.example.internal",
+                mlflowNamespace: "mlflow",
+            },
+        );
     });
 
     it("runs the configured image, keeping the image's own app-config files", async () => {
-        const { resources } = await build("123456789012.dkr.ecr.us-east-1.amazonaws.com/portal/backstage@sha256:" + "a".repeat(64));
+        const { resources } = await build(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/portal/backstage@sha256:" + "a".repeat(64),
+        );
         const values = valuesOf(resources, "backstage-release").backstage;
-        assert.deepStrictEqual(values.image, { registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com", repository: "portal/backstage", digest: "sha256:" + "a".repeat(64) });
+        assert.deepStrictEqual(values.image, {
+            registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            repository: "portal/backstage",
+            digest: "sha256:" + "a".repeat(64),
+        });
         assert.deepStrictEqual(values.args, ["--config", "app-config.yaml", "--config", "app-config.production.yaml"]);
-        assert.deepStrictEqual(backstageImage("registry.example.com:5000/portal/backstage:1.4.0"), { registry: "registry.example.com:5000", repository: "portal/backstage", tag: "1.4.0" });
+        assert.deepStrictEqual(backstageImage("registry.example.com:5000/portal/backstage:1.4.0"), {
+            registry: "registry.example.com:5000",
+            repository: "portal/backstage",
+            tag: "1.4.0",
+        });
     });
 
     it("runs the chart's demo image when none is given, and warns", async () => {
@@ -535,12 +827,19 @@ describe("portal: Backstage", () => {
         (pulumi.log as any).warn = (message: string) => warnings.push(message);
         try {
             const { resources } = await build(undefined);
-            assert.deepStrictEqual(valuesOf(resources, "backstage-release").backstage.image, { registry: "ghcr.io", repository: "backstage/backstage", tag: "latest" });
+            assert.deepStrictEqual(valuesOf(resources, "backstage-release").backstage.image, {
+                registry: "ghcr.io",
+                repository: "backstage/backstage",
+                tag: "latest",
+            });
         } finally {
             (pulumi.log as any).warn = warn;
         }
         assert.strictEqual(warnings.length, 1);
-        assert.match(warnings[0], /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @roadiehq\/scaffolder-backend-module-http-request/);
+        assert.match(
+            warnings[0],
+            /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @roadiehq\/scaffolder-backend-module-http-request/,
+        );
     });
 
     it("refuses an unpinned image, a templates URL that is not this repository's templates folder, and a GitOps repository without owner and name", () => {
@@ -583,7 +882,10 @@ describe("portal: service databases", () => {
 
     it("keeps each service's credentials in a Secrets Manager secret of its own, which Pulumi never writes", () => {
         const secrets = ofType(resources, "aws:secretsmanager/secret:Secret").map((r) => r.inputs.name);
-        assert.deepStrictEqual(secrets, ["gpu-platform-dev/portal/backstage-database", "gpu-platform-dev/portal/mlflow-database"]);
+        assert.deepStrictEqual(secrets, [
+            "gpu-platform-dev/portal/backstage-database",
+            "gpu-platform-dev/portal/mlflow-database",
+        ]);
         assert.deepStrictEqual(ofType(resources, "aws:secretsmanager/secretVersion:SecretVersion"), []);
     });
 
@@ -591,8 +893,17 @@ describe("portal: service databases", () => {
         const arns = ofType(resources, "aws:secretsmanager/secret:Secret").map((r) => r.outputs.arn);
         const [credentials, generate] = policyOf(resources, "portal-db-irsa-policy").Statement;
         assert.deepStrictEqual(credentials.Resource, arns);
-        assert.deepStrictEqual(credentials.Action, ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"]);
-        assert.deepStrictEqual(generate, { Sid: "GeneratePasswords", Effect: "Allow", Action: ["secretsmanager:GetRandomPassword"], Resource: "*" });
+        assert.deepStrictEqual(credentials.Action, [
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DescribeSecret",
+        ]);
+        assert.deepStrictEqual(generate, {
+            Sid: "GeneratePasswords",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetRandomPassword"],
+            Resource: "*",
+        });
     });
 
     it("creates users and databases in the cluster, as the master user synced from the RDS-managed secret", () => {

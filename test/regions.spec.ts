@@ -12,6 +12,9 @@ describe("catalog: regions and partitions", () => {
     });
 
     it("writes managed-policy ARNs in the region's partition", () => {
-        assert.strictEqual(managedPolicyArn("aws-us-gov", "AmazonEKS_CNI_Policy"), "arn:aws-us-gov:iam::aws:policy/AmazonEKS_CNI_Policy");
+        assert.strictEqual(
+            managedPolicyArn("aws-us-gov", "AmazonEKS_CNI_Policy"),
+            "arn:aws-us-gov:iam::aws:policy/AmazonEKS_CNI_Policy",
+        );
     });
 });

@@ -22,7 +22,9 @@ import { createCatalogRegisterAction, createFetchTemplateAction } from "@backsta
 import type { TemplateEntityV1beta3 } from "@backstage/plugin-scaffolder-common";
 
 const SCAFFOLDER_BACKEND = path.dirname(require.resolve("@backstage/plugin-scaffolder-backend/package.json"));
-const { NunjucksWorkflowRunner } = require(path.join(SCAFFOLDER_BACKEND, "dist/scaffolder/tasks/NunjucksWorkflowRunner.cjs.js"));
+const { NunjucksWorkflowRunner } = require(
+    path.join(SCAFFOLDER_BACKEND, "dist/scaffolder/tasks/NunjucksWorkflowRunner.cjs.js"),
+);
 
 /** What one `http:backstage:request` step asked for, as its input was rendered. */
 export interface HttpRequestInput {
@@ -105,7 +107,9 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
             handler: async (ctx: any) => {
                 const { code, body } = await options.http(ctx.input);
                 if (code >= 400) {
-                    ctx.logger.error(`There was an issue with your request. Status code: ${code} Response body: ${JSON.stringify(body)}`);
+                    ctx.logger.error(
+                        `There was an issue with your request. Status code: ${code} Response body: ${JSON.stringify(body)}`,
+                    );
                     throw new Error("Unable to complete request");
                 }
                 ctx.output("code", code);
@@ -125,14 +129,23 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
     ].map(recorded);
 
     const workingDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "scaffolder-"));
-    const logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => logger };
+    const logger = {
+        error: () => undefined,
+        warn: () => undefined,
+        info: () => undefined,
+        debug: () => undefined,
+        child: () => logger,
+    };
     const runner = new NunjucksWorkflowRunner({
         actionRegistry: { get: async (id: string) => actions.find((a) => a.id === id) ?? fail(`no action ${id}`) },
         integrations,
         workingDirectory,
         logger,
         config: new ConfigReader({ scaffolder: { defaultEnvironment: { parameters: options.environment } } }),
-        metrics: { createCounter: () => ({ add: () => undefined }), createHistogram: () => ({ record: () => undefined }) },
+        metrics: {
+            createCounter: () => ({ add: () => undefined }),
+            createHistogram: () => ({ record: () => undefined }),
+        },
     });
     const task = {
         spec: {
@@ -141,13 +154,17 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
             output: template.spec.output ?? {},
             parameters: options.parameters,
             user: { ref: options.userRef },
-            templateInfo: { entityRef: `template:default/${template.metadata.name}`, baseUrl: pathToFileURL(file).href },
+            templateInfo: {
+                entityRef: `template:default/${template.metadata.name}`,
+                baseUrl: pathToFileURL(file).href,
+            },
         },
         secrets: {},
         isDryRun: false,
         cancelSignal: new AbortController().signal,
         getWorkspaceName: async () => options.taskId,
         getInitiatorCredentials: async () => ({}),
+        // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes the runner writes
         emitLog: async (message: string) => void log.push(message.replace(/\x1b\[[0-9;]*m/g, "")),
     };
     try {

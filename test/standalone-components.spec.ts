@@ -10,23 +10,35 @@ import { GpuPoolResources, TeamNamespace } from "../components/tenancy";
  */
 describe("components used on their own", () => {
     describe("NodePool defaults", () => {
-        const joined = { clusterName: "platform-dev", nodeRoleArn: "arn:aws:iam::123456789012:role/node", subnetIds: ["subnet-1"] };
+        const joined = {
+            clusterName: "platform-dev",
+            nodeRoleArn: "arn:aws:iam::123456789012:role/node",
+            subnetIds: ["subnet-1"],
+        };
 
         it("starts a GPU pool at zero nodes, on demand, with a 200 GiB gp3 root volume and whole GPUs", async () => {
-            const { resources } = await record(() => new NodePool("team-h100", { ...joined, instanceType: "p5.48xlarge", maxSize: 2 }));
+            const { resources } = await record(
+                () => new NodePool("team-h100", { ...joined, instanceType: "p5.48xlarge", maxSize: 2 }),
+            );
             const group = named(resources, "aws:eks/nodeGroup:NodeGroup", "team-h100-group").inputs as any;
             assert.deepStrictEqual(group.scalingConfig, { minSize: 0, maxSize: 2, desiredSize: 0 });
             assert.strictEqual(group.capacityType, "ON_DEMAND");
             assert.strictEqual(group.labels["gpu-platform/gpu-sharing"], "exclusive");
-            const ebs = (named(resources, "aws:ec2/launchTemplate:LaunchTemplate", "team-h100-launch-template").inputs as any).blockDeviceMappings[0].ebs;
+            const ebs = (
+                named(resources, "aws:ec2/launchTemplate:LaunchTemplate", "team-h100-launch-template").inputs as any
+            ).blockDeviceMappings[0].ebs;
             assert.deepStrictEqual([ebs.volumeSize, ebs.volumeType], [200, "gp3"]);
         });
 
         it("keeps a CPU pool at one node with a 50 GiB root volume", async () => {
-            const { resources } = await record(() => new NodePool("team-cpu", { ...joined, instanceType: "m7i.xlarge", maxSize: 3 }));
+            const { resources } = await record(
+                () => new NodePool("team-cpu", { ...joined, instanceType: "m7i.xlarge", maxSize: 3 }),
+            );
             const group = named(resources, "aws:eks/nodeGroup:NodeGroup", "team-cpu-group").inputs as any;
             assert.deepStrictEqual(group.scalingConfig, { minSize: 1, maxSize: 3, desiredSize: 1 });
-            const ebs = (named(resources, "aws:ec2/launchTemplate:LaunchTemplate", "team-cpu-launch-template").inputs as any).blockDeviceMappings[0].ebs;
+            const ebs = (
+                named(resources, "aws:ec2/launchTemplate:LaunchTemplate", "team-cpu-launch-template").inputs as any
+            ).blockDeviceMappings[0].ebs;
             assert.strictEqual(ebs.volumeSize, 50);
         });
     });
@@ -51,8 +63,15 @@ describe("components used on their own", () => {
                 thrown = err;
             }
             await recording.settle();
-            assert.deepStrictEqual(recording.resources.map((r) => r.type), [], "nothing is created, not even the component");
-            assert.ok(pulumi.InputPropertiesError.isInstance(thrown), `expected an InputPropertiesError, got ${String(thrown)}`);
+            assert.deepStrictEqual(
+                recording.resources.map((r) => r.type),
+                [],
+                "nothing is created, not even the component",
+            );
+            assert.ok(
+                pulumi.InputPropertiesError.isInstance(thrown),
+                `expected an InputPropertiesError, got ${String(thrown)}`,
+            );
             assert.strictEqual(thrown.message, 'Cluster "team" has invalid arguments');
             return thrown.errors.map((e) => `${e.propertyPath}: ${e.reason}`);
         }
@@ -61,7 +80,11 @@ describe("components used on their own", () => {
             assert.deepStrictEqual(await refusal({ ...base, endpointAccess: "public-and-private" }), [
                 'publicAccessCidrs: is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API (none would open it to 0.0.0.0/0)',
             ]);
-            assert.strictEqual((await refusal({ ...base, endpointAccess: "public-and-private", publicAccessCidrs: [] })).length, 1, "an empty list is none");
+            assert.strictEqual(
+                (await refusal({ ...base, endpointAccess: "public-and-private", publicAccessCidrs: [] })).length,
+                1,
+                "an empty list is none",
+            );
         });
 
         it("refuses its creator's role among the admins: EKS already gave it an access entry, and a second fails with 409", async () => {
@@ -80,7 +103,14 @@ describe("components used on their own", () => {
         });
 
         it("opens a public endpoint to exactly the CIDRs given", async () => {
-            const { resources } = await record(() => new Cluster("team", { ...base, endpointAccess: "public-and-private", publicAccessCidrs: ["203.0.113.0/24"] }));
+            const { resources } = await record(
+                () =>
+                    new Cluster("team", {
+                        ...base,
+                        endpointAccess: "public-and-private",
+                        publicAccessCidrs: ["203.0.113.0/24"],
+                    }),
+            );
             const eks = named(resources, "eks:index:Cluster", "team-eks").inputs as any;
             assert.deepStrictEqual([eks.endpointPublicAccess, eks.publicAccessCidrs], [true, ["203.0.113.0/24"]]);
         });
@@ -93,10 +123,19 @@ describe("components used on their own", () => {
         };
         /** Every MIG profile the catalog's GPUs make (catalog/gpus.ts, "+me" profiles aside), at 0. */
         const allMigAtZero = Object.fromEntries(
-            ["1g.5gb", "1g.10gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"].map((p) => [
-                `requests.nvidia.com/mig-${p}`,
-                "0",
-            ]),
+            [
+                "1g.5gb",
+                "1g.10gb",
+                "2g.10gb",
+                "3g.20gb",
+                "4g.20gb",
+                "7g.40gb",
+                "1g.20gb",
+                "2g.20gb",
+                "3g.40gb",
+                "4g.40gb",
+                "7g.80gb",
+            ].map((p) => [`requests.nvidia.com/mig-${p}`, "0"]),
         );
 
         it("gives one node's worth of each GPU resource the pools offer, and 0 of every other", async () => {
@@ -135,7 +174,12 @@ describe("components used on their own", () => {
                 quota: { gpus: 2, sharedGpus: 4, mig: { "1g.10gb": 3 } },
             });
             assert.deepStrictEqual(
-                [hard["requests.nvidia.com/gpu"], hard["requests.nvidia.com/gpu.shared"], hard["requests.nvidia.com/mig-1g.10gb"], hard["requests.nvidia.com/mig-3g.40gb"]],
+                [
+                    hard["requests.nvidia.com/gpu"],
+                    hard["requests.nvidia.com/gpu.shared"],
+                    hard["requests.nvidia.com/mig-1g.10gb"],
+                    hard["requests.nvidia.com/mig-3g.40gb"],
+                ],
                 ["2", "4", "3", "0"],
             );
         });

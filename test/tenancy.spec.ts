@@ -12,7 +12,11 @@ function podSpec(gpus: number, priorityClassName?: string, resource = "nvidia.co
     return {
         ...(priorityClassName ? { priorityClassName } : {}),
         containers: [
-            { name: "main", image: "trainer:1", resources: { requests: { cpu: "4", [resource]: String(gpus) }, limits: { [resource]: String(gpus) } } },
+            {
+                name: "main",
+                image: "trainer:1",
+                resources: { requests: { cpu: "4", [resource]: String(gpus) }, limits: { [resource]: String(gpus) } },
+            },
             { name: "sidecar", image: "logger:1" },
         ],
     };
@@ -28,10 +32,15 @@ describe("workload classes", () => {
 
     it("creates the five priority classes, the two lowest waiting instead of preempting", () => {
         const classes: Record<string, any> = Object.fromEntries(
-            ofType(resources, "kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => [(r.inputs.metadata as any).name, r.inputs]),
+            ofType(resources, "kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => [
+                (r.inputs.metadata as any).name,
+                r.inputs,
+            ]),
         );
         assert.deepStrictEqual(
-            Object.fromEntries(Object.entries(classes).map(([name, pc]) => [name, [pc.value, pc.preemptionPolicy, pc.globalDefault]])),
+            Object.fromEntries(
+                Object.entries(classes).map(([name, pc]) => [name, [pc.value, pc.preemptionPolicy, pc.globalDefault]]),
+            ),
             {
                 "production-inference": [1000, "PreemptLowerPriority", false],
                 "critical-agents": [900, "PreemptLowerPriority", false],
@@ -43,13 +52,34 @@ describe("workload classes", () => {
     });
 
     it("binds the GPU-limit admission policy to deny, outside kube-system and gpu-operator", () => {
-        const policy = named(resources, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "gpu-platform-prod-workload-classes-gpu-limits").inputs as any;
+        const policy = named(
+            resources,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+            "gpu-platform-prod-workload-classes-gpu-limits",
+        ).inputs as any;
         assert.strictEqual(policy.spec.failurePolicy, "Fail");
-        assert.deepStrictEqual(policy.spec.matchConstraints.namespaceSelector.matchExpressions[0].values, ["kube-system", "gpu-operator"]);
+        assert.deepStrictEqual(policy.spec.matchConstraints.namespaceSelector.matchExpressions[0].values, [
+            "kube-system",
+            "gpu-operator",
+        ]);
         const kinds = policy.spec.matchConstraints.resourceRules.flatMap((r: any) => r.resources);
-        assert.deepStrictEqual(kinds, ["pods", "deployments", "statefulsets", "replicasets", "daemonsets", "jobs", "cronjobs"]);
-        assert.ok(policy.spec.variables.find((v: any) => v.name === "maxGpusPerPod").expression.includes("'training': 8"));
-        const binding = named(resources, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "gpu-platform-prod-workload-classes-gpu-limits-binding").inputs as any;
+        assert.deepStrictEqual(kinds, [
+            "pods",
+            "deployments",
+            "statefulsets",
+            "replicasets",
+            "daemonsets",
+            "jobs",
+            "cronjobs",
+        ]);
+        assert.ok(
+            policy.spec.variables.find((v: any) => v.name === "maxGpusPerPod").expression.includes("'training': 8"),
+        );
+        const binding = named(
+            resources,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+            "gpu-platform-prod-workload-classes-gpu-limits-binding",
+        ).inputs as any;
         assert.deepStrictEqual(binding.spec, { policyName: "gpu-platform-gpu-limits", validationActions: ["Deny"] });
     });
 
@@ -71,8 +101,17 @@ describe("workload classes", () => {
 
         it("counts MIG slices, and init containers and sidecars as the scheduler does", () => {
             assert.deepStrictEqual(admit(pod(podSpec(2, "production-inference", "nvidia.com/mig-1g.10gb"))), []);
-            assert.strictEqual(admit(pod(podSpec(2, "development", "nvidia.com/gpu.shared"))).length, 1, "time-sliced replicas count too");
-            const gpuContainer = (name: string, gpus: number, extra: Record<string, unknown> = {}) => ({ name, image: "i:1", ...extra, resources: { limits: { "nvidia.com/gpu": String(gpus) } } });
+            assert.strictEqual(
+                admit(pod(podSpec(2, "development", "nvidia.com/gpu.shared"))).length,
+                1,
+                "time-sliced replicas count too",
+            );
+            const gpuContainer = (name: string, gpus: number, extra: Record<string, unknown> = {}) => ({
+                name,
+                image: "i:1",
+                ...extra,
+                resources: { limits: { "nvidia.com/gpu": String(gpus) } },
+            });
             // An init container runs before the others: a pod needs the larger of the two, not the sum.
             const warmUp = podSpec(2, "production-inference");
             warmUp.initContainers = [gpuContainer("warm-up", 1)];
@@ -89,14 +128,20 @@ describe("workload classes", () => {
             assert.deepStrictEqual(admit(pod(podSpec(1))), [
                 'requests 1 GPUs, so it must set spec.priorityClassName to a workload class (production-inference, critical-agents, training, research, development) instead of ""',
             ]);
-            assert.deepStrictEqual(admit(pod({ containers: [{ name: "api", image: "api:1", resources: { limits: { cpu: "1" } } }] })), []);
+            assert.deepStrictEqual(
+                admit(pod({ containers: [{ name: "api", image: "api:1", resources: { limits: { cpu: "1" } } }] })),
+                [],
+            );
         });
 
         it("checks the pod templates of Deployments, Jobs and CronJobs as they are applied", () => {
             const template = { template: { spec: podSpec(4, "production-inference") } };
             assert.strictEqual(admit({ kind: "Deployment", spec: template }).length, 1);
             assert.strictEqual(admit({ kind: "Job", spec: template }).length, 1);
-            assert.strictEqual(admit({ kind: "CronJob", spec: { schedule: "@daily", jobTemplate: { spec: template } } }).length, 1);
+            assert.strictEqual(
+                admit({ kind: "CronJob", spec: { schedule: "@daily", jobTemplate: { spec: template } } }).length,
+                1,
+            );
             assert.deepStrictEqual(admit({ kind: "Job", spec: { template: { spec: podSpec(8, "training") } } }), []);
         });
     });
@@ -107,11 +152,18 @@ describe("team tenancy (prod config)", () => {
     before(async () => {
         ({ resources } = await record(() => buildPlatform(validStackConfig("prod"))));
     });
-    const inTeam = (team: string, type: string) => resources.filter((r) => r.type === type && r.parent?.endsWith(`gpu-platform:tenancy:TeamNamespace::${team}`));
+    const inTeam = (team: string, type: string) =>
+        resources.filter((r) => r.type === type && r.parent?.endsWith(`gpu-platform:tenancy:TeamNamespace::${team}`));
 
     it("gives each team a namespace labelled with its team and cost center, Pod Security restricted", () => {
-        const namespaces = ofType(resources, "kubernetes:core/v1:Namespace").filter((r) => r.parent?.includes("TeamNamespace"));
-        assert.deepStrictEqual(namespaces.map((n) => (n.inputs.metadata as any).name).sort(), ["applied-ml", "inference", "ml-research"]);
+        const namespaces = ofType(resources, "kubernetes:core/v1:Namespace").filter((r) =>
+            r.parent?.includes("TeamNamespace"),
+        );
+        assert.deepStrictEqual(namespaces.map((n) => (n.inputs.metadata as any).name).sort(), [
+            "applied-ml",
+            "inference",
+            "ml-research",
+        ]);
         const research = named(resources, "kubernetes:core/v1:Namespace", "ml-research-namespace").inputs as any;
         assert.deepStrictEqual(research.metadata.labels, {
             "gpu-platform/team": "ml-research",
@@ -128,7 +180,10 @@ describe("team tenancy (prod config)", () => {
         const hard = (team: string) => (inTeam(team, "kubernetes:core/v1:ResourceQuota")[0].inputs as any).spec.hard;
         // A quota leaves what it does not list unlimited: every MIG profile of the catalog's GPUs is listed, at 0 where no pool makes it.
         const noOtherMigSlices = Object.fromEntries(
-            ["1g.5gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb", "1g.20gb", "4g.40gb", "7g.80gb"].map((profile) => [`requests.nvidia.com/mig-${profile}`, "0"]),
+            ["1g.5gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb", "1g.20gb", "4g.40gb", "7g.80gb"].map((profile) => [
+                `requests.nvidia.com/mig-${profile}`,
+                "0",
+            ]),
         );
         // applied-ml sets no quota. One node of each prod pool: p5 (h100) 8 whole GPUs; p4d (a100-shared) 8 GPUs × 3 replicas = 24;
         // p4de (a100-mig) 8 GPUs × {3g.40gb: 1, 2g.20gb: 1, 1g.10gb: 2} = 8, 8 and 16 slices.
@@ -166,12 +221,24 @@ describe("team tenancy (prod config)", () => {
 
     it("gives containers default requests, so every pod counts against the quota, and no default limit that would refuse a large request", () => {
         const limitRange = inTeam("applied-ml", "kubernetes:core/v1:LimitRange")[0].inputs as any;
-        assert.deepStrictEqual(limitRange.spec.limits, [{ type: "Container", defaultRequest: { cpu: "250m", memory: "512Mi" } }]);
+        assert.deepStrictEqual(limitRange.spec.limits, [
+            { type: "Container", defaultRequest: { cpu: "250m", memory: "512Mi" } },
+        ]);
     });
 
     it("denies traffic by default, allowing the namespace's own pods, DNS, and HTTPS out but not to instance metadata", () => {
-        const policies = Object.fromEntries(inTeam("ml-research", "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [(r.inputs.metadata as any).name, (r.inputs as any).spec]));
-        assert.deepStrictEqual(Object.keys(policies).sort(), ["allow-dns", "allow-https-egress", "allow-same-namespace", "default-deny"]);
+        const policies = Object.fromEntries(
+            inTeam("ml-research", "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [
+                (r.inputs.metadata as any).name,
+                (r.inputs as any).spec,
+            ]),
+        );
+        assert.deepStrictEqual(Object.keys(policies).sort(), [
+            "allow-dns",
+            "allow-https-egress",
+            "allow-same-namespace",
+            "default-deny",
+        ]);
         assert.deepStrictEqual(policies["default-deny"], { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         assert.deepStrictEqual(policies["allow-same-namespace"].ingress, [{ from: [{ podSelector: {} }] }]);
         assert.deepStrictEqual(policies["allow-dns"].egress[0].ports, [
@@ -179,16 +246,28 @@ describe("team tenancy (prod config)", () => {
             { protocol: "TCP", port: 53 },
         ]);
         assert.deepStrictEqual(policies["allow-https-egress"].egress, [
-            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
+            {
+                to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }],
+                ports: [{ protocol: "TCP", port: 443 }],
+            },
         ]);
         const cni = named(resources, "aws:eks/addon:Addon", "gpu-platform-prod-vpc-cni").inputs as any;
-        assert.deepStrictEqual(JSON.parse(cni.configurationValues), { enableNetworkPolicy: "true" }, "the VPC CNI enforces them");
+        assert.deepStrictEqual(
+            JSON.parse(cni.configurationValues),
+            { enableNetworkPolicy: "true" },
+            "the VPC CNI enforces them",
+        );
     });
 
     it("maps each team's IAM role to edit access in its own namespace only", () => {
         const entry = inTeam("inference", "aws:eks/accessEntry:AccessEntry")[0].inputs as any;
-        assert.deepStrictEqual(entry, { clusterName: "gpu-platform-prod", principalArn: "arn:aws:iam::123456789012:role/inference", type: "STANDARD" });
-        const association = inTeam("inference", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0].inputs as any;
+        assert.deepStrictEqual(entry, {
+            clusterName: "gpu-platform-prod",
+            principalArn: "arn:aws:iam::123456789012:role/inference",
+            type: "STANDARD",
+        });
+        const association = inTeam("inference", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0]
+            .inputs as any;
         assert.strictEqual(association.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
         assert.deepStrictEqual(association.accessScope, { type: "namespace", namespaces: ["inference"] });
     });
@@ -203,13 +282,23 @@ describe("tenancy config", () => {
 
     it("takes priority classes from config in place of the five defaults; a class that does not say waits or not preempts", async () => {
         const raw = stackConfig("dev") as any;
-        raw.priorityClasses = [{ name: "batch", value: 10, maxGpusPerPod: 4 }, { name: "development", value: 5, maxGpusPerPod: 1, preempts: false }];
+        raw.priorityClasses = [
+            { name: "batch", value: 10, maxGpusPerPod: 4 },
+            { name: "development", value: 5, maxGpusPerPod: 1, preempts: false },
+        ];
         // The policy config such a stack carries: the same classes and limits (otherwise the config is refused, see config.spec.ts).
         const limits = { maxGpusPerPodByClass: { batch: 4, development: 1 } };
-        const pack = policyPackSettingsOf({ "gpu-workload-priority-class": limits, "gpu-workload-class-limit": limits }, "spec policy config");
+        const pack = policyPackSettingsOf(
+            { "gpu-workload-priority-class": limits, "gpu-workload-class-limit": limits },
+            "spec policy config",
+        );
         const config = validatePlatformConfig(raw, PROJECT, "dev", pack).config!;
         const { resources } = await record(() => buildPlatform(config));
-        const classes = ofType(resources, "kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => [(r.inputs.metadata as any).name, r.inputs.value, r.inputs.preemptionPolicy]);
+        const classes = ofType(resources, "kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => [
+            (r.inputs.metadata as any).name,
+            r.inputs.value,
+            r.inputs.preemptionPolicy,
+        ]);
         assert.deepStrictEqual(classes, [
             ["batch", 10, "PreemptLowerPriority"],
             ["development", 5, "Never"],
@@ -239,13 +328,17 @@ describe("tenancy config", () => {
     it("rejects a pipeline whose priority class does not exist or allows fewer GPUs than its worker takes", () => {
         assert.deepStrictEqual(
             problems((raw) => (raw.inferencePipelines[0].priorityClass = "batch")),
-            ['inferencePipelines[0].priorityClass: "batch" is not a priority class; defined: production-inference, critical-agents, training, research, development'],
+            [
+                'inferencePipelines[0].priorityClass: "batch" is not a priority class; defined: production-inference, critical-agents, training, research, development',
+            ],
         );
         assert.deepStrictEqual(
             problems((raw) => {
                 raw.inferencePipelines[0].gpusPerWorker = 3;
             }),
-            ['inferencePipelines[0].gpusPerWorker: is 3, but priority class "production-inference" allows at most 2 GPUs per pod; the cluster would refuse the worker'],
+            [
+                'inferencePipelines[0].gpusPerWorker: is 3, but priority class "production-inference" allows at most 2 GPUs per pod; the cluster would refuse the worker',
+            ],
         );
     });
 
@@ -270,7 +363,7 @@ describe("tenancy config", () => {
                 raw.priorityClasses = [{ name: "production-inference", value: 1000, maxGpusPerPod: -1 }];
             }),
             [
-                'nodePools.system.maxSize: must be at least 1 (found 0)',
+                "nodePools.system.maxSize: must be at least 1 (found 0)",
                 'nodePools.a100-mig.diskType: Invalid option: expected one of "gp3"|"gp2"|"io2" (found "st1")',
                 "priorityClasses[0].maxGpusPerPod: must be 0 or more (found -1)",
             ],
@@ -312,7 +405,9 @@ describe("the platform's own namespaces", () => {
     it("are every one a system namespace: no team may take one, and the pack lets their releases create them", () => {
         // A chart added to components/shared/charts.ts without its namespace in catalog/kubernetes-names.ts fails here.
         assert.deepStrictEqual(
-            Object.values(CHARTS).filter((chart) => !isSystemNamespace(chart.namespace)).map((chart) => `${chart.chart} in ${chart.namespace}`),
+            Object.values(CHARTS)
+                .filter((chart) => !isSystemNamespace(chart.namespace))
+                .map((chart) => `${chart.chart} in ${chart.namespace}`),
             [],
         );
     });

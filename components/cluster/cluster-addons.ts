@@ -34,11 +34,19 @@ export class ClusterAddons extends pulumi.ComponentResource {
         const region = partitionOrProblem("region", args.region);
         throwIfInvalid("ClusterAddons", name, region.problems);
         super(CLUSTER_ADDONS_TYPE, name, {}, opts);
-        const addon = (suffix: string, addonArgs: Omit<aws.eks.AddonArgs, "clusterName" | "resolveConflictsOnCreate" | "resolveConflictsOnUpdate">) =>
+        const addon = (
+            suffix: string,
+            addonArgs: Omit<aws.eks.AddonArgs, "clusterName" | "resolveConflictsOnCreate" | "resolveConflictsOnUpdate">,
+        ) =>
             new aws.eks.Addon(
                 `${name}-${suffix}`,
                 // OVERWRITE on create adopts what EKS installed itself with the cluster (CoreDNS).
-                { clusterName: args.clusterName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", ...addonArgs },
+                {
+                    clusterName: args.clusterName,
+                    resolveConflictsOnCreate: "OVERWRITE",
+                    resolveConflictsOnUpdate: "OVERWRITE",
+                    ...addonArgs,
+                },
                 { parent: this },
             );
 
@@ -59,7 +67,10 @@ export class ClusterAddons extends pulumi.ComponentResource {
             },
             { parent: this },
         ).role;
-        this.ebsCsiDriver = addon("ebs-csi-driver", { addonName: "aws-ebs-csi-driver", serviceAccountRoleArn: ebsRole.arn });
+        this.ebsCsiDriver = addon("ebs-csi-driver", {
+            addonName: "aws-ebs-csi-driver",
+            serviceAccountRoleArn: ebsRole.arn,
+        });
 
         // Node auto repair reacts to GPU failures only through this agent: it sets the node condition
         // AcceleratedHardwareReady (NVIDIA XID errors, DCGM diagnostics) that repair acts on; without
@@ -71,7 +82,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
             addonName: "eks-node-monitoring-agent",
             configurationValues: JSON.stringify({
                 dcgmAgent: {
-                    tolerations: [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((taint) => ({ key: taint.key, operator: "Exists", effect: taint.effect })),
+                    tolerations: [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((taint) => ({
+                        key: taint.key,
+                        operator: "Exists",
+                        effect: taint.effect,
+                    })),
                 },
             }),
         });

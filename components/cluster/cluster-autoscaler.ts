@@ -45,14 +45,20 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         const region = partitionOrProblem("region", args.region);
         const version = CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion]
             ? []
-            : [{ key: "kubernetesVersion", message: `"${args.kubernetesVersion}" has no autoscaler image in the catalog; known: ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).join(", ")}` }];
+            : [
+                  {
+                      key: "kubernetesVersion",
+                      message: `"${args.kubernetesVersion}" has no autoscaler image in the catalog; known: ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).join(", ")}`,
+                  },
+              ];
         throwIfInvalid("ClusterAutoscaler", name, [...region.problems, ...version]);
         super(CLUSTER_AUTOSCALER_TYPE, name, {}, opts);
         const pin = CHARTS.clusterAutoscaler;
 
         const identity = aws.getCallerIdentityOutput({}, { parent: this });
         const asgArns = args.autoscalingGroupNames.map(
-            (asg) => pulumi.interpolate`arn:${region.partition!}:autoscaling:${args.region}:${identity.accountId}:autoScalingGroup:*:autoScalingGroupName/${asg}`,
+            (asg) =>
+                pulumi.interpolate`arn:${region.partition!}:autoscaling:${args.region}:${identity.accountId}:autoScalingGroup:*:autoScalingGroupName/${asg}`,
         );
         this.role = new IrsaRole(
             `${name}-irsa`,
@@ -93,9 +99,11 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         this.release = pinnedRelease(
             `${name}-release`,
             pin,
-            pulumi.all([args.clusterName, this.role.arn]).apply(([clusterName, roleArn]) =>
-                mergeValues(autoscalerValues(clusterName, roleArn, args), args.values),
-            ),
+            pulumi
+                .all([args.clusterName, this.role.arn])
+                .apply(([clusterName, roleArn]) =>
+                    mergeValues(autoscalerValues(clusterName, roleArn, args), args.values),
+                ),
             { parent: this },
         );
         this.registerOutputs({ roleArn: this.role.arn });
@@ -103,7 +111,11 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
 }
 
 /** The chart values: auto-discovery of this cluster's groups, IRSA, and GPU-minded scale-down. */
-export function autoscalerValues(clusterName: string, roleArn: string, args: Pick<ClusterAutoscalerArgs, "kubernetesVersion" | "region" | "scaleDownUnneededMinutes">): HelmValues {
+export function autoscalerValues(
+    clusterName: string,
+    roleArn: string,
+    args: Pick<ClusterAutoscalerArgs, "kubernetesVersion" | "region" | "scaleDownUnneededMinutes">,
+): HelmValues {
     const unneeded = `${args.scaleDownUnneededMinutes ?? 5}m`;
     return {
         cloudProvider: "aws",
@@ -111,7 +123,13 @@ export function autoscalerValues(clusterName: string, roleArn: string, args: Pic
         autoDiscovery: { clusterName },
         // The autoscaler's minor must match the cluster's; the newest patch of it, not the chart's .0.
         image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion] },
-        rbac: { serviceAccount: { create: true, name: SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": roleArn } } },
+        rbac: {
+            serviceAccount: {
+                create: true,
+                name: SERVICE_ACCOUNT,
+                annotations: { "eks.amazonaws.com/role-arn": roleArn },
+            },
+        },
         nodeSelector: { ...CPU_NODE_SELECTOR },
         priorityClassName: "system-cluster-critical",
         extraArgs: {

@@ -110,7 +110,11 @@ export class Cluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = partitionOrProblem("region", args.region);
-        throwIfInvalid("Cluster", name, [...region.problems, ...endpointAccessProblems("", args), ...clusterAccessProblems("", args)]);
+        throwIfInvalid("Cluster", name, [
+            ...region.problems,
+            ...endpointAccessProblems("", args),
+            ...clusterAccessProblems("", args),
+        ]);
         super(CLUSTER_TYPE, name, {}, opts);
         const partition = region.partition!;
         const endpointAccess = args.endpointAccess ?? "private";
@@ -156,7 +160,11 @@ export class Cluster extends pulumi.ComponentResource {
         this.clusterName = this.eksCluster.eksCluster.name;
         this.kubeconfig = pulumi.secret(this.eksCluster.kubeconfigJson);
         this.oidc = { arn: this.eksCluster.oidcProviderArn, url: this.eksCluster.oidcProviderUrl };
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { parent: this },
+        );
         this.vpcCni = this.createVpcCni(name, partition);
         this.apiAccessRules = this.createApiAccessRules(name, args.apiAccess ?? {});
         this.endpoint = this.eksCluster.eksCluster.endpoint;
@@ -164,7 +172,11 @@ export class Cluster extends pulumi.ComponentResource {
         this.nodeSecurityGroupId = this.eksCluster.eksCluster.vpcConfig.clusterSecurityGroupId;
         this.apiSecurityGroupId = this.eksCluster.clusterSecurityGroupId;
 
-        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, oidcProviderArn: this.oidc.arn });
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            kubeconfig: this.kubeconfig,
+            oidcProviderArn: this.oidc.arn,
+        });
     }
 
     /** The OIDC details a component outside this stack needs for IRSA. */
@@ -187,7 +199,12 @@ export class Cluster extends pulumi.ComponentResource {
     private createVpcCni(name: string, partition: Partition): aws.eks.Addon {
         const irsa = new IrsaRole(
             `${name}-vpc-cni`,
-            { oidc: this.oidc, namespace: "kube-system", serviceAccount: "aws-node", managedPolicyArns: [managedPolicyArn(partition, "AmazonEKS_CNI_Policy")] },
+            {
+                oidc: this.oidc,
+                namespace: "kube-system",
+                serviceAccount: "aws-node",
+                managedPolicyArns: [managedPolicyArn(partition, "AmazonEKS_CNI_Policy")],
+            },
             { parent: this },
         );
         return new aws.eks.Addon(
@@ -214,37 +231,66 @@ export class Cluster extends pulumi.ComponentResource {
      * ensure that your Amazon EKS control plane security group contains rules to allow ingress
      * traffic on port 443 from your connected network" (EKS user guide, "Cluster API server endpoint").
      */
-    private createApiAccessRules(name: string, access: NonNullable<ClusterArgs["apiAccess"]>): aws.ec2.SecurityGroupRule[] {
-        const rule = (suffix: string, source: Pick<aws.ec2.SecurityGroupRuleArgs, "sourceSecurityGroupId" | "cidrBlocks">, description: string) =>
+    private createApiAccessRules(
+        name: string,
+        access: NonNullable<ClusterArgs["apiAccess"]>,
+    ): aws.ec2.SecurityGroupRule[] {
+        const rule = (
+            suffix: string,
+            source: Pick<aws.ec2.SecurityGroupRuleArgs, "sourceSecurityGroupId" | "cidrBlocks">,
+            description: string,
+        ) =>
             new aws.ec2.SecurityGroupRule(
                 `${name}-api-from-${suffix}`,
-                { type: "ingress", protocol: "tcp", fromPort: 443, toPort: 443, securityGroupId: this.eksCluster.clusterSecurityGroupId, description, ...source },
+                {
+                    type: "ingress",
+                    protocol: "tcp",
+                    fromPort: 443,
+                    toPort: 443,
+                    securityGroupId: this.eksCluster.clusterSecurityGroupId,
+                    description,
+                    ...source,
+                },
                 { parent: this },
             );
         const rules = (access.securityGroupIds ?? []).map((sourceSecurityGroupId, i) =>
             rule(`sg-${i}`, { sourceSecurityGroupId }, "Kubernetes API from a deploy runner or bastion in the VPC"),
         );
-        if (access.cidrs?.length) rules.push(rule("cidrs", { cidrBlocks: access.cidrs }, "Kubernetes API from connected networks"));
+        if (access.cidrs?.length)
+            rules.push(rule("cidrs", { cidrBlocks: access.cidrs }, "Kubernetes API from connected networks"));
         return rules;
     }
 
     private createSecretsKey(name: string, clusterName: string): aws.kms.Key {
         const key = new aws.kms.Key(
             `${name}-secrets-key`,
-            { description: `Envelope encryption of Kubernetes secrets in ${clusterName}`, enableKeyRotation: true, deletionWindowInDays: 30 },
+            {
+                description: `Envelope encryption of Kubernetes secrets in ${clusterName}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            },
             { parent: this },
         );
-        new aws.kms.Alias(`${name}-secrets-key-alias`, { name: `alias/${clusterName}-secrets`, targetKeyId: key.keyId }, { parent: this });
+        new aws.kms.Alias(
+            `${name}-secrets-key-alias`,
+            { name: `alias/${clusterName}-secrets`, targetKeyId: key.keyId },
+            { parent: this },
+        );
         return key;
     }
 
-    private createNodeRole(name: string, partition: Partition): { role: aws.iam.Role; policies: aws.iam.RolePolicyAttachment[] } {
+    private createNodeRole(
+        name: string,
+        partition: Partition,
+    ): { role: aws.iam.Role; policies: aws.iam.RolePolicyAttachment[] } {
         const role = new aws.iam.Role(
             `${name}-node-role`,
             {
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    Statement: [
+                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ],
                 }),
             },
             { parent: this },
@@ -259,7 +305,11 @@ export class Cluster extends pulumi.ComponentResource {
         };
         const policies = Object.entries(managedPolicies).map(
             ([short, policy]) =>
-                new aws.iam.RolePolicyAttachment(`${name}-node-${short}`, { role: role.name, policyArn: managedPolicyArn(partition, policy) }, { parent: this }),
+                new aws.iam.RolePolicyAttachment(
+                    `${name}-node-${short}`,
+                    { role: role.name, policyArn: managedPolicyArn(partition, policy) },
+                    { parent: this },
+                ),
         );
         return { role, policies };
     }
@@ -270,14 +320,18 @@ export class Cluster extends pulumi.ComponentResource {
  * to (EKS opens it to 0.0.0.0/0 when given none), and a private one takes none. Keys are
  * `prefix` + the argument's name, e.g. `cluster.` + `publicAccessCidrs`.
  */
-export function endpointAccessProblems(prefix: string, args: Pick<ClusterArgs, "endpointAccess" | "publicAccessCidrs">): SettingProblem[] {
+export function endpointAccessProblems(
+    prefix: string,
+    args: Pick<ClusterArgs, "endpointAccess" | "publicAccessCidrs">,
+): SettingProblem[] {
     const access = args.endpointAccess ?? "private";
     const cidrs = args.publicAccessCidrs ?? [];
     if (access === "public-and-private" && cidrs.length === 0) {
         return [
             {
                 key: `${prefix}publicAccessCidrs`,
-                message: 'is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API (none would open it to 0.0.0.0/0)',
+                message:
+                    'is required with endpointAccess "public-and-private": list the CIDRs allowed to reach the API (none would open it to 0.0.0.0/0)',
             },
         ];
     }
@@ -296,7 +350,10 @@ export function endpointAccessProblems(prefix: string, args: Pick<ClusterArgs, "
  * Problems with who may reach and administer the cluster: the creator's role listed again as an
  * admin (EKS already made it one, and refuses a second entry), and API access open to the world.
  */
-export function clusterAccessProblems(prefix: string, args: Pick<ClusterArgs, "creatorRoleArn" | "adminRoleArns" | "apiAccess">): SettingProblem[] {
+export function clusterAccessProblems(
+    prefix: string,
+    args: Pick<ClusterArgs, "creatorRoleArn" | "adminRoleArns" | "apiAccess">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const creator = args.creatorRoleArn;
     (args.adminRoleArns ?? []).forEach((arn, i) => {
@@ -311,14 +368,20 @@ export function clusterAccessProblems(prefix: string, args: Pick<ClusterArgs, "c
     });
     (args.apiAccess?.cidrs ?? []).forEach((cidr, i) => {
         if (Number(cidr.split("/")[1]) === 0) {
-            problems.push({ key: `${prefix}apiAccess.cidrs[${i}]`, message: `is ${cidr}, the whole internet; list the networks of your runners and VPN` });
+            problems.push({
+                key: `${prefix}apiAccess.cidrs[${i}]`,
+                message: `is ${cidr}, the whole internet; list the networks of your runners and VPN`,
+            });
         }
     });
     return problems;
 }
 
 /** Access entries granting each admin role the EKS cluster-admin access policy, cluster-wide, in the cluster's partition. */
-export function adminAccessEntries(roleArns: pulumi.Input<string>[], partition: Partition): Record<string, eks.types.input.AccessEntryArgs> {
+export function adminAccessEntries(
+    roleArns: pulumi.Input<string>[],
+    partition: Partition,
+): Record<string, eks.types.input.AccessEntryArgs> {
     return Object.fromEntries(
         roleArns.map((principalArn, i) => [
             `admin-${i}`,

@@ -85,7 +85,13 @@ export class DeployRunner extends pulumi.ComponentResource {
             {
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: "codebuild.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                        },
+                    ],
                 }),
             },
             { parent: this },
@@ -97,7 +103,14 @@ export class DeployRunner extends pulumi.ComponentResource {
                 role: this.role.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
-                    Statement: runnerStatements(partition, args.region, account, logGroup.arn, args.subnetIds, args.connectionArn),
+                    Statement: runnerStatements(
+                        partition,
+                        args.region,
+                        account,
+                        logGroup.arn,
+                        args.subnetIds,
+                        args.connectionArn,
+                    ),
                 }),
             },
             { parent: this },
@@ -117,7 +130,12 @@ export class DeployRunner extends pulumi.ComponentResource {
                 // Privileged: a deploy builds the cost tracker's image with BuildKit (@pulumi/docker-build),
                 // and CodeBuild runs a Docker daemon only in privileged mode (CodeBuild user guide,
                 // "Docker in custom image sample"). Set costTracker.image to deploy without building.
-                environment: { type: "LINUX_CONTAINER", computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM", image: RUNNER_IMAGE, privilegedMode: true },
+                environment: {
+                    type: "LINUX_CONTAINER",
+                    computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM",
+                    image: RUNNER_IMAGE,
+                    privilegedMode: true,
+                },
                 vpcConfig: { vpcId: args.vpcId, subnets: args.subnetIds, securityGroupIds: [this.securityGroup.id] },
                 logsConfig: { cloudwatchLogs: { groupName: logGroup.name } },
                 buildTimeout: args.jobTimeoutMinutes ?? 180,
@@ -129,17 +147,30 @@ export class DeployRunner extends pulumi.ComponentResource {
         // project in its runs-on label (AWS CodeBuild user guide, "Self-hosted GitHub Actions runners").
         this.webhook = new aws.codebuild.Webhook(
             `${name}-webhook`,
-            { projectName: this.project.name, buildType: "BUILD", filterGroups: [{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }] },
+            {
+                projectName: this.project.name,
+                buildType: "BUILD",
+                filterGroups: [{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }],
+            },
             { parent: this },
         );
-        this.registerOutputs({ securityGroupId: this.securityGroup.id, roleArn: this.role.arn, projectName: this.project.name });
+        this.registerOutputs({
+            securityGroupId: this.securityGroup.id,
+            roleArn: this.role.arn,
+            projectName: this.project.name,
+        });
     }
 }
 
 /** Problems with the runner's settings: a repository GitHub would accept, `owner/name`. */
 export function deployRunnerProblems(prefix: string, args: Pick<DeployRunnerArgs, "repository">): SettingProblem[] {
     if (/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(args.repository)) return [];
-    return [{ key: `${prefix}repository`, message: `is "${args.repository}"; name the GitHub repository as owner/name, e.g. acme/gpu-platform` }];
+    return [
+        {
+            key: `${prefix}repository`,
+            message: `is "${args.repository}"; name the GitHub repository as owner/name, e.g. acme/gpu-platform`,
+        },
+    ];
 }
 
 /**
@@ -155,9 +186,16 @@ function runnerStatements(
     subnetIds: pulumi.Input<pulumi.Input<string>[]>,
     connectionArn: string | undefined,
 ): PolicyStatement[] {
-    const subnetArns = pulumi.output(subnetIds).apply((ids) => ids.map((id) => `arn:${partition}:ec2:${region}:${account}:subnet/${id}`));
+    const subnetArns = pulumi
+        .all([subnetIds, account])
+        .apply(([ids, accountId]) => ids.map((id) => `arn:${partition}:ec2:${region}:${accountId}:subnet/${id}`));
     const statements: PolicyStatement[] = [
-        { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logGroupArn, pulumi.interpolate`${logGroupArn}:*`] },
+        {
+            Sid: "WriteLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [logGroupArn, pulumi.interpolate`${logGroupArn}:*`],
+        },
         {
             Sid: "ManageNetworkInterfaces",
             Effect: "Allow",
@@ -177,14 +215,22 @@ function runnerStatements(
             Effect: "Allow",
             Action: ["ec2:CreateNetworkInterfacePermission"],
             Resource: pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:network-interface/*`,
-            Condition: { StringEquals: { "ec2:AuthorizedService": "codebuild.amazonaws.com" }, ArnEquals: { "ec2:Subnet": subnetArns } },
+            Condition: {
+                StringEquals: { "ec2:AuthorizedService": "codebuild.amazonaws.com" },
+                ArnEquals: { "ec2:Subnet": subnetArns },
+            },
         },
     ];
     if (connectionArn) {
         statements.push({
             Sid: "UseGitHubConnection",
             Effect: "Allow",
-            Action: ["codeconnections:GetConnection", "codeconnections:GetConnectionToken", "codestar-connections:GetConnection", "codestar-connections:GetConnectionToken"],
+            Action: [
+                "codeconnections:GetConnection",
+                "codeconnections:GetConnectionToken",
+                "codestar-connections:GetConnection",
+                "codestar-connections:GetConnectionToken",
+            ],
             Resource: [connectionArn],
         });
     }

@@ -6,7 +6,16 @@ export { Cluster, clusterAccessProblems, endpointAccessProblems } from "./cluste
 export type { ClusterArgs } from "./cluster";
 export { NodePool } from "./node-pool";
 export type { NodePoolArgs } from "./node-pool";
-export { IO2_IOPS, NODE_POOL_DEFAULTS, autoscalerNodeResources, nodePoolProblems, poolMinSize, poolNodes, poolPodRoom, scaleFromZeroTags } from "./pool-settings";
+export {
+    IO2_IOPS,
+    NODE_POOL_DEFAULTS,
+    autoscalerNodeResources,
+    nodePoolProblems,
+    poolMinSize,
+    poolNodes,
+    poolPodRoom,
+    scaleFromZeroTags,
+} from "./pool-settings";
 export type { NodeTaint, PoolCapacityType, PoolDiskType, PoolNodes, PoolPodRoom, PoolSettings } from "./pool-settings";
 export { DeployRunner, deployRunnerProblems } from "./deploy-runner";
 export type { DeployRunnerArgs } from "./deploy-runner";

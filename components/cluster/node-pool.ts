@@ -127,9 +127,16 @@ export class NodePool extends pulumi.ComponentResource {
                 capacityType: eksCapacityType(args.capacityType ?? NODE_POOL_DEFAULTS.capacityType),
                 // desiredSize only seeds the group; the autoscaler owns it afterwards.
                 scalingConfig: { minSize, maxSize: args.maxSize, desiredSize: minSize },
-                launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
+                launchTemplate: {
+                    id: this.launchTemplate.id,
+                    version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
+                },
                 labels: this.labels,
-                taints: [...this.taints, ...this.startupTaints].map((t) => ({ key: t.key, value: t.value, effect: eksTaintEffect(t.effect) })),
+                taints: [...this.taints, ...this.startupTaints].map((t) => ({
+                    key: t.key,
+                    value: t.value,
+                    effect: eksTaintEffect(t.effect),
+                })),
                 updateConfig: { maxUnavailable: 1 },
                 // Replace nodes that fail health checks instead of paying for broken capacity. GPU
                 // failures count only because the cluster runs the EKS node monitoring agent
@@ -138,10 +145,15 @@ export class NodePool extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: opts?.dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] },
         );
-        this.autoscalingGroupName = this.nodeGroup.resources.apply((resources) => resources[0].autoscalingGroups[0].name);
+        this.autoscalingGroupName = this.nodeGroup.resources.apply(
+            (resources) => resources[0].autoscalingGroups[0].name,
+        );
         this.asgTags = this.createScaleFromZeroTags(name);
 
-        this.registerOutputs({ nodeGroupName: this.nodeGroup.nodeGroupName, autoscalingGroupName: this.autoscalingGroupName });
+        this.registerOutputs({
+            nodeGroupName: this.nodeGroup.nodeGroupName,
+            autoscalingGroupName: this.autoscalingGroupName,
+        });
     }
 
     private createLaunchTemplate(name: string, args: NodePoolArgs, isGpu: boolean): aws.ec2.LaunchTemplate {
@@ -198,7 +210,9 @@ export class NodePool extends pulumi.ComponentResource {
  * group's capacityType; both fields are plain strings that the provider passes to EC2 and EKS,
  * whose enums (MarketType, CapacityTypes) include "capacity-block" and CAPACITY_BLOCK.
  */
-function capacityBlockLaunch(instanceType: string): Pick<aws.ec2.LaunchTemplateArgs, "instanceType" | "instanceMarketOptions"> {
+function capacityBlockLaunch(
+    instanceType: string,
+): Pick<aws.ec2.LaunchTemplateArgs, "instanceType" | "instanceMarketOptions"> {
     return { instanceType, instanceMarketOptions: { marketType: "capacity-block" } };
 }
 

@@ -98,7 +98,14 @@ export interface PoolNodes {
 /** The nodes of pool `name` (its instance type must be in the catalog). */
 export function poolNodes(name: string, pool: Pick<PoolSettings, "instanceType" | "gpuSharing">): PoolNodes {
     const gpu = gpuOf(pool.instanceType);
-    if (!gpu) return { gpusPerNode: 0, labels: { [LABELS.pool]: name, [LABELS.nodeType]: "cpu" }, taints: [], startupTaints: [], nodeResources: {} };
+    if (!gpu)
+        return {
+            gpusPerNode: 0,
+            labels: { [LABELS.pool]: name, [LABELS.nodeType]: "cpu" },
+            taints: [],
+            startupTaints: [],
+            nodeResources: {},
+        };
     const gpuSharing = pool.gpuSharing ?? NODE_POOL_DEFAULTS.gpuSharing;
     return {
         gpusPerNode: gpu.count,
@@ -154,7 +161,10 @@ export function nodePoolProblems(prefix: string, pool: PoolSettings): SettingPro
     const add = (k: string, message: string) => problems.push({ key: `${prefix}${k}`, message });
 
     if (!isKnownInstanceType(pool.instanceType)) {
-        add("instanceType", `"${pool.instanceType}" is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
+        add(
+            "instanceType",
+            `"${pool.instanceType}" is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`,
+        );
         return problems;
     }
     if (pool.minSize !== undefined && pool.minSize > pool.maxSize) {
@@ -167,12 +177,17 @@ export function nodePoolProblems(prefix: string, pool: PoolSettings): SettingPro
     const gpu = gpuOf(pool.instanceType);
     const sharing = pool.gpuSharing;
     if (!gpu) {
-        if (sharing && sharing.mode !== "exclusive") add("gpuSharing", `is set but ${pool.instanceType} has no GPU; remove it`);
+        if (sharing && sharing.mode !== "exclusive")
+            add("gpuSharing", `is set but ${pool.instanceType} has no GPU; remove it`);
         return problems;
     }
     if (sharing?.mode === "time-slicing") {
         const { replicas } = sharing;
-        if (!Number.isInteger(replicas) || replicas < TIME_SLICING_REPLICAS.min || replicas > TIME_SLICING_REPLICAS.max) {
+        if (
+            !Number.isInteger(replicas) ||
+            replicas < TIME_SLICING_REPLICAS.min ||
+            replicas > TIME_SLICING_REPLICAS.max
+        ) {
             add(
                 "gpuSharing.replicas",
                 `is ${replicas}; must be a whole number from ${TIME_SLICING_REPLICAS.min} to ${TIME_SLICING_REPLICAS.max} ` +
@@ -194,14 +209,24 @@ function capacityBlockProblems(prefix: string, pool: PoolSettings): SettingProbl
     if (pool.capacityType !== "capacity-block") return [];
     const problems: SettingProblem[] = [];
     if (!pool.capacityReservationId) {
-        problems.push({ key: `${prefix}capacityReservationId`, message: 'is required with capacityType "capacity-block": the id (cr-…) of the Capacity Block to launch into' });
+        problems.push({
+            key: `${prefix}capacityReservationId`,
+            message:
+                'is required with capacityType "capacity-block": the id (cr-…) of the Capacity Block to launch into',
+        });
     }
     if (!instanceType(pool.instanceType).capacityBlocks) {
         const offered = Object.keys(INSTANCE_TYPES).filter((name) => instanceType(name).capacityBlocks);
-        problems.push({ key: `${prefix}capacityType`, message: `"capacity-block" is not sold for ${pool.instanceType}; Capacity Blocks in the catalog: ${offered.join(", ")}` });
+        problems.push({
+            key: `${prefix}capacityType`,
+            message: `"capacity-block" is not sold for ${pool.instanceType}; Capacity Blocks in the catalog: ${offered.join(", ")}`,
+        });
     }
     if ((pool.minSize ?? 0) > 0) {
-        problems.push({ key: `${prefix}minSize`, message: `is ${pool.minSize}; a Capacity Block pool starts at 0 nodes: nodes asked for before the block starts fail to launch` });
+        problems.push({
+            key: `${prefix}minSize`,
+            message: `is ${pool.minSize}; a Capacity Block pool starts at 0 nodes: nodes asked for before the block starts fail to launch`,
+        });
     }
     return problems;
 }
@@ -211,12 +236,24 @@ function diskProblems(prefix: string, pool: PoolSettings): SettingProblem[] {
     const type = pool.diskType ?? NODE_POOL_DEFAULTS.diskType;
     const iops = pool.diskIops;
     if (type !== "io2") {
-        return iops === undefined ? [] : [{ key: `${prefix}diskIops`, message: `is set but diskType is "${type}"; only io2 takes provisioned IOPS (gp3 includes 3000): remove it` }];
+        return iops === undefined
+            ? []
+            : [
+                  {
+                      key: `${prefix}diskIops`,
+                      message: `is set but diskType is "${type}"; only io2 takes provisioned IOPS (gp3 includes 3000): remove it`,
+                  },
+              ];
     }
     const size = pool.diskSizeGiB ?? NODE_POOL_DEFAULTS.diskSizeGiB[gpuOf(pool.instanceType) ? "gpu" : "cpu"];
     const max = Math.min(IO2_IOPS.max, IO2_IOPS.perGiB * size);
     if (iops === undefined) {
-        return [{ key: `${prefix}diskIops`, message: `is required with diskType "io2" (EC2 refuses io2 volumes without provisioned IOPS): ${IO2_IOPS.min} to ${max} for ${size} GiB` }];
+        return [
+            {
+                key: `${prefix}diskIops`,
+                message: `is required with diskType "io2" (EC2 refuses io2 volumes without provisioned IOPS): ${IO2_IOPS.min} to ${max} for ${size} GiB`,
+            },
+        ];
     }
     if (!Number.isInteger(iops) || iops < IO2_IOPS.min || iops > max) {
         return [
@@ -230,14 +267,21 @@ function diskProblems(prefix: string, pool: PoolSettings): SettingProblem[] {
 }
 
 /** A MIG layout against what the pool's GPU can make: known profiles, and all of them fitting on one GPU. */
-function migLayoutProblems(prefix: string, instanceType: string, layout: Readonly<Record<string, number>>): SettingProblem[] {
+function migLayoutProblems(
+    prefix: string,
+    instanceType: string,
+    layout: Readonly<Record<string, number>>,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const add = (k: string, message: string) => problems.push({ key: `${prefix}${k}`, message });
     const gpu = gpuOf(instanceType)!;
     const profiles: Readonly<Record<string, MigProfile>> = gpu.migProfiles;
     const allowed = offeredMigProfiles(gpu);
     if (allowed.length === 0) {
-        add("gpuSharing.mode", `is "mig" but ${gpu.productName} (${instanceType}) has no MIG; use "time-slicing" or "exclusive"`);
+        add(
+            "gpuSharing.mode",
+            `is "mig" but ${gpu.productName} (${instanceType}) has no MIG; use "time-slicing" or "exclusive"`,
+        );
         return problems;
     }
     const entries = Object.entries(layout);
@@ -247,10 +291,14 @@ function migLayoutProblems(prefix: string, instanceType: string, layout: Readonl
     for (const [profile, n] of entries) {
         const spec = allowed.includes(profile) ? profiles[profile] : undefined;
         if (!spec) {
-            add(`gpuSharing.layout.${profile}`, `is not a MIG profile of ${gpu.productName} (${instanceType}); allowed: ${allowed.join(", ")}`);
+            add(
+                `gpuSharing.layout.${profile}`,
+                `is not a MIG profile of ${gpu.productName} (${instanceType}); allowed: ${allowed.join(", ")}`,
+            );
             continue;
         }
-        if (n > spec.maxPerGpu) add(`gpuSharing.layout.${profile}`, `is ${n}, but one GPU holds at most ${spec.maxPerGpu} of ${profile}`);
+        if (n > spec.maxPerGpu)
+            add(`gpuSharing.layout.${profile}`, `is ${n}, but one GPU holds at most ${spec.maxPerGpu} of ${profile}`);
         compute += spec.computeSlices * n;
         memory += spec.memorySlices * n;
     }
@@ -292,7 +340,9 @@ function nodeResources(gpus: number, sharing: GpuSharing): Record<string, number
         case "time-slicing":
             return { [SHARED_GPU_RESOURCE]: gpus * sharing.replicas };
         case "mig":
-            return Object.fromEntries(Object.entries(sharing.layout).map(([profile, n]) => [`${MIG_RESOURCE_PREFIX}${profile}`, n * gpus]));
+            return Object.fromEntries(
+                Object.entries(sharing.layout).map(([profile, n]) => [`${MIG_RESOURCE_PREFIX}${profile}`, n * gpus]),
+            );
     }
 }
 
@@ -307,8 +357,10 @@ function nodeResources(gpus: number, sharing: GpuSharing): Record<string, number
  * replaces the count with zero (extractAllocatableResourcesFromAsg l.441-461 parses it and l.292
  * overwrites the capacity).
  */
-export function autoscalerNodeResources(nodes: Pick<PoolNodes, "gpusPerNode" | "nodeResources">): Record<string, number> {
-    if (nodes.gpusPerNode === 0 || GPU_RESOURCE in nodes.nodeResources) return nodes.nodeResources;
+export function autoscalerNodeResources(
+    nodes: Pick<PoolNodes, "gpusPerNode" | "nodeResources">,
+): Record<string, number> {
+    if (nodes.gpusPerNode === 0 || Object.hasOwn(nodes.nodeResources, GPU_RESOURCE)) return nodes.nodeResources;
     return { ...nodes.nodeResources, [GPU_RESOURCE]: 0 };
 }
 
@@ -317,10 +369,15 @@ export function autoscalerNodeResources(nodes: Pick<PoolNodes, "gpusPerNode" | "
  * groups do not copy their labels and taints to the ASG, so the autoscaler cannot otherwise
  * know that a pending GPU pod would fit. `resources`: `autoscalerNodeResources` of the pool.
  */
-export function scaleFromZeroTags(labels: Record<string, string>, taints: NodeTaint[], resources: Record<string, number>): Record<string, string> {
+export function scaleFromZeroTags(
+    labels: Record<string, string>,
+    taints: NodeTaint[],
+    resources: Record<string, number>,
+): Record<string, string> {
     const tags: Record<string, string> = {};
     for (const [key, value] of Object.entries(labels)) tags[`${NODE_TEMPLATE_TAG}/label/${key}`] = value;
     for (const taint of taints) tags[`${NODE_TEMPLATE_TAG}/taint/${taint.key}`] = `${taint.value}:${taint.effect}`;
-    for (const [resource, n] of Object.entries(resources)) tags[`${NODE_TEMPLATE_TAG}/resources/${resource}`] = String(n);
+    for (const [resource, n] of Object.entries(resources))
+        tags[`${NODE_TEMPLATE_TAG}/resources/${resource}`] = String(n);
     return tags;
 }

@@ -79,7 +79,10 @@ export class ClusterCostData extends pulumi.ComponentResource {
         super(CLUSTER_COST_DATA_TYPE, name, {}, opts);
         const retentionDays = args.retentionDays ?? 15;
         this.sizing = prometheusSizing(args.maxNodes ?? 10, retentionDays);
-        this.proxyPaths = { opencost: serviceProxyPath(COST_DATA_SERVICES.opencost), prometheus: serviceProxyPath(COST_DATA_SERVICES.prometheus) };
+        this.proxyPaths = {
+            opencost: serviceProxyPath(COST_DATA_SERVICES.opencost),
+            prometheus: serviceProxyPath(COST_DATA_SERVICES.prometheus),
+        };
 
         this.storageClass = new k8s.storage.v1.StorageClass(
             `${name}-gp3`,
@@ -96,13 +99,17 @@ export class ClusterCostData extends pulumi.ComponentResource {
         this.prometheus = pinnedRelease(
             `${name}-prometheus`,
             CHARTS.prometheus,
-            this.storageClass.metadata.name.apply((storageClass) => mergeValues(prometheusValues(this.sizing, retentionDays, storageClass), args.prometheusValues)),
+            this.storageClass.metadata.name.apply((storageClass) =>
+                mergeValues(prometheusValues(this.sizing, retentionDays, storageClass), args.prometheusValues),
+            ),
             { parent: this },
         );
         this.opencost = pinnedRelease(
             `${name}-opencost`,
             CHARTS.opencost,
-            pulumi.output(args.clusterName).apply((clusterName) => mergeValues(opencostValues(clusterName), args.opencostValues)),
+            pulumi
+                .output(args.clusterName)
+                .apply((clusterName) => mergeValues(opencostValues(clusterName), args.opencostValues)),
             // OpenCost reads Prometheus from its first query on.
             { parent: this, dependsOn: [this.prometheus] },
         );
@@ -114,14 +121,25 @@ export class ClusterCostData extends pulumi.ComponentResource {
     }
 
     /** A Role allowing exactly GET through the API server's proxy to one service, bound to the reader group. */
-    private grantProxy(name: string, service: { namespace: string; proxyName: string }, release: k8s.helm.v3.Release): k8s.rbac.v1.Role {
+    private grantProxy(
+        name: string,
+        service: { namespace: string; proxyName: string },
+        release: k8s.helm.v3.Release,
+    ): k8s.rbac.v1.Role {
         // The release creates the namespace.
         const inNamespace = { parent: this, dependsOn: [release] };
         const role = new k8s.rbac.v1.Role(
             name,
             {
                 metadata: { name: "gpu-platform-cost-data-reader", namespace: service.namespace },
-                rules: [{ apiGroups: [""], resources: ["services/proxy"], resourceNames: [service.proxyName], verbs: ["get"] }],
+                rules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["services/proxy"],
+                        resourceNames: [service.proxyName],
+                        verbs: ["get"],
+                    },
+                ],
             },
             inNamespace,
         );
@@ -139,11 +157,16 @@ export class ClusterCostData extends pulumi.ComponentResource {
 }
 
 /** Every problem with the arguments, keyed by argument name. */
-export function clusterCostDataArgsProblems(args: Pick<ClusterCostDataArgs, "retentionDays" | "maxNodes">): SettingProblem[] {
+export function clusterCostDataArgsProblems(
+    args: Pick<ClusterCostDataArgs, "retentionDays" | "maxNodes">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const { retentionDays, maxNodes } = args;
     if (retentionDays !== undefined && (!Number.isInteger(retentionDays) || retentionDays < 2 || retentionDays > 90)) {
-        problems.push({ key: "retentionDays", message: `must be a whole number of days from 2 to 90 (found ${retentionDays})` });
+        problems.push({
+            key: "retentionDays",
+            message: `must be a whole number of days from 2 to 90 (found ${retentionDays})`,
+        });
     }
     if (maxNodes !== undefined && (!Number.isInteger(maxNodes) || maxNodes < 1)) {
         problems.push({ key: "maxNodes", message: `must be a whole number, 1 or more (found ${maxNodes})` });
@@ -198,7 +221,9 @@ export function prometheusValues(sizing: PrometheusSizing, retentionDays: number
             nodeSelector: { ...CPU_NODE_SELECTOR },
         },
         // A DaemonSet on every node, GPU nodes included (its default tolerations accept any NoSchedule taint).
-        "prometheus-node-exporter": { resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
+        "prometheus-node-exporter": {
+            resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+        },
         scrapeConfigs: {
             // OpenCost's own metrics (node prices, allocations), as its install guide adds them.
             opencost: {
@@ -227,7 +252,12 @@ export function opencostValues(clusterName: string): HelmValues {
                 resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
             },
             prometheus: {
-                internal: { enabled: true, serviceName: "prometheus-server", namespaceName: CHARTS.prometheus.namespace, port: 80 },
+                internal: {
+                    enabled: true,
+                    serviceName: "prometheus-server",
+                    namespaceName: CHARTS.prometheus.namespace,
+                    port: 80,
+                },
             },
             ui: { enabled: false },
             mcp: { enabled: false },

@@ -103,8 +103,14 @@ export class ContainerImage extends pulumi.ComponentResource {
         this.registerOutputs({ imageUri: this.imageUri, repositoryArn: this.repositoryArn });
     }
 
-    private buildAndPush(name: string, build: ImageBuild, tag: string, repository: aws.ecr.Repository): dockerBuild.Image {
+    private buildAndPush(
+        name: string,
+        build: ImageBuild,
+        tag: string,
+        repository: aws.ecr.Repository,
+    ): dockerBuild.Image {
         // Loaded here, not at the top: only a component that builds needs the optional @pulumi/docker-build.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { Image } = require("@pulumi/docker-build") as typeof dockerBuild;
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
         return new Image(
@@ -135,14 +141,21 @@ export class ContainerImage extends pulumi.ComponentResource {
 export function containerImageArgsProblems(args: ContainerImageArgs): SettingProblem[] {
     const problems: SettingProblem[] = [];
     if ((args.build === undefined) === (args.image === undefined)) {
-        problems.push({ key: "build", message: "set exactly one of build (build from a Dockerfile) and image (a prebuilt image)" });
+        problems.push({
+            key: "build",
+            message: "set exactly one of build (build from a Dockerfile) and image (a prebuilt image)",
+        });
     }
     if (args.image !== undefined) problems.push(...imageReferenceProblems("image", args.image));
     if (args.build && !fs.existsSync(path.join(args.build.context, args.build.dockerfile))) {
-        problems.push({ key: "build.dockerfile", message: `${path.join(args.build.context, args.build.dockerfile)} does not exist` });
+        problems.push({
+            key: "build.dockerfile",
+            message: `${path.join(args.build.context, args.build.dockerfile)} does not exist`,
+        });
     }
     const keep = args.keepImages;
-    if (keep !== undefined && (!Number.isInteger(keep) || keep < 2 || keep > 1000)) problems.push({ key: "keepImages", message: `must be a whole number from 2 to 1000 (found ${keep})` });
+    if (keep !== undefined && (!Number.isInteger(keep) || keep < 2 || keep > 1000))
+        problems.push({ key: "keepImages", message: `must be a whole number from 2 to 1000 (found ${keep})` });
     return problems;
 }
 
@@ -151,7 +164,12 @@ const IMAGE_REFERENCE = /^[^\s:/]+(\.[^\s:/]+)*(:\d+)?\/[^\s:@]+(:[\w][\w.-]{0,1
 /** A problem with an image reference under `key`: it must name its registry, and a tag or digest. */
 export function imageReferenceProblems(key: string, image: string): SettingProblem[] {
     if (IMAGE_REFERENCE.test(image) && /[:@][^/]+$/.test(image)) return [];
-    return [{ key, message: `must be an image reference with its registry and a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/cost-tracker:1.4.0 (found "${image}")` }];
+    return [
+        {
+            key,
+            message: `must be an image reference with its registry and a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/cost-tracker:1.4.0 (found "${image}")`,
+        },
+    ];
 }
 
 /** ECR lifecycle rules: untagged images go after a day, and only the newest `keep` images stay. */
@@ -190,23 +208,36 @@ export function ecrRepositoryArn(image: string): string | undefined {
  * is refused: a hash of a different file set than Docker's would let a rebuild reuse a tag.
  */
 export function contextFiles(context: string, dockerfile: string): string[] {
-    const ignoreFile = [path.join(context, `${dockerfile}.dockerignore`), path.join(context, ".dockerignore")].find((f) => fs.existsSync(f));
-    if (!ignoreFile) throw new Error(`${path.join(context, dockerfile)} has no .dockerignore: give the build a tag, or an allowlist ignore file (*, then !<path> lines)`);
-    const lines = fs.readFileSync(ignoreFile, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const ignoreFile = [path.join(context, `${dockerfile}.dockerignore`), path.join(context, ".dockerignore")].find(
+        (f) => fs.existsSync(f),
+    );
+    if (!ignoreFile)
+        throw new Error(
+            `${path.join(context, dockerfile)} has no .dockerignore: give the build a tag, or an allowlist ignore file (*, then !<path> lines)`,
+        );
+    const lines = fs
+        .readFileSync(ignoreFile, "utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#"));
     if (lines[0] !== "*") throw new Error(`${ignoreFile}: must start with "*" (an allowlist), or give the build a tag`);
     const included: string[] = [];
     const excludedNames = new Set<string>();
     for (const line of lines.slice(1)) {
         if (/^![^*?[\]!]+$/.test(line)) included.push(line.slice(1).replace(/\/$/, ""));
         else if (/^\*\*\/[^*?[\]/!]+$/.test(line)) excludedNames.add(line.slice(3));
-        else throw new Error(`${ignoreFile}: "${line}" is not a pattern the image tag understands (!<path> or **/<name>); give the build a tag`);
+        else
+            throw new Error(
+                `${ignoreFile}: "${line}" is not a pattern the image tag understands (!<path> or **/<name>); give the build a tag`,
+            );
     }
     const files: string[] = [];
     const walk = (relative: string) => {
         if (relative.split("/").some((part) => excludedNames.has(part))) return;
         const full = path.join(context, relative);
         if (!fs.existsSync(full)) return;
-        if (fs.statSync(full).isDirectory()) for (const entry of fs.readdirSync(full).sort()) walk(`${relative}/${entry}`);
+        if (fs.statSync(full).isDirectory())
+            for (const entry of fs.readdirSync(full).sort()) walk(`${relative}/${entry}`);
         else files.push(relative);
     };
     for (const entry of included) walk(entry);

@@ -7,7 +7,12 @@ import { PACKAGE } from "../shared/tokens";
 import { ContainerImage, ImageBuild, containerImageArgsProblems } from "./container-image";
 import { POSTGRES_PORT, PostgresDatabase } from "./postgres-database";
 import { COST_TRACKER_DEFAULTS, CostTrackerSizing, costTrackerSizingProblems, defaultMaxCount } from "./settings";
-import { CostTrackerConfig, CostTrackerConfigInput, buildCostTrackerConfig, costTrackerConfigProblems } from "./tracker-config";
+import {
+    CostTrackerConfig,
+    CostTrackerConfigInput,
+    buildCostTrackerConfig,
+    costTrackerConfigProblems,
+} from "./tracker-config";
 
 export const COST_TRACKER_TYPE = `${PACKAGE}:costs:CostTracker`;
 
@@ -140,7 +145,14 @@ export class CostTracker extends pulumi.ComponentResource {
 
         this.image = new ContainerImage(
             `${name}-image`,
-            { build: args.build && { platform: s.architecture === "ARM64" ? "linux/arm64" : "linux/amd64", ...args.build }, image: args.image, protect: s.protect },
+            {
+                build: args.build && {
+                    platform: s.architecture === "ARM64" ? "linux/arm64" : "linux/amd64",
+                    ...args.build,
+                },
+                image: args.image,
+                protect: s.protect,
+            },
             child,
         );
         this.securityGroups = this.createSecurityGroups(name, args);
@@ -163,7 +175,11 @@ export class CostTracker extends pulumi.ComponentResource {
 
         this.alertTopic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: "alias/aws/sns" }, child);
         if (args.alertEmail) {
-            new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: this.alertTopic.arn, protocol: "email", endpoint: args.alertEmail }, child);
+            new aws.sns.TopicSubscription(
+                `${name}-alerts-email`,
+                { topic: this.alertTopic.arn, protocol: "email", endpoint: args.alertEmail },
+                child,
+            );
         }
         this.apiTokenSecret = this.createApiToken(name, s.apiTokenVersion);
         this.webhookSecret = args.alertWebhookUrl ? this.createWebhookSecret(name, args.alertWebhookUrl) : undefined;
@@ -175,7 +191,11 @@ export class CostTracker extends pulumi.ComponentResource {
             executionRoleStatements({
                 repositoryArn: this.image.repositoryArn,
                 logGroupArn: this.logGroup.arn,
-                secretArns: [this.apiTokenSecret.arn, this.database.secretArn, ...(this.webhookSecret ? [this.webhookSecret.arn] : [])],
+                secretArns: [
+                    this.apiTokenSecret.arn,
+                    this.database.secretArn,
+                    ...(this.webhookSecret ? [this.webhookSecret.arn] : []),
+                ],
             }),
         );
         this.taskRole = this.createRole(
@@ -187,15 +207,28 @@ export class CostTracker extends pulumi.ComponentResource {
             // Kubernetes RBAC, not IAM, decides what the role may do in the cluster: the reader group proxies to two services.
             this.clusterAccess = new aws.eks.AccessEntry(
                 `${name}-cluster-access`,
-                { clusterName: args.cluster.name, principalArn: this.taskRole.arn, kubernetesGroups: [args.clusterData.readerGroup], type: "STANDARD" },
+                {
+                    clusterName: args.cluster.name,
+                    principalArn: this.taskRole.arn,
+                    kubernetesGroups: [args.clusterData.readerGroup],
+                    type: "STANDARD",
+                },
                 child,
             );
         }
 
         this.config = this.documentFor(args, s);
-        this.ecsCluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, child);
+        this.ecsCluster = new aws.ecs.Cluster(
+            `${name}-cluster`,
+            { settings: [{ name: "containerInsights", value: "enabled" }] },
+            child,
+        );
         this.taskDefinition = this.createTaskDefinition(name, s);
-        ({ loadBalancer: this.loadBalancer, targetGroup: this.targetGroup, listeners: this.listeners } = this.createLoadBalancer(name, args, s));
+        ({
+            loadBalancer: this.loadBalancer,
+            targetGroup: this.targetGroup,
+            listeners: this.listeners,
+        } = this.createLoadBalancer(name, args, s));
         this.service = this.createService(name, args, s);
         this.createAutoscaling(name, s);
 
@@ -210,29 +243,83 @@ export class CostTracker extends pulumi.ComponentResource {
 
     private createSecurityGroups(name: string, args: CostTrackerArgs) {
         const child = { parent: this };
-        const loadBalancer = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: args.vpcId, description: `${name} load balancer: the cluster's nodes and allowed CIDRs` }, child);
-        const tasks = new aws.ec2.SecurityGroup(`${name}-tasks-sg`, { vpcId: args.vpcId, description: `${name} tasks: only the load balancer` }, child);
+        const loadBalancer = new aws.ec2.SecurityGroup(
+            `${name}-alb-sg`,
+            { vpcId: args.vpcId, description: `${name} load balancer: the cluster's nodes and allowed CIDRs` },
+            child,
+        );
+        const tasks = new aws.ec2.SecurityGroup(
+            `${name}-tasks-sg`,
+            { vpcId: args.vpcId, description: `${name} tasks: only the load balancer` },
+            child,
+        );
         const ports = args.certificateArn ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT];
-        const ingress = (role: string, groupId: pulumi.Input<string>, rule: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId" | "ipProtocol">) =>
-            new aws.vpc.SecurityGroupIngressRule(`${name}-${role}`, { securityGroupId: groupId, ipProtocol: "tcp", ...rule }, child);
-        const egress = (role: string, groupId: pulumi.Input<string>, rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">) =>
-            new aws.vpc.SecurityGroupEgressRule(`${name}-${role}`, { securityGroupId: groupId, ipProtocol: "tcp", ...rule }, child);
+        const ingress = (
+            role: string,
+            groupId: pulumi.Input<string>,
+            rule: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId" | "ipProtocol">,
+        ) =>
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-${role}`,
+                { securityGroupId: groupId, ipProtocol: "tcp", ...rule },
+                child,
+            );
+        const egress = (
+            role: string,
+            groupId: pulumi.Input<string>,
+            rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">,
+        ) =>
+            new aws.vpc.SecurityGroupEgressRule(
+                `${name}-${role}`,
+                { securityGroupId: groupId, ipProtocol: "tcp", ...rule },
+                child,
+            );
 
         for (const port of ports) {
             if (args.cluster) {
-                ingress(`alb-from-nodes-${port}`, loadBalancer.id, { referencedSecurityGroupId: args.cluster.nodeSecurityGroupId, fromPort: port, toPort: port, description: "the cluster's nodes" });
+                ingress(`alb-from-nodes-${port}`, loadBalancer.id, {
+                    referencedSecurityGroupId: args.cluster.nodeSecurityGroupId,
+                    fromPort: port,
+                    toPort: port,
+                    description: "the cluster's nodes",
+                });
             }
             (args.allowedCidrs ?? []).forEach((cidr, i) =>
-                ingress(`alb-from-cidr-${i}-${port}`, loadBalancer.id, { cidrIpv4: cidr, fromPort: port, toPort: port, description: `allowed range ${cidr}` }),
+                ingress(`alb-from-cidr-${i}-${port}`, loadBalancer.id, {
+                    cidrIpv4: cidr,
+                    fromPort: port,
+                    toPort: port,
+                    description: `allowed range ${cidr}`,
+                }),
             );
         }
         const container = COST_TRACKER_DEFAULTS.containerPort;
-        egress("alb-to-tasks", loadBalancer.id, { referencedSecurityGroupId: tasks.id, fromPort: container, toPort: container, description: "the tasks" });
-        ingress("tasks-from-alb", tasks.id, { referencedSecurityGroupId: loadBalancer.id, fromPort: container, toPort: container, description: "the load balancer" });
+        egress("alb-to-tasks", loadBalancer.id, {
+            referencedSecurityGroupId: tasks.id,
+            fromPort: container,
+            toPort: container,
+            description: "the tasks",
+        });
+        ingress("tasks-from-alb", tasks.id, {
+            referencedSecurityGroupId: loadBalancer.id,
+            fromPort: container,
+            toPort: container,
+            description: "the load balancer",
+        });
         // The tasks call AWS APIs (Cost Explorer, SNS, STS, ECR, logs), the cluster's API and the alert webhook, all over HTTPS.
-        egress("tasks-to-https", tasks.id, { cidrIpv4: "0.0.0.0/0", fromPort: HTTPS_PORT, toPort: HTTPS_PORT, description: "AWS APIs, the cluster API, the webhook" });
+        egress("tasks-to-https", tasks.id, {
+            cidrIpv4: "0.0.0.0/0",
+            fromPort: HTTPS_PORT,
+            toPort: HTTPS_PORT,
+            description: "AWS APIs, the cluster API, the webhook",
+        });
         if (args.cluster) {
-            ingress("cluster-api-from-tasks", args.cluster.apiSecurityGroupId, { referencedSecurityGroupId: tasks.id, fromPort: HTTPS_PORT, toPort: HTTPS_PORT, description: `${name} tasks` });
+            ingress("cluster-api-from-tasks", args.cluster.apiSecurityGroupId, {
+                referencedSecurityGroupId: tasks.id,
+                fromPort: HTTPS_PORT,
+                toPort: HTTPS_PORT,
+                description: `${name} tasks`,
+            });
         }
         return { loadBalancer, tasks };
     }
@@ -258,19 +345,38 @@ export class CostTracker extends pulumi.ComponentResource {
      * the provider sends it to AWS and never returns it, so no output, and no diff, holds it.
      */
     private createApiToken(name: string, version: number): aws.secretsmanager.Secret {
-        const secret = new aws.secretsmanager.Secret(`${name}-api-token`, { description: `Bearer token for ${name}'s write endpoints` }, { parent: this });
-        const token = aws.secretsmanager.getRandomPasswordOutput({ passwordLength: 48, excludePunctuation: true }, { parent: this });
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-api-token`,
+            { description: `Bearer token for ${name}'s write endpoints` },
+            { parent: this },
+        );
+        const token = aws.secretsmanager.getRandomPasswordOutput(
+            { passwordLength: 48, excludePunctuation: true },
+            { parent: this },
+        );
         new aws.secretsmanager.SecretVersion(
             `${name}-api-token-value`,
-            { secretId: secret.id, secretStringWo: pulumi.secret(token.randomPassword), secretStringWoVersion: version },
+            {
+                secretId: secret.id,
+                secretStringWo: pulumi.secret(token.randomPassword),
+                secretStringWoVersion: version,
+            },
             { parent: this },
         );
         return secret;
     }
 
     private createWebhookSecret(name: string, url: string): aws.secretsmanager.Secret {
-        const secret = new aws.secretsmanager.Secret(`${name}-alert-webhook`, { description: `Webhook ${name} posts alerts to` }, { parent: this });
-        new aws.secretsmanager.SecretVersion(`${name}-alert-webhook-value`, { secretId: secret.id, secretString: pulumi.secret(url) }, { parent: this });
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-alert-webhook`,
+            { description: `Webhook ${name} posts alerts to` },
+            { parent: this },
+        );
+        new aws.secretsmanager.SecretVersion(
+            `${name}-alert-webhook-value`,
+            { secretId: secret.id, secretString: pulumi.secret(url) },
+            { parent: this },
+        );
         return secret;
     }
 
@@ -296,7 +402,11 @@ export class CostTracker extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent: this });
+        new aws.iam.RolePolicy(
+            `${name}-policy`,
+            { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
+            { parent: this },
+        );
         return role;
     }
 
@@ -314,10 +424,18 @@ export class CostTracker extends pulumi.ComponentResource {
                         ...(s.costExplorer ? { costExplorer: { region: COST_EXPLORER_REGION, tagKey: "team" } } : {}),
                         ...(endpoint && caData && clusterName && args.clusterData
                             ? {
-                                  kubernetesApi: { server: endpoint, certificateAuthorityData: caData, clusterName, region: clusterRegion },
+                                  kubernetesApi: {
+                                      server: endpoint,
+                                      certificateAuthorityData: caData,
+                                      clusterName,
+                                      region: clusterRegion,
+                                  },
                                   opencost: { url: `${endpoint}${args.clusterData.proxyPaths.opencost}` },
                                   // ClusterCostData's Prometheus keeps DCGM's own namespace label (honor_labels).
-                                  prometheus: { url: `${endpoint}${args.clusterData.proxyPaths.prometheus}`, namespaceLabel: "namespace" },
+                                  prometheus: {
+                                      url: `${endpoint}${args.clusterData.proxyPaths.prometheus}`,
+                                      namespaceLabel: "namespace",
+                                  },
                               }
                             : {}),
                     },
@@ -332,7 +450,9 @@ export class CostTracker extends pulumi.ComponentResource {
             { name: "COST_TRACKER_API_TOKEN", valueFrom: this.apiTokenSecret.arn },
             // A key of the JSON secret RDS manages (`<arn>:<json-key>:<version-stage>:<version-id>`; empty: the current version).
             { name: "DATABASE_PASSWORD", valueFrom: pulumi.interpolate`${db.secretArn}:password::` },
-            ...(this.webhookSecret ? [{ name: "COST_TRACKER_ALERT_WEBHOOK_URL", valueFrom: this.webhookSecret.arn }] : []),
+            ...(this.webhookSecret
+                ? [{ name: "COST_TRACKER_ALERT_WEBHOOK_URL", valueFrom: this.webhookSecret.arn }]
+                : []),
         ];
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const containers = pulumi.jsonStringify([
@@ -350,7 +470,11 @@ export class CostTracker extends pulumi.ComponentResource {
                 readonlyRootFilesystem: true,
                 logConfiguration: {
                     logDriver: "awslogs",
-                    options: { "awslogs-group": this.logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": CONTAINER_NAME },
+                    options: {
+                        "awslogs-group": this.logGroup.name,
+                        "awslogs-region": region,
+                        "awslogs-stream-prefix": CONTAINER_NAME,
+                    },
                 },
             },
         ]);
@@ -394,7 +518,14 @@ export class CostTracker extends pulumi.ComponentResource {
                 port: COST_TRACKER_DEFAULTS.containerPort,
                 // Time for a stopping task's requests in flight (the service stops gracefully on SIGTERM).
                 deregistrationDelay: 30,
-                healthCheck: { path: "/readyz", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+                healthCheck: {
+                    path: "/readyz",
+                    matcher: "200",
+                    interval: 15,
+                    timeout: 5,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 3,
+                },
             },
             child,
         );
@@ -403,7 +534,14 @@ export class CostTracker extends pulumi.ComponentResource {
             ? [
                   new aws.lb.Listener(
                       `${name}-https`,
-                      { loadBalancerArn: loadBalancer.arn, port: HTTPS_PORT, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: args.certificateArn, defaultActions: forward },
+                      {
+                          loadBalancerArn: loadBalancer.arn,
+                          port: HTTPS_PORT,
+                          protocol: "HTTPS",
+                          sslPolicy: TLS_POLICY,
+                          certificateArn: args.certificateArn,
+                          defaultActions: forward,
+                      },
                       child,
                   ),
                   new aws.lb.Listener(
@@ -412,12 +550,23 @@ export class CostTracker extends pulumi.ComponentResource {
                           loadBalancerArn: loadBalancer.arn,
                           port: HTTP_PORT,
                           protocol: "HTTP",
-                          defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" } }],
+                          defaultActions: [
+                              {
+                                  type: "redirect",
+                                  redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" },
+                              },
+                          ],
                       },
                       child,
                   ),
               ]
-            : [new aws.lb.Listener(`${name}-http`, { loadBalancerArn: loadBalancer.arn, port: HTTP_PORT, protocol: "HTTP", defaultActions: forward }, child)];
+            : [
+                  new aws.lb.Listener(
+                      `${name}-http`,
+                      { loadBalancerArn: loadBalancer.arn, port: HTTP_PORT, protocol: "HTTP", defaultActions: forward },
+                      child,
+                  ),
+              ];
         return { loadBalancer, targetGroup, listeners };
     }
 
@@ -433,8 +582,18 @@ export class CostTracker extends pulumi.ComponentResource {
                 desiredCount: s.desiredCount,
                 // Fargate spreads a service's tasks over the subnets' zones; rebalancing keeps them spread after a zone recovers.
                 availabilityZoneRebalancing: "ENABLED",
-                networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [this.securityGroups.tasks.id], assignPublicIp: false },
-                loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: COST_TRACKER_DEFAULTS.containerPort }],
+                networkConfiguration: {
+                    subnets: args.privateSubnetIds,
+                    securityGroups: [this.securityGroups.tasks.id],
+                    assignPublicIp: false,
+                },
+                loadBalancers: [
+                    {
+                        targetGroupArn: this.targetGroup.arn,
+                        containerName: CONTAINER_NAME,
+                        containerPort: COST_TRACKER_DEFAULTS.containerPort,
+                    },
+                ],
                 deploymentCircuitBreaker: { enable: true, rollback: true },
                 deploymentMinimumHealthyPercent: 100,
                 deploymentMaximumPercent: 200,
@@ -521,22 +680,34 @@ export function costTrackerArgsProblems(args: CostTrackerArgs): SettingProblem[]
         ...costTrackerSizingProblems("", args),
         ...containerImageArgsProblems({ build: args.build, image: args.image }),
         // The document as the service will check it, with placeholders for what the cloud assigns.
-        ...costTrackerConfigProblems(buildCostTrackerConfig({ ...args.budgets, alerts: { snsTopicArn: "arn:aws:sns:us-east-1:123456789012:placeholder" } })).map(
-            (p) => ({ key: `budgets.${p.key}`, message: p.message }),
-        ),
+        ...costTrackerConfigProblems(
+            buildCostTrackerConfig({
+                ...args.budgets,
+                alerts: { snsTopicArn: "arn:aws:sns:us-east-1:123456789012:placeholder" },
+            }),
+        ).map((p) => ({ key: `budgets.${p.key}`, message: p.message })),
     ];
-    if (args.clusterData && !args.cluster) problems.push({ key: "cluster", message: "is required with clusterData: the tracker reads the cost data through that cluster's API server" });
+    if (args.clusterData && !args.cluster)
+        problems.push({
+            key: "cluster",
+            message: "is required with clusterData: the tracker reads the cost data through that cluster's API server",
+        });
     if (args.architecture !== undefined && !["ARM64", "X86_64"].includes(args.architecture)) {
         problems.push({ key: "architecture", message: `must be "ARM64" or "X86_64" (found "${args.architecture}")` });
     }
     if (args.logRetentionDays !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(args.logRetentionDays)) {
-        problems.push({ key: "logRetentionDays", message: `must be a retention CloudWatch Logs offers: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}` });
+        problems.push({
+            key: "logRetentionDays",
+            message: `must be a retention CloudWatch Logs offers: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`,
+        });
     }
     return problems;
 }
 
 /** Retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
-const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const CLOUDWATCH_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /**
  * What ECS may do for the tasks before they start: pull the image from its repository, write
@@ -550,14 +721,34 @@ export function executionRoleStatements(refs: {
     const statements: PolicyStatement[] = [];
     if (refs.repositoryArn) {
         statements.push(
-            { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [refs.repositoryArn] },
+            {
+                Sid: "PullImage",
+                Effect: "Allow",
+                Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                Resource: [refs.repositoryArn],
+            },
             // GetAuthorizationToken has no resource-level permissions: the token only lets the role reach repositories it may pull from (above).
-            { Sid: "EcrLoginHasNoResourceLevelPermissions", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+            {
+                Sid: "EcrLoginHasNoResourceLevelPermissions",
+                Effect: "Allow",
+                Action: ["ecr:GetAuthorizationToken"],
+                Resource: "*",
+            },
         );
     }
     statements.push(
-        { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [pulumi.interpolate`${refs.logGroupArn}:log-stream:*`] },
-        { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: refs.secretArns },
+        {
+            Sid: "WriteLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [pulumi.interpolate`${refs.logGroupArn}:log-stream:*`],
+        },
+        {
+            Sid: "ReadOwnSecrets",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: refs.secretArns,
+        },
     );
     return statements;
 }
@@ -568,10 +759,20 @@ export function executionRoleStatements(refs: {
  * `ce:GetCostAndUsage` on `*` is the one wildcard; it reads the account's bill, nothing more.
  * What it may read in the cluster is Kubernetes RBAC's to decide (the access entry's group).
  */
-export function taskRoleStatements(refs: { alertTopicArn: pulumi.Input<string>; costExplorer: boolean }): PolicyStatement[] {
+export function taskRoleStatements(refs: {
+    alertTopicArn: pulumi.Input<string>;
+    costExplorer: boolean;
+}): PolicyStatement[] {
     return [
         ...(refs.costExplorer
-            ? [{ Sid: "CostExplorerHasNoResourceLevelPermissions", Effect: "Allow" as const, Action: ["ce:GetCostAndUsage"], Resource: "*" }]
+            ? [
+                  {
+                      Sid: "CostExplorerHasNoResourceLevelPermissions",
+                      Effect: "Allow" as const,
+                      Action: ["ce:GetCostAndUsage"],
+                      Resource: "*",
+                  },
+              ]
             : []),
         { Sid: "PublishAlerts", Effect: "Allow", Action: ["sns:Publish"], Resource: [refs.alertTopicArn] },
     ];

@@ -86,7 +86,15 @@ export class PostgresDatabase extends pulumi.ComponentResource {
 
         this.kmsKey = args.kmsKeyArn
             ? undefined
-            : new aws.kms.Key(`${name}-key`, { description: `Storage encryption of the ${name} database`, enableKeyRotation: true, deletionWindowInDays: 30 }, { parent: this });
+            : new aws.kms.Key(
+                  `${name}-key`,
+                  {
+                      description: `Storage encryption of the ${name} database`,
+                      enableKeyRotation: true,
+                      deletionWindowInDays: 30,
+                  },
+                  { parent: this },
+              );
         this.securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
             // No ingress or egress of its own: the rules below and `allowFrom` are the only way in; RDS starts no connection out.
@@ -94,7 +102,11 @@ export class PostgresDatabase extends pulumi.ComponentResource {
             { parent: this },
         );
         (args.allowedSecurityGroupIds ?? []).forEach((groupId, i) => this.allowFrom(`allowed-${i}`, groupId));
-        this.subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `Private subnets of ${name}` }, { parent: this });
+        this.subnetGroup = new aws.rds.SubnetGroup(
+            `${name}-subnets`,
+            { subnetIds: args.subnetIds, description: `Private subnets of ${name}` },
+            { parent: this },
+        );
         this.parameterGroup = new aws.rds.ParameterGroup(
             `${name}-params`,
             {
@@ -108,7 +120,12 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         this.secretArn = this.instance.masterUserSecrets.apply((secrets) => secrets[0]?.secretArn);
         this.address = this.instance.address;
         this.port = this.instance.port;
-        this.registerOutputs({ secretArn: this.secretArn, address: this.address, port: this.port, securityGroupId: this.securityGroup.id });
+        this.registerOutputs({
+            secretArn: this.secretArn,
+            address: this.address,
+            port: this.port,
+            securityGroupId: this.securityGroup.id,
+        });
     }
 
     /**
@@ -167,7 +184,9 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     }
 }
 
-type ResolvedDatabase = Required<Omit<PostgresDatabaseArgs, "vpcId" | "subnetIds" | "allowedSecurityGroupIds" | "kmsKeyArn">>;
+type ResolvedDatabase = Required<
+    Omit<PostgresDatabaseArgs, "vpcId" | "subnetIds" | "allowedSecurityGroupIds" | "kmsKeyArn">
+>;
 
 function resolveArgs(args: PostgresDatabaseArgs): ResolvedDatabase {
     const allocatedStorageGiB = args.allocatedStorageGiB ?? 20;
@@ -187,23 +206,38 @@ function resolveArgs(args: PostgresDatabaseArgs): ResolvedDatabase {
 const IDENTIFIER = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
 
 /** Every problem with the arguments, keyed by argument name. */
-export function postgresDatabaseArgsProblems(args: Omit<PostgresDatabaseArgs, "vpcId" | "subnetIds">): SettingProblem[] {
+export function postgresDatabaseArgsProblems(
+    args: Omit<PostgresDatabaseArgs, "vpcId" | "subnetIds">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
     const storage = args.allocatedStorageGiB ?? 20;
-    if (!Number.isInteger(storage) || storage < 20 || storage > 1000) add("allocatedStorageGiB", `must be a whole number of GiB from 20 (gp3's smallest) to 1000 (found ${storage})`);
+    if (!Number.isInteger(storage) || storage < 20 || storage > 1000)
+        add("allocatedStorageGiB", `must be a whole number of GiB from 20 (gp3's smallest) to 1000 (found ${storage})`);
     if (args.maxAllocatedStorageGiB !== undefined && !(args.maxAllocatedStorageGiB >= storage)) {
-        add("maxAllocatedStorageGiB", `must be at least allocatedStorageGiB (${storage}) (found ${args.maxAllocatedStorageGiB})`);
+        add(
+            "maxAllocatedStorageGiB",
+            `must be at least allocatedStorageGiB (${storage}) (found ${args.maxAllocatedStorageGiB})`,
+        );
     }
     const backups = args.backupRetentionDays ?? 7;
-    if (!Number.isInteger(backups) || backups < 7 || backups > 35) add("backupRetentionDays", `must be a whole number of days from 7 to 35 (found ${backups})`);
+    if (!Number.isInteger(backups) || backups < 7 || backups > 35)
+        add("backupRetentionDays", `must be a whole number of days from 7 to 35 (found ${backups})`);
     if (args.instanceClass !== undefined && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(args.instanceClass)) {
         add("instanceClass", `must be an RDS instance class such as db.t4g.small (found "${args.instanceClass}")`);
     }
-    if (args.engineVersion !== undefined && !/^\d{2}(\.\d+)?$/.test(args.engineVersion)) add("engineVersion", `must be a PostgreSQL version such as "17" or "17.6" (found "${args.engineVersion}")`);
-    if (args.databaseName !== undefined && !IDENTIFIER.test(args.databaseName)) add("databaseName", "must start with a letter and hold only letters, digits and _ (63 at most)");
-    if (args.masterUsername !== undefined && (!IDENTIFIER.test(args.masterUsername) || args.masterUsername.toLowerCase() === "rdsadmin")) {
-        add("masterUsername", "must start with a letter, hold only letters, digits and _, and not be rdsadmin (RDS's own user)");
+    if (args.engineVersion !== undefined && !/^\d{2}(\.\d+)?$/.test(args.engineVersion))
+        add("engineVersion", `must be a PostgreSQL version such as "17" or "17.6" (found "${args.engineVersion}")`);
+    if (args.databaseName !== undefined && !IDENTIFIER.test(args.databaseName))
+        add("databaseName", "must start with a letter and hold only letters, digits and _ (63 at most)");
+    if (
+        args.masterUsername !== undefined &&
+        (!IDENTIFIER.test(args.masterUsername) || args.masterUsername.toLowerCase() === "rdsadmin")
+    ) {
+        add(
+            "masterUsername",
+            "must start with a letter, hold only letters, digits and _, and not be rdsadmin (RDS's own user)",
+        );
     }
     return problems;
 }

@@ -86,12 +86,16 @@ export function costTrackerSizingProblems(prefix: string, s: CostTrackerSizing):
     const memory = s.memory ?? COST_TRACKER_DEFAULTS.memory;
     const memories = FARGATE_TASK_SIZES[cpu];
     if (!memories) {
-        add("cpu", `must be a Fargate CPU size: ${Object.keys(FARGATE_TASK_SIZES).join(", ")} (1024 = 1 vCPU; found ${cpu})`);
+        add(
+            "cpu",
+            `must be a Fargate CPU size: ${Object.keys(FARGATE_TASK_SIZES).join(", ")} (1024 = 1 vCPU; found ${cpu})`,
+        );
     } else if (!memories.includes(memory)) {
         add("memory", `${memory} MiB does not pair with cpu ${cpu} on Fargate; allowed: ${describeSizes(memories)}`);
     }
     const desired = s.desiredCount ?? COST_TRACKER_DEFAULTS.desiredCount;
-    if (!Number.isInteger(desired) || desired < 1 || desired > 10) add("desiredCount", `must be a whole number from 1 to 10 (found ${desired})`);
+    if (!Number.isInteger(desired) || desired < 1 || desired > 10)
+        add("desiredCount", `must be a whole number from 1 to 10 (found ${desired})`);
     if (s.maxCount !== undefined && (!Number.isInteger(s.maxCount) || s.maxCount < desired || s.maxCount > 20)) {
         add("maxCount", `must be a whole number from desiredCount (${desired}) to 20 (found ${s.maxCount})`);
     }
@@ -99,20 +103,32 @@ export function costTrackerSizingProblems(prefix: string, s: CostTrackerSizing):
         add("certificateArn", "must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>");
     }
     (s.allowedCidrs ?? []).forEach((cidr, i) => {
-        if (!isIpv4Cidr(cidr)) add(`allowedCidrs[${i}]`, `must be an IPv4 CIDR with no host bits set, e.g. 10.8.0.0/16 (found "${cidr}")`);
-        else if (cidr.endsWith("/0")) add(`allowedCidrs[${i}]`, "must not be 0.0.0.0/0: the dashboard is internal; name the VPN's or office's range");
+        if (!isIpv4Cidr(cidr))
+            add(`allowedCidrs[${i}]`, `must be an IPv4 CIDR with no host bits set, e.g. 10.8.0.0/16 (found "${cidr}")`);
+        else if (cidr.endsWith("/0"))
+            add(
+                `allowedCidrs[${i}]`,
+                "must not be 0.0.0.0/0: the dashboard is internal; name the VPN's or office's range",
+            );
     });
-    if (s.alertEmail !== undefined && !EMAIL.test(s.alertEmail)) add("alertEmail", `must be an email address (found "${s.alertEmail}")`);
+    if (s.alertEmail !== undefined && !EMAIL.test(s.alertEmail))
+        add("alertEmail", `must be an email address (found "${s.alertEmail}")`);
     if (s.alertWebhookUrl !== undefined && !/^https:\/\/[^\s/]+\/\S*$/.test(s.alertWebhookUrl)) {
         add("alertWebhookUrl", "must be an https URL, e.g. https://hooks.slack.com/services/…");
     }
     const db = s.database ?? {};
     if (db.instanceClass !== undefined && !DB_INSTANCE_CLASS.test(db.instanceClass)) {
-        add("database.instanceClass", `must be an RDS instance class such as db.t4g.small (found "${db.instanceClass}")`);
+        add(
+            "database.instanceClass",
+            `must be an RDS instance class such as db.t4g.small (found "${db.instanceClass}")`,
+        );
     }
     const storage = db.allocatedStorageGiB;
     if (storage !== undefined && (!Number.isInteger(storage) || storage < 20 || storage > 1000)) {
-        add("database.allocatedStorageGiB", `must be a whole number of GiB from 20 (gp3's smallest) to 1000 (found ${storage})`);
+        add(
+            "database.allocatedStorageGiB",
+            `must be a whole number of GiB from 20 (gp3's smallest) to 1000 (found ${storage})`,
+        );
     }
     const backups = db.backupRetentionDays;
     if (backups !== undefined && (!Number.isInteger(backups) || backups < 7 || backups > 35)) {

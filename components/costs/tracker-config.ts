@@ -8,7 +8,14 @@
  * document with `buildCostTrackerConfig`; the service checks it with `costTrackerConfigProblems`
  * before it starts.
  */
-import { DEFAULT_WORKLOAD_CLASSES, INSTANCE_TYPES, LABELS, gpuOf, isKnownInstanceType, offeredMigProfiles } from "../../catalog";
+import {
+    DEFAULT_WORKLOAD_CLASSES,
+    INSTANCE_TYPES,
+    LABELS,
+    gpuOf,
+    isKnownInstanceType,
+    offeredMigProfiles,
+} from "../../catalog";
 
 /** How pods share a pool's GPUs: the stack config's `gpuSharing` shape. */
 export type TrackerGpuSharing =
@@ -100,7 +107,12 @@ export interface CostTrackerConfig {
 /** What the platform knows, in the shapes of the validated stack config. */
 export interface CostTrackerConfigInput {
     readonly teams: readonly TrackerTeam[];
-    readonly nodePools: readonly { name: string; instanceType: string; maxSize: number; gpuSharing?: TrackerGpuSharing }[];
+    readonly nodePools: readonly {
+        name: string;
+        instanceType: string;
+        maxSize: number;
+        gpuSharing?: TrackerGpuSharing;
+    }[];
     /** Default: the catalog's workload classes. */
     readonly priorityClasses?: readonly { name: string }[];
     /** Default: `production-inference`, when the stack has that class. */
@@ -132,7 +144,12 @@ export function buildCostTrackerConfig(input: CostTrackerConfigInput): CostTrack
         teams: input.teams.map(({ name, costCenter, monthlyBudgetUsd }) => ({ name, costCenter, monthlyBudgetUsd })),
         pools: input.nodePools
             .filter((pool) => isKnownInstanceType(pool.instanceType) && gpuOf(pool.instanceType))
-            .map((pool) => ({ name: pool.name, instanceType: pool.instanceType, gpuSharing: pool.gpuSharing ?? { mode: "exclusive" }, maxNodes: pool.maxSize })),
+            .map((pool) => ({
+                name: pool.name,
+                instanceType: pool.instanceType,
+                gpuSharing: pool.gpuSharing ?? { mode: "exclusive" },
+                maxNodes: pool.maxSize,
+            })),
         priorityClasses: classes,
         criticalPriorityClasses: critical,
         reservationGraceHours: input.reservationGraceHours ?? TRACKER_DEFAULTS.reservationGraceHours,
@@ -172,14 +189,26 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
     const add = (key: string, message: string) => problems.push({ key, message });
     if (!isRecord(doc)) return [{ key: "(document)", message: "must be a JSON object with teams, pools and settings" }];
 
-    const known = ["version", "teams", "pools", "priorityClasses", "criticalPriorityClasses", "reservationGraceHours", "labels", "alerts", "sources"];
-    for (const key of Object.keys(doc)) if (!known.includes(key)) add(key, `is not a known key; known: ${known.join(", ")}`);
+    const known = [
+        "version",
+        "teams",
+        "pools",
+        "priorityClasses",
+        "criticalPriorityClasses",
+        "reservationGraceHours",
+        "labels",
+        "alerts",
+        "sources",
+    ];
+    for (const key of Object.keys(doc))
+        if (!known.includes(key)) add(key, `is not a known key; known: ${known.join(", ")}`);
     if (doc.version !== 1) add("version", `must be 1 (found ${describe(doc.version)})`);
 
     const teamNames = checkList(doc.teams, "teams", add, (team, key) => {
         if (!isRecord(team)) return void add(key, "must be an object with name, costCenter and monthlyBudgetUsd");
         checkName(team.name, `${key}.name`, add);
-        if (typeof team.costCenter !== "string" || team.costCenter.length === 0) add(`${key}.costCenter`, `must be a non-empty string (found ${describe(team.costCenter)})`);
+        if (typeof team.costCenter !== "string" || team.costCenter.length === 0)
+            add(`${key}.costCenter`, `must be a non-empty string (found ${describe(team.costCenter)})`);
         checkNumber(team.monthlyBudgetUsd, `${key}.monthlyBudgetUsd`, add, { min: 0, exclusiveMin: true });
         return typeof team.name === "string" ? team.name : undefined;
     });
@@ -196,10 +225,19 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
     });
     if (Array.isArray(doc.criticalPriorityClasses)) {
         doc.criticalPriorityClasses.forEach((name, i) => {
-            if (!classes.includes(name as string)) add(`criticalPriorityClasses[${i}]`, `${describe(name)} is not in priorityClasses (${classes.join(", ")})`);
+            if (!classes.includes(name as string))
+                add(
+                    `criticalPriorityClasses[${i}]`,
+                    `${describe(name)} is not in priorityClasses (${classes.join(", ")})`,
+                );
         });
-    } else add("criticalPriorityClasses", `must be a list of priority class names (found ${describe(doc.criticalPriorityClasses)})`);
-    if (teamNames.length === 0 && Array.isArray(doc.teams)) add("teams", "is empty; the tracker needs at least one team");
+    } else
+        add(
+            "criticalPriorityClasses",
+            `must be a list of priority class names (found ${describe(doc.criticalPriorityClasses)})`,
+        );
+    if (teamNames.length === 0 && Array.isArray(doc.teams))
+        add("teams", "is empty; the tracker needs at least one team");
     checkNumber(doc.reservationGraceHours, "reservationGraceHours", add, { min: 0, max: 168 });
     if (!isRecord(doc.labels) || typeof doc.labels.team !== "string" || typeof doc.labels.pool !== "string") {
         add("labels", `must be {"team": <namespace label>, "pool": <node label>} (found ${describe(doc.labels)})`);
@@ -209,30 +247,55 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
     return problems;
 }
 
-function checkPoolHardware(pool: Record<string, unknown>, key: string, add: (key: string, message: string) => void): void {
+function checkPoolHardware(
+    pool: Record<string, unknown>,
+    key: string,
+    add: (key: string, message: string) => void,
+): void {
     const type = pool.instanceType;
     if (typeof type !== "string" || !isKnownInstanceType(type)) {
-        add(`${key}.instanceType`, `${describe(type)} is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`);
+        add(
+            `${key}.instanceType`,
+            `${describe(type)} is not in the catalog; allowed: ${Object.keys(INSTANCE_TYPES).join(", ")}`,
+        );
         return;
     }
     const gpu = gpuOf(type);
     if (!gpu) return add(`${key}.instanceType`, `${type} has no GPU; only GPU pools take GPU requests`);
     const sharing = pool.gpuSharing;
-    if (!isRecord(sharing)) return add(`${key}.gpuSharing`, `must be {"mode": "exclusive" | "time-slicing" | "mig", …} (found ${describe(sharing)})`);
+    if (!isRecord(sharing))
+        return add(
+            `${key}.gpuSharing`,
+            `must be {"mode": "exclusive" | "time-slicing" | "mig", …} (found ${describe(sharing)})`,
+        );
     if (sharing.mode === "exclusive") return;
     if (sharing.mode === "time-slicing") {
         const r = sharing.replicas;
-        if (typeof r !== "number" || !Number.isInteger(r) || r < TIME_SLICING_REPLICAS.min || r > TIME_SLICING_REPLICAS.max) {
-            add(`${key}.gpuSharing.replicas`, `must be a whole number from ${TIME_SLICING_REPLICAS.min} to ${TIME_SLICING_REPLICAS.max} (found ${describe(r)})`);
+        if (
+            typeof r !== "number" ||
+            !Number.isInteger(r) ||
+            r < TIME_SLICING_REPLICAS.min ||
+            r > TIME_SLICING_REPLICAS.max
+        ) {
+            add(
+                `${key}.gpuSharing.replicas`,
+                `must be a whole number from ${TIME_SLICING_REPLICAS.min} to ${TIME_SLICING_REPLICAS.max} (found ${describe(r)})`,
+            );
         }
         return;
     }
     if (sharing.mode === "mig") {
         const allowed = offeredMigProfiles(gpu);
-        if (allowed.length === 0) return add(`${key}.gpuSharing.mode`, `is "mig" but ${type}'s ${gpu.productName} has no MIG`);
-        if (!isRecord(sharing.layout) || Object.keys(sharing.layout).length === 0) return add(`${key}.gpuSharing.layout`, "must map MIG profiles to counts, e.g. {\"3g.40gb\": 2}");
+        if (allowed.length === 0)
+            return add(`${key}.gpuSharing.mode`, `is "mig" but ${type}'s ${gpu.productName} has no MIG`);
+        if (!isRecord(sharing.layout) || Object.keys(sharing.layout).length === 0)
+            return add(`${key}.gpuSharing.layout`, 'must map MIG profiles to counts, e.g. {"3g.40gb": 2}');
         for (const [profile, count] of Object.entries(sharing.layout)) {
-            if (!allowed.includes(profile)) add(`${key}.gpuSharing.layout.${profile}`, `is not a MIG profile of ${gpu.productName}; allowed: ${allowed.join(", ")}`);
+            if (!allowed.includes(profile))
+                add(
+                    `${key}.gpuSharing.layout.${profile}`,
+                    `is not a MIG profile of ${gpu.productName}; allowed: ${allowed.join(", ")}`,
+                );
             else checkNumber(count, `${key}.gpuSharing.layout.${profile}`, add, { min: 1, integer: true });
         }
         return;
@@ -242,17 +305,28 @@ function checkPoolHardware(pool: Record<string, unknown>, key: string, add: (key
 
 function checkAlerts(alerts: unknown, add: (key: string, message: string) => void): void {
     if (!isRecord(alerts)) return add("alerts", `must be an object (found ${describe(alerts)})`);
-    if (!Array.isArray(alerts.thresholdsPct) || alerts.thresholdsPct.length === 0) add("alerts.thresholdsPct", "must be a list of percentages, e.g. [50, 80, 100]");
-    else alerts.thresholdsPct.forEach((pct, i) => checkNumber(pct, `alerts.thresholdsPct[${i}]`, add, { min: 1, max: 1000 }));
+    if (!Array.isArray(alerts.thresholdsPct) || alerts.thresholdsPct.length === 0)
+        add("alerts.thresholdsPct", "must be a list of percentages, e.g. [50, 80, 100]");
+    else
+        alerts.thresholdsPct.forEach((pct, i) =>
+            checkNumber(pct, `alerts.thresholdsPct[${i}]`, add, { min: 1, max: 1000 }),
+        );
     const anomaly = alerts.anomaly;
-    if (!isRecord(anomaly)) add("alerts.anomaly", `must be {"factor", "trailingDays", "minDailyUsd"} (found ${describe(anomaly)})`);
+    if (!isRecord(anomaly))
+        add("alerts.anomaly", `must be {"factor", "trailingDays", "minDailyUsd"} (found ${describe(anomaly)})`);
     else {
         checkNumber(anomaly.factor, "alerts.anomaly.factor", add, { min: 1, exclusiveMin: true });
         checkNumber(anomaly.trailingDays, "alerts.anomaly.trailingDays", add, { min: 3, max: 90, integer: true });
         checkNumber(anomaly.minDailyUsd, "alerts.anomaly.minDailyUsd", add, { min: 0 });
     }
-    if (alerts.snsTopicArn !== undefined && (typeof alerts.snsTopicArn !== "string" || !SNS_TOPIC_ARN.test(alerts.snsTopicArn))) {
-        add("alerts.snsTopicArn", `must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<name> (found ${describe(alerts.snsTopicArn)})`);
+    if (
+        alerts.snsTopicArn !== undefined &&
+        (typeof alerts.snsTopicArn !== "string" || !SNS_TOPIC_ARN.test(alerts.snsTopicArn))
+    ) {
+        add(
+            "alerts.snsTopicArn",
+            `must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<name> (found ${describe(alerts.snsTopicArn)})`,
+        );
     }
     if (alerts.webhookUrl !== undefined) checkUrl(alerts.webhookUrl, "alerts.webhookUrl", add);
 }
@@ -263,15 +337,24 @@ function checkSources(sources: unknown, add: (key: string, message: string) => v
     checkNumber(sources.lookbackDays, "sources.lookbackDays", add, { min: 0, max: 31, integer: true });
     checkNumber(sources.timeoutSeconds, "sources.timeoutSeconds", add, { min: 1, max: 600 });
     if (sources.opencost !== undefined) {
-        if (!isRecord(sources.opencost)) add("sources.opencost", `must be {"url": …} (found ${describe(sources.opencost)})`);
+        if (!isRecord(sources.opencost))
+            add("sources.opencost", `must be {"url": …} (found ${describe(sources.opencost)})`);
         else checkUrl(sources.opencost.url, "sources.opencost.url", add);
     }
     if (sources.costExplorer !== undefined) {
         const ce = sources.costExplorer;
         if (!isRecord(ce)) add("sources.costExplorer", `must be {"region", "tagKey"} (found ${describe(ce)})`);
         else {
-            if (typeof ce.region !== "string" || !AWS_REGION.test(ce.region)) add("sources.costExplorer.region", `must be an AWS region such as us-east-1 (found ${describe(ce.region)})`);
-            if (typeof ce.tagKey !== "string" || ce.tagKey.length === 0) add("sources.costExplorer.tagKey", `must be the cost-allocation tag key, e.g. "team" (found ${describe(ce.tagKey)})`);
+            if (typeof ce.region !== "string" || !AWS_REGION.test(ce.region))
+                add(
+                    "sources.costExplorer.region",
+                    `must be an AWS region such as us-east-1 (found ${describe(ce.region)})`,
+                );
+            if (typeof ce.tagKey !== "string" || ce.tagKey.length === 0)
+                add(
+                    "sources.costExplorer.tagKey",
+                    `must be the cost-allocation tag key, e.g. "team" (found ${describe(ce.tagKey)})`,
+                );
         }
     }
     if (sources.kubernetesApi !== undefined) checkKubernetesApi(sources.kubernetesApi, add);
@@ -281,24 +364,41 @@ function checkSources(sources: unknown, add: (key: string, message: string) => v
         else {
             checkUrl(prom.url, "sources.prometheus.url", add);
             if (typeof prom.namespaceLabel !== "string" || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(prom.namespaceLabel)) {
-                add("sources.prometheus.namespaceLabel", `must be a Prometheus label name such as "namespace" (found ${describe(prom.namespaceLabel)})`);
+                add(
+                    "sources.prometheus.namespaceLabel",
+                    `must be a Prometheus label name such as "namespace" (found ${describe(prom.namespaceLabel)})`,
+                );
             }
         }
     }
 }
 
 function checkKubernetesApi(api: unknown, add: (key: string, message: string) => void): void {
-    if (!isRecord(api)) return add("sources.kubernetesApi", `must be {"server", "certificateAuthorityData", "clusterName", "region"} (found ${describe(api)})`);
+    if (!isRecord(api))
+        return add(
+            "sources.kubernetesApi",
+            `must be {"server", "certificateAuthorityData", "clusterName", "region"} (found ${describe(api)})`,
+        );
     if (typeof api.server !== "string" || !/^https:\/\/[^\s/]+$/.test(api.server)) {
-        add("sources.kubernetesApi.server", `must be the API server's https URL without a path, e.g. https://ABC.gr7.us-east-1.eks.amazonaws.com (found ${describe(api.server)})`);
+        add(
+            "sources.kubernetesApi.server",
+            `must be the API server's https URL without a path, e.g. https://ABC.gr7.us-east-1.eks.amazonaws.com (found ${describe(api.server)})`,
+        );
     }
-    if (typeof api.certificateAuthorityData !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(api.certificateAuthorityData)) {
-        add("sources.kubernetesApi.certificateAuthorityData", "must be the cluster's certificate authority as base64 (certificateAuthority.data of the EKS cluster)");
+    if (
+        typeof api.certificateAuthorityData !== "string" ||
+        !/^[A-Za-z0-9+/]+={0,2}$/.test(api.certificateAuthorityData)
+    ) {
+        add(
+            "sources.kubernetesApi.certificateAuthorityData",
+            "must be the cluster's certificate authority as base64 (certificateAuthority.data of the EKS cluster)",
+        );
     }
     if (typeof api.clusterName !== "string" || !/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(api.clusterName)) {
         add("sources.kubernetesApi.clusterName", `must be an EKS cluster name (found ${describe(api.clusterName)})`);
     }
-    if (typeof api.region !== "string" || !AWS_REGION.test(api.region)) add("sources.kubernetesApi.region", `must be an AWS region such as us-east-1 (found ${describe(api.region)})`);
+    if (typeof api.region !== "string" || !AWS_REGION.test(api.region))
+        add("sources.kubernetesApi.region", `must be an AWS region such as us-east-1 (found ${describe(api.region)})`);
 }
 
 /** Checks each entry of a list; returns the names the entries gave, reporting duplicates. */

@@ -11,7 +11,10 @@ export const GPU_CONFIG_GATE_TYPE = `${PACKAGE}:gpu:GpuConfigGate`;
  * cluster's minor; kubectl supports one minor either side), a static binary with no shell, which
  * is why every step is its own container. pause: the sandbox image of Kubernetes 1.31 and later.
  */
-export const GPU_CONFIG_GATE_IMAGES = { kubectl: "registry.k8s.io/kubectl:v1.35.3", pause: "registry.k8s.io/pause:3.10" } as const;
+export const GPU_CONFIG_GATE_IMAGES = {
+    kubectl: "registry.k8s.io/kubectl:v1.35.3",
+    pause: "registry.k8s.io/pause:3.10",
+} as const;
 
 /** A pool whose nodes share their GPUs: its name (the `gpu-platform/pool` label) and what one node offers when configured. */
 export interface GatedPool {
@@ -53,11 +56,18 @@ export class GpuConfigGate extends pulumi.ComponentResource {
     constructor(name: string, args: GpuConfigGateArgs, opts?: pulumi.ComponentResourceOptions) {
         super(GPU_CONFIG_GATE_TYPE, name, {}, opts);
         const namespace = args.namespace ?? CHARTS.gpuOperator.namespace;
-        this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "gpu-config-gate", namespace } }, { parent: this });
+        this.serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            { metadata: { name: "gpu-config-gate", namespace } },
+            { parent: this },
+        );
         // Nodes cannot be scoped to "its own" by RBAC; the pods run only the pinned kubectl steps below.
         const role = new k8s.rbac.v1.ClusterRole(
             `${name}-role`,
-            { metadata: { name: "gpu-platform:gpu-config-gate" }, rules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "patch"] }] },
+            {
+                metadata: { name: "gpu-platform:gpu-config-gate" },
+                rules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "patch"] }],
+            },
             { parent: this },
         );
         new k8s.rbac.v1.ClusterRoleBinding(
@@ -73,7 +83,10 @@ export class GpuConfigGate extends pulumi.ComponentResource {
             (pool) =>
                 new k8s.apps.v1.DaemonSet(
                     `${name}-${pool.name}`,
-                    { metadata: { name: `gpu-config-gate-${pool.name}`, namespace }, spec: gateDaemonSetSpec(pool, this.serviceAccount.metadata.name) },
+                    {
+                        metadata: { name: `gpu-config-gate-${pool.name}`, namespace },
+                        spec: gateDaemonSetSpec(pool, this.serviceAccount.metadata.name),
+                    },
                     { parent: this },
                 ),
         );
@@ -82,7 +95,10 @@ export class GpuConfigGate extends pulumi.ComponentResource {
 }
 
 /** The gate's DaemonSet for one pool: see `GpuConfigGate`. */
-export function gateDaemonSetSpec(pool: GatedPool, serviceAccountName: pulumi.Input<string>): k8s.types.input.apps.v1.DaemonSetSpec {
+export function gateDaemonSetSpec(
+    pool: GatedPool,
+    serviceAccountName: pulumi.Input<string>,
+): k8s.types.input.apps.v1.DaemonSetSpec {
     const labels = { "app.kubernetes.io/name": "gpu-config-gate", [LABELS.pool]: pool.name };
     const taint = `${GPU_CONFIG_STARTUP_TAINT.key}=${GPU_CONFIG_STARTUP_TAINT.value}:${GPU_CONFIG_STARTUP_TAINT.effect}`;
     const step = (stepName: string, args: string[]): k8s.types.input.core.v1.Container => ({
@@ -109,16 +125,35 @@ export function gateDaemonSetSpec(pool: GatedPool, serviceAccountName: pulumi.In
                 serviceAccountName,
                 priorityClassName: "system-node-critical",
                 nodeSelector: { [LABELS.pool]: pool.name },
-                tolerations: [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((t) => ({ key: t.key, operator: "Exists", effect: t.effect })),
-                securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                tolerations: [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((t) => ({
+                    key: t.key,
+                    operator: "Exists",
+                    effect: t.effect,
+                })),
+                securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: 65532,
+                    runAsGroup: 65532,
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
                 volumes: [{ name: "tmp", emptyDir: {} }],
                 initContainers: [
                     // $(NODE_NAME) is expanded by the kubelet: the image has no shell.
                     step("hold", ["taint", "node", "$(NODE_NAME)", taint, "--overwrite"]),
                     ...Object.entries(pool.nodeResources).map(([resource, count], i) =>
-                        step(`wait-${i}`, ["wait", "node/$(NODE_NAME)", `--for=jsonpath=${allocatable(resource)}=${count}`, "--timeout=-1s"]),
+                        step(`wait-${i}`, [
+                            "wait",
+                            "node/$(NODE_NAME)",
+                            `--for=jsonpath=${allocatable(resource)}=${count}`,
+                            "--timeout=-1s",
+                        ]),
                     ),
-                    step("release", ["taint", "node", "$(NODE_NAME)", `${GPU_CONFIG_STARTUP_TAINT.key}:${GPU_CONFIG_STARTUP_TAINT.effect}-`]),
+                    step("release", [
+                        "taint",
+                        "node",
+                        "$(NODE_NAME)",
+                        `${GPU_CONFIG_STARTUP_TAINT.key}:${GPU_CONFIG_STARTUP_TAINT.effect}-`,
+                    ]),
                 ],
                 containers: [{ name: "pause", image: GPU_CONFIG_GATE_IMAGES.pause, ...hardened() }],
             },
@@ -127,9 +162,16 @@ export function gateDaemonSetSpec(pool: GatedPool, serviceAccountName: pulumi.In
 }
 
 function hardened(): Pick<k8s.types.input.core.v1.Container, "resources" | "securityContext"> {
-    const requests = { cpu: `${GPU_CONFIG_GATE_REQUESTS.cpuMillis}m`, memory: `${GPU_CONFIG_GATE_REQUESTS.memoryMiB}Mi` };
+    const requests = {
+        cpu: `${GPU_CONFIG_GATE_REQUESTS.cpuMillis}m`,
+        memory: `${GPU_CONFIG_GATE_REQUESTS.memoryMiB}Mi`,
+    };
     return {
         resources: { requests, limits: { memory: `${GPU_CONFIG_GATE_REQUESTS.memoryMiB * 2}Mi` } },
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+        },
     };
 }

@@ -4,7 +4,13 @@ import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { CPU_NODE_SELECTOR, GPU_CONFIG_STARTUP_TAINT, GPU_TAINT } from "../../catalog";
 import { PACKAGE } from "../shared/tokens";
-import { EXCLUSIVE_CONFIG, MIG_DISABLED_CONFIG, SharedGpuPool, devicePluginConfigData, migManagerConfig } from "./sharing";
+import {
+    EXCLUSIVE_CONFIG,
+    MIG_DISABLED_CONFIG,
+    SharedGpuPool,
+    devicePluginConfigData,
+    migManagerConfig,
+} from "./sharing";
 
 export const GPU_OPERATOR_TYPE = `${PACKAGE}:gpu:GpuOperator`;
 
@@ -89,8 +95,16 @@ export class GpuOperator extends pulumi.ComponentResource {
  *   and the MIG manager) have done their work. A list replaces the chart's, so NFD's worker
  *   keeps the chart's control-plane toleration (values.yaml l.631-638 at v26.7.0).
  */
-export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, migConfig: string, dcgmServiceMonitor: boolean): HelmValues {
-    const gpuTolerations = [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((taint) => ({ key: taint.key, operator: "Exists", effect: taint.effect }));
+export function gpuOperatorValues(
+    devicePluginConfigs: Record<string, string>,
+    migConfig: string,
+    dcgmServiceMonitor: boolean,
+): HelmValues {
+    const gpuTolerations = [GPU_TAINT, GPU_CONFIG_STARTUP_TAINT].map((taint) => ({
+        key: taint.key,
+        operator: "Exists",
+        effect: taint.effect,
+    }));
     return {
         driver: { enabled: false },
         toolkit: { enabled: false },
@@ -101,7 +115,12 @@ export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, m
         daemonsets: { tolerations: gpuTolerations },
         devicePlugin: {
             enabled: true,
-            config: { create: true, name: DEVICE_PLUGIN_CONFIGMAP, default: EXCLUSIVE_CONFIG, data: devicePluginConfigs },
+            config: {
+                create: true,
+                name: DEVICE_PLUGIN_CONFIGMAP,
+                default: EXCLUSIVE_CONFIG,
+                data: devicePluginConfigs,
+            },
         },
         migManager: {
             enabled: true,
@@ -109,7 +128,12 @@ export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, m
             // ("GPU Operator with MIG": WITH_REBOOT=true in a CSP environment); otherwise a node from zero
             // would stay "mode change pending" and never offer its slices.
             env: [{ name: "WITH_REBOOT", value: "true" }],
-            config: { create: true, name: MIG_MANAGER_CONFIGMAP, default: MIG_DISABLED_CONFIG, data: { "config.yaml": migConfig } },
+            config: {
+                create: true,
+                name: MIG_MANAGER_CONFIGMAP,
+                default: MIG_DISABLED_CONFIG,
+                data: { "config.yaml": migConfig },
+            },
         },
         gfd: { enabled: true },
         dcgmExporter: { enabled: true, serviceMonitor: { enabled: dcgmServiceMonitor } },
@@ -117,7 +141,17 @@ export function gpuOperatorValues(devicePluginConfigs: Record<string, string>, m
         "node-feature-discovery": {
             master: { nodeSelector: { ...CPU_NODE_SELECTOR } },
             gc: { nodeSelector: { ...CPU_NODE_SELECTOR } },
-            worker: { tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Equal", value: "", effect: "NoSchedule" }, ...gpuTolerations] },
+            worker: {
+                tolerations: [
+                    {
+                        key: "node-role.kubernetes.io/control-plane",
+                        operator: "Equal",
+                        value: "",
+                        effect: "NoSchedule",
+                    },
+                    ...gpuTolerations,
+                ],
+            },
         },
     };
 }

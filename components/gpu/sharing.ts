@@ -108,7 +108,9 @@ export function migManagerConfig(pools: readonly SharedGpuPool[]): string {
     const configs: Record<string, unknown[]> = { [MIG_DISABLED_CONFIG]: [{ devices: "all", "mig-enabled": false }] };
     for (const { sharing } of pools) {
         if (sharing.mode !== "mig") continue;
-        configs[migConfigName(sharing)] = [{ devices: "all", "mig-enabled": true, "mig-devices": Object.fromEntries(sortedLayout(sharing.layout)) }];
+        configs[migConfigName(sharing)] = [
+            { devices: "all", "mig-enabled": true, "mig-devices": Object.fromEntries(sortedLayout(sharing.layout)) },
+        ];
     }
     return stringify({ version: "v1", "mig-configs": sortKeys(configs) });
 }

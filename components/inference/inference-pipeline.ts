@@ -176,7 +176,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
         const bucket = (bucketName: string, rules: aws.types.input.s3.BucketLifecycleConfigurationRule[]) =>
             privateBucket(bucketName, { rules, kmsKeyArn: s.kmsKeyArn, protect: s.protect, tags: s.tags }, this);
         this.inputBucket = bucket(`${name}-input`, [
-            { id: "expire-processed-input", status: "Enabled", filter: { tag: PROCESSED_TAG }, expiration: { days: s.processedInputRetentionDays } },
+            {
+                id: "expire-processed-input",
+                status: "Enabled",
+                filter: { tag: PROCESSED_TAG },
+                expiration: { days: s.processedInputRetentionDays },
+            },
             ...housekeepingRules(7),
         ]);
         this.outputBucket = bucket(`${name}-output`, housekeepingRules(30));
@@ -195,14 +200,20 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 messageRetentionSeconds: SQS_MAX_RETENTION_SECONDS,
                 // SQS-managed keys: S3 can publish without a KMS key policy granting it.
                 sqsManagedSseEnabled: true,
-                redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: s.maxReceiveCount }),
+                redrivePolicy: pulumi.jsonStringify({
+                    deadLetterTargetArn: this.deadLetterQueue.arn,
+                    maxReceiveCount: s.maxReceiveCount,
+                }),
                 tags: s.tags,
             },
             stateful,
         );
         this.queuePolicy = new aws.sqs.QueuePolicy(
             `${name}-queue-policy`,
-            { queueUrl: this.queue.url, policy: pulumi.jsonStringify(queuePolicyDocument(this.queue.arn, this.inputBucket.arn, account)) },
+            {
+                queueUrl: this.queue.url,
+                policy: pulumi.jsonStringify(queuePolicyDocument(this.queue.arn, this.inputBucket.arn, account)),
+            },
             { parent: this },
         );
         // S3 checks it may send to the queue when the notification is set: the policy comes first.
@@ -228,7 +239,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 oidc: args.oidc,
                 namespace: s.namespace,
                 serviceAccount: s.serviceAccountName,
-                statements: workerStatements(this.inputBucket.arn, this.outputBucket.arn, this.queue.arn, args.kmsKeyArn),
+                statements: workerStatements(
+                    this.inputBucket.arn,
+                    this.outputBucket.arn,
+                    this.queue.arn,
+                    args.kmsKeyArn,
+                ),
                 tags: s.tags,
             },
             { parent: this },
@@ -239,7 +255,14 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 oidc: args.oidc,
                 namespace: s.kedaOperator.namespace,
                 serviceAccount: s.kedaOperator.serviceAccount,
-                statements: [{ Sid: "ReadQueueDepth", Effect: "Allow", Action: ["sqs:GetQueueAttributes"], Resource: [this.queue.arn] }],
+                statements: [
+                    {
+                        Sid: "ReadQueueDepth",
+                        Effect: "Allow",
+                        Action: ["sqs:GetQueueAttributes"],
+                        Resource: [this.queue.arn],
+                    },
+                ],
                 tags: s.tags,
             },
             { parent: this },
@@ -256,7 +279,8 @@ export class InferencePipeline extends pulumi.ComponentResource {
         // The namespace must exist first: this pipeline's, or the one the caller's dependsOn makes (a
         // team's). Pulumi flattens a dependsOn given as an output of a list, so it may sit in the list.
         const given = opts?.dependsOn;
-        const callerDependsOn = given === undefined ? [] : Array.isArray(given) ? given : [given as pulumi.Input<pulumi.Resource>];
+        const callerDependsOn =
+            given === undefined ? [] : Array.isArray(given) ? given : [given as pulumi.Input<pulumi.Resource>];
         const namespaceReady = [...callerDependsOn, ...(namespace ? [namespace] : [])];
         const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: namespaceReady };
         this.serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -301,7 +325,10 @@ export class InferencePipeline extends pulumi.ComponentResource {
             INPUT_BUCKET: this.inputBucket.bucket,
             OUTPUT_BUCKET: this.outputBucket.bucket,
         });
-        const afterAuth: pulumi.CustomResourceOptions = { parent: this, dependsOn: [...kedaReady, this.triggerAuthentication, this.serviceAccount] };
+        const afterAuth: pulumi.CustomResourceOptions = {
+            parent: this,
+            dependsOn: [...kedaReady, this.triggerAuthentication, this.serviceAccount],
+        };
 
         if (s.workload === "scaled-job") {
             this.scaler = new k8s.apiextensions.CustomResource(
@@ -318,8 +345,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
                             backoffLimit: 0,
                             // Each of its messages may take the job timeout, and booting a GPU node from
                             // zero comes out of the job's deadline too, so it gets an allowance.
-                            activeDeadlineSeconds: s.messagesPerReplica * s.jobTimeoutSeconds + s.startupAllowanceSeconds,
-                            template: { metadata: { labels: podLabels(name, s.team), annotations: WORKER_POD_ANNOTATIONS }, spec: podSpec(s, env, "Never") },
+                            activeDeadlineSeconds:
+                                s.messagesPerReplica * s.jobTimeoutSeconds + s.startupAllowanceSeconds,
+                            template: {
+                                metadata: { labels: podLabels(name, s.team), annotations: WORKER_POD_ANNOTATIONS },
+                                spec: podSpec(s, env, "Never"),
+                            },
                         },
                         pollingInterval: s.pollingIntervalSeconds,
                         minReplicaCount: s.minReplicas,
@@ -352,7 +383,11 @@ export class InferencePipeline extends pulumi.ComponentResource {
                         },
                     },
                 },
-                { ...inNamespace, dependsOn: [...namespaceReady, this.serviceAccount], ignoreChanges: ["spec.replicas"] },
+                {
+                    ...inNamespace,
+                    dependsOn: [...namespaceReady, this.serviceAccount],
+                    ignoreChanges: ["spec.replicas"],
+                },
             );
             this.scaler = new k8s.apiextensions.CustomResource(
                 `${name}-scaled-object`,
@@ -425,7 +460,11 @@ export class InferencePipeline extends pulumi.ComponentResource {
 }
 
 /** Every problem with the arguments, keyed by argument name; the constructor throws them all at once. */
-export function inferencePipelineArgsProblems(args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource" | "cpu" | "memory"> & { image?: pulumi.Input<string> }): SettingProblem[] {
+export function inferencePipelineArgsProblems(
+    args: Pick<InferencePipelineArgs, keyof PipelineSettings | "pool" | "gpuResource" | "cpu" | "memory"> & {
+        image?: pulumi.Input<string>;
+    },
+): SettingProblem[] {
     return [
         // A worker image must be pinned (a tag other than latest, or a digest); an Output is checked where it is made.
         ...(typeof args.image === "string" ? imagePinProblems("image", args.image) : []),
@@ -460,7 +499,9 @@ type ResolvedPipeline = Required<PipelineSettings> & {
 
 /** The arguments with every default applied (defaults: PIPELINE_DEFAULTS). */
 function resolveArgs(name: string, args: InferencePipelineArgs): ResolvedPipeline {
-    const given = Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined)) as InferencePipelineArgs;
+    const given = Object.fromEntries(
+        Object.entries(args).filter(([, value]) => value !== undefined),
+    ) as InferencePipelineArgs;
     return {
         ...PIPELINE_DEFAULTS,
         namespace: name,
@@ -483,23 +524,47 @@ export function workerStatements(
     kmsKeyArn?: pulumi.Input<string>,
 ): PolicyStatement[] {
     const statements: PolicyStatement[] = [
-        { Sid: "ReadInput", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObjectTagging"], Resource: [pulumi.interpolate`${inputBucketArn}/*`] },
-        { Sid: "WriteOutput", Effect: "Allow", Action: ["s3:PutObject"], Resource: [pulumi.interpolate`${outputBucketArn}/*`] },
+        {
+            Sid: "ReadInput",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObjectTagging"],
+            Resource: [pulumi.interpolate`${inputBucketArn}/*`],
+        },
+        {
+            Sid: "WriteOutput",
+            Effect: "Allow",
+            Action: ["s3:PutObject"],
+            Resource: [pulumi.interpolate`${outputBucketArn}/*`],
+        },
         {
             Sid: "ConsumeQueue",
             Effect: "Allow",
-            Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+            Action: [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+            ],
             Resource: [queueArn],
         },
     ];
     if (kmsKeyArn) {
-        statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [kmsKeyArn] });
+        statements.push({
+            Sid: "UseBucketKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: [kmsKeyArn],
+        });
     }
     return statements;
 }
 
 /** Only S3, and only for events from this bucket in this account, may send to the queue. */
-function queuePolicyDocument(queueArn: pulumi.Input<string>, bucketArn: pulumi.Input<string>, accountId: pulumi.Input<string>) {
+function queuePolicyDocument(
+    queueArn: pulumi.Input<string>,
+    bucketArn: pulumi.Input<string>,
+    accountId: pulumi.Input<string>,
+) {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -509,7 +574,10 @@ function queuePolicyDocument(queueArn: pulumi.Input<string>, bucketArn: pulumi.I
                 Principal: { Service: "s3.amazonaws.com" },
                 Action: "sqs:SendMessage",
                 Resource: queueArn,
-                Condition: { ArnEquals: { "aws:SourceArn": bucketArn }, StringEquals: { "aws:SourceAccount": accountId } },
+                Condition: {
+                    ArnEquals: { "aws:SourceArn": bucketArn },
+                    StringEquals: { "aws:SourceAccount": accountId },
+                },
             },
         ],
     };
@@ -532,7 +600,10 @@ function podLabels(pipeline: string, team: string | undefined): Record<string, s
 }
 
 /** The worker contract's environment, then the caller's extras. */
-function workerEnv(s: ResolvedPipeline, outputs: Record<string, pulumi.Input<string>>): k8s.types.input.core.v1.EnvVar[] {
+function workerEnv(
+    s: ResolvedPipeline,
+    outputs: Record<string, pulumi.Input<string>>,
+): k8s.types.input.core.v1.EnvVar[] {
     const contract: Record<string, pulumi.Input<string>> = {
         ...outputs,
         AWS_REGION: s.region,
@@ -545,7 +616,11 @@ function workerEnv(s: ResolvedPipeline, outputs: Record<string, pulumi.Input<str
 }
 
 /** The worker pod: on the pool's nodes, tolerating the GPU taint, GPUs requested and limited alike. */
-function podSpec(s: ResolvedPipeline, env: k8s.types.input.core.v1.EnvVar[], restartPolicy: "Never" | "Always"): k8s.types.input.core.v1.PodSpec {
+function podSpec(
+    s: ResolvedPipeline,
+    env: k8s.types.input.core.v1.EnvVar[],
+    restartPolicy: "Never" | "Always",
+): k8s.types.input.core.v1.PodSpec {
     const gpus = { [s.gpuResource]: String(s.gpusPerWorker) };
     return {
         serviceAccountName: s.serviceAccountName,

@@ -151,11 +151,21 @@ export function gpuRequestProblems(
     }
     const resource = resolveGpuResource(pool.nodeResources, gpuResource);
     if (resource === undefined) {
-        return [{ key: `${prefix}gpuResource`, message: `is required: pool "${pool.name}" offers ${offered.join(", ")}; name the one the worker requests` }];
+        return [
+            {
+                key: `${prefix}gpuResource`,
+                message: `is required: pool "${pool.name}" offers ${offered.join(", ")}; name the one the worker requests`,
+            },
+        ];
     }
     const perNode = Object.hasOwn(pool.nodeResources, resource) ? pool.nodeResources[resource] : undefined;
     if (perNode === undefined) {
-        return [{ key: `${prefix}gpuResource`, message: `"${resource}" is not offered by pool "${pool.name}"; it offers ${offered.join(", ")}` }];
+        return [
+            {
+                key: `${prefix}gpuResource`,
+                message: `"${resource}" is not offered by pool "${pool.name}"; it offers ${offered.join(", ")}`,
+            },
+        ];
     }
     if (pool.labels?.[LABELS.gpuSharing] === "time-slicing" && gpusPerWorker > 1) {
         return [
@@ -191,8 +201,16 @@ export function workerResourceProblems(
     const problems: SettingProblem[] = [];
     const millis = cpuMillis(cpu);
     const mebibytes = memoryMiB(memory);
-    if (millis === undefined || millis <= 0) problems.push({ key: `${prefix}cpu`, message: `is "${cpu}"; must be a Kubernetes CPU quantity above 0, such as "3" or "500m"` });
-    if (mebibytes === undefined || mebibytes <= 0) problems.push({ key: `${prefix}memory`, message: `is "${memory}"; must be a Kubernetes memory quantity above 0, such as "12Gi"` });
+    if (millis === undefined || millis <= 0)
+        problems.push({
+            key: `${prefix}cpu`,
+            message: `is "${cpu}"; must be a Kubernetes CPU quantity above 0, such as "3" or "500m"`,
+        });
+    if (mebibytes === undefined || mebibytes <= 0)
+        problems.push({
+            key: `${prefix}memory`,
+            message: `is "${memory}"; must be a Kubernetes memory quantity above 0, such as "12Gi"`,
+        });
     const room = pool.podRoom;
     if (!room) return problems;
     const on = `one node of pool "${pool.name}"`;

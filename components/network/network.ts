@@ -54,7 +54,11 @@ export class Network extends pulumi.ComponentResource {
         this.s3Endpoint = this.createS3Endpoint(name, args.region);
         if (args.flowLogs) this.flowLog = this.createFlowLogs(name, args.flowLogRetentionDays ?? 30);
 
-        this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            publicSubnetIds: this.publicSubnetIds,
+        });
     }
 
     /**
@@ -105,13 +109,23 @@ export class Network extends pulumi.ComponentResource {
     }
 
     private createFlowLogs(name: string, retentionDays: number): aws.ec2.FlowLog {
-        const logGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { retentionInDays: retentionDays }, { parent: this });
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-flow-logs`,
+            { retentionInDays: retentionDays },
+            { parent: this },
+        );
         const role = new aws.iam.Role(
             `${name}-flow-logs-role`,
             {
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                        },
+                    ],
                 }),
             },
             { parent: this },
@@ -135,7 +149,13 @@ export class Network extends pulumi.ComponentResource {
         );
         return new aws.ec2.FlowLog(
             `${name}-flow-log`,
-            { vpcId: this.vpcId, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: logGroup.arn, iamRoleArn: role.arn },
+            {
+                vpcId: this.vpcId,
+                trafficType: "ALL",
+                logDestinationType: "cloud-watch-logs",
+                logDestination: logGroup.arn,
+                iamRoleArn: role.arn,
+            },
             { parent: this },
         );
     }

@@ -159,22 +159,43 @@ export class ArgoCd extends pulumi.ComponentResource {
         );
         this.ingress = portalIngress(
             `${name}-ingress`,
-            { namespace: ARGOCD.namespace, host: args.host, serviceName: ARGOCD.serverService, servicePort: 80, healthCheckPath: "/healthz", settings: ingress },
+            {
+                namespace: ARGOCD.namespace,
+                host: args.host,
+                serviceName: ARGOCD.serverService,
+                servicePort: 80,
+                healthCheckPath: "/healthz",
+                settings: ingress,
+            },
             { parent: this, dependsOn: [this.release, args.loadBalancerController] },
         );
         this.registerOutputs({ url: this.url, internalUrl: this.internalUrl });
     }
 }
 
-export function argoCdArgsProblems(args: Pick<ArgoCdArgs, "sso" | "adminEnabled" | "externalSecrets" | "teams" | "ingress">): SettingProblem[] {
+export function argoCdArgsProblems(
+    args: Pick<ArgoCdArgs, "sso" | "adminEnabled" | "externalSecrets" | "teams" | "ingress">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [...ingressProblems("ingress.", args.ingress ?? {})];
-    if (args.adminEnabled === false && !args.sso) problems.push({ key: "adminEnabled", message: "is false but no sso is set: nobody could log in; configure sso or keep the admin user" });
-    if (args.sso && !args.externalSecrets) problems.push({ key: "externalSecrets", message: "is required with sso: the client secret is synced from Secrets Manager" });
+    if (args.adminEnabled === false && !args.sso)
+        problems.push({
+            key: "adminEnabled",
+            message: "is false but no sso is set: nobody could log in; configure sso or keep the admin user",
+        });
+    if (args.sso && !args.externalSecrets)
+        problems.push({
+            key: "externalSecrets",
+            message: "is required with sso: the client secret is synced from Secrets Manager",
+        });
     if (args.sso?.provider === "dex") {
-        if (args.sso.connectors.length === 0) problems.push({ key: "sso.connectors", message: "is empty; Dex needs at least one connector" });
+        if (args.sso.connectors.length === 0)
+            problems.push({ key: "sso.connectors", message: "is empty; Dex needs at least one connector" });
         args.sso.connectors.forEach((connector, i) => {
-            if (connector.config && "clientSecret" in connector.config) {
-                problems.push({ key: `sso.connectors[${i}].config.clientSecret`, message: "must not be set: the secret comes from clientSecretArn, through Secrets Manager" });
+            if (connector.config && Object.hasOwn(connector.config, "clientSecret")) {
+                problems.push({
+                    key: `sso.connectors[${i}].config.clientSecret`,
+                    message: "must not be set: the secret comes from clientSecretArn, through Secrets Manager",
+                });
             }
         });
     }
@@ -182,7 +203,11 @@ export function argoCdArgsProblems(args: Pick<ArgoCdArgs, "sso" | "adminEnabled"
     (args.teams ?? []).forEach((team, i) => {
         if (seen.has(team.name)) problems.push({ key: `teams[${i}].name`, message: `"${team.name}" is listed twice` });
         seen.add(team.name);
-        if (!team.group.trim()) problems.push({ key: `teams[${i}].group`, message: "is empty; name the SSO group whose members act for the team" });
+        if (!team.group.trim())
+            problems.push({
+                key: `teams[${i}].group`,
+                message: "is empty; name the SSO group whose members act for the team",
+            });
     });
     return problems;
 }
@@ -203,7 +228,9 @@ export function argoCdValues(s: {
 }): HelmValues {
     const replicas = s.highAvailability ? 2 : 1;
     const pdb = s.highAvailability ? { pdb: { enabled: true, minAvailable: 1 } } : {};
-    const requests = (cpu: string, memory: string) => ({ resources: { requests: { cpu, memory }, limits: { memory } } });
+    const requests = (cpu: string, memory: string) => ({
+        resources: { requests: { cpu, memory }, limits: { memory } },
+    });
     const cm: HelmValues = { url: s.url, "admin.enabled": s.adminEnabled };
     if (s.sso?.provider === "oidc") {
         cm["oidc.config"] = stringify({
@@ -215,7 +242,9 @@ export function argoCdValues(s: {
         });
     }
     if (s.sso?.provider === "dex") {
-        cm["dex.config"] = stringify({ connectors: s.sso.connectors.map((c) => ({ ...c, config: { ...c.config, clientSecret: SSO_SECRET_REF } })) });
+        cm["dex.config"] = stringify({
+            connectors: s.sso.connectors.map((c) => ({ ...c, config: { ...c.config, clientSecret: SSO_SECRET_REF } })),
+        });
     }
     for (const account of s.readOnlyAccounts) cm[`accounts.${account}`] = "apiKey";
     return {
@@ -226,12 +255,22 @@ export function argoCdValues(s: {
         configs: {
             cm,
             params: { "server.insecure": true },
-            rbac: { "policy.default": "", "policy.csv": argoCdPolicyCsv(s.teams, s.adminGroups, s.readOnlyAccounts), scopes: "[groups]" },
+            rbac: {
+                "policy.default": "",
+                "policy.csv": argoCdPolicyCsv(s.teams, s.adminGroups, s.readOnlyAccounts),
+                scopes: "[groups]",
+            },
         },
         dex: { enabled: s.sso?.provider === "dex", ...requests("10m", "64Mi") },
         // Redis HA (subchart redis-ha): three Redis pods with Sentinel, behind three HAProxy pods, on three nodes (hard anti-affinity).
         "redis-ha": s.highAvailability
-            ? { enabled: true, replicas: 3, redis: requests("100m", "256Mi"), sentinel: requests("20m", "64Mi"), haproxy: { replicas: 3, ...requests("50m", "64Mi") } }
+            ? {
+                  enabled: true,
+                  replicas: 3,
+                  redis: requests("100m", "256Mi"),
+                  sentinel: requests("20m", "64Mi"),
+                  haproxy: { replicas: 3, ...requests("50m", "64Mi") },
+              }
             : { enabled: false },
         redis: requests("50m", "128Mi"),
         controller: { replicas: 1, ...requests("250m", "1Gi") },
@@ -250,8 +289,13 @@ export function argoCdPolicyCsv(teams: ArgoCdTeam[], adminGroups: string[], read
     const lines: string[] = [];
     for (const { name, group } of teams) {
         const role = `role:team-${name}`;
-        for (const action of ["get", "sync", "action/*"]) lines.push(`p, ${role}, applications, ${action}, ${name}/*, allow`);
-        lines.push(`p, ${role}, logs, get, ${name}/*, allow`, `p, ${role}, projects, get, ${name}, allow`, `g, ${group}, ${role}`);
+        for (const action of ["get", "sync", "action/*"])
+            lines.push(`p, ${role}, applications, ${action}, ${name}/*, allow`);
+        lines.push(
+            `p, ${role}, logs, get, ${name}/*, allow`,
+            `p, ${role}, projects, get, ${name}, allow`,
+            `g, ${group}, ${role}`,
+        );
     }
     for (const group of adminGroups) lines.push(`g, ${group}, role:admin`);
     for (const account of readOnlyAccounts) lines.push(`g, ${account}, role:readonly`);

@@ -27,9 +27,17 @@ export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd"
  * app-config it reads. The Backstage image must include these plugins (README, "The portal").
  */
 export const TEMPLATE_ACTIONS = [
-    { action: "http:backstage:request", plugin: "@roadiehq/scaffolder-backend-module-http-request", config: "proxy.endpoints" },
+    {
+        action: "http:backstage:request",
+        plugin: "@roadiehq/scaffolder-backend-module-http-request",
+        config: "proxy.endpoints",
+    },
     { action: "fetch:template", plugin: "@backstage/plugin-scaffolder-backend", config: "" },
-    { action: "publish:github:pull-request", plugin: "@backstage/plugin-scaffolder-backend-module-github", config: "integrations.github" },
+    {
+        action: "publish:github:pull-request",
+        plugin: "@backstage/plugin-scaffolder-backend-module-github",
+        config: "integrations.github",
+    },
     { action: "catalog:register", plugin: "@backstage/plugin-scaffolder-backend", config: "catalog" },
 ] as const;
 
@@ -78,7 +86,12 @@ export interface BackstageArgs {
      * pull request on the GitOps repository, whose root application Argo CD syncs into the team's
      * namespace. Default none.
      */
-    templateRun?: { costTracker: pulumi.Resource; gitops: pulumi.Resource; argoCd: pulumi.Resource; teamNamespaces: pulumi.Resource[] };
+    templateRun?: {
+        costTracker: pulumi.Resource;
+        gitops: pulumi.Resource;
+        argoCd: pulumi.Resource;
+        teamNamespaces: pulumi.Resource[];
+    };
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -124,9 +137,9 @@ export class Backstage extends pulumi.ComponentResource {
         throwIfInvalid("Backstage", name, backstageArgsProblems(args));
         super(BACKSTAGE_TYPE, name, {}, opts);
         if (!args.image) {
-            pulumi.log.warn(
+            void pulumi.log.warn(
                 `Backstage "${name}" runs the chart's demo image ${BACKSTAGE_DEMO_IMAGE}: it lacks ${TEMPLATE_ACTIONS[0].plugin}, so the GPU templates' ` +
-                    "approval step fails; build the platform's image (README, \"The portal\") and set it.",
+                    'approval step fails; build the platform\'s image (README, "The portal") and set it.',
                 this,
             );
         }
@@ -134,28 +147,33 @@ export class Backstage extends pulumi.ComponentResource {
         this.url = portalUrl(args.host, ingress);
         this.namespace = portalNamespace(`${name}-namespace`, BACKSTAGE.namespace, { parent: this });
         this.secrets = this.syncSecrets(name, args);
-        const values = pulumi.all([args.database.host, args.database.port, args.costTracker.url]).apply(([dbHost, dbPort, costTrackerUrl]) =>
-            mergeValues(
-                backstageValues({
-                    url: this.url,
-                    image: args.image,
-                    replicas: args.replicas ?? 1,
-                    database: { host: dbHost, port: dbPort, name: args.database.name },
-                    templatesUrl: args.templatesUrl,
-                    proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
-                    argoCdToken: args.argoCd.tokenSecretArn !== undefined,
-                    templates: {
-                        gitopsRepoUrl: scaffolderRepoUrl(args.gitops.repoUrl)!, // validated
-                        gitopsBranch: args.gitops.branch,
-                        argocdUrl: args.argoCd.publicUrl,
-                        mlflowUrl: args.mlflow.publicUrl,
-                        mlflowNamespace: MLFLOW.namespace,
-                    },
-                }),
-                args.values,
-            ),
-        );
-        this.release = pinnedRelease(`${name}-release`, CHARTS.backstage, values, { parent: this, dependsOn: [this.namespace, ...this.secrets] });
+        const values = pulumi
+            .all([args.database.host, args.database.port, args.costTracker.url])
+            .apply(([dbHost, dbPort, costTrackerUrl]) =>
+                mergeValues(
+                    backstageValues({
+                        url: this.url,
+                        image: args.image,
+                        replicas: args.replicas ?? 1,
+                        database: { host: dbHost, port: dbPort, name: args.database.name },
+                        templatesUrl: args.templatesUrl,
+                        proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
+                        argoCdToken: args.argoCd.tokenSecretArn !== undefined,
+                        templates: {
+                            gitopsRepoUrl: scaffolderRepoUrl(args.gitops.repoUrl)!, // validated
+                            gitopsBranch: args.gitops.branch,
+                            argocdUrl: args.argoCd.publicUrl,
+                            mlflowUrl: args.mlflow.publicUrl,
+                            mlflowNamespace: MLFLOW.namespace,
+                        },
+                    }),
+                    args.values,
+                ),
+            );
+        this.release = pinnedRelease(`${name}-release`, CHARTS.backstage, values, {
+            parent: this,
+            dependsOn: [this.namespace, ...this.secrets],
+        });
         this.ingress = portalIngress(
             `${name}-ingress`,
             {
@@ -168,23 +186,45 @@ export class Backstage extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.release, args.loadBalancerController] },
         );
-        this.registerOutputs({ url: this.url, flows: args.templateRun ? templateRunFlows(this, args.templateRun) : [] });
+        this.registerOutputs({
+            url: this.url,
+            flows: args.templateRun ? templateRunFlows(this, args.templateRun) : [],
+        });
     }
 
     /** One synced Secret per source, each holding the environment variables app-config reads. */
     private syncSecrets(name: string, args: BackstageArgs): k8s.apiextensions.CustomResource[] {
-        const sync = (role: string, secretName: string, remoteSecret: pulumi.Input<string>, properties: Record<string, string>) =>
+        const sync = (
+            role: string,
+            secretName: string,
+            remoteSecret: pulumi.Input<string>,
+            properties: Record<string, string>,
+        ) =>
             externalSecret(
                 `${name}-${role}-secret`,
-                { externalSecrets: args.externalSecrets, namespace: BACKSTAGE.namespace, secretName, remoteSecret, properties },
+                {
+                    externalSecrets: args.externalSecrets,
+                    namespace: BACKSTAGE.namespace,
+                    secretName,
+                    remoteSecret,
+                    properties,
+                },
                 { parent: this, dependsOn: [this.namespace] },
             );
         const secrets = [
-            sync("database", ENV.database.secret, args.database.credentialsSecretArn, { [ENV.database.user]: "username", [ENV.database.password]: "password" }),
-            sync("cost-tracker", ENV.costTracker.secret, args.costTracker.tokenSecretArn, { [ENV.costTracker.token]: args.costTracker.tokenProperty ?? "" }),
+            sync("database", ENV.database.secret, args.database.credentialsSecretArn, {
+                [ENV.database.user]: "username",
+                [ENV.database.password]: "password",
+            }),
+            sync("cost-tracker", ENV.costTracker.secret, args.costTracker.tokenSecretArn, {
+                [ENV.costTracker.token]: args.costTracker.tokenProperty ?? "",
+            }),
             sync("github", ENV.github.secret, args.githubTokenSecretArn, { [ENV.github.token]: "token" }),
         ];
-        if (args.argoCd.tokenSecretArn !== undefined) secrets.push(sync("argocd", ENV.argoCd.secret, args.argoCd.tokenSecretArn, { [ENV.argoCd.token]: "token" }));
+        if (args.argoCd.tokenSecretArn !== undefined)
+            secrets.push(
+                sync("argocd", ENV.argoCd.secret, args.argoCd.tokenSecretArn, { [ENV.argoCd.token]: "token" }),
+            );
         return secrets;
     }
 }
@@ -200,10 +240,15 @@ function templateRunFlows(backstage: pulumi.Resource, run: NonNullable<Backstage
     ];
 }
 
-export function backstageArgsProblems(args: Pick<BackstageArgs, "image" | "replicas" | "templatesUrl" | "ingress"> & { gitops?: { repoUrl: string } }): SettingProblem[] {
+export function backstageArgsProblems(
+    args: Pick<BackstageArgs, "image" | "replicas" | "templatesUrl" | "ingress"> & { gitops?: { repoUrl: string } },
+): SettingProblem[] {
     const problems = ingressProblems("ingress.", args.ingress ?? {});
     if (args.gitops && !scaffolderRepoUrl(args.gitops.repoUrl)) {
-        problems.push({ key: "gitops.repoUrl", message: `must be https://<host>/<owner>/<repo>[.git] or git@<host>:<owner>/<repo>.git (found "${args.gitops.repoUrl}")` });
+        problems.push({
+            key: "gitops.repoUrl",
+            message: `must be https://<host>/<owner>/<repo>[.git] or git@<host>:<owner>/<repo>.git (found "${args.gitops.repoUrl}")`,
+        });
     }
     if (args.image !== undefined) problems.push(...imagePinProblems("image", args.image));
     problems.push(...countProblems("replicas", args.replicas, 1));
@@ -245,9 +290,20 @@ export function backstageValues(s: {
     proxy: { costTracker: string; argoCd: string; mlflow: string };
     argoCdToken: boolean;
     /** What the GPU templates read as `${{ environment.parameters.* }}`. */
-    templates: { gitopsRepoUrl: string; gitopsBranch: string; argocdUrl: string; mlflowUrl: string; mlflowNamespace: string };
+    templates: {
+        gitopsRepoUrl: string;
+        gitopsBranch: string;
+        argocdUrl: string;
+        mlflowUrl: string;
+        mlflowNamespace: string;
+    };
 }): HelmValues {
-    const secrets = [ENV.database.secret, ENV.costTracker.secret, ENV.github.secret, ...(s.argoCdToken ? [ENV.argoCd.secret] : [])];
+    const secrets = [
+        ENV.database.secret,
+        ENV.costTracker.secret,
+        ENV.github.secret,
+        ...(s.argoCdToken ? [ENV.argoCd.secret] : []),
+    ];
     return {
         backstage: {
             image: backstageImage(s.image),
@@ -269,7 +325,12 @@ export function backstageValues(s: {
 }
 
 /** The app-config the chart mounts after the image's own: database, catalog locations, integrations and proxy. */
-export function backstageAppConfig(s: Pick<Parameters<typeof backstageValues>[0], "url" | "database" | "templatesUrl" | "proxy" | "argoCdToken" | "templates">): HelmValues {
+export function backstageAppConfig(
+    s: Pick<
+        Parameters<typeof backstageValues>[0],
+        "url" | "database" | "templatesUrl" | "proxy" | "argoCdToken" | "templates"
+    >,
+): HelmValues {
     const readOnly = { credentials: "require", allowedMethods: ["GET"] };
     return {
         app: { baseUrl: s.url },
@@ -307,7 +368,11 @@ export function backstageAppConfig(s: Pick<Parameters<typeof backstageValues>[0]
                     // The approval request's idempotency key, and the answer's.
                     allowedHeaders: ["Idempotency-Key"],
                 },
-                [PROXY_ENDPOINTS.argoCd]: { target: s.proxy.argoCd, ...readOnly, ...(s.argoCdToken ? { headers: { Cookie: `argocd.token=\${${ENV.argoCd.token}}` } } : {}) },
+                [PROXY_ENDPOINTS.argoCd]: {
+                    target: s.proxy.argoCd,
+                    ...readOnly,
+                    ...(s.argoCdToken ? { headers: { Cookie: `argocd.token=\${${ENV.argoCd.token}}` } } : {}),
+                },
                 [PROXY_ENDPOINTS.mlflow]: { target: s.proxy.mlflow, ...readOnly },
             },
         },

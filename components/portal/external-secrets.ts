@@ -11,7 +11,10 @@ import { PACKAGE } from "../shared/tokens";
 export const EXTERNAL_SECRETS_TYPE = `${PACKAGE}:portal:ExternalSecrets`;
 
 /** The operator's controller: the one pod that calls AWS, and the service account its IRSA role trusts. */
-export const EXTERNAL_SECRETS_CONTROLLER = { namespace: CHARTS.externalSecrets.namespace, serviceAccount: "external-secrets" } as const;
+export const EXTERNAL_SECRETS_CONTROLLER = {
+    namespace: CHARTS.externalSecrets.namespace,
+    serviceAccount: "external-secrets",
+} as const;
 
 /** The API version the pinned chart's CRDs serve (v1beta1 is not served at 2.9.0). */
 export const EXTERNAL_SECRETS_API = "external-secrets.io/v1";
@@ -68,7 +71,12 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         );
         this.store = new k8s.apiextensions.CustomResource(
             `${name}-store`,
-            { apiVersion: EXTERNAL_SECRETS_API, kind: "ClusterSecretStore", metadata: { name: this.storeName }, spec: clusterSecretStoreSpec(args.region, args.namespaces) },
+            {
+                apiVersion: EXTERNAL_SECRETS_API,
+                kind: "ClusterSecretStore",
+                metadata: { name: this.storeName },
+                spec: clusterSecretStoreSpec(args.region, args.namespaces),
+            },
             { parent: this, dependsOn: [this.release] },
         );
         this.ready = [this.release, this.store];
@@ -78,7 +86,11 @@ export class ExternalSecrets extends pulumi.ComponentResource {
 
 export function externalSecretsArgsProblems(args: Pick<ExternalSecretsArgs, "namespaces">): SettingProblem[] {
     const problems: SettingProblem[] = [];
-    if (args.namespaces.length === 0) problems.push({ key: "namespaces", message: "is empty; name the namespaces whose ExternalSecrets may use the store" });
+    if (args.namespaces.length === 0)
+        problems.push({
+            key: "namespaces",
+            message: "is empty; name the namespaces whose ExternalSecrets may use the store",
+        });
     return problems;
 }
 
@@ -87,7 +99,11 @@ export function externalSecretsValues(roleArn: string): HelmValues {
     const small = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
     return {
         installCRDs: true,
-        serviceAccount: { create: true, name: EXTERNAL_SECRETS_CONTROLLER.serviceAccount, annotations: { "eks.amazonaws.com/role-arn": roleArn } },
+        serviceAccount: {
+            create: true,
+            name: EXTERNAL_SECRETS_CONTROLLER.serviceAccount,
+            annotations: { "eks.amazonaws.com/role-arn": roleArn },
+        },
         global: { nodeSelector: { ...CPU_NODE_SELECTOR } },
         resources: small,
         webhook: { resources: small },
@@ -101,16 +117,30 @@ export function externalSecretsValues(roleArn: string): HelmValues {
  * `ListSecrets`/`BatchGetSecretValue`: those only serve `dataFrom.find`, which would need
  * `Resource: "*"`.
  */
-export function externalSecretsStatements(secretArn: pulumi.Input<string>, kmsKeyArn?: pulumi.Input<string>): PolicyStatement[] {
+export function externalSecretsStatements(
+    secretArn: pulumi.Input<string>,
+    kmsKeyArn?: pulumi.Input<string>,
+): PolicyStatement[] {
     const statements: PolicyStatement[] = [
         {
             Sid: "ReadSyncedSecret",
             Effect: "Allow",
-            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds"],
+            Action: [
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetResourcePolicy",
+                "secretsmanager:ListSecretVersionIds",
+            ],
             Resource: [secretArn],
         },
     ];
-    if (kmsKeyArn) statements.push({ Sid: "DecryptSyncedSecret", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] });
+    if (kmsKeyArn)
+        statements.push({
+            Sid: "DecryptSyncedSecret",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: [kmsKeyArn],
+        });
     return statements;
 }
 
@@ -156,21 +186,47 @@ export function externalSecret(
         `${name}-read`,
         {
             role: args.externalSecrets.role.id,
-            policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: externalSecretsStatements(args.remoteSecret, args.kmsKeyArn) }),
+            policy: pulumi.jsonStringify({
+                Version: "2012-10-17",
+                Statement: externalSecretsStatements(args.remoteSecret, args.kmsKeyArn),
+            }),
         },
         { parent: opts.parent },
     );
     return new k8s.apiextensions.CustomResource(
         name,
-        { apiVersion: EXTERNAL_SECRETS_API, kind: "ExternalSecret", metadata: { name: args.secretName, namespace: args.namespace }, spec: externalSecretSpec(args) },
+        {
+            apiVersion: EXTERNAL_SECRETS_API,
+            kind: "ExternalSecret",
+            metadata: { name: args.secretName, namespace: args.namespace },
+            spec: externalSecretSpec(args),
+        },
         { parent: opts.parent, dependsOn: [...args.externalSecrets.ready, grant, ...(opts.dependsOn ?? [])] },
     );
 }
 
-export function externalSecretSpec(args: Omit<SyncedSecretArgs, "externalSecrets" | "namespace"> & { externalSecrets: Pick<ExternalSecrets, "storeName"> }) {
-    const template = args.labels || args.fixedData ? { template: { mergePolicy: "Merge", metadata: { labels: { ...args.labels } }, data: { ...args.fixedData } } } : {};
+export function externalSecretSpec(
+    args: Omit<SyncedSecretArgs, "externalSecrets" | "namespace"> & {
+        externalSecrets: Pick<ExternalSecrets, "storeName">;
+    },
+) {
+    const template =
+        args.labels || args.fixedData
+            ? {
+                  template: {
+                      mergePolicy: "Merge",
+                      metadata: { labels: { ...args.labels } },
+                      data: { ...args.fixedData },
+                  },
+              }
+            : {};
     const copied = args.properties
-        ? { data: Object.entries(args.properties).map(([secretKey, property]) => ({ secretKey, remoteRef: { key: args.remoteSecret, ...(property ? { property } : {}) } })) }
+        ? {
+              data: Object.entries(args.properties).map(([secretKey, property]) => ({
+                  secretKey,
+                  remoteRef: { key: args.remoteSecret, ...(property ? { property } : {}) },
+              })),
+          }
         : { dataFrom: [{ extract: { key: args.remoteSecret } }] };
     return {
         refreshInterval: args.refreshInterval ?? "1h",

@@ -123,7 +123,11 @@ export class GitOps extends pulumi.ComponentResource {
                 apiVersion: "argoproj.io/v1alpha1",
                 kind: "AppProject",
                 // argocd-server created it at start and owns these fields: take them over.
-                metadata: { name: "default", namespace: ARGOCD.namespace, annotations: { "pulumi.com/patchForce": "true" } },
+                metadata: {
+                    name: "default",
+                    namespace: ARGOCD.namespace,
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
                 spec: EMPTY_PROJECT_SPEC,
             },
             { parent: this, dependsOn: [args.argoCd.release] },
@@ -132,7 +136,12 @@ export class GitOps extends pulumi.ComponentResource {
             `${name}-release`,
             CHARTS.argoCdApps,
             mergeValues(
-                gitOpsValues({ repoUrl: args.repoUrl, path: args.path ?? GITOPS_DEFAULTS.path, targetRevision: args.targetRevision ?? GITOPS_DEFAULTS.targetRevision, teams: args.teams }),
+                gitOpsValues({
+                    repoUrl: args.repoUrl,
+                    path: args.path ?? GITOPS_DEFAULTS.path,
+                    targetRevision: args.targetRevision ?? GITOPS_DEFAULTS.targetRevision,
+                    teams: args.teams,
+                }),
                 args.values,
             ),
             { parent: this, dependsOn: [args.argoCd.release, this.repositorySecret, this.defaultProject] },
@@ -142,30 +151,52 @@ export class GitOps extends pulumi.ComponentResource {
 }
 
 /** What Argo CD's docs advise for the `default` project: no source, no destination, no kind. */
-const EMPTY_PROJECT_SPEC = { sourceRepos: [], sourceNamespaces: [], destinations: [], namespaceResourceBlacklist: [{ group: "*", kind: "*" }] };
+const EMPTY_PROJECT_SPEC = {
+    sourceRepos: [],
+    sourceNamespaces: [],
+    destinations: [],
+    namespaceResourceBlacklist: [{ group: "*", kind: "*" }],
+};
 
 export function gitOpsArgsProblems(args: Pick<GitOpsArgs, "repoUrl" | "path" | "teams">): SettingProblem[] {
     const problems: SettingProblem[] = [];
     if (!/^(https:\/\/|ssh:\/\/|git@)[^\s*]+$/.test(args.repoUrl)) {
-        problems.push({ key: "repoUrl", message: `must be a Git URL (https://…, ssh://… or git@…) without wildcards (found "${args.repoUrl}")` });
+        problems.push({
+            key: "repoUrl",
+            message: `must be a Git URL (https://…, ssh://… or git@…) without wildcards (found "${args.repoUrl}")`,
+        });
     }
     if (args.path !== undefined && (args.path.startsWith("/") || args.path.split("/").includes(".."))) {
-        problems.push({ key: "path", message: `must be a directory inside the repository, e.g. "apps" (found "${args.path}")` });
+        problems.push({
+            key: "path",
+            message: `must be a directory inside the repository, e.g. "apps" (found "${args.path}")`,
+        });
     }
     const reserved = [GITOPS_DEFAULTS.rootProject, "default"];
     args.teams.forEach((team, i) => {
-        if (reserved.includes(team.name)) problems.push({ key: `teams[${i}].name`, message: `"${team.name}" is a project the platform keeps for itself` });
-        if (team.namespace === "*" || team.namespace.includes("*")) problems.push({ key: `teams[${i}].namespace`, message: "must name one namespace, not a pattern" });
+        if (reserved.includes(team.name))
+            problems.push({
+                key: `teams[${i}].name`,
+                message: `"${team.name}" is a project the platform keeps for itself`,
+            });
+        if (team.namespace === "*" || team.namespace.includes("*"))
+            problems.push({ key: `teams[${i}].namespace`, message: "must name one namespace, not a pattern" });
     });
     return problems;
 }
 
 /** The argocd-apps 2.0.5 values: the root application, its project, and one project per team. */
-export function gitOpsValues(s: { repoUrl: string; path: string; targetRevision: string; teams: GitOpsTeam[] }): HelmValues {
+export function gitOpsValues(s: {
+    repoUrl: string;
+    path: string;
+    targetRevision: string;
+    teams: GitOpsTeam[];
+}): HelmValues {
     const projects: HelmValues = {
         [GITOPS_DEFAULTS.rootProject]: {
             namespace: ARGOCD.namespace,
-            description: "The root application: Applications in Argo CD's namespace, from the GitOps repository, and nothing else",
+            description:
+                "The root application: Applications in Argo CD's namespace, from the GitOps repository, and nothing else",
             sourceRepos: repositoryForms(s.repoUrl),
             destinations: [{ server: IN_CLUSTER, namespace: ARGOCD.namespace }],
             namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }],
@@ -177,7 +208,12 @@ export function gitOpsValues(s: { repoUrl: string; path: string; targetRevision:
             [GITOPS_DEFAULTS.rootApplication]: {
                 namespace: ARGOCD.namespace,
                 project: GITOPS_DEFAULTS.rootProject,
-                source: { repoURL: s.repoUrl, targetRevision: s.targetRevision, path: s.path, directory: { recurse: false, include: "*.yaml" } },
+                source: {
+                    repoURL: s.repoUrl,
+                    targetRevision: s.targetRevision,
+                    path: s.path,
+                    directory: { recurse: false, include: "*.yaml" },
+                },
                 destination: { server: IN_CLUSTER, namespace: ARGOCD.namespace },
                 // A deleted file removes its Application; the Application's own finalizer decides what happens to its workload.
                 syncPolicy: { automated: { prune: true, selfHeal: true } },

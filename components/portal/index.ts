@@ -3,19 +3,59 @@
  * Controller and the External Secrets Operator underneath; Argo CD with team projects and an
  * app of apps; MLflow; Backstage; and each service's own database and user on PostgreSQL.
  */
-export { LOAD_BALANCER_CONTROLLER, LoadBalancerController, loadBalancerControllerArgsProblems, loadBalancerControllerStatements, loadBalancerControllerValues } from "./load-balancer-controller";
+export {
+    LOAD_BALANCER_CONTROLLER,
+    LoadBalancerController,
+    loadBalancerControllerArgsProblems,
+    loadBalancerControllerStatements,
+    loadBalancerControllerValues,
+} from "./load-balancer-controller";
 export type { LoadBalancerControllerArgs } from "./load-balancer-controller";
-export { EXTERNAL_SECRETS_API, EXTERNAL_SECRETS_CONTROLLER, ExternalSecrets, externalSecret, externalSecretsArgsProblems, externalSecretsStatements, externalSecretsValues } from "./external-secrets";
+export {
+    EXTERNAL_SECRETS_API,
+    EXTERNAL_SECRETS_CONTROLLER,
+    ExternalSecrets,
+    externalSecret,
+    externalSecretsArgsProblems,
+    externalSecretsStatements,
+    externalSecretsValues,
+} from "./external-secrets";
 export type { ExternalSecretsArgs, SyncedSecretArgs } from "./external-secrets";
 export { ARGOCD, ArgoCd, argoCdArgsProblems, argoCdPolicyCsv, argoCdValues } from "./argocd";
 export type { ArgoCdArgs, ArgoCdSso, ArgoCdTeam, DexConnector } from "./argocd";
-export { GITOPS_DEFAULTS, GitOps, IN_CLUSTER, TENANCY_KINDS, gitOpsArgsProblems, gitOpsValues, repositoryForms, teamProject } from "./gitops";
+export {
+    GITOPS_DEFAULTS,
+    GitOps,
+    IN_CLUSTER,
+    TENANCY_KINDS,
+    gitOpsArgsProblems,
+    gitOpsValues,
+    repositoryForms,
+    teamProject,
+} from "./gitops";
 export type { GitOpsArgs, GitOpsTeam } from "./gitops";
 export { MLFLOW, MLFLOW_DEFAULTS, Mlflow, mlflowArgsProblems, mlflowStatements, mlflowValues } from "./mlflow";
 export type { MlflowArgs } from "./mlflow";
-export { BACKSTAGE, BACKSTAGE_DEMO_IMAGE, Backstage, PROXY_ENDPOINTS, TEMPLATE_ACTIONS, backstageAppConfig, backstageArgsProblems, backstageImage, backstageValues, scaffolderRepoUrl } from "./backstage";
+export {
+    BACKSTAGE,
+    BACKSTAGE_DEMO_IMAGE,
+    Backstage,
+    PROXY_ENDPOINTS,
+    TEMPLATE_ACTIONS,
+    backstageAppConfig,
+    backstageArgsProblems,
+    backstageImage,
+    backstageValues,
+    scaffolderRepoUrl,
+} from "./backstage";
 export type { BackstageArgs } from "./backstage";
-export { SERVICE_DATABASES_DEFAULTS, ServiceDatabases, bootstrapJobSpec, bootstrapStatements, serviceDatabasesArgsProblems } from "./service-databases";
+export {
+    SERVICE_DATABASES_DEFAULTS,
+    ServiceDatabases,
+    bootstrapJobSpec,
+    bootstrapStatements,
+    serviceDatabasesArgsProblems,
+} from "./service-databases";
 export type { ServiceDatabasesArgs } from "./service-databases";
 export { ALB_INGRESS_CLASS, INGRESS_DEFAULTS, albAnnotations, ingressProblems, portalUrl } from "./ingress";
 export type { PortalIngressSettings } from "./ingress";

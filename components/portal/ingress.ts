@@ -44,11 +44,16 @@ export function ingressProblems(prefix: string, settings: PortalIngressSettings)
     if (settings.scheme === "internet-facing" && !(settings.allowedCidrs && settings.allowedCidrs.length > 0)) {
         problems.push({
             key: `${prefix}allowedCidrs`,
-            message: 'is required with scheme "internet-facing": name the source ranges that may reach the portal (an ALB on the internet admits everyone otherwise)',
+            message:
+                'is required with scheme "internet-facing": name the source ranges that may reach the portal (an ALB on the internet admits everyone otherwise)',
         });
     }
     (settings.allowedCidrs ?? []).forEach((cidr, i) => {
-        if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) problems.push({ key: `${prefix}allowedCidrs[${i}]`, message: `must be an IPv4 CIDR such as 10.0.0.0/8 (found "${cidr}")` });
+        if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr))
+            problems.push({
+                key: `${prefix}allowedCidrs[${i}]`,
+                message: `must be an IPv4 CIDR such as 10.0.0.0/8 (found "${cidr}")`,
+            });
     });
     return problems;
 }
@@ -62,15 +67,22 @@ export function portalUrl(host: string, settings: PortalIngressSettings): string
  * The Ingress's annotations for the AWS Load Balancer Controller (its `alb.ingress.kubernetes.io/*`
  * annotations): scheme, IP targets, the shared group, listeners and the health check.
  */
-export function albAnnotations(args: Pick<PortalIngressArgs, "healthCheckPath" | "settings">, certificateArn?: string): Record<string, string> {
+export function albAnnotations(
+    args: Pick<PortalIngressArgs, "healthCheckPath" | "settings">,
+    certificateArn?: string,
+): Record<string, string> {
     const scheme = args.settings.scheme ?? INGRESS_DEFAULTS.scheme;
-    const group = args.settings.groupName ?? (scheme === "internal" ? INGRESS_DEFAULTS.internalGroup : INGRESS_DEFAULTS.publicGroup);
+    const group =
+        args.settings.groupName ??
+        (scheme === "internal" ? INGRESS_DEFAULTS.internalGroup : INGRESS_DEFAULTS.publicGroup);
     const annotations: Record<string, string> = {
         "alb.ingress.kubernetes.io/scheme": scheme,
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/group.name": group,
         "alb.ingress.kubernetes.io/healthcheck-path": args.healthCheckPath,
-        "alb.ingress.kubernetes.io/listen-ports": JSON.stringify(certificateArn ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }]),
+        "alb.ingress.kubernetes.io/listen-ports": JSON.stringify(
+            certificateArn ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }],
+        ),
     };
     if (certificateArn) {
         annotations["alb.ingress.kubernetes.io/certificate-arn"] = certificateArn;
@@ -78,26 +90,43 @@ export function albAnnotations(args: Pick<PortalIngressArgs, "healthCheckPath" |
         // TLS 1.3 and 1.2 with forward secrecy; the controller's default (ELBSecurityPolicy-2016-08) allows TLS 1.0.
         annotations["alb.ingress.kubernetes.io/ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06";
     }
-    if (args.settings.allowedCidrs?.length) annotations["alb.ingress.kubernetes.io/inbound-cidrs"] = args.settings.allowedCidrs.join(",");
+    if (args.settings.allowedCidrs?.length)
+        annotations["alb.ingress.kubernetes.io/inbound-cidrs"] = args.settings.allowedCidrs.join(",");
     return annotations;
 }
 
 /** An Ingress of class `alb` for one service, on the portal's shared ALB. */
-export function portalIngress(name: string, args: PortalIngressArgs, opts: pulumi.CustomResourceOptions): k8s.networking.v1.Ingress {
+export function portalIngress(
+    name: string,
+    args: PortalIngressArgs,
+    opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.Ingress {
     return new k8s.networking.v1.Ingress(
         name,
         {
             metadata: {
                 name: args.serviceName,
                 namespace: args.namespace,
-                annotations: pulumi.output(args.settings.certificateArn).apply((certificateArn) => albAnnotations(args, certificateArn)),
+                annotations: pulumi
+                    .output(args.settings.certificateArn)
+                    .apply((certificateArn) => albAnnotations(args, certificateArn)),
             },
             spec: {
                 ingressClassName: ALB_INGRESS_CLASS,
                 rules: [
                     {
                         host: args.host,
-                        http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: args.serviceName, port: { number: args.servicePort } } } }] },
+                        http: {
+                            paths: [
+                                {
+                                    path: "/",
+                                    pathType: "Prefix",
+                                    backend: {
+                                        service: { name: args.serviceName, port: { number: args.servicePort } },
+                                    },
+                                },
+                            ],
+                        },
                     },
                 ],
             },

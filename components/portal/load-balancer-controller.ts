@@ -11,7 +11,10 @@ import { PACKAGE } from "../shared/tokens";
 export const LOAD_BALANCER_CONTROLLER_TYPE = `${PACKAGE}:portal:LoadBalancerController`;
 
 /** Where the controller runs and as whom; its IRSA role trusts exactly this service account. */
-export const LOAD_BALANCER_CONTROLLER = { namespace: CHARTS.awsLoadBalancerController.namespace, serviceAccount: "aws-load-balancer-controller" } as const;
+export const LOAD_BALANCER_CONTROLLER = {
+    namespace: CHARTS.awsLoadBalancerController.namespace,
+    serviceAccount: "aws-load-balancer-controller",
+} as const;
 
 export interface LoadBalancerControllerArgs {
     /** The EKS cluster's name; the chart requires it, and the controller tags what it creates with it. */
@@ -74,23 +77,31 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         this.release = pinnedRelease(
             `${name}-release`,
             CHARTS.awsLoadBalancerController,
-            pulumi
-                .all([args.clusterName, args.vpcId, this.role.arn])
-                .apply(([clusterName, vpcId, roleArn]) =>
-                    mergeValues(
-                        loadBalancerControllerValues({ clusterName, region: args.region, vpcId, roleArn, defaultTags: args.defaultTags, replicas: args.replicas ?? 2 }),
-                        args.values,
-                    ),
+            pulumi.all([args.clusterName, args.vpcId, this.role.arn]).apply(([clusterName, vpcId, roleArn]) =>
+                mergeValues(
+                    loadBalancerControllerValues({
+                        clusterName,
+                        region: args.region,
+                        vpcId,
+                        roleArn,
+                        defaultTags: args.defaultTags,
+                        replicas: args.replicas ?? 2,
+                    }),
+                    args.values,
                 ),
+            ),
             { parent: this },
         );
         this.registerOutputs({ roleArn: this.role.arn });
     }
 }
 
-export function loadBalancerControllerArgsProblems(args: Pick<LoadBalancerControllerArgs, "region" | "replicas">): SettingProblem[] {
+export function loadBalancerControllerArgsProblems(
+    args: Pick<LoadBalancerControllerArgs, "region" | "replicas">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
-    if (!partitionOf(args.region)) problems.push({ key: "region", message: `"${args.region}" is not an AWS region the catalog knows` });
+    if (!partitionOf(args.region))
+        problems.push({ key: "region", message: `"${args.region}" is not an AWS region the catalog knows` });
     return [...problems, ...countProblems("replicas", args.replicas, 1)];
 }
 
@@ -108,7 +119,11 @@ export function loadBalancerControllerValues(s: {
         region: s.region,
         vpcId: s.vpcId,
         replicaCount: s.replicas,
-        serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER.serviceAccount, annotations: { "eks.amazonaws.com/role-arn": s.roleArn } },
+        serviceAccount: {
+            create: true,
+            name: LOAD_BALANCER_CONTROLLER.serviceAccount,
+            annotations: { "eks.amazonaws.com/role-arn": s.roleArn },
+        },
         defaultTargetType: "ip",
         enableServiceMutatorWebhook: false,
         defaultTags: { ...s.defaultTags },
@@ -129,11 +144,21 @@ export function loadBalancerControllerValues(s: {
 export function loadBalancerControllerStatements(partition: string): PolicyStatement[] {
     const arn = (service: string, resource: string) => `arn:${partition}:${service}:*:*:${resource}`;
     const securityGroups = arn("ec2", "security-group/*");
-    const balancersAndGroups = [arn("elasticloadbalancing", "targetgroup/*/*"), arn("elasticloadbalancing", "loadbalancer/net/*/*"), arn("elasticloadbalancing", "loadbalancer/app/*/*")];
+    const balancersAndGroups = [
+        arn("elasticloadbalancing", "targetgroup/*/*"),
+        arn("elasticloadbalancing", "loadbalancer/net/*/*"),
+        arn("elasticloadbalancing", "loadbalancer/app/*/*"),
+    ];
     const createdByCluster = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
     const ownedByCluster = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
-    const tagChangeOnOwned = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
-    const allow = (Action: string[], Resource: string | string[], Condition?: PolicyStatement["Condition"]): PolicyStatement => ({
+    const tagChangeOnOwned = {
+        Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" },
+    };
+    const allow = (
+        Action: string[],
+        Resource: string | string[],
+        Condition?: PolicyStatement["Condition"],
+    ): PolicyStatement => ({
         Effect: "Allow",
         Action,
         Resource,
@@ -141,19 +166,50 @@ export function loadBalancerControllerStatements(partition: string): PolicyState
     });
     return [
         // source: docs/install/iam_policy.json @ v3.5.0, statement 0
-        allow(["iam:CreateServiceLinkedRole"], "*", { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } }),
+        allow(["iam:CreateServiceLinkedRole"], "*", {
+            StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
+        }),
         // statement 1: discovery
         allow(
             [
-                ...["DescribeAccountAttributes", "DescribeAddresses", "DescribeAvailabilityZones", "DescribeInternetGateways", "DescribeVpcs", "DescribeVpcPeeringConnections"],
-                ...["DescribeSubnets", "DescribeSecurityGroups", "DescribeInstances", "DescribeNetworkInterfaces", "DescribeTags", "GetCoipPoolUsage", "DescribeCoipPools"],
+                ...[
+                    "DescribeAccountAttributes",
+                    "DescribeAddresses",
+                    "DescribeAvailabilityZones",
+                    "DescribeInternetGateways",
+                    "DescribeVpcs",
+                    "DescribeVpcPeeringConnections",
+                ],
+                ...[
+                    "DescribeSubnets",
+                    "DescribeSecurityGroups",
+                    "DescribeInstances",
+                    "DescribeNetworkInterfaces",
+                    "DescribeTags",
+                    "GetCoipPoolUsage",
+                    "DescribeCoipPools",
+                ],
                 ...["GetSecurityGroupsForVpc", "DescribeIpamPools", "DescribeRouteTables"],
             ]
                 .map((a) => `ec2:${a}`)
                 .concat(
                     [
-                        ...["DescribeLoadBalancers", "DescribeLoadBalancerAttributes", "DescribeListeners", "DescribeListenerCertificates", "DescribeSSLPolicies", "DescribeRules"],
-                        ...["DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeTargetHealth", "DescribeTags", "DescribeTrustStores", "DescribeListenerAttributes"],
+                        ...[
+                            "DescribeLoadBalancers",
+                            "DescribeLoadBalancerAttributes",
+                            "DescribeListeners",
+                            "DescribeListenerCertificates",
+                            "DescribeSSLPolicies",
+                            "DescribeRules",
+                        ],
+                        ...[
+                            "DescribeTargetGroups",
+                            "DescribeTargetGroupAttributes",
+                            "DescribeTargetHealth",
+                            "DescribeTags",
+                            "DescribeTrustStores",
+                            "DescribeListenerAttributes",
+                        ],
                         "DescribeCapacityReservation",
                     ].map((a) => `elasticloadbalancing:${a}`),
                 ),
@@ -162,10 +218,31 @@ export function loadBalancerControllerStatements(partition: string): PolicyState
         // statement 2: certificates, WAF and Shield for the listeners
         allow(
             [
-                ...["cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates", "iam:GetServerCertificate"],
-                ...["waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL"],
-                ...["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
-                ...["shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection"],
+                ...[
+                    "cognito-idp:DescribeUserPoolClient",
+                    "acm:ListCertificates",
+                    "acm:DescribeCertificate",
+                    "iam:ListServerCertificates",
+                    "iam:GetServerCertificate",
+                ],
+                ...[
+                    "waf-regional:GetWebACL",
+                    "waf-regional:GetWebACLForResource",
+                    "waf-regional:AssociateWebACL",
+                    "waf-regional:DisassociateWebACL",
+                ],
+                ...[
+                    "wafv2:GetWebACL",
+                    "wafv2:GetWebACLForResource",
+                    "wafv2:AssociateWebACL",
+                    "wafv2:DisassociateWebACL",
+                ],
+                ...[
+                    "shield:GetSubscriptionState",
+                    "shield:DescribeProtection",
+                    "shield:CreateProtection",
+                    "shield:DeleteProtection",
+                ],
             ],
             "*",
         ),
@@ -174,27 +251,60 @@ export function loadBalancerControllerStatements(partition: string): PolicyState
         // statement 4
         allow(["ec2:CreateSecurityGroup"], "*"),
         // statement 5: tag a security group only as it is created, with the cluster tag
-        allow(["ec2:CreateTags"], securityGroups, { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...createdByCluster }),
+        allow(["ec2:CreateTags"], securityGroups, {
+            StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
+            ...createdByCluster,
+        }),
         // statement 6
         allow(["ec2:CreateTags", "ec2:DeleteTags"], securityGroups, tagChangeOnOwned),
         // statement 7
-        allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], "*", ownedByCluster),
+        allow(
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
+            "*",
+            ownedByCluster,
+        ),
         // statement 8
-        allow(["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"], "*", createdByCluster),
+        allow(
+            ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            "*",
+            createdByCluster,
+        ),
         // statement 9
-        allow(["CreateListener", "DeleteListener", "CreateRule", "DeleteRule"].map((a) => `elasticloadbalancing:${a}`), "*"),
+        allow(
+            ["CreateListener", "DeleteListener", "CreateRule", "DeleteRule"].map((a) => `elasticloadbalancing:${a}`),
+            "*",
+        ),
         // statement 10
-        allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], balancersAndGroups, tagChangeOnOwned),
+        allow(
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            balancersAndGroups,
+            tagChangeOnOwned,
+        ),
         // statement 11
         allow(
             ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            ["listener/net/*/*/*", "listener/app/*/*/*", "listener-rule/net/*/*/*", "listener-rule/app/*/*/*"].map((r) => arn("elasticloadbalancing", r)),
+            ["listener/net/*/*/*", "listener/app/*/*/*", "listener-rule/net/*/*/*", "listener-rule/app/*/*/*"].map(
+                (r) => arn("elasticloadbalancing", r),
+            ),
         ),
         // statement 12
         allow(
             [
-                ...["ModifyLoadBalancerAttributes", "SetIpAddressType", "SetSecurityGroups", "SetSubnets", "DeleteLoadBalancer", "ModifyTargetGroup"],
-                ...["ModifyTargetGroupAttributes", "DeleteTargetGroup", "ModifyListenerAttributes", "ModifyCapacityReservation", "ModifyIpPools"],
+                ...[
+                    "ModifyLoadBalancerAttributes",
+                    "SetIpAddressType",
+                    "SetSecurityGroups",
+                    "SetSubnets",
+                    "DeleteLoadBalancer",
+                    "ModifyTargetGroup",
+                ],
+                ...[
+                    "ModifyTargetGroupAttributes",
+                    "DeleteTargetGroup",
+                    "ModifyListenerAttributes",
+                    "ModifyCapacityReservation",
+                    "ModifyIpPools",
+                ],
             ].map((a) => `elasticloadbalancing:${a}`),
             "*",
             ownedByCluster,
@@ -205,8 +315,21 @@ export function loadBalancerControllerStatements(partition: string): PolicyState
             ...createdByCluster,
         }),
         // statement 14
-        allow(["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], arn("elasticloadbalancing", "targetgroup/*/*")),
+        allow(
+            ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            arn("elasticloadbalancing", "targetgroup/*/*"),
+        ),
         // statement 15
-        allow(["SetWebAcl", "ModifyListener", "AddListenerCertificates", "RemoveListenerCertificates", "ModifyRule", "SetRulePriorities"].map((a) => `elasticloadbalancing:${a}`), "*"),
+        allow(
+            [
+                "SetWebAcl",
+                "ModifyListener",
+                "AddListenerCertificates",
+                "RemoveListenerCertificates",
+                "ModifyRule",
+                "SetRulePriorities",
+            ].map((a) => `elasticloadbalancing:${a}`),
+            "*",
+        ),
     ];
 }

@@ -16,7 +16,12 @@ import { portalNamespace } from "./namespace";
 export const MLFLOW_TYPE = `${PACKAGE}:portal:Mlflow`;
 
 /** Names the chart gives MLflow's objects for the release `mlflow` (its fullname). */
-export const MLFLOW = { namespace: CHARTS.mlflow.namespace, service: "mlflow", serviceAccount: "mlflow", databaseSecret: "mlflow-db" } as const;
+export const MLFLOW = {
+    namespace: CHARTS.mlflow.namespace,
+    service: "mlflow",
+    serviceAccount: "mlflow",
+    databaseSecret: "mlflow-db",
+} as const;
 
 export const MLFLOW_DEFAULTS = { replicas: 1, artifactPath: "artifacts", noncurrentVersionDays: 30 } as const;
 
@@ -92,12 +97,21 @@ export class Mlflow extends pulumi.ComponentResource {
         this.url = portalUrl(args.host, ingress);
         this.artifactBucket = privateBucket(
             `${name}-artifacts`,
-            { rules: housekeepingRules(MLFLOW_DEFAULTS.noncurrentVersionDays), kmsKeyArn: args.kmsKeyArn, protect: args.protect ?? false },
+            {
+                rules: housekeepingRules(MLFLOW_DEFAULTS.noncurrentVersionDays),
+                kmsKeyArn: args.kmsKeyArn,
+                protect: args.protect ?? false,
+            },
             this,
         );
         this.role = new IrsaRole(
             `${name}-irsa`,
-            { oidc: args.oidc, namespace: MLFLOW.namespace, serviceAccount: MLFLOW.serviceAccount, statements: mlflowStatements(this.artifactBucket.arn, args.kmsKeyArn) },
+            {
+                oidc: args.oidc,
+                namespace: MLFLOW.namespace,
+                serviceAccount: MLFLOW.serviceAccount,
+                statements: mlflowStatements(this.artifactBucket.arn, args.kmsKeyArn),
+            },
             { parent: this },
         ).role;
         this.namespace = portalNamespace(`${name}-namespace`, MLFLOW.namespace, { parent: this });
@@ -127,13 +141,27 @@ export class Mlflow extends pulumi.ComponentResource {
                     args.values,
                 ),
             );
-        this.release = pinnedRelease(`${name}-release`, CHARTS.mlflow, values, { parent: this, dependsOn: [this.namespace, this.databaseSecret] });
+        this.release = pinnedRelease(`${name}-release`, CHARTS.mlflow, values, {
+            parent: this,
+            dependsOn: [this.namespace, this.databaseSecret],
+        });
         this.ingress = portalIngress(
             `${name}-ingress`,
-            { namespace: MLFLOW.namespace, host: args.host, serviceName: MLFLOW.service, servicePort: 80, healthCheckPath: "/health", settings: ingress },
+            {
+                namespace: MLFLOW.namespace,
+                host: args.host,
+                serviceName: MLFLOW.service,
+                servicePort: 80,
+                healthCheckPath: "/health",
+                settings: ingress,
+            },
             { parent: this, dependsOn: [this.release, args.loadBalancerController] },
         );
-        this.registerOutputs({ url: this.url, internalUrl: this.internalUrl, artifactBucket: this.artifactBucket.bucket });
+        this.registerOutputs({
+            url: this.url,
+            internalUrl: this.internalUrl,
+            artifactBucket: this.artifactBucket.bucket,
+        });
     }
 }
 
@@ -153,15 +181,28 @@ export function mlflowValues(s: {
     const service = `${MLFLOW.service}.${MLFLOW.namespace}.svc`;
     return {
         replicaCount: s.replicas,
-        serviceAccount: { create: true, name: MLFLOW.serviceAccount, annotations: { "eks.amazonaws.com/role-arn": s.roleArn } },
+        serviceAccount: {
+            create: true,
+            name: MLFLOW.serviceAccount,
+            annotations: { "eks.amazonaws.com/role-arn": s.roleArn },
+        },
         backendStore: {
             databaseMigration: true,
             databaseConnectionCheck: true,
             postgres: { enabled: true, host: s.database.host, port: s.database.port, database: s.database.name },
             existingDatabaseSecret: { name: MLFLOW.databaseSecret, usernameKey: "username", passwordKey: "password" },
         },
-        artifactRoot: { proxiedArtifactStorage: true, s3: { enabled: true, bucket: s.bucket, path: MLFLOW_DEFAULTS.artifactPath } },
-        serverAllowedHosts: [s.host, service, `${service}:80`, `${service}.cluster.local`, `${service}.cluster.local:80`],
+        artifactRoot: {
+            proxiedArtifactStorage: true,
+            s3: { enabled: true, bucket: s.bucket, path: MLFLOW_DEFAULTS.artifactPath },
+        },
+        serverAllowedHosts: [
+            s.host,
+            service,
+            `${service}:80`,
+            `${service}.cluster.local`,
+            `${service}.cluster.local:80`,
+        ],
         // RDS forces TLS; libpq (psycopg2) reads PGSSLMODE.
         extraEnvVars: { PGSSLMODE: "require", AWS_DEFAULT_REGION: s.region },
         telemetry: { enabled: false },
@@ -181,6 +222,12 @@ export function mlflowStatements(bucketArn: pulumi.Input<string>, kmsKeyArn?: pu
             Resource: [pulumi.interpolate`${bucketArn}/*`],
         },
     ];
-    if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [kmsKeyArn] });
+    if (kmsKeyArn)
+        statements.push({
+            Sid: "UseBucketKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: [kmsKeyArn],
+        });
     return statements;
 }

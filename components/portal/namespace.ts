@@ -8,7 +8,11 @@ import * as k8s from "@pulumi/kubernetes";
  * Pod Security "baseline" is enforced, since third-party charts do not all meet "restricted";
  * "restricted" is warned and audited, so the gaps show.
  */
-export function portalNamespace(name: string, namespace: string, opts: pulumi.CustomResourceOptions): k8s.core.v1.Namespace {
+export function portalNamespace(
+    name: string,
+    namespace: string,
+    opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Namespace {
     return new k8s.core.v1.Namespace(
         name,
         {

@@ -81,13 +81,19 @@ export class ServiceDatabases extends pulumi.ComponentResource {
                 service,
                 new aws.secretsmanager.Secret(
                     `${name}-${service}-credentials`,
-                    { name: `${args.secretNamePrefix}/${service}-database`, description: `PostgreSQL user and password of ${service}; written by the portal's database bootstrap job` },
+                    {
+                        name: `${args.secretNamePrefix}/${service}-database`,
+                        description: `PostgreSQL user and password of ${service}; written by the portal's database bootstrap job`,
+                    },
                     { parent: this, protect, retainOnDelete: protect },
                 ),
             ]),
         );
         this.databases = Object.fromEntries(
-            args.services.map((service) => [service, { host: args.host, port: args.port, name: service, credentialsSecretArn: this.secrets[service].arn }]),
+            args.services.map((service) => [
+                service,
+                { host: args.host, port: args.port, name: service, credentialsSecretArn: this.secrets[service].arn },
+            ]),
         );
         this.role = new IrsaRole(
             `${name}-irsa`,
@@ -114,7 +120,13 @@ export class ServiceDatabases extends pulumi.ComponentResource {
         );
         const serviceAccount = new k8s.core.v1.ServiceAccount(
             `${name}-service-account`,
-            { metadata: { name: SERVICE_DATABASES_DEFAULTS.serviceAccount, namespace: this.namespace, annotations: { "eks.amazonaws.com/role-arn": this.role.arn } } },
+            {
+                metadata: {
+                    name: SERVICE_DATABASES_DEFAULTS.serviceAccount,
+                    namespace: this.namespace,
+                    annotations: { "eks.amazonaws.com/role-arn": this.role.arn },
+                },
+            },
             inNamespace,
         );
         const secretArns = Object.values(this.secrets).map((s) => s.arn);
@@ -123,25 +135,43 @@ export class ServiceDatabases extends pulumi.ComponentResource {
             {
                 metadata: { name: "database-bootstrap", namespace: this.namespace },
                 spec: pulumi.all([args.host, args.port, pulumi.all(secretArns)]).apply(([host, port, arns]) =>
-                    bootstrapJobSpec({ host, port, services: args.services.map((service, i) => ({ service, secretArn: arns[i] })) }),
+                    bootstrapJobSpec({
+                        host,
+                        port,
+                        services: args.services.map((service, i) => ({ service, secretArn: arns[i] })),
+                    }),
                 ),
             },
             { parent: this, dependsOn: [namespace, masterSecret, serviceAccount] },
         );
-        this.registerOutputs({ secretArns: Object.fromEntries(Object.entries(this.secrets).map(([service, secret]) => [service, secret.arn])) });
+        this.registerOutputs({
+            secretArns: Object.fromEntries(
+                Object.entries(this.secrets).map(([service, secret]) => [service, secret.arn]),
+            ),
+        });
     }
 }
 
-export function serviceDatabasesArgsProblems(args: Pick<ServiceDatabasesArgs, "services" | "secretNamePrefix">): SettingProblem[] {
+export function serviceDatabasesArgsProblems(
+    args: Pick<ServiceDatabasesArgs, "services" | "secretNamePrefix">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     if (args.services.length === 0) problems.push({ key: "services", message: "is empty; name at least one service" });
     const seen = new Set<string>();
     args.services.forEach((service, i) => {
-        if (!POSTGRES_IDENTIFIER.test(service)) problems.push({ key: `services[${i}]`, message: `"${service}" must be a lower-case PostgreSQL name: letters, digits and _, starting with a letter` });
+        if (!POSTGRES_IDENTIFIER.test(service))
+            problems.push({
+                key: `services[${i}]`,
+                message: `"${service}" must be a lower-case PostgreSQL name: letters, digits and _, starting with a letter`,
+            });
         if (seen.has(service)) problems.push({ key: `services[${i}]`, message: `"${service}" is listed twice` });
         seen.add(service);
     });
-    if (!/^[\w/+=.@-]{1,400}$/.test(args.secretNamePrefix)) problems.push({ key: "secretNamePrefix", message: `must be a Secrets Manager name prefix (found "${args.secretNamePrefix}")` });
+    if (!/^[\w/+=.@-]{1,400}$/.test(args.secretNamePrefix))
+        problems.push({
+            key: "secretNamePrefix",
+            message: `must be a Secrets Manager name prefix (found "${args.secretNamePrefix}")`,
+        });
     return problems;
 }
 
@@ -151,15 +181,29 @@ export function serviceDatabasesArgsProblems(args: Pick<ServiceDatabasesArgs, "s
  */
 export function bootstrapStatements(secretArns: pulumi.Input<string>[]): PolicyStatement[] {
     return [
-        { Sid: "ServiceCredentials", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"], Resource: secretArns },
+        {
+            Sid: "ServiceCredentials",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"],
+            Resource: secretArns,
+        },
         { Sid: "GeneratePasswords", Effect: "Allow", Action: ["secretsmanager:GetRandomPassword"], Resource: "*" },
     ];
 }
 
 /** The job's pod: store each missing password first (aws-cli), then apply them all (psql as the master user). */
-export function bootstrapJobSpec(s: { host: string; port: number; services: { service: string; secretArn: string }[] }): k8s.types.input.batch.v1.JobSpec {
+export function bootstrapJobSpec(s: {
+    host: string;
+    port: number;
+    services: { service: string; secretArn: string }[];
+}): k8s.types.input.batch.v1.JobSpec {
     const work = { name: "work", mountPath: "/work" };
-    const restricted = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+    const restricted = {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+    };
     const services = s.services.map(({ service, secretArn }) => `${service}=${secretArn}`).join(" ");
     return {
         backoffLimit: 4,
@@ -169,7 +213,13 @@ export function bootstrapJobSpec(s: { host: string; port: number; services: { se
                 serviceAccountName: SERVICE_DATABASES_DEFAULTS.serviceAccount,
                 restartPolicy: "OnFailure",
                 nodeSelector: { ...CPU_NODE_SELECTOR },
-                securityContext: { runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: "RuntimeDefault" } },
+                securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: 70,
+                    runAsGroup: 70,
+                    fsGroup: 70,
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
                 volumes: [{ name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }],
                 initContainers: [
                     {
@@ -196,8 +246,18 @@ export function bootstrapJobSpec(s: { host: string; port: number; services: { se
                             { name: "PGPORT", value: String(s.port) },
                             { name: "PGDATABASE", value: "postgres" },
                             { name: "PGSSLMODE", value: "require" },
-                            { name: "PGUSER", valueFrom: { secretKeyRef: { name: SERVICE_DATABASES_DEFAULTS.masterSecret, key: "username" } } },
-                            { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: SERVICE_DATABASES_DEFAULTS.masterSecret, key: "password" } } },
+                            {
+                                name: "PGUSER",
+                                valueFrom: {
+                                    secretKeyRef: { name: SERVICE_DATABASES_DEFAULTS.masterSecret, key: "username" },
+                                },
+                            },
+                            {
+                                name: "PGPASSWORD",
+                                valueFrom: {
+                                    secretKeyRef: { name: SERVICE_DATABASES_DEFAULTS.masterSecret, key: "password" },
+                                },
+                            },
                         ],
                         volumeMounts: [work],
                         securityContext: restricted,

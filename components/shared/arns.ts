@@ -5,10 +5,20 @@ import type { SettingProblem } from "./problems";
  * The partition of `region` for the ARNs a component writes (`arn:aws-us-gov:…` in GovCloud,
  * `arn:aws-cn:…` in China), or the problem with an unknown region under `key`.
  */
-export function partitionOrProblem(key: string, region: string): { partition: Partition; problems: [] } | { partition?: undefined; problems: SettingProblem[] } {
+export function partitionOrProblem(
+    key: string,
+    region: string,
+): { partition: Partition; problems: [] } | { partition?: undefined; problems: SettingProblem[] } {
     const partition = partitionOf(region);
     if (partition) return { partition, problems: [] };
-    return { problems: [{ key, message: `"${region}" is not a known AWS region (catalog/regions.ts); its partition decides every AWS-managed ARN` }] };
+    return {
+        problems: [
+            {
+                key,
+                message: `"${region}" is not a known AWS region (catalog/regions.ts); its partition decides every AWS-managed ARN`,
+            },
+        ],
+    };
 }
 
 /**

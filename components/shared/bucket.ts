@@ -18,12 +18,26 @@ export interface PrivateBucketArgs {
  * children of `parent`, named after the bucket (`<name>-public-access`, `<name>-encryption`, …).
  */
 export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): aws.s3.Bucket {
-    const bucket = new aws.s3.Bucket(name, { tags: args.tags }, { parent, protect: args.protect, retainOnDelete: args.protect });
+    const bucket = new aws.s3.Bucket(
+        name,
+        { tags: args.tags },
+        { parent, protect: args.protect, retainOnDelete: args.protect },
+    );
     const child = { parent };
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+    new aws.s3.BucketOwnershipControls(
+        `${name}-ownership`,
+        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        child,
+    );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
         `${name}-public-access`,
-        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        },
         child,
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
@@ -32,15 +46,22 @@ export function privateBucket(name: string, args: PrivateBucketArgs, parent: pul
             bucket: bucket.id,
             rules: [
                 {
-                    applyServerSideEncryptionByDefault: args.kmsKeyArn ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn } : { sseAlgorithm: "AES256" },
+                    applyServerSideEncryptionByDefault: args.kmsKeyArn
+                        ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }
+                        : { sseAlgorithm: "AES256" },
                     bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
                 },
             ],
         },
         child,
     );
-    new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-    if (args.rules.length > 0) new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: bucket.id, rules: args.rules }, child);
+    new aws.s3.BucketVersioning(
+        `${name}-versioning`,
+        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+        child,
+    );
+    if (args.rules.length > 0)
+        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: bucket.id, rules: args.rules }, child);
     new aws.s3.BucketPolicy(
         `${name}-policy`,
         { bucket: bucket.id, policy: pulumi.jsonStringify(tlsOnlyBucketPolicy(bucket.arn)) },

@@ -44,7 +44,9 @@ export function parseImageReference(text: string): ImageReference | undefined {
     // As the grammar reads it: the first component is a registry when it has a dot or a port, or is localhost.
     const components = name.split("/");
     const first = components[0];
-    const hasDomain = components.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
+    const hasDomain =
+        components.length > 1 &&
+        (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
     const domain = hasDomain ? first : undefined;
     const pathComponents = hasDomain ? components.slice(1) : components;
     if (domain !== undefined && !DOMAIN.test(domain)) return undefined;
@@ -62,10 +64,17 @@ const ACCEPTED = 'pin it by tag ("registry/repo:1.4.2") or by digest ("registry/
 export function imagePinProblems(key: string, image: string): SettingProblem[] {
     const reference = parseImageReference(image);
     if (!reference) {
-        return [{ key, message: `is not a container image reference (registry/repo:tag or registry/repo@sha256:<digest>, lower-case path); ${ACCEPTED}` }];
+        return [
+            {
+                key,
+                message: `is not a container image reference (registry/repo:tag or registry/repo@sha256:<digest>, lower-case path); ${ACCEPTED}`,
+            },
+        ];
     }
     if (reference.digest !== undefined) return [];
-    if (reference.tag === undefined) return [{ key, message: `names no tag or digest, so the image can change under the workload; ${ACCEPTED}` }];
-    if (reference.tag === "latest") return [{ key, message: `uses the tag "latest", which moves with every push and pins nothing; ${ACCEPTED}` }];
+    if (reference.tag === undefined)
+        return [{ key, message: `names no tag or digest, so the image can change under the workload; ${ACCEPTED}` }];
+    if (reference.tag === "latest")
+        return [{ key, message: `uses the tag "latest", which moves with every push and pins nothing; ${ACCEPTED}` }];
     return [];
 }

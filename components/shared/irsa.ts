@@ -69,12 +69,16 @@ export class IrsaRole {
         if (args.statements?.length) {
             this.policy = new aws.iam.RolePolicy(
                 `${name}-policy`,
-                { role: this.role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: args.statements }) },
+                {
+                    role: this.role.id,
+                    policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: args.statements }),
+                },
                 opts,
             );
         }
         this.attachments = (args.managedPolicyArns ?? []).map(
-            (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: this.role.name, policyArn }, opts),
+            (policyArn, i) =>
+                new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: this.role.name, policyArn }, opts),
         );
     }
 }

@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { GPU_RESOURCE, LABELS, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE, catalogGpuResources, isGpuResource } from "../../catalog";
+import {
+    GPU_RESOURCE,
+    LABELS,
+    MIG_RESOURCE_PREFIX,
+    SHARED_GPU_RESOURCE,
+    catalogGpuResources,
+    isGpuResource,
+} from "../../catalog";
 import { eksAccessPolicyArn, partitionOrProblem } from "../shared/arns";
 import { throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -107,8 +114,22 @@ export class TeamNamespace extends pulumi.ComponentResource {
     constructor(name: string, args: TeamNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = args.iamRoleArn ? partitionOrProblem("region", args.region ?? "") : undefined;
         throwIfInvalid("TeamNamespace", name, [
-            ...(args.iamRoleArn && !args.clusterName ? [{ key: "clusterName", message: "is required with iamRoleArn: the access entry belongs to a cluster" }] : []),
-            ...(args.iamRoleArn && !args.region ? [{ key: "region", message: "is required with iamRoleArn: its partition goes into the access policy's ARN" }] : (region?.problems ?? [])),
+            ...(args.iamRoleArn && !args.clusterName
+                ? [
+                      {
+                          key: "clusterName",
+                          message: "is required with iamRoleArn: the access entry belongs to a cluster",
+                      },
+                  ]
+                : []),
+            ...(args.iamRoleArn && !args.region
+                ? [
+                      {
+                          key: "region",
+                          message: "is required with iamRoleArn: its partition goes into the access policy's ARN",
+                      },
+                  ]
+                : (region?.problems ?? [])),
         ]);
         super(TEAM_NAMESPACE_TYPE, name, {}, opts);
         this.namespaceName = args.team;
@@ -118,7 +139,10 @@ export class TeamNamespace extends pulumi.ComponentResource {
                 metadata: {
                     name: args.team,
                     labels: namespaceLabels(args.team, args.costCenter, args.podSecurity ?? "restricted"),
-                    annotations: args.monthlyBudgetUsd !== undefined ? { "gpu-platform/monthly-budget-usd": String(args.monthlyBudgetUsd) } : undefined,
+                    annotations:
+                        args.monthlyBudgetUsd !== undefined
+                            ? { "gpu-platform/monthly-budget-usd": String(args.monthlyBudgetUsd) }
+                            : undefined,
                 },
             },
             { parent: this },
@@ -137,20 +161,44 @@ export class TeamNamespace extends pulumi.ComponentResource {
                 metadata: metadata("container-defaults"),
                 // Default requests only. A default limit would be applied to containers that request
                 // more than it and get them refused; CPU limits would also throttle data loaders.
-                spec: { limits: [{ type: "Container", defaultRequest: { ...TEAM_NAMESPACE_DEFAULTS.containerRequests } }] },
+                spec: {
+                    limits: [{ type: "Container", defaultRequest: { ...TEAM_NAMESPACE_DEFAULTS.containerRequests } }],
+                },
             },
             inNamespace,
         );
         this.networkPolicies = networkPolicySpecs(args.httpsEgress ?? true).map(
-            ([policy, spec]) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy}`, { metadata: metadata(policy), spec }, inNamespace),
+            ([policy, spec]) =>
+                new k8s.networking.v1.NetworkPolicy(
+                    `${name}-${policy}`,
+                    { metadata: metadata(policy), spec },
+                    inNamespace,
+                ),
         );
-        if (args.iamRoleArn) this.accessEntry = this.grantAccess(name, args.clusterName!, args.iamRoleArn, args.team, eksAccessPolicyArn(region!.partition!, TEAM_ACCESS_POLICY));
+        if (args.iamRoleArn)
+            this.accessEntry = this.grantAccess(
+                name,
+                args.clusterName!,
+                args.iamRoleArn,
+                args.team,
+                eksAccessPolicyArn(region!.partition!, TEAM_ACCESS_POLICY),
+            );
         this.registerOutputs({ namespace: this.namespaceName });
     }
 
     /** The team's role, `edit` in its namespace only, through EKS access entries (no aws-auth ConfigMap). */
-    private grantAccess(name: string, clusterName: pulumi.Input<string>, principalArn: pulumi.Input<string>, namespace: string, policyArn: string): aws.eks.AccessEntry {
-        const entry = new aws.eks.AccessEntry(`${name}-access`, { clusterName, principalArn, type: "STANDARD" }, { parent: this });
+    private grantAccess(
+        name: string,
+        clusterName: pulumi.Input<string>,
+        principalArn: pulumi.Input<string>,
+        namespace: string,
+        policyArn: string,
+    ): aws.eks.AccessEntry {
+        const entry = new aws.eks.AccessEntry(
+            `${name}-access`,
+            { clusterName, principalArn, type: "STANDARD" },
+            { parent: this },
+        );
         new aws.eks.AccessPolicyAssociation(
             `${name}-access-edit`,
             { clusterName, principalArn, policyArn, accessScope: { type: "namespace", namespaces: [namespace] } },
@@ -160,7 +208,11 @@ export class TeamNamespace extends pulumi.ComponentResource {
     }
 }
 
-function namespaceLabels(team: string, costCenter: string, podSecurity: "restricted" | "baseline"): Record<string, string> {
+function namespaceLabels(
+    team: string,
+    costCenter: string,
+    podSecurity: "restricted" | "baseline",
+): Record<string, string> {
     return {
         [LABELS.team]: team,
         [LABELS.costCenter]: costCenter,
@@ -216,7 +268,12 @@ export function networkPolicySpecs(httpsEgress: boolean): [string, NetworkPolicy
         ["default-deny", { podSelector: allPods, policyTypes: ["Ingress", "Egress"] }],
         [
             "allow-same-namespace",
-            { podSelector: allPods, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: allPods }] }], egress: [{ to: [{ podSelector: allPods }] }] },
+            {
+                podSelector: allPods,
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [{ podSelector: allPods }] }],
+                egress: [{ to: [{ podSelector: allPods }] }],
+            },
         ],
         [
             "allow-dns",
@@ -246,7 +303,12 @@ export function networkPolicySpecs(httpsEgress: boolean): [string, NetworkPolicy
             {
                 podSelector: allPods,
                 policyTypes: ["Egress"],
-                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] }],
+                egress: [
+                    {
+                        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }],
+                        ports: [{ protocol: "TCP", port: 443 }],
+                    },
+                ],
             },
         ]);
     }

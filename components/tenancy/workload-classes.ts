@@ -77,12 +77,18 @@ export class WorkloadClasses extends pulumi.ComponentResource {
         );
         this.gpuLimitPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
             `${name}-gpu-limits`,
-            { metadata: { name: GPU_LIMIT_POLICY }, spec: gpuLimitPolicySpec(classes, args.exemptNamespaces ?? GPU_LIMIT_EXEMPT_NAMESPACES) },
+            {
+                metadata: { name: GPU_LIMIT_POLICY },
+                spec: gpuLimitPolicySpec(classes, args.exemptNamespaces ?? GPU_LIMIT_EXEMPT_NAMESPACES),
+            },
             { parent: this },
         );
         this.gpuLimitBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
             `${name}-gpu-limits-binding`,
-            { metadata: { name: GPU_LIMIT_POLICY }, spec: { policyName: GPU_LIMIT_POLICY, validationActions: ["Deny"] } },
+            {
+                metadata: { name: GPU_LIMIT_POLICY },
+                spec: { policyName: GPU_LIMIT_POLICY, validationActions: ["Deny"] },
+            },
             { parent: this, dependsOn: [this.gpuLimitPolicy] },
         );
         this.registerOutputs({});
@@ -102,7 +108,10 @@ const CONTAINER_GPUS =
  * sidecars). `sum()` and `max()` are Kubernetes' CEL list functions. A failure to evaluate
  * (a GPU quantity that is not a whole number) refuses the object.
  */
-export function gpuLimitPolicySpec(classes: WorkloadClassArgs[], exemptNamespaces: string[]): k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec {
+export function gpuLimitPolicySpec(
+    classes: WorkloadClassArgs[],
+    exemptNamespaces: string[],
+): k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec {
     const limits = `{${classes.map((c) => `'${c.name}': ${c.maxGpusPerPod}`).join(", ")}}`;
     const names = classes.map((c) => c.name).join(", ");
     const operations = ["CREATE", "UPDATE"];
@@ -111,10 +120,17 @@ export function gpuLimitPolicySpec(classes: WorkloadClassArgs[], exemptNamespace
         matchConstraints: {
             resourceRules: [
                 { apiGroups: [""], apiVersions: ["v1"], operations, resources: ["pods"] },
-                { apiGroups: ["apps"], apiVersions: ["v1"], operations, resources: ["deployments", "statefulsets", "replicasets", "daemonsets"] },
+                {
+                    apiGroups: ["apps"],
+                    apiVersions: ["v1"],
+                    operations,
+                    resources: ["deployments", "statefulsets", "replicasets", "daemonsets"],
+                },
                 { apiGroups: ["batch"], apiVersions: ["v1"], operations, resources: ["jobs", "cronjobs"] },
             ],
-            namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: exemptNamespaces }] },
+            namespaceSelector: {
+                matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: exemptNamespaces }],
+            },
         },
         variables: [
             {
@@ -123,7 +139,10 @@ export function gpuLimitPolicySpec(classes: WorkloadClassArgs[], exemptNamespace
                     "object.kind == 'Pod' ? object.spec : " +
                     "(object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)",
             },
-            { name: "initContainers", expression: "has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []" },
+            {
+                name: "initContainers",
+                expression: "has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []",
+            },
             {
                 // Sidecars (init containers that keep running) add to the pod's containers.
                 name: "sidecarGpus",
@@ -136,7 +155,10 @@ export function gpuLimitPolicySpec(classes: WorkloadClassArgs[], exemptNamespace
                     `variables.sidecarGpus + ([variables.podSpec.containers.map(c, ${CONTAINER_GPUS}).sum()] + ` +
                     `variables.initContainers.filter(c, !has(c.restartPolicy) || c.restartPolicy != 'Always').map(c, ${CONTAINER_GPUS})).max()`,
             },
-            { name: "priorityClass", expression: "has(variables.podSpec.priorityClassName) ? variables.podSpec.priorityClassName : ''" },
+            {
+                name: "priorityClass",
+                expression: "has(variables.podSpec.priorityClassName) ? variables.podSpec.priorityClassName : ''",
+            },
             { name: "maxGpusPerPod", expression: limits },
         ],
         validations: [

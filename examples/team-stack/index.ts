@@ -16,7 +16,9 @@ export = async () => {
     // The team is one of the platform's teams: its namespace, quota and budget are the platform's.
     const awsProvider = new aws.Provider("ml-research-aws", {
         region: region as aws.Region,
-        defaultTags: { tags: { team: "ml-research", "cost-center": "CC-1001", environment: stack, budget: `ml-research-${stack}` } },
+        defaultTags: {
+            tags: { team: "ml-research", "cost-center": "CC-1001", environment: stack, budget: `ml-research-${stack}` },
+        },
     });
     const cluster = new k8s.Provider("platform-cluster", {
         kubeconfig: platform.requireOutput("kubeconfig"),
@@ -41,5 +43,9 @@ export = async () => {
         },
         { providers: { aws: awsProvider, kubernetes: cluster } },
     );
-    return { inputBucket: captions.inputBucket.bucket, outputBucket: captions.outputBucket.bucket, queueUrl: captions.queue.url };
+    return {
+        inputBucket: captions.inputBucket.bucket,
+        outputBucket: captions.outputBucket.bucket,
+        queueUrl: captions.queue.url,
+    };
 };

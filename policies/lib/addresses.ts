@@ -35,7 +35,10 @@ const NOT_PUBLIC_V4 = [
     "240.0.0.0/4",
 ];
 /** More public addresses than this is the internet. */
-export const INTERNET = { 4: { addresses: 2n ** 24n, block: "/8" }, 6: { addresses: 2n ** 116n, block: "/12" } } as const;
+export const INTERNET = {
+    4: { addresses: 2n ** 24n, block: "/8" },
+    6: { addresses: 2n ** 116n, block: "/12" },
+} as const;
 
 /** The range a CIDR (or a bare address) covers, or undefined for text that is neither. */
 export function parseCidr(text: string): AddressRange | undefined {
@@ -85,7 +88,8 @@ function merge(ranges: readonly AddressRange[]): AddressRange[] {
     const merged: AddressRange[] = [];
     for (const r of sorted) {
         const last = merged[merged.length - 1];
-        if (last && r.start <= last.end) merged[merged.length - 1] = { ...last, end: r.end > last.end ? r.end : last.end };
+        if (last && r.start <= last.end)
+            merged[merged.length - 1] = { ...last, end: r.end > last.end ? r.end : last.end };
         else merged.push(r);
     }
     return merged;

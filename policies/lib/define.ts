@@ -63,10 +63,13 @@ export interface StackCheck<C> extends PolicyDefinition<C> {
     validate(resources: readonly StackResource[], config: C, report: (message: string, urn?: string) => void): void;
 }
 
+type ResourceTypes = ResourceCheck<unknown>["resourceTypes"];
+const isTypeList = (types: ResourceTypes): types is readonly string[] => Array.isArray(types);
+
 export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPolicy {
     const types = check.resourceTypes;
-    const applies = "test" in types ? types.test : (type: string) => types.includes(type);
-    const describe = "test" in types ? types.describe : types.join(", ");
+    const applies = isTypeList(types) ? (type: string) => types.includes(type) : types.test;
+    const describe = isTypeList(types) ? types.join(", ") : types.describe;
     return {
         ...policyFields(check),
         validateResource: (args: ResourceValidationArgs, reportViolation) => {
@@ -78,7 +81,9 @@ export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPo
                 props: plainProps(args.props),
                 providerProps: args.provider ? plainProps(args.provider.props) : undefined,
             };
-            check.validate(resource, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message) => reportViolation(message));
+            check.validate(resource, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message) =>
+                reportViolation(message),
+            );
         },
     };
 }
@@ -88,7 +93,9 @@ export function stackPolicy<C>(check: StackCheck<C>): StackValidationPolicy {
         ...policyFields(check),
         validateStack: (args: StackValidationArgs, reportViolation) => {
             const resources = args.resources.map(toStackResource);
-            check.validate(resources, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message, urn) => reportViolation(message, urn));
+            check.validate(resources, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message, urn) =>
+                reportViolation(message, urn),
+            );
         },
     };
 }
@@ -104,12 +111,16 @@ function policyFields<C>(check: PolicyDefinition<C>) {
 
 /** Each property's default, copied so no caller can change the schema's. */
 export function schemaDefaults(properties: Record<string, PolicyConfigJSONSchema>): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(properties).filter(([, s]) => s.default !== undefined).map(([key, s]) => [key, structuredClone(s.default)]));
+    return Object.fromEntries(
+        Object.entries(properties)
+            .filter(([, s]) => s.default !== undefined)
+            .map(([key, s]) => [key, structuredClone(s.default)]),
+    );
 }
 
 /** The schema's defaults under the configured values. */
 function configWithDefaults<C>(spec: ConfigSpec<C>, configured: Partial<C>): C {
-    return { ...schemaDefaults(spec as Record<string, PolicyConfigJSONSchema>), ...withoutUndefined(configured) } as C;
+    return { ...schemaDefaults(spec), ...withoutUndefined(configured) } as C;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
@@ -126,6 +137,8 @@ function toStackResource(resource: PolicyResource): StackResource {
         parent: resource.parent?.urn,
         provider: resource.provider?.urn,
         dependencies: resource.dependencies.map((d) => d.urn),
-        propertyDependencies: Object.fromEntries(Object.entries(resource.propertyDependencies ?? {}).map(([key, deps]) => [key, deps.map((d) => d.urn)])),
+        propertyDependencies: Object.fromEntries(
+            Object.entries(resource.propertyDependencies ?? {}).map(([key, deps]) => [key, deps.map((d) => d.urn)]),
+        ),
     };
 }

@@ -82,7 +82,11 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
     switch (resource.type) {
         case NODE_GROUP: {
             asList(p.instanceTypes).forEach((t, i) => found.type(t, `instanceTypes[${i}]`));
-            const template = found.template("launchTemplate", asRecord(p.launchTemplate), asList(p.instanceTypes).length === 0);
+            const template = found.template(
+                "launchTemplate",
+                asRecord(p.launchTemplate),
+                asList(p.instanceTypes).length === 0,
+            );
             const scaling = asRecord(p.scalingConfig) ?? {};
             return {
                 ...found.result(),
@@ -100,8 +104,19 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
         case SPOT_INSTANCE_REQUEST: {
             found.type(p.instanceType, "instanceType");
             const template = found.template("launchTemplate", asRecord(p.launchTemplate), !isSetType(p.instanceType));
-            const spot = resource.type === SPOT_INSTANCE_REQUEST || asRecord(p.instanceMarketOptions)?.marketType === "spot";
-            return { ...found.result(), resource, label, gpuAmi: false, minUnits: 1, maxUnits: 1, maxSetting: "", spot, template };
+            const spot =
+                resource.type === SPOT_INSTANCE_REQUEST || asRecord(p.instanceMarketOptions)?.marketType === "spot";
+            return {
+                ...found.result(),
+                resource,
+                label,
+                gpuAmi: false,
+                minUnits: 1,
+                maxUnits: 1,
+                maxSetting: "",
+                spot,
+                template,
+            };
         }
         case AUTOSCALING_GROUP: {
             const mixed = asRecord(asRecord(p.mixedInstancesPolicy)?.launchTemplate);
@@ -113,7 +128,11 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 found.template("mixedInstancesPolicy", asRecord(o.launchTemplateSpecification), false);
             });
             const spec = mixed ? asRecord(mixed.launchTemplateSpecification) : asRecord(p.launchTemplate);
-            const template = found.template(mixed ? "mixedInstancesPolicy" : "launchTemplate", spec, overrides.length === 0);
+            const template = found.template(
+                mixed ? "mixedInstancesPolicy" : "launchTemplate",
+                spec,
+                overrides.length === 0,
+            );
             if (!mixed && !spec) found.launchConfiguration(p.launchConfiguration);
             return {
                 ...found.result(),
@@ -123,7 +142,11 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 minUnits: asNumber(p.minSize) ?? 0,
                 maxUnits: asNumber(p.maxSize),
                 maxSetting: "maxSize",
-                spot: (asNumber(asRecord(asRecord(p.mixedInstancesPolicy)?.instancesDistribution)?.onDemandPercentageAboveBaseCapacity) ?? 100) < 100,
+                spot:
+                    (asNumber(
+                        asRecord(asRecord(p.mixedInstancesPolicy)?.instancesDistribution)
+                            ?.onDemandPercentageAboveBaseCapacity,
+                    ) ?? 100) < 100,
                 template,
             };
         }
@@ -137,27 +160,60 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 const config = asRecord(c) ?? {};
                 const overrides = asList(config.overrides ?? config.override).map((o) => asRecord(o) ?? {});
                 overrides.forEach((o, j) => {
-                    found.type(o.instanceType, `launchTemplateConfigs[${i}].overrides[${j}].instanceType`, o.weightedCapacity);
-                    found.requirements(o.instanceRequirements, `launchTemplateConfigs[${i}].overrides[${j}].instanceRequirements`);
+                    found.type(
+                        o.instanceType,
+                        `launchTemplateConfigs[${i}].overrides[${j}].instanceType`,
+                        o.weightedCapacity,
+                    );
+                    found.requirements(
+                        o.instanceRequirements,
+                        `launchTemplateConfigs[${i}].overrides[${j}].instanceRequirements`,
+                    );
                 });
-                found.template("launchTemplateConfigs" in p ? "launchTemplateConfigs" : "launchTemplateConfig", asRecord(config.launchTemplateSpecification), overrides.length === 0);
+                found.template(
+                    Object.hasOwn(p, "launchTemplateConfigs") ? "launchTemplateConfigs" : "launchTemplateConfig",
+                    asRecord(config.launchTemplateSpecification),
+                    overrides.length === 0,
+                );
             });
-            const target = resource.type === EC2_FLEET ? asRecord(p.targetCapacitySpecification)?.totalTargetCapacity : p.targetCapacity;
-            const spot = resource.type === SPOT_FLEET_REQUEST || asRecord(p.targetCapacitySpecification)?.defaultTargetCapacityType === "spot";
-            const setting = resource.type === EC2_FLEET ? "targetCapacitySpecification.totalTargetCapacity" : "targetCapacity";
-            return { ...found.result(), resource, label, gpuAmi: false, minUnits: asNumber(target), maxUnits: asNumber(target), maxSetting: setting, spot };
+            const target =
+                resource.type === EC2_FLEET
+                    ? asRecord(p.targetCapacitySpecification)?.totalTargetCapacity
+                    : p.targetCapacity;
+            const spot =
+                resource.type === SPOT_FLEET_REQUEST ||
+                asRecord(p.targetCapacitySpecification)?.defaultTargetCapacityType === "spot";
+            const setting =
+                resource.type === EC2_FLEET ? "targetCapacitySpecification.totalTargetCapacity" : "targetCapacity";
+            return {
+                ...found.result(),
+                resource,
+                label,
+                gpuAmi: false,
+                minUnits: asNumber(target),
+                maxUnits: asNumber(target),
+                maxSetting: setting,
+                spot,
+            };
         }
     }
     return undefined;
 }
 
 /** Most instances of one type the capacity can run: its units over the type's weight, rounded up. */
-export function maxInstances(capacity: Capacity, launched: LaunchedType, units = capacity.maxUnits): number | undefined {
+export function maxInstances(
+    capacity: Capacity,
+    launched: LaunchedType,
+    units = capacity.maxUnits,
+): number | undefined {
     return units === undefined ? undefined : Math.ceil(units / launched.weight);
 }
 
 /** The instance types a launch template names, directly or by its own attribute-based selection. */
-export function templateTypes(template: LinkedResource): { types: LaunchedType[]; attributeSelections: AttributeSelection[] } {
+export function templateTypes(template: LinkedResource): {
+    types: LaunchedType[];
+    attributeSelections: AttributeSelection[];
+} {
     const collector = new Collector(template, [], []);
     collector.type(template.props.instanceType, "instanceType");
     collector.requirements(template.props.instanceRequirements, "instanceRequirements");
@@ -181,7 +237,12 @@ class Collector<R extends LinkedResource> {
 
     type(value: unknown, setting: string, weight?: unknown): void {
         if (!isSetType(value)) return;
-        this.types.push({ type: value as string, setting, weight: Math.max(1, asNumber(weight) ?? 1), viaTemplate: false });
+        this.types.push({
+            type: value as string,
+            setting,
+            weight: Math.max(1, asNumber(weight) ?? 1),
+            viaTemplate: false,
+        });
     }
 
     /** Attribute-based selection launches GPU types unless it caps accelerators at 0. */
@@ -201,16 +262,28 @@ class Collector<R extends LinkedResource> {
             const own = templateTypes(template);
             const via = `launch template "${template.name}".`;
             this.types.push(...own.types.map((t) => ({ ...t, setting: via + t.setting, viaTemplate: true })));
-            this.attributeSelections.push(...own.attributeSelections.map((a) => ({ setting: via + a.setting, viaTemplate: true })));
+            this.attributeSelections.push(
+                ...own.attributeSelections.map((a) => ({ setting: via + a.setting, viaTemplate: true })),
+            );
         }
         return template;
     }
 
     launchConfiguration(value: unknown): void {
         const configurations = this.all.filter((r) => r.type === LAUNCH_CONFIGURATION);
-        const configuration = referencedThrough(this.resource, "launchConfiguration", [value], configurations, ["id", "name", "arn"])[0];
+        const configuration = referencedThrough(this.resource, "launchConfiguration", [value], configurations, [
+            "id",
+            "name",
+            "arn",
+        ])[0];
         const type = configuration?.props.instanceType;
-        if (isSetType(type)) this.types.push({ type: type as string, setting: `launch configuration "${configuration!.name}".instanceType`, weight: 1, viaTemplate: true });
+        if (isSetType(type))
+            this.types.push({
+                type: type as string,
+                setting: `launch configuration "${configuration.name}".instanceType`,
+                weight: 1,
+                viaTemplate: true,
+            });
     }
 
     result(): { types: LaunchedType[]; attributeSelections: AttributeSelection[] } {

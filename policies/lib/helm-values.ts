@@ -22,11 +22,16 @@ export function effectiveValues(props: Props): EffectiveValues {
     const unreadable: string[] = [];
     asList(props.valueYamlFiles).forEach((file, i) => {
         const text = assetText(file);
-        if (text === undefined) return void unreadable.push(`valueYamlFiles[${i}] is not a text asset (a file or remote asset is read only at update time)`);
+        if (text === undefined)
+            return void unreadable.push(
+                `valueYamlFiles[${i}] is not a text asset (a file or remote asset is read only at update time)`,
+            );
         try {
             layers.push(asRecord(parse(text)) ?? {});
         } catch (err) {
-            unreadable.push(`valueYamlFiles[${i}] does not parse as YAML (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`);
+            unreadable.push(
+                `valueYamlFiles[${i}] does not parse as YAML (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`,
+            );
         }
     });
     layers.push(asRecord(props.values) ?? {});

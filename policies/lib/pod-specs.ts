@@ -27,7 +27,13 @@ const MAX_DEPTH = 64;
 
 /** True for every type whose properties may hold Kubernetes objects with pod specs. */
 export function holdsKubernetesObjects(type: string): boolean {
-    return YAML_V2_COMPONENTS.includes(type) || (type.startsWith("kubernetes:") && !NOT_OBJECTS.test(type) && type !== "kubernetes:yaml:ConfigGroup" && type !== "kubernetes:yaml:ConfigFile");
+    return (
+        YAML_V2_COMPONENTS.includes(type) ||
+        (type.startsWith("kubernetes:") &&
+            !NOT_OBJECTS.test(type) &&
+            type !== "kubernetes:yaml:ConfigGroup" &&
+            type !== "kubernetes:yaml:ConfigFile")
+    );
 }
 
 /** One Kubernetes object: a resource's own properties, or an object inside a yaml/v2 component. */
@@ -47,7 +53,17 @@ export interface KubernetesObject {
 
 export function kubernetesObjects(type: string, name: string, props: Props): KubernetesObject[] {
     const kindOfType = type.split(":").pop() ?? type;
-    if (!YAML_V2_COMPONENTS.includes(type)) return [{ label: `${kindOfType} "${name}"`, kind: kindOfType, nested: false, pathPrefix: "", object: props, patch: kindOfType.endsWith("Patch") }];
+    if (!YAML_V2_COMPONENTS.includes(type))
+        return [
+            {
+                label: `${kindOfType} "${name}"`,
+                kind: kindOfType,
+                nested: false,
+                pathPrefix: "",
+                object: props,
+                patch: kindOfType.endsWith("Patch"),
+            },
+        ];
     const inner = (object: Props, pathPrefix: string): KubernetesObject => ({
         label: `${kindOfType} "${name}": ${asString(object.kind) ?? "object"} "${asString(asRecord(object.metadata)?.name) ?? "?"}"`,
         kind: asString(object.kind) ?? "",
@@ -59,8 +75,15 @@ export function kubernetesObjects(type: string, name: string, props: Props): Kub
     const found: [unknown, string][] = asList(props.objs).flatMap((o, i): [unknown, string][] =>
         Array.isArray(o) ? o.map((x, j): [unknown, string] => [x, `objs[${i}][${j}].`]) : [[o, `objs[${i}].`]],
     );
-    const yamlTexts = typeof props.yaml === "string" ? [props.yaml] : asList(props.yaml).filter((y): y is string => typeof y === "string");
-    yamlTexts.forEach((text, i) => yamlObjects(text).forEach((o, j) => found.push([o, `yaml${yamlTexts.length > 1 ? `[${i}]` : ""} document ${j + 1}: `])));
+    const yamlTexts =
+        typeof props.yaml === "string"
+            ? [props.yaml]
+            : asList(props.yaml).filter((y): y is string => typeof y === "string");
+    yamlTexts.forEach((text, i) =>
+        yamlObjects(text).forEach((o, j) =>
+            found.push([o, `yaml${yamlTexts.length > 1 ? `[${i}]` : ""} document ${j + 1}: `]),
+        ),
+    );
     return found.flatMap(([o, at]) => {
         const object = asRecord(o);
         return object ? [inner(object, at)] : [];
@@ -70,7 +93,9 @@ export function kubernetesObjects(type: string, name: string, props: Props): Kub
 /** The objects of a multi-document YAML text; documents that do not parse are left out (the provider refuses them). */
 function yamlObjects(text: string): unknown[] {
     try {
-        return parseAllDocuments(text).flatMap((doc) => (doc.errors.length > 0 ? [] : [doc.toJS({ maxAliasCount: 100 }) as unknown]));
+        return parseAllDocuments(text).flatMap((doc) =>
+            doc.errors.length > 0 ? [] : [doc.toJS({ maxAliasCount: 100 }) as unknown],
+        );
     } catch {
         return [];
     }
@@ -139,7 +164,11 @@ export function gpuAmount(written: unknown): GpuAmount | undefined {
     if (written === undefined || written === null || isUnknown(written)) return undefined;
     const quantity: Quantity | undefined = parseQuantity(written);
     const value = quantity && quantityValue(quantity);
-    return { written: String(written), value, valid: quantity !== undefined && isWholeQuantity(quantity) && value! >= 0 };
+    return {
+        written: typeof written === "string" ? written : JSON.stringify(written),
+        value,
+        valid: quantity !== undefined && isWholeQuantity(quantity) && value! >= 0,
+    };
 }
 
 export function gpuAsks(spec: Props): GpuAsk[] {
@@ -150,7 +179,12 @@ export function gpuAsks(spec: Props): GpuAsk[] {
             const resources = asRecord(container.resources) ?? {};
             const requests = asRecord(resources.requests) ?? {};
             const limits = asRecord(resources.limits) ?? {};
-            const role: ContainerRole = field === "containers" ? "container" : container.restartPolicy === "Always" ? "sidecar" : "init container";
+            const role: ContainerRole =
+                field === "containers"
+                    ? "container"
+                    : container.restartPolicy === "Always"
+                      ? "sidecar"
+                      : "init container";
             for (const resource of new Set([...Object.keys(requests), ...Object.keys(limits)].filter(isGpuResource))) {
                 asks.push({
                     container: `${field}[${index}]`,
@@ -200,5 +234,7 @@ export function describeAsks(asks: readonly GpuAsk[]): string {
 function describeAmount({ request, limit }: GpuAsk): string {
     const shown = request && limit ? ((request.value ?? 0) > (limit.value ?? 0) ? request : limit) : (limit ?? request);
     if (!shown) return "0";
-    return shown.value !== undefined && shown.written === String(shown.value) ? shown.written : `"${shown.written}"${shown.value !== undefined ? ` (= ${shown.value})` : ""}`;
+    return shown.value !== undefined && shown.written === String(shown.value)
+        ? shown.written
+        : `"${shown.written}"${shown.value !== undefined ? ` (= ${shown.value})` : ""}`;
 }

@@ -21,7 +21,9 @@ import { admitsTheInternet } from "./addresses";
 /** The statements of a policy document given as JSON text or data; none when unknown or unparsable. */
 export function statementsOf(document: unknown): Props[] {
     const statement = asRecord(parseJsonish(document))?.Statement;
-    return (Array.isArray(statement) ? statement : [statement]).map(asRecord).filter((s): s is Props => s !== undefined);
+    return (Array.isArray(statement) ? statement : [statement])
+        .map(asRecord)
+        .filter((s): s is Props => s !== undefined);
 }
 
 /** A field that IAM takes as a string or a list of strings. */
@@ -39,7 +41,10 @@ export function statementName(statement: Props, index: number): string {
 
 /** IAM's wildcard match (`*` any run, `?` one character), case-insensitive as action names are. */
 export function globMatches(pattern: string, text: string): boolean {
-    const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const regex = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${regex}$`, "is").test(text);
 }
 
@@ -83,7 +88,12 @@ export function restrictingCondition(statement: Props): string | undefined {
             if (values.length === 0) continue;
             const lower = key.toLowerCase();
             if (lower === "aws:sourceip" && /^IpAddress$/i.test(base) && !admitsTheInternet(values)) return key;
-            if (RESTRICTING_KEYS.includes(lower) && RESTRICTING_OPERATORS.test(base) && values.every((v) => !hasWildcard(v) && !v.includes("${"))) return key;
+            if (
+                RESTRICTING_KEYS.includes(lower) &&
+                RESTRICTING_OPERATORS.test(base) &&
+                values.every((v) => !hasWildcard(v) && !v.includes("${"))
+            )
+                return key;
         }
     }
     return undefined;

@@ -25,8 +25,18 @@ const IDENTIFIERS = ["id", "arn", "bucket"] as const;
  * 3. the one candidate among `from`'s dependencies, when exactly one is: the offline plan
  *    records dependencies, but its ids are placeholders that no recorded output carries.
  */
-export function referencedBy<R extends LinkedResource>(from: LinkedResource, property: string, candidates: readonly R[]): R[] {
-    return referencedThrough(from, property, [from.props[property], ...asList(from.props[property])], candidates, IDENTIFIERS);
+export function referencedBy<R extends LinkedResource>(
+    from: LinkedResource,
+    property: string,
+    candidates: readonly R[],
+): R[] {
+    return referencedThrough(
+        from,
+        property,
+        [from.props[property], ...asList(from.props[property])],
+        candidates,
+        IDENTIFIERS,
+    );
 }
 
 /**
@@ -43,7 +53,8 @@ export function referencedThrough<R extends LinkedResource>(
     identifiers: readonly string[],
 ): R[] {
     const named = values.map(asString).filter((v): v is string => v !== undefined && v !== "");
-    const byValue = (among: readonly R[]) => among.filter((c) => identifiers.some((key) => named.includes(asString(c.props[key]) ?? "\0")));
+    const byValue = (among: readonly R[]) =>
+        among.filter((c) => identifiers.some((key) => named.includes(asString(c.props[key]) ?? "\0")));
     const byProperty = candidates.filter((c) => (from.propertyDependencies?.[property] ?? []).includes(c.urn));
     if (byProperty.length > 0) {
         const narrowed = byProperty.length > 1 ? byValue(byProperty) : [];

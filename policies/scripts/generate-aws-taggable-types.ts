@@ -11,8 +11,12 @@ import * as path from "path";
 export const GENERATED_FILE = path.join(__dirname, "..", "lib", "aws-taggable-types.ts");
 
 /** The taggable types of the @pulumi/aws installed in `awsDir`, and its version. */
-export function readTaggableTypes(awsDir = path.dirname(require.resolve("@pulumi/aws/package.json"))): { version: string; types: string[] } {
-    const version = (JSON.parse(fs.readFileSync(path.join(awsDir, "package.json"), "utf8")) as { version: string }).version;
+export function readTaggableTypes(awsDir = path.dirname(require.resolve("@pulumi/aws/package.json"))): {
+    version: string;
+    types: string[];
+} {
+    const version = (JSON.parse(fs.readFileSync(path.join(awsDir, "package.json"), "utf8")) as { version: string })
+        .version;
     const types: string[] = [];
     for (const entry of fs.readdirSync(awsDir, { withFileTypes: true })) {
         if (!entry.isDirectory() || entry.name === "types" || entry.name === "node_modules") continue;
@@ -42,5 +46,7 @@ export function renderTaggableTypes(version: string, types: readonly string[]): 
 if (require.main === module) {
     const { version, types } = readTaggableTypes();
     fs.writeFileSync(GENERATED_FILE, renderTaggableTypes(version, types));
-    console.log(`${types.length} taggable types from @pulumi/aws ${version} -> ${path.relative(process.cwd(), GENERATED_FILE)}`);
+    console.log(
+        `${types.length} taggable types from @pulumi/aws ${version} -> ${path.relative(process.cwd(), GENERATED_FILE)}`,
+    );
 }

@@ -45,7 +45,13 @@ describe("policies: Argo CD projects", () => {
         });
 
         it("refuses a project that allows every namespace", async () => {
-            const v = await theViolation(argocdProjectScope, [release(changed(appsInputs, "values.projects.ml-research.destinations", [{ server: "https://kubernetes.default.svc", namespace: "*" }]))]);
+            const v = await theViolation(argocdProjectScope, [
+                release(
+                    changed(appsInputs, "values.projects.ml-research.destinations", [
+                        { server: "https://kubernetes.default.svc", namespace: "*" },
+                    ]),
+                ),
+            ]);
             assert.strictEqual(
                 v.message,
                 'Helm release "gitops-release": project "ml-research" allows namespace "*" in values.projects["ml-research"].destinations[0]; ' +
@@ -54,38 +60,78 @@ describe("policies: Argo CD projects", () => {
         });
 
         it("refuses a destination on every cluster, and a namespace glob", async () => {
-            const v = await theViolation(
-                argocdProjectScope,
-                [release(changed(appsInputs, "values.projects.ml-research.destinations", [{ server: "*", namespace: "ml-*" }]))],
-            );
+            const v = await theViolation(argocdProjectScope, [
+                release(
+                    changed(appsInputs, "values.projects.ml-research.destinations", [
+                        { server: "*", namespace: "ml-*" },
+                    ]),
+                ),
+            ]);
             assert.match(v.message, /allows server "\*" and namespace "ml-\*"/);
         });
 
         it("refuses cluster-scoped kinds for a team", async () => {
-            const v = await theViolation(argocdProjectScope, [release(changed(appsInputs, "values.projects.ml-research.clusterResourceWhitelist", [{ group: "", kind: "Namespace" }]))]);
-            assert.match(v.message, /project "ml-research" allows cluster-scoped kinds \(core\/Namespace\) in values\.projects\["ml-research"\]\.clusterResourceWhitelist; remove it/);
+            const v = await theViolation(argocdProjectScope, [
+                release(
+                    changed(appsInputs, "values.projects.ml-research.clusterResourceWhitelist", [
+                        { group: "", kind: "Namespace" },
+                    ]),
+                ),
+            ]);
+            assert.match(
+                v.message,
+                /project "ml-research" allows cluster-scoped kinds \(core\/Namespace\) in values\.projects\["ml-research"\]\.clusterResourceWhitelist; remove it/,
+            );
         });
 
         it("lets a platform project list cluster-scoped kinds when the config names it, never '*' destinations", async () => {
-            const platform = changed(appsInputs, "values.projects.platform-gitops.clusterResourceWhitelist", [{ group: "*", kind: "*" }]);
-            assert.deepStrictEqual(await violationsOf(argocdProjectScope, [release(platform)], { platformProjects: ["platform-gitops"] }), []);
-            const wild = changed(platform, "values.projects.platform-gitops.destinations", [{ server: "*", namespace: "*" }]);
-            assert.strictEqual((await violationsOf(argocdProjectScope, [release(wild)], { platformProjects: ["platform-gitops"] })).length, 1);
+            const platform = changed(appsInputs, "values.projects.platform-gitops.clusterResourceWhitelist", [
+                { group: "*", kind: "*" },
+            ]);
+            assert.deepStrictEqual(
+                await violationsOf(argocdProjectScope, [release(platform)], { platformProjects: ["platform-gitops"] }),
+                [],
+            );
+            const wild = changed(platform, "values.projects.platform-gitops.destinations", [
+                { server: "*", namespace: "*" },
+            ]);
+            assert.strictEqual(
+                (await violationsOf(argocdProjectScope, [release(wild)], { platformProjects: ["platform-gitops"] }))
+                    .length,
+                1,
+            );
         });
 
         it("reads the effective values: a values file under the inline values", async () => {
-            const file = { [SIG_KEY]: ASSET_SIG, text: stringify({ projects: { rogue: { destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }] } } }) };
+            const file = {
+                [SIG_KEY]: ASSET_SIG,
+                text: stringify({
+                    projects: {
+                        rogue: { destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }] },
+                    },
+                }),
+            };
             const v = await theViolation(argocdProjectScope, [release({ ...appsInputs, valueYamlFiles: [file] })]);
             assert.match(v.message, /project "rogue" allows namespace "\*"/);
         });
 
         it("refuses values it cannot read, rather than pass them", async () => {
-            const v = await theViolation(argocdProjectScope, [release({ ...appsInputs, valueYamlFiles: [{ [SIG_KEY]: ASSET_SIG, path: "projects.yaml" }] })]);
-            assert.match(v.message, /valueYamlFiles\[0\] is not a text asset .* its projects cannot be checked: pass the values inline\./);
+            const v = await theViolation(argocdProjectScope, [
+                release({ ...appsInputs, valueYamlFiles: [{ [SIG_KEY]: ASSET_SIG, path: "projects.yaml" }] }),
+            ]);
+            assert.match(
+                v.message,
+                /valueYamlFiles\[0\] is not a text asset .* its projects cannot be checked: pass the values inline\./,
+            );
         });
 
         it("reads the 1.x list of projects", async () => {
-            const v = await theViolation(argocdProjectScope, [release({ ...appsInputs, values: { projects: [{ name: "old", destinations: [{ server: "*", namespace: "old" }] }] } })]);
+            const v = await theViolation(argocdProjectScope, [
+                release({
+                    ...appsInputs,
+                    values: { projects: [{ name: "old", destinations: [{ server: "*", namespace: "old" }] }] },
+                }),
+            ]);
             assert.match(v.message, /project "old" allows server "\*" in values\.projects\[0\]\.destinations\[0\]/);
         });
 
@@ -94,12 +140,27 @@ describe("policies: Argo CD projects", () => {
                 metadata: { name: "team-a", namespace: "argocd" },
                 spec: { destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }] },
             });
-            assert.match((await theViolation(argocdProjectScope, [project])).message, /^AppProject "team-a": project "team-a" allows namespace "\*" in spec\.destinations\[0\]/);
+            assert.match(
+                (await theViolation(argocdProjectScope, [project])).message,
+                /^AppProject "team-a": project "team-a" allows namespace "\*" in spec\.destinations\[0\]/,
+            );
             const argoCd = resource(RELEASE, "argocd-release", {
                 chart: "argo-cd",
-                values: { extraObjects: [{ apiVersion: "argoproj.io/v1alpha1", kind: "AppProject", metadata: { name: "sneaky" }, spec: { clusterResourceWhitelist: [{ group: "*", kind: "*" }] } }] },
+                values: {
+                    extraObjects: [
+                        {
+                            apiVersion: "argoproj.io/v1alpha1",
+                            kind: "AppProject",
+                            metadata: { name: "sneaky" },
+                            spec: { clusterResourceWhitelist: [{ group: "*", kind: "*" }] },
+                        },
+                    ],
+                },
             });
-            assert.match((await theViolation(argocdProjectScope, [argoCd])).message, /project "sneaky" allows cluster-scoped kinds \(\*\/\*\) in values\.extraObjects\[0\]\.spec/);
+            assert.match(
+                (await theViolation(argocdProjectScope, [argoCd])).message,
+                /project "sneaky" allows cluster-scoped kinds \(\*\/\*\) in values\.extraObjects\[0\]\.spec/,
+            );
         });
 
         it("passes the emptied default project patch", async () => {

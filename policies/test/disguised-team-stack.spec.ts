@@ -15,12 +15,17 @@ describe("policies on a team stack that breaks them in disguise (test/fixtures/d
     this.timeout(60_000);
     let planned: PlanResult;
     before(async () => {
-        planned = await plan({ programDir: path.join(REPO_ROOT, "test", "fixtures", "disguised-team-stack"), stack: "dev" });
+        planned = await plan({
+            programDir: path.join(REPO_ROOT, "test", "fixtures", "disguised-team-stack"),
+            stack: "dev",
+        });
     });
 
     it("reports each disguised break, against the resource that carries it", () => {
         const nameOf = (urn: string | null) => planned.resources.find((r) => r.urn === urn)?.name ?? "(stack)";
-        const reported = planned.violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${nameOf(v.urn)}`);
+        const reported = planned.violations
+            .filter((v) => v.level === "mandatory")
+            .map((v) => `${v.policy}: ${nameOf(v.urn)}`);
         assert.deepStrictEqual(reported.sort(), [
             "gpu-instance-type-allowed: gpu-boxes", // p5 in the Auto Scaling group's launch template
             "gpu-operator-install: gpu-operator", // a local chart path

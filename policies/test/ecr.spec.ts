@@ -12,17 +12,26 @@ describe("policies: ecr", () => {
     });
 
     it("ecr-scan-on-push reports a repository that does not scan on push", async () => {
-        const v = await theViolation(ecrScanOnPush, [resource(REPOSITORY, "tracker", changed(repository, "imageScanningConfiguration.scanOnPush", false))]);
-        assert.strictEqual(v.message, 'ECR repository "tracker" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.');
+        const v = await theViolation(ecrScanOnPush, [
+            resource(REPOSITORY, "tracker", changed(repository, "imageScanningConfiguration.scanOnPush", false)),
+        ]);
+        assert.strictEqual(
+            v.message,
+            'ECR repository "tracker" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.',
+        );
     });
 
     it("ecr-immutable-tags reports mutable tags, the default included", async () => {
-        const v = await theViolation(ecrImmutableTags, [resource(REPOSITORY, "tracker", changed(repository, "imageTagMutability", undefined))]);
+        const v = await theViolation(ecrImmutableTags, [
+            resource(REPOSITORY, "tracker", changed(repository, "imageTagMutability", undefined)),
+        ]);
         assert.strictEqual(
             v.message,
             'ECR repository "tracker" lets a tag be pushed again to another image (imageTagMutability "MUTABLE, the default"); set imageTagMutability: "IMMUTABLE" and tag each build uniquely (a version or a content hash).',
         );
-        const mutable = await theViolation(ecrImmutableTags, [resource(REPOSITORY, "tracker", changed(repository, "imageTagMutability", "MUTABLE"))]);
+        const mutable = await theViolation(ecrImmutableTags, [
+            resource(REPOSITORY, "tracker", changed(repository, "imageTagMutability", "MUTABLE")),
+        ]);
         assert.match(mutable.message, /\(imageTagMutability "MUTABLE"\)/);
     });
 });

@@ -3,17 +3,27 @@ import { ecsNoPublicIp } from "../ecs";
 import { changed, resource, theViolation, violationsOf } from "./support/check";
 
 const SERVICE = "aws:ecs/service:Service";
-const service = { launchType: "FARGATE", networkConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-tasks"], assignPublicIp: false } };
+const service = {
+    launchType: "FARGATE",
+    networkConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-tasks"], assignPublicIp: false },
+};
 
 describe("policies: ecs", () => {
     describe("ecs-no-public-ip", () => {
         it("passes a service whose tasks get no public IP, or that leaves it unset (ECS's default is none)", async () => {
             assert.deepStrictEqual(await violationsOf(ecsNoPublicIp, [resource(SERVICE, "api", service)]), []);
-            assert.deepStrictEqual(await violationsOf(ecsNoPublicIp, [resource(SERVICE, "api", changed(service, "networkConfiguration.assignPublicIp", undefined))]), []);
+            assert.deepStrictEqual(
+                await violationsOf(ecsNoPublicIp, [
+                    resource(SERVICE, "api", changed(service, "networkConfiguration.assignPublicIp", undefined)),
+                ]),
+                [],
+            );
         });
 
         it("reports a service that gives its tasks public IPs, saying what to set", async () => {
-            const v = await theViolation(ecsNoPublicIp, [resource(SERVICE, "api", changed(service, "networkConfiguration.assignPublicIp", true))]);
+            const v = await theViolation(ecsNoPublicIp, [
+                resource(SERVICE, "api", changed(service, "networkConfiguration.assignPublicIp", true)),
+            ]);
             assert.strictEqual(
                 v.message,
                 'ECS service "api" gives its tasks public IP addresses; set networkConfiguration.assignPublicIp to false and run them in private subnets behind a load balancer.',

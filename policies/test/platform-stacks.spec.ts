@@ -7,7 +7,8 @@ import { buildPlatform } from "../../platform";
 import type { RecordedResource } from "../../tools/offline/recorder";
 import { loadPackConfig, parsePackConfig, runPolicies, Violation } from "../runner";
 
-const show = (violations: Violation[]) => violations.map((v) => `  [${v.level}] ${v.policy} ${v.urn ?? "(stack)"}: ${v.message}`).join("\n");
+const show = (violations: Violation[]) =>
+    violations.map((v) => `  [${v.level}] ${v.policy} ${v.urn ?? "(stack)"}: ${v.message}`).join("\n");
 
 /**
  * Each stack at maximum scale, per 730-hour month, worked out by hand from the catalog's prices
@@ -76,30 +77,54 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it(`knows the stack's teams: the team-namespace-label policy lists the teams of Pulumi.${stack}.yaml`, () => {
-            const stackFile = parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, { name: string }[]> };
+            const stackFile = parse(
+                fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8"),
+            ) as { config: Record<string, { name: string }[]> };
             const teams = stackFile.config["gpu-platform:teams"].map((t) => t.name);
             assert.deepStrictEqual(loadPackConfig(stack).policies["team-namespace-label"].config.teams, teams);
         });
 
         it("gets the same verdict from inputs alone, without the fake cloud's outputs", async () => {
-            const inputsOnly = resources.map(({ urn, type, name, parent, inputs, provider, dependencies }) => ({ urn, type, name, parent, inputs, provider, dependencies }));
+            const inputsOnly = resources.map(({ urn, type, name, parent, inputs, provider, dependencies }) => ({
+                urn,
+                type,
+                name,
+                parent,
+                inputs,
+                provider,
+                dependencies,
+            }));
             assert.deepStrictEqual(await runPolicies(inputsOnly, loadPackConfig(stack)), violations);
         });
 
         it("is checked, not passed over: without their public access blocks its buckets are reported", async () => {
-            const withoutBlocks = resources.filter((r) => r.type !== "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
-            const reported = (await runPolicies(withoutBlocks, loadPackConfig(stack))).filter((v) => v.policy === "s3-public-access-blocked");
+            const withoutBlocks = resources.filter(
+                (r) => r.type !== "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            );
+            const reported = (await runPolicies(withoutBlocks, loadPackConfig(stack))).filter(
+                (v) => v.policy === "s3-public-access-blocked",
+            );
             const buckets = resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => r.urn);
             assert.ok(buckets.length > 0);
-            assert.deepStrictEqual(reported.map((v) => v.urn), buckets);
+            assert.deepStrictEqual(
+                reported.map((v) => v.urn),
+                buckets,
+            );
         });
 
         const pricedAt = async (asOf: string) => {
-            const overAnyBudget = parsePackConfig(JSON.stringify({ all: "disabled", "stack-monthly-budget": { enforcementLevel: "advisory", monthlyBudgetUsd: 0, asOf } }), "spec");
+            const overAnyBudget = parsePackConfig(
+                JSON.stringify({
+                    all: "disabled",
+                    "stack-monthly-budget": { enforcementLevel: "advisory", monthlyBudgetUsd: 0, asOf },
+                }),
+                "spec",
+            );
             const [v] = await runPolicies(resources, overAnyBudget);
             return v.message;
         };
-        const costs = (amount: string) => `at maximum scale the stack costs $${amount} a month, $${amount} over its budget of $0.00`;
+        const costs = (amount: string) =>
+            `at maximum scale the stack costs $${amount} a month, $${amount} over its budget of $0.00`;
 
         it(`prices the stack at maximum scale from the catalog: $${MONTHLY_MAX[stack]} a month`, async () => {
             const message = await pricedAt(PRICED_ON);

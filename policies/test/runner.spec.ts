@@ -6,7 +6,25 @@ import { PolicyConfigError } from "../lib/config-error";
 import { loadPackConfig, parsePackConfig, runPolicies } from "../runner";
 import { resource } from "./support/check";
 
-const POLICY_MODULES = ["argocd-projects", "compute", "ecr", "ecs", "eks", "gpu-node-pools", "gpu-operator", "gpu-workloads", "helm-secrets", "iam", "load-balancers", "namespaces", "network", "rds", "stack-budget", "storage", "tags"];
+const POLICY_MODULES = [
+    "argocd-projects",
+    "compute",
+    "ecr",
+    "ecs",
+    "eks",
+    "gpu-node-pools",
+    "gpu-operator",
+    "gpu-workloads",
+    "helm-secrets",
+    "iam",
+    "load-balancers",
+    "namespaces",
+    "network",
+    "rds",
+    "stack-budget",
+    "storage",
+    "tags",
+];
 
 function configError(text: string): string {
     try {
@@ -21,15 +39,19 @@ function configError(text: string): string {
 describe("policies: runner", () => {
     describe("the pack", () => {
         it("holds every policy its modules export, each named in kebab-case, described, with a default for every setting", () => {
-            const exported = POLICY_MODULES.flatMap((m) => Object.values(require(`../${m}`) as Record<string, unknown>)).filter(
-                (v): v is (typeof ALL_POLICIES)[number] => typeof v === "object" && v !== null && ("validateResource" in v || "validateStack" in v),
+            const exported = POLICY_MODULES.flatMap((m) =>
+                Object.values(require(`../${m}`) as Record<string, unknown>),
+            ).filter(
+                (v): v is (typeof ALL_POLICIES)[number] =>
+                    typeof v === "object" && v !== null && ("validateResource" in v || "validateStack" in v),
             );
             assert.deepStrictEqual(new Set(exported), new Set(ALL_POLICIES));
             assert.strictEqual(new Set(ALL_POLICIES.map((p) => p.name)).size, ALL_POLICIES.length, "names are unique");
             for (const policy of ALL_POLICIES) {
                 assert.match(policy.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
                 assert.ok(policy.description.length > 40, `${policy.name} says what it checks`);
-                for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) assert.notStrictEqual(schema.default, undefined, `${policy.name}.${key} has a default`);
+                for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {}))
+                    assert.notStrictEqual(schema.default, undefined, `${policy.name}.${key} has a default`);
             }
         });
 
@@ -43,16 +65,29 @@ describe("policies: runner", () => {
     describe("loadPackConfig", () => {
         it("reads each stack's file: every policy set explicitly, the budget advisory in dev and mandatory in prod", () => {
             for (const stack of ["dev", "prod"]) {
-                const file = JSON.parse(fs.readFileSync(path.join(__dirname, "..", `config.${stack}.json`), "utf8")) as Record<string, unknown>;
-                assert.deepStrictEqual(Object.keys(file).sort(), ALL_POLICIES.map((p) => p.name).sort(), `config.${stack}.json names every policy`);
+                const file = JSON.parse(
+                    fs.readFileSync(path.join(__dirname, "..", `config.${stack}.json`), "utf8"),
+                ) as Record<string, unknown>;
+                assert.deepStrictEqual(
+                    Object.keys(file).sort(),
+                    ALL_POLICIES.map((p) => p.name).sort(),
+                    `config.${stack}.json names every policy`,
+                );
             }
             const dev = loadPackConfig("dev");
             const prod = loadPackConfig("prod");
             assert.match(dev.source, /policies\/config\.dev\.json$/);
             assert.strictEqual(dev.policies["stack-monthly-budget"].enforcementLevel, "advisory");
             assert.strictEqual(prod.policies["stack-monthly-budget"].enforcementLevel, "mandatory");
-            assert.deepStrictEqual(dev.policies["gpu-instance-type-allowed"].config.allowedGpuInstanceTypes, ["g5.xlarge", "p4d.24xlarge"]);
-            assert.deepStrictEqual(prod.policies["gpu-instance-type-allowed"].config.allowedGpuInstanceTypes, ["p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge"]);
+            assert.deepStrictEqual(dev.policies["gpu-instance-type-allowed"].config.allowedGpuInstanceTypes, [
+                "g5.xlarge",
+                "p4d.24xlarge",
+            ]);
+            assert.deepStrictEqual(prod.policies["gpu-instance-type-allowed"].config.allowedGpuInstanceTypes, [
+                "p4d.24xlarge",
+                "p4de.24xlarge",
+                "p5.48xlarge",
+            ]);
             assert.strictEqual(prod.policies["eks-private-endpoint"].config.requirePrivateEndpoint, true);
             assert.strictEqual(dev.policies["eks-private-endpoint"].config.requirePrivateEndpoint, false);
         });
@@ -76,7 +111,11 @@ describe("policies: runner", () => {
                 violations.map((v) => [v.policy, v.level, v.message.split(";")[0]]),
                 [
                     ["budget-tags", "mandatory", 'NodeGroup "h100" tag environment is "staging"'],
-                    ["stack-monthly-budget", "advisory", "at maximum scale the stack costs $40,180.80 a month, $15,180.80 over its budget of $25,000.00 (largest: node group h100: p5.48xlarge × 0–1 (on-demand, $55.04/h): $40,179.20"],
+                    [
+                        "stack-monthly-budget",
+                        "advisory",
+                        "at maximum scale the stack costs $40,180.80 a month, $15,180.80 over its budget of $25,000.00 (largest: node group h100: p5.48xlarge × 0–1 (on-demand, $55.04/h): $40,179.20",
+                    ],
                 ],
             );
         });
@@ -84,11 +123,22 @@ describe("policies: runner", () => {
 
     describe("parsePackConfig", () => {
         it("applies 'all', then each policy's own level; keeps schema defaults under the file's values", () => {
-            const config = parsePackConfig(JSON.stringify({ all: "advisory", "budget-tags": "disabled", "gpu-pool-gpu-limit": { maxGpusPerPool: 4 } }), "x");
+            const config = parsePackConfig(
+                JSON.stringify({
+                    all: "advisory",
+                    "budget-tags": "disabled",
+                    "gpu-pool-gpu-limit": { maxGpusPerPool: 4 },
+                }),
+                "x",
+            );
             assert.strictEqual(config.policies["budget-tags"].enforcementLevel, "disabled");
             assert.strictEqual(config.policies["gpu-pool-gpu-limit"].enforcementLevel, "advisory");
             assert.deepStrictEqual(config.policies["gpu-pool-gpu-limit"].config, { maxGpusPerPool: 4 });
-            assert.deepStrictEqual(config.policies["stack-monthly-budget"].config, { monthlyBudgetUsd: 25000, largestItems: 3, asOf: "" });
+            assert.deepStrictEqual(config.policies["stack-monthly-budget"].config, {
+                monthlyBudgetUsd: 25000,
+                largestItems: 3,
+                asOf: "",
+            });
         });
 
         it("rejects a file that does not parse, in one line naming the file", () => {
@@ -108,11 +158,20 @@ describe("policies: runner", () => {
                 }),
             );
             assert.ok(!message.includes("\n"));
-            assert.match(message, /^policies\/config\.test\.json: unknown policy "budget-tag" \(the pack has gpu-node-group-taint, /);
+            assert.match(
+                message,
+                /^policies\/config\.test\.json: unknown policy "budget-tag" \(the pack has gpu-node-group-taint, /,
+            );
             assert.match(message, /; "gpu-pool-gpu-limit" has no setting "maxGpusPerPol" \(it takes maxGpusPerPool\)/);
-            assert.match(message, /; "sqs-encryption"\.enforcementLevel is "strict"; use one of advisory, mandatory, remediate, disabled/);
+            assert.match(
+                message,
+                /; "sqs-encryption"\.enforcementLevel is "strict"; use one of advisory, mandatory, remediate, disabled/,
+            );
             assert.match(message, /; "stack-monthly-budget"\.monthlyBudgetUsd is "lots"; must be of type number/);
-            assert.match(message, /; "gpu-operator-sharing"\.allowedTimeSliceReplicas \[1\] is 3\.5; must be of type integer$/);
+            assert.match(
+                message,
+                /; "gpu-operator-sharing"\.allowedTimeSliceReplicas \[1\] is 3\.5; must be of type integer$/,
+            );
         });
     });
 
@@ -120,7 +179,17 @@ describe("policies: runner", () => {
         const untagged = resource("aws:s3/bucket:Bucket", "datasets", {});
 
         it("reports each violation with its policy, level, urn (null for the stack) and message", async () => {
-            const violations = await runPolicies([untagged], parsePackConfig(JSON.stringify({ all: "disabled", "budget-tags": "advisory", "s3-public-access-blocked": "mandatory" }), "x"));
+            const violations = await runPolicies(
+                [untagged],
+                parsePackConfig(
+                    JSON.stringify({
+                        all: "disabled",
+                        "budget-tags": "advisory",
+                        "s3-public-access-blocked": "mandatory",
+                    }),
+                    "x",
+                ),
+            );
             assert.deepStrictEqual(
                 violations.map((v) => [Object.keys(v), v.policy, v.level, v.urn]),
                 [
@@ -131,8 +200,14 @@ describe("policies: runner", () => {
         });
 
         it("runs no disabled policy, and treats remediate as mandatory, as the engine does", async () => {
-            assert.deepStrictEqual(await runPolicies([untagged], parsePackConfig(JSON.stringify({ all: "disabled" }), "x")), []);
-            const [v] = await runPolicies([untagged], parsePackConfig(JSON.stringify({ all: "disabled", "budget-tags": "remediate" }), "x"));
+            assert.deepStrictEqual(
+                await runPolicies([untagged], parsePackConfig(JSON.stringify({ all: "disabled" }), "x")),
+                [],
+            );
+            const [v] = await runPolicies(
+                [untagged],
+                parsePackConfig(JSON.stringify({ all: "disabled", "budget-tags": "remediate" }), "x"),
+            );
             assert.strictEqual(v.level, "mandatory");
         });
     });

@@ -6,7 +6,8 @@ const BUCKET = "aws:s3/bucket:Bucket";
 const platformTags = { team: "platform", "cost-center": "CC-0001", environment: "dev", budget: "platform-dev" };
 
 /** A bucket that carries the budget tags through its provider's default tags only, as the platform's resources do. */
-const bucket = (inputs: Record<string, unknown> = {}, provider: string | undefined = AWS_PROVIDER_REF) => resource(BUCKET, "datasets", inputs, { provider });
+const bucket = (inputs: Record<string, unknown> = {}, provider: string | undefined = AWS_PROVIDER_REF) =>
+    resource(BUCKET, "datasets", inputs, { provider });
 
 describe("policies: budget tags", () => {
     describe("budget-tags", () => {
@@ -21,7 +22,10 @@ describe("policies: budget tags", () => {
         });
 
         it("passes resources that take no tags", async () => {
-            const attachment = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", { role: "r", policyArn: "arn:aws:iam::aws:policy/X" });
+            const attachment = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", {
+                role: "r",
+                policyArn: "arn:aws:iam::aws:policy/X",
+            });
             assert.deepStrictEqual(await violationsOf(budgetTags, [attachment]), []);
         });
 
@@ -36,18 +40,25 @@ describe("policies: budget tags", () => {
         });
 
         it("reports one tag missing from the default tags", async () => {
-            const { budget: _budget, ...withoutBudget } = platformTags;
+            const withoutBudget: Partial<typeof platformTags> = { ...platformTags };
+            delete withoutBudget.budget;
             const provider = changed(awsProvider, "inputs.defaultTags", JSON.stringify({ tags: withoutBudget }));
             assert.match((await theViolation(budgetTags, [provider, bucket()])).message, /lacks the tag budget \(/);
         });
 
         it("lets the resource's own tag win over the default, as the AWS provider merges them", async () => {
-            const v = await theViolation(budgetTags, [awsProvider, bucket({ tags: { "cost-center": "finance dept" } })]);
+            const v = await theViolation(budgetTags, [
+                awsProvider,
+                bucket({ tags: { "cost-center": "finance dept" } }),
+            ]);
             assert.match(v.message, /tag cost-center is "finance dept", which does not match \^\[A-Za-z0-9\]/);
         });
 
         it("reports an empty value on the resource, which overrides the default tag", async () => {
-            assert.match((await theViolation(budgetTags, [awsProvider, bucket({ tags: { team: "" } })])).message, /"datasets" tag team is empty;/);
+            assert.match(
+                (await theViolation(budgetTags, [awsProvider, bucket({ tags: { team: "" } })])).message,
+                /"datasets" tag team is empty;/,
+            );
         });
 
         it("counts a tagsAll the provider already computed", async () => {

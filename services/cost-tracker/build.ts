@@ -23,7 +23,8 @@ export async function buildDashboard(outDir: string = PUBLIC_DIR): Promise<void>
         outfile: path.join(outDir, "app.js"),
         logLevel: "warning",
     });
-    for (const file of ["index.html", "app.css"]) fs.copyFileSync(path.join(SERVICE_DIR, "dashboard", file), path.join(outDir, file));
+    for (const file of ["index.html", "app.css"])
+        fs.copyFileSync(path.join(SERVICE_DIR, "dashboard", file), path.join(outDir, file));
 }
 
 /** --demo's stack reader pulls in @pulumi/pulumi; the image has neither it nor the stack files, so it stays out of the bundle. */

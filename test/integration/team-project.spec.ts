@@ -85,9 +85,12 @@ function pulumiCopies(dir: string): string[] {
     const found: string[] = [];
     const visit = (modules: string) => {
         if (!fs.existsSync(modules)) return;
-        if (fs.existsSync(path.join(modules, "@pulumi", "pulumi", "package.json"))) found.push(path.relative(dir, path.join(modules, "@pulumi", "pulumi")));
+        if (fs.existsSync(path.join(modules, "@pulumi", "pulumi", "package.json")))
+            found.push(path.relative(dir, path.join(modules, "@pulumi", "pulumi")));
         for (const entry of fs.readdirSync(modules)) {
-            const packages = entry.startsWith("@") ? fs.readdirSync(path.join(modules, entry)).map((p) => path.join(modules, entry, p)) : [path.join(modules, entry)];
+            const packages = entry.startsWith("@")
+                ? fs.readdirSync(path.join(modules, entry)).map((p) => path.join(modules, entry, p))
+                : [path.join(modules, entry)];
             for (const pkg of packages) visit(path.join(pkg, "node_modules"));
         }
     };
@@ -103,11 +106,22 @@ describe("a team's own project, installed from the packed package", function () 
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "team-project-"));
         succeeded("npm run build", await run("npm", ["run", "-s", "build"], REPO_ROOT));
-        const packed = succeeded("npm pack", await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], REPO_ROOT));
+        const packed = succeeded(
+            "npm pack",
+            await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], REPO_ROOT),
+        );
         const [manifest] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
         tarball = path.join(work, manifest.filename);
-        const outside = manifest.files.map((f) => f.path).filter((p) => !/^(dist\/(components|catalog)\/.+\.(js|d\.ts)|package\.json|README\.md|CHANGELOG\.md)$/.test(p));
-        assert.deepStrictEqual(outside, [], "the package holds the built components and catalog, the changelog and the manifest, nothing else");
+        const outside = manifest.files
+            .map((f) => f.path)
+            .filter(
+                (p) => !/^(dist\/(components|catalog)\/.+\.(js|d\.ts)|package\.json|README\.md|CHANGELOG\.md)$/.test(p),
+            );
+        assert.deepStrictEqual(
+            outside,
+            [],
+            "the package holds the built components and catalog, the changelog and the manifest, nothing else",
+        );
     });
 
     after(() => {
@@ -126,45 +140,82 @@ describe("a team's own project, installed from the packed package", function () 
                 project = path.join(work, variant.lockfile ? "newer-pulumi" : "example");
                 fs.cpSync(EXAMPLE, project, { recursive: true, filter: (src) => !/(node_modules|\.tgz)$/.test(src) });
                 if (variant.lockfile) {
-                    for (const file of ["package.json", "package-lock.json"]) fs.copyFileSync(path.join(variant.lockfile, file), path.join(project, file));
+                    for (const file of ["package.json", "package-lock.json"])
+                        fs.copyFileSync(path.join(variant.lockfile, file), path.join(project, file));
                 }
                 fs.copyFileSync(tarball, path.join(project, path.basename(tarball)));
             });
 
             it("installs offline from the npm cache, with the team's @pulumi/pulumi the one copy", async () => {
                 // Scripts off: @pulumi/* install scripts fetch provider plugins, which the plan does not need.
-                const install = await run("npm", ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], project);
+                const install = await run(
+                    "npm",
+                    ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"],
+                    project,
+                );
                 if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
-                    const lockfile = path.relative(REPO_ROOT, path.join(variant.lockfile ?? EXAMPLE, "package-lock.json"));
-                    const fix = variant.lockfile ? `run ${PRIME_SCRIPT} once, online` : "run `npm ci` at the repository root first";
-                    assert.fail(`the npm cache lacks packages of ${lockfile} (${/ENOTCACHED.*\n.*?(https:\S+)/.exec(install.stderr)?.[1] ?? "see npm's error"}): ${fix}`);
+                    const lockfile = path.relative(
+                        REPO_ROOT,
+                        path.join(variant.lockfile ?? EXAMPLE, "package-lock.json"),
+                    );
+                    const fix = variant.lockfile
+                        ? `run ${PRIME_SCRIPT} once, online`
+                        : "run `npm ci` at the repository root first";
+                    assert.fail(
+                        `the npm cache lacks packages of ${lockfile} (${/ENOTCACHED.*\n.*?(https:\S+)/.exec(install.stderr)?.[1] ?? "see npm's error"}): ${fix}`,
+                    );
                 }
                 succeeded("npm ci --offline", install);
                 assert.deepStrictEqual(pulumiCopies(project), [path.join("node_modules", "@pulumi", "pulumi")]);
-                const installed = JSON.parse(fs.readFileSync(path.join(project, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string };
+                const installed = JSON.parse(
+                    fs.readFileSync(path.join(project, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8"),
+                ) as { version: string };
                 assert.strictEqual(installed.version, variant.pulumi);
             });
 
             it("type-checks with the compiler options of Pulumi's TypeScript template (no skipLibCheck)", async () => {
-                succeeded("tsc --noEmit", await run(process.execPath, [path.join("node_modules", "typescript", "bin", "tsc"), "--noEmit"], project));
+                succeeded(
+                    "tsc --noEmit",
+                    await run(
+                        process.execPath,
+                        [path.join("node_modules", "typescript", "bin", "tsc"), "--noEmit"],
+                        project,
+                    ),
+                );
             });
 
             it("loads as the Pulumi language host loads it, creating nothing on import", async () => {
-                const loaded = succeeded("loading index.ts with ts-node", await run(process.execPath, ["-e", LOAD_AS_PULUMI_DOES], project));
-                const { exported, onImport, afterBuild } = JSON.parse(loaded.stdout) as { exported: string; onImport: number; afterBuild: number };
+                const loaded = succeeded(
+                    "loading index.ts with ts-node",
+                    await run(process.execPath, ["-e", LOAD_AS_PULUMI_DOES], project),
+                );
+                const { exported, onImport, afterBuild } = JSON.parse(loaded.stdout) as {
+                    exported: string;
+                    onImport: number;
+                    afterBuild: number;
+                };
                 assert.strictEqual(exported, "function", "the program is `export = async () => …`");
-                assert.strictEqual(onImport, 0, "importing the program and the package's entry points registers no resource");
+                assert.strictEqual(
+                    onImport,
+                    0,
+                    "importing the program and the package's entry points registers no resource",
+                );
                 assert.ok(afterBuild > 0, "the count sees registrations");
             });
 
             it("plans offline: the pipeline's resources and the program's outputs, no mandatory violation", async () => {
-                const plan = await run("npm", ["run", "-s", "plan", "--", "--program", project, "--stack", "dev", "--json"], REPO_ROOT);
+                const plan = await run(
+                    "npm",
+                    ["run", "-s", "plan", "--", "--program", project, "--stack", "dev", "--json"],
+                    REPO_ROOT,
+                );
                 succeeded("npm run plan", plan);
                 const doc = JSON.parse(plan.stdout) as {
                     resources: { type: string; name: string }[];
                     outputs: Record<string, unknown>;
                 };
-                const has = (type: string, name: string) => doc.resources.some((r) => r.type === type && r.name === name);
+                const has = (type: string, name: string) =>
+                    doc.resources.some((r) => r.type === type && r.name === name);
                 for (const [type, name] of [
                     ["gpu-platform:inference:InferencePipeline", "vision-captions"],
                     ["aws:sqs/queue:Queue", "vision-captions-queue"],
@@ -173,7 +224,11 @@ describe("a team's own project, installed from the packed package", function () 
                 ]) {
                     assert.ok(has(type, name), `the plan holds ${type} ${name}`);
                 }
-                assert.deepStrictEqual(Object.keys(doc.outputs ?? {}).sort(), ["inputBucket", "outputBucket", "queueUrl"]);
+                assert.deepStrictEqual(Object.keys(doc.outputs ?? {}).sort(), [
+                    "inputBucket",
+                    "outputBucket",
+                    "queueUrl",
+                ]);
                 assert.match(String(doc.outputs.queueUrl), /vision-captions-queue$/);
             });
         });

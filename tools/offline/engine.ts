@@ -58,9 +58,15 @@ export class OfflineEngine {
             supportsFeature: this.handle<resproto.SupportsFeatureRequest, resproto.SupportsFeatureResponse>((req) =>
                 new resproto.SupportsFeatureResponse().setHassupport(FEATURES.has(req.getId())),
             ),
-            registerResource: this.handle<resproto.RegisterResourceRequest, resproto.RegisterResourceResponse>((req) => this.registerResource(req)),
-            registerResourceOutputs: this.handle<resproto.RegisterResourceOutputsRequest, emptyproto.Empty>((req) => this.registerOutputs(req)),
-            readResource: this.handle<resproto.ReadResourceRequest, resproto.ReadResourceResponse>((req) => this.readResource(req)),
+            registerResource: this.handle<resproto.RegisterResourceRequest, resproto.RegisterResourceResponse>((req) =>
+                this.registerResource(req),
+            ),
+            registerResourceOutputs: this.handle<resproto.RegisterResourceOutputsRequest, emptyproto.Empty>((req) =>
+                this.registerOutputs(req),
+            ),
+            readResource: this.handle<resproto.ReadResourceRequest, resproto.ReadResourceResponse>((req) =>
+                this.readResource(req),
+            ),
             invoke: this.handle<resproto.ResourceInvokeRequest, provproto.InvokeResponse>((req) => this.invoke(req)),
             registerPackage: this.handle<resproto.RegisterPackageRequest, resproto.RegisterPackageResponse>((req) =>
                 new resproto.RegisterPackageResponse().setRef(`${req.getName()}@${req.getVersion()}`),
@@ -72,7 +78,9 @@ export class OfflineEngine {
     /** Listens on a free loopback port; returns the address the program's SDK dials. */
     start(): Promise<string> {
         return new Promise((resolve, reject) =>
-            this.server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(`127.0.0.1:${port}`))),
+            this.server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
+                err ? reject(err) : resolve(`127.0.0.1:${port}`),
+            ),
         );
     }
 
@@ -90,7 +98,10 @@ export class OfflineEngine {
             try {
                 callback(null, fn(call.request));
             } catch (err) {
-                callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) } as grpc.ServiceError);
+                callback({
+                    code: grpc.status.INTERNAL,
+                    details: err instanceof Error ? err.message : String(err),
+                } as grpc.ServiceError);
             }
         };
     }
@@ -116,7 +127,14 @@ export class OfflineEngine {
         });
         const custom = req.getCustom();
         const { id, state } = this.cloud.newResource(
-            { type, name: req.getName(), inputs, provider: req.getProvider() || undefined, custom, id: req.getImportid() || undefined },
+            {
+                type,
+                name: req.getName(),
+                inputs,
+                provider: req.getProvider() || undefined,
+                custom,
+                id: req.getImportid() || undefined,
+            },
             urn,
         );
         this.record({
@@ -137,14 +155,26 @@ export class OfflineEngine {
         return new resproto.RegisterResourceResponse()
             .setUrn(urn)
             .setId(id ?? "")
-            .setObject(structproto.Struct.fromJavaScript(toStruct(state) as Record<string, structproto.JavaScriptValue>));
+            .setObject(
+                structproto.Struct.fromJavaScript(toStruct(state) as Record<string, structproto.JavaScriptValue>),
+            );
     }
 
     private readResource(req: resproto.ReadResourceRequest): resproto.ReadResourceResponse {
         const parent = req.getParent();
         const urn = this.urnOf(parent, req.getType(), req.getName());
         const inputs = this.fromWire(req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>;
-        const { state } = this.cloud.newResource({ type: req.getType(), name: req.getName(), inputs, provider: req.getProvider() || undefined, custom: true, id: req.getId() }, urn);
+        const { state } = this.cloud.newResource(
+            {
+                type: req.getType(),
+                name: req.getName(),
+                inputs,
+                provider: req.getProvider() || undefined,
+                custom: true,
+                id: req.getId(),
+            },
+            urn,
+        );
         this.record({
             urn,
             type: req.getType(),
@@ -161,7 +191,9 @@ export class OfflineEngine {
         });
         return new resproto.ReadResourceResponse()
             .setUrn(urn)
-            .setProperties(structproto.Struct.fromJavaScript(toStruct(state) as Record<string, structproto.JavaScriptValue>));
+            .setProperties(
+                structproto.Struct.fromJavaScript(toStruct(state) as Record<string, structproto.JavaScriptValue>),
+            );
     }
 
     private registerOutputs(req: resproto.RegisterResourceOutputsRequest): emptyproto.Empty {
@@ -177,7 +209,9 @@ export class OfflineEngine {
     private invoke(req: resproto.ResourceInvokeRequest): provproto.InvokeResponse {
         const inputs = this.fromWire(req.getArgs()?.toJavaScript() ?? {}) as Record<string, unknown>;
         const result = this.cloud.call({ token: req.getTok(), inputs, provider: req.getProvider() || undefined });
-        return new provproto.InvokeResponse().setReturn(structproto.Struct.fromJavaScript(toStruct(result) as Record<string, structproto.JavaScriptValue>));
+        return new provproto.InvokeResponse().setReturn(
+            structproto.Struct.fromJavaScript(toStruct(result) as Record<string, structproto.JavaScriptValue>),
+        );
     }
 
     private record(resource: RecordedResource): void {
@@ -195,7 +229,7 @@ export class OfflineEngine {
         if (value === null || typeof value !== "object") return value;
         const object = value as Record<string, unknown>;
         if (object[SIG_KEY] === RESOURCE_SIG) {
-            const urn = String(object.urn ?? "");
+            const urn = typeof object.urn === "string" ? object.urn : "";
             const id = object.id ?? this.byUrn.get(urn)?.id;
             return id !== undefined && id !== "" ? id : urn;
         }

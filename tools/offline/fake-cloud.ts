@@ -32,9 +32,10 @@ export class FakeCloud {
 
     /** The id and output state of a newly registered resource. */
     newResource(args: MockResourceArgs, urn: string): { id: string | undefined; state: State } {
-        const inputs: State = args.inputs ?? {};
+        const inputs = (args.inputs ?? {}) as State;
         // Local components have no state of their own; remote ones (eks, awsx) are components too, but with outputs.
-        if (args.custom === false && !REMOTE_COMPONENT_PACKAGES.some((p) => args.type.startsWith(p))) return { id: undefined, state: {} };
+        if (args.custom === false && !REMOTE_COMPONENT_PACKAGES.some((p) => args.type.startsWith(p)))
+            return { id: undefined, state: {} };
         const id = idFor(args.type, args.name, inputs);
         if (args.type === "pulumi:providers:aws") {
             const provider = {
@@ -58,20 +59,33 @@ export class FakeCloud {
     call(args: MockCallArgs): State {
         switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { accountId: FAKE_ACCOUNT, arn: `arn:aws:iam::${FAKE_ACCOUNT}:user/placeholder`, userId: "AIDAPLACEHOLDER" };
+                return {
+                    accountId: FAKE_ACCOUNT,
+                    arn: `arn:aws:iam::${FAKE_ACCOUNT}:user/placeholder`,
+                    userId: "AIDAPLACEHOLDER",
+                };
             case "aws:index/getPartition:getPartition":
                 return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:index/getRegion:getRegion":
                 return { name: this.defaultRegion, region: this.defaultRegion, id: this.defaultRegion };
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
-                return { names: ["a", "b", "c"].map((z) => `${this.defaultRegion}${z}`), zoneIds: ["use1-az1", "use1-az2", "use1-az4"] };
+                return {
+                    names: ["a", "b", "c"].map((z) => `${this.defaultRegion}${z}`),
+                    zoneIds: ["use1-az1", "use1-az2", "use1-az4"],
+                };
             case "aws:iam/getPolicyDocument:getPolicyDocument":
-                return policyDocument(args.inputs);
+                return policyDocument(args.inputs as State);
             case "kubernetes:yaml:decode":
                 // yaml.ConfigFile and ConfigGroup (v1) ask the provider to split their YAML into objects, then create each one.
-                return { result: decodeYaml(args.inputs.text) };
+                return { result: decodeYaml((args.inputs as State).text) };
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-                return { userName: "AWS", password: FAKE_CREDENTIALS.ecrPassword, authorizationToken: FAKE_CREDENTIALS.ecrAuthorizationToken, proxyEndpoint: `https://${FAKE_ACCOUNT}.dkr.ecr.${this.defaultRegion}.amazonaws.com`, expiresAt: "placeholder" };
+                return {
+                    userName: "AWS",
+                    password: FAKE_CREDENTIALS.ecrPassword,
+                    authorizationToken: FAKE_CREDENTIALS.ecrAuthorizationToken,
+                    proxyEndpoint: `https://${FAKE_ACCOUNT}.dkr.ecr.${this.defaultRegion}.amazonaws.com`,
+                    expiresAt: "placeholder",
+                };
             case "aws:secretsmanager/getRandomPassword:getRandomPassword":
                 return { randomPassword: FAKE_CREDENTIALS.randomPassword };
             default:
@@ -83,9 +97,13 @@ export class FakeCloud {
         const arn = arnFor(type, name, inputs, region);
         switch (type) {
             case "eks:index:Cluster":
-                return eksClusterOutputs(String(inputs.name ?? name), region);
+                return eksClusterOutputs(textOr(inputs.name, name), region);
             case "pulumi:pulumi:StackReference":
-                return { name: inputs.name, outputs: platformStackOutputs(String(inputs.name ?? name), region), secretOutputNames: ["kubeconfig"] };
+                return {
+                    name: inputs.name,
+                    outputs: platformStackOutputs(textOr(inputs.name, name), region),
+                    secretOutputNames: ["kubeconfig"],
+                };
             case "awsx:ec2:Vpc":
                 return vpcOutputs(name, Number(inputs.numberOfAvailabilityZones ?? 2));
             case "aws:eks/nodeGroup:NodeGroup":
@@ -93,7 +111,9 @@ export class FakeCloud {
                     arn,
                     nodeGroupName: name,
                     status: "ACTIVE",
-                    resources: [{ autoscalingGroups: [{ name: `eks-${name}-placeholder` }], remoteAccessSecurityGroupId: "" }],
+                    resources: [
+                        { autoscalingGroups: [{ name: `eks-${name}-placeholder` }], remoteAccessSecurityGroupId: "" },
+                    ],
                 };
             case "aws:ec2/launchTemplate:LaunchTemplate":
                 return { arn, latestVersion: 1, defaultVersion: 1 };
@@ -103,35 +123,60 @@ export class FakeCloud {
                 return { arn, keyId: id };
             case "aws:s3/bucket:Bucket":
             case "aws:s3/bucketV2:BucketV2":
-                return { arn, bucket: inputs.bucket ?? name, bucketDomainName: `${inputs.bucket ?? name}.s3.amazonaws.com` };
+                return {
+                    arn,
+                    bucket: inputs.bucket ?? name,
+                    bucketDomainName: `${textOr(inputs.bucket, name)}.s3.amazonaws.com`,
+                };
             case "aws:sqs/queue:Queue":
-                return { arn, name: inputs.name ?? name, url: `https://sqs.${region}.amazonaws.com/${FAKE_ACCOUNT}/${inputs.name ?? name}` };
+                return {
+                    arn,
+                    name: inputs.name ?? name,
+                    url: `https://sqs.${region}.amazonaws.com/${FAKE_ACCOUNT}/${textOr(inputs.name, name)}`,
+                };
             case "aws:sns/topic:Topic":
-                return { arn: `arn:aws:sns:${region}:${FAKE_ACCOUNT}:${inputs.name ?? name}`, name: inputs.name ?? name };
+                return {
+                    arn: `arn:aws:sns:${region}:${FAKE_ACCOUNT}:${textOr(inputs.name, name)}`,
+                    name: inputs.name ?? name,
+                };
             case "aws:secretsmanager/secret:Secret":
                 // Secrets Manager appends six random characters to a secret's name in its ARN.
-                return { arn: `arn:aws:secretsmanager:${region}:${FAKE_ACCOUNT}:secret:${inputs.name ?? name}-AbCdEf`, name: inputs.name ?? name };
+                return {
+                    arn: `arn:aws:secretsmanager:${region}:${FAKE_ACCOUNT}:secret:${textOr(inputs.name, name)}-AbCdEf`,
+                    name: inputs.name ?? name,
+                };
             case "aws:rds/instance:Instance": {
                 const address = `${name}.placeholder.${region}.rds.amazonaws.com`;
                 return {
                     arn,
                     address,
-                    endpoint: `${address}:${inputs.port ?? 5432}`,
+                    endpoint: `${address}:${textOr(inputs.port, "5432")}`,
                     port: inputs.port ?? 5432,
                     masterUserSecrets: inputs.manageMasterUserPassword
-                        ? [{ secretArn: `arn:aws:secretsmanager:${region}:${FAKE_ACCOUNT}:secret:rds!db-${name}-placeholder-AbCdEf`, secretStatus: "active", kmsKeyId: "" }]
+                        ? [
+                              {
+                                  secretArn: `arn:aws:secretsmanager:${region}:${FAKE_ACCOUNT}:secret:rds!db-${name}-placeholder-AbCdEf`,
+                                  secretStatus: "active",
+                                  kmsKeyId: "",
+                              },
+                          ]
                         : [],
                 };
             }
             case "aws:ecr/repository:Repository":
                 return {
-                    arn: `arn:aws:ecr:${region}:${FAKE_ACCOUNT}:repository/${inputs.name ?? name}`,
+                    arn: `arn:aws:ecr:${region}:${FAKE_ACCOUNT}:repository/${textOr(inputs.name, name)}`,
                     name: inputs.name ?? name,
                     registryId: FAKE_ACCOUNT,
-                    repositoryUrl: `${FAKE_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.name ?? name}`,
+                    repositoryUrl: `${FAKE_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${textOr(inputs.name, name)}`,
                 };
             case "aws:lb/loadBalancer:LoadBalancer":
-                return { arn, arnSuffix: `app/${name}/placeholder`, dnsName: `internal-${name}-placeholder.${region}.elb.amazonaws.com`, name: inputs.name ?? name };
+                return {
+                    arn,
+                    arnSuffix: `app/${name}/placeholder`,
+                    dnsName: `internal-${name}-placeholder.${region}.elb.amazonaws.com`,
+                    name: inputs.name ?? name,
+                };
             case "aws:lb/targetGroup:TargetGroup":
                 return { arn, arnSuffix: `targetgroup/${name}/placeholder`, name: inputs.name ?? name };
             case "docker-build:index:Image": {
@@ -141,7 +186,9 @@ export class FakeCloud {
                 return { digest, ref: `${tag}@${digest}`, contextHash: "placeholder" };
             }
             default:
-                return type.startsWith("aws:") ? { arn, name: inputs.name ?? name } : kubernetesOutputs(type, name, inputs);
+                return type.startsWith("aws:")
+                    ? { arn, name: inputs.name ?? name }
+                    : kubernetesOutputs(type, name, inputs);
         }
     }
 }
@@ -154,7 +201,8 @@ export class FakeCloud {
  * by type ("*" alone for the type "*" with identifier "*"), conditions keyed by test then variable.
  */
 function policyDocument(inputs: State): State {
-    const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === "string" ? [value] : []);
+    const list = (value: unknown): string[] =>
+        Array.isArray(value) ? value.map(String) : typeof value === "string" ? [value] : [];
     const one = (values: string[]): string | string[] => (values.length === 1 ? values[0] : values);
     const principals = (value: unknown): unknown => {
         const entries = Array.isArray(value) ? (value as State[]) : [];
@@ -168,7 +216,8 @@ function policyDocument(inputs: State): State {
         const entries = Array.isArray(value) ? (value as State[]) : [];
         if (entries.length === 0) return undefined;
         const byTest: Record<string, Record<string, string | string[]>> = {};
-        for (const c of entries) byTest[String(c.test)] = { ...(byTest[String(c.test)] ?? {}), [String(c.variable)]: one(list(c.values)) };
+        for (const c of entries)
+            byTest[String(c.test)] = { ...(byTest[String(c.test)] ?? {}), [String(c.variable)]: one(list(c.values)) };
         return byTest;
     };
     const statements = (Array.isArray(inputs.statements) ? (inputs.statements as State[]) : []).map((st) =>
@@ -184,8 +233,16 @@ function policyDocument(inputs: State): State {
             Condition: conditions(st.conditions),
         }),
     );
-    const document = dropUndefined({ Version: inputs.version ?? "2012-10-17", Id: inputs.policyId, Statement: statements });
-    return { json: JSON.stringify(document, null, 2), minifiedJson: JSON.stringify(document), id: "policy-document-placeholder" };
+    const document = dropUndefined({
+        Version: inputs.version ?? "2012-10-17",
+        Id: inputs.policyId,
+        Statement: statements,
+    });
+    return {
+        json: JSON.stringify(document, null, 2),
+        minifiedJson: JSON.stringify(document),
+        id: "policy-document-placeholder",
+    };
 }
 
 /** The objects of a multi-document YAML text, empty documents left out, as the Kubernetes provider decodes it; YAML it cannot read fails the call. */
@@ -198,14 +255,19 @@ function decodeYaml(text: unknown): unknown[] {
     });
 }
 
+/** A string or number input as text; anything else (absent, or an object) gives the fallback. */
+function textOr(value: unknown, fallback: string): string {
+    return typeof value === "string" || typeof value === "number" ? String(value) : fallback;
+}
+
 function dropUndefined(value: State): State {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
 function idFor(type: string, name: string, inputs: State): string {
-    if (type === "eks:index:Cluster") return String(inputs.name ?? name);
+    if (type === "eks:index:Cluster") return textOr(inputs.name, name);
     // A bucket's id is its name, and the bucket's settings resources refer to it by that.
-    if (type === "aws:s3/bucket:Bucket" || type === "aws:s3/bucketV2:BucketV2") return String(inputs.bucket ?? name);
+    if (type === "aws:s3/bucket:Bucket" || type === "aws:s3/bucketV2:BucketV2") return textOr(inputs.bucket, name);
     const prefixes: Record<string, string> = {
         "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
         "aws:ec2/launchTemplate:LaunchTemplate": "lt",
@@ -219,7 +281,7 @@ function idFor(type: string, name: string, inputs: State): string {
 /** An ARN of the right shape for an AWS resource type: `aws:<service>/<kind>:<Kind>`. */
 function arnFor(type: string, name: string, inputs: State, region: string): string {
     const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
-    const resourceName = String(inputs.name ?? inputs.bucket ?? name);
+    const resourceName = textOr(inputs.name, textOr(inputs.bucket, name));
     switch (service) {
         case "iam":
             return `arn:aws:iam::${FAKE_ACCOUNT}:${type.includes("policy") ? "policy" : "role"}/${resourceName}`;
@@ -240,10 +302,23 @@ function eksClusterOutputs(clusterName: string, region: string): State {
     const kubeconfig = {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": "UExBQ0VIT0xERVI=" } }],
+        clusters: [
+            { name: clusterName, cluster: { server: endpoint, "certificate-authority-data": "UExBQ0VIT0xERVI=" } },
+        ],
         contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
         "current-context": clusterName,
-        users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName] } } }],
+        users: [
+            {
+                name: clusterName,
+                user: {
+                    exec: {
+                        apiVersion: "client.authentication.k8s.io/v1beta1",
+                        command: "aws",
+                        args: ["eks", "get-token", "--cluster-name", clusterName],
+                    },
+                },
+            },
+        ],
     };
     return {
         eksCluster: {
@@ -284,8 +359,18 @@ function platformStackOutputs(stackName: string, region: string): State {
         nodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/platform-node-role-placeholder`,
         // A CPU pool and an 8-GPU pool, shaped like the `nodePools` export, for stacks that schedule onto the cluster.
         nodePools: {
-            system: { nodeGroupName: "system-group-placeholder", labels: { "gpu-platform/pool": "system", "gpu-platform/node-type": "cpu" }, gpusPerNode: 0, resources: {} },
-            h100: { nodeGroupName: "h100-group-placeholder", labels: { "gpu-platform/pool": "h100", "gpu-platform/node-type": "gpu" }, gpusPerNode: 8, resources: { "nvidia.com/gpu": 8 } },
+            system: {
+                nodeGroupName: "system-group-placeholder",
+                labels: { "gpu-platform/pool": "system", "gpu-platform/node-type": "cpu" },
+                gpusPerNode: 0,
+                resources: {},
+            },
+            h100: {
+                nodeGroupName: "h100-group-placeholder",
+                labels: { "gpu-platform/pool": "h100", "gpu-platform/node-type": "gpu" },
+                gpusPerNode: 8,
+                resources: { "nvidia.com/gpu": 8 },
+            },
         },
     };
 }

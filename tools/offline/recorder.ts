@@ -52,10 +52,15 @@ export function installRecordingMocks(project: string, stack: string, cloud: Fak
     const resources: RecordedResource[] = [];
     let pending: PendingRegistration | undefined;
 
-    pulumi.runtime.setMocks(
+    void pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const registration = pending ?? { urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`, parent: null, dependencies: [], propertyDependencies: {} };
+                const registration = pending ?? {
+                    urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`,
+                    parent: null,
+                    dependencies: [],
+                    propertyDependencies: {},
+                };
                 pending = undefined;
                 const result = cloud.newResource(args, registration.urn);
                 resources.push({
@@ -127,6 +132,7 @@ interface RegisterRequest {
 function toPlain(value: unknown): unknown {
     if (value === null || typeof value !== "object") return value;
     if (Array.isArray(value)) return value.map(toPlain);
-    if (pulumi.Resource.isInstance(value)) return { resource: (value as { __pulumiType?: string }).__pulumiType ?? "resource" };
+    if (pulumi.Resource.isInstance(value))
+        return { resource: (value as { __pulumiType?: string }).__pulumiType ?? "resource" };
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
 }

@@ -17,7 +17,12 @@ export async function main(argv: string[]): Promise<number> {
     try {
         const options = parseOptions(argv, REPO_ROOT);
         const result = await plan(options);
-        const rendered = options.format === "json" ? toJson(result) : options.format === "mermaid" ? toMermaid(result) : toText(result);
+        const rendered =
+            options.format === "json"
+                ? toJson(result)
+                : options.format === "mermaid"
+                  ? toMermaid(result)
+                  : toText(result);
         process.stdout.write(`${rendered}\n`);
         return result.violations.some((v) => v.level === "mandatory") ? 1 : 0;
     } catch (err) {

@@ -32,7 +32,15 @@ function installTypeScriptHook() {
             code = fs.readFileSync(cached, "utf8");
         } catch {
             esbuild = esbuild || require("esbuild");
-            code = withoutLargeEnvironment(() => esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: filename }).code);
+            code = withoutLargeEnvironment(
+                () =>
+                    esbuild.transformSync(source, {
+                        loader: "ts",
+                        format: "cjs",
+                        target: "node20",
+                        sourcefile: filename,
+                    }).code,
+            );
             try {
                 fs.mkdirSync(path.dirname(cached), { recursive: true });
                 const temp = `${cached}.${process.pid}.tmp`;

@@ -34,13 +34,27 @@ export interface CostEstimate {
 export function estimateCost(resources: RecordedResource[]): CostEstimate {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const stackTeam = soleProviderTeam(resources);
-    const pricedResources = resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: { ...r.outputs, ...r.inputs }, propertyDependencies: r.propertyDependencies }));
+    const pricedResources = resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent,
+        props: { ...r.outputs, ...r.inputs },
+        propertyDependencies: r.propertyDependencies,
+    }));
     const priced = priceResources(pricedResources);
     const items: CostItem[] = priced.map((item) => {
         const resource = byUrn.get(item.urn)!;
         return { ...item, component: componentOf(resource.parent, byUrn), team: teamOf(resource) ?? stackTeam };
     });
-    return { currency: PRICE_CURRENCY, region: PRICE_REGION, priceDate: PRICE_DATE, ...priceTotals(items), items, comparisons: fargateComparisons(pricedResources) };
+    return {
+        currency: PRICE_CURRENCY,
+        region: PRICE_REGION,
+        priceDate: PRICE_DATE,
+        ...priceTotals(items),
+        items,
+        comparisons: fargateComparisons(pricedResources),
+    };
 }
 
 function teamOf(resource: RecordedResource): string | undefined {

@@ -43,7 +43,10 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
 
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const [flag, inline] =
+            arg.startsWith("--") && arg.includes("=")
+                ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+                : [arg, undefined];
         const value = (): string | undefined => {
             if (inline !== undefined) return inline;
             const next = argv[i + 1];
@@ -57,7 +60,8 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
         switch (flag) {
             case "--stack": {
                 const given = value();
-                if (given !== undefined && stack !== undefined && given !== stack) problems.push(`--stack given twice ("${stack}" and "${given}"); plan one stack at a time`);
+                if (given !== undefined && stack !== undefined && given !== stack)
+                    problems.push(`--stack given twice ("${stack}" and "${given}"); plan one stack at a time`);
                 stack = given ?? stack;
                 break;
             }
@@ -67,7 +71,8 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
             case "--format": {
                 const requested = value();
                 if (requested === undefined) break;
-                if (!FORMATS.includes(requested as OutputFormat)) problems.push(`--format must be one of ${FORMATS.join(", ")} (found "${requested}")`);
+                if (!FORMATS.includes(requested as OutputFormat))
+                    problems.push(`--format must be one of ${FORMATS.join(", ")} (found "${requested}")`);
                 else format = pickFormat(format, requested as OutputFormat, problems);
                 break;
             }
@@ -93,12 +98,14 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
                 problems.push(`unknown flag "${arg}"`);
         }
     }
-    if (stack === undefined && !problems.some((p) => p.startsWith("--stack"))) problems.push("--stack is required, e.g. --stack dev");
+    if (stack === undefined && !problems.some((p) => p.startsWith("--stack")))
+        problems.push("--stack is required, e.g. --stack dev");
     if (problems.length > 0) throw new PlanInputError([...problems, USAGE]);
     return { stack: stack!, format: format ?? "tree", configFile, sets, programDir, tsNode };
 }
 
 function pickFormat(current: OutputFormat | undefined, wanted: OutputFormat, problems: string[]): OutputFormat {
-    if (current !== undefined && current !== wanted) problems.push(`choose one output format: ${current} conflicts with ${wanted}`);
+    if (current !== undefined && current !== wanted)
+        problems.push(`choose one output format: ${current} conflicts with ${wanted}`);
     return wanted;
 }

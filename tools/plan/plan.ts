@@ -27,6 +27,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         tsNode: request.tsNode,
         // The pack loads while the program runs: two processes, two cores.
         whileRunning: () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
             runner = require("../../policies/runner") as typeof Runner;
         },
     });
@@ -51,7 +52,10 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         violations,
         cost: estimateCost(created),
         policyConfig: policyConfig.source,
-        configChanges: [...(request.configFile ? [`--config-file ${request.configFile}`] : []), ...(request.sets ?? []).map((set) => `--set ${set.slice(0, set.indexOf("=") + 1)}…`)],
+        configChanges: [
+            ...(request.configFile ? [`--config-file ${request.configFile}`] : []),
+            ...(request.sets ?? []).map((set) => `--set ${set.slice(0, set.indexOf("=") + 1)}…`),
+        ],
         stackRegion: config[`${project.name}:region`] ?? config["aws:region"],
     };
 }

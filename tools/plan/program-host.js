@@ -54,7 +54,10 @@ process.on("unhandledRejection", report);
 
 /** The lines that say what went wrong, by the Pulumi SDK's error brands (errors.ts `isInstance`). */
 function describeFailure(err) {
-    if (err && err.__pulumiRunError) return String(err.message).split("\n").map((l) => l.trimEnd());
+    if (err && err.__pulumiRunError)
+        return String(err.message)
+            .split("\n")
+            .map((l) => l.trimEnd());
     if (err && err.__pulumiInputPropertiesError) {
         return [firstLine(err.message), ...(err.errors || []).map((e) => `  - ${e.propertyPath}: ${e.reason}`)];
     }

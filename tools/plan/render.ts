@@ -29,9 +29,21 @@ export function toJson(plan: PlanResult): string {
         {
             stack: plan.stack,
             program: plan.program,
-            resources: plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: maskSecrets(r.inputs), ...(r.read ? { read: true } : {}) })),
+            resources: plan.resources.map((r) => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                parent: r.parent,
+                inputs: maskSecrets(r.inputs),
+                ...(r.read ? { read: true } : {}),
+            })),
             outputs: maskSecrets(plan.outputs),
-            violations: plan.violations.map((v) => ({ policy: v.policy, level: v.level, urn: v.urn, message: v.message })),
+            violations: plan.violations.map((v) => ({
+                policy: v.policy,
+                level: v.level,
+                urn: v.urn,
+                message: v.message,
+            })),
             cost: {
                 currency: plan.cost.currency,
                 region: plan.cost.region,
@@ -40,7 +52,12 @@ export function toJson(plan: PlanResult): string {
                 monthlyMax: plan.cost.monthlyMax,
                 gpuMonthlyIdle: plan.cost.gpuMonthlyIdle,
                 gpuMonthlyMax: plan.cost.gpuMonthlyMax,
-                items: plan.cost.items.map((i) => ({ urn: i.urn, description: i.description, monthlyIdle: i.monthlyIdle, monthlyMax: i.monthlyMax })),
+                items: plan.cost.items.map((i) => ({
+                    urn: i.urn,
+                    description: i.description,
+                    monthlyIdle: i.monthlyIdle,
+                    monthlyMax: i.monthlyMax,
+                })),
             },
         },
         null,
@@ -52,7 +69,13 @@ export function toJson(plan: PlanResult): string {
 export function toText(plan: PlanResult): string {
     const lines: string[] = [];
     lines.push(`Offline plan of stack ${plan.stack} (${plan.program})`);
-    if (plan.configChanges.length > 0) lines.push(...wrap(`Config changed from Pulumi.${plan.stack}.yaml (values not shown) by: ${plan.configChanges.join(", ")}`, ""));
+    if (plan.configChanges.length > 0)
+        lines.push(
+            ...wrap(
+                `Config changed from Pulumi.${plan.stack}.yaml (values not shown) by: ${plan.configChanges.join(", ")}`,
+                "",
+            ),
+        );
     lines.push("No cloud calls were made: ids, ARNs and endpoints below are placeholders.", "");
 
     // As `pulumi preview` marks them: "+" to create, ">" to read. The stack's row is the tree's
@@ -84,7 +107,10 @@ export function toText(plan: PlanResult): string {
     const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
     for (const v of plan.violations) {
         const target = v.urn ? `${byUrn.get(v.urn)?.type ?? "?"} ${byUrn.get(v.urn)?.name ?? v.urn}` : "the stack";
-        lines.push(clip(`    ${v.level === "mandatory" ? "mandatory" : "advisory "}  [${v.policy}]  ${target}`), ...wrap(v.message, "        "));
+        lines.push(
+            clip(`    ${v.level === "mandatory" ? "mandatory" : "advisory "}  [${v.policy}]  ${target}`),
+            ...wrap(v.message, "        "),
+        );
     }
     const mandatory = plan.violations.filter((v) => v.level === "mandatory").length;
     lines.push(`    ${mandatory} mandatory, ${plan.violations.length - mandatory} advisory`, "");
@@ -98,7 +124,11 @@ function outputLines(outputs: Record<string, unknown>): string[] {
     const names = Object.keys(outputs);
     if (names.length === 0) return ["Outputs: none", ""];
     const width = Math.max(...names.map((n) => n.length));
-    return ["Outputs:", ...names.map((name) => clip(`    ${name.padEnd(width)}: ${JSON.stringify(maskSecrets(outputs[name]))}`)), ""];
+    return [
+        "Outputs:",
+        ...names.map((name) => clip(`    ${name.padEnd(width)}: ${JSON.stringify(maskSecrets(outputs[name]))}`)),
+        "",
+    ];
 }
 
 /** Every line the text output prints fits this many columns; --json has the whole of each value. */
@@ -132,12 +162,14 @@ function wrap(text: string, indent: string, width: number = LINE_WIDTH): string[
 
 function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): string[] {
     const { cost } = plan;
-    const money = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }).padStart(13);
+    const money = (n: number) =>
+        n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }).padStart(13);
     const lines = [
         `Cost (${cost.currency} per 730-hour month, on-demand prices in ${cost.region} read ${cost.priceDate};`,
         "      idle = every pool at its minimum, max = every pool at its maximum):",
     ];
-    if (plan.stackRegion && plan.stackRegion !== cost.region) lines.push(`    note: the stack deploys to ${plan.stackRegion}; prices are ${cost.region}'s`);
+    if (plan.stackRegion && plan.stackRegion !== cost.region)
+        lines.push(`    note: the stack deploys to ${plan.stackRegion}; prices are ${cost.region}'s`);
     const group = (key: (i: CostEstimate["items"][number]) => string) => {
         const totals = new Map<string, { idle: number; max: number }>();
         for (const item of cost.items) {
@@ -176,7 +208,10 @@ function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): stri
 }
 
 /** Each Fargate service against the share of a CPU-pool node its tasks' requests would take on EKS: the same capacity, two prices. */
-function fargateComparisonLines(cost: CostEstimate, row: (label: string, idle: number, max: number) => string[]): string[] {
+function fargateComparisonLines(
+    cost: CostEstimate,
+    row: (label: string, idle: number, max: number) => string[],
+): string[] {
     const lines: string[] = [];
     const monthly = (hourly: number, tasks: number) => Math.round(hourly * tasks * 730 * 100) / 100;
     for (const c of cost.comparisons) {
@@ -186,7 +221,11 @@ function fargateComparisonLines(cost: CostEstimate, row: (label: string, idle: n
         lines.push(
             "",
             `    Fargate versus the CPU pool: ${c.name}, ${c.vcpu} vCPU / ${c.memoryGb} GB × ${c.tasksIdle}–${c.tasksMax} tasks`,
-            ...row(`on Fargate ${c.architecture} ($${c.usdPerTaskHour.toFixed(5)}/h a task)`, monthly(c.usdPerTaskHour, c.tasksIdle), monthly(c.usdPerTaskHour, c.tasksMax)),
+            ...row(
+                `on Fargate ${c.architecture} ($${c.usdPerTaskHour.toFixed(5)}/h a task)`,
+                monthly(c.usdPerTaskHour, c.tasksIdle),
+                monthly(c.usdPerTaskHour, c.tasksMax),
+            ),
             ...row(
                 `on the CPU pool: ${(c.node.share * 100).toFixed(2)}% of one ${c.node.type} a task ($${eksHourly.toFixed(5)}/h)`,
                 monthly(eksHourly, c.tasksIdle),
@@ -219,7 +258,8 @@ export function toMermaid(plan: PlanResult): string {
 
     const lines = ["flowchart TD", `    stack(["${plan.stack}"])`];
     for (const c of components) lines.push(`    ${ids.get(c.urn)}["${c.name}<br/><small>${c.type}</small>"]`);
-    for (const c of components) lines.push(`    ${c.parent ? ids.get(c.parent) ?? "stack" : "stack"} --> ${ids.get(c.urn)}`);
+    for (const c of components)
+        lines.push(`    ${c.parent ? (ids.get(c.parent) ?? "stack") : "stack"} --> ${ids.get(c.urn)}`);
 
     const uses = new Set<string>();
     for (const r of plan.resources) {
@@ -242,9 +282,10 @@ export function toMermaid(plan: PlanResult): string {
 
 function declaredFlows(value: unknown): { from: string; to: string; label: string }[] {
     if (!Array.isArray(value)) return [];
-    return value.filter(
-        (f): f is { from: string; to: string; label: string } => typeof f?.from === "string" && typeof f?.to === "string" && typeof f?.label === "string",
-    );
+    return value.filter((f: unknown): f is { from: string; to: string; label: string } => {
+        const flow = f as Record<string, unknown> | null | undefined;
+        return typeof flow?.from === "string" && typeof flow?.to === "string" && typeof flow?.label === "string";
+    });
 }
 
 function childrenByParent(resources: RecordedResource[]): Map<string | null, RecordedResource[]> {

@@ -28,7 +28,13 @@ export interface RunOptions {
 
 const HOST_PRELOAD = path.join(__dirname, "program-host.js");
 
-export async function runProgram(project: ProgramProject, stack: string, config: StackConfig, secretKeys: string[], options: RunOptions = {}): Promise<ProgramRun> {
+export async function runProgram(
+    project: ProgramProject,
+    stack: string,
+    config: StackConfig,
+    secretKeys: string[],
+    options: RunOptions = {},
+): Promise<ProgramRun> {
     const host = languageHostOf(project);
     const engine = new OfflineEngine(project.name, stack);
     const address = await engine.start();
@@ -40,7 +46,18 @@ export async function runProgram(project: ProgramProject, stack: string, config:
     try {
         const child = spawn(
             process.execPath,
-            ["-r", HOST_PRELOAD, host, `--monitor=${address}`, `--organization=organization`, `--project=${project.name}`, `--stack=${stack}`, "--dry-run", `--pwd=${project.dir}`, project.main],
+            [
+                "-r",
+                HOST_PRELOAD,
+                host,
+                `--monitor=${address}`,
+                `--organization=organization`,
+                `--project=${project.name}`,
+                `--stack=${stack}`,
+                "--dry-run",
+                `--pwd=${project.dir}`,
+                project.main,
+            ],
             {
                 cwd: project.dir,
                 env: programEnvironment(configFile, options.tsNode === true),
@@ -77,7 +94,9 @@ function languageHostOf(project: ProgramProject): string {
     try {
         return require.resolve("@pulumi/pulumi/cmd/run", { paths: [project.dir] });
     } catch {
-        throw new PlanInputError([`${project.dir}: no @pulumi/pulumi installed for this program; run npm install there first`]);
+        throw new PlanInputError([
+            `${project.dir}: no @pulumi/pulumi installed for this program; run npm install there first`,
+        ]);
     }
 }
 
@@ -96,14 +115,22 @@ function programEnvironment(configFile: string, tsNode: boolean): NodeJS.Process
 }
 
 /** Why the program failed, in lines a user can act on, or undefined if it did not. */
-function failureLines(code: number, report: string, consoleText: string, project: ProgramProject): string[] | undefined {
+function failureLines(
+    code: number,
+    report: string,
+    consoleText: string,
+    project: ProgramProject,
+): string[] | undefined {
     if (code === 0) return undefined;
     const program = path.relative(process.cwd(), project.main) || project.main;
     const reported = firstReport(report);
     if (reported) return reported.map((line) => line.replace(/^program failed: /, `program ${program} failed: `));
     // The SDK's own log lines ("error: [runtime] …"), without the stack traces that follow them.
     const errors = consoleText.split("\n").filter((line) => line.startsWith("error: "));
-    return [`program ${program} exited with code ${code}`, ...errors.map((line) => line.replace(/^error: (\[runtime\] )?/, "  "))];
+    return [
+        `program ${program} exited with code ${code}`,
+        ...errors.map((line) => line.replace(/^error: (\[runtime\] )?/, "  ")),
+    ];
 }
 
 /** The first failure the program's host reported on descriptor 3; anything malformed there is ignored. */

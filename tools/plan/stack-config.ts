@@ -23,19 +23,29 @@ export type StackConfig = Record<string, string>;
 
 export function readProject(dir: string): ProgramProject {
     const file = path.join(dir, "Pulumi.yaml");
-    if (!fs.existsSync(file)) throw new PlanInputError([`no Pulumi.yaml in ${dir}: --program must name a Pulumi project folder`]);
-    const doc = parseYamlFile(file) as { name?: unknown; runtime?: unknown; main?: unknown; config?: Record<string, unknown> };
+    if (!fs.existsSync(file))
+        throw new PlanInputError([`no Pulumi.yaml in ${dir}: --program must name a Pulumi project folder`]);
+    const doc = parseYamlFile(file) as {
+        name?: unknown;
+        runtime?: unknown;
+        main?: unknown;
+        config?: Record<string, unknown>;
+    };
     if (typeof doc?.name !== "string") throw new PlanInputError([`${file}: has no project name`]);
-    const runtime = typeof doc.runtime === "string" ? doc.runtime : (doc.runtime as { name?: string } | undefined)?.name;
-    if (runtime !== "nodejs") throw new PlanInputError([`${file}: runtime is "${runtime}"; the offline plan runs nodejs programs`]);
+    const runtime =
+        typeof doc.runtime === "string" ? doc.runtime : (doc.runtime as { name?: string } | undefined)?.name;
+    if (runtime !== "nodejs")
+        throw new PlanInputError([`${file}: runtime is "${runtime}"; the offline plan runs nodejs programs`]);
 
     const mainDir = typeof doc.main === "string" ? path.resolve(dir, doc.main) : dir;
-    const main = [path.join(mainDir, "index.ts"), path.join(mainDir, "index.js"), mainDir].find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+    const main = [path.join(mainDir, "index.ts"), path.join(mainDir, "index.js"), mainDir].find(
+        (f) => fs.existsSync(f) && fs.statSync(f).isFile(),
+    );
     if (!main) throw new PlanInputError([`${file}: no index.ts or index.js in ${mainDir}`]);
 
     const defaults: Record<string, unknown> = {};
     for (const [key, declaration] of Object.entries(doc.config ?? {})) {
-        const value = isRecord(declaration) ? declaration.default ?? declaration.value : declaration;
+        const value = isRecord(declaration) ? (declaration.default ?? declaration.value) : declaration;
         if (value !== undefined) defaults[namespaced(key, doc.name)] = value;
     }
     return { name: doc.name, dir, main, defaults };
@@ -57,28 +67,46 @@ export interface ResolvedStack {
     readonly secretKeys: string[];
 }
 
-export function resolveStack(project: ProgramProject, stack: string, configFile: string | undefined, sets: string[]): ResolvedStack {
-    const stackFile = ["yaml", "yml"].map((ext) => path.join(project.dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
+export function resolveStack(
+    project: ProgramProject,
+    stack: string,
+    configFile: string | undefined,
+    sets: string[],
+): ResolvedStack {
+    const stackFile = ["yaml", "yml"]
+        .map((ext) => path.join(project.dir, `Pulumi.${stack}.${ext}`))
+        .find((f) => fs.existsSync(f));
     if (!stackFile) {
         const stacks = knownStacks(project.dir);
-        throw new PlanInputError([`unknown stack "${stack}": no Pulumi.${stack}.yaml in ${project.dir} (stacks: ${stacks.join(", ") || "none"})`]);
+        throw new PlanInputError([
+            `unknown stack "${stack}": no Pulumi.${stack}.yaml in ${project.dir} (stacks: ${stacks.join(", ") || "none"})`,
+        ]);
     }
     const secretKeys = new Set<string>();
     const values: Record<string, unknown> = { ...project.defaults, ...configOf(stackFile, project.name, secretKeys) };
-    if (configFile !== undefined) Object.assign(values, configOf(configFile, project.name, secretKeys, "--config-file"));
+    if (configFile !== undefined)
+        Object.assign(values, configOf(configFile, project.name, secretKeys, "--config-file"));
     for (const assignment of sets) applySet(values, assignment, project.name);
-    const config = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-    return { config, secretKeys: [...secretKeys].filter((key) => key in config) };
+    const config = Object.fromEntries(
+        Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+    return { config, secretKeys: [...secretKeys].filter((key) => Object.hasOwn(config, key)) };
 }
 
 /** The config alone, for callers that need no secrets list. */
-export function resolveStackConfig(project: ProgramProject, stack: string, configFile: string | undefined, sets: string[]): StackConfig {
+export function resolveStackConfig(
+    project: ProgramProject,
+    stack: string,
+    configFile: string | undefined,
+    sets: string[],
+): StackConfig {
     return resolveStack(project, stack, configFile, sets).config;
 }
 
 function configOf(file: string, project: string, secretKeys: Set<string>, flag?: string): Record<string, unknown> {
     const doc = parseYamlFile(file, flag);
-    if (doc !== null && doc !== undefined && !isRecord(doc)) throw new PlanInputError([`${file}: must be a mapping with a "config:" key, like a Pulumi.<stack>.yaml`]);
+    if (doc !== null && doc !== undefined && !isRecord(doc))
+        throw new PlanInputError([`${file}: must be a mapping with a "config:" key, like a Pulumi.<stack>.yaml`]);
     const config = (doc as { config?: unknown } | undefined)?.config ?? {};
     if (!isRecord(config)) throw new PlanInputError([`${file}: "config:" must be a mapping of keys to values`]);
     return Object.fromEntries(
@@ -111,19 +139,39 @@ function applySet(values: Record<string, unknown>, assignment: string, project: 
         throw new PlanInputError([`--set ${rawKey}: ${message}`]);
     };
     const existing = values[fullKey];
-    const root = existing === undefined ? (typeof pathParts[0] === "number" ? [] : {}) : typeof existing === "string" ? parseJsonOr(existing, existing) : structuredClone(existing);
-    if (!isRecord(root) && !Array.isArray(root)) fail(`${fullKey} is not a structured value, so it has no path ${pathParts.join(".")}`);
+    const root =
+        existing === undefined
+            ? typeof pathParts[0] === "number"
+                ? []
+                : {}
+            : typeof existing === "string"
+              ? parseJsonOr(existing, existing)
+              : structuredClone(existing);
+    if (!isRecord(root) && !Array.isArray(root))
+        fail(`${fullKey} is not a structured value, so it has no path ${pathParts.join(".")}`);
     let node = root as Record<string, unknown> | unknown[];
     pathParts.forEach((part, i) => {
         const last = i === pathParts.length - 1;
-        const where = `${fullKey}${pathParts.slice(0, i).map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}`;
+        const where = `${fullKey}${pathParts
+            .slice(0, i)
+            .map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`))
+            .join("")}`;
         const value = last ? scalarOf(text) : undefined;
         if (Array.isArray(node)) {
-            const index = typeof part === "number" ? part : /^\d+$/.test(part) ? Number(part) : fail(`${where} is a list; "${part}" is not an index (0 to ${node.length})`);
-            if (index > node.length) fail(`${where} has ${node.length} item${node.length === 1 ? "" : "s"}; index ${index} would leave a gap (use 0 to ${node.length})`);
+            const index =
+                typeof part === "number"
+                    ? part
+                    : /^\d+$/.test(part)
+                      ? Number(part)
+                      : fail(`${where} is a list; "${part}" is not an index (0 to ${node.length})`);
+            if (index > node.length)
+                fail(
+                    `${where} has ${node.length} item${node.length === 1 ? "" : "s"}; index ${index} would leave a gap (use 0 to ${node.length})`,
+                );
             if (last) node[index] = value;
             else {
-                if (!isRecord(node[index]) && !Array.isArray(node[index])) node[index] = typeof pathParts[i + 1] === "number" ? [] : {};
+                if (!isRecord(node[index]) && !Array.isArray(node[index]))
+                    node[index] = typeof pathParts[i + 1] === "number" ? [] : {};
                 node = node[index] as Record<string, unknown> | unknown[];
             }
             return;
@@ -160,12 +208,16 @@ function parseSetKey(rawKey: string): { key: string; path: Array<string | number
     const segments: Array<string | number> = [];
     for (const dotted of rawKey.slice(namespace.length).split(".")) {
         const match = /^([^[\]]*)((\[\d+\])*)$/.exec(dotted);
-        if (!match) throw new PlanInputError([`--set ${rawKey}: "${dotted}" is not a path segment; use name, name[0] or a list index`]);
+        if (!match)
+            throw new PlanInputError([
+                `--set ${rawKey}: "${dotted}" is not a path segment; use name, name[0] or a list index`,
+            ]);
         if (match[1] !== "" || segments.length === 0) segments.push(match[1]);
         for (const index of match[2].match(/\d+/g) ?? []) segments.push(Number(index));
     }
     const [first, ...rest] = segments;
-    if (typeof first !== "string" || first === "") throw new PlanInputError([`--set ${rawKey}: needs a config key before the path`]);
+    if (typeof first !== "string" || first === "")
+        throw new PlanInputError([`--set ${rawKey}: needs a config key before the path`]);
     return { key: namespace + first, path: rest };
 }
 
@@ -224,9 +276,14 @@ function parseYamlFile(file: string, flag?: string): unknown {
     } catch {
         throw new PlanInputError([`${label}: no such file`]);
     }
-    if (!stat.isFile()) throw new PlanInputError([`${label}: not a regular file; give a YAML file in the format of Pulumi.<stack>.yaml`]);
+    if (!stat.isFile())
+        throw new PlanInputError([
+            `${label}: not a regular file; give a YAML file in the format of Pulumi.<stack>.yaml`,
+        ]);
     if (stat.size > MAX_CONFIG_FILE_BYTES) {
-        throw new PlanInputError([`${label}: is ${stat.size.toLocaleString("en-US")} bytes, over the ${MAX_CONFIG_FILE_BYTES.toLocaleString("en-US")}-byte limit for a stack config file`]);
+        throw new PlanInputError([
+            `${label}: is ${stat.size.toLocaleString("en-US")} bytes, over the ${MAX_CONFIG_FILE_BYTES.toLocaleString("en-US")}-byte limit for a stack config file`,
+        ]);
     }
     try {
         return parseYaml(fs.readFileSync(file, "utf8"));

@@ -6,14 +6,21 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { PlanResource, Violation, parsePackConfig, runPolicies } from "../../runner";
 
 /** A resource at the stack's root, with an urn shaped like the engine's. */
-export function resource(type: string, name: string, inputs: Record<string, unknown>, extra: Partial<PlanResource> = {}): PlanResource {
+export function resource(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    extra: Partial<PlanResource> = {},
+): PlanResource {
     return { urn: `urn:pulumi:test::policy-spec::${type}::${name}`, type, name, parent: null, inputs, ...extra };
 }
 
 /** The AWS provider the platform uses: region and the budget tags as default tags (a JSON string, as recorded). */
 export const awsProvider = resource("pulumi:providers:aws", "platform-aws", {
     region: "us-east-1",
-    defaultTags: JSON.stringify({ tags: { team: "platform", "cost-center": "CC-0001", environment: "dev", budget: "platform-dev" } }),
+    defaultTags: JSON.stringify({
+        tags: { team: "platform", "cost-center": "CC-0001", environment: "dev", budget: "platform-dev" },
+    }),
 });
 export const AWS_PROVIDER_REF = `${awsProvider.urn}::platform-aws-placeholder-id`;
 
@@ -23,7 +30,10 @@ export async function violationsOf(
     resources: PlanResource[],
     config: Record<string, unknown> = {},
 ): Promise<Violation[]> {
-    const pack = parsePackConfig(JSON.stringify({ all: "disabled", [policy.name]: { enforcementLevel: "mandatory", ...config } }), "spec");
+    const pack = parsePackConfig(
+        JSON.stringify({ all: "disabled", [policy.name]: { enforcementLevel: "mandatory", ...config } }),
+        "spec",
+    );
     return runPolicies(resources, pack);
 }
 
@@ -34,7 +44,10 @@ export async function theViolation(
     config: Record<string, unknown> = {},
 ): Promise<Violation> {
     const violations = await violationsOf(policy, resources, config);
-    if (violations.length !== 1) throw new Error(`expected one violation of ${policy.name}, got ${violations.length}:\n${violations.map((v) => v.message).join("\n")}`);
+    if (violations.length !== 1)
+        throw new Error(
+            `expected one violation of ${policy.name}, got ${violations.length}:\n${violations.map((v) => v.message).join("\n")}`,
+        );
     return violations[0];
 }
 

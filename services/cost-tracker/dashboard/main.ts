@@ -9,7 +9,13 @@ import { CATEGORIES, type Category } from "../src/model";
 
 Chart.register(...registerables);
 
-const CATEGORY_LABELS: Record<Category, string> = { gpu: "GPU", "cpu-memory": "CPU & memory", storage: "Storage", "ai-api": "AI APIs", "other-aws": "Other AWS" };
+const CATEGORY_LABELS: Record<Category, string> = {
+    gpu: "GPU",
+    "cpu-memory": "CPU & memory",
+    storage: "Storage",
+    "ai-api": "AI APIs",
+    "other-aws": "Other AWS",
+};
 const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> = {
     gpu: "#5b5bd6",
     "cpu-memory": "#12a594",
@@ -21,7 +27,12 @@ const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> =
     forecast: "#1d2433",
 };
 
-const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const money = new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency: "USD",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+});
 const hours = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 
 async function get<T>(url: string): Promise<T> {
@@ -57,7 +68,11 @@ function renderBudgets(teams: TeamSummary[]): void {
                 usdCell(t.reservedUsd, `${t.name}-reserved`),
                 usdCell(t.remainingUsd, `${t.name}-remaining`, t.remainingUsd < 0 ? "over" : ""),
                 usdCell(t.forecastUsd, `${t.name}-forecast`, t.forecastUsd > t.monthlyBudgetUsd ? "over" : ""),
-                cell(util && util.averagePct !== null ? `${util.averagePct} % of ${util.gpusReporting} GPUs (${util.gpusRequested} requested)` : "—"),
+                cell(
+                    util && util.averagePct !== null
+                        ? `${util.averagePct} % of ${util.gpusReporting} GPUs (${util.gpusRequested} requested)`
+                        : "—",
+                ),
             );
             return row;
         }),
@@ -67,17 +82,41 @@ function renderBudgets(teams: TeamSummary[]): void {
         data: {
             labels: teams.map((t) => t.name),
             datasets: [
-                { label: "Spent", data: teams.map((t) => t.monthToDateUsd), backgroundColor: COLORS.gpu, stack: "budget" },
-                { label: "Reserved", data: teams.map((t) => t.reservedUsd), backgroundColor: COLORS.reserved, stack: "budget" },
-                { label: "Remaining", data: teams.map((t) => Math.max(0, t.remainingUsd)), backgroundColor: COLORS.remaining, stack: "budget" },
-                { label: "Forecast", data: teams.map((t) => t.forecastUsd), backgroundColor: COLORS.forecast, stack: "forecast", barPercentage: 0.35 },
+                {
+                    label: "Spent",
+                    data: teams.map((t) => t.monthToDateUsd),
+                    backgroundColor: COLORS.gpu,
+                    stack: "budget",
+                },
+                {
+                    label: "Reserved",
+                    data: teams.map((t) => t.reservedUsd),
+                    backgroundColor: COLORS.reserved,
+                    stack: "budget",
+                },
+                {
+                    label: "Remaining",
+                    data: teams.map((t) => Math.max(0, t.remainingUsd)),
+                    backgroundColor: COLORS.remaining,
+                    stack: "budget",
+                },
+                {
+                    label: "Forecast",
+                    data: teams.map((t) => t.forecastUsd),
+                    backgroundColor: COLORS.forecast,
+                    stack: "forecast",
+                    barPercentage: 0.35,
+                },
             ],
         },
         options: {
             indexAxis: "y",
             maintainAspectRatio: false,
             animation: false,
-            scales: { x: { stacked: true, ticks: { callback: (v) => money.format(Number(v)).replace(/\.00$/, "") } }, y: { stacked: true } },
+            scales: {
+                x: { stacked: true, ticks: { callback: (v) => money.format(Number(v)).replace(/\.00$/, "") } },
+                y: { stacked: true },
+            },
         },
     });
 }
@@ -98,9 +137,17 @@ function renderDaily(team: string, spend: { days: DailySpend[] }): void {
         type: "bar",
         data: {
             labels: spend.days.map((d) => d.day.slice(5)),
-            datasets: CATEGORIES.map((c) => ({ label: CATEGORY_LABELS[c], data: spend.days.map((d) => d.byCategory[c]), backgroundColor: COLORS[c] })),
+            datasets: CATEGORIES.map((c) => ({
+                label: CATEGORY_LABELS[c],
+                data: spend.days.map((d) => d.byCategory[c]),
+                backgroundColor: COLORS[c],
+            })),
         },
-        options: { maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true } } },
+        options: {
+            maintainAspectRatio: false,
+            animation: false,
+            scales: { x: { stacked: true }, y: { stacked: true } },
+        },
     });
 }
 
@@ -108,13 +155,23 @@ function renderPools(pools: PoolUsage[]): void {
     document.querySelector("#pools tbody")!.replaceChildren(
         ...pools.map((p) => {
             const row = document.createElement("tr");
-            row.append(cell(p.pool), cell(hours.format(p.gpuHours), { "data-testid": `${p.pool}-gpu-hours`, "data-hours": String(p.gpuHours) }), usdCell(p.gpuUsd, `${p.pool}-gpu-usd`));
+            row.append(
+                cell(p.pool),
+                cell(hours.format(p.gpuHours), {
+                    "data-testid": `${p.pool}-gpu-hours`,
+                    "data-hours": String(p.gpuHours),
+                }),
+                usdCell(p.gpuUsd, `${p.pool}-gpu-usd`),
+            );
             return row;
         }),
     );
     new Chart(document.getElementById("pool-chart") as HTMLCanvasElement, {
         type: "bar",
-        data: { labels: pools.map((p) => p.pool), datasets: [{ label: "GPU hours", data: pools.map((p) => p.gpuHours), backgroundColor: COLORS.gpu }] },
+        data: {
+            labels: pools.map((p) => p.pool),
+            datasets: [{ label: "GPU hours", data: pools.map((p) => p.gpuHours), backgroundColor: COLORS.gpu }],
+        },
         options: { maintainAspectRatio: false, animation: false },
     });
 }
@@ -124,9 +181,18 @@ function renderDecisions(decisions: RequestRow[]): void {
         ...decisions.map((d) => {
             const row = document.createElement("tr");
             row.dataset.id = d.id;
-            const verdict = cell(d.status === "approved" ? (d.overBudget ? "approved past budget" : "approved") : "rejected", { class: d.status, title: d.reason });
+            const verdict = cell(
+                d.status === "approved" ? (d.overBudget ? "approved past budget" : "approved") : "rejected",
+                { class: d.status, title: d.reason },
+            );
             row.append(
-                cell(new Date(d.createdAt).toLocaleString("en-GB", { timeZone: "UTC", dateStyle: "short", timeStyle: "short" })),
+                cell(
+                    new Date(d.createdAt).toLocaleString("en-GB", {
+                        timeZone: "UTC",
+                        dateStyle: "short",
+                        timeStyle: "short",
+                    }),
+                ),
                 cell(d.team),
                 cell(`${d.gpus} × ${d.gpuResource} on ${d.pool}, ${d.hours} h`),
                 cell(d.priorityClass),
@@ -164,7 +230,9 @@ async function load(): Promise<void> {
         get<AlertRow[]>("/v1/alerts?limit=20"),
     ]);
     renderBudgets(teams);
-    const spends = await Promise.all(teams.map((t) => get<{ days: DailySpend[] }>(`/v1/teams/${encodeURIComponent(t.name)}/spend`)));
+    const spends = await Promise.all(
+        teams.map((t) => get<{ days: DailySpend[] }>(`/v1/teams/${encodeURIComponent(t.name)}/spend`)),
+    );
     teams.forEach((t, i) => renderDaily(t.name, spends[i]));
     renderPools(pools.gpuHoursByPool);
     renderDecisions(decisions);

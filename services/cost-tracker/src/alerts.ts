@@ -11,7 +11,6 @@ import type { Queryable } from "./db/database";
 import { cents } from "./pricing";
 import { addDays, isAnomalous, median, thresholdsReached, utcDay } from "./rules";
 
-
 interface RawAlert {
     id: number;
     team: string;
@@ -37,7 +36,10 @@ function toAlertRow(r: RawAlert): AlertRow {
 }
 
 /** Stores an alert unless one with its key exists; returns it only when new. */
-export async function insertAlert(q: Queryable, alert: { dedupeKey: string; team: string; kind: AlertKind; message: string }): Promise<AlertRow | undefined> {
+export async function insertAlert(
+    q: Queryable,
+    alert: { dedupeKey: string; team: string; kind: AlertKind; message: string },
+): Promise<AlertRow | undefined> {
     const { rows } = await q.query<RawAlert>(
         `INSERT INTO alerts (dedupe_key, team, kind, message) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING RETURNING ${ALERT_COLUMNS}`,
         [alert.dedupeKey, alert.team, alert.kind, alert.message],
@@ -47,8 +49,13 @@ export async function insertAlert(q: Queryable, alert: { dedupeKey: string; team
 
 export async function listAlerts(q: Queryable, filter: { team?: string; limit: number }): Promise<AlertRow[]> {
     const { rows } = filter.team
-        ? await q.query<RawAlert>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE team = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [filter.team, filter.limit])
-        : await q.query<RawAlert>(`SELECT ${ALERT_COLUMNS} FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1`, [filter.limit]);
+        ? await q.query<RawAlert>(
+              `SELECT ${ALERT_COLUMNS} FROM alerts WHERE team = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+              [filter.team, filter.limit],
+          )
+        : await q.query<RawAlert>(`SELECT ${ALERT_COLUMNS} FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1`, [
+              filter.limit,
+          ]);
     return rows.map(toAlertRow);
 }
 
@@ -56,7 +63,12 @@ export async function listAlerts(q: Queryable, filter: { team?: string; limit: n
  * The alerts the current spend calls for, stored once each: every threshold month-to-date spend
  * has reached, the forecast passing the budget, and an anomalous yesterday or today.
  */
-export async function raiseSpendAlerts(q: Queryable, config: CostTrackerConfig, summaries: readonly TeamSummary[], now: Date): Promise<AlertRow[]> {
+export async function raiseSpendAlerts(
+    q: Queryable,
+    config: CostTrackerConfig,
+    summaries: readonly TeamSummary[],
+    now: Date,
+): Promise<AlertRow[]> {
     const raised: AlertRow[] = [];
     const keep = (alert: AlertRow | undefined) => alert && raised.push(alert);
     const today = utcDay(now);
@@ -89,7 +101,8 @@ export async function raiseSpendAlerts(q: Queryable, config: CostTrackerConfig, 
         for (const day of [addDays(today, -1), today]) {
             if (!firstDay || day <= firstDay) continue;
             const trailing: number[] = [];
-            for (let d = addDays(day, -rule.trailingDays); d < day; d = addDays(d, 1)) if (d >= firstDay) trailing.push(spendByDay.get(d) ?? 0);
+            for (let d = addDays(day, -rule.trailingDays); d < day; d = addDays(d, 1))
+                if (d >= firstDay) trailing.push(spendByDay.get(d) ?? 0);
             const dayUsd = spendByDay.get(day) ?? 0;
             if (!isAnomalous(dayUsd, trailing, rule)) continue;
             keep(
@@ -142,12 +155,19 @@ export function webhookNotifier(url: string): Notifier {
 }
 
 /** An SNS topic; the region is the topic's. Credentials come from the task role (default provider chain). */
-export function snsNotifier(topicArn: string, client: SNSClient = new SNSClient({ region: topicArn.split(":")[3] })): Notifier {
+export function snsNotifier(
+    topicArn: string,
+    client: SNSClient = new SNSClient({ region: topicArn.split(":")[3] }),
+): Notifier {
     return {
         name: "sns",
         async send(alert, signal) {
             await client.send(
-                new PublishCommand({ TopicArn: topicArn, Subject: `Cost tracker: ${alert.kind} for ${alert.team}`, Message: alert.message }),
+                new PublishCommand({
+                    TopicArn: topicArn,
+                    Subject: `Cost tracker: ${alert.kind} for ${alert.team}`,
+                    Message: alert.message,
+                }),
                 { abortSignal: signal },
             );
         },
@@ -162,7 +182,12 @@ export function notifiersFor(config: CostTrackerConfig): Notifier[] {
 }
 
 /** Sends each alert to every notifier and records the outcome on the alert. */
-export async function deliverAlerts(q: Queryable, notifiers: readonly Notifier[], alerts: readonly AlertRow[], timeoutMs = 10_000): Promise<void> {
+export async function deliverAlerts(
+    q: Queryable,
+    notifiers: readonly Notifier[],
+    alerts: readonly AlertRow[],
+    timeoutMs = 10_000,
+): Promise<void> {
     if (notifiers.length === 0) return;
     for (const alert of alerts) {
         const failures: string[] = [];
@@ -173,9 +198,9 @@ export async function deliverAlerts(q: Queryable, notifiers: readonly Notifier[]
                 failures.push(`${notifier.name}: ${err instanceof Error ? err.message : String(err)}`);
             }
         }
-        await q.query("UPDATE alerts SET delivered_at = CASE WHEN $2::text IS NULL THEN now() END, delivery_error = $2 WHERE id = $1", [
-            alert.id,
-            failures.length ? failures.join("; ") : null,
-        ]);
+        await q.query(
+            "UPDATE alerts SET delivered_at = CASE WHEN $2::text IS NULL THEN now() END, delivery_error = $2 WHERE id = $1",
+            [alert.id, failures.length ? failures.join("; ") : null],
+        );
     }
 }

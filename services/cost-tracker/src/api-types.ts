@@ -17,7 +17,12 @@ export interface TeamSummary {
     remainingUsd: number;
     forecastUsd: number;
     byCategory: CategoryAmounts;
-    gpuUtilisation: { averagePct: number | null; gpusReporting: number; gpusRequested: number; observedAt: string } | null;
+    gpuUtilisation: {
+        averagePct: number | null;
+        gpusReporting: number;
+        gpusRequested: number;
+        observedAt: string;
+    } | null;
 }
 
 export interface DailySpend {

@@ -34,7 +34,15 @@ export interface Decision extends StoredAnswer {
 }
 
 export type DecisionBody =
-    | { id: string; status: "approved"; estimatedCostUsd: number; remainingUsd: number; expiresAt: string; overBudget: boolean; reason: string }
+    | {
+          id: string;
+          status: "approved";
+          estimatedCostUsd: number;
+          remainingUsd: number;
+          expiresAt: string;
+          overBudget: boolean;
+          reason: string;
+      }
     | { id: string; status: "rejected"; reason: string; estimatedCostUsd: number; remainingUsd: number };
 
 /** The resource a request takes from its pool, or a 400 naming `gpuResource` or `gpus`. */
@@ -43,20 +51,29 @@ export function resolveResource(pool: TrackerPool, input: Pick<GpuRequestInput, 
     const names = offered.map((r) => r.gpuResource).join(", ");
     let resource: PoolResource | undefined;
     if (input.gpuResource === undefined) {
-        if (offered.length > 1) throw new BadInput("gpuResource", `is required for pool ${pool.name}, which offers ${names}`);
+        if (offered.length > 1)
+            throw new BadInput("gpuResource", `is required for pool ${pool.name}, which offers ${names}`);
         resource = offered[0];
     } else {
         resource = offered.find((r) => r.gpuResource === input.gpuResource);
-        if (!resource) throw new BadInput("gpuResource", `pool ${pool.name} offers ${names} (found "${input.gpuResource}")`);
+        if (!resource)
+            throw new BadInput("gpuResource", `pool ${pool.name} offers ${names} (found "${input.gpuResource}")`);
     }
     if (input.gpus > resource.maxUnits) {
-        throw new BadInput("gpus", `is ${input.gpus}, more than pool ${pool.name} holds at its largest (${resource.maxUnits} ${resource.gpuResource})`);
+        throw new BadInput(
+            "gpus",
+            `is ${input.gpus}, more than pool ${pool.name} holds at its largest (${resource.maxUnits} ${resource.gpuResource})`,
+        );
     }
     return resource;
 }
 
 /** The team's spend this month and what its live reservations still hold, read in one statement (one snapshot). */
-export async function budgetState(q: Queryable, team: string, now: Date): Promise<{ spentUsd: number; reservedUsd: number }> {
+export async function budgetState(
+    q: Queryable,
+    team: string,
+    now: Date,
+): Promise<{ spentUsd: number; reservedUsd: number }> {
     const month = monthOf(now);
     const { rows } = await q.query<{ spent: number; reserved: number }>(
         `SELECT (SELECT coalesce(sum(amount_usd), 0) FROM daily_spend WHERE team = $1 AND day >= $2 AND day < $3) AS spent,
@@ -67,10 +84,24 @@ export async function budgetState(q: Queryable, team: string, now: Date): Promis
     return { spentUsd: rows[0].spent, reservedUsd: rows[0].reserved };
 }
 
-export async function requestGpus(db: Database, config: CostTrackerConfig, input: GpuRequestInput, idempotencyKey: string, now: Date): Promise<Decision> {
+export async function requestGpus(
+    db: Database,
+    config: CostTrackerConfig,
+    input: GpuRequestInput,
+    idempotencyKey: string,
+    now: Date,
+): Promise<Decision> {
     const pool = config.pools.find((p) => p.name === input.pool);
-    if (!pool) throw new BadInput("pool", `unknown pool "${input.pool}"; known: ${config.pools.map((p) => p.name).join(", ")}`);
-    if (!config.teams.some((t) => t.name === input.team)) throw new BadInput("team", `unknown team "${input.team}"; known: ${config.teams.map((t) => t.name).join(", ")}`);
+    if (!pool)
+        throw new BadInput(
+            "pool",
+            `unknown pool "${input.pool}"; known: ${config.pools.map((p) => p.name).join(", ")}`,
+        );
+    if (!config.teams.some((t) => t.name === input.team))
+        throw new BadInput(
+            "team",
+            `unknown team "${input.team}"; known: ${config.teams.map((t) => t.name).join(", ")}`,
+        );
     const resource = resolveResource(pool, input);
     const month = monthOf(now);
     // The check and the reservation are one call of approve_gpu_request (migration 2): one round
@@ -85,20 +116,18 @@ export async function requestGpus(db: Database, config: CostTrackerConfig, input
         graceHours: config.reservationGraceHours,
     };
     const hash = requestHash(input);
-    const { rows } = await db.query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
-        idempotencyKey,
-        hash,
-        JSON.stringify(request),
-        now,
-        month.start,
-        month.next,
-    ]);
+    const { rows } = await db.query<{ result: ApprovalResult }>(
+        "SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result",
+        [idempotencyKey, hash, JSON.stringify(request), now, month.start, month.next],
+    );
     const result = rows[0].result;
     if (result.replay) {
         if (result.requestHash !== hash) throw new BadInput("Idempotency-Key", IDEMPOTENCY_KEY_REUSED);
         return { statusCode: result.statusCode, body: result.body };
     }
-    const alert = result.alert ? { ...result.alert, createdAt: new Date(result.alert.createdAt).toISOString() } : undefined;
+    const alert = result.alert
+        ? { ...result.alert, createdAt: new Date(result.alert.createdAt).toISOString() }
+        : undefined;
     return { statusCode: result.statusCode, body: result.body, alert };
 }
 
@@ -136,7 +165,13 @@ interface RawRequest {
 
 function toRequestRow(r: RawRequest, now: Date): RequestRow {
     const reservation =
-        r.status !== "approved" ? null : r.release_reason ? r.release_reason : r.expires_at && r.expires_at.getTime() <= now.getTime() ? "expired" : "active";
+        r.status !== "approved"
+            ? null
+            : r.release_reason
+              ? r.release_reason
+              : r.expires_at && r.expires_at.getTime() <= now.getTime()
+                ? "expired"
+                : "active";
     return {
         id: r.id,
         team: r.team,
@@ -147,7 +182,9 @@ function toRequestRow(r: RawRequest, now: Date): RequestRow {
         priorityClass: r.priority_class,
         requester: r.requester,
         purpose: r.purpose,
-        workload: r.workload_name ? { namespace: r.workload_namespace!, kind: r.workload_kind!, name: r.workload_name } : null,
+        workload: r.workload_name
+            ? { namespace: r.workload_namespace!, kind: r.workload_kind!, name: r.workload_name }
+            : null,
         status: r.status,
         overBudget: r.over_budget,
         reason: r.reason,
@@ -159,10 +196,20 @@ function toRequestRow(r: RawRequest, now: Date): RequestRow {
     };
 }
 
-export async function listRequests(db: Queryable, filter: { team?: string; limit: number }, now: Date): Promise<RequestRow[]> {
+export async function listRequests(
+    db: Queryable,
+    filter: { team?: string; limit: number },
+    now: Date,
+): Promise<RequestRow[]> {
     const { rows } = filter.team
-        ? await db.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE team = $1 ORDER BY created_at DESC, id LIMIT $2`, [filter.team, filter.limit])
-        : await db.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests ORDER BY created_at DESC, id LIMIT $1`, [filter.limit]);
+        ? await db.query<RawRequest>(
+              `SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE team = $1 ORDER BY created_at DESC, id LIMIT $2`,
+              [filter.team, filter.limit],
+          )
+        : await db.query<RawRequest>(
+              `SELECT ${REQUEST_COLUMNS} FROM gpu_requests ORDER BY created_at DESC, id LIMIT $1`,
+              [filter.limit],
+          );
     return rows.map((r) => toRequestRow(r, now));
 }
 
@@ -170,12 +217,21 @@ export async function listRequests(db: Queryable, filter: { team?: string; limit
  * Releases a reservation before it expires (the job finished early, the request was dropped).
  * Releasing twice answers with the request as it stands; a rejected request has nothing to release.
  */
-export async function releaseRequest(db: Database, id: string, idempotencyKey: string, now: Date): Promise<StoredAnswer> {
+export async function releaseRequest(
+    db: Database,
+    id: string,
+    idempotencyKey: string,
+    now: Date,
+): Promise<StoredAnswer> {
     const { answer } = await db.transaction((tx) =>
         once(tx, "release", idempotencyKey, requestHash({ id }), async () => {
-            const { rows } = await tx.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE id = $1 FOR UPDATE`, [id]);
+            const { rows } = await tx.query<RawRequest>(
+                `SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE id = $1 FOR UPDATE`,
+                [id],
+            );
             if (rows.length === 0) throw new NotFound(`no GPU request ${id}`);
-            if (rows[0].status === "rejected") throw new BadInput("id", `request ${id} was rejected and holds no reservation`);
+            if (rows[0].status === "rejected")
+                throw new BadInput("id", `request ${id} was rejected and holds no reservation`);
             const updated = await tx.query<RawRequest>(
                 `UPDATE gpu_requests SET released_at = $2, release_reason = 'released'
                   WHERE id = $1 AND released_at IS NULL AND expires_at > $2 RETURNING ${REQUEST_COLUMNS}`,

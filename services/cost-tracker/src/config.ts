@@ -8,13 +8,19 @@ export function loadConfigDocument(file: string): CostTrackerConfig {
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (err) {
-        throw new StartupError([`COST_TRACKER_CONFIG: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+        throw new StartupError([
+            `COST_TRACKER_CONFIG: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        ]);
     }
     return parseConfigDocument(text, file, `COST_TRACKER_CONFIG: ${file} is not valid JSON`);
 }
 
 /** A document's text (a file's, or COST_TRACKER_CONFIG_JSON's, how ECS hands it over), parsed and checked. */
-export function parseConfigDocument(text: string, origin: string, notJson: string = `${origin}: is not valid JSON`): CostTrackerConfig {
+export function parseConfigDocument(
+    text: string,
+    origin: string,
+    notJson: string = `${origin}: is not valid JSON`,
+): CostTrackerConfig {
     let doc: unknown;
     try {
         doc = JSON.parse(text);

@@ -31,11 +31,10 @@ export async function once<T extends StoredAnswer>(
     hash: string,
     work: () => Promise<T>,
 ): Promise<{ answer: StoredAnswer; fresh?: T }> {
-    const claimed = await tx.query("INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key", [
-        scope,
-        key,
-        hash,
-    ]);
+    const claimed = await tx.query(
+        "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key",
+        [scope, key, hash],
+    );
     if (claimed.rows.length === 0) {
         const { rows } = await tx.query<{ request_hash: string; status_code: number; response: unknown }>(
             "SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2",

@@ -26,10 +26,13 @@ const PUBLIC_DIR = path.resolve(__dirname, "..", "dist", "public");
 function demoConfig(): CostTrackerConfig {
     let module: typeof import("./demo/prod-stack");
     try {
-        module = require("./demo/prod-stack");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        module = require("./demo/prod-stack") as typeof import("./demo/prod-stack");
     } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
-        throw new StartupError(["--demo without COST_TRACKER_CONFIG reads Pulumi.prod.yaml from a checkout of the repository; here set COST_TRACKER_CONFIG"]);
+        throw new StartupError([
+            "--demo without COST_TRACKER_CONFIG reads Pulumi.prod.yaml from a checkout of the repository; here set COST_TRACKER_CONFIG",
+        ]);
     }
     return module.configFromStack("prod");
 }
@@ -93,7 +96,10 @@ async function main(): Promise<void> {
     };
     passwordRejected = (err) => {
         // The password was read once, at start (ECS secrets); after a rotation only a new task has the new one.
-        app.log.error({ err: err.message }, "the database rejected the password (rotated?): exiting so that a new task starts with the current secret");
+        app.log.error(
+            { err: err.message },
+            "the database rejected the password (rotated?): exiting so that a new task starts with the current secret",
+        );
         void shutdown(undefined, 1);
     };
     process.once("SIGTERM", () => void shutdown("SIGTERM"));
@@ -102,7 +108,9 @@ async function main(): Promise<void> {
     await app.listen({ port: settings.port, host: settings.host });
     if (!settings.apiToken) {
         // Printed, not logged: a demo's throwaway token, for the person at the terminal.
-        process.stdout.write(`\nDemo write token (COST_TRACKER_API_TOKEN unset): ${apiToken}\nDashboard: http://localhost:${settings.port}/\n\n`);
+        process.stdout.write(
+            `\nDemo write token (COST_TRACKER_API_TOKEN unset): ${apiToken}\nDashboard: http://localhost:${settings.port}/\n\n`,
+        );
     }
 
     // The database may come up after the service (a new RDS instance, a restarted server): retry until it answers.
@@ -125,7 +133,10 @@ async function main(): Promise<void> {
         app.log.info("demo data seeded");
     }
     const { sources, prometheus } = sourcesFor(config, now);
-    scheduler = startScheduler({ db, config, sources, prometheus, notifiers, log: app.log, metrics, now }, config.sources.intervalMinutes * 60_000);
+    scheduler = startScheduler(
+        { db, config, sources, prometheus, notifiers, log: app.log, metrics, now },
+        config.sources.intervalMinutes * 60_000,
+    );
 }
 
 main().catch((err) => {

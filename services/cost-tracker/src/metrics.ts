@@ -32,10 +32,19 @@ export function createMetrics(summaries: () => Promise<TeamSummary[]>): Metrics 
     perTeam("cost_tracker_team_reserved_usd", "Budget held by live reservations, USD", (t) => t.reservedUsd);
     perTeam("cost_tracker_team_budget_usd", "Monthly budget, USD", (t) => t.monthlyBudgetUsd);
     perTeam("cost_tracker_team_forecast_usd", "Month-end forecast, USD", (t) => t.forecastUsd);
-    perTeam("cost_tracker_team_budget_used_ratio", "Month-to-date spend over the budget", (t) => t.monthToDateUsd / t.monthlyBudgetUsd);
+    perTeam(
+        "cost_tracker_team_budget_used_ratio",
+        "Month-to-date spend over the budget",
+        (t) => t.monthToDateUsd / t.monthlyBudgetUsd,
+    );
     return {
         registry,
-        decisions: new Counter({ name: "cost_tracker_gpu_request_decisions_total", help: "GPU request decisions", labelNames: ["outcome", "team"], registers: [registry] }),
+        decisions: new Counter({
+            name: "cost_tracker_gpu_request_decisions_total",
+            help: "GPU request decisions",
+            labelNames: ["outcome", "team"],
+            registers: [registry],
+        }),
         httpDuration: new Histogram({
             name: "cost_tracker_http_request_duration_seconds",
             help: "HTTP request latency",
@@ -43,7 +52,17 @@ export function createMetrics(summaries: () => Promise<TeamSummary[]>): Metrics 
             buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
             registers: [registry],
         }),
-        sourceRuns: new Counter({ name: "cost_tracker_source_runs_total", help: "Source runs by outcome", labelNames: ["source", "outcome"], registers: [registry] }),
-        alerts: new Counter({ name: "cost_tracker_alerts_total", help: "Alerts raised", labelNames: ["kind"], registers: [registry] }),
+        sourceRuns: new Counter({
+            name: "cost_tracker_source_runs_total",
+            help: "Source runs by outcome",
+            labelNames: ["source", "outcome"],
+            registers: [registry],
+        }),
+        alerts: new Counter({
+            name: "cost_tracker_alerts_total",
+            help: "Alerts raised",
+            labelNames: ["kind"],
+            registers: [registry],
+        }),
     };
 }

@@ -10,7 +10,14 @@
  * - A time-sliced share (`nvidia.com/gpu.shared`) is 1/replicas of a GPU: that many pods take
  *   turns on it.
  */
-import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, MIG_SLICES_PER_GPU, SHARED_GPU_RESOURCE, gpuOf, instanceType } from "../../../catalog";
+import {
+    GPU_RESOURCE,
+    MIG_RESOURCE_PREFIX,
+    MIG_SLICES_PER_GPU,
+    SHARED_GPU_RESOURCE,
+    gpuOf,
+    instanceType,
+} from "../../../catalog";
 import type { TrackerPool } from "../../../components/costs/tracker-config";
 
 /** One kind of GPU unit a pool offers, and its price. */

@@ -18,7 +18,9 @@ export async function syncConfig(q: Queryable, config: CostTrackerConfig): Promi
             [team.name, team.costCenter, team.monthlyBudgetUsd],
         );
     }
-    await q.query("UPDATE teams SET active = false WHERE NOT (name = ANY($1::text[]))", [config.teams.map((t) => t.name)]);
+    await q.query("UPDATE teams SET active = false WHERE NOT (name = ANY($1::text[]))", [
+        config.teams.map((t) => t.name),
+    ]);
     for (const pool of config.pools) {
         await q.query(
             `INSERT INTO pools (name, instance_type, gpu_sharing, max_nodes, active) VALUES ($1, $2, $3::jsonb, $4, true)
@@ -26,7 +28,9 @@ export async function syncConfig(q: Queryable, config: CostTrackerConfig): Promi
             [pool.name, pool.instanceType, JSON.stringify(pool.gpuSharing), pool.maxNodes],
         );
     }
-    await q.query("UPDATE pools SET active = false WHERE NOT (name = ANY($1::text[]))", [config.pools.map((p) => p.name)]);
+    await q.query("UPDATE pools SET active = false WHERE NOT (name = ANY($1::text[]))", [
+        config.pools.map((p) => p.name),
+    ]);
 }
 
 function emptyCategories(): CategoryAmounts {
@@ -39,7 +43,9 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
     const today = utcDay(now);
     const trailingFrom = addDays(today, -FORECAST_TRAILING_DAYS);
     const [teams, spent, trailing, reserved, utilisation] = await Promise.all([
-        q.query<{ name: string; cost_center: string; monthly_budget_usd: number }>("SELECT name, cost_center, monthly_budget_usd FROM teams WHERE active ORDER BY name"),
+        q.query<{ name: string; cost_center: string; monthly_budget_usd: number }>(
+            "SELECT name, cost_center, monthly_budget_usd FROM teams WHERE active ORDER BY name",
+        ),
         q.query<{ team: string; category: Category; usd: number }>(
             "SELECT team, category, sum(amount_usd) AS usd FROM daily_spend WHERE day >= $1 AND day < $2 GROUP BY team, category",
             [month.start, month.next],
@@ -53,9 +59,13 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
               WHERE status = 'approved' AND released_at IS NULL AND expires_at > $1 GROUP BY team`,
             [now],
         ),
-        q.query<{ team: string; average_pct: number | null; gpus_reporting: number; gpus_requested: number; observed_at: Date }>(
-            "SELECT team, average_pct, gpus_reporting, gpus_requested, observed_at FROM gpu_utilisation",
-        ),
+        q.query<{
+            team: string;
+            average_pct: number | null;
+            gpus_reporting: number;
+            gpus_requested: number;
+            observed_at: Date;
+        }>("SELECT team, average_pct, gpus_reporting, gpus_requested, observed_at FROM gpu_utilisation"),
     ]);
     return teams.rows.map((team) => {
         const byCategory = emptyCategories();
@@ -78,14 +88,24 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
             forecastUsd: cents(forecastMonthEnd(monthToDateUsd, trailingDays, now)),
             byCategory,
             gpuUtilisation: util
-                ? { averagePct: util.average_pct, gpusReporting: util.gpus_reporting, gpusRequested: util.gpus_requested, observedAt: util.observed_at.toISOString() }
+                ? {
+                      averagePct: util.average_pct,
+                      gpusReporting: util.gpus_reporting,
+                      gpusRequested: util.gpus_requested,
+                      observedAt: util.observed_at.toISOString(),
+                  }
                 : null,
         };
     });
 }
 
 /** A team's spend per day from `from` to `to` (both included), every day present. */
-export async function teamDailySpend(q: Queryable, team: string, from: string, to: string): Promise<{ days: DailySpend[]; totals: CategoryAmounts; totalUsd: number }> {
+export async function teamDailySpend(
+    q: Queryable,
+    team: string,
+    from: string,
+    to: string,
+): Promise<{ days: DailySpend[]; totals: CategoryAmounts; totalUsd: number }> {
     const { rows } = await q.query<{ day: string; category: Category; usd: number }>(
         "SELECT day, category, sum(amount_usd) AS usd FROM daily_spend WHERE team = $1 AND day >= $2 AND day <= $3 GROUP BY day, category",
         [team, from, to],
@@ -113,7 +133,11 @@ export async function gpuHoursByPool(q: Queryable, from: string, to: string, tea
           WHERE category = 'gpu' AND day >= $1 AND day <= $2 AND ($3::text IS NULL OR team = $3) GROUP BY pool ORDER BY pool = '', pool`,
         [from, to, team ?? null],
     );
-    return rows.map((r) => ({ pool: r.pool || "unattributed", gpuHours: Math.round(r.hours * 100) / 100, gpuUsd: cents(r.usd) }));
+    return rows.map((r) => ({
+        pool: r.pool || "unattributed",
+        gpuHours: Math.round(r.hours * 100) / 100,
+        gpuUsd: cents(r.usd),
+    }));
 }
 
 export interface PoolOffer {
@@ -131,6 +155,9 @@ export function poolOffers(config: CostTrackerConfig): PoolOffer[] {
         instanceType: pool.instanceType,
         gpuSharing: pool.gpuSharing,
         maxNodes: pool.maxNodes,
-        resources: poolResources(pool).map((r) => ({ ...r, usdPerUnitHour: Math.round(r.usdPerUnitHour * 10000) / 10000 })),
+        resources: poolResources(pool).map((r) => ({
+            ...r,
+            usdPerUnitHour: Math.round(r.usdPerUnitHour * 10000) / 10000,
+        })),
     }));
 }

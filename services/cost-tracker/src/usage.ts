@@ -18,10 +18,19 @@ const INSERT_CHUNK = 5000;
  * Replaces what `source` recorded for `days` with `records`, in one transaction: re-reading a
  * window never counts it twice, and a run that fails leaves the previous data in place.
  */
-export async function replaceSourceDays(db: Database, source: string, days: readonly string[], records: readonly UsageRecord[], now: Date): Promise<void> {
+export async function replaceSourceDays(
+    db: Database,
+    source: string,
+    days: readonly string[],
+    records: readonly UsageRecord[],
+    now: Date,
+): Promise<void> {
     await db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [ROLLUP_LOCK]);
-        const { rows } = await tx.query<{ team: string }>("SELECT DISTINCT team FROM usage WHERE source = $1 AND day = ANY($2::date[])", [source, days]);
+        const { rows } = await tx.query<{ team: string }>(
+            "SELECT DISTINCT team FROM usage WHERE source = $1 AND day = ANY($2::date[])",
+            [source, days],
+        );
         await tx.query("DELETE FROM usage WHERE source = $1 AND day = ANY($2::date[])", [source, days]);
         await insertUsage(tx, source, records);
         const teams = new Set([...rows.map((r) => r.team), ...records.map((r) => r.team)]);
@@ -30,7 +39,12 @@ export async function replaceSourceDays(db: Database, source: string, days: read
 }
 
 /** Appends pushed records inside the caller's transaction (which holds the batch's idempotency key). */
-export async function appendUsage(tx: Queryable, source: string, records: readonly UsageRecord[], now: Date): Promise<void> {
+export async function appendUsage(
+    tx: Queryable,
+    source: string,
+    records: readonly UsageRecord[],
+    now: Date,
+): Promise<void> {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [ROLLUP_LOCK]);
     await insertUsage(tx, source, records);
     await afterUsageChange(tx, [...new Set(records.map((r) => r.day))], [...new Set(records.map((r) => r.team))], now);
@@ -58,7 +72,12 @@ async function insertUsage(tx: Queryable, source: string, records: readonly Usag
     }
 }
 
-async function afterUsageChange(tx: Queryable, days: readonly string[], teams: readonly string[], now: Date): Promise<void> {
+async function afterUsageChange(
+    tx: Queryable,
+    days: readonly string[],
+    teams: readonly string[],
+    now: Date,
+): Promise<void> {
     if (days.length === 0) return;
     await tx.query("DELETE FROM daily_spend WHERE day = ANY($1::date[])", [days]);
     await tx.query(

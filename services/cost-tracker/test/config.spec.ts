@@ -16,7 +16,13 @@ describe("cost tracker: config document", () => {
             ],
         );
         // The catalog's five workload classes; production inference is the critical one.
-        assert.deepStrictEqual(doc.priorityClasses, ["production-inference", "critical-agents", "training", "research", "development"]);
+        assert.deepStrictEqual(doc.priorityClasses, [
+            "production-inference",
+            "critical-agents",
+            "training",
+            "research",
+            "development",
+        ]);
         assert.deepStrictEqual(doc.criticalPriorityClasses, ["production-inference"]);
         assert.deepStrictEqual(doc.labels, { team: "gpu-platform/team", pool: "gpu-platform/pool" });
         assert.deepStrictEqual(costTrackerConfigProblems(doc), []);
@@ -43,7 +49,10 @@ describe("cost tracker: config document", () => {
             doc.pools.map((p) => p.name),
             ["a100-shared", "a100-mig", "h100"],
         );
-        assert.deepStrictEqual(doc.pools[1].gpuSharing, { mode: "mig", layout: { "3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2 } });
+        assert.deepStrictEqual(doc.pools[1].gpuSharing, {
+            mode: "mig",
+            layout: { "3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2 },
+        });
     });
 
     it("reports every bad field of a document, one line each, naming it", () => {
@@ -71,7 +80,9 @@ describe("cost tracker: config document", () => {
                 'sources.opencost.url: must be an http(s) URL (found "opencost:9003")',
             ],
         );
-        assert.deepStrictEqual(costTrackerConfigProblems([]), [{ key: "(document)", message: "must be a JSON object with teams, pools and settings" }]);
+        assert.deepStrictEqual(costTrackerConfigProblems([]), [
+            { key: "(document)", message: "must be a JSON object with teams, pools and settings" },
+        ]);
     });
 });
 
@@ -85,12 +96,25 @@ describe("cost tracker: settings", () => {
         assert.strictEqual(settings?.port, 8080);
         assert.strictEqual(settings?.databaseUrl, undefined, "no DATABASE_URL: embedded PGlite");
         assert.strictEqual(settings?.host, "127.0.0.1", "a demo prints a write token: it answers only its own machine");
-        assert.strictEqual(readSettings({ COST_TRACKER_CONFIG: "c.json", COST_TRACKER_API_TOKEN: "t".repeat(32) }, []).settings?.host, "0.0.0.0", "a task listens on every interface");
+        assert.strictEqual(
+            readSettings({ COST_TRACKER_CONFIG: "c.json", COST_TRACKER_API_TOKEN: "t".repeat(32) }, []).settings?.host,
+            "0.0.0.0",
+            "a task listens on every interface",
+        );
     });
 
     it("names every bad variable and argument", () => {
         assert.deepStrictEqual(
-            readSettings({ PORT: "http", DATABASE_URL: "mysql://db", COST_TRACKER_CONFIG: "c.json", COST_TRACKER_API_TOKEN: "short", LOG_LEVEL: "loud" }, ["--dmeo"]).problems,
+            readSettings(
+                {
+                    PORT: "http",
+                    DATABASE_URL: "mysql://db",
+                    COST_TRACKER_CONFIG: "c.json",
+                    COST_TRACKER_API_TOKEN: "short",
+                    LOG_LEVEL: "loud",
+                },
+                ["--dmeo"],
+            ).problems,
             [
                 "--dmeo: unknown argument; usage: npm run cost-tracker -- [--demo]   (settings from PORT, DATABASE_URL, COST_TRACKER_CONFIG, COST_TRACKER_API_TOKEN)",
                 'PORT: must be a port number from 1 to 65535 (found "http")',

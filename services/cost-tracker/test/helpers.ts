@@ -25,8 +25,18 @@ export function testConfig(overrides: Partial<CostTrackerConfig> = {}): CostTrac
             ],
             nodePools: [
                 { name: "system", instanceType: "m7i.2xlarge", maxSize: 10 },
-                { name: "a100-shared", instanceType: "p4d.24xlarge", maxSize: 4, gpuSharing: { mode: "time-slicing", replicas: 3 } },
-                { name: "a100-mig", instanceType: "p4de.24xlarge", maxSize: 4, gpuSharing: { mode: "mig", layout: { "3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2 } } },
+                {
+                    name: "a100-shared",
+                    instanceType: "p4d.24xlarge",
+                    maxSize: 4,
+                    gpuSharing: { mode: "time-slicing", replicas: 3 },
+                },
+                {
+                    name: "a100-mig",
+                    instanceType: "p4de.24xlarge",
+                    maxSize: 4,
+                    gpuSharing: { mode: "mig", layout: { "3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2 } },
+                },
                 { name: "h100", instanceType: "p5.48xlarge", maxSize: 4, gpuSharing: { mode: "exclusive" } },
             ],
         }),
@@ -47,7 +57,17 @@ export function testDatabase(): Promise<Database> {
     return shared;
 }
 
-const TABLES = ["gpu_requests", "idempotency_keys", "usage", "daily_spend", "source_runs", "alerts", "gpu_utilisation", "pools", "teams"];
+const TABLES = [
+    "gpu_requests",
+    "idempotency_keys",
+    "usage",
+    "daily_spend",
+    "source_runs",
+    "alerts",
+    "gpu_utilisation",
+    "pools",
+    "teams",
+];
 
 /** Empties every table and stores `config`'s teams and pools. */
 export async function resetDatabase(db: Database, config: CostTrackerConfig): Promise<void> {
@@ -88,5 +108,9 @@ export async function testApp(db: Database, options: AppOptions = {}): Promise<F
 /** A clock the test moves. */
 export function clock(iso: string): { now: () => Date; set(iso: string): void; advanceHours(h: number): void } {
     let t = Date.parse(iso);
-    return { now: () => new Date(t), set: (next) => void (t = Date.parse(next)), advanceHours: (h) => void (t += h * 3_600_000) };
+    return {
+        now: () => new Date(t),
+        set: (next) => void (t = Date.parse(next)),
+        advanceHours: (h) => void (t += h * 3_600_000),
+    };
 }

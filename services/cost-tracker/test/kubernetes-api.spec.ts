@@ -30,7 +30,11 @@ const FIXTURES = path.join(__dirname, "fixtures");
 const TLS = path.join(FIXTURES, "kube-apiserver");
 const ALLOCATION = fs.readFileSync(path.join(FIXTURES, "opencost-allocation.json"), "utf8");
 const CA_DATA = fs.readFileSync(path.join(TLS, "ca.pem")).toString("base64");
-const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session/token+with=odd chars" };
+const CREDENTIALS = {
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    sessionToken: "session/token+with=odd chars",
+};
 const CLUSTER = "gpu-platform-prod";
 const OPENCOST_PROXY = "/api/v1/namespaces/opencost/services/http:opencost:9003/proxy";
 const PROMETHEUS_PROXY = "/api/v1/namespaces/prometheus/services/http:prometheus-server:80/proxy";
@@ -43,28 +47,40 @@ interface Seen {
 /** An API server on 127.0.0.1 with the cluster CA's certificate: proxies the two allowed services, refuses the rest as RBAC does. */
 async function fakeApiServer(): Promise<{ server: string; seen: Seen[]; close(): Promise<void> }> {
     const seen: Seen[] = [];
-    const srv = https.createServer({ key: fs.readFileSync(path.join(TLS, "server.key")), cert: fs.readFileSync(path.join(TLS, "server.pem")) }, (req, res) => {
-        const url = req.url ?? "";
-        seen.push({ path: url, authorization: req.headers.authorization });
-        const json = (status: number, body: unknown): void => void res.writeHead(status, { "content-type": "application/json" }).end(typeof body === "string" ? body : JSON.stringify(body));
-        if (!req.headers.authorization?.startsWith(`Bearer ${TOKEN_PREFIX}`)) return json(401, { kind: "Status", status: "Failure", reason: "Unauthorized", code: 401 });
-        if (url.startsWith(`${OPENCOST_PROXY}/allocation/compute?`)) return json(200, ALLOCATION);
-        if (url.startsWith(`${PROMETHEUS_PROXY}/api/v1/query?`)) {
-            const query = new URL(url, "https://x").searchParams.get("query") ?? "";
-            const result = query.startsWith("kube_node_labels")
-                ? [{ metric: { node: "ip-10-30-1-17.ec2.internal", label_gpu_platform_pool: "h100" }, value: [1795392000, "1"] }]
-                : [];
-            return json(200, { status: "success", data: { resultType: "vector", result } });
-        }
-        const name = /\/services\/([^/]+)\/proxy/.exec(url)?.[1] ?? "?";
-        json(403, {
-            kind: "Status",
-            status: "Failure",
-            reason: "Forbidden",
-            code: 403,
-            message: `services "${name}" is forbidden: User "arn:aws:sts::123456789012:assumed-role/cost-tracker-task-role/x" cannot get resource "services/proxy"`,
-        });
-    });
+    const srv = https.createServer(
+        { key: fs.readFileSync(path.join(TLS, "server.key")), cert: fs.readFileSync(path.join(TLS, "server.pem")) },
+        (req, res) => {
+            const url = req.url ?? "";
+            seen.push({ path: url, authorization: req.headers.authorization });
+            const json = (status: number, body: unknown): void =>
+                void res
+                    .writeHead(status, { "content-type": "application/json" })
+                    .end(typeof body === "string" ? body : JSON.stringify(body));
+            if (!req.headers.authorization?.startsWith(`Bearer ${TOKEN_PREFIX}`))
+                return json(401, { kind: "Status", status: "Failure", reason: "Unauthorized", code: 401 });
+            if (url.startsWith(`${OPENCOST_PROXY}/allocation/compute?`)) return json(200, ALLOCATION);
+            if (url.startsWith(`${PROMETHEUS_PROXY}/api/v1/query?`)) {
+                const query = new URL(url, "https://x").searchParams.get("query") ?? "";
+                const result = query.startsWith("kube_node_labels")
+                    ? [
+                          {
+                              metric: { node: "ip-10-30-1-17.ec2.internal", label_gpu_platform_pool: "h100" },
+                              value: [1795392000, "1"],
+                          },
+                      ]
+                    : [];
+                return json(200, { status: "success", data: { resultType: "vector", result } });
+            }
+            const name = /\/services\/([^/]+)\/proxy/.exec(url)?.[1] ?? "?";
+            json(403, {
+                kind: "Status",
+                status: "Failure",
+                reason: "Forbidden",
+                code: 403,
+                message: `services "${name}" is forbidden: User "arn:aws:sts::123456789012:assumed-role/cost-tracker-task-role/x" cannot get resource "services/proxy"`,
+            });
+        },
+    );
     await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
     const { port } = srv.address() as AddressInfo;
     return {
@@ -74,11 +90,17 @@ async function fakeApiServer(): Promise<{ server: string; seen: Seen[]; close():
     };
 }
 
-const api = (server: string, caData = CA_DATA) => ({ server, certificateAuthorityData: caData, clusterName: CLUSTER, region: "us-east-1" });
+const api = (server: string, caData = CA_DATA) => ({
+    server,
+    certificateAuthorityData: caData,
+    clusterName: CLUSTER,
+    region: "us-east-1",
+});
 const at = (iso: string) => () => new Date(iso);
 
 /** RFC 3986 encoding, as SigV4's canonical query string wants it. */
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string) =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const hmac = (key: Buffer | string, s: string) => createHmac("sha256", key).update(s, "utf8").digest();
 
@@ -88,14 +110,23 @@ const hmac = (key: Buffer | string, s: string) => createHmac("sha256", key).upda
  * canonical request, string to sign, the derived key chain.
  */
 function expectedSignature(url: URL, signedHeaderValues: Record<string, string>, secretAccessKey: string): string {
-    const params = [...url.searchParams.entries()].filter(([k]) => k !== "X-Amz-Signature").map(([k, v]) => [rfc3986(k), rfc3986(v)]);
+    const params = [...url.searchParams.entries()]
+        .filter(([k]) => k !== "X-Amz-Signature")
+        .map(([k, v]) => [rfc3986(k), rfc3986(v)]);
     params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const signedHeaders = url.searchParams.get("X-Amz-SignedHeaders")!;
     const canonicalHeaders = signedHeaders
         .split(";")
         .map((h) => `${h}:${signedHeaderValues[h]}\n`)
         .join("");
-    const canonicalRequest = ["GET", url.pathname, params.map(([k, v]) => `${k}=${v}`).join("&"), canonicalHeaders, signedHeaders, sha256("")].join("\n");
+    const canonicalRequest = [
+        "GET",
+        url.pathname,
+        params.map(([k, v]) => `${k}=${v}`).join("&"),
+        canonicalHeaders,
+        signedHeaders,
+        sha256(""),
+    ].join("\n");
     const date = url.searchParams.get("X-Amz-Date")!;
     const scope = url.searchParams.get("X-Amz-Credential")!.split("/").slice(1).join("/");
     const [day, region, service] = scope.split("/");
@@ -118,7 +149,12 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
     afterEach(() => apiServer.close());
 
     it("makes the token aws eks get-token makes: a 60-second presigned STS GetCallerIdentity bound to the cluster", async () => {
-        const token = await eksToken({ clusterName: CLUSTER, region: "us-east-1", credentials: async () => CREDENTIALS, signingDate: new Date("2026-11-23T10:20:30Z") });
+        const token = await eksToken({
+            clusterName: CLUSTER,
+            region: "us-east-1",
+            credentials: async () => CREDENTIALS,
+            signingDate: new Date("2026-11-23T10:20:30Z"),
+        });
         const url = decodeToken(token);
         assert.strictEqual(url.origin, "https://sts.us-east-1.amazonaws.com");
         assert.strictEqual(url.pathname, "/");
@@ -129,19 +165,35 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
         assert.strictEqual(q["X-Amz-Credential"], "AKIDEXAMPLE/20261123/us-east-1/sts/aws4_request");
         assert.strictEqual(q["X-Amz-Date"], "20261123T102030Z");
         assert.strictEqual(q["X-Amz-Expires"], "60");
-        assert.strictEqual(q["X-Amz-SignedHeaders"], `host;${CLUSTER_ID_HEADER}`, "EKS refuses a token whose signature does not cover the cluster id");
+        assert.strictEqual(
+            q["X-Amz-SignedHeaders"],
+            `host;${CLUSTER_ID_HEADER}`,
+            "EKS refuses a token whose signature does not cover the cluster id",
+        );
         assert.strictEqual(q["X-Amz-Security-Token"], CREDENTIALS.sessionToken);
         assert.strictEqual(
             q["X-Amz-Signature"],
-            expectedSignature(url, { host: "sts.us-east-1.amazonaws.com", [CLUSTER_ID_HEADER]: CLUSTER }, CREDENTIALS.secretAccessKey),
+            expectedSignature(
+                url,
+                { host: "sts.us-east-1.amazonaws.com", [CLUSTER_ID_HEADER]: CLUSTER },
+                CREDENTIALS.secretAccessKey,
+            ),
             "the signature SigV4 gives for this request",
         );
     });
 
     it("reads OpenCost's allocations and Prometheus through the services' proxies, as the bearer of a token, and reuses it for 10 minutes", async () => {
         let now = new Date("2026-11-23T10:00:00Z");
-        const transport = kubernetesApiTransport(api(apiServer.server), { credentials: async () => CREDENTIALS, now: () => now });
-        const prometheus = new PrometheusClient({ url: `${apiServer.server}${PROMETHEUS_PROXY}`, namespaceLabel: "namespace", poolLabel: "gpu-platform/pool", transport });
+        const transport = kubernetesApiTransport(api(apiServer.server), {
+            credentials: async () => CREDENTIALS,
+            now: () => now,
+        });
+        const prometheus = new PrometheusClient({
+            url: `${apiServer.server}${PROMETHEUS_PROXY}`,
+            namespaceLabel: "namespace",
+            poolLabel: "gpu-platform/pool",
+            transport,
+        });
         const opencost = new OpenCostSource({
             url: `${apiServer.server}${OPENCOST_PROXY}`,
             teams: ["ml-research", "inference", "applied-ml"],
@@ -150,8 +202,14 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
             now: at("2026-11-23T10:00:00Z"),
             transport,
         });
-        const records = await opencost.read(["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"], AbortSignal.timeout(5000));
-        assert.ok(records.some((r) => r.category === "gpu" && r.pool === "h100"), "GPU spend attributed to a pool read from Prometheus");
+        const records = await opencost.read(
+            ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"],
+            AbortSignal.timeout(5000),
+        );
+        assert.ok(
+            records.some((r) => r.category === "gpu" && r.pool === "h100"),
+            "GPU spend attributed to a pool read from Prometheus",
+        );
         assert.deepStrictEqual(
             apiServer.seen.map((s) => s.path.split("?")[0]).sort(),
             [`${OPENCOST_PROXY}/allocation/compute`, `${PROMETHEUS_PROXY}/api/v1/query`],
@@ -161,33 +219,57 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
         assert.strictEqual(tokens.size, 1);
         now = new Date("2026-11-23T10:09:59Z");
         await prometheus.nodePools(AbortSignal.timeout(5000));
-        assert.strictEqual(new Set(apiServer.seen.map((s) => s.authorization)).size, 1, "the same token within 10 minutes");
+        assert.strictEqual(
+            new Set(apiServer.seen.map((s) => s.authorization)).size,
+            1,
+            "the same token within 10 minutes",
+        );
         now = new Date("2026-11-23T10:10:00Z");
         await prometheus.nodePools(AbortSignal.timeout(5000));
         const last = apiServer.seen[apiServer.seen.length - 1].authorization!;
         assert.ok(!tokens.has(last), "a new token after 10 minutes");
-        assert.strictEqual(decodeToken(last.slice("Bearer ".length)).searchParams.get("X-Amz-Date"), "20261123T101000Z");
+        assert.strictEqual(
+            decodeToken(last.slice("Bearer ".length)).searchParams.get("X-Amz-Date"),
+            "20261123T101000Z",
+        );
     });
 
     it("refuses an API server whose certificate the cluster's CA did not sign", async () => {
         const otherCa = fs.readFileSync(path.join(TLS, "other-ca.pem")).toString("base64");
-        const transport = kubernetesApiTransport(api(apiServer.server, otherCa), { credentials: async () => CREDENTIALS });
-        await assert.rejects(transport.get(new URL(`${apiServer.server}${OPENCOST_PROXY}/healthz`), AbortSignal.timeout(5000)), /self[- ]signed|unable to verify|certificate/i);
+        const transport = kubernetesApiTransport(api(apiServer.server, otherCa), {
+            credentials: async () => CREDENTIALS,
+        });
+        await assert.rejects(
+            transport.get(new URL(`${apiServer.server}${OPENCOST_PROXY}/healthz`), AbortSignal.timeout(5000)),
+            /self[- ]signed|unable to verify|certificate/i,
+        );
         assert.deepStrictEqual(apiServer.seen, [], "no request, and no token, reached it");
     });
 
     it("reports RBAC's refusal of a service it was not granted, naming the path and the reason", async () => {
         const transport = kubernetesApiTransport(api(apiServer.server), { credentials: async () => CREDENTIALS });
-        const grafana = new PrometheusClient({ url: `${apiServer.server}/api/v1/namespaces/monitoring/services/http:grafana:80/proxy`, namespaceLabel: "namespace", poolLabel: "p", transport });
+        const grafana = new PrometheusClient({
+            url: `${apiServer.server}/api/v1/namespaces/monitoring/services/http:grafana:80/proxy`,
+            namespaceLabel: "namespace",
+            poolLabel: "p",
+            transport,
+        });
         await assert.rejects(grafana.query("up", AbortSignal.timeout(5000)), (err: Error) => {
-            assert.match(err.message, /^prometheus: \/api\/v1\/namespaces\/monitoring\/services\/http:grafana:80\/proxy\/api\/v1\/query answered 403: .*services \\"http:grafana:80\\" is forbidden/);
+            assert.match(
+                err.message,
+                /^prometheus: \/api\/v1\/namespaces\/monitoring\/services\/http:grafana:80\/proxy\/api\/v1\/query answered 403: .*services \\"http:grafana:80\\" is forbidden/,
+            );
             return true;
         });
     });
 
     it("wires the config document's sources: URLs under kubernetesApi.server go through it, with credentials from the default chain", async () => {
         const saved = { ...process.env };
-        Object.assign(process.env, { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_SESSION_TOKEN: CREDENTIALS.sessionToken });
+        Object.assign(process.env, {
+            AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+            AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
+        });
         try {
             const base = testConfig();
             const config = {
@@ -200,7 +282,10 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
                 },
             };
             const { sources, prometheus } = sourcesFor(config, at("2026-11-23T10:00:00Z"));
-            assert.deepStrictEqual(sources.map((s) => s.name), ["opencost"]);
+            assert.deepStrictEqual(
+                sources.map((s) => s.name),
+                ["opencost"],
+            );
             await sources[0].read(["2026-11-22", "2026-11-23"], AbortSignal.timeout(5000));
             await prometheus!.utilisation(AbortSignal.timeout(5000));
             assert.ok(apiServer.seen.length >= 4);
@@ -217,7 +302,18 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
 describe("cost tracker: the document's kubernetesApi", () => {
     it("is checked field by field, one line each", () => {
         const base = testConfig();
-        const doc = { ...base, sources: { ...base.sources, kubernetesApi: { server: "http://api/x", certificateAuthorityData: "not base64!", clusterName: "", region: "moon" } } };
+        const doc = {
+            ...base,
+            sources: {
+                ...base.sources,
+                kubernetesApi: {
+                    server: "http://api/x",
+                    certificateAuthorityData: "not base64!",
+                    clusterName: "",
+                    region: "moon",
+                },
+            },
+        };
         assert.deepStrictEqual(
             costTrackerConfigProblems(doc).map((p) => `${p.key}: ${p.message}`),
             [
@@ -227,7 +323,13 @@ describe("cost tracker: the document's kubernetesApi", () => {
                 'sources.kubernetesApi.region: must be an AWS region such as us-east-1 (found "moon")',
             ],
         );
-        assert.deepStrictEqual(costTrackerConfigProblems({ ...base, sources: { ...base.sources, kubernetesApi: api("https://ABC.gr7.us-east-1.eks.amazonaws.com") } }), []);
+        assert.deepStrictEqual(
+            costTrackerConfigProblems({
+                ...base,
+                sources: { ...base.sources, kubernetesApi: api("https://ABC.gr7.us-east-1.eks.amazonaws.com") },
+            }),
+            [],
+        );
     });
 });
 
@@ -248,7 +350,12 @@ async function passwordRefusingPostgres(): Promise<{ port: number; passwords: st
             if (started && buffer.length >= 5 && buffer[0] === 0x70 && buffer.length >= 1 + buffer.readInt32BE(1)) {
                 passwords.push(buffer.subarray(5, 1 + buffer.readInt32BE(1) - 1).toString("utf8"));
                 const fields = Buffer.concat(
-                    [["S", "FATAL"], ["V", "FATAL"], ["C", "28P01"], ["M", 'password authentication failed for user "costtracker"']].map(([k, v]) => Buffer.from(`${k}${v}\0`)),
+                    [
+                        ["S", "FATAL"],
+                        ["V", "FATAL"],
+                        ["C", "28P01"],
+                        ["M", 'password authentication failed for user "costtracker"'],
+                    ].map(([k, v]) => Buffer.from(`${k}${v}\0`)),
                 );
                 const length = Buffer.alloc(4);
                 length.writeInt32BE(4 + fields.length + 1);
@@ -258,7 +365,11 @@ async function passwordRefusingPostgres(): Promise<{ port: number; passwords: st
         socket.on("error", () => undefined);
     });
     await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-    return { port: (srv.address() as AddressInfo).port, passwords, close: () => new Promise((resolve) => srv.close(() => resolve())) };
+    return {
+        port: (srv.address() as AddressInfo).port,
+        passwords,
+        close: () => new Promise((resolve) => srv.close(() => resolve())),
+    };
 }
 
 describe("cost tracker: database credentials on Fargate", () => {
@@ -267,17 +378,31 @@ describe("cost tracker: database credentials on Fargate", () => {
         try {
             const password = "p@ss:w/rd%41 ü#?&=";
             const { settings, problems } = readSettings(
-                { DATABASE_URL: `postgres://costtracker@127.0.0.1:${pg.port}/costtracker`, DATABASE_PASSWORD: password, COST_TRACKER_CONFIG_JSON: "{}", COST_TRACKER_API_TOKEN: "t".repeat(32) },
+                {
+                    DATABASE_URL: `postgres://costtracker@127.0.0.1:${pg.port}/costtracker`,
+                    DATABASE_PASSWORD: password,
+                    COST_TRACKER_CONFIG_JSON: "{}",
+                    COST_TRACKER_API_TOKEN: "t".repeat(32),
+                },
                 [],
             );
             assert.deepStrictEqual(problems, []);
             const rejected: string[] = [];
-            const db = postgresDatabase(settings!.databaseUrl!, { onPasswordRejected: (err) => rejected.push((err as Error & { code: string }).code) });
+            const db = postgresDatabase(settings!.databaseUrl!, {
+                onPasswordRejected: (err) => rejected.push((err as Error & { code: string }).code),
+            });
             await assert.rejects(db.query("SELECT 1"), /password authentication failed/);
-            await assert.rejects(db.transaction(async (tx) => tx.query("SELECT 1")), /password authentication failed/);
+            await assert.rejects(
+                db.transaction(async (tx) => tx.query("SELECT 1")),
+                /password authentication failed/,
+            );
             await db.close();
             assert.deepStrictEqual(pg.passwords, [password, password], "the password arrives as ECS injected it");
-            assert.deepStrictEqual(rejected, ["28P01", "28P01"], "each refusal is reported, so the service can exit and a new task read the rotated secret");
+            assert.deepStrictEqual(
+                rejected,
+                ["28P01", "28P01"],
+                "each refusal is reported, so the service can exit and a new task read the rotated secret",
+            );
         } finally {
             await pg.close();
         }
@@ -285,7 +410,16 @@ describe("cost tracker: database credentials on Fargate", () => {
 
     it("names the settings ECS passes when they are wrong", () => {
         assert.deepStrictEqual(
-            readSettings({ DATABASE_PASSWORD: "x", COST_TRACKER_CONFIG: "c.json", COST_TRACKER_CONFIG_JSON: "{}", COST_TRACKER_API_TOKEN: "t".repeat(16), COST_TRACKER_ALERT_WEBHOOK_URL: "slack" }, []).problems,
+            readSettings(
+                {
+                    DATABASE_PASSWORD: "x",
+                    COST_TRACKER_CONFIG: "c.json",
+                    COST_TRACKER_CONFIG_JSON: "{}",
+                    COST_TRACKER_API_TOKEN: "t".repeat(16),
+                    COST_TRACKER_ALERT_WEBHOOK_URL: "slack",
+                },
+                [],
+            ).problems,
             [
                 "DATABASE_PASSWORD: is set but DATABASE_URL is not; the password is for the server DATABASE_URL names",
                 "COST_TRACKER_CONFIG_JSON: set it or COST_TRACKER_CONFIG (a path), not both",

@@ -6,9 +6,15 @@ const RULE = { factor: 3, trailingDays: 14, minDailyUsd: 100 };
 describe("cost tracker: forecast, thresholds, anomalies", () => {
     it("forecasts month-to-date plus the trailing 7-day mean for each day left", () => {
         // 21 Nov 00:00 UTC: 10 days left in November; mean of the week 1000 → 20000 + 10 × 1000.
-        assert.strictEqual(forecastMonthEnd(20000, [1000, 1000, 1000, 1000, 1000, 500, 1500], new Date("2026-11-21T00:00:00Z")), 30000);
+        assert.strictEqual(
+            forecastMonthEnd(20000, [1000, 1000, 1000, 1000, 1000, 500, 1500], new Date("2026-11-21T00:00:00Z")),
+            30000,
+        );
         // Noon on the 20th: 10.5 days left.
-        assert.strictEqual(forecastMonthEnd(20000, [700, 700, 700, 700, 700, 700, 700], new Date("2026-11-20T12:00:00Z")), 20000 + 10.5 * 700);
+        assert.strictEqual(
+            forecastMonthEnd(20000, [700, 700, 700, 700, 700, 700, 700], new Date("2026-11-20T12:00:00Z")),
+            20000 + 10.5 * 700,
+        );
     });
 
     it("uses the month-to-date rate when no complete day is on record", () => {

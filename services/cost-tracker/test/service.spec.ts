@@ -23,11 +23,18 @@ async function closedPort(): Promise<number> {
     return port;
 }
 
-function startService(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startService(env: Record<string, string>): {
+    child: ChildProcess;
+    output: () => string;
+    exited: Promise<number | null>;
+} {
     let output = "";
-    const child = spawn(process.execPath, ["-r", "esbuild-register", "src/main.ts"], { cwd: SERVICE_DIR, env: { PATH: process.env.PATH ?? "", ...env } });
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
+    const child = spawn(process.execPath, ["-r", "esbuild-register", "src/main.ts"], {
+        cwd: SERVICE_DIR,
+        env: { PATH: process.env.PATH ?? "", ...env },
+    });
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     return { child, output: () => output, exited };
 }
@@ -82,22 +89,43 @@ describe("cost tracker: the service process", () => {
             const base = `http://127.0.0.1:${port}`;
             await waitFor("/healthz", async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined));
             const ready = await fetch(`${base}/readyz`);
-            assert.deepStrictEqual([ready.status, await ready.json()], [503, { status: "not ready", reason: "database not reached or migrations not applied yet" }]);
+            assert.deepStrictEqual(
+                [ready.status, await ready.json()],
+                [503, { status: "not ready", reason: "database not reached or migrations not applied yet" }],
+            );
             const write = await fetch(`${base}/v1/gpu-requests`, {
                 method: "POST",
                 headers: { ...AUTH, "idempotency-key": "k", "content-type": "application/json" },
-                body: JSON.stringify({ team: "inference", pool: "h100", gpus: 1, hours: 1, priorityClass: "training", requester: "ada" }),
+                body: JSON.stringify({
+                    team: "inference",
+                    pool: "h100",
+                    gpus: 1,
+                    hours: 1,
+                    priorityClass: "training",
+                    requester: "ada",
+                }),
             });
-            assert.deepStrictEqual([write.status, write.headers.get("retry-after"), await write.json()], [
-                503,
-                "5",
-                { error: "Service Unavailable", message: "the database is unavailable; nothing was written, retry later" },
-            ]);
-            await waitFor("a logged retry", async () => (run.output().includes('"msg":"database not reachable yet"') ? true : undefined));
+            assert.deepStrictEqual(
+                [write.status, write.headers.get("retry-after"), await write.json()],
+                [
+                    503,
+                    "5",
+                    {
+                        error: "Service Unavailable",
+                        message: "the database is unavailable; nothing was written, retry later",
+                    },
+                ],
+            );
+            await waitFor("a logged retry", async () =>
+                run.output().includes('"msg":"database not reachable yet"') ? true : undefined,
+            );
             assert.ok(!run.output().includes(TOKEN), "the token never reaches the log");
             run.child.kill("SIGTERM");
             assert.strictEqual(await run.exited, 0);
-            assert.match(run.output(), /"signal":"SIGTERM".*"msg":"shutting down: no new requests, finishing those in flight"/);
+            assert.match(
+                run.output(),
+                /"signal":"SIGTERM".*"msg":"shutting down: no new requests, finishing those in flight"/,
+            );
         } finally {
             run.child.kill("SIGKILL");
         }
@@ -115,9 +143,16 @@ describe("cost tracker: faults in process", () => {
                 method: "POST",
                 url: "/v1/usage",
                 headers: { ...AUTH, "idempotency-key": "k" },
-                payload: { records: [{ team: "inference", category: "ai-api", amountUsd: 3, occurredAt: "2026-11-20T10:00:00Z" }] },
+                payload: {
+                    records: [
+                        { team: "inference", category: "ai-api", amountUsd: 3, occurredAt: "2026-11-20T10:00:00Z" },
+                    ],
+                },
             });
-            assert.deepStrictEqual([push.statusCode, push.json().message], [503, "the database is unavailable; nothing was written, retry later"]);
+            assert.deepStrictEqual(
+                [push.statusCode, push.json().message],
+                [503, "the database is unavailable; nothing was written, retry later"],
+            );
             const ready = await app.inject({ method: "GET", url: "/readyz" });
             assert.strictEqual(ready.statusCode, 503);
             assert.match(ready.json().reason, /^database unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
@@ -136,7 +171,10 @@ describe("cost tracker: faults in process", () => {
             assert.strictEqual(page.statusCode, 200);
             assert.match(page.headers["content-type"] as string, /^text\/html/);
             assert.ok(page.body.includes('<script src="app.js"></script>'));
-            assert.ok(!/https?:\/\//.test(page.body.replace(/<html[^>]*>/, "")), "the page loads nothing from elsewhere");
+            assert.ok(
+                !/https?:\/\//.test(page.body.replace(/<html[^>]*>/, "")),
+                "the page loads nothing from elsewhere",
+            );
             const script = await app.inject({ method: "GET", url: "/app.js" });
             assert.strictEqual(script.statusCode, 200);
             assert.ok(script.body.includes("/v1/teams"), "the bundle holds the dashboard's code");

@@ -46,7 +46,7 @@ export function postgresDatabase(
             getTypeParser: ((oid: number, format?: "text" | "binary") => {
                 if (oid === NUMERIC || oid === INT8) return (value: string) => Number(value);
                 if (oid === DATE) return (value: string) => value;
-                return pgTypes.getTypeParser(oid, format);
+                return pgTypes.getTypeParser(oid, format) as (value: string) => unknown;
             }) as typeof pgTypes.getTypeParser,
         },
     });
@@ -60,7 +60,9 @@ export function postgresDatabase(
     const connect = () => watched(pool.connect());
     type Runner = { query(config: { name?: string; text: string; values?: unknown[] }): Promise<unknown> };
     const run = <R>(target: Runner, sql: string, params?: readonly unknown[]) =>
-        target.query(params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql }) as Promise<{ rows: R[] }>;
+        target.query(
+            params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql },
+        ) as Promise<{ rows: R[] }>;
     return {
         kind: "postgres",
         query: async <R>(sql: string, params?: readonly unknown[]) => watched(run<R>(pool, sql, params)),
@@ -69,7 +71,9 @@ export function postgresDatabase(
             let broken: Error | undefined;
             try {
                 await client.query("BEGIN");
-                const result = await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
+                const result = await fn({
+                    query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params),
+                });
                 await client.query("COMMIT");
                 return result;
             } catch (err) {
@@ -83,7 +87,9 @@ export function postgresDatabase(
         async withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T> {
             const client = await connect();
             try {
-                return await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
+                return await fn({
+                    query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params),
+                });
             } finally {
                 client.release();
             }
@@ -118,13 +124,22 @@ function statementName(sql: string): string {
  */
 export async function pgliteDatabase(dataDir: string | undefined): Promise<Database> {
     const db = await PGlite.create(dataDir, {
-        parsers: { [NUMERIC]: (value: string) => Number(value), [INT8]: (value: string) => Number(value), [DATE]: (value: string) => value },
+        parsers: {
+            [NUMERIC]: (value: string) => Number(value),
+            [INT8]: (value: string) => Number(value),
+            [DATE]: (value: string) => value,
+        },
     });
     const query = async <R>(sql: string, params?: readonly unknown[]) => db.query<R>(sql, params as unknown[]);
     return {
         kind: "pglite",
         query,
-        transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn({ query: async <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params as unknown[]) })),
+        transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+            db.transaction((tx) =>
+                fn({
+                    query: async <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params as unknown[]),
+                }),
+            ),
         withSession: <T>(fn: (session: Queryable) => Promise<T>) => fn({ query }),
         close: () => db.close(),
     };
@@ -139,8 +154,11 @@ export async function pgliteDatabase(dataDir: string | undefined): Promise<Datab
 export function isDatabaseUnavailable(err: unknown): boolean {
     const e = err as { code?: unknown; message?: unknown } | undefined;
     const code = typeof e?.code === "string" ? e.code : "";
-    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "EAI_AGAIN"].includes(code)) return true;
+    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "EAI_AGAIN"].includes(code))
+        return true;
     if (/^(08|57P0|53)/.test(code)) return true;
     const message = typeof e?.message === "string" ? e.message : "";
-    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/.test(message);
+    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/.test(
+        message,
+    );
 }

@@ -236,13 +236,20 @@ export async function migrate(db: Database): Promise<number[]> {
             await session.query(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
             );
-            const done = new Set((await session.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
+            const done = new Set(
+                (await session.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map(
+                    (r) => r.version,
+                ),
+            );
             const applied: number[] = [];
             for (const migration of MIGRATIONS) {
                 if (done.has(migration.version)) continue;
                 await inTransaction(session, async () => {
                     for (const statement of migration.statements) await session.query(statement);
-                    await session.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+                    await session.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+                        migration.version,
+                        migration.name,
+                    ]);
                 });
                 applied.push(migration.version);
             }
@@ -255,9 +262,13 @@ export async function migrate(db: Database): Promise<number[]> {
 
 /** The newest applied version, or 0 on an empty database. */
 export async function schemaVersion(db: Queryable): Promise<number> {
-    const exists = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+    const exists = await db.query<{ present: boolean }>(
+        "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+    );
     if (!exists.rows[0]?.present) return 0;
-    const { rows } = await db.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
+    const { rows } = await db.query<{ version: number | null }>(
+        "SELECT max(version) AS version FROM schema_migrations",
+    );
     return rows[0]?.version ?? 0;
 }
 

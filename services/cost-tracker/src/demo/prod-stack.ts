@@ -24,7 +24,11 @@ export function configFromStack(stack: string, repoRoot: string = REPO_ROOT): Co
             .map(([key, value]) => [key.slice(prefix.length), parseValue(value)]),
     );
     const result = validatePlatformConfig(raw, project.name, stack);
-    if (!result.config) throw new StartupError([`Pulumi.${stack}.yaml is invalid:`, ...result.problems.map((p) => `  - ${p.key}: ${p.message}`)]);
+    if (!result.config)
+        throw new StartupError([
+            `Pulumi.${stack}.yaml is invalid:`,
+            ...result.problems.map((p) => `  - ${p.key}: ${p.message}`),
+        ]);
     const doc = buildCostTrackerConfig({
         teams: result.config.teams,
         nodePools: result.config.nodePools,

@@ -17,7 +17,13 @@ import { poolResources } from "../pricing";
 import { addDays, daysBetween, utcDay } from "../rules";
 import { replaceSourceDays } from "../usage";
 
-const SHARES: Record<Category, number> = { gpu: 0.72, "cpu-memory": 0.12, storage: 0.05, "ai-api": 0.07, "other-aws": 0.04 };
+const SHARES: Record<Category, number> = {
+    gpu: 0.72,
+    "cpu-memory": 0.12,
+    storage: 0.05,
+    "ai-api": 0.07,
+    "other-aws": 0.04,
+};
 const RUN_RATES = [0.8, 1.25, 0.65];
 const DAYS = 30;
 
@@ -53,7 +59,15 @@ export function demoUsage(config: CostTrackerConfig, now: Date): { days: string[
             for (const [category, share] of Object.entries(SHARES) as [Category, number][]) {
                 const amountUsd = Math.round(dayUsd * share * (0.85 + 0.3 * next()) * 100) / 100;
                 if (category === "gpu" && pool) {
-                    records.push({ day, team: team.name, category, amountUsd, pool: pool.name, gpuHours: Math.round((amountUsd / gpuPrice) * 100) / 100, detail: "demo" });
+                    records.push({
+                        day,
+                        team: team.name,
+                        category,
+                        amountUsd,
+                        pool: pool.name,
+                        gpuHours: Math.round((amountUsd / gpuPrice) * 100) / 100,
+                        detail: "demo",
+                    });
                 } else {
                     records.push({ day, team: team.name, category, amountUsd, detail: "demo" });
                 }
@@ -79,13 +93,27 @@ export async function seedDemo(db: Database, config: CostTrackerConfig, now: Dat
         const pool = homePool(config, n);
         if (!pool) continue;
         const resource = poolResources(pool)[0];
-        const bigHours = Math.min(744, Math.ceil(team.monthlyBudgetUsd / (resource.usdPerUnitHour * resource.maxUnits)));
+        const bigHours = Math.min(
+            744,
+            Math.ceil(team.monthlyBudgetUsd / (resource.usdPerUnitHour * resource.maxUnits)),
+        );
         const asks = [
             { gpus: 1, hours: 8, priorityClass: cls("development"), purpose: "notebook for feature exploration" },
-            { gpus: resource.maxUnits, hours: bigHours, priorityClass: cls("training"), purpose: "full-pool fine-tuning sweep" },
+            {
+                gpus: resource.maxUnits,
+                hours: bigHours,
+                priorityClass: cls("training"),
+                purpose: "full-pool fine-tuning sweep",
+            },
         ];
         for (const [k, ask] of asks.entries()) {
-            const input = { team: team.name, pool: pool.name, gpuResource: resource.gpuResource, requester: `demo-user-${n + 1}@example.com`, ...ask };
+            const input = {
+                team: team.name,
+                pool: pool.name,
+                gpuResource: resource.gpuResource,
+                requester: `demo-user-${n + 1}@example.com`,
+                ...ask,
+            };
             await requestGpus(db, config, input, `demo-${today}-${team.name}-${k}`, now);
         }
     }

@@ -60,7 +60,13 @@ declare module "fastify" {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const { config, db, metrics, now } = deps;
     const app = Fastify({
-        logger: deps.logger === false ? false : { ...(deps.logger === true ? {} : deps.logger), redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" } },
+        logger:
+            deps.logger === false
+                ? false
+                : {
+                      ...(deps.logger === true ? {} : deps.logger),
+                      redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
+                  },
         bodyLimit: BODY_LIMITS.usage,
         // Unknown fields are errors, not silently dropped (Fastify's default removes them).
         ajv: { customOptions: { removeAdditional: false } },
@@ -89,21 +95,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         // Both sides hashed to the same length, so the comparison takes the same time whatever the token.
         if (!timingSafeEqual(digest(token), expectedToken)) {
             request.log.warn({ route: request.routeOptions.url }, "write refused: missing or wrong bearer token");
-            return reply
-                .code(401)
-                .header("www-authenticate", 'Bearer realm="cost-tracker"')
-                .send({ error: "Unauthorized", message: "Authorization: a valid bearer token is required for writes", field: "Authorization" });
+            return reply.code(401).header("www-authenticate", 'Bearer realm="cost-tracker"').send({
+                error: "Unauthorized",
+                message: "Authorization: a valid bearer token is required for writes",
+                field: "Authorization",
+            });
         }
     });
     app.addHook("onResponse", async (request, reply) => {
         metrics.httpDuration.observe(
-            { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
+            {
+                method: request.method,
+                route: request.routeOptions.url ?? "unmatched",
+                status_code: String(reply.statusCode),
+            },
             reply.elapsedTime / 1000,
         );
     });
     app.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply));
     // Unknown routes answer in the API's error shape too.
-    app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "Not Found", message: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json` }));
+    app.setNotFoundHandler((request, reply) =>
+        reply.code(404).send({
+            error: "Not Found",
+            message: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json`,
+        }),
+    );
 
     registerOperations(app, deps);
     registerReads(app, deps);
@@ -126,7 +142,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
                             id: { type: "string", format: "uuid" },
                             status: { type: "string", enum: ["approved"] },
                             estimatedCostUsd: { type: "number" },
-                            remainingUsd: { type: "number", description: "What is left after this reservation; negative for a critical class approved past the budget" },
+                            remainingUsd: {
+                                type: "number",
+                                description:
+                                    "What is left after this reservation; negative for a critical class approved past the budget",
+                            },
                             expiresAt: { type: "string", format: "date-time" },
                             overBudget: { type: "boolean" },
                             reason: { type: "string" },
@@ -153,7 +173,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             metrics.decisions.inc({ outcome: decision.body.status, team: request.body.team });
             if (decision.alert) {
                 metrics.alerts.inc({ kind: decision.alert.kind });
-                deliverAlerts(db, deps.notifiers, [decision.alert]).catch((err) => request.log.warn({ err: String(err) }, "alert not delivered"));
+                deliverAlerts(db, deps.notifiers, [decision.alert]).catch((err) =>
+                    request.log.warn({ err: String(err) }, "alert not delivered"),
+                );
             }
             return reply.code(decision.statusCode).send(decision.body);
         },
@@ -169,7 +191,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
                 security: [{ bearer: [] }],
                 headers: idempotencyHeaders,
                 params: { type: "object", properties: { id: { type: "string", format: "uuid" } } },
-                response: { 200: { $ref: "GpuRequest#" }, 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema },
+                response: {
+                    200: { $ref: "GpuRequest#" },
+                    400: errorSchema,
+                    401: errorSchema,
+                    404: errorSchema,
+                    503: errorSchema,
+                },
             },
         },
         async (request, reply) => {
@@ -189,7 +217,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
                 headers: idempotencyHeaders,
                 body: usageBody(config),
                 response: {
-                    201: { type: "object", properties: { accepted: { type: "integer" }, days: { type: "array", items: { type: "string" } } } },
+                    201: {
+                        type: "object",
+                        properties: {
+                            accepted: { type: "integer" },
+                            days: { type: "array", items: { type: "string" } },
+                        },
+                    },
                     400: errorSchema,
                     401: errorSchema,
                     503: errorSchema,
@@ -202,14 +236,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             const { answer, fresh } = await db.transaction((tx) =>
                 once(tx, "usage", request.headers["idempotency-key"], requestHash(request.body), async () => {
                     await appendUsage(tx, "push", records, at);
-                    return { statusCode: 201, body: { accepted: records.length, days: [...new Set(records.map((r) => r.day))].sort() } };
+                    return {
+                        statusCode: 201,
+                        body: { accepted: records.length, days: [...new Set(records.map((r) => r.day))].sort() },
+                    };
                 }),
             );
             if (fresh) {
                 // The usage is committed whatever happens here: a failure to raise alerts is logged, and the next scheduled run raises them.
                 try {
                     const raised = await raiseAlerts({ db, config, now, metrics });
-                    deliverAlerts(db, deps.notifiers, raised).catch((err) => request.log.warn({ err: String(err) }, "alerts not delivered"));
+                    deliverAlerts(db, deps.notifiers, raised).catch((err) =>
+                        request.log.warn({ err: String(err) }, "alerts not delivered"),
+                    );
                 } catch (err) {
                     request.log.warn({ err: String(err) }, "alerts not raised after a push");
                 }
@@ -221,9 +260,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.publicDir && fs.existsSync(deps.publicDir)) {
         await app.register(fastifyStatic, { root: deps.publicDir, wildcard: false, index: "index.html" });
     } else {
-        app.log.warn({ publicDir: deps.publicDir }, "dashboard assets not found; build them with npm run build -w services/cost-tracker");
+        app.log.warn(
+            { publicDir: deps.publicDir },
+            "dashboard assets not found; build them with npm run build -w services/cost-tracker",
+        );
     }
-    app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
     return app;
 }
 
@@ -241,8 +283,10 @@ interface PushedRecord {
 /** Spend from more than an hour ahead or more than 400 days back is a client's clock or a bug, not usage. */
 function toUsageRecord(r: PushedRecord, i: number, now: Date): UsageRecord {
     const at = Date.parse(r.occurredAt);
-    if (at > now.getTime() + 3_600_000) throw new BadInput(`records[${i}].occurredAt`, `${r.occurredAt} is in the future`);
-    if (at < now.getTime() - 400 * 86_400_000) throw new BadInput(`records[${i}].occurredAt`, `${r.occurredAt} is more than 400 days ago`);
+    if (at > now.getTime() + 3_600_000)
+        throw new BadInput(`records[${i}].occurredAt`, `${r.occurredAt} is in the future`);
+    if (at < now.getTime() - 400 * 86_400_000)
+        throw new BadInput(`records[${i}].occurredAt`, `${r.occurredAt} is more than 400 days ago`);
     return {
         day: utcDay(new Date(at)),
         team: r.team,
@@ -256,14 +300,20 @@ function toUsageRecord(r: PushedRecord, i: number, now: Date): UsageRecord {
 }
 
 function registerOperations(app: FastifyInstance, deps: AppDeps): void {
-    app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+    app.get("/healthz", { schema: { hide: true } }, () => ({ status: "ok" }));
     app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
-        if (!deps.isMigrated()) return reply.code(503).send({ status: "not ready", reason: "database not reached or migrations not applied yet" });
+        if (!deps.isMigrated())
+            return reply
+                .code(503)
+                .send({ status: "not ready", reason: "database not reached or migrations not applied yet" });
         try {
             await deps.db.query("SELECT 1");
             return { status: "ready" };
         } catch (err) {
-            return reply.code(503).send({ status: "not ready", reason: `database unreachable: ${err instanceof Error ? err.message : String(err)}` });
+            return reply.code(503).send({
+                status: "not ready",
+                reason: `database unreachable: ${err instanceof Error ? err.message : String(err)}`,
+            });
         }
     });
     app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
@@ -282,7 +332,13 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
 
     app.get(
         "/v1/teams",
-        { schema: { tags: ["spend"], summary: "Every team's budget, month-to-date spend, reservations, remaining and forecast", response: { 200: { type: "array", items: teamSummarySchema }, 503: errorSchema } } },
+        {
+            schema: {
+                tags: ["spend"],
+                summary: "Every team's budget, month-to-date spend, reservations, remaining and forecast",
+                response: { 200: { type: "array", items: teamSummarySchema }, 503: errorSchema },
+            },
+        },
         async () => teamSummaries(db, now()),
     );
 
@@ -301,7 +357,10 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
             const { team } = request.params;
             if (!teamNames.includes(team)) throw new NotFound(`no team "${team}"; known: ${teamNames.join(", ")}`);
             const { from, to } = resolveRange(request.query, now());
-            const [spend, pools] = await Promise.all([teamDailySpend(db, team, from, to), gpuHoursByPool(db, from, to, team)]);
+            const [spend, pools] = await Promise.all([
+                teamDailySpend(db, team, from, to),
+                gpuHoursByPool(db, from, to, team),
+            ]);
             return { team, from, to, ...spend, gpuHoursByPool: pools };
         },
     );
@@ -311,7 +370,8 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
         {
             schema: {
                 tags: ["spend"],
-                summary: "GPU pools, the resources each offers with their catalog price per unit-hour, and GPU hours by pool over the range (default: this month)",
+                summary:
+                    "GPU pools, the resources each offers with their catalog price per unit-hour, and GPU hours by pool over the range (default: this month)",
                 querystring: rangeQuery,
                 response: {
                     200: {
@@ -365,9 +425,16 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
                 summary: "Recent decisions, newest first",
                 querystring: {
                     type: "object",
-                    properties: { team: { type: "string", enum: teamNames }, limit: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+                    properties: {
+                        team: { type: "string", enum: teamNames },
+                        limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+                    },
                 },
-                response: { 200: { type: "array", items: { $ref: "GpuRequest#" } }, 400: errorSchema, 503: errorSchema },
+                response: {
+                    200: { type: "array", items: { $ref: "GpuRequest#" } },
+                    400: errorSchema,
+                    503: errorSchema,
+                },
             },
         },
         async (request) => listRequests(db, request.query, now()),
@@ -381,7 +448,10 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
                 summary: "Recent alerts, newest first",
                 querystring: {
                     type: "object",
-                    properties: { team: { type: "string", enum: teamNames }, limit: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+                    properties: {
+                        team: { type: "string", enum: teamNames },
+                        limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+                    },
                 },
                 response: { 200: { type: "array", items: { $ref: "Alert#" } }, 400: errorSchema, 503: errorSchema },
             },
@@ -392,9 +462,11 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
 
 function resolveRange(query: { from?: string; to?: string }, now: Date): { from: string; to: string } {
     const to = query.to ?? utcDay(now);
-    const from = query.from ?? (query.to ? addDays(to, 1 - new Date(`${to}T00:00:00Z`).getUTCDate()) : monthOf(now).start);
+    const from =
+        query.from ?? (query.to ? addDays(to, 1 - new Date(`${to}T00:00:00Z`).getUTCDate()) : monthOf(now).start);
     if (from > to) throw new BadInput("from", `${from} is after to ${to}`);
-    if (addDays(from, MAX_RANGE_DAYS) <= to) throw new BadInput("to", `the range ${from}..${to} is longer than ${MAX_RANGE_DAYS} days`);
+    if (addDays(from, MAX_RANGE_DAYS) <= to)
+        throw new BadInput("to", `the range ${from}..${to} is longer than ${MAX_RANGE_DAYS} days`);
     return { from, to };
 }
 
@@ -404,11 +476,15 @@ function digest(value: string): Buffer {
 
 /** One line naming the field for a caller's mistake; 503 when the database is out of reach; nothing else leaks. */
 function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const bad = (field: string, problem: string) => reply.code(400).send({ error: "Bad Request", message: `${field}: ${problem}`, field });
+    const bad = (field: string, problem: string) =>
+        reply.code(400).send({ error: "Bad Request", message: `${field}: ${problem}`, field });
     if (err.validation && err.validation.length > 0) {
         const issue = err.validation[0];
-        const params = issue.params as Record<string, unknown>;
-        const path = issue.instancePath.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".");
+        const params = issue.params;
+        const path = issue.instancePath
+            .replace(/^\//, "")
+            .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
+            .replace(/\//g, ".");
         const missing = typeof params.missingProperty === "string" ? params.missingProperty : undefined;
         const extra = typeof params.additionalProperty === "string" ? params.additionalProperty : undefined;
         const child = missing ?? extra;
@@ -425,20 +501,29 @@ function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyRep
     }
     if (err instanceof BadInput) return bad(err.field, err.problem);
     if (err instanceof NotFound) return reply.code(404).send({ error: "Not Found", message: err.message });
-    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") return bad("body", `is larger than this route's limit of ${request.routeOptions.bodyLimit} bytes`);
-    if (err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || (err.statusCode === 400 && err instanceof SyntaxError)) return bad("body", "is not valid JSON");
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+        return bad("body", `is larger than this route's limit of ${request.routeOptions.bodyLimit} bytes`);
+    if (err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || (err.statusCode === 400 && err instanceof SyntaxError))
+        return bad("body", "is not valid JSON");
     if (err.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return bad("body", "is empty; send a JSON object");
     if (isDatabaseUnavailable(err)) {
         request.log.error({ err: err.message }, "database unavailable");
-        return reply
-            .code(503)
-            .header("retry-after", "5")
-            .send({ error: "Service Unavailable", message: "the database is unavailable; nothing was written, retry later" });
+        return reply.code(503).header("retry-after", "5").send({
+            error: "Service Unavailable",
+            message: "the database is unavailable; nothing was written, retry later",
+        });
     }
     if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-        return reply.code(415).send({ error: "Unsupported Media Type", message: "Content-Type: send application/json", field: "Content-Type" });
+        return reply.code(415).send({
+            error: "Unsupported Media Type",
+            message: "Content-Type: send application/json",
+            field: "Content-Type",
+        });
     }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: "Bad Request", message: err.message });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+        return reply.code(err.statusCode).send({ error: "Bad Request", message: err.message });
     request.log.error({ err }, "request failed");
-    return reply.code(500).send({ error: "Internal Server Error", message: "the request failed; see the service's log" });
+    return reply
+        .code(500)
+        .send({ error: "Internal Server Error", message: "the request failed; see the service's log" });
 }

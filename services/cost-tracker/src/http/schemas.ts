@@ -24,7 +24,12 @@ export const idempotencyHeaders = {
     type: "object",
     required: ["idempotency-key"],
     properties: {
-        "idempotency-key": { type: "string", minLength: 1, maxLength: 200, description: "Repeating a key returns the first answer and writes nothing" },
+        "idempotency-key": {
+            type: "string",
+            minLength: 1,
+            maxLength: 200,
+            description: "Repeating a key returns the first answer and writes nothing",
+        },
     },
 } as const;
 
@@ -38,7 +43,8 @@ const workload = {
     type: "object",
     additionalProperties: false,
     required: ["namespace", "kind", "name"],
-    description: "The workload that will hold the reservation (e.g. a Kueue workload's Job); its observed GPU spend replaces the reservation as it accrues",
+    description:
+        "The workload that will hold the reservation (e.g. a Kueue workload's Job); its observed GPU spend replaces the reservation as it accrues",
     properties: {
         namespace: { type: "string", minLength: 1, maxLength: 63 },
         kind: { type: "string", minLength: 1, maxLength: 63, examples: ["Job"] },
@@ -48,7 +54,17 @@ const workload = {
 
 export const teamSummarySchema = {
     type: "object",
-    required: ["name", "costCenter", "monthlyBudgetUsd", "month", "monthToDateUsd", "reservedUsd", "remainingUsd", "forecastUsd", "byCategory"],
+    required: [
+        "name",
+        "costCenter",
+        "monthlyBudgetUsd",
+        "month",
+        "monthToDateUsd",
+        "reservedUsd",
+        "remainingUsd",
+        "forecastUsd",
+        "byCategory",
+    ],
     properties: {
         name: { type: "string" },
         costCenter: { type: "string" },
@@ -57,7 +73,10 @@ export const teamSummarySchema = {
         monthToDateUsd: usd,
         reservedUsd: { ...usd, description: "What live reservations still hold" },
         remainingUsd: { ...usd, description: "Budget minus month-to-date spend minus reservations" },
-        forecastUsd: { ...usd, description: "Month-end forecast: month-to-date plus the trailing 7-day daily mean times the days left" },
+        forecastUsd: {
+            ...usd,
+            description: "Month-end forecast: month-to-date plus the trailing 7-day daily mean times the days left",
+        },
         byCategory: categoryAmounts,
         gpuUtilisation: nullable({
             type: "object",
@@ -81,7 +100,11 @@ export const spendSchema = {
         to: day,
         days: {
             type: "array",
-            items: { type: "object", required: ["day", "totalUsd", "byCategory"], properties: { day, totalUsd: usd, byCategory: categoryAmounts } },
+            items: {
+                type: "object",
+                required: ["day", "totalUsd", "byCategory"],
+                properties: { day, totalUsd: usd, byCategory: categoryAmounts },
+            },
         },
         totals: categoryAmounts,
         totalUsd: usd,
@@ -109,12 +132,18 @@ export const requestSchema = {
         priorityClass: { type: "string" },
         requester: { type: "string" },
         purpose: nullable({ type: "string" }),
-        workload: nullable({ type: "object", properties: { namespace: { type: "string" }, kind: { type: "string" }, name: { type: "string" } } }),
+        workload: nullable({
+            type: "object",
+            properties: { namespace: { type: "string" }, kind: { type: "string" }, name: { type: "string" } },
+        }),
         status: { type: "string", enum: ["approved", "rejected"] },
         overBudget: { type: "boolean" },
         reason: { type: "string" },
         estimatedCostUsd: usd,
-        consumedUsd: { ...usd, description: "Observed spend of the named workload that has replaced part of the reservation" },
+        consumedUsd: {
+            ...usd,
+            description: "Observed spend of the named workload that has replaced part of the reservation",
+        },
         createdAt: { type: "string", format: "date-time" },
         expiresAt: nullable({ type: "string", format: "date-time" }),
         reservation: nullable({ type: "string", enum: ["active", "released", "expired", "replaced-by-spend", null] }),
@@ -146,10 +175,21 @@ export function gpuRequestBody(config: CostTrackerConfig) {
             gpuResource: {
                 type: "string",
                 maxLength: 100,
-                description: "nvidia.com/gpu, nvidia.com/gpu.shared or nvidia.com/mig-<profile>; required when the pool offers several (see GET /v1/pools)",
+                description:
+                    "nvidia.com/gpu, nvidia.com/gpu.shared or nvidia.com/mig-<profile>; required when the pool offers several (see GET /v1/pools)",
             },
-            gpus: { type: "integer", minimum: 1, maximum: 4096, description: "Units of gpuResource: whole GPUs, time-sliced shares or MIG slices" },
-            hours: { type: "number", exclusiveMinimum: 0, maximum: 744, description: "How long the GPUs are held; the reservation lasts this plus the grace period" },
+            gpus: {
+                type: "integer",
+                minimum: 1,
+                maximum: 4096,
+                description: "Units of gpuResource: whole GPUs, time-sliced shares or MIG slices",
+            },
+            hours: {
+                type: "number",
+                exclusiveMinimum: 0,
+                maximum: 744,
+                description: "How long the GPUs are held; the reservation lasts this plus the grace period",
+            },
             priorityClass: { type: "string", enum: [...config.priorityClasses] },
             requester: { type: "string", minLength: 1, maxLength: 200 },
             purpose: { type: "string", maxLength: 1000 },
@@ -174,9 +214,17 @@ export function usageBody(config: CostTrackerConfig) {
                     required: ["team", "category", "amountUsd", "occurredAt"],
                     properties: {
                         team: { type: "string", enum: config.teams.map((t) => t.name) },
-                        category: { type: "string", enum: [...CATEGORIES], description: "ai-api for model API spend reported by a team's gateway" },
+                        category: {
+                            type: "string",
+                            enum: [...CATEGORIES],
+                            description: "ai-api for model API spend reported by a team's gateway",
+                        },
                         amountUsd: { type: "number", minimum: 0, maximum: 1_000_000 },
-                        occurredAt: { type: "string", format: "date-time", description: "When the spend accrued; counted on its UTC day" },
+                        occurredAt: {
+                            type: "string",
+                            format: "date-time",
+                            description: "When the spend accrued; counted on its UTC day",
+                        },
                         pool: { type: "string", enum: config.pools.map((p) => p.name) },
                         gpuHours: { type: "number", minimum: 0, maximum: 100_000 },
                         workload,

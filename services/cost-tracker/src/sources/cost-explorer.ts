@@ -9,7 +9,11 @@
  * a day, hence the look-back. The platform's own nodes carry `team=platform`, not a team's
  * name, so cluster compute (OpenCost's part) is not counted twice.
  */
-import { CostExplorerClient, GetCostAndUsageCommand, type GetCostAndUsageCommandOutput } from "@aws-sdk/client-cost-explorer";
+import {
+    CostExplorerClient,
+    GetCostAndUsageCommand,
+    type GetCostAndUsageCommandOutput,
+} from "@aws-sdk/client-cost-explorer";
 import type { UsageRecord } from "../model";
 import { addDays } from "../rules";
 import { SourceError, numberOr0, type UsageSource } from "./source";
@@ -40,7 +44,8 @@ export class CostExplorerSource implements UsageSource {
                 }),
                 { abortSignal: signal },
             );
-            if (!Array.isArray(page.ResultsByTime)) throw new SourceError(this.name, "GetCostAndUsage answered without ResultsByTime");
+            if (!Array.isArray(page.ResultsByTime))
+                throw new SourceError(this.name, "GetCostAndUsage answered without ResultsByTime");
             for (const result of page.ResultsByTime) {
                 const day = result.TimePeriod?.Start ?? "";
                 if (!days.includes(day)) continue;
@@ -50,9 +55,17 @@ export class CostExplorerSource implements UsageSource {
                     const team = key.slice(prefix.length);
                     const metric = group.Metrics?.UnblendedCost;
                     if (!this.options.teams.includes(team) || !metric) continue;
-                    if (metric.Unit && metric.Unit !== "USD") throw new SourceError(this.name, `cost for ${team} on ${day} is in ${metric.Unit}, not USD`);
+                    if (metric.Unit && metric.Unit !== "USD")
+                        throw new SourceError(this.name, `cost for ${team} on ${day} is in ${metric.Unit}, not USD`);
                     const amountUsd = numberOr0(metric.Amount);
-                    if (amountUsd !== 0) records.push({ day, team, category: "other-aws", amountUsd, detail: `Cost Explorer, tag ${key}` });
+                    if (amountUsd !== 0)
+                        records.push({
+                            day,
+                            team,
+                            category: "other-aws",
+                            amountUsd,
+                            detail: `Cost Explorer, tag ${key}`,
+                        });
                 }
             }
             nextPageToken = page.NextPageToken;

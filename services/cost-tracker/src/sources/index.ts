@@ -7,23 +7,50 @@ import { OpenCostSource } from "./opencost";
 import { PrometheusClient } from "./prometheus";
 import { directTransport, type HttpTransport, type UsageSource } from "./source";
 
-export function sourcesFor(config: CostTrackerConfig, now: () => Date): { sources: UsageSource[]; prometheus?: PrometheusClient } {
+export function sourcesFor(
+    config: CostTrackerConfig,
+    now: () => Date,
+): { sources: UsageSource[]; prometheus?: PrometheusClient } {
     const teams = config.teams.map((t) => t.name);
     const { opencost, costExplorer, prometheus: promConfig, kubernetesApi } = config.sources;
     // In-cluster sources under the API server's URL go through its service proxy, with an EKS token.
     const throughApi = kubernetesApi && kubernetesApiTransport(kubernetesApi, { now });
-    const transportFor = (url: string): HttpTransport => (throughApi && url.startsWith(`${kubernetesApi.server}/`) ? throughApi : directTransport);
+    const transportFor = (url: string): HttpTransport =>
+        throughApi && url.startsWith(`${kubernetesApi.server}/`) ? throughApi : directTransport;
     const prometheus =
-        promConfig && new PrometheusClient({ url: promConfig.url, namespaceLabel: promConfig.namespaceLabel, poolLabel: config.labels.pool, transport: transportFor(promConfig.url) });
+        promConfig &&
+        new PrometheusClient({
+            url: promConfig.url,
+            namespaceLabel: promConfig.namespaceLabel,
+            poolLabel: config.labels.pool,
+            transport: transportFor(promConfig.url),
+        });
     const sources: UsageSource[] = [];
     if (opencost) {
         // Prometheus out of reach leaves GPU spend unattributed to a pool rather than failing OpenCost's run.
-        const nodePools = prometheus && ((signal: AbortSignal) => prometheus.nodePools(signal).catch(() => new Map<string, string>()));
-        sources.push(new OpenCostSource({ url: opencost.url, teams, teamLabel: config.labels.team, nodePools, now, transport: transportFor(opencost.url) }));
+        const nodePools =
+            prometheus &&
+            ((signal: AbortSignal) => prometheus.nodePools(signal).catch(() => new Map<string, string>()));
+        sources.push(
+            new OpenCostSource({
+                url: opencost.url,
+                teams,
+                teamLabel: config.labels.team,
+                nodePools,
+                now,
+                transport: transportFor(opencost.url),
+            }),
+        );
     }
     if (costExplorer) {
         // Credentials from the default provider chain: the task role on Fargate.
-        sources.push(new CostExplorerSource({ client: new CostExplorerClient({ region: costExplorer.region }), tagKey: costExplorer.tagKey, teams }));
+        sources.push(
+            new CostExplorerSource({
+                client: new CostExplorerClient({ region: costExplorer.region }),
+                tagKey: costExplorer.tagKey,
+                teams,
+            }),
+        );
     }
     return { sources, prometheus };
 }

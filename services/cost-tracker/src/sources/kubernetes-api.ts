@@ -38,8 +38,8 @@ class Sha256 implements Hash {
     update(data: SourceData): void {
         this.hash.update(bytes(data));
     }
-    async digest(): Promise<Uint8Array> {
-        return new Uint8Array(this.hash.digest());
+    digest(): Promise<Uint8Array> {
+        return Promise.resolve(new Uint8Array(this.hash.digest()));
     }
 }
 
@@ -50,9 +50,19 @@ function bytes(data: SourceData): Buffer {
 }
 
 /** An EKS bearer token for `clusterName`, signed with `credentials` for STS in `region`. */
-export async function eksToken(options: { clusterName: string; region: string; credentials: AwsCredentialIdentityProvider; signingDate?: Date }): Promise<string> {
+export async function eksToken(options: {
+    clusterName: string;
+    region: string;
+    credentials: AwsCredentialIdentityProvider;
+    signingDate?: Date;
+}): Promise<string> {
     const hostname = `sts.${options.region}.amazonaws.com`;
-    const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: "sts", sha256: Sha256 });
+    const signer = new SignatureV4({
+        credentials: options.credentials,
+        region: options.region,
+        service: "sts",
+        sha256: Sha256,
+    });
     const presigned = await signer.presign(
         {
             method: "GET",
@@ -87,7 +97,12 @@ export function kubernetesApiTransport(
     const token = (): Promise<string> => {
         const at = now();
         if (!cached || at.getTime() >= cached.until) {
-            const pending = eksToken({ clusterName: api.clusterName, region: api.region, credentials, signingDate: at });
+            const pending = eksToken({
+                clusterName: api.clusterName,
+                region: api.region,
+                credentials,
+                signingDate: at,
+            });
             // A failed signing is not kept: the next read tries again.
             pending.catch(() => (cached = undefined));
             cached = { token: pending, until: at.getTime() + TOKEN_REUSE_MS };
@@ -98,12 +113,18 @@ export function kubernetesApiTransport(
         async get(url: URL, signal: AbortSignal) {
             const bearer = await token();
             return new Promise((resolve, reject) => {
-                const request = https.get(url, { ca, headers: { accept: "application/json", authorization: `Bearer ${bearer}` }, signal }, (response) => {
-                    const chunks: Buffer[] = [];
-                    response.on("data", (chunk: Buffer) => chunks.push(chunk));
-                    response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-                    response.on("error", reject);
-                });
+                const request = https.get(
+                    url,
+                    { ca, headers: { accept: "application/json", authorization: `Bearer ${bearer}` }, signal },
+                    (response) => {
+                        const chunks: Buffer[] = [];
+                        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                        response.on("end", () =>
+                            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+                        );
+                        response.on("error", reject);
+                    },
+                );
                 request.on("error", reject);
             });
         },

@@ -40,15 +40,22 @@ export class OpenCostSource implements UsageSource {
     async read(days: readonly string[], signal: AbortSignal): Promise<UsageRecord[]> {
         const first = days[0];
         const last = days[days.length - 1];
-        const windowEnd = new Date(Math.min(this.options.now().getTime(), Date.parse(`${last}T00:00:00Z`) + 86_400_000));
+        const windowEnd = new Date(
+            Math.min(this.options.now().getTime(), Date.parse(`${last}T00:00:00Z`) + 86_400_000),
+        );
         const url = sourceUrl(this.options.url, "/allocation/compute");
         url.searchParams.set("window", `${first}T00:00:00Z,${windowEnd.toISOString().replace(/\.\d{3}Z$/, "Z")}`);
         url.searchParams.set("aggregate", "namespace,node,controllerKind,controller");
         url.searchParams.set("step", "1d");
         url.searchParams.set("accumulate", "false");
-        const [body, nodePools] = await Promise.all([getJson(this.name, url, signal, this.options.transport), this.options.nodePools?.(signal) ?? Promise.resolve(new Map<string, string>())]);
-        if (!isRecord(body) || !Array.isArray(body.data)) throw new SourceError(this.name, "the allocation response has no data list");
-        if (body.code !== undefined && body.code !== 200) throw new SourceError(this.name, `the allocation response has code ${JSON.stringify(body.code)}`);
+        const [body, nodePools] = await Promise.all([
+            getJson(this.name, url, signal, this.options.transport),
+            this.options.nodePools?.(signal) ?? Promise.resolve(new Map<string, string>()),
+        ]);
+        if (!isRecord(body) || !Array.isArray(body.data))
+            throw new SourceError(this.name, "the allocation response has no data list");
+        if (body.code !== undefined && body.code !== 200)
+            throw new SourceError(this.name, `the allocation response has code ${JSON.stringify(body.code)}`);
 
         const teamLabel = sanitizeLabelName(this.options.teamLabel);
         const records: UsageRecord[] = [];
@@ -59,25 +66,42 @@ export class OpenCostSource implements UsageSource {
                 const props = isRecord(allocation.properties) ? allocation.properties : {};
                 const namespace = typeof props.namespace === "string" ? props.namespace : "";
                 const labels = isRecord(props.namespaceLabels) ? props.namespaceLabels : {};
-                const team = typeof labels[teamLabel] === "string" ? (labels[teamLabel] as string) : namespace;
+                const team = typeof labels[teamLabel] === "string" ? labels[teamLabel] : namespace;
                 if (!this.options.teams.includes(team)) continue;
                 const day = typeof allocation.start === "string" ? allocation.start.slice(0, 10) : "";
                 if (!days.includes(day)) continue;
                 const node = typeof props.node === "string" ? props.node : "";
                 const kind = typeof props.controllerKind === "string" ? props.controllerKind : "";
                 const controller = typeof props.controller === "string" ? props.controller : "";
-                const workload = kind && controller && !NOT_A_WORKLOAD.test(controller) ? `${namespace}/${kind.toLowerCase()}/${controller}` : undefined;
-                const cost = (field: string) => numberOr0(allocation[field]) + numberOr0(allocation[`${field}Adjustment`]);
+                const workload =
+                    kind && controller && !NOT_A_WORKLOAD.test(controller)
+                        ? `${namespace}/${kind.toLowerCase()}/${controller}`
+                        : undefined;
+                const cost = (field: string) =>
+                    numberOr0(allocation[field]) + numberOr0(allocation[`${field}Adjustment`]);
                 const detail = `namespace ${namespace}`;
                 const gpuUsd = cost("gpuCost");
                 const gpuHours = numberOr0(allocation.gpuHours);
                 if (gpuUsd > 0 || gpuHours > 0) {
-                    records.push({ day, team, category: "gpu", amountUsd: gpuUsd, gpuHours, pool: nodePools.get(node), workload, detail });
+                    records.push({
+                        day,
+                        team,
+                        category: "gpu",
+                        amountUsd: gpuUsd,
+                        gpuHours,
+                        pool: nodePools.get(node),
+                        workload,
+                        detail,
+                    });
                 }
                 const amounts = {
                     "cpu-memory": cost("cpuCost") + cost("ramCost"),
                     storage: cost("pvCost"),
-                    "other-aws": cost("networkCost") + cost("loadBalancerCost") + numberOr0(allocation.sharedCost) + numberOr0(allocation.externalCost),
+                    "other-aws":
+                        cost("networkCost") +
+                        cost("loadBalancerCost") +
+                        numberOr0(allocation.sharedCost) +
+                        numberOr0(allocation.externalCost),
                 } as const;
                 for (const [category, amountUsd] of Object.entries(amounts) as [keyof typeof amounts, number][]) {
                     if (amountUsd > 0) records.push({ day, team, category, amountUsd, workload, detail });

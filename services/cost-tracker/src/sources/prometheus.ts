@@ -56,16 +56,23 @@ export class PrometheusClient {
     async nodePools(signal: AbortSignal): Promise<Map<string, string>> {
         const label = `label_${sanitizeLabelName(this.options.poolLabel)}`;
         const samples = await this.query(`kube_node_labels{${label}!=""}`, signal);
-        return new Map(samples.filter((s) => s.metric.node && s.metric[label]).map((s) => [s.metric.node, s.metric[label]]));
+        return new Map(
+            samples.filter((s) => s.metric.node && s.metric[label]).map((s) => [s.metric.node, s.metric[label]]),
+        );
     }
 
     /** Per namespace: mean GPU utilisation (percent), GPUs reporting, GPU units requested. */
-    async utilisation(signal: AbortSignal): Promise<Map<string, { averagePct: number | null; gpusReporting: number; gpusRequested: number }>> {
+    async utilisation(
+        signal: AbortSignal,
+    ): Promise<Map<string, { averagePct: number | null; gpusReporting: number; gpusRequested: number }>> {
         const ns = this.options.namespaceLabel;
         const [average, reporting, requested] = await Promise.all([
             this.query(`avg by (${ns}) (DCGM_FI_DEV_GPU_UTIL{${ns}!=""})`, signal),
             this.query(`count by (${ns}) (DCGM_FI_DEV_GPU_UTIL{${ns}!=""})`, signal),
-            this.query(`sum by (namespace) (kube_pod_container_resource_requests{resource=~"nvidia_com_gpu.*|nvidia_com_mig_.*"})`, signal),
+            this.query(
+                `sum by (namespace) (kube_pod_container_resource_requests{resource=~"nvidia_com_gpu.*|nvidia_com_mig_.*"})`,
+                signal,
+            ),
         ]);
         const result = new Map<string, { averagePct: number | null; gpusReporting: number; gpusRequested: number }>();
         const entry = (namespace: string) => {

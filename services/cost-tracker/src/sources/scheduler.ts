@@ -44,9 +44,17 @@ export async function runSourcesOnce(deps: SchedulerDeps): Promise<SourceOutcome
     if (deps.prometheus) {
         try {
             const byNamespace = await deps.prometheus.utilisation(AbortSignal.timeout(timeoutMs));
-            await recordUtilisation(deps.db, byNamespace, deps.config.teams.map((t) => t.name), deps.now());
+            await recordUtilisation(
+                deps.db,
+                byNamespace,
+                deps.config.teams.map((t) => t.name),
+                deps.now(),
+            );
         } catch (err) {
-            deps.log.warn({ source: "prometheus", err: messageOf(err) }, "GPU utilisation not read; the last reading stays");
+            deps.log.warn(
+                { source: "prometheus", err: messageOf(err) },
+                "GPU utilisation not read; the last reading stays",
+            );
         }
     }
     await expireReservations(deps.db, deps.now());
@@ -63,11 +71,18 @@ export async function raiseAlerts(deps: Pick<SchedulerDeps, "db" | "config" | "n
 }
 
 /** Stores the alerts current spend calls for and sends the new ones. */
-export async function raiseAndDeliverAlerts(deps: Pick<SchedulerDeps, "db" | "config" | "notifiers" | "now" | "metrics">): Promise<void> {
+export async function raiseAndDeliverAlerts(
+    deps: Pick<SchedulerDeps, "db" | "config" | "notifiers" | "now" | "metrics">,
+): Promise<void> {
     await deliverAlerts(deps.db, deps.notifiers, await raiseAlerts(deps));
 }
 
-async function runSource(deps: SchedulerDeps, source: UsageSource, days: string[], timeoutMs: number): Promise<SourceOutcome> {
+async function runSource(
+    deps: SchedulerDeps,
+    source: UsageSource,
+    days: string[],
+    timeoutMs: number,
+): Promise<SourceOutcome> {
     const started = deps.now();
     let outcome: SourceOutcome;
     try {
@@ -82,14 +97,17 @@ async function runSource(deps: SchedulerDeps, source: UsageSource, days: string[
     }
     deps.metrics.sourceRuns.inc({ source: source.name, outcome: outcome.ok ? "ok" : "failed" });
     try {
-        await deps.db.query("INSERT INTO source_runs (source, started_at, outcome, days, records, error) VALUES ($1, $2, $3, $4, $5, $6)", [
-            source.name,
-            started,
-            outcome.ok ? "ok" : "failed",
-            `${days[0]}..${days[days.length - 1]}`,
-            outcome.records,
-            outcome.error ?? null,
-        ]);
+        await deps.db.query(
+            "INSERT INTO source_runs (source, started_at, outcome, days, records, error) VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                source.name,
+                started,
+                outcome.ok ? "ok" : "failed",
+                `${days[0]}..${days[days.length - 1]}`,
+                outcome.records,
+                outcome.error ?? null,
+            ],
+        );
     } catch (err) {
         deps.log.warn({ source: source.name, err: messageOf(err) }, "source run not recorded");
     }
@@ -97,7 +115,12 @@ async function runSource(deps: SchedulerDeps, source: UsageSource, days: string[
 }
 
 /** A record an adapter produced must be something the store can hold; one bad record fails the source's run, not the others'. */
-function checkRecords(source: string, records: readonly UsageRecord[], config: CostTrackerConfig, days: readonly string[]): void {
+function checkRecords(
+    source: string,
+    records: readonly UsageRecord[],
+    config: CostTrackerConfig,
+    days: readonly string[],
+): void {
     for (const r of records) {
         const problem = !days.includes(r.day)
             ? `a record for ${r.day}, outside the days asked for`

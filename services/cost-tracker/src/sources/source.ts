@@ -37,13 +37,22 @@ export function sourceUrl(base: string, path: string): URL {
 }
 
 /** GETs JSON from `url`, failing with a SourceError on a non-2xx answer or a body that is not JSON. */
-export async function getJson(source: string, url: URL, signal: AbortSignal, transport: HttpTransport = directTransport): Promise<unknown> {
+export async function getJson(
+    source: string,
+    url: URL,
+    signal: AbortSignal,
+    transport: HttpTransport = directTransport,
+): Promise<unknown> {
     const { status, body: text } = await transport.get(url, signal);
-    if (status < 200 || status > 299) throw new SourceError(source, `${url.pathname} answered ${status}: ${text.slice(0, 200)}`);
+    if (status < 200 || status > 299)
+        throw new SourceError(source, `${url.pathname} answered ${status}: ${text.slice(0, 200)}`);
     try {
         return JSON.parse(text);
     } catch {
-        throw new SourceError(source, `${url.pathname} answered something that is not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+        throw new SourceError(
+            source,
+            `${url.pathname} answered something that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+        );
     }
 }
 

@@ -23,7 +23,15 @@ import { AUTH, resetDatabase, testApp, testConfig, testDatabase } from "../helpe
 const DEMO_INSTANT = "2026-11-26T15:00:00Z";
 const SCREENSHOTS = path.resolve(__dirname, "../../test-results");
 // Chromium's own background traffic (updates, sync, field trials) goes nowhere on this network.
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
 
 describe("cost tracker dashboard in Chromium", () => {
     let app: FastifyInstance;
@@ -61,7 +69,11 @@ describe("cost tracker dashboard in Chromium", () => {
     const load = async () => {
         await page.goto(`${base}/`);
         await page.waitForSelector("body[data-loaded]");
-        assert.strictEqual(await page.getAttribute("body", "data-loaded"), "true", await page.textContent("#as-of") ?? "");
+        assert.strictEqual(
+            await page.getAttribute("body", "data-loaded"),
+            "true",
+            (await page.textContent("#as-of")) ?? "",
+        );
     };
     const usd = async (testId: string) => Number(await page.getAttribute(`[data-testid="${testId}"]`, "data-usd"));
     const money = (n: number) => new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(n);
@@ -71,29 +83,53 @@ describe("cost tracker dashboard in Chromium", () => {
         const teams = await api<Array<Record<string, any>>>("/v1/teams");
         assert.strictEqual(teams.length, 3);
         for (const t of teams) {
-            for (const [field, key] of [["budget", "monthlyBudgetUsd"], ["spent", "monthToDateUsd"], ["reserved", "reservedUsd"], ["remaining", "remainingUsd"], ["forecast", "forecastUsd"]]) {
+            for (const [field, key] of [
+                ["budget", "monthlyBudgetUsd"],
+                ["spent", "monthToDateUsd"],
+                ["reserved", "reservedUsd"],
+                ["remaining", "remainingUsd"],
+                ["forecast", "forecastUsd"],
+            ]) {
                 assert.strictEqual(await usd(`${t.name}-${field}`), t[key], `${t.name} ${field}`);
                 assert.strictEqual(await page.textContent(`[data-testid="${t.name}-${field}"]`), money(t[key]));
             }
         }
         // Budget bars, one daily chart per team, GPU hours by pool.
         assert.strictEqual(await page.locator("canvas").count(), 2 + teams.length);
-        assert.ok(requested.every((url) => url.startsWith(base)), `only the service was asked: ${requested.filter((u) => !u.startsWith(base)).join(", ")}`);
+        assert.ok(
+            requested.every((url) => url.startsWith(base)),
+            `only the service was asked: ${requested.filter((u) => !u.startsWith(base)).join(", ")}`,
+        );
     });
 
     it("shows GPU hours by pool, decisions and alerts from the API", async () => {
-        const pools = await api<{ gpuHoursByPool: Array<{ pool: string; gpuHours: number; gpuUsd: number }> }>("/v1/pools");
+        const pools = await api<{ gpuHoursByPool: Array<{ pool: string; gpuHours: number; gpuUsd: number }> }>(
+            "/v1/pools",
+        );
         assert.ok(pools.gpuHoursByPool.length > 0);
         for (const p of pools.gpuHoursByPool) {
-            assert.strictEqual(Number(await page.getAttribute(`[data-testid="${p.pool}-gpu-hours"]`, "data-hours")), p.gpuHours);
+            assert.strictEqual(
+                Number(await page.getAttribute(`[data-testid="${p.pool}-gpu-hours"]`, "data-hours")),
+                p.gpuHours,
+            );
             assert.strictEqual(await usd(`${p.pool}-gpu-usd`), p.gpuUsd);
         }
         const decisions = await api<Array<{ id: string; status: string }>>("/v1/gpu-requests?limit=20");
-        assert.deepStrictEqual(await page.locator("#decisions tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id"))), decisions.map((d) => d.id));
-        assert.ok(decisions.some((d) => d.status === "rejected") && decisions.some((d) => d.status === "approved"), "the demo holds both outcomes");
+        assert.deepStrictEqual(
+            await page.locator("#decisions tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id"))),
+            decisions.map((d) => d.id),
+        );
+        assert.ok(
+            decisions.some((d) => d.status === "rejected") && decisions.some((d) => d.status === "approved"),
+            "the demo holds both outcomes",
+        );
         const alerts = await api<Array<{ kind: string; message: string }>>("/v1/alerts?limit=20");
         // The demo's second team runs over budget and its third spiked yesterday.
-        assert.deepStrictEqual([...new Set(alerts.map((a) => a.kind))].sort(), ["anomaly", "budget-threshold", "forecast-over-budget"]);
+        assert.deepStrictEqual([...new Set(alerts.map((a) => a.kind))].sort(), [
+            "anomaly",
+            "budget-threshold",
+            "forecast-over-budget",
+        ]);
         const shown = await page.locator("#alerts li").evaluateAll((items) => items.map((i) => i.textContent ?? ""));
         assert.strictEqual(shown.length, alerts.length);
         alerts.forEach((a, i) => assert.ok(shown[i].startsWith(a.kind) && shown[i].endsWith(a.message), shown[i]));
@@ -104,7 +140,15 @@ describe("cost tracker dashboard in Chromium", () => {
         const res = await fetch(`${base}/v1/gpu-requests`, {
             method: "POST",
             headers: { ...AUTH, "idempotency-key": "dashboard-approval", "content-type": "application/json" },
-            body: JSON.stringify({ team: "ml-research", pool: "h100", gpus: 4, hours: 12, priorityClass: "training", requester: "grace@example.com", purpose: "dashboard check" }),
+            body: JSON.stringify({
+                team: "ml-research",
+                pool: "h100",
+                gpus: 4,
+                hours: 12,
+                priorityClass: "training",
+                requester: "grace@example.com",
+                purpose: "dashboard check",
+            }),
         });
         assert.strictEqual(res.status, 201);
         const approved = (await res.json()) as { id: string; estimatedCostUsd: number };
@@ -112,7 +156,10 @@ describe("cost tracker dashboard in Chromium", () => {
         await load();
         const row = page.locator(`#decisions tbody tr[data-id="${approved.id}"]`);
         assert.strictEqual(await row.count(), 1);
-        assert.match((await row.textContent()) ?? "", /ml-research.*4 × nvidia\.com\/gpu on h100, 12 h.*grace@example\.com.*approved/);
+        assert.match(
+            (await row.textContent()) ?? "",
+            /ml-research.*4 × nvidia\.com\/gpu on h100, 12 h.*grace@example\.com.*approved/,
+        );
         assert.strictEqual(await usd("ml-research-reserved"), Math.round((before.reservedUsd + 330.24) * 100) / 100);
         fs.mkdirSync(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
