@@ -101,6 +101,14 @@ describe("cluster (prod config)", () => {
             statements.map((s: any) => s.Sid),
             ["WriteLogs", "ManageNetworkInterfaces", "AttachInterfacesInItsSubnets"],
         );
+        // The account is the caller's (an output), resolved into each ARN, never its "Calling [toString]" text.
+        assert.deepStrictEqual(
+            statements.find((s: any) => s.Sid === "AttachInterfacesInItsSubnets").Condition.ArnEquals["ec2:Subnet"],
+            [1, 2, 3].map(
+                (i) =>
+                    `arn:aws:ec2:us-east-1:123456789012:subnet/subnet-private-gpu-platform-prod-vpc-${i}-placeholder`,
+            ),
+        );
         assert.ok(
             statements.flatMap((s: any) => s.Action).every((a: string) => /^(logs|ec2):/.test(a)),
             "no deploy permissions: jobs bring their own through OIDC",
