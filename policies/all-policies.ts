@@ -21,6 +21,7 @@ import {
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { albInternal, lbHttpsListeners } from "./load-balancers";
 import { noPublicIngress } from "./network";
+import { ecrNoPublicRepositories, lambdaFunctionUrlAuth, resourcePoliciesNotPublic } from "./resource-policies";
 import { rdsBackups, rdsNotPublic, rdsProtected, rdsStorageEncrypted } from "./rds";
 import { stackMonthlyBudget } from "./stack-budget";
 import {
@@ -73,4 +74,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     lbHttpsListeners,
     argocdProjectScope,
     helmValuesNoPlaintextSecrets,
+    resourcePoliciesNotPublic,
+    lambdaFunctionUrlAuth,
+    ecrNoPublicRepositories,
 ];

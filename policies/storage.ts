@@ -13,6 +13,7 @@ import {
     statementsOf,
     stringsOf,
 } from "./lib/policy-documents";
+import { providerAccounts } from "./lib/provider-accounts";
 import { referencedBy } from "./lib/references";
 import { Props, asList, asRecord, asString, isSet, isTrue, isUnknown, listing } from "./lib/values";
 
@@ -54,14 +55,6 @@ function accountBlockCovers(block: StackResource, bucket: StackResource): boolea
     return providerAccounts(block.providerProps).includes(
         typeof accountId === "number" ? String(accountId) : (asString(accountId) ?? ""),
     );
-}
-
-/** The accounts an AWS provider is pinned to: its allowedAccountIds, and the account of each role it assumes. */
-function providerAccounts(provider: Props | undefined): string[] {
-    const roles = [provider?.assumeRole, ...asList(provider?.assumeRoles)]
-        .map((r) => asString(asRecord(r)?.roleArn))
-        .filter((r): r is string => r !== undefined);
-    return [...asList(provider?.allowedAccountIds).map(String), ...roles.map((arn) => arn.split(":")[4] ?? "")];
 }
 
 export const s3PublicAccessBlocked = stackPolicy({

@@ -45,7 +45,8 @@ export interface CheckedResource {
 export interface ResourceCheck<C> extends PolicyDefinition<C> {
     /** Resource types the policy checks, listed or as a test on the type token; for any other it is not applicable. */
     resourceTypes: readonly string[] | { readonly describe: string; readonly test: (type: string) => boolean };
-    validate(resource: CheckedResource, config: C, report: (message: string) => void): void;
+    /** May be async: the IAM model (lib/iam-model.ts) reads its data and runs its engine asynchronously. */
+    validate(resource: CheckedResource, config: C, report: (message: string) => void): void | Promise<void>;
 }
 
 export interface StackResource extends CheckedResource {
@@ -60,7 +61,11 @@ export interface StackResource extends CheckedResource {
 }
 
 export interface StackCheck<C> extends PolicyDefinition<C> {
-    validate(resources: readonly StackResource[], config: C, report: (message: string, urn?: string) => void): void;
+    validate(
+        resources: readonly StackResource[],
+        config: C,
+        report: (message: string, urn?: string) => void,
+    ): void | Promise<void>;
 }
 
 type ResourceTypes = ResourceCheck<unknown>["resourceTypes"];
@@ -81,7 +86,7 @@ export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPo
                 props: plainProps(args.props),
                 providerProps: args.provider ? plainProps(args.provider.props) : undefined,
             };
-            check.validate(resource, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message) =>
+            return check.validate(resource, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message) =>
                 reportViolation(message),
             );
         },
@@ -93,8 +98,10 @@ export function stackPolicy<C>(check: StackCheck<C>): StackValidationPolicy {
         ...policyFields(check),
         validateStack: (args: StackValidationArgs, reportViolation) => {
             const resources = args.resources.map(toStackResource);
-            check.validate(resources, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message, urn) =>
-                reportViolation(message, urn),
+            return check.validate(
+                resources,
+                configWithDefaults(check.config, args.getConfig<Partial<C>>()),
+                (message, urn) => reportViolation(message, urn),
             );
         },
     };
