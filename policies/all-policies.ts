@@ -7,6 +7,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { argocdProjectScope } from "./argocd-projects";
 import { imdsv2Required } from "./compute";
 import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
+import { ebsEncrypted, efsEncrypted, kmsKeyRotation, logGroupRetention, snsEncrypted } from "./encryption";
 import { ecsNoPublicIp } from "./ecs";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
@@ -74,6 +75,11 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     lbHttpsListeners,
     argocdProjectScope,
     helmValuesNoPlaintextSecrets,
+    ebsEncrypted,
+    efsEncrypted,
+    snsEncrypted,
+    kmsKeyRotation,
+    logGroupRetention,
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,

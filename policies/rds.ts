@@ -7,8 +7,9 @@
  * on their `aws.rds.ClusterInstance`s) are checked; Aurora keeps its storage in three zones
  * whatever the instance count, so Multi-AZ is asked of instances only.
  */
-import { resourcePolicy } from "./lib/define";
-import { asNumber, isTrue, isUnknown } from "./lib/values";
+import { StackResource, resourcePolicy, stackPolicy } from "./lib/define";
+import { referencedThrough } from "./lib/references";
+import { asNumber, asRecord, isSet, isTrue, isUnknown } from "./lib/values";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const CLUSTER = "aws:rds/cluster:Cluster";
@@ -16,22 +17,108 @@ const CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
 const what = (type: string, name: string) =>
     `${type === CLUSTER ? "RDS cluster" : type === CLUSTER_INSTANCE ? "RDS cluster instance" : "RDS instance"} "${name}"`;
 
-/** A read replica or a restore takes its encryption from its source: it is not asked for. */
-const copiesItsSource = (props: Record<string, unknown>) =>
-    props.replicateSourceDb !== undefined || props.snapshotIdentifier !== undefined;
+const SNAPSHOT = "aws:rds/snapshot:Snapshot";
+const SNAPSHOT_COPY = "aws:rds/snapshotCopy:SnapshotCopy";
+const CLUSTER_SNAPSHOT = "aws:rds/clusterSnapshot:ClusterSnapshot";
 
-export const rdsStorageEncrypted = resourcePolicy({
+/** Where a database that copies another takes its data from, and the setting that names it. */
+function sourceOf(props: Record<string, unknown>): { setting: string; value: unknown } | undefined {
+    if (isSet(props.replicateSourceDb)) return { setting: "replicateSourceDb", value: props.replicateSourceDb };
+    if (isSet(props.snapshotIdentifier)) return { setting: "snapshotIdentifier", value: props.snapshotIdentifier };
+    const pointInTime = asRecord(props.restoreToPointInTime);
+    if (pointInTime) {
+        const source = pointInTime.sourceDbInstanceIdentifier ?? pointInTime.sourceClusterIdentifier;
+        return { setting: "restoreToPointInTime", value: source };
+    }
+    return undefined;
+}
+
+/**
+ * Whether AWS will encrypt it: its own storageEncrypted, or for a copy (replica, snapshot
+ * restore, point-in-time restore) its source's encryption, which RDS carries over ("You can't
+ * restore an unencrypted snapshot to an encrypted DB instance", RDS User Guide, "Limitations of
+ * Amazon RDS encrypted DB instances"); an Aurora restore given a kmsKeyId is encrypted whatever
+ * its snapshot (RestoreDBClusterFromSnapshot). Undefined when the source is outside the stack.
+ */
+function encryptedAsCreated(
+    db: StackResource,
+    all: readonly StackResource[],
+    seen = new Set<string>(),
+): boolean | undefined {
+    const p = db.props;
+    if (isTrue(p.storageEncrypted) || isUnknown(p.storageEncrypted)) return true;
+    if (p.storageEncrypted === false || p.storageEncrypted === "false") return false;
+    const source = sourceOf(p);
+    if (!source) return db.type === SNAPSHOT_COPY ? undefined : false;
+    if (db.type === CLUSTER && isSet(p.kmsKeyId) && source.setting === "snapshotIdentifier") return true;
+    if (db.type === SNAPSHOT_COPY && isSet(p.kmsKeyId)) return true;
+    if (seen.has(db.urn)) return undefined;
+    seen.add(db.urn);
+    const candidates = all.filter((r) =>
+        [INSTANCE, CLUSTER, SNAPSHOT, SNAPSHOT_COPY, CLUSTER_SNAPSHOT].includes(r.type),
+    );
+    const origin = referencedThrough(db, source.setting, [source.value], candidates, [
+        "id",
+        "arn",
+        "identifier",
+        "clusterIdentifier",
+        "dbSnapshotIdentifier",
+        "dbClusterSnapshotIdentifier",
+        "targetDbSnapshotIdentifier",
+    ])[0];
+    if (!origin) return undefined;
+    if (origin.type === SNAPSHOT || origin.type === CLUSTER_SNAPSHOT) {
+        const of = origin.type === SNAPSHOT ? "dbInstanceIdentifier" : "dbClusterIdentifier";
+        const database = referencedThrough(origin, of, [origin.props[of]], candidates, [
+            "id",
+            "identifier",
+            "clusterIdentifier",
+        ])[0];
+        return database ? encryptedAsCreated(database, all, seen) : undefined;
+    }
+    if (origin.type === SNAPSHOT_COPY) {
+        const copied = {
+            ...origin,
+            props: { ...origin.props, snapshotIdentifier: origin.props.sourceDbSnapshotIdentifier },
+        };
+        return encryptedAsCreated(copied, all, seen);
+    }
+    return encryptedAsCreated(origin, all, seen);
+}
+
+export const rdsStorageEncrypted = stackPolicy({
     name: "rds-storage-encrypted",
     description:
-        "RDS instances and Aurora clusters encrypt their storage, snapshots and backups: storageEncrypted true (with a kmsKeyId for a key of the stack's own).",
+        "RDS instances and Aurora clusters encrypt their storage, snapshots and backups, as AWS will create them: storageEncrypted true (with a kmsKeyId " +
+        "for a key of the stack's own); a read replica, snapshot restore or point-in-time restore takes its source's encryption, so it passes when its " +
+        "source (an instance, snapshot or encrypted snapshot copy of the stack) is encrypted or it declares storageEncrypted: true, and is reported " +
+        "when it sets storageEncrypted: false or copies an unencrypted source.",
     enforcementLevel: "mandatory",
     config: {},
-    resourceTypes: [INSTANCE, CLUSTER],
-    validate: ({ type, name, props }, _config, report) => {
-        if (isTrue(props.storageEncrypted) || isUnknown(props.storageEncrypted) || copiesItsSource(props)) return;
-        report(
-            `${what(type, name)} leaves its storage unencrypted; set storageEncrypted: true and a kmsKeyId (encryption cannot be turned on later without a restore).`,
-        );
+    validate: (resources, _config, report) => {
+        for (const db of resources.filter((r) => r.type === INSTANCE || r.type === CLUSTER)) {
+            const encrypted = encryptedAsCreated(db, resources);
+            const source = sourceOf(db.props);
+            if (encrypted === true || (encrypted === undefined && source?.setting === "replicateSourceDb")) continue;
+            if (!source) {
+                report(
+                    `${what(db.type, db.name)} leaves its storage unencrypted; set storageEncrypted: true and a kmsKeyId (encryption cannot be turned on later without a restore).`,
+                    db.urn,
+                );
+                continue;
+            }
+            const state =
+                encrypted === false && db.props.storageEncrypted !== false && db.props.storageEncrypted !== "false"
+                    ? `copies an unencrypted source (${source.setting})`
+                    : encrypted === false
+                      ? `sets storageEncrypted: false for a copy of ${source.setting}`
+                      : `copies a source outside the stack (${source.setting}) whose encryption cannot be seen`;
+            report(
+                `${what(db.type, db.name)} ${state}, so AWS creates it ${encrypted === false ? "unencrypted" : "encrypted only if that source is"}; ` +
+                    "restore from an encrypted copy (aws.rds.SnapshotCopy with a kmsKeyId; Aurora: a kmsKeyId on the cluster) and set storageEncrypted: true.",
+                db.urn,
+            );
+        }
     },
 });
 
