@@ -9,6 +9,7 @@ import { imdsv2Required } from "./compute";
 import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
 import { ebsEncrypted, efsEncrypted, kmsKeyRotation, logGroupRetention, snsEncrypted } from "./encryption";
 import { ecsNoPublicIp } from "./ecs";
+import { ecsTaskHardening, ecsTaskLogging, ecsTaskSecrets } from "./ecs-task-definitions";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
@@ -80,6 +81,9 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     snsEncrypted,
     kmsKeyRotation,
     logGroupRetention,
+    ecsTaskHardening,
+    ecsTaskSecrets,
+    ecsTaskLogging,
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,

@@ -9,17 +9,17 @@ import { asRecord, isTrue, isUnknown } from "./lib/values";
 export const ecsNoPublicIp = resourcePolicy({
     name: "ecs-no-public-ip",
     description:
-        "ECS services do not give their tasks public IP addresses: networkConfiguration.assignPublicIp is false or unset (awsvpc tasks, Fargate included), " +
+        "ECS services and task sets do not give their tasks public IP addresses: networkConfiguration.assignPublicIp is false or unset (awsvpc tasks, Fargate included), " +
         "so tasks run in private subnets behind a load balancer.",
     enforcementLevel: "mandatory",
     config: {},
-    resourceTypes: ["aws:ecs/service:Service"],
-    validate: ({ name, props }, _config, report) => {
+    resourceTypes: ["aws:ecs/service:Service", "aws:ecs/taskSet:TaskSet"],
+    validate: ({ type, name, props }, _config, report) => {
         const network = asRecord(props.networkConfiguration);
         const assign = network?.assignPublicIp;
         if (isUnknown(assign) || !isTrue(assign)) return;
         report(
-            `ECS service "${name}" gives its tasks public IP addresses; set networkConfiguration.assignPublicIp to false and run them in private subnets behind a load balancer.`,
+            `ECS ${type === "aws:ecs/taskSet:TaskSet" ? "task set" : "service"} "${name}" gives its tasks public IP addresses; set networkConfiguration.assignPublicIp to false and run them in private subnets behind a load balancer.`,
         );
     },
 });

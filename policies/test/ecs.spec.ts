@@ -29,5 +29,26 @@ describe("policies: ecs", () => {
                 'ECS service "api" gives its tasks public IP addresses; set networkConfiguration.assignPublicIp to false and run them in private subnets behind a load balancer.',
             );
         });
+
+        it("checks task sets (external deployments) the same way", async () => {
+            const taskSet = {
+                cluster: "c",
+                service: "api",
+                taskDefinition: "td",
+                networkConfiguration: service.networkConfiguration,
+            };
+            assert.deepStrictEqual(
+                await violationsOf(ecsNoPublicIp, [resource("aws:ecs/taskSet:TaskSet", "blue", taskSet)]),
+                [],
+            );
+            const v = await theViolation(ecsNoPublicIp, [
+                resource(
+                    "aws:ecs/taskSet:TaskSet",
+                    "blue",
+                    changed(taskSet, "networkConfiguration.assignPublicIp", true),
+                ),
+            ]);
+            assert.match(v.message, /^ECS task set "blue" gives its tasks public IP addresses/);
+        });
     });
 });
