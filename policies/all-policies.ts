@@ -5,6 +5,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { argocdProjectScope } from "./argocd-projects";
+import { codebuildEncryption, codebuildNoPlaintextCredentials, codebuildPrivilegedMode } from "./codebuild";
 import { imdsv2Required } from "./compute";
 import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
 import { ebsEncrypted, efsEncrypted, kmsKeyRotation, logGroupRetention, snsEncrypted } from "./encryption";
@@ -84,6 +85,9 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     ecsTaskHardening,
     ecsTaskSecrets,
     ecsTaskLogging,
+    codebuildPrivilegedMode,
+    codebuildNoPlaintextCredentials,
+    codebuildEncryption,
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,
