@@ -6,7 +6,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { argocdProjectScope } from "./argocd-projects";
 import { codebuildEncryption, codebuildNoPlaintextCredentials, codebuildPrivilegedMode } from "./codebuild";
-import { imdsv2Required } from "./compute";
+import { ec2NoPublicIp, imdsv2Required } from "./compute";
 import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
 import { ebsEncrypted, efsEncrypted, kmsKeyRotation, logGroupRetention, snsEncrypted } from "./encryption";
 import { ecsNoPublicIp } from "./ecs";
@@ -88,6 +88,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     codebuildPrivilegedMode,
     codebuildNoPlaintextCredentials,
     codebuildEncryption,
+    ec2NoPublicIp,
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,

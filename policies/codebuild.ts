@@ -20,7 +20,7 @@ export const codebuildPrivilegedMode = resourcePolicy({
             type: "array",
             items: { type: "string" },
             description: "Names (the project's name property) of the projects that may run privileged.",
-            default: [],
+            default: [] as string[],
         },
     },
     resourceTypes: [PROJECT],

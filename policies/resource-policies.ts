@@ -236,7 +236,7 @@ export const resourcePoliciesNotPublic = resourcePolicy({
             items: { type: "string", pattern: "^[0-9]{12}$" },
             description:
                 "Accounts besides the resource's own that its policies may name (a partner, the organisation's log archive).",
-            default: [],
+            default: [] as string[],
         },
     },
     resourceTypes: Object.keys(SOURCES),
