@@ -34,4 +34,29 @@ describe("policies: ecr", () => {
         ]);
         assert.match(mutable.message, /\(imageTagMutability "MUTABLE"\)/);
     });
+
+    it("ecr-immutable-tags passes exclusions for named tags, and reports a * filter, which makes every tag mutable", async () => {
+        const excluding = (filter: string) => ({
+            ...repository,
+            imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+            imageTagMutabilityExclusionFilters: [{ filter, filterType: "WILDCARD" }],
+        });
+        assert.deepStrictEqual(
+            await violationsOf(ecrImmutableTags, [resource(REPOSITORY, "tracker", excluding("latest"))]),
+            [],
+        );
+        for (const filter of ["*", "**"]) {
+            const v = await theViolation(ecrImmutableTags, [resource(REPOSITORY, "tracker", excluding(filter))]);
+            assert.strictEqual(
+                v.message,
+                `ECR repository "tracker" is IMMUTABLE_WITH_EXCLUSION, but its exclusion filter "${filter}" matches every tag, so every tag can be pushed again to another image; ` +
+                    'narrow imageTagMutabilityExclusionFilters to the tags that must move (such as latest), or set imageTagMutability: "IMMUTABLE".',
+            );
+        }
+        const mutableWithExclusion = { ...excluding("release-*"), imageTagMutability: "MUTABLE_WITH_EXCLUSION" };
+        assert.match(
+            (await theViolation(ecrImmutableTags, [resource(REPOSITORY, "tracker", mutableWithExclusion)])).message,
+            /\(imageTagMutability "MUTABLE_WITH_EXCLUSION"\)/,
+        );
+    });
 });
