@@ -23,6 +23,7 @@ import {
 } from "./gpu-workloads";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { albInternal, lbHttpsListeners } from "./load-balancers";
+import { lbNoPublicPlainHttp } from "./listeners";
 import { noPublicIngress } from "./network";
 import { ecrNoPublicRepositories, lambdaFunctionUrlAuth, resourcePoliciesNotPublic } from "./resource-policies";
 import { rdsBackups, rdsNotPublic, rdsProtected, rdsStorageEncrypted } from "./rds";
@@ -89,6 +90,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     codebuildNoPlaintextCredentials,
     codebuildEncryption,
     ec2NoPublicIp,
+    lbNoPublicPlainHttp,
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,

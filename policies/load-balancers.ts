@@ -8,7 +8,13 @@ import { referencedBy } from "./lib/references";
 import { asList, asNumber, asRecord, asString, isSet, isUnknown } from "./lib/values";
 
 const LOAD_BALANCERS = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
+const CLASSIC_LOAD_BALANCER = "aws:elb/loadBalancer:LoadBalancer";
 const LISTENERS = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
+const LISTENER_RULES = ["aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule"];
+const KIND: Record<string, string> = {
+    application: "Application Load Balancer",
+    network: "Network Load Balancer",
+};
 
 /** TLS 1.3 (and 1.2 with forward secrecy) policies of Elastic Load Balancing. */
 const TLS13_POLICIES = [
@@ -23,17 +29,18 @@ const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 export const albInternal = resourcePolicy({
     name: "alb-internal",
     description:
-        "Application Load Balancers are internal (internal: true) unless allowInternetFacing; an internet-facing one is a public entry point to review on its own. " +
-        "So are the ALBs the AWS Load Balancer Controller makes from Ingresses of class alb (annotation alb.ingress.kubernetes.io/scheme).",
+        "Load balancers are internal unless allowInternetFacing: Application and Network Load Balancers (internal: true; unset is internet-facing), " +
+        "classic ELBs (aws.elb.LoadBalancer, internal: true), and the ALBs the AWS Load Balancer Controller makes from Ingresses of class alb " +
+        "(annotation alb.ingress.kubernetes.io/scheme). An internet-facing one is a public entry point to review on its own. Gateway Load Balancers have no scheme.",
     enforcementLevel: "mandatory",
     config: {
         allowInternetFacing: {
             type: "boolean",
-            description: "Allow internet-facing Application Load Balancers.",
+            description: "Allow internet-facing load balancers.",
             default: false,
         },
     },
-    resourceTypes: [...LOAD_BALANCERS, INGRESS],
+    resourceTypes: [...LOAD_BALANCERS, CLASSIC_LOAD_BALANCER, INGRESS],
     validate: ({ type, name, props }, { allowInternetFacing }, report) => {
         if (type === INGRESS) {
             const annotations = asRecord(asRecord(props.metadata)?.annotations) ?? {};
@@ -47,10 +54,14 @@ export const albInternal = resourcePolicy({
             }
             return;
         }
-        if (allowInternetFacing || (asString(props.loadBalancerType) ?? "application") !== "application") return;
+        const kind =
+            type === CLASSIC_LOAD_BALANCER
+                ? "classic load balancer"
+                : KIND[asString(props.loadBalancerType) ?? "application"];
+        if (allowInternetFacing || kind === undefined) return;
         if (props.internal === true || props.internal === "true" || isUnknown(props.internal)) return;
         report(
-            `Application Load Balancer "${name}" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).`,
+            `${kind} "${name}" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).`,
         );
     },
 });
@@ -92,6 +103,7 @@ export const lbHttpsListeners = stackPolicy({
                 );
             }
         }
+        const rules = resources.filter((r) => LISTENER_RULES.includes(r.type));
         for (const listener of listeners) {
             // A listener with a certificate of its own was reported above.
             if (
@@ -100,7 +112,15 @@ export const lbHttpsListeners = stackPolicy({
                 !referencedBy(listener, "loadBalancerArn", loadBalancers).some((lb) => withCertificate.has(lb))
             )
                 continue;
-            if (asList(listener.props.defaultActions).every(redirectsToHttps)) continue;
+            if (asList(listener.props.defaultActions).every(redirectsToHttps)) {
+                for (const rule of servingRules(listener, rules))
+                    report(
+                        `listener rule "${rule.name}" serves plain HTTP behind the redirect of listener "${listener.name}" (port ${asNumber(listener.props.port) ?? "?"}) on a load balancer that has a certificate; ` +
+                            "make its actions a redirect to HTTPS, or attach it to the HTTPS listener.",
+                        rule.urn,
+                    );
+                continue;
+            }
             report(
                 `listener "${listener.name}" serves plain HTTP on port ${asNumber(listener.props.port) ?? "?"} of a load balancer that has a certificate; ` +
                     'make its default action a redirect: { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
@@ -110,7 +130,16 @@ export const lbHttpsListeners = stackPolicy({
     },
 });
 
-function redirectsToHttps(action: unknown): boolean {
+/** The listener rules attached to `listener` whose actions serve content instead of redirecting to HTTPS. */
+export function servingRules(listener: StackResource, rules: readonly StackResource[]): StackResource[] {
+    return rules.filter(
+        (rule) =>
+            referencedBy(rule, "listenerArn", [listener]).length > 0 &&
+            !asList(rule.props.actions).every(redirectsToHttps),
+    );
+}
+
+export function redirectsToHttps(action: unknown): boolean {
     const a = asRecord(action);
     return a?.type === "redirect" && asRecord(a.redirect)?.protocol === "HTTPS";
 }

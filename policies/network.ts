@@ -348,3 +348,17 @@ function describeOwner({ type, name }: StackResource): string {
         ? `security group "${name}"`
         : `security group rule "${name}"`;
 }
+
+/**
+ * Whether `group` admits the internet on TCP `port`, its inline rules and rule resources taken
+ * together, as AWS takes the union of a group's rules (for load balancer listeners).
+ */
+export function admitsInternetOn(resources: readonly StackResource[], group: StackResource, port: number): boolean {
+    const groups = resources.filter((r) => r.type === SECURITY_GROUP || r.type === DEFAULT_SECURITY_GROUP);
+    const covering = ingressPermissions(resources, groups).filter(
+        (p) =>
+            p.group === group &&
+            (isAllTraffic(p.protocol) || (isTcp(p.protocol) && p.fromPort <= port && port <= p.toPort)),
+    );
+    return internetFamilies(covering.flatMap((p) => p.sources.map((s) => s.range))).length > 0;
+}

@@ -30,14 +30,29 @@ const redirect = listener("http", {
 
 describe("policies: load balancers", () => {
     describe("alb-internal", () => {
-        it("passes an internal ALB, and a network load balancer whatever it faces", async () => {
-            assert.deepStrictEqual(await violationsOf(albInternal, [alb]), []);
+        it("passes an internal ALB, an internal NLB and an internal classic ELB", async () => {
             assert.deepStrictEqual(
                 await violationsOf(albInternal, [
-                    resource(LB, "nlb", { loadBalancerType: "network", internal: false }),
+                    alb,
+                    resource(LB, "nlb", { loadBalancerType: "network", internal: true }),
+                    resource("aws:elb/loadBalancer:LoadBalancer", "classic", { internal: true, listeners: [] }),
                 ]),
                 [],
             );
+        });
+
+        it("reports an internet-facing NLB and classic ELB (internal unset or false)", async () => {
+            const nlb = await theViolation(albInternal, [
+                resource(LB, "nlb", { loadBalancerType: "network", internal: false }),
+            ]);
+            assert.strictEqual(
+                nlb.message,
+                'Network Load Balancer "nlb" faces the internet, which this stack does not allow; set internal: true (and reach it from inside the VPC or a VPN).',
+            );
+            const classic = await theViolation(albInternal, [
+                resource("aws:elb/loadBalancer:LoadBalancer", "classic", { listeners: [] }),
+            ]);
+            assert.match(classic.message, /^classic load balancer "classic" faces the internet/);
         });
 
         it("reports an internet-facing ALB (internal unset means internet-facing)", async () => {
@@ -137,6 +152,25 @@ describe("policies: load balancers", () => {
             assert.match(
                 v.message,
                 /^listener "http" serves plain HTTP on port 80 of a load balancer that has a certificate; make its default action a redirect/,
+            );
+        });
+
+        it("reports a listener rule that forwards plain HTTP behind the HTTP listener's redirect", async () => {
+            const rule = resource(
+                "aws:lb/listenerRule:ListenerRule",
+                "api-over-http",
+                {
+                    listenerArn: "placeholder",
+                    actions: [{ type: "forward", targetGroupArn: "tg" }],
+                    conditions: [{ pathPattern: { values: ["/api/*"] } }],
+                },
+                { dependencies: [redirect.urn] },
+            );
+            const v = await theViolation(lbHttpsListeners, [alb, https, redirect, rule]);
+            assert.strictEqual(v.urn, rule.urn);
+            assert.match(
+                v.message,
+                /^listener rule "api-over-http" serves plain HTTP behind the redirect of listener "http" \(port 80\)/,
             );
         });
     });
