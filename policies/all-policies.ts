@@ -7,6 +7,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { argocdProjectScope } from "./argocd-projects";
 import { codebuildEncryption, codebuildNoPlaintextCredentials, codebuildPrivilegedMode } from "./codebuild";
 import { ec2NoPublicIp, imdsv2Required } from "./compute";
+import { dataStoresEncrypted, dataStoresNotPublic } from "./data-stores";
 import { ecrImmutableTags, ecrScanOnPush } from "./ecr";
 import { ebsEncrypted, efsEncrypted, kmsKeyRotation, logGroupRetention, snsEncrypted } from "./encryption";
 import { ecsNoPublicIp } from "./ecs";
@@ -91,6 +92,8 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     codebuildEncryption,
     ec2NoPublicIp,
     lbNoPublicPlainHttp,
+    dataStoresEncrypted,
+    dataStoresNotPublic,
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,
