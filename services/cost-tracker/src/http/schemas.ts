@@ -235,3 +235,91 @@ export function usageBody(config: CostTrackerConfig) {
         },
     } as const;
 }
+
+/** `from`/`to` of the spend reads: UTC days, both included. */
+export const rangeQuery = {
+    type: "object",
+    properties: { from: day, to: day },
+} as const;
+
+export const poolsSchema = {
+    type: "object",
+    properties: {
+        from: { type: "string" },
+        to: { type: "string" },
+        pools: {
+            type: "array",
+            items: {
+                type: "object",
+                properties: {
+                    name: { type: "string" },
+                    instanceType: { type: "string" },
+                    gpuSharing: { type: "object", additionalProperties: true },
+                    maxNodes: { type: "integer" },
+                    resources: {
+                        type: "array",
+                        items: {
+                            type: "object",
+                            properties: {
+                                gpuResource: { type: "string" },
+                                fractionOfGpu: { type: "number" },
+                                usdPerUnitHour: { type: "number" },
+                                maxUnits: { type: "integer" },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        gpuHoursByPool: { type: "array", items: { $ref: "PoolUsage#" } },
+    },
+} as const;
+
+/** `?team&limit` of the lists of decisions and alerts. */
+export function recentQuery(config: CostTrackerConfig) {
+    return {
+        type: "object",
+        properties: {
+            team: { type: "string", enum: config.teams.map((t) => t.name) },
+            limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+        },
+    } as const;
+}
+
+export const teamParams = { type: "object", properties: { team: { type: "string" } } } as const;
+export const requestIdParams = { type: "object", properties: { id: { type: "string", format: "uuid" } } } as const;
+
+export const approvedSchema = {
+    type: "object",
+    properties: {
+        id: { type: "string", format: "uuid" },
+        status: { type: "string", enum: ["approved"] },
+        estimatedCostUsd: { type: "number" },
+        remainingUsd: {
+            type: "number",
+            description: "What is left after this reservation; negative for a critical class approved past the budget",
+        },
+        expiresAt: { type: "string", format: "date-time" },
+        overBudget: { type: "boolean" },
+        reason: { type: "string" },
+    },
+} as const;
+
+export const rejectedSchema = {
+    type: "object",
+    properties: {
+        id: { type: "string", format: "uuid" },
+        status: { type: "string", enum: ["rejected"] },
+        reason: { type: "string" },
+        estimatedCostUsd: { type: "number" },
+        remainingUsd: { type: "number" },
+    },
+} as const;
+
+export const usageAcceptedSchema = {
+    type: "object",
+    properties: {
+        accepted: { type: "integer" },
+        days: { type: "array", items: { type: "string" } },
+    },
+} as const;
