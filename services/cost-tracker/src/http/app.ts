@@ -10,9 +10,11 @@ import * as fs from "fs";
 import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
 import type { Notifier } from "../alerts";
 import type { Database } from "../db/database";
+import { EventFeed } from "../events";
 import type { Metrics } from "../metrics";
 import { sendError, sendNotFound } from "./errors";
 import { registerApprovals } from "./routes/approvals";
+import { registerEvents } from "./routes/events";
 import { registerOperations } from "./routes/operations";
 import { registerReads } from "./routes/reads";
 import { registerUsage } from "./routes/usage";
@@ -33,6 +35,8 @@ export interface AppDeps {
     readonly publicDir?: string;
     /** Fastify's logger: false, or pino options; the bearer token is redacted either way. */
     readonly logger: boolean | Record<string, unknown>;
+    /** The money-freed feed; main shares it with the sweeper. Default: one on `db`. */
+    readonly feed?: EventFeed;
 }
 
 /** The largest body any route takes (a usage batch); each write route sets its own, smaller or equal. */
@@ -44,9 +48,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observeRequests(app, deps);
     registerOperations(app, deps);
     registerReads(app, deps);
+    const feed = deps.feed ?? new EventFeed(deps.db);
+    registerEvents(app, feed);
     const authenticate = bearerToken(deps.apiToken);
-    registerApprovals(app, deps, authenticate);
-    registerUsage(app, deps, authenticate);
+    registerApprovals(app, deps, authenticate, feed);
+    registerUsage(app, deps, authenticate, feed);
     await registerDashboard(app, deps.publicDir);
     return app;
 }

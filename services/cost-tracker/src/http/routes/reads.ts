@@ -37,7 +37,8 @@ function registerSpendReads(app: FastifyInstance, deps: AppDeps): void {
                 response: { 200: { type: "array", items: teamSummarySchema }, 503: errorSchema },
             },
         },
-        async () => teamSummaries(db, now()),
+        // One snapshot: spend and reservations read together, as a reader must see them (the gate's circuit breaker reads this).
+        async () => db.snapshot((tx) => teamSummaries(tx, now())),
     );
 
     app.get<{ Params: { team: string }; Querystring: { from?: string; to?: string } }>(

@@ -1,6 +1,7 @@
 /** Pushed usage: spend the service cannot pull, such as AI API spend reported by a team's gateway. */
 import type { FastifyInstance } from "fastify";
 import { deliverAlerts } from "../../alerts";
+import type { EventFeed } from "../../events";
 import { once, requestHash } from "../../idempotency";
 import { BadInput, workloadKey, type UsageRecord, type WorkloadRef } from "../../model";
 import { utcDay } from "../../rules";
@@ -24,7 +25,7 @@ interface PushedRecord {
     description?: string;
 }
 
-export function registerUsage(app: FastifyInstance, deps: AppDeps, authenticate: Authenticate): void {
+export function registerUsage(app: FastifyInstance, deps: AppDeps, authenticate: Authenticate, feed: EventFeed): void {
     const { config, db, now, metrics } = deps;
     writeRoute<{ Body: { records: PushedRecord[] } }>(app, authenticate, {
         url: "/v1/usage",
@@ -45,6 +46,7 @@ export function registerUsage(app: FastifyInstance, deps: AppDeps, authenticate:
                     };
                 }),
             );
+            feed.notify();
             if (fresh) {
                 // The usage is committed whatever happens here: a failure to raise alerts is logged, and the next scheduled run raises them.
                 try {
