@@ -102,6 +102,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                   region: config.region,
                   repository: runner.repository,
                   connectionArn: runner.connectionArn,
+                  logRetentionDays: config.logRetentionDays,
               },
               withAws,
           )

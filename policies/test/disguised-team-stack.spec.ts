@@ -27,6 +27,7 @@ describe("policies on a team stack that breaks them in disguise (test/fixtures/d
             .filter((v) => v.level === "mandatory")
             .map((v) => `${v.policy}: ${nameOf(v.urn)}`);
         assert.deepStrictEqual(reported.sort(), [
+            "ebs-encrypted: gpu-boxes", // the launch template maps no volume: the AMI's root, unencrypted
             "gpu-instance-type-allowed: gpu-boxes", // p5 in the Auto Scaling group's launch template
             "gpu-operator-install: gpu-operator", // a local chart path
             "gpu-operator-install: gpu-operator", // driver left to the chart's default (on)

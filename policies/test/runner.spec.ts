@@ -8,19 +8,25 @@ import { resource } from "./support/check";
 
 const POLICY_MODULES = [
     "argocd-projects",
+    "codebuild",
     "compute",
+    "data-stores",
     "ecr",
     "ecs",
+    "ecs-task-definitions",
     "eks",
+    "encryption",
     "gpu-node-pools",
     "gpu-operator",
     "gpu-workloads",
     "helm-secrets",
     "iam",
+    "listeners",
     "load-balancers",
     "namespaces",
     "network",
     "rds",
+    "resource-policies",
     "stack-budget",
     "storage",
     "tags",
@@ -115,6 +121,12 @@ describe("policies: runner", () => {
                         "stack-monthly-budget",
                         "advisory",
                         "at maximum scale the stack costs $40,180.80 a month, $15,180.80 over its budget of $25,000.00 (largest: node group h100: p5.48xlarge × 0–1 (on-demand, $55.04/h): $40,179.20",
+                    ],
+                    // No launch template: EKS gives the nodes the AMI's root volume, unencrypted (ebs-encrypted, mandatory by default).
+                    [
+                        "ebs-encrypted",
+                        "mandatory",
+                        `node group "h100" has no launch template, so EKS creates its nodes' root volumes as the AMI has them, unencrypted`,
                     ],
                 ],
             );
