@@ -23,6 +23,7 @@ import {
     gpuWorkloadToleration,
 } from "./gpu-workloads";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
+import { iamActionsValid } from "./iam-actions";
 import { albInternal, lbHttpsListeners } from "./load-balancers";
 import { lbNoPublicPlainHttp } from "./listeners";
 import { noPublicIngress } from "./network";
@@ -68,6 +69,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     iamDataActionsScoped,
     iamNoAdminGrants,
     iamTrustNotPublic,
+    iamActionsValid,
     ecsNoPublicIp,
     rdsStorageEncrypted,
     rdsNotPublic,

@@ -75,8 +75,8 @@ const DEFAULT_EXCEPTIONS: NamedException[] = [
     },
 ];
 
-/** Where each resource type keeps its policy documents. */
-const DOCUMENTS: Record<string, (props: Props) => { setting: string; document: unknown }[]> = {
+/** Where each resource type keeps its identity policy documents (iam-actions-valid reads them too). */
+export const IDENTITY_POLICY_DOCUMENTS: Record<string, (props: Props) => { setting: string; document: unknown }[]> = {
     "aws:iam/rolePolicy:RolePolicy": (p) => [{ setting: "policy", document: p.policy }],
     "aws:iam/policy:Policy": (p) => [{ setting: "policy", document: p.policy }],
     "aws:iam/userPolicy:UserPolicy": (p) => [{ setting: "policy", document: p.policy }],
@@ -118,9 +118,9 @@ export const iamDataActionsScoped = resourcePolicy({
             default: DEFAULT_EXCEPTIONS,
         },
     },
-    resourceTypes: Object.keys(DOCUMENTS),
+    resourceTypes: Object.keys(IDENTITY_POLICY_DOCUMENTS),
     validate: ({ type, name, props }, { dataActions, exceptions }, report) => {
-        for (const { setting, document } of DOCUMENTS[type](props)) {
+        for (const { setting, document } of IDENTITY_POLICY_DOCUMENTS[type](props)) {
             statementsOf(document).forEach((statement, i) => {
                 if (!isAllow(statement) || !onAllResources(statement)) return;
                 const excused = (action: string) => excusedOnAllResources(action, statement, exceptions);
@@ -246,10 +246,10 @@ export const iamNoAdminGrants = resourcePolicy({
             default: ADMIN_MANAGED_POLICIES,
         },
     },
-    resourceTypes: [...new Set([...Object.keys(DOCUMENTS), ...Object.keys(ATTACHMENTS)])],
+    resourceTypes: [...new Set([...Object.keys(IDENTITY_POLICY_DOCUMENTS), ...Object.keys(ATTACHMENTS)])],
     validate: ({ type, name, props }, { escalatingActions, adminManagedPolicies }, report) => {
         const what = `${type.split(":").pop()} "${name}"`;
-        for (const { setting, document } of DOCUMENTS[type]?.(props) ?? []) {
+        for (const { setting, document } of IDENTITY_POLICY_DOCUMENTS[type]?.(props) ?? []) {
             statementsOf(document).forEach((statement, i) => {
                 if (!isAllow(statement)) return;
                 const grants = adminGrants(statement, escalatingActions);

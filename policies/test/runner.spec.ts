@@ -21,6 +21,7 @@ const POLICY_MODULES = [
     "gpu-workloads",
     "helm-secrets",
     "iam",
+    "iam-actions",
     "listeners",
     "load-balancers",
     "namespaces",
