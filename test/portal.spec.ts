@@ -893,11 +893,7 @@ describe("portal: service databases", () => {
         const arns = ofType(resources, "aws:secretsmanager/secret:Secret").map((r) => r.outputs.arn);
         const [credentials, generate] = policyOf(resources, "portal-db-irsa-policy").Statement;
         assert.deepStrictEqual(credentials.Resource, arns);
-        assert.deepStrictEqual(credentials.Action, [
-            "secretsmanager:GetSecretValue",
-            "secretsmanager:PutSecretValue",
-            "secretsmanager:DescribeSecret",
-        ]);
+        assert.deepStrictEqual(credentials.Action, ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]);
         assert.deepStrictEqual(generate, {
             Sid: "GeneratePasswords",
             Effect: "Allow",

@@ -184,7 +184,8 @@ export function bootstrapStatements(secretArns: pulumi.Input<string>[]): PolicyS
         {
             Sid: "ServiceCredentials",
             Effect: "Allow",
-            Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"],
+            // What its script calls (get-secret-value, put-secret-value), nothing more (the pack's iam-least-privilege).
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
             Resource: secretArns,
         },
         { Sid: "GeneratePasswords", Effect: "Allow", Action: ["secretsmanager:GetRandomPassword"], Resource: "*" },
