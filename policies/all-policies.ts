@@ -24,6 +24,7 @@ import {
 } from "./gpu-workloads";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "./iam";
 import { iamActionsValid } from "./iam-actions";
+import { iamLeastPrivilege } from "./iam-least-privilege";
 import { albInternal, lbHttpsListeners } from "./load-balancers";
 import { lbNoPublicPlainHttp } from "./listeners";
 import { noPublicIngress } from "./network";
@@ -70,6 +71,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     iamNoAdminGrants,
     iamTrustNotPublic,
     iamActionsValid,
+    iamLeastPrivilege,
     ecsNoPublicIp,
     rdsStorageEncrypted,
     rdsNotPublic,

@@ -22,6 +22,7 @@ const POLICY_MODULES = [
     "helm-secrets",
     "iam",
     "iam-actions",
+    "iam-least-privilege",
     "listeners",
     "load-balancers",
     "namespaces",
