@@ -29,6 +29,13 @@ const DOCUMENTS: Record<string, Documents> = {
     "aws:kms/keyPolicy:KeyPolicy": at("policy"),
     "aws:kms/key:Key": at("policy"),
     "aws:ecr/repositoryPolicy:RepositoryPolicy": at("policy"),
+    "aws:ecr/registryPolicy:RegistryPolicy": at("policy"),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": at("repositoryPolicy"),
+    "aws:efs/fileSystemPolicy:FileSystemPolicy": at("policy"),
+    "aws:dynamodb/resourcePolicy:ResourcePolicy": at("policy"),
+    "aws:lambda/resourcePolicy:ResourcePolicy": at("policy"),
+    "aws:opensearch/domainPolicy:DomainPolicy": at("accessPolicies"),
+    "aws:opensearch/domain:Domain": at("accessPolicies"),
 };
 
 export const iamActionsValid = resourcePolicy({

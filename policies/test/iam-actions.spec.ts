@@ -156,6 +156,36 @@ describe("policies: iam-actions-valid", () => {
         );
     });
 
+    it("reads the other resource policies written as JSON: an OpenSearch domain's, a DynamoDB table's", async () => {
+        const domain = resource("aws:opensearch/domain:Domain", "search", {
+            accessPolicies: JSON.stringify({
+                Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "es:ESHttpGett", Resource: "*" }],
+            }),
+        });
+        assert.match(
+            (await theViolation(iamActionsValid, [domain])).message,
+            /^Domain "search": accessPolicies Statement\[0\] names "es:ESHttpGett", which is no es action/,
+        );
+        // dynamodb:GetItem takes a table (arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}), not a bucket.
+        const table = resource("aws:dynamodb/resourcePolicy:ResourcePolicy", "orders", {
+            resourceArn: "arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+            policy: JSON.stringify({
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { AWS: "111122223333" },
+                        Action: "dynamodb:GetItem",
+                        Resource: BUCKET,
+                    },
+                ],
+            }),
+        });
+        assert.match(
+            (await theViolation(iamActionsValid, [table])).message,
+            /allows dynamodb:GetItem on "arn:aws:s3:::team-results", which it cannot take \(it takes arn:\*:dynamodb:\*:\*:table\/\*\)/,
+        );
+    });
+
     it("takes actions newer than its data from knownActions", async () => {
         const newer = changed(document, "Statement.3.Action", "ec2:DescribeSomethingReleasedTomorrow");
         assert.deepStrictEqual(
