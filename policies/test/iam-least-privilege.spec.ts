@@ -113,6 +113,15 @@ describe("policies: the platform's workload actions (lib/workload-actions.ts)", 
                 assert.strictEqual(await actionProblem(action), undefined, `${workload.workload}: ${action}`);
     });
 
+    it("list for the load balancer controller exactly the actions of its documented policy (v3.5.0)", () => {
+        // A copy of kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json at tag v3.5.0.
+        const file = path.join(__dirname, "fixtures", "aws-load-balancer-controller-v3.5.0-iam_policy.json");
+        const documented = JSON.parse(fs.readFileSync(file, "utf8")) as { Statement: { Action: string | string[] }[] };
+        const actions = new Set(documented.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+        const controller = WORKLOAD_ACTIONS.find((w) => w.component === "gpu-platform:portal:LoadBalancerController")!;
+        assert.deepStrictEqual([...controller.actions].sort(), [...actions].sort());
+    });
+
     it("list for the cost tracker's task role exactly the AWS SDK commands its code sends", () => {
         // The IAM prefix of each SDK client the service may import (Service Authorization Reference).
         const PREFIX: Record<string, string> = { "cost-explorer": "ce", sns: "sns" };
