@@ -33,7 +33,7 @@ export const iamLeastPrivilege = stackPolicy({
     name: "iam-least-privilege",
     description:
         "The platform's IAM roles (the cost tracker's task and execution roles, the inference pipelines' worker and KEDA roles, the cluster " +
-        "autoscaler's, the deploy runner's, the flow logs', the portal's secret readers and database job) grant only the actions their workloads " +
+        "autoscaler's, the load balancer controller's, the deploy runner's, the flow logs', the portal's secret readers and database job) grant only the actions their workloads " +
         "call: the AWS SDK commands the cost tracker sends, each controller's documented policy (lib/workload-actions.ts names every source). " +
         "Any other grant, and any wildcard or NotAction that reaches past them, is named.",
     enforcementLevel: "advisory",
