@@ -19,6 +19,7 @@ import { registerOperations } from "./routes/operations";
 import { registerReads } from "./routes/reads";
 import { registerUsage } from "./routes/usage";
 import { alertSchema, poolUsageSchema, requestSchema } from "./schemas";
+import { createValidatorCompiler } from "./validation";
 import { bearerToken } from "./write-route";
 
 export interface AppDeps {
@@ -67,9 +68,9 @@ function createServer(deps: AppDeps): FastifyInstance {
                       redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
                   },
         bodyLimit: MAX_BODY_BYTES,
-        // Unknown fields are errors, not silently dropped (Fastify's default removes them).
-        ajv: { customOptions: { removeAdditional: false } },
     });
+    // Bodies without type coercion, text and identifiers checked, real dates (validation.ts).
+    app.setValidatorCompiler(createValidatorCompiler(() => app.getSchemas()));
     app.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply));
     app.setNotFoundHandler(sendNotFound);
     return app;
