@@ -51,6 +51,9 @@ const askFor = (overrides: Record<string, unknown>) => post("/v1/gpu-requests", 
 const pushRecord = (overrides: Record<string, unknown>) =>
     post("/v1/usage", { records: [usageRecord({}), usageRecord(overrides)] });
 
+/** 200,000 nested arrays (400 kB, within the usage route's 1 MB): deep enough to overflow a recursive walk. */
+const DEEP = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+
 /** [what, request, the field the 400 must name]. */
 export const HOSTILE_WRITES: ReadonlyArray<readonly [string, Send, string]> = [
     ["gpus as a string", askFor({ gpus: "2" }), "gpus"],
@@ -91,6 +94,7 @@ export const HOSTILE_WRITES: ReadonlyArray<readonly [string, Send, string]> = [
     ],
     ["a field name with NUL", askFor({ "purpose\u0000": "x" }), "purpose\\u0000"],
     ["a release of a workload UID as a number", post("/v1/workloads/release", { uid: 123 }), "uid"],
+    ["a usage record nested 200,000 arrays deep", postRaw("/v1/usage", `{"records":[${DEEP}]}`), "records[0]"],
     ["usage amountUsd as a boolean", pushRecord({ amountUsd: true }), "records[1].amountUsd"],
     ["usage amountUsd as a string", pushRecord({ amountUsd: "1" }), "records[1].amountUsd"],
     [

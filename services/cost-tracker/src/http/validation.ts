@@ -110,23 +110,23 @@ function guardText(validate: ValidateFunction): Validator {
     return validator;
 }
 
-function findUnstorableText(value: unknown, path: string): { path: string; problem: string } | undefined {
-    if (typeof value === "string")
-        return NOT_STORABLE.test(value) ? { path, problem: describeUnstorable(value) } : undefined;
-    if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-            const found = findUnstorableText(value[i], `${path}/${i}`);
-            if (found) return found;
-        }
-        return undefined;
-    }
-    if (value !== null && typeof value === "object") {
-        for (const [key, child] of Object.entries(value)) {
-            const at = `${path}/${key}`;
-            if (NOT_STORABLE.test(key))
-                return { path: at, problem: `is not a valid field name: ${describeUnstorable(key)}` };
-            const found = findUnstorableText(child, at);
-            if (found) return found;
+/** Depth-first with a stack of its own: a body of 500,000 nested arrays fits in 1 MB and must not overflow the call stack. */
+function findUnstorableText(root: unknown, rootPath: string): { path: string; problem: string } | undefined {
+    const pending: Array<{ value: unknown; path: string }> = [{ value: root, path: rootPath }];
+    for (let next = pending.pop(); next; next = pending.pop()) {
+        const { value, path } = next;
+        if (typeof value === "string") {
+            if (NOT_STORABLE.test(value)) return { path, problem: describeUnstorable(value) };
+        } else if (Array.isArray(value)) {
+            for (let i = value.length - 1; i >= 0; i--)
+                pending.push({ value: value[i] as unknown, path: `${path}/${i}` });
+        } else if (value !== null && typeof value === "object") {
+            const entries = Object.entries(value);
+            for (const [key] of entries)
+                if (NOT_STORABLE.test(key))
+                    return { path: `${path}/${key}`, problem: `is not a valid field name: ${describeUnstorable(key)}` };
+            for (let i = entries.length - 1; i >= 0; i--)
+                pending.push({ value: entries[i][1] as unknown, path: `${path}/${entries[i][0]}` });
         }
     }
     return undefined;
