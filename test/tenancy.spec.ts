@@ -73,7 +73,7 @@ describe("workload classes", () => {
             "cronjobs",
         ]);
         assert.ok(
-            policy.spec.variables.find((v: any) => v.name === "maxGpusPerPod").expression.includes("'training': 8"),
+            policy.spec.variables.find((v: any) => v.name === "maxGpusPerPod").expression.includes('"training": 8'),
         );
         const binding = named(
             resources,
