@@ -29,7 +29,7 @@ export {
     TEAM_INGRESS_CLASS_PREFIX,
     TENANCY_ADMISSION_DEFAULTS,
     TENANCY_RULES,
-    eksUserPrefix,
+    eksUserName,
     platformActorExpression,
     tenancyRules,
 } from "./tenancy";

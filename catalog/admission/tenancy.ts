@@ -37,9 +37,11 @@ export interface TenancyAdmissionSettings {
     /**
      * EKS user-name prefixes of the platform's own principals:
      * `arn:<partition>:sts::<account>:assumed-role/<role>/` for each deploying or admin role
-     * (`eksUserPrefix`). Default none: only EKS's and Kubernetes' own components count.
+     * (`eksUserName`). Default none: only EKS's and Kubernetes' own components count.
      */
     readonly platformUserPrefixes?: readonly string[];
+    /** EKS user names of the platform's IAM users (their ARNs), matched exactly. Default none. */
+    readonly platformUsers?: readonly string[];
     /** ClusterRoles a RoleBinding in a team namespace may bind. Default `view` and `edit`. */
     readonly allowedClusterRoles?: readonly string[];
     /** The one SecretStore of a team namespace and the service account it authenticates as. */
@@ -66,18 +68,26 @@ export const TENANCY_RULES = {
     hostAccess: "gpu-platform-team-host-access",
 } as const;
 
-/** The EKS user name prefix of an IAM role's sessions (access entries' default user name for a role). */
-export function eksUserPrefix(roleArn: string): string | undefined {
-    const match = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/.exec(roleArn);
-    return match ? `arn:${match[1]}:sts::${match[2]}:assumed-role/${match[3]}/` : undefined;
+/**
+ * How EKS names an IAM principal's sessions, for the platform's rules: a role (or a session of
+ * one) by the prefix `arn:<partition>:sts::<account>:assumed-role/<role>/` (access entries'
+ * default user name for a role, the session name after it; a role's path is not part of it), an
+ * IAM user by its ARN. Undefined for anything else.
+ */
+export function eksUserName(arn: string): { prefix: string } | { exact: string } | undefined {
+    const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/.exec(arn);
+    if (role) return { prefix: `arn:${role[1]}:sts::${role[2]}:assumed-role/${role[3]}/` };
+    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
+    if (session) return { prefix: `arn:${session[1]}:sts::${session[2]}:assumed-role/${session[3]}/` };
+    return /^arn:aws[a-z-]*:iam::\d{12}:user\/(?:[^/]+\/)*[^/]+$/.test(arn) ? { exact: arn } : undefined;
 }
 
 /** CEL: the request comes from the platform (see the module's comment). */
-export function platformActorExpression(prefixes: readonly string[]): string {
+export function platformActorExpression(prefixes: readonly string[], users: readonly string[] = []): string {
     const user = "request.userInfo.username";
     return (
         `${user} == 'system:kube-controller-manager' || ${user}.startsWith('system:serviceaccount:kube-system:') || ` +
-        `${user}.startsWith('eks:') || ${celStringList(prefixes)}.exists(p, ${user}.startsWith(p))`
+        `${user}.startsWith('eks:') || ${user} in ${celStringList(users)} || ${celStringList(prefixes)}.exists(p, ${user}.startsWith(p))`
     );
 }
 
@@ -85,7 +95,7 @@ export function platformActorExpression(prefixes: readonly string[]): string {
 export function tenancyRules(settings: TenancyAdmissionSettings = {}): AdmissionRule[] {
     const platformActor: NamedExpression = {
         name: "platformActor",
-        expression: platformActorExpression(settings.platformUserPrefixes ?? []),
+        expression: platformActorExpression(settings.platformUserPrefixes ?? [], settings.platformUsers ?? []),
     };
     const store = settings.teamSecretStore ?? TENANCY_ADMISSION_DEFAULTS.teamSecretStore;
     return [
@@ -125,7 +135,7 @@ function reservedNamespacesRule(platformActor: NamedExpression, reserved: readon
                     `${celStringList(RESERVED_NAMESPACE_PREFIXES)}.exists(p, variables.objectName.startsWith(p)))`,
                 messageExpression:
                     "'namespace ' + variables.objectName + ' is reserved for the cluster and the platform\\'s add-ons, and only the platform creates it; " +
-                    `name a team's namespace after the team, or ask the platform team to install the add-on (${DOCS})'`,
+                    `name a team namespace after its team, or ask the platform team to install the add-on (${DOCS})'`,
                 reason: "Forbidden",
             },
         ],

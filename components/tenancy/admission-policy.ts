@@ -33,18 +33,25 @@ export function admissionBindingSpec(rule: AdmissionRule): BindingSpec {
     };
 }
 
-/** A ValidatingAdmissionPolicy from `rule` and its binding, named `${name}` and `${name}-binding`. */
+/**
+ * A ValidatingAdmissionPolicy from `rule` and its binding, named `${name}` and `${name}-binding`.
+ * `resolved`, when given, is the same rule with settings known only at deploy time.
+ */
 export function admissionPolicy(
     name: string,
     rule: AdmissionRule,
     opts: pulumi.CustomResourceOptions,
+    resolved?: pulumi.Output<AdmissionRule>,
 ): {
     policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
     binding: k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 } {
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         name,
-        { metadata: { name: rule.name }, spec: admissionPolicySpec(rule) },
+        {
+            metadata: { name: rule.name },
+            spec: resolved ? resolved.apply(admissionPolicySpec) : admissionPolicySpec(rule),
+        },
         opts,
     );
     const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(

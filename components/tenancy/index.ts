@@ -5,3 +5,5 @@ export { admissionBindingSpec, admissionPolicySpec } from "./admission-policy";
 export type { WorkloadClassArgs, WorkloadClassesArgs } from "./workload-classes";
 export { TEAM_NAMESPACE_DEFAULTS, TeamNamespace, defaultGpuQuota, quotaHard } from "./team-namespace";
 export type { GpuPoolResources, TeamNamespaceArgs, TeamQuota } from "./team-namespace";
+export { TenancyAdmission, admissionSettings, tenancyAdmissionProblems } from "./tenancy-admission";
+export type { TenancyAdmissionArgs } from "./tenancy-admission";

@@ -124,7 +124,10 @@ export function evaluate(rule: AdmissionRule, request: AdmissionRequest): Admiss
         for (const v of rule.variables ?? []) variables.set(v.name, celRun(v.expression));
         const refusals = rule.validations
             .filter((v) => celRun(v.expression) !== true)
-            .map((v) => String(celRun(v.messageExpression)));
+            .map((v) => {
+                const message = celRun(v.messageExpression);
+                return typeof message === "string" ? message : `failed: ${v.expression}`;
+            });
         return { applies: true, refusals };
     } catch (err) {
         return { applies: true, error: err instanceof Error ? err.message : String(err) };
