@@ -467,7 +467,7 @@ describe("portal: Argo CD", () => {
     });
 });
 
-describe("portal: GitOps (app of apps, team projects)", () => {
+describe("portal: GitOps (an ApplicationSet and an AppProject per team)", () => {
     let resources: RecordedResource[];
     before(async () => {
         ({ resources } = await record(() => {
@@ -496,9 +496,34 @@ describe("portal: GitOps (app of apps, team projects)", () => {
         assert.ok(release.dependencies.includes(named(resources, RELEASE, "argocd-release").urn));
     });
 
-    it("gives each team one AppProject: its own namespace on this cluster, the GitOps repository, no cluster-scoped kinds, no quota or access kinds", () => {
+    it("has no app of apps: no Application and no project but the teams'", () => {
+        const values = valuesOf(resources, "gitops-release");
+        assert.strictEqual(values.applications, undefined);
+        assert.deepStrictEqual(Object.keys(values.projects).sort(), ["applied-ml", "ml-research"]);
+        assert.deepStrictEqual(Object.keys(values.applicationsets).sort(), ["applied-ml", "ml-research"]);
+    });
+
+    it("pins each team's applications to its project and namespace: the generator reads apps/<team>/*, the template names both as literals", () => {
+        const set = valuesOf(resources, "gitops-release").applicationsets["ml-research"];
+        assert.deepStrictEqual(set.generators, [
+            { git: { repoURL: REPO, revision: "main", directories: [{ path: "apps/ml-research/*" }] } },
+        ]);
+        assert.strictEqual(set.template.spec.project, "ml-research");
+        assert.deepStrictEqual(set.template.spec.destination, {
+            server: "https://kubernetes.default.svc",
+            namespace: "ml-research",
+        });
+        assert.strictEqual(set.template.spec.source.path, "{{ .path.path }}");
+        assert.strictEqual(set.template.metadata.name, "ml-research.{{ .path.basenameNormalized }}");
+        assert.deepStrictEqual(set.goTemplateOptions, ["missingkey=error"]);
+        assert.strictEqual(
+            valuesOf(resources, "gitops-release").applicationsets["applied-ml"].template.spec.project,
+            "applied-ml",
+        );
+    });
+
+    it("gives each team one AppProject: its own namespace on this cluster, the GitOps repository, no cluster-scoped kinds, an allowlist without stores, quotas or Argo CD kinds", () => {
         const projects = valuesOf(resources, "gitops-release").projects;
-        assert.deepStrictEqual(Object.keys(projects).sort(), ["applied-ml", "ml-research", "platform-gitops"]);
         const team = projects["ml-research"];
         assert.deepStrictEqual(team.destinations, [
             { server: "https://kubernetes.default.svc", namespace: "ml-research" },
@@ -513,35 +538,28 @@ describe("portal: GitOps (app of apps, team projects)", () => {
             undefined,
             "an AppProject without one allows no cluster-scoped kind",
         );
-        assert.deepStrictEqual(
-            team.namespaceResourceBlacklist.map((k: any) => `${k.group}/${k.kind}`),
-            [
-                "/ResourceQuota",
-                "/LimitRange",
-                "rbac.authorization.k8s.io/Role",
-                "rbac.authorization.k8s.io/RoleBinding",
-            ],
-        );
-        assert.strictEqual(projects["applied-ml"].destinations[0].namespace, "applied-ml");
-    });
-
-    it("roots the app of apps in apps/ of the repository, in a project that may create only Applications in Argo CD's namespace", () => {
-        const values = valuesOf(resources, "gitops-release");
-        const root = values.applications["gitops-root"];
-        assert.strictEqual(root.project, "platform-gitops");
-        assert.deepStrictEqual(root.source, {
-            repoURL: REPO,
-            targetRevision: "main",
-            path: "apps",
-            directory: { recurse: false, include: "*.yaml" },
-        });
-        assert.deepStrictEqual(root.destination, { server: "https://kubernetes.default.svc", namespace: "argocd" });
-        assert.deepStrictEqual(values.projects["platform-gitops"].namespaceResourceWhitelist, [
-            { group: "argoproj.io", kind: "Application" },
-        ]);
-        assert.deepStrictEqual(values.projects["platform-gitops"].destinations, [
-            { server: "https://kubernetes.default.svc", namespace: "argocd" },
-        ]);
+        assert.strictEqual(team.namespaceResourceBlacklist, undefined);
+        const kinds = team.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`);
+        for (const kind of [
+            "/Service",
+            "apps/Deployment",
+            "batch/Job",
+            "external-secrets.io/ExternalSecret",
+            "networking.k8s.io/Ingress",
+        ])
+            assert.ok(kinds.includes(kind), kind);
+        for (const kind of [
+            "/ResourceQuota",
+            "/LimitRange",
+            "external-secrets.io/SecretStore",
+            "external-secrets.io/ClusterSecretStore",
+            "argoproj.io/Application",
+            "argoproj.io/ApplicationSet",
+            "kueue.x-k8s.io/LocalQueue",
+            "keda.sh/TriggerAuthentication",
+        ])
+            assert.ok(!kinds.includes(kind), kind);
+        assert.ok(!kinds.some((k: string) => k.includes("*")), "no wildcard");
     });
 
     it("empties Argo CD's default project, which would otherwise allow everything", () => {

@@ -1,7 +1,7 @@
 /**
  * `@gpu-platform/components/portal`: the developer portal layer. The AWS Load Balancer
  * Controller and the External Secrets Operator underneath; Argo CD with team projects and an
- * app of apps; MLflow; Backstage; and each service's own database and user on PostgreSQL.
+ * ApplicationSet per team; MLflow; Backstage; and each service's own database and user on PostgreSQL.
  */
 export {
     LOAD_BALANCER_CONTROLLER,
@@ -27,10 +27,11 @@ export {
     GITOPS_DEFAULTS,
     GitOps,
     IN_CLUSTER,
-    TENANCY_KINDS,
+    RESERVED_PROJECTS,
     gitOpsArgsProblems,
     gitOpsValues,
     repositoryForms,
+    teamApplicationSet,
     teamProject,
 } from "./gitops";
 export type { GitOpsArgs, GitOpsTeam } from "./gitops";
