@@ -29,10 +29,13 @@ function closed(schema: Schema): Schema {
     return copy;
 }
 
+/** Item keys the chart puts in metadata, not spec. */
+const METADATA_KEYS = ["namespace", "additionalLabels", "additionalAnnotations", "finalizers"];
+
 /** What the chart renders from one item (argo-helm charts/argocd-apps/templates at argocd-apps-2.0.5). */
 function rendered(kind: "ApplicationSet" | "AppProject", name: string, item: Record<string, any>) {
-    const { namespace, additionalLabels, additionalAnnotations, finalizers, ...spec } = item;
-    (void additionalLabels, additionalAnnotations, finalizers);
+    const spec = Object.fromEntries(Object.entries(item).filter(([key]) => !METADATA_KEYS.includes(key)));
+    const namespace = item.namespace;
     return { apiVersion: "argoproj.io/v1alpha1", kind, metadata: { name, namespace }, spec };
 }
 
