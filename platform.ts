@@ -15,7 +15,7 @@ import {
     Mlflow,
     ServiceDatabases,
 } from "./components/portal";
-import { TeamNamespace, WorkloadClasses } from "./components/tenancy";
+import { TeamNamespace, TenancyAdmission, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
 /** Everything the platform stack builds, for index.ts to export and tests to inspect. */
@@ -35,6 +35,8 @@ export interface Platform {
     readonly gpuConfigGate?: GpuConfigGate;
     /** Priority classes and the per-pod GPU limit the cluster enforces; absent in the bootstrap phase. */
     readonly workloadClasses?: WorkloadClasses;
+    /** The cluster's tenancy rules (docs/tenancy.md); absent in the bootstrap phase. */
+    readonly tenancyAdmission?: TenancyAdmission;
     readonly teams: Record<string, TeamNamespace>;
     /** KEDA, installed only when the stack has inference pipelines. */
     readonly keda?: Keda;
@@ -212,6 +214,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
         { classes: config.priorityClasses },
         clusterScoped,
     );
+    // The admins besides the deploying identity are the platform: they may change what it owns in team namespaces.
+    const tenancyAdmission = new TenancyAdmission(
+        `${name}-tenancy`,
+        { platformPrincipalArns: config.cluster.adminRoleArns },
+        clusterScoped,
+    );
     // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.
     const gpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode > 0);
     const teams: Record<string, TeamNamespace> = {};
@@ -281,6 +289,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
         gpuOperator,
         gpuConfigGate,
         workloadClasses,
+        tenancyAdmission,
         teams,
         keda,
         inferencePipelines,

@@ -8,8 +8,10 @@
  * authenticate as the operator), PushSecrets, Argo CD's own kinds (an Application or
  * ApplicationSet could name another project), Kueue's (a LocalQueue may point at another team's
  * ClusterQueue), KEDA's TriggerAuthentications (their `podIdentity` may use the KEDA operator's
- * role), DaemonSets (a pod on every node, GPU nodes included) and every cluster-scoped kind.
- * What a listed kind may not do (a LoadBalancer Service, a RoleBinding to cluster-admin, an
+ * role), DaemonSets (a pod on every node, GPU nodes included), Roles and RoleBindings (Argo CD's
+ * controller may grant what the team's own `edit` role may not: Kubernetes' escalation check
+ * measures the controller, not the team) and every cluster-scoped kind.
+ * What a listed kind may not do (a LoadBalancer Service, an Ingress of another class, an
  * ExternalSecret naming another store, a privileged pod) the cluster's admission rules refuse
  * (catalog/admission/tenancy.ts).
  */
@@ -32,8 +34,6 @@ export const TEAM_APP_KINDS: readonly GroupKind[] = [
     { group: "policy", kind: "PodDisruptionBudget" },
     { group: "networking.k8s.io", kind: "Ingress" },
     { group: "networking.k8s.io", kind: "NetworkPolicy" },
-    { group: "rbac.authorization.k8s.io", kind: "Role" },
-    { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
     { group: "external-secrets.io", kind: "ExternalSecret" },
     { group: "keda.sh", kind: "ScaledJob" },
     { group: "keda.sh", kind: "ScaledObject" },
@@ -44,6 +44,7 @@ export const FORBIDDEN_TEAM_KINDS: readonly GroupKind[] = [
     { group: "", kind: "ResourceQuota" },
     { group: "", kind: "LimitRange" },
     { group: "", kind: "Namespace" },
+    { group: "rbac.authorization.k8s.io", kind: "*" },
     { group: "external-secrets.io", kind: "SecretStore" },
     { group: "external-secrets.io", kind: "ClusterSecretStore" },
     { group: "external-secrets.io", kind: "PushSecret" },

@@ -31,6 +31,7 @@ import {
     sqsNoPublicPolicy,
 } from "./storage";
 import { helmReleaseNamespaces, teamNamespaceLabel } from "./namespaces";
+import { teamNamespaceAdmission } from "./team-admission";
 import { budgetTags } from "./tags";
 
 export const PACK_NAME = "gpu-platform";
@@ -73,4 +74,5 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     lbHttpsListeners,
     argocdProjectScope,
     helmValuesNoPlaintextSecrets,
+    teamNamespaceAdmission,
 ];

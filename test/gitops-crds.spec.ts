@@ -10,6 +10,8 @@ import * as path from "path";
 import Ajv from "ajv";
 import { REPO_ROOT } from "./harness";
 import { gitOpsValues } from "../components/portal";
+import { argocdProjectScope } from "../policies/argocd-projects";
+import { resource, violationsOf } from "../policies/test/support/check";
 
 type Schema = Record<string, any>;
 
@@ -72,5 +74,15 @@ describe("GitOps objects against Argo CD's CRDs (argo-cd 10.1.1)", () => {
         set.generators[0].git.directory = set.generators[0].git.directories;
         delete set.generators[0].git.directories;
         assert.strictEqual(sets(rendered("ApplicationSet", "x", set)), false);
+    });
+
+    it("renders projects the pack's argocd-project-scope passes: no forbidden kind in TEAM_APP_KINDS", async () => {
+        const release = resource("kubernetes:helm.sh/v3:Release", "gitops-release", {
+            chart: "argocd-apps",
+            version: "2.0.5",
+            namespace: "argocd",
+            values,
+        });
+        assert.deepStrictEqual(await violationsOf(argocdProjectScope, [release]), []);
     });
 });

@@ -557,6 +557,8 @@ describe("portal: GitOps (an ApplicationSet and an AppProject per team)", () => 
             "argoproj.io/ApplicationSet",
             "kueue.x-k8s.io/LocalQueue",
             "keda.sh/TriggerAuthentication",
+            "rbac.authorization.k8s.io/Role",
+            "rbac.authorization.k8s.io/RoleBinding",
         ])
             assert.ok(!kinds.includes(kind), kind);
         assert.ok(!kinds.some((k: string) => k.includes("*")), "no wildcard");

@@ -24,6 +24,7 @@ const POLICY_MODULES = [
     "stack-budget",
     "storage",
     "tags",
+    "team-admission",
 ];
 
 function configError(text: string): string {
