@@ -11,10 +11,12 @@ import {
     Backstage,
     ExternalSecrets,
     GitOps,
+    INGRESS_DEFAULTS,
     LoadBalancerController,
     Mlflow,
     ServiceDatabases,
 } from "./components/portal";
+import type { PortalClassScope, PortalIngressSettings } from "./components/portal";
 import { TeamNamespace, TenancyAdmission, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
@@ -299,6 +301,17 @@ export function buildPlatform(config: PlatformConfig): Platform {
     };
 }
 
+/** What the portal's ingress class admits: its namespaces, the portal's scheme and group, the VPC or the named ranges. */
+function portalClassScope(ingress: PortalIngressSettings, vpcCidr: pulumi.Output<string>): PortalClassScope {
+    const scheme = ingress.scheme ?? INGRESS_DEFAULTS.scheme;
+    const internal = scheme === "internal";
+    return {
+        scheme,
+        groupName: ingress.groupName ?? (internal ? INGRESS_DEFAULTS.internalGroup : INGRESS_DEFAULTS.publicGroup),
+        inboundCidrs: ingress.allowedCidrs ?? vpcCidr.apply((cidr) => [cidr]),
+    };
+}
+
 /**
  * The portal layer (stacks/portal.ts): the load balancer controller and the secrets operator
  * under whatever part is on; Argo CD with the team projects; MLflow; Backstage, whose templates
@@ -332,8 +345,11 @@ function buildPortalLayer(
             clusterName: cluster.clusterName,
             region: config.region,
             vpcId: network.vpcId,
+            vpcCidr: network.vpc.vpc.cidrBlock,
             oidc: cluster.oidcProvider,
             defaultTags: config.tags,
+            portalClass: portalClassScope(layer.ingress, network.vpc.vpc.cidrBlock),
+            teamNamespaces: config.teams.map((team) => team.name),
         },
         opts.clusterScoped,
     );

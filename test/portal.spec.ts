@@ -35,13 +35,18 @@ const policyOf = (resources: RecordedResource[], name: string) =>
 const trustOf = (resources: RecordedResource[], name: string) =>
     JSON.parse(named(resources, "aws:iam/role:Role", name).inputs.assumeRolePolicy as string).Statement[0];
 
+const VPC_CIDR = "10.0.0.0/16";
+const PORTAL_CLASS = { scheme: "internal", groupName: "portal", inboundCidrs: [VPC_CIDR] } as const;
+
 /** What the portal's components need from each other, as plain stand-ins. */
 function collaborators() {
     const controller = new LoadBalancerController("lbc", {
         clusterName: "gpu-platform-dev",
         region: "us-east-1",
         vpcId: "vpc-1",
+        vpcCidr: VPC_CIDR,
         oidc: OIDC,
+        portalClass: PORTAL_CLASS,
     });
     const eso = new ExternalSecrets("eso", {
         oidc: OIDC,
@@ -52,6 +57,75 @@ function collaborators() {
 }
 
 describe("portal: AWS Load Balancer Controller", () => {
+    it("lets only the portal's namespaces use its class, with the scheme, group and sources fixed by the class", async () => {
+        const { resources } = await record(
+            () =>
+                new LoadBalancerController("lbc", {
+                    clusterName: "gpu-platform-dev",
+                    region: "us-east-1",
+                    vpcId: "vpc-1",
+                    vpcCidr: VPC_CIDR,
+                    oidc: OIDC,
+                    portalClass: PORTAL_CLASS,
+                }),
+        );
+        const params = valuesOf(resources, "lbc-release").ingressClassParams;
+        assert.strictEqual(params.create, true);
+        // The catalog's portal namespaces (catalog/kubernetes-names.ts PORTAL_NAMESPACES); no team's.
+        assert.deepStrictEqual(params.spec.namespaceSelector, {
+            matchExpressions: [
+                {
+                    key: "kubernetes.io/metadata.name",
+                    operator: "In",
+                    values: ["argocd", "backstage", "mlflow", "external-secrets", "portal-databases"],
+                },
+            ],
+        });
+        assert.strictEqual(params.spec.scheme, "internal");
+        assert.deepStrictEqual(params.spec.group, { name: "portal" });
+        assert.deepStrictEqual(params.spec.inboundCIDRs, ["10.0.0.0/16"]);
+        assert.ok(!JSON.stringify(params).includes("0.0.0.0/0"));
+    });
+
+    it("gives each team namespace a class of its own: that namespace only, internal, its own group, the VPC's range", async () => {
+        const { resources } = await record(
+            () =>
+                new LoadBalancerController("lbc", {
+                    clusterName: "gpu-platform-dev",
+                    region: "us-east-1",
+                    vpcId: "vpc-1",
+                    vpcCidr: VPC_CIDR,
+                    oidc: OIDC,
+                    portalClass: PORTAL_CLASS,
+                    teamNamespaces: ["ml-research", "applied-ml"],
+                }),
+        );
+        const classes = ofType(resources, "kubernetes:networking.k8s.io/v1:IngressClass");
+        assert.deepStrictEqual(classes.map((c) => (c.inputs as any).metadata.name).sort(), [
+            "team-applied-ml",
+            "team-ml-research",
+        ]);
+        const cls = named(resources, "kubernetes:networking.k8s.io/v1:IngressClass", "lbc-team-ml-research")
+            .inputs as any;
+        assert.deepStrictEqual(cls.spec, {
+            controller: "ingress.k8s.aws/alb",
+            parameters: { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name: "team-ml-research" },
+        });
+        const params = named(
+            resources,
+            "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams",
+            "lbc-team-ml-research-params",
+        ).inputs as any;
+        assert.deepStrictEqual(params.spec, {
+            namespaceSelector: {
+                matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["ml-research"] }],
+            },
+            scheme: "internal",
+            group: { name: "team-ml-research" },
+            inboundCIDRs: ["10.0.0.0/16"],
+        });
+    });
+
     it("carries the controller's documented IAM policy, statement by statement (docs/install/iam_policy.json at v3.5.0)", () => {
         // Expected: the research notes' reading of the file (16 statements, action counts, resources, conditions).
         const expected: [number, string | string[], Record<string, unknown> | undefined][] = [
@@ -153,8 +227,10 @@ describe("portal: AWS Load Balancer Controller", () => {
                     clusterName: "gpu-platform-dev",
                     region: "us-east-1",
                     vpcId: "vpc-1",
+                    vpcCidr: VPC_CIDR,
                     oidc: OIDC,
                     defaultTags: { team: "platform" },
+                    portalClass: PORTAL_CLASS,
                 }),
         );
         const trust = trustOf(resources, "lbc-irsa-role");

@@ -9,8 +9,9 @@ export {
     loadBalancerControllerArgsProblems,
     loadBalancerControllerStatements,
     loadBalancerControllerValues,
+    ingressClassParamsSpec,
 } from "./load-balancer-controller";
-export type { LoadBalancerControllerArgs } from "./load-balancer-controller";
+export type { LoadBalancerControllerArgs, PortalClassScope } from "./load-balancer-controller";
 export {
     EXTERNAL_SECRETS_API,
     EXTERNAL_SECRETS_CONTROLLER,
