@@ -16,6 +16,7 @@ import {
     backstageImage,
     loadBalancerControllerStatements,
 } from "../components/portal";
+import type { PortalClassScope } from "../components/portal";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
@@ -36,7 +37,7 @@ const trustOf = (resources: RecordedResource[], name: string) =>
     JSON.parse(named(resources, "aws:iam/role:Role", name).inputs.assumeRolePolicy as string).Statement[0];
 
 const VPC_CIDR = "10.0.0.0/16";
-const PORTAL_CLASS = { scheme: "internal", groupName: "portal", inboundCidrs: [VPC_CIDR] } as const;
+const PORTAL_CLASS: PortalClassScope = { scheme: "internal", groupName: "portal", inboundCidrs: [VPC_CIDR] };
 
 /** What the portal's components need from each other, as plain stand-ins. */
 function collaborators() {
