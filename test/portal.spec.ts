@@ -860,7 +860,7 @@ describe("portal: Backstage", () => {
         ]);
     });
 
-    it("proxies /cost-tracker (with its API token from the secret), /argocd and /mlflow", async () => {
+    it("proxies /cost-tracker for reads only (with its API token from the secret), /argocd and /mlflow", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
         const values = valuesOf(resources, "backstage-release").backstage;
         const endpoints = values.appConfig.proxy.endpoints;
@@ -869,12 +869,9 @@ describe("portal: Backstage", () => {
         assert.deepStrictEqual(endpoints["/cost-tracker"].headers, {
             Authorization: "Bearer ${COST_TRACKER_API_TOKEN}",
         });
-        assert.deepStrictEqual(
-            endpoints["/cost-tracker"].allowedHeaders,
-            ["Idempotency-Key"],
-            "the templates' idempotency key gets through",
-        );
-        assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET", "POST"]);
+        // Issue 24: a signed-in user must not write as the portal; writes go through the typed scaffolder action.
+        assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET"]);
+        assert.strictEqual(endpoints["/cost-tracker"].allowedHeaders, undefined);
         assert.strictEqual(endpoints["/argocd"].target, "http://argocd-server.argocd.svc");
         assert.strictEqual(endpoints["/mlflow"].target, "http://mlflow.mlflow.svc");
         const token = named(resources, EXTERNAL_SECRET, "backstage-cost-tracker-secret").inputs as any;
