@@ -15,6 +15,7 @@ import {
     LoadBalancerController,
     Mlflow,
     ServiceDatabases,
+    TeamSecretStore,
 } from "./components/portal";
 import type { PortalClassScope, PortalIngressSettings } from "./components/portal";
 import { TeamNamespace, TenancyAdmission, WorkloadClasses } from "./components/tenancy";
@@ -54,6 +55,8 @@ export interface Platform {
 export interface PortalLayer {
     readonly loadBalancerController: LoadBalancerController;
     readonly externalSecrets: ExternalSecrets;
+    /** Per team, its SecretStore on its own prefix in Secrets Manager, as its own IAM role. */
+    readonly teamSecretStores: Record<string, TeamSecretStore>;
     /** The portal's own PostgreSQL instance, and a database and user on it per service; with Backstage or MLflow. */
     readonly database?: PostgresDatabase;
     readonly serviceDatabases?: ServiceDatabases;
@@ -367,6 +370,7 @@ function buildPortalLayer(
         },
         opts.clusterScoped,
     );
+    const teamSecretStores = buildTeamSecretStores(name, config.region, cluster, teams, externalSecrets, after());
     const shared = { loadBalancerController: loadBalancerController.release, externalSecrets, ingress: layer.ingress };
 
     let database: PostgresDatabase | undefined;
@@ -486,7 +490,42 @@ function buildPortalLayer(
                   after(...databasesReady, gitops),
               )
             : undefined;
-    return { loadBalancerController, externalSecrets, database, serviceDatabases, argoCd, gitops, mlflow, backstage };
+    return {
+        loadBalancerController,
+        externalSecrets,
+        teamSecretStores,
+        database,
+        serviceDatabases,
+        argoCd,
+        gitops,
+        mlflow,
+        backstage,
+    };
+}
+
+/** Each team's SecretStore: its secrets under `<stack>/teams/<team>/`, read as the team's own role. */
+function buildTeamSecretStores(
+    name: string,
+    region: string,
+    cluster: Cluster,
+    teams: Record<string, TeamNamespace>,
+    externalSecrets: ExternalSecrets,
+    opts: pulumi.ComponentResourceOptions,
+): Record<string, TeamSecretStore> {
+    const stores: Record<string, TeamSecretStore> = {};
+    for (const [team, namespace] of Object.entries(teams))
+        stores[team] = new TeamSecretStore(
+            `${name}-${team}-secrets`,
+            {
+                team: namespace.namespaceName,
+                stackPrefix: name,
+                region,
+                oidc: cluster.oidcProvider,
+                operator: externalSecrets.release,
+            },
+            { ...opts, dependsOn: [...((opts.dependsOn as pulumi.Resource[]) ?? []), namespace.namespace] },
+        );
+    return stores;
 }
 
 /** The cost tracker on Fargate, and the cost data it reads from the cluster (on the CPU pool). */

@@ -65,3 +65,13 @@ export type { ServiceDatabase } from "./database";
 export type { HelmValues } from "../shared/helm";
 export type { OidcProvider } from "../shared/irsa";
 export type { SettingProblem } from "../shared/problems";
+export {
+    TEAM_SECRET_STORE,
+    TeamSecretStore,
+    teamSecretArnPattern,
+    teamSecretPrefix,
+    teamSecretStatements,
+    teamSecretStoreProblems,
+    teamSecretStoreSpec,
+} from "./team-secret-store";
+export type { TeamSecretStoreArgs } from "./team-secret-store";
