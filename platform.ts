@@ -238,6 +238,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 quota: team.quota,
                 gpuPools,
                 podSecurity: team.podSecurity,
+                admissionExemptions: team.admissionExemptions,
                 clusterName: cluster.clusterName,
                 iamRoleArn: team.iamRoleArn,
                 region: config.region,

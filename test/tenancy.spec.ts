@@ -355,6 +355,19 @@ describe("tenancy config", () => {
         );
     });
 
+    it("takes a team's admission exemptions by rule name, the platform team's exception, and refuses a name that is no tenancy rule", () => {
+        assert.deepStrictEqual(
+            problems((raw) => (raw.teams[0].admissionExemptions = ["gpu-platform-team-services"])),
+            [],
+        );
+        const found = problems((raw) => (raw.teams[0].admissionExemptions = ["gpu-platform-services"]));
+        assert.strictEqual(found.length, 1);
+        assert.match(
+            found[0],
+            /^teams\[0\]\.admissionExemptions\[0\]: Invalid option: expected one of .*"gpu-platform-team-services"/,
+        );
+    });
+
     it("reports a pool or class that fails its own checks once, not again where something refers to it", () => {
         assert.deepStrictEqual(
             problems((raw) => {
