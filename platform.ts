@@ -109,6 +109,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                   region: config.region,
                   repository: runner.repository,
                   connectionArn: runner.connectionArn,
+                  workflows: runner.workflows,
               },
               withAws,
           )
