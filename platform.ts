@@ -11,11 +11,14 @@ import {
     Backstage,
     ExternalSecrets,
     GitOps,
+    INGRESS_DEFAULTS,
     LoadBalancerController,
     Mlflow,
     ServiceDatabases,
+    TeamSecretStore,
 } from "./components/portal";
-import { TeamNamespace, WorkloadClasses } from "./components/tenancy";
+import type { PortalClassScope, PortalIngressSettings } from "./components/portal";
+import { TeamNamespace, TenancyAdmission, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
 /** Everything the platform stack builds, for index.ts to export and tests to inspect. */
@@ -35,6 +38,8 @@ export interface Platform {
     readonly gpuConfigGate?: GpuConfigGate;
     /** Priority classes and the per-pod GPU limit the cluster enforces; absent in the bootstrap phase. */
     readonly workloadClasses?: WorkloadClasses;
+    /** The cluster's tenancy rules (docs/tenancy.md); absent in the bootstrap phase. */
+    readonly tenancyAdmission?: TenancyAdmission;
     readonly teams: Record<string, TeamNamespace>;
     /** KEDA, installed only when the stack has inference pipelines. */
     readonly keda?: Keda;
@@ -50,6 +55,8 @@ export interface Platform {
 export interface PortalLayer {
     readonly loadBalancerController: LoadBalancerController;
     readonly externalSecrets: ExternalSecrets;
+    /** Per team, its SecretStore on its own prefix in Secrets Manager, as its own IAM role. */
+    readonly teamSecretStores: Record<string, TeamSecretStore>;
     /** The portal's own PostgreSQL instance, and a database and user on it per service; with Backstage or MLflow. */
     readonly database?: PostgresDatabase;
     readonly serviceDatabases?: ServiceDatabases;
@@ -103,6 +110,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                   repository: runner.repository,
                   connectionArn: runner.connectionArn,
                   logRetentionDays: config.logRetentionDays,
+                  workflows: runner.workflows,
               },
               withAws,
           )
@@ -213,6 +221,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
         { classes: config.priorityClasses },
         clusterScoped,
     );
+    // The admins besides the deploying identity are the platform: they may change what it owns in team namespaces.
+    const tenancyAdmission = new TenancyAdmission(
+        `${name}-tenancy`,
+        { platformPrincipalArns: config.cluster.adminRoleArns },
+        clusterScoped,
+    );
     // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.
     const gpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode > 0);
     const teams: Record<string, TeamNamespace> = {};
@@ -226,6 +240,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 quota: team.quota,
                 gpuPools,
                 podSecurity: team.podSecurity,
+                admissionExemptions: team.admissionExemptions,
                 clusterName: cluster.clusterName,
                 iamRoleArn: team.iamRoleArn,
                 region: config.region,
@@ -282,12 +297,24 @@ export function buildPlatform(config: PlatformConfig): Platform {
         gpuOperator,
         gpuConfigGate,
         workloadClasses,
+        tenancyAdmission,
         teams,
         keda,
         inferencePipelines,
         costData,
         costTracker,
         portal,
+    };
+}
+
+/** What the portal's ingress class admits: its namespaces, the portal's scheme and group, the VPC or the named ranges. */
+function portalClassScope(ingress: PortalIngressSettings, vpcCidr: pulumi.Output<string>): PortalClassScope {
+    const scheme = ingress.scheme ?? INGRESS_DEFAULTS.scheme;
+    const internal = scheme === "internal";
+    return {
+        scheme,
+        groupName: ingress.groupName ?? (internal ? INGRESS_DEFAULTS.internalGroup : INGRESS_DEFAULTS.publicGroup),
+        inboundCidrs: ingress.allowedCidrs ?? vpcCidr.apply((cidr) => [cidr]),
     };
 }
 
@@ -324,8 +351,11 @@ function buildPortalLayer(
             clusterName: cluster.clusterName,
             region: config.region,
             vpcId: network.vpcId,
+            vpcCidr: network.vpc.vpc.cidrBlock,
             oidc: cluster.oidcProvider,
             defaultTags: config.tags,
+            portalClass: portalClassScope(layer.ingress, network.vpc.vpc.cidrBlock),
+            teamNamespaces: config.teams.map((team) => team.name),
         },
         opts.clusterScoped,
     );
@@ -343,6 +373,7 @@ function buildPortalLayer(
         },
         opts.clusterScoped,
     );
+    const teamSecretStores = buildTeamSecretStores(name, config.region, cluster, teams, externalSecrets, after());
     const shared = { loadBalancerController: loadBalancerController.release, externalSecrets, ingress: layer.ingress };
 
     let database: PostgresDatabase | undefined;
@@ -462,7 +493,42 @@ function buildPortalLayer(
                   after(...databasesReady, gitops),
               )
             : undefined;
-    return { loadBalancerController, externalSecrets, database, serviceDatabases, argoCd, gitops, mlflow, backstage };
+    return {
+        loadBalancerController,
+        externalSecrets,
+        teamSecretStores,
+        database,
+        serviceDatabases,
+        argoCd,
+        gitops,
+        mlflow,
+        backstage,
+    };
+}
+
+/** Each team's SecretStore: its secrets under `<stack>/teams/<team>/`, read as the team's own role. */
+function buildTeamSecretStores(
+    name: string,
+    region: string,
+    cluster: Cluster,
+    teams: Record<string, TeamNamespace>,
+    externalSecrets: ExternalSecrets,
+    opts: pulumi.ComponentResourceOptions,
+): Record<string, TeamSecretStore> {
+    const stores: Record<string, TeamSecretStore> = {};
+    for (const [team, namespace] of Object.entries(teams))
+        stores[team] = new TeamSecretStore(
+            `${name}-${team}-secrets`,
+            {
+                team: namespace.namespaceName,
+                stackPrefix: name,
+                region,
+                oidc: cluster.oidcProvider,
+                operator: externalSecrets.release,
+            },
+            { ...opts, dependsOn: [...((opts.dependsOn as pulumi.Resource[]) ?? []), namespace.namespace] },
+        );
+    return stores;
 }
 
 /** The cost tracker on Fargate, and the cost data it reads from the cluster (on the CPU pool). */

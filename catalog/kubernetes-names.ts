@@ -23,6 +23,8 @@ export const LABELS = {
     costCenter: "gpu-platform/cost-center",
     /** On GPU workloads the portal's templates create: the id of the cost tracker's approval (the reservation) they run under. */
     approval: "gpu-platform/approval",
+    /** On what the platform creates inside a team namespace (value `platform`): only the platform may change or delete it. */
+    managedBy: "gpu-platform/managed-by",
 } as const;
 
 /** The taint every GPU node carries, so only pods that tolerate it land there. */

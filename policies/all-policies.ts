@@ -39,6 +39,7 @@ import {
     sqsNoPublicPolicy,
 } from "./storage";
 import { helmReleaseNamespaces, teamNamespaceLabel } from "./namespaces";
+import { teamNamespaceAdmission } from "./team-admission";
 import { budgetTags } from "./tags";
 
 export const PACK_NAME = "gpu-platform";
@@ -101,4 +102,5 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     resourcePoliciesNotPublic,
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,
+    teamNamespaceAdmission,
 ];

@@ -7,6 +7,7 @@
  * resources and patches, and AppProjects in a release's `extraObjects`.
  */
 import { parse } from "yaml";
+import { reachesForbiddenKind } from "../catalog/gitops";
 import { resourcePolicy } from "./lib/define";
 import { HELM_RELEASE, effectiveValues, installsChart } from "./lib/helm-values";
 import { Props, asList, asRecord, asString, isUnknown, listing } from "./lib/values";
@@ -27,8 +28,10 @@ export const argocdProjectScope = resourcePolicy({
     name: "argocd-project-scope",
     description:
         "Argo CD AppProjects keep GitOps inside a team's tenancy: no destination allows every cluster or namespace (server, name or namespace " +
-        "'*' or a glob containing '*'), and no project outside platformProjects lists cluster-scoped kinds (clusterResourceWhitelist; left out, " +
-        "a project allows none). Read from argocd-apps releases' effective values (projects), AppProject resources and patches, and AppProjects " +
+        "'*' or a glob containing '*'); a project outside platformProjects lists no cluster-scoped kinds (clusterResourceWhitelist; left out, " +
+        "a project allows none) and allows namespaced kinds only through namespaceResourceWhitelist (left out, a project allows every kind), " +
+        "none of them a way out of the tenancy (catalog/gitops.ts FORBIDDEN_TEAM_KINDS: quotas, secret stores, RBAC, Argo CD's and the " +
+        "platform's own kinds). Read from argocd-apps releases' effective values (projects), AppProject resources and patches, and AppProjects " +
         "in any release's extraObjects.",
     enforcementLevel: "mandatory",
     config: {
@@ -60,16 +63,8 @@ export const argocdProjectScope = resourcePolicy({
                         "name the one cluster (https://kubernetes.default.svc) and the team's own namespace.",
                 );
             });
-            const clusterKinds = asList(project.spec.clusterResourceWhitelist);
-            if (clusterKinds.length > 0 && !platformProjects.includes(project.name)) {
-                const kinds = clusterKinds.map(
-                    (k) => `${asString(asRecord(k)?.group) || "core"}/${asString(asRecord(k)?.kind) ?? "?"}`,
-                );
-                report(
-                    `${prefix} allows cluster-scoped kinds (${listing(kinds)}) in ${project.path}.clusterResourceWhitelist; ` +
-                        "remove it (a team project allows none), or add the project to platformProjects if the platform team owns it.",
-                );
-            }
+            if (platformProjects.includes(project.name)) continue;
+            for (const problem of teamProjectKindProblems(project)) report(`${prefix} ${problem}`);
         }
     },
 });
@@ -139,4 +134,39 @@ function parseYaml(text: string): unknown {
     } catch {
         return undefined;
     }
+}
+
+const kindName = (k: unknown) => `${asString(asRecord(k)?.group) || "core"}/${asString(asRecord(k)?.kind) ?? "?"}`;
+
+/** What a team project's kind lists allow beyond its tenancy: cluster-scoped kinds, every kind, or a forbidden one. */
+function teamProjectKindProblems(project: Project): string[] {
+    const problems: string[] = [];
+    const clusterKinds = asList(project.spec.clusterResourceWhitelist);
+    if (clusterKinds.length > 0)
+        problems.push(
+            `allows cluster-scoped kinds (${listing(clusterKinds.map(kindName))}) in ${project.path}.clusterResourceWhitelist; ` +
+                "remove it (a team project allows none), or add the project to platformProjects if the platform team owns it.",
+        );
+    if (isUnknown(project.spec.namespaceResourceWhitelist)) return problems;
+    const allowed = asList(project.spec.namespaceResourceWhitelist);
+    // A project with no destination or no source deploys nothing (the emptied `default` project).
+    const deploys = asList(project.spec.destinations).length > 0 && asList(project.spec.sourceRepos).length > 0;
+    if (allowed.length === 0 && deploys) {
+        problems.push(
+            `has no ${project.path}.namespaceResourceWhitelist, so it allows every namespaced kind (secret stores, RBAC, Argo CD's own); ` +
+                "list the kinds a team deploys (catalog/gitops.ts TEAM_APP_KINDS).",
+        );
+        return problems;
+    }
+    allowed.forEach((entry, i) => {
+        const group = asString(asRecord(entry)?.group) ?? "";
+        const kind = asString(asRecord(entry)?.kind) ?? "";
+        const forbidden = reachesForbiddenKind({ group, kind });
+        if (forbidden)
+            problems.push(
+                `allows ${kindName(entry)} in ${project.path}.namespaceResourceWhitelist[${i}], which reaches ${kindName(forbidden)}, ` +
+                    "a way out of a team's tenancy; remove it, and let the platform create such objects for the team.",
+            );
+    });
+    return problems;
 }

@@ -3,6 +3,7 @@ import type { SettingProblem } from "../components/shared/problems";
 import {
     BACKSTAGE_DEMO_IMAGE,
     GITOPS_DEFAULTS,
+    RESERVED_PROJECTS,
     backstageArgsProblems,
     gitOpsArgsProblems,
     ingressProblems,
@@ -355,7 +356,7 @@ export function portalLayerProblems(
                     `"${team}" is not a team; defined teams: ${teams.join(", ") || "none"}`,
                 );
         }
-        const reserved = [GITOPS_DEFAULTS.rootProject, "default"];
+        const reserved: readonly string[] = RESERVED_PROJECTS;
         config.teams?.forEach((team, i) => {
             if (team && reserved.includes(team.name))
                 add(

@@ -97,7 +97,7 @@ export interface PlatformConfig {
         publicAccessCidrs?: string[];
         adminRoleArns?: string[];
         creatorRoleArn?: string;
-        deployRunner?: { repository: string; connectionArn?: string };
+        deployRunner?: { repository: string; connectionArn?: string; workflows?: string[] };
         apiAccess?: { securityGroupIds?: string[]; cidrs?: string[] };
         supportType: "STANDARD" | "EXTENDED";
     };

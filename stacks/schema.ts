@@ -98,6 +98,8 @@ export const clusterSchema = z
                         message: "must be a CodeConnections connection ARN",
                     })
                     .optional(),
+                /** Workflows (their `name:`) whose jobs the runner takes. Default ["deploy", "preview"]. */
+                workflows: z.array(z.string().min(1)).min(1).optional(),
             })
             .strict()
             .optional(),

@@ -10,6 +10,7 @@ import {
 import { poolNodes } from "../components/cluster";
 import { CHARTS } from "../components/shared/charts";
 import { dnsName, iamRoleArn, whole } from "./fields";
+import { TENANCY_RULES } from "../catalog/admission";
 import type { SettingProblem } from "../components/shared/problems";
 import type { NodePoolConfig } from "./schema";
 import { PROTOTYPE_NAMES, prototypeNameProblem, someOf } from "./config-keys";
@@ -99,6 +100,8 @@ export const teamSchema = z
         quota: teamQuotaSchema.optional(),
         /** Pod Security Standard the namespace enforces: "restricted" (default) or "baseline". */
         podSecurity: z.enum(["restricted", "baseline"]).optional(),
+        /** Tenancy admission rules the namespace is exempt from: the platform team's exception (docs/tenancy.md). Default none. */
+        admissionExemptions: z.array(z.enum(Object.values(TENANCY_RULES))).optional(),
     })
     .strict();
 

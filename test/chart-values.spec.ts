@@ -108,6 +108,7 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                 roleArn: ROLE,
                 defaultTags: { team: "platform" },
                 replicas: 2,
+                portalClass: { scheme: "internal", groupName: "portal", inboundCidrs: ["10.0.0.0/16"] },
             }),
         ],
     },

@@ -3,7 +3,10 @@
  * wait for, ARNs in the region's partition, and who may reach and administer the API.
  */
 import * as assert from "assert";
-import { PROJECT, configProblems, named, ofType, record, stackConfig, validStackConfig } from "./harness";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT, REPO_ROOT, configProblems, named, ofType, record, stackConfig, validStackConfig } from "./harness";
+import { DEPLOY_RUNNER_DEFAULTS, deployRunnerProblems, runnerFilterGroups } from "../components/cluster";
 import type { RecordedResource } from "../tools/offline/recorder";
 import { buildPlatform } from "../platform";
 import { validatePlatformConfig } from "../stacks";
@@ -90,8 +93,14 @@ describe("cluster (prod config)", () => {
         ]);
         const webhook = named(resources, "aws:codebuild/webhook:Webhook", "gpu-platform-prod-deploy-runner-webhook")
             .inputs as any;
+        // Jobs of this repository's deploy and preview workflows only (.github/workflows: name: deploy, name: preview).
         assert.deepStrictEqual(webhook.filterGroups, [
-            { filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] },
+            {
+                filters: [
+                    { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+                    { type: "WORKFLOW_NAME", pattern: "^(deploy|preview)$" },
+                ],
+            },
         ]);
         const statements = JSON.parse(
             named(resources, "aws:iam/rolePolicy:RolePolicy", "gpu-platform-prod-deploy-runner-policy").inputs
@@ -252,5 +261,35 @@ describe("partitions", () => {
         );
         for (const arn of autoscaler.Statement[0].Resource)
             assert.match(arn, /^arn:aws-us-gov:autoscaling:us-gov-west-1:/);
+    });
+});
+
+describe("deploy runner: which jobs it takes", () => {
+    const workflowName = (file: string) =>
+        /^name:\s*(\S+)\s*$/m.exec(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", file), "utf8"))![1];
+
+    it("matches exactly the named workflows of this repository that run on it, and no other", () => {
+        const [group] = runnerFilterGroups(DEPLOY_RUNNER_DEFAULTS.workflows);
+        const pattern = new RegExp(group.filters.find((f) => f.type === "WORKFLOW_NAME")!.pattern);
+        // The workflows whose jobs name the runner's label (deploy.yml, preview.yml's prod matrix entry).
+        for (const file of ["deploy.yml", "preview.yml"]) assert.ok(pattern.test(workflowName(file)), file);
+        for (const other of [workflowName("cost-tracker-image.yml"), "deploy-evil", "my deploy", "Deploy", ""])
+            assert.ok(!pattern.test(other), other);
+    });
+
+    it("takes a workflow name literally: regular expression characters in it match only themselves", () => {
+        const [group] = runnerFilterGroups(["deploy (prod)", "a.b"]);
+        const pattern = new RegExp(group.filters[1].pattern);
+        assert.ok(pattern.test("deploy (prod)") && pattern.test("a.b"));
+        assert.ok(!pattern.test("deploy prod") && !pattern.test("axb"));
+    });
+
+    it("refuses an empty list of workflows, naming the key, before creating anything", () => {
+        assert.deepStrictEqual(
+            deployRunnerProblems("cluster.deployRunner.", { repository: "acme/gpu-platform", workflows: [] }).map(
+                (p) => p.key,
+            ),
+            ["cluster.deployRunner.workflows"],
+        );
     });
 });

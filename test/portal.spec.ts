@@ -16,6 +16,7 @@ import {
     backstageImage,
     loadBalancerControllerStatements,
 } from "../components/portal";
+import type { PortalClassScope } from "../components/portal";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
@@ -35,13 +36,18 @@ const policyOf = (resources: RecordedResource[], name: string) =>
 const trustOf = (resources: RecordedResource[], name: string) =>
     JSON.parse(named(resources, "aws:iam/role:Role", name).inputs.assumeRolePolicy as string).Statement[0];
 
+const VPC_CIDR = "10.0.0.0/16";
+const PORTAL_CLASS: PortalClassScope = { scheme: "internal", groupName: "portal", inboundCidrs: [VPC_CIDR] };
+
 /** What the portal's components need from each other, as plain stand-ins. */
 function collaborators() {
     const controller = new LoadBalancerController("lbc", {
         clusterName: "gpu-platform-dev",
         region: "us-east-1",
         vpcId: "vpc-1",
+        vpcCidr: VPC_CIDR,
         oidc: OIDC,
+        portalClass: PORTAL_CLASS,
     });
     const eso = new ExternalSecrets("eso", {
         oidc: OIDC,
@@ -52,6 +58,75 @@ function collaborators() {
 }
 
 describe("portal: AWS Load Balancer Controller", () => {
+    it("lets only the portal's namespaces use its class, with the scheme, group and sources fixed by the class", async () => {
+        const { resources } = await record(
+            () =>
+                new LoadBalancerController("lbc", {
+                    clusterName: "gpu-platform-dev",
+                    region: "us-east-1",
+                    vpcId: "vpc-1",
+                    vpcCidr: VPC_CIDR,
+                    oidc: OIDC,
+                    portalClass: PORTAL_CLASS,
+                }),
+        );
+        const params = valuesOf(resources, "lbc-release").ingressClassParams;
+        assert.strictEqual(params.create, true);
+        // The catalog's portal namespaces (catalog/kubernetes-names.ts PORTAL_NAMESPACES); no team's.
+        assert.deepStrictEqual(params.spec.namespaceSelector, {
+            matchExpressions: [
+                {
+                    key: "kubernetes.io/metadata.name",
+                    operator: "In",
+                    values: ["argocd", "backstage", "mlflow", "external-secrets", "portal-databases"],
+                },
+            ],
+        });
+        assert.strictEqual(params.spec.scheme, "internal");
+        assert.deepStrictEqual(params.spec.group, { name: "portal" });
+        assert.deepStrictEqual(params.spec.inboundCIDRs, ["10.0.0.0/16"]);
+        assert.ok(!JSON.stringify(params).includes("0.0.0.0/0"));
+    });
+
+    it("gives each team namespace a class of its own: that namespace only, internal, its own group, the VPC's range", async () => {
+        const { resources } = await record(
+            () =>
+                new LoadBalancerController("lbc", {
+                    clusterName: "gpu-platform-dev",
+                    region: "us-east-1",
+                    vpcId: "vpc-1",
+                    vpcCidr: VPC_CIDR,
+                    oidc: OIDC,
+                    portalClass: PORTAL_CLASS,
+                    teamNamespaces: ["ml-research", "applied-ml"],
+                }),
+        );
+        const classes = ofType(resources, "kubernetes:networking.k8s.io/v1:IngressClass");
+        assert.deepStrictEqual(classes.map((c) => (c.inputs as any).metadata.name).sort(), [
+            "team-applied-ml",
+            "team-ml-research",
+        ]);
+        const cls = named(resources, "kubernetes:networking.k8s.io/v1:IngressClass", "lbc-team-ml-research")
+            .inputs as any;
+        assert.deepStrictEqual(cls.spec, {
+            controller: "ingress.k8s.aws/alb",
+            parameters: { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name: "team-ml-research" },
+        });
+        const params = named(
+            resources,
+            "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams",
+            "lbc-team-ml-research-params",
+        ).inputs as any;
+        assert.deepStrictEqual(params.spec, {
+            namespaceSelector: {
+                matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["ml-research"] }],
+            },
+            scheme: "internal",
+            group: { name: "team-ml-research" },
+            inboundCIDRs: ["10.0.0.0/16"],
+        });
+    });
+
     it("carries the controller's documented IAM policy, statement by statement (docs/install/iam_policy.json at v3.5.0)", () => {
         // Expected: the research notes' reading of the file (16 statements, action counts, resources, conditions).
         const expected: [number, string | string[], Record<string, unknown> | undefined][] = [
@@ -153,8 +228,10 @@ describe("portal: AWS Load Balancer Controller", () => {
                     clusterName: "gpu-platform-dev",
                     region: "us-east-1",
                     vpcId: "vpc-1",
+                    vpcCidr: VPC_CIDR,
                     oidc: OIDC,
                     defaultTags: { team: "platform" },
+                    portalClass: PORTAL_CLASS,
                 }),
         );
         const trust = trustOf(resources, "lbc-irsa-role");
@@ -467,7 +544,7 @@ describe("portal: Argo CD", () => {
     });
 });
 
-describe("portal: GitOps (app of apps, team projects)", () => {
+describe("portal: GitOps (an ApplicationSet and an AppProject per team)", () => {
     let resources: RecordedResource[];
     before(async () => {
         ({ resources } = await record(() => {
@@ -496,9 +573,34 @@ describe("portal: GitOps (app of apps, team projects)", () => {
         assert.ok(release.dependencies.includes(named(resources, RELEASE, "argocd-release").urn));
     });
 
-    it("gives each team one AppProject: its own namespace on this cluster, the GitOps repository, no cluster-scoped kinds, no quota or access kinds", () => {
+    it("has no app of apps: no Application and no project but the teams'", () => {
+        const values = valuesOf(resources, "gitops-release");
+        assert.strictEqual(values.applications, undefined);
+        assert.deepStrictEqual(Object.keys(values.projects).sort(), ["applied-ml", "ml-research"]);
+        assert.deepStrictEqual(Object.keys(values.applicationsets).sort(), ["applied-ml", "ml-research"]);
+    });
+
+    it("pins each team's applications to its project and namespace: the generator reads apps/<team>/*, the template names both as literals", () => {
+        const set = valuesOf(resources, "gitops-release").applicationsets["ml-research"];
+        assert.deepStrictEqual(set.generators, [
+            { git: { repoURL: REPO, revision: "main", directories: [{ path: "apps/ml-research/*" }] } },
+        ]);
+        assert.strictEqual(set.template.spec.project, "ml-research");
+        assert.deepStrictEqual(set.template.spec.destination, {
+            server: "https://kubernetes.default.svc",
+            namespace: "ml-research",
+        });
+        assert.strictEqual(set.template.spec.source.path, "{{ .path.path }}");
+        assert.strictEqual(set.template.metadata.name, "ml-research.{{ .path.basenameNormalized }}");
+        assert.deepStrictEqual(set.goTemplateOptions, ["missingkey=error"]);
+        assert.strictEqual(
+            valuesOf(resources, "gitops-release").applicationsets["applied-ml"].template.spec.project,
+            "applied-ml",
+        );
+    });
+
+    it("gives each team one AppProject: its own namespace on this cluster, the GitOps repository, no cluster-scoped kinds, an allowlist without stores, quotas or Argo CD kinds", () => {
         const projects = valuesOf(resources, "gitops-release").projects;
-        assert.deepStrictEqual(Object.keys(projects).sort(), ["applied-ml", "ml-research", "platform-gitops"]);
         const team = projects["ml-research"];
         assert.deepStrictEqual(team.destinations, [
             { server: "https://kubernetes.default.svc", namespace: "ml-research" },
@@ -513,35 +615,30 @@ describe("portal: GitOps (app of apps, team projects)", () => {
             undefined,
             "an AppProject without one allows no cluster-scoped kind",
         );
-        assert.deepStrictEqual(
-            team.namespaceResourceBlacklist.map((k: any) => `${k.group}/${k.kind}`),
-            [
-                "/ResourceQuota",
-                "/LimitRange",
-                "rbac.authorization.k8s.io/Role",
-                "rbac.authorization.k8s.io/RoleBinding",
-            ],
-        );
-        assert.strictEqual(projects["applied-ml"].destinations[0].namespace, "applied-ml");
-    });
-
-    it("roots the app of apps in apps/ of the repository, in a project that may create only Applications in Argo CD's namespace", () => {
-        const values = valuesOf(resources, "gitops-release");
-        const root = values.applications["gitops-root"];
-        assert.strictEqual(root.project, "platform-gitops");
-        assert.deepStrictEqual(root.source, {
-            repoURL: REPO,
-            targetRevision: "main",
-            path: "apps",
-            directory: { recurse: false, include: "*.yaml" },
-        });
-        assert.deepStrictEqual(root.destination, { server: "https://kubernetes.default.svc", namespace: "argocd" });
-        assert.deepStrictEqual(values.projects["platform-gitops"].namespaceResourceWhitelist, [
-            { group: "argoproj.io", kind: "Application" },
-        ]);
-        assert.deepStrictEqual(values.projects["platform-gitops"].destinations, [
-            { server: "https://kubernetes.default.svc", namespace: "argocd" },
-        ]);
+        assert.strictEqual(team.namespaceResourceBlacklist, undefined);
+        const kinds = team.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`);
+        for (const kind of [
+            "/Service",
+            "apps/Deployment",
+            "batch/Job",
+            "external-secrets.io/ExternalSecret",
+            "networking.k8s.io/Ingress",
+        ])
+            assert.ok(kinds.includes(kind), kind);
+        for (const kind of [
+            "/ResourceQuota",
+            "/LimitRange",
+            "external-secrets.io/SecretStore",
+            "external-secrets.io/ClusterSecretStore",
+            "argoproj.io/Application",
+            "argoproj.io/ApplicationSet",
+            "kueue.x-k8s.io/LocalQueue",
+            "keda.sh/TriggerAuthentication",
+            "rbac.authorization.k8s.io/Role",
+            "rbac.authorization.k8s.io/RoleBinding",
+        ])
+            assert.ok(!kinds.includes(kind), kind);
+        assert.ok(!kinds.some((k: string) => k.includes("*")), "no wildcard");
     });
 
     it("empties Argo CD's default project, which would otherwise allow everything", () => {
@@ -763,7 +860,7 @@ describe("portal: Backstage", () => {
         ]);
     });
 
-    it("proxies /cost-tracker (with its API token from the secret), /argocd and /mlflow", async () => {
+    it("proxies /cost-tracker for reads only (with its API token from the secret), /argocd and /mlflow", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
         const values = valuesOf(resources, "backstage-release").backstage;
         const endpoints = values.appConfig.proxy.endpoints;
@@ -772,12 +869,9 @@ describe("portal: Backstage", () => {
         assert.deepStrictEqual(endpoints["/cost-tracker"].headers, {
             Authorization: "Bearer ${COST_TRACKER_API_TOKEN}",
         });
-        assert.deepStrictEqual(
-            endpoints["/cost-tracker"].allowedHeaders,
-            ["Idempotency-Key"],
-            "the templates' idempotency key gets through",
-        );
-        assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET", "POST"]);
+        // Issue 24: a signed-in user must not write as the portal; writes go through the typed scaffolder action.
+        assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET"]);
+        assert.strictEqual(endpoints["/cost-tracker"].allowedHeaders, undefined);
         assert.strictEqual(endpoints["/argocd"].target, "http://argocd-server.argocd.svc");
         assert.strictEqual(endpoints["/mlflow"].target, "http://mlflow.mlflow.svc");
         const token = named(resources, EXTERNAL_SECRET, "backstage-cost-tracker-secret").inputs as any;

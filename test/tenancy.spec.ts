@@ -73,7 +73,7 @@ describe("workload classes", () => {
             "cronjobs",
         ]);
         assert.ok(
-            policy.spec.variables.find((v: any) => v.name === "maxGpusPerPod").expression.includes("'training': 8"),
+            policy.spec.variables.find((v: any) => v.name === "maxGpusPerPod").expression.includes('"training": 8'),
         );
         const binding = named(
             resources,
@@ -352,6 +352,19 @@ describe("tenancy config", () => {
             [
                 'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, openshift, or any starting with kube-, openshift-); choose another name',
             ],
+        );
+    });
+
+    it("takes a team's admission exemptions by rule name, the platform team's exception, and refuses a name that is no tenancy rule", () => {
+        assert.deepStrictEqual(
+            problems((raw) => (raw.teams[0].admissionExemptions = ["gpu-platform-team-services"])),
+            [],
+        );
+        const found = problems((raw) => (raw.teams[0].admissionExemptions = ["gpu-platform-services"]));
+        assert.strictEqual(found.length, 1);
+        assert.match(
+            found[0],
+            /^teams\[0\]\.admissionExemptions\[0\]: Invalid option: expected one of .*"gpu-platform-team-services"/,
         );
     });
 

@@ -32,7 +32,15 @@ export interface DeployRunnerArgs {
     jobTimeoutMinutes?: number;
     /** Days the runner's logs are kept. Default 30. */
     logRetentionDays?: number;
+    /**
+     * The workflows (their `name:`) whose jobs the runner takes; a job of any other workflow never
+     * starts a build. Default `["deploy", "preview"]`, this repository's workflows that need the
+     * private API endpoint.
+     */
+    workflows?: string[];
 }
+
+export const DEPLOY_RUNNER_DEFAULTS = { workflows: ["deploy", "preview"] } as const;
 
 /**
  * A GitHub Actions runner inside the cluster's VPC, for stacks whose Kubernetes API endpoint is
@@ -45,8 +53,11 @@ export interface DeployRunnerArgs {
  * The runner adds a network path, not privileges: its role can write its logs and place its
  * network interfaces, nothing else. Jobs get AWS credentials as before, from GitHub's OIDC
  * provider (`aws-actions/configure-aws-credentials`), so the roles they assume keep their trust
- * conditions (repository, branch, environment). Any job that names the label runs inside the
- * VPC: use it with a private repository, or require approval for outside contributors' workflows.
+ * conditions (repository, branch, environment). The webhook starts a build only for jobs of the
+ * named workflows (`workflows`, filtered by CodeBuild, not by the workflow file); a job of any
+ * other workflow that names the label never runs here. Use it with a private repository, or
+ * require approval for outside contributors' workflows: a branch's copy of a named workflow
+ * still matches, since CodeBuild cannot filter workflow jobs by branch (`runnerFilterGroups`).
  *
  * Cost: CodeBuild bills the minutes jobs run (usage, not estimated by the plan); nothing while idle.
  */
@@ -150,7 +161,7 @@ export class DeployRunner extends pulumi.ComponentResource {
             {
                 projectName: this.project.name,
                 buildType: "BUILD",
-                filterGroups: [{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }],
+                filterGroups: runnerFilterGroups(args.workflows ?? [...DEPLOY_RUNNER_DEFAULTS.workflows]),
             },
             { parent: this },
         );
@@ -162,15 +173,44 @@ export class DeployRunner extends pulumi.ComponentResource {
     }
 }
 
-/** Problems with the runner's settings: a repository GitHub would accept, `owner/name`. */
-export function deployRunnerProblems(prefix: string, args: Pick<DeployRunnerArgs, "repository">): SettingProblem[] {
-    if (/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(args.repository)) return [];
+/**
+ * The webhook's one filter group: a queued workflow job (EVENT `WORKFLOW_JOB_QUEUED`) of one of
+ * the named workflows (WORKFLOW_NAME, an anchored regular expression of the exact names). The
+ * CodeBuild API reference (WebhookFilter) documents WORKFLOW_NAME for WORKFLOW_JOB_QUEUED events
+ * only, and HEAD_REF for push and pull request events only, so a workflow job cannot be filtered
+ * by branch here: the branch is held by the deploy roles' OIDC trust (`ref` and environment
+ * conditions) and by the workflows' own triggers.
+ */
+export function runnerFilterGroups(workflows: readonly string[]) {
+    const names = workflows.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
     return [
         {
-            key: `${prefix}repository`,
-            message: `is "${args.repository}"; name the GitHub repository as owner/name, e.g. acme/gpu-platform`,
+            filters: [
+                { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+                { type: "WORKFLOW_NAME", pattern: `^(${names.join("|")})$` },
+            ],
         },
     ];
+}
+
+/** Problems with the runner's settings: a repository GitHub would accept, `owner/name`, and at least one named workflow. */
+export function deployRunnerProblems(
+    prefix: string,
+    args: Pick<DeployRunnerArgs, "repository" | "workflows">,
+): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(args.repository))
+        problems.push({
+            key: `${prefix}repository`,
+            message: `is "${args.repository}"; name the GitHub repository as owner/name, e.g. acme/gpu-platform`,
+        });
+    if (args.workflows && (args.workflows.length === 0 || args.workflows.some((w) => w.trim() === "")))
+        problems.push({
+            key: `${prefix}workflows`,
+            message:
+                "must name at least one workflow, each by its non-empty name: (an empty list would take every job)",
+        });
+    return problems;
 }
 
 /**

@@ -118,7 +118,7 @@ export interface BackstageArgs {
  * - **Credentials** (database user, the cost tracker's API token, the GitHub token, Argo CD's
  *   token) come from Secrets Manager through the External Secrets Operator as environment
  *   variables; app-config refers to them as `${VAR}`. None is in the values.
- * - **Proxy:** `/api/proxy/cost-tracker` → the cost tracker (its token added by the proxy),
+ * - **Proxy:** `/api/proxy/cost-tracker` → the cost tracker, GET only (its token added by the proxy),
  *   `/api/proxy/argocd` → argocd-server (read-only account), `/api/proxy/mlflow` → MLflow; each
  *   requires a Backstage user or service token (`credentials: require`).
  * - **Image args** keep the image's own `app-config.yaml` and `app-config.production.yaml`
@@ -360,13 +360,14 @@ export function backstageAppConfig(
         scaffolder: { defaultEnvironment: { parameters: { ...s.templates } } },
         proxy: {
             endpoints: {
+                // Reads only: the proxy adds the service's token for whoever is signed in, so a write
+                // through it would be any user acting as the portal. Writes go through the
+                // scaffolder's typed cost-tracker action, which checks the user's team first.
                 [PROXY_ENDPOINTS.costTracker]: {
                     target: s.proxy.costTracker,
                     credentials: "require",
                     headers: { Authorization: `Bearer \${${ENV.costTracker.token}}` },
-                    allowedMethods: ["GET", "POST"],
-                    // The approval request's idempotency key, and the answer's.
-                    allowedHeaders: ["Idempotency-Key"],
+                    allowedMethods: ["GET"],
                 },
                 [PROXY_ENDPOINTS.argoCd]: {
                     target: s.proxy.argoCd,

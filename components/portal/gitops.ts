@@ -1,38 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { LABELS } from "../../catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { ARGOCD, ArgoCd } from "./argocd";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
+import { GITOPS_APPS_PATH, TEAM_APP_KINDS } from "../../catalog/gitops";
 
 export const GITOPS_TYPE = `${PACKAGE}:portal:GitOps`;
 
 /** The cluster Argo CD runs in, as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";
 
-/**
- * Namespaced kinds a team's applications may not create: the namespace's quota and container
- * defaults, and access (roles and bindings), belong to the platform. NetworkPolicies stay
- * allowed: the templates' workloads bring one to reach MLflow, the platform's default deny
- * stays (policies only add), and the team's `edit` role may make them anyway.
- */
-export const TENANCY_KINDS = [
-    { group: "", kind: "ResourceQuota" },
-    { group: "", kind: "LimitRange" },
-    { group: "rbac.authorization.k8s.io", kind: "Role" },
-    { group: "rbac.authorization.k8s.io", kind: "RoleBinding" },
-] as const;
-
 export const GITOPS_DEFAULTS = {
-    path: "apps",
+    path: GITOPS_APPS_PATH,
     targetRevision: "main",
-    rootApplication: "gitops-root",
-    /** The root application's own project: it may create Applications in Argo CD's namespace, nothing else. */
-    rootProject: "platform-gitops",
     repositorySecret: "gitops-repository",
 } as const;
+
+/** Project names a team cannot take: Argo CD's own `default`. */
+export const RESERVED_PROJECTS = ["default"] as const;
 
 export interface GitOpsTeam {
     /** The team's name: its AppProject's name and the project its Applications name. */
@@ -54,21 +43,26 @@ export interface GitOpsArgs {
      * "githubAppInstallationID", "githubAppPrivateKey"}`.
      */
     credentialsSecretArn: pulumi.Input<string>;
-    /** Directory of the Applications the root application syncs. Default `"apps"`. */
+    /** Directory of the teams' directories: `<path>/<team>/<application>/`. Default `"apps"`. */
     path?: string;
     /** Branch, tag or commit. Default `"main"`. */
     targetRevision?: string;
-    /** The teams: one AppProject each. */
+    /** The teams: one AppProject and one ApplicationSet each. */
     teams: GitOpsTeam[];
     /** Helm values of the argocd-apps release merged over the component's, last. Default none. */
     values?: HelmValues;
 }
 
 /**
- * App of apps on the GitOps repository: a root Application syncing `apps/` (each file an
- * Application written by a Backstage template), one AppProject per team, and the repository's
- * credentials. It is its own release of the pinned `argocd-apps` chart, created after the
- * `argo-cd` release, whose CRDs it needs (argo-helm#1447: "no matches for kind Application").
+ * GitOps on the GitOps repository, one tenant per directory: for each team an ApplicationSet
+ * whose git generator makes one Application per directory under `apps/<team>/`, in the team's
+ * project and namespace, set by the ApplicationSet and not by anything in the repository; and
+ * the team's AppProject, which allows its namespace on this cluster, the GitOps repository and
+ * the kinds of `TEAM_APP_KINDS` only. It replaces the app of apps, where any file could name any
+ * project (Argo CD's docs keep app-of-apps for admins: "Cluster Bootstrapping"). The objects are
+ * a release of the pinned `argocd-apps` chart (its `applicationsets` and `projects`, maps keyed
+ * by name since 2.0), created after the `argo-cd` release, whose CRDs they need
+ * (argo-helm#1447: "no matches for kind ApplicationSet").
  *
  * ```ts
  * new GitOps("gitops", {
@@ -77,16 +71,19 @@ export interface GitOpsArgs {
  * }, { providers: { kubernetes: cluster.provider }, dependsOn: teamNamespaces });
  * ```
  *
- * GitOps cannot leave a team's tenancy:
- * - a team's project allows its own namespace on this cluster only, no cluster-scoped kinds (no
- *   `clusterResourceWhitelist`), none of the namespace's tenancy kinds (`TENANCY_KINDS`), and
- *   sources from the GitOps repository only;
- * - the root application's project may create Applications in Argo CD's namespace and nothing
- *   else, so a file in `apps/` can only name a team project;
+ * - A directory `apps/ml-research/trainer/` becomes the Application `ml-research.trainer`
+ *   (a dot, which no team name has, so two teams' applications never share a name), project
+ *   `ml-research`, destination namespace `ml-research`, synced with pruning and self-heal.
+ * - Only the ApplicationSets' and projects' owner changes them: the platform's stack. Teams have
+ *   no Argo CD kind in their allowlist and no cluster-scoped kind at all.
+ * - **A change to the allowlist** (`TEAM_APP_KINDS`) reaches every team at the next `pulumi up`:
+ *   the release re-renders every project, Argo CD reads the new spec at its next refresh, and an
+ *   application with a kind no longer allowed fails to sync, naming it, while what it already
+ *   deployed stays until the team removes it from its directory.
  * - Argo CD's built-in `default` project, which allows everything, is emptied (as Argo CD's docs
  *   advise), so an Application naming it deploys nothing.
- * Which team a pull request may write for is the repository's business (CODEOWNERS per
- * `apps/<team>-*` and `workloads/<team>/`).
+ * Which directory a pull request may change is the repository's business (CODEOWNERS per
+ * `apps/<team>/`).
  *
  * The repository credentials never pass through stack config or values: the External Secrets
  * Operator writes the Secret Argo CD reads (`argocd.argoproj.io/secret-type: repository`) from
@@ -172,7 +169,7 @@ export function gitOpsArgsProblems(args: Pick<GitOpsArgs, "repoUrl" | "path" | "
             message: `must be a directory inside the repository, e.g. "apps" (found "${args.path}")`,
         });
     }
-    const reserved = [GITOPS_DEFAULTS.rootProject, "default"];
+    const reserved: readonly string[] = RESERVED_PROJECTS;
     args.teams.forEach((team, i) => {
         if (reserved.includes(team.name))
             problems.push({
@@ -185,53 +182,70 @@ export function gitOpsArgsProblems(args: Pick<GitOpsArgs, "repoUrl" | "path" | "
     return problems;
 }
 
-/** The argocd-apps 2.0.5 values: the root application, its project, and one project per team. */
+/** The argocd-apps 2.0.5 values: per team, an ApplicationSet over its directory and its AppProject. */
 export function gitOpsValues(s: {
     repoUrl: string;
     path: string;
     targetRevision: string;
     teams: GitOpsTeam[];
 }): HelmValues {
-    const projects: HelmValues = {
-        [GITOPS_DEFAULTS.rootProject]: {
-            namespace: ARGOCD.namespace,
-            description:
-                "The root application: Applications in Argo CD's namespace, from the GitOps repository, and nothing else",
-            sourceRepos: repositoryForms(s.repoUrl),
-            destinations: [{ server: IN_CLUSTER, namespace: ARGOCD.namespace }],
-            namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }],
-        },
-    };
-    for (const team of s.teams) projects[team.name] = teamProject(team, s.repoUrl);
+    const applicationsets: HelmValues = {};
+    const projects: HelmValues = {};
+    for (const team of s.teams) {
+        applicationsets[team.name] = teamApplicationSet(team, s);
+        projects[team.name] = teamProject(team, s.repoUrl);
+    }
+    return { applicationsets, projects };
+}
+
+/**
+ * A team's ApplicationSet: a git directory generator over `<path>/<team>/*` and a template whose
+ * project and destination are literals. Go templates with `missingkey=error`, so a parameter the
+ * generator does not make fails instead of rendering empty. Fields checked against the
+ * ApplicationSet CRD of argo-cd 10.1.1 (test/fixtures/crds).
+ */
+export function teamApplicationSet(
+    team: GitOpsTeam,
+    s: { repoUrl: string; path: string; targetRevision: string },
+): HelmValues {
     return {
-        applications: {
-            [GITOPS_DEFAULTS.rootApplication]: {
-                namespace: ARGOCD.namespace,
-                project: GITOPS_DEFAULTS.rootProject,
-                source: {
+        namespace: ARGOCD.namespace,
+        goTemplate: true,
+        goTemplateOptions: ["missingkey=error"],
+        generators: [
+            {
+                git: {
                     repoURL: s.repoUrl,
-                    targetRevision: s.targetRevision,
-                    path: s.path,
-                    directory: { recurse: false, include: "*.yaml" },
+                    revision: s.targetRevision,
+                    directories: [{ path: `${s.path}/${team.name}/*` }],
                 },
-                destination: { server: IN_CLUSTER, namespace: ARGOCD.namespace },
-                // A deleted file removes its Application; the Application's own finalizer decides what happens to its workload.
+            },
+        ],
+        template: {
+            metadata: {
+                name: `${team.name}.{{ .path.basenameNormalized }}`,
+                labels: { [LABELS.team]: team.name },
+            },
+            spec: {
+                project: team.name,
+                source: { repoURL: s.repoUrl, targetRevision: s.targetRevision, path: "{{ .path.path }}" },
+                destination: { server: IN_CLUSTER, namespace: team.namespace },
+                // A deleted directory removes its Application, and pruning its objects.
                 syncPolicy: { automated: { prune: true, selfHeal: true } },
             },
         },
-        projects,
     };
 }
 
-/** A team's AppProject: its namespace on this cluster, the GitOps repository, no cluster-scoped or tenancy kinds. */
+/** A team's AppProject: its namespace on this cluster, the GitOps repository, the kinds of TEAM_APP_KINDS only. */
 export function teamProject(team: GitOpsTeam, repoUrl: string): HelmValues {
     return {
         namespace: ARGOCD.namespace,
-        description: `Team ${team.name}: its namespace only`,
+        description: `Team ${team.name}: its namespace only, the kinds the platform allows teams`,
         sourceRepos: repositoryForms(repoUrl),
         destinations: [{ server: IN_CLUSTER, namespace: team.namespace }],
         // No clusterResourceWhitelist: an AppProject without one allows no cluster-scoped kind.
-        namespaceResourceBlacklist: TENANCY_KINDS.map((k) => ({ ...k })),
+        namespaceResourceWhitelist: TEAM_APP_KINDS.map((k) => ({ ...k })),
         orphanedResources: { warn: true },
     };
 }

@@ -1,7 +1,7 @@
 /**
  * `@gpu-platform/components/portal`: the developer portal layer. The AWS Load Balancer
  * Controller and the External Secrets Operator underneath; Argo CD with team projects and an
- * app of apps; MLflow; Backstage; and each service's own database and user on PostgreSQL.
+ * ApplicationSet per team; MLflow; Backstage; and each service's own database and user on PostgreSQL.
  */
 export {
     LOAD_BALANCER_CONTROLLER,
@@ -9,8 +9,9 @@ export {
     loadBalancerControllerArgsProblems,
     loadBalancerControllerStatements,
     loadBalancerControllerValues,
+    ingressClassParamsSpec,
 } from "./load-balancer-controller";
-export type { LoadBalancerControllerArgs } from "./load-balancer-controller";
+export type { LoadBalancerControllerArgs, PortalClassScope } from "./load-balancer-controller";
 export {
     EXTERNAL_SECRETS_API,
     EXTERNAL_SECRETS_CONTROLLER,
@@ -27,10 +28,11 @@ export {
     GITOPS_DEFAULTS,
     GitOps,
     IN_CLUSTER,
-    TENANCY_KINDS,
+    RESERVED_PROJECTS,
     gitOpsArgsProblems,
     gitOpsValues,
     repositoryForms,
+    teamApplicationSet,
     teamProject,
 } from "./gitops";
 export type { GitOpsArgs, GitOpsTeam } from "./gitops";
@@ -63,3 +65,13 @@ export type { ServiceDatabase } from "./database";
 export type { HelmValues } from "../shared/helm";
 export type { OidcProvider } from "../shared/irsa";
 export type { SettingProblem } from "../shared/problems";
+export {
+    TEAM_SECRET_STORE,
+    TeamSecretStore,
+    teamSecretArnPattern,
+    teamSecretPrefix,
+    teamSecretStatements,
+    teamSecretStoreProblems,
+    teamSecretStoreSpec,
+} from "./team-secret-store";
+export type { TeamSecretStoreArgs } from "./team-secret-store";

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR, partitionOf } from "../../catalog";
+import { CPU_NODE_SELECTOR, PORTAL_NAMESPACES, partitionOf } from "../../catalog";
+import { TEAM_INGRESS_CLASS_PREFIX } from "../../catalog/admission";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
@@ -23,14 +24,35 @@ export interface LoadBalancerControllerArgs {
     region: string;
     /** The VPC the load balancers go in, set explicitly for the same reason. */
     vpcId: pulumi.Input<string>;
+    /** The VPC's CIDR block: what a team's internal ALB admits. */
+    vpcCidr: pulumi.Input<string>;
     /** The cluster's OIDC provider, for the controller's IRSA role. */
     oidc: OidcProvider;
     /** Tags the controller puts on every load balancer, target group and security group it creates (the stack's budget tags). Default none. */
     defaultTags?: Record<string, string>;
     /** Controller replicas. Default 2 (leader election; one may be drained while the other serves webhooks). */
     replicas?: number;
+    /**
+     * What the portal's class (`alb`) admits. Its IngressClassParams fix these for every Ingress
+     * of the class; an Ingress's own scheme, group or inbound-cidrs annotation cannot change them.
+     */
+    portalClass: PortalClassScope;
+    /**
+     * Team namespaces: each gets a class of its own, `team-<namespace>` (an internal ALB per team,
+     * admitting the VPC), usable only from that namespace. Default none.
+     */
+    teamNamespaces?: string[];
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
+}
+
+export interface PortalClassScope {
+    /** Namespaces whose Ingresses may take the class. Default the portal's (PORTAL_NAMESPACES). */
+    namespaces?: string[];
+    scheme: "internal" | "internet-facing";
+    groupName: string;
+    /** Source CIDRs the ALB admits: the VPC's for an internal ALB, the named ranges for an internet-facing one. */
+    inboundCidrs: pulumi.Input<string[]>;
 }
 
 /**
@@ -61,6 +83,8 @@ export class LoadBalancerController extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     /** The ingress class its Ingresses name. */
     public readonly ingressClassName = "alb";
+    /** Per team namespace, its own class. */
+    public readonly teamClasses: Record<string, k8s.networking.v1.IngressClass> = {};
 
     constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfInvalid("LoadBalancerController", name, loadBalancerControllerArgsProblems(args));
@@ -77,22 +101,55 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         this.release = pinnedRelease(
             `${name}-release`,
             CHARTS.awsLoadBalancerController,
-            pulumi.all([args.clusterName, args.vpcId, this.role.arn]).apply(([clusterName, vpcId, roleArn]) =>
-                mergeValues(
-                    loadBalancerControllerValues({
-                        clusterName,
-                        region: args.region,
-                        vpcId,
-                        roleArn,
-                        defaultTags: args.defaultTags,
-                        replicas: args.replicas ?? 2,
-                    }),
-                    args.values,
+            pulumi
+                .all([args.clusterName, args.vpcId, this.role.arn, args.portalClass.inboundCidrs])
+                .apply(([clusterName, vpcId, roleArn, inboundCidrs]) =>
+                    mergeValues(
+                        loadBalancerControllerValues({
+                            clusterName,
+                            region: args.region,
+                            vpcId,
+                            roleArn,
+                            defaultTags: args.defaultTags,
+                            replicas: args.replicas ?? 2,
+                            portalClass: { ...args.portalClass, inboundCidrs },
+                        }),
+                        args.values,
+                    ),
                 ),
-            ),
             { parent: this },
         );
+        for (const namespace of args.teamNamespaces ?? [])
+            this.teamClasses[namespace] = this.teamClass(name, namespace, args.vpcCidr);
         this.registerOutputs({ roleArn: this.role.arn });
+    }
+
+    /** A team's class and its parameters: that namespace only, internal, one group, the VPC's range. */
+    private teamClass(name: string, namespace: string, vpcCidr: pulumi.Input<string>): k8s.networking.v1.IngressClass {
+        const className = `${TEAM_INGRESS_CLASS_PREFIX}${namespace}`;
+        const params = new k8s.apiextensions.CustomResource(
+            `${name}-${className}-params`,
+            {
+                apiVersion: "elbv2.k8s.aws/v1beta1",
+                kind: "IngressClassParams",
+                metadata: { name: className },
+                spec: pulumi
+                    .output(vpcCidr)
+                    .apply((cidr) => ingressClassParamsSpec([namespace], "internal", className, [cidr])),
+            },
+            { parent: this, dependsOn: [this.release] },
+        );
+        return new k8s.networking.v1.IngressClass(
+            `${name}-${className}`,
+            {
+                metadata: { name: className },
+                spec: {
+                    controller: "ingress.k8s.aws/alb",
+                    parameters: { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name: className },
+                },
+            },
+            { parent: this, dependsOn: [params] },
+        );
     }
 }
 
@@ -113,7 +170,9 @@ export function loadBalancerControllerValues(s: {
     roleArn: string;
     defaultTags?: Record<string, string>;
     replicas: number;
+    portalClass: PortalClassScope & { inboundCidrs: string[] };
 }): HelmValues {
+    const portal = s.portalClass;
     return {
         clusterName: s.clusterName,
         region: s.region,
@@ -126,10 +185,41 @@ export function loadBalancerControllerValues(s: {
         },
         defaultTargetType: "ip",
         enableServiceMutatorWebhook: false,
+        ingressClassParams: {
+            create: true,
+            spec: ingressClassParamsSpec(
+                portal.namespaces ?? Object.values(PORTAL_NAMESPACES),
+                portal.scheme,
+                portal.groupName,
+                portal.inboundCidrs,
+            ),
+        },
         defaultTags: { ...s.defaultTags },
         podDisruptionBudget: { maxUnavailable: 1 },
         nodeSelector: { ...CPU_NODE_SELECTOR },
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+    };
+}
+
+/**
+ * An IngressClassParams spec (elbv2.k8s.aws/v1beta1 at v3.5.0, apis/elbv2/v1beta1/ingressclassparams_types.go):
+ * the class admits Ingresses of these namespaces only (the controller refuses to reconcile any
+ * other), and fixes their scheme, their group (one ALB) and the sources the ALB admits, whatever
+ * the Ingresses' annotations say (docs/guide/ingress/ingress_class.md at v3.5.0).
+ */
+export function ingressClassParamsSpec(
+    namespaces: readonly string[],
+    scheme: "internal" | "internet-facing",
+    groupName: string,
+    inboundCidrs: readonly string[],
+): HelmValues {
+    return {
+        namespaceSelector: {
+            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...namespaces] }],
+        },
+        scheme,
+        group: { name: groupName },
+        inboundCIDRs: [...inboundCidrs],
     };
 }
 

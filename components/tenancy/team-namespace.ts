@@ -9,6 +9,7 @@ import {
     catalogGpuResources,
     isGpuResource,
 } from "../../catalog";
+import { PLATFORM_MANAGED_LABEL, TENANCY_RULES, admissionExemptionLabel } from "../../catalog/admission";
 import { eksAccessPolicyArn, partitionOrProblem } from "../shared/arns";
 import { throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -83,6 +84,11 @@ export interface TeamNamespaceArgs {
     iamRoleArn?: pulumi.Input<string>;
     /** AWS region of the cluster; its partition goes into the access policy's ARN. Required with `iamRoleArn`; default none. */
     region?: string;
+    /**
+     * Tenancy admission rules (catalog/admission `TENANCY_RULES`, by name) this namespace is
+     * exempt from: the platform team's way to grant an exception. Default none.
+     */
+    admissionExemptions?: string[];
 }
 
 /**
@@ -114,6 +120,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
     constructor(name: string, args: TeamNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = args.iamRoleArn ? partitionOrProblem("region", args.region ?? "") : undefined;
         throwIfInvalid("TeamNamespace", name, [
+            ...exemptionProblems(args.admissionExemptions ?? []),
             ...(args.iamRoleArn && !args.clusterName
                 ? [
                       {
@@ -138,7 +145,12 @@ export class TeamNamespace extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.team,
-                    labels: namespaceLabels(args.team, args.costCenter, args.podSecurity ?? "restricted"),
+                    labels: {
+                        ...namespaceLabels(args.team, args.costCenter, args.podSecurity ?? "restricted"),
+                        ...Object.fromEntries(
+                            (args.admissionExemptions ?? []).map((rule) => [admissionExemptionLabel(rule), "exempt"]),
+                        ),
+                    },
                     annotations:
                         args.monthlyBudgetUsd !== undefined
                             ? { "gpu-platform/monthly-budget-usd": String(args.monthlyBudgetUsd) }
@@ -148,7 +160,12 @@ export class TeamNamespace extends pulumi.ComponentResource {
             { parent: this },
         );
         const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: [this.namespace] };
-        const metadata = (object: string) => ({ name: object, namespace: args.team });
+        // The platform's own objects: only the platform may change them (gpu-platform-platform-objects).
+        const metadata = (object: string) => ({
+            name: object,
+            namespace: args.team,
+            labels: { [PLATFORM_MANAGED_LABEL.key]: PLATFORM_MANAGED_LABEL.value },
+        });
 
         this.quota = new k8s.core.v1.ResourceQuota(
             `${name}-quota`,
@@ -206,6 +223,20 @@ export class TeamNamespace extends pulumi.ComponentResource {
         );
         return entry;
     }
+}
+
+function exemptionProblems(exemptions: readonly string[]) {
+    const known: readonly string[] = Object.values(TENANCY_RULES);
+    return exemptions.flatMap((rule, i) =>
+        known.includes(rule)
+            ? []
+            : [
+                  {
+                      key: `admissionExemptions[${i}]`,
+                      message: `"${rule}" is not a tenancy rule; name one of ${known.join(", ")}`,
+                  },
+              ],
+    );
 }
 
 function namespaceLabels(

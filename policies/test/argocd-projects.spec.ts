@@ -14,24 +14,19 @@ const appsInputs = {
     version: "2.0.5",
     namespace: "argocd",
     values: {
-        applications: {
-            "gitops-root": {
-                namespace: "argocd",
-                project: "platform-gitops",
-                source: { repoURL: REPO, targetRevision: "main", path: "apps" },
-                destination: { server: "https://kubernetes.default.svc", namespace: "argocd" },
-            },
-        },
         projects: {
             "platform-gitops": {
                 sourceRepos: [REPO],
                 destinations: [{ server: "https://kubernetes.default.svc", namespace: "argocd" }],
-                namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }],
+                namespaceResourceWhitelist: [{ group: "", kind: "ConfigMap" }],
             },
             "ml-research": {
                 sourceRepos: [REPO],
                 destinations: [{ server: "https://kubernetes.default.svc", namespace: "ml-research" }],
-                namespaceResourceBlacklist: [{ group: "", kind: "ResourceQuota" }],
+                namespaceResourceWhitelist: [
+                    { group: "apps", kind: "Deployment" },
+                    { group: "", kind: "Service" },
+                ],
             },
         },
     },
@@ -58,6 +53,36 @@ describe("policies: Argo CD projects", () => {
                     "name the one cluster (https://kubernetes.default.svc) and the team's own namespace.",
             );
         });
+
+        it("refuses a team project without a kind allowlist: Argo CD then allows every namespaced kind", async () => {
+            const v = await theViolation(argocdProjectScope, [
+                release(changed(appsInputs, "values.projects.ml-research.namespaceResourceWhitelist", undefined)),
+            ]);
+            assert.match(
+                v.message,
+                /project "ml-research" has no values\.projects\["ml-research"\]\.namespaceResourceWhitelist/,
+            );
+        });
+
+        for (const [group, kind, reached] of [
+            ["external-secrets.io", "SecretStore", "external-secrets.io/SecretStore"],
+            ["argoproj.io", "Application", "argoproj.io/*"],
+            ["rbac.authorization.k8s.io", "RoleBinding", "rbac.authorization.k8s.io/*"],
+            ["", "ResourceQuota", "core/ResourceQuota"],
+            ["*", "*", "core/ResourceQuota"],
+            ["external-secrets.io", "*", "external-secrets.io/SecretStore"],
+        ])
+            it(`refuses a team project allowing ${group || "core"}/${kind}`, async () => {
+                const v = await theViolation(argocdProjectScope, [
+                    release(
+                        changed(appsInputs, "values.projects.ml-research.namespaceResourceWhitelist", [
+                            { group: "apps", kind: "Deployment" },
+                            { group, kind },
+                        ]),
+                    ),
+                ]);
+                assert.ok(v.message.includes(`namespaceResourceWhitelist[1], which reaches ${reached}`), v.message);
+            });
 
         it("refuses a destination on every cluster, and a namespace glob", async () => {
             const v = await theViolation(argocdProjectScope, [

@@ -32,6 +32,7 @@ const POLICY_MODULES = [
     "stack-budget",
     "storage",
     "tags",
+    "team-admission",
 ];
 
 function configError(text: string): string {

@@ -1,0 +1,109 @@
+/**
+ * The cluster's tenancy admission rules (catalog/admission/tenancy.ts), run by the pack on the
+ * Kubernetes objects a stack puts in a team namespace: the same CEL the API server runs
+ * (lib/admission.ts), so a preview reports what the cluster would refuse a team, and the two
+ * cannot drift.
+ *
+ * The pack cannot know who applies an object, so it judges every object in a team namespace as
+ * a team's (the stricter reading). The rules that exist to keep the platform's own objects and
+ * namespace labels the platform's (`platformObjects`, `namespaceLabels`, `reservedNamespaces`)
+ * turn on the requester's identity, not on the object, and are left to the cluster. The
+ * platform's own SecretStore in a team namespace passes on its shape (the one store the rule
+ * admits), not on a label a team could copy.
+ */
+import { LABELS } from "../catalog";
+import { TENANCY_RULES, tenancyRules } from "../catalog/admission";
+import type { AdmissionRule } from "../catalog/admission";
+import { AdmissionRequest, evaluate, guessResource, selects } from "./lib/admission";
+import { resourcePolicy } from "./lib/define";
+import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";
+import { Props, asRecord, asString, isUnknown } from "./lib/values";
+import { SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
+
+/** The rules that judge an object by its content: what the pack can decide without the requester. */
+export const CONTENT_RULES: readonly string[] = [
+    TENANCY_RULES.roleBindings,
+    TENANCY_RULES.services,
+    TENANCY_RULES.ingresses,
+    TENANCY_RULES.secretStores,
+    TENANCY_RULES.secretReferences,
+    TENANCY_RULES.hostAccess,
+];
+
+/** Who the pack pretends applies an object in a team namespace: a team member, never the platform. */
+const TEAM_MEMBER = { username: "gpu-platform:policy-pack:team-member" };
+
+export const teamNamespaceAdmission = resourcePolicy({
+    name: "team-namespace-admission",
+    description:
+        "Kubernetes objects in a team namespace pass the cluster's tenancy admission rules (catalog/admission/tenancy.ts), evaluated with the " +
+        "same CEL: ClusterIP Services only, no externalIPs, Ingresses of the team's own class only, no secret store and no reference to " +
+        "another store, no host access or privileged pods, RoleBindings only to allowed ClusterRoles. Any namespace outside " +
+        "systemNamespaces and the cluster's own is a team namespace.",
+    enforcementLevel: "mandatory",
+    config: {
+        systemNamespaces: {
+            type: "array",
+            items: { type: "string" },
+            description: "Namespaces that belong to no team: the cluster's own and the platform add-ons'.",
+            default: SYSTEM_NAMESPACES,
+        },
+        allowedClusterRoles: {
+            type: "array",
+            items: { type: "string" },
+            description:
+                "ClusterRoles a RoleBinding in a team namespace may bind (TenancyAdmission allowedClusterRoles).",
+            default: ["view", "edit"],
+        },
+    },
+    resourceTypes: { describe: "Kubernetes objects", test: (type) => holdsKubernetesObjects(type) },
+    validate: ({ type, name, props }, { systemNamespaces, allowedClusterRoles }, report) => {
+        const rules = tenancyRules({ allowedClusterRoles }).filter((r) => CONTENT_RULES.includes(r.name));
+        for (const { label, kind, object, patch } of kubernetesObjects(type, name, props)) {
+            if (patch || containsUnknown(object)) continue; // a patch keeps the live object's other fields; unknowns wait for the update
+            const request = admissionRequest(type, kind, object);
+            const namespace = request?.namespace;
+            if (!request || !namespace || isReservedNamespace(namespace) || systemNamespaces.includes(namespace))
+                continue;
+            for (const message of refusalsOf(rules, request))
+                report(`${label} in team namespace "${namespace}": ${message}`);
+        }
+    },
+});
+
+function refusalsOf(rules: readonly AdmissionRule[], request: AdmissionRequest): string[] {
+    return rules.flatMap((rule) => {
+        if (!selects(rule, request)) return [];
+        const outcome = evaluate(rule, request);
+        if (!outcome.applies) return [];
+        if ("error" in outcome) return [`the cluster's rule ${rule.name} cannot evaluate it (${outcome.error})`];
+        return outcome.refusals.map((m) => `${m} (admission rule ${rule.name})`);
+    });
+}
+
+/** The CREATE request the API server would see for `object`, as a team member in its team namespace. */
+function admissionRequest(type: string, kind: string, object: Props): AdmissionRequest | undefined {
+    const apiVersion =
+        asString(object.apiVersion) ?? /^kubernetes:([^:]+):/.exec(type)?.[1]?.replace(/^core\//, "") ?? "";
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/", 2) : ["", apiVersion];
+    const namespace = asString(asRecord(object.metadata)?.namespace);
+    if (!version || !namespace) return undefined;
+    return {
+        operation: "CREATE",
+        group,
+        version,
+        kind,
+        resource: guessResource(kind),
+        namespace,
+        namespaceLabels: { [LABELS.team]: namespace },
+        name: asString(asRecord(object.metadata)?.name),
+        userInfo: TEAM_MEMBER,
+        object: { ...object, apiVersion, kind },
+    };
+}
+
+function containsUnknown(value: unknown, depth = 0): boolean {
+    if (isUnknown(value)) return true;
+    if (depth > 64 || value === null || typeof value !== "object") return false;
+    return Object.values(value).some((v) => containsUnknown(v, depth + 1));
+}
