@@ -354,7 +354,10 @@ describe("cost tracker (prod config)", () => {
                 "cost-tracker-portal-token-value",
             ).inputs;
             // A secret, write-only: the JSON the service reads ({"current": …}) never in a plain input.
-            assert.deepStrictEqual([maskSecrets(value).secretStringWo, value.secretString], ["[secret]", undefined]);
+            assert.deepStrictEqual(
+                [(maskSecrets(value) as Record<string, unknown>).secretStringWo, value.secretString],
+                ["[secret]", undefined],
+            );
         });
 
         it("the container gets its credentials through ECS secrets, and its environment holds none", () => {
