@@ -479,7 +479,12 @@ function buildPortalLayer(
                       database: serviceDatabases!.databases.backstage,
                       templatesUrl: layer.backstage.templatesUrl,
                       githubTokenSecretArn: layer.backstage.githubTokenSecretArn,
-                      costTracker: { url: costTracker.url, tokenSecretArn: costTracker.apiTokenSecret.arn },
+                      // The portal's own credential: it acts only for a signed-in user's teams, never as the admin.
+                      costTracker: {
+                          url: costTracker.url,
+                          tokenSecretArn: costTracker.callerTokenSecrets.portal.arn,
+                          tokenProperty: "current",
+                      },
                       argoCd: {
                           url: argoCd.internalUrl,
                           publicUrl: argoCd.url,
@@ -587,6 +592,8 @@ function buildCostTracker(
             databaseMultiAz: tracker.database.multiAz,
             logRetentionDays: config.logRetentionDays,
             protect: config.protectData,
+            // Each team's token where its SecretStore reads: `<project>-<stack>/teams/<team>/`.
+            teamSecretsPrefix: name,
         },
         opts.withAws,
     );

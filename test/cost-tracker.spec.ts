@@ -81,6 +81,16 @@ async function platform(stack: "dev" | "prod"): Promise<RecordedResource[]> {
     return platforms[stack];
 }
 
+/** The callers' token secrets of the prod stack: the gate's and the portal's, then each team's where its SecretStore reads. */
+const CALLER_SECRET_ARNS = [
+    `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-platform-token-AbCdEf`,
+    `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-portal-token-AbCdEf`,
+    ...["ml-research", "inference", "applied-ml"].map(
+        (team) =>
+            `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:gpu-platform-prod/teams/${team}/cost-tracker-token-AbCdEf`,
+    ),
+];
+
 describe("cost tracker (prod config)", () => {
     let resources: RecordedResource[];
     before(async () => {
@@ -115,6 +125,7 @@ describe("cost tracker (prod config)", () => {
                     Action: ["secretsmanager:GetSecretValue"],
                     Resource: [
                         `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-api-token-AbCdEf`,
+                        ...CALLER_SECRET_ARNS,
                         `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-cost-tracker-db-instance-placeholder-AbCdEf`,
                     ],
                 },
@@ -313,6 +324,42 @@ describe("cost tracker (prod config)", () => {
             });
         });
 
+        it("gives every caller a token of its own: each team's where its SecretStore reads, kept 30 days in prod", () => {
+            const secrets = resources.filter((r) => r.type === "aws:secretsmanager/secret:Secret");
+            const team = named(
+                resources,
+                "aws:secretsmanager/secret:Secret",
+                "cost-tracker-team-inference-token",
+            ).inputs;
+            assert.deepStrictEqual(
+                [team.name, team.recoveryWindowInDays],
+                ["gpu-platform-prod/teams/inference/cost-tracker-token", 30],
+            );
+            assert.deepStrictEqual(
+                secrets
+                    .map((r) => r.name)
+                    .filter((n) => /-(platform|portal|team-[a-z-]+)-token$/.test(n))
+                    .sort(),
+                [
+                    "cost-tracker-platform-token",
+                    "cost-tracker-portal-token",
+                    "cost-tracker-team-applied-ml-token",
+                    "cost-tracker-team-inference-token",
+                    "cost-tracker-team-ml-research-token",
+                ],
+            );
+            const value = named(
+                resources,
+                "aws:secretsmanager/secretVersion:SecretVersion",
+                "cost-tracker-portal-token-value",
+            ).inputs;
+            // A secret, write-only: the JSON the service reads ({"current": …}) never in a plain input.
+            assert.deepStrictEqual(
+                [(maskSecrets(value) as Record<string, unknown>).secretStringWo, value.secretString],
+                ["[secret]", undefined],
+            );
+        });
+
         it("the container gets its credentials through ECS secrets, and its environment holds none", () => {
             const container = containerOf(resources);
             assert.deepStrictEqual(container.secrets, [
@@ -320,6 +367,11 @@ describe("cost tracker (prod config)", () => {
                     name: "COST_TRACKER_API_TOKEN",
                     valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-api-token-AbCdEf`,
                 },
+                // One per caller: the gate, the portal, each team of Pulumi.prod.yaml (its name upper-cased, "-" as "_").
+                ...["PLATFORM", "PORTAL", "TEAM_ML_RESEARCH", "TEAM_INFERENCE", "TEAM_APPLIED_ML"].map((caller, i) => ({
+                    name: `COST_TRACKER_TOKEN_${caller}`,
+                    valueFrom: CALLER_SECRET_ARNS[i],
+                })),
                 // The JSON key "password" of the secret RDS manages, its current version.
                 {
                     name: "DATABASE_PASSWORD",
@@ -489,9 +541,10 @@ describe("cost tracker: dev and prod differ only by config and profile", () => {
     });
 
     it("everything else is the same: the same resources, ARM64 Fargate tasks of 0.5 vCPU and 1 GB, a deployment circuit breaker with rollback", () => {
+        // Each team has a token of its own, and dev has fewer teams: those differ by config.
         const names = (r: RecordedResource[]) =>
             r
-                .filter((x) => x.name.startsWith("cost-tracker"))
+                .filter((x) => x.name.startsWith("cost-tracker") && !x.name.startsWith("cost-tracker-team-"))
                 .map((x) => `${x.type} ${x.name}`)
                 .sort();
         assert.deepStrictEqual(names(dev.resources), names(prod.resources));
@@ -587,7 +640,8 @@ describe("CostTracker component", () => {
             },
         );
         const webhookArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ct-alert-webhook-AbCdEf`;
-        assert.deepStrictEqual(containerOf(resources, "ct-task").secrets[2], {
+        // After the admin's token, the gate's, the portal's, team vision's and the database password.
+        assert.deepStrictEqual(containerOf(resources, "ct-task").secrets[5], {
             name: "COST_TRACKER_ALERT_WEBHOOK_URL",
             valueFrom: webhookArn,
         });

@@ -78,6 +78,18 @@ export interface CostTrackerArgs extends CostTrackerSizing {
     databaseMultiAz?: boolean;
     /** Bump to generate a new API token into its secret (tasks read it when they start). Default 1. */
     apiTokenVersion?: number;
+    /**
+     * Where the teams' own tokens are named: `<prefix>/teams/<team>/cost-tracker-token`, the path
+     * each team's SecretStore reads. Default: generated names (the teams then need another way to their token).
+     */
+    teamSecretsPrefix?: string;
+}
+
+/** Every caller's token secret but the admin's: the budget gate's, the portal's, and one per team. */
+export interface CallerTokenSecrets {
+    readonly platform: aws.secretsmanager.Secret;
+    readonly portal: aws.secretsmanager.Secret;
+    readonly teams: Readonly<Record<string, aws.secretsmanager.Secret>>;
 }
 
 /**
@@ -127,8 +139,13 @@ export class CostTracker extends pulumi.ComponentResource {
     public readonly taskRole: aws.iam.Role;
     public readonly logGroup: aws.cloudwatch.LogGroup;
     public readonly alertTopic: aws.sns.Topic;
-    /** The write token's secret: give the portal and teams `secretsmanager:GetSecretValue` on it. */
+    /** The admin's token: the platform team's, for budgets' exceptions and the audit log. Give it to nobody else. */
     public readonly apiTokenSecret: aws.secretsmanager.Secret;
+    /**
+     * The other callers' tokens, each `{"current": …}` (and `"previous"` while it rotates, docs/cost-tracker-api.md):
+     * the budget gate's, the portal's (its backend acts for signed-in users), each team's for its own pushes.
+     */
+    public readonly callerTokenSecrets: CallerTokenSecrets;
     /** The alert webhook's secret, when one is configured. */
     public readonly webhookSecret?: aws.secretsmanager.Secret;
     public readonly clusterAccess?: aws.eks.AccessEntry;
@@ -182,6 +199,7 @@ export class CostTracker extends pulumi.ComponentResource {
             );
         }
         this.apiTokenSecret = this.createApiToken(name, s.apiTokenVersion);
+        this.callerTokenSecrets = this.createCallerTokens(name, args);
         this.webhookSecret = args.alertWebhookUrl ? this.createWebhookSecret(name, args.alertWebhookUrl) : undefined;
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, child);
 
@@ -193,6 +211,7 @@ export class CostTracker extends pulumi.ComponentResource {
                 logGroupArn: this.logGroup.arn,
                 secretArns: [
                     this.apiTokenSecret.arn,
+                    ...callerSecrets(this.callerTokenSecrets).map((c) => c.secret.arn),
                     this.database.secretArn,
                     ...(this.webhookSecret ? [this.webhookSecret.arn] : []),
                 ],
@@ -366,6 +385,59 @@ export class CostTracker extends pulumi.ComponentResource {
         return secret;
     }
 
+    /**
+     * One token per caller, `{"current": <48 characters Secrets Manager generates>}`, written
+     * write-only like the admin's. A rotation writes `{"current": new, "previous": old}` outside
+     * Pulumi (docs/cost-tracker-api.md); the version number here never changes, so `up` keeps it.
+     */
+    private createCallerTokens(name: string, args: CostTrackerArgs): CallerTokenSecrets {
+        const token = (id: string, description: string, secretName?: string) => {
+            const secret = new aws.secretsmanager.Secret(
+                `${name}-${id}-token`,
+                {
+                    description,
+                    ...(secretName === undefined
+                        ? {}
+                        : { name: secretName, recoveryWindowInDays: args.protect ? 30 : 0 }),
+                },
+                { parent: this },
+            );
+            const random = aws.secretsmanager.getRandomPasswordOutput(
+                { passwordLength: 48, excludePunctuation: true },
+                { parent: this },
+            );
+            new aws.secretsmanager.SecretVersion(
+                `${name}-${id}-token-value`,
+                {
+                    secretId: secret.id,
+                    secretStringWo: pulumi.secret(
+                        random.randomPassword.apply((current) => JSON.stringify({ current })),
+                    ),
+                    secretStringWoVersion: 1,
+                },
+                { parent: this },
+            );
+            return secret;
+        };
+        const teams: Record<string, aws.secretsmanager.Secret> = {};
+        for (const team of args.budgets.teams)
+            teams[team.name] = token(
+                `team-${team.name}`,
+                `${name}: team ${team.name}'s token for its own usage pushes and GPU requests`,
+                args.teamSecretsPrefix === undefined
+                    ? undefined
+                    : `${args.teamSecretsPrefix}/teams/${team.name}/cost-tracker-token`,
+            );
+        return {
+            platform: token(
+                "platform",
+                `${name}: the budget gate's token (any team, workload-bound requests and releases)`,
+            ),
+            portal: token("portal", `${name}: the portal's token (acts for a signed-in user's own teams)`),
+            teams,
+        };
+    }
+
     private createWebhookSecret(name: string, url: string): aws.secretsmanager.Secret {
         const secret = new aws.secretsmanager.Secret(
             `${name}-alert-webhook`,
@@ -448,6 +520,7 @@ export class CostTracker extends pulumi.ComponentResource {
         const databaseUrl = pulumi.interpolate`postgres://${db.masterUsername}@${db.address}:${db.port}/${db.databaseName}?sslmode=verify-full`;
         const secrets = [
             { name: "COST_TRACKER_API_TOKEN", valueFrom: this.apiTokenSecret.arn },
+            ...callerSecrets(this.callerTokenSecrets).map((c) => ({ name: c.variable, valueFrom: c.secret.arn })),
             // A key of the JSON secret RDS manages (`<arn>:<json-key>:<version-stage>:<version-id>`; empty: the current version).
             { name: "DATABASE_PASSWORD", valueFrom: pulumi.interpolate`${db.secretArn}:password::` },
             ...(this.webhookSecret
@@ -668,6 +741,18 @@ function resolveArgs(args: CostTrackerArgs): ResolvedTracker {
         apiTokenVersion: args.apiTokenVersion ?? 1,
         database: { ...COST_TRACKER_DEFAULTS.database, ...withoutUndefined(args.database ?? {}) },
     };
+}
+
+/** Each caller secret with the variable the service reads it from (services/cost-tracker/src/settings.ts). */
+function callerSecrets(tokens: CallerTokenSecrets): Array<{ variable: string; secret: aws.secretsmanager.Secret }> {
+    return [
+        { variable: "COST_TRACKER_TOKEN_PLATFORM", secret: tokens.platform },
+        { variable: "COST_TRACKER_TOKEN_PORTAL", secret: tokens.portal },
+        ...Object.entries(tokens.teams).map(([team, secret]) => ({
+            variable: `COST_TRACKER_TOKEN_TEAM_${team.toUpperCase().replace(/-/g, "_")}`,
+            secret,
+        })),
+    ];
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

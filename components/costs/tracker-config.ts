@@ -96,6 +96,12 @@ export interface CostTrackerConfig {
     readonly priorityClasses: readonly string[];
     /** Classes approved past the budget (flagged and alerted), so a budget never takes production down. */
     readonly criticalPriorityClasses: readonly string[];
+    /**
+     * The kinds of caller whose critical-class requests are approved past the budget; anyone
+     * else's are judged against the budget like every other class, so a team cannot label its
+     * own job critical to skip it. Absent: admin and platform.
+     */
+    readonly criticalApprovers?: readonly CallerKind[];
     /** Hours a reservation outlives the hours it asked for before it expires. */
     readonly reservationGraceHours: number;
     /** Namespace label naming a namespace's team, and node label naming a node's pool. */
@@ -117,6 +123,8 @@ export interface CostTrackerConfigInput {
     readonly priorityClasses?: readonly { name: string }[];
     /** Default: `production-inference`, when the stack has that class. */
     readonly criticalPriorityClasses?: readonly string[];
+    /** Default: admin and platform. */
+    readonly criticalApprovers?: readonly CallerKind[];
     /** Default 2. */
     readonly reservationGraceHours?: number;
     readonly alerts?: Partial<TrackerAlerts>;
@@ -133,7 +141,15 @@ export const TRACKER_DEFAULTS = {
     lookbackDays: 3,
     timeoutSeconds: 30,
     criticalClass: "production-inference",
+    criticalApprovers: ["admin", "platform"],
 } as const;
+
+/**
+ * The kinds of caller the service tells apart (services/cost-tracker/src/http/callers.ts): the
+ * platform team, the budget gate, the portal acting for a signed-in user, a team's own pusher.
+ */
+export const CALLER_KINDS = ["admin", "platform", "portal", "team"] as const;
+export type CallerKind = (typeof CALLER_KINDS)[number];
 
 /** The document for a stack: GPU pools only, every default applied. */
 export function buildCostTrackerConfig(input: CostTrackerConfigInput): CostTrackerConfig {
@@ -152,6 +168,7 @@ export function buildCostTrackerConfig(input: CostTrackerConfigInput): CostTrack
             })),
         priorityClasses: classes,
         criticalPriorityClasses: critical,
+        criticalApprovers: input.criticalApprovers ?? TRACKER_DEFAULTS.criticalApprovers,
         reservationGraceHours: input.reservationGraceHours ?? TRACKER_DEFAULTS.reservationGraceHours,
         labels: { team: LABELS.team, pool: LABELS.pool },
         alerts: {
@@ -195,6 +212,7 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
         "pools",
         "priorityClasses",
         "criticalPriorityClasses",
+        "criticalApprovers",
         "reservationGraceHours",
         "labels",
         "alerts",
@@ -236,6 +254,7 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
             "criticalPriorityClasses",
             `must be a list of priority class names (found ${describe(doc.criticalPriorityClasses)})`,
         );
+    checkCriticalApprovers(doc.criticalApprovers, add);
     if (teamNames.length === 0 && Array.isArray(doc.teams))
         add("teams", "is empty; the tracker needs at least one team");
     checkNumber(doc.reservationGraceHours, "reservationGraceHours", add, { min: 0, max: 168 });
@@ -245,6 +264,21 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
     checkAlerts(doc.alerts, add);
     checkSources(doc.sources, add);
     return problems;
+}
+
+function checkCriticalApprovers(value: unknown, add: (key: string, message: string) => void): void {
+    if (value === undefined) return;
+    if (!Array.isArray(value)) {
+        add(
+            "criticalApprovers",
+            `must be a list of caller kinds: ${CALLER_KINDS.join(", ")} (found ${describe(value)})`,
+        );
+        return;
+    }
+    value.forEach((kind, i) => {
+        if (!(CALLER_KINDS as readonly unknown[]).includes(kind))
+            add(`criticalApprovers[${i}]`, `${describe(kind)} is not a caller kind; known: ${CALLER_KINDS.join(", ")}`);
+    });
 }
 
 function checkPoolHardware(

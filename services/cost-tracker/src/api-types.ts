@@ -45,7 +45,10 @@ export interface RequestRow {
     gpus: number;
     hours: number;
     priorityClass: string;
+    /** The identity the caller's credential proved: `team:ml-research`, `user:default/jane via portal`. */
     requester: string;
+    /** The requester the body named, when it differs from the proven one: a label, not an identity. */
+    claimedRequester?: string;
     purpose: string | null;
     workload: BoundWorkload | null;
     status: "approved" | "rejected";

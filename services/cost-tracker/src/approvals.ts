@@ -99,12 +99,19 @@ export async function budgetState(
     return { spentUsd: rows[0].spent, reservedUsd: rows[0].reserved };
 }
 
+/** Who asks: the identity the caller's credential proved, and whether its critical-class requests may pass the budget. */
+export interface Requester {
+    readonly identity: string;
+    readonly mayExceedBudget: boolean;
+}
+
 export async function requestGpus(
     db: Database,
     config: CostTrackerConfig,
     input: GpuRequestInput,
     idempotencyKey: string,
     now: Date,
+    by: Requester,
 ): Promise<Decision> {
     const pool = config.pools.find((p) => p.name === input.pool);
     if (!pool)
@@ -123,29 +130,46 @@ export async function requestGpus(
     // round trip, one transaction, serialised per team by lock_team_budgets.
     const request = {
         ...input,
+        // The recorded requester is who the credential proves; what the body claims is kept apart (claimed_requester).
+        requester: by.identity,
         id: randomUUID(),
         gpuResource: resource.gpuResource,
         usdPerUnitHour: resource.usdPerUnitHour,
         estimatedCostUsd: cents(resource.usdPerUnitHour * input.gpus * input.hours),
-        critical: config.criticalPriorityClasses.includes(input.priorityClass),
+        critical: by.mayExceedBudget && config.criticalPriorityClasses.includes(input.priorityClass),
         graceHours: config.reservationGraceHours,
     };
     const hash = requestHash(input);
-    const { rows } = await db
-        .query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
+    const approve = (q: Queryable) =>
+        q.query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
             idempotencyKey,
             hash,
             JSON.stringify(request),
             now,
             month.start,
             month.next,
-        ])
-        .catch((err: unknown) => {
-            // The function refuses a request it cannot serve (a UID bound to another team's reservation) with SQLSTATE CTB01: field and problem.
-            const e = err as { code?: unknown; message?: string; detail?: string };
-            if (e.code === REFUSED_BY_FUNCTION) throw new BadInput(e.message ?? "body", e.detail ?? "is refused");
-            throw err;
-        });
+        ]);
+    const claimed = input.requester === by.identity ? undefined : input.requester;
+    // Without a claim to keep, one statement; with one, the decision and its label commit together.
+    const { rows } = await (
+        claimed === undefined
+            ? approve(db)
+            : db.transaction(async (tx) => {
+                  const answer = await approve(tx);
+                  const result = answer.rows[0].result;
+                  if (!result.replay && !("adopted" in result.body && result.body.adopted))
+                      await tx.query("UPDATE gpu_requests SET claimed_requester = $2 WHERE id = $1", [
+                          result.body.id,
+                          claimed,
+                      ]);
+                  return answer;
+              })
+    ).catch((err: unknown) => {
+        // The function refuses a request it cannot serve (a UID bound to another team's reservation) with SQLSTATE CTB01: field and problem.
+        const e = err as { code?: unknown; message?: string; detail?: string };
+        if (e.code === REFUSED_BY_FUNCTION) throw new BadInput(e.message ?? "body", e.detail ?? "is refused");
+        throw err;
+    });
     const result = rows[0].result;
     if (result.replay) {
         if (result.requestHash !== hash) throw new BadInput("Idempotency-Key", IDEMPOTENCY_KEY_REUSED);
@@ -166,7 +190,7 @@ type ApprovalResult =
     | { replay: false; statusCode: Decision["statusCode"]; body: DecisionBody; alert: AlertRow | null };
 
 const REQUEST_COLUMNS = `id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose, workload_namespace, workload_kind, workload_name,
-    workload_uid, status, over_budget, reason, estimated_cost_usd, consumed_usd, created_at, expires_at, released_at, release_reason`;
+    workload_uid, claimed_requester, status, over_budget, reason, estimated_cost_usd, consumed_usd, created_at, expires_at, released_at, release_reason`;
 
 interface RawRequest {
     id: string;
@@ -177,6 +201,7 @@ interface RawRequest {
     hours: number;
     priority_class: string;
     requester: string;
+    claimed_requester: string | null;
     purpose: string | null;
     workload_namespace: string | null;
     workload_kind: string | null;
@@ -211,6 +236,7 @@ function toRequestRow(r: RawRequest, now: Date): RequestRow {
         hours: r.hours,
         priorityClass: r.priority_class,
         requester: r.requester,
+        ...(r.claimed_requester === null ? {} : { claimedRequester: r.claimed_requester }),
         purpose: r.purpose,
         workload: r.workload_name
             ? {
@@ -246,6 +272,13 @@ export async function listRequests(
               [filter.limit],
           );
     return rows.map((r) => toRequestRow(r, now));
+}
+
+/** The team holding a request, or NotFound: the release route's scope check reads it before the release. */
+export async function teamOfRequest(db: Queryable, id: string): Promise<string> {
+    const { rows } = await db.query<{ team: string }>("SELECT team FROM gpu_requests WHERE id = $1", [id]);
+    if (rows.length === 0) throw new NotFound(`no GPU request ${id}`);
+    return rows[0].team;
 }
 
 /**

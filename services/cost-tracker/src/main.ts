@@ -64,6 +64,15 @@ async function main(): Promise<void> {
           : demoConfig();
     const config = withAlertWebhook(document, settings.alertWebhookUrl);
     const apiToken = settings.apiToken ?? randomBytes(24).toString("base64url");
+    const teamNames = config.teams.map((t) => t.name);
+    const strangers = settings.credentials.filter((c) => c.kind === "team" && !teamNames.includes(c.team!));
+    if (strangers.length > 0)
+        throw new StartupError(
+            strangers.map(
+                (c) =>
+                    `COST_TRACKER_TOKEN_TEAM_${c.team!.toUpperCase().replace(/-/g, "_")}: names no team of the config (${teamNames.join(", ")})`,
+            ),
+        );
     const now = () => new Date();
 
     let databaseError: ((err: Error) => void) | undefined;
@@ -80,6 +89,8 @@ async function main(): Promise<void> {
         db,
         isMigrated: () => migrated,
         apiToken,
+        credentials: settings.credentials,
+        readsNeedCredential: settings.readsNeedCredential,
         notifiers,
         metrics,
         now,

@@ -2,6 +2,8 @@
  * The service's settings: read once from the environment and the command line, checked, and
  * passed down. Nothing else in the service reads process.env.
  */
+import { BadInput } from "./model";
+import { tokensOf, type CallerCredential } from "./http/callers";
 export interface Settings {
     readonly port: number;
     readonly host: string;
@@ -12,8 +14,12 @@ export interface Settings {
     readonly configJson?: string;
     /** A Slack-compatible webhook for alerts, kept out of the document because the URL is a credential. */
     readonly alertWebhookUrl?: string;
-    /** Bearer token for writes; with --demo and none set, one is generated and printed. */
+    /** The admin's bearer token; with --demo and none set, one is generated and printed. */
     readonly apiToken?: string;
+    /** The other callers' credentials (COST_TRACKER_TOKEN_*), and the admin's previous token while it rotates. */
+    readonly credentials: readonly CallerCredential[];
+    /** COST_TRACKER_READS_NEED_CREDENTIAL: reads and the dashboard need a bearer token too. */
+    readonly readsNeedCredential: boolean;
     readonly demo: boolean;
     readonly dataDir: string;
     readonly logLevel: string;
@@ -62,11 +68,13 @@ export function readSettings(
     const alertWebhookUrl = env.COST_TRACKER_ALERT_WEBHOOK_URL || undefined;
     if (alertWebhookUrl !== undefined && !/^https?:\/\/\S+$/.test(alertWebhookUrl))
         problems.push("COST_TRACKER_ALERT_WEBHOOK_URL: must be an http(s) URL");
-    const apiToken = env.COST_TRACKER_API_TOKEN || undefined;
-    if (apiToken === undefined && !demo)
-        problems.push("COST_TRACKER_API_TOKEN: is required: the bearer token writes must carry");
-    if (apiToken !== undefined && apiToken.length < MIN_TOKEN_LENGTH)
-        problems.push(`COST_TRACKER_API_TOKEN: must be at least ${MIN_TOKEN_LENGTH} characters`);
+    const adminTokens = readTokens(env, "COST_TRACKER_API_TOKEN", problems);
+    const apiToken = adminTokens?.[0];
+    if (apiToken === undefined && !demo && problems.every((p) => !p.startsWith("COST_TRACKER_API_TOKEN")))
+        problems.push("COST_TRACKER_API_TOKEN: is required: the admin's bearer token");
+    const credentials = callerCredentials(env, problems);
+    if (adminTokens && adminTokens.length > 1) credentials.push({ kind: "admin", tokens: adminTokens.slice(1) });
+    const readsNeedCredential = readFlag(env, "COST_TRACKER_READS_NEED_CREDENTIAL", problems);
     const logLevel = env.LOG_LEVEL || "info";
     if (!LOG_LEVELS.includes(logLevel))
         problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")} (found "${logLevel}")`);
@@ -81,12 +89,62 @@ export function readSettings(
             configJson,
             alertWebhookUrl,
             apiToken,
+            credentials,
+            readsNeedCredential,
             demo,
             dataDir: env.COST_TRACKER_DATA_DIR || ".data",
             logLevel,
         },
         problems: [],
     };
+}
+
+/** A token, or {"current", "previous"} while it rotates; a problem line naming the variable otherwise. */
+function readTokens(
+    env: Record<string, string | undefined>,
+    variable: string,
+    problems: string[],
+): string[] | undefined {
+    const value = env[variable] || undefined;
+    if (value === undefined) return undefined;
+    try {
+        return tokensOf(variable, value, MIN_TOKEN_LENGTH);
+    } catch (err) {
+        if (!(err instanceof BadInput)) throw err;
+        problems.push(`${variable}: ${err.problem}`);
+        return undefined;
+    }
+}
+
+/** COST_TRACKER_TOKEN_PLATFORM, _PORTAL and _TEAM_<TEAM> (the team's name upper-cased, "-" as "_"). */
+function callerCredentials(env: Record<string, string | undefined>, problems: string[]): CallerCredential[] {
+    const credentials: CallerCredential[] = [];
+    const prefix = "COST_TRACKER_TOKEN_";
+    for (const variable of Object.keys(env)
+        .filter((v) => v.startsWith(prefix))
+        .sort()) {
+        const name = variable.slice(prefix.length);
+        const team = /^TEAM_([A-Z0-9_]+)$/.exec(name)?.[1];
+        const kind = name === "PLATFORM" ? "platform" : name === "PORTAL" ? "portal" : team ? "team" : undefined;
+        if (kind === undefined) {
+            problems.push(
+                `${variable}: unknown caller; use ${prefix}PLATFORM, ${prefix}PORTAL or ${prefix}TEAM_<TEAM>`,
+            );
+            continue;
+        }
+        const tokens = readTokens(env, variable, problems);
+        if (!tokens) continue;
+        credentials.push(
+            team ? { kind: "team", team: team.toLowerCase().replace(/_/g, "-"), tokens } : { kind, tokens },
+        );
+    }
+    return credentials;
+}
+
+function readFlag(env: Record<string, string | undefined>, variable: string, problems: string[]): boolean {
+    const value = env[variable] || "false";
+    if (value !== "true" && value !== "false") problems.push(`${variable}: must be true or false (found "${value}")`);
+    return value === "true";
 }
 
 /** The URL with `password` in it, encoded so that any character survives the client's decoding. */

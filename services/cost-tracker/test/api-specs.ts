@@ -150,10 +150,11 @@ export function describeApiSpecs(label: string): void {
                 );
                 const decisions = await get("/v1/gpu-requests?team=applied-ml");
                 assert.deepStrictEqual(
-                    decisions.map((d: any) => [d.status, d.requester, d.purpose, d.reservation]),
+                    decisions.map((d: any) => [d.status, d.requester, d.claimedRequester, d.purpose, d.reservation]),
                     [
-                        ["rejected", "ada@example.com", "fine-tune", null],
-                        ["approved", "ada@example.com", "fine-tune", "active"],
+                        // The admin's credential made both; the body's requester is kept as a claim beside it.
+                        ["rejected", "admin", "ada@example.com", "fine-tune", null],
+                        ["approved", "admin", "ada@example.com", "fine-tune", "active"],
                     ],
                 );
             });
@@ -227,7 +228,7 @@ export function describeApiSpecs(label: string): void {
                 assert.strictEqual(critical.length, 1);
                 assert.strictEqual(
                     critical[0].message,
-                    "inference: ada@example.com was approved 1 × nvidia.com/gpu on h100 for 10 h ($68.8) past the budget as production-inference; $58.8 over",
+                    "inference: admin was approved 1 × nvidia.com/gpu on h100 for 10 h ($68.8) past the budget as production-inference; $58.8 over",
                 );
                 await new Promise((resolve) => setTimeout(resolve, 50)); // delivery runs after the answer
                 assert.ok(
@@ -616,6 +617,7 @@ export function describeApiSpecs(label: string): void {
                 assert.strictEqual(doc.openapi, "3.0.3");
                 assert.deepStrictEqual(Object.keys(doc.paths).sort(), [
                     "/v1/alerts",
+                    "/v1/audit",
                     "/v1/events",
                     "/v1/gpu-requests",
                     "/v1/gpu-requests/{id}/release",
@@ -637,6 +639,7 @@ export function describeApiSpecs(label: string): void {
                     "201",
                     "400",
                     "401",
+                    "403",
                     "409",
                     "503",
                 ]);

@@ -69,7 +69,7 @@ describe("cost tracker: config document", () => {
         assert.deepStrictEqual(
             costTrackerConfigProblems(doc).map((p) => `${p.key}: ${p.message}`),
             [
-                "colour: is not a known key; known: version, teams, pools, priorityClasses, criticalPriorityClasses, reservationGraceHours, labels, alerts, sources",
+                "colour: is not a known key; known: version, teams, pools, priorityClasses, criticalPriorityClasses, criticalApprovers, reservationGraceHours, labels, alerts, sources",
                 "teams[1].monthlyBudgetUsd: must be a number more than 0 (found -5)",
                 'teams[2]: duplicates teams[0] "ml-research"; names must be unique',
                 "pools[0].gpuSharing.replicas: must be a whole number from 2 to 16 (found 1)",
@@ -90,7 +90,7 @@ describe("cost tracker: settings", () => {
     it("defaults the port and needs the config and token outside --demo", () => {
         assert.deepStrictEqual(readSettings({}, []).problems, [
             "COST_TRACKER_CONFIG: is required: the path of the JSON document of teams, pools and settings (or run with --demo)",
-            "COST_TRACKER_API_TOKEN: is required: the bearer token writes must carry",
+            "COST_TRACKER_API_TOKEN: is required: the admin's bearer token",
         ]);
         const { settings } = readSettings({}, ["--demo"]);
         assert.strictEqual(settings?.port, 8080);

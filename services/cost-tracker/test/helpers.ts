@@ -8,6 +8,7 @@ import type { Notifier } from "../src/alerts";
 import { pgliteDatabase, postgresDatabase, type Database } from "../src/db/database";
 import { migrate } from "../src/db/migrations";
 import { buildApp } from "../src/http/app";
+import type { CallerCredential } from "../src/http/callers";
 import { createMetrics } from "../src/metrics";
 import { syncConfig, teamSummaries } from "../src/spend";
 
@@ -89,6 +90,8 @@ export interface AppOptions {
     logger?: boolean | Record<string, unknown>;
     publicDir?: string;
     migrated?: boolean;
+    credentials?: readonly CallerCredential[];
+    readsNeedCredential?: boolean;
 }
 
 export async function testApp(db: Database, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -98,6 +101,8 @@ export async function testApp(db: Database, options: AppOptions = {}): Promise<F
         db,
         isMigrated: () => options.migrated ?? true,
         apiToken: TOKEN,
+        credentials: options.credentials,
+        readsNeedCredential: options.readsNeedCredential,
         notifiers: options.notifiers ?? [],
         metrics: createMetrics(() => teamSummaries(db, now())),
         now,

@@ -4,6 +4,7 @@
  */
 import type { Database, Queryable } from "./database";
 import { MIGRATION_3 } from "./migration-3";
+import { MIGRATION_4 } from "./migration-4";
 
 export interface Migration {
     readonly version: number;
@@ -219,6 +220,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ],
     },
     MIGRATION_3,
+    MIGRATION_4,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

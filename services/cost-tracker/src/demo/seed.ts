@@ -114,7 +114,11 @@ export async function seedDemo(db: Database, config: CostTrackerConfig, now: Dat
                 requester: `demo-user-${n + 1}@example.com`,
                 ...ask,
             };
-            await requestGpus(db, config, input, `demo-${today}-${team.name}-${k}`, now);
+            // As the portal would ask for a signed-in member of the team.
+            await requestGpus(db, config, input, `demo-${today}-${team.name}-${k}`, now, {
+                identity: `user:default/demo-user-${n + 1} via portal`,
+                mayExceedBudget: false,
+            });
         }
     }
 }

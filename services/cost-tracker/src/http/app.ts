@@ -13,22 +13,29 @@ import type { Database } from "../db/database";
 import { EventFeed } from "../events";
 import type { Metrics } from "../metrics";
 import { sendError, sendNotFound } from "./errors";
+import { appendAudit } from "../audit";
 import { registerApprovals } from "./routes/approvals";
+import { registerAudit } from "./routes/audit";
 import { registerEvents } from "./routes/events";
 import { registerOperations } from "./routes/operations";
 import { registerReads } from "./routes/reads";
 import { registerUsage } from "./routes/usage";
 import { alertSchema, poolUsageSchema, requestSchema } from "./schemas";
+import { authenticateCallers, Forbidden, type Authenticate, type CallerCredential } from "./callers";
 import { createValidatorCompiler } from "./validation";
-import { bearerToken } from "./write-route";
+import type { WriteGuard } from "./write-route";
 
 export interface AppDeps {
     readonly config: CostTrackerConfig;
     readonly db: Database;
     /** Whether migrations have been applied on this database; /readyz also pings it. */
     readonly isMigrated: () => boolean;
-    /** Bearer token every write must carry. */
+    /** The admin's bearer token (COST_TRACKER_API_TOKEN). */
     readonly apiToken: string;
+    /** The other callers' credentials: the platform's, the portal's, each team's (and the admin's previous token while it rotates). */
+    readonly credentials?: readonly CallerCredential[];
+    /** Whether reads (the /v1 GET routes and the dashboard) need a credential too. Default false: open inside the VPC. */
+    readonly readsNeedCredential?: boolean;
     readonly notifiers: readonly Notifier[];
     readonly metrics: Metrics;
     readonly now: () => Date;
@@ -47,15 +54,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const app = createServer(deps);
     await registerOpenApi(app);
     observeRequests(app, deps);
+    const guard = writeGuard(deps);
+    if (deps.readsNeedCredential) requireCredentialForReads(app, guard.authenticate);
     registerOperations(app, deps);
     registerReads(app, deps);
     const feed = deps.feed ?? new EventFeed(deps.db);
     registerEvents(app, feed);
-    const authenticate = bearerToken(deps.apiToken);
-    registerApprovals(app, deps, authenticate, feed);
-    registerUsage(app, deps, authenticate, feed);
+    registerApprovals(app, deps, guard, feed);
+    registerUsage(app, deps, guard, feed);
+    registerAudit(app, deps.db, guard.authenticate);
     await registerDashboard(app, deps.publicDir);
     return app;
+}
+
+/** The admin's token and every other caller's credential; each write recorded in the audit log. */
+function writeGuard(deps: AppDeps): WriteGuard {
+    return {
+        authenticate: authenticateCallers(
+            [{ kind: "admin", tokens: [deps.apiToken] }, ...(deps.credentials ?? [])],
+            () => deps.config.teams.map((t) => t.name),
+        ),
+        audit: (entry) => appendAudit(deps.db, { ...entry, at: deps.now() }),
+    };
+}
+
+/** Health, readiness and metrics stay open (the load balancer and Prometheus probe them); everything else needs a credential. */
+const OPEN_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+function requireCredentialForReads(app: FastifyInstance, authenticate: Authenticate): void {
+    app.addHook("onRequest", async (request, reply) => {
+        if (request.method !== "GET" && request.method !== "HEAD") return;
+        if (OPEN_PATHS.has(request.url.split("?")[0])) return;
+        try {
+            if (authenticate(request)) return;
+        } catch (err) {
+            // A portal credential without an acting user still proves the portal: reads need no team.
+            if (err instanceof Forbidden) return;
+            throw err;
+        }
+        return reply.code(401).header("www-authenticate", 'Bearer realm="cost-tracker"').send({
+            error: "Unauthorized",
+            message: "Authorization: this service's reads need a bearer token (readsNeedCredential)",
+            field: "Authorization",
+        });
+    });
 }
 
 function createServer(deps: AppDeps): FastifyInstance {

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { isDatabaseUnavailable } from "../db/database";
 import { BadInput, NotFound } from "../model";
+import { Forbidden } from "./callers";
 
 export function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const bad = (field: string, problem: string) =>
@@ -11,6 +12,8 @@ export function sendError(err: FastifyError, request: FastifyRequest, reply: Fas
         return bad(field, problem);
     }
     if (err instanceof BadInput) return bad(err.field, err.problem);
+    if (err instanceof Forbidden)
+        return reply.code(403).send({ error: "Forbidden", message: err.message, field: err.field });
     if (err instanceof NotFound) return reply.code(404).send({ error: "Not Found", message: err.message });
     if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE")
         return bad("body", `is larger than this route's limit of ${request.routeOptions.bodyLimit} bytes`);

@@ -162,7 +162,11 @@ export const requestSchema = {
         gpus: { type: "integer" },
         hours: { type: "number" },
         priorityClass: { type: "string" },
-        requester: { type: "string" },
+        requester: { type: "string", description: "The identity the caller's credential proved" },
+        claimedRequester: {
+            type: "string",
+            description: "The requester the body named, when it differs: a label only",
+        },
         purpose: nullable({ type: "string" }),
         workload: nullable({
             type: "object",
@@ -229,7 +233,11 @@ export function gpuRequestBody(config: CostTrackerConfig) {
                 description: "How long the GPUs are held; the reservation lasts this plus the grace period",
             },
             priorityClass: { type: "string", enum: [...config.priorityClasses] },
-            requester: identifier(200),
+            requester: {
+                ...identifier(200),
+                description:
+                    "Who asks, as the caller names them; recorded as claimedRequester beside the identity the credential proves",
+            },
             purpose: { type: "string", maxLength: 1000 },
             workload: boundWorkload,
         },
@@ -440,5 +448,33 @@ export const usageAcceptedSchema = {
     properties: {
         accepted: { type: "integer" },
         days: { type: "array", items: { type: "string" } },
+    },
+} as const;
+
+export const auditQuery = {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+        team: { type: "string", maxLength: 63 },
+        before: { type: "string", pattern: "^[1-9][0-9]{0,17}$", description: "An entry id: the page before it" },
+        limit: { type: "integer", minimum: 1, maximum: 500, default: 100 },
+    },
+} as const;
+
+export const auditSchema = {
+    type: "array",
+    items: {
+        type: "object",
+        required: ["id", "at", "caller", "action", "teams", "statusCode", "outcome"],
+        properties: {
+            id: { type: "string" },
+            at: { type: "string", format: "date-time" },
+            caller: { type: "string", description: "The identity the credential proved" },
+            action: { type: "string", examples: ["POST /v1/gpu-requests"] },
+            teams: { type: "array", items: { type: "string" } },
+            target: { type: "string" },
+            statusCode: { type: "integer" },
+            outcome: { type: "string" },
+        },
     },
 } as const;

@@ -9,7 +9,7 @@ import { raiseAlerts } from "../../sources/scheduler";
 import { appendUsage } from "../../usage";
 import type { AppDeps } from "../app";
 import { usageAcceptedSchema, usageBody } from "../schemas";
-import { writeRoute, type Authenticate } from "../write-route";
+import { writeRoute, type WriteGuard } from "../write-route";
 
 /** A usage batch holds up to 1000 records. */
 const USAGE_BODY_LIMIT = 1024 * 1024;
@@ -25,13 +25,17 @@ interface PushedRecord {
     description?: string;
 }
 
-export function registerUsage(app: FastifyInstance, deps: AppDeps, authenticate: Authenticate, feed: EventFeed): void {
+export function registerUsage(app: FastifyInstance, deps: AppDeps, guard: WriteGuard, feed: EventFeed): void {
     const { config, db, now, metrics } = deps;
-    writeRoute<{ Body: { records: PushedRecord[] } }>(app, authenticate, {
+    writeRoute<{ Body: { records: PushedRecord[] } }>(app, guard, {
         url: "/v1/usage",
         tags: ["spend"],
         summary: "Push usage the service cannot pull, such as AI API spend reported by a team's gateway",
         bodyLimit: USAGE_BODY_LIMIT,
+        // The portal asks for GPUs for people; spend comes from the teams' pushers, the platform and the admin.
+        callers: ["admin", "platform", "team"],
+        teams: (request) => [...new Set(request.body.records.map((r) => r.team))],
+        auditTarget: (request) => `${request.body.records.length} records`,
         body: usageBody(config),
         responses: { 201: usageAcceptedSchema },
         handler: async (request, reply, key) => {
