@@ -43,9 +43,10 @@ export async function listAudit(
         status_code: number;
         outcome: string;
     }>(
-        `SELECT id::text AS id, at, caller, action, teams, target, status_code, outcome FROM audit_log
-          WHERE ($1::text IS NULL OR $1 = ANY(teams)) AND ($2::bigint IS NULL OR id < $2::bigint)
-          ORDER BY id DESC LIMIT $3`,
+        // Ordered by the column, not the text alias: "99" sorts after "134" as text.
+        `SELECT a.id::text AS id, a.at, a.caller, a.action, a.teams, a.target, a.status_code, a.outcome FROM audit_log a
+          WHERE ($1::text IS NULL OR $1 = ANY(a.teams)) AND ($2::bigint IS NULL OR a.id < $2::bigint)
+          ORDER BY a.id DESC LIMIT $3`,
         [filter.team ?? null, filter.before ?? null, filter.limit],
     );
     return rows.map((r) => ({

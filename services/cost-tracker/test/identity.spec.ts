@@ -276,6 +276,26 @@ describe("cost tracker: identity on every write", () => {
         await assert.rejects(db.query("DELETE FROM audit_log"), /append-only/);
     });
 
+    it("lists the audit log newest first by number, across a digit boundary, and pages back with before", async () => {
+        // Twelve refusals from 9 entries up: ids pass from one digit to two (or more), which text order would scramble.
+        for (let i = 0; i < 12; i++) await post("/v1/gpu-requests", bearer(INFERENCE), ask("ml-research"));
+        const page = (query: string) =>
+            app
+                .inject({ method: "GET", url: `/v1/audit?${query}`, headers: bearer(TOKEN) })
+                .then((r) => r.json<Array<{ id: string }>>().map((e) => BigInt(e.id)));
+        const first = await page("limit=5");
+        assert.deepStrictEqual(
+            first,
+            [...first].sort((a, b) => (a > b ? -1 : 1)),
+            "newest first",
+        );
+        const { rows } = await db.query<{ id: string }>("SELECT max(id)::text AS id FROM audit_log");
+        assert.strictEqual(first[0], BigInt(rows[0].id), "the newest entry comes first");
+        assert.strictEqual(first[0] - first[4], 4n, "consecutive entries");
+        const next = await page(`limit=5&before=${first[4]}`);
+        assert.strictEqual(next[0], first[4] - 1n);
+    });
+
     it("puts reads behind a credential when the setting asks for it, health and metrics excepted", async () => {
         await app.close();
         app = await testApp(db, { credentials: CREDENTIALS, now: clock(NOW).now, readsNeedCredential: true });

@@ -4,7 +4,7 @@
  */
 import type { Database, Queryable } from "./database";
 import { MIGRATION_3 } from "./migration-3";
-import { MIGRATION_4 } from "./migration-4";
+import { MIGRATION_5 } from "./migration-5";
 
 export interface Migration {
     readonly version: number;
@@ -220,7 +220,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ],
     },
     MIGRATION_3,
-    MIGRATION_4,
+    MIGRATION_5,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,12 +1,12 @@
 /**
- * Migration 4: who wrote what. The audit log is append-only (a trigger refuses UPDATE and
+ * Migration 5: who wrote what. The audit log is append-only (a trigger refuses UPDATE and
  * DELETE, so even the service's own user cannot rewrite it), and a request keeps the requester
  * its body claimed apart from the identity its credential proved.
  */
 import type { Migration } from "./migrations";
 
-export const MIGRATION_4: Migration = {
-    version: 4,
+export const MIGRATION_5: Migration = {
+    version: 5,
     name: "audit log, claimed requester",
     statements: [
         `CREATE TABLE audit_log (
