@@ -68,7 +68,15 @@ export function resolveResource(pool: TrackerPool, input: Pick<GpuRequestInput, 
     return resource;
 }
 
-/** The team's spend this month and what its live reservations still hold, read in one statement (one snapshot). */
+/** Hours are kept to the hundredth (numeric(8, 2)); more decimals would be rounded silently, or fail the database's check. */
+export function checkHoursPrecision(hours: number): void {
+    if (hours < 0.01)
+        throw new BadInput("hours", `must be at least 0.01, the smallest the service keeps (found ${hours})`);
+    if (Number(hours.toFixed(2)) !== hours)
+        throw new BadInput("hours", `has more than 2 decimals, more than the service keeps (found ${hours})`);
+}
+
+/** The team's spend this month and the part of its live reservations this month carries, read in one statement (one snapshot). */
 export async function budgetState(
     q: Queryable,
     team: string,
@@ -77,8 +85,7 @@ export async function budgetState(
     const month = monthOf(now);
     const { rows } = await q.query<{ spent: number; reserved: number }>(
         `SELECT (SELECT coalesce(sum(amount_usd), 0) FROM daily_spend WHERE team = $1 AND day >= $2 AND day < $3) AS spent,
-                (SELECT coalesce(sum(greatest(estimated_cost_usd - consumed_usd, 0)), 0) FROM gpu_requests
-                  WHERE team = $1 AND status = 'approved' AND released_at IS NULL AND expires_at > $4) AS reserved`,
+                team_reserved_in($1, $4, $2, $3) AS reserved`,
         [team, month.start, month.next, now],
     );
     return { spentUsd: rows[0].spent, reservedUsd: rows[0].reserved };
@@ -102,6 +109,7 @@ export async function requestGpus(
             "team",
             `unknown team "${input.team}"; known: ${config.teams.map((t) => t.name).join(", ")}`,
         );
+    checkHoursPrecision(input.hours);
     const resource = resolveResource(pool, input);
     const month = monthOf(now);
     // The check and the reservation are one call of approve_gpu_request (migration 2): one round

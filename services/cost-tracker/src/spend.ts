@@ -54,10 +54,11 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
             "SELECT team, day, sum(amount_usd) AS usd FROM daily_spend WHERE day >= $1 AND day < $2 GROUP BY team, day",
             [trailingFrom, today],
         ),
+        // The part of each live reservation this month carries (a reservation reaching into next month charges each its part).
         q.query<{ team: string; usd: number }>(
-            `SELECT team, sum(greatest(estimated_cost_usd - consumed_usd, 0)) AS usd FROM gpu_requests
+            `SELECT team, sum(reservation_held_in(estimated_cost_usd, consumed_usd, created_at, hours, $2, $3)) AS usd FROM gpu_requests
               WHERE status = 'approved' AND released_at IS NULL AND expires_at > $1 GROUP BY team`,
-            [now],
+            [now, month.start, month.next],
         ),
         q.query<{
             team: string;

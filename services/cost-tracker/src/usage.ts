@@ -1,6 +1,12 @@
 /**
- * Writing spend: a pull source's days replaced whole, a pushed batch appended, and after
- * either, the daily roll-up the reads use and the reservations that observed spend replaces.
+ * Writing spend: a pull source's days replaced whole, a pushed record replacing the earlier one
+ * of its natural key, and after either, the daily roll-up the reads use and the reservations
+ * that observed spend replaces.
+ *
+ * Every write here changes teams' money, so it takes the per-team lock the approval takes (the
+ * team's budget row, `FOR UPDATE`), for every team it touches, in name order (two writers never
+ * wait on each other in a cycle). Approvals never take the roll-up lock, so the two orders
+ * cannot deadlock.
  */
 import type { Database, Queryable } from "./db/database";
 import type { UsageRecord } from "./model";
@@ -14,9 +20,13 @@ import type { UsageRecord } from "./model";
 const ROLLUP_LOCK = 0x726f6c6c; // "roll"
 const INSERT_CHUNK = 5000;
 
+/** Source names of pushed usage start with this; pulled sources never do. */
+export const PUSH_SOURCE_PREFIX = "push:";
+
 /**
  * Replaces what `source` recorded for `days` with `records`, in one transaction: re-reading a
- * window never counts it twice, and a run that fails leaves the previous data in place.
+ * window never counts it twice, a revised figure replaces the first, and a run that fails
+ * leaves the previous data in place.
  */
 export async function replaceSourceDays(
     db: Database,
@@ -28,26 +38,76 @@ export async function replaceSourceDays(
     await db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [ROLLUP_LOCK]);
         const { rows } = await tx.query<{ team: string }>(
-            "SELECT DISTINCT team FROM usage WHERE source = $1 AND day = ANY($2::date[])",
+            "SELECT DISTINCT team FROM usage WHERE source = $1 AND day = ANY($2::date[]) AND team <> ''",
             [source, days],
         );
+        const teams = teamsOf([...rows.map((r) => r.team), ...records.map((r) => r.team)]);
+        await lockTeams(tx, teams);
         await tx.query("DELETE FROM usage WHERE source = $1 AND day = ANY($2::date[])", [source, days]);
         await insertUsage(tx, source, records);
-        const teams = new Set([...rows.map((r) => r.team), ...records.map((r) => r.team)]);
-        await afterUsageChange(tx, days, [...teams], now);
+        await afterUsageChange(tx, days, teams, now);
     });
 }
 
-/** Appends pushed records inside the caller's transaction (which holds the batch's idempotency key). */
-export async function appendUsage(
+/**
+ * Stores pushed records inside the caller's transaction (which holds the batch's idempotency
+ * key): each replaces the record of the same natural key (source, day, line, team, category,
+ * workload, pool, GPU resource) if there is one, so a gateway that sends a day's total again
+ * never counts it twice. The caller has checked that no two records of the batch share a key.
+ */
+export async function upsertPushedUsage(
     tx: Queryable,
     source: string,
     records: readonly UsageRecord[],
     now: Date,
 ): Promise<void> {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [ROLLUP_LOCK]);
+    const teams = teamsOf(records.map((r) => r.team));
+    await lockTeams(tx, teams);
+    for (const r of records) {
+        await tx.query(
+            `DELETE FROM usage WHERE source = $1 AND day = $2 AND line = $3 AND team = $4 AND category = $5
+                AND coalesce(workload, '') = coalesce($6, '') AND coalesce(pool, '') = coalesce($7, '') AND coalesce(gpu_resource, '') = coalesce($8, '')`,
+            [
+                source,
+                r.day,
+                r.line ?? "team",
+                r.team,
+                r.category,
+                r.workload ?? null,
+                r.pool ?? null,
+                r.gpuResource ?? null,
+            ],
+        );
+    }
     await insertUsage(tx, source, records);
-    await afterUsageChange(tx, [...new Set(records.map((r) => r.day))], [...new Set(records.map((r) => r.team))], now);
+    await afterUsageChange(tx, [...new Set(records.map((r) => r.day))], teams, now);
+}
+
+/** The natural key of a record from one source: two records with it are the same fact, the later one replacing the earlier. */
+export function naturalKey(r: UsageRecord): string {
+    return JSON.stringify([
+        r.day,
+        r.line ?? "team",
+        r.team,
+        r.category,
+        r.workload ?? "",
+        r.pool ?? "",
+        r.gpuResource ?? "",
+    ]);
+}
+
+function teamsOf(names: readonly string[]): string[] {
+    return [...new Set(names.filter((n) => n !== ""))].sort();
+}
+
+/**
+ * The per-team lock every change to a team's money takes: the team's budget row, as the approval
+ * function locks it. In name order, so two writers locking several teams never deadlock.
+ */
+export async function lockTeams(tx: Queryable, teams: readonly string[]): Promise<void> {
+    if (teams.length === 0) return;
+    await tx.query("SELECT name FROM teams WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE", [teams]);
 }
 
 async function insertUsage(tx: Queryable, source: string, records: readonly UsageRecord[]): Promise<void> {
@@ -55,16 +115,21 @@ async function insertUsage(tx: Queryable, source: string, records: readonly Usag
         const chunk = records.slice(i, i + INSERT_CHUNK);
         // One statement per chunk: unnest turns parallel arrays into rows.
         await tx.query(
-            `INSERT INTO usage (source, day, team, category, pool, amount_usd, gpu_hours, workload, detail)
-             SELECT $1, * FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::text[], $9::text[])`,
+            `INSERT INTO usage (source, day, line, team, category, pool, amount_usd, gpu_hours, gpu_resource, resource_hours, estimated, workload, detail)
+             SELECT $1, * FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::numeric[],
+                                      $9::text[], $10::numeric[], $11::boolean[], $12::text[], $13::text[])`,
             [
                 source,
                 chunk.map((r) => r.day),
+                chunk.map((r) => r.line ?? "team"),
                 chunk.map((r) => r.team),
                 chunk.map((r) => r.category),
                 chunk.map((r) => r.pool ?? null),
                 chunk.map((r) => r.amountUsd),
                 chunk.map((r) => r.gpuHours ?? 0),
+                chunk.map((r) => r.gpuResource ?? null),
+                chunk.map((r) => r.resourceHours ?? 0),
+                chunk.map((r) => r.estimated ?? false),
                 chunk.map((r) => r.workload ?? null),
                 chunk.map((r) => r.detail ?? null),
             ],
@@ -80,30 +145,33 @@ async function afterUsageChange(
 ): Promise<void> {
     if (days.length === 0) return;
     await tx.query("DELETE FROM daily_spend WHERE day = ANY($1::date[])", [days]);
+    // counted_usage (migration 3) leaves out pushed records a pulled source owns for the same workload and day.
     await tx.query(
-        `INSERT INTO daily_spend (team, day, category, pool, amount_usd, gpu_hours)
-         SELECT team, day, category, coalesce(pool, ''), sum(amount_usd), sum(gpu_hours)
-         FROM usage WHERE day = ANY($1::date[]) GROUP BY team, day, category, coalesce(pool, '')`,
+        `INSERT INTO daily_spend (line, team, day, category, pool, amount_usd, gpu_hours, resource_hours, estimated)
+         SELECT line, team, day, category, coalesce(pool, ''), sum(amount_usd), sum(gpu_hours), sum(resource_hours), bool_or(estimated)
+         FROM counted_usage WHERE day = ANY($1::date[]) GROUP BY line, team, day, category, coalesce(pool, '')`,
         [days],
     );
     await replaceReservationsBySpend(tx, teams, now);
 }
 
 /**
- * A reservation that names its workload is replaced by that workload's observed GPU spend as it
- * accrues: it holds only its estimate minus what the workload has spent since it was approved
- * (that spend is in month-to-date already), and once the spend reaches the estimate it is
- * released as "replaced-by-spend". Recomputed from all the usage on record, so re-read windows
- * and revised figures give the same answer. A reservation without a workload is held until it
- * is released or expires: the service cannot tell its spend from the team's other work.
+ * A reservation that names its workload is replaced by that workload's observed GPU spend since
+ * its approval: it holds only its estimate minus that spend (already in month-to-date), and once
+ * the spend reaches the estimate it is released as "replaced-by-spend". Spend before the approval
+ * never counts: days before the approval day are left out, and of the approval day, the spend on
+ * record when it was approved (its baseline, migration 3). Recomputed from all the usage on
+ * record, so re-read windows and revised figures give the same answer. A reservation without a
+ * workload is held until it is released or expires: its spend cannot be told from the team's other work.
  */
 async function replaceReservationsBySpend(tx: Queryable, teams: readonly string[], now: Date): Promise<void> {
     if (teams.length === 0) return;
     await tx.query(
         `WITH observed AS (
-             SELECT r.id, r.estimated_cost_usd AS estimate, least(r.estimated_cost_usd, coalesce(sum(u.amount_usd), 0)) AS consumed
+             SELECT r.id, r.estimated_cost_usd AS estimate,
+                    least(r.estimated_cost_usd, greatest(0, coalesce(sum(u.amount_usd), 0) - r.baseline_usd)) AS consumed
              FROM gpu_requests r
-             LEFT JOIN usage u
+             LEFT JOIN counted_usage u
                ON u.team = r.team AND u.category = 'gpu'
               AND u.workload = r.workload_namespace || '/' || lower(r.workload_kind) || '/' || r.workload_name
               AND u.day >= (r.created_at AT TIME ZONE 'UTC')::date
@@ -112,7 +180,7 @@ async function replaceReservationsBySpend(tx: Queryable, teams: readonly string[
              GROUP BY r.id
          )
          UPDATE gpu_requests g
-            SET consumed_usd = o.consumed,
+            SET consumed_usd = round(o.consumed, 2),
                 released_at = CASE WHEN o.consumed >= o.estimate THEN coalesce(g.released_at, $2) END,
                 release_reason = CASE WHEN o.consumed >= o.estimate THEN 'replaced-by-spend' END
            FROM observed o

@@ -120,14 +120,15 @@ export function describeApiSpecs(label: string): void {
             });
 
             it("rejects a request the budget cannot cover, counting spend and live reservations, and records the decision", async () => {
-                await pushSpend("applied-ml", 1000);
-                // 8 H100s × 700 h × $6.88 = $38,528 reserved: $40,000 − $1,000 − $38,528 = $472 left.
+                await pushSpend("applied-ml", 26000);
+                // 8 H100s × 240 h × $6.88 = $13,209.60 reserved, all of it in November (it ends on the 30th at noon):
+                // $40,000 − $26,000 − $13,209.60 = $790.40 left, less than 8 × 15 h × $6.88 = $825.60.
                 assert.strictEqual(
-                    (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 700 }))).statusCode,
+                    (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 240 }))).statusCode,
                     201,
                 );
                 time.advanceHours(0.1);
-                const res = await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 10 }));
+                const res = await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 15 }));
                 assert.strictEqual(res.statusCode, 409, res.body);
                 const body = res.json();
                 assert.deepStrictEqual(
@@ -139,9 +140,9 @@ export function describeApiSpecs(label: string): void {
                     },
                     {
                         status: "rejected",
-                        estimatedCostUsd: 550.4,
-                        remainingUsd: 472,
-                        reason: "over budget: $550.4 asked, $472 of $40000 left after $1000 spent and $38528 reserved this month",
+                        estimatedCostUsd: 825.6,
+                        remainingUsd: 790.4,
+                        reason: "over budget: $825.6 asked, $790.4 of $40000 left after $26000 spent and $13209.6 reserved this month",
                     },
                 );
                 const decisions = await get("/v1/gpu-requests?team=applied-ml");
@@ -155,7 +156,9 @@ export function describeApiSpecs(label: string): void {
             });
 
             it("frees the budget when a reservation is released, and releasing again changes nothing", async () => {
-                const big = (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 700 }))).json();
+                // $40,000 − $25,000 spent − 8 × 240 h × $6.88 ($13,209.60, all in November) = $1,790.40 left: 8 × 40 h ($2,201.60) does not fit.
+                await pushSpend("applied-ml", 25000);
+                const big = (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 240 }))).json();
                 assert.strictEqual(
                     (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 40 }))).statusCode,
                     409,
@@ -196,7 +199,8 @@ export function describeApiSpecs(label: string): void {
                     [100, 37.6],
                     "$137.60 estimate − $100 observed",
                 );
-                await pushSpend("ml-research", 50, NOW, { workload });
+                // A push is the day's total for its key: $150 replaces the $100.
+                await pushSpend("ml-research", 150, NOW, { workload });
                 t = await team("ml-research");
                 assert.deepStrictEqual([t.monthToDateUsd, t.reservedUsd], [150, 0]);
                 const [request] = await get("/v1/gpu-requests");
@@ -509,7 +513,13 @@ export function describeApiSpecs(label: string): void {
                             occurredAt: "2026-11-19T08:00:00Z",
                             description: "openai gpt-4.1",
                         },
-                        { team: "inference", category: "ai-api", amountUsd: 30.25, occurredAt: "2026-11-19T23:59:59Z" },
+                        {
+                            team: "inference",
+                            category: "ai-api",
+                            amountUsd: 30.25,
+                            occurredAt: "2026-11-19T23:59:59Z",
+                            workload: { namespace: "inference", kind: "Deployment", name: "rag-gateway" },
+                        },
                         {
                             team: "inference",
                             category: "gpu",

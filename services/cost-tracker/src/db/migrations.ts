@@ -3,6 +3,7 @@
  * `schema_migrations`; a released version is never edited, only followed by a new one.
  */
 import type { Database, Queryable } from "./database";
+import { FINOPS_MIGRATION } from "./finops-migration";
 
 interface Migration {
     readonly version: number;
@@ -217,6 +218,7 @@ export const MIGRATIONS: readonly Migration[] = [
              $fn$`,
         ],
     },
+    FINOPS_MIGRATION,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

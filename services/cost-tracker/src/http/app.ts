@@ -13,11 +13,12 @@ import { listRequests, releaseRequest, requestGpus, type GpuRequestInput } from 
 import { isDatabaseUnavailable, type Database } from "../db/database";
 import { once, requestHash } from "../idempotency";
 import type { Metrics } from "../metrics";
-import { BadInput, NotFound, workloadKey, type UsageRecord, type WorkloadRef } from "../model";
+import { BadInput, NotFound } from "../model";
 import { addDays, monthOf, utcDay } from "../rules";
 import { raiseAlerts } from "../sources/scheduler";
 import { gpuHoursByPool, poolOffers, teamDailySpend, teamSummaries } from "../spend";
-import { appendUsage } from "../usage";
+import { pushedRecords, type PushedBatch } from "../push";
+import { upsertPushedUsage } from "../usage";
 import {
     alertSchema,
     errorSchema,
@@ -206,7 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
     );
 
-    app.post<{ Body: { records: PushedRecord[] }; Headers: { "idempotency-key": string } }>(
+    app.post<{ Body: PushedBatch; Headers: { "idempotency-key": string } }>(
         "/v1/usage",
         {
             config: { write: true },
@@ -232,10 +233,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
         async (request, reply) => {
             const at = now();
-            const records = request.body.records.map((r, i) => toUsageRecord(r, i, at));
+            const { source, records } = pushedRecords(request.body, config, at);
             const { answer, fresh } = await db.transaction((tx) =>
                 once(tx, "usage", request.headers["idempotency-key"], requestHash(request.body), async () => {
-                    await appendUsage(tx, "push", records, at);
+                    await upsertPushedUsage(tx, source, records, at);
                     return {
                         statusCode: 201,
                         body: { accepted: records.length, days: [...new Set(records.map((r) => r.day))].sort() },
@@ -267,36 +268,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
     return app;
-}
-
-interface PushedRecord {
-    team: string;
-    category: UsageRecord["category"];
-    amountUsd: number;
-    occurredAt: string;
-    pool?: string;
-    gpuHours?: number;
-    workload?: WorkloadRef;
-    description?: string;
-}
-
-/** Spend from more than an hour ahead or more than 400 days back is a client's clock or a bug, not usage. */
-function toUsageRecord(r: PushedRecord, i: number, now: Date): UsageRecord {
-    const at = Date.parse(r.occurredAt);
-    if (at > now.getTime() + 3_600_000)
-        throw new BadInput(`records[${i}].occurredAt`, `${r.occurredAt} is in the future`);
-    if (at < now.getTime() - 400 * 86_400_000)
-        throw new BadInput(`records[${i}].occurredAt`, `${r.occurredAt} is more than 400 days ago`);
-    return {
-        day: utcDay(new Date(at)),
-        team: r.team,
-        category: r.category,
-        amountUsd: r.amountUsd,
-        pool: r.pool,
-        gpuHours: r.gpuHours,
-        workload: r.workload && workloadKey(r.workload),
-        detail: r.description,
-    };
 }
 
 function registerOperations(app: FastifyInstance, deps: AppDeps): void {

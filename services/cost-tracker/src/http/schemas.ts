@@ -204,6 +204,12 @@ export function usageBody(config: CostTrackerConfig) {
         additionalProperties: false,
         required: ["records"],
         properties: {
+            source: {
+                type: "string",
+                pattern: "^[a-z][a-z0-9-]{0,62}$",
+                description:
+                    'Who pushes (default "default"): a record replaces the earlier record of its team, category, day, workload, pool and GPU resource from the same source',
+            },
             records: {
                 type: "array",
                 minItems: 1,
@@ -226,7 +232,25 @@ export function usageBody(config: CostTrackerConfig) {
                             description: "When the spend accrued; counted on its UTC day",
                         },
                         pool: { type: "string", enum: config.pools.map((p) => p.name) },
-                        gpuHours: { type: "number", minimum: 0, maximum: 100_000 },
+                        gpuHours: {
+                            type: "number",
+                            minimum: 0,
+                            maximum: 100_000,
+                            description:
+                                "GPU-equivalent hours; refused on a pool whose units are not whole GPUs (send gpuResource and resourceHours)",
+                        },
+                        gpuResource: {
+                            type: "string",
+                            maxLength: 100,
+                            description: "The pool's GPU resource the resourceHours are of (see GET /v1/pools)",
+                        },
+                        resourceHours: {
+                            type: "number",
+                            minimum: 0,
+                            maximum: 1_000_000,
+                            description:
+                                "Hours of gpuResource's units; the service counts a MIG slice at its compute fraction, a share at 1/replicas",
+                        },
                         workload,
                         description: { type: "string", maxLength: 200, examples: ["openai gpt-4.1, 1.2M tokens"] },
                     },
