@@ -29,12 +29,27 @@ export interface DailySpend {
     day: string;
     totalUsd: number;
     byCategory: CategoryAmounts;
+    /** Some of the day's figures are Cost Explorer's Estimated ones, revised later. */
+    estimated: boolean;
+}
+
+/** One GPU resource's use on a pool: its raw unit-hours beside the GPU-equivalent hours they make. */
+export interface ResourceUsage {
+    gpuResource: string;
+    resourceHours: number;
+    gpuHours: number;
+    gpuUsd: number;
 }
 
 export interface PoolUsage {
     pool: string;
+    /** GPU-equivalent hours requested (a MIG slice at its compute fraction, a share at 1/replicas). */
     gpuHours: number;
     gpuUsd: number;
+    /** GPU-equivalent hours of the pool's node-hours no pod requested, and their cost. */
+    idleGpuHours: number;
+    idleUsd: number;
+    resources: ResourceUsage[];
 }
 
 export interface RequestRow {

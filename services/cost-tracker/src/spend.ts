@@ -100,44 +100,118 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
     });
 }
 
-/** A team's spend per day from `from` to `to` (both included), every day present. */
+/** A team's spend per day from `from` to `to` (both included), every day present; idle split to the team counts as its GPU spend. */
 export async function teamDailySpend(
     q: Queryable,
     team: string,
     from: string,
     to: string,
 ): Promise<{ days: DailySpend[]; totals: CategoryAmounts; totalUsd: number }> {
-    const { rows } = await q.query<{ day: string; category: Category; usd: number }>(
-        "SELECT day, category, sum(amount_usd) AS usd FROM daily_spend WHERE team = $1 AND day >= $2 AND day <= $3 GROUP BY day, category",
+    const { rows } = await q.query<{ day: string; category: Category; usd: number; estimated: boolean }>(
+        `SELECT day, category, sum(amount_usd) AS usd, bool_or(estimated) AS estimated FROM daily_spend
+          WHERE team = $1 AND day >= $2 AND day <= $3 GROUP BY day, category`,
         [team, from, to],
     );
+    return dailySeries(rows, from, to);
+}
+
+/** Rows of (day, category, usd, estimated) as every day of the range, with totals, rounded to the cent. */
+export function dailySeries(
+    rows: readonly { day: string; category: Category; usd: number; estimated: boolean }[],
+    from: string,
+    to: string,
+): { days: DailySpend[]; totals: CategoryAmounts; totalUsd: number } {
     const totals = emptyCategories();
-    const byDay = new Map<string, CategoryAmounts>();
+    const byDay = new Map<string, { amounts: CategoryAmounts; estimated: boolean }>();
     for (const r of rows) {
-        if (!byDay.has(r.day)) byDay.set(r.day, emptyCategories());
-        byDay.get(r.day)![r.category] += r.usd;
+        const entry = byDay.get(r.day) ?? { amounts: emptyCategories(), estimated: false };
+        entry.amounts[r.category] += r.usd;
+        entry.estimated ||= r.estimated;
+        byDay.set(r.day, entry);
         totals[r.category] += r.usd;
     }
     const days = daysBetween(from, to).map((day) => {
-        const amounts = byDay.get(day) ?? emptyCategories();
-        const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, cents(amounts[c])])) as CategoryAmounts;
-        return { day, byCategory, totalUsd: cents(CATEGORIES.reduce((sum, c) => sum + amounts[c], 0)) };
+        const { amounts, estimated } = byDay.get(day) ?? { amounts: emptyCategories(), estimated: false };
+        return { day, byCategory: roundedAmounts(amounts), totalUsd: cents(sumOf(amounts)), estimated };
     });
-    const roundedTotals = Object.fromEntries(CATEGORIES.map((c) => [c, cents(totals[c])])) as CategoryAmounts;
-    return { days, totals: roundedTotals, totalUsd: cents(CATEGORIES.reduce((sum, c) => sum + totals[c], 0)) };
+    return { days, totals: roundedAmounts(totals), totalUsd: cents(sumOf(totals)) };
 }
 
-/** GPU hours and GPU spend by pool from `from` to `to` (both included), for one team or all; spend no source could place on a pool is under "unattributed". */
+export function roundedAmounts(amounts: CategoryAmounts): CategoryAmounts {
+    return Object.fromEntries(CATEGORIES.map((c) => [c, cents(amounts[c])])) as CategoryAmounts;
+}
+
+function sumOf(amounts: CategoryAmounts): number {
+    return CATEGORIES.reduce((sum, c) => sum + amounts[c], 0);
+}
+
+/**
+ * GPU use by pool from `from` to `to` (both included), for one team or all: GPU-equivalent hours
+ * and spend requested, each resource's raw unit-hours beside them, and the pool's idle capacity
+ * (for all teams: the pool's idle line; for a team: the idle split to it, if any). GPU spend no
+ * source could place on a pool is under "unattributed".
+ */
 export async function gpuHoursByPool(q: Queryable, from: string, to: string, team?: string): Promise<PoolUsage[]> {
-    const { rows } = await q.query<{ pool: string; hours: number; usd: number }>(
-        `SELECT pool, sum(gpu_hours) AS hours, sum(amount_usd) AS usd FROM daily_spend
-          WHERE category = 'gpu' AND day >= $1 AND day <= $2 AND ($3::text IS NULL OR team = $3) GROUP BY pool ORDER BY pool = '', pool`,
+    const { rows } = await q.query<{
+        pool: string;
+        line: string;
+        gpu_resource: string;
+        hours: number;
+        resource_hours: number;
+        usd: number;
+    }>(
+        `SELECT pool, line, gpu_resource, sum(gpu_hours) AS hours, sum(resource_hours) AS resource_hours, sum(amount_usd) AS usd
+           FROM daily_spend
+          WHERE category = 'gpu' AND day >= $1 AND day <= $2 AND ($3::text IS NULL OR team = $3)
+          GROUP BY pool, line, gpu_resource ORDER BY pool = '', pool, gpu_resource`,
         [from, to, team ?? null],
     );
-    return rows.map((r) => ({
-        pool: r.pool || "unattributed",
-        gpuHours: Math.round(r.hours * 100) / 100,
-        gpuUsd: cents(r.usd),
+    const pools = new Map<string, PoolUsage>();
+    for (const r of rows) {
+        const name = r.pool || "unattributed";
+        const pool = pools.get(name) ?? {
+            pool: name,
+            gpuHours: 0,
+            gpuUsd: 0,
+            idleGpuHours: 0,
+            idleUsd: 0,
+            resources: [],
+        };
+        pools.set(name, pool);
+        if (r.line === "idle") {
+            pool.idleGpuHours += r.hours;
+            pool.idleUsd += r.usd;
+            continue;
+        }
+        pool.gpuHours += r.hours;
+        pool.gpuUsd += r.usd;
+        if (!r.gpu_resource) continue;
+        const resource = pool.resources.find((x) => x.gpuResource === r.gpu_resource);
+        if (resource) {
+            resource.resourceHours += r.resource_hours;
+            resource.gpuHours += r.hours;
+            resource.gpuUsd += r.usd;
+        } else
+            pool.resources.push({
+                gpuResource: r.gpu_resource,
+                resourceHours: r.resource_hours,
+                gpuHours: r.hours,
+                gpuUsd: r.usd,
+            });
+    }
+    const hours = (h: number) => Math.round(h * 100) / 100;
+    return [...pools.values()].map((p) => ({
+        ...p,
+        gpuHours: hours(p.gpuHours),
+        gpuUsd: cents(p.gpuUsd),
+        idleGpuHours: hours(p.idleGpuHours),
+        idleUsd: cents(p.idleUsd),
+        resources: p.resources.map((x) => ({
+            ...x,
+            resourceHours: hours(x.resourceHours),
+            gpuHours: hours(x.gpuHours),
+            gpuUsd: cents(x.gpuUsd),
+        })),
     }));
 }
 

@@ -10,6 +10,7 @@
  */
 import type { Database, Queryable } from "./db/database";
 import type { UsageRecord } from "./model";
+import type { BillDay } from "./sources/source";
 
 /**
  * Every ingestion takes this transaction-level advisory lock first: two ingestions refreshing
@@ -34,6 +35,7 @@ export async function replaceSourceDays(
     days: readonly string[],
     records: readonly UsageRecord[],
     now: Date,
+    bill: readonly BillDay[] = [],
 ): Promise<void> {
     await db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [ROLLUP_LOCK]);
@@ -45,8 +47,19 @@ export async function replaceSourceDays(
         await lockTeams(tx, teams);
         await tx.query("DELETE FROM usage WHERE source = $1 AND day = ANY($2::date[])", [source, days]);
         await insertUsage(tx, source, records);
+        await storeBill(tx, bill, now);
         await afterUsageChange(tx, days, teams, now);
     });
+}
+
+async function storeBill(tx: Queryable, bill: readonly BillDay[], now: Date): Promise<void> {
+    for (const b of bill) {
+        await tx.query(
+            `INSERT INTO bill_days (day, metric, total_usd, cluster_usd, estimated, read_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (day) DO UPDATE SET metric = $2, total_usd = $3, cluster_usd = $4, estimated = $5, read_at = $6`,
+            [b.day, b.metric, b.totalUsd, b.clusterUsd, b.estimated, now],
+        );
+    }
 }
 
 /**
@@ -147,9 +160,9 @@ async function afterUsageChange(
     await tx.query("DELETE FROM daily_spend WHERE day = ANY($1::date[])", [days]);
     // counted_usage (migration 3) leaves out pushed records a pulled source owns for the same workload and day.
     await tx.query(
-        `INSERT INTO daily_spend (line, team, day, category, pool, amount_usd, gpu_hours, resource_hours, estimated)
-         SELECT line, team, day, category, coalesce(pool, ''), sum(amount_usd), sum(gpu_hours), sum(resource_hours), bool_or(estimated)
-         FROM counted_usage WHERE day = ANY($1::date[]) GROUP BY line, team, day, category, coalesce(pool, '')`,
+        `INSERT INTO daily_spend (line, team, day, category, pool, gpu_resource, amount_usd, gpu_hours, resource_hours, estimated)
+         SELECT line, team, day, category, coalesce(pool, ''), coalesce(gpu_resource, ''), sum(amount_usd), sum(gpu_hours), sum(resource_hours), bool_or(estimated)
+         FROM counted_usage WHERE day = ANY($1::date[]) GROUP BY line, team, day, category, coalesce(pool, ''), coalesce(gpu_resource, '')`,
         [days],
     );
     await replaceReservationsBySpend(tx, teams, now);

@@ -548,7 +548,26 @@ export function describeApiSpecs(label: string): void {
                 );
                 assert.deepStrictEqual(
                     [spend.totalUsd, spend.gpuHoursByPool],
-                    [550.75, [{ pool: "h100", gpuHours: 58.14, gpuUsd: 400 }]],
+                    [
+                        550.75,
+                        [
+                            {
+                                pool: "h100",
+                                gpuHours: 58.14,
+                                gpuUsd: 400,
+                                idleGpuHours: 0,
+                                idleUsd: 0,
+                                resources: [
+                                    {
+                                        gpuResource: "nvidia.com/gpu",
+                                        resourceHours: 58.14,
+                                        gpuHours: 58.14,
+                                        gpuUsd: 400,
+                                    },
+                                ],
+                            },
+                        ],
+                    ],
                 );
                 const t = await team("inference");
                 assert.deepStrictEqual(
@@ -591,12 +610,13 @@ export function describeApiSpecs(label: string): void {
                 await pushSpend("ml-research", 34.4, NOW, { pool: "h100", gpuHours: 5 });
                 await pushSpend("applied-ml", 12, NOW);
                 const pools = await get("/v1/pools");
+                const h100 = { gpuResource: "nvidia.com/gpu", resourceHours: 15, gpuHours: 15, gpuUsd: 103.2 };
                 assert.deepStrictEqual(pools.gpuHoursByPool, [
-                    { pool: "h100", gpuHours: 15, gpuUsd: 103.2 },
-                    { pool: "unattributed", gpuHours: 0, gpuUsd: 12 },
+                    { pool: "h100", gpuHours: 15, gpuUsd: 103.2, idleGpuHours: 0, idleUsd: 0, resources: [h100] },
+                    { pool: "unattributed", gpuHours: 0, gpuUsd: 12, idleGpuHours: 0, idleUsd: 0, resources: [] },
                 ]);
-                const h100 = pools.pools.find((p: any) => p.name === "h100");
-                assert.deepStrictEqual(h100.resources, [
+                const h100Pool = pools.pools.find((p: any) => p.name === "h100");
+                assert.deepStrictEqual(h100Pool.resources, [
                     { gpuResource: "nvidia.com/gpu", fractionOfGpu: 1, usdPerUnitHour: 6.88, maxUnits: 32 },
                 ]);
             });

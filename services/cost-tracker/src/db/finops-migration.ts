@@ -156,8 +156,9 @@ export const FINOPS_MIGRATION = {
         `ALTER TABLE daily_spend ADD COLUMN line text NOT NULL DEFAULT 'team'`,
         `ALTER TABLE daily_spend ADD COLUMN resource_hours numeric(14, 4) NOT NULL DEFAULT 0`,
         `ALTER TABLE daily_spend ADD COLUMN estimated boolean NOT NULL DEFAULT false`,
+        `ALTER TABLE daily_spend ADD COLUMN gpu_resource text NOT NULL DEFAULT ''`,
         `ALTER TABLE daily_spend DROP CONSTRAINT daily_spend_pkey`,
-        `ALTER TABLE daily_spend ADD PRIMARY KEY (line, team, day, category, pool)`,
+        `ALTER TABLE daily_spend ADD PRIMARY KEY (line, team, day, category, pool, gpu_resource)`,
         `CREATE TABLE bill_days (
             day date PRIMARY KEY,
             metric text NOT NULL,
@@ -168,6 +169,8 @@ export const FINOPS_MIGRATION = {
             estimated boolean NOT NULL,
             read_at timestamptz NOT NULL
         )`,
+        // Utilisation in GPU-equivalents: a MIG instance reports a fraction of a GPU.
+        `ALTER TABLE gpu_utilisation ALTER COLUMN gpus_reporting TYPE numeric(10, 2)`,
         `ALTER TABLE gpu_requests ADD COLUMN baseline_usd numeric(16, 6) NOT NULL DEFAULT 0`,
         // Runs inside the approval's transaction, after the team's lock: whatever the approval function becomes, the baseline is taken.
         `CREATE FUNCTION gpu_request_baseline() RETURNS trigger LANGUAGE plpgsql AS $fn$

@@ -102,8 +102,17 @@ export const spendSchema = {
             type: "array",
             items: {
                 type: "object",
-                required: ["day", "totalUsd", "byCategory"],
-                properties: { day, totalUsd: usd, byCategory: categoryAmounts },
+                required: ["day", "totalUsd", "byCategory", "estimated"],
+                properties: {
+                    day,
+                    totalUsd: usd,
+                    byCategory: categoryAmounts,
+                    estimated: {
+                        type: "boolean",
+                        description:
+                            "Some of the day's figures are Cost Explorer's Estimated ones, revised until final",
+                    },
+                },
             },
         },
         totals: categoryAmounts,
@@ -115,8 +124,30 @@ export const spendSchema = {
 export const poolUsageSchema = {
     $id: "PoolUsage",
     type: "object",
-    required: ["pool", "gpuHours", "gpuUsd"],
-    properties: { pool: { type: "string" }, gpuHours: { type: "number" }, gpuUsd: usd },
+    required: ["pool", "gpuHours", "gpuUsd", "idleGpuHours", "idleUsd", "resources"],
+    properties: {
+        pool: { type: "string" },
+        gpuHours: {
+            type: "number",
+            description: "GPU-equivalent hours requested: a MIG slice counts its compute fraction, a share 1/replicas",
+        },
+        gpuUsd: usd,
+        idleGpuHours: { type: "number", description: "GPU-equivalent hours of node-hours no pod requested" },
+        idleUsd: usd,
+        resources: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["gpuResource", "resourceHours", "gpuHours", "gpuUsd"],
+                properties: {
+                    gpuResource: { type: "string" },
+                    resourceHours: { type: "number", description: "Hours of the resource's units, as requested" },
+                    gpuHours: { type: "number" },
+                    gpuUsd: usd,
+                },
+            },
+        },
+    },
 } as const;
 
 export const requestSchema = {
