@@ -3,6 +3,7 @@
  * free of Node, so the dashboard's bundle shares them.
  */
 import type { Category, WorkloadRef } from "./model";
+import type { Forecast } from "./rules";
 
 export type CategoryAmounts = Record<Category, number>;
 
@@ -15,7 +16,9 @@ export interface TeamSummary {
     monthToDateUsd: number;
     reservedUsd: number;
     remainingUsd: number;
-    forecastUsd: number;
+    /** The forecast's point; null without enough history. */
+    forecastUsd: number | null;
+    forecast: Forecast;
     byCategory: CategoryAmounts;
     gpuUtilisation: {
         averagePct: number | null;
@@ -74,7 +77,8 @@ export interface RequestRow {
     reservation: "active" | "released" | "expired" | "replaced-by-spend" | null;
 }
 
-export type AlertKind = "budget-threshold" | "forecast-over-budget" | "anomaly" | "critical-over-budget";
+export type AlertKind =
+    "budget-threshold" | "late-budget-threshold" | "forecast-over-budget" | "anomaly" | "critical-over-budget";
 
 export interface AlertRow {
     id: number;

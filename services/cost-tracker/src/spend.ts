@@ -7,7 +7,7 @@ import type { Queryable } from "./db/database";
 import type { CategoryAmounts, DailySpend, PoolUsage, TeamSummary } from "./api-types";
 import { CATEGORIES, type Category } from "./model";
 import { cents, poolResources, type PoolResource } from "./pricing";
-import { FORECAST_TRAILING_DAYS, addDays, daysBetween, forecastMonthEnd, monthOf, utcDay } from "./rules";
+import { FORECAST_WINDOW_DAYS, addDays, daysBetween, forecastMonthEnd, monthOf, utcDay, type Forecast } from "./rules";
 
 /** Stores the config's teams and pools (read-only through the API); entries no longer in the config are kept, inactive, for their history. */
 export async function syncConfig(q: Queryable, config: CostTrackerConfig): Promise<void> {
@@ -41,8 +41,8 @@ function emptyCategories(): CategoryAmounts {
 export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummary[]> {
     const month = monthOf(now);
     const today = utcDay(now);
-    const trailingFrom = addDays(today, -FORECAST_TRAILING_DAYS);
-    const [teams, spent, trailing, reserved, utilisation] = await Promise.all([
+    const trailingFrom = addDays(today, -FORECAST_WINDOW_DAYS);
+    const [teams, spent, trailing, firstDays, reserved, utilisation] = await Promise.all([
         q.query<{ name: string; cost_center: string; monthly_budget_usd: number }>(
             "SELECT name, cost_center, monthly_budget_usd FROM teams WHERE active ORDER BY name",
         ),
@@ -53,6 +53,9 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
         q.query<{ team: string; day: string; usd: number }>(
             "SELECT team, day, sum(amount_usd) AS usd FROM daily_spend WHERE day >= $1 AND day < $2 GROUP BY team, day",
             [trailingFrom, today],
+        ),
+        q.query<{ team: string; day: string }>(
+            "SELECT team, min(day) AS day FROM daily_spend WHERE team <> '' GROUP BY team",
         ),
         // The part of each live reservation this month carries (a reservation reaching into next month charges each its part).
         q.query<{ team: string; usd: number }>(
@@ -72,10 +75,12 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
         const byCategory = emptyCategories();
         for (const r of spent.rows) if (r.team === team.name) byCategory[r.category] = cents(r.usd);
         const monthToDateUsd = cents(spent.rows.filter((r) => r.team === team.name).reduce((sum, r) => sum + r.usd, 0));
-        const byDay = new Map(trailing.rows.filter((r) => r.team === team.name).map((r) => [r.day, r.usd]));
-        const firstDay = [...byDay.keys()].sort()[0];
-        // Complete days since the team's first spend on record, with no spend as 0.
-        const trailingDays = firstDay ? daysBetween(firstDay, addDays(today, -1)).map((d) => byDay.get(d) ?? 0) : [];
+        const forecast = teamForecast(
+            trailing.rows.filter((r) => r.team === team.name),
+            firstDays.rows.find((r) => r.team === team.name)?.day,
+            month.start,
+            today,
+        );
         const reservedUsd = cents(reserved.rows.find((r) => r.team === team.name)?.usd ?? 0);
         const util = utilisation.rows.find((r) => r.team === team.name);
         return {
@@ -86,7 +91,8 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
             monthToDateUsd,
             reservedUsd,
             remainingUsd: cents(team.monthly_budget_usd - monthToDateUsd - reservedUsd),
-            forecastUsd: cents(forecastMonthEnd(monthToDateUsd, trailingDays, now)),
+            forecastUsd: forecast.pointUsd,
+            forecast,
             byCategory,
             gpuUtilisation: util
                 ? {
@@ -98,6 +104,29 @@ export async function teamSummaries(q: Queryable, now: Date): Promise<TeamSummar
                 : null,
         };
     });
+}
+
+/**
+ * The team's forecast (rules.ts) from its complete days: the last 14, counting days with no
+ * spend as $0 from its first day on record, and its spend this month up to yesterday.
+ */
+function teamForecast(
+    days: readonly { day: string; usd: number }[],
+    firstDay: string | undefined,
+    monthStart: string,
+    today: string,
+): Forecast {
+    const byDay = new Map(days.map((r) => [r.day, r.usd]));
+    const from =
+        firstDay && firstDay > addDays(today, -FORECAST_WINDOW_DAYS) ? firstDay : addDays(today, -FORECAST_WINDOW_DAYS);
+    const history =
+        firstDay && firstDay < today ? daysBetween(from, addDays(today, -1)).map((d) => byDay.get(d) ?? 0) : [];
+    const spentThroughYesterday = days
+        .filter((r) => r.day >= monthStart && r.day < today)
+        .reduce((sum, r) => sum + r.usd, 0);
+    const f = forecastMonthEnd(spentThroughYesterday, history, today);
+    const round = (v: number | null) => (v === null ? null : cents(v));
+    return { ...f, pointUsd: round(f.pointUsd), lowUsd: round(f.lowUsd), highUsd: round(f.highUsd) };
 }
 
 /** A team's spend per day from `from` to `to` (both included), every day present; idle split to the team counts as its GPU spend. */

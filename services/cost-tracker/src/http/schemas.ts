@@ -63,6 +63,7 @@ export const teamSummarySchema = {
         "reservedUsd",
         "remainingUsd",
         "forecastUsd",
+        "forecast",
         "byCategory",
     ],
     properties: {
@@ -73,9 +74,23 @@ export const teamSummarySchema = {
         monthToDateUsd: usd,
         reservedUsd: { ...usd, description: "What live reservations still hold" },
         remainingUsd: { ...usd, description: "Budget minus month-to-date spend minus reservations" },
-        forecastUsd: {
+        forecastUsd: nullable({
             ...usd,
-            description: "Month-end forecast: month-to-date plus the trailing 7-day daily mean times the days left",
+            description:
+                "Month-end forecast's point: spend through the last complete day plus the 14-day daily mean times the days left; null with under 7 days of history",
+        }),
+        forecast: {
+            type: "object",
+            required: ["method", "asOfDay", "historyDays", "confidencePct", "pointUsd", "lowUsd", "highUsd"],
+            properties: {
+                method: { type: "string", enum: ["daily-mean-with-prediction-interval"] },
+                asOfDay: { ...day, description: "The last complete UTC day: the forecast is fixed for today" },
+                historyDays: { type: "integer", description: "Complete days measured, at most 14" },
+                confidencePct: { type: "number", description: "The range's confidence" },
+                pointUsd: nullable(usd),
+                lowUsd: nullable(usd),
+                highUsd: nullable(usd),
+            },
         },
         byCategory: categoryAmounts,
         gpuUtilisation: nullable({
@@ -187,7 +202,16 @@ export const alertSchema = {
     properties: {
         id: { type: "integer" },
         team: { type: "string" },
-        kind: { type: "string", enum: ["budget-threshold", "forecast-over-budget", "anomaly", "critical-over-budget"] },
+        kind: {
+            type: "string",
+            enum: [
+                "budget-threshold",
+                "late-budget-threshold",
+                "forecast-over-budget",
+                "anomaly",
+                "critical-over-budget",
+            ],
+        },
         message: { type: "string" },
         createdAt: { type: "string", format: "date-time" },
         deliveredAt: nullable({ type: "string", format: "date-time" }),
