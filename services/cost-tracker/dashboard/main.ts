@@ -13,15 +13,19 @@ const CATEGORY_LABELS: Record<Category, string> = {
     gpu: "GPU",
     "cpu-memory": "CPU & memory",
     storage: "Storage",
+    network: "Network",
     "ai-api": "AI APIs",
     "other-aws": "Other AWS",
+    "credits-tax": "Credits, refunds & tax",
 };
 const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> = {
     gpu: "#5b5bd6",
     "cpu-memory": "#12a594",
     storage: "#f5a524",
+    network: "#0090ff",
     "ai-api": "#e5484d",
     "other-aws": "#8b8d98",
+    "credits-tax": "#30a46c",
     reserved: "#f5a524",
     remaining: "#d0d5dd",
     forecast: "#1d2433",
@@ -54,6 +58,24 @@ function usdCell(value: number, testId: string, extraClass = ""): HTMLTableCellE
     return td;
 }
 
+/** The forecast's point with its range beneath; a dash without enough history (see rules.ts). */
+function forecastCell(t: TeamSummary): HTMLTableCellElement {
+    const f = t.forecast;
+    if (f.pointUsd === null || f.lowUsd === null || f.highUsd === null)
+        return cell("—", {
+            "data-testid": `${t.name}-forecast`,
+            title: `no forecast: ${f.historyDays} complete days of history`,
+        });
+    const td = usdCell(f.pointUsd, `${t.name}-forecast`, f.pointUsd > t.monthlyBudgetUsd ? "over" : "");
+    const range = document.createElement("small");
+    range.className = "range";
+    range.dataset.testid = `${t.name}-forecast-range`;
+    range.textContent = `${f.confidencePct} %: ${money.format(f.lowUsd)}–${money.format(f.highUsd)}`;
+    td.append(document.createElement("br"), range);
+    td.title = `as of ${f.asOfDay} (UTC), from ${f.historyDays} complete days`;
+    return td;
+}
+
 function renderBudgets(teams: TeamSummary[]): void {
     const body = document.querySelector("#budgets tbody")!;
     body.replaceChildren(
@@ -67,7 +89,7 @@ function renderBudgets(teams: TeamSummary[]): void {
                 usdCell(t.monthToDateUsd, `${t.name}-spent`),
                 usdCell(t.reservedUsd, `${t.name}-reserved`),
                 usdCell(t.remainingUsd, `${t.name}-remaining`, t.remainingUsd < 0 ? "over" : ""),
-                usdCell(t.forecastUsd, `${t.name}-forecast`, t.forecastUsd > t.monthlyBudgetUsd ? "over" : ""),
+                forecastCell(t),
                 cell(
                     util && util.averagePct !== null
                         ? `${util.averagePct} % of ${util.gpusReporting} GPUs (${util.gpusRequested} requested)`
@@ -102,7 +124,7 @@ function renderBudgets(teams: TeamSummary[]): void {
                 },
                 {
                     label: "Forecast",
-                    data: teams.map((t) => t.forecastUsd),
+                    data: teams.map((t) => t.forecastUsd ?? 0),
                     backgroundColor: COLORS.forecast,
                     stack: "forecast",
                     barPercentage: 0.35,

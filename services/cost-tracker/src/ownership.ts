@@ -12,7 +12,7 @@
  * workload (gpu, cpu-memory, storage, network: pulled sources report workloads) or at all
  * (other-aws, credits-tax: Cost Explorer reports the whole account). Pushed records that a
  * pulled source later reports for the same workload and day are shadowed in the roll-up too
- * (migration 3's counted_usage), whichever arrived first.
+ * (migration 4's counted_usage), whichever arrived first.
  */
 import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
 import type { Category } from "./model";

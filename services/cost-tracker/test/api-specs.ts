@@ -137,12 +137,16 @@ export function describeApiSpecs(label: string): void {
                         estimatedCostUsd: body.estimatedCostUsd,
                         remainingUsd: body.remainingUsd,
                         reason: body.reason,
+                        message: body.message,
                     },
                     {
                         status: "rejected",
                         estimatedCostUsd: 825.6,
                         remainingUsd: 790.4,
-                        reason: "over budget: $825.6 asked, $790.4 of $40000 left after $26000 spent and $13209.6 reserved this month",
+                        // $825.60 is less than the $40,000 budget: it would fit in an empty month.
+                        reason: "over-budget",
+                        message:
+                            "over budget: $825.6 asked, $790.4 of $40000 left after $26000 spent and $13209.6 reserved this month",
                     },
                 );
                 const decisions = await get("/v1/gpu-requests?team=applied-ml");
@@ -576,31 +580,43 @@ export function describeApiSpecs(label: string): void {
                 );
             });
 
-            it("forecasts from the trailing week's spend", async () => {
-                // $700 on each of 13–19 Nov: run rate $700/day; at noon on the 20th, 10.5 days remain.
-                const records = [13, 14, 15, 16, 17, 18, 19].map((d) => ({
+            it("forecasts from the last 14 complete days' spend, leaving out today's", async () => {
+                // $700 on each of 6–19 Nov and $5,000 so far today (the 20th, not a complete day): run rate $700/day;
+                // through the 19th $9,800, plus 11 days left (20–30) × $700 = $17,500; every day alike, so no spread.
+                const records = Array.from({ length: 15 }, (_, i) => ({
                     team: "applied-ml",
                     category: "gpu",
-                    amountUsd: 700,
-                    occurredAt: `2026-11-${d}T10:00:00Z`,
+                    amountUsd: i === 14 ? 5000 : 700,
+                    occurredAt: `2026-11-${String(6 + i).padStart(2, "0")}T10:00:00Z`,
                 }));
-                await post("/v1/usage", { records });
+                assert.strictEqual((await post("/v1/usage", { records })).statusCode, 201);
                 const t = await team("applied-ml");
-                assert.deepStrictEqual([t.monthToDateUsd, t.forecastUsd], [4900, 4900 + 10.5 * 700]);
+                assert.deepStrictEqual(
+                    [t.monthToDateUsd, t.forecastUsd, t.forecast.lowUsd, t.forecast.highUsd, t.forecast.asOfDay],
+                    [14800, 17500, 17500, 17500, "2026-11-19"],
+                );
             });
 
             it("alerts at 50 and 80 % of budget and on a forecast past it, once each per month", async () => {
-                await pushSpend("applied-ml", 20000, "2026-11-19T10:00:00Z");
-                await pushSpend("applied-ml", 12000, "2026-11-20T10:00:00Z");
-                await pushSpend("applied-ml", 100, "2026-11-20T11:00:00Z");
+                // $4,000 on each of 13–19 Nov: $28,000 spent (50 %), and 7 complete days of history, all alike:
+                // forecast $28,000 + 11 days left × $4,000 = $72,000, past the $40,000 budget.
+                const week = [13, 14, 15, 16, 17, 18, 19].map((d) => ({
+                    team: "applied-ml",
+                    category: "gpu",
+                    amountUsd: 4000,
+                    occurredAt: `2026-11-${d}T10:00:00Z`,
+                }));
+                assert.strictEqual((await post("/v1/usage", { records: week })).statusCode, 201);
+                // A push is the day's total so far: $4,000, then $4,100 for the 20th ($32,100: 80 %, once; not 3× the median day).
+                await pushSpend("applied-ml", 4000, "2026-11-20T10:00:00Z");
+                await pushSpend("applied-ml", 4100, "2026-11-20T11:00:00Z");
                 await new Promise((resolve) => setTimeout(resolve, 50)); // delivery runs after the answer
                 const alerts = (await get("/v1/alerts?team=applied-ml")) as Array<{ kind: string; message: string }>;
                 const messages = alerts.map((a) => a.message).sort();
                 assert.deepStrictEqual(messages, [
-                    "applied-ml has spent $20000 of its $40000 budget for 2026-11: 50 % reached",
+                    "applied-ml has spent $28000 of its $40000 budget for 2026-11: 50 % reached",
                     "applied-ml has spent $32000 of its $40000 budget for 2026-11: 80 % reached",
-                    // Raised by the first push: $20,000 on the 19th is the run rate, 10.5 days left.
-                    "applied-ml is forecast to spend $230000 in 2026-11, over its $40000 budget",
+                    "applied-ml is forecast to spend $72000 in 2026-11 (90 % range $72000–$72000), over its $40000 budget",
                 ]);
                 assert.strictEqual(notifier.sent.length, 3);
             });
@@ -642,12 +658,14 @@ export function describeApiSpecs(label: string): void {
                 assert.strictEqual(doc.openapi, "3.0.3");
                 assert.deepStrictEqual(Object.keys(doc.paths).sort(), [
                     "/v1/alerts",
+                    "/v1/events",
                     "/v1/gpu-requests",
                     "/v1/gpu-requests/{id}/release",
                     "/v1/pools",
                     "/v1/teams",
                     "/v1/teams/{team}/spend",
                     "/v1/usage",
+                    "/v1/workloads/release",
                 ]);
                 const create = doc.paths["/v1/gpu-requests"].post;
                 assert.deepStrictEqual(create.security, [{ bearer: [] }]);
@@ -656,7 +674,14 @@ export function describeApiSpecs(label: string): void {
                     "inference",
                     "applied-ml",
                 ]);
-                assert.deepStrictEqual(Object.keys(create.responses).sort(), ["201", "400", "401", "409", "503"]);
+                assert.deepStrictEqual(Object.keys(create.responses).sort(), [
+                    "200",
+                    "201",
+                    "400",
+                    "401",
+                    "409",
+                    "503",
+                ]);
                 assert.ok(
                     create.parameters.some((p: any) => p.in === "header" && p.name === "idempotency-key" && p.required),
                 );

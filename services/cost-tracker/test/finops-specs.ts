@@ -45,9 +45,9 @@ export function describeFinopsSpecs(label: string): void {
             assert.strictEqual(res.statusCode, 201, res.body);
         };
         const team = async (name: string) =>
-            ((await app.inject({ method: "GET", url: "/v1/teams" })).json() as Array<Record<string, any>>).find(
-                (t) => t.name === name,
-            )!;
+            (await app.inject({ method: "GET", url: "/v1/teams" }))
+                .json<Array<Record<string, any>>>()
+                .find((t) => t.name === name)!;
         const ask = (overrides: Record<string, unknown> = {}) => ({
             team: "applied-ml",
             pool: "h100",
@@ -189,9 +189,10 @@ export function describeFinopsSpecs(label: string): void {
                 time.set("2026-11-30T23:30:00Z");
                 const res = await post("/v1/gpu-requests", ask());
                 assert.deepStrictEqual(
-                    [res.statusCode, res.json().reason],
+                    [res.statusCode, res.json().reason, res.json().message],
                     [
                         409,
+                        "over-budget",
                         "over budget in 2026-12: $2614.4 of the $2641.92 asked falls in that month, $1527.04 of $40000 left there after $38472.96 reserved",
                     ],
                 );
@@ -199,13 +200,13 @@ export function describeFinopsSpecs(label: string): void {
 
             it("forecasts at 23:30 on the last day from the day before, and on the 1st from the whole month ahead", async () => {
                 // $500 a day on 14–29 November: at 23:30 on the 30th the 30th is not complete. Through the 29th:
-                // 16 × $500 = $8,000, plus 1 day left × $500 = $8,500. At midnight: December, 31 days × $500 = $15,500.
+                // 16 × $500 = $8,000, plus 1 day left × $500 = $8,500.
+                time.set("2026-11-30T23:30:00Z");
                 await push(
                     Array.from({ length: 16 }, (_, i) =>
                         gpu(500, `2026-11-${String(14 + i).padStart(2, "0")}T10:00:00Z`),
                     ),
                 );
-                time.set("2026-11-30T23:30:00Z");
                 await push([gpu(5000, "2026-11-30T23:00:00Z")]);
                 let f = (await team("applied-ml")).forecast;
                 assert.deepStrictEqual([f.asOfDay, f.pointUsd, f.lowUsd, f.highUsd], ["2026-11-29", 8500, 8500, 8500]);

@@ -1,5 +1,5 @@
 /**
- * Migration 3 (issue 20): one owner per dollar, month-aware reservations, bill figures.
+ * Migration 4 (issue 20): one owner per dollar, month-aware reservations, bill figures.
  *
  * - Usage rows carry their line (team, unallocated, idle), the GPU resource and its raw unit-hours
  *   beside the GPU-equivalent hours, and Cost Explorer's Estimated flag. A row's natural key is
@@ -12,120 +12,97 @@
  * - A reservation's baseline: the workload's GPU spend on record for its approval day when it
  *   was approved. Spend before the approval never consumes the reservation.
  * - `reservation_held_in`: the part of a reservation a month carries (see its comment), and the
- *   approval function rewritten to check every month a request reaches.
+ *   approval (migration 3's decide_new_reservation) checking every month a request reaches.
  */
+import type { Migration } from "./migrations";
+
 /**
- * approve_gpu_request (migration 2) with the check made per month: a request that reaches into
- * the next month charges each month its part, and must fit each month's budget beside that
- * month's spend and the parts other reservations hold there. The lock, the idempotency claim and
- * the answer are as before; `remainingUsd` is this month's.
+ * Migration 3's money made month-aware: `team_money` counts only the part of each live
+ * reservation the month carries, and a new reservation must fit every month it reaches — its part
+ * there beside that month's spend and the parts other reservations hold there. `remainingUsd` is
+ * this month's. Adoption (migration 3) keeps its check against this month through `team_money`.
  */
-const APPROVE_BY_MONTH = `CREATE OR REPLACE FUNCTION approve_gpu_request(p_key text, p_hash text, p_request jsonb, p_now timestamptz, p_month_start date, p_month_next date)
- RETURNS jsonb LANGUAGE plpgsql AS $fn$
- DECLARE
-     prior record;
-     team_name text := p_request->>'team';
-     budget numeric;
-     spent numeric;
-     reserved numeric;
-     available numeric;
-     estimate numeric := (p_request->>'estimatedCostUsd')::numeric;
-     hours numeric := (p_request->>'hours')::numeric;
-     critical boolean := (p_request->>'critical')::boolean;
-     part numeric;
-     this_part numeric;
-     m date;
-     m_next date;
-     m_spent numeric;
-     m_reserved numeric;
-     m_available numeric;
-     short_month date;
-     short_part numeric;
-     short_available numeric;
-     short_reserved numeric;
-     shortfall numeric := 0;
-     fits boolean := true;
-     approved boolean;
-     reason text;
-     remaining numeric;
-     expires timestamptz;
-     body jsonb;
-     answer_code integer;
-     alert jsonb;
- BEGIN
-     INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('gpu-requests', p_key, p_hash) ON CONFLICT DO NOTHING;
-     IF NOT FOUND THEN
-         SELECT request_hash, status_code, response INTO prior FROM idempotency_keys WHERE scope = 'gpu-requests' AND key = p_key;
-         RETURN jsonb_build_object('replay', true, 'requestHash', prior.request_hash, 'statusCode', prior.status_code, 'body', prior.response);
-     END IF;
+const TEAM_MONEY_BY_MONTH = `CREATE OR REPLACE FUNCTION team_money(p_team text, p_now timestamptz, p_month_start date, p_month_next date,
+    OUT budget numeric, OUT spent numeric, OUT reserved numeric) LANGUAGE sql STABLE AS $fn$
+    SELECT (SELECT monthly_budget_usd FROM teams WHERE name = p_team),
+           (SELECT coalesce(sum(amount_usd), 0) FROM daily_spend WHERE team = p_team AND day >= p_month_start AND day < p_month_next),
+           team_reserved_in(p_team, p_now, p_month_start, p_month_next)
+$fn$`;
 
-     SELECT monthly_budget_usd INTO budget FROM teams WHERE name = team_name FOR UPDATE;
-     m := p_month_start;
-     WHILE (m::timestamp AT TIME ZONE 'UTC') < p_now + hours * interval '1 hour' LOOP
-         m_next := (m + interval '1 month')::date;
-         part := round(reservation_held_in(estimate, 0, p_now, hours, m, m_next), 2);
-         SELECT coalesce(sum(amount_usd), 0) INTO m_spent FROM daily_spend WHERE team = team_name AND day >= m AND day < m_next;
-         m_reserved := team_reserved_in(team_name, p_now, m, m_next);
-         m_available := budget - m_spent - m_reserved;
-         IF m = p_month_start THEN
-             spent := m_spent; reserved := m_reserved; available := m_available; this_part := part;
-         END IF;
-         IF part > m_available AND part - m_available > shortfall THEN
-             fits := false; shortfall := part - m_available;
-             short_month := m; short_part := part; short_available := m_available; short_reserved := m_reserved;
-         END IF;
-         m := m_next;
-     END LOOP;
+/** The month the request's part fits worst: its start, its part, what is left there and what others reserve there. */
+const WORST_MONTH = `CREATE FUNCTION worst_month_of(p_team text, p_estimate numeric, p_hours numeric, p_now timestamptz, p_month_start date,
+    OUT month date, OUT part numeric, OUT available numeric, OUT reserved numeric) LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    m date := p_month_start;
+    m_next date;
+    mm record;
+    m_part numeric;
+BEGIN
+    WHILE (m::timestamp AT TIME ZONE 'UTC') < p_now + p_hours * interval '1 hour' LOOP
+        m_next := (m + interval '1 month')::date;
+        m_part := round(reservation_held_in(p_estimate, 0, p_now, p_hours, m, m_next), 2);
+        SELECT * INTO mm FROM team_money(p_team, p_now, m, m_next);
+        IF month IS NULL OR m_part - (mm.budget - mm.spent - mm.reserved) > part - available THEN
+            month := m; part := m_part; available := mm.budget - mm.spent - mm.reserved; reserved := mm.reserved;
+        END IF;
+        m := m_next;
+    END LOOP;
+END
+$fn$`;
 
-     approved := fits OR critical;
-     expires := p_now + make_interval(secs => (hours + (p_request->>'graceHours')::numeric) * 3600);
-     reason := CASE
-         WHEN fits THEN 'within budget'
-         WHEN critical THEN format('approved past the budget: %s is a critical class; $%s over', p_request->>'priorityClass', trim_scale(round(shortfall, 2)))
-         WHEN short_month = p_month_start THEN
-             format('over budget: $%s asked, $%s of $%s left after $%s spent and $%s reserved this month',
-                    trim_scale(round(short_part, 2)), trim_scale(round(short_available, 2)), trim_scale(budget), trim_scale(round(spent, 2)), trim_scale(round(reserved, 2)))
-         ELSE format('over budget in %s: $%s of the $%s asked falls in that month, $%s of $%s left there after $%s reserved',
-                    to_char(short_month, 'YYYY-MM'), trim_scale(short_part), trim_scale(round(estimate, 2)), trim_scale(round(short_available, 2)), trim_scale(budget), trim_scale(round(short_reserved, 2)))
-     END;
-     remaining := round(CASE WHEN approved THEN available - this_part ELSE available END, 2);
+const DECIDE_NEW_BY_MONTH = `CREATE OR REPLACE FUNCTION decide_new_reservation(p_request jsonb, p_now timestamptz, p_month_start date, p_month_next date) RETURNS jsonb
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    m record;
+    w record;
+    v_estimate numeric := (p_request->>'estimatedCostUsd')::numeric;
+    v_hours numeric := (p_request->>'hours')::numeric;
+    v_this_part numeric := round(reservation_held_in(v_estimate, 0, p_now, v_hours, p_month_start, p_month_next), 2);
+    v_available numeric;
+    v_shortfall numeric;
+    v_fits boolean;
+    v_approved boolean;
+    v_reason text;
+    v_expires timestamptz := p_now + make_interval(secs => (v_hours + (p_request->>'graceHours')::numeric) * 3600);
+BEGIN
+    SELECT * INTO m FROM team_money(p_request->>'team', p_now, p_month_start, p_month_next);
+    SELECT * INTO w FROM worst_month_of(p_request->>'team', v_estimate, v_hours, p_now, p_month_start);
+    v_available := m.budget - m.spent - m.reserved;
+    v_shortfall := greatest(w.part - w.available, 0);
+    v_fits := v_shortfall = 0;
+    v_approved := v_fits OR (p_request->>'critical')::boolean;
+    v_reason := CASE
+        WHEN v_fits THEN 'within budget'
+        WHEN v_approved THEN format('approved past the budget: %s is a critical class; $%s over', p_request->>'priorityClass', trim_scale(round(v_shortfall, 2)))
+        WHEN w.month = p_month_start THEN over_budget_message(w.part, v_available, m.budget, m.spent, m.reserved)
+        ELSE format('over budget in %s: $%s of the $%s asked falls in that month, $%s of $%s left there after $%s reserved',
+                    to_char(w.month, 'YYYY-MM'), trim_scale(w.part), trim_scale(round(v_estimate, 2)), trim_scale(round(w.available, 2)),
+                    trim_scale(m.budget), trim_scale(round(w.reserved, 2)))
+    END;
+    INSERT INTO gpu_requests (id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose,
+            workload_namespace, workload_kind, workload_name, workload_uid, status, over_budget, reason,
+            usd_per_unit_hour, estimated_cost_usd, remaining_usd, created_at, expires_at)
+    VALUES ((p_request->>'id')::uuid, p_request->>'team', p_request->>'pool', p_request->>'gpuResource', (p_request->>'gpus')::integer,
+            v_hours, p_request->>'priorityClass', p_request->>'requester', p_request->>'purpose',
+            p_request#>>'{workload,namespace}', p_request#>>'{workload,kind}', p_request#>>'{workload,name}', p_request#>>'{workload,uid}',
+            CASE WHEN v_approved THEN 'approved' ELSE 'rejected' END, v_approved AND NOT v_fits, v_reason,
+            (p_request->>'usdPerUnitHour')::numeric, v_estimate,
+            round(CASE WHEN v_approved THEN v_available - v_this_part ELSE v_available END, 2), p_now,
+            CASE WHEN v_approved THEN v_expires END);
+    IF NOT v_approved THEN
+        -- The code: a part larger than the whole budget never fits; otherwise it may once money frees up.
+        RETURN jsonb_set(rejection(p_request->>'id', v_estimate, v_available, m.budget, v_reason), '{body,reason}',
+            to_jsonb(CASE WHEN w.part > m.budget THEN 'exceeds-monthly-budget' ELSE 'over-budget' END));
+    END IF;
+    RETURN jsonb_build_object('statusCode', 201,
+        'body', approval_body((p_request->>'id')::uuid, v_estimate, v_available - v_this_part, v_expires, NOT v_fits, v_reason),
+        'alert', CASE WHEN v_fits THEN NULL
+                      ELSE critical_alert('request:' || (p_request->>'id'), p_request, v_estimate, round(v_shortfall, 2)) END);
+END
+$fn$`;
 
-     INSERT INTO gpu_requests (id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose,
-             workload_namespace, workload_kind, workload_name, status, over_budget, reason,
-             usd_per_unit_hour, estimated_cost_usd, remaining_usd, created_at, expires_at)
-     VALUES ((p_request->>'id')::uuid, team_name, p_request->>'pool', p_request->>'gpuResource', (p_request->>'gpus')::integer,
-             hours, p_request->>'priorityClass', p_request->>'requester', p_request->>'purpose',
-             p_request#>>'{workload,namespace}', p_request#>>'{workload,kind}', p_request#>>'{workload,name}',
-             CASE WHEN approved THEN 'approved' ELSE 'rejected' END, approved AND NOT fits, reason,
-             (p_request->>'usdPerUnitHour')::numeric, estimate, remaining, p_now, CASE WHEN approved THEN expires END);
-
-     IF approved THEN
-         answer_code := 201;
-         body := jsonb_build_object('id', p_request->>'id', 'status', 'approved', 'estimatedCostUsd', estimate, 'remainingUsd', remaining,
-             'expiresAt', to_char(expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'overBudget', NOT fits, 'reason', reason);
-     ELSE
-         answer_code := 409;
-         body := jsonb_build_object('id', p_request->>'id', 'status', 'rejected', 'reason', reason, 'estimatedCostUsd', estimate, 'remainingUsd', remaining);
-     END IF;
-
-     IF approved AND NOT fits THEN
-         INSERT INTO alerts (dedupe_key, team, kind, message)
-         VALUES ('request:' || (p_request->>'id'), team_name, 'critical-over-budget',
-                 format('%s: %s was approved %s × %s on %s for %s h ($%s) past the budget as %s; $%s over',
-                        team_name, p_request->>'requester', p_request->>'gpus', p_request->>'gpuResource', p_request->>'pool',
-                        trim_scale(hours), trim_scale(estimate)::text, p_request->>'priorityClass', trim_scale(round(shortfall, 2))))
-         ON CONFLICT (dedupe_key) DO NOTHING
-         RETURNING jsonb_build_object('id', id, 'team', team, 'kind', kind, 'message', message, 'createdAt', created_at,
-                                      'deliveredAt', delivered_at, 'deliveryError', delivery_error) INTO alert;
-     END IF;
-
-     UPDATE idempotency_keys SET status_code = answer_code, response = body WHERE scope = 'gpu-requests' AND key = p_key;
-     RETURN jsonb_build_object('replay', false, 'statusCode', answer_code, 'body', body, 'alert', alert);
- END
- $fn$`;
-
-export const FINOPS_MIGRATION = {
-    version: 3,
+export const FINOPS_MIGRATION: Migration = {
+    version: 4,
     name: "one owner per dollar, month-aware reservations, bill figures",
     statements: [
         `ALTER TABLE usage DROP CONSTRAINT IF EXISTS usage_category_check`,
@@ -201,6 +178,8 @@ export const FINOPS_MIGRATION = {
                FROM gpu_requests
               WHERE team = p_team AND status = 'approved' AND released_at IS NULL AND expires_at > p_now
          $fn$`,
-        APPROVE_BY_MONTH,
+        TEAM_MONEY_BY_MONTH,
+        WORST_MONTH,
+        DECIDE_NEW_BY_MONTH,
     ],
-} as const;
+};

@@ -4,8 +4,9 @@
  */
 import type { Database, Queryable } from "./database";
 import { FINOPS_MIGRATION } from "./finops-migration";
+import { MIGRATION_3 } from "./migration-3";
 
-interface Migration {
+export interface Migration {
     readonly version: number;
     readonly name: string;
     readonly statements: readonly string[];
@@ -218,6 +219,7 @@ export const MIGRATIONS: readonly Migration[] = [
              $fn$`,
         ],
     },
+    MIGRATION_3,
     FINOPS_MIGRATION,
 ];
 

@@ -88,11 +88,18 @@ describe("cost tracker dashboard in Chromium", () => {
                 ["spent", "monthToDateUsd"],
                 ["reserved", "reservedUsd"],
                 ["remaining", "remainingUsd"],
-                ["forecast", "forecastUsd"],
             ]) {
                 assert.strictEqual(await usd(`${t.name}-${field}`), t[key], `${t.name} ${field}`);
                 assert.strictEqual(await page.textContent(`[data-testid="${t.name}-${field}"]`), money(t[key]));
             }
+            // The forecast's point, and its range beneath it, as the API states them.
+            const f = t.forecast;
+            assert.ok(f.pointUsd !== null, `${t.name}: the demo holds 14 complete days of history`);
+            assert.strictEqual(await usd(`${t.name}-forecast`), t.forecastUsd, `${t.name} forecast`);
+            assert.strictEqual(
+                await page.textContent(`[data-testid="${t.name}-forecast-range"]`),
+                `${f.confidencePct} %: ${money(f.lowUsd)}–${money(f.highUsd)}`,
+            );
         }
         // Budget bars, one daily chart per team, GPU hours by pool.
         assert.strictEqual(await page.locator("canvas").count(), 2 + teams.length);
