@@ -237,6 +237,27 @@ export function describeFinopsSpecs(label: string): void {
             });
         });
 
+        describe("the monthly report", () => {
+            it("answers a month's teams, unallocated and idle lines with the sources' sum, and refuses a month that is not YYYY-MM", async () => {
+                // $120 of AI API spend pushed for 19 November: on the team's line and the push source's, not on the AWS bill (none read).
+                await push([{ ...gpu(120, "2026-11-19T09:00:00Z"), category: "ai-api" }], "openai-gateway");
+                const res = await app.inject({ method: "GET", url: "/v1/reports/monthly?month=2026-11" });
+                assert.strictEqual(res.statusCode, 200, res.body);
+                const report = res.json();
+                assert.deepStrictEqual(
+                    [
+                        report.teams.find((t: any) => t.team === "applied-ml").totalUsd,
+                        report.sources,
+                        report.differenceUsd,
+                    ],
+                    [120, [{ source: "push:openai-gateway", totalUsd: 120 }], 0],
+                );
+                assert.strictEqual(report.bill, null);
+                const bad = await app.inject({ method: "GET", url: "/v1/reports/monthly?month=2026-13" });
+                assert.deepStrictEqual([bad.statusCode, bad.json().field], [400, "month"]);
+            });
+        });
+
         describe("units and input", () => {
             it("counts a MIG slice's hours at its compute fraction beside its raw hours, and refuses GPU hours there", async () => {
                 // 10 h on one 3g.40gb slice: 10 × 3/7 = 4.29 GPU-equivalent hours, $14.70 (10 × 3/7 × $3.43088125).

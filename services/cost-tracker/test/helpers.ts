@@ -57,22 +57,12 @@ export function testDatabase(): Promise<Database> {
     return shared;
 }
 
-const TABLES = [
-    "gpu_requests",
-    "idempotency_keys",
-    "usage",
-    "daily_spend",
-    "source_runs",
-    "alerts",
-    "gpu_utilisation",
-    "money_events",
-    "pools",
-    "teams",
-];
-
-/** Empties every table and stores `config`'s teams and pools. */
+/** Empties every table but the migrations' record (whatever later migrations add) and stores `config`'s teams and pools. */
 export async function resetDatabase(db: Database, config: CostTrackerConfig): Promise<void> {
-    await db.query(`TRUNCATE ${TABLES.join(", ")} RESTART IDENTITY CASCADE`);
+    const { rows } = await db.query<{ name: string }>(
+        "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'",
+    );
+    await db.query(`TRUNCATE ${rows.map((r) => r.name).join(", ")} RESTART IDENTITY CASCADE`);
     await syncConfig(db, config, new Date("2026-01-01T00:00:00Z"));
 }
 

@@ -19,6 +19,7 @@ import { CostExplorerSource } from "../src/sources/cost-explorer";
 import { GpuAllocationSource } from "../src/sources/gpu-allocation";
 import { OpenCostSource } from "../src/sources/opencost";
 import { PrometheusClient } from "../src/sources/prometheus";
+import { monthlyReport } from "../src/reconciliation";
 import { runSourcesOnce, type SchedulerDeps } from "../src/sources/scheduler";
 import { gpuHoursByPool, teamDailySpend, teamSummaries } from "../src/spend";
 import { clock, resetDatabase, testConfig, testDatabase } from "./helpers";
@@ -77,7 +78,7 @@ const vector = (result: Array<[Record<string, string>, string]>) => ({
 const empty = vector([]);
 
 /** The gpu-allocation source's queries, by their shape; the recorded answers hold 19 November, other days are empty. */
-function gpuAllocationAnswer(query: string, time: string | null): unknown | undefined {
+function gpuAllocationAnswer(query: string, time: string | null): unknown {
     const kinds: Array<[string, string]> = [
         ["sum by (namespace, pod, node, resource) (sum_over_time(", "requests"],
         ["count by (node, label_gpu_platform_pool) (count_over_time(", "nodes"],
@@ -331,6 +332,65 @@ describe("cost tracker: sources", () => {
                 ["2026-11-19", true],
             ],
         );
+    });
+
+    it("reconciles the month: teams + unallocated + idle = the sum of the sources, to the cent, beside the bill", async () => {
+        await runSourcesOnce(deps());
+        const report = await monthlyReport(db, "2026-11");
+        // By hand, from the figures of the two specs above (17–20 November):
+        //   gpu-allocation $2,243.180904 = the pools' node-hours: h100 24 × $55.04 + a100-mig 24 × $27.44705
+        //     + a100-shared 12 × $21.957642 (every requested dollar plus idle $599.914093 + $219.57642);
+        //   OpenCost $19.60 (ml-research 3.50 + 0.40 + 1.75; applied-ml 7 + 0.80 + 0.30; unallocated 2.80 + 0.80 + 2.25);
+        //   Cost Explorer $680.9913 (the bill's $3,619.1113 less the cluster's own $2,938.12).
+        // Teams: ml-research 12.50 + 1320.96 + 3.90 + 1.75 = $1,339.11; inference 41.2301 + 39.87 + 40 + 58.815107
+        //   = $179.915207; applied-ml 32.936463 + 8.10 + 7.25 − 5 = $43.286463. Unallocated $561.970021 (listed above).
+        //   1339.11 + 179.915207 + 43.286463 + 561.970021 + 819.490513 = $2,943.772204 = 2243.180904 + 19.60 + 680.9913.
+        assert.deepStrictEqual(
+            report.teams.map((t) => [t.team, t.totalUsd, t.idleShareUsd]),
+            [
+                ["applied-ml", 43.29, 0],
+                ["inference", 179.92, 0],
+                ["ml-research", 1339.11, 0],
+            ],
+        );
+        // Cost centres from the config: ml-research CC-1001, applied-ml CC-1002, inference CC-1003.
+        assert.deepStrictEqual(report.costCenters, [
+            { costCenter: "CC-1001", totalUsd: 1339.11 },
+            { costCenter: "CC-1002", totalUsd: 43.29 },
+            { costCenter: "CC-1003", totalUsd: 179.92 },
+        ]);
+        assert.deepStrictEqual(
+            [report.unallocated.totalUsd, report.idle],
+            [
+                561.97,
+                {
+                    byPool: [
+                        { pool: "a100-mig", usd: 599.91 },
+                        { pool: "a100-shared", usd: 219.58 },
+                    ],
+                    totalUsd: 819.49,
+                },
+            ],
+        );
+        assert.deepStrictEqual(report.sources, [
+            { source: "cost-explorer", totalUsd: 680.99 },
+            { source: "gpu-allocation", totalUsd: 2243.18 },
+            { source: "opencost", totalUsd: 19.6 },
+        ]);
+        assert.deepStrictEqual(
+            [report.linesTotalUsd, report.sourcesTotalUsd, report.differenceUsd],
+            [2943.77, 2943.77, 0],
+        );
+        // The bill: $3,619.1113 against $2,943.772204 tracked (no AI API spend here): $675.339096 more, the cluster's
+        // $2,938.12 of nodes as paid (Savings Plan) against the $2,262.780904 the in-cluster sources priced on demand.
+        assert.deepStrictEqual(report.bill, {
+            metric: "AmortizedCost",
+            totalUsd: 3619.11,
+            clusterUsd: 2938.12,
+            trackedAwsUsd: 2943.77,
+            differenceUsd: 675.34,
+            estimatedDays: ["2026-11-19", "2026-11-20"],
+        });
     });
 
     it("asks Cost Explorer for daily amortised cost grouped by the team tag and record type, page by page", async () => {

@@ -17,6 +17,7 @@ import { registerApprovals } from "./routes/approvals";
 import { registerEvents } from "./routes/events";
 import { registerOperations } from "./routes/operations";
 import { registerReads } from "./routes/reads";
+import { registerReports } from "./routes/reports";
 import { registerUsage } from "./routes/usage";
 import { alertSchema, poolUsageSchema, requestSchema } from "./schemas";
 import { bearerToken } from "./write-route";
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observeRequests(app, deps);
     registerOperations(app, deps);
     registerReads(app, deps);
+    registerReports(app, deps);
     const feed = deps.feed ?? new EventFeed(deps.db);
     registerEvents(app, feed);
     const authenticate = bearerToken(deps.apiToken);

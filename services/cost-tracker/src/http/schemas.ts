@@ -505,3 +505,106 @@ export const usageAcceptedSchema = {
         days: { type: "array", items: { type: "string" } },
     },
 } as const;
+
+export const monthQuery = {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+        month: {
+            type: "string",
+            pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$",
+            description: "YYYY-MM (UTC); default this month",
+        },
+    },
+} as const;
+
+const total = (description: string) => ({ ...usd, description });
+
+export const monthlyReportSchema = {
+    type: "object",
+    required: [
+        "month",
+        "teams",
+        "costCenters",
+        "unallocated",
+        "idle",
+        "sources",
+        "linesTotalUsd",
+        "sourcesTotalUsd",
+        "differenceUsd",
+        "bill",
+    ],
+    properties: {
+        month: { type: "string" },
+        teams: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["team", "costCenter", "byCategory", "totalUsd", "idleShareUsd"],
+                properties: {
+                    team: { type: "string" },
+                    costCenter: { type: "string" },
+                    byCategory: categoryAmounts,
+                    totalUsd: total("The team's own usage"),
+                    idleShareUsd: total(
+                        "Idle GPU capacity split to the team by share of use (counted on the idle line)",
+                    ),
+                },
+            },
+        },
+        costCenters: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["costCenter", "totalUsd"],
+                properties: {
+                    costCenter: { type: "string" },
+                    totalUsd: total("Its teams' usage and idle shares"),
+                },
+            },
+        },
+        unallocated: {
+            type: "object",
+            required: ["byCategory", "totalUsd"],
+            properties: { byCategory: categoryAmounts, totalUsd: usd },
+        },
+        idle: {
+            type: "object",
+            required: ["byPool", "totalUsd"],
+            properties: {
+                byPool: {
+                    type: "array",
+                    items: {
+                        type: "object",
+                        required: ["pool", "usd"],
+                        properties: { pool: { type: "string" }, usd },
+                    },
+                },
+                totalUsd: usd,
+            },
+        },
+        sources: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["source", "totalUsd"],
+                properties: { source: { type: "string" }, totalUsd: usd },
+            },
+        },
+        linesTotalUsd: total("Teams + unallocated + idle"),
+        sourcesTotalUsd: total("The sum of the sources' records"),
+        differenceUsd: total("Lines minus sources: 0 when every dollar is on exactly one line"),
+        bill: nullable({
+            type: "object",
+            required: ["metric", "totalUsd", "clusterUsd", "trackedAwsUsd", "differenceUsd", "estimatedDays"],
+            properties: {
+                metric: { type: "string", enum: ["AmortizedCost", "UnblendedCost"] },
+                totalUsd: total("Cost Explorer's account total for the month's days on record"),
+                clusterUsd: total("The part tagged as the cluster's own nodes"),
+                trackedAwsUsd: total("Every line except ai-api (not on the AWS bill)"),
+                differenceUsd: total("Bill minus tracked AWS spend"),
+                estimatedDays: { type: "array", items: day, description: "Days Cost Explorer still marks Estimated" },
+            },
+        }),
+    },
+} as const;

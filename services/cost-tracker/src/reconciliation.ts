@@ -1,0 +1,147 @@
+/**
+ * The monthly reconciliation report: every dollar the sources recorded for a month, on exactly
+ * one line (a team's, unallocated, or idle), beside the sum of the sources it came from and the
+ * account's bill as Cost Explorer answered it.
+ *
+ * - Lines: the daily roll-up (daily_spend). A team's row holds its own usage ("team" line); idle
+ *   GPU capacity split over teams by share of use stays on the idle line (shown per team as
+ *   `idleShareUsd`), so teams + unallocated + idle counts each dollar once.
+ * - Sources: the usage the roll-up is built from (counted_usage: a pushed record a pulled source
+ *   owns for the same workload and day is not counted). Lines minus sources is the report's own
+ *   check and is $0.00 unless a dollar was lost or counted twice.
+ * - Bill: the account total of the month's days on record (amortised unless configured
+ *   otherwise), against the AWS spend tracked (every line except ai-api, which is not on the AWS
+ *   bill). The difference is mostly the cluster's nodes: the in-cluster sources price them at the
+ *   catalog's on-demand rate, the bill at what was paid (Savings Plans, reservations, credits).
+ */
+import type { Queryable } from "./db/database";
+import type { CategoryAmounts } from "./api-types";
+import { CATEGORIES, type Category } from "./model";
+import { cents } from "./pricing";
+import { monthOf } from "./rules";
+
+export interface MonthlyReport {
+    month: string;
+    teams: Array<{
+        team: string;
+        costCenter: string;
+        byCategory: CategoryAmounts;
+        totalUsd: number;
+        idleShareUsd: number;
+    }>;
+    costCenters: Array<{ costCenter: string; totalUsd: number }>;
+    unallocated: { byCategory: CategoryAmounts; totalUsd: number };
+    idle: { byPool: Array<{ pool: string; usd: number }>; totalUsd: number };
+    sources: Array<{ source: string; totalUsd: number }>;
+    linesTotalUsd: number;
+    sourcesTotalUsd: number;
+    /** Lines minus sources: $0 when every dollar is on exactly one line. */
+    differenceUsd: number;
+    bill: {
+        metric: string;
+        totalUsd: number;
+        clusterUsd: number;
+        trackedAwsUsd: number;
+        differenceUsd: number;
+        estimatedDays: string[];
+    } | null;
+}
+
+interface LineRow {
+    line: "team" | "unallocated" | "idle";
+    team: string;
+    category: Category;
+    pool: string;
+    usd: number;
+}
+
+/** `month`: "YYYY-MM". */
+export async function monthlyReport(q: Queryable, month: string): Promise<MonthlyReport> {
+    const { start, next } = monthOf(new Date(`${month}-01T00:00:00Z`));
+    const [lines, sources, teams, bill] = await Promise.all([
+        q.query<LineRow>(
+            `SELECT line, team, category, pool, sum(amount_usd) AS usd FROM daily_spend
+              WHERE day >= $1 AND day < $2 GROUP BY line, team, category, pool`,
+            [start, next],
+        ),
+        q.query<{ source: string; usd: number }>(
+            `SELECT source, sum(amount_usd) AS usd FROM counted_usage WHERE day >= $1 AND day < $2 GROUP BY source ORDER BY source`,
+            [start, next],
+        ),
+        q.query<{ name: string; cost_center: string }>("SELECT name, cost_center FROM teams ORDER BY name"),
+        q.query<{ metric: string; total: number; cluster: number; day: string; estimated: boolean }>(
+            `SELECT metric, total_usd AS total, cluster_usd AS cluster, day, estimated FROM bill_days
+              WHERE day >= $1 AND day < $2 ORDER BY day`,
+            [start, next],
+        ),
+    ]);
+    const sum = (rows: readonly { usd: number }[]) => rows.reduce((s, r) => s + Number(r.usd), 0);
+    const teamRows = teams.rows.map((t) => teamLine(t.name, t.cost_center, lines.rows));
+    const unallocated = lines.rows.filter((r) => r.line === "unallocated");
+    const idle = lines.rows.filter((r) => r.line === "idle");
+    const linesTotal = sum(lines.rows);
+    const sourcesTotal = sum(sources.rows);
+    return {
+        month,
+        teams: teamRows,
+        costCenters: costCenterTotals(teamRows),
+        unallocated: { byCategory: byCategory(unallocated), totalUsd: cents(sum(unallocated)) },
+        idle: { byPool: idleByPool(idle), totalUsd: cents(sum(idle)) },
+        sources: sources.rows.map((s) => ({ source: s.source, totalUsd: cents(s.usd) })),
+        linesTotalUsd: cents(linesTotal),
+        sourcesTotalUsd: cents(sourcesTotal),
+        differenceUsd: cents(linesTotal - sourcesTotal),
+        bill: billComparison(bill.rows, linesTotal - sum(lines.rows.filter((r) => r.category === "ai-api"))),
+    };
+}
+
+function teamLine(team: string, costCenter: string, rows: readonly LineRow[]): MonthlyReport["teams"][number] {
+    const own = rows.filter((r) => r.line === "team" && r.team === team);
+    const idleShare = rows.filter((r) => r.line === "idle" && r.team === team);
+    return {
+        team,
+        costCenter,
+        byCategory: byCategory(own),
+        totalUsd: cents(own.reduce((s, r) => s + Number(r.usd), 0)),
+        idleShareUsd: cents(idleShare.reduce((s, r) => s + Number(r.usd), 0)),
+    };
+}
+
+function byCategory(rows: readonly LineRow[]): CategoryAmounts {
+    const amounts = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as CategoryAmounts;
+    for (const c of CATEGORIES)
+        amounts[c] = cents(rows.filter((r) => r.category === c).reduce((s, r) => s + Number(r.usd), 0));
+    return amounts;
+}
+
+function costCenterTotals(teams: MonthlyReport["teams"]): MonthlyReport["costCenters"] {
+    const totals = new Map<string, number>();
+    for (const t of teams) totals.set(t.costCenter, (totals.get(t.costCenter) ?? 0) + t.totalUsd + t.idleShareUsd);
+    return [...totals]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([costCenter, usd]) => ({ costCenter, totalUsd: cents(usd) }));
+}
+
+function idleByPool(rows: readonly LineRow[]): MonthlyReport["idle"]["byPool"] {
+    const pools = [...new Set(rows.map((r) => r.pool))].sort();
+    return pools.map((pool) => ({
+        pool,
+        usd: cents(rows.filter((r) => r.pool === pool).reduce((s, r) => s + Number(r.usd), 0)),
+    }));
+}
+
+function billComparison(
+    days: readonly { metric: string; total: number; cluster: number; day: string; estimated: boolean }[],
+    trackedAws: number,
+): MonthlyReport["bill"] {
+    if (days.length === 0) return null;
+    const total = days.reduce((s, d) => s + Number(d.total), 0);
+    return {
+        metric: days[days.length - 1].metric,
+        totalUsd: cents(total),
+        clusterUsd: cents(days.reduce((s, d) => s + Number(d.cluster), 0)),
+        trackedAwsUsd: cents(trackedAws),
+        differenceUsd: cents(total - trackedAws),
+        estimatedDays: days.filter((d) => d.estimated).map((d) => d.day),
+    };
+}
