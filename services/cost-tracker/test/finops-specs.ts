@@ -221,6 +221,27 @@ export function describeFinopsSpecs(label: string): void {
                 );
             });
 
+            it("raises a late alert naming the closed month when spend for its last day arrives on the 1st", async () => {
+                // $35,500 in December by the 31st at 20:00: 88.75 % of $40,000, so 50 % and 80 % are alerted in December.
+                time.set("2026-12-31T20:00:00Z");
+                await push([gpu(35500, "2026-12-15T10:00:00Z")]);
+                // 1 January 08:00: $6,500 for 23:00 on the 31st arrives; December is $42,000, 105 %.
+                time.set("2027-01-01T08:00:00Z");
+                await push([gpu(6500, "2026-12-31T23:00:00Z")]);
+                const alerts = (await app.inject({ method: "GET", url: "/v1/alerts?team=applied-ml" })).json<
+                    Array<{ kind: string; message: string }>
+                >();
+                const thresholds = alerts.filter((a) => a.kind.endsWith("budget-threshold"));
+                assert.deepStrictEqual(thresholds.map((a) => [a.kind, a.message]).sort(), [
+                    ["budget-threshold", "applied-ml has spent $35500 of its $40000 budget for 2026-12: 50 % reached"],
+                    ["budget-threshold", "applied-ml has spent $35500 of its $40000 budget for 2026-12: 80 % reached"],
+                    [
+                        "late-budget-threshold",
+                        "applied-ml: revised figures for 2026-12, a closed month, bring its spend to $42000 of its $40000 budget: 100 % reached",
+                    ],
+                ]);
+            });
+
             it("keeps the forecast still through the day, whatever today's spend so far", async () => {
                 await push(
                     Array.from({ length: 14 }, (_, i) =>
