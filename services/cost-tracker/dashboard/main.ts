@@ -18,7 +18,7 @@ const CATEGORY_LABELS: Record<Category, string> = {
     "other-aws": "Other AWS",
     "credits-tax": "Credits, refunds & tax",
 };
-const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> = {
+const COLORS: Record<Category | "reserved" | "remaining" | "forecast" | "budget", string> = {
     gpu: "#5b5bd6",
     "cpu-memory": "#12a594",
     storage: "#f5a524",
@@ -29,6 +29,7 @@ const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> =
     reserved: "#f5a524",
     remaining: "#d0d5dd",
     forecast: "#1d2433",
+    budget: "#b42318",
 };
 
 const money = new Intl.NumberFormat("en-US", {
@@ -38,6 +39,16 @@ const money = new Intl.NumberFormat("en-US", {
     maximumFractionDigits: 2,
 });
 const hours = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
+/** Every time on the page one way: ISO 8601 to the minute, with its zone ("2026-11-26 15:00 UTC"). */
+function isoMinute(at: Date | string): string {
+    return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** The service's messages write amounts plainly ("$41224.5"); the page shows every amount as the tables do ("$41,224.50"). */
+function formatAmounts(text: string): string {
+    return text.replace(/\$(-?\d+(?:\.\d+)?)/g, (_m, n: string) => money.format(Number(n)));
+}
 
 async function get<T>(url: string): Promise<T> {
     const response = await fetch(url, { headers: { accept: "application/json" } });
@@ -129,6 +140,22 @@ function renderBudgets(teams: TeamSummary[]): void {
                     stack: "forecast",
                     barPercentage: 0.35,
                 },
+                // The budget as a mark across each team's bars, so spend past it shows.
+                {
+                    type: "line",
+                    label: "Budget",
+                    data: teams.map((t) => t.monthlyBudgetUsd),
+                    stack: "budget-mark",
+                    showLine: false,
+                    pointStyle: "line",
+                    pointRotation: 90,
+                    indexAxis: "y",
+                    pointRadius: 16,
+                    pointHoverRadius: 16,
+                    borderWidth: 3,
+                    borderColor: COLORS.budget,
+                    backgroundColor: COLORS.budget,
+                },
             ],
         },
         options: {
@@ -208,13 +235,7 @@ function renderDecisions(decisions: RequestRow[]): void {
                 { class: d.status, title: d.reason },
             );
             row.append(
-                cell(
-                    new Date(d.createdAt).toLocaleString("en-GB", {
-                        timeZone: "UTC",
-                        dateStyle: "short",
-                        timeStyle: "short",
-                    }),
-                ),
+                cell(isoMinute(d.createdAt), { "data-testid": `decision-${d.id}-at` }),
                 cell(d.team),
                 cell(`${d.gpus} × ${d.gpuResource} on ${d.pool}, ${d.hours} h`),
                 cell(d.priorityClass),
@@ -238,7 +259,7 @@ function renderAlerts(alerts: AlertRow[]): void {
         ...alerts.map((a) => {
             const item = document.createElement("li");
             const kind = Object.assign(document.createElement("span"), { className: "kind", textContent: a.kind });
-            item.append(kind, `${a.createdAt.slice(0, 16).replace("T", " ")} UTC — ${a.message}`);
+            item.append(kind, `${isoMinute(a.createdAt)} — ${formatAmounts(a.message)}`);
             return item;
         }),
     );
@@ -260,7 +281,7 @@ async function load(): Promise<void> {
     renderDecisions(decisions);
     renderAlerts(alerts);
     const asOf = document.getElementById("as-of")!;
-    asOf.textContent = `${teams[0]?.month ?? ""} · as of ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · amounts in USD`;
+    asOf.textContent = `${teams[0]?.month ?? ""} · as of ${isoMinute(new Date())} · amounts in USD`;
     document.body.dataset.loaded = "true";
 }
 

@@ -112,6 +112,8 @@ function observeRequests(app: FastifyInstance, deps: AppDeps): void {
 async function registerDashboard(app: FastifyInstance, publicDir: string | undefined): Promise<void> {
     if (publicDir && fs.existsSync(publicDir)) {
         await app.register(fastifyStatic, { root: publicDir, wildcard: false, index: "index.html" });
+        // Browsers and bookmarks ask for /favicon.ico whatever the page links; the icon is an SVG.
+        app.get("/favicon.ico", { schema: { hide: true } }, (_request, reply) => reply.redirect("/favicon.svg", 301));
     } else {
         app.log.warn(
             { publicDir },
