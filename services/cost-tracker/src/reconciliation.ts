@@ -145,3 +145,30 @@ function billComparison(
         estimatedDays: days.filter((d) => d.estimated).map((d) => d.day),
     };
 }
+
+/**
+ * The report as CSV (RFC 4180): one row per line of money (each team, unallocated, each pool's
+ * idle), a column per category and the total, then the sources, the check and the bill.
+ */
+export function monthlyReportCsv(report: MonthlyReport): string {
+    const rows: Array<Array<string | number>> = [["month", "line", "name", "cost_center", ...CATEGORIES, "total_usd"]];
+    for (const t of report.teams)
+        rows.push([report.month, "team", t.team, t.costCenter, ...CATEGORIES.map((c) => t.byCategory[c]), t.totalUsd]);
+    const u = report.unallocated;
+    rows.push([report.month, "unallocated", "", "", ...CATEGORIES.map((c) => u.byCategory[c]), u.totalUsd]);
+    for (const p of report.idle.byPool)
+        rows.push([report.month, "idle", p.pool, "", ...CATEGORIES.map((c) => (c === "gpu" ? p.usd : 0)), p.usd]);
+    const blank = CATEGORIES.map(() => "");
+    for (const s of report.sources) rows.push([report.month, "source", s.source, "", ...blank, s.totalUsd]);
+    rows.push([report.month, "check", "lines minus sources", "", ...blank, report.differenceUsd]);
+    if (report.bill) {
+        rows.push([report.month, "bill", report.bill.metric, "", ...blank, report.bill.totalUsd]);
+        rows.push([report.month, "bill", "bill minus tracked AWS spend", "", ...blank, report.bill.differenceUsd]);
+    }
+    return rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
+
+function csvField(value: string | number): string {
+    const text = String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

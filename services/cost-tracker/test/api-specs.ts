@@ -662,6 +662,8 @@ export function describeApiSpecs(label: string): void {
                     "/v1/gpu-requests",
                     "/v1/gpu-requests/{id}/release",
                     "/v1/pools",
+                    "/v1/reports/monthly",
+                    "/v1/reports/monthly.csv",
                     "/v1/teams",
                     "/v1/teams/{team}/spend",
                     "/v1/usage",

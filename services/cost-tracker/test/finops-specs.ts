@@ -274,6 +274,18 @@ export function describeFinopsSpecs(label: string): void {
                     [120, [{ source: "push:openai-gateway", totalUsd: 120 }], 0],
                 );
                 assert.strictEqual(report.bill, null);
+                const csv = await app.inject({ method: "GET", url: "/v1/reports/monthly.csv?month=2026-11" });
+                assert.deepStrictEqual(
+                    [csv.statusCode, csv.headers["content-type"], csv.body.split("\r\n").slice(0, 2)],
+                    [
+                        200,
+                        "text/csv; charset=utf-8",
+                        [
+                            "month,line,name,cost_center,gpu,cpu-memory,storage,network,ai-api,other-aws,credits-tax,total_usd",
+                            "2026-11,team,applied-ml,CC-1002,0,0,0,0,120,0,0,120",
+                        ],
+                    ],
+                );
                 const bad = await app.inject({ method: "GET", url: "/v1/reports/monthly?month=2026-13" });
                 assert.deepStrictEqual([bad.statusCode, bad.json().field], [400, "month"]);
             });

@@ -608,3 +608,5 @@ export const monthlyReportSchema = {
         }),
     },
 } as const;
+
+export const csvSchema = { type: "string", description: "CSV (RFC 4180), a header row first" } as const;
