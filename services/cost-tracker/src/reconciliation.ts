@@ -146,6 +146,56 @@ function billComparison(
     };
 }
 
+export interface MonthTotals {
+    month: string;
+    teams: Array<{ team: string; costCenter: string; usd: number }>;
+    costCenters: Array<{ costCenter: string; usd: number }>;
+    unallocatedUsd: number;
+    idleUsd: number;
+    totalUsd: number;
+}
+
+/**
+ * Monthly history from `from` to `to` ("YYYY-MM", both included, every month present): each
+ * team's spend (its own usage and its share of split idle, as its budget counts it), each cost
+ * centre's, and the unallocated and unsplit idle lines.
+ */
+export async function monthlyHistory(q: Queryable, from: string, to: string): Promise<MonthTotals[]> {
+    const next = monthOf(new Date(`${to}-01T00:00:00Z`)).next;
+    const [spend, teams] = await Promise.all([
+        q.query<{ month: string; line: string; team: string; usd: number }>(
+            `SELECT to_char(day, 'YYYY-MM') AS month, line, team, sum(amount_usd) AS usd FROM daily_spend
+              WHERE day >= $1 AND day < $2 GROUP BY 1, 2, 3`,
+            [`${from}-01`, next],
+        ),
+        q.query<{ name: string; cost_center: string }>("SELECT name, cost_center FROM teams ORDER BY name"),
+    ]);
+    const months: MonthTotals[] = [];
+    for (let m = from; m <= to; m = monthOf(new Date(`${m}-01T00:00:00Z`)).next.slice(0, 7)) {
+        const rows = spend.rows.filter((r) => r.month === m);
+        const usdOf = (keep: (r: (typeof rows)[number]) => boolean) =>
+            cents(rows.filter(keep).reduce((sum, r) => sum + Number(r.usd), 0));
+        const teamRows = teams.rows.map((t) => ({
+            team: t.name,
+            costCenter: t.cost_center,
+            usd: usdOf((r) => r.team === t.name),
+        }));
+        const centres = [...new Set(teamRows.map((t) => t.costCenter))].sort();
+        months.push({
+            month: m,
+            teams: teamRows,
+            costCenters: centres.map((c) => ({
+                costCenter: c,
+                usd: cents(teamRows.filter((t) => t.costCenter === c).reduce((sum, t) => sum + t.usd, 0)),
+            })),
+            unallocatedUsd: usdOf((r) => r.line === "unallocated"),
+            idleUsd: usdOf((r) => r.line === "idle" && r.team === ""),
+            totalUsd: usdOf(() => true),
+        });
+    }
+    return months;
+}
+
 /**
  * The report as CSV (RFC 4180): one row per line of money (each team, unallocated, each pool's
  * idle), a column per category and the total, then the sources, the check and the bill.

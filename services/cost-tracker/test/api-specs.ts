@@ -662,6 +662,7 @@ export function describeApiSpecs(label: string): void {
                     "/v1/gpu-requests",
                     "/v1/gpu-requests/{id}/release",
                     "/v1/pools",
+                    "/v1/reports/history",
                     "/v1/reports/monthly",
                     "/v1/reports/monthly.csv",
                     "/v1/teams",

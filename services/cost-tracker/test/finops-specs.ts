@@ -291,6 +291,36 @@ export function describeFinopsSpecs(label: string): void {
             });
         });
 
+        describe("monthly history", () => {
+            it("answers every month of the range per team and cost centre, and refuses a range backwards", async () => {
+                // October: applied-ml $300 (CC-1002); November: applied-ml $120 + $80, inference $50 (CC-1003); December none.
+                time.set("2026-12-02T12:00:00Z");
+                await push([gpu(300, "2026-10-20T10:00:00Z"), gpu(120, "2026-11-03T10:00:00Z")]);
+                await push([{ ...gpu(80, "2026-11-04T10:00:00Z"), category: "ai-api" }], "openai-gateway");
+                await push([{ ...gpu(50, "2026-11-05T10:00:00Z"), team: "inference" }]);
+                const res = await app.inject({ method: "GET", url: "/v1/reports/history?from=2026-10&to=2026-12" });
+                assert.strictEqual(res.statusCode, 200, res.body);
+                const history = res.json<Array<Record<string, any>>>();
+                assert.deepStrictEqual(
+                    history.map((m) => [
+                        m.month,
+                        m.totalUsd,
+                        m.costCenters.map((c: any) => `${c.costCenter}=${c.usd}`),
+                    ]),
+                    [
+                        ["2026-10", 300, ["CC-1001=0", "CC-1002=300", "CC-1003=0"]],
+                        ["2026-11", 250, ["CC-1001=0", "CC-1002=200", "CC-1003=50"]],
+                        ["2026-12", 0, ["CC-1001=0", "CC-1002=0", "CC-1003=0"]],
+                    ],
+                );
+                const bad = await app.inject({ method: "GET", url: "/v1/reports/history?from=2026-12&to=2026-10" });
+                assert.deepStrictEqual(
+                    [bad.statusCode, bad.json().message],
+                    [400, "from: 2026-12 is after to 2026-10"],
+                );
+            });
+        });
+
         describe("units and input", () => {
             it("counts a MIG slice's hours at its compute fraction beside its raw hours, and refuses GPU hours there", async () => {
                 // 10 h on one 3g.40gb slice: 10 × 3/7 = 4.29 GPU-equivalent hours, $14.70 (10 × 3/7 × $3.43088125).

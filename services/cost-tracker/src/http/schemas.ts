@@ -610,3 +610,44 @@ export const monthlyReportSchema = {
 } as const;
 
 export const csvSchema = { type: "string", description: "CSV (RFC 4180), a header row first" } as const;
+
+const monthPattern = { type: "string", pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$" } as const;
+
+export const historyQuery = {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+        from: { ...monthPattern, description: "First month, YYYY-MM; default 11 months before `to`" },
+        to: { ...monthPattern, description: "Last month, YYYY-MM; default this month" },
+    },
+} as const;
+
+export const historySchema = {
+    type: "array",
+    items: {
+        type: "object",
+        required: ["month", "teams", "costCenters", "unallocatedUsd", "idleUsd", "totalUsd"],
+        properties: {
+            month: { type: "string" },
+            teams: {
+                type: "array",
+                items: {
+                    type: "object",
+                    required: ["team", "costCenter", "usd"],
+                    properties: { team: { type: "string" }, costCenter: { type: "string" }, usd },
+                },
+            },
+            costCenters: {
+                type: "array",
+                items: {
+                    type: "object",
+                    required: ["costCenter", "usd"],
+                    properties: { costCenter: { type: "string" }, usd },
+                },
+            },
+            unallocatedUsd: usd,
+            idleUsd: total("Idle GPU capacity not split to teams"),
+            totalUsd: total("Every line"),
+        },
+    },
+} as const;

@@ -1,12 +1,36 @@
 /** Finance's read routes: the monthly reconciliation of teams, unallocated and idle with the sources and the bill. */
 import type { FastifyInstance } from "fastify";
-import { monthlyReport, monthlyReportCsv } from "../../reconciliation";
+import { BadInput } from "../../model";
+import { monthlyHistory, monthlyReport, monthlyReportCsv } from "../../reconciliation";
 import { monthOf } from "../../rules";
 import type { AppDeps } from "../app";
-import { csvSchema, errorSchema, monthQuery, monthlyReportSchema } from "../schemas";
+import { csvSchema, errorSchema, historyQuery, historySchema, monthQuery, monthlyReportSchema } from "../schemas";
+
+/** The most months one history answers. */
+const MAX_HISTORY_MONTHS = 36;
 
 export function registerReports(app: FastifyInstance, deps: AppDeps): void {
     const { db, now } = deps;
+    app.get<{ Querystring: { from?: string; to?: string } }>(
+        "/v1/reports/history",
+        {
+            schema: {
+                tags: ["spend"],
+                summary:
+                    "Monthly history per team and cost centre, with the unallocated and idle lines; default the last 12 months",
+                querystring: historyQuery,
+                response: { 200: historySchema, 400: errorSchema, 503: errorSchema },
+            },
+        },
+        async (request) => {
+            const to = request.query.to ?? monthOf(now()).start.slice(0, 7);
+            const from = request.query.from ?? shiftMonth(to, -11);
+            if (from > to) throw new BadInput("from", `${from} is after to ${to}`);
+            if (shiftMonth(from, MAX_HISTORY_MONTHS - 1) < to)
+                throw new BadInput("to", `${from}..${to} is more than ${MAX_HISTORY_MONTHS} months`);
+            return monthlyHistory(db, from, to);
+        },
+    );
     app.get<{ Querystring: { month?: string } }>(
         "/v1/reports/monthly",
         {
@@ -41,4 +65,10 @@ export function registerReports(app: FastifyInstance, deps: AppDeps): void {
                 .send(csv);
         },
     );
+}
+
+function shiftMonth(month: string, by: number): string {
+    const [y, m] = month.split("-").map(Number);
+    const at = new Date(Date.UTC(y, m - 1 + by, 1));
+    return at.toISOString().slice(0, 7);
 }
