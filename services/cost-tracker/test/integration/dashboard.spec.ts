@@ -198,18 +198,19 @@ describe("cost tracker dashboard in Chromium", () => {
             try {
                 await narrow.goto(`${base}/`);
                 await narrow.waitForSelector("body[data-loaded]");
-                const { page: pageWidth, viewport } = await narrow.evaluate(() => ({
-                    page: document.documentElement.scrollWidth,
-                    viewport: document.documentElement.clientWidth,
-                }));
+                const { page: pageWidth, viewport } = await narrow
+                    .locator("html")
+                    .evaluate((html) => ({ page: html.scrollWidth, viewport: html.clientWidth }));
                 assert.ok(pageWidth <= viewport, `the page is ${pageWidth} px wide in a ${viewport} px viewport`);
                 // Every card's right edge inside the viewport; a wide table scrolls in its own box.
                 const overflowing = await narrow
                     .locator("section")
-                    .evaluateAll((sections) =>
-                        sections
-                            .filter((s) => s.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
-                            .map((s) => s.getAttribute("aria-labelledby")),
+                    .evaluateAll(
+                        (sections, width) =>
+                            sections
+                                .filter((s) => s.getBoundingClientRect().right > width + 0.5)
+                                .map((s) => s.getAttribute("aria-labelledby")),
+                        viewport,
                     );
                 assert.deepStrictEqual(overflowing, []);
                 // Reserved, Remaining and Forecast are reachable: inside a scroll box whose card is on screen.
