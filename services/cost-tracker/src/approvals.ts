@@ -83,14 +83,6 @@ export function resolveResource(pool: TrackerPool, input: Pick<GpuRequestInput, 
     return resource;
 }
 
-/** Hours are kept to the hundredth (numeric(8, 2)); more decimals would be rounded silently, or fail the database's check. */
-export function checkHoursPrecision(hours: number): void {
-    if (hours < 0.01)
-        throw new BadInput("hours", `must be at least 0.01, the smallest the service keeps (found ${hours})`);
-    if (Number(hours.toFixed(2)) !== hours)
-        throw new BadInput("hours", `has more than 2 decimals, more than the service keeps (found ${hours})`);
-}
-
 /** The team's spend this month and the part of its live reservations this month carries, read in one statement (one snapshot). */
 export async function budgetState(
     q: Queryable,
@@ -124,7 +116,6 @@ export async function requestGpus(
             "team",
             `unknown team "${input.team}"; known: ${config.teams.map((t) => t.name).join(", ")}`,
         );
-    checkHoursPrecision(input.hours);
     const resource = resolveResource(pool, input);
     const month = monthOf(now);
     // The check and the reservation are one call of approve_gpu_request (migrations 2 and 3): one

@@ -343,8 +343,8 @@ export function describeFinopsSpecs(label: string): void {
 
             it("refuses hours with more decimals than the service keeps, naming the field, and writes nothing", async () => {
                 for (const [hours, message] of [
-                    [1.005, "hours: has more than 2 decimals, more than the service keeps (found 1.005)"],
-                    [0.001, "hours: must be at least 0.01, the smallest the service keeps (found 0.001)"],
+                    [1.005, "hours: must have at most 2 decimal places (what the database keeps)"],
+                    [0.001, "hours: must be >= 0.01"],
                 ] as const) {
                     const res = await post("/v1/gpu-requests", ask({ hours }));
                     assert.deepStrictEqual(
