@@ -5,7 +5,7 @@
  * - `source` names the pusher (default "default"); its records are stored as `push:<source>`.
  *   A record replaces the earlier one of its natural key from the same source: send the day's
  *   total so far, not an increment.
- * - A batch may not hold two records of one natural key (which would be meant?).
+ * - Records of one natural key within a batch are added up into that key's total.
  * - A record may not claim a category a pulled source owns (see ownership.ts).
  * - GPU hours: `resourceHours` of a pool's `gpuResource` (its units: a MIG slice, a share) become
  *   GPU-equivalent hours at the unit's fraction of a GPU; `gpuHours` is GPU-equivalent hours and
@@ -16,7 +16,7 @@ import { BadInput, workloadKey, type Category, type UsageRecord, type WorkloadRe
 import { ownerOfPushed, pulledOwners } from "./ownership";
 import { poolResources } from "./pricing";
 import { utcDay } from "./rules";
-import { PUSH_SOURCE_PREFIX, naturalKey } from "./usage";
+import { PUSH_SOURCE_PREFIX } from "./usage";
 
 export interface PushedRecord {
     team: string;
@@ -46,7 +46,6 @@ export function pushedRecords(
     now: Date,
 ): { source: string; records: UsageRecord[] } {
     const owners = pulledOwners(config);
-    const seen = new Map<string, number>();
     const records = batch.records.map((r, i) => {
         const record = toUsageRecord(r, `records[${i}]`, config, now);
         const owner = ownerOfPushed(owners, r.category, r.workload !== undefined);
@@ -57,14 +56,6 @@ export function pushedRecords(
                 `${r.category} spend ${whose} is owned by ${owner.source} (${owner.description}); pushed usage may not claim it`,
             );
         }
-        const key = naturalKey(record);
-        const first = seen.get(key);
-        if (first !== undefined)
-            throw new BadInput(
-                `records[${i}]`,
-                `has the same team, category, day, workload, pool and GPU resource as records[${first}]; send one record per key with its total`,
-            );
-        seen.set(key, i);
         return record;
     });
     return { source: `${PUSH_SOURCE_PREFIX}${batch.source ?? "default"}`, records };

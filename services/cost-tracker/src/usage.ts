@@ -73,7 +73,7 @@ async function storeBill(tx: Queryable, bill: readonly BillDay[], now: Date): Pr
  * Stores pushed records inside the caller's transaction (which holds the batch's idempotency
  * key): each replaces the record of the same natural key (source, day, line, team, category,
  * workload, pool, GPU resource) if there is one, so a gateway that sends a day's total again
- * never counts it twice. The caller has checked that no two records of the batch share a key.
+ * never counts it twice. Records of one key within a batch are added up: together they are the key's total.
  */
 export async function upsertPushedUsage(
     tx: Queryable,
@@ -84,9 +84,10 @@ export async function upsertPushedUsage(
     const teams = [...new Set(records.map((r) => r.team))];
     const days = [...new Set(records.map((r) => r.day))];
     await changeSpend(tx, teams, days, now, async () => {
-        for (const r of records) await deleteByNaturalKey(tx, source, r);
         await refuseOverflowingDays(tx, records);
-        await insertUsage(tx, source, records);
+        const merged = mergeByNaturalKey(records);
+        for (const r of merged) await deleteByNaturalKey(tx, source, r);
+        await insertUsage(tx, source, merged);
     });
 }
 
@@ -105,6 +106,27 @@ async function deleteByNaturalKey(tx: Queryable, source: string, r: UsageRecord)
             r.gpuResource ?? null,
         ],
     );
+}
+
+function mergeByNaturalKey(records: readonly UsageRecord[]): UsageRecord[] {
+    const byKey = new Map<string, UsageRecord>();
+    for (const r of records) {
+        const key = naturalKey(r);
+        const first = byKey.get(key);
+        const add = (a?: number, b?: number) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+        byKey.set(
+            key,
+            first
+                ? {
+                      ...first,
+                      amountUsd: first.amountUsd + r.amountUsd,
+                      gpuHours: add(first.gpuHours, r.gpuHours),
+                      resourceHours: add(first.resourceHours, r.resourceHours),
+                  }
+                : r,
+        );
+    }
+    return [...byKey.values()];
 }
 
 /** The natural key of a record from one source: two records with it are the same fact, the later one replacing the earlier. */
@@ -200,21 +222,19 @@ async function refreshRollUp(tx: Queryable, days: readonly string[], teams: read
 
 /**
  * A pushed batch that would take a day's total past what its column holds is refused, naming
- * the record that crosses the limit. Read under the teams' locks, after the batch's keys' earlier
- * records are deleted (they are replaced), so the totals cannot move meanwhile; a refusal rolls
- * the deletion back with the rest of the transaction.
+ * the record that crosses the limit, before anything is written. Read under the teams' locks, so
+ * the totals cannot move meanwhile. The earlier record a push replaces still counts here: at
+ * most one record's worth of caution on a limit of ten billion dollars a day.
  */
 async function refuseOverflowingDays(tx: Queryable, records: readonly UsageRecord[]): Promise<void> {
     const { rows } = await tx.query<{ key: string; usd: number; hours: number }>(
-        `SELECT line || '|' || team || '|' || day || '|' || category || '|' || coalesce(pool, '') || '|' || coalesce(gpu_resource, '') AS key,
-                sum(amount_usd) AS usd, sum(gpu_hours) AS hours
-           FROM usage WHERE team = ANY($1::text[]) AND day = ANY($2::date[])
-          GROUP BY line, team, day, category, coalesce(pool, ''), coalesce(gpu_resource, '')`,
+        `SELECT team || '|' || day || '|' || category || '|' || pool AS key, sum(amount_usd) AS usd, sum(gpu_hours) AS hours
+           FROM daily_spend WHERE team = ANY($1::text[]) AND day = ANY($2::date[]) GROUP BY team, day, category, pool`,
         [[...new Set(records.map((r) => r.team))], [...new Set(records.map((r) => r.day))]],
     );
     const totals = new Map(rows.map((r) => [r.key, { usd: r.usd, hours: r.hours }]));
     records.forEach((r, i) => {
-        const key = `${r.line ?? "team"}|${r.team}|${r.day}|${r.category}|${r.pool ?? ""}|${r.gpuResource ?? ""}`;
+        const key = `${r.team}|${r.day}|${r.category}|${r.pool ?? ""}`;
         const total = totals.get(key) ?? { usd: 0, hours: 0 };
         total.usd += r.amountUsd;
         total.hours += r.gpuHours ?? 0;

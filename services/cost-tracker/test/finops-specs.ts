@@ -131,15 +131,12 @@ export function describeFinopsSpecs(label: string): void {
                 assert.strictEqual((await team("applied-ml")).byCategory["ai-api"], 12.5);
             });
 
-            it("refuses a batch holding two records of one key", async () => {
-                const res = await post("/v1/usage", { records: [gpu(1), gpu(2, "2026-11-20T01:00:00Z")] });
-                assert.deepStrictEqual(
-                    [res.statusCode, res.json().message],
-                    [
-                        400,
-                        "records[1]: has the same team, category, day, workload, pool and GPU resource as records[0]; send one record per key with its total",
-                    ],
-                );
+            it("adds up a batch's records of one key into that key's total, which a later push replaces", async () => {
+                // $1 + $2 in one batch = $3 for the day; then a push of $5 for the same key replaces it: $5, not $8.
+                await push([gpu(1), gpu(2, "2026-11-20T01:00:00Z")]);
+                assert.strictEqual((await team("applied-ml")).monthToDateUsd, 3);
+                await push([gpu(5, "2026-11-20T02:00:00Z")]);
+                assert.strictEqual((await team("applied-ml")).monthToDateUsd, 5);
             });
 
             it("does not let spend before an approval consume the new reservation", async () => {
