@@ -59,7 +59,18 @@ export interface TrackerSources {
     /** OpenCost's API, e.g. http://opencost.opencost:9003. */
     readonly opencost?: { readonly url: string };
     /** AWS Cost Explorer, grouped by a cost-allocation tag (activated in the billing console). */
-    readonly costExplorer?: { readonly region: string; readonly tagKey: string };
+    readonly costExplorer?: {
+        readonly region: string;
+        readonly tagKey: string;
+        /** What finance reconciles: amortised cost (default; upfront reservation and Savings Plans fees spread over their term), or unblended. */
+        readonly metric?: "AmortizedCost" | "UnblendedCost";
+        /** The tag value of the cluster's own resources (its nodes), whose cost the in-cluster sources distribute; default "platform". */
+        readonly clusterTagValue?: string;
+        /** Day of the month until which the previous month is re-read for revisions (default 5); Estimated days are re-read until final. */
+        readonly closeDay?: number;
+    };
+    /** A GPU pool's idle cost (node-hours no pod requested): on the pool's own line (default), or split over the teams that used the pool that day by their share of its spend. */
+    readonly gpuIdle?: "pool" | "share-of-use";
     /** Prometheus holding DCGM exporter and kube-state-metrics series. */
     readonly prometheus?: {
         readonly url: string;
@@ -389,7 +400,25 @@ function checkSources(sources: unknown, add: (key: string, message: string) => v
                     "sources.costExplorer.tagKey",
                     `must be the cost-allocation tag key, e.g. "team" (found ${describe(ce.tagKey)})`,
                 );
+            if (ce.metric !== undefined && ce.metric !== "AmortizedCost" && ce.metric !== "UnblendedCost")
+                add(
+                    "sources.costExplorer.metric",
+                    `must be "AmortizedCost" or "UnblendedCost" (found ${describe(ce.metric)})`,
+                );
+            if (
+                ce.clusterTagValue !== undefined &&
+                (typeof ce.clusterTagValue !== "string" || ce.clusterTagValue === "")
+            )
+                add(
+                    "sources.costExplorer.clusterTagValue",
+                    `must be a tag value such as "platform" (found ${describe(ce.clusterTagValue)})`,
+                );
+            if (ce.closeDay !== undefined)
+                checkNumber(ce.closeDay, "sources.costExplorer.closeDay", add, { min: 1, max: 28, integer: true });
         }
+    }
+    if (sources.gpuIdle !== undefined && sources.gpuIdle !== "pool" && sources.gpuIdle !== "share-of-use") {
+        add("sources.gpuIdle", `must be "pool" or "share-of-use" (found ${describe(sources.gpuIdle)})`);
     }
     if (sources.kubernetesApi !== undefined) checkKubernetesApi(sources.kubernetesApi, add);
     if (sources.prometheus !== undefined) {

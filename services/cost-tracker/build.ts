@@ -23,7 +23,7 @@ export async function buildDashboard(outDir: string = PUBLIC_DIR): Promise<void>
         outfile: path.join(outDir, "app.js"),
         logLevel: "warning",
     });
-    for (const file of ["index.html", "app.css"])
+    for (const file of ["index.html", "app.css", "favicon.svg"])
         fs.copyFileSync(path.join(SERVICE_DIR, "dashboard", file), path.join(outDir, file));
 }
 

@@ -13,18 +13,23 @@ const CATEGORY_LABELS: Record<Category, string> = {
     gpu: "GPU",
     "cpu-memory": "CPU & memory",
     storage: "Storage",
+    network: "Network",
     "ai-api": "AI APIs",
     "other-aws": "Other AWS",
+    "credits-tax": "Credits, refunds & tax",
 };
-const COLORS: Record<Category | "reserved" | "remaining" | "forecast", string> = {
+const COLORS: Record<Category | "reserved" | "remaining" | "forecast" | "budget", string> = {
     gpu: "#5b5bd6",
     "cpu-memory": "#12a594",
     storage: "#f5a524",
+    network: "#0090ff",
     "ai-api": "#e5484d",
     "other-aws": "#8b8d98",
+    "credits-tax": "#30a46c",
     reserved: "#f5a524",
     remaining: "#d0d5dd",
     forecast: "#1d2433",
+    budget: "#b42318",
 };
 
 const money = new Intl.NumberFormat("en-US", {
@@ -34,6 +39,16 @@ const money = new Intl.NumberFormat("en-US", {
     maximumFractionDigits: 2,
 });
 const hours = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
+/** Every time on the page one way: ISO 8601 to the minute, with its zone ("2026-11-26 15:00 UTC"). */
+function isoMinute(at: Date | string): string {
+    return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** The service's messages write amounts plainly ("$41224.5"); the page shows every amount as the tables do ("$41,224.50"). */
+function formatAmounts(text: string): string {
+    return text.replace(/\$(-?\d+(?:\.\d+)?)/g, (_m, n: string) => money.format(Number(n)));
+}
 
 async function get<T>(url: string): Promise<T> {
     const response = await fetch(url, { headers: { accept: "application/json" } });
@@ -54,6 +69,24 @@ function usdCell(value: number, testId: string, extraClass = ""): HTMLTableCellE
     return td;
 }
 
+/** The forecast's point with its range beneath; a dash without enough history (see rules.ts). */
+function forecastCell(t: TeamSummary): HTMLTableCellElement {
+    const f = t.forecast;
+    if (f.pointUsd === null || f.lowUsd === null || f.highUsd === null)
+        return cell("—", {
+            "data-testid": `${t.name}-forecast`,
+            title: `no forecast: ${f.historyDays} complete days of history`,
+        });
+    const td = usdCell(f.pointUsd, `${t.name}-forecast`, f.pointUsd > t.monthlyBudgetUsd ? "over" : "");
+    const range = document.createElement("small");
+    range.className = "range";
+    range.dataset.testid = `${t.name}-forecast-range`;
+    range.textContent = `${f.confidencePct} %: ${money.format(f.lowUsd)}–${money.format(f.highUsd)}`;
+    td.append(document.createElement("br"), range);
+    td.title = `as of ${f.asOfDay} (UTC), from ${f.historyDays} complete days`;
+    return td;
+}
+
 function renderBudgets(teams: TeamSummary[]): void {
     const body = document.querySelector("#budgets tbody")!;
     body.replaceChildren(
@@ -67,7 +100,7 @@ function renderBudgets(teams: TeamSummary[]): void {
                 usdCell(t.monthToDateUsd, `${t.name}-spent`),
                 usdCell(t.reservedUsd, `${t.name}-reserved`),
                 usdCell(t.remainingUsd, `${t.name}-remaining`, t.remainingUsd < 0 ? "over" : ""),
-                usdCell(t.forecastUsd, `${t.name}-forecast`, t.forecastUsd > t.monthlyBudgetUsd ? "over" : ""),
+                forecastCell(t),
                 cell(
                     util && util.averagePct !== null
                         ? `${util.averagePct} % of ${util.gpusReporting} GPUs (${util.gpusRequested} requested)`
@@ -102,10 +135,26 @@ function renderBudgets(teams: TeamSummary[]): void {
                 },
                 {
                     label: "Forecast",
-                    data: teams.map((t) => t.forecastUsd),
+                    data: teams.map((t) => t.forecastUsd ?? 0),
                     backgroundColor: COLORS.forecast,
                     stack: "forecast",
                     barPercentage: 0.35,
+                },
+                // The budget as a mark across each team's bars, so spend past it shows.
+                {
+                    type: "line",
+                    label: "Budget",
+                    data: teams.map((t) => t.monthlyBudgetUsd),
+                    stack: "budget-mark",
+                    showLine: false,
+                    pointStyle: "line",
+                    pointRotation: 90,
+                    indexAxis: "y",
+                    pointRadius: 16,
+                    pointHoverRadius: 16,
+                    borderWidth: 3,
+                    borderColor: COLORS.budget,
+                    backgroundColor: COLORS.budget,
                 },
             ],
         },
@@ -186,13 +235,7 @@ function renderDecisions(decisions: RequestRow[]): void {
                 { class: d.status, title: d.reason },
             );
             row.append(
-                cell(
-                    new Date(d.createdAt).toLocaleString("en-GB", {
-                        timeZone: "UTC",
-                        dateStyle: "short",
-                        timeStyle: "short",
-                    }),
-                ),
+                cell(isoMinute(d.createdAt), { "data-testid": `decision-${d.id}-at` }),
                 cell(d.team),
                 cell(`${d.gpus} × ${d.gpuResource} on ${d.pool}, ${d.hours} h`),
                 cell(d.priorityClass),
@@ -216,7 +259,7 @@ function renderAlerts(alerts: AlertRow[]): void {
         ...alerts.map((a) => {
             const item = document.createElement("li");
             const kind = Object.assign(document.createElement("span"), { className: "kind", textContent: a.kind });
-            item.append(kind, `${a.createdAt.slice(0, 16).replace("T", " ")} UTC — ${a.message}`);
+            item.append(kind, `${isoMinute(a.createdAt)} — ${formatAmounts(a.message)}`);
             return item;
         }),
     );
@@ -238,7 +281,7 @@ async function load(): Promise<void> {
     renderDecisions(decisions);
     renderAlerts(alerts);
     const asOf = document.getElementById("as-of")!;
-    asOf.textContent = `${teams[0]?.month ?? ""} · as of ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · amounts in USD`;
+    asOf.textContent = `${teams[0]?.month ?? ""} · as of ${isoMinute(new Date())} · amounts in USD`;
     document.body.dataset.loaded = "true";
 }
 

@@ -9,7 +9,7 @@ import type { CostTrackerConfig } from "../../../components/costs/tracker-config
 import type { AlertKind, AlertRow, TeamSummary } from "./api-types";
 import type { Queryable } from "./db/database";
 import { cents } from "./pricing";
-import { addDays, isAnomalous, median, thresholdsReached, utcDay } from "./rules";
+import { addDays, isAnomalous, median, monthOf, thresholdsReached, utcDay } from "./rules";
 
 interface RawAlert {
     id: number;
@@ -86,13 +86,13 @@ export async function raiseSpendAlerts(
                 }),
             );
         }
-        if (team.forecastUsd > team.monthlyBudgetUsd) {
+        if (team.forecastUsd !== null && team.forecastUsd > team.monthlyBudgetUsd) {
             keep(
                 await insertAlert(q, {
                     dedupeKey: `${team.name}:${month}:forecast`,
                     team: team.name,
                     kind: "forecast-over-budget",
-                    message: `${team.name} is forecast to spend $${cents(team.forecastUsd)} in ${month}, over its $${team.monthlyBudgetUsd} budget`,
+                    message: `${team.name} is forecast to spend $${cents(team.forecastUsd)} in ${month} (${team.forecast.confidencePct} % range $${team.forecast.lowUsd}–$${team.forecast.highUsd}), over its $${team.monthlyBudgetUsd} budget`,
                 }),
             );
         }
@@ -113,6 +113,42 @@ export async function raiseSpendAlerts(
                     message: `${team.name} spent $${cents(dayUsd)} on ${day}, more than ${rule.factor}× its median day of the previous ${trailing.length} ($${cents(median(trailing))})`,
                 }),
             );
+        }
+    }
+    for (const alert of await raiseLateAlerts(q, config, summaries, now)) raised.push(alert);
+    return raised;
+}
+
+/**
+ * A closed month revised after it ended: Cost Explorer revises days until the bill is final, and
+ * a charge for the 31st may arrive on the 1st. Each threshold the previous month's spend has now
+ * reached, and that was never alerted while the month ran, raises a late alert naming the month
+ * (same key as the in-month alert, so a threshold is alerted once either way).
+ */
+async function raiseLateAlerts(
+    q: Queryable,
+    config: CostTrackerConfig,
+    summaries: readonly TeamSummary[],
+    now: Date,
+): Promise<AlertRow[]> {
+    const current = monthOf(now);
+    const previous = monthOf(new Date(`${addDays(current.start, -1)}T00:00:00Z`));
+    const month = previous.start.slice(0, 7);
+    const { rows } = await q.query<{ team: string; usd: number }>(
+        "SELECT team, sum(amount_usd) AS usd FROM daily_spend WHERE day >= $1 AND day < $2 AND team <> '' GROUP BY team",
+        [previous.start, previous.next],
+    );
+    const raised: AlertRow[] = [];
+    for (const team of summaries) {
+        const spent = rows.find((r) => r.team === team.name)?.usd ?? 0;
+        for (const pct of thresholdsReached(spent, team.monthlyBudgetUsd, config.alerts.thresholdsPct)) {
+            const alert = await insertAlert(q, {
+                dedupeKey: `${team.name}:${month}:budget-${pct}`,
+                team: team.name,
+                kind: "late-budget-threshold",
+                message: `${team.name}: revised figures for ${month}, a closed month, bring its spend to $${cents(spent)} of its $${team.monthlyBudgetUsd} budget: ${pct} % reached`,
+            });
+            if (alert) raised.push(alert);
         }
     }
     return raised;

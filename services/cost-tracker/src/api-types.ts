@@ -3,6 +3,7 @@
  * free of Node, so the dashboard's bundle shares them.
  */
 import type { BoundWorkload, Category } from "./model";
+import type { Forecast } from "./rules";
 
 export type CategoryAmounts = Record<Category, number>;
 
@@ -15,7 +16,9 @@ export interface TeamSummary {
     monthToDateUsd: number;
     reservedUsd: number;
     remainingUsd: number;
-    forecastUsd: number;
+    /** The forecast's point; null without enough history. */
+    forecastUsd: number | null;
+    forecast: Forecast;
     byCategory: CategoryAmounts;
     gpuUtilisation: {
         averagePct: number | null;
@@ -29,12 +32,27 @@ export interface DailySpend {
     day: string;
     totalUsd: number;
     byCategory: CategoryAmounts;
+    /** Some of the day's figures are Cost Explorer's Estimated ones, revised later. */
+    estimated: boolean;
+}
+
+/** One GPU resource's use on a pool: its raw unit-hours beside the GPU-equivalent hours they make. */
+export interface ResourceUsage {
+    gpuResource: string;
+    resourceHours: number;
+    gpuHours: number;
+    gpuUsd: number;
 }
 
 export interface PoolUsage {
     pool: string;
+    /** GPU-equivalent hours requested (a MIG slice at its compute fraction, a share at 1/replicas). */
     gpuHours: number;
     gpuUsd: number;
+    /** GPU-equivalent hours of the pool's node-hours no pod requested, and their cost. */
+    idleGpuHours: number;
+    idleUsd: number;
+    resources: ResourceUsage[];
 }
 
 export interface RequestRow {
@@ -62,7 +80,8 @@ export interface RequestRow {
     reservation: "active" | "released" | "expired" | "replaced-by-spend" | null;
 }
 
-export type AlertKind = "budget-threshold" | "forecast-over-budget" | "anomaly" | "critical-over-budget";
+export type AlertKind =
+    "budget-threshold" | "late-budget-threshold" | "forecast-over-budget" | "anomaly" | "critical-over-budget";
 
 export interface AlertRow {
     id: number;

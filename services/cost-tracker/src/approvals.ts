@@ -83,7 +83,7 @@ export function resolveResource(pool: TrackerPool, input: Pick<GpuRequestInput, 
     return resource;
 }
 
-/** The team's spend this month and what its live reservations still hold, read in one statement (one snapshot). */
+/** The team's spend this month and the part of its live reservations this month carries, read in one statement (one snapshot). */
 export async function budgetState(
     q: Queryable,
     team: string,
@@ -92,8 +92,7 @@ export async function budgetState(
     const month = monthOf(now);
     const { rows } = await q.query<{ spent: number; reserved: number }>(
         `SELECT (SELECT coalesce(sum(amount_usd), 0) FROM daily_spend WHERE team = $1 AND day >= $2 AND day < $3) AS spent,
-                (SELECT coalesce(sum(greatest(estimated_cost_usd - consumed_usd, 0)), 0) FROM gpu_requests
-                  WHERE team = $1 AND status = 'approved' AND released_at IS NULL AND expires_at > $4) AS reserved`,
+                team_reserved_in($1, $4, $2, $3) AS reserved`,
         [team, month.start, month.next, now],
     );
     return { spentUsd: rows[0].spent, reservedUsd: rows[0].reserved };

@@ -31,7 +31,7 @@ export function createMetrics(summaries: () => Promise<TeamSummary[]>): Metrics 
     perTeam("cost_tracker_team_month_to_date_usd", "Spend this month so far, USD", (t) => t.monthToDateUsd);
     perTeam("cost_tracker_team_reserved_usd", "Budget held by live reservations, USD", (t) => t.reservedUsd);
     perTeam("cost_tracker_team_budget_usd", "Monthly budget, USD", (t) => t.monthlyBudgetUsd);
-    perTeam("cost_tracker_team_forecast_usd", "Month-end forecast, USD", (t) => t.forecastUsd);
+    perTeam("cost_tracker_team_forecast_usd", "Month-end forecast, USD", (t) => t.forecastUsd ?? Number.NaN);
     perTeam(
         "cost_tracker_team_budget_used_ratio",
         "Month-to-date spend over the budget",

@@ -35,30 +35,81 @@ export function median(values: readonly number[]): number {
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Complete days the forecast's run rate averages over. */
-export const FORECAST_TRAILING_DAYS = 7;
+/** Complete days the forecast's run rate and spread are measured over. */
+export const FORECAST_WINDOW_DAYS = 14;
+/** Fewer complete days of history than this, and no forecast is made. */
+export const FORECAST_MIN_DAYS = 7;
+export const FORECAST_CONFIDENCE_PCT = 90;
+/**
+ * Student's t, upper 5 % point (a two-sided 90 % interval), by degrees of freedom: NIST/SEMATECH
+ * e-Handbook of Statistical Methods, section 1.3.6.7.2, "Critical values of the Student's t distribution".
+ */
+const T_UPPER_5_PCT: Readonly<Record<number, number>> = {
+    6: 1.943,
+    7: 1.895,
+    8: 1.86,
+    9: 1.833,
+    10: 1.812,
+    11: 1.796,
+    12: 1.782,
+    13: 1.771,
+};
+
+export interface Forecast {
+    readonly method: "daily-mean-with-prediction-interval";
+    /** The last complete UTC day: the forecast is fixed for the day, whatever today's spend so far. */
+    readonly asOfDay: string;
+    /** Complete days measured (at most 14; days with no spend count as $0 once the team has any history). */
+    readonly historyDays: number;
+    readonly confidencePct: number;
+    /** Null when there is too little history (fewer than 7 complete days since the team's first spend). */
+    readonly pointUsd: number | null;
+    readonly lowUsd: number | null;
+    readonly highUsd: number | null;
+}
 
 /**
- * Month-end forecast: month-to-date spend plus a run rate times the time left in the month.
- * The run rate is the mean daily spend of the last 7 complete UTC days (reaching into the
- * previous month early in a month, so day 1 has a rate); with no complete day on record it is
- * the month-to-date spend per elapsed day. Reservations are not added: they are spend the run
- * rate already expects, and adding them would count it twice.
+ * Month-end forecast, computed at a fixed point: the end of the last complete UTC day.
  *
- * `trailingDailyUsd`: spend of each of the last complete days, at most 7, days with no spend as 0.
+ * - Spent: the month's spend up to and including that day (today's partial spend is left out, so
+ *   the figure does not move between page loads during the day).
+ * - Rate: the mean daily spend over the last 14 complete days (reaching into the previous month
+ *   early in a month; on the 1st, the whole forecast is the rate times the month's days). Days
+ *   with no spend count as $0, from the team's first day with spend on record.
+ * - Range: a 90 % prediction interval for the sum of the R days left (today included), from the
+ *   days' sample standard deviation s over n days: ± t(n − 1) × s × √(R + R²/n) — the spread of R
+ *   more days plus the uncertainty of the mean — never below what is already spent.
+ * - No history: with fewer than 7 complete days since the team's first spend there is no forecast
+ *   (a first half hour's spend times the month is not one).
+ *
+ * `history`: spend of each complete day, oldest first, at most 14, from the team's first day on record.
  */
-export function forecastMonthEnd(monthToDateUsd: number, trailingDailyUsd: readonly number[], now: Date): number {
-    const { start, next } = monthOf(now);
-    const monthStart = Date.parse(`${start}T00:00:00Z`);
-    const elapsedDays = (now.getTime() - monthStart) / DAY_MS;
-    const remainingDays = (Date.parse(`${next}T00:00:00Z`) - now.getTime()) / DAY_MS;
-    const rate =
-        trailingDailyUsd.length > 0
-            ? trailingDailyUsd.reduce((sum, v) => sum + v, 0) / trailingDailyUsd.length
-            : elapsedDays > 0
-              ? monthToDateUsd / elapsedDays
-              : 0;
-    return monthToDateUsd + rate * remainingDays;
+export function forecastMonthEnd(
+    spentThroughYesterdayUsd: number,
+    history: readonly number[],
+    today: string,
+): Forecast {
+    const n = history.length;
+    const base = {
+        method: "daily-mean-with-prediction-interval" as const,
+        asOfDay: addDays(today, -1),
+        historyDays: n,
+        confidencePct: FORECAST_CONFIDENCE_PCT,
+    };
+    if (n < FORECAST_MIN_DAYS) return { ...base, pointUsd: null, lowUsd: null, highUsd: null };
+    const { next } = monthOf(new Date(`${today}T00:00:00Z`));
+    const daysLeft = daysBetween(today, addDays(next, -1)).length;
+    const mean = history.reduce((sum, v) => sum + v, 0) / n;
+    const variance = history.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1);
+    const t = T_UPPER_5_PCT[n - 1] ?? T_UPPER_5_PCT[13];
+    const half = t * Math.sqrt(variance) * Math.sqrt(daysLeft + (daysLeft * daysLeft) / n);
+    const point = spentThroughYesterdayUsd + mean * daysLeft;
+    return {
+        ...base,
+        pointUsd: point,
+        lowUsd: Math.max(spentThroughYesterdayUsd, point - half),
+        highUsd: point + half,
+    };
 }
 
 /** The thresholds (percent of budget) that `spentUsd` has reached. */

@@ -120,14 +120,15 @@ export function describeApiSpecs(label: string): void {
             });
 
             it("rejects a request the budget cannot cover, counting spend and live reservations, and records the decision", async () => {
-                await pushSpend("applied-ml", 1000);
-                // 8 H100s × 700 h × $6.88 = $38,528 reserved: $40,000 − $1,000 − $38,528 = $472 left.
+                await pushSpend("applied-ml", 26000);
+                // 8 H100s × 240 h × $6.88 = $13,209.60 reserved, all of it in November (it ends on the 30th at noon):
+                // $40,000 − $26,000 − $13,209.60 = $790.40 left, less than 8 × 15 h × $6.88 = $825.60.
                 assert.strictEqual(
-                    (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 700 }))).statusCode,
+                    (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 240 }))).statusCode,
                     201,
                 );
                 time.advanceHours(0.1);
-                const res = await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 10 }));
+                const res = await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 15 }));
                 assert.strictEqual(res.statusCode, 409, res.body);
                 const body = res.json();
                 assert.deepStrictEqual(
@@ -140,12 +141,12 @@ export function describeApiSpecs(label: string): void {
                     },
                     {
                         status: "rejected",
-                        estimatedCostUsd: 550.4,
-                        remainingUsd: 472,
-                        // $550.40 is less than the $40,000 budget: it would fit in an empty month.
+                        estimatedCostUsd: 825.6,
+                        remainingUsd: 790.4,
+                        // $825.60 is less than the $40,000 budget: it would fit in an empty month.
                         reason: "over-budget",
                         message:
-                            "over budget: $550.4 asked, $472 of $40000 left after $1000 spent and $38528 reserved this month",
+                            "over budget: $825.6 asked, $790.4 of $40000 left after $26000 spent and $13209.6 reserved this month",
                     },
                 );
                 const decisions = await get("/v1/gpu-requests?team=applied-ml");
@@ -160,7 +161,9 @@ export function describeApiSpecs(label: string): void {
             });
 
             it("frees the budget when a reservation is released, and releasing again changes nothing", async () => {
-                const big = (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 700 }))).json();
+                // $40,000 − $25,000 spent − 8 × 240 h × $6.88 ($13,209.60, all in November) = $1,790.40 left: 8 × 40 h ($2,201.60) does not fit.
+                await pushSpend("applied-ml", 25000);
+                const big = (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 240 }))).json();
                 assert.strictEqual(
                     (await post("/v1/gpu-requests", ask({ team: "applied-ml", gpus: 8, hours: 40 }))).statusCode,
                     409,
@@ -201,7 +204,8 @@ export function describeApiSpecs(label: string): void {
                     [100, 37.6],
                     "$137.60 estimate − $100 observed",
                 );
-                await pushSpend("ml-research", 50, NOW, { workload });
+                // A push is the day's total for its key: $150 replaces the $100.
+                await pushSpend("ml-research", 150, NOW, { workload });
                 t = await team("ml-research");
                 assert.deepStrictEqual([t.monthToDateUsd, t.reservedUsd], [150, 0]);
                 const [request] = await get("/v1/gpu-requests");
@@ -514,7 +518,13 @@ export function describeApiSpecs(label: string): void {
                             occurredAt: "2026-11-19T08:00:00Z",
                             description: "openai gpt-4.1",
                         },
-                        { team: "inference", category: "ai-api", amountUsd: 30.25, occurredAt: "2026-11-19T23:59:59Z" },
+                        {
+                            team: "inference",
+                            category: "ai-api",
+                            amountUsd: 30.25,
+                            occurredAt: "2026-11-19T23:59:59Z",
+                            workload: { namespace: "inference", kind: "Deployment", name: "rag-gateway" },
+                        },
                         {
                             team: "inference",
                             category: "gpu",
@@ -543,7 +553,26 @@ export function describeApiSpecs(label: string): void {
                 );
                 assert.deepStrictEqual(
                     [spend.totalUsd, spend.gpuHoursByPool],
-                    [550.75, [{ pool: "h100", gpuHours: 58.14, gpuUsd: 400 }]],
+                    [
+                        550.75,
+                        [
+                            {
+                                pool: "h100",
+                                gpuHours: 58.14,
+                                gpuUsd: 400,
+                                idleGpuHours: 0,
+                                idleUsd: 0,
+                                resources: [
+                                    {
+                                        gpuResource: "nvidia.com/gpu",
+                                        resourceHours: 58.14,
+                                        gpuHours: 58.14,
+                                        gpuUsd: 400,
+                                    },
+                                ],
+                            },
+                        ],
+                    ],
                 );
                 const t = await team("inference");
                 assert.deepStrictEqual(
@@ -552,31 +581,43 @@ export function describeApiSpecs(label: string): void {
                 );
             });
 
-            it("forecasts from the trailing week's spend", async () => {
-                // $700 on each of 13–19 Nov: run rate $700/day; at noon on the 20th, 10.5 days remain.
-                const records = [13, 14, 15, 16, 17, 18, 19].map((d) => ({
+            it("forecasts from the last 14 complete days' spend, leaving out today's", async () => {
+                // $700 on each of 6–19 Nov and $5,000 so far today (the 20th, not a complete day): run rate $700/day;
+                // through the 19th $9,800, plus 11 days left (20–30) × $700 = $17,500; every day alike, so no spread.
+                const records = Array.from({ length: 15 }, (_, i) => ({
                     team: "applied-ml",
                     category: "gpu",
-                    amountUsd: 700,
-                    occurredAt: `2026-11-${d}T10:00:00Z`,
+                    amountUsd: i === 14 ? 5000 : 700,
+                    occurredAt: `2026-11-${String(6 + i).padStart(2, "0")}T10:00:00Z`,
                 }));
-                await post("/v1/usage", { records });
+                assert.strictEqual((await post("/v1/usage", { records })).statusCode, 201);
                 const t = await team("applied-ml");
-                assert.deepStrictEqual([t.monthToDateUsd, t.forecastUsd], [4900, 4900 + 10.5 * 700]);
+                assert.deepStrictEqual(
+                    [t.monthToDateUsd, t.forecastUsd, t.forecast.lowUsd, t.forecast.highUsd, t.forecast.asOfDay],
+                    [14800, 17500, 17500, 17500, "2026-11-19"],
+                );
             });
 
             it("alerts at 50 and 80 % of budget and on a forecast past it, once each per month", async () => {
-                await pushSpend("applied-ml", 20000, "2026-11-19T10:00:00Z");
-                await pushSpend("applied-ml", 12000, "2026-11-20T10:00:00Z");
-                await pushSpend("applied-ml", 100, "2026-11-20T11:00:00Z");
+                // $4,000 on each of 13–19 Nov: $28,000 spent (50 %), and 7 complete days of history, all alike:
+                // forecast $28,000 + 11 days left × $4,000 = $72,000, past the $40,000 budget.
+                const week = [13, 14, 15, 16, 17, 18, 19].map((d) => ({
+                    team: "applied-ml",
+                    category: "gpu",
+                    amountUsd: 4000,
+                    occurredAt: `2026-11-${d}T10:00:00Z`,
+                }));
+                assert.strictEqual((await post("/v1/usage", { records: week })).statusCode, 201);
+                // A push is the day's total so far: $4,000, then $4,100 for the 20th ($32,100: 80 %, once; not 3× the median day).
+                await pushSpend("applied-ml", 4000, "2026-11-20T10:00:00Z");
+                await pushSpend("applied-ml", 4100, "2026-11-20T11:00:00Z");
                 await new Promise((resolve) => setTimeout(resolve, 50)); // delivery runs after the answer
                 const alerts = (await get("/v1/alerts?team=applied-ml")) as Array<{ kind: string; message: string }>;
                 const messages = alerts.map((a) => a.message).sort();
                 assert.deepStrictEqual(messages, [
-                    "applied-ml has spent $20000 of its $40000 budget for 2026-11: 50 % reached",
+                    "applied-ml has spent $28000 of its $40000 budget for 2026-11: 50 % reached",
                     "applied-ml has spent $32000 of its $40000 budget for 2026-11: 80 % reached",
-                    // Raised by the first push: $20,000 on the 19th is the run rate, 10.5 days left.
-                    "applied-ml is forecast to spend $230000 in 2026-11, over its $40000 budget",
+                    "applied-ml is forecast to spend $72000 in 2026-11 (90 % range $72000–$72000), over its $40000 budget",
                 ]);
                 assert.strictEqual(notifier.sent.length, 3);
             });
@@ -586,12 +627,13 @@ export function describeApiSpecs(label: string): void {
                 await pushSpend("ml-research", 34.4, NOW, { pool: "h100", gpuHours: 5 });
                 await pushSpend("applied-ml", 12, NOW);
                 const pools = await get("/v1/pools");
+                const h100 = { gpuResource: "nvidia.com/gpu", resourceHours: 15, gpuHours: 15, gpuUsd: 103.2 };
                 assert.deepStrictEqual(pools.gpuHoursByPool, [
-                    { pool: "h100", gpuHours: 15, gpuUsd: 103.2 },
-                    { pool: "unattributed", gpuHours: 0, gpuUsd: 12 },
+                    { pool: "h100", gpuHours: 15, gpuUsd: 103.2, idleGpuHours: 0, idleUsd: 0, resources: [h100] },
+                    { pool: "unattributed", gpuHours: 0, gpuUsd: 12, idleGpuHours: 0, idleUsd: 0, resources: [] },
                 ]);
-                const h100 = pools.pools.find((p: any) => p.name === "h100");
-                assert.deepStrictEqual(h100.resources, [
+                const h100Pool = pools.pools.find((p: any) => p.name === "h100");
+                assert.deepStrictEqual(h100Pool.resources, [
                     { gpuResource: "nvidia.com/gpu", fractionOfGpu: 1, usdPerUnitHour: 6.88, maxUnits: 32 },
                 ]);
             });
@@ -622,6 +664,9 @@ export function describeApiSpecs(label: string): void {
                     "/v1/gpu-requests",
                     "/v1/gpu-requests/{id}/release",
                     "/v1/pools",
+                    "/v1/reports/history",
+                    "/v1/reports/monthly",
+                    "/v1/reports/monthly.csv",
                     "/v1/teams",
                     "/v1/teams/{team}/spend",
                     "/v1/usage",

@@ -1,3 +1,5 @@
 import { describeApiSpecs } from "./api-specs";
+import { describeFinopsSpecs } from "./finops-specs";
 
 describeApiSpecs("embedded PGlite");
+describeFinopsSpecs("embedded PGlite");

@@ -206,9 +206,12 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
             ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"],
             AbortSignal.timeout(5000),
         );
-        assert.ok(
-            records.some((r) => r.category === "gpu" && r.pool === "h100"),
-            "GPU spend attributed to a pool read from Prometheus",
+        // The H100 node's pool, read from Prometheus, leaves its CPU and memory to gpu-allocation: only storage and network stay (on the 20th, storage).
+        const llama = records.filter((r) => r.workload === "ml-research/job/llama-ft");
+        assert.deepStrictEqual(
+            [...new Set(llama.map((r) => r.category))],
+            ["storage"],
+            "20 Nov: $1.75 of PVs, and no CPU or memory",
         );
         assert.deepStrictEqual(
             apiServer.seen.map((s) => s.path.split("?")[0]).sort(),
@@ -284,10 +287,10 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
             const { sources, prometheus } = sourcesFor(config, at("2026-11-23T10:00:00Z"));
             assert.deepStrictEqual(
                 sources.map((s) => s.name),
-                ["opencost"],
+                ["gpu-allocation", "opencost"],
             );
-            await sources[0].read(["2026-11-22", "2026-11-23"], AbortSignal.timeout(5000));
-            await prometheus!.utilisation(AbortSignal.timeout(5000));
+            await sources[1].read(["2026-11-22", "2026-11-23"], AbortSignal.timeout(5000));
+            await prometheus!.utilisation(AbortSignal.timeout(5000), config.pools);
             assert.ok(apiServer.seen.length >= 4);
             for (const s of apiServer.seen) {
                 const url = decodeToken(s.authorization!.slice("Bearer ".length));

@@ -4,23 +4,39 @@ import { forecastMonthEnd, isAnomalous, median, monthOf, thresholdsReached } fro
 const RULE = { factor: 3, trailingDays: 14, minDailyUsd: 100 };
 
 describe("cost tracker: forecast, thresholds, anomalies", () => {
-    it("forecasts month-to-date plus the trailing 7-day mean for each day left", () => {
-        // 21 Nov 00:00 UTC: 10 days left in November; mean of the week 1000 → 20000 + 10 × 1000.
-        assert.strictEqual(
-            forecastMonthEnd(20000, [1000, 1000, 1000, 1000, 1000, 500, 1500], new Date("2026-11-21T00:00:00Z")),
-            30000,
-        );
-        // Noon on the 20th: 10.5 days left.
-        assert.strictEqual(
-            forecastMonthEnd(20000, [700, 700, 700, 700, 700, 700, 700], new Date("2026-11-20T12:00:00Z")),
-            20000 + 10.5 * 700,
-        );
+    const point = (f: ReturnType<typeof forecastMonthEnd>) => [f.pointUsd, f.lowUsd, f.highUsd].map(round2);
+    const round2 = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+
+    it("forecasts spend through yesterday plus the 14-day mean for each day left, with no range when every day is alike", () => {
+        // 21 Nov: 10 days left (21–30); $20,000 spent through the 20th; 14 days of $1,000 → $30,000, s = 0.
+        const f = forecastMonthEnd(20000, Array(14).fill(1000), "2026-11-21");
+        assert.deepStrictEqual(point(f), [30000, 30000, 30000]);
+        assert.deepStrictEqual([f.asOfDay, f.historyDays, f.confidencePct], ["2026-11-20", 14, 90]);
     });
 
-    it("uses the month-to-date rate when no complete day is on record", () => {
-        // 1 Nov noon: $1000 in half a day is $2000 a day, for the 29.5 days left.
-        assert.strictEqual(forecastMonthEnd(1000, [], new Date("2026-11-01T12:00:00Z")), 1000 + 29.5 * 2000);
-        assert.strictEqual(forecastMonthEnd(0, [], new Date("2026-12-01T00:00:00Z")), 0);
+    it("counts days with no spend as $0 and gives a 90 % prediction interval from the days' spread", () => {
+        // 20 Nov: 11 days left. Seven days of $0 then seven of $900: mean $450, s = √(14 × 450² / 13) = $466.9871.
+        // Point: $6,300 + 11 × $450 = $11,250. Half-width: t(13) 1.771 × 466.9871 × √(11 + 11²/14) = $3,665.44.
+        const f = forecastMonthEnd(6300, [...Array(7).fill(0), ...Array(7).fill(900)], "2026-11-20");
+        assert.deepStrictEqual(point(f), [11250, 7584.56, 14915.44]);
+    });
+
+    it("never forecasts below what is already spent", () => {
+        // Ten days of $0, four of $900: mean $257.142857, s = $421.9265; point $6,100 + 11 × 257.142857 = $8,928.57;
+        // half-width 1.771 × 421.9265 × √(11 + 121/14) = $3,311.75, so the low end would be $5,616.82: it is the $6,100 spent.
+        const f = forecastMonthEnd(6100, [...Array(10).fill(0), ...Array(4).fill(900)], "2026-11-20");
+        assert.deepStrictEqual(point(f), [8928.57, 6100, 12240.32]);
+    });
+
+    it("on the 1st forecasts the whole month from the previous 14 days, leaving out today's first spend", () => {
+        // 1 January 00:30, $5,000 already spent today: not a complete day, not used. 31 days × $300 = $9,300.
+        assert.deepStrictEqual(point(forecastMonthEnd(0, Array(14).fill(300), "2027-01-01")), [9300, 9300, 9300]);
+    });
+
+    it("makes no forecast with fewer than 7 complete days of history", () => {
+        const f = forecastMonthEnd(5000, [1000, 1200, 900], "2026-11-04");
+        assert.deepStrictEqual([f.pointUsd, f.lowUsd, f.highUsd, f.historyDays], [null, null, null, 3]);
+        assert.strictEqual(forecastMonthEnd(0, [], "2027-01-01").pointUsd, null);
     });
 
     it("knows the month's bounds across a year end", () => {

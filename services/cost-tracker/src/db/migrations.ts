@@ -3,6 +3,7 @@
  * `schema_migrations`; a released version is never edited, only followed by a new one.
  */
 import type { Database, Queryable } from "./database";
+import { FINOPS_MIGRATION } from "./finops-migration";
 import { MIGRATION_3 } from "./migration-3";
 import { MIGRATION_5 } from "./migration-5";
 
@@ -220,6 +221,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ],
     },
     MIGRATION_3,
+    FINOPS_MIGRATION,
     MIGRATION_5,
 ];
 

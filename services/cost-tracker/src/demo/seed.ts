@@ -17,7 +17,7 @@ import { poolResources } from "../pricing";
 import { addDays, daysBetween, utcDay } from "../rules";
 import { replaceSourceDays } from "../usage";
 
-const SHARES: Record<Category, number> = {
+const SHARES: Partial<Record<Category, number>> = {
     gpu: 0.72,
     "cpu-memory": 0.12,
     storage: 0.05,

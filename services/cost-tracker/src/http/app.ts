@@ -19,6 +19,7 @@ import { registerAudit } from "./routes/audit";
 import { registerEvents } from "./routes/events";
 import { registerOperations } from "./routes/operations";
 import { registerReads } from "./routes/reads";
+import { registerReports } from "./routes/reports";
 import { registerUsage } from "./routes/usage";
 import { alertSchema, poolUsageSchema, requestSchema } from "./schemas";
 import { authenticateCallers, Forbidden, type Authenticate, type CallerCredential } from "./callers";
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.readsNeedCredential) requireCredentialForReads(app, guard.authenticate);
     registerOperations(app, deps);
     registerReads(app, deps);
+    registerReports(app, deps);
     const feed = deps.feed ?? new EventFeed(deps.db);
     registerEvents(app, feed);
     registerApprovals(app, deps, guard, feed);
@@ -157,6 +159,8 @@ function observeRequests(app: FastifyInstance, deps: AppDeps): void {
 async function registerDashboard(app: FastifyInstance, publicDir: string | undefined): Promise<void> {
     if (publicDir && fs.existsSync(publicDir)) {
         await app.register(fastifyStatic, { root: publicDir, wildcard: false, index: "index.html" });
+        // Browsers and bookmarks ask for /favicon.ico whatever the page links; the icon is an SVG.
+        app.get("/favicon.ico", { schema: { hide: true } }, (_request, reply) => reply.redirect("/favicon.svg", 301));
     } else {
         app.log.warn(
             { publicDir },

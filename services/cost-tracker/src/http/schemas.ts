@@ -95,6 +95,7 @@ export const teamSummarySchema = {
         "reservedUsd",
         "remainingUsd",
         "forecastUsd",
+        "forecast",
         "byCategory",
     ],
     properties: {
@@ -105,9 +106,23 @@ export const teamSummarySchema = {
         monthToDateUsd: usd,
         reservedUsd: { ...usd, description: "What live reservations still hold" },
         remainingUsd: { ...usd, description: "Budget minus month-to-date spend minus reservations" },
-        forecastUsd: {
+        forecastUsd: nullable({
             ...usd,
-            description: "Month-end forecast: month-to-date plus the trailing 7-day daily mean times the days left",
+            description:
+                "Month-end forecast's point: spend through the last complete day plus the 14-day daily mean times the days left; null with under 7 days of history",
+        }),
+        forecast: {
+            type: "object",
+            required: ["method", "asOfDay", "historyDays", "confidencePct", "pointUsd", "lowUsd", "highUsd"],
+            properties: {
+                method: { type: "string", enum: ["daily-mean-with-prediction-interval"] },
+                asOfDay: { ...day, description: "The last complete UTC day: the forecast is fixed for today" },
+                historyDays: { type: "integer", description: "Complete days measured, at most 14" },
+                confidencePct: { type: "number", description: "The range's confidence" },
+                pointUsd: nullable(usd),
+                lowUsd: nullable(usd),
+                highUsd: nullable(usd),
+            },
         },
         byCategory: categoryAmounts,
         gpuUtilisation: nullable({
@@ -134,8 +149,17 @@ export const spendSchema = {
             type: "array",
             items: {
                 type: "object",
-                required: ["day", "totalUsd", "byCategory"],
-                properties: { day, totalUsd: usd, byCategory: categoryAmounts },
+                required: ["day", "totalUsd", "byCategory", "estimated"],
+                properties: {
+                    day,
+                    totalUsd: usd,
+                    byCategory: categoryAmounts,
+                    estimated: {
+                        type: "boolean",
+                        description:
+                            "Some of the day's figures are Cost Explorer's Estimated ones, revised until final",
+                    },
+                },
             },
         },
         totals: categoryAmounts,
@@ -147,8 +171,30 @@ export const spendSchema = {
 export const poolUsageSchema = {
     $id: "PoolUsage",
     type: "object",
-    required: ["pool", "gpuHours", "gpuUsd"],
-    properties: { pool: { type: "string" }, gpuHours: { type: "number" }, gpuUsd: usd },
+    required: ["pool", "gpuHours", "gpuUsd", "idleGpuHours", "idleUsd", "resources"],
+    properties: {
+        pool: { type: "string" },
+        gpuHours: {
+            type: "number",
+            description: "GPU-equivalent hours requested: a MIG slice counts its compute fraction, a share 1/replicas",
+        },
+        gpuUsd: usd,
+        idleGpuHours: { type: "number", description: "GPU-equivalent hours of node-hours no pod requested" },
+        idleUsd: usd,
+        resources: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["gpuResource", "resourceHours", "gpuHours", "gpuUsd"],
+                properties: {
+                    gpuResource: { type: "string" },
+                    resourceHours: { type: "number", description: "Hours of the resource's units, as requested" },
+                    gpuHours: { type: "number" },
+                    gpuUsd: usd,
+                },
+            },
+        },
+    },
 } as const;
 
 export const requestSchema = {
@@ -197,7 +243,16 @@ export const alertSchema = {
     properties: {
         id: { type: "integer" },
         team: { type: "string" },
-        kind: { type: "string", enum: ["budget-threshold", "forecast-over-budget", "anomaly", "critical-over-budget"] },
+        kind: {
+            type: "string",
+            enum: [
+                "budget-threshold",
+                "late-budget-threshold",
+                "forecast-over-budget",
+                "anomaly",
+                "critical-over-budget",
+            ],
+        },
         message: { type: "string" },
         createdAt: { type: "string", format: "date-time" },
         deliveredAt: nullable({ type: "string", format: "date-time" }),
@@ -250,6 +305,12 @@ export function usageBody(config: CostTrackerConfig) {
         additionalProperties: false,
         required: ["records"],
         properties: {
+            source: {
+                type: "string",
+                pattern: "^[a-z][a-z0-9-]{0,62}$",
+                description:
+                    'Who pushes (default "default"): a record replaces the earlier record of its team, category, day, workload, pool and GPU resource from the same source',
+            },
             records: {
                 type: "array",
                 minItems: 1,
@@ -273,7 +334,27 @@ export function usageBody(config: CostTrackerConfig) {
                             description: "When the spend accrued; counted on its UTC day",
                         },
                         pool: { type: "string", enum: config.pools.map((p) => p.name) },
-                        gpuHours: { type: "number", minimum: 0, maximum: 100_000, "x-decimals": 4 },
+                        gpuHours: {
+                            type: "number",
+                            minimum: 0,
+                            maximum: 100_000,
+                            "x-decimals": 4,
+                            description:
+                                "GPU-equivalent hours; refused on a pool whose units are not whole GPUs (send gpuResource and resourceHours)",
+                        },
+                        gpuResource: {
+                            type: "string",
+                            maxLength: 100,
+                            description: "The pool's GPU resource the resourceHours are of (see GET /v1/pools)",
+                        },
+                        resourceHours: {
+                            type: "number",
+                            minimum: 0,
+                            maximum: 1_000_000,
+                            "x-decimals": 4,
+                            description:
+                                "Hours of gpuResource's units; the service counts a MIG slice at its compute fraction, a share at 1/replicas",
+                        },
                         workload,
                         description: { type: "string", maxLength: 200, examples: ["openai gpt-4.1, 1.2M tokens"] },
                     },
@@ -475,6 +556,152 @@ export const auditSchema = {
             target: { type: "string" },
             statusCode: { type: "integer" },
             outcome: { type: "string" },
+        },
+    },
+} as const;
+
+export const monthQuery = {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+        month: {
+            type: "string",
+            pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$",
+            description: "YYYY-MM (UTC); default this month",
+        },
+    },
+} as const;
+
+const total = (description: string) => ({ ...usd, description });
+
+export const monthlyReportSchema = {
+    type: "object",
+    required: [
+        "month",
+        "teams",
+        "costCenters",
+        "unallocated",
+        "idle",
+        "sources",
+        "linesTotalUsd",
+        "sourcesTotalUsd",
+        "differenceUsd",
+        "bill",
+    ],
+    properties: {
+        month: { type: "string" },
+        teams: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["team", "costCenter", "byCategory", "totalUsd", "idleShareUsd"],
+                properties: {
+                    team: { type: "string" },
+                    costCenter: { type: "string" },
+                    byCategory: categoryAmounts,
+                    totalUsd: total("The team's own usage"),
+                    idleShareUsd: total(
+                        "Idle GPU capacity split to the team by share of use (counted on the idle line)",
+                    ),
+                },
+            },
+        },
+        costCenters: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["costCenter", "totalUsd"],
+                properties: {
+                    costCenter: { type: "string" },
+                    totalUsd: total("Its teams' usage and idle shares"),
+                },
+            },
+        },
+        unallocated: {
+            type: "object",
+            required: ["byCategory", "totalUsd"],
+            properties: { byCategory: categoryAmounts, totalUsd: usd },
+        },
+        idle: {
+            type: "object",
+            required: ["byPool", "totalUsd"],
+            properties: {
+                byPool: {
+                    type: "array",
+                    items: {
+                        type: "object",
+                        required: ["pool", "usd"],
+                        properties: { pool: { type: "string" }, usd },
+                    },
+                },
+                totalUsd: usd,
+            },
+        },
+        sources: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["source", "totalUsd"],
+                properties: { source: { type: "string" }, totalUsd: usd },
+            },
+        },
+        linesTotalUsd: total("Teams + unallocated + idle"),
+        sourcesTotalUsd: total("The sum of the sources' records"),
+        differenceUsd: total("Lines minus sources: 0 when every dollar is on exactly one line"),
+        bill: nullable({
+            type: "object",
+            required: ["metric", "totalUsd", "clusterUsd", "trackedAwsUsd", "differenceUsd", "estimatedDays"],
+            properties: {
+                metric: { type: "string", enum: ["AmortizedCost", "UnblendedCost"] },
+                totalUsd: total("Cost Explorer's account total for the month's days on record"),
+                clusterUsd: total("The part tagged as the cluster's own nodes"),
+                trackedAwsUsd: total("Every line except ai-api (not on the AWS bill)"),
+                differenceUsd: total("Bill minus tracked AWS spend"),
+                estimatedDays: { type: "array", items: day, description: "Days Cost Explorer still marks Estimated" },
+            },
+        }),
+    },
+} as const;
+
+export const csvSchema = { type: "string", description: "CSV (RFC 4180), a header row first" } as const;
+
+const monthPattern = { type: "string", pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$" } as const;
+
+export const historyQuery = {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+        from: { ...monthPattern, description: "First month, YYYY-MM; default 11 months before `to`" },
+        to: { ...monthPattern, description: "Last month, YYYY-MM; default this month" },
+    },
+} as const;
+
+export const historySchema = {
+    type: "array",
+    items: {
+        type: "object",
+        required: ["month", "teams", "costCenters", "unallocatedUsd", "idleUsd", "totalUsd"],
+        properties: {
+            month: { type: "string" },
+            teams: {
+                type: "array",
+                items: {
+                    type: "object",
+                    required: ["team", "costCenter", "usd"],
+                    properties: { team: { type: "string" }, costCenter: { type: "string" }, usd },
+                },
+            },
+            costCenters: {
+                type: "array",
+                items: {
+                    type: "object",
+                    required: ["costCenter", "usd"],
+                    properties: { costCenter: { type: "string" }, usd },
+                },
+            },
+            unallocatedUsd: usd,
+            idleUsd: total("Idle GPU capacity not split to teams"),
+            totalUsd: total("Every line"),
         },
     },
 } as const;

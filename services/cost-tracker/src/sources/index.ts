@@ -2,6 +2,7 @@
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
 import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
 import { CostExplorerSource } from "./cost-explorer";
+import { GpuAllocationSource } from "./gpu-allocation";
 import { kubernetesApiTransport } from "./kubernetes-api";
 import { OpenCostSource } from "./opencost";
 import { PrometheusClient } from "./prometheus";
@@ -26,11 +27,10 @@ export function sourcesFor(
             transport: transportFor(promConfig.url),
         });
     const sources: UsageSource[] = [];
+    if (prometheus) sources.push(new GpuAllocationSource({ prometheus, config, now }));
     if (opencost) {
-        // Prometheus out of reach leaves GPU spend unattributed to a pool rather than failing OpenCost's run.
-        const nodePools =
-            prometheus &&
-            ((signal: AbortSignal) => prometheus.nodePools(signal).catch(() => new Map<string, string>()));
+        // With Prometheus, GPU nodes are gpu-allocation's: if their map cannot be read, OpenCost's run fails rather than count them twice.
+        const nodePools = prometheus && ((signal: AbortSignal) => prometheus.nodePools(signal));
         sources.push(
             new OpenCostSource({
                 url: opencost.url,
@@ -48,6 +48,10 @@ export function sourcesFor(
             new CostExplorerSource({
                 client: new CostExplorerClient({ region: costExplorer.region }),
                 tagKey: costExplorer.tagKey,
+                metric: costExplorer.metric,
+                clusterTagValue: costExplorer.clusterTagValue,
+                closeDay: costExplorer.closeDay,
+                lookbackDays: config.sources.lookbackDays,
                 teams,
             }),
         );

@@ -12,8 +12,17 @@
  *
  * Namespaces map to teams by the platform's team label on the namespace (OpenCost sanitises
  * label names: gpu-platform/team arrives as gpu_platform_team), or else by a namespace named
- * after a team (TeamNamespace's convention). Nodes map to pools through Prometheus when it is
- * configured; GPU spend on a node of unknown pool is kept, unattributed to a pool.
+ * after a team (TeamNamespace's convention); any other namespace's spend goes to the unallocated
+ * line, never dropped.
+ *
+ * What is taken (ownership.ts): CPU and memory, PVs, network and load balancers. Not GPU cost:
+ * OpenCost counts GPUs only from `nvidia.com/gpu` requests (opencost v1.112), so time-sliced and
+ * MIG pods cost nothing there; the gpu-allocation source owns the category. Not CPU and memory on
+ * a GPU pool's nodes either: the catalog prices a GPU as the instance's price over its GPUs, CPU
+ * and memory included, so gpu-allocation already holds the whole node. Nodes map to pools
+ * through Prometheus (`isGpuNode`); when that map cannot be read the run fails rather than
+ * count a GPU node's price twice. `externalCost` and `sharedCost` are Cost Explorer's and the
+ * unallocated line's to report.
  */
 import type { UsageRecord } from "../model";
 import { sanitizeLabelName } from "./prometheus";
@@ -23,7 +32,7 @@ export interface OpenCostOptions {
     readonly url: string;
     readonly teams: readonly string[];
     readonly teamLabel: string;
-    /** Node name → pool name, when known. */
+    /** Node name → GPU pool name; configured with Prometheus, its failure fails the run. */
     readonly nodePools?: (signal: AbortSignal) => Promise<Map<string, string>>;
     readonly now: () => Date;
     /** Default: straight to `url`. */
@@ -63,51 +72,43 @@ export class OpenCostSource implements UsageSource {
             if (!isRecord(set)) continue; // OpenCost answers null for a step with no data
             for (const [key, allocation] of Object.entries(set)) {
                 if (!isRecord(allocation) || NOT_A_WORKLOAD.test(key)) continue;
-                const props = isRecord(allocation.properties) ? allocation.properties : {};
-                const namespace = typeof props.namespace === "string" ? props.namespace : "";
-                const labels = isRecord(props.namespaceLabels) ? props.namespaceLabels : {};
-                const team = typeof labels[teamLabel] === "string" ? labels[teamLabel] : namespace;
-                if (!this.options.teams.includes(team)) continue;
                 const day = typeof allocation.start === "string" ? allocation.start.slice(0, 10) : "";
                 if (!days.includes(day)) continue;
-                const node = typeof props.node === "string" ? props.node : "";
-                const kind = typeof props.controllerKind === "string" ? props.controllerKind : "";
-                const controller = typeof props.controller === "string" ? props.controller : "";
-                const workload =
-                    kind && controller && !NOT_A_WORKLOAD.test(controller)
-                        ? `${namespace}/${kind.toLowerCase()}/${controller}`
-                        : undefined;
-                const cost = (field: string) =>
-                    numberOr0(allocation[field]) + numberOr0(allocation[`${field}Adjustment`]);
-                const detail = `namespace ${namespace}`;
-                const gpuUsd = cost("gpuCost");
-                const gpuHours = numberOr0(allocation.gpuHours);
-                if (gpuUsd > 0 || gpuHours > 0) {
-                    records.push({
-                        day,
-                        team,
-                        category: "gpu",
-                        amountUsd: gpuUsd,
-                        gpuHours,
-                        pool: nodePools.get(node),
-                        workload,
-                        detail,
-                    });
-                }
-                const amounts = {
-                    "cpu-memory": cost("cpuCost") + cost("ramCost"),
-                    storage: cost("pvCost"),
-                    "other-aws":
-                        cost("networkCost") +
-                        cost("loadBalancerCost") +
-                        numberOr0(allocation.sharedCost) +
-                        numberOr0(allocation.externalCost),
-                } as const;
-                for (const [category, amountUsd] of Object.entries(amounts) as [keyof typeof amounts, number][]) {
-                    if (amountUsd > 0) records.push({ day, team, category, amountUsd, workload, detail });
-                }
+                records.push(...this.recordsOf(allocation, day, teamLabel, nodePools));
             }
         }
         return records;
+    }
+
+    private recordsOf(
+        allocation: Record<string, unknown>,
+        day: string,
+        teamLabel: string,
+        gpuNodes: Map<string, string>,
+    ): UsageRecord[] {
+        const props = isRecord(allocation.properties) ? allocation.properties : {};
+        const text = (value: unknown) => (typeof value === "string" ? value : "");
+        const namespace = text(props.namespace);
+        const labels = isRecord(props.namespaceLabels) ? props.namespaceLabels : {};
+        const named = text(labels[teamLabel]) || namespace;
+        const team = this.options.teams.includes(named) ? named : "";
+        const kind = text(props.controllerKind);
+        const controller = text(props.controller);
+        const workload =
+            kind && controller && !NOT_A_WORKLOAD.test(controller)
+                ? `${namespace}/${kind.toLowerCase()}/${controller}`
+                : undefined;
+        const cost = (field: string) => numberOr0(allocation[field]) + numberOr0(allocation[`${field}Adjustment`]);
+        const onGpuPool = gpuNodes.get(text(props.node));
+        const amounts = {
+            "cpu-memory": onGpuPool ? 0 : cost("cpuCost") + cost("ramCost"),
+            storage: cost("pvCost"),
+            network: cost("networkCost") + cost("loadBalancerCost"),
+        } as const;
+        const line = team ? ("team" as const) : ("unallocated" as const);
+        const detail = team ? `namespace ${namespace}` : `namespace ${namespace || "(none)"}, of no team`;
+        return (Object.entries(amounts) as [keyof typeof amounts, number][])
+            .filter(([, amountUsd]) => amountUsd !== 0)
+            .map(([category, amountUsd]) => ({ day, team, line, category, amountUsd, workload, detail }));
     }
 }

@@ -6,15 +6,21 @@
  * - `kube_node_labels{label_<pool label>}` from kube-state-metrics, which exports a node label
  *   only when allowed (`--metric-labels-allowlist=nodes=[gpu-platform/pool]`); label names are
  *   sanitised to [a-zA-Z0-9_].
- * - `DCGM_FI_DEV_GPU_UTIL` (percent) from NVIDIA's DCGM exporter, with `namespace`/`pod` labels
- *   when its Kubernetes mapping is on; scraped without honor_labels they arrive as
- *   `exported_namespace` (NVIDIA/dcgm-exporter#85), hence the configurable label.
+ * - `DCGM_FI_DEV_GPU_UTIL` and, for MIG instances, `DCGM_FI_PROF_GR_ENGINE_ACTIVE` from NVIDIA's
+ *   DCGM exporter, with `namespace`/`pod` labels when its Kubernetes mapping is on; scraped
+ *   without honor_labels they arrive as `exported_namespace` (NVIDIA/dcgm-exporter#85), hence
+ *   the configurable label. MIG series carry `GPU_I_ID` and `GPU_I_PROFILE` (e.g. "3g.40gb").
  * - `kube_pod_container_resource_requests{resource=~"nvidia_com_…"}` from kube-state-metrics:
  *   GPU units requested (whole, shared and MIG), resource names sanitised the same way.
  * The HTTP API answers `{status: "success", data: {resultType: "vector", result: [{metric, value: [ts, "v"]}]}}`
  * (prometheus.io/docs/prometheus/latest/querying/api).
  */
+import type { TrackerPool } from "../../../../components/costs/tracker-config";
+import { MIG_SLICES_PER_GPU } from "../../../../catalog";
 import type { Queryable } from "../db/database";
+import { resourceOnPool, sanitizeLabelName } from "./labels";
+
+export { sanitizeLabelName };
 import { SourceError, getJson, isRecord, numberOr0, sourceUrl, type HttpTransport } from "./source";
 
 export interface PrometheusOptions {
@@ -26,22 +32,19 @@ export interface PrometheusOptions {
     readonly transport?: HttpTransport;
 }
 
-interface Sample {
+export interface Sample {
     metric: Record<string, string>;
     value: number;
-}
-
-/** Prometheus' rule for label names in exported series: anything outside [a-zA-Z0-9_] becomes "_". */
-export function sanitizeLabelName(name: string): string {
-    return name.replace(/[^a-zA-Z0-9_]/g, "_");
 }
 
 export class PrometheusClient {
     constructor(private readonly options: PrometheusOptions) {}
 
-    async query(promql: string, signal: AbortSignal): Promise<Sample[]> {
+    /** An instant query, evaluated at `at` (default: Prometheus' now). */
+    async query(promql: string, signal: AbortSignal, at?: Date): Promise<Sample[]> {
         const url = sourceUrl(this.options.url, "/api/v1/query");
         url.searchParams.set("query", promql);
+        if (at) url.searchParams.set("time", String(at.getTime() / 1000));
         const body = await getJson("prometheus", url, signal, this.options.transport);
         if (!isRecord(body) || body.status !== "success" || !isRecord(body.data) || !Array.isArray(body.data.result)) {
             throw new SourceError("prometheus", `query ${promql} answered without a data.result list`);
@@ -61,35 +64,85 @@ export class PrometheusClient {
         );
     }
 
-    /** Per namespace: mean GPU utilisation (percent), GPUs reporting, GPU units requested. */
-    async utilisation(
-        signal: AbortSignal,
-    ): Promise<Map<string, { averagePct: number | null; gpusReporting: number; gpusRequested: number }>> {
+    /**
+     * Per namespace, like with like in GPU-equivalents: the mean utilisation of the GPU devices its
+     * pods hold, each weighted by the part of a GPU it is; the GPU-equivalents reporting; and the
+     * GPU-equivalents its running pods request.
+     *
+     * - Whole and time-sliced GPUs: `DCGM_FI_DEV_GPU_UTIL` (percent), averaged per GPU `UUID`, so
+     *   three pods sharing one GPU count one GPU, not three series.
+     * - MIG instances: `DCGM_FI_DEV_GPU_UTIL` is not reported for them; `DCGM_FI_PROF_GR_ENGINE_ACTIVE`
+     *   (a ratio) is, per `UUID` and `GPU_I_ID`, weighted by the profile's compute slices / 7
+     *   (NVIDIA/dcgm-exporter#216, #430).
+     * - Requested: `kube_pod_container_resource_requests` of running pods, each unit at its pool's
+     *   fraction of a GPU (pricing.ts), the node's pool from `kube_node_labels`.
+     */
+    async utilisation(signal: AbortSignal, pools: readonly TrackerPool[]): Promise<Map<string, Utilisation>> {
         const ns = this.options.namespaceLabel;
-        const [average, reporting, requested] = await Promise.all([
-            this.query(`avg by (${ns}) (DCGM_FI_DEV_GPU_UTIL{${ns}!=""})`, signal),
-            this.query(`count by (${ns}) (DCGM_FI_DEV_GPU_UTIL{${ns}!=""})`, signal),
+        const [whole, mig, requested, nodePools] = await Promise.all([
+            this.query(`avg by (${ns}, UUID) (DCGM_FI_DEV_GPU_UTIL{${ns}!="", GPU_I_ID=""})`, signal),
             this.query(
-                `sum by (namespace) (kube_pod_container_resource_requests{resource=~"nvidia_com_gpu.*|nvidia_com_mig_.*"})`,
+                `avg by (${ns}, UUID, GPU_I_ID, GPU_I_PROFILE) (DCGM_FI_PROF_GR_ENGINE_ACTIVE{${ns}!="", GPU_I_ID!=""})`,
                 signal,
             ),
+            this.query(
+                `sum by (namespace, node, resource) (kube_pod_container_resource_requests{resource=~"nvidia_com_.*"} * on (namespace, pod) group_left() max by (namespace, pod) (kube_pod_status_phase{phase="Running"} == 1))`,
+                signal,
+            ),
+            this.nodePools(signal),
         ]);
-        const result = new Map<string, { averagePct: number | null; gpusReporting: number; gpusRequested: number }>();
+        const sums = new Map<string, { weighted: number; weight: number; requested: number }>();
         const entry = (namespace: string) => {
-            if (!result.has(namespace)) result.set(namespace, { averagePct: null, gpusReporting: 0, gpusRequested: 0 });
-            return result.get(namespace)!;
+            const e = sums.get(namespace) ?? { weighted: 0, weight: 0, requested: 0 };
+            sums.set(namespace, e);
+            return e;
         };
-        for (const s of average) if (s.metric[ns]) entry(s.metric[ns]).averagePct = Math.round(s.value * 100) / 100;
-        for (const s of reporting) if (s.metric[ns]) entry(s.metric[ns]).gpusReporting = s.value;
-        for (const s of requested) if (s.metric.namespace) entry(s.metric.namespace).gpusRequested = s.value;
-        return result;
+        for (const s of whole) {
+            if (!s.metric[ns]) continue;
+            const e = entry(s.metric[ns]);
+            e.weighted += s.value;
+            e.weight += 1;
+        }
+        for (const s of mig) {
+            const slices = Number(/^(\d+)g\./.exec(s.metric.GPU_I_PROFILE ?? "")?.[1]);
+            if (!s.metric[ns] || !Number.isFinite(slices)) continue;
+            const e = entry(s.metric[ns]);
+            const weight = slices / MIG_SLICES_PER_GPU.compute;
+            e.weighted += s.value * 100 * weight;
+            e.weight += weight;
+        }
+        for (const s of requested) {
+            const pool = pools.find((p) => p.name === nodePools.get(s.metric.node ?? ""));
+            const resource = pool && resourceOnPool(pool, s.metric.resource ?? "");
+            if (s.metric.namespace && resource) entry(s.metric.namespace).requested += s.value * resource.fractionOfGpu;
+        }
+        const round = (n: number) => Math.round(n * 100) / 100;
+        return new Map(
+            [...sums].map(([namespace, e]) => [
+                namespace,
+                {
+                    averagePct: e.weight > 0 ? round(e.weighted / e.weight) : null,
+                    gpusReporting: round(e.weight),
+                    gpusRequested: round(e.requested),
+                },
+            ]),
+        );
     }
+}
+
+/** A namespace's GPU utilisation, in GPU-equivalents on both sides. */
+export interface Utilisation {
+    averagePct: number | null;
+    /** GPU-equivalents of the devices reporting: a whole or shared GPU 1, a MIG instance its compute fraction. */
+    gpusReporting: number;
+    /** GPU-equivalents requested by running pods. */
+    gpusRequested: number;
 }
 
 /** Stores the latest utilisation of each team whose namespace Prometheus reports. */
 export async function recordUtilisation(
     q: Queryable,
-    byNamespace: Map<string, { averagePct: number | null; gpusReporting: number; gpusRequested: number }>,
+    byNamespace: Map<string, Utilisation>,
     teams: readonly string[],
     now: Date,
 ): Promise<number> {

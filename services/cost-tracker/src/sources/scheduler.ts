@@ -10,12 +10,12 @@ import { deliverAlerts, raiseSpendAlerts, type Notifier } from "../alerts";
 import type { AlertRow } from "../api-types";
 import type { Database } from "../db/database";
 import type { Metrics } from "../metrics";
-import { CATEGORIES, type UsageRecord } from "../model";
+import { CATEGORIES, LINES, type UsageRecord } from "../model";
 import { addDays, daysBetween, utcDay } from "../rules";
 import { teamSummaries } from "../spend";
 import { expireReservations, replaceSourceDays } from "../usage";
 import { recordUtilisation, type PrometheusClient } from "./prometheus";
-import { SourceError, type UsageSource } from "./source";
+import { SourceError, isBillSource, type UsageSource } from "./source";
 
 export interface SchedulerDeps {
     readonly db: Database;
@@ -48,10 +48,19 @@ export async function runSourcesOnce(deps: SchedulerDeps): Promise<SourceOutcome
     const today = utcDay(deps.now());
     const days = daysBetween(addDays(today, -deps.config.sources.lookbackDays), today);
     const timeoutMs = deps.config.sources.timeoutSeconds * 1000;
-    const outcomes = await Promise.all(deps.sources.map((source) => runSource(deps, source, days, timeoutMs)));
+    const outcomes = await Promise.all(
+        deps.sources.map(async (source) =>
+            runSource(
+                deps,
+                source,
+                isBillSource(source) ? source.revisionDays(today, await estimatedDays(deps)) : days,
+                timeoutMs,
+            ),
+        ),
+    );
     if (deps.prometheus) {
         try {
-            const byNamespace = await deps.prometheus.utilisation(callSignal(deps, timeoutMs));
+            const byNamespace = await deps.prometheus.utilisation(callSignal(deps, timeoutMs), deps.config.pools);
             await recordUtilisation(
                 deps.db,
                 byNamespace,
@@ -85,6 +94,12 @@ export async function raiseAndDeliverAlerts(
     await deliverAlerts(deps.db, deps.notifiers, await raiseAlerts(deps));
 }
 
+/** Days whose bill figures are still Estimated: a bill source re-reads them until they are final. */
+async function estimatedDays(deps: Pick<SchedulerDeps, "db">): Promise<string[]> {
+    const { rows } = await deps.db.query<{ day: string }>("SELECT day FROM bill_days WHERE estimated ORDER BY day");
+    return rows.map((r) => r.day);
+}
+
 async function runSource(
     deps: SchedulerDeps,
     source: UsageSource,
@@ -94,9 +109,12 @@ async function runSource(
     const started = deps.now();
     let outcome: SourceOutcome;
     try {
-        const records = await source.read(days, callSignal(deps, timeoutMs));
+        const signal = callSignal(deps, timeoutMs);
+        const { records, bill } = isBillSource(source)
+            ? await source.readWithBill(days, signal)
+            : { records: await source.read(days, signal), bill: [] };
         checkRecords(source.name, records, deps.config, days);
-        await replaceSourceDays(deps.db, source.name, days, records, deps.now());
+        await replaceSourceDays(deps.db, source.name, days, records, deps.now(), bill);
         outcome = { source: source.name, ok: true, records: records.length };
         deps.log.info({ source: source.name, days: days.length, records: records.length }, "source read");
     } catch (err) {
@@ -130,15 +148,21 @@ function checkRecords(
     days: readonly string[],
 ): void {
     for (const r of records) {
+        const line = r.line ?? "team";
+        const teamKnown = config.teams.some((t) => t.name === r.team);
         const problem = !days.includes(r.day)
             ? `a record for ${r.day}, outside the days asked for`
-            : !config.teams.some((t) => t.name === r.team)
-              ? `a record for unknown team ${r.team}`
-              : !CATEGORIES.includes(r.category)
-                ? `a record of unknown category ${r.category}`
-                : !Number.isFinite(r.amountUsd) || Math.abs(r.amountUsd) > 1e9
-                  ? `an amount of ${r.amountUsd}`
-                  : undefined;
+            : !LINES.includes(line)
+              ? `a record on unknown line ${line}`
+              : (line === "team" && !teamKnown) ||
+                  (line === "unallocated" && r.team !== "") ||
+                  (line === "idle" && r.team !== "" && !teamKnown)
+                ? `a record for unknown team ${JSON.stringify(r.team)} on the ${line} line`
+                : !CATEGORIES.includes(r.category)
+                  ? `a record of unknown category ${r.category}`
+                  : !Number.isFinite(r.amountUsd) || Math.abs(r.amountUsd) > 1e9
+                    ? `an amount of ${r.amountUsd}`
+                    : undefined;
         if (problem) throw new SourceError(source, problem);
     }
 }

@@ -11,6 +11,28 @@ export interface UsageSource {
     read(days: readonly string[], signal: AbortSignal): Promise<UsageRecord[]>;
 }
 
+/** The account's bill for one day, as Cost Explorer answers it: what the monthly report reconciles against. */
+export interface BillDay {
+    day: string;
+    metric: string;
+    /** Every group, tagged or not, credits and tax included. */
+    totalUsd: number;
+    /** The part tagged as the cluster's own, which the in-cluster sources distribute. */
+    clusterUsd: number;
+    estimated: boolean;
+}
+
+/** A source that reads the bill: its figures are revised after the fact, so it picks the days it re-reads. */
+export interface BillSource extends UsageSource {
+    readWithBill(days: readonly string[], signal: AbortSignal): Promise<{ records: UsageRecord[]; bill: BillDay[] }>;
+    /** The days to read on a run today, given the days still estimated on record. */
+    revisionDays(today: string, estimatedOnRecord: readonly string[]): string[];
+}
+
+export function isBillSource(source: UsageSource): source is BillSource {
+    return typeof (source as Partial<BillSource>).readWithBill === "function";
+}
+
 /** A source answered something the adapter cannot read: logged, the run skipped, stored data kept. */
 export class SourceError extends Error {
     constructor(source: string, problem: string) {

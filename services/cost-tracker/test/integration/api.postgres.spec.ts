@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { describeApiSpecs } from "../api-specs";
+import { describeFinopsSpecs } from "../finops-specs";
 import { testDatabase } from "../helpers";
 
 describe("the integration run", () => {
@@ -10,3 +11,4 @@ describe("the integration run", () => {
 });
 
 describeApiSpecs("PostgreSQL");
+describeFinopsSpecs("PostgreSQL");

@@ -88,11 +88,18 @@ describe("cost tracker dashboard in Chromium", () => {
                 ["spent", "monthToDateUsd"],
                 ["reserved", "reservedUsd"],
                 ["remaining", "remainingUsd"],
-                ["forecast", "forecastUsd"],
             ]) {
                 assert.strictEqual(await usd(`${t.name}-${field}`), t[key], `${t.name} ${field}`);
                 assert.strictEqual(await page.textContent(`[data-testid="${t.name}-${field}"]`), money(t[key]));
             }
+            // The forecast's point, and its range beneath it, as the API states them.
+            const f = t.forecast;
+            assert.ok(f.pointUsd !== null, `${t.name}: the demo holds 14 complete days of history`);
+            assert.strictEqual(await usd(`${t.name}-forecast`), t.forecastUsd, `${t.name} forecast`);
+            assert.strictEqual(
+                await page.textContent(`[data-testid="${t.name}-forecast-range"]`),
+                `${f.confidencePct} %: ${money(f.lowUsd)}–${money(f.highUsd)}`,
+            );
         }
         // Budget bars, one daily chart per team, GPU hours by pool.
         assert.strictEqual(await page.locator("canvas").count(), 2 + teams.length);
@@ -132,7 +139,19 @@ describe("cost tracker dashboard in Chromium", () => {
         ]);
         const shown = await page.locator("#alerts li").evaluateAll((items) => items.map((i) => i.textContent ?? ""));
         assert.strictEqual(shown.length, alerts.length);
-        alerts.forEach((a, i) => assert.ok(shown[i].startsWith(a.kind) && shown[i].endsWith(a.message), shown[i]));
+        // The API's plain amounts ("$41224.5") shown as every amount on the page is ("$41,224.50").
+        const formatted = (message: string) => message.replace(/\$(-?\d+(?:\.\d+)?)/g, (_m, n) => money(Number(n)));
+        alerts.forEach((a, i) =>
+            assert.ok(shown[i].startsWith(a.kind) && shown[i].endsWith(formatted(a.message)), shown[i]),
+        );
+        // No amount anywhere on the page is left unformatted: four digits after "$" without a comma.
+        assert.deepStrictEqual((await page.textContent("main"))?.match(/\$-?\d{4,}/g) ?? null, null);
+        // Times are ISO 8601 with their zone.
+        const times = await page
+            .locator('#decisions [data-testid$="-at"]')
+            .evaluateAll((cells) => cells.map((c) => c.textContent ?? ""));
+        assert.ok(times.length > 0);
+        for (const t of times) assert.match(t, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
     });
 
     it("shows an approval made through the API after a reload, and saves a screenshot", async () => {
@@ -165,4 +184,45 @@ describe("cost tracker dashboard in Chromium", () => {
         await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
         assert.ok(fs.statSync(path.join(SCREENSHOTS, "dashboard.png")).size > 20_000);
     });
+
+    it("serves a favicon, also where browsers look for it unasked", async () => {
+        const svg = await fetch(`${base}/favicon.svg`);
+        assert.deepStrictEqual([svg.status, svg.headers.get("content-type")?.startsWith("image/svg+xml")], [200, true]);
+        const ico = await fetch(`${base}/favicon.ico`);
+        assert.deepStrictEqual([ico.status, ico.url], [200, `${base}/favicon.svg`]);
+    });
+
+    for (const width of [390, 1400]) {
+        it(`fits ${width} px wide without sideways scrolling, tables scrolling inside their cards, and saves a screenshot`, async () => {
+            const narrow = await browser.newPage({ viewport: { width, height: 900 } });
+            try {
+                await narrow.goto(`${base}/`);
+                await narrow.waitForSelector("body[data-loaded]");
+                const { page: pageWidth, viewport } = await narrow
+                    .locator("html")
+                    .evaluate((html) => ({ page: html.scrollWidth, viewport: html.clientWidth }));
+                assert.ok(pageWidth <= viewport, `the page is ${pageWidth} px wide in a ${viewport} px viewport`);
+                // Every card's right edge inside the viewport; a wide table scrolls in its own box.
+                const overflowing = await narrow
+                    .locator("section")
+                    .evaluateAll(
+                        (sections, width) =>
+                            sections
+                                .filter((s) => s.getBoundingClientRect().right > width + 0.5)
+                                .map((s) => s.getAttribute("aria-labelledby")),
+                        viewport,
+                    );
+                assert.deepStrictEqual(overflowing, []);
+                // Reserved, Remaining and Forecast are reachable: inside a scroll box whose card is on screen.
+                for (const id of ["budgets", "decisions", "pools"])
+                    assert.strictEqual(await narrow.locator(`.scroll > table#${id}`).count(), 1, id);
+                fs.mkdirSync(SCREENSHOTS, { recursive: true });
+                const file = path.join(SCREENSHOTS, `dashboard-${width}px.png`);
+                await narrow.screenshot({ path: file, fullPage: true });
+                assert.ok(fs.statSync(file).size > 20_000);
+            } finally {
+                await narrow.close();
+            }
+        });
+    }
 });

@@ -367,12 +367,15 @@ async function checkReleasesKept(run: Run): Promise<void> {
             run.violations.push(`release of ${r.id} was acknowledged, but it is now ${r.release_reason ?? "active"}`);
 }
 
-/** The daily roll-up the reads and approvals use equals the usage rows it sums. */
+/**
+ * The daily roll-up the reads and approvals use equals the usage rows it sums: counted_usage
+ * (migration 4), which leaves out a pushed record a pulled source owns for the same workload and day.
+ */
 async function checkRollUp(run: Run): Promise<void> {
     const { rows } = await run.db.query<{ team: string; day: string; rolled: number; raw: number }>(
         `SELECT coalesce(d.team, u.team) AS team, coalesce(d.day, u.day) AS day, coalesce(d.usd, 0) AS rolled, coalesce(u.usd, 0) AS raw
            FROM (SELECT team, day, sum(amount_usd) AS usd FROM daily_spend GROUP BY team, day) d
-           FULL JOIN (SELECT team, day, sum(amount_usd) AS usd FROM usage GROUP BY team, day) u ON u.team = d.team AND u.day = d.day
+           FULL JOIN (SELECT team, day, sum(amount_usd) AS usd FROM counted_usage GROUP BY team, day) u ON u.team = d.team AND u.day = d.day
           WHERE coalesce(d.usd, 0) <> coalesce(u.usd, 0)`,
     );
     for (const r of rows)

@@ -185,6 +185,8 @@ describe("cost tracker process on PostgreSQL: database outage and shutdown", fun
                                 category: "ai-api",
                                 amountUsd: 1.25,
                                 occurredAt: new Date().toISOString(),
+                                // A push is its key's day total (issue 20): one workload per push keeps each its own $1.25.
+                                workload: { namespace: "applied-ml", kind: "Job", name: `load-${pushes}` },
                             },
                         ],
                     });
