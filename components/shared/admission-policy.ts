@@ -16,8 +16,8 @@ export function admissionPolicySpec(
     return {
         failurePolicy: rules.failurePolicy,
         matchConstraints: copy(rules.matchConstraints) as k8s.types.input.admissionregistration.v1.MatchResources,
-        variables: copy(rules.variables),
-        validations: copy(rules.validations),
+        variables: copy(rules.variables) as k8s.types.input.admissionregistration.v1.Variable[],
+        validations: copy(rules.validations) as k8s.types.input.admissionregistration.v1.Validation[],
     };
 }
 

@@ -48,12 +48,12 @@ export interface Workload {
         readonly namespace: string;
         readonly uid: string;
         readonly resourceVersion?: string;
-        readonly creationTimestamp?: string;
-        readonly deletionTimestamp?: string;
-        readonly labels?: Readonly<Record<string, string>>;
-        readonly annotations?: Readonly<Record<string, string>>;
-        readonly finalizers?: readonly string[];
-        readonly ownerReferences?: readonly OwnerReference[];
+        /** Set once the workload is being deleted (an RFC 3339 string on the wire; only its presence is read). */
+        readonly deletionTimestamp?: Date;
+        readonly labels?: Record<string, string>;
+        readonly annotations?: Record<string, string>;
+        readonly finalizers?: string[];
+        readonly ownerReferences?: OwnerReference[];
     };
     readonly spec: {
         readonly podSets: readonly { name: string; count: number; template: PodTemplate }[];

@@ -1,0 +1,17 @@
+export { KUEUE_CONTROLLER, KUEUE_FRAMEWORKS, Kueue, kueueManagerConfig, kueueValues } from "./kueue";
+export type { KueueArgs } from "./kueue";
+export { KueueQueues, kueueQueuesArgsProblems } from "./kueue-queues";
+export type { KueueQueuesArgs } from "./kueue-queues";
+export {
+    KUEUE_API_VERSION,
+    KUEUE_OBJECT_DEFAULTS,
+    budgetAdmissionCheck,
+    clusterQueue,
+    localQueue,
+    queueLimitProblems,
+    resourceFlavors,
+    workloadPriorityClasses,
+} from "./kueue-objects";
+export type { KueueClass, KueueObject, KueuePool, KueueTeam, TeamQueueLimits } from "./kueue-objects";
+export { BUDGET_GATE_DEFAULTS, budgetGateConfigProblems, buildBudgetGateConfig, gateSettingProblems } from "./gate-config";
+export type { BreakerMode, BudgetGateConfig, BudgetGateConfigInput, GateClass } from "./gate-config";
