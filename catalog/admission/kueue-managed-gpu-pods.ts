@@ -79,7 +79,9 @@ export function kueueManagedGpuPods(options: KueueManagedGpuPodsOptions): Admiss
             "GPU pods in team namespaces start only through Kueue: held by its scheduling gate, or created by a trusted controller for a Kueue-managed job",
         failurePolicy: "Fail",
         matchConstraints: {
-            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }],
+            resourceRules: [
+                { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] },
+            ],
             namespaceSelector: { matchExpressions: [{ key: LABELS.team, operator: "Exists" }] },
         },
         variables: [

@@ -113,7 +113,10 @@ export function gateSettingProblems(
         if (classNames && !classNames.includes(name))
             add(`defaultRunHours.${name}`, `is not one of the stack's priority classes (${classNames.join(", ")})`);
         if (typeof hours !== "number" || !Number.isFinite(hours) || hours <= 0 || hours > 744)
-            add(`defaultRunHours.${name}`, `must be more than 0 and at most 744 hours (a month) (found ${String(hours)})`);
+            add(
+                `defaultRunHours.${name}`,
+                `must be more than 0 and at most 744 hours (a month) (found ${String(hours)})`,
+            );
     }
     return problems;
 }
@@ -126,7 +129,8 @@ export function budgetGateConfigProblems(doc: unknown): GateConfigProblem[] {
     const problems: GateConfigProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
     if (d.version !== 1) add("version", `must be 1 (found ${JSON.stringify(d.version)})`);
-    if (typeof d.admissionCheck !== "string" || d.admissionCheck === "") add("admissionCheck", "must name the AdmissionCheck");
+    if (typeof d.admissionCheck !== "string" || d.admissionCheck === "")
+        add("admissionCheck", "must name the AdmissionCheck");
     const classes = Array.isArray(d.classes) ? (d.classes as Partial<GateClass>[]) : undefined;
     if (!classes) add("classes", "must be a list of priority classes");
     problems.push(
@@ -137,7 +141,9 @@ export function budgetGateConfigProblems(doc: unknown): GateConfigProblem[] {
             defaultRunHours: classes
                 ? Object.fromEntries(classes.map((c) => [String(c.name), c.defaultRunHours as number]))
                 : undefined,
-        }).map((p) => (p.key.startsWith("defaultRunHours.") ? { ...p, key: `classes.${p.key.slice(16)}.defaultRunHours` } : p)),
+        }).map((p) =>
+            p.key.startsWith("defaultRunHours.") ? { ...p, key: `classes.${p.key.slice(16)}.defaultRunHours` } : p,
+        ),
     );
     if (d.breakerMode === undefined) add("breakerMode", 'must be "queue" or "suspend"');
     if (!Array.isArray(d.pools) || d.pools.length === 0) add("pools", "must list the GPU pools");

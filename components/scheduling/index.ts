@@ -13,5 +13,10 @@ export {
     workloadPriorityClasses,
 } from "./kueue-objects";
 export type { KueueClass, KueueObject, KueuePool, KueueTeam, TeamQueueLimits } from "./kueue-objects";
-export { BUDGET_GATE_DEFAULTS, budgetGateConfigProblems, buildBudgetGateConfig, gateSettingProblems } from "./gate-config";
+export {
+    BUDGET_GATE_DEFAULTS,
+    budgetGateConfigProblems,
+    buildBudgetGateConfig,
+    gateSettingProblems,
+} from "./gate-config";
 export type { BreakerMode, BudgetGateConfig, BudgetGateConfigInput, GateClass } from "./gate-config";

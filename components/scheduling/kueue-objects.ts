@@ -95,7 +95,9 @@ export function resourceFlavors(pools: readonly KueuePool[]): KueueObject[] {
             spec: {
                 nodeLabels: { [LABELS.pool]: pool.name },
                 nodeTaints: [{ ...GPU_TAINT }],
-                tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+                tolerations: [
+                    { key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect },
+                ],
             },
         })),
     ];

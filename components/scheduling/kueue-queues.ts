@@ -110,7 +110,13 @@ export class KueueQueues extends pulumi.ComponentResource {
         this.localQueues = Object.fromEntries(
             locals.map((q) => [q.metadata.namespace!, create(q, [this.clusterQueues[q.metadata.namespace!]])]),
         );
-        this.objects = [...resourceFlavors(args.pools), ...workloadPriorityClasses(classes), checkObject, ...queues, ...locals];
+        this.objects = [
+            ...resourceFlavors(args.pools),
+            ...workloadPriorityClasses(classes),
+            checkObject,
+            ...queues,
+            ...locals,
+        ];
         this.gpuPodPolicy = admissionPolicy(
             `${name}-gpu-pods`,
             kueueManagedGpuPods({
@@ -124,10 +130,13 @@ export class KueueQueues extends pulumi.ComponentResource {
     }
 }
 
-const objectKey = (o: KueueObject) => (o.metadata.namespace ? `${o.metadata.namespace}-${o.metadata.name}` : o.metadata.name);
+const objectKey = (o: KueueObject) =>
+    o.metadata.namespace ? `${o.metadata.namespace}-${o.metadata.name}` : o.metadata.name;
 
 /** Every problem with the arguments, each naming its property. */
-export function kueueQueuesArgsProblems(args: Pick<KueueQueuesArgs, "pools" | "teams" | "operatorIdentities">): SettingProblem[] {
+export function kueueQueuesArgsProblems(
+    args: Pick<KueueQueuesArgs, "pools" | "teams" | "operatorIdentities">,
+): SettingProblem[] {
     const problems: SettingProblem[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
     const poolNames = new Set<string>();
@@ -138,10 +147,16 @@ export function kueueQueuesArgsProblems(args: Pick<KueueQueuesArgs, "pools" | "t
         poolNames.add(pool.name);
     });
     if (args.pools.length + 1 > KUEUE_LIMITS.flavors)
-        add("pools", `has ${args.pools.length} pools; a ClusterQueue takes at most ${KUEUE_LIMITS.flavors - 1} GPU flavors`);
+        add(
+            "pools",
+            `has ${args.pools.length} pools; a ClusterQueue takes at most ${KUEUE_LIMITS.flavors - 1} GPU flavors`,
+        );
     const resources = poolGpuResources(args.pools);
     if (resources.length > KUEUE_LIMITS.coveredResources)
-        add("pools", `offer ${resources.length} GPU resources; a ClusterQueue covers at most ${KUEUE_LIMITS.coveredResources}`);
+        add(
+            "pools",
+            `offer ${resources.length} GPU resources; a ClusterQueue covers at most ${KUEUE_LIMITS.coveredResources}`,
+        );
     const teamNames = new Set<string>();
     args.teams.forEach((team, i) => {
         if (teamNames.has(team.name)) add(`teams[${i}].name`, `duplicates another team "${team.name}"`);
@@ -154,7 +169,10 @@ export function kueueQueuesArgsProblems(args: Pick<KueueQueuesArgs, "pools" | "t
     });
     (args.operatorIdentities ?? []).forEach((identity, i) => {
         if (!/^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/.test(identity))
-            add(`operatorIdentities[${i}]`, `must be a service account's user name, system:serviceaccount:<namespace>:<name> (found "${identity}")`);
+            add(
+                `operatorIdentities[${i}]`,
+                `must be a service account's user name, system:serviceaccount:<namespace>:<name> (found "${identity}")`,
+            );
     });
     return problems;
 }

@@ -31,11 +31,14 @@ export interface BreakerDeps {
 
 /** Running workloads the breaker may stop, the first to stop first. */
 export function stopOrder(workloads: readonly Workload[], team: string, config: BudgetGateConfig): Workload[] {
-    const priority = (w: Workload) => w.spec.priority ?? config.classes.find((c) => c.name === priorityClassOf(w))?.value ?? 0;
+    const priority = (w: Workload) =>
+        w.spec.priority ?? config.classes.find((c) => c.name === priorityClassOf(w))?.value ?? 0;
     return workloads
         .filter((w) => w.metadata.namespace === team && isRunning(w))
         .filter((w) => !config.criticalClasses.includes(priorityClassOf(w) ?? ""))
-        .sort((a, b) => priority(a) - priority(b) || (quotaReservedAt(b) ?? "").localeCompare(quotaReservedAt(a) ?? ""));
+        .sort(
+            (a, b) => priority(a) - priority(b) || (quotaReservedAt(b) ?? "").localeCompare(quotaReservedAt(a) ?? ""),
+        );
 }
 
 /** One pass over every team; returns the workloads it deactivated. */
@@ -47,7 +50,11 @@ export async function runBreaker(deps: BreakerDeps): Promise<string[]> {
     for (const name of deps.config.teams) {
         let figures = teams.find((t) => t.name === name);
         const candidates = stopOrder(deps.workloads(), name, deps.config);
-        while (figures && figures.monthToDateUsd + figures.reservedUsd > figures.monthlyBudgetUsd + 0.005 && candidates.length > 0) {
+        while (
+            figures &&
+            figures.monthToDateUsd + figures.reservedUsd > figures.monthlyBudgetUsd + 0.005 &&
+            candidates.length > 0
+        ) {
             const w = candidates.shift()!;
             if (await deactivate(deps, w, figures)) stopped.push(`${w.metadata.namespace}/${w.metadata.name}`);
             teams = await deps.tracker.teams();
@@ -69,7 +76,10 @@ async function deactivate(
         throw err;
     }
     const identity = await deps.controller.identify(w);
-    const released = await deps.tracker.release(identity.uid, `budget-gate/${w.metadata.uid}/release/${Date.parse(quotaReservedAt(w) ?? "") / 1000 || 0}`);
+    const released = await deps.tracker.release(
+        identity.uid,
+        `budget-gate/${w.metadata.uid}/release/${Date.parse(quotaReservedAt(w) ?? "") / 1000 || 0}`,
+    );
     deps.metrics.deactivations.inc({ team: w.metadata.namespace });
     deps.metrics.releases.inc(released.length);
     const message =
@@ -77,6 +87,9 @@ async function deactivate(
         `$${figures.reservedUsd.toFixed(2)} in reservations, over its $${figures.monthlyBudgetUsd.toFixed(2)} monthly budget. ` +
         `Lower-priority workloads stop first; set spec.active to true again once the team has budget`;
     await deps.kube.event(w, "Warning", "BudgetOverrun", message, deps.now());
-    deps.log("deactivated by the circuit breaker", { workload: `${w.metadata.namespace}/${w.metadata.name}`, released });
+    deps.log("deactivated by the circuit breaker", {
+        workload: `${w.metadata.namespace}/${w.metadata.name}`,
+        released,
+    });
     return true;
 }

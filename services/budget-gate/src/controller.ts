@@ -65,7 +65,11 @@ export class GateController {
         private readonly deps: ControllerDeps,
         private readonly lookup: (key: string) => Workload | undefined,
     ) {
-        this.queue = new WorkQueue((key) => this.reconcile(key), deps.concurrency ?? 8, (key, err) => this.failed(key, err));
+        this.queue = new WorkQueue(
+            (key) => this.reconcile(key),
+            deps.concurrency ?? 8,
+            (key, err) => this.failed(key, err),
+        );
     }
 
     /** The informer saw the workload change. */
@@ -88,7 +92,10 @@ export class GateController {
 
     private failed(key: string, err: unknown): void {
         if (err instanceof TrackerUnavailable) this.deps.metrics.trackerErrors.inc();
-        this.deps.log("reconcile failed; retrying", { workload: key, error: err instanceof Error ? err.message : String(err) });
+        this.deps.log("reconcile failed; retrying", {
+            workload: key,
+            error: err instanceof Error ? err.message : String(err),
+        });
     }
 
     private async reconcile(key: string): Promise<void> {
@@ -104,12 +111,21 @@ export class GateController {
         const cached = this.identities.get(w.metadata.uid);
         if (cached) return cached;
         const owner = controllerOwner(w);
-        let identity: WorkloadIdentity = { namespace: w.metadata.namespace, kind: "Workload", name: w.metadata.name, uid: w.metadata.uid };
+        let identity: WorkloadIdentity = {
+            namespace: w.metadata.namespace,
+            kind: "Workload",
+            name: w.metadata.name,
+            uid: w.metadata.uid,
+        };
         if (owner) {
             identity = { namespace: w.metadata.namespace, kind: owner.kind, name: owner.name, uid: owner.uid };
             // A Deployment's pods are admitted one by one: each pod reserves its own, named after the Deployment.
-            let parent = owner.kind === "Pod" ? await this.deps.kube.ownerOf(w.metadata.namespace, "Pod", owner.name) : undefined;
-            if (parent?.kind === "ReplicaSet") parent = (await this.deps.kube.ownerOf(w.metadata.namespace, "ReplicaSet", parent.name)) ?? parent;
+            let parent =
+                owner.kind === "Pod"
+                    ? await this.deps.kube.ownerOf(w.metadata.namespace, "Pod", owner.name)
+                    : undefined;
+            if (parent?.kind === "ReplicaSet")
+                parent = (await this.deps.kube.ownerOf(w.metadata.namespace, "ReplicaSet", parent.name)) ?? parent;
             if (parent) identity = { ...identity, kind: parent.kind, name: parent.name };
         }
         this.identities.set(w.metadata.uid, identity);
@@ -121,10 +137,20 @@ export class GateController {
         const now = this.deps.now();
         const pricing = priceWorkload(w, identity, this.deps.config, now);
         if (pricing.kind === "free") return this.answer(w, "Ready", FREE_MESSAGE);
-        if (pricing.kind === "unpriceable") return this.answer(w, "Rejected", `Rejected: this workload ${pricing.message}`);
+        if (pricing.kind === "unpriceable")
+            return this.answer(w, "Rejected", `Rejected: this workload ${pricing.message}`);
         const known = this.outOfMoney.get(pricing.team);
-        if (this.cacheEnabled && !pricing.critical && known?.month === monthOf(now) && pricing.estimatedCostUsd > known.remainingUsd)
-            return this.answer(w, "Retry", waitingMessage(pricing, known.remainingUsd, this.deps.config.retryAfterSeconds));
+        if (
+            this.cacheEnabled &&
+            !pricing.critical &&
+            known?.month === monthOf(now) &&
+            pricing.estimatedCostUsd > known.remainingUsd
+        )
+            return this.answer(
+                w,
+                "Retry",
+                waitingMessage(pricing, known.remainingUsd, this.deps.config.retryAfterSeconds),
+            );
         const held = await this.holdForRelease(w);
         if (!held) return;
         const answer = await this.deps.tracker.reserve(
@@ -137,7 +163,12 @@ export class GateController {
                 priorityClass: pricing.priorityClass,
                 requester: `system:serviceaccount:${this.deps.config.lease.namespace}:${FIELD_MANAGER}`,
                 purpose: `Kueue workload ${keyOf(w)} (${identity.kind} ${identity.name})`,
-                workload: { namespace: identity.namespace, kind: identity.kind, name: identity.name, uid: identity.uid },
+                workload: {
+                    namespace: identity.namespace,
+                    kind: identity.kind,
+                    name: identity.name,
+                    uid: identity.uid,
+                },
             },
             reservationKey(w, pricing, now),
         );
@@ -147,18 +178,25 @@ export class GateController {
                 [`gpu-platform.io/budget-reservation`]: answer.id,
             });
         }
-        if (answer.outcome === "invalid") return this.answer(w, "Rejected", `Rejected by the cost tracker: ${answer.message}`);
+        if (answer.outcome === "invalid")
+            return this.answer(w, "Rejected", `Rejected by the cost tracker: ${answer.message}`);
         if (answer.reason === "exceeds-monthly-budget")
             return this.answer(w, "Rejected", tooBigMessage(pricing, this.budgets.get(pricing.team)));
         this.outOfMoney.set(pricing.team, { remainingUsd: answer.remainingUsd, month: monthOf(now) });
-        return this.answer(w, "Retry", waitingMessage(pricing, answer.remainingUsd, this.deps.config.retryAfterSeconds));
+        return this.answer(
+            w,
+            "Retry",
+            waitingMessage(pricing, answer.remainingUsd, this.deps.config.retryAfterSeconds),
+        );
     }
 
     /** Puts the gate's finalizer on the workload before anything is reserved for it; false if the workload moved on meanwhile. */
     private async holdForRelease(w: Workload): Promise<boolean> {
         if (w.metadata.finalizers?.includes(GATE_FINALIZER)) return true;
         try {
-            await this.deps.kube.patchWorkload(w, { metadata: { finalizers: [...(w.metadata.finalizers ?? []), GATE_FINALIZER] } });
+            await this.deps.kube.patchWorkload(w, {
+                metadata: { finalizers: [...(w.metadata.finalizers ?? []), GATE_FINALIZER] },
+            });
             return true;
         } catch (err) {
             // 409: changed since the informer saw it; the informer's next event brings it back.
@@ -167,7 +205,12 @@ export class GateController {
         }
     }
 
-    private async answer(w: Workload, state: CheckState, message: string, annotations?: Record<string, string>): Promise<void> {
+    private async answer(
+        w: Workload,
+        state: CheckState,
+        message: string,
+        annotations?: Record<string, string>,
+    ): Promise<void> {
         const check: AdmissionCheckState = {
             name: this.deps.config.admissionCheck,
             state,
@@ -211,7 +254,12 @@ export class GateController {
     async renewOpenEnded(workloads: readonly Workload[]): Promise<void> {
         const now = this.deps.now();
         for (const w of workloads) {
-            if (!isTrue(w, "Admitted") || isTrue(w, "Finished") || checkOf(w, this.deps.config.admissionCheck)?.state !== "Ready") continue;
+            if (
+                !isTrue(w, "Admitted") ||
+                isTrue(w, "Finished") ||
+                checkOf(w, this.deps.config.admissionCheck)?.state !== "Ready"
+            )
+                continue;
             const identity = await this.identify(w);
             const pricing = priceWorkload(w, identity, this.deps.config, now);
             if (pricing.kind !== "priced" || !pricing.openEnded) continue;
@@ -225,7 +273,12 @@ export class GateController {
                     priorityClass: pricing.priorityClass,
                     requester: `system:serviceaccount:${this.deps.config.lease.namespace}:${FIELD_MANAGER}`,
                     purpose: `Kueue workload ${keyOf(w)}, renewed for ${monthOf(now)}`,
-                    workload: { namespace: identity.namespace, kind: identity.kind, name: identity.name, uid: identity.uid },
+                    workload: {
+                        namespace: identity.namespace,
+                        kind: identity.kind,
+                        name: identity.name,
+                        uid: identity.uid,
+                    },
                 },
                 `budget-gate/${w.metadata.uid}/month/${monthOf(now)}`,
             );
@@ -233,7 +286,13 @@ export class GateController {
                 answer.outcome === "approved"
                     ? `Renewed for ${monthOf(now)}: ${approvedMessage(pricing, answer)}`
                     : `Renewal for ${monthOf(now)} refused: ${answer.outcome === "invalid" ? answer.message : `${pricing.team} has $${answer.remainingUsd.toFixed(2)} left`}; the circuit breaker decides whether it keeps running`;
-            await this.deps.kube.event(w, answer.outcome === "approved" ? "Normal" : "Warning", "BudgetRenewal", text, now);
+            await this.deps.kube.event(
+                w,
+                answer.outcome === "approved" ? "Normal" : "Warning",
+                "BudgetRenewal",
+                text,
+                now,
+            );
         }
     }
 }

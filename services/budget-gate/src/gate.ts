@@ -74,22 +74,38 @@ export function startGate(deps: GateDeps): RunningGate {
     };
 }
 
-function scheduleMonthly(deps: GateDeps, controller: GateController, all: () => readonly Workload[], timers: NodeJS.Timeout[], signal: AbortSignal) {
+function scheduleMonthly(
+    deps: GateDeps,
+    controller: GateController,
+    all: () => readonly Workload[],
+    timers: NodeJS.Timeout[],
+    signal: AbortSignal,
+) {
     const wait = nextMonthStart(deps.now()).getTime() - deps.now().getTime() + 1000;
     // setTimeout holds at most about 24.8 days: wake up at least that often and look again.
-    const timer = setTimeout(() => {
-        if (signal.aborted) return;
-        if (nextMonthStart(deps.now()).getTime() - deps.now().getTime() > 27 * 86_400_000) {
-            controller.moneyFreed();
-            void controller.renewOpenEnded(all()).catch((err) => deps.log("renewal failed", { error: String(err) }));
-        }
-        scheduleMonthly(deps, controller, all, timers, signal);
-    }, Math.min(wait, 2 ** 31 - 1));
+    const timer = setTimeout(
+        () => {
+            if (signal.aborted) return;
+            if (nextMonthStart(deps.now()).getTime() - deps.now().getTime() > 27 * 86_400_000) {
+                controller.moneyFreed();
+                void controller
+                    .renewOpenEnded(all())
+                    .catch((err) => deps.log("renewal failed", { error: String(err) }));
+            }
+            scheduleMonthly(deps, controller, all, timers, signal);
+        },
+        Math.min(wait, 2 ** 31 - 1),
+    );
     timers.push(timer);
 }
 
 /** Follows the tracker's "money freed" events; without the route (an older tracker) the gate always asks the tracker. */
-async function pollEvents(deps: GateDeps, controller: GateController, signal: AbortSignal, breaker: () => Promise<unknown>) {
+async function pollEvents(
+    deps: GateDeps,
+    controller: GateController,
+    signal: AbortSignal,
+    breaker: () => Promise<unknown>,
+) {
     let cursor: string | undefined;
     while (!signal.aborted) {
         try {
@@ -97,7 +113,8 @@ async function pollEvents(deps: GateDeps, controller: GateController, signal: Ab
             if (cursor !== undefined || events.length > 0) controller.cacheEnabled = true;
             cursor = next;
             for (const e of events) controller.moneyFreed(e.kind === "month-started" ? undefined : e.team);
-            if (events.some((e) => e.kind === "spend-replaced" || e.kind === "budget-changed")) void breaker().catch(() => undefined);
+            if (events.some((e) => e.kind === "spend-replaced" || e.kind === "budget-changed"))
+                void breaker().catch(() => undefined);
             if (cursor !== undefined) controller.cacheEnabled = true;
         } catch (err) {
             controller.cacheEnabled = false;

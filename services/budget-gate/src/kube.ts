@@ -24,7 +24,10 @@ export interface KubeApi {
     /** Sets the gate's check on the workload, if it is still at `resourceVersion`. */
     applyCheck(w: Workload, check: AdmissionCheckState): Promise<void>;
     /** Merge-patches the workload (its spec.active, its finalizers), if it is still at its resourceVersion. */
-    patchWorkload(w: Workload, patch: { spec?: Record<string, unknown>; metadata?: Record<string, unknown> }): Promise<Workload>;
+    patchWorkload(
+        w: Workload,
+        patch: { spec?: Record<string, unknown>; metadata?: Record<string, unknown> },
+    ): Promise<Workload>;
     ownerOf(namespace: string, kind: "Pod" | "ReplicaSet", name: string): Promise<k8s.V1OwnerReference | undefined>;
     event(w: Workload, type: "Normal" | "Warning", reason: string, message: string, now: Date): Promise<void>;
     readLease(namespace: string, name: string): Promise<Lease | undefined>;
@@ -35,7 +38,9 @@ export interface KubeApi {
 /** The status code of a failed API call, when the API server answered. */
 export function statusOf(err: unknown): number | undefined {
     if (err instanceof k8s.ApiException) return err.code;
-    const code = (err as { code?: unknown; statusCode?: unknown } | undefined)?.statusCode ?? (err as { code?: unknown } | undefined)?.code;
+    const code =
+        (err as { code?: unknown; statusCode?: unknown } | undefined)?.statusCode ??
+        (err as { code?: unknown } | undefined)?.code;
     return typeof code === "number" ? code : undefined;
 }
 
@@ -56,11 +61,22 @@ export function kubeApi(kc: k8s.KubeConfig): KubeApi {
             const body = {
                 apiVersion: `${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`,
                 kind: "Workload",
-                metadata: { name: w.metadata.name, namespace: w.metadata.namespace, resourceVersion: w.metadata.resourceVersion },
+                metadata: {
+                    name: w.metadata.name,
+                    namespace: w.metadata.namespace,
+                    resourceVersion: w.metadata.resourceVersion,
+                },
                 status: { admissionChecks: [check] },
             };
             await custom.patchNamespacedCustomObjectStatus(
-                { ...workload, namespace: w.metadata.namespace, name: w.metadata.name, body, fieldManager: FIELD_MANAGER, force: true },
+                {
+                    ...workload,
+                    namespace: w.metadata.namespace,
+                    name: w.metadata.name,
+                    body,
+                    fieldManager: FIELD_MANAGER,
+                    force: true,
+                },
                 k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.ServerSideApply),
             );
         },
@@ -72,7 +88,10 @@ export function kubeApi(kc: k8s.KubeConfig): KubeApi {
             )) as Workload;
         },
         async ownerOf(namespace, kind, name) {
-            const object = kind === "Pod" ? await core.readNamespacedPod({ namespace, name }) : await apps.readNamespacedReplicaSet({ namespace, name });
+            const object =
+                kind === "Pod"
+                    ? await core.readNamespacedPod({ namespace, name })
+                    : await apps.readNamespacedReplicaSet({ namespace, name });
             return object.metadata?.ownerReferences?.find((o) => o.controller === true);
         },
         async event(w, type, reason, message, now) {

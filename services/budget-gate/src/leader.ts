@@ -25,7 +25,8 @@ export async function tryAcquire(o: LeaderOptions, current: Lease | undefined): 
     const duration = o.leaseDurationSeconds ?? 15;
     const mine = current?.holderIdentity === o.identity;
     const expired =
-        !current?.renewTime || Date.parse(current.renewTime) + (current.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
+        !current?.renewTime ||
+        Date.parse(current.renewTime) + (current.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
     if (current && !mine && !expired) return false;
     return o.kube.writeLease(o.namespace, o.name, {
         holderIdentity: o.identity,
@@ -44,12 +45,10 @@ export async function runElection(o: LeaderOptions, signal: AbortSignal): Promis
     let leading = false;
     let lastRenew = 0;
     while (!signal.aborted) {
-        let held = false;
-        try {
-            held = await tryAcquire(o, await o.kube.readLease(o.namespace, o.name));
-        } catch {
-            held = false;
-        }
+        const held = await o.kube
+            .readLease(o.namespace, o.name)
+            .then((lease) => tryAcquire(o, lease))
+            .catch(() => false);
         if (held) {
             lastRenew = o.now().getTime();
             if (!leading) {
@@ -57,7 +56,6 @@ export async function runElection(o: LeaderOptions, signal: AbortSignal): Promis
                 o.onStarted();
             }
         } else if (leading && o.now().getTime() - lastRenew > durationMs * 0.8) {
-            leading = false;
             o.onStopped();
             return;
         }

@@ -33,7 +33,10 @@ export function waitingMessage(p: Priced, remainingUsd: number, retryAfterSecond
 }
 
 export function tooBigMessage(p: Priced, monthlyBudgetUsd: number | undefined): string {
-    const budget = monthlyBudgetUsd === undefined ? "its whole monthly budget" : `its whole monthly budget of ${usd(monthlyBudgetUsd)}`;
+    const budget =
+        monthlyBudgetUsd === undefined
+            ? "its whole monthly budget"
+            : `its whole monthly budget of ${usd(monthlyBudgetUsd)}`;
     return (
         `Rejected: this workload would cost ${usd(p.estimatedCostUsd)} (${describeUse(p)}), more than ${budget} for ${p.team}, ` +
         `so it could never start. Ask for fewer GPUs or a shorter run (label kueue.x-k8s.io/max-exec-time-seconds), ` +

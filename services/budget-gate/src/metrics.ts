@@ -33,13 +33,21 @@ export function createMetrics(withDefaults = true): GateMetrics {
             help: "Calls to the cost tracker that got no usable answer (the check stays Pending and is asked again)",
             registers: [registry],
         }),
-        releases: new Counter({ name: "budget_gate_releases_total", help: "Reservations released by workload", registers: [registry] }),
+        releases: new Counter({
+            name: "budget_gate_releases_total",
+            help: "Reservations released by workload",
+            registers: [registry],
+        }),
         deactivations: new Counter({
             name: "budget_gate_deactivations_total",
             help: "Running workloads the circuit breaker deactivated, by team",
             labelNames: ["team"],
             registers: [registry],
         }),
-        leader: new Gauge({ name: "budget_gate_leader", help: "1 while this replica holds the lease", registers: [registry] }),
+        leader: new Gauge({
+            name: "budget_gate_leader",
+            help: "1 while this replica holds the lease",
+            registers: [registry],
+        }),
     };
 }

@@ -19,7 +19,14 @@ import { Workload, priorityClassOf } from "./workload";
 const GPU_RESOURCE = /^nvidia\.com\/(gpu|gpu\.shared|mig-.+)$/;
 
 /** Owners that serve until stopped. */
-const OPEN_ENDED_KINDS = new Set(["Deployment", "StatefulSet", "ReplicaSet", "RayCluster", "RayService", "LeaderWorkerSet"]);
+const OPEN_ENDED_KINDS = new Set([
+    "Deployment",
+    "StatefulSet",
+    "ReplicaSet",
+    "RayCluster",
+    "RayService",
+    "LeaderWorkerSet",
+]);
 
 /** What the workload is, as the reservation names it: its top owner (a Job, a Deployment, ...). */
 export interface WorkloadIdentity {
@@ -76,7 +83,9 @@ function gpuUsage(w: Workload): Map<string, { pool: string; resource: string; un
 export function isOpenEnded(w: Workload, identity: Pick<WorkloadIdentity, "kind">): boolean {
     if (OPEN_ENDED_KINDS.has(identity.kind)) return true;
     // A bare pod (or pod group) that restarts always serves until stopped; Kubernetes' default restart policy is Always.
-    return identity.kind === "Pod" && w.spec.podSets.every((p) => (p.template.spec.restartPolicy ?? "Always") === "Always");
+    return (
+        identity.kind === "Pod" && w.spec.podSets.every((p) => (p.template.spec.restartPolicy ?? "Always") === "Always")
+    );
 }
 
 /** The hours to price: maximum execution time, else to the month's end for open-ended workloads, else the class default. */
@@ -97,10 +106,18 @@ export function priceWorkload(w: Workload, identity: WorkloadIdentity, config: B
         };
     const { pool: poolName, resource, units } = usage[0];
     const team = config.teams.find((t) => t === w.metadata.namespace);
-    if (!team) return { kind: "unpriceable", message: `namespace ${w.metadata.namespace} is no team's; GPUs run in team namespaces only` };
+    if (!team)
+        return {
+            kind: "unpriceable",
+            message: `namespace ${w.metadata.namespace} is no team's; GPUs run in team namespaces only`,
+        };
     const pool = config.pools.find((p) => p.name === poolName);
     const unit = pool && poolResources(pool).find((r) => r.gpuResource === resource);
-    if (!pool || !unit) return { kind: "unpriceable", message: `Kueue assigned ${resource} from flavor "${poolName}", which is no GPU pool offering it` };
+    if (!pool || !unit)
+        return {
+            kind: "unpriceable",
+            message: `Kueue assigned ${resource} from flavor "${poolName}", which is no GPU pool offering it`,
+        };
     const className = priorityClassOf(w);
     const gateClass = config.classes.find((c) => c.name === className);
     if (!gateClass)

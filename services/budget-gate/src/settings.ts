@@ -27,18 +27,27 @@ export function readSettings(env: NodeJS.ProcessEnv): GateSettings {
         problems.push(...found.map((p) => `BUDGET_GATE_CONFIG_JSON: ${p.key}: ${p.message}`));
         if (found.length === 0) config = doc as BudgetGateConfig;
     } catch (err) {
-        problems.push(`BUDGET_GATE_CONFIG_JSON: must be the gate's config document as JSON (${(err as Error).message})`);
+        problems.push(
+            `BUDGET_GATE_CONFIG_JSON: must be the gate's config document as JSON (${(err as Error).message})`,
+        );
     }
     const url = env.COST_TRACKER_URL ?? "";
-    if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push(`COST_TRACKER_URL: must be the cost tracker's http(s) URL (found "${url}")`);
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+        problems.push(`COST_TRACKER_URL: must be the cost tracker's http(s) URL (found "${url}")`);
     const token = env.COST_TRACKER_TOKEN;
     const secretArn = env.COST_TRACKER_TOKEN_SECRET_ARN;
     if (!token && !secretArn?.startsWith("arn:"))
-        problems.push("COST_TRACKER_TOKEN_SECRET_ARN: must be the ARN of the secret holding the cost tracker's token (or set COST_TRACKER_TOKEN)");
+        problems.push(
+            "COST_TRACKER_TOKEN_SECRET_ARN: must be the ARN of the secret holding the cost tracker's token (or set COST_TRACKER_TOKEN)",
+        );
     const port = Number(env.PORT ?? "8080");
-    if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`PORT: must be a TCP port (found "${env.PORT}")`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+        problems.push(`PORT: must be a TCP port (found "${env.PORT}")`);
     const identity = env.POD_NAME ?? "";
-    if (!identity) problems.push("POD_NAME: must be this pod's name (the downward API's metadata.name), the Lease holder's identity");
+    if (!identity)
+        problems.push(
+            "POD_NAME: must be this pod's name (the downward API's metadata.name), the Lease holder's identity",
+        );
     if (problems.length > 0 || !config) throw new StartupError(problems);
     return { config, trackerUrl: url, token: token ? { value: token } : { secretArn: secretArn! }, port, identity };
 }

@@ -52,7 +52,10 @@ export interface MoneyEvent {
 
 /** The tracker could not answer (network, 5xx, 401): the gate leaves the check Pending and tries again. */
 export class TrackerUnavailable extends Error {
-    constructor(message: string, readonly status?: number) {
+    constructor(
+        message: string,
+        readonly status?: number,
+    ) {
         super(message);
         this.name = "TrackerUnavailable";
     }
@@ -61,7 +64,11 @@ export class TrackerUnavailable extends Error {
 export interface TrackerClient {
     reserve(request: ReservationRequest, idempotencyKey: string): Promise<ReservationAnswer>;
     release(uid: string, idempotencyKey: string): Promise<string[]>;
-    events(after: string | undefined, waitSeconds: number, signal?: AbortSignal): Promise<{ events: MoneyEvent[]; cursor: string }>;
+    events(
+        after: string | undefined,
+        waitSeconds: number,
+        signal?: AbortSignal,
+    ): Promise<{ events: MoneyEvent[]; cursor: string }>;
     teams(): Promise<TeamFigures[]>;
 }
 
@@ -74,10 +81,17 @@ export interface TrackerClientOptions {
     readonly timeoutMs?: number;
 }
 
+/** A string field of an answer, or `fallback`. */
+const textOf = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback);
+
 export function trackerClient(options: TrackerClientOptions): TrackerClient {
     const base = options.url.replace(/\/+$/, "");
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const call = async (method: string, path: string, init: { body?: unknown; key?: string; signal?: AbortSignal; timeoutMs?: number } = {}) => {
+    const call = async (
+        method: string,
+        path: string,
+        init: { body?: unknown; key?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+    ) => {
         const headers: Record<string, string> = { authorization: `Bearer ${await options.token()}` };
         if (init.body !== undefined) headers["content-type"] = "application/json";
         if (init.key) headers["idempotency-key"] = init.key;
@@ -101,7 +115,10 @@ export function trackerClient(options: TrackerClientOptions): TrackerClient {
             // An answer that is not JSON is treated by its status alone.
         }
         if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 429)
-            throw new TrackerUnavailable(`${method} ${path}: ${response.status} ${String(body.message ?? text).slice(0, 200)}`, response.status);
+            throw new TrackerUnavailable(
+                `${method} ${path}: ${response.status} ${textOf(body.message, text).slice(0, 200)}`,
+                response.status,
+            );
         return { status: response.status, body };
     };
     return {
@@ -124,19 +141,30 @@ export function trackerClient(options: TrackerClientOptions): TrackerClient {
                     estimatedCostUsd: Number(body.estimatedCostUsd),
                     remainingUsd: Number(body.remainingUsd),
                 };
-            if (status === 400 || status === 422) return { outcome: "invalid", message: String(body.message ?? `refused (${status})`) };
+            if (status === 400 || status === 422)
+                return { outcome: "invalid", message: textOf(body.message, `refused (${status})`) };
             throw new TrackerUnavailable(`POST /v1/gpu-requests: unexpected ${status}`, status);
         },
         async release(uid, key) {
             const { status, body } = await call("POST", "/v1/workloads/release", { body: { uid }, key });
-            if (status !== 200) throw new TrackerUnavailable(`POST /v1/workloads/release: ${status} ${String(body.message ?? "")}`, status);
+            if (status !== 200)
+                throw new TrackerUnavailable(
+                    `POST /v1/workloads/release: ${status} ${textOf(body.message, "")}`,
+                    status,
+                );
             return Array.isArray(body.released) ? body.released.map(String) : [];
         },
         async events(after, waitSeconds, signal) {
             const query = new URLSearchParams({ waitSeconds: String(waitSeconds), ...(after ? { after } : {}) });
-            const { status, body } = await call("GET", `/v1/events?${query.toString()}`, { signal, timeoutMs: (waitSeconds + 10) * 1000 });
+            const { status, body } = await call("GET", `/v1/events?${query.toString()}`, {
+                signal,
+                timeoutMs: (waitSeconds + 10) * 1000,
+            });
             if (status !== 200) throw new TrackerUnavailable(`GET /v1/events: ${status}`, status);
-            return { events: (body.events as MoneyEvent[] | undefined) ?? [], cursor: String(body.cursor ?? after ?? "") };
+            return {
+                events: (body.events as MoneyEvent[] | undefined) ?? [],
+                cursor: textOf(body.cursor, after ?? ""),
+            };
         },
         async teams() {
             const { status, body } = await call("GET", "/v1/teams");

@@ -118,7 +118,10 @@ export function controllerOwner(w: Pick<Workload, "metadata">): OwnerReference |
 
 /** The workload's priority class: the WorkloadPriorityClass or PriorityClass it names, else its pods'. */
 export function priorityClassOf(w: Workload): string | undefined {
-    return w.spec.priorityClassRef?.name ?? w.spec.podSets.find((p) => p.template.spec.priorityClassName)?.template.spec.priorityClassName;
+    return (
+        w.spec.priorityClassRef?.name ??
+        w.spec.podSets.find((p) => p.template.spec.priorityClassName)?.template.spec.priorityClassName
+    );
 }
 
 /** The time Kueue last reserved quota for it: one admission attempt, the key of the gate's request for it. */
