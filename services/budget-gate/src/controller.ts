@@ -135,7 +135,7 @@ export class GateController {
     private async decide(w: Workload): Promise<void> {
         const identity = await this.identify(w);
         const now = this.deps.now();
-        const pricing = priceWorkload(w, identity, this.deps.config, now);
+        const pricing = priceWorkload(w, identity, this.deps.config, pricedAt(w, now));
         if (pricing.kind === "free") return this.answer(w, "Ready", FREE_MESSAGE);
         if (pricing.kind === "unpriceable")
             return this.answer(w, "Rejected", `Rejected: this workload ${pricing.message}`);
@@ -261,7 +261,8 @@ export class GateController {
             )
                 continue;
             const identity = await this.identify(w);
-            const pricing = priceWorkload(w, identity, this.deps.config, now);
+            // Priced from the month's first instant: a renewal asked again sends the same request under its key.
+            const pricing = priceWorkload(w, identity, this.deps.config, monthStart(now));
             if (pricing.kind !== "priced" || !pricing.openEnded) continue;
             const answer = await this.deps.tracker.reserve(
                 {
@@ -301,6 +302,20 @@ export class GateController {
 export function reservationKey(w: Workload, pricing: Priced, now: Date): string {
     const attempt = Date.parse(quotaReservedAt(w) ?? "") / 1000 || 0;
     return `budget-gate/${w.metadata.uid}/${attempt}${pricing.openEnded ? `/${monthOf(now)}` : ""}`;
+}
+
+const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+
+/**
+ * The instant an admission attempt is priced at: when Kueue reserved quota for it (not before
+ * this month began), so the run time of an open-ended workload (to the month's end) is the same
+ * when the gate asks again after a restart, and the tracker replays the stored answer under the
+ * same key instead of refusing a changed request.
+ */
+export function pricedAt(w: Workload, now: Date): Date {
+    const reserved = Date.parse(quotaReservedAt(w) ?? "");
+    if (!Number.isFinite(reserved) || reserved > now.getTime()) return now;
+    return new Date(Math.max(reserved, monthStart(now).getTime()));
 }
 
 /** Kubernetes' metav1.Time: RFC 3339 in whole seconds. */
