@@ -185,7 +185,7 @@ export class FakeKubeApi {
     private handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
         const url = new URL(req.url ?? "/", this.url);
         const method = req.method ?? "GET";
-        this.requests.push(`${method} ${url.pathname}`);
+        this.requests.push(`${method} ${url.pathname}${url.search}`);
         const json = (code: number, answer: unknown) =>
             void res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(answer));
         try {

@@ -25,6 +25,13 @@ import { createMetrics } from "../src/metrics";
 import { trackerClient } from "../src/tracker";
 import { GATE_FINALIZER, type AdmissionCheckState, type Workload } from "../src/workload";
 import { FakeKubeApi } from "./fake-kube-api";
+import {
+    BUDGET_GATE_CLUSTER_RULES,
+    BUDGET_GATE_EVENT_RULES,
+    BUDGET_GATE_LEASE_RULES,
+    type RbacRule,
+    rulesAllow,
+} from "../../../components/scheduling/gate-rbac";
 
 const NOW = new Date("2026-03-10T12:00:00Z");
 const trackerConfig = buildCostTrackerConfig({
@@ -148,6 +155,37 @@ function schemaErrors(w: Workload): string[] {
     return validate(w) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
+/**
+ * Whether the BudgetGate component's RBAC allows a request the gate sent (`METHOD path?query`):
+ * the verb as the API server derives it (GET of a collection is list, or watch with
+ * `watch=true`; GET of an object get; POST create; PUT update; PATCH patch), and the rules
+ * that apply where it lands: cluster-wide, in a team namespace (Events), in the gate's own
+ * namespace (its Lease).
+ */
+function allowedByGateRbac(line: string, teams: readonly string[]): boolean {
+    const [method, target] = line.split(" ");
+    const url = new URL(target, "http://api");
+    const parts = url.pathname.split("/").filter(Boolean);
+    const [group, rest] = parts[0] === "api" ? ["", parts.slice(2)] : [parts[1], parts.slice(3)];
+    const namespace = rest[0] === "namespaces" ? rest[1] : undefined;
+    const [resource, name, sub] = namespace ? rest.slice(2) : rest;
+    const verb =
+        method === "GET"
+            ? name
+                ? "get"
+                : url.searchParams.get("watch") === "true"
+                  ? "watch"
+                  : "list"
+            : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method];
+    const request = { verb, group, resource: sub ? `${resource}/${sub}` : resource, name };
+    const inScope: readonly RbacRule[] = [
+        ...BUDGET_GATE_CLUSTER_RULES,
+        ...(namespace && teams.includes(namespace) ? BUDGET_GATE_EVENT_RULES : []),
+        ...(namespace === "budget-gate" ? BUDGET_GATE_LEASE_RULES : []),
+    ];
+    return rulesAllow(inScope, request);
+}
+
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 8000): Promise<T> {
     const until = Date.now() + ms;
     for (;;) {
@@ -224,7 +262,10 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         await Promise.all(gates.splice(0).map((g) => g.stop()));
         await kube.close();
         await app.close();
-        assert.deepStrictEqual(kube.unexpected, [], "the gate used only the API subset it is given RBAC for");
+        assert.deepStrictEqual(kube.unexpected, [], "the gate used only the API subset the fake serves");
+        const denied = kube.requests.filter((r) => !allowedByGateRbac(r, gateConfig.teams));
+        assert.deepStrictEqual(denied, [], "every request the gate sent is allowed by the BudgetGate component's RBAC");
+        assert.ok(kube.requests.length > 0);
     });
 
     const TRAIN_A: JobSpec = {
