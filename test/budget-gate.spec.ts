@@ -41,8 +41,6 @@ const args = {
     teamNamespaces: ["ml-research", "inference"],
 };
 
-type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
-
 describe("BudgetGate component", () => {
     let resources: Awaited<ReturnType<typeof record>>["resources"];
     before(async () => {
