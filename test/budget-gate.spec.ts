@@ -6,7 +6,8 @@
  * placement on the CPU pool, hardened.
  */
 import * as assert from "assert";
-import { named, ofType, promiseOf, record } from "./harness";
+import { configProblems, named, ofType, promiseOf, record, validStackConfig } from "./harness";
+import { buildPlatform } from "../platform";
 import { buildCostTrackerConfig } from "../components/costs/tracker-config";
 import { BudgetGate, buildBudgetGateConfig } from "../components/scheduling";
 import { CPU_NODE_SELECTOR, GPU_TAINT } from "../catalog";
@@ -175,6 +176,61 @@ describe("BudgetGate component", () => {
         assert.deepStrictEqual(
             made.filter((r) => r.custom),
             [],
+        );
+    });
+});
+
+describe("scheduling in the platform (stack key `scheduling`)", () => {
+    it("the dev stack installs Kueue, the queues with the budget check, and the gate, wired to the cost tracker", async () => {
+        const { result, resources } = await record(() => buildPlatform(validStackConfig("dev")));
+        assert.ok(result.kueue && result.kueueQueues && result.budgetGate);
+        const check = named(
+            resources,
+            "kubernetes:kueue.x-k8s.io/v1beta2:AdmissionCheck",
+            "gpu-platform-dev-queues-admissioncheck-budget",
+        ).inputs as any;
+        assert.strictEqual(check.spec.controllerName, "gpu-platform.io/budget-gate");
+        const deployment = named(resources, "kubernetes:apps/v1:Deployment", "gpu-platform-dev-budget-gate-deployment")
+            .inputs as any;
+        const env = Object.fromEntries(
+            deployment.spec.template.spec.containers[0].env.map((e: { name: string; value?: unknown }) => [
+                e.name,
+                e.value,
+            ]),
+        );
+        const gateConfig = JSON.parse(env.BUDGET_GATE_CONFIG_JSON as string);
+        // The gate answers the check the queues name, for the stack's teams (Pulumi.dev.yaml: ml-research, applied-ml).
+        assert.strictEqual(gateConfig.admissionCheck, check.metadata.name);
+        assert.deepStrictEqual(gateConfig.teams, ["ml-research", "applied-ml"]);
+        assert.strictEqual(env.COST_TRACKER_URL, await promiseOf(result.costTracker!.url));
+        assert.strictEqual(env.COST_TRACKER_TOKEN_SECRET_ARN, await promiseOf(result.costTracker!.apiTokenSecret.arn));
+    });
+
+    it("off with scheduling.enabled: false, and with the cost tracker off", async () => {
+        const off = validStackConfig("dev");
+        const { result } = await record(() => buildPlatform({ ...off, scheduling: undefined }));
+        assert.deepStrictEqual([result.kueue, result.budgetGate], [undefined, undefined]);
+        assert.deepStrictEqual(
+            configProblems("dev", (raw) => {
+                raw.scheduling = { enabled: true };
+                raw.costTracker = { enabled: false };
+            }).filter((line) => line.startsWith("scheduling.")),
+            [
+                "scheduling.enabled: needs the cost tracker (costTracker.enabled): the budget gate asks it for every GPU workload",
+            ],
+        );
+    });
+
+    it("bad settings: one line per problem, naming the key", () => {
+        assert.deepStrictEqual(
+            configProblems("dev", (raw) => {
+                raw.scheduling = { breakerMode: "stop", retryAfterSeconds: 5, defaultRunHours: { nightly: 8 } };
+            }),
+            [
+                'scheduling.breakerMode: must be "queue" or "suspend" (found "stop")',
+                "scheduling.retryAfterSeconds: must be a whole number of seconds from 10 to 3600 (found 5)",
+                "scheduling.defaultRunHours.nightly: is not one of the stack's priority classes (production-inference, critical-agents, training, research, development)",
+            ],
         );
     });
 });
