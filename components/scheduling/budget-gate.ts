@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CPU_NODE_SELECTOR, SCHEDULING_NAMESPACES } from "../../catalog";
 import { IrsaRole, type OidcProvider } from "../shared/irsa";
 import { PACKAGE } from "../shared/tokens";
 import type { BudgetGateConfig } from "./gate-config";
@@ -10,7 +10,7 @@ export const BUDGET_GATE_TYPE = `${PACKAGE}:scheduling:BudgetGate`;
 
 /** The gate's names in the cluster. */
 export const BUDGET_GATE_NAMES = {
-    namespace: "budget-gate",
+    namespace: SCHEDULING_NAMESPACES.budgetGate,
     serviceAccount: "budget-gate",
     app: "budget-gate",
     port: 8080,
