@@ -2,7 +2,13 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Cluster, ClusterAddons, ClusterAutoscaler, DeployRunner, NodePool } from "./components/cluster";
-import { ClusterCostData, CostTracker, PostgresDatabase } from "./components/costs";
+import {
+    ClusterCostData,
+    ContainerImage,
+    CostTracker,
+    PostgresDatabase,
+    buildCostTrackerConfig,
+} from "./components/costs";
 import { GpuConfigGate, GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
 import { Network } from "./components/network";
@@ -18,6 +24,14 @@ import {
     TeamSecretStore,
 } from "./components/portal";
 import type { PortalClassScope, PortalIngressSettings } from "./components/portal";
+import {
+    BUDGET_GATE_NAMES,
+    BudgetGate,
+    KUEUE_OBJECT_DEFAULTS,
+    Kueue,
+    KueueQueues,
+    buildBudgetGateConfig,
+} from "./components/scheduling";
 import { TeamNamespace, TenancyAdmission, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
 
@@ -48,6 +62,10 @@ export interface Platform {
     readonly costData?: ClusterCostData;
     /** The GPU cost tracker on ECS Fargate; absent when `costTracker.enabled` is false. */
     readonly costTracker?: CostTracker;
+    /** Kueue, the teams' queues and the budget gate; absent when `scheduling` (or the cost tracker) is off. */
+    readonly kueue?: Kueue;
+    readonly kueueQueues?: KueueQueues;
+    readonly budgetGate?: BudgetGate;
     /** The portal layer: the parts the stack turns on (`portal`, `gitops`, `mlflow`); absent when none is. */
     readonly portal?: PortalLayer;
 }
@@ -71,6 +89,9 @@ const COST_TRACKER_BUILD = {
     dockerfile: "services/cost-tracker/Dockerfile",
     context: path.relative(process.cwd(), __dirname) || ".",
 };
+
+/** The budget gate's image, built beside the cost tracker's from the same context. */
+const BUDGET_GATE_BUILD = { ...COST_TRACKER_BUILD, dockerfile: "services/budget-gate/Dockerfile" };
 
 /**
  * Builds the platform from a validated stack config. With `bootstrap`, only what the AWS API
@@ -285,6 +306,11 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
     const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
     const portal = buildPortalLayer(config, network, cluster, teams, costTracker, { clusterScoped, withAws, cpuPools });
+    const scheduling = buildScheduling(config, cluster, nodePools, teams, costTracker, {
+        clusterScoped,
+        withAws,
+        cpuPools,
+    });
 
     return {
         awsProvider,
@@ -303,6 +329,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
         inferencePipelines,
         costData,
         costTracker,
+        ...scheduling,
         portal,
     };
 }
@@ -598,4 +625,75 @@ function buildCostTracker(
         opts.withAws,
     );
     return { costData, costTracker };
+}
+
+/**
+ * Kueue, the teams' queues with the `budget` AdmissionCheck, and the budget gate that answers it
+ * (stacks/scheduling.ts, docs/budget-gate.md). The gate prices as the cost tracker does, from the
+ * same config document, and reads the tracker's token through IRSA.
+ */
+function buildScheduling(
+    config: PlatformConfig,
+    cluster: Cluster,
+    nodePools: Record<string, NodePool>,
+    teams: Record<string, TeamNamespace>,
+    costTracker: CostTracker | undefined,
+    opts: {
+        clusterScoped: pulumi.ComponentResourceOptions;
+        withAws: pulumi.ComponentResourceOptions;
+        cpuPools: NodePool[];
+    },
+): Pick<Platform, "kueue" | "kueueQueues" | "budgetGate"> {
+    const scheduling = config.scheduling;
+    if (!scheduling || !costTracker) return {};
+    const name = `${config.project}-${config.stack}`;
+    const kueue = new Kueue(`${name}-kueue`, { highAvailability: config.environment === "prod" }, opts.clusterScoped);
+    const teamNamespaces = Object.values(teams).map((team) => team.namespace);
+    const kueueQueues = new KueueQueues(
+        `${name}-queues`,
+        {
+            kueue: kueue.release,
+            pools: Object.entries(nodePools)
+                .filter(([, pool]) => pool.gpusPerNode > 0)
+                .map(([poolName, pool]) => ({ name: poolName, nodeResources: pool.nodeResources })),
+            teams: config.teams.map((team) => ({ name: team.name, quota: team.quota })),
+            classes: config.priorityClasses,
+        },
+        { ...opts.clusterScoped, dependsOn: [...opts.cpuPools, ...teamNamespaces] },
+    );
+    const tracker = buildCostTrackerConfig({
+        teams: config.teams,
+        nodePools: config.nodePools,
+        priorityClasses: config.priorityClasses,
+        criticalPriorityClasses: config.costTracker?.criticalPriorityClasses,
+    });
+    const image = new ContainerImage(
+        "budget-gate-image",
+        scheduling.image ? { image: scheduling.image } : { build: BUDGET_GATE_BUILD },
+        opts.withAws,
+    );
+    const budgetGate = new BudgetGate(
+        `${name}-budget-gate`,
+        {
+            image: image.imageUri,
+            config: buildBudgetGateConfig({
+                tracker,
+                classes: config.priorityClasses,
+                admissionCheck: KUEUE_OBJECT_DEFAULTS.admissionCheck,
+                namespace: BUDGET_GATE_NAMES.namespace,
+                breakerMode: scheduling.breakerMode,
+                retryAfterSeconds: scheduling.retryAfterSeconds,
+                breakerIntervalSeconds: scheduling.breakerIntervalSeconds,
+                defaultRunHours: scheduling.defaultRunHours,
+            }),
+            trackerUrl: costTracker.url,
+            // The platform's own credential (any team, workload-bound), never the admin's.
+            tokenSecretArn: costTracker.callerTokenSecrets.platform.arn,
+            oidc: cluster.oidcProvider,
+            region: config.region,
+            teamNamespaces: config.teams.map((team) => team.name),
+        },
+        { ...opts.clusterScoped, dependsOn: [...opts.cpuPools, kueue.release, ...teamNamespaces] },
+    );
+    return { kueue, kueueQueues, budgetGate };
 }

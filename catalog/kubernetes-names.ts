@@ -102,6 +102,12 @@ export const PORTAL_NAMESPACES = {
 } as const;
 const PORTAL_NAMESPACE_NAMES: readonly string[] = Object.values(PORTAL_NAMESPACES);
 
+/** The namespaces of the scheduling layer (components/scheduling): Kueue's, and the budget gate's. */
+export const SCHEDULING_NAMESPACES = {
+    kueue: "kueue-system",
+    budgetGate: "budget-gate",
+} as const;
+
 /**
  * Namespaces that belong to the cluster or to a system add-on, never to a team: the policy
  * pack exempts them from team rules (its default `systemNamespaces`), so no team may take one,
@@ -120,6 +126,8 @@ export const SYSTEM_NAMESPACES: readonly string[] = [
     "amazon-cloudwatch",
     // The portal layer's (components/portal).
     ...PORTAL_NAMESPACE_NAMES,
+    // The scheduling layer's (components/scheduling).
+    ...Object.values(SCHEDULING_NAMESPACES),
 ];
 
 /** True for a system namespace, by name or because the cluster reserves it. */

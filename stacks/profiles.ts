@@ -1,6 +1,7 @@
 import { CostTrackerProfile, CostTrackerStackConfig, resolveCostTracker } from "./cost-tracker";
 import type { InferencePipelineConfig } from "./inference-pipelines";
 import { PortalLayerConfig, resolvePortalLayer } from "./portal";
+import { SchedulingStackConfig, resolveScheduling } from "./scheduling";
 import type { NodePoolConfig, ParsedPlatformConfig } from "./schema";
 import { PriorityClassConfig, TeamConfig, priorityClassesOr } from "./tenancy";
 
@@ -110,6 +111,8 @@ export interface PlatformConfig {
     readonly inferencePipelines: InferencePipelineConfig[];
     /** The cost tracker with the profile's defaults, or undefined when `costTracker.enabled` is false. */
     readonly costTracker?: CostTrackerStackConfig;
+    /** Kueue, the queues and the budget gate; undefined when `scheduling.enabled` or the cost tracker is off. */
+    readonly scheduling?: SchedulingStackConfig;
     /** Default tags for every AWS resource, `environment` included. */
     readonly tags: Record<string, string>;
     /** Backstage, Argo CD and MLflow, with what they share; undefined when none is on. */
@@ -147,6 +150,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
         costTracker: resolveCostTracker(parsed.costTracker, profile.costTracker),
+        scheduling: resolveScheduling(parsed.scheduling, parsed.costTracker?.enabled !== false),
         tags: { ...parsed.tags, environment: parsed.environment },
         portalLayer: resolvePortalLayer(parsed, profile.portal),
     };

@@ -7,6 +7,7 @@ import { isIpv4Cidr } from "../catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";
+import { schedulingProblems, schedulingSchema } from "./scheduling";
 import {
     inferencePipelineProblems,
     inferencePipelineSchema,
@@ -187,6 +188,8 @@ export const platformConfigSchema = z
         bootstrap: z.boolean().optional(),
         /** The GPU cost tracker on ECS Fargate, with OpenCost and Prometheus in the cluster (stacks/cost-tracker.ts). */
         costTracker: costTrackerSchema.default({}),
+        /** Kueue, the teams' queues and the budget gate (stacks/scheduling.ts). Default on with the cost tracker. */
+        scheduling: schedulingSchema.optional(),
         /** The portal layer (stacks/portal.ts): Backstage and what the layer shares, Argo CD, MLflow. Unset, not installed. */
         portal: portalSchema.optional(),
         gitops: gitopsSchema.optional(),
@@ -338,6 +341,7 @@ export function crossFieldProblems(
                 ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name)
                 : undefined;
         problems.push(...costTrackerProblems(config.costTracker, PROFILES[config.environment].costTracker, classes));
+        problems.push(...schedulingProblems(config.scheduling, config.costTracker?.enabled !== false, classes));
     }
 
     if (config.network) problems.push(...vpcCidrProblems(config.network));

@@ -123,7 +123,7 @@ describe("portal, gitops and mlflow stack config", () => {
             'portal.ingress.allowedCidrs: is required with scheme "internet-facing": name the source ranges that may reach the portal (an ALB on the internet admits everyone otherwise)',
             'portal.ingress.certificateArn: must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id> (found "not-an-arn")',
             'teams[2].name: "argocd" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, ' +
-                "amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, openshift, or any starting with kube-, openshift-); choose another name",
+                "amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, kueue-system, budget-gate, openshift, or any starting with kube-, openshift-); choose another name",
         ]);
     });
 

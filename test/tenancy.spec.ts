@@ -350,7 +350,7 @@ describe("tenancy config", () => {
                 raw.inferencePipelines.push({ ...raw.inferencePipelines[0], name: "applied-ml" });
             }),
             [
-                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, openshift, or any starting with kube-, openshift-); choose another name',
+                'teams[0].name: "keda" is a namespace the cluster or its add-ons own (default, kube-system, kube-public, kube-node-lease, keda, gpu-operator, opencost, prometheus, cert-manager, karpenter, amazon-cloudwatch, argocd, backstage, mlflow, external-secrets, portal-databases, kueue-system, budget-gate, openshift, or any starting with kube-, openshift-); choose another name',
             ],
         );
     });

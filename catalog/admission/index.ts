@@ -34,3 +34,13 @@ export {
     tenancyRules,
 } from "./tenancy";
 export type { TenancyAdmissionSettings } from "./tenancy";
+// The Kueue rule set (Kueue holds every GPU pod in a team namespace), in the VAP-spec shape of its installer.
+export type { AdmissionRuleSet } from "./types";
+export {
+    KUBERNETES_JOB_CONTROLLERS,
+    KUEUE_ADMISSION_GATE,
+    KUEUE_MANAGED_GPU_PODS_POLICY,
+    KUEUE_MANAGED_OWNERS,
+    kueueManagedGpuPods,
+} from "./kueue-managed-gpu-pods";
+export type { KueueManagedGpuPodsOptions } from "./kueue-managed-gpu-pods";

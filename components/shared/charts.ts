@@ -1,4 +1,4 @@
-import { PORTAL_NAMESPACES } from "../../catalog";
+import { PORTAL_NAMESPACES, SCHEDULING_NAMESPACES } from "../../catalog";
 
 /**
  * Every Helm chart the platform installs, pinned to a repository and version in this one
@@ -6,6 +6,7 @@ import { PORTAL_NAMESPACES } from "../../catalog";
  */
 export interface ChartPin {
     readonly chart: string;
+    /** A chart repository's URL, or an OCI registry path (`oci://…`) holding the chart as `<repository>/<chart>`. */
     readonly repository: string;
     readonly version: string;
     readonly namespace: string;
@@ -98,5 +99,14 @@ export const CHARTS = {
         repository: "https://backstage.github.io/charts",
         version: "2.8.2",
         namespace: PORTAL_NAMESPACES.backstage,
+    },
+    // The scheduling layer. 0.19.2 (app v0.19.2, 2026-08-20) is the newest release tag of
+    // kubernetes-sigs/kueue; its chart is published only as an OCI artifact (charts/kueue/README.md
+    // at that tag), and its values were read at that tag (test/fixtures/charts/kueue-0.19.2.values.yaml).
+    kueue: {
+        chart: "kueue",
+        repository: "oci://registry.k8s.io/kueue/charts",
+        version: "0.19.2",
+        namespace: SCHEDULING_NAMESPACES.kueue,
     },
 } as const satisfies Record<string, ChartPin>;

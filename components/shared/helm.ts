@@ -25,7 +25,9 @@ function isPlainObject(value: unknown): value is HelmValues {
 
 /**
  * A Helm release of a pinned chart. `helm.v3.Release` (not `helm.v4.Chart`) so the release
- * and its values stay one resource that CrossGuard policies can read.
+ * and its values stay one resource that CrossGuard policies can read. A chart in an OCI
+ * registry is named by its full reference (`oci://<registry>/<path>/<chart>`), without
+ * repository options, as Helm takes it.
  */
 export function pinnedRelease(
     name: string,
@@ -38,9 +40,10 @@ export function pinnedRelease(
         name,
         {
             name: pin.chart,
-            chart: pin.chart,
+            ...(pin.repository.startsWith("oci://")
+                ? { chart: `${pin.repository}/${pin.chart}` }
+                : { chart: pin.chart, repositoryOpts: { repo: pin.repository } }),
             version: pin.version,
-            repositoryOpts: { repo: pin.repository },
             namespace,
             createNamespace: namespace !== "kube-system",
             values,

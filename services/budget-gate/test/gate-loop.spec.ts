@@ -1,0 +1,642 @@
+/**
+ * The budget gate's logic end to end on loopback: the real gate (informer, controller, breaker,
+ * its Kubernetes client and its tracker client) against a fake Kubernetes API server
+ * (fake-kube-api.ts) and the real cost tracker (buildApp on PGlite, or PostgreSQL when
+ * TEST_DATABASE_URL is set). The test plays Kueue: it writes Workloads as Kueue v0.19.2's Job
+ * integration makes them (shape from the v1beta2 CRD, test/fixtures/kueue-0.19.2, each object
+ * validated against it) and moves them through quota reservation, eviction and finishing.
+ *
+ * Prices by hand from the catalog: p5.48xlarge is $55.04/h for 8 H100, so $6.88 per GPU-hour.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import type { FastifyInstance } from "fastify";
+import { buildCostTrackerConfig } from "../../../components/costs/tracker-config";
+import { buildBudgetGateConfig } from "../../../components/scheduling/gate-config";
+import { TOKEN, resetDatabase, testApp, testDatabase } from "../../cost-tracker/test/helpers";
+
+const PLATFORM_TOKEN = "platform-token-0123456789abcdef";
+import type { Database } from "../../cost-tracker/src/db/database";
+import { startGate, type RunningGate } from "../src/gate";
+import { kubeApi } from "../src/kube";
+import { runElection } from "../src/leader";
+import { createMetrics } from "../src/metrics";
+import { trackerClient } from "../src/tracker";
+import { GATE_FINALIZER, type AdmissionCheckState, type Workload } from "../src/workload";
+import { FakeKubeApi } from "./fake-kube-api";
+import {
+    BUDGET_GATE_CLUSTER_RULES,
+    BUDGET_GATE_EVENT_RULES,
+    BUDGET_GATE_LEASE_RULES,
+    type RbacRule,
+    rulesAllow,
+} from "../../../components/scheduling/gate-rbac";
+
+const NOW = new Date("2026-03-10T12:00:00Z");
+const trackerConfig = buildCostTrackerConfig({
+    teams: [
+        { name: "ml-research", costCenter: "CC-1001", monthlyBudgetUsd: 1000 },
+        { name: "inference", costCenter: "CC-1003", monthlyBudgetUsd: 500 },
+        { name: "applied-ml", costCenter: "CC-1002", monthlyBudgetUsd: 1000 },
+    ],
+    nodePools: [{ name: "h100", instanceType: "p5.48xlarge", maxSize: 4, gpuSharing: { mode: "exclusive" } }],
+    priorityClasses: [{ name: "production-inference" }, { name: "training" }, { name: "research" }],
+});
+const CLASSES = [
+    { name: "production-inference", value: 1000 },
+    { name: "training", value: 500 },
+    { name: "research", value: 100 },
+];
+const gateConfig = buildBudgetGateConfig({
+    tracker: trackerConfig,
+    classes: CLASSES,
+    admissionCheck: "budget",
+    namespace: "budget-gate",
+    breakerMode: "suspend",
+    // The spec runs the breaker itself.
+    breakerIntervalSeconds: 3600,
+});
+
+interface JobSpec {
+    readonly team: string;
+    readonly job: string;
+    /** The Job's UID (the tracker takes UUIDs). */
+    readonly uid: string;
+    readonly gpusPerPod: number;
+    readonly pods?: number;
+    readonly hours: number;
+    readonly className: string;
+}
+
+const workloadName = (s: JobSpec) => `job-${s.job}-${s.uid.slice(0, 5)}`;
+
+/** A Workload as Kueue's Job integration creates it for a batch/v1 Job, before any admission. */
+function jobWorkload(s: JobSpec): Workload {
+    const pods = s.pods ?? 1;
+    return {
+        apiVersion: "kueue.x-k8s.io/v1beta2",
+        kind: "Workload",
+        metadata: {
+            name: workloadName(s),
+            namespace: s.team,
+            uid: `wl-${s.uid}`,
+            labels: { "kueue.x-k8s.io/job-uid": s.uid },
+            ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: s.job, uid: s.uid, controller: true }],
+        },
+        spec: {
+            queueName: "default",
+            priorityClassRef: { group: "kueue.x-k8s.io", kind: "WorkloadPriorityClass", name: s.className },
+            priority: CLASSES.find((c) => c.name === s.className)!.value,
+            maximumExecutionTimeSeconds: s.hours * 3600,
+            podSets: [
+                {
+                    name: "main",
+                    count: pods,
+                    template: {
+                        spec: {
+                            restartPolicy: "Never",
+                            containers: [
+                                {
+                                    name: "train",
+                                    image: "train:1",
+                                    resources: { requests: { "nvidia.com/gpu": String(s.gpusPerPod), cpu: "4" } },
+                                },
+                            ],
+                        },
+                    },
+                },
+            ],
+        },
+    };
+}
+
+const condition = (type: string, reason: string, at: string) => ({
+    type,
+    status: "True" as const,
+    reason,
+    message: "",
+    lastTransitionTime: at,
+});
+
+/** Kueue reserves quota (a new admission attempt at `at`) and leaves the budget check Pending. */
+function reserveQuota(w: Workload, s: JobSpec, at: string): Workload {
+    const pods = s.pods ?? 1;
+    return {
+        ...w,
+        status: {
+            conditions: [condition("QuotaReserved", "QuotaReserved", at)],
+            admission: {
+                clusterQueue: s.team,
+                podSetAssignments: [
+                    {
+                        name: "main",
+                        count: pods,
+                        flavors: { "nvidia.com/gpu": "h100", cpu: "any-node" },
+                        resourceUsage: { "nvidia.com/gpu": String(s.gpusPerPod * pods), cpu: String(4 * pods) },
+                    },
+                ],
+            },
+            admissionChecks: [{ name: "budget", state: "Pending", message: "", lastTransitionTime: at }],
+        },
+    };
+}
+
+const withCondition = (w: Workload, type: string, reason: string, at: string): Workload => ({
+    ...w,
+    status: { ...w.status, conditions: [...(w.status?.conditions ?? []), condition(type, reason, at)] },
+});
+
+function schemaErrors(w: Workload): string[] {
+    const ajv = new Ajv({ strict: false, allErrors: true, formats: { int32: true, int64: true } });
+    addFormats(ajv);
+    const file = path.join(__dirname, "../../../test/fixtures/kueue-0.19.2/workloads.v1beta2.json");
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(file, "utf8")).openAPIV3Schema);
+    return validate(w) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+/**
+ * Whether the BudgetGate component's RBAC allows a request the gate sent (`METHOD path?query`):
+ * the verb as the API server derives it (GET of a collection is list, or watch with
+ * `watch=true`; GET of an object get; POST create; PUT update; PATCH patch), and the rules
+ * that apply where it lands: cluster-wide, in a team namespace (Events), in the gate's own
+ * namespace (its Lease).
+ */
+function allowedByGateRbac(line: string, teams: readonly string[]): boolean {
+    const [method, target] = line.split(" ");
+    const url = new URL(target, "http://api");
+    const parts = url.pathname.split("/").filter(Boolean);
+    const [group, rest] = parts[0] === "api" ? ["", parts.slice(2)] : [parts[1], parts.slice(3)];
+    const namespace = rest[0] === "namespaces" ? rest[1] : undefined;
+    const [resource, name, sub] = namespace ? rest.slice(2) : rest;
+    const verb =
+        method === "GET"
+            ? name
+                ? "get"
+                : url.searchParams.get("watch") === "true"
+                  ? "watch"
+                  : "list"
+            : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method];
+    const request = { verb, group, resource: sub ? `${resource}/${sub}` : resource, name };
+    const inScope: readonly RbacRule[] = [
+        ...BUDGET_GATE_CLUSTER_RULES,
+        ...(namespace && teams.includes(namespace) ? BUDGET_GATE_EVENT_RULES : []),
+        ...(namespace === "budget-gate" ? BUDGET_GATE_LEASE_RULES : []),
+    ];
+    return rulesAllow(inScope, request);
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 8000): Promise<T> {
+    const until = Date.now() + ms;
+    for (;;) {
+        const value = await probe();
+        if (value !== undefined && value !== false) return value;
+        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+}
+
+describe("budget gate against a fake Kubernetes API and the real cost tracker", function () {
+    this.timeout(60_000);
+    let db: Database;
+    let app: FastifyInstance;
+    let trackerUrl: string;
+    let kube: FakeKubeApi;
+    const gates: RunningGate[] = [];
+
+    // The gate presents the platform's credential, as deployed (docs/cost-tracker-api.md); usage and templates use the admin's below.
+    const tracker = () => trackerClient({ url: trackerUrl, token: () => Promise.resolve(PLATFORM_TOKEN) });
+    const start = async (now: () => Date = () => NOW): Promise<RunningGate> => {
+        const gate = startGate({
+            kube: kubeApi(kube.kubeConfig()),
+            tracker: tracker(),
+            config: gateConfig,
+            metrics: createMetrics(false),
+            now,
+            log: (m, f) => process.env.GATE_LOG && console.error(m, JSON.stringify(f)),
+            eventWaitSeconds: 1,
+        });
+        gates.push(gate);
+        await gate.synced;
+        // The events feed answered once: from here the gate answers a team it knows is out of money from memory.
+        await waitFor("the events feed", () => gate.controller.cacheEnabled);
+        return gate;
+    };
+    const check = (s: JobSpec): AdmissionCheckState | undefined =>
+        kube.get(s.team, workloadName(s))?.status?.admissionChecks?.find((c) => c.name === "budget");
+    const answered = (s: JobSpec) =>
+        waitFor(`an answer for ${s.job}`, () => (check(s)?.state !== "Pending" ? check(s) : undefined));
+    const submit = (s: JobSpec, at = "2026-03-10T11:59:00Z") => {
+        const w = reserveQuota(jobWorkload(s), s, at);
+        assert.deepStrictEqual(schemaErrors(w), []);
+        return kube.put(w);
+    };
+    const team = async (name: string) => {
+        const teams = (await app.inject({ method: "GET", url: "/v1/teams" })).json<
+            { name: string; monthToDateUsd: number; reservedUsd: number; remainingUsd: number }[]
+        >();
+        return teams.find((t) => t.name === name)!;
+    };
+    const requests = async (name: string) =>
+        (await app.inject({ method: "GET", url: `/v1/gpu-requests?team=${name}` })).json<
+            {
+                id: string;
+                status: string;
+                reservation: string | null;
+                estimatedCostUsd: number;
+                workload: { uid?: string; kind: string; name: string } | null;
+            }[]
+        >();
+
+    before(async () => {
+        db = await testDatabase();
+    });
+
+    beforeEach(async () => {
+        await resetDatabase(db, trackerConfig);
+        app = await testApp(db, {
+            config: trackerConfig,
+            now: () => NOW,
+            credentials: [{ kind: "platform", tokens: [PLATFORM_TOKEN] }],
+        });
+        trackerUrl = await app.listen({ port: 0, host: "127.0.0.1" });
+        kube = await new FakeKubeApi().start();
+    });
+
+    afterEach(async () => {
+        await Promise.all(gates.splice(0).map((g) => g.stop()));
+        await kube.close();
+        await app.close();
+        assert.deepStrictEqual(kube.unexpected, [], "the gate used only the API subset the fake serves");
+        const denied = kube.requests.filter((r) => !allowedByGateRbac(r, gateConfig.teams));
+        assert.deepStrictEqual(denied, [], "every request the gate sent is allowed by the BudgetGate component's RBAC");
+        assert.ok(kube.requests.length > 0);
+    });
+
+    const TRAIN_A: JobSpec = {
+        team: "ml-research",
+        job: "train-a",
+        uid: "0b8e0c55-0000-4000-8000-00000000000a",
+        gpusPerPod: 8,
+        hours: 10,
+        className: "training",
+    };
+    const TRAIN_B: JobSpec = { ...TRAIN_A, job: "train-b", uid: "0b8e0c55-0000-4000-8000-00000000000b" };
+
+    it("pending -> Ready: reserves the estimate bound to the Job's UID, holds a finalizer, names the reservation", async () => {
+        await start();
+        submit(TRAIN_A);
+        const answer = await answered(TRAIN_A);
+        // 8 GPUs x $6.88 x 10 h = $550.40; $1000 - $550.40 = $449.60 left.
+        assert.strictEqual(answer.state, "Ready");
+        assert.match(answer.message, /^Reserved \$550\.40 for 8 x nvidia\.com\/gpu on h100 for 10 h: reservation /);
+        assert.match(answer.message, /\$449\.60 left of ml-research's budget/);
+        const [reservation] = await requests("ml-research");
+        assert.deepStrictEqual(
+            [reservation.status, reservation.reservation, reservation.estimatedCostUsd, reservation.workload],
+            ["approved", "active", 550.4, { namespace: "ml-research", kind: "Job", name: "train-a", uid: TRAIN_A.uid }],
+        );
+        assert.deepStrictEqual(answer.podSetUpdates, [
+            { name: "main", annotations: { "gpu-platform.io/budget-reservation": reservation.id } },
+        ]);
+        assert.deepStrictEqual(kube.get("ml-research", workloadName(TRAIN_A))?.metadata.finalizers, [GATE_FINALIZER]);
+        const figures = await team("ml-research");
+        assert.deepStrictEqual([figures.reservedUsd, figures.remainingUsd], [550.4, 449.6]);
+    });
+
+    it("over budget -> Retry (asked again from memory until money frees) -> Ready after a release", async () => {
+        const gate = await start();
+        submit(TRAIN_A);
+        assert.strictEqual((await answered(TRAIN_A)).state, "Ready");
+        submit(TRAIN_B);
+        const waiting = await answered(TRAIN_B);
+        // B needs $550.40; $449.60 is left after A.
+        assert.strictEqual(waiting.state, "Retry");
+        assert.match(
+            waiting.message,
+            /^Waiting for budget: this workload needs \$550\.40 .* ml-research has \$449\.60 left/,
+        );
+        assert.strictEqual(waiting.requeueAfterSeconds, 120);
+
+        // Kueue requeues B and reserves quota again: no money freed, so the gate answers without asking the tracker.
+        submit(TRAIN_B, "2026-03-10T11:59:30Z");
+        assert.strictEqual((await answered(TRAIN_B)).state, "Retry");
+        assert.deepStrictEqual(
+            (await requests("ml-research")).map((r) => r.status).sort(),
+            ["approved", "rejected"],
+            "one approval (A) and one rejection (B): the second attempt did not reach the tracker",
+        );
+
+        // A finishes: the gate releases it; the tracker's "released" event tells the gate money freed up.
+        kube.update("ml-research", workloadName(TRAIN_A), (w) =>
+            withCondition(w, "Finished", "Succeeded", "2026-03-10T12:00:00Z"),
+        );
+        await waitFor("A's finalizer removed", () =>
+            kube.get("ml-research", workloadName(TRAIN_A))?.metadata.finalizers?.length === 0 ? true : undefined,
+        );
+        let attempt = 0;
+        const ready = await waitFor("B admitted", async () => {
+            submit(TRAIN_B, `2026-03-10T12:00:${String(++attempt).padStart(2, "0")}Z`);
+            const answer = await answered(TRAIN_B);
+            return answer.state === "Ready" ? answer : undefined;
+        });
+        // A's $550.40 released: $1000 - B's $550.40 = $449.60 left.
+        assert.match(ready.message, /^Reserved \$550\.40 .*\$449\.60 left/);
+        const figures = await team("ml-research");
+        assert.deepStrictEqual([figures.reservedUsd, figures.remainingUsd], [550.4, 449.6]);
+        assert.ok(gate.controller.cacheEnabled);
+    });
+
+    it("too big -> Rejected with a message a data scientist can act on, nothing reserved", async () => {
+        await start();
+        const big: JobSpec = { ...TRAIN_A, job: "huge", pods: 2 };
+        submit(big);
+        const answer = await answered(big);
+        // 2 pods x 8 GPUs x $6.88 x 10 h = $1100.80, more than the $1000 monthly budget.
+        assert.strictEqual(answer.state, "Rejected");
+        assert.match(
+            answer.message,
+            /^Rejected: this workload would cost \$1100\.80 \(16 x nvidia\.com\/gpu on h100 for 10 h\), more than its whole monthly budget/,
+        );
+        assert.match(answer.message, /fewer GPUs or a shorter run/);
+        assert.strictEqual((await team("ml-research")).reservedUsd, 0);
+    });
+
+    it("critical -> Ready past the budget, flagged, with the tracker's alert", async () => {
+        await start();
+        const serve: JobSpec = {
+            team: "inference",
+            job: "serve-eval",
+            uid: "0b8e0c55-0000-4000-8000-0000000000c1",
+            gpusPerPod: 8,
+            hours: 10,
+            className: "production-inference",
+        };
+        submit(serve);
+        const answer = await answered(serve);
+        // $550.40 against a $500 budget: approved, $50.40 over.
+        assert.strictEqual(answer.state, "Ready");
+        assert.match(
+            answer.message,
+            /over inference's budget, approved because production-inference is a critical class \(flagged for review\)/,
+        );
+        assert.strictEqual((await team("inference")).remainingUsd, -50.4);
+        const alerts = (await app.inject({ method: "GET", url: "/v1/alerts?team=inference" })).json<
+            { kind: string }[]
+        >();
+        assert.deepStrictEqual(
+            alerts.map((a) => a.kind),
+            ["critical-over-budget"],
+        );
+    });
+
+    it("finished or deleted -> released, finalizer removed, the deleted Workload gone", async () => {
+        await start();
+        const small: JobSpec = { ...TRAIN_A, gpusPerPod: 1 };
+        const other: JobSpec = { ...TRAIN_B, gpusPerPod: 2 };
+        submit(small);
+        submit(other);
+        await answered(small);
+        await answered(other);
+        // 1 x 6.88 x 10 = 68.80 and 2 x 6.88 x 10 = 137.60: $206.40 reserved.
+        assert.strictEqual((await team("ml-research")).reservedUsd, 206.4);
+        kube.update("ml-research", workloadName(small), (w) =>
+            withCondition(w, "Finished", "Succeeded", "2026-03-10T12:00:00Z"),
+        );
+        kube.remove("ml-research", workloadName(other), "2026-03-10T12:00:00Z");
+        await waitFor("the deleted workload gone", () =>
+            kube.get("ml-research", workloadName(other)) ? undefined : true,
+        );
+        await waitFor("the finished workload let go", () =>
+            kube.get("ml-research", workloadName(small))?.metadata.finalizers?.length === 0 ? true : undefined,
+        );
+        assert.deepStrictEqual(
+            (await requests("ml-research")).map((r) => r.reservation),
+            ["released", "released"],
+        );
+        const figures = await team("ml-research");
+        assert.deepStrictEqual([figures.reservedUsd, figures.remainingUsd], [0, 1000]);
+    });
+
+    it("overrun -> the circuit breaker deactivates non-critical workloads lowest priority first, keeps critical", async () => {
+        const gate = await start();
+        const base = { team: "applied-ml", hours: 10 };
+        const research: JobSpec = {
+            ...base,
+            job: "sweep",
+            uid: "0b8e0c55-0000-4000-8000-0000000000d1",
+            gpusPerPod: 2,
+            className: "research",
+        };
+        const training: JobSpec = {
+            ...base,
+            job: "train",
+            uid: "0b8e0c55-0000-4000-8000-0000000000d2",
+            gpusPerPod: 1,
+            className: "training",
+        };
+        const critical: JobSpec = {
+            ...base,
+            job: "serve",
+            uid: "0b8e0c55-0000-4000-8000-0000000000d3",
+            gpusPerPod: 1,
+            className: "production-inference",
+        };
+        for (const s of [research, training, critical]) {
+            submit(s);
+            assert.strictEqual((await answered(s)).state, "Ready");
+            kube.update(s.team, workloadName(s), (w) =>
+                withCondition(w, "Admitted", "Admitted", "2026-03-10T11:59:30Z"),
+            );
+        }
+        // Reserved: research 2 x 68.80 = 137.60, training 68.80, critical 68.80: $275.20.
+        const usage = await app.inject({
+            method: "POST",
+            url: "/v1/usage",
+            headers: { authorization: `Bearer ${TOKEN}`, "idempotency-key": "usage-overrun" },
+            payload: {
+                records: [{ team: "applied-ml", category: "gpu", amountUsd: 800, occurredAt: "2026-03-10T10:00:00Z" }],
+            },
+        });
+        assert.strictEqual(usage.statusCode, 201, usage.body);
+        // Spent $800 + reserved $275.20 = $1075.20 > $1000. Stopping research (lowest) frees $137.60: $937.60, within budget.
+        const stopped = await gate.breaker();
+        assert.deepStrictEqual(stopped, [`applied-ml/${workloadName(research)}`]);
+        assert.strictEqual(kube.get("applied-ml", workloadName(research))?.spec.active, false);
+        assert.strictEqual(kube.get("applied-ml", workloadName(training))?.spec.active, undefined);
+        assert.strictEqual(kube.get("applied-ml", workloadName(critical))?.spec.active, undefined);
+        const [event] = kube.events;
+        assert.deepStrictEqual(
+            [kube.events.length, event.type, event.reason, event.involvedObject.name],
+            [1, "Warning", "BudgetOverrun", workloadName(research)],
+        );
+        const figures = await team("applied-ml");
+        assert.deepStrictEqual([figures.monthToDateUsd, figures.reservedUsd], [800, 137.6]);
+
+        // More spend: $800 + $137.60 + $150 = $1087.60. Training stops ($68.80 freed: $1018.80, still over); critical never does.
+        await app.inject({
+            method: "POST",
+            url: "/v1/usage",
+            headers: { authorization: `Bearer ${TOKEN}`, "idempotency-key": "usage-overrun-2" },
+            payload: {
+                records: [{ team: "applied-ml", category: "gpu", amountUsd: 150, occurredAt: "2026-03-10T11:00:00Z" }],
+            },
+        });
+        assert.deepStrictEqual(await gate.breaker(), [`applied-ml/${workloadName(training)}`]);
+        assert.strictEqual(kube.get("applied-ml", workloadName(critical))?.spec.active, undefined);
+        assert.strictEqual((await team("applied-ml")).reservedUsd, 68.8);
+    });
+
+    it("a restart mid-way loses and doubles nothing: the template's reservation adopted once, the same key replayed", async () => {
+        const job: JobSpec = { ...TRAIN_A, job: "finetune", uid: "0b8e0c55-0000-4000-8000-0000000000e1" };
+        // A Backstage template reserved before its pull request: no UID yet. 8 x 6.88 x 10 = $550.40.
+        const template = await app.inject({
+            method: "POST",
+            url: "/v1/gpu-requests",
+            headers: { authorization: `Bearer ${TOKEN}`, "idempotency-key": "template-finetune" },
+            payload: {
+                team: "ml-research",
+                pool: "h100",
+                gpus: 8,
+                hours: 10,
+                priorityClass: "training",
+                requester: "user:default/jane",
+                workload: { namespace: "ml-research", kind: "Job", name: "finetune" },
+            },
+        });
+        assert.strictEqual(template.statusCode, 201, template.body);
+        const templateId = template.json<{ id: string }>().id;
+
+        // The first gate reserves (adopts) but every answer it writes fails: it stops before answering.
+        kube.failNext("PATCH", /\/status$/, 1000);
+        const first = await start();
+        submit(job);
+        await waitFor("the adoption", async () =>
+            (await requests("ml-research"))[0].workload?.uid === job.uid ? true : undefined,
+        );
+        await first.stop();
+        kube.clearFaults();
+        assert.strictEqual(check(job)?.state, "Pending");
+
+        // A new gate (a new process: nothing in memory) asks under the same key and gets the stored answer.
+        await start();
+        const answer = await answered(job);
+        assert.strictEqual(answer.state, "Ready");
+        assert.match(
+            answer.message,
+            new RegExp(`reservation ${templateId} \\(the reservation made for it earlier, adopted\\)`),
+        );
+
+        // Kueue evicts and admits it again (a new attempt, a new key): the tracker adopts the reservation bound to the UID.
+        submit(job, "2026-03-10T12:00:00Z");
+        const again = await waitFor("the second attempt's answer", () => {
+            const c = check(job);
+            return c?.state === "Ready" && c.lastTransitionTime === "2026-03-10T12:00:00Z" ? c : undefined;
+        });
+        assert.match(again.message, new RegExp(`reservation ${templateId} `));
+        const all = await requests("ml-research");
+        assert.deepStrictEqual(
+            all.map((r) => [r.id, r.reservation]),
+            [[templateId, "active"]],
+        );
+        assert.strictEqual((await team("ml-research")).reservedUsd, 550.4);
+    });
+
+    it("a Deployment's pod restarted an hour later: priced from its admission attempt, so the same request replays", async () => {
+        // Kueue's pod integration: a Workload per pod, owned by the Pod; the Pod by a ReplicaSet; that by the Deployment.
+        const pod: JobSpec = {
+            team: "inference",
+            job: "serve-7d9f8-x2x4k",
+            uid: "0b8e0c55-0000-4000-8000-0000000000f1",
+            gpusPerPod: 1,
+            hours: 0,
+            className: "production-inference",
+        };
+        const w = reserveQuota(jobWorkload(pod), pod, "2026-03-10T11:59:00Z");
+        const owned: Workload = {
+            ...w,
+            metadata: {
+                ...w.metadata,
+                name: `pod-${pod.job}-0b8e0`,
+                ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: pod.job, uid: pod.uid, controller: true }],
+            },
+            spec: { ...w.spec, maximumExecutionTimeSeconds: undefined },
+        };
+        const rs = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "serve-7d9f8", uid: "rs-uid", controller: true };
+        kube.addOwned("Pod", "inference", pod.job, rs);
+        kube.addOwned("ReplicaSet", "inference", "serve-7d9f8", {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            name: "serve",
+            uid: "deployment-uid",
+            controller: true,
+        });
+        kube.failNext("PATCH", /\/status$/, 1000);
+        const first = await start();
+        assert.deepStrictEqual(schemaErrors(owned), []);
+        kube.put(owned);
+        await waitFor("the reservation", async () => ((await requests("inference")).length === 1 ? true : undefined));
+        await first.stop();
+        kube.clearFaults();
+
+        // An hour later, a new gate. Run time from the attempt (11:59:00) to 2026-04-01T00:00Z: 21 d 12 h 1 min =
+        // 516.0167 h, rounded up to 516.02 h; 1 x $6.88 x 516.02 = $3550.2176 -> $3550.22.
+        await start(() => new Date("2026-03-10T13:00:00Z"));
+        const answer = await waitFor("the answer", () => {
+            const c = kube.get("inference", owned.metadata.name)?.status?.admissionChecks?.[0];
+            return c?.state !== "Pending" ? c : undefined;
+        });
+        assert.strictEqual(answer?.state, "Ready", answer?.message);
+        assert.match(
+            answer.message,
+            /^Reserved \$3550\.22 for 1 x nvidia\.com\/gpu on h100 for 516\.02 h, to the end of the budget month/,
+        );
+        const all = await requests("inference");
+        assert.deepStrictEqual(
+            all.map((r) => [r.estimatedCostUsd, r.workload?.kind, r.workload?.name, r.workload?.uid]),
+            [[3550.22, "Deployment", "serve", pod.uid]],
+        );
+    });
+
+    it("leader election: one of two replicas leads through the Lease; the other takes over once it lapses", async () => {
+        let now = Date.parse("2026-03-10T12:00:00Z");
+        const started: string[] = [];
+        const stops = [new AbortController(), new AbortController()];
+        const replica = (identity: string, i: number) =>
+            runElection(
+                {
+                    kube: kubeApi(kube.kubeConfig()),
+                    namespace: "budget-gate",
+                    name: "budget-gate",
+                    identity,
+                    now: () => new Date(now),
+                    leaseDurationSeconds: 15,
+                    retrySeconds: 0.02,
+                    onStarted: () => started.push(identity),
+                    onStopped: () => started.push(`${identity} stopped`),
+                },
+                stops[i].signal,
+            );
+        const runs = [replica("gate-a", 0), replica("gate-b", 1)];
+        await waitFor("a leader", () => (started.length > 0 ? true : undefined));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.strictEqual(started.length, 1, `one leader: ${started.join(", ")}`);
+        const leader = started[0];
+        const [leaderIndex, otherIndex] = leader === "gate-a" ? [0, 1] : [1, 0];
+        assert.strictEqual(kube.lease("budget-gate", "budget-gate")?.spec?.holderIdentity, leader);
+        // The leader stops renewing; 16 s later (past the 15 s lease) the other takes over.
+        stops[leaderIndex].abort();
+        await runs[leaderIndex];
+        now += 16_000;
+        await waitFor("the takeover", () => (started.length === 2 ? true : undefined));
+        const lease = kube.lease("budget-gate", "budget-gate");
+        assert.deepStrictEqual(
+            [lease?.spec?.holderIdentity, lease?.spec?.leaseTransitions],
+            [otherIndex === 0 ? "gate-a" : "gate-b", 1],
+        );
+        stops[otherIndex].abort();
+        await runs[otherIndex];
+    });
+});
