@@ -314,12 +314,22 @@ export class CostTracker extends pulumi.ComponentResource {
             description: "AWS APIs, the cluster API, the webhook",
         });
         if (args.cluster) {
-            ingress("cluster-api-from-tasks", args.cluster.apiSecurityGroupId, {
-                referencedSecurityGroupId: tasks.id,
-                fromPort: HTTPS_PORT,
-                toPort: HTTPS_PORT,
-                description: `${name} tasks`,
-            });
+            // The same rule type pulumi-eks puts on this group (v4.3.0 nodejs/eks/cluster/cluster.ts,
+            // eksClusterInternetEgressRule: aws.ec2.SecurityGroupRule), as the Cluster's apiAccess
+            // rules do: @pulumi/aws warns that the two rule types on one group conflict and never converge.
+            new aws.ec2.SecurityGroupRule(
+                `${name}-cluster-api-from-tasks`,
+                {
+                    type: "ingress",
+                    securityGroupId: args.cluster.apiSecurityGroupId,
+                    sourceSecurityGroupId: tasks.id,
+                    protocol: "tcp",
+                    fromPort: HTTPS_PORT,
+                    toPort: HTTPS_PORT,
+                    description: `${name} tasks`,
+                },
+                child,
+            );
         }
         return { loadBalancer, tasks };
     }
