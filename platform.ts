@@ -339,6 +339,7 @@ function buildPortalLayer(
                 ...(layer.gitops ? ["argocd"] : []),
                 ...(services.length > 0 ? ["portal-databases"] : []),
             ],
+            kmsKeyArns: layer.secretsKmsKeyArn ? [layer.secretsKmsKeyArn] : [],
         },
         opts.clusterScoped,
     );

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CPU_NODE_SELECTOR, PARTITION_DNS_SUFFIX, partitionOf } from "../../catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
@@ -29,6 +29,13 @@ export interface ExternalSecretsArgs {
      * (a team's, where `edit` may create ExternalSecrets) could copy the portal's credentials.
      */
     namespaces: string[];
+    /**
+     * Customer-managed KMS keys that encrypt secrets it syncs. Default none: the secrets must be on
+     * Secrets Manager's own key (aws/secretsmanager), which decrypts for any principal allowed to
+     * read the secret. A secret on another key needs its key here, or the operator's reads fail
+     * with kms:Decrypt AccessDenied.
+     */
+    kmsKeyArns?: pulumi.Input<string>[];
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -63,6 +70,19 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             { oidc: args.oidc, ...EXTERNAL_SECRETS_CONTROLLER },
             { parent: this },
         ).role;
+        const kmsKeyArns = args.kmsKeyArns ?? [];
+        if (kmsKeyArns.length > 0)
+            new aws.iam.RolePolicy(
+                `${name}-kms`,
+                {
+                    role: this.role.id,
+                    policy: pulumi.jsonStringify({
+                        Version: "2012-10-17",
+                        Statement: secretsKeyStatements(kmsKeyArns, args.region),
+                    }),
+                },
+                { parent: this },
+            );
         this.release = pinnedRelease(
             `${name}-release`,
             CHARTS.externalSecrets,
@@ -142,6 +162,26 @@ export function externalSecretsStatements(
             Resource: [kmsKeyArn],
         });
     return statements;
+}
+
+/**
+ * Decrypting with the user's keys, and only for Secrets Manager in the stack's region
+ * (`kms:ViaService`, AWS KMS developer guide, "kms:ViaService"): the role cannot use the keys directly.
+ */
+export function secretsKeyStatements(kmsKeyArns: pulumi.Input<string>[], region: string): PolicyStatement[] {
+    return [
+        {
+            Sid: "DecryptSecretsThroughSecretsManager",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: kmsKeyArns,
+            Condition: {
+                StringEquals: {
+                    "kms:ViaService": `secretsmanager.${region}.${PARTITION_DNS_SUFFIX[partitionOf(region) ?? "aws"]}`,
+                },
+            },
+        },
+    ];
 }
 
 /** A ClusterSecretStore on Secrets Manager that authenticates as the controller (IRSA), usable from `namespaces` only. */
