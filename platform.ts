@@ -119,6 +119,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
             endpointAccess: config.cluster.endpointAccess,
             publicAccessCidrs: config.cluster.publicAccessCidrs,
             adminRoleArns: config.cluster.adminRoleArns,
+            viewerRoleArns: config.cluster.previewRoleArns,
             creatorRoleArn: config.cluster.creatorRoleArn,
             apiAccess: {
                 securityGroupIds: [
