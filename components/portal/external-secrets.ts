@@ -210,6 +210,12 @@ export interface SyncedSecretArgs {
     fixedData?: Record<string, pulumi.Input<string>>;
     /** How often it re-reads the remote value. Default `"1h"`. */
     refreshInterval?: string;
+    /**
+     * Annotations of the ExternalSecret. A changed annotation makes the operator re-read the
+     * remote value at once (external-secrets.io FAQ, "Can I manually trigger a secret refresh?").
+     * Default none.
+     */
+    annotations?: Record<string, pulumi.Input<string>>;
 }
 
 /**
@@ -238,11 +244,21 @@ export function externalSecret(
         {
             apiVersion: EXTERNAL_SECRETS_API,
             kind: "ExternalSecret",
-            metadata: { name: args.secretName, namespace: args.namespace },
+            metadata: { name: args.secretName, namespace: args.namespace, annotations: args.annotations },
             spec: externalSecretSpec(args),
         },
         { parent: opts.parent, dependsOn: [...args.externalSecrets.ready, grant, ...(opts.dependsOn ?? [])] },
     );
+}
+
+/**
+ * The version of a Secrets Manager secret that readers get (staged `AWSCURRENT`), or undefined
+ * while the secret has no value: a secret created empty has no version at all.
+ */
+export function currentSecretVersion(
+    versions: readonly { versionId: string; versionStages: readonly string[] }[] | undefined,
+): string | undefined {
+    return versions?.find((version) => version.versionStages.includes("AWSCURRENT"))?.versionId;
 }
 
 export function externalSecretSpec(
