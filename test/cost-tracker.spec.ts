@@ -68,9 +68,17 @@ function admittedTo(resources: RecordedResource[], to: string, port: number): st
                 covers(e) &&
                 (e.inputs.referencedSecurityGroupId === to || e.inputs.cidrIpv4 === "0.0.0.0/0"),
         );
-    return ofType(resources, INGRESS)
+    // Both rule types: the cluster's API group takes aws.ec2.SecurityGroupRule only, as pulumi-eks's own rules there.
+    const rules = [
+        ...ofType(resources, INGRESS),
+        ...ofType(resources, "aws:ec2/securityGroupRule:SecurityGroupRule").filter((r) => r.inputs.type === "ingress"),
+    ];
+    return rules
         .filter((r) => r.inputs.securityGroupId === to && covers(r))
-        .map((r) => (r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4) as string)
+        .map(
+            (r) =>
+                (r.inputs.referencedSecurityGroupId ?? r.inputs.sourceSecurityGroupId ?? r.inputs.cidrIpv4) as string,
+        )
         .filter((source) => !source.startsWith("sg-") || egressAllows(source))
         .sort();
 }
@@ -117,6 +125,7 @@ describe("cost tracker (prod config)", () => {
                     Resource: [
                         `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-api-token-AbCdEf`,
                         `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-cost-tracker-db-instance-placeholder-AbCdEf`,
+                        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-database-user-AbCdEf`,
                     ],
                 },
             ]);
@@ -321,10 +330,10 @@ describe("cost tracker (prod config)", () => {
                     name: "COST_TRACKER_API_TOKEN",
                     valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-api-token-AbCdEf`,
                 },
-                // The JSON key "password" of the secret RDS manages, its current version.
+                // The JSON key "password" of its own user's secret, not the master's that RDS rotates.
                 {
                     name: "DATABASE_PASSWORD",
-                    valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-cost-tracker-db-instance-placeholder-AbCdEf:password::`,
+                    valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-database-user-AbCdEf:password::`,
                 },
             ]);
             const env = Object.fromEntries(
@@ -333,7 +342,7 @@ describe("cost tracker (prod config)", () => {
             assert.deepStrictEqual(Object.keys(env), ["PORT", "DATABASE_URL", "COST_TRACKER_CONFIG_JSON"]);
             assert.strictEqual(
                 env.DATABASE_URL,
-                "postgres://costtracker@cost-tracker-db-instance.placeholder.us-east-1.rds.amazonaws.com:5432/costtracker?sslmode=verify-full",
+                "postgres://cost_tracker@cost-tracker-db-instance.placeholder.us-east-1.rds.amazonaws.com:5432/costtracker?sslmode=verify-full",
             );
             assert.strictEqual(
                 named(resources, "aws:rds/instance:Instance", "cost-tracker-db-instance").inputs

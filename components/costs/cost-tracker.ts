@@ -6,6 +6,7 @@ import { PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { ContainerImage, ImageBuild, containerImageArgsProblems } from "./container-image";
+import { DATABASE_USER, databaseUserContainer, databaseUserSecret } from "./database-user";
 import { POSTGRES_PORT, PostgresDatabase } from "./postgres-database";
 import { COST_TRACKER_DEFAULTS, CostTrackerSizing, costTrackerSizingProblems, defaultMaxCount } from "./settings";
 import {
@@ -79,6 +80,8 @@ export interface CostTrackerArgs extends CostTrackerSizing {
     databaseMultiAz?: boolean;
     /** Bump to generate a new API token into its secret (tasks read it when they start). Default 1. */
     apiTokenVersion?: number;
+    /** Bump to give the service's database user a new password; the next task start applies it. Default 1. */
+    databaseUserVersion?: number;
 }
 
 /**
@@ -130,6 +133,8 @@ export class CostTracker extends pulumi.ComponentResource {
     public readonly alertTopic: aws.sns.Topic;
     /** The write token's secret: give the portal and teams `secretsmanager:GetSecretValue` on it. */
     public readonly apiTokenSecret: aws.secretsmanager.Secret;
+    /** The service's own database user (`{"username", "password"}`); the master user only makes it. */
+    public readonly databaseUserSecret: aws.secretsmanager.Secret;
     /** The alert webhook's secret, when one is configured. */
     public readonly webhookSecret?: aws.secretsmanager.Secret;
     /** The values of the token's and the webhook's secrets: the task definition and the service wait for them. */
@@ -188,8 +193,10 @@ export class CostTracker extends pulumi.ComponentResource {
         this.apiTokenSecret = apiToken.secret;
         const webhook = args.alertWebhookUrl ? this.createWebhookSecret(name, args.alertWebhookUrl) : undefined;
         this.webhookSecret = webhook?.secret;
+        const databaseUser = databaseUserSecret(name, s.databaseUserVersion, { parent: this, retain: s.protect });
+        this.databaseUserSecret = databaseUser.secret;
         // ECS reads a secret's current version when a task starts: none may start before every value exists.
-        this.secretValues = [apiToken.version, ...(webhook ? [webhook.version] : [])];
+        this.secretValues = [apiToken.version, databaseUser.version, ...(webhook ? [webhook.version] : [])];
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, child);
 
         this.executionRole = this.createRole(
@@ -201,6 +208,7 @@ export class CostTracker extends pulumi.ComponentResource {
                 secretArns: [
                     this.apiTokenSecret.arn,
                     this.database.secretArn,
+                    this.databaseUserSecret.arn,
                     ...(this.webhookSecret ? [this.webhookSecret.arn] : []),
                 ],
             }),
@@ -475,21 +483,28 @@ export class CostTracker extends pulumi.ComponentResource {
 
     private createTaskDefinition(name: string, s: ResolvedTracker): aws.ecs.TaskDefinition {
         const db = this.database;
-        const databaseUrl = pulumi.interpolate`postgres://${db.masterUsername}@${db.address}:${db.port}/${db.databaseName}?sslmode=verify-full`;
+        // Its own user, never the master user (components/costs/database-user.ts).
+        const databaseUrl = pulumi.interpolate`postgres://${DATABASE_USER.name}@${db.address}:${db.port}/${db.databaseName}?sslmode=verify-full`;
         const secrets = [
             { name: "COST_TRACKER_API_TOKEN", valueFrom: this.apiTokenSecret.arn },
-            // A key of the JSON secret RDS manages (`<arn>:<json-key>:<version-stage>:<version-id>`; empty: the current version).
-            { name: "DATABASE_PASSWORD", valueFrom: pulumi.interpolate`${db.secretArn}:password::` },
+            // A key of a JSON secret (`<arn>:<json-key>:<version-stage>:<version-id>`; empty: the current version).
+            { name: "DATABASE_PASSWORD", valueFrom: pulumi.interpolate`${this.databaseUserSecret.arn}:password::` },
             ...(this.webhookSecret
                 ? [{ name: "COST_TRACKER_ALERT_WEBHOOK_URL", valueFrom: this.webhookSecret.arn }]
                 : []),
         ];
         const region = aws.getRegionOutput({}, { parent: this }).region;
+        const logs = (prefix: string) => ({
+            "awslogs-group": this.logGroup.name,
+            "awslogs-region": region,
+            "awslogs-stream-prefix": prefix,
+        });
         const containers = pulumi.jsonStringify([
             {
                 name: CONTAINER_NAME,
                 image: this.image.imageUri,
                 essential: true,
+                dependsOn: [{ containerName: DATABASE_USER.container, condition: "SUCCESS" }],
                 portMappings: [{ containerPort: COST_TRACKER_DEFAULTS.containerPort, protocol: "tcp" }],
                 environment: [
                     { name: "PORT", value: String(COST_TRACKER_DEFAULTS.containerPort) },
@@ -498,15 +513,16 @@ export class CostTracker extends pulumi.ComponentResource {
                 ],
                 secrets,
                 readonlyRootFilesystem: true,
-                logConfiguration: {
-                    logDriver: "awslogs",
-                    options: {
-                        "awslogs-group": this.logGroup.name,
-                        "awslogs-region": region,
-                        "awslogs-stream-prefix": CONTAINER_NAME,
-                    },
-                },
+                logConfiguration: { logDriver: "awslogs", options: logs(CONTAINER_NAME) },
             },
+            databaseUserContainer({
+                host: db.address,
+                port: db.port,
+                database: db.databaseName,
+                masterSecretArn: db.secretArn,
+                userSecretArn: this.databaseUserSecret.arn,
+                logs: logs(DATABASE_USER.container),
+            }),
         ]);
         return new aws.ecs.TaskDefinition(
             `${name}-task`,
@@ -680,6 +696,7 @@ type ResolvedTracker = {
     protect: boolean;
     databaseMultiAz: boolean;
     apiTokenVersion: number;
+    databaseUserVersion: number;
     database: { instanceClass: string; allocatedStorageGiB: number; backupRetentionDays: number };
 };
 
@@ -696,6 +713,7 @@ function resolveArgs(args: CostTrackerArgs): ResolvedTracker {
         protect: args.protect ?? false,
         databaseMultiAz: args.databaseMultiAz ?? false,
         apiTokenVersion: args.apiTokenVersion ?? 1,
+        databaseUserVersion: args.databaseUserVersion ?? 1,
         database: { ...COST_TRACKER_DEFAULTS.database, ...withoutUndefined(args.database ?? {}) },
     };
 }
