@@ -5,6 +5,7 @@ import type { SettingProblem } from "../components/shared/problems";
 import { MAX_SUGGESTIONS, asOneLine, closest, projectConfigOf, segment } from "./config-keys";
 import { arnPartitionProblems } from "./partitions";
 import { PolicyPackSettings, policyPackSettings } from "./policy-pack";
+import { stalePolicyFactProblems } from "./policy-facts";
 import { crossFieldProblems, parseSections, platformConfigSchema } from "./schema";
 import { PlatformConfig, applyProfile } from "./profiles";
 
@@ -52,7 +53,13 @@ export function validatePlatformConfig(
         ...arnPartitionProblems(values, sections.region),
     ].map(asOneLine);
     if (!parsed.success || problems.length > 0) return { problems };
-    return { config: applyProfile(parsed.data, project, stack), problems: [] };
+    const config = applyProfile(parsed.data, project, stack);
+    // This repository's policy file describes this repository's stacks only.
+    const stale =
+        pack.file && pack.file.project === project
+            ? stalePolicyFactProblems(pack.file.document, config, pack.source).map(asOneLine)
+            : [];
+    return stale.length > 0 ? { problems: stale } : { config, problems: [] };
 }
 
 /**
