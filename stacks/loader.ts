@@ -53,13 +53,7 @@ export function validatePlatformConfig(
         ...arnPartitionProblems(values, sections.region),
     ].map(asOneLine);
     if (!parsed.success || problems.length > 0) return { problems };
-    const config = applyProfile(parsed.data, project, stack);
-    // This repository's policy file describes this repository's stacks only.
-    const stale =
-        pack.file && pack.file.project === project
-            ? stalePolicyFactProblems(pack.file.document, config, pack.source).map(asOneLine)
-            : [];
-    return stale.length > 0 ? { problems: stale } : { config, problems: [] };
+    return { config: applyProfile(parsed.data, project, stack), problems: [] };
 }
 
 /**
@@ -75,7 +69,24 @@ export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config()):
     }
     const result = validatePlatformConfig(raw, config.name, pulumi.getStack());
     if (!result.config) throw new ConfigError(withoutSecretValues(result.problems, secretValuesOf(raw)));
+    const stale = policyFactProblems(result.config);
+    if (stale.length > 0) throw new ConfigError(stale);
     return result.config;
+}
+
+/**
+ * The stack's facts its policy config states differently (stacks/policy-facts.ts), when `pack`
+ * was read from this repository's policies folder for a stack of this repository's project:
+ * CI's preview would judge the stack by them. Checked where the program runs (`pulumi up`,
+ * `pulumi preview`, the offline plan), not in validatePlatformConfig, which specs call with
+ * configs of their own.
+ */
+export function policyFactProblems(
+    config: PlatformConfig,
+    pack: PolicyPackSettings = policyPackSettings(config.stack),
+): SettingProblem[] {
+    if (!pack.file || pack.file.project !== config.project) return [];
+    return stalePolicyFactProblems(pack.file.document, config, pack.source).map(asOneLine);
 }
 
 /**

@@ -6,10 +6,17 @@
  * command. Everything else in the file stays as people edit it.
  */
 import * as assert from "assert";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT, REPO_ROOT, stackConfig } from "./harness";
-import { PolicyPackSettings, policyPackSettings, validatePlatformConfig, withPolicyFacts } from "../stacks";
+import {
+    PolicyPackSettings,
+    policyFactProblems,
+    policyPackSettings,
+    validatePlatformConfig,
+    withPolicyFacts,
+} from "../stacks";
 import { runPolicyConfig } from "../tools/policy-config/cli";
 
 const fileOf = (stack: string) =>
@@ -39,9 +46,10 @@ describe("the policy config's per-stack facts", () => {
     it("refuses a team added to the stack file alone, one line naming the key and the command", () => {
         const raw = stackConfig("prod");
         (raw.teams as any[]).push({ ...(raw.teams as any[])[0], name: "vision", iamRoleArn: undefined });
-        const result = validatePlatformConfig(raw, PROJECT, "prod", packWith("prod", fileOf("prod")));
+        const result = validatePlatformConfig(raw, PROJECT, "prod");
+        assert.ok(result.config, "the stack config itself is valid");
         assert.deepStrictEqual(
-            result.problems.map((p) => `${p.key}: ${p.message}`),
+            policyFactProblems(result.config, packWith("prod", fileOf("prod"))).map((p) => `${p.key}: ${p.message}`),
             [
                 'policies/config.prod.json team-namespace-label.teams: is ["ml-research","inference","applied-ml"], but Pulumi.prod.yaml makes it ' +
                     '["ml-research","inference","applied-ml","vision"]: the policy pack would judge this stack by stale facts; ' +
@@ -69,7 +77,12 @@ describe("the policy config's per-stack facts", () => {
         assert.deepStrictEqual(written["stack-monthly-budget"], edited["stack-monthly-budget"]);
         assert.deepStrictEqual(written["a-policy-added-later"], edited["a-policy-added-later"]);
         assert.deepStrictEqual(Object.keys(written), Object.keys(edited), "key order kept");
-        assert.deepStrictEqual(validatePlatformConfig(raw, PROJECT, "prod", packWith("prod", written)).problems, []);
+        assert.deepStrictEqual(policyFactProblems(stale.config, packWith("prod", written)), []);
+        assert.strictEqual(
+            policyFactProblems(stale.config, packWith("prod", edited)).length,
+            1,
+            "and the edited file is stale",
+        );
     });
 
     it("derives the class limits from the stack's priority classes", () => {
@@ -85,6 +98,21 @@ describe("the policy config's per-stack facts", () => {
         const written = withPolicyFacts(fileOf("dev"), config) as Record<string, any>;
         for (const policy of ["gpu-workload-priority-class", "gpu-workload-class-limit"])
             assert.deepStrictEqual(written[policy].maxGpusPerPodByClass, { serving: 2, development: 1 }, policy);
+    });
+
+    it("fails the offline plan of a stack whose teams changed without the policy config, naming the command", async () => {
+        const run = await new Promise<{ code: number; output: string }>((resolve) =>
+            execFile(
+                process.execPath,
+                [path.join(REPO_ROOT, "tools/plan/bin.js"), "--stack", "dev", "--set", "teams[1].name=vision-lab"],
+                { cwd: REPO_ROOT },
+                (error, stdout, stderr) =>
+                    resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
+            ),
+        );
+        assert.strictEqual(run.code, 2, run.output);
+        assert.match(run.output, /policies\/config\.dev\.json team-namespace-label\.teams: .*"vision-lab"/);
+        assert.match(run.output, /run `npm run policy-config -- --stack dev`/);
     });
 
     it("takes one --stack, names a missing stack file, and exits 2 on bad arguments", async () => {
