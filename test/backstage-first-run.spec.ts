@@ -45,7 +45,9 @@ async function prodWithTokenVersions(versions: { versionId: string; versionStage
     }
 }
 
-describe("Backstage and the Argo CD token", () => {
+describe("Backstage and the Argo CD token", function () {
+    // Each builds whole platforms; the machine may be shared.
+    this.timeout(120_000);
     it("starts on the first run, before the token has a value: no required Secret that cannot sync yet", async () => {
         const { values, externalSecret, asked, tokenWarnings } = await prodWithTokenVersions(undefined);
         assert.strictEqual(tokenWarnings.length, 1, "says what to do next");

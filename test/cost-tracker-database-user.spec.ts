@@ -26,7 +26,9 @@ function containersOf(resources: RecordedResource[]): Container[] {
     return JSON.parse(task.inputs.containerDefinitions as string) as Container[];
 }
 
-describe("the cost tracker's database user", () => {
+describe("the cost tracker's database user", function () {
+    // Each builds whole platforms; the machine may be shared.
+    this.timeout(120_000);
     const stacks: Record<string, RecordedResource[]> = {};
     before(async () => {
         for (const stack of ["dev", "prod"])

@@ -29,7 +29,9 @@ const packWith = (stack: string, document: Record<string, unknown>): PolicyPackS
     file: { document, project: PROJECT },
 });
 
-describe("the policy config's per-stack facts", () => {
+describe("the policy config's per-stack facts", function () {
+    // Each builds whole platforms; the machine may be shared.
+    this.timeout(120_000);
     for (const stack of ["dev", "prod"]) {
         it(`policies/config.${stack}.json states Pulumi.${stack}.yaml's facts (else: run npm run policy-config -- --stack ${stack})`, async () => {
             const lines: string[] = [];

@@ -11,7 +11,9 @@ import { buildPlatform } from "../platform";
 
 const PREVIEW = "arn:aws:iam::123456789012:role/platform-preview";
 
-describe("the preview role's access entry", () => {
+describe("the preview role's access entry", function () {
+    // Each builds whole platforms; the machine may be shared.
+    this.timeout(120_000);
     for (const stack of ["dev", "prod"]) {
         it(`gives ${stack}'s preview role AmazonEKSViewPolicy cluster-wide and nothing more`, async () => {
             const config = validStackConfig(stack);

@@ -98,7 +98,9 @@ function stackOf(step: { with?: any }, matrixStack?: string): string {
     return /'(\w+)'\s*\}\}$/.exec(name)![1];
 }
 
-describe("the deploy and preview workflows", () => {
+describe("the deploy and preview workflows", function () {
+    // Each builds whole platforms; the machine may be shared.
+    this.timeout(120_000);
     const labels: Record<string, string> = {};
     before(async () => {
         for (const stack of ["dev", "prod"]) {
