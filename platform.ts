@@ -149,6 +149,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
             endpointAccess: config.cluster.endpointAccess,
             publicAccessCidrs: config.cluster.publicAccessCidrs,
             adminRoleArns: config.cluster.adminRoleArns,
+            viewerRoleArns: config.cluster.previewRoleArns,
             creatorRoleArn: config.cluster.creatorRoleArn,
             apiAccess: {
                 securityGroupIds: [
@@ -397,6 +398,7 @@ function buildPortalLayer(
                 ...(layer.gitops ? ["argocd"] : []),
                 ...(services.length > 0 ? ["portal-databases"] : []),
             ],
+            kmsKeyArns: layer.secretsKmsKeyArn ? [layer.secretsKmsKeyArn] : [],
         },
         opts.clusterScoped,
     );

@@ -19,7 +19,15 @@ export {
     isKnownInstanceType,
 } from "./instances";
 export type { InstanceType, InstanceTypeName } from "./instances";
-export { REGIONS, REGIONS_BY_PARTITION, isKnownRegion, managedPolicyArn, partitionOf } from "./regions";
+export {
+    PARTITION_DNS_SUFFIX,
+    REGIONS,
+    REGIONS_BY_PARTITION,
+    isKnownRegion,
+    managedPolicyArn,
+    partitionOf,
+    stsHostname,
+} from "./regions";
 export type { Partition, Region } from "./regions";
 export {
     CLUSTER_AUTOSCALER_IMAGE_TAGS,

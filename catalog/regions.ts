@@ -66,6 +66,23 @@ export function partitionOf(region: string): Partition | undefined {
     return undefined;
 }
 
+/**
+ * The domain of AWS service endpoints in each partition, as aws-iam-authenticator checks the STS
+ * host of an EKS token per partition (v0.7.18 pkg/endpoints/partitions.go, GetSTSPartitionDomain):
+ * `sts.cn-north-1.amazonaws.com.cn` in China, not `….amazonaws.com`.
+ */
+export const PARTITION_DNS_SUFFIX: Readonly<Record<Partition, string>> = {
+    aws: "amazonaws.com",
+    "aws-cn": "amazonaws.com.cn",
+    "aws-us-gov": "amazonaws.com",
+    "aws-eusc": "amazonaws.eu",
+};
+
+/** The regional STS host of a region, in its partition's domain (a region this catalog does not know: amazonaws.com). */
+export function stsHostname(region: string): string {
+    return `sts.${region}.${PARTITION_DNS_SUFFIX[partitionOf(region) ?? "aws"]}`;
+}
+
 /** The ARN of an AWS-managed IAM policy in a partition: `arn:<partition>:iam::aws:policy/<name>`. */
 export function managedPolicyArn(partition: Partition, name: string): string {
     return `arn:${partition}:iam::aws:policy/${name}`;

@@ -21,6 +21,6 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 scripts/prime-team-project-cache.sh
-npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts
+npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts test/integration/cost-tracker-demo.spec.ts
 
-exec scripts/with-postgres.sh npx mocha --config services/cost-tracker/test/integration/.mocharc.json
+exec scripts/with-postgres.sh npx mocha --config services/cost-tracker/test/integration/.mocharc.json test/integration/cost-tracker-database-user.spec.ts

@@ -19,16 +19,22 @@ import type { ParsedSections } from "./schema";
 export function clusterConfigProblems(config: ParsedSections): SettingProblem[] {
     const cluster = config.cluster;
     if (!cluster) return [];
-    const problems: SettingProblem[] = [...clusterAccessProblems("cluster.", cluster)];
+    const problems: SettingProblem[] = [
+        ...clusterAccessProblems(
+            "cluster.",
+            { ...cluster, viewerRoleArns: cluster.previewRoleArns },
+            "previewRoleArns",
+        ),
+    ];
     if (cluster.deployRunner) problems.push(...deployRunnerProblems("cluster.deployRunner.", cluster.deployRunner));
 
     const creator = cluster.creatorRoleArn;
     const teamRoles = (config.teams ?? []).some((team) => team?.iamRoleArn);
-    if (!creator && (cluster.adminRoleArns?.length || teamRoles)) {
+    if (!creator && (cluster.adminRoleArns?.length || cluster.previewRoleArns?.length || teamRoles)) {
         problems.push({
             key: "cluster.creatorRoleArn",
             message:
-                "is required with adminRoleArns or a team's iamRoleArn: name the IAM role that runs the first pulumi up, which EKS makes cluster admin itself, " +
+                "is required with adminRoleArns, previewRoleArns or a team's iamRoleArn: name the IAM role that runs the first pulumi up, which EKS makes cluster admin itself, " +
                 "so that no access entry lists it again (a second entry for a role fails with 409)",
         });
     }
@@ -39,6 +45,15 @@ export function clusterConfigProblems(config: ParsedSections): SettingProblem[] 
                 message:
                     "is cluster.creatorRoleArn, which EKS already made cluster admin (pulumi-eks 4.3.0 always sets bootstrapClusterCreatorAdminPermissions); " +
                     "the team's access entry would be a second one for the role, which fails with 409: give the team its own role",
+            });
+        }
+        const preview = (cluster.previewRoleArns ?? []).findIndex(
+            (arn) => team?.iamRoleArn && sameRole(arn, team.iamRoleArn),
+        );
+        if (preview >= 0) {
+            problems.push({
+                key: `teams[${i}].iamRoleArn`,
+                message: `is cluster.previewRoleArns[${preview}]; a role has one access entry (a second fails with 409): give the team its own role`,
             });
         }
     });

@@ -5,3 +5,4 @@ export * from "./tenancy";
 export * from "./inference-pipelines";
 export * from "./policy-pack";
 export * from "./cost-tracker";
+export * from "./policy-facts";

@@ -5,6 +5,7 @@ import type { SettingProblem } from "../components/shared/problems";
 import { MAX_SUGGESTIONS, asOneLine, closest, projectConfigOf, segment } from "./config-keys";
 import { arnPartitionProblems } from "./partitions";
 import { PolicyPackSettings, policyPackSettings } from "./policy-pack";
+import { stalePolicyFactProblems } from "./policy-facts";
 import { crossFieldProblems, parseSections, platformConfigSchema } from "./schema";
 import { PlatformConfig, applyProfile } from "./profiles";
 
@@ -68,7 +69,24 @@ export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config()):
     }
     const result = validatePlatformConfig(raw, config.name, pulumi.getStack());
     if (!result.config) throw new ConfigError(withoutSecretValues(result.problems, secretValuesOf(raw)));
+    const stale = policyFactProblems(result.config);
+    if (stale.length > 0) throw new ConfigError(stale);
     return result.config;
+}
+
+/**
+ * The stack's facts its policy config states differently (stacks/policy-facts.ts), when `pack`
+ * was read from this repository's policies folder for a stack of this repository's project:
+ * CI's preview would judge the stack by them. Checked where the program runs (`pulumi up`,
+ * `pulumi preview`, the offline plan), not in validatePlatformConfig, which specs call with
+ * configs of their own.
+ */
+export function policyFactProblems(
+    config: PlatformConfig,
+    pack: PolicyPackSettings = policyPackSettings(config.stack),
+): SettingProblem[] {
+    if (!pack.file || pack.file.project !== config.project) return [];
+    return stalePolicyFactProblems(pack.file.document, config, pack.source).map(asOneLine);
 }
 
 /**

@@ -31,6 +31,12 @@ export interface PolicyPackSettings {
     readonly budgetTags: BudgetTagSettings;
     /** Per enabled class-limit policy, the limits it applies by class name. */
     readonly classLimits: ReadonlyArray<{ readonly policy: string; readonly limits: ReadonlyMap<string, number> }>;
+    /**
+     * The file's document and the project its stacks belong to (this repository's Pulumi.yaml),
+     * when read from this repository's policies folder: its per-stack facts are checked against
+     * the stack config (stacks/policy-facts.ts). Unset for the pack's defaults.
+     */
+    readonly file?: { readonly document: Record<string, unknown>; readonly project: string };
 }
 
 /** The settings of a policy config document (`{ "<policy>": level | { enforcementLevel, ...config }, "all": level }`). */
@@ -73,7 +79,10 @@ export function policyPackSettings(stack: string): PolicyPackSettings {
     const file = path.join(__dirname, "..", "policies", `config.${stack}.json`);
     // Stack names are letters, digits, `-`, `_` and `.`; anything else names no file of ours.
     if (!/^[\w.-]+$/.test(stack) || !fs.existsSync(file)) return policyPackSettingsOf({}, "the pack's defaults");
-    return policyPackSettingsOf(parseJsonOr(fs.readFileSync(file, "utf8"), {}), `policies/config.${stack}.json`);
+    const document = parseJsonOr(fs.readFileSync(file, "utf8"), {});
+    const project = /^name:\s*([\w.-]+)/m.exec(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"))?.[1];
+    const settings = policyPackSettingsOf(document, `policies/config.${stack}.json`);
+    return isRecord(document) && project ? { ...settings, file: { document, project } } : settings;
 }
 
 /**

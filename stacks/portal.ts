@@ -20,12 +20,21 @@ import type { TeamConfig } from "./tenancy";
  * Whatever part is on brings the AWS Load Balancer Controller and the External Secrets Operator.
  */
 
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@!-]+$/;
+/**
+ * A secret's full ARN: Secrets Manager appends `-` and six characters to the name. The IAM grants
+ * (each ExternalSecret's, `Resource: <arn>`) match full ARNs only: with a partial ARN the operator
+ * could name the secret and never read it (Secrets Manager user guide, "Resource: secret ARN").
+ */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@!-]+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
 const DNS_NAME = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
 const secretArn = z.string().regex(SECRET_ARN, {
-    message: "must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+    message:
+        "must be a Secrets Manager secret's full ARN, with the 6-character suffix Secrets Manager adds to the name " +
+        "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf, as aws secretsmanager describe-secret prints it): " +
+        "the operator's IAM grant matches the full ARN only",
 });
 const enabled = z.boolean().optional();
 
@@ -53,6 +62,16 @@ export const portalSchema = z
         domain: z.string().regex(DNS_NAME, { message: "must be a DNS domain such as portal.example.internal" }),
         /** The shared ALB: internal unless said otherwise. */
         ingress: ingressSchema.optional(),
+        /**
+         * The customer-managed KMS key your secrets named here (tokens, repository credentials, SSO
+         * client secrets) are encrypted with. Default none: they must use Secrets Manager's own key
+         * (aws/secretsmanager); a key of yours without this setting leaves the operator with
+         * kms:Decrypt AccessDenied.
+         */
+        secretsKmsKeyArn: z
+            .string()
+            .regex(KMS_KEY_ARN, { message: "must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>" })
+            .optional(),
         /** The portal's own PostgreSQL instance, holding Backstage's and MLflow's databases. */
         database: z
             .object({
@@ -193,6 +212,8 @@ function fieldWise(schema: z.ZodObject, value: unknown): Record<string, unknown>
 export interface PortalLayerConfig {
     readonly domain: string;
     readonly ingress: PortalIngressSettings;
+    /** The customer-managed key of the user's secrets, when they are not on aws/secretsmanager. */
+    readonly secretsKmsKeyArn?: string;
     /** Argo CD HA, Backstage and MLflow replicas: the environment's. */
     readonly highAvailability: boolean;
     /** The portal's PostgreSQL instance: Multi-AZ with `highAvailability`. */
@@ -248,6 +269,7 @@ export function resolvePortalLayer(
     return {
         domain: portal.domain,
         ingress: { ...portal.ingress },
+        secretsKmsKeyArn: portal.secretsKmsKeyArn,
         highAvailability: profile.highAvailability,
         database: {
             instanceClass: portal.database?.instanceClass ?? profile.database.instanceClass,

@@ -97,6 +97,7 @@ export interface PlatformConfig {
         endpointAccess: "public-and-private" | "private";
         publicAccessCidrs?: string[];
         adminRoleArns?: string[];
+        previewRoleArns?: string[];
         creatorRoleArn?: string;
         deployRunner?: { repository: string; connectionArn?: string; workflows?: string[] };
         apiAccess?: { securityGroupIds?: string[]; cidrs?: string[] };
@@ -140,6 +141,7 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
             endpointAccess: parsed.cluster.endpointAccess ?? profile.endpointAccess,
             publicAccessCidrs: parsed.cluster.publicAccessCidrs,
             adminRoleArns: parsed.cluster.adminRoleArns,
+            previewRoleArns: parsed.cluster.previewRoleArns,
             creatorRoleArn: parsed.cluster.creatorRoleArn,
             deployRunner: parsed.cluster.deployRunner,
             apiAccess: parsed.cluster.apiAccess,

@@ -85,6 +85,8 @@ export const clusterSchema = z
         publicAccessCidrs: z.array(cidr).optional(),
         /** IAM roles granted cluster-admin through EKS access entries. */
         adminRoleArns: z.array(iamRoleArn).optional(),
+        /** IAM roles given read-only access (AmazonEKSViewPolicy) through EKS access entries: CI's preview role. */
+        previewRoleArns: z.array(iamRoleArn).optional(),
         /** True: publicAccessCidrs may open the API to the internet (0.0.0.0/0, or more than a /8 in all); dev only. */
         allowPublicApiFromAnywhere: z.boolean().optional(),
         /** The IAM role that runs the first `pulumi up`; required with access entries (stacks/cluster.ts). */

@@ -3,6 +3,9 @@
  * specs assert the setting that works and name the source (kubernetes/autoscaler 1.35.2).
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import Ajv from "ajv";
 import { named, ofType, record, validStackConfig } from "./harness";
 import type { RecordedResource } from "../tools/offline/recorder";
 import { buildPlatform } from "../platform";
@@ -100,6 +103,24 @@ describe("Cluster Autoscaler and the GPU pools (prod config)", () => {
         });
         for (const group of ofType(resources, NODE_GROUP))
             assert.deepStrictEqual(group.inputs.nodeRepairConfig, { enabled: true }, group.name);
+    });
+
+    it("sets only keys the node monitoring agent add-on's configuration schema accepts (EKS refuses the add-on otherwise)", () => {
+        // The add-on's schema, as `aws eks describe-addon-configuration --addon-name eks-node-monitoring-agent`
+        // serves it: aws/eks-node-monitoring-agent v1.7.0 charts/configuration.schema.json (every key closed,
+        // additionalProperties false; DCGMAgent has tolerations since the repository's first tag, v1.6.0).
+        const schema = JSON.parse(
+            fs.readFileSync(
+                path.join(__dirname, "fixtures/addons/eks-node-monitoring-agent-v1.7.0.configuration.schema.json"),
+                "utf8",
+            ),
+        ) as object;
+        const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+        const agent = named(resources, "aws:eks/addon:Addon", "gpu-platform-prod-addons-node-monitoring-agent")
+            .inputs as any;
+        assert.ok(validate(JSON.parse(agent.configurationValues)), JSON.stringify(validate.errors));
+        // The schema is closed: a key it does not list fails, as EKS fails it (aws/eks-node-monitoring-agent#241).
+        assert.strictEqual(validate({ dcgmAgent: { runtimeClassName: "nvidia" } }), false);
     });
 });
 

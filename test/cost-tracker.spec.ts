@@ -18,6 +18,7 @@ import {
     CostTracker,
     CostTrackerArgs,
     PostgresDatabase,
+    buildContextHash,
     contextFiles,
     contextTag,
     ecrRepositoryArn,
@@ -67,9 +68,17 @@ function admittedTo(resources: RecordedResource[], to: string, port: number): st
                 covers(e) &&
                 (e.inputs.referencedSecurityGroupId === to || e.inputs.cidrIpv4 === "0.0.0.0/0"),
         );
-    return ofType(resources, INGRESS)
+    // Both rule types: the cluster's API group takes aws.ec2.SecurityGroupRule only, as pulumi-eks's own rules there.
+    const rules = [
+        ...ofType(resources, INGRESS),
+        ...ofType(resources, "aws:ec2/securityGroupRule:SecurityGroupRule").filter((r) => r.inputs.type === "ingress"),
+    ];
+    return rules
         .filter((r) => r.inputs.securityGroupId === to && covers(r))
-        .map((r) => (r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4) as string)
+        .map(
+            (r) =>
+                (r.inputs.referencedSecurityGroupId ?? r.inputs.sourceSecurityGroupId ?? r.inputs.cidrIpv4) as string,
+        )
         .filter((source) => !source.startsWith("sg-") || egressAllows(source))
         .sort();
 }
@@ -127,6 +136,7 @@ describe("cost tracker (prod config)", () => {
                         `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-api-token-AbCdEf`,
                         ...CALLER_SECRET_ARNS,
                         `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-cost-tracker-db-instance-placeholder-AbCdEf`,
+                        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-database-user-AbCdEf`,
                     ],
                 },
             ]);
@@ -374,10 +384,10 @@ describe("cost tracker (prod config)", () => {
                     name: `COST_TRACKER_TOKEN_${caller}`,
                     valueFrom: CALLER_SECRET_ARNS[i],
                 })),
-                // The JSON key "password" of the secret RDS manages, its current version.
+                // The JSON key "password" of its own user's secret, not the master's that RDS rotates.
                 {
                     name: "DATABASE_PASSWORD",
-                    valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-cost-tracker-db-instance-placeholder-AbCdEf:password::`,
+                    valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cost-tracker-database-user-AbCdEf:password::`,
                 },
             ]);
             const env = Object.fromEntries(
@@ -386,7 +396,7 @@ describe("cost tracker (prod config)", () => {
             assert.deepStrictEqual(Object.keys(env), ["PORT", "DATABASE_URL", "COST_TRACKER_CONFIG_JSON"]);
             assert.strictEqual(
                 env.DATABASE_URL,
-                "postgres://costtracker@cost-tracker-db-instance.placeholder.us-east-1.rds.amazonaws.com:5432/costtracker?sslmode=verify-full",
+                "postgres://cost_tracker@cost-tracker-db-instance.placeholder.us-east-1.rds.amazonaws.com:5432/costtracker?sslmode=verify-full",
             );
             assert.strictEqual(
                 named(resources, "aws:rds/instance:Instance", "cost-tracker-db-instance").inputs
@@ -889,6 +899,46 @@ describe("ContainerImage", () => {
             contextTag({ ...build, platform: "linux/amd64" }),
             again,
             "another platform is another image",
+        );
+    });
+
+    it("hashes the context exactly as @pulumi/docker-build 0.0.14 does: Dockerfile, then each sent file's bytes, path and full mode, in Go's walk order", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-hash-"));
+        fs.mkdirSync(path.join(dir, "a"));
+        fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM scratch\nCOPY . /\n");
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "*\n!a\n!a-c\n");
+        fs.writeFileSync(path.join(dir, "a/b"), "bee\n");
+        fs.writeFileSync(path.join(dir, "a-c"), "sea\n");
+        fs.writeFileSync(path.join(dir, "z.txt"), "x\n");
+        fs.chmodSync(path.join(dir, "a/b"), 0o644);
+        fs.chmodSync(path.join(dir, "a-c"), 0o755);
+        // filepath.WalkDir visits a/ (and a/b) before a-c: "a" sorts before "a-c" in its directory,
+        // though the full path "a-c" sorts before "a/b". Hand-computed with coreutils:
+        // { cat Dockerfile; cat a/b; printf a/b; printf -- -rw-r--r--; cat a-c; printf a-c; printf -- -rwxr-xr-x; } | sha256sum
+        assert.deepStrictEqual(contextFiles(dir, "Dockerfile"), ["a/b", "a-c"]);
+        assert.strictEqual(
+            buildContextHash(dir, "Dockerfile"),
+            "b42767dc2a9f8dfb945b736b21b42394a6df07eef86f5e32dc730e3759ca98c1",
+        );
+        // Another umask (664, group-writable): the provider hashes "-rw-rw-r--", so it rebuilds; the tag must change with it.
+        const tag = contextTag({ context: dir, dockerfile: "Dockerfile" });
+        fs.chmodSync(path.join(dir, "a/b"), 0o664);
+        assert.strictEqual(
+            buildContextHash(dir, "Dockerfile"),
+            "6a1040296ddc6d6fc729c5f028b423f283d237663ac9dc23346395d318619a7b",
+        );
+        assert.notStrictEqual(contextTag({ context: dir, dockerfile: "Dockerfile" }), tag);
+    });
+
+    it("reports an ignore file the tag cannot read as a problem of the arguments, before anything is created", () => {
+        const dir = workdir();
+        fs.writeFileSync(path.join(dir, "Dockerfile.dockerignore"), "node_modules\n");
+        assert.throws(
+            () => new ContainerImage("svc", { build: { context: dir, dockerfile: "Dockerfile" } }),
+            (e: pulumi.InputPropertiesError) =>
+                e.errors.length === 1 &&
+                e.errors[0].propertyPath === "build.tag" &&
+                /^is unset and .*must start with "\*"/.test(e.errors[0].reason),
         );
     });
 

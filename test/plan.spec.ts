@@ -296,6 +296,12 @@ describe("offline plan", function () {
         assert.match(run.stdout, /placeholders/);
         assert.match(run.stdout, /^Policies \(config: policies\/config\.dev\.json\):$/m);
         assert.match(run.stdout, /^ {4}Total +[\d,.]+ +[\d,.]+$/m);
+        // The budget shows beside the total, not only in a violation: dev's maximum is $18,280.07
+        // (policies/README.md, "dev" arithmetic) against the $20,000 of policies/config.dev.json: $1,719.93 to spare.
+        assert.match(
+            run.stdout,
+            /^ {4}monthly max \$18,280\.07 of budget \$20,000\.00 \(stack-monthly-budget, advisory\): \$1,719\.93 to spare$/m,
+        );
         // The cost tracker's 1–2 tasks of 0.5 vCPU / 1 GB: on Fargate ARM64 0.5 × $0.03238 + 1 × $0.00356 = $0.01975/h,
         // 730 h → $14.42 and $28.84; on dev's m7i.xlarge pool (4 vCPU, 16 GiB, $0.2016/h) max(0.5/4, 1/16) = 12.5% → $0.0252/h,
         // $18.40 and $36.79; 1 − 0.01975 / 0.0252 = 21.6% less.
@@ -306,6 +312,44 @@ describe("offline plan", function () {
         );
         assert.match(run.stdout, /^ {4}Fargate costs 21\.6% less than the pool's share for the same requests/m);
         for (const line of run.stdout.split("\n")) assert.ok(line.length <= 120, line);
+    });
+
+    it("prints its flags with --help and exits 0, whatever else the command line holds", async () => {
+        const run = await plan("--help", "--stack", "no-such-stack", "--bogus");
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.strictEqual(run.stderr, "");
+        for (const flag of [
+            "--stack NAME",
+            "--config-file FILE",
+            "--set KEY=VALUE",
+            "--program DIR",
+            "--ts-node",
+            "--json",
+            "--format FORMAT",
+            "--help, -h",
+        ])
+            assert.match(run.stdout, new RegExp(`^  ${flag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `, "m"), flag);
+        assert.match(run.stdout, /^exit codes: 0 no mandatory policy violation; 1 a mandatory violation; 2 bad input/m);
+        assert.strictEqual((await plan("-h")).stdout, run.stdout);
+    });
+
+    it("says how far over budget the maximum is, from the total it prints", async () => {
+        // One more p5.48xlarge ($55.04/h × 730 = $40,179.20 with its disk, policies/README.md) takes prod past $325,000.
+        const run = await plan("--stack", "prod", "--set", "nodePools.h100.maxSize=5");
+        assert.strictEqual(run.code, 1, "a mandatory budget violation");
+        const total = /^ {4}Total +[\d,.]+ +([\d,.]+)$/m.exec(run.stdout)![1];
+        const max = Number(total.replace(/,/g, ""));
+        assert.ok(max > 309_023.65 + 40_179.2 - 0.01, `${max}`);
+        const over = (max - 325_000).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+        assert.ok(
+            run.stdout.includes(
+                `    monthly max $${total} of budget $325,000.00 (stack-monthly-budget, mandatory): $${over} over\n`,
+            ),
+            run.stdout
+                .split("\n")
+                .filter((l) => l.includes("monthly max"))
+                .join("\n"),
+        );
     });
 
     it("draws the components and how they connect as a Mermaid flowchart", async () => {

@@ -171,7 +171,7 @@ describe("platform (prod config)", () => {
         assert.deepStrictEqual(
             Object.values(cluster.accessEntries).map((e: any) => [
                 e.principalArn,
-                e.accessPolicies.clusterAdmin.policyArn,
+                (Object.values(e.accessPolicies)[0] as any).policyArn,
             ]),
             [
                 [
@@ -181,6 +181,10 @@ describe("platform (prod config)", () => {
                 [
                     "arn:aws:iam::123456789012:role/platform-break-glass",
                     "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                ],
+                [
+                    "arn:aws:iam::123456789012:role/platform-preview",
+                    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
                 ],
             ],
         );

@@ -14,6 +14,11 @@ function problems(raw: Record<string, unknown>, stack: string): string[] {
     return validatePlatformConfig(raw, PROJECT, stack).problems.map((p) => `${p.key}: ${p.message}`);
 }
 
+const FULL_SECRET_ARN =
+    "must be a Secrets Manager secret's full ARN, with the 6-character suffix Secrets Manager adds to the name " +
+    "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf, as aws secretsmanager describe-secret prints it): " +
+    "the operator's IAM grant matches the full ARN only";
+
 describe("portal, gitops and mlflow stack config", () => {
     it("installs nothing of the portal layer when the keys are left out", () => {
         const raw = dev();
@@ -97,6 +102,17 @@ describe("portal, gitops and mlflow stack config", () => {
         ]);
     });
 
+    it("takes a secret's full ARN only: a partial one (no 6-character suffix) would never match the operator's IAM grant", () => {
+        const raw = dev();
+        raw.portal.backstage.githubTokenSecretArn =
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:gpu/github-token";
+        raw.gitops.credentialsSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gpu/repository-Ab1";
+        assert.deepStrictEqual(problems(raw, "dev").sort(), [
+            `gitops.credentialsSecretArn: ${FULL_SECRET_ARN} (found "arn:aws:secretsmanager:us-east-1:123456789012:secret:gpu/repository-Ab1")`,
+            `portal.backstage.githubTokenSecretArn: ${FULL_SECRET_ARN} (found "arn:aws:secretsmanager:us-east-1:123456789012:secret:gpu/github-token")`,
+        ]);
+    });
+
     it("reports every problem at once, each naming its key", () => {
         const raw = dev();
         raw.portal.ingress = { scheme: "internet-facing", certificateArn: "not-an-arn" };
@@ -107,13 +123,13 @@ describe("portal, gitops and mlflow stack config", () => {
         raw.gitops.teamGroups = { "no-such-team": "x" };
         raw.gitops.sso = {
             provider: "dex",
-            clientSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+            clientSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf",
             connectors: [{ type: "github", id: "g", name: "G", config: { clientSecret: "hunter2" } }],
         };
         raw.mlflow.replicas = 0;
         raw.teams.push({ name: "argocd", costCenter: "CC-1009", monthlyBudgetUsd: 100 });
         assert.deepStrictEqual(problems(raw, "dev").sort(), [
-            'gitops.credentialsSecretArn: must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name> (found "arn:aws:s3:::bucket")',
+            `gitops.credentialsSecretArn: ${FULL_SECRET_ARN} (found "arn:aws:s3:::bucket")`,
             'gitops.repoUrl: must be a Git URL (https://…, ssh://… or git@…) without wildcards (found "ftp://example.com/*")',
             "gitops.sso.connectors[0].config.clientSecret: must not be in stack config: it comes from clientSecretArn, through Secrets Manager",
             'gitops.teamGroups.no-such-team: "no-such-team" is not a team; defined teams: ml-research, applied-ml, argocd',

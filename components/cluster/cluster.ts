@@ -40,6 +40,16 @@ export interface ClusterArgs {
     /** IAM roles given cluster-admin through EKS access entries. Must not include `creatorRoleArn`. Default none. */
     adminRoleArns?: pulumi.Input<string>[];
     /**
+     * IAM roles given read-only access cluster-wide (EKS's AmazonEKSViewPolicy: most objects, no
+     * Secrets), e.g. the role CI's `pulumi preview` runs as. That is all a preview without
+     * `--refresh` reads: it diffs against the state, and the Kubernetes provider falls back to a
+     * client-side preview when a server-side dry run is forbidden (pulumi-kubernetes
+     * provider/pkg/provider/provider.go, Create and Update on `IsForbidden` in preview); Helm
+     * Releases preview from the chart alone. Must not include `creatorRoleArn` or an admin role
+     * (one access entry per role). Default none.
+     */
+    viewerRoleArns?: string[];
+    /**
      * The IAM role that creates the cluster (runs its first `pulumi up`), e.g.
      * `"arn:aws:iam::123456789012:role/platform-deployer"`. EKS gives it cluster-admin itself:
      * pulumi-eks 4.3.0 always sets `bootstrapClusterCreatorAdminPermissions: true`
@@ -140,7 +150,10 @@ export class Cluster extends pulumi.ComponentResource {
                 nodeAssociatePublicIpAddress: false,
                 skipDefaultNodeGroup: true,
                 authenticationMode: eks.AuthenticationMode.Api,
-                accessEntries: adminAccessEntries(args.adminRoleArns ?? [], partition),
+                accessEntries: {
+                    ...adminAccessEntries(args.adminRoleArns ?? [], partition),
+                    ...viewerAccessEntries(args.viewerRoleArns ?? [], partition),
+                },
                 createOidcProvider: true,
                 encryptionConfigKeyArn: this.secretsKey.arn,
                 enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
@@ -352,9 +365,10 @@ export function endpointAccessProblems(
  */
 export function clusterAccessProblems(
     prefix: string,
-    args: Pick<ClusterArgs, "creatorRoleArn" | "adminRoleArns" | "apiAccess">,
+    args: Pick<ClusterArgs, "creatorRoleArn" | "adminRoleArns" | "viewerRoleArns" | "apiAccess">,
+    viewerKey = "viewerRoleArns",
 ): SettingProblem[] {
-    const problems: SettingProblem[] = [];
+    const problems: SettingProblem[] = [...viewerRoleProblems(prefix, args, viewerKey)];
     const creator = args.creatorRoleArn;
     (args.adminRoleArns ?? []).forEach((arn, i) => {
         if (creator && typeof arn === "string" && sameRole(arn, creator)) {
@@ -375,6 +389,59 @@ export function clusterAccessProblems(
         }
     });
     return problems;
+}
+
+/**
+ * A viewer role that already has an access entry (the creator's, an admin's, or an earlier
+ * viewer's): EKS allows one entry per principal and refuses a second with 409.
+ */
+function viewerRoleProblems(
+    prefix: string,
+    args: Pick<ClusterArgs, "creatorRoleArn" | "adminRoleArns" | "viewerRoleArns">,
+    viewerKey: string,
+): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    const admins = (args.adminRoleArns ?? []).filter((arn): arn is string => typeof arn === "string");
+    const viewers = args.viewerRoleArns ?? [];
+    viewers.forEach((arn, i) => {
+        const key = `${prefix}${viewerKey}[${i}]`;
+        const earlier = viewers.slice(0, i).findIndex((other) => sameRole(other, arn));
+        if (args.creatorRoleArn && sameRole(arn, args.creatorRoleArn)) {
+            problems.push({ key, message: `is ${prefix}creatorRoleArn, already cluster admin: use a read-only role` });
+        } else if (admins.some((admin) => sameRole(admin, arn))) {
+            problems.push({
+                key,
+                message: `is also in ${prefix}adminRoleArns; a role has one access entry: use a read-only role`,
+            });
+        } else if (earlier >= 0) {
+            problems.push({ key, message: `duplicates ${prefix}${viewerKey}[${earlier}]; list each role once` });
+        }
+    });
+    return problems;
+}
+
+/**
+ * Access entries granting each viewer role EKS's AmazonEKSViewPolicy cluster-wide (EKS user
+ * guide, "Review access policy permissions": read most objects, not Secrets).
+ */
+export function viewerAccessEntries(
+    roleArns: string[],
+    partition: Partition,
+): Record<string, eks.types.input.AccessEntryArgs> {
+    return Object.fromEntries(
+        roleArns.map((principalArn, i) => [
+            `viewer-${i}`,
+            {
+                principalArn,
+                accessPolicies: {
+                    view: {
+                        policyArn: eksAccessPolicyArn(partition, "AmazonEKSViewPolicy"),
+                        accessScope: { type: "cluster" },
+                    },
+                },
+            },
+        ]),
+    );
 }
 
 /** Access entries granting each admin role the EKS cluster-admin access policy, cluster-wide, in the cluster's partition. */

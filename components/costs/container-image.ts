@@ -19,9 +19,10 @@ export interface ImageBuild {
     /** The platform the image runs on. Default `"linux/arm64"`. */
     platform?: ImagePlatform;
     /**
-     * The image's tag. Default: a hash of the platform, the Dockerfile and the files its
-     * `<Dockerfile>.dockerignore` lets into the context, so a tag names one content and
-     * immutable tags never clash (the build provider rebuilds when those same files change).
+     * The image's tag. Default: a hash of what makes the build provider rebuild (`contextTag`: the
+     * Dockerfile, each file its `<Dockerfile>.dockerignore` lets into the context with its path and
+     * full mode, the platform and the locations), so a rebuild always pushes a new tag and
+     * immutable tags never clash.
      */
     tag?: string;
 }
@@ -152,6 +153,12 @@ export function containerImageArgsProblems(args: ContainerImageArgs): SettingPro
             key: "build.dockerfile",
             message: `${path.join(args.build.context, args.build.dockerfile)} does not exist`,
         });
+    } else if (args.build && args.build.tag === undefined) {
+        try {
+            readAllowlist(args.build.context, args.build.dockerfile);
+        } catch (e) {
+            problems.push({ key: "build.tag", message: `is unset and ${(e as Error).message}` });
+        }
     }
     const keep = args.keepImages;
     if (keep !== undefined && (!Number.isInteger(keep) || keep < 2 || keep > 1000))
@@ -201,58 +208,132 @@ export function ecrRepositoryArn(image: string): string | undefined {
     return `arn:${partition}:ecr:${region}:${account}:repository/${repository}`;
 }
 
+/** An allowlist ignore file read as Docker reads it: the paths let in, and names left out anywhere. */
+interface Allowlist {
+    file: string;
+    included: string[];
+    excludedNames: Set<string>;
+}
+
 /**
- * The files the build context holds, as Docker selects them with an allowlist ignore file
- * (`<Dockerfile>.dockerignore`, else `.dockerignore`) of the form: `*`, then `!<path>` for each
- * file or folder let in, then `**\/<name>` for names left out anywhere inside. Any other pattern
- * is refused: a hash of a different file set than Docker's would let a rebuild reuse a tag.
+ * The ignore file the build uses, as @pulumi/docker-build 0.0.14 picks it
+ * (provider/internal/context.go, getIgnorePatterns): `<Dockerfile>.dockerignore` beside the
+ * Dockerfile, else `.dockerignore` at the context's root. Only the allowlist form is read: `*`,
+ * then `!<path>` for each file or folder let in, then `**\/<name>` for names left out anywhere
+ * inside. Any other pattern is refused: a tag over another file set than the build's would let a
+ * rebuild reuse a tag.
  */
-export function contextFiles(context: string, dockerfile: string): string[] {
-    const ignoreFile = [path.join(context, `${dockerfile}.dockerignore`), path.join(context, ".dockerignore")].find(
-        (f) => fs.existsSync(f),
+function readAllowlist(context: string, dockerfile: string): Allowlist {
+    const file = [path.join(context, `${dockerfile}.dockerignore`), path.join(context, ".dockerignore")].find((f) =>
+        fs.existsSync(f),
     );
-    if (!ignoreFile)
+    if (!file)
         throw new Error(
             `${path.join(context, dockerfile)} has no .dockerignore: give the build a tag, or an allowlist ignore file (*, then !<path> lines)`,
         );
     const lines = fs
-        .readFileSync(ignoreFile, "utf8")
+        .readFileSync(file, "utf8")
         .split("\n")
         .map((l) => l.trim())
         .filter((l) => l && !l.startsWith("#"));
-    if (lines[0] !== "*") throw new Error(`${ignoreFile}: must start with "*" (an allowlist), or give the build a tag`);
+    if (lines[0] !== "*") throw new Error(`${file}: must start with "*" (an allowlist), or give the build a tag`);
     const included: string[] = [];
     const excludedNames = new Set<string>();
     for (const line of lines.slice(1)) {
-        if (/^![^*?[\]!]+$/.test(line)) included.push(line.slice(1).replace(/\/$/, ""));
+        if (/^![^*?[\]!]+$/.test(line))
+            included.push(
+                line
+                    .slice(1)
+                    .replace(/^\.?\//, "")
+                    .replace(/\/$/, ""),
+            );
         else if (/^\*\*\/[^*?[\]/!]+$/.test(line)) excludedNames.add(line.slice(3));
         else
             throw new Error(
-                `${ignoreFile}: "${line}" is not a pattern the image tag understands (!<path> or **/<name>); give the build a tag`,
+                `${file}: "${line}" is not a pattern the image tag understands (!<path> or **/<name>); give the build a tag`,
             );
     }
-    const files: string[] = [];
-    const walk = (relative: string) => {
-        if (relative.split("/").some((part) => excludedNames.has(part))) return;
-        const full = path.join(context, relative);
-        if (!fs.existsSync(full)) return;
-        if (fs.statSync(full).isDirectory())
-            for (const entry of fs.readdirSync(full).sort()) walk(`${relative}/${entry}`);
-        else files.push(relative);
-    };
-    for (const entry of included) walk(entry);
-    return [...new Set(files)].sort();
+    return { file, included, excludedNames };
 }
 
-/** A tag naming the build's content: 16 hex characters of SHA-256 over the platform, the Dockerfile, and each file's path, mode and bytes. */
-export function contextTag(build: ImageBuild): string {
+/** Names in a directory in Go's order (os.ReadDir sorts by the names' bytes), which filepath.WalkDir follows. */
+function sortedEntries(dir: string): string[] {
+    return fs.readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/**
+ * The files the build context sends, in the order the build provider walks them
+ * (fsutil's FS.Walk, which is filepath.WalkDir: depth first, each directory's names in byte order).
+ */
+export function contextFiles(context: string, dockerfile: string): string[] {
+    const { included, excludedNames } = readAllowlist(context, dockerfile);
+    const isIncluded = (relative: string) => included.some((p) => relative === p || relative.startsWith(`${p}/`));
+    const leadsToIncluded = (relative: string) => included.some((p) => p.startsWith(`${relative}/`));
+    const files: string[] = [];
+    const walk = (relative: string) => {
+        const full = relative ? path.join(context, relative) : context;
+        for (const entry of sortedEntries(full)) {
+            if (excludedNames.has(entry)) continue;
+            const child = relative ? `${relative}/${entry}` : entry;
+            const stat = fs.lstatSync(path.join(context, child));
+            if (stat.isDirectory()) {
+                if (isIncluded(child) || leadsToIncluded(child)) walk(child);
+            } else if (isIncluded(child)) files.push(child);
+        }
+    };
+    walk("");
+    return files;
+}
+
+/** A file's mode as Go's fs.FileMode.String writes it (`-rw-r--r--`, `-rwxr-xr-x`, `Lrwxrwxrwx`, `urwxr-xr-x`). */
+export function goFileModeString(stat: fs.Stats): string {
+    // Go's type letters in its order ("dalTLDpSugct?"); the ones a file in a build context can carry.
+    const typeLetters = [
+        stat.isDirectory() ? "d" : "",
+        stat.isSymbolicLink() ? "L" : "",
+        stat.mode & 0o4000 ? "u" : "",
+        stat.mode & 0o2000 ? "g" : "",
+        stat.mode & 0o1000 ? "t" : "",
+    ].join("");
+    const permissions = [..."rwxrwxrwx"].map((letter, i) => (stat.mode & (1 << (8 - i)) ? letter : "-")).join("");
+    return (typeLetters || "-") + permissions;
+}
+
+/**
+ * The build context's hash exactly as @pulumi/docker-build 0.0.14 computes it to decide whether
+ * to rebuild (provider/internal/context.go, hashBuildContext, the `contextHash` it keeps in
+ * state): SHA-256 over the Dockerfile's bytes, then, for each file the context sends in walk
+ * order, its bytes (a symlink's target's), its slash-separated path and its full mode as Go
+ * prints it. The full mode: a checkout under another umask (664 instead of 644) is another hash,
+ * so another build, which must not push to the same tag.
+ */
+export function buildContextHash(context: string, dockerfile: string): string {
     const hash = crypto.createHash("sha256");
-    hash.update(`platform ${build.platform ?? "linux/arm64"}\n`);
-    hash.update(fs.readFileSync(path.join(build.context, build.dockerfile)));
-    for (const file of contextFiles(build.context, build.dockerfile)) {
-        const full = path.join(build.context, file);
-        hash.update(`\n${file} ${(fs.statSync(full).mode & 0o111) !== 0 ? "x" : "-"}\n`);
+    hash.update(fs.readFileSync(path.join(context, dockerfile)));
+    for (const file of contextFiles(context, dockerfile)) {
+        const full = path.join(context, file);
+        const stat = fs.lstatSync(full);
+        // A symlink to a directory is skipped by the provider (EISDIR), path and mode included.
+        if (stat.isSymbolicLink() && fs.statSync(full).isDirectory()) continue;
         hash.update(fs.readFileSync(full));
+        hash.update(file);
+        hash.update(goFileModeString(stat));
     }
-    return hash.digest("hex").slice(0, 16);
+    return hash.digest("hex");
+}
+
+/**
+ * A tag naming one build: 16 hex characters of SHA-256 over what makes the build provider build
+ * again (its Diff in provider/internal/image.go: the context hash above, the platforms, the
+ * context's and the Dockerfile's locations). Whenever it would rebuild, the tag is new, so an
+ * IMMUTABLE repository never refuses the push (ImageTagAlreadyExistsException).
+ */
+export function contextTag(build: ImageBuild): string {
+    const inputs = {
+        contextHash: buildContextHash(build.context, build.dockerfile),
+        platform: build.platform ?? "linux/arm64",
+        context: build.context,
+        dockerfile: path.join(build.context, build.dockerfile),
+    };
+    return crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
 }

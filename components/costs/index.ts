@@ -7,7 +7,14 @@ export { CostTracker, executionRoleStatements, taskRoleStatements } from "./cost
 export type { CostTrackerArgs, CostTrackerCluster, CostTrackerClusterData } from "./cost-tracker";
 export { PostgresDatabase, POSTGRES_PORT } from "./postgres-database";
 export type { PostgresDatabaseArgs } from "./postgres-database";
-export { ContainerImage, contextFiles, contextTag, ecrRepositoryArn, imageReferenceProblems } from "./container-image";
+export {
+    ContainerImage,
+    buildContextHash,
+    contextFiles,
+    contextTag,
+    ecrRepositoryArn,
+    imageReferenceProblems,
+} from "./container-image";
 export type { ContainerImageArgs, ImageBuild, ImagePlatform } from "./container-image";
 export { ClusterCostData, COST_DATA_READER_GROUP, COST_DATA_SERVICES, prometheusSizing } from "./cluster-cost-data";
 export type { ClusterCostDataArgs, PrometheusSizing } from "./cluster-cost-data";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { CPU_NODE_SELECTOR } from "../../catalog";
 import { CHARTS } from "../shared/charts";
@@ -7,7 +8,7 @@ import { imagePinProblems, parseImageReference } from "../shared/image-reference
 import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import type { ServiceDatabase } from "./database";
-import { ExternalSecrets, externalSecret } from "./external-secrets";
+import { ExternalSecrets, currentSecretVersion, externalSecret } from "./external-secrets";
 import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
 import { MLFLOW } from "./mlflow";
 import { portalNamespace } from "./namespace";
@@ -146,10 +147,11 @@ export class Backstage extends pulumi.ComponentResource {
         const ingress = args.ingress ?? {};
         this.url = portalUrl(args.host, ingress);
         this.namespace = portalNamespace(`${name}-namespace`, BACKSTAGE.namespace, { parent: this });
-        this.secrets = this.syncSecrets(name, args);
+        const argoCdTokenVersion = this.argoCdTokenVersion(args);
+        this.secrets = this.syncSecrets(name, args, argoCdTokenVersion);
         const values = pulumi
-            .all([args.database.host, args.database.port, args.costTracker.url])
-            .apply(([dbHost, dbPort, costTrackerUrl]) =>
+            .all([args.database.host, args.database.port, args.costTracker.url, argoCdTokenVersion])
+            .apply(([dbHost, dbPort, costTrackerUrl, tokenVersion]) =>
                 mergeValues(
                     backstageValues({
                         url: this.url,
@@ -158,7 +160,7 @@ export class Backstage extends pulumi.ComponentResource {
                         database: { host: dbHost, port: dbPort, name: args.database.name },
                         templatesUrl: args.templatesUrl,
                         proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
-                        argoCdToken: args.argoCd.tokenSecretArn !== undefined,
+                        argoCdTokenVersion: tokenVersion,
                         templates: {
                             gitopsRepoUrl: scaffolderRepoUrl(args.gitops.repoUrl)!, // validated
                             gitopsBranch: args.gitops.branch,
@@ -192,13 +194,41 @@ export class Backstage extends pulumi.ComponentResource {
         });
     }
 
+    /**
+     * The Argo CD token's current version, or undefined until the secret holds a value. A real
+     * token can be made only once Argo CD runs, after the first `up`; until then Backstage starts
+     * without it, because the chart makes every `extraEnvVarsSecrets` entry a required `envFrom`
+     * (backstage chart 2.8.2, templates/backstage-deployment.yaml) and a pod whose Secret never
+     * syncs never starts: the release would time out. The next `up` sees the version and adds it.
+     */
+    private argoCdTokenVersion(args: BackstageArgs): pulumi.Output<string | undefined> {
+        const secretId = args.argoCd.tokenSecretArn;
+        if (secretId === undefined) return pulumi.output(undefined);
+        const versions = aws.secretsmanager.getSecretVersionsOutput({ secretId }, { parent: this });
+        return versions.versions.apply((list) => {
+            const current = currentSecretVersion(list);
+            if (current === undefined)
+                void pulumi.log.warn(
+                    "The Argo CD token secret has no value yet: Backstage starts without it and its Argo CD views get 401. " +
+                        "Create the backstage account's token once Argo CD runs, put it in the secret, and run pulumi up again (docs/deploying.md).",
+                    this,
+                );
+            return current;
+        });
+    }
+
     /** One synced Secret per source, each holding the environment variables app-config reads. */
-    private syncSecrets(name: string, args: BackstageArgs): k8s.apiextensions.CustomResource[] {
+    private syncSecrets(
+        name: string,
+        args: BackstageArgs,
+        argoCdTokenVersion: pulumi.Output<string | undefined>,
+    ): k8s.apiextensions.CustomResource[] {
         const sync = (
             role: string,
             secretName: string,
             remoteSecret: pulumi.Input<string>,
             properties: Record<string, string>,
+            annotations?: Record<string, pulumi.Input<string>>,
         ) =>
             externalSecret(
                 `${name}-${role}-secret`,
@@ -208,6 +238,7 @@ export class Backstage extends pulumi.ComponentResource {
                     secretName,
                     remoteSecret,
                     properties,
+                    annotations,
                 },
                 { parent: this, dependsOn: [this.namespace] },
             );
@@ -221,9 +252,17 @@ export class Backstage extends pulumi.ComponentResource {
             }),
             sync("github", ENV.github.secret, args.githubTokenSecretArn, { [ENV.github.token]: "token" }),
         ];
+        // Re-read at once when the token gets its first or a new value, so the pods the same
+        // `up` rolls out find it synced.
         if (args.argoCd.tokenSecretArn !== undefined)
             secrets.push(
-                sync("argocd", ENV.argoCd.secret, args.argoCd.tokenSecretArn, { [ENV.argoCd.token]: "token" }),
+                sync(
+                    "argocd",
+                    ENV.argoCd.secret,
+                    args.argoCd.tokenSecretArn,
+                    { [ENV.argoCd.token]: "token" },
+                    { "force-sync": argoCdTokenVersion.apply((version) => version ?? "none") },
+                ),
             );
         return secrets;
     }
@@ -288,7 +327,8 @@ export function backstageValues(s: {
     database: { host: string; port: number; name: string };
     templatesUrl: string;
     proxy: { costTracker: string; argoCd: string; mlflow: string };
-    argoCdToken: boolean;
+    /** The Argo CD token's current Secrets Manager version; undefined while there is none (or no token). */
+    argoCdTokenVersion?: string;
     /** What the GPU templates read as `${{ environment.parameters.* }}`. */
     templates: {
         gitopsRepoUrl: string;
@@ -302,7 +342,7 @@ export function backstageValues(s: {
         ENV.database.secret,
         ENV.costTracker.secret,
         ENV.github.secret,
-        ...(s.argoCdToken ? [ENV.argoCd.secret] : []),
+        ...(s.argoCdTokenVersion ? [ENV.argoCd.secret] : []),
     ];
     return {
         backstage: {
@@ -316,6 +356,10 @@ export function backstageValues(s: {
                 { name: "NODE_OPTIONS", value: "--no-node-snapshot" },
             ],
             extraEnvVarsSecrets: secrets,
+            // A new token version rolls the pods: they read environment variables only at start.
+            ...(s.argoCdTokenVersion
+                ? { podAnnotations: { "gpu-platform/argocd-token-version": s.argoCdTokenVersion } }
+                : {}),
             appConfig: backstageAppConfig(s),
             nodeSelector: { ...CPU_NODE_SELECTOR },
             resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
@@ -328,7 +372,7 @@ export function backstageValues(s: {
 export function backstageAppConfig(
     s: Pick<
         Parameters<typeof backstageValues>[0],
-        "url" | "database" | "templatesUrl" | "proxy" | "argoCdToken" | "templates"
+        "url" | "database" | "templatesUrl" | "proxy" | "argoCdTokenVersion" | "templates"
     >,
 ): HelmValues {
     const readOnly = { credentials: "require", allowedMethods: ["GET"] };
@@ -372,7 +416,7 @@ export function backstageAppConfig(
                 [PROXY_ENDPOINTS.argoCd]: {
                     target: s.proxy.argoCd,
                     ...readOnly,
-                    ...(s.argoCdToken ? { headers: { Cookie: `argocd.token=\${${ENV.argoCd.token}}` } } : {}),
+                    ...(s.argoCdTokenVersion ? { headers: { Cookie: `argocd.token=\${${ENV.argoCd.token}}` } } : {}),
                 },
                 [PROXY_ENDPOINTS.mlflow]: { target: s.proxy.mlflow, ...readOnly },
             },

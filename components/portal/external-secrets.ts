@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CPU_NODE_SELECTOR, PARTITION_DNS_SUFFIX, partitionOf } from "../../catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
@@ -29,6 +29,13 @@ export interface ExternalSecretsArgs {
      * (a team's, where `edit` may create ExternalSecrets) could copy the portal's credentials.
      */
     namespaces: string[];
+    /**
+     * Customer-managed KMS keys that encrypt secrets it syncs. Default none: the secrets must be on
+     * Secrets Manager's own key (aws/secretsmanager), which decrypts for any principal allowed to
+     * read the secret. A secret on another key needs its key here, or the operator's reads fail
+     * with kms:Decrypt AccessDenied.
+     */
+    kmsKeyArns?: pulumi.Input<string>[];
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
 }
@@ -63,6 +70,19 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             { oidc: args.oidc, ...EXTERNAL_SECRETS_CONTROLLER },
             { parent: this },
         ).role;
+        const kmsKeyArns = args.kmsKeyArns ?? [];
+        if (kmsKeyArns.length > 0)
+            new aws.iam.RolePolicy(
+                `${name}-kms`,
+                {
+                    role: this.role.id,
+                    policy: pulumi.jsonStringify({
+                        Version: "2012-10-17",
+                        Statement: secretsKeyStatements(kmsKeyArns, args.region),
+                    }),
+                },
+                { parent: this },
+            );
         this.release = pinnedRelease(
             `${name}-release`,
             CHARTS.externalSecrets,
@@ -144,6 +164,26 @@ export function externalSecretsStatements(
     return statements;
 }
 
+/**
+ * Decrypting with the user's keys, and only for Secrets Manager in the stack's region
+ * (`kms:ViaService`, AWS KMS developer guide, "kms:ViaService"): the role cannot use the keys directly.
+ */
+export function secretsKeyStatements(kmsKeyArns: pulumi.Input<string>[], region: string): PolicyStatement[] {
+    return [
+        {
+            Sid: "DecryptSecretsThroughSecretsManager",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: kmsKeyArns,
+            Condition: {
+                StringEquals: {
+                    "kms:ViaService": `secretsmanager.${region}.${PARTITION_DNS_SUFFIX[partitionOf(region) ?? "aws"]}`,
+                },
+            },
+        },
+    ];
+}
+
 /** A ClusterSecretStore on Secrets Manager that authenticates as the controller (IRSA), usable from `namespaces` only. */
 export function clusterSecretStoreSpec(region: string, namespaces: string[]) {
     return {
@@ -170,6 +210,12 @@ export interface SyncedSecretArgs {
     fixedData?: Record<string, pulumi.Input<string>>;
     /** How often it re-reads the remote value. Default `"1h"`. */
     refreshInterval?: string;
+    /**
+     * Annotations of the ExternalSecret. A changed annotation makes the operator re-read the
+     * remote value at once (external-secrets.io FAQ, "Can I manually trigger a secret refresh?").
+     * Default none.
+     */
+    annotations?: Record<string, pulumi.Input<string>>;
 }
 
 /**
@@ -198,11 +244,21 @@ export function externalSecret(
         {
             apiVersion: EXTERNAL_SECRETS_API,
             kind: "ExternalSecret",
-            metadata: { name: args.secretName, namespace: args.namespace },
+            metadata: { name: args.secretName, namespace: args.namespace, annotations: args.annotations },
             spec: externalSecretSpec(args),
         },
         { parent: opts.parent, dependsOn: [...args.externalSecrets.ready, grant, ...(opts.dependsOn ?? [])] },
     );
+}
+
+/**
+ * The version of a Secrets Manager secret that readers get (staged `AWSCURRENT`), or undefined
+ * while the secret has no value: a secret created empty has no version at all.
+ */
+export function currentSecretVersion(
+    versions: readonly { versionId: string; versionStages: readonly string[] }[] | undefined,
+): string | undefined {
+    return versions?.find((version) => version.versionStages.includes("AWSCURRENT"))?.versionId;
 }
 
 export function externalSecretSpec(

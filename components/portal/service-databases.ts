@@ -84,6 +84,9 @@ export class ServiceDatabases extends pulumi.ComponentResource {
                     {
                         name: `${args.secretNamePrefix}/${service}-database`,
                         description: `PostgreSQL user and password of ${service}; written by the portal's database bootstrap job`,
+                        // A fixed name: a secret scheduled for deletion (30 days by default) would block
+                        // re-creating the stack under the same name. Kept secrets keep the window.
+                        ...(protect ? {} : { recoveryWindowInDays: 0 }),
                     },
                     { parent: this, protect, retainOnDelete: protect },
                 ),

@@ -7,13 +7,17 @@
  */
 import * as path from "path";
 import { PolicyConfigError } from "../../policies/lib/config-error";
-import { PlanInputError, parseOptions } from "./options";
+import { HELP, PlanInputError, parseOptions, wantsHelp } from "./options";
 import { plan } from "./plan";
 import { toJson, toMermaid, toText } from "./render";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export async function main(argv: string[]): Promise<number> {
+    if (wantsHelp(argv)) {
+        process.stdout.write(`${HELP}\n`);
+        return 0;
+    }
     try {
         const options = parseOptions(argv, REPO_ROOT);
         const result = await plan(options);

@@ -1,6 +1,7 @@
 /**
  * The offline plan's command line:
  *   npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node]
+ *   npx gpu-platform-plan --help
  */
 import * as path from "path";
 
@@ -28,7 +29,32 @@ export class PlanInputError extends Error {
 }
 
 export const USAGE =
-    "usage: npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node]";
+    "usage: npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node] [--help]";
+
+/** What `--help` prints: every flag, what it does, the exit codes. */
+export const HELP = [
+    USAGE,
+    "",
+    "Runs the Pulumi program with a stack's config offline (no AWS account, no Pulumi CLI, no network), then prints",
+    "what it would create, what the policy pack says (policies/config.<stack>.json) and what it would cost a month.",
+    "",
+    "flags:",
+    "  --stack NAME           read Pulumi.NAME.yaml (required)",
+    "  --config-file FILE     a file in the stack-file format; each key in it replaces the stack's",
+    "  --set KEY=VALUE        one override, applied last: region=eu-west-1, nodePools.h100.maxSize=8, teams[0].monthlyBudgetUsd=9000",
+    "  --program DIR          plan the Pulumi program in DIR (a team's own project) instead of this repository's",
+    "  --ts-node              load TypeScript with ts-node, type-checked, as Pulumi's language host does (slower)",
+    "  --json                 one JSON document on stdout, nothing else (same as --format json)",
+    "  --format FORMAT        tree (default), json, or mermaid (a flowchart of the components)",
+    "  --help, -h             print this and exit",
+    "",
+    "exit codes: 0 no mandatory policy violation; 1 a mandatory violation; 2 bad input (one line per problem on stderr)",
+].join("\n");
+
+/** True when the command line asks for the help text, whatever else it holds. */
+export function wantsHelp(argv: string[]): boolean {
+    return argv.some((arg) => arg === "--help" || arg === "-h");
+}
 
 const FORMATS: readonly OutputFormat[] = ["tree", "json", "mermaid"];
 

@@ -52,10 +52,19 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         violations,
         cost: estimateCost(created),
         policyConfig: policyConfig.source,
+        budget: stackBudgetOf(policyConfig),
         configChanges: [
             ...(request.configFile ? [`--config-file ${request.configFile}`] : []),
             ...(request.sets ?? []).map((set) => `--set ${set.slice(0, set.indexOf("=") + 1)}…`),
         ],
         stackRegion: config[`${project.name}:region`] ?? config["aws:region"],
     };
+}
+
+/** The stack's monthly budget as the pack's stack-monthly-budget policy will hold it, unless that policy is off. */
+function stackBudgetOf(config: Runner.PackConfig): PlanResult["budget"] {
+    const settings = config.policies["stack-monthly-budget"];
+    if (!settings || settings.enforcementLevel === "disabled") return undefined;
+    const monthlyUsd = settings.config.monthlyBudgetUsd;
+    return typeof monthlyUsd === "number" ? { monthlyUsd, level: settings.enforcementLevel } : undefined;
 }

@@ -21,6 +21,8 @@ export interface PlanResult {
     readonly policyConfig: string;
     /** The region the stack deploys to, when it differs from the catalog's price region. */
     readonly stackRegion?: string;
+    /** The stack's monthly budget (stack-monthly-budget in the policy config), unless that policy is off. */
+    readonly budget?: { readonly monthlyUsd: number; readonly level: string };
 }
 
 /** The `--json` document: exactly the documented contract, nothing else. */
@@ -200,11 +202,24 @@ function costTable(plan: PlanResult, byUrn: Map<string, RecordedResource>): stri
         "",
         ...row("GPU instances", cost.gpuMonthlyIdle, cost.gpuMonthlyMax),
         ...row("Total", cost.monthlyIdle, cost.monthlyMax),
+        ...budgetLines(cost.monthlyMax, plan.budget),
         "    Not included: usage-priced charges (data transfer and NAT processing, S3 storage and requests,",
         "    SQS, CloudWatch ingestion).",
     );
     lines.push(...fargateComparisonLines(cost, row));
     return lines;
+}
+
+/** The maximum against the stack's budget, so the limit shows without a violation: "monthly max $X of budget $Y". */
+function budgetLines(monthlyMax: number, budget: PlanResult["budget"]): string[] {
+    if (!budget)
+        return ["    No stack budget: the stack-monthly-budget policy is disabled in this stack's policy config."];
+    const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    const left = Math.round((budget.monthlyUsd - monthlyMax) * 100) / 100;
+    return [
+        `    monthly max ${usd(monthlyMax)} of budget ${usd(budget.monthlyUsd)} (stack-monthly-budget, ${budget.level}): ` +
+            (left >= 0 ? `${usd(left)} to spare` : `${usd(-left)} over`),
+    ];
 }
 
 /** Each Fargate service against the share of a CPU-pool node its tasks' requests would take on EKS: the same capacity, two prices. */

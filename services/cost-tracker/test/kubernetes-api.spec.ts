@@ -182,6 +182,23 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
         );
     });
 
+    it("signs for the STS host of the region's partition: amazonaws.com.cn in China, as aws-iam-authenticator checks it", async () => {
+        // aws-iam-authenticator v0.7.18 pkg/endpoints/partitions.go: aws-cn's STS domain is amazonaws.com.cn.
+        const origin = async (region: string) =>
+            decodeToken(
+                await eksToken({
+                    clusterName: CLUSTER,
+                    region,
+                    credentials: async () => CREDENTIALS,
+                    signingDate: new Date("2026-11-23T10:20:30Z"),
+                }),
+            ).origin;
+        assert.strictEqual(await origin("cn-north-1"), "https://sts.cn-north-1.amazonaws.com.cn");
+        assert.strictEqual(await origin("cn-northwest-1"), "https://sts.cn-northwest-1.amazonaws.com.cn");
+        assert.strictEqual(await origin("us-gov-west-1"), "https://sts.us-gov-west-1.amazonaws.com");
+        assert.strictEqual(await origin("eusc-de-east-1"), "https://sts.eusc-de-east-1.amazonaws.eu");
+    });
+
     it("reads OpenCost's allocations and Prometheus through the services' proxies, as the bearer of a token, and reuses it for 10 minutes", async () => {
         let now = new Date("2026-11-23T10:00:00Z");
         const transport = kubernetesApiTransport(api(apiServer.server), {

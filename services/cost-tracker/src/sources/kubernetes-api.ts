@@ -20,6 +20,7 @@ import * as https from "https";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentityProvider, Hash, SourceData } from "@smithy/types";
+import { stsHostname } from "../../../../catalog/regions";
 import type { KubernetesApiAccess } from "../../../../components/costs/tracker-config";
 import type { HttpTransport } from "./source";
 
@@ -56,7 +57,8 @@ export async function eksToken(options: {
     credentials: AwsCredentialIdentityProvider;
     signingDate?: Date;
 }): Promise<string> {
-    const hostname = `sts.${options.region}.amazonaws.com`;
+    // The partition's domain: aws-iam-authenticator refuses a China token signed for ….amazonaws.com.
+    const hostname = stsHostname(options.region);
     const signer = new SignatureV4({
         credentials: options.credentials,
         region: options.region,
