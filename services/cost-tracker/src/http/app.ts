@@ -404,6 +404,12 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
                                 },
                             },
                             gpuHoursByPool: { type: "array", items: { $ref: "PoolUsage#" } },
+                            criticalPriorityClasses: {
+                                type: "array",
+                                items: { type: "string" },
+                                description:
+                                    "Priority classes approved past the budget (flagged), so a form can label them before a request",
+                            },
                         },
                     },
                     400: errorSchema,
@@ -413,7 +419,13 @@ function registerReads(app: FastifyInstance, deps: AppDeps): void {
         },
         async (request) => {
             const { from, to } = resolveRange(request.query, now());
-            return { from, to, pools: poolOffers(config), gpuHoursByPool: await gpuHoursByPool(db, from, to) };
+            return {
+                from,
+                to,
+                pools: poolOffers(config),
+                gpuHoursByPool: await gpuHoursByPool(db, from, to),
+                criticalPriorityClasses: config.criticalPriorityClasses,
+            };
         },
     );
 
