@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The repository root: GPU_PLATFORM_REPO, or the folder above backstage/. */
-export const REPO_ROOT = process.env.GPU_PLATFORM_REPO ?? path.resolve(__dirname, '..', '..');
+export const REPO_ROOT =
+  process.env.GPU_PLATFORM_REPO ?? path.resolve(__dirname, '..', '..');
 
 export interface RunningCostTracker {
   readonly url: string;
@@ -29,15 +30,28 @@ export interface CostTrackerStart {
   readonly port?: number;
 }
 
-export async function startCostTracker(options: CostTrackerStart = {}): Promise<RunningCostTracker> {
+export async function startCostTracker(
+  options: CostTrackerStart = {},
+): Promise<RunningCostTracker> {
   const register = path.join(REPO_ROOT, 'node_modules', 'esbuild-register');
   if (!fs.existsSync(register)) {
-    throw new Error(`${register} is missing: run npm ci at the repository root (${REPO_ROOT}) first`);
+    throw new Error(
+      `${register} is missing: run npm ci at the repository root (${REPO_ROOT}) first`,
+    );
   }
-  const args = ['-r', 'esbuild-register', 'services/cost-tracker/test/serve.ts', '--port', String(options.port ?? 0)];
+  const args = [
+    '-r',
+    'esbuild-register',
+    'services/cost-tracker/test/serve.ts',
+    '--port',
+    String(options.port ?? 0),
+  ];
   if (options.demo) args.push('--demo');
   if (options.now) args.push('--now', options.now);
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const started = await firstLine(child);
   return {
     ...started,
@@ -50,7 +64,9 @@ export async function startCostTracker(options: CostTrackerStart = {}): Promise<
   };
 }
 
-function firstLine(child: ChildProcess): Promise<{ url: string; token: string; now: string }> {
+function firstLine(
+  child: ChildProcess,
+): Promise<{ url: string; token: string; now: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -60,12 +76,22 @@ function firstLine(child: ChildProcess): Promise<{ url: string; token: string; n
       const line = out.split('\n')[0];
       if (out.includes('\n')) resolve(JSON.parse(line));
     });
-    child.once('exit', code => reject(new Error(`the cost tracker exited (${code}) before it listened: ${err}`)));
+    child.once('exit', code =>
+      reject(
+        new Error(
+          `the cost tracker exited (${code}) before it listened: ${err}`,
+        ),
+      ),
+    );
   });
 }
 
 /** Pushes month-to-date spend for `team`, as a team's gateway would. */
-export async function spend(tracker: RunningCostTracker, team: string, amountUsd: number): Promise<void> {
+export async function spend(
+  tracker: RunningCostTracker,
+  team: string,
+  amountUsd: number,
+): Promise<void> {
   const answer = await fetch(`${tracker.url}/v1/usage`, {
     method: 'POST',
     headers: {
@@ -73,13 +99,20 @@ export async function spend(tracker: RunningCostTracker, team: string, amountUsd
       'idempotency-key': `spend-${team}-${amountUsd}`,
       'content-type': 'application/json',
     },
-    body: JSON.stringify({ records: [{ team, category: 'gpu', amountUsd, occurredAt: tracker.now }] }),
+    body: JSON.stringify({
+      records: [{ team, category: 'gpu', amountUsd, occurredAt: tracker.now }],
+    }),
   });
-  if (answer.status !== 201) throw new Error(`usage push: ${answer.status} ${await answer.text()}`);
+  if (answer.status !== 201)
+    throw new Error(`usage push: ${answer.status} ${await answer.text()}`);
 }
 
-export async function getJson<T = any>(tracker: RunningCostTracker, path: string): Promise<T> {
+export async function getJson<T = any>(
+  tracker: RunningCostTracker,
+  path: string,
+): Promise<T> {
   const answer = await fetch(`${tracker.url}${path}`);
-  if (!answer.ok) throw new Error(`GET ${path}: ${answer.status} ${await answer.text()}`);
+  if (!answer.ok)
+    throw new Error(`GET ${path}: ${answer.status} ${await answer.text()}`);
   return (await answer.json()) as T;
 }

@@ -3,5 +3,13 @@
  *
  * @packageDocumentation
  */
-export { catalogModuleGpuTeams as default, PlatformTeamsProvider } from './module';
-export { readTeams, teamGroup, TEAM_ANNOTATION, type PlatformTeam } from './teams';
+export {
+  catalogModuleGpuTeams as default,
+  PlatformTeamsProvider,
+} from './module';
+export {
+  readTeams,
+  teamGroup,
+  TEAM_ANNOTATION,
+  type PlatformTeam,
+} from './teams';

@@ -1,4 +1,7 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import {
   catalogProcessingExtensionPoint,
   type EntityProvider,
@@ -31,7 +34,10 @@ export const catalogModuleGpuTeams = createBackendModule({
   moduleId: 'gpu-teams',
   register({ registerInit }) {
     registerInit({
-      deps: { catalog: catalogProcessingExtensionPoint, config: coreServices.rootConfig },
+      deps: {
+        catalog: catalogProcessingExtensionPoint,
+        config: coreServices.rootConfig,
+      },
       async init({ catalog, config }) {
         catalog.addEntityProvider(new PlatformTeamsProvider(readTeams(config)));
       },

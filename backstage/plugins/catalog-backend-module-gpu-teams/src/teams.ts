@@ -39,7 +39,9 @@ export function readTeams(config: Config): PlatformTeam[] {
   });
   teams.forEach((team, i) => {
     if (teams.findIndex(t => t.name === team.name) !== i)
-      problems.push(`gpuPlatform.teams[${i}].name: "${team.name}" is listed twice`);
+      problems.push(
+        `gpuPlatform.teams[${i}].name: "${team.name}" is listed twice`,
+      );
   });
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return teams;
@@ -49,7 +51,8 @@ export function readTeams(config: Config): PlatformTeam[] {
 export function teamGroup(team: PlatformTeam): GroupEntityV1alpha1 {
   const facts = [
     team.costCenter && `cost center ${team.costCenter}`,
-    team.monthlyBudgetUsd !== undefined && `a monthly budget of $${team.monthlyBudgetUsd.toLocaleString('en-US')}`,
+    team.monthlyBudgetUsd !== undefined &&
+      `a monthly budget of $${team.monthlyBudgetUsd.toLocaleString('en-US')}`,
   ].filter(Boolean);
   return {
     apiVersion: 'backstage.io/v1alpha1',
@@ -63,7 +66,9 @@ export function teamGroup(team: PlatformTeam): GroupEntityV1alpha1 {
         [ANNOTATION_LOCATION]: LOCATION,
         [ANNOTATION_ORIGIN_LOCATION]: LOCATION,
         [TEAM_ANNOTATION]: team.name,
-        ...(team.costCenter ? { [COST_CENTER_ANNOTATION]: team.costCenter } : {}),
+        ...(team.costCenter
+          ? { [COST_CENTER_ANNOTATION]: team.costCenter }
+          : {}),
       },
     },
     spec: { type: 'team', children: [], members: team.members },

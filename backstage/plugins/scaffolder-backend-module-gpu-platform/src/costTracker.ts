@@ -165,13 +165,19 @@ export class CostTrackerClient {
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await this.send(path, init);
-        if (RETRIED_STATUSES.includes(response.status) && attempt < delays.length) {
+        if (
+          RETRIED_STATUSES.includes(response.status) &&
+          attempt < delays.length
+        ) {
           await sleep(delays[attempt]);
           continue;
         }
         return { status: response.status, json: await jsonOf(response) };
       } catch (err) {
-        if (!(err instanceof CostTrackerUnavailable) || attempt >= delays.length)
+        if (
+          !(err instanceof CostTrackerUnavailable) ||
+          attempt >= delays.length
+        )
           throw err;
         await sleep(delays[attempt]);
       }
@@ -215,8 +221,13 @@ async function jsonOf(response: Response): Promise<unknown> {
 
 /** The innermost reason fetch gives: ECONNREFUSED, a timeout, a DNS failure (read by shape: errors may come from another realm). */
 function causeOf(err: unknown): string {
-  let current = err as { cause?: unknown; code?: string; message?: string } | undefined;
-  while (current?.cause !== undefined && typeof current.cause === 'object' && current.cause !== null)
+  let current = err as
+    { cause?: unknown; code?: string; message?: string } | undefined;
+  while (
+    current?.cause !== undefined &&
+    typeof current.cause === 'object' &&
+    current.cause !== null
+  )
     current = current.cause as typeof current;
   return current?.code ?? current?.message ?? String(current);
 }

@@ -1,4 +1,7 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createReleaseGpusAction } from './actions/releaseGpus';
@@ -27,7 +30,10 @@ export const scaffolderModuleGpuPlatform = createBackendModule({
           token: config.getString('gpuPlatform.costTracker.token'),
         });
         const options = { costTracker, catalog, auth };
-        scaffolder.addActions(createRequestGpusAction(options), createReleaseGpusAction(options));
+        scaffolder.addActions(
+          createRequestGpusAction(options),
+          createReleaseGpusAction(options),
+        );
       },
     });
   },

@@ -22,7 +22,10 @@ export function createReleaseGpusAction(options: GpuActionOptions) {
         team: z =>
           z.string().min(1).describe('The team the reservation was made for'),
         reservationId: z =>
-          z.string().min(1).describe('The reservationId output of gpu-platform:request-gpus'),
+          z
+            .string()
+            .min(1)
+            .describe('The reservationId output of gpu-platform:request-gpus'),
       },
     },
     async handler(ctx) {
@@ -37,7 +40,10 @@ export function createReleaseGpusAction(options: GpuActionOptions) {
       try {
         await options.costTracker.release(ctx.input.reservationId, key, acting);
       } catch (err) {
-        if (err instanceof CostTrackerUnavailable || err instanceof CostTrackerError)
+        if (
+          err instanceof CostTrackerUnavailable ||
+          err instanceof CostTrackerError
+        )
           throw new Error(
             unavailableMessage(
               `reservation ${ctx.input.reservationId} was not released: ${err.message}; it lapses on its own at its expiry`,
@@ -46,7 +52,9 @@ export function createReleaseGpusAction(options: GpuActionOptions) {
           );
         throw err;
       }
-      ctx.logger.info(`Released reservation ${ctx.input.reservationId} of team ${team}.`);
+      ctx.logger.info(
+        `Released reservation ${ctx.input.reservationId} of team ${team}.`,
+      );
     },
   });
 }

@@ -15,7 +15,12 @@ import { mockServices } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { type RunningCostTracker, getJson, spend, startCostTracker } from '../../../../test-utils/costTracker';
+import {
+  type RunningCostTracker,
+  getJson,
+  spend,
+  startCostTracker,
+} from '../../../../test-utils/costTracker';
 import { CostTrackerClient } from '../costTracker';
 import { createRequestGpusAction } from './requestGpus';
 
@@ -40,7 +45,10 @@ const CATALOG = [
   team('applied-ml', [ADA]),
   team('inference', [ADA, GRACE]),
   // Not a platform team's namespace: never a team, whatever the name.
-  { ...team('ml-research', [GRACE]), metadata: { name: 'ml-research', namespace: 'partners' } },
+  {
+    ...team('ml-research', [GRACE]),
+    metadata: { name: 'ml-research', namespace: 'partners' },
+  },
 ];
 
 const H100_ASK = {
@@ -64,14 +72,23 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
 
   const actionFor = (baseUrl = tracker.url) =>
     createRequestGpusAction({
-      costTracker: new CostTrackerClient({ baseUrl, token: tracker.token, retryDelaysMs: [20, 20] }),
+      costTracker: new CostTrackerClient({
+        baseUrl,
+        token: tracker.token,
+        retryDelaysMs: [20, 20],
+      }),
       catalog: catalogServiceMock({ entities: CATALOG }),
       auth: mockServices.auth(),
     });
 
   const run = async (
     input: Record<string, unknown>,
-    options: { user?: string; taskId?: string; dryRun?: boolean; baseUrl?: string } = {},
+    options: {
+      user?: string;
+      taskId?: string;
+      dryRun?: boolean;
+      baseUrl?: string;
+    } = {},
   ) => {
     const ctx = {
       ...createMockActionContext({
@@ -85,7 +102,8 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
     return Object.fromEntries((ctx.output as jest.Mock).mock.calls);
   };
 
-  const requests = (teamName: string) => getJson<any[]>(tracker, `/v1/gpu-requests?team=${teamName}`);
+  const requests = (teamName: string) =>
+    getJson<any[]>(tracker, `/v1/gpu-requests?team=${teamName}`);
   const teamSummary = async (teamName: string) =>
     (await getJson<any[]>(tracker, '/v1/teams')).find(t => t.name === teamName);
 
@@ -120,14 +138,29 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
 
   it('rejected: fails the step with the estimate and the remaining budget in words, and reserves nothing', async () => {
     await spend(tracker, 'applied-ml', 39_990);
-    const ask = { ...H100_ASK, team: 'applied-ml', pool: 'a100-shared', gpuResource: 'nvidia.com/gpu.shared' };
-    const rejected = run({ ...ask, gpus: 1, hours: 24, priorityClass: 'development', workload: undefined });
+    const ask = {
+      ...H100_ASK,
+      team: 'applied-ml',
+      pool: 'a100-shared',
+      gpuResource: 'nvidia.com/gpu.shared',
+    };
+    const rejected = run({
+      ...ask,
+      gpus: 1,
+      hours: 24,
+      priorityClass: 'development',
+      workload: undefined,
+    });
     await expect(rejected).rejects.toThrow(
       /^Not approved: 1 × nvidia\.com\/gpu\.shared on a100-shared for 24 h is estimated at \$21\.96, and team applied-ml has \$10\.00 left this month/,
     );
-    await expect(rejected).rejects.toThrow(/try again later, or ask for fewer GPUs or fewer hours/);
+    await expect(rejected).rejects.toThrow(
+      /try again later, or ask for fewer GPUs or fewer hours/,
+    );
     expect((await teamSummary('applied-ml')).reservedUsd).toBe(0);
-    expect((await requests('applied-ml')).map(r => r.status)).toEqual(['rejected']);
+    expect((await requests('applied-ml')).map(r => r.status)).toEqual([
+      'rejected',
+    ]);
   });
 
   it('a critical class is approved past the budget, flagged', async () => {
@@ -140,9 +173,18 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
       gpus: 1,
       hours: 10,
       priorityClass: 'production-inference',
-      workload: { namespace: 'inference', kind: 'Deployment', name: 'fraud-tf' },
+      workload: {
+        namespace: 'inference',
+        kind: 'Deployment',
+        name: 'fraud-tf',
+      },
     });
-    expect(output).toMatchObject({ status: 'approved', estimatedCostUsd: 14.7, remainingUsd: -9.7, overBudget: true });
+    expect(output).toMatchObject({
+      status: 'approved',
+      estimatedCostUsd: 14.7,
+      remainingUsd: -9.7,
+      overBudget: true,
+    });
   });
 
   it('a user outside the team is refused before the cost tracker is asked: nothing is recorded', async () => {
@@ -150,12 +192,14 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
     await expect(run(H100_ASK, { user: GRACE })).rejects.toThrow(
       'user:default/grace is not a member of team ml-research, so cannot spend its GPU budget; your teams: inference.',
     );
-    await expect(run(H100_ASK, { user: 'user:default/nobody' })).rejects.toThrow(
+    await expect(
+      run(H100_ASK, { user: 'user:default/nobody' }),
+    ).rejects.toThrow(
       /you belong to no team in the catalog; ask your platform team to add you\.$/,
     );
-    await expect(run({ ...H100_ASK, team: 'group:partners/ml-research' }, { user: GRACE })).rejects.toThrow(
-      'team: "group:partners/ml-research" is not a team',
-    );
+    await expect(
+      run({ ...H100_ASK, team: 'group:partners/ml-research' }, { user: GRACE }),
+    ).rejects.toThrow('team: "group:partners/ml-research" is not a team');
     expect(await getJson<any[]>(tracker, '/v1/gpu-requests')).toEqual(before);
   });
 
@@ -171,12 +215,16 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
       overBudget: false,
     });
     expect(await teamSummary('ml-research')).toEqual(before);
-    await expect(run(H100_ASK, { dryRun: true, user: GRACE })).rejects.toThrow(/is not a member of team ml-research/);
+    await expect(run(H100_ASK, { dryRun: true, user: GRACE })).rejects.toThrow(
+      /is not a member of team ml-research/,
+    );
   });
 
   it('the cost tracker down: a clear failure that says a retry is safe', async () => {
     const gone = await closedPortUrl();
-    await expect(run(H100_ASK, { baseUrl: gone, taskId: 'task-down' })).rejects.toThrow(
+    await expect(
+      run(H100_ASK, { baseUrl: gone, taskId: 'task-down' }),
+    ).rejects.toThrow(
       `The GPU request could not be completed: the cost tracker at ${gone} did not answer (ECONNREFUSED). ` +
         'Retrying the task (task-down) is safe',
     );

@@ -70,30 +70,18 @@ export function createRequestGpusAction(options: GpuActionOptions) {
         pool: z => z.string().min(1).describe('The GPU pool (GET /v1/pools)'),
         gpuResource: z =>
           z
-          .string()
-          .optional()
-          .describe(
-            'nvidia.com/gpu, nvidia.com/gpu.shared or nvidia.com/mig-<profile>; needed when the pool offers several',
-          ),
+            .string()
+            .optional()
+            .describe(
+              'nvidia.com/gpu, nvidia.com/gpu.shared or nvidia.com/mig-<profile>; needed when the pool offers several',
+            ),
         gpus: z =>
-          z
-          .number()
-          .int()
-          .min(1)
-          .describe('Units of the GPU resource'),
+          z.number().int().min(1).describe('Units of the GPU resource'),
         hours: z =>
-          z
-          .number()
-          .positive()
-          .max(744)
-          .describe('How long the GPUs are held'),
+          z.number().positive().max(744).describe('How long the GPUs are held'),
         priorityClass: z => z.string().min(1).describe('The workload class'),
         purpose: z =>
-          z
-          .string()
-          .max(1000)
-          .optional()
-          .describe('Why, for the decision log'),
+          z.string().max(1000).optional().describe('Why, for the decision log'),
         workload: z =>
           z
             .object({
@@ -110,22 +98,31 @@ export function createRequestGpusAction(options: GpuActionOptions) {
         reservationId: z =>
           z
             .string()
-            .describe('The approved request, or "dry-run" when nothing was reserved'),
+            .describe(
+              'The approved request, or "dry-run" when nothing was reserved',
+            ),
         status: z =>
           z
             .enum(['approved', 'dry-run'])
-            .describe('approved, or dry-run: priced and checked, nothing reserved'),
+            .describe(
+              'approved, or dry-run: priced and checked, nothing reserved',
+            ),
         team: z => z.string().describe("The team's name"),
-        estimatedCostUsd: z => z.number().describe('The estimate of the ask, US dollars'),
+        estimatedCostUsd: z =>
+          z.number().describe('The estimate of the ask, US dollars'),
         remainingUsd: z =>
           z
             .number()
-            .describe("What is left of the team's monthly budget after this ask"),
+            .describe(
+              "What is left of the team's monthly budget after this ask",
+            ),
         expiresAt: z =>
           z
             .string()
             .optional()
-            .describe('When the reservation lapses unless a workload takes it up'),
+            .describe(
+              'When the reservation lapses unless a workload takes it up',
+            ),
         overBudget: z =>
           z
             .boolean()
@@ -170,12 +167,15 @@ export function createRequestGpusAction(options: GpuActionOptions) {
       if (answer.status === 'rejected' || !answer.id) {
         throw new Error(rejectionMessage(ask, answer));
       }
+      const pastBudget = answer.overBudget
+        ? ` (approved past the budget: ${answer.reason})`
+        : '';
+      const adopted = answer.adopted
+        ? '; an earlier reservation for this workload was reused'
+        : '';
       ctx.logger.info(
         `Approved for ${acting.userRef}: ${describeAsk(ask)}, estimated ${money(answer.estimatedCostUsd)}; ` +
-          `team ${ask.team} has ${money(answer.remainingUsd)} left this month` +
-          (answer.overBudget ? ` (approved past the budget: ${answer.reason})` : '') +
-          (answer.adopted ? '; an earlier reservation for this workload was reused' : '') +
-          '.',
+          `team ${ask.team} has ${money(answer.remainingUsd)} left this month${pastBudget}${adopted}.`,
       );
       ctx.output('reservationId', answer.id);
       ctx.output('status', 'approved');
@@ -221,21 +221,18 @@ export async function actingUser(
   const credentials = await options.auth.getOwnServiceCredentials();
   const teams = await teamsOfUser(options.catalog, userRef, credentials);
   if (!teams.includes(team)) {
+    const yours = teams.length
+      ? `your teams: ${teams.join(', ')}.`
+      : 'you belong to no team in the catalog; ask your platform team to add you.';
     throw new NotAllowedError(
-      `${userRef} is not a member of team ${team}, so cannot spend its GPU budget; ` +
-        (teams.length
-          ? `your teams: ${teams.join(', ')}.`
-          : 'you belong to no team in the catalog; ask your platform team to add you.'),
+      `${userRef} is not a member of team ${team}, so cannot spend its GPU budget; ${yours}`,
     );
   }
   return { userRef, teams };
 }
 
 /** The estimate from the cost tracker's own prices and the team's remaining budget; nothing is written. */
-async function dryRunPreview(
-  costTracker: CostTrackerClient,
-  ask: AskSummary,
-) {
+async function dryRunPreview(costTracker: CostTrackerClient, ask: AskSummary) {
   const [pools, teams] = await Promise.all([
     costTracker.pools(),
     costTracker.teams(),
@@ -253,8 +250,11 @@ async function dryRunPreview(
     );
   }
   const summary = teams.find(t => t.name === ask.team);
-  if (!summary) throw new InputError(`team: the cost tracker has no team ${ask.team}`);
-  const estimatedCostUsd = cents(resource.usdPerUnitHour * ask.gpus * ask.hours);
+  if (!summary)
+    throw new InputError(`team: the cost tracker has no team ${ask.team}`);
+  const estimatedCostUsd = cents(
+    resource.usdPerUnitHour * ask.gpus * ask.hours,
+  );
   return {
     estimatedCostUsd,
     remainingUsd: cents(summary.remainingUsd - estimatedCostUsd),
@@ -279,11 +279,20 @@ async function guarded<T>(taskId: string, call: () => Promise<T>): Promise<T> {
         "The cost tracker refused Backstage's credential (401): the platform team must check gpuPlatform.costTracker.token.",
       );
     if (err instanceof CostTrackerError && err.status === 403)
-      throw new NotAllowedError(`The cost tracker refused the request: ${err.message}`);
+      throw new NotAllowedError(
+        `The cost tracker refused the request: ${err.message}`,
+      );
     if (err instanceof CostTrackerError && err.status < 500)
-      throw new InputError(`The cost tracker refused the request: ${err.message}`);
+      throw new InputError(
+        `The cost tracker refused the request: ${err.message}`,
+      );
     if (err instanceof CostTrackerError)
-      throw new Error(unavailableMessage(`the cost tracker failed (${err.status}: ${err.message})`, taskId));
+      throw new Error(
+        unavailableMessage(
+          `the cost tracker failed (${err.status}: ${err.message})`,
+          taskId,
+        ),
+      );
     throw err;
   }
 }
