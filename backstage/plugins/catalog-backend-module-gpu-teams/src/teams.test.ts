@@ -1,9 +1,11 @@
 import { ConfigReader } from '@backstage/config';
+import type { JsonObject } from '@backstage/types';
 import { groupEntityV1alpha1Validator } from '@backstage/catalog-model';
 import { PlatformTeamsProvider } from './module';
 import { readTeams, teamGroup } from './teams';
 
-const config = (teams: unknown) => new ConfigReader({ gpuPlatform: { teams } });
+const config = (teams: JsonObject[]) =>
+  new ConfigReader({ gpuPlatform: { teams } });
 
 describe('the stack teams as catalog Groups', () => {
   it('makes one valid Group per team, named as the team, with its members and cost center', async () => {
