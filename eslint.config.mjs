@@ -5,7 +5,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["**/node_modules/", "dist/", "**/dist/", "examples/", "**/test/fixtures/", "**/*.js", "**/*.mjs"] },
+    {
+        ignores: [
+            "**/node_modules/",
+            "backstage/",
+            "dist/",
+            "**/dist/",
+            "examples/",
+            "**/test/fixtures/",
+            "**/*.js",
+            "**/*.mjs",
+        ],
+    },
     js.configs.recommended,
     tseslint.configs.recommendedTypeChecked,
     {

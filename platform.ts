@@ -85,6 +85,16 @@ export interface PortalLayer {
 }
 
 /** The cost tracker's image is built from this repository: its Dockerfile's context is the root (it imports the catalog). */
+/**
+ * The platform's own Backstage app (backstage/Dockerfile). Linux/amd64: the catalog's CPU
+ * instance types, where Backstage runs, are all Intel (catalog/instances.ts).
+ */
+const BACKSTAGE_BUILD = {
+    context: path.join(path.relative(process.cwd(), __dirname) || ".", "backstage"),
+    dockerfile: "Dockerfile",
+    platform: "linux/amd64",
+} as const;
+
 const COST_TRACKER_BUILD = {
     dockerfile: "services/cost-tracker/Dockerfile",
     context: path.relative(process.cwd(), __dirname) || ".",
@@ -503,7 +513,14 @@ function buildPortalLayer(
                   {
                       ...shared,
                       host: host("backstage"),
-                      image: layer.backstage.image,
+                      // The stack's image, or the platform's own app built from backstage/ and pushed to ECR.
+                      image:
+                          layer.backstage.image ??
+                          new ContainerImage(
+                              `${name}-backstage-image`,
+                              { build: BACKSTAGE_BUILD, protect: config.protectData },
+                              opts.withAws,
+                          ).imageUri,
                       replicas: layer.backstage.replicas,
                       database: serviceDatabases!.databases.backstage,
                       templatesUrl: layer.backstage.templatesUrl,

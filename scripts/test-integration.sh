@@ -6,7 +6,10 @@
 # - the cost tracker's API specs on a real PostgreSQL server, concurrent approvals, and its
 #   dashboard in headless Chromium. Installs Debian's chromium when missing (a test tool's own
 #   browser download cannot work here) and runs against a throwaway PostgreSQL server
-#   (scripts/with-postgres.sh).
+#   (scripts/with-postgres.sh);
+# - the portal end to end: the platform's Backstage app (backstage/, its own Yarn workspace,
+#   Yarn from the npm registry) with the real cost tracker, in headless Chromium
+#   (scripts/portal-e2e.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +25,7 @@ fi
 
 scripts/prime-team-project-cache.sh
 npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts test/integration/cost-tracker-demo.spec.ts
+
+scripts/portal-e2e.sh
 
 exec scripts/with-postgres.sh npx mocha --config services/cost-tracker/test/integration/.mocharc.json test/integration/cost-tracker-database-user.spec.ts

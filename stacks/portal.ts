@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { SettingProblem } from "../components/shared/problems";
 import {
-    BACKSTAGE_DEMO_IMAGE,
     GITOPS_DEFAULTS,
     RESERVED_PROJECTS,
     backstageArgsProblems,
@@ -92,7 +91,7 @@ export const portalSchema = z
             .optional(),
         backstage: z
             .object({
-                /** The platform's Backstage image, pinned; required in prod (the chart's default is a demo). */
+                /** A prebuilt Backstage image, pinned. Default: the platform builds its own from backstage/ and pushes it to ECR. */
                 image: z.string().optional(),
                 /** Pods. Default 1 in dev, 2 in prod. */
                 replicas: whole.min(1, { message: "must be at least 1" }).optional(),
@@ -252,8 +251,6 @@ export interface PortalProfile {
     readonly replicas: number;
     /** Keep Argo CD's local admin; without it, SSO is required. */
     readonly argoCdLocalAdmin: boolean;
-    /** Run Backstage's demo image (with a warning) when no image is set; without it, the image is required. */
-    readonly backstageDemoImage: boolean;
 }
 
 const isOn = (key: { enabled?: boolean } | undefined): boolean => key !== undefined && key.enabled !== false;
@@ -349,13 +346,6 @@ export function portalLayerProblems(
                 "Backstage's templates ask the cost tracker before they deploy: keep costTracker enabled, or set portal.enabled: false",
             );
         const backstage = portal!.backstage ?? {};
-        if (profile?.backstageDemoImage === false && backstage.image === undefined) {
-            add(
-                "portal.backstage.image",
-                `is required in prod: the chart's default ${BACKSTAGE_DEMO_IMAGE} is a demo without the plugins the GPU templates need ` +
-                    "(dev runs it with a warning); build the platform's image (docs/portal.md) and set it here",
-            );
-        }
         // A missing templatesUrl is reported by its shape check.
         for (const p of backstageArgsProblems({ image: backstage.image, templatesUrl: backstage.templatesUrl ?? "" })) {
             if (p.key !== "templatesUrl" || backstage.templatesUrl !== undefined)

@@ -30,12 +30,11 @@ export const PROFILES = {
                 multiAz: false,
             },
         } satisfies CostTrackerProfile,
-        // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept, Backstage's demo image run with a warning.
+        // The portal layer (stacks/portal.ts): one replica each, Argo CD's local admin kept.
         portal: {
             highAvailability: false,
             replicas: 1,
             argoCdLocalAdmin: true,
-            backstageDemoImage: true,
             database: { instanceClass: "db.t4g.micro", backupRetentionDays: 7 },
         },
     },
@@ -64,7 +63,6 @@ export const PROFILES = {
             highAvailability: true,
             replicas: 2,
             argoCdLocalAdmin: false,
-            backstageDemoImage: false,
             database: { instanceClass: "db.t4g.small", backupRetentionDays: 14 },
         },
     },

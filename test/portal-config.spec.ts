@@ -82,16 +82,16 @@ describe("portal, gitops and mlflow stack config", () => {
         );
     });
 
-    it("requires Backstage's image in prod, and names what dev does without one", () => {
+    it("takes no Backstage image in either stack (the platform builds its own), and checks the pin of one given", () => {
+        for (const stack of ["dev", "prod"] as const) {
+            const raw = stack === "dev" ? dev() : prod();
+            delete raw.portal.backstage.image;
+            assert.deepStrictEqual(problems(raw, stack), []);
+        }
         const raw = prod();
-        delete raw.portal.backstage.image;
-        assert.deepStrictEqual(problems(raw, "prod"), [
-            "portal.backstage.image: is required in prod: the chart's default ghcr.io/backstage/backstage:latest is a demo without the plugins the GPU templates need " +
-                "(dev runs it with a warning); build the platform's image (docs/portal.md) and set it here",
-        ]);
-        const devRaw = dev();
-        delete devRaw.portal.backstage.image;
-        assert.deepStrictEqual(problems(devRaw, "dev"), []);
+        raw.portal.backstage.image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/portal/backstage:latest";
+        assert.strictEqual(problems(raw, "prod").length, 1);
+        assert.match(problems(raw, "prod")[0], /^portal\.backstage\.image: /);
     });
 
     it("requires SSO in prod, where Argo CD's local admin is off", () => {

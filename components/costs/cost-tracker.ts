@@ -479,7 +479,16 @@ export class CostTracker extends pulumi.ComponentResource {
         return { secrets, versions };
     }
 
-    private createWebhookSecret(name: string, url: string): aws.secretsmanager.Secret {
+    /**
+     * The webhook URL, from stack config (set it with `pulumi config set --secret`), into a secret
+     * the tasks read. Write-only, as the token: the provider keeps no value in the resource's
+     * outputs, though the engine keeps the input, encrypted, in state (pulumi/docs#16806). A
+     * changed URL is a new version number (a digest of it), so the new value reaches AWS.
+     */
+    private createWebhookSecret(
+        name: string,
+        url: string,
+    ): { secret: aws.secretsmanager.Secret; version: aws.secretsmanager.SecretVersion } {
         const secret = new aws.secretsmanager.Secret(
             `${name}-alert-webhook`,
             { description: `Webhook ${name} posts alerts to` },

@@ -63,10 +63,11 @@ export interface BackstageArgs {
     database: ServiceDatabase;
     /**
      * The platform's Backstage image (`registry/repository:tag` or `…@sha256:…`), with the plugins
-     * `TEMPLATE_ACTIONS` names. Default the chart's demo image, with a warning: it lacks the HTTP
-     * request action the templates' approval step needs.
+     * `TEMPLATE_ACTIONS` names: the platform builds it from `backstage/` (`ContainerImage`) unless
+     * the stack names one. Default the chart's demo image, with a warning: it lacks the actions
+     * the templates' approval step needs.
      */
-    image?: string;
+    image?: pulumi.Input<string>;
     /** Pods. Default 1. */
     replicas?: number;
     /** Where the GPU templates live, as a catalog location: a URL to `backstage/templates/*.yaml` on a branch of this repository. */
@@ -150,12 +151,12 @@ export class Backstage extends pulumi.ComponentResource {
         const argoCdTokenVersion = this.argoCdTokenVersion(args);
         this.secrets = this.syncSecrets(name, args, argoCdTokenVersion);
         const values = pulumi
-            .all([args.database.host, args.database.port, args.costTracker.url, argoCdTokenVersion])
-            .apply(([dbHost, dbPort, costTrackerUrl, tokenVersion]) =>
+            .all([args.database.host, args.database.port, args.costTracker.url, argoCdTokenVersion, args.image])
+            .apply(([dbHost, dbPort, costTrackerUrl, tokenVersion, image]) =>
                 mergeValues(
                     backstageValues({
                         url: this.url,
-                        image: args.image,
+                        image,
                         replicas: args.replicas ?? 1,
                         database: { host: dbHost, port: dbPort, name: args.database.name },
                         templatesUrl: args.templatesUrl,
@@ -289,7 +290,8 @@ export function backstageArgsProblems(
             message: `must be https://<host>/<owner>/<repo>[.git] or git@<host>:<owner>/<repo>.git (found "${args.gitops.repoUrl}")`,
         });
     }
-    if (args.image !== undefined) problems.push(...imagePinProblems("image", args.image));
+    // A built image (an Output) is pinned by its content hash and digest; a given one must be pinned here.
+    if (typeof args.image === "string") problems.push(...imagePinProblems("image", args.image));
     problems.push(...countProblems("replicas", args.replicas, 1));
     if (!/^https:\/\/\S+\/backstage\/templates\/\*\.yaml$/.test(args.templatesUrl)) {
         problems.push({

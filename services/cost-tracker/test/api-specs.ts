@@ -636,6 +636,8 @@ export function describeApiSpecs(label: string): void {
                 assert.deepStrictEqual(h100Pool.resources, [
                     { gpuResource: "nvidia.com/gpu", fractionOfGpu: 1, usdPerUnitHour: 6.88, maxUnits: 32 },
                 ]);
+                // The config's default: production-inference, when the stack has it (components/costs/tracker-config.ts).
+                assert.deepStrictEqual(pools.criticalPriorityClasses, ["production-inference"]);
             });
         });
 

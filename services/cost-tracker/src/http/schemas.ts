@@ -400,6 +400,12 @@ export const poolsSchema = {
             },
         },
         gpuHoursByPool: { type: "array", items: { $ref: "PoolUsage#" } },
+        criticalPriorityClasses: {
+            type: "array",
+            items: { type: "string" },
+            description:
+                "Priority classes approved past the budget (flagged), so a form can label them before a request",
+        },
     },
 } as const;
 

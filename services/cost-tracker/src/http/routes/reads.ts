@@ -77,7 +77,13 @@ function registerSpendReads(app: FastifyInstance, deps: AppDeps): void {
         },
         async (request) => {
             const { from, to } = resolveRange(request.query, now());
-            return { from, to, pools: poolOffers(config), gpuHoursByPool: await gpuHoursByPool(db, from, to) };
+            return {
+                from,
+                to,
+                pools: poolOffers(config),
+                gpuHoursByPool: await gpuHoursByPool(db, from, to),
+                criticalPriorityClasses: config.criticalPriorityClasses,
+            };
         },
     );
 }

@@ -1,0 +1,44 @@
+/**
+ * Starts the real cost tracker (the app `src/main.ts` builds, on embedded PGlite) on loopback at a
+ * fixed instant, for specs outside this package that need it running: the Backstage workspace's
+ * action and plugin specs, and the portal's end-to-end run. Prints one JSON line,
+ * `{"url": …, "token": …, "now": …}`, when it listens, and stops on SIGTERM or SIGINT.
+ *
+ *   node -r esbuild-register services/cost-tracker/test/serve.ts [--demo] [--now 2026-11-20T12:00:00.000Z] [--port 0]
+ *
+ * The teams, pools and classes are the prod stack's (Pulumi.prod.yaml), as the templates'
+ * forms are; --demo seeds the demo's month of spend and decisions.
+ */
+import { configFromStack } from "../src/demo/prod-stack";
+import { seedDemo } from "../src/demo/seed";
+import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "./helpers";
+
+/** The instant the specs of the Backstage workspace are written for (their hand-computed figures assume it). */
+export const DEFAULT_NOW = "2026-11-20T12:00:00.000Z";
+
+function option(args: string[], name: string): string | undefined {
+    const at = args.indexOf(name);
+    return at === -1 ? undefined : args[at + 1];
+}
+
+async function serve(args: string[]): Promise<void> {
+    const now = option(args, "--now") ?? DEFAULT_NOW;
+    if (Number.isNaN(Date.parse(now))) throw new Error(`--now: "${now}" is not an ISO 8601 instant`);
+    const port = Number(option(args, "--port") ?? "0");
+    const config = configFromStack("prod");
+    const db = await testDatabase();
+    await resetDatabase(db, config);
+    const fixed = clock(now);
+    if (args.includes("--demo")) await seedDemo(db, config, fixed.now());
+    const app = await testApp(db, { config, now: fixed.now });
+    const url = await app.listen({ host: "127.0.0.1", port });
+    process.stdout.write(`${JSON.stringify({ url, token: TOKEN, now })}\n`);
+    const stop = () => void app.close().then(() => db.close().then(() => process.exit(0)));
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+}
+
+serve(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`cost tracker (test) failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+});
