@@ -19,6 +19,8 @@ export {
     isKnownInstanceType,
 } from "./instances";
 export type { InstanceType, InstanceTypeName } from "./instances";
+export { SAGEMAKER_USD_PER_HOUR, sageMakerRate } from "./sagemaker";
+export type { SageMakerRate } from "./sagemaker";
 export { REGIONS, REGIONS_BY_PARTITION, isKnownRegion, managedPolicyArn, partitionOf } from "./regions";
 export type { Partition, Region } from "./regions";
 export {
