@@ -12,7 +12,7 @@ import { Capacity, Collector, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE, standingCap
 import { computedChoice } from "../instance-choice";
 import { ParsedTemplate, parseTemplate, templateResources } from "../cfn-template";
 import { LinkedResource, referencedThrough } from "../references";
-import { Props, asList, asRecord, isUnknown } from "../values";
+import { AnyOf, Props, asList, asRecord, isUnknown } from "../values";
 
 export const CFN_STACK = "aws:cloudformation/stack:Stack";
 export const CFN_STACK_SET = "aws:cloudformation/stackSet:StackSet";
@@ -29,6 +29,7 @@ const KEY_NAMES: Record<string, string> = {
 
 function camel(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(camel);
+    if (value instanceof AnyOf) return new AnyOf(value.values.map(camel));
     const record = asRecord(value);
     if (!record) return value;
     return Object.fromEntries(
@@ -235,7 +236,12 @@ export function cloudFormationCapacities<R extends LinkedResource>(
             ...c,
             resource,
             label: `${label}: ${c.label}`,
-            types: c.types.map((t) => ({ ...t, setting: `templateBody: Resources.${c.resource.name} ${t.setting}` })),
+            // A launch template inside the template is no resource of the stack: the group that names it reports its type.
+            types: c.types.map((t) => ({
+                ...t,
+                viaTemplate: false,
+                setting: `templateBody: Resources.${c.resource.name} ${t.setting}`,
+            })),
             minUnits: c.minUnits === undefined ? undefined : c.minUnits * count,
             maxUnits: c.maxUnits === undefined ? undefined : c.maxUnits * count,
             maxSetting: `templateBody: Resources.${c.resource.name} ${c.maxSetting}${count > 1 ? ` (× ${count} stack instances)` : ""}`,
