@@ -222,7 +222,7 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const reset = async () => {
         await db.query("TRUNCATE gpu_requests, idempotency_keys, usage, daily_spend, alerts, teams CASCADE");
-        await syncConfig(db, config);
+        await syncConfig(db, config, new Date());
     };
 
     console.log(

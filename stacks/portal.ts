@@ -330,7 +330,7 @@ export function portalLayerProblems(
             add(
                 "portal.backstage.image",
                 `is required in prod: the chart's default ${BACKSTAGE_DEMO_IMAGE} is a demo without the plugins the GPU templates need ` +
-                    '(dev runs it with a warning); build the platform\'s image (README, "The portal") and set it here',
+                    "(dev runs it with a warning); build the platform's image (docs/portal.md) and set it here",
             );
         }
         // A missing templatesUrl is reported by its shape check.

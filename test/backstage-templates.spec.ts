@@ -672,7 +672,9 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                 {
                     id: "…",
                     status: "rejected",
-                    reason: "over budget: $21.96 asked, $10 of $40000 left after $39990 spent and $0 reserved this month",
+                    reason: "over-budget",
+                    message:
+                        "over budget: $21.96 asked, $10 of $40000 left after $39990 spent and $0 reserved this month",
                     estimatedCostUsd: 21.96,
                     remainingUsd: 10,
                 },

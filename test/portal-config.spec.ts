@@ -82,7 +82,7 @@ describe("portal, gitops and mlflow stack config", () => {
         delete raw.portal.backstage.image;
         assert.deepStrictEqual(problems(raw, "prod"), [
             "portal.backstage.image: is required in prod: the chart's default ghcr.io/backstage/backstage:latest is a demo without the plugins the GPU templates need " +
-                '(dev runs it with a warning); build the platform\'s image (README, "The portal") and set it here',
+                "(dev runs it with a warning); build the platform's image (docs/portal.md) and set it here",
         ]);
         const devRaw = dev();
         delete devRaw.portal.backstage.image;

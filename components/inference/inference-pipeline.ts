@@ -170,12 +170,36 @@ export class InferencePipeline extends pulumi.ComponentResource {
         throwIfInvalid("InferencePipeline", name, inferencePipelineArgsProblems(args));
         super(INFERENCE_PIPELINE_TYPE, name, {}, opts);
         const s = resolveArgs(name, args);
-        const stateful: pulumi.CustomResourceOptions = { parent: this, protect: s.protect, retainOnDelete: s.protect };
-        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        ({ input: this.inputBucket, output: this.outputBucket } = this.createBuckets(name, s));
+        ({
+            deadLetterQueue: this.deadLetterQueue,
+            queue: this.queue,
+            queuePolicy: this.queuePolicy,
+            notification: this.notification,
+        } = this.createQueues(name, s));
+        ({ worker: this.workerRole, scaler: this.scalerRole } = this.createRoles(name, s, args));
+        this.namespace = s.namespace;
+        const namespaceReady = this.namespaceReady(name, s, opts?.dependsOn);
+        this.serviceAccount = this.createServiceAccount(name, s, namespaceReady);
+        // KEDA's kinds exist once its release has installed the CRDs.
+        const kedaReady = [...namespaceReady, ...(args.keda ? [args.keda] : [])];
+        this.triggerAuthentication = this.createTriggerAuthentication(name, s, kedaReady);
+        ({ scaler: this.scaler, deployment: this.deployment } = this.createWorkers(name, s, namespaceReady, kedaReady));
+        this.alarms = this.createAlarms(name, s, args.alarmTopicArn);
+        this.registerOutputs({
+            inputBucket: this.inputBucket.bucket,
+            outputBucket: this.outputBucket.bucket,
+            queueUrl: this.queue.url,
+            deadLetterQueueUrl: this.deadLetterQueue.url,
+            workerRoleArn: this.workerRole.arn,
+        });
+    }
 
+    /** Input (processed objects expire) and output buckets, private and encrypted. */
+    private createBuckets(name: string, s: ResolvedPipeline) {
         const bucket = (bucketName: string, rules: aws.types.input.s3.BucketLifecycleConfigurationRule[]) =>
             privateBucket(bucketName, { rules, kmsKeyArn: s.kmsKeyArn, protect: s.protect, tags: s.tags }, this);
-        this.inputBucket = bucket(`${name}-input`, [
+        const input = bucket(`${name}-input`, [
             {
                 id: "expire-processed-input",
                 status: "Enabled",
@@ -184,14 +208,19 @@ export class InferencePipeline extends pulumi.ComponentResource {
             },
             ...housekeepingRules(7),
         ]);
-        this.outputBucket = bucket(`${name}-output`, housekeepingRules(30));
+        return { input, output: bucket(`${name}-output`, housekeepingRules(30)) };
+    }
 
-        this.deadLetterQueue = new aws.sqs.Queue(
+    /** The work queue and its dead-letter queue, fed by the input bucket's notifications. */
+    private createQueues(name: string, s: ResolvedPipeline) {
+        const stateful: pulumi.CustomResourceOptions = { parent: this, protect: s.protect, retainOnDelete: s.protect };
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const deadLetterQueue = new aws.sqs.Queue(
             `${name}-dlq`,
             { messageRetentionSeconds: SQS_MAX_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags: s.tags },
             stateful,
         );
-        this.queue = new aws.sqs.Queue(
+        const queue = new aws.sqs.Queue(
             `${name}-queue`,
             {
                 // A message stays hidden while the job that received it runs.
@@ -201,39 +230,43 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 // SQS-managed keys: S3 can publish without a KMS key policy granting it.
                 sqsManagedSseEnabled: true,
                 redrivePolicy: pulumi.jsonStringify({
-                    deadLetterTargetArn: this.deadLetterQueue.arn,
+                    deadLetterTargetArn: deadLetterQueue.arn,
                     maxReceiveCount: s.maxReceiveCount,
                 }),
                 tags: s.tags,
             },
             stateful,
         );
-        this.queuePolicy = new aws.sqs.QueuePolicy(
+        const queuePolicy = new aws.sqs.QueuePolicy(
             `${name}-queue-policy`,
             {
-                queueUrl: this.queue.url,
-                policy: pulumi.jsonStringify(queuePolicyDocument(this.queue.arn, this.inputBucket.arn, account)),
+                queueUrl: queue.url,
+                policy: pulumi.jsonStringify(queuePolicyDocument(queue.arn, this.inputBucket.arn, account)),
             },
             { parent: this },
         );
         // S3 checks it may send to the queue when the notification is set: the policy comes first.
-        this.notification = new aws.s3.BucketNotification(
+        const notification = new aws.s3.BucketNotification(
             `${name}-notification`,
             {
                 bucket: this.inputBucket.id,
                 queues: [
                     {
-                        queueArn: this.queue.arn,
+                        queueArn: queue.arn,
                         events: ["s3:ObjectCreated:*"],
                         filterPrefix: s.inputPrefix || undefined,
                         filterSuffix: s.inputSuffix || undefined,
                     },
                 ],
             },
-            { parent: this, dependsOn: [this.queuePolicy] },
+            { parent: this, dependsOn: [queuePolicy] },
         );
+        return { deadLetterQueue, queue, queuePolicy, notification };
+    }
 
-        this.workerRole = new IrsaRole(
+    /** The worker's IRSA role, and the one KEDA's operator assumes to read the queue's depth. */
+    private createRoles(name: string, s: ResolvedPipeline, args: InferencePipelineArgs) {
+        const worker = new IrsaRole(
             `${name}-worker-irsa`,
             {
                 oidc: args.oidc,
@@ -249,7 +282,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             },
             { parent: this },
         ).role;
-        this.scalerRole = new IrsaRole(
+        const scaler = new IrsaRole(
             `${name}-scaler-irsa`,
             {
                 oidc: args.oidc,
@@ -267,8 +300,19 @@ export class InferencePipeline extends pulumi.ComponentResource {
             },
             { parent: this },
         ).role;
+        return { worker, scaler };
+    }
 
-        this.namespace = s.namespace;
+    /**
+     * What the namespace's objects wait for: this pipeline's namespace, or the one the caller's
+     * dependsOn makes (a team's). Pulumi flattens a dependsOn given as an output of a list, so it
+     * may sit in the list.
+     */
+    private namespaceReady(
+        name: string,
+        s: ResolvedPipeline,
+        given: pulumi.ComponentResourceOptions["dependsOn"],
+    ): pulumi.Input<pulumi.Resource>[] {
         const namespace = s.createNamespace
             ? new k8s.core.v1.Namespace(
                   `${name}-namespace`,
@@ -276,14 +320,13 @@ export class InferencePipeline extends pulumi.ComponentResource {
                   { parent: this },
               )
             : undefined;
-        // The namespace must exist first: this pipeline's, or the one the caller's dependsOn makes (a
-        // team's). Pulumi flattens a dependsOn given as an output of a list, so it may sit in the list.
-        const given = opts?.dependsOn;
         const callerDependsOn =
             given === undefined ? [] : Array.isArray(given) ? given : [given as pulumi.Input<pulumi.Resource>];
-        const namespaceReady = [...callerDependsOn, ...(namespace ? [namespace] : [])];
-        const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: namespaceReady };
-        this.serviceAccount = new k8s.core.v1.ServiceAccount(
+        return [...callerDependsOn, ...(namespace ? [namespace] : [])];
+    }
+
+    private createServiceAccount(name: string, s: ResolvedPipeline, namespaceReady: pulumi.Input<pulumi.Resource>[]) {
+        return new k8s.core.v1.ServiceAccount(
             `${name}-worker-sa`,
             {
                 metadata: {
@@ -292,13 +335,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
                     annotations: { "eks.amazonaws.com/role-arn": this.workerRole.arn },
                 },
             },
-            inNamespace,
+            { parent: this, dependsOn: namespaceReady },
         );
+    }
 
-        // KEDA's kinds exist once its release has installed the CRDs.
-        const kedaReady = [...namespaceReady, ...(args.keda ? [args.keda] : [])];
-        const afterKeda: pulumi.CustomResourceOptions = { parent: this, dependsOn: kedaReady };
-        this.triggerAuthentication = new k8s.apiextensions.CustomResource(
+    private createTriggerAuthentication(name: string, s: ResolvedPipeline, kedaReady: pulumi.Input<pulumi.Resource>[]) {
+        return new k8s.apiextensions.CustomResource(
             `${name}-trigger-auth`,
             {
                 apiVersion: "keda.sh/v1alpha1",
@@ -306,8 +348,17 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 metadata: { name: `${name}-sqs`, namespace: s.namespace },
                 spec: { podIdentity: { provider: "aws", roleArn: this.scalerRole.arn } },
             },
-            afterKeda,
+            { parent: this, dependsOn: kedaReady },
         );
+    }
+
+    /** The workers: a KEDA ScaledJob (default), or a Deployment that a ScaledObject scales. */
+    private createWorkers(
+        name: string,
+        s: ResolvedPipeline,
+        namespaceReady: pulumi.Input<pulumi.Resource>[],
+        kedaReady: pulumi.Input<pulumi.Resource>[],
+    ): { scaler: k8s.apiextensions.CustomResource; deployment?: k8s.apps.v1.Deployment } {
         const trigger = {
             type: "aws-sqs-queue",
             authenticationRef: { name: `${name}-sqs` },
@@ -325,97 +376,100 @@ export class InferencePipeline extends pulumi.ComponentResource {
             INPUT_BUCKET: this.inputBucket.bucket,
             OUTPUT_BUCKET: this.outputBucket.bucket,
         });
-        const afterAuth: pulumi.CustomResourceOptions = {
-            parent: this,
-            dependsOn: [...kedaReady, this.triggerAuthentication, this.serviceAccount],
-        };
-
         if (s.workload === "scaled-job") {
-            this.scaler = new k8s.apiextensions.CustomResource(
-                `${name}-scaled-job`,
-                {
-                    apiVersion: "keda.sh/v1alpha1",
-                    kind: "ScaledJob",
-                    metadata: { name: s.workerName, namespace: s.namespace, labels: podLabels(name, s.team) },
-                    spec: {
-                        jobTargetRef: {
-                            parallelism: 1,
-                            completions: 1,
-                            // SQS retries (maxReceiveCount), not Kubernetes: a failed pod's message returns to the queue.
-                            backoffLimit: 0,
-                            // Each of its messages may take the job timeout, and booting a GPU node from
-                            // zero comes out of the job's deadline too, so it gets an allowance.
-                            activeDeadlineSeconds:
-                                s.messagesPerReplica * s.jobTimeoutSeconds + s.startupAllowanceSeconds,
-                            template: {
-                                metadata: { labels: podLabels(name, s.team), annotations: WORKER_POD_ANNOTATIONS },
-                                spec: podSpec(s, env, "Never"),
-                            },
-                        },
-                        pollingInterval: s.pollingIntervalSeconds,
-                        minReplicaCount: s.minReplicas,
-                        maxReplicaCount: s.maxReplicas,
-                        successfulJobsHistoryLimit: 5,
-                        failedJobsHistoryLimit: 10,
-                        // The default rollout deletes running jobs when the ScaledJob changes (KEDA
-                        // scaledjob_controller.go); gradual lets them finish on the old spec.
-                        rollout: { strategy: "gradual" },
-                        scalingStrategy: { strategy: "default" },
-                        triggers: [trigger],
-                    },
-                },
-                afterAuth,
-            );
-        } else {
-            const labels = podLabels(name, s.team);
-            this.deployment = new k8s.apps.v1.Deployment(
-                `${name}-worker`,
-                {
-                    metadata: { name: s.workerName, namespace: s.namespace, labels },
-                    spec: {
-                        // KEDA owns the replica count after creation.
-                        replicas: s.minReplicas,
-                        selector: { matchLabels: { "app.kubernetes.io/name": s.workerName } },
-                        template: {
-                            metadata: { labels, annotations: WORKER_POD_ANNOTATIONS },
-                            // Scale-in waits for the message in hand, up to the job timeout.
-                            spec: { ...podSpec(s, env, "Always"), terminationGracePeriodSeconds: s.jobTimeoutSeconds },
-                        },
-                    },
-                },
-                {
-                    ...inNamespace,
-                    dependsOn: [...namespaceReady, this.serviceAccount],
-                    ignoreChanges: ["spec.replicas"],
-                },
-            );
-            this.scaler = new k8s.apiextensions.CustomResource(
-                `${name}-scaled-object`,
-                {
-                    apiVersion: "keda.sh/v1alpha1",
-                    kind: "ScaledObject",
-                    metadata: { name: s.workerName, namespace: s.namespace, labels },
-                    spec: {
-                        scaleTargetRef: { name: s.workerName },
-                        pollingInterval: s.pollingIntervalSeconds,
-                        cooldownPeriod: 300,
-                        minReplicaCount: s.minReplicas,
-                        maxReplicaCount: s.maxReplicas,
-                        triggers: [trigger],
-                    },
-                },
-                { parent: this, dependsOn: [...kedaReady, this.triggerAuthentication, this.deployment] },
-            );
+            const afterAuth = [...kedaReady, this.triggerAuthentication, this.serviceAccount];
+            return { scaler: this.createScaledJob(name, s, trigger, env, afterAuth) };
         }
+        return this.createScaledDeployment(name, s, trigger, env, namespaceReady, kedaReady);
+    }
 
-        this.alarms = this.createAlarms(name, s, args.alarmTopicArn);
-        this.registerOutputs({
-            inputBucket: this.inputBucket.bucket,
-            outputBucket: this.outputBucket.bucket,
-            queueUrl: this.queue.url,
-            deadLetterQueueUrl: this.deadLetterQueue.url,
-            workerRoleArn: this.workerRole.arn,
-        });
+    private createScaledJob(
+        name: string,
+        s: ResolvedPipeline,
+        trigger: Record<string, unknown>,
+        env: ReturnType<typeof workerEnv>,
+        dependsOn: pulumi.Input<pulumi.Resource>[],
+    ) {
+        return new k8s.apiextensions.CustomResource(
+            `${name}-scaled-job`,
+            {
+                apiVersion: "keda.sh/v1alpha1",
+                kind: "ScaledJob",
+                metadata: { name: s.workerName, namespace: s.namespace, labels: podLabels(name, s.team) },
+                spec: {
+                    jobTargetRef: {
+                        parallelism: 1,
+                        completions: 1,
+                        // SQS retries (maxReceiveCount), not Kubernetes: a failed pod's message returns to the queue.
+                        backoffLimit: 0,
+                        // Each of its messages may take the job timeout, and booting a GPU node from
+                        // zero comes out of the job's deadline too, so it gets an allowance.
+                        activeDeadlineSeconds: s.messagesPerReplica * s.jobTimeoutSeconds + s.startupAllowanceSeconds,
+                        template: {
+                            metadata: { labels: podLabels(name, s.team), annotations: WORKER_POD_ANNOTATIONS },
+                            spec: podSpec(s, env, "Never"),
+                        },
+                    },
+                    pollingInterval: s.pollingIntervalSeconds,
+                    minReplicaCount: s.minReplicas,
+                    maxReplicaCount: s.maxReplicas,
+                    successfulJobsHistoryLimit: 5,
+                    failedJobsHistoryLimit: 10,
+                    // The default rollout deletes running jobs when the ScaledJob changes (KEDA
+                    // scaledjob_controller.go); gradual lets them finish on the old spec.
+                    rollout: { strategy: "gradual" },
+                    scalingStrategy: { strategy: "default" },
+                    triggers: [trigger],
+                },
+            },
+            { parent: this, dependsOn },
+        );
+    }
+
+    private createScaledDeployment(
+        name: string,
+        s: ResolvedPipeline,
+        trigger: Record<string, unknown>,
+        env: ReturnType<typeof workerEnv>,
+        namespaceReady: pulumi.Input<pulumi.Resource>[],
+        kedaReady: pulumi.Input<pulumi.Resource>[],
+    ) {
+        const labels = podLabels(name, s.team);
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-worker`,
+            {
+                metadata: { name: s.workerName, namespace: s.namespace, labels },
+                spec: {
+                    // KEDA owns the replica count after creation.
+                    replicas: s.minReplicas,
+                    selector: { matchLabels: { "app.kubernetes.io/name": s.workerName } },
+                    template: {
+                        metadata: { labels, annotations: WORKER_POD_ANNOTATIONS },
+                        // Scale-in waits for the message in hand, up to the job timeout.
+                        spec: { ...podSpec(s, env, "Always"), terminationGracePeriodSeconds: s.jobTimeoutSeconds },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [...namespaceReady, this.serviceAccount], ignoreChanges: ["spec.replicas"] },
+        );
+        const scaler = new k8s.apiextensions.CustomResource(
+            `${name}-scaled-object`,
+            {
+                apiVersion: "keda.sh/v1alpha1",
+                kind: "ScaledObject",
+                metadata: { name: s.workerName, namespace: s.namespace, labels },
+                spec: {
+                    scaleTargetRef: { name: s.workerName },
+                    pollingInterval: s.pollingIntervalSeconds,
+                    cooldownPeriod: 300,
+                    minReplicaCount: s.minReplicas,
+                    maxReplicaCount: s.maxReplicas,
+                    triggers: [trigger],
+                },
+            },
+            { parent: this, dependsOn: [...kedaReady, this.triggerAuthentication, deployment] },
+        );
+        return { scaler, deployment };
     }
 
     /** Dead letters waiting, and work waiting too long: either means the workers are not keeping up or failing. */

@@ -24,7 +24,7 @@ export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd"
 
 /**
  * The scaffolder actions the GPU templates use, the backend plugin that provides each, and the
- * app-config it reads. The Backstage image must include these plugins (README, "The portal").
+ * app-config it reads. The Backstage image must include these plugins (docs/portal.md).
  */
 export const TEMPLATE_ACTIONS = [
     {
@@ -139,7 +139,7 @@ export class Backstage extends pulumi.ComponentResource {
         if (!args.image) {
             void pulumi.log.warn(
                 `Backstage "${name}" runs the chart's demo image ${BACKSTAGE_DEMO_IMAGE}: it lacks ${TEMPLATE_ACTIONS[0].plugin}, so the GPU templates' ` +
-                    'approval step fails; build the platform\'s image (README, "The portal") and set it.',
+                    "approval step fails; build the platform's image (docs/portal.md) and set it.",
                 this,
             );
         }

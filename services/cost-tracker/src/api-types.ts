@@ -2,7 +2,7 @@
  * What the /v1 API answers: the service builds these and the dashboard reads them. Types only,
  * free of Node, so the dashboard's bundle shares them.
  */
-import type { Category, WorkloadRef } from "./model";
+import type { BoundWorkload, Category } from "./model";
 
 export type CategoryAmounts = Record<Category, number>;
 
@@ -47,7 +47,7 @@ export interface RequestRow {
     priorityClass: string;
     requester: string;
     purpose: string | null;
-    workload: WorkloadRef | null;
+    workload: BoundWorkload | null;
     status: "approved" | "rejected";
     overBudget: boolean;
     reason: string;

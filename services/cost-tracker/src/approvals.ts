@@ -1,14 +1,17 @@
 /**
  * Approval at allocation time: a GPU request is priced from the catalog and approved only if the
  * team's month-to-date spend plus its live reservations plus this estimate stays within its
- * budget. Check and reservation are one transaction, serialised per team.
+ * budget. Check and reservation are one transaction under the team's budget lock
+ * (db/team-locks.ts), as every other write of the team's money is. A request for a workload
+ * that already holds a live reservation adopts it instead of reserving twice.
  */
 import { randomUUID } from "crypto";
 import type { CostTrackerConfig, TrackerPool } from "../../../components/costs/tracker-config";
 import type { AlertRow, RequestRow } from "./api-types";
 import type { Database, Queryable } from "./db/database";
 import { IDEMPOTENCY_KEY_REUSED, once, requestHash, type StoredAnswer } from "./idempotency";
-import { BadInput, NotFound, type WorkloadRef } from "./model";
+import { lockTeamBudgets, recordMoneyEvents } from "./db/team-locks";
+import { BadInput, NotFound, type BoundWorkload } from "./model";
 import { cents, poolResources, type PoolResource } from "./pricing";
 import { monthOf } from "./rules";
 
@@ -24,11 +27,12 @@ export interface GpuRequestInput {
     readonly requester: string;
     readonly purpose?: string;
     /** The workload that will hold the reservation; its observed GPU spend replaces the reservation as it accrues. */
-    readonly workload?: WorkloadRef;
+    readonly workload?: BoundWorkload;
 }
 
 export interface Decision extends StoredAnswer {
-    readonly statusCode: 201 | 409;
+    /** 201 a new reservation, 200 an existing one adopted, 409 rejected for budget. */
+    readonly statusCode: 200 | 201 | 409;
     readonly body: DecisionBody;
     readonly alert?: AlertRow;
 }
@@ -42,8 +46,19 @@ export type DecisionBody =
           expiresAt: string;
           overBudget: boolean;
           reason: string;
+          adopted?: true;
       }
-    | { id: string; status: "rejected"; reason: string; estimatedCostUsd: number; remainingUsd: number };
+    | {
+          id: string;
+          status: "rejected";
+          reason: RejectionReason;
+          message: string;
+          estimatedCostUsd: number;
+          remainingUsd: number;
+      };
+
+/** "over-budget": may fit once money frees up; "exceeds-monthly-budget": larger than the team's whole budget, never fits. */
+export type RejectionReason = "over-budget" | "exceeds-monthly-budget";
 
 /** The resource a request takes from its pool, or a 400 naming `gpuResource` or `gpus`. */
 export function resolveResource(pool: TrackerPool, input: Pick<GpuRequestInput, "gpuResource" | "gpus">): PoolResource {
@@ -104,8 +119,8 @@ export async function requestGpus(
         );
     const resource = resolveResource(pool, input);
     const month = monthOf(now);
-    // The check and the reservation are one call of approve_gpu_request (migration 2): one round
-    // trip, one transaction, serialised per team by the lock on the team's budget row.
+    // The check and the reservation are one call of approve_gpu_request (migrations 2 and 3): one
+    // round trip, one transaction, serialised per team by lock_team_budgets.
     const request = {
         ...input,
         id: randomUUID(),
@@ -116,10 +131,21 @@ export async function requestGpus(
         graceHours: config.reservationGraceHours,
     };
     const hash = requestHash(input);
-    const { rows } = await db.query<{ result: ApprovalResult }>(
-        "SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result",
-        [idempotencyKey, hash, JSON.stringify(request), now, month.start, month.next],
-    );
+    const { rows } = await db
+        .query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
+            idempotencyKey,
+            hash,
+            JSON.stringify(request),
+            now,
+            month.start,
+            month.next,
+        ])
+        .catch((err: unknown) => {
+            // The function refuses a request it cannot serve (a UID bound to another team's reservation) with SQLSTATE CTB01: field and problem.
+            const e = err as { code?: unknown; message?: string; detail?: string };
+            if (e.code === REFUSED_BY_FUNCTION) throw new BadInput(e.message ?? "body", e.detail ?? "is refused");
+            throw err;
+        });
     const result = rows[0].result;
     if (result.replay) {
         if (result.requestHash !== hash) throw new BadInput("Idempotency-Key", IDEMPOTENCY_KEY_REUSED);
@@ -131,13 +157,16 @@ export async function requestGpus(
     return { statusCode: result.statusCode, body: result.body, alert };
 }
 
+/** SQLSTATE of a request approve_gpu_request refuses as bad input (migration 3). */
+const REFUSED_BY_FUNCTION = "CTB01";
+
 /** What approve_gpu_request answers: the stored answer of an earlier request with the key, or this one's decision. */
 type ApprovalResult =
-    | { replay: true; requestHash: string; statusCode: 201 | 409; body: DecisionBody }
-    | { replay: false; statusCode: 201 | 409; body: DecisionBody; alert: AlertRow | null };
+    | { replay: true; requestHash: string; statusCode: Decision["statusCode"]; body: DecisionBody }
+    | { replay: false; statusCode: Decision["statusCode"]; body: DecisionBody; alert: AlertRow | null };
 
 const REQUEST_COLUMNS = `id, team, pool, gpu_resource, gpus, hours, priority_class, requester, purpose, workload_namespace, workload_kind, workload_name,
-    status, over_budget, reason, estimated_cost_usd, consumed_usd, created_at, expires_at, released_at, release_reason`;
+    workload_uid, status, over_budget, reason, estimated_cost_usd, consumed_usd, created_at, expires_at, released_at, release_reason`;
 
 interface RawRequest {
     id: string;
@@ -152,6 +181,7 @@ interface RawRequest {
     workload_namespace: string | null;
     workload_kind: string | null;
     workload_name: string | null;
+    workload_uid: string | null;
     status: "approved" | "rejected";
     over_budget: boolean;
     reason: string;
@@ -183,7 +213,12 @@ function toRequestRow(r: RawRequest, now: Date): RequestRow {
         requester: r.requester,
         purpose: r.purpose,
         workload: r.workload_name
-            ? { namespace: r.workload_namespace!, kind: r.workload_kind!, name: r.workload_name }
+            ? {
+                  namespace: r.workload_namespace!,
+                  kind: r.workload_kind!,
+                  name: r.workload_name,
+                  ...(r.workload_uid ? { uid: r.workload_uid } : {}),
+              }
             : null,
         status: r.status,
         overBudget: r.over_budget,
@@ -216,6 +251,7 @@ export async function listRequests(
 /**
  * Releases a reservation before it expires (the job finished early, the request was dropped).
  * Releasing twice answers with the request as it stands; a rejected request has nothing to release.
+ * Under the team's budget lock, so no concurrent write of the team's money can undo it.
  */
 export async function releaseRequest(
     db: Database,
@@ -225,11 +261,13 @@ export async function releaseRequest(
 ): Promise<StoredAnswer> {
     const { answer } = await db.transaction((tx) =>
         once(tx, "release", idempotencyKey, requestHash({ id }), async () => {
-            const { rows } = await tx.query<RawRequest>(
-                `SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE id = $1 FOR UPDATE`,
-                [id],
-            );
-            if (rows.length === 0) throw new NotFound(`no GPU request ${id}`);
+            // A request's team never changes, so it may be read before the lock.
+            const found = await tx.query<{ team: string }>("SELECT team FROM gpu_requests WHERE id = $1", [id]);
+            if (found.rows.length === 0) throw new NotFound(`no GPU request ${id}`);
+            await lockTeamBudgets(tx, [found.rows[0].team]);
+            const { rows } = await tx.query<RawRequest>(`SELECT ${REQUEST_COLUMNS} FROM gpu_requests WHERE id = $1`, [
+                id,
+            ]);
             if (rows[0].status === "rejected")
                 throw new BadInput("id", `request ${id} was rejected and holds no reservation`);
             const updated = await tx.query<RawRequest>(
@@ -237,7 +275,47 @@ export async function releaseRequest(
                   WHERE id = $1 AND released_at IS NULL AND expires_at > $2 RETURNING ${REQUEST_COLUMNS}`,
                 [id, now],
             );
+            if (updated.rows.length > 0) await recordMoneyEvents(tx, [rows[0].team], "released", now);
             return { statusCode: 200, body: toRequestRow(updated.rows[0] ?? rows[0], now) };
+        }),
+    );
+    return answer;
+}
+
+/**
+ * Releases every live reservation bound to a workload's UID (the workload finished or was
+ * deleted): the budget gate's call. An unknown UID releases nothing. Under the budget locks of
+ * the teams holding such reservations.
+ */
+export async function releaseWorkload(
+    db: Database,
+    uid: string,
+    idempotencyKey: string,
+    now: Date,
+): Promise<StoredAnswer> {
+    const { answer } = await db.transaction((tx) =>
+        once(tx, "workload-release", idempotencyKey, requestHash({ uid }), async () => {
+            const holders = await tx.query<{ team: string }>(
+                `SELECT DISTINCT team FROM gpu_requests
+                  WHERE workload_uid = $1 AND status = 'approved' AND released_at IS NULL`,
+                [uid],
+            );
+            const teams = holders.rows.map((r) => r.team);
+            await lockTeamBudgets(tx, teams);
+            const { rows } = await tx.query<{ id: string; team: string }>(
+                `UPDATE gpu_requests SET released_at = $2, release_reason = 'released'
+                  WHERE workload_uid = $1 AND team = ANY($3::text[]) AND status = 'approved'
+                    AND released_at IS NULL AND expires_at > $2
+                  RETURNING id, team`,
+                [uid, now, teams],
+            );
+            await recordMoneyEvents(
+                tx,
+                rows.map((r) => r.team),
+                "released",
+                now,
+            );
+            return { statusCode: 200, body: { released: rows.map((r) => r.id).sort() } };
         }),
     );
     return answer;

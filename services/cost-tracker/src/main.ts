@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     for (let attempt = 1; !migrated; attempt++) {
         try {
             const applied = await migrate(db);
-            await syncConfig(db, config);
+            await syncConfig(db, config, now());
             migrated = true;
             app.log.info({ applied, teams: config.teams.length, pools: config.pools.length }, "database ready");
         } catch (err) {

@@ -27,6 +27,11 @@ export interface WorkloadRef {
     readonly name: string;
 }
 
+/** A workload a reservation is for; its Kubernetes UID, once it exists, binds the reservation to it (see approve_gpu_request). */
+export interface BoundWorkload extends WorkloadRef {
+    readonly uid?: string;
+}
+
 /** The one spelling of a workload that usage records and reservations are matched on. Kinds compare case-insensitively (OpenCost reports "job", Kubernetes says "Job"). */
 export function workloadKey(workload: WorkloadRef): string {
     return `${workload.namespace}/${workload.kind.toLowerCase()}/${workload.name}`;

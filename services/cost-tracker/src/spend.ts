@@ -3,34 +3,50 @@
  * read goes to the daily roll-up (`daily_spend`), never the raw usage rows.
  */
 import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
-import type { Queryable } from "./db/database";
+import type { Database, Queryable } from "./db/database";
+import { lockTeamBudgets, recordMoneyEvents } from "./db/team-locks";
 import type { CategoryAmounts, DailySpend, PoolUsage, TeamSummary } from "./api-types";
 import { CATEGORIES, type Category } from "./model";
 import { cents, poolResources, type PoolResource } from "./pricing";
 import { FORECAST_TRAILING_DAYS, addDays, daysBetween, forecastMonthEnd, monthOf, utcDay } from "./rules";
 
-/** Stores the config's teams and pools (read-only through the API); entries no longer in the config are kept, inactive, for their history. */
-export async function syncConfig(q: Queryable, config: CostTrackerConfig): Promise<void> {
-    for (const team of config.teams) {
-        await q.query(
-            `INSERT INTO teams (name, cost_center, monthly_budget_usd, active, updated_at) VALUES ($1, $2, $3, true, now())
-             ON CONFLICT (name) DO UPDATE SET cost_center = $2, monthly_budget_usd = $3, active = true, updated_at = now()`,
-            [team.name, team.costCenter, team.monthlyBudgetUsd],
+/**
+ * Stores the config's teams and pools (read-only through the API); entries no longer in the
+ * config are kept, inactive, for their history. A budget that changes does so under the team's
+ * budget lock, with a "budget-changed" event.
+ */
+export async function syncConfig(db: Database, config: CostTrackerConfig, now: Date): Promise<void> {
+    await db.transaction(async (tx) => {
+        await lockTeamBudgets(
+            tx,
+            config.teams.map((t) => t.name),
         );
-    }
-    await q.query("UPDATE teams SET active = false WHERE NOT (name = ANY($1::text[]))", [
-        config.teams.map((t) => t.name),
-    ]);
-    for (const pool of config.pools) {
-        await q.query(
-            `INSERT INTO pools (name, instance_type, gpu_sharing, max_nodes, active) VALUES ($1, $2, $3::jsonb, $4, true)
-             ON CONFLICT (name) DO UPDATE SET instance_type = $2, gpu_sharing = $3::jsonb, max_nodes = $4, active = true`,
-            [pool.name, pool.instanceType, JSON.stringify(pool.gpuSharing), pool.maxNodes],
-        );
-    }
-    await q.query("UPDATE pools SET active = false WHERE NOT (name = ANY($1::text[]))", [
-        config.pools.map((p) => p.name),
-    ]);
+        const changed: string[] = [];
+        for (const team of config.teams) {
+            const { rows } = await tx.query<{ changed: boolean }>(
+                `WITH prior AS (SELECT monthly_budget_usd FROM teams WHERE name = $1)
+                 INSERT INTO teams (name, cost_center, monthly_budget_usd, active, updated_at) VALUES ($1, $2, $3, true, $4)
+                 ON CONFLICT (name) DO UPDATE SET cost_center = $2, monthly_budget_usd = $3, active = true, updated_at = $4
+                 RETURNING (SELECT monthly_budget_usd FROM prior) IS DISTINCT FROM $3::numeric AND EXISTS (SELECT 1 FROM prior) AS changed`,
+                [team.name, team.costCenter, team.monthlyBudgetUsd, now],
+            );
+            if (rows[0]?.changed) changed.push(team.name);
+        }
+        await tx.query("UPDATE teams SET active = false WHERE NOT (name = ANY($1::text[]))", [
+            config.teams.map((t) => t.name),
+        ]);
+        for (const pool of config.pools) {
+            await tx.query(
+                `INSERT INTO pools (name, instance_type, gpu_sharing, max_nodes, active) VALUES ($1, $2, $3::jsonb, $4, true)
+                 ON CONFLICT (name) DO UPDATE SET instance_type = $2, gpu_sharing = $3::jsonb, max_nodes = $4, active = true`,
+                [pool.name, pool.instanceType, JSON.stringify(pool.gpuSharing), pool.maxNodes],
+            );
+        }
+        await tx.query("UPDATE pools SET active = false WHERE NOT (name = ANY($1::text[]))", [
+            config.pools.map((p) => p.name),
+        ]);
+        await recordMoneyEvents(tx, changed, "budget-changed", now);
+    });
 }
 
 function emptyCategories(): CategoryAmounts {

@@ -136,12 +136,16 @@ export function describeApiSpecs(label: string): void {
                         estimatedCostUsd: body.estimatedCostUsd,
                         remainingUsd: body.remainingUsd,
                         reason: body.reason,
+                        message: body.message,
                     },
                     {
                         status: "rejected",
                         estimatedCostUsd: 550.4,
                         remainingUsd: 472,
-                        reason: "over budget: $550.4 asked, $472 of $40000 left after $1000 spent and $38528 reserved this month",
+                        // $550.40 is less than the $40,000 budget: it would fit in an empty month.
+                        reason: "over-budget",
+                        message:
+                            "over budget: $550.4 asked, $472 of $40000 left after $1000 spent and $38528 reserved this month",
                     },
                 );
                 const decisions = await get("/v1/gpu-requests?team=applied-ml");
@@ -612,12 +616,14 @@ export function describeApiSpecs(label: string): void {
                 assert.strictEqual(doc.openapi, "3.0.3");
                 assert.deepStrictEqual(Object.keys(doc.paths).sort(), [
                     "/v1/alerts",
+                    "/v1/events",
                     "/v1/gpu-requests",
                     "/v1/gpu-requests/{id}/release",
                     "/v1/pools",
                     "/v1/teams",
                     "/v1/teams/{team}/spend",
                     "/v1/usage",
+                    "/v1/workloads/release",
                 ]);
                 const create = doc.paths["/v1/gpu-requests"].post;
                 assert.deepStrictEqual(create.security, [{ bearer: [] }]);
@@ -626,7 +632,14 @@ export function describeApiSpecs(label: string): void {
                     "inference",
                     "applied-ml",
                 ]);
-                assert.deepStrictEqual(Object.keys(create.responses).sort(), ["201", "400", "401", "409", "503"]);
+                assert.deepStrictEqual(Object.keys(create.responses).sort(), [
+                    "200",
+                    "201",
+                    "400",
+                    "401",
+                    "409",
+                    "503",
+                ]);
                 assert.ok(
                     create.parameters.some((p: any) => p.in === "header" && p.name === "idempotency-key" && p.required),
                 );

@@ -65,6 +65,7 @@ const TABLES = [
     "source_runs",
     "alerts",
     "gpu_utilisation",
+    "money_events",
     "pools",
     "teams",
 ];
@@ -72,7 +73,7 @@ const TABLES = [
 /** Empties every table and stores `config`'s teams and pools. */
 export async function resetDatabase(db: Database, config: CostTrackerConfig): Promise<void> {
     await db.query(`TRUNCATE ${TABLES.join(", ")} RESTART IDENTITY CASCADE`);
-    await syncConfig(db, config);
+    await syncConfig(db, config, new Date("2026-01-01T00:00:00Z"));
 }
 
 /** A notifier that keeps what it is sent. */

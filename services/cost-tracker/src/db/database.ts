@@ -8,7 +8,7 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import { createHash } from "crypto";
-import { Pool, types as pgTypes } from "pg";
+import { Pool, types as pgTypes, type PoolClient } from "pg";
 
 export interface Queryable {
     query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
@@ -16,8 +16,13 @@ export interface Queryable {
 
 export interface Database extends Queryable {
     readonly kind: "postgres" | "pglite";
-    /** Runs `fn` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws. */
+    /**
+     * Runs `fn` in one transaction (READ COMMITTED): committed when it resolves, rolled back when
+     * it throws. A transaction PostgreSQL aborts to break a deadlock is run again, up to 3 times.
+     */
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+    /** Runs `fn`'s reads against one snapshot (REPEATABLE READ, READ ONLY): figures read together are consistent. */
+    snapshot<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
     /** Runs `fn` on one connection held for its duration (session-level advisory locks need that). */
     withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
     close(): Promise<void>;
@@ -63,40 +68,73 @@ export function postgresDatabase(
         target.query(
             params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql },
         ) as Promise<{ rows: R[] }>;
-    return {
-        kind: "postgres",
-        query: async <R>(sql: string, params?: readonly unknown[]) => watched(run<R>(pool, sql, params)),
-        async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-            const client = await connect();
-            let broken: Error | undefined;
+    /**
+     * A checked-out client: pg-pool listens for a client's 'error' only while it is idle, so a
+     * connection lost between two queries of a transaction (the server stopped) would be an
+     * unhandled 'error' event and end the process. Listened to here for the whole checkout; the
+     * next query then fails, the caller answers 503, and the broken client is destroyed, not reused.
+     */
+    const withClient = async <T>(
+        fn: (client: PoolClient, markBroken: (err: Error) => void) => Promise<T>,
+    ): Promise<T> => {
+        const client = await connect();
+        let broken: Error | undefined;
+        const onError = (err: Error) => {
+            broken = err;
+            options.onError?.(err);
+        };
+        client.on("error", onError);
+        try {
+            return await fn(client, (err) => (broken ??= err));
+        } catch (err) {
+            if (isDatabaseUnavailable(err)) broken ??= err as Error;
+            throw err;
+        } finally {
+            client.removeListener("error", onError);
+            client.release(broken);
+        }
+    };
+    const inTransaction = <T>(begin: string, fn: (tx: Queryable) => Promise<T>) =>
+        withClient(async (client, markBroken) => {
+            await client.query(begin);
             try {
-                await client.query("BEGIN");
                 const result = await fn({
                     query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params),
                 });
                 await client.query("COMMIT");
                 return result;
             } catch (err) {
-                await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+                // A connection whose ROLLBACK fails is in an unknown state: destroyed, not reused.
+                await client.query("ROLLBACK").catch(markBroken);
                 throw err;
-            } finally {
-                // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
-                client.release(broken);
+            }
+        });
+    return {
+        kind: "postgres",
+        query: async <R>(sql: string, params?: readonly unknown[]) => watched(run<R>(pool, sql, params)),
+        async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+            for (let attempt = 1; ; attempt++) {
+                try {
+                    return await inTransaction("BEGIN", fn);
+                } catch (err) {
+                    if (attempt >= DEADLOCK_RETRIES || (err as { code?: unknown }).code !== DEADLOCK_DETECTED)
+                        throw err;
+                }
             }
         },
-        async withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T> {
-            const client = await connect();
-            try {
-                return await fn({
-                    query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params),
-                });
-            } finally {
-                client.release();
-            }
-        },
+        snapshot: <T>(fn: (tx: Queryable) => Promise<T>) =>
+            inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn),
+        withSession: <T>(fn: (session: Queryable) => Promise<T>) =>
+            withClient((client) =>
+                fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) }),
+            ),
         close: () => pool.end(),
     };
 }
+
+/** SQLSTATE deadlock_detected (PostgreSQL, errcodes.txt): one of the transactions is aborted and may simply run again. */
+const DEADLOCK_DETECTED = "40P01";
+const DEADLOCK_RETRIES = 3;
 
 /** SQLSTATE invalid_password (PostgreSQL, errcodes.txt). */
 const INVALID_PASSWORD = "28P01";
@@ -131,15 +169,18 @@ export async function pgliteDatabase(dataDir: string | undefined): Promise<Datab
         },
     });
     const query = async <R>(sql: string, params?: readonly unknown[]) => db.query<R>(sql, params as unknown[]);
+    const transaction = <T>(fn: (tx: Queryable) => Promise<T>) =>
+        db.transaction((tx) =>
+            fn({
+                query: async <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params as unknown[]),
+            }),
+        );
     return {
         kind: "pglite",
         query,
-        transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-            db.transaction((tx) =>
-                fn({
-                    query: async <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params as unknown[]),
-                }),
-            ),
+        transaction,
+        // One connection, one transaction at a time: every transaction already reads one snapshot.
+        snapshot: transaction,
         withSession: <T>(fn: (session: Queryable) => Promise<T>) => fn({ query }),
         close: () => db.close(),
     };

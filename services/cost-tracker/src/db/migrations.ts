@@ -3,8 +3,9 @@
  * `schema_migrations`; a released version is never edited, only followed by a new one.
  */
 import type { Database, Queryable } from "./database";
+import { MIGRATION_3 } from "./migration-3";
 
-interface Migration {
+export interface Migration {
     readonly version: number;
     readonly name: string;
     readonly statements: readonly string[];
@@ -217,6 +218,7 @@ export const MIGRATIONS: readonly Migration[] = [
              $fn$`,
         ],
     },
+    MIGRATION_3,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

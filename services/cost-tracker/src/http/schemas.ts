@@ -39,17 +39,35 @@ const categoryAmounts = {
     properties: Object.fromEntries(CATEGORIES.map((c) => [c, usd])),
 } as const;
 
+const workloadProperties = {
+    namespace: { type: "string", minLength: 1, maxLength: 63 },
+    kind: { type: "string", minLength: 1, maxLength: 63, examples: ["Job"] },
+    name: { type: "string", minLength: 1, maxLength: 253 },
+} as const;
+
+/** The workload a usage record's spend belongs to. */
 const workload = {
     type: "object",
     additionalProperties: false,
     required: ["namespace", "kind", "name"],
+    description: "The workload that spent it; GPU spend of a workload replaces its reservation as it accrues",
+    properties: workloadProperties,
+} as const;
+
+const workloadUid = {
+    type: "string",
+    format: "uuid",
+    description: "The workload's Kubernetes UID (metadata.uid)",
+} as const;
+
+/** The workload a reservation is for; with its UID once the workload exists. */
+const boundWorkload = {
+    type: "object",
+    additionalProperties: false,
+    required: ["namespace", "kind", "name"],
     description:
-        "The workload that will hold the reservation (e.g. a Kueue workload's Job); its observed GPU spend replaces the reservation as it accrues",
-    properties: {
-        namespace: { type: "string", minLength: 1, maxLength: 63 },
-        kind: { type: "string", minLength: 1, maxLength: 63, examples: ["Job"] },
-        name: { type: "string", minLength: 1, maxLength: 253 },
-    },
+        "The workload that will hold the reservation (e.g. a Kueue workload's Job); its observed GPU spend replaces the reservation as it accrues. A live reservation for the same workload is adopted, never made twice: the one bound to `uid`, else one made for the same team, namespace, kind and name without a UID",
+    properties: { ...workloadProperties, uid: workloadUid },
 } as const;
 
 export const teamSummarySchema = {
@@ -134,7 +152,12 @@ export const requestSchema = {
         purpose: nullable({ type: "string" }),
         workload: nullable({
             type: "object",
-            properties: { namespace: { type: "string" }, kind: { type: "string" }, name: { type: "string" } },
+            properties: {
+                namespace: { type: "string" },
+                kind: { type: "string" },
+                name: { type: "string" },
+                uid: { type: "string" },
+            },
         }),
         status: { type: "string", enum: ["approved", "rejected"] },
         overBudget: { type: "boolean" },
@@ -193,7 +216,7 @@ export function gpuRequestBody(config: CostTrackerConfig) {
             priorityClass: { type: "string", enum: [...config.priorityClasses] },
             requester: { type: "string", minLength: 1, maxLength: 200 },
             purpose: { type: "string", maxLength: 1000 },
-            workload,
+            workload: boundWorkload,
         },
     } as const;
 }
@@ -235,3 +258,171 @@ export function usageBody(config: CostTrackerConfig) {
         },
     } as const;
 }
+
+/** `from`/`to` of the spend reads: UTC days, both included. */
+export const rangeQuery = {
+    type: "object",
+    properties: { from: day, to: day },
+} as const;
+
+export const poolsSchema = {
+    type: "object",
+    properties: {
+        from: { type: "string" },
+        to: { type: "string" },
+        pools: {
+            type: "array",
+            items: {
+                type: "object",
+                properties: {
+                    name: { type: "string" },
+                    instanceType: { type: "string" },
+                    gpuSharing: { type: "object", additionalProperties: true },
+                    maxNodes: { type: "integer" },
+                    resources: {
+                        type: "array",
+                        items: {
+                            type: "object",
+                            properties: {
+                                gpuResource: { type: "string" },
+                                fractionOfGpu: { type: "number" },
+                                usdPerUnitHour: { type: "number" },
+                                maxUnits: { type: "integer" },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        gpuHoursByPool: { type: "array", items: { $ref: "PoolUsage#" } },
+    },
+} as const;
+
+/** `?team&limit` of the lists of decisions and alerts. */
+export function recentQuery(config: CostTrackerConfig) {
+    return {
+        type: "object",
+        properties: {
+            team: { type: "string", enum: config.teams.map((t) => t.name) },
+            limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+        },
+    } as const;
+}
+
+export const teamParams = { type: "object", properties: { team: { type: "string" } } } as const;
+export const requestIdParams = { type: "object", properties: { id: { type: "string", format: "uuid" } } } as const;
+
+export const approvedSchema = {
+    type: "object",
+    properties: {
+        id: { type: "string", format: "uuid" },
+        status: { type: "string", enum: ["approved"] },
+        estimatedCostUsd: { type: "number" },
+        remainingUsd: {
+            type: "number",
+            description: "What is left after this reservation; negative for a critical class approved past the budget",
+        },
+        expiresAt: { type: "string", format: "date-time" },
+        overBudget: { type: "boolean" },
+        reason: { type: "string" },
+    },
+} as const;
+
+/** 200: the workload's live reservation, adopted (and grown to this request's estimate if that is larger). */
+export const adoptedSchema = {
+    ...approvedSchema,
+    properties: {
+        ...approvedSchema.properties,
+        adopted: { type: "boolean", enum: [true], description: "An existing reservation answered this request" },
+    },
+} as const;
+
+export const rejectedSchema = {
+    type: "object",
+    required: ["id", "status", "reason", "message", "estimatedCostUsd", "remainingUsd"],
+    properties: {
+        id: { type: "string", format: "uuid" },
+        status: { type: "string", enum: ["rejected"] },
+        reason: {
+            type: "string",
+            enum: ["over-budget", "exceeds-monthly-budget"],
+            description:
+                "over-budget: it would fit in an empty month, retry when money frees up (GET /v1/events); exceeds-monthly-budget: the estimate alone is more than the team's whole monthly budget, it never fits",
+        },
+        message: { type: "string", description: "The decision in a sentence: asked, left, spent, reserved" },
+        estimatedCostUsd: { type: "number" },
+        remainingUsd: { type: "number" },
+    },
+} as const;
+
+export const workloadReleaseBody = {
+    type: "object",
+    additionalProperties: false,
+    required: ["uid"],
+    properties: { uid: workloadUid },
+} as const;
+
+export const workloadReleasedSchema = {
+    type: "object",
+    required: ["released"],
+    properties: {
+        released: {
+            type: "array",
+            items: { type: "string", format: "uuid" },
+            description: "The reservations this call released; empty for a UID that holds none",
+        },
+    },
+} as const;
+
+/** Most seconds a long poll of GET /v1/events waits. */
+export const MAX_WAIT_SECONDS = 30;
+
+export const eventsQuery = {
+    type: "object",
+    properties: {
+        after: {
+            type: "string",
+            pattern: "^[0-9]{1,18}$",
+            description: "The cursor of the previous answer; absent, the feed from its oldest kept event",
+        },
+        waitSeconds: {
+            type: "integer",
+            minimum: 0,
+            maximum: MAX_WAIT_SECONDS,
+            default: 0,
+            description: "How long to wait for an event when none is past the cursor",
+        },
+    },
+} as const;
+
+export const eventsSchema = {
+    type: "object",
+    required: ["events", "cursor"],
+    properties: {
+        events: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["id", "team", "kind", "at"],
+                properties: {
+                    id: { type: "string" },
+                    team: { type: "string" },
+                    kind: {
+                        type: "string",
+                        enum: ["released", "expired", "spend-replaced", "budget-changed", "month-started"],
+                    },
+                    at: { type: "string", format: "date-time" },
+                },
+            },
+        },
+        cursor: { type: "string", description: "Opaque: pass it as `after` next time" },
+    },
+} as const;
+
+export const usageAcceptedSchema = {
+    type: "object",
+    properties: {
+        accepted: { type: "integer" },
+        days: { type: "array", items: { type: "string" } },
+    },
+} as const;
