@@ -11,6 +11,7 @@ import { ecsNoPublicIp } from "./ecs";
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
+import { gpuWorkloadTeamQuota } from "./gpu-team-quota";
 import { helmValuesNoPlaintextSecrets } from "./helm-secrets";
 import {
     gpuWorkloadClassLimit,
@@ -44,6 +45,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     gpuWorkloadPriorityClass,
     gpuWorkloadToleration,
     gpuWorkloadClassLimit,
+    gpuWorkloadTeamQuota,
     gpuOperatorSharing,
     gpuOperatorInstall,
     budgetTags,

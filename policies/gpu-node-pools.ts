@@ -18,8 +18,8 @@ import {
     LAUNCH_TEMPLATE,
     LaunchedType,
     NODE_GROUP,
-    catalogOptions,
-    maxInstances,
+    MostGpus,
+    mostGpus,
     templateTypes,
 } from "./lib/ec2-capacity";
 import { catalogGpuTypes, mayLaunchGpus } from "./lib/instance-choice";
@@ -36,27 +36,6 @@ const capacities = (resources: readonly StackResource[]): Capacity<StackResource
 /** Launches GPUs: a type with GPUs (catalog, or an accelerated family), or a node group on a GPU AMI. */
 function launchesGpus(capacity: Capacity): boolean {
     return capacity.types.some((t) => mayLaunchGpus(t.choice)) || (capacity.gpuAmi && capacity.types.length > 0);
-}
-
-interface MostGpus {
-    gpus: number;
-    instances: number;
-    perInstance: number;
-    instanceType: string;
-    launched: LaunchedType;
-}
-
-/** The most GPUs a capacity can run: its maximum units, on the catalog type it may launch with the most GPUs in all. */
-function maxGpus(capacity: Capacity): MostGpus | undefined {
-    let best: MostGpus | undefined;
-    for (const { launched, type } of catalogOptions(capacity)) {
-        const instances = maxInstances(capacity, launched, type);
-        const perInstance = gpusPerInstance(type);
-        if (instances === undefined || perInstance === 0) continue;
-        const gpus = instances * perInstance;
-        if (!best || gpus > best.gpus) best = { gpus, instances, perInstance, instanceType: type, launched };
-    }
-    return best;
 }
 
 /** A capacity that may launch GPUs with nothing bounding how many. */
@@ -200,7 +179,7 @@ export const gpuPoolGpuLimit = stackPolicy({
                 );
                 continue;
             }
-            const max = maxGpus(capacity);
+            const max = mostGpus(capacity);
             if (!max || max.gpus <= maxGpusPerPool) continue;
             const weight = max.launched.weightOf?.(max.instanceType) ?? max.launched.weight;
             const fits = Math.floor(maxGpusPerPool / max.perInstance) * weight;
@@ -245,7 +224,7 @@ export const gpuStackGpuLimit = stackPolicy({
             return;
         }
         const pools = all
-            .map((c) => ({ name: LAUNCHERS[c.resource.type] ? c.resource.name : c.label, max: maxGpus(c) }))
+            .map((c) => ({ name: LAUNCHERS[c.resource.type] ? c.resource.name : c.label, max: mostGpus(c) }))
             .filter((p): p is { name: string; max: MostGpus } => p.max !== undefined);
         const total = pools.reduce((sum, p) => sum + p.max.gpus, 0);
         if (total <= maxGpusPerStack) return;

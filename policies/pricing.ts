@@ -23,7 +23,9 @@ import {
     isKnownInstanceType,
     sageMakerRate,
 } from "../catalog";
-import { buysCapacity, capacitiesOf } from "./lib/capacity";
+import { allCapacities, buysCapacity, capacitiesOf } from "./lib/capacity";
+import { unitPrice } from "./lib/gpu-unit-prices";
+import { gpusAtMost, scaledWorkloads } from "./lib/workload-scale";
 import {
     Capacity,
     LaunchedType,
@@ -31,6 +33,7 @@ import {
     capacityOf,
     catalogOptions,
     maxInstances,
+    mostGpus,
     unknownGpuSettings,
 } from "./lib/ec2-capacity";
 import { mayLaunchGpus } from "./lib/instance-choice";
@@ -479,6 +482,67 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
 }
 
 /**
+ * GPU workloads at their most (lib/workload-scale.ts), beyond the GPUs the stack's own capacity
+ * holds: a team's stack on the platform's cluster launches no nodes, but its pods hold GPUs the
+ * budget must see. In a stack that launches GPU capacity, its pods run on it and are within its
+ * lines, up to the GPUs it holds; what they ask for beyond that is priced at the most a unit
+ * costs (lib/gpu-unit-prices.ts), all month. Counted once per stack, on each workload's resource.
+ */
+function workloadPricer(all: readonly PricedResource[]): (r: PricedResource) => Price[] {
+    let byUrn: Map<string, Price[]> | undefined;
+    return (r) => {
+        byUrn ??= priceWorkloads(all);
+        const prices = byUrn.get(r.urn) ?? [];
+        byUrn.delete(r.urn); // a resource with several recorded entries is priced once
+        return prices;
+    };
+}
+
+function ownGpus(all: readonly PricedResource[]): number {
+    return allCapacities(all).reduce((sum, c) => (c.unbounded ? Infinity : sum + (mostGpus(c)?.gpus ?? 0)), 0);
+}
+
+function priceWorkloads(all: readonly PricedResource[]): Map<string, Price[]> {
+    const byUrn = new Map<string, Price[]>();
+    let spare = ownGpus(all);
+    const own = spare;
+    for (const w of scaledWorkloads(all)) {
+        const held = gpusAtMost(w);
+        const add = (price: Price) => byUrn.set(w.urn, [...(byUrn.get(w.urn) ?? []), price]);
+        if (!held) {
+            const why = w.pods.find((p) => p.unbounded)?.unbounded ?? "";
+            const reason = `${w.label}: GPU pods without a bound (${why}), not priced`;
+            add(
+                own === Infinity || own > 0
+                    ? {
+                          ...flat(`${w.label}: GPU pods without a bound (${why}), within this stack's GPU capacity`, 0),
+                          gpu: true,
+                      }
+                    : { ...flat(reason, 0), gpu: true, unpricedGpu: reason },
+            );
+            continue;
+        }
+        const units = [...held].map(([resource, n]) => ({ resource, n, price: unitPrice(resource) }));
+        const gpus = units.reduce((t, u) => t + u.n * u.price.fractionOfGpu, 0);
+        const hourly = units.reduce((t, u) => t + u.n * u.price.usdPerHour, 0);
+        const within = Math.min(spare, gpus);
+        spare -= within;
+        const share = gpus === 0 ? 0 : (gpus - within) / gpus;
+        const asked = units
+            .map((u) => `${u.n} ${u.resource} ($${round(u.price.usdPerHour, 4)}/h each: ${u.price.basis})`)
+            .join(", ");
+        const covered = within > 0 ? `; ${round(within, 2)} GPU(s) of it within this stack's own GPU capacity` : "";
+        add({
+            description: `${w.label}: GPU pods at their most, ${asked}${covered}`,
+            monthlyIdle: 0,
+            monthlyMax: perMonth(hourly * share),
+            gpu: true,
+        });
+    }
+    return byUrn;
+}
+
+/**
  * Instances at their minimum and maximum capacity, on the type that costs most per unit (spot at
  * the on-demand rate: a ceiling, since spot prices move), for the hours a month they may run,
  * and a node group's root volumes. A setting that may launch GPU types the catalog does not know,
@@ -631,6 +695,7 @@ export function priceResources(
     const hasDescendantOfType = (urn: string, type: string): boolean =>
         (childrenOf.get(urn) ?? []).some((child) => child.type === type || hasDescendantOfType(child.urn, type));
 
+    const workloadPrices = workloadPricer(resources);
     const items: PriceItem[] = [];
     for (const resource of resources) {
         const childType = PRICED_BY_CHILDREN[resource.type];
@@ -638,7 +703,7 @@ export function priceResources(
         const pricer = Object.hasOwn(PRICERS, resource.type)
             ? PRICERS[resource.type]
             : buysCapacity(resource.type)
-              ? (r: PricedResource) => launchedCapacity(r, resources)
+              ? (r: PricedResource) => [...launchedCapacity(r, resources), ...workloadPrices(r)]
               : undefined;
         const prices = pricer?.(resource, today, resources);
         for (const price of prices === undefined ? [] : Array.isArray(prices) ? prices : [prices]) {

@@ -265,6 +265,27 @@ export function maxInstances(
     return units === undefined ? undefined : Math.ceil(units / weight);
 }
 
+export interface MostGpus {
+    gpus: number;
+    instances: number;
+    perInstance: number;
+    instanceType: string;
+    launched: LaunchedType;
+}
+
+/** The most GPUs a capacity can run: its maximum units, on the catalog type it may launch with the most GPUs in all. */
+export function mostGpus(capacity: Capacity): MostGpus | undefined {
+    let best: MostGpus | undefined;
+    for (const { launched, type } of catalogOptions(capacity)) {
+        const instances = maxInstances(capacity, launched, type);
+        const perInstance = gpusPerInstance(type);
+        if (instances === undefined || perInstance === 0) continue;
+        const gpus = instances * perInstance;
+        if (!best || gpus > best.gpus) best = { gpus, instances, perInstance, instanceType: type, launched };
+    }
+    return best;
+}
+
 /** Every catalog type the capacity may launch, with the setting that allows it. */
 export function catalogOptions(capacity: Capacity): { launched: LaunchedType; type: InstanceTypeName }[] {
     return capacity.types.flatMap((launched) => launched.choice.catalog.map((type) => ({ launched, type })));
