@@ -50,9 +50,29 @@ describe("the offline plan runs transforms before judging and pricing (test/fixt
             template: { spec: { containers: { resources: unknown }[] } };
         };
         assert.strictEqual(spec.replicas, 3);
+        const annotations = (deployment.inputs.metadata as { annotations?: Record<string, string> }).annotations;
+        assert.strictEqual(
+            annotations?.transforms,
+            "own,parent,stack",
+            "the engine's order: own, each ancestor's, the stack's",
+        );
         assert.deepStrictEqual(spec.template.spec.containers[0].resources, { limits: { "nvidia.com/gpu": "4" } });
         assert.match(messages("gpu-workload-class-limit")[0] ?? "", /^Deployment "chat" asks for 4 GPUs per pod/);
         const item = planned.cost.items.find((i) => i.urn === deployment.urn);
         assert.match(item?.description ?? "", /GPU pods at their most, 12 nvidia\.com\/gpu/);
+    });
+
+    it("stops on a transform that throws, with one line naming the resource and the transform's error", async () => {
+        await assert.rejects(
+            plan({ programDir: path.join(REPO_ROOT, "test", "fixtures", "failing-transform-stack"), stack: "dev" }),
+            (err: Error) => {
+                assert.match(
+                    err.message,
+                    /transform of aws:ec2\/instance:Instance "gpu-box" failed: .*instances are not for this team/,
+                );
+                assert.doesNotMatch(err.message, /\n\s+at /, "no stack trace");
+                return true;
+            },
+        );
     });
 });
