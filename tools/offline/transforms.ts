@@ -110,8 +110,8 @@ function optionsOf(req: Request): resproto.TransformResourceOptions {
         .setCustomTimeouts(req.getCustomtimeouts())
         .setPluginDownloadUrl(req.getPlugindownloadurl())
         .setDeletedWith(req.getDeletedwith())
-        .setDeleteBeforeReplace(req.getDeletebeforereplace())
         .setAdditionalSecretOutputsList(req.getAdditionalsecretoutputsList());
+    if (req.getDeletebeforereplacedefined()) options.setDeleteBeforeReplace(req.getDeletebeforereplace());
     if (req.hasProtect()) options.setProtect(req.getProtect()!);
     if (req.hasRetainondelete()) options.setRetainOnDelete(req.getRetainondelete()!);
     req.getProvidersMap().forEach((value, key) => options.getProvidersMap().set(key, value));
@@ -129,7 +129,8 @@ function applyOptions(req: Request, options: resproto.TransformResourceOptions):
         .setCustomtimeouts(options.getCustomTimeouts())
         .setPlugindownloadurl(options.getPluginDownloadUrl())
         .setDeletedwith(options.getDeletedWith())
-        .setDeletebeforereplace(options.getDeleteBeforeReplace())
+        .setDeletebeforereplace(options.getDeleteBeforeReplace() ?? false)
+        .setDeletebeforereplacedefined(options.hasDeleteBeforeReplace())
         .setAdditionalsecretoutputsList(options.getAdditionalSecretOutputsList());
     if (options.hasProtect()) req.setProtect(options.getProtect()!);
     if (options.hasRetainOnDelete()) req.setRetainondelete(options.getRetainOnDelete()!);
