@@ -54,7 +54,7 @@ function teamQuotas(
 function describe(workload: ScaledWorkload, resource: string): string {
     const parts = workload.pods
         .filter((p) => (p.gpusPerPod.get(resource) ?? 0) > 0)
-        .map((p) => `${p.pods} pods (${p.why}) × ${p.gpusPerPod.get(resource)}`);
+        .map((p) => `${p.pods} pod${p.pods === 1 ? "" : "s"} (${p.why}) × ${p.gpusPerPod.get(resource)}`);
     return `${workload.label} ${parts.join(" + ")}`;
 }
 
