@@ -54,7 +54,8 @@ interface ScaleTarget {
     readonly kind: string;
     readonly name: string;
     readonly namespace: string;
-    readonly max: number;
+    /** Its maximum; undefined when the preview does not know it. */
+    readonly max?: number;
     readonly by: string;
 }
 
@@ -91,6 +92,10 @@ function podSpecsWithChain(object: Props): Found[] {
 
 const metadataOf = (o: Props) => asRecord(o.metadata) ?? {};
 
+/** A scale target's name; undefined (any object of its kind there) when the preview does not know it. */
+const targetName = (name: unknown) => (isUnknown(name) ? undefined : (asString(name) ?? ""));
+const kedaMaximum = (max: unknown) => (isUnknown(max) ? undefined : (asNumber(max) ?? KEDA_DEFAULT_MAX_REPLICAS));
+
 /** HorizontalPodAutoscalers and KEDA ScaledObjects of the stack, and what they scale. */
 export function scaleTargets(objects: readonly Props[]): ScaleTarget[] {
     return objects.flatMap((o) => {
@@ -103,9 +108,9 @@ export function scaleTargets(objects: readonly Props[]): ScaleTarget[] {
             return [
                 {
                     kind: asString(ref.kind) ?? "",
-                    name: asString(ref.name) ?? "",
+                    name: targetName(ref.name),
                     namespace,
-                    max: asNumber(spec.maxReplicas) ?? 0,
+                    max: isUnknown(spec.maxReplicas) ? undefined : (asNumber(spec.maxReplicas) ?? 0),
                     by: `${by} maxReplicas`,
                 },
             ];
@@ -113,9 +118,9 @@ export function scaleTargets(objects: readonly Props[]): ScaleTarget[] {
             return [
                 {
                     kind: asString(ref.kind) ?? "Deployment",
-                    name: asString(ref.name) ?? "",
+                    name: targetName(ref.name),
                     namespace,
-                    max: asNumber(spec.maxReplicaCount) ?? KEDA_DEFAULT_MAX_REPLICAS,
+                    max: kedaMaximum(spec.maxReplicaCount),
                     by: `${by} maxReplicaCount`,
                 },
             ];
@@ -179,16 +184,24 @@ function podsAtMost(
     }
     const name = asString(metadataOf(object).name) ?? "";
     const namespace = asString(metadataOf(object).namespace) ?? "default";
-    const scaled = targets.filter((t) => t.kind === kind && t.name === name && t.namespace === namespace);
+    const scaled = targets.filter(
+        (t) => t.kind === kind && (t.name === undefined || t.name === name) && t.namespace === namespace,
+    );
     const replicas = asNumber(spec.replicas) ?? 1;
+    // Pods per replica: 1 for the kinds autoscalers scale (Deployment, StatefulSet), even at replicas 0.
+    const perReplica = replicas > 0 ? pods / replicas : 1;
     for (const target of scaled) {
+        if (target.max === undefined)
+            return { unbounded: `${target.by} is computed during the update`, why: why.join(" × ") };
         if (target.max > replicas) {
-            pods = (pods / replicas) * target.max;
+            pods = Math.max(pods, perReplica * target.max);
             why.push(`${target.by} ${target.max}`);
         }
     }
     if (kind === "ScaledJob") {
-        const jobs = asNumber(spec.maxReplicaCount) ?? KEDA_DEFAULT_MAX_REPLICAS;
+        const jobs = kedaMaximum(spec.maxReplicaCount);
+        if (jobs === undefined)
+            return { unbounded: "its maxReplicaCount is computed during the update", why: why.join(" × ") };
         pods *= jobs;
         why.push(`maxReplicaCount ${jobs}${spec.maxReplicaCount === undefined ? " (KEDA's default)" : ""}`);
     }

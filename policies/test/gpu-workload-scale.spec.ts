@@ -86,6 +86,21 @@ describe("policies: GPU workloads at their most", () => {
             assert.deepStrictEqual(held([deployment(1), scaled({})]), { "nvidia.com/gpu": KEDA_DEFAULT_MAX_REPLICAS });
         });
 
+        it("scales a Deployment at replicas 0 to its ScaledObject's maximum, and takes the larger of two autoscalers", () => {
+            const scaled = resource("kubernetes:keda.sh/v1alpha1:ScaledObject", "so", {
+                metadata: meta("so"),
+                spec: { scaleTargetRef: { name: "web" }, minReplicaCount: 0, maxReplicaCount: 4 },
+            });
+            assert.deepStrictEqual(held([deployment(0, 2), scaled]), { "nvidia.com/gpu": 8 }, "4 × 2");
+            assert.deepStrictEqual(held([deployment(0, 2), scaled, hpa(6)]), { "nvidia.com/gpu": 12 }, "6 × 2");
+        });
+
+        it("finds no bound when an autoscaler's maximum is computed, and applies one whose target is computed to every Deployment there", () => {
+            assert.strictEqual(held([deployment(2), hpa(COMPUTED)]), null);
+            const anyTarget = changed(hpa(5), "inputs.spec.scaleTargetRef.name", COMPUTED);
+            assert.deepStrictEqual(held([deployment(2), anyTarget]), { "nvidia.com/gpu": 5 });
+        });
+
         it("counts a Job's parallelism, capped by completions: min(4, 3) × 2 = 6; parallelism 4 alone: 8", () => {
             assert.deepStrictEqual(held([job({ parallelism: 4, completions: 3 })]), { "nvidia.com/gpu": 6 });
             assert.deepStrictEqual(held([job({ parallelism: 4 })]), { "nvidia.com/gpu": 8 });
