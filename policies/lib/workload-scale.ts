@@ -8,6 +8,7 @@
  * - `parallelism` (Job, a CronJob's job template, a KEDA ScaledJob's job), capped by
  *   `completions` when that is smaller;
  * - `numOfHosts` (Ray multi-host worker groups);
+ * - a LeaderWorkerSet's `leaderWorkerTemplate.size` (the worker template's pods per group);
  * - a PyTorchJob's `elasticPolicy.maxReplicas` for its workers;
  * - a Deployment or StatefulSet scaled by a HorizontalPodAutoscaler (its `maxReplicas`) or a KEDA
  *   ScaledObject (its `maxReplicaCount`, KEDA's default 100) of this stack that names it;
@@ -160,6 +161,20 @@ function multiplierOf(record: Props, key: string, root: Props): { times: number;
     return { times, why };
 }
 
+/**
+ * A LeaderWorkerSet's pods of one template per group (kubernetes-sigs/lws, api/leaderworkerset/v1:
+ * `size` counts the leader; without a `leaderTemplate` the leader runs the worker template).
+ */
+function groupPods(spec: Props, path: string): { pods?: number; unbounded?: string; why: string } | undefined {
+    const template = asRecord(spec.leaderWorkerTemplate) ?? {};
+    if (!path.includes("workerTemplate")) return undefined;
+    if (isUnknown(template.size))
+        return { unbounded: "leaderWorkerTemplate.size is computed during the update", why: "" };
+    const size = asNumber(template.size) ?? 1;
+    const workers = template.leaderTemplate === undefined ? size : size - 1;
+    return { pods: workers, why: `leaderWorkerTemplate.size ${size}${workers === size ? "" : " − 1 leader"}` };
+}
+
 /** Pods of one template at their most. */
 function podsAtMost(
     kind: string,
@@ -181,6 +196,12 @@ function podsAtMost(
         if (m.unbounded) return { unbounded: m.unbounded, why: m.why.join(" × ") };
         pods *= m.times;
         why.push(...m.why);
+    }
+    const group = kind === "LeaderWorkerSet" ? groupPods(spec, found.path) : undefined;
+    if (group?.unbounded) return { unbounded: group.unbounded, why: why.join(" × ") };
+    if (group) {
+        pods *= group.pods!;
+        why.push(group.why);
     }
     const name = asString(metadataOf(object).name) ?? "";
     const namespace = asString(metadataOf(object).namespace) ?? "default";

@@ -141,6 +141,18 @@ describe("policies: GPU workloads at their most", () => {
             assert.deepStrictEqual(held([ray]), { "nvidia.com/gpu": 8 });
         });
 
+        it("counts a LeaderWorkerSet's groups: replicas 3 × size 4 with one template is 12 pods; with a leader template, 3 × (4 − 1) workers", () => {
+            const lws = (leaderWorkerTemplate: Record<string, unknown>) =>
+                resource("kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet", "lws", {
+                    metadata: meta("lws"),
+                    spec: { replicas: 3, leaderWorkerTemplate: { size: 4, ...leaderWorkerTemplate } },
+                });
+            assert.deepStrictEqual(held([lws({ workerTemplate: template(1) })]), { "nvidia.com/gpu": 12 });
+            // 3 leaders × 0 GPUs + 3 × 3 workers × 2 GPUs = 18
+            const split = lws({ leaderTemplate: { spec: podSpec(0) }, workerTemplate: template(2) });
+            assert.deepStrictEqual(held([split]), { "nvidia.com/gpu": 18 });
+        });
+
         it("finds no bound for a DaemonSet, an overlapping CronJob or a computed count", () => {
             const daemons = resource("kubernetes:apps/v1:DaemonSet", "d", {
                 metadata: meta("d"),
