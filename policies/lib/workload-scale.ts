@@ -45,7 +45,7 @@ export interface ScaledWorkload {
     /** `Deployment "web"`, `ConfigGroup "jobs": PyTorchJob "train"`. */
     readonly label: string;
     readonly kind: string;
-    readonly name: string;
+    readonly name?: string;
     /** The namespace it runs in; "default" when unset, undefined when the preview does not know it. */
     readonly namespace?: string;
     readonly pods: readonly ScaledPods[];
@@ -53,7 +53,7 @@ export interface ScaledWorkload {
 
 interface ScaleTarget {
     readonly kind: string;
-    readonly name: string;
+    readonly name?: string;
     readonly namespace: string;
     /** Its maximum; undefined when the preview does not know it. */
     readonly max?: number;
