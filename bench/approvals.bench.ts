@@ -186,7 +186,8 @@ async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: n
                 new Date(),
             );
             latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-            outcomes[decision.statusCode]++;
+            if (decision.statusCode === 201 || decision.statusCode === 409) outcomes[decision.statusCode]++;
+            else outcomes.other++;
         }
     };
     const started = Date.now();
