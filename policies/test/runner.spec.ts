@@ -14,6 +14,7 @@ const POLICY_MODULES = [
     "eks",
     "gpu-node-pools",
     "gpu-operator",
+    "gpu-team-quota",
     "gpu-workloads",
     "helm-secrets",
     "iam",
