@@ -32,7 +32,6 @@ describe("policies on a team stack that breaks them in disguise (test/fixtures/d
             "gpu-operator-install: gpu-operator", // driver left to the chart's default (on)
             "gpu-workload-class-limit: ml-research/finetune", // "16000m" GPUs in a v1 ConfigGroup's YAML
             "gpu-workload-class-limit: pretrain", // a PyTorchJob's sidecar GPU
-            "gpu-workload-team-quota: pretrain", // its GPUs past ml-research's dev quota of 0 whole GPUs (teamGpuQuotas)
             "helm-release-namespaces: notebook-hub", // createNamespace
             "iam-no-admin-grants: team-admin", // iam:* on *, through getPolicyDocument
             "no-public-ingress: ssh-lower", // 0.0.0.0/1

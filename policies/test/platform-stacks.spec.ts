@@ -84,25 +84,6 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepStrictEqual(loadPackConfig(stack).policies["team-namespace-label"].config.teams, teams);
         });
 
-        it("knows each team's GPU quota: gpu-workload-team-quota's teamGpuQuotas are the GPU parts of the stack's ResourceQuotas", () => {
-            const fromStack: Record<string, Record<string, number>> = {};
-            for (const r of resources.filter((x) => x.type === "kubernetes:core/v1:ResourceQuota")) {
-                const { metadata, spec } = r.inputs as {
-                    metadata: { namespace: string };
-                    spec: { hard: Record<string, string> };
-                };
-                for (const [key, value] of Object.entries(spec.hard)) {
-                    if (!key.startsWith("requests.nvidia.com/") || Number(value) === 0) continue; // unlisted is 0
-                    (fromStack[metadata.namespace] ??= {})[key.slice("requests.".length)] = Number(value);
-                }
-            }
-            assert.ok(Object.keys(fromStack).length > 0, "the stack gives its teams GPU quotas");
-            assert.deepStrictEqual(
-                loadPackConfig(stack).policies["gpu-workload-team-quota"].config.teamGpuQuotas,
-                fromStack,
-            );
-        });
-
         it("gets the same verdict from inputs alone, without the fake cloud's outputs", async () => {
             const inputsOnly = resources.map(({ urn, type, name, parent, inputs, provider, dependencies }) => ({
                 urn,
