@@ -22,6 +22,12 @@ import { syncConfig, teamSummaries } from "./spend";
 /** Built dashboard assets: dist/public beside src/ in a checkout, beside server.js in the image. */
 const PUBLIC_DIR = path.resolve(__dirname, "..", "dist", "public");
 
+/**
+ * Most milliseconds from SIGTERM to exit (docs/cost-tracker.md). ECS sends SIGKILL 30 s after
+ * SIGTERM by default; a task that lingers holds up a deployment's roll.
+ */
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
 /** Loaded on demand (require, not import: the image's bundle leaves this module out and must not fail to load without it). */
 function demoConfig(): CostTrackerConfig {
     let module: typeof import("./demo/prod-stack");
@@ -84,14 +90,25 @@ async function main(): Promise<void> {
 
     let stopping = false;
     let scheduler: { stop(): Promise<void> } | undefined;
-    /** On a signal (exit 0), or without one when the service cannot go on (exit 1). */
+    /**
+     * On a signal (exit 0), or without one when the service cannot go on (exit 1). New requests get
+     * 503 and idle keep-alive connections are closed (app.ts), long polls are answered at once,
+     * requests in flight finish, the sources' calls in flight are aborted, then the pool closes.
+     */
     const shutdown = async (signal: string | undefined, exitCode = 0) => {
         if (stopping) return;
         stopping = true;
         app.log.info({ signal }, "shutting down: no new requests, finishing those in flight");
-        await scheduler?.stop();
-        await app.close();
-        await db.close();
+        // Whatever hangs (a request stuck on a dead database), the process ends within the stated bound.
+        setTimeout(() => {
+            app.log.error({ afterMs: SHUTDOWN_DEADLINE_MS }, "shutdown did not finish in time: exiting anyway");
+            process.exit(1);
+        }, SHUTDOWN_DEADLINE_MS).unref();
+        const results = await Promise.allSettled([scheduler?.stop(), app.close()]);
+        results.push(...(await Promise.allSettled([db.close()])));
+        for (const result of results)
+            if (result.status === "rejected")
+                app.log.warn({ err: String(result.reason) }, "a step of the shutdown failed");
         process.exit(exitCode);
     };
     passwordRejected = (err) => {
@@ -132,6 +149,7 @@ async function main(): Promise<void> {
         await raiseAndDeliverAlerts({ db, config, notifiers, now, metrics });
         app.log.info("demo data seeded");
     }
+    if (stopping) return;
     const { sources, prometheus } = sourcesFor(config, now);
     scheduler = startScheduler(
         { db, config, sources, prometheus, notifiers, log: app.log, metrics, now },

@@ -318,7 +318,7 @@ export function describeApiSpecs(label: string): void {
                     () => post("/v1/gpu-requests", ask({ gpus: 33 })),
                     "gpus: is 33, more than pool h100 holds at its largest (32 nvidia.com/gpu)",
                 ],
-                ["zero hours", () => post("/v1/gpu-requests", ask({ hours: 0 })), "hours: must be > 0"],
+                ["zero hours", () => post("/v1/gpu-requests", ask({ hours: 0 })), "hours: must be >= 0.01"],
                 ["absurd hours", () => post("/v1/gpu-requests", ask({ hours: 10000 })), "hours: must be <= 744"],
                 [
                     "an unknown priority class",

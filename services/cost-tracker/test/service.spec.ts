@@ -3,51 +3,13 @@
  * down (writes 503, not ready, retried), graceful shutdown, and the built dashboard served.
  */
 import * as assert from "assert";
-import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { buildDashboard } from "../build";
 import { postgresDatabase } from "../src/db/database";
 import { AUTH, TOKEN, testApp, testConfig, testDatabase } from "./helpers";
-
-const SERVICE_DIR = path.resolve(__dirname, "..");
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}
-
-function startService(env: Record<string, string>): {
-    child: ChildProcess;
-    output: () => string;
-    exited: Promise<number | null>;
-} {
-    let output = "";
-    const child = spawn(process.execPath, ["-r", "esbuild-register", "src/main.ts"], {
-        cwd: SERVICE_DIR,
-        env: { PATH: process.env.PATH ?? "", ...env },
-    });
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    return { child, output: () => output, exited };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe().catch(() => undefined);
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-}
+import { closedPort, startService, waitFor } from "./service-process";
 
 describe("cost tracker: the service process", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cost-tracker-"));

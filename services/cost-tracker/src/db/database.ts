@@ -199,7 +199,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
         return true;
     if (/^(08|57P0|53)/.test(code)) return true;
     const message = typeof e?.message === "string" ? e.message : "";
-    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/.test(
+    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|PGlite is closed|Cannot use a pool after calling end/.test(
         message,
     );
 }

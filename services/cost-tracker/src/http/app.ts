@@ -19,6 +19,7 @@ import { registerOperations } from "./routes/operations";
 import { registerReads } from "./routes/reads";
 import { registerUsage } from "./routes/usage";
 import { alertSchema, poolUsageSchema, requestSchema } from "./schemas";
+import { createValidatorCompiler } from "./validation";
 import { bearerToken } from "./write-route";
 
 export interface AppDeps {
@@ -67,9 +68,13 @@ function createServer(deps: AppDeps): FastifyInstance {
                       redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
                   },
         bodyLimit: MAX_BODY_BYTES,
-        // Unknown fields are errors, not silently dropped (Fastify's default removes them).
-        ajv: { customOptions: { removeAdditional: false } },
+        // On close: new requests answer 503, idle keep-alive connections are closed at once (Fastify 5's defaults, stated).
+        return503OnClosing: true,
+        forceCloseConnections: "idle",
     });
+    // Bodies without type coercion, text and identifiers checked, real dates (validation.ts).
+    app.setValidatorCompiler(createValidatorCompiler(() => app.getSchemas()));
+    closeConnectionsWhenClosing(app);
     app.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply));
     app.setNotFoundHandler(sendNotFound);
     return app;
@@ -116,4 +121,21 @@ async function registerDashboard(app: FastifyInstance, publicDir: string | undef
             "dashboard assets not found; build them with npm run build -w services/cost-tracker",
         );
     }
+}
+
+/**
+ * Once the app is closing, every answer still being sent (a request in flight, a long poll
+ * released) closes its connection: Fastify closes the connections idle when close starts, and a
+ * keep-alive connection that goes idle later would hold the server open for keepAliveTimeout.
+ */
+function closeConnectionsWhenClosing(app: FastifyInstance): void {
+    let closing = false;
+    app.addHook("preClose", (done) => {
+        closing = true;
+        done();
+    });
+    app.addHook("onSend", async (_request, reply, payload) => {
+        if (closing) reply.header("connection", "close");
+        return payload;
+    });
 }

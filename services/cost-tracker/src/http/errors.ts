@@ -58,8 +58,25 @@ function describeValidationError(err: FastifyError): { field: string; problem: s
           ? "is not a known field"
           : Array.isArray(params.allowedValues)
             ? `must be one of ${params.allowedValues.join(", ")}`
-            : (issue.message ?? "is invalid");
-    return { field, problem };
+            : typeof params.format === "string" && Object.hasOwn(FORMAT_PROBLEMS, params.format)
+              ? FORMAT_PROBLEMS[params.format]
+              : (issue.message ?? "is invalid");
+    return { field: escapeUnprintable(field), problem };
+}
+
+const FORMAT_PROBLEMS: Record<string, string> = {
+    "date-time":
+        "must be an RFC 3339 date-time with an offset naming a real instant, e.g. 2026-11-20T12:00:00Z (no Feb 30, no 24:00, no leap second, year 0001 or later)",
+    date: "must be an RFC 3339 date naming a real day, YYYY-MM-DD (no Feb 30, year 0001 or later)",
+    uuid: "must be a UUID",
+};
+
+/** A field named by a hostile key is echoed with its control characters and lone surrogates escaped (\u0000), never raw. */
+function escapeUnprintable(field: string): string {
+    return field.replace(
+        /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\ud800-\udfff]/gu,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
 /** Unknown routes answer in the API's error shape too. */

@@ -39,10 +39,24 @@ const categoryAmounts = {
     properties: Object.fromEntries(CATEGORIES.map((c) => [c, usd])),
 } as const;
 
+/**
+ * Free text a person reads back as one name (a requester, a resource name): no control or format
+ * characters (validation.ts). Every string, identifier or not, is refused with NUL or an unpaired
+ * surrogate by the validation layer itself.
+ */
+const identifier = (maxLength: number) => ({ type: "string", minLength: 1, maxLength, "x-identifier": true }) as const;
+
+/**
+ * Kubernetes' rules for the names a workload is found by ("Object Names and IDs", kubernetes.io
+ * docs): a namespace is a DNS-1123 label, most kinds' names (Job, Deployment, Workload) DNS-1123
+ * subdomains, a kind an identifier. A "/" would also make the workload key (namespace/kind/name)
+ * ambiguous.
+ */
+const DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const workloadProperties = {
-    namespace: { type: "string", minLength: 1, maxLength: 63 },
-    kind: { type: "string", minLength: 1, maxLength: 63, examples: ["Job"] },
-    name: { type: "string", minLength: 1, maxLength: 253 },
+    namespace: { ...identifier(63), pattern: `^${DNS_LABEL}$` },
+    kind: { ...identifier(63), pattern: "^[A-Za-z][A-Za-z0-9]*$", examples: ["Job"] },
+    name: { ...identifier(253), pattern: `^${DNS_LABEL}(\\.${DNS_LABEL})*$` },
 } as const;
 
 /** The workload a usage record's spend belongs to. */
@@ -196,8 +210,7 @@ export function gpuRequestBody(config: CostTrackerConfig) {
             team: { type: "string", enum: config.teams.map((t) => t.name) },
             pool: { type: "string", enum: config.pools.map((p) => p.name) },
             gpuResource: {
-                type: "string",
-                maxLength: 100,
+                ...identifier(100),
                 description:
                     "nvidia.com/gpu, nvidia.com/gpu.shared or nvidia.com/mig-<profile>; required when the pool offers several (see GET /v1/pools)",
             },
@@ -209,12 +222,14 @@ export function gpuRequestBody(config: CostTrackerConfig) {
             },
             hours: {
                 type: "number",
-                exclusiveMinimum: 0,
+                // gpu_requests.hours is numeric(8, 2) (migration 1): hundredths of an hour, from 0.01.
+                minimum: 0.01,
                 maximum: 744,
+                "x-decimals": 2,
                 description: "How long the GPUs are held; the reservation lasts this plus the grace period",
             },
             priorityClass: { type: "string", enum: [...config.priorityClasses] },
-            requester: { type: "string", minLength: 1, maxLength: 200 },
+            requester: identifier(200),
             purpose: { type: "string", maxLength: 1000 },
             workload: boundWorkload,
         },
@@ -242,14 +257,15 @@ export function usageBody(config: CostTrackerConfig) {
                             enum: [...CATEGORIES],
                             description: "ai-api for model API spend reported by a team's gateway",
                         },
-                        amountUsd: { type: "number", minimum: 0, maximum: 1_000_000 },
+                        // usage.amount_usd numeric(16, 6), gpu_hours numeric(14, 4) (migration 1); a day's total is checked in usage.ts.
+                        amountUsd: { type: "number", minimum: 0, maximum: 1_000_000, "x-decimals": 6 },
                         occurredAt: {
                             type: "string",
                             format: "date-time",
                             description: "When the spend accrued; counted on its UTC day",
                         },
                         pool: { type: "string", enum: config.pools.map((p) => p.name) },
-                        gpuHours: { type: "number", minimum: 0, maximum: 100_000 },
+                        gpuHours: { type: "number", minimum: 0, maximum: 100_000, "x-decimals": 4 },
                         workload,
                         description: { type: "string", maxLength: 200, examples: ["openai gpt-4.1, 1.2M tokens"] },
                     },

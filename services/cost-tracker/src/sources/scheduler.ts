@@ -26,6 +26,14 @@ export interface SchedulerDeps {
     readonly log: FastifyBaseLogger;
     readonly metrics: Metrics;
     readonly now: () => Date;
+    /** Aborted when the service stops: a source's request in flight ends then rather than at its timeout. */
+    readonly stopping?: AbortSignal;
+}
+
+/** A source call's signal: its timeout, or the service stopping, whichever comes first. */
+function callSignal(deps: SchedulerDeps, timeoutMs: number): AbortSignal {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return deps.stopping ? AbortSignal.any([timeout, deps.stopping]) : timeout;
 }
 
 export interface SourceOutcome {
@@ -43,7 +51,7 @@ export async function runSourcesOnce(deps: SchedulerDeps): Promise<SourceOutcome
     const outcomes = await Promise.all(deps.sources.map((source) => runSource(deps, source, days, timeoutMs)));
     if (deps.prometheus) {
         try {
-            const byNamespace = await deps.prometheus.utilisation(AbortSignal.timeout(timeoutMs));
+            const byNamespace = await deps.prometheus.utilisation(callSignal(deps, timeoutMs));
             await recordUtilisation(
                 deps.db,
                 byNamespace,
@@ -86,7 +94,7 @@ async function runSource(
     const started = deps.now();
     let outcome: SourceOutcome;
     try {
-        const records = await source.read(days, AbortSignal.timeout(timeoutMs));
+        const records = await source.read(days, callSignal(deps, timeoutMs));
         checkRecords(source.name, records, deps.config, days);
         await replaceSourceDays(deps.db, source.name, days, records, deps.now());
         outcome = { source: source.name, ok: true, records: records.length };
@@ -140,13 +148,14 @@ function messageOf(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
 }
 
-/** Runs `runSourcesOnce` every interval, never two at once; `stop` waits for the run in flight. */
+/** Runs `runSourcesOnce` every interval, never two at once; `stop` aborts the sources' requests in flight and waits for the run to end. */
 export function startScheduler(deps: SchedulerDeps, intervalMs: number): { stop(): Promise<void> } {
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<unknown> = Promise.resolve();
     let stopped = false;
+    const stopping = new AbortController();
     const tick = () => {
-        running = runSourcesOnce(deps)
+        running = runSourcesOnce({ ...deps, stopping: stopping.signal })
             .catch((err) => deps.log.error({ err: messageOf(err) }, "source run failed"))
             .finally(() => {
                 if (!stopped) timer = setTimeout(tick, intervalMs);
@@ -157,6 +166,7 @@ export function startScheduler(deps: SchedulerDeps, intervalMs: number): { stop(
         async stop() {
             stopped = true;
             clearTimeout(timer);
+            stopping.abort();
             await running;
         },
     };

@@ -1,0 +1,3 @@
+import { describeHostileInputSpecs } from "./hostile-input-specs";
+
+describeHostileInputSpecs("embedded PGlite");
