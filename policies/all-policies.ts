@@ -15,6 +15,7 @@ import { ecsTaskHardening, ecsTaskLogging, ecsTaskSecrets } from "./ecs-task-def
 import { eksPrivateEndpoint, eksSecretsEncryption } from "./eks";
 import { gpuInstanceTypeAllowed, gpuNodeGroupTaint, gpuPoolGpuLimit, gpuStackGpuLimit } from "./gpu-node-pools";
 import { gpuOperatorInstall, gpuOperatorSharing } from "./gpu-operator";
+import { gpuWorkloadTeamQuota } from "./gpu-team-quota";
 import { helmValuesNoPlaintextSecrets } from "./helm-secrets";
 import {
     gpuWorkloadClassLimit,
@@ -53,6 +54,7 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     gpuWorkloadPriorityClass,
     gpuWorkloadToleration,
     gpuWorkloadClassLimit,
+    gpuWorkloadTeamQuota,
     gpuOperatorSharing,
     gpuOperatorInstall,
     budgetTags,

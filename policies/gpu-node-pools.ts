@@ -8,18 +8,21 @@
  * template or launch configuration, or in mixed-instance overrides. Checked at the stack level,
  * since a type may sit in a launch template that a group names.
  */
-import { GPU_TAINT, INSTANCE_TYPES, gpusPerInstance, isKnownInstanceType } from "../catalog";
+import { GPU_TAINT, INSTANCE_TYPES, gpusPerInstance } from "../catalog";
+import { allCapacities } from "./lib/capacity";
 import { StackResource, stackPolicy } from "./lib/define";
 import {
     Capacity,
     LAUNCH_CONFIGURATION,
+    LAUNCHERS,
     LAUNCH_TEMPLATE,
+    LaunchedType,
     NODE_GROUP,
-    capacityOf,
-    isGpuType,
-    maxInstances,
+    MostGpus,
+    mostGpus,
     templateTypes,
 } from "./lib/ec2-capacity";
+import { catalogGpuTypes, mayLaunchGpus } from "./lib/instance-choice";
 import { asList, asRecord, asString, isUnknown, listing } from "./lib/values";
 
 /** EKS spells taint effects in upper snake case (`NO_SCHEDULE`). */
@@ -28,35 +31,16 @@ const EKS_GPU_TAINT_EFFECT = GPU_TAINT.effect.replace(/([a-z])([A-Z])/g, "$1_$2"
 /** Every GPU instance type the catalog knows: the allowlist when a stack's config names none. */
 const CATALOG_GPU_TYPES = Object.keys(INSTANCE_TYPES).filter((type) => gpusPerInstance(type) > 0);
 
-function capacities(resources: readonly StackResource[]): Capacity<StackResource>[] {
-    return resources.map((r) => capacityOf(r, resources)).filter((c): c is Capacity<StackResource> => c !== undefined);
-}
+const capacities = (resources: readonly StackResource[]): Capacity<StackResource>[] => allCapacities(resources);
 
 /** Launches GPUs: a type with GPUs (catalog, or an accelerated family), or a node group on a GPU AMI. */
 function launchesGpus(capacity: Capacity): boolean {
-    return capacity.types.some((t) => isGpuType(t.type)) || capacity.gpuAmi;
+    return capacity.types.some((t) => mayLaunchGpus(t.choice)) || (capacity.gpuAmi && capacity.types.length > 0);
 }
 
-/** The most GPUs a capacity can run: its maximum units, on its type with the most GPUs per unit. */
-function maxGpus(
-    capacity: Capacity,
-): { gpus: number; units: number; perInstance: number; instanceType: string; weight: number } | undefined {
-    let best: ReturnType<typeof maxGpus>;
-    for (const launched of capacity.types.filter((t) => isKnownInstanceType(t.type))) {
-        const instances = maxInstances(capacity, launched);
-        const perInstance = gpusPerInstance(launched.type);
-        if (instances === undefined || perInstance === 0) continue;
-        const gpus = instances * perInstance;
-        if (!best || gpus > best.gpus)
-            best = {
-                gpus,
-                units: capacity.maxUnits!,
-                perInstance,
-                instanceType: launched.type,
-                weight: launched.weight,
-            };
-    }
-    return best;
+/** A capacity that may launch GPUs with nothing bounding how many. */
+function unboundedGpus(capacity: Capacity): string | undefined {
+    return launchesGpus(capacity) ? capacity.unbounded : undefined;
 }
 
 export const gpuNodeGroupTaint = stackPolicy({
@@ -117,7 +101,6 @@ export const gpuInstanceTypeAllowed = stackPolicy({
                 label: c.label,
                 urn: c.resource.urn,
                 types: c.types.filter((t) => !t.viaTemplate),
-                attributeSelections: c.attributeSelections.filter((a) => !a.viaTemplate),
                 gpuAmi: c.gpuAmi,
             })),
             ...templates.map((t) => ({
@@ -127,29 +110,49 @@ export const gpuInstanceTypeAllowed = stackPolicy({
                 gpuAmi: false,
             })),
         ];
-        for (const { label, urn, types, attributeSelections, gpuAmi } of named) {
-            for (const { type, setting } of types) {
-                const known = isKnownInstanceType(type);
-                // A catalog type is checked if it has GPUs; an unknown one if its family is accelerated or the AMI says it has GPUs.
-                if (!(isGpuType(type) || (!known && gpuAmi)) || allowedGpuInstanceTypes.includes(type)) continue;
-                const why = known
-                    ? "is not an allowed GPU instance type in this stack"
-                    : "is not in the catalog (catalog/instances.ts), so its GPUs cannot be counted or priced";
-                report(
-                    `${label} sets ${setting} to ${type}, which ${why} (${allowed}); change ${setting} to an allowed type, or allow it in allowedGpuInstanceTypes in the stack's policy config.`,
-                    urn,
-                );
-            }
-            for (const { setting } of attributeSelections) {
-                report(
-                    `${label} chooses instance types by attributes (${setting}) without capping accelerators, so it may launch GPU types outside the allowlist (${allowed}); ` +
-                        `set ${setting}.acceleratorCount.max to 0, or name allowed instance types instead.`,
-                    urn,
-                );
+        for (const { label, urn, types, gpuAmi } of named) {
+            for (const launched of types) {
+                const refusal = refusalOf(launched, gpuAmi, allowedGpuInstanceTypes);
+                if (refusal) report(`${label} ${refusal(allowed)}`, urn);
             }
         }
     },
 });
+
+/** Why a setting may launch a GPU type outside the allowlist, as the rest of a sentence; undefined when it may not. */
+function refusalOf(
+    launched: LaunchedType,
+    gpuAmi: boolean,
+    allowedTypes: readonly string[],
+): ((allowed: string) => string) | undefined {
+    const { choice, setting } = launched;
+    const refused = catalogGpuTypes(choice).filter((t) => !allowedTypes.includes(t));
+    const unknownGpus = choice.open && (choice.unknownMayBeGpu || gpuAmi);
+    if (refused.length === 0 && !unknownGpus) return undefined;
+    const allowIt = "or allow it in allowedGpuInstanceTypes in the stack's policy config.";
+    const closedCatalogType = !choice.open && choice.catalog.length === 1;
+    const plainUnknownType =
+        choice.open && choice.catalog.length === 0 && /^[\w-]+\.[\w-]+$/.test(choice.written.replace(/^ml\./i, ""));
+    if (closedCatalogType)
+        return (allowed) =>
+            `sets ${setting} to ${choice.written}, which is not an allowed GPU instance type in this stack (${allowed}); change ${setting} to an allowed type, ${allowIt}`;
+    if (plainUnknownType)
+        return (allowed) =>
+            `sets ${setting} to ${choice.written}, which is not in the catalog (catalog/instances.ts), so its GPUs cannot be counted or priced (${allowed}); change ${setting} to an allowed type, ${allowIt}`;
+    const what = listing([
+        ...refused,
+        ...(unknownGpus ? ["GPU types the catalog (catalog/instances.ts) does not know"] : []),
+    ]);
+    if (launched.byAttributes) {
+        const ruleOut = setting.endsWith("instanceRequirements")
+            ? `set ${setting}.acceleratorCount.max to 0, or list only allowed types in ${setting}.allowedInstanceTypes`
+            : `add the requirement { key: "karpenter.k8s.aws/instance-gpu-count", operator: "DoesNotExist" } to ${setting}, or { key: "node.kubernetes.io/instance-type", operator: "In", values: [allowed types] }`;
+        return (allowed) =>
+            `chooses instance types by attributes (${setting}) in a way that may launch ${what}, outside the allowlist (${allowed}); ${ruleOut}.`;
+    }
+    return (allowed) =>
+        `sets ${setting} to ${choice.written}, which may launch ${what}, outside the allowlist (${allowed}); name one allowed instance type in ${setting} instead.`;
+}
 
 export const gpuPoolGpuLimit = stackPolicy({
     name: "gpu-pool-gpu-limit",
@@ -167,15 +170,27 @@ export const gpuPoolGpuLimit = stackPolicy({
     },
     validate: (resources, { maxGpusPerPool }, report) => {
         for (const capacity of capacities(resources)) {
-            const max = maxGpus(capacity);
+            const unbounded = unboundedGpus(capacity);
+            if (unbounded) {
+                report(
+                    `${capacity.label} may launch GPU instances (${capacity.types.map((t) => t.type).join(", ")}) without a bound: ${unbounded}; ` +
+                        `set a maximum that holds at most ${maxGpusPerPool} GPUs (the limit per pool).`,
+                    capacity.resource.urn,
+                );
+                continue;
+            }
+            const max = mostGpus(capacity);
             if (!max || max.gpus <= maxGpusPerPool) continue;
-            const fits = Math.floor(maxGpusPerPool / max.perInstance) * max.weight;
+            const weight = max.launched.weightOf?.(max.instanceType) ?? max.launched.weight;
+            const fits = Math.floor(maxGpusPerPool / max.perInstance) * weight;
             const size = capacity.maxSetting
-                ? `${capacity.maxSetting} ${max.units}${max.weight > 1 ? ` ÷ weight ${max.weight}` : ""} × `
+                ? `${capacity.maxSetting} ${capacity.maxUnits ?? max.instances}${weight > 1 ? ` ÷ ${max.launched.weightOf ? "vCPUs" : "weight"} ${weight}` : ""} × `
                 : "";
-            const lower = capacity.maxSetting
-                ? `lower ${capacity.maxSetting} to ${fits}`
-                : `use a type with at most ${maxGpusPerPool} GPUs`;
+            const lower = max.launched.instancesOf
+                ? `lower ${capacity.maxSetting} so that at most ${Math.floor(maxGpusPerPool / max.perInstance)} ${max.instanceType} fit`
+                : capacity.maxSetting
+                  ? `lower ${capacity.maxSetting} to ${fits}`
+                  : `use a type with at most ${maxGpusPerPool} GPUs`;
             report(
                 `${capacity.label} can scale to ${max.gpus} GPUs (${size}${max.perInstance} GPUs per ${max.instanceType}), ` +
                     `above the limit of ${maxGpusPerPool} GPUs per pool; ${lower} or raise maxGpusPerPool in the stack's policy config.`,
@@ -200,9 +215,17 @@ export const gpuStackGpuLimit = stackPolicy({
         },
     },
     validate: (resources, { maxGpusPerStack }, report) => {
-        const pools = capacities(resources)
-            .map((c) => ({ name: c.resource.name, max: maxGpus(c) }))
-            .filter((p): p is { name: string; max: NonNullable<ReturnType<typeof maxGpus>> } => p.max !== undefined);
+        const all = capacities(resources);
+        const unbounded = all.filter((c) => unboundedGpus(c) !== undefined).map((c) => c.label);
+        if (unbounded.length > 0) {
+            report(
+                `the stack's GPU capacity has no bound (${listing(unbounded)} may launch GPUs without a maximum), so it cannot be held to the limit of ${maxGpusPerStack} GPUs; give each a maximum size.`,
+            );
+            return;
+        }
+        const pools = all
+            .map((c) => ({ name: LAUNCHERS[c.resource.type] ? c.resource.name : c.label, max: mostGpus(c) }))
+            .filter((p): p is { name: string; max: MostGpus } => p.max !== undefined);
         const total = pools.reduce((sum, p) => sum + p.max.gpus, 0);
         if (total <= maxGpusPerStack) return;
         report(

@@ -21,8 +21,22 @@ import {
     inExtendedSupport,
     instanceType,
     isKnownInstanceType,
+    sageMakerRate,
 } from "../catalog";
-import { Capacity, LAUNCHERS, NODE_GROUP, capacityOf, isGpuType, maxInstances } from "./lib/ec2-capacity";
+import { allCapacities, buysCapacity, capacitiesOf } from "./lib/capacity";
+import { unitPrice } from "./lib/gpu-unit-prices";
+import { gpusAtMost, scaledWorkloads } from "./lib/workload-scale";
+import {
+    Capacity,
+    LaunchedType,
+    NODE_GROUP,
+    capacityOf,
+    catalogOptions,
+    maxInstances,
+    mostGpus,
+    unknownGpuSettings,
+} from "./lib/ec2-capacity";
+import { mayLaunchGpus } from "./lib/instance-choice";
 import { cpuCores, memoryGiB } from "./lib/quantities";
 import { asList, asNumber, asRecord, asString, isTrue } from "./lib/values";
 
@@ -71,9 +85,6 @@ const flat = (description: string, monthly: number): Price => ({
 });
 
 const PRICERS: Record<string, Pricer> = {
-    ...Object.fromEntries(
-        Object.keys(LAUNCHERS).map((type): [string, Pricer] => [type, (r, _today, all) => launchedCapacity(r, all)]),
-    ),
     "eks:index:Cluster": (r, today) => controlPlane(r, today),
     "aws:eks/cluster:Cluster": (r, today) => controlPlane(r, today),
     "awsx:ec2:Vpc": (r) => {
@@ -471,55 +482,154 @@ function helmRelease(r: PricedResource, all: readonly PricedResource[]): Price[]
 }
 
 /**
- * Instances at their minimum and maximum capacity, on the type that costs most per unit (spot at
- * the on-demand rate: a ceiling, since spot prices move), and a node group's root volumes. GPU
- * capacity on a type the catalog does not know cannot be priced: it is marked, never counted as $0.
+ * GPU workloads at their most (lib/workload-scale.ts), beyond the GPUs the stack's own capacity
+ * holds: a team's stack on the platform's cluster launches no nodes, but its pods hold GPUs the
+ * budget must see. In a stack that launches GPU capacity, its pods run on it and are within its
+ * lines, up to the GPUs it holds; what they ask for beyond that is priced at the most a unit
+ * costs (lib/gpu-unit-prices.ts), all month. Counted once per stack, on each workload's resource.
  */
-function launchedCapacity(r: PricedResource, all: readonly PricedResource[]): Price[] {
-    const capacity = capacityOf(r, all)!;
-    const known = capacity.types.filter((t) => isKnownInstanceType(t.type));
-    const unknownGpu = [
-        ...capacity.types
-            .filter((t) => !isKnownInstanceType(t.type) && (isGpuType(t.type) || capacity.gpuAmi))
-            .map((t) => t.type),
-        ...capacity.attributeSelections.map((a) => `types chosen by ${a.setting}`),
-    ];
-    const prices: Price[] = [];
-    const min = capacity.minUnits ?? 0;
-    const max = capacity.maxUnits ?? min;
-    if (unknownGpu.length > 0) {
-        const reason = `${capacity.label}: ${unknownGpu.join(", ")} not in the catalog, GPU capacity not priced`;
-        prices.push({ ...flat(reason, 0), gpu: true, unpricedGpu: reason });
-    } else if (known.length === 0) {
-        prices.push(
-            flat(
-                `${capacity.label}: ${capacity.types.map((t) => t.type).join(", ") || "no instance type"} not in the catalog, not priced`,
-                0,
-            ),
-        );
-    }
-    if (known.length > 0) {
-        const cost = (units: number) =>
-            Math.max(
-                ...known.map((t) => (maxInstances(capacity, t, units) ?? 0) * instanceType(t.type).onDemandUsdPerHour),
+function workloadPricer(all: readonly PricedResource[]): (r: PricedResource) => Price[] {
+    let byUrn: Map<string, Price[]> | undefined;
+    return (r) => {
+        byUrn ??= priceWorkloads(all);
+        const prices = byUrn.get(r.urn) ?? [];
+        byUrn.delete(r.urn); // a resource with several recorded entries is priced once
+        return prices;
+    };
+}
+
+function ownGpus(all: readonly PricedResource[]): number {
+    return allCapacities(all).reduce((sum, c) => (c.unbounded ? Infinity : sum + (mostGpus(c)?.gpus ?? 0)), 0);
+}
+
+function priceWorkloads(all: readonly PricedResource[]): Map<string, Price[]> {
+    const byUrn = new Map<string, Price[]>();
+    let spare = ownGpus(all);
+    const own = spare;
+    for (const w of scaledWorkloads(all)) {
+        const held = gpusAtMost(w);
+        const add = (price: Price) => byUrn.set(w.urn, [...(byUrn.get(w.urn) ?? []), price]);
+        if (!held) {
+            const why = w.pods.find((p) => p.unbounded)?.unbounded ?? "";
+            const reason = `${w.label}: GPU pods without a bound (${why}), not priced`;
+            add(
+                own === Infinity || own > 0
+                    ? {
+                          ...flat(`${w.label}: GPU pods without a bound (${why}), within this stack's GPU capacity`, 0),
+                          gpu: true,
+                      }
+                    : { ...flat(reason, 0), gpu: true, unpricedGpu: reason },
             );
-        const priciest = known.reduce((a, b) =>
-            instanceType(b.type).onDemandUsdPerHour / b.weight > instanceType(a.type).onDemandUsdPerHour / a.weight
-                ? b
-                : a,
-        );
-        const market = capacity.spot ? "spot, priced at on-demand" : "on-demand";
-        const types =
-            known.length === 1 ? priciest.type : `${known.map((t) => t.type).join(" | ")}, priced as ${priciest.type}`;
-        prices.push({
-            description: `${capacity.label.replace(/"/g, "")}: ${types} × ${min}–${max} (${market}, $${instanceType(priciest.type).onDemandUsdPerHour}/h)`,
-            monthlyIdle: perMonth(cost(min)),
-            monthlyMax: perMonth(cost(max)),
-            gpu: known.some((t) => gpusPerInstance(t.type) > 0),
+            continue;
+        }
+        const units = [...held].map(([resource, n]) => ({ resource, n, price: unitPrice(resource) }));
+        const gpus = units.reduce((t, u) => t + u.n * u.price.fractionOfGpu, 0);
+        const hourly = units.reduce((t, u) => t + u.n * u.price.usdPerHour, 0);
+        const within = Math.min(spare, gpus);
+        spare -= within;
+        const share = gpus === 0 ? 0 : (gpus - within) / gpus;
+        const asked = units
+            .map((u) => `${u.n} ${u.resource} ($${round(u.price.usdPerHour, 4)}/h each: ${u.price.basis})`)
+            .join(", ");
+        const covered = within > 0 ? `; ${round(within, 2)} GPU(s) of it within this stack's own GPU capacity` : "";
+        add({
+            description: `${w.label}: GPU pods at their most, ${asked}${covered}`,
+            monthlyIdle: 0,
+            monthlyMax: perMonth(hourly * share),
+            gpu: true,
         });
     }
-    if (r.type === NODE_GROUP) prices.push(rootVolume(r, capacity, min, max));
-    return prices;
+    return byUrn;
+}
+
+/**
+ * Instances at their minimum and maximum capacity, on the type that costs most per unit (spot at
+ * the on-demand rate: a ceiling, since spot prices move), for the hours a month they may run,
+ * and a node group's root volumes. A setting that may launch GPU types the catalog does not know,
+ * or GPU capacity without a bound, cannot be priced: it is marked, never counted as $0.
+ */
+function launchedCapacity(r: PricedResource, all: readonly PricedResource[]): Price[] {
+    return capacitiesOf(r, all).flatMap((capacity) => {
+        const min = capacity.minUnits ?? 0;
+        const max = capacity.maxUnits ?? min;
+        const prices = [...unpricedCapacity(capacity), ...pricedCapacity(capacity, min, max)];
+        if (r.type === NODE_GROUP && capacity.resource === r) prices.push(rootVolume(r, capacity, min, max));
+        return prices;
+    });
+}
+
+/** What of a capacity cannot be priced: GPU types the catalog does not know, GPUs without a bound, or no known type at all. */
+function unpricedCapacity(capacity: Capacity<PricedResource>): Price[] {
+    const unknownGpu = unknownGpuSettings(capacity).map((t) => t.type);
+    const gpus = capacity.types.some((t) => mayLaunchGpus(t.choice)) || capacity.gpuAmi;
+    if (capacity.unbounded && gpus) {
+        const reason = `${capacity.label}: GPU capacity without a bound (${capacity.unbounded}), not priced`;
+        return [{ ...flat(reason, 0), gpu: true, unpricedGpu: reason }];
+    }
+    if (unknownGpu.length > 0) {
+        const reason = `${capacity.label}: ${unknownGpu.join(", ")} not in the catalog, GPU capacity not priced`;
+        return [{ ...flat(reason, 0), gpu: true, unpricedGpu: reason }];
+    }
+    if (catalogOptions(capacity).length === 0 || capacity.unbounded)
+        return [
+            flat(
+                `${capacity.label}: ${capacity.types.map((t) => t.type).join(", ") || "no instance type"} ${capacity.unbounded ? `without a bound (${capacity.unbounded})` : "not in the catalog"}, not priced`,
+                0,
+            ),
+        ];
+    return [];
+}
+
+/** The hourly rate of a catalog type as launched: SageMaker's for an `ml.` type when the catalog has it, else EC2's. */
+function hourlyRate(launched: LaunchedType, type: string): { usd: number; floor: boolean } {
+    if (!launched.choice.sageMaker) return { usd: instanceType(type).onDemandUsdPerHour, floor: false };
+    const rate = sageMakerRate(`ml.${type}`);
+    return rate ? { usd: rate.usdPerHour, floor: false } : { usd: instanceType(type).onDemandUsdPerHour, floor: true };
+}
+
+/** The known part of a capacity, priced as its costliest option at min and max units. */
+function pricedCapacity(capacity: Capacity<PricedResource>, min: number, max: number): Price[] {
+    const options = catalogOptions(capacity);
+    if (options.length === 0 || (capacity.unbounded && capacity.maxUnits === undefined)) return [];
+    const hours = capacity.hoursPerMonth;
+    const cost = (units: number) =>
+        Math.max(
+            ...options.map(
+                (o) => (maxInstances(capacity, o.launched, o.type, units) ?? 0) * hourlyRate(o.launched, o.type).usd,
+            ),
+        );
+    type Option = (typeof options)[number];
+    const atMax = (o: Option) =>
+        (maxInstances(capacity, o.launched, o.type, max) ?? 0) * hourlyRate(o.launched, o.type).usd;
+    const perUnit = (o: Option) =>
+        hourlyRate(o.launched, o.type).usd / (o.launched.weightOf?.(o.type) ?? o.launched.weight);
+    const priciest = options.reduce((a, b) =>
+        atMax(b) > atMax(a) || (atMax(b) === atMax(a) && perUnit(b) > perUnit(a)) ? b : a,
+    );
+    const rate = hourlyRate(priciest.launched, priciest.type);
+    const market = capacity.spot ? "spot, priced at on-demand" : "on-demand";
+    const names = [...new Set(options.map((o) => o.type))];
+    const written = priciest.launched.choice.sageMaker ? `ml.${priciest.type}` : priciest.type;
+    const types =
+        names.length === 1 && options.length === 1 && !priciest.launched.choice.open
+            ? written
+            : `${capacity.types.map((t) => t.type).join(" | ")}, priced as ${written}`;
+    const notes = [
+        ...(rate.floor
+            ? [`SageMaker's rate for ${written} is not in the catalog (catalog/sagemaker.ts): EC2's, a floor`]
+            : []),
+        ...(capacity.priceFloor ? [capacity.priceFloor] : []),
+        ...(hours < HOURS_PER_MONTH ? [`at most ${round(hours, 2)} h a month`] : []),
+    ];
+    const unit = priciest.launched.instancesOf ? "" : ` × ${min}–${max}`;
+    return [
+        {
+            description: `${capacity.label.replace(/"/g, "")}: ${types}${unit} (${market}, $${rate.usd}/h${notes.length > 0 ? `; ${notes.join("; ")}` : ""})`,
+            monthlyIdle: cost(min) * hours,
+            monthlyMax: cost(max) * hours,
+            gpu: options.some((o) => gpusPerInstance(o.type) > 0),
+        },
+    ];
 }
 
 /**
@@ -585,11 +695,17 @@ export function priceResources(
     const hasDescendantOfType = (urn: string, type: string): boolean =>
         (childrenOf.get(urn) ?? []).some((child) => child.type === type || hasDescendantOfType(child.urn, type));
 
+    const workloadPrices = workloadPricer(resources);
     const items: PriceItem[] = [];
     for (const resource of resources) {
         const childType = PRICED_BY_CHILDREN[resource.type];
         if (childType && hasDescendantOfType(resource.urn, childType)) continue;
-        const prices = PRICERS[resource.type]?.(resource, today, resources);
+        const pricer = Object.hasOwn(PRICERS, resource.type)
+            ? PRICERS[resource.type]
+            : buysCapacity(resource.type)
+              ? (r: PricedResource) => [...launchedCapacity(r, resources), ...workloadPrices(r)]
+              : undefined;
+        const prices = pricer?.(resource, today, resources);
         for (const price of prices === undefined ? [] : Array.isArray(prices) ? prices : [prices]) {
             items.push({
                 urn: resource.urn,

@@ -9,7 +9,14 @@
  *
  * Shapes as @pulumi/aws 7.x lays them out (the Terraform AWS provider's schemas).
  */
-import { gpusPerInstance, isAcceleratedInstanceType, isKnownInstanceType } from "../../catalog";
+import {
+    HOURS_PER_MONTH,
+    InstanceTypeName,
+    gpusPerInstance,
+    isAcceleratedInstanceType,
+    isKnownInstanceType,
+} from "../../catalog";
+import { InstanceChoice, choiceOf, requirementsChoice } from "./instance-choice";
 import { LinkedResource, referencedThrough } from "./references";
 import { Props, asList, asNumber, asRecord, asString, isUnknown } from "./values";
 
@@ -35,30 +42,34 @@ export const LAUNCHERS: Readonly<Record<string, string>> = {
 /** EKS AMI types that carry NVIDIA drivers (AL2_x86_64_GPU, AL2023_x86_64_NVIDIA, BOTTLEROCKET_*_NVIDIA). */
 const GPU_AMI = /NVIDIA|GPU/i;
 
-/** One instance type a resource may launch, and the setting that names it. */
+/** One setting that chooses the instance types a resource may launch, and what it lets AWS launch. */
 export interface LaunchedType {
+    /** As written (lib/instance-choice.ts), for messages. */
     readonly type: string;
+    /** The types it may launch: catalog types, and whether unknown (GPU) types too. */
+    readonly choice: InstanceChoice;
     /** `instanceTypes`, `launchTemplate "gpu-lt".instanceType`, `mixedInstancesPolicy...overrides[1].instanceType` */
     readonly setting: string;
-    /** Capacity units one instance counts for (weightedCapacity); 1 unless weighted. */
+    /**
+     * Capacity units one instance counts for (weightedCapacity); 1 unless weighted. A resource
+     * sized in vCPUs (an AWS Batch compute environment) weighs each type by its vCPUs instead:
+     * `weightOf` then gives the weight per catalog type.
+     */
     readonly weight: number;
+    readonly weightOf?: (type: string) => number;
+    /** Most instances of a catalog type, when a resource bounds them otherwise than by units (Karpenter's limits). */
+    readonly instancesOf?: (type: string) => number | undefined;
     /** Named by a launch template or launch configuration, which is checked (and reported) itself. */
     readonly viaTemplate: boolean;
-}
-
-export interface AttributeSelection {
-    readonly setting: string;
-    /** In a launch template, which is checked (and reported) itself. */
-    readonly viaTemplate: boolean;
+    /** Chosen by attributes (instanceRequirements, Karpenter requirements) rather than named. */
+    readonly byAttributes: boolean;
 }
 
 export interface Capacity<R extends LinkedResource = LinkedResource> {
     readonly resource: R;
-    /** `node group "h100"`, `Auto Scaling group "batch"` */
+    /** `node group "h100"`, `Auto Scaling group "batch"`, `SageMaker endpoint configuration "llm": production variant "main"` */
     readonly label: string;
     readonly types: readonly LaunchedType[];
-    /** Settings that choose types by attributes (instanceRequirements) without ruling out accelerators. */
-    readonly attributeSelections: readonly AttributeSelection[];
     /** A node group whose AMI type carries NVIDIA drivers. */
     readonly gpuAmi: boolean;
     /** Capacity units (instances unless weighted) at the minimum and at most; undefined when unknown. */
@@ -66,9 +77,38 @@ export interface Capacity<R extends LinkedResource = LinkedResource> {
     readonly maxUnits?: number;
     /** The setting `maxUnits` comes from, for messages. */
     readonly maxSetting: string;
+    /** Why the most it can launch has no bound (no limits, a count computed during the update); judged as unbounded. */
+    readonly unbounded?: string;
     readonly spot: boolean;
+    /** Hours a month it runs at most: 730 for standing capacity, less for a job with a maximum run time. */
+    readonly hoursPerMonth: number;
+    /** Why the catalog's rate is only a floor for it (a dedicated host), shown with its price. */
+    readonly priceFloor?: string;
     /** The launch template the resource names (for its root volume), if found in the stack. */
     readonly template?: R;
+}
+
+/** Capacity that stands all month (a reservation, an endpoint, a notebook): the fields most of them share. */
+export function standingCapacity<R extends LinkedResource>(
+    resource: R,
+    label: string,
+    types: LaunchedType[],
+    size: { units: number | undefined; setting: string; min?: number; unbounded?: string },
+    extra: Partial<Capacity<R>> = {},
+): Capacity<R> {
+    return {
+        resource,
+        label,
+        types,
+        gpuAmi: false,
+        minUnits: size.min ?? size.units,
+        maxUnits: size.units,
+        maxSetting: size.setting,
+        unbounded: size.unbounded,
+        spot: false,
+        hoursPerMonth: HOURS_PER_MONTH,
+        ...extra,
+    };
 }
 
 /** The capacity a resource launches, or undefined for a resource that launches none. */
@@ -81,6 +121,7 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
     const label = `${kind} "${resource.name}"`;
     switch (resource.type) {
         case NODE_GROUP: {
+            if (isUnknown(p.instanceTypes)) found.type(p.instanceTypes, "instanceTypes");
             asList(p.instanceTypes).forEach((t, i) => found.type(t, `instanceTypes[${i}]`));
             const template = found.template(
                 "launchTemplate",
@@ -96,14 +137,20 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 minUnits: asNumber(scaling.minSize) ?? 0,
                 maxUnits: asNumber(scaling.maxSize),
                 maxSetting: "scalingConfig.maxSize",
+                unbounded: unboundedWhen(scaling.maxSize, "scalingConfig.maxSize"),
                 spot: p.capacityType === "SPOT",
+                hoursPerMonth: HOURS_PER_MONTH,
                 template,
             };
         }
         case INSTANCE:
         case SPOT_INSTANCE_REQUEST: {
             found.type(p.instanceType, "instanceType");
-            const template = found.template("launchTemplate", asRecord(p.launchTemplate), !isSetType(p.instanceType));
+            const template = found.template(
+                "launchTemplate",
+                asRecord(p.launchTemplate),
+                !isSetOrUnknown(p.instanceType),
+            );
             const spot =
                 resource.type === SPOT_INSTANCE_REQUEST || asRecord(p.instanceMarketOptions)?.marketType === "spot";
             return {
@@ -115,6 +162,7 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 maxUnits: 1,
                 maxSetting: "",
                 spot,
+                hoursPerMonth: HOURS_PER_MONTH,
                 template,
             };
         }
@@ -124,7 +172,7 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
             overrides.forEach((o, i) => {
                 const at = `mixedInstancesPolicy.launchTemplate.overrides[${i}]`;
                 found.type(o.instanceType, `${at}.instanceType`, o.weightedCapacity);
-                found.requirements(o.instanceRequirements, `${at}.instanceRequirements`);
+                found.requirements(o.instanceRequirements, `${at}.instanceRequirements`, o.weightedCapacity);
                 found.template("mixedInstancesPolicy", asRecord(o.launchTemplateSpecification), false);
             });
             const spec = mixed ? asRecord(mixed.launchTemplateSpecification) : asRecord(p.launchTemplate);
@@ -142,6 +190,8 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 minUnits: asNumber(p.minSize) ?? 0,
                 maxUnits: asNumber(p.maxSize),
                 maxSetting: "maxSize",
+                unbounded: unboundedWhen(p.maxSize, "maxSize"),
+                hoursPerMonth: HOURS_PER_MONTH,
                 spot:
                     (asNumber(
                         asRecord(asRecord(p.mixedInstancesPolicy)?.instancesDistribution)
@@ -168,6 +218,7 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                     found.requirements(
                         o.instanceRequirements,
                         `launchTemplateConfigs[${i}].overrides[${j}].instanceRequirements`,
+                        o.weightedCapacity,
                     );
                 });
                 found.template(
@@ -193,41 +244,79 @@ export function capacityOf<R extends LinkedResource>(resource: R, all: readonly 
                 minUnits: asNumber(target),
                 maxUnits: asNumber(target),
                 maxSetting: setting,
+                unbounded: unboundedWhen(target, setting),
                 spot,
+                hoursPerMonth: HOURS_PER_MONTH,
             };
         }
     }
     return undefined;
 }
 
-/** Most instances of one type the capacity can run: its units over the type's weight, rounded up. */
+/** Most instances of one catalog type the capacity can run: its units over the type's weight, rounded up. */
 export function maxInstances(
     capacity: Capacity,
     launched: LaunchedType,
+    type: string,
     units = capacity.maxUnits,
 ): number | undefined {
-    return units === undefined ? undefined : Math.ceil(units / launched.weight);
+    if (launched.instancesOf) return units === capacity.maxUnits ? launched.instancesOf(type) : 0;
+    const weight = launched.weightOf?.(type) ?? launched.weight;
+    return units === undefined ? undefined : Math.ceil(units / weight);
+}
+
+export interface MostGpus {
+    gpus: number;
+    instances: number;
+    perInstance: number;
+    instanceType: string;
+    launched: LaunchedType;
+}
+
+/** The most GPUs a capacity can run: its maximum units, on the catalog type it may launch with the most GPUs in all. */
+export function mostGpus(capacity: Capacity): MostGpus | undefined {
+    let best: MostGpus | undefined;
+    for (const { launched, type } of catalogOptions(capacity)) {
+        const instances = maxInstances(capacity, launched, type);
+        const perInstance = gpusPerInstance(type);
+        if (instances === undefined || perInstance === 0) continue;
+        const gpus = instances * perInstance;
+        if (!best || gpus > best.gpus) best = { gpus, instances, perInstance, instanceType: type, launched };
+    }
+    return best;
+}
+
+/** Every catalog type the capacity may launch, with the setting that allows it. */
+export function catalogOptions(capacity: Capacity): { launched: LaunchedType; type: InstanceTypeName }[] {
+    return capacity.types.flatMap((launched) => launched.choice.catalog.map((type) => ({ launched, type })));
+}
+
+/** The settings that may launch GPU types the catalog does not know (or any type on a GPU AMI): their GPUs and price are unknown. */
+export function unknownGpuSettings(capacity: Capacity): LaunchedType[] {
+    return capacity.types.filter((t) => t.choice.open && (t.choice.unknownMayBeGpu || capacity.gpuAmi));
 }
 
 /** The instance types a launch template names, directly or by its own attribute-based selection. */
-export function templateTypes(template: LinkedResource): {
-    types: LaunchedType[];
-    attributeSelections: AttributeSelection[];
-} {
+export function templateTypes(template: LinkedResource): { types: LaunchedType[] } {
     const collector = new Collector(template, [], []);
     collector.type(template.props.instanceType, "instanceType");
     collector.requirements(template.props.instanceRequirements, "instanceRequirements");
     return collector.result();
 }
 
-function isSetType(value: unknown): boolean {
-    return typeof value === "string" && value !== "";
+/** Set to a type, or unknown until the update (which will be one). */
+function isSetOrUnknown(value: unknown): boolean {
+    return isUnknown(value) || (typeof value === "string" && value !== "");
+}
+
+/** Why a size setting leaves the capacity unbounded: only when the preview cannot know it. */
+export function unboundedWhen(value: unknown, setting: string): string | undefined {
+    return isUnknown(value) ? `${setting} is computed during the update` : undefined;
 }
 
 /** Gathers what one resource launches as its settings are read. */
-class Collector<R extends LinkedResource> {
+export class Collector<R extends LinkedResource> {
     private readonly types: LaunchedType[] = [];
-    private readonly attributeSelections: AttributeSelection[] = [];
 
     constructor(
         private readonly resource: R,
@@ -235,22 +324,38 @@ class Collector<R extends LinkedResource> {
         private readonly all: readonly R[],
     ) {}
 
-    type(value: unknown, setting: string, weight?: unknown): void {
-        if (!isSetType(value)) return;
+    /** A written type (or family, bundle, wildcard, unknown value); nothing when unset. */
+    type(value: unknown, setting: string, weight?: unknown, weightOf?: (type: string) => number): void {
+        const choice = choiceOf(value);
+        if (!choice) return;
         this.types.push({
-            type: value as string,
+            type: choice.written,
+            choice,
             setting,
             weight: Math.max(1, asNumber(weight) ?? 1),
+            weightOf,
             viaTemplate: false,
+            byAttributes: false,
         });
     }
 
-    /** Attribute-based selection launches GPU types unless it caps accelerators at 0. */
-    requirements(value: unknown, setting: string): void {
-        const requirements = asRecord(value);
-        if (!requirements) return;
-        const max = asRecord(requirements.acceleratorCount)?.max;
-        if (isUnknown(max) || asNumber(max) !== 0) this.attributeSelections.push({ setting, viaTemplate: false });
+    /** Attribute-based selection: the worst its constraints allow (lib/instance-choice.ts). */
+    requirements(value: unknown, setting: string, weight?: unknown): void {
+        const choice = requirementsChoice(value, `types chosen by ${setting}`);
+        if (!choice) return;
+        this.types.push({
+            type: choice.written,
+            choice,
+            setting,
+            weight: Math.max(1, asNumber(weight) ?? 1),
+            viaTemplate: false,
+            byAttributes: true,
+        });
+    }
+
+    /** A choice made elsewhere (Karpenter requirements, a CloudFormation parameter's allowed values). */
+    chosen(choice: InstanceChoice, setting: string, byAttributes: boolean, weight = 1): void {
+        this.types.push({ type: choice.written, choice, setting, weight, viaTemplate: false, byAttributes });
     }
 
     /** The launch template `spec` names; when `takeTypes`, its instance types count as the resource's. */
@@ -259,11 +364,9 @@ class Collector<R extends LinkedResource> {
         const names = [spec.id, spec.name, spec.launchTemplateId, spec.launchTemplateName];
         const template = referencedThrough(this.resource, property, names, this.templates, ["id", "name"])[0];
         if (template && takeTypes) {
-            const own = templateTypes(template);
             const via = `launch template "${template.name}".`;
-            this.types.push(...own.types.map((t) => ({ ...t, setting: via + t.setting, viaTemplate: true })));
-            this.attributeSelections.push(
-                ...own.attributeSelections.map((a) => ({ setting: via + a.setting, viaTemplate: true })),
+            this.types.push(
+                ...templateTypes(template).types.map((t) => ({ ...t, setting: via + t.setting, viaTemplate: true })),
             );
         }
         return template;
@@ -276,18 +379,20 @@ class Collector<R extends LinkedResource> {
             "name",
             "arn",
         ])[0];
-        const type = configuration?.props.instanceType;
-        if (isSetType(type))
+        const choice = configuration && choiceOf(configuration.props.instanceType);
+        if (choice)
             this.types.push({
-                type: type as string,
+                type: choice.written,
+                choice,
                 setting: `launch configuration "${configuration.name}".instanceType`,
                 weight: 1,
                 viaTemplate: true,
+                byAttributes: false,
             });
     }
 
-    result(): { types: LaunchedType[]; attributeSelections: AttributeSelection[] } {
-        return { types: this.types, attributeSelections: this.attributeSelections };
+    result(): { types: LaunchedType[] } {
+        return { types: this.types };
     }
 }
 

@@ -212,7 +212,12 @@ const units = (a: GpuAsk) => Math.max(a.request?.valid ? a.request.value! : 0, a
  * then the GPU resources added up, each unit one GPU.
  */
 export function gpusPerPod(asks: readonly GpuAsk[]): number {
-    let total = 0;
+    return [...gpusPerPodByResource(asks).values()].reduce((t, n) => t + n, 0);
+}
+
+/** As `gpusPerPod`, per GPU resource (`nvidia.com/gpu`, `nvidia.com/mig-3g.40gb`, ...). */
+export function gpusPerPodByResource(asks: readonly GpuAsk[]): Map<string, number> {
+    const byResource = new Map<string, number>();
     for (const resource of new Set(asks.map((a) => a.resource))) {
         const mine = asks.filter((a) => a.resource === resource);
         const sum = (list: readonly GpuAsk[]) => list.reduce((t, a) => t + units(a), 0);
@@ -221,9 +226,9 @@ export function gpusPerPod(asks: readonly GpuAsk[]): number {
         const initPeaks = mine
             .filter((a) => a.role !== "container")
             .map((a) => sum(sidecars.filter((s) => s.index < a.index)) + units(a));
-        total += Math.max(running, ...initPeaks);
+        byResource.set(resource, Math.max(running, ...initPeaks));
     }
-    return total;
+    return byResource;
 }
 
 /** `container "trainer": nvidia.com/gpu 16`; an amount written otherwise shows how (`"16000m" (= 16)`). */

@@ -38,6 +38,14 @@ function readKnown(read: () => unknown): unknown {
     }
 }
 
+/**
+ * A value that is one of several, each possible (a CloudFormation `Fn::If`, a parameter known
+ * only by its allowed values): judged as the worst of them.
+ */
+export class AnyOf {
+    constructor(readonly values: readonly unknown[]) {}
+}
+
 export function isUnknown(value: unknown): value is Unknown {
     return value === UNKNOWN;
 }

@@ -18,6 +18,7 @@ const POLICY_MODULES = [
     "encryption",
     "gpu-node-pools",
     "gpu-operator",
+    "gpu-team-quota",
     "gpu-workloads",
     "helm-secrets",
     "iam",

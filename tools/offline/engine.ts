@@ -14,21 +14,31 @@
 import * as grpc from "@grpc/grpc-js";
 import * as emptyproto from "google-protobuf/google/protobuf/empty_pb";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
+import * as callbackproto from "@pulumi/pulumi/proto/callback_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as resrpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SIG_KEY, wireSecret } from "../../policies/lib/wire";
 import { FakeCloud } from "./fake-cloud";
 import type { RecordedResource } from "./recorder";
+import { ResourceTransforms } from "./transforms";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 
 /**
  * Monitor features the plan answers yes to. Output values stay off (the SDK then sends plain
- * values, as to a provider without them); transforms and hooks need a callback server the
- * plan does not run, and the SDK falls back or refuses plainly without them.
+ * values, as to a provider without them). Resource transforms run as the engine runs them
+ * (transforms.ts); invoke transforms and hooks need more of the callback protocol than the plan
+ * speaks, and the SDK refuses them plainly without it.
  */
-const FEATURES = new Set(["secrets", "resourceReferences", "deletedWith", "aliasSpecs", "parameterization"]);
+const FEATURES = new Set([
+    "secrets",
+    "resourceReferences",
+    "deletedWith",
+    "aliasSpecs",
+    "parameterization",
+    "transforms",
+]);
 
 export interface EngineRecording {
     /** Every resource registered or read, the stack resource excepted, in registration order. */
@@ -48,6 +58,7 @@ export class OfflineEngine {
     private readonly byUrn = new Map<string, RecordedResource>();
     private stackUrn?: string;
     private outputs?: Record<string, unknown>;
+    private readonly transforms = new ResourceTransforms();
 
     constructor(
         private readonly project: string,
@@ -58,9 +69,16 @@ export class OfflineEngine {
             supportsFeature: this.handle<resproto.SupportsFeatureRequest, resproto.SupportsFeatureResponse>((req) =>
                 new resproto.SupportsFeatureResponse().setHassupport(FEATURES.has(req.getId())),
             ),
-            registerResource: this.handle<resproto.RegisterResourceRequest, resproto.RegisterResourceResponse>((req) =>
-                this.registerResource(req),
+            registerResource: this.handleAsync<resproto.RegisterResourceRequest, resproto.RegisterResourceResponse>(
+                async (req) => {
+                    await this.transforms.apply(req);
+                    return this.registerResource(req);
+                },
             ),
+            registerStackTransform: this.handle<callbackproto.Callback, emptyproto.Empty>((req) => {
+                this.transforms.registerStack(req);
+                return new emptyproto.Empty();
+            }),
             registerResourceOutputs: this.handle<resproto.RegisterResourceOutputsRequest, emptyproto.Empty>((req) =>
                 this.registerOutputs(req),
             ),
@@ -85,6 +103,7 @@ export class OfflineEngine {
     }
 
     stop(): void {
+        this.transforms.close();
         this.server.forceShutdown();
     }
 
@@ -106,6 +125,20 @@ export class OfflineEngine {
         };
     }
 
+    /** As `handle`, for a handler that waits on the program (a transform's callback). */
+    private handleAsync<Req, Res>(fn: (req: Req) => Promise<Res>): Handler<Req, Res> {
+        return (call, callback) => {
+            fn(call.request).then(
+                (response) => callback(null, response),
+                (err: unknown) =>
+                    callback({
+                        code: grpc.status.INTERNAL,
+                        details: err instanceof Error ? err.message : String(err),
+                    } as grpc.ServiceError),
+            );
+        };
+    }
+
     private urnOf(parent: string, type: string, name: string): string {
         const parentType = parent ? parent.split("::")[2] : undefined;
         const qualified = parentType && parentType !== STACK_TYPE ? `${parentType}$${type}` : type;
@@ -116,6 +149,7 @@ export class OfflineEngine {
         const type = req.getType();
         const parent = req.getParent();
         const urn = this.urnOf(parent, type, req.getName());
+        this.transforms.remember(urn, req);
         if (type === STACK_TYPE && !parent) {
             this.stackUrn = urn;
             return new resproto.RegisterResourceResponse().setUrn(urn).setObject(structproto.Struct.fromJavaScript({}));
