@@ -30,7 +30,6 @@ export {
 } from "./regions";
 export { SAGEMAKER_USD_PER_HOUR, sageMakerRate } from "./sagemaker";
 export type { SageMakerRate } from "./sagemaker";
-export { REGIONS, REGIONS_BY_PARTITION, isKnownRegion, managedPolicyArn, partitionOf } from "./regions";
 export type { Partition, Region } from "./regions";
 export {
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
