@@ -67,14 +67,31 @@ describe("BudgetGate component", () => {
     });
 
     it("Events only in team namespaces (RoleBindings, no cluster-wide grant), its Lease only in its namespace", () => {
-        const events = named(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "gate-events");
-        assert.deepStrictEqual(events.inputs.rules, [{ apiGroups: [""], resources: ["events"], verbs: ["create"] }]);
+        // A Role in each team namespace (team namespaces admit bindings to their own Roles, not to other ClusterRoles).
+        for (const team of ["inference", "ml-research"]) {
+            const events = named(resources, "kubernetes:rbac.authorization.k8s.io/v1:Role", `gate-events-${team}`);
+            assert.deepStrictEqual((events.inputs as any).metadata, { name: "budget-gate-events", namespace: team });
+            assert.deepStrictEqual(events.inputs.rules, [
+                { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+            ]);
+        }
         const bindings = ofType(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
         const eventBindings = bindings.filter((b) => (b.inputs as any).metadata.name === "budget-gate-events");
         assert.deepStrictEqual(eventBindings.map((b) => (b.inputs as any).metadata.namespace).sort(), [
             "inference",
             "ml-research",
         ]);
+        for (const binding of eventBindings)
+            assert.deepStrictEqual((binding.inputs as any).roleRef, {
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "Role",
+                name: "budget-gate-events",
+            });
+        assert.deepStrictEqual(
+            ofType(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").map((r) => r.name),
+            ["gate-workloads"],
+            "no cluster-wide role for Events",
+        );
         const clusterBindings = ofType(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
         assert.strictEqual(clusterBindings.length, 1, "only the workloads ClusterRole is bound cluster-wide");
         const lease = named(resources, "kubernetes:rbac.authorization.k8s.io/v1:Role", "gate-lease");
@@ -203,7 +220,11 @@ describe("scheduling in the platform (stack key `scheduling`)", () => {
         assert.strictEqual(gateConfig.admissionCheck, check.metadata.name);
         assert.deepStrictEqual(gateConfig.teams, ["ml-research", "applied-ml"]);
         assert.strictEqual(env.COST_TRACKER_URL, await promiseOf(result.costTracker!.url));
-        assert.strictEqual(env.COST_TRACKER_TOKEN_SECRET_ARN, await promiseOf(result.costTracker!.apiTokenSecret.arn));
+        // The platform's own credential, never the admin's.
+        assert.strictEqual(
+            env.COST_TRACKER_TOKEN_SECRET_ARN,
+            await promiseOf(result.costTracker!.callerTokenSecrets.platform.arn),
+        );
     });
 
     it("off with scheduling.enabled: false, and with the cost tracker off", async () => {

@@ -338,14 +338,11 @@ describe("cost tracker (prod config)", () => {
 
         it("gives every caller a token of its own: each team's where its SecretStore reads, kept 30 days in prod", () => {
             const secrets = resources.filter((r) => r.type === "aws:secretsmanager/secret:Secret");
-            const team = named(
-                resources,
-                "aws:secretsmanager/secret:Secret",
-                "cost-tracker-team-inference-token",
-            ).inputs;
+            const team = named(resources, "aws:secretsmanager/secret:Secret", "cost-tracker-team-inference-token");
+            // Secrets Manager's default recovery window (30 days) where prod keeps its data.
             assert.deepStrictEqual(
-                [team.name, team.recoveryWindowInDays],
-                ["gpu-platform-prod/teams/inference/cost-tracker-token", 30],
+                [team.inputs.name, team.inputs.recoveryWindowInDays, team.retainOnDelete],
+                ["gpu-platform-prod/teams/inference/cost-tracker-token", undefined, true],
             );
             assert.deepStrictEqual(
                 secrets

@@ -65,12 +65,13 @@ describe("a real pulumi up: rules, secrets and their values", () => {
         }
     });
 
-    it("starts no cost tracker task before its token's, database user's and webhook's values exist", async () => {
+    it("starts no cost tracker task before its tokens', database user's and webhook's values exist", async () => {
         const resources = await platformOf("prod", (raw) => {
             raw.costTracker = { alertWebhookUrl: "https://hooks.example.com/services/T000/B000/XXXX" };
         });
         const versions = ofType(resources, "aws:secretsmanager/secretVersion:SecretVersion").map((v) => v.urn);
-        assert.strictEqual(versions.length, 3, "the API token's, the database user's and the webhook's");
+        // The admin's token, the gate's and the portal's, one per prod team (3), the database user's and the webhook's.
+        assert.strictEqual(versions.length, 8, "every caller's token, the database user's and the webhook's");
         for (const [type, name] of [
             ["aws:ecs/taskDefinition:TaskDefinition", "cost-tracker-task"],
             ["aws:ecs/service:Service", "cost-tracker-service"],

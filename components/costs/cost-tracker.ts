@@ -431,15 +431,16 @@ export class CostTracker extends pulumi.ComponentResource {
     ): { secrets: CallerTokenSecrets; versions: aws.secretsmanager.SecretVersion[] } {
         const versions: aws.secretsmanager.SecretVersion[] = [];
         const token = (id: string, description: string, secretName?: string) => {
+            // A fixed name is kept with its recovery window where data is protected, else freed at once for a re-create.
+            const fixed = secretName !== undefined;
             const secret = new aws.secretsmanager.Secret(
                 `${name}-${id}-token`,
                 {
                     description,
-                    ...(secretName === undefined
-                        ? {}
-                        : { name: secretName, recoveryWindowInDays: args.protect ? 30 : 0 }),
+                    ...(fixed ? { name: secretName } : {}),
+                    ...(fixed && !args.protect ? { recoveryWindowInDays: 0 } : {}),
                 },
-                { parent: this },
+                { parent: this, ...(fixed && args.protect ? { retainOnDelete: true } : {}) },
             );
             const random = aws.secretsmanager.getRandomPasswordOutput(
                 { passwordLength: 48, excludePunctuation: true },

@@ -150,21 +150,24 @@ export class BudgetGate extends pulumi.ComponentResource {
             },
             opts,
         );
-        const events = new k8s.rbac.v1.ClusterRole(
-            `${name}-events`,
-            { metadata: { name: "gpu-platform:budget-gate-events" }, rules: [...BUDGET_GATE_EVENT_RULES] },
-            opts,
-        );
-        for (const team of teamNamespaces)
+        // A Role of each team namespace, not a ClusterRole bound there: team namespaces admit RoleBindings
+        // to their own Roles and to view/edit only (catalog/admission/tenancy.ts), and the pack judges the same.
+        for (const team of teamNamespaces) {
+            const events = new k8s.rbac.v1.Role(
+                `${name}-events-${team}`,
+                { metadata: { name: "budget-gate-events", namespace: team }, rules: [...BUDGET_GATE_EVENT_RULES] },
+                opts,
+            );
             new k8s.rbac.v1.RoleBinding(
                 `${name}-events-${team}`,
                 {
                     metadata: { name: "budget-gate-events", namespace: team },
-                    roleRef: roleRef("ClusterRole", events.metadata.name),
+                    roleRef: roleRef("Role", events.metadata.name),
                     subjects: [subject],
                 },
                 opts,
             );
+        }
         const lease = new k8s.rbac.v1.Role(
             `${name}-lease`,
             {

@@ -23,7 +23,8 @@ const MONTHLY_MAX = {
     // The cost tracker (Fargate ARM64 $0.03238 per vCPU-hour, $0.00356 per GB-hour): 2 tasks at most
     // × (0.5 × 0.03238 + 1 × 0.00356) × 730 = 28.84; ALB 0.0225 × 730 = 16.43; db.t4g.micro
     // 0.016 × 730 = 11.68, 20 GB gp3 × 0.115 = 2.30, its password's secret 0.40; the API token's
-    // secret 0.40; its own database user's secret 0.40; the database's KMS key 1.00. On the CPU pool (m7i.xlarge: 4 vCPU, 16 GiB,
+    // secret 0.40; its own database user's secret 0.40; the callers' tokens (the budget gate's, the portal's, and one for
+    // each of dev's 2 teams) 4 × 0.40 = 1.60; the database's KMS key 1.00. On the CPU pool (m7i.xlarge: 4 vCPU, 16 GiB,
     // $0.2016/h), each pod at the larger of its CPU and memory shares: Prometheus 250m/1Gi
     // 0.0625 × 0.2016 × 730 = 9.20, kube-state-metrics 50m/128Mi 0.0125 × … = 1.84, node-exporter
     // 20m/32Mi 0.005 × 0.2016 × 6 nodes × 730 = 4.42, OpenCost 100m/256Mi 0.025 × … = 3.68, and
@@ -34,7 +35,7 @@ const MONTHLY_MAX = {
     // 2 × 100m/128Mi 0.025 each = 7.36, External Secrets 3 × 50m 0.0125 = 5.52, Argo CD's controller
     // 250m/1Gi 0.0625 = 9.20, server 50m 1.84, repo server 100m 3.68, ApplicationSet 50m 1.84,
     // Redis 50m 1.84, MLflow 250m/1Gi 9.20, Backstage 500m/1Gi 0.125 = 18.40. Together 91.49.
-    dev: "18,280.07",
+    dev: "18,281.67",
     // system m7i.2xlarge 0.4032 × 10 × 730 = 2,943.36; a100-shared p4d 21.957642 × 4 × 730 = 64,116.31;
     // a100-mig p4de 27.44705 × 4 × 730 = 80,145.39; h100 p5 55.04 × 4 × 730 = 160,716.80; three NAT
     // gateways 98.55; KMS key 1.00; batch-embeddings' two alarms 0.20; EKS 0.10 × 730 = 73.00 while
@@ -42,7 +43,8 @@ const MONTHLY_MAX = {
     // 0.60 × 730 = 438.00; gp3 root volumes at 0.08 per GB-month: system 10 × 50 = 40.00,
     // a100-shared 4 × 200 = 64.00, a100-mig 4 × 500 = 160.00, h100 4 × 1,000 = 320.00.
     // The cost tracker: 4 tasks at most × 0.01975 × 730 = 57.67; ALB 16.43; db.t4g.small Multi-AZ
-    // 0.064 × 730 = 46.72, 20 GB gp3 Multi-AZ × 0.23 = 4.60, secrets 0.40 + 0.40 + 0.40 (master, API token, service user), KMS key 1.00. On
+    // 0.064 × 730 = 46.72, 20 GB gp3 Multi-AZ × 0.23 = 4.60, secrets 0.40 + 0.40 + 0.40 (master, API token, service user) and the callers' tokens (the gate's, the portal's, one for each of
+    // prod's 3 teams) 5 × 0.40 = 2.00, KMS key 1.00. On
     // the CPU pool (m7i.2xlarge: 8 vCPU, 32 GiB, $0.4032/h): Prometheus 250m/1536Mi (sized for
     // 22 nodes) 0.046875 × 0.4032 × 730 = 13.80, kube-state-metrics 0.00625 × … = 1.84,
     // node-exporter 0.0025 × 0.4032 × 22 nodes × 730 = 16.19, OpenCost 0.0125 × … = 3.68, the
@@ -52,10 +54,10 @@ const MONTHLY_MAX = {
     // External Secrets 3 × 1.84, Argo CD's controller 9.20, servers 2 × 1.84, repo servers 2 × 3.68,
     // ApplicationSet 2 × 1.84, Redis HA 3 × (100m/256Mi 3.68 + sentinel 20m 0.74) and HAProxy
     // 3 × 1.84, MLflow 2 × 9.20, Backstage 2 × 18.40. Together 180.71.
-    prod: "309,024.05",
+    prod: "309,026.05",
 };
 /** After 1.35's standard support ends, prod (EXTENDED) pays 0.60 × 730 = 438.00 for its control plane instead of 73.00. */
-const PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT = "309,389.05";
+const PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT = "309,391.05";
 /** The day the specs price at: any fixed day works; this one is inside 1.35's standard support. */
 const PRICED_ON = "2026-12-07";
 

@@ -480,8 +480,9 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
             method: "POST",
             url: "/v1/usage",
             headers: { authorization: `Bearer ${TOKEN}`, "idempotency-key": "usage-overrun-2" },
+            // A push is its key's day total (docs/cost-tracker-finops.md): the same day's $800 and $150 more is $950.
             payload: {
-                records: [{ team: "applied-ml", category: "gpu", amountUsd: 150, occurredAt: "2026-03-10T11:00:00Z" }],
+                records: [{ team: "applied-ml", category: "gpu", amountUsd: 950, occurredAt: "2026-03-10T11:00:00Z" }],
             },
         });
         assert.deepStrictEqual(await gate.breaker(), [`applied-ml/${workloadName(training)}`]);
