@@ -932,7 +932,7 @@ describe("portal: Backstage", () => {
         assert.strictEqual(warnings.length, 1);
         assert.match(
             warnings[0],
-            /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @roadiehq\/scaffolder-backend-module-http-request/,
+            /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @internal\/plugin-scaffolder-backend-module-gpu-platform/,
         );
     });
 

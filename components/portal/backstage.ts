@@ -28,9 +28,14 @@ export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd"
  */
 export const TEMPLATE_ACTIONS = [
     {
-        action: "http:backstage:request",
-        plugin: "@roadiehq/scaffolder-backend-module-http-request",
-        config: "proxy.endpoints",
+        action: "gpu-platform:request-gpus",
+        plugin: "@internal/plugin-scaffolder-backend-module-gpu-platform",
+        config: "gpuPlatform.costTracker",
+    },
+    {
+        action: "gpu-platform:release-gpus",
+        plugin: "@internal/plugin-scaffolder-backend-module-gpu-platform",
+        config: "gpuPlatform.costTracker",
     },
     { action: "fetch:template", plugin: "@backstage/plugin-scaffolder-backend", config: "" },
     {
@@ -62,8 +67,8 @@ export interface BackstageArgs {
     database: ServiceDatabase;
     /**
      * The platform's Backstage image (`registry/repository:tag` or `…@sha256:…`), with the plugins
-     * `TEMPLATE_ACTIONS` names. Default the chart's demo image, with a warning: it lacks the HTTP
-     * request action the templates' approval step needs.
+     * `TEMPLATE_ACTIONS` names. Default the chart's demo image, with a warning: it lacks the
+     * platform's GPU actions the templates' approval step needs (backstage/, docs/portal-app.md).
      */
     image?: string;
     /** Pods. Default 1. */
@@ -234,8 +239,8 @@ function templateRunFlows(backstage: pulumi.Resource, run: NonNullable<Backstage
     const step = (from: pulumi.Resource, to: pulumi.Resource, label: string) => ({ from: from.urn, to: to.urn, label });
     return [
         step(backstage, run.costTracker, "1. template asks: POST /v1/gpu-requests"),
-        step(run.costTracker, run.gitops, "2. approved: pull request to apps/ and workloads/"),
-        step(run.gitops, run.argoCd, "3. root application syncs apps/"),
+        step(run.costTracker, run.gitops, "2. approved: pull request to apps/<team>/<name>/"),
+        step(run.gitops, run.argoCd, "3. the team's ApplicationSet syncs apps/<team>/"),
         ...run.teamNamespaces.map((namespace) => step(run.argoCd, namespace, "4. deploys in the team's project")),
     ];
 }
