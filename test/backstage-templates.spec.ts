@@ -222,9 +222,22 @@ async function startTracker(db: Database): Promise<Tracker> {
         credentials: [{ kind: "portal", tokens: [PORTAL_TOKEN] }],
     });
     const writes: Tracker["writes"] = [];
-    app.addHook("preHandler", async (request) => {
-        if (request.method !== "GET")
-            writes.push({ method: request.method, url: request.url, headers: request.headers, body: request.body });
+    // Recorded as it arrives, before any check of the cost tracker's can refuse it; the body once parsed.
+    const received = new WeakMap<object, Tracker["writes"][number]>();
+    app.addHook("onRequest", async (request) => {
+        if (request.method === "GET") return;
+        const write = {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: undefined as unknown,
+        };
+        received.set(request, write);
+        writes.push(write);
+    });
+    app.addHook("preValidation", async (request) => {
+        const write = received.get(request);
+        if (write) write.body = request.body;
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const { port } = app.server.address() as AddressInfo;
@@ -860,6 +873,25 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                 .json()
                 .find((t: any) => t.name === "ml-research");
             assert.strictEqual(team.reservedUsd, 0);
+        });
+
+        it("a dry run prices the ask from the cost tracker's pools and reserves nothing", async () => {
+            const run = await runSample(SAMPLES[5], tracker, { dryRun: true }); // 8 H100s for 6 h for ml-research
+            assert.strictEqual(run.error, undefined, run.log.join("\n"));
+            assert.deepStrictEqual(approvalOf(run), {
+                reservationId: "dry-run",
+                status: "dry-run",
+                team: "ml-research",
+                estimatedCostUsd: 330.24, // 8 × 6 h × $6.88
+                remainingUsd: 119_669.76, // $120,000 − $330.24
+                overBudget: false,
+            });
+            assert.deepStrictEqual(tracker.writes, []);
+            assert.deepStrictEqual(await requestsOf("ml-research"), []);
+            assert.ok(
+                !run.calls.some((c) => c.action === "publish:github:pull-request"),
+                "a dry run opens no pull request",
+            );
         });
 
         it("a retried task gets the first decision: one reservation, the same id", async () => {

@@ -113,6 +113,8 @@ export interface TemplateRunOptions {
     costTracker: PortalCostTracker;
     /** Makes `publish:github:pull-request` fail, as GitHub would on a missing token or branch protection. */
     failPullRequest?: string;
+    /** Runs the task as the scaffolder's dry-run API does: actions without dry-run support are skipped. */
+    dryRun?: boolean;
 }
 
 export interface TemplateRun {
@@ -214,7 +216,7 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
             },
         },
         secrets: {},
-        isDryRun: false,
+        isDryRun: options.dryRun ?? false,
         cancelSignal: new AbortController().signal,
         getWorkspaceName: async () => options.taskId,
         getInitiatorCredentials: async () => ({}),
