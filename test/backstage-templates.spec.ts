@@ -8,6 +8,11 @@
  * Figures worked by hand from catalog/instances.ts, as the cost tracker prices them: a p5.48xlarge
  * GPU $55.04/h / 8 = $6.88; a 3g.40gb slice of a p4de.24xlarge GPU 3/7 × $27.44705/8 = $1.47038;
  * a time-sliced share of a p4d.24xlarge GPU $21.957642/8/3 = $0.91490.
+ *
+ * The approval and the release go through the portal's own actions (`gpu-platform:request-gpus`,
+ * `gpu-platform:release-gpus`), which read the user's teams from the catalog (a double holding
+ * the teams' Groups, made by the portal's catalog module) and call the cost tracker, listening on
+ * loopback, with the portal's credential and the acting user: the identity path end to end.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -16,7 +21,9 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { validate as validateParameters } from "jsonschema";
 import { parseAllDocuments } from "yaml";
+import type { AddressInfo } from "net";
 import type { FastifyInstance } from "fastify";
+import type { GroupEntityV1alpha1 } from "@backstage/catalog-model";
 import {
     DefaultNamespaceEntityPolicy,
     EntityPolicies,
@@ -30,15 +37,17 @@ import { REPO_ROOT, validStackConfig } from "./harness";
 import { admit } from "./admission";
 import { restrictedViolations } from "./pod-security";
 import {
-    type HttpAnswer,
-    type HttpRequestInput,
+    type PortalCostTracker,
     type TemplateRun,
     type TemplateRunOptions,
+    gpuPlatformActions,
     loadTemplate,
     runTemplate,
 } from "./scaffolder";
 import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT, LABELS } from "../catalog";
+import { GITOPS_APPS_PATH } from "../catalog/gitops";
 import { poolNodes } from "../components/cluster";
+import { teamApplicationSet, teamProject } from "../components/portal/gitops";
 import { type PlanResource, loadPackConfig, runPolicies } from "../policies/runner";
 import { configFromStack } from "../services/cost-tracker/src/demo/prod-stack";
 import type { Database } from "../services/cost-tracker/src/db/database";
@@ -47,7 +56,13 @@ import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "../services/
 const TEMPLATES_DIR = path.join(REPO_ROOT, "backstage", "templates");
 const NOW = "2026-11-20T12:00:00.000Z";
 const TASK_ID = "6f1c2a7e-0d4b-4c55-9f3e-2b8d1e0c9a41";
-const PROXY_PREFIX = "/proxy/cost-tracker";
+/** The portal's own credential at the cost tracker (COST_TRACKER_TOKEN_PORTAL). */
+const PORTAL_TOKEN = "portal-token-0123456789abcdef";
+const ADA = "user:default/ada";
+/** A member of inference only. */
+const GRACE = "user:default/grace";
+const GITOPS_REPO = "https://github.com/acme/gpu-gitops.git";
+const BACKSTAGE = path.join(REPO_ROOT, "backstage");
 /** What the portal's app-config gives the templates (`scaffolder.defaultEnvironment.parameters`). */
 const ENVIRONMENT = {
     gitopsRepoUrl: "github.com?owner=acme&repo=gpu-gitops",
@@ -176,29 +191,84 @@ const SAMPLES: readonly Sample[] = [
 const TEMPLATE_FILES = [...new Set(SAMPLES.map((s) => s.template))];
 const teamOf = (sample: Sample) => String(sample.parameters.team).split("/")[1];
 
+/**
+ * The teams' Groups as the portal's catalog module makes them from the stack's `teams`
+ * (backstage/plugins/catalog-backend-module-gpu-teams): ada is in the three teams the samples
+ * use, grace in inference only.
+ */
+function teamGroups(): GroupEntityV1alpha1[] {
+    const { teamGroup } = require(path.join(BACKSTAGE, "plugins/catalog-backend-module-gpu-teams/src/teams.ts"));
+    return [
+        { name: "ml-research", members: ["ada"] },
+        { name: "applied-ml", members: ["ada"] },
+        { name: "inference", members: ["ada", "grace"] },
+    ].map((team) => teamGroup(team));
+}
+
+/** The prod stack's cost tracker with the portal's credential, listening on loopback, and what reached it. */
+interface Tracker {
+    readonly app: FastifyInstance;
+    readonly portal: PortalCostTracker;
+    /** Every write that reached it: method, path, headers, body. */
+    readonly writes: { method: string; url: string; headers: Record<string, any>; body: unknown }[];
+}
+
+async function startTracker(db: Database): Promise<Tracker> {
+    const config = configFromStack("prod");
+    await resetDatabase(db, config);
+    const app = await testApp(db, {
+        config,
+        now: clock(NOW).now,
+        credentials: [{ kind: "portal", tokens: [PORTAL_TOKEN] }],
+    });
+    const writes: Tracker["writes"] = [];
+    // Recorded as it arrives, before any check of the cost tracker's can refuse it; the body once parsed.
+    const received = new WeakMap<object, Tracker["writes"][number]>();
+    app.addHook("onRequest", async (request) => {
+        if (request.method === "GET") return;
+        const write = {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: undefined as unknown,
+        };
+        received.set(request, write);
+        writes.push(write);
+    });
+    app.addHook("preValidation", async (request) => {
+        const write = received.get(request);
+        if (write) write.body = request.body;
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    return {
+        app,
+        writes,
+        portal: { baseUrl: `http://127.0.0.1:${port}`, portalToken: PORTAL_TOKEN, groups: teamGroups() },
+    };
+}
+
 /** Runs a sample's template for user ada, in the portal's environment. */
-function runSample(
-    sample: Sample,
-    http: TemplateRunOptions["http"],
-    options: Partial<TemplateRunOptions> = {},
-): Promise<TemplateRun> {
+function runSample(sample: Sample, tracker: Tracker, options: Partial<TemplateRunOptions> = {}): Promise<TemplateRun> {
     return runTemplate(path.join(TEMPLATES_DIR, sample.template), {
         parameters: sample.parameters,
         environment: ENVIRONMENT,
-        userRef: "user:default/ada",
+        userRef: ADA,
         taskId: TASK_ID,
-        http,
+        costTracker: tracker.portal,
         ...options,
     });
 }
 
-/** The manifests of a rendered pull request's workload directory, and its ArgoCD Application. */
+/** The outputs of the run's `requestGpus` step. */
+const approvalOf = (run: TemplateRun) => run.calls.find((c) => c.step === "requestGpus")?.output ?? {};
+
+/** The manifests of a rendered pull request's application directory, and its catalog entity. */
 interface Rendered {
     readonly run: TemplateRun;
-    /** The cost tracker's answer to the approval request. */
+    /** The outputs of gpu-platform:request-gpus. */
     readonly approval: Record<string, any>;
-    readonly application: Record<string, any>;
-    /** Every Kubernetes object ArgoCD would apply from the workload's directory. */
+    /** Every Kubernetes object Argo CD would apply from the application's directory. */
     readonly objects: Record<string, any>[];
     readonly workload: Record<string, any>;
     readonly podSpec: Record<string, any>;
@@ -208,26 +278,21 @@ interface Rendered {
 function rendered(sample: Sample, run: TemplateRun, approval: Record<string, any>): Rendered {
     assert.strictEqual(run.error, undefined, `${sample.template} failed:\n${run.log.join("\n")}`);
     const team = teamOf(sample);
-    const dir = `workloads/${team}/${sample.parameters.name}/`;
+    const dir = `${GITOPS_APPS_PATH}/${team}/${sample.parameters.name}/`;
+    const catalogFile = `catalog/${team}/${sample.parameters.name}/catalog-info.yaml`;
     const docs = (file: string) =>
         parseAllDocuments(run.pullRequestFiles[file] ?? fail(`the pull request has no ${file}`)).map((d) => d.toJSON());
     const files = Object.keys(run.pullRequestFiles).sort();
-    assert.deepStrictEqual(files, [
-        `apps/${team}-${sample.parameters.name}.yaml`,
-        `${dir}catalog-info.yaml`,
-        `${dir}network-policy.yaml`,
-        `${dir}workload.yaml`,
-    ]);
+    assert.deepStrictEqual(files, [`${dir}network-policy.yaml`, `${dir}workload.yaml`, catalogFile]);
     const objects = [...docs(`${dir}workload.yaml`), ...docs(`${dir}network-policy.yaml`)];
     const workload = objects.find((o) => o.kind === (sample.kind === "server" ? "Deployment" : "Job"))!;
     return {
         run,
         approval,
-        application: docs(`apps/${team}-${sample.parameters.name}.yaml`)[0],
         objects,
         workload,
         podSpec: workload.spec.template.spec,
-        catalogInfo: docs(`${dir}catalog-info.yaml`)[0],
+        catalogInfo: docs(catalogFile)[0],
     };
 }
 
@@ -244,27 +309,6 @@ function planResources(objects: Record<string, any>[]): PlanResource[] {
             inputs: o,
         };
     });
-}
-
-/** The cost tracker behind the Backstage proxy: `/proxy/cost-tracker/…` forwarded with the token the proxy adds. */
-function behindProxy(app: FastifyInstance, allowedHeaders = ["idempotency-key"]) {
-    return async (input: HttpRequestInput): Promise<HttpAnswer> => {
-        assert.ok(
-            input.path.startsWith(`${PROXY_PREFIX}/`),
-            `${input.path} does not go through the cost tracker's proxy endpoint`,
-        );
-        // Of the headers a template sends, the proxy passes on content-type (on its safe list) and those its endpoint allows (@backstage/plugin-proxy-backend 0.6.18).
-        const forwarded = Object.entries(input.headers ?? {}).filter(([name]) =>
-            ["content-type", ...allowedHeaders].includes(name.toLowerCase()),
-        );
-        const answer = await app.inject({
-            method: input.method as "POST",
-            url: input.path.slice(PROXY_PREFIX.length),
-            headers: { ...Object.fromEntries(forwarded), authorization: `Bearer ${TOKEN}` },
-            ...(input.body === undefined ? {} : { payload: JSON.stringify(input.body) }),
-        });
-        return { code: answer.statusCode, body: answer.json() };
-    };
 }
 
 describe("Backstage GPU templates (backstage/templates)", function () {
@@ -359,6 +403,48 @@ describe("Backstage GPU templates (backstage/templates)", function () {
             });
         }
 
+        /** The name the portal's plugin registers its cost preview under (backstage/plugins/gpu-platform/src/plugin.tsx). */
+        const costPreviewField = () => {
+            const plugin = fs.readFileSync(path.join(BACKSTAGE, "plugins/gpu-platform/src/plugin.tsx"), "utf8");
+            const [, name] =
+                plugin.match(/createFormField\(\{\s*name: '([^']+)'/) ?? fail("plugin.tsx registers no form field");
+            return name;
+        };
+
+        for (const file of TEMPLATE_FILES) {
+            const template = loadTemplate(path.join(TEMPLATES_DIR, file));
+            const pages = template.spec.parameters as any[];
+
+            it(`${file} offers as owning team only the user's own Groups (MyGroupsPicker), never any group`, () => {
+                const fields = pages.flatMap((page) => Object.entries<any>(page.properties ?? {}));
+                const [, team] = fields.find(([name]) => name === "team")!;
+                // @backstage/plugin-scaffolder 1.39.0 (Backstage 1.55.0): MyGroupsPicker lists the Groups with
+                // `relations.hasMember` of the signed-in user, and gives the chosen one's entity ref.
+                assert.deepStrictEqual(
+                    [team.type, team["ui:field"], team["ui:options"]],
+                    ["string", "MyGroupsPicker", undefined],
+                );
+                assert.deepStrictEqual(
+                    fields.filter(([, f]) => ["OwnerPicker", "EntityPicker"].includes(f["ui:field"])).map(([n]) => n),
+                    [],
+                );
+            });
+
+            it(`${file} shows the cost preview on the GPU page, holding no value`, () => {
+                const gpuPage = pages.find((page) => page.properties?.pool);
+                const previews = Object.entries<any>(gpuPage.properties).filter(
+                    ([, f]) => f["ui:field"] === costPreviewField(),
+                );
+                assert.strictEqual(previews.length, 1);
+                const [[name, preview]] = previews;
+                assert.strictEqual(preview.type, "null");
+                assert.ok(!(gpuPage.required ?? []).includes(name));
+                // The field reads the ask from the form's own names (its ui:options.fields maps others).
+                for (const key of ["pool", "gpuResource", "gpus", "hours", "priorityClass"])
+                    assert.ok(gpuPage.properties[key] ?? gpuPage.dependencies.pool.oneOf[0].properties[key], key);
+            });
+        }
+
         /** Validates form values as the scaffolder's router does before it starts a task: each page's schema with jsonschema. */
         const formErrors = (file: string, values: Record<string, unknown>) =>
             [loadTemplate(path.join(TEMPLATES_DIR, file)).spec.parameters ?? []]
@@ -392,24 +478,17 @@ describe("Backstage GPU templates (backstage/templates)", function () {
     });
 
     describe("a run, from the approval to the pull request", () => {
-        let db: Database;
-        let app: FastifyInstance;
+        let tracker: Tracker;
         const runs = new Map<Sample, Rendered>();
-        const config = configFromStack("prod");
 
         before(async () => {
-            db = await testDatabase();
-            await resetDatabase(db, config);
-            app = await testApp(db, { config, now: clock(NOW).now });
+            tracker = await startTracker(await testDatabase());
             for (const sample of SAMPLES) {
-                const run = await runSample(sample, behindProxy(app), { taskId: `${TASK_ID}-${runs.size}` });
-                // Sent again with the task's key, the request gets the decision the run got.
-                const approval = run.calls.find((c) => c.step === "requestGpus")!;
-                const answer = await behindProxy(app)(approval.input as HttpRequestInput);
-                runs.set(sample, rendered(sample, run, answer.body as Record<string, any>));
+                const run = await runSample(sample, tracker, { taskId: `${TASK_ID}-${runs.size}` });
+                runs.set(sample, rendered(sample, run, approvalOf(run)));
             }
         });
-        after(() => app.close());
+        after(() => tracker.app.close());
 
         for (const sample of SAMPLES) {
             const label = `${sample.template}${sample.parameters.framework ? ` (${sample.parameters.framework})` : ""}`;
@@ -441,13 +520,24 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                     assert.deepStrictEqual(c.resources.requests, c.resources.limits, `container ${c.name}`);
             });
 
-            it(`${label}: labels the workload, its pods and its Application with the approval's id`, () => {
-                const { approval, workload, application, catalogInfo } = runs.get(sample)!;
+            it(`${label}: labels the workload, its pods and its component with the reservation the cost tracker approved for the user`, async () => {
+                const { approval, workload, catalogInfo } = runs.get(sample)!;
                 assert.strictEqual(approval.status, "approved");
-                assert.strictEqual(workload.metadata.labels[LABELS.approval], approval.id);
-                assert.strictEqual(workload.spec.template.metadata.labels[LABELS.approval], approval.id);
-                assert.strictEqual(application.metadata.labels[LABELS.approval], approval.id);
-                assert.strictEqual(catalogInfo.metadata.annotations![LABELS.approval], approval.id);
+                const id = approval.reservationId;
+                const recorded = (
+                    await tracker.app.inject({ method: "GET", url: `/v1/gpu-requests?team=${teamOf(sample)}` })
+                )
+                    .json()
+                    .find((r: any) => r.id === id);
+                assert.ok(recorded, `the cost tracker has no request ${id}`);
+                assert.deepStrictEqual(
+                    [recorded.status, recorded.requester],
+                    ["approved", `${ADA} via portal`],
+                    "the requester is the identity the portal's credential proves",
+                );
+                assert.strictEqual(workload.metadata.labels[LABELS.approval], id);
+                assert.strictEqual(workload.spec.template.metadata.labels[LABELS.approval], id);
+                assert.strictEqual(catalogInfo.metadata.annotations![LABELS.approval], id);
                 assert.strictEqual(workload.metadata.labels[LABELS.team], teamOf(sample));
             });
 
@@ -472,23 +562,44 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                 });
             }
 
-            it(`${label}: adds an ArgoCD Application in the team's AppProject, syncing the workload into the team's namespace`, () => {
-                const { application } = runs.get(sample)!;
+            it(`${label}: writes plain manifests into apps/<team>/<name>/, which the team's ApplicationSet deploys into the team's namespace and project`, () => {
+                const { objects, run, catalogInfo } = runs.get(sample)!;
                 const team = teamOf(sample);
-                assert.strictEqual(application.metadata.name, `${team}-${sample.parameters.name}`);
-                assert.deepStrictEqual(application.spec.project, team);
-                assert.deepStrictEqual(application.spec.destination, {
-                    server: "https://kubernetes.default.svc",
-                    namespace: team,
-                });
-                assert.deepStrictEqual(application.spec.source, {
-                    repoURL: "https://github.com/acme/gpu-gitops.git",
-                    targetRevision: "main",
-                    path: `workloads/${team}/${sample.parameters.name}`,
-                    directory: { exclude: "catalog-info.yaml" },
-                });
-                for (const o of runs.get(sample)!.objects)
+                const appSet: any = teamApplicationSet(
+                    { name: team, namespace: team },
+                    { repoUrl: GITOPS_REPO, path: GITOPS_APPS_PATH, targetRevision: "main" },
+                );
+                // The git generator's one directory pattern, `apps/<team>/*`: each file sits one level below it.
+                const [{ path: pattern }] = appSet.generators[0].git.directories;
+                assert.strictEqual(pattern, `${GITOPS_APPS_PATH}/${team}/*`);
+                const appDirs = new Set(
+                    Object.keys(run.pullRequestFiles)
+                        .filter((f) => f.startsWith(`${GITOPS_APPS_PATH}/`))
+                        .map((f) => path.posix.dirname(f)),
+                );
+                assert.deepStrictEqual([...appDirs], [`${GITOPS_APPS_PATH}/${team}/${sample.parameters.name}`]);
+                assert.deepStrictEqual(
+                    [appSet.template.spec.project, appSet.template.spec.destination.namespace],
+                    [team, team],
+                );
+                // The Application's name, as Argo CD renders the template for this directory (a name already normalised).
+                const appName = appSet.template.metadata.name.replace(
+                    "{{ .path.basenameNormalized }}",
+                    sample.parameters.name,
+                );
+                assert.strictEqual(catalogInfo.metadata.annotations!["argocd/app-name"], appName);
+                // Argo CD applies every file of the directory: each object a kind the team's project allows, none of Argo CD's.
+                const allowed: { group: string; kind: string }[] = (
+                    teamProject({ name: team, namespace: team }, GITOPS_REPO) as any
+                ).namespaceResourceWhitelist;
+                for (const o of objects) {
+                    const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+                    assert.ok(
+                        allowed.some((k) => k.group === group && k.kind === o.kind),
+                        `${o.kind} (${group || "core"}) is not in the team project's allowlist`,
+                    );
                     assert.strictEqual(o.metadata.namespace, team, `${o.kind} ${o.metadata.name}`);
+                }
             });
 
             it(`${label}: registers a valid component linking to its ArgoCD application and MLflow model`, async () => {
@@ -496,15 +607,18 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                 await assertValidEntity(catalogInfo);
                 const team = teamOf(sample);
                 assert.deepStrictEqual(catalogInfo.spec!.owner, sample.parameters.team);
+                // The ApplicationSet names the Application `<team>.<directory>` (components/portal/gitops.ts).
+                const argoApp = `${team}.${sample.parameters.name}`;
+                assert.strictEqual(catalogInfo.metadata.annotations!["argocd/app-name"], argoApp);
                 assert.deepStrictEqual(
                     catalogInfo.metadata.links!.map((l) => l.url),
                     [
-                        `${ENVIRONMENT.argocdUrl}/applications/${team}-${sample.parameters.name}`,
+                        `${ENVIRONMENT.argocdUrl}/applications/${argoApp}`,
                         `${ENVIRONMENT.mlflowUrl}/#/models/${sample.parameters.modelName}/versions/${sample.parameters.modelVersion}`,
                     ],
                 );
                 assert.deepStrictEqual(run.registered, [
-                    `https://github.com/acme/gpu-gitops/blob/main/workloads/${team}/${sample.parameters.name}/catalog-info.yaml`,
+                    `https://github.com/acme/gpu-gitops/blob/main/catalog/${team}/${sample.parameters.name}/catalog-info.yaml`,
                 ]);
                 const pullRequest = run.calls.find((c) => c.action === "publish:github:pull-request")!.input;
                 assert.strictEqual(pullRequest.repoUrl, ENVIRONMENT.gitopsRepoUrl);
@@ -515,7 +629,10 @@ describe("Backstage GPU templates (backstage/templates)", function () {
 
         it("prices what it asks as the cost tracker's catalog does: 8 H100s for 6 hours, $330.24, shown on the Job", () => {
             const { approval, workload } = runs.get(SAMPLES[5])!;
+            // 8 × 6 h × $6.88
             assert.strictEqual(approval.estimatedCostUsd, 330.24);
+            // ml-research's $120,000 − $7.32 (the FastAPI sample before it: one share for 8 h, 8 × $0.91490) − $330.24
+            assert.strictEqual(approval.remainingUsd, 119_662.44);
             assert.strictEqual(workload.metadata.annotations["gpu-platform/estimated-cost-usd"], "330.24");
             assert.strictEqual(
                 workload.metadata.annotations["gpu-platform/reservation-expires-at"],
@@ -537,10 +654,10 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                         priorityClass: "development",
                     },
                 };
-                const run = await runSample(overClass, behindProxy(app), {
+                const run = await runSample(overClass, tracker, {
                     taskId: `${TASK_ID}-big-${sample.parameters.name}`,
                 });
-                const { objects, workload } = rendered(overClass, run, {});
+                const { objects, workload } = rendered(overClass, run, approvalOf(run));
                 const violations = (await runPolicies(planResources(objects), loadPackConfig("prod"))).map(
                     (v) => `${v.policy}: ${v.message}`,
                 );
@@ -556,129 +673,173 @@ describe("Backstage GPU templates (backstage/templates)", function () {
         });
     });
 
-    describe("the approval request, against the cost tracker's OpenAPI document", () => {
-        let db: Database;
-        let app: FastifyInstance;
+    describe("the approval and the release, through the portal's actions, as the cost tracker receives them", () => {
+        let tracker: Tracker;
         let openapi: Record<string, any>;
-        const config = configFromStack("prod");
         const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+        const actions = new Map(
+            gpuPlatformActions({ baseUrl: "http://127.0.0.1:9", portalToken: "unused", groups: [] }).map((a) => [
+                a.id,
+                a,
+            ]),
+        );
 
         beforeEach(async () => {
-            db = await testDatabase();
-            await resetDatabase(db, config);
-            app = await testApp(db, { config, now: clock(NOW).now });
-            await app.ready();
-            openapi = app.swagger() as Record<string, any>;
+            tracker = await startTracker(await testDatabase());
+            openapi = tracker.app.swagger() as Record<string, any>;
         });
-        afterEach(() => app.close());
+        afterEach(() => tracker.app.close());
 
-        /** The step's request, as the runner rendered it, and the OpenAPI operation it calls. */
-        const operationOf = (input: HttpRequestInput) => {
-            assert.ok(input.path.startsWith(`${PROXY_PREFIX}/`));
-            const apiPath = input.path.slice(PROXY_PREFIX.length);
-            const route = Object.keys(openapi.paths).find((p) =>
-                new RegExp(`^${p.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(apiPath),
-            );
-            assert.ok(route, `the cost tracker has no route for ${apiPath}`);
-            const operation = openapi.paths[route][input.method.toLowerCase()];
-            assert.ok(operation, `${route} has no ${input.method}`);
-            const sent = Object.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-            for (const p of (operation.parameters ?? []).filter((p: any) => p.in === "header" && p.required))
-                assert.ok(sent[p.name], `${route}: header ${p.name} is required`);
-            return { route, operation, sent };
-        };
+        const writesTo = (route: RegExp) => tracker.writes.filter((w) => route.test(w.url));
+        const requestsOf = async (team: string) =>
+            (await tracker.app.inject({ method: "GET", url: `/v1/gpu-requests?team=${team}` })).json();
 
         for (const file of TEMPLATE_FILES) {
-            it(`${file}: path, method, headers and body match POST /v1/gpu-requests; the answers carry what the template reads`, async () => {
-                const sample = SAMPLES.find((s) => s.template === file)!;
-                const run = await runSample(sample, behindProxy(app));
-                assert.strictEqual(run.error, undefined, run.log.join("\n"));
-                const input = run.calls.find((c) => c.step === "requestGpus")!.input as HttpRequestInput;
-                const { route, operation, sent } = operationOf(input);
-                assert.deepStrictEqual([input.method, route], ["POST", "/v1/gpu-requests"]);
-                assert.strictEqual(
-                    sent["idempotency-key"],
-                    TASK_ID,
-                    "the key is the task's id: a retried task gets the first answer",
+            it(`${file}: approves and releases with the portal's actions, their declared inputs only, and reads only their outputs`, () => {
+                const template = loadTemplate(path.join(TEMPLATES_DIR, file));
+                const step = (id: string) => template.spec.steps.find((s) => s.id === id)!;
+                const uses = [
+                    [step("requestGpus"), "gpu-platform:request-gpus"],
+                    [step("releaseReservation"), "gpu-platform:release-gpus"],
+                ] as const;
+                for (const [s, id] of uses) {
+                    assert.strictEqual(s.action, id, `step ${s.id}`);
+                    const schema = actions.get(id)!.schema!.input!;
+                    const given = Object.keys(s.input ?? {});
+                    assert.deepStrictEqual(
+                        given.filter((k) => !Object.hasOwn(schema.properties, k)),
+                        [],
+                        `${s.id}`,
+                    );
+                    assert.deepStrictEqual(
+                        schema.required.filter((k: string) => !given.includes(k)),
+                        [],
+                        `${s.id}`,
+                    );
+                }
+                assert.match(
+                    String(step("releaseReservation").if),
+                    /failure\(\) and steps\.requestGpus\.output\.reservationId/,
                 );
-                // The HTTP action sends an object body as JSON only under a JSON content type.
-                assert.match(sent["content-type"], /json/);
-                const schema = operation.requestBody.content["application/json"].schema;
-                assert.ok(ajv.validate(schema, input.body), JSON.stringify(ajv.errors));
-                assert.deepStrictEqual(input.body, {
+                assert.ok(
+                    !fs.readFileSync(path.join(TEMPLATES_DIR, file), "utf8").includes("/proxy/cost-tracker"),
+                    "no step writes through the proxy, which is GET only",
+                );
+                const outputs = actions.get("gpu-platform:request-gpus")!.schema!.output!.properties;
+                const read = fieldsRead(file);
+                assert.deepStrictEqual(
+                    read.filter((f) => !Object.hasOwn(outputs, f)),
+                    [],
+                    "every field the template reads is an output of gpu-platform:request-gpus",
+                );
+                assert.ok(
+                    ["reservationId", "estimatedCostUsd", "remainingUsd", "expiresAt"].every((f) => read.includes(f)),
+                );
+            });
+
+            it(`${file}: POST /v1/gpu-requests gets the portal's credential, the user, the user's catalog teams, the task's key and a body the OpenAPI document accepts`, async () => {
+                const sample = SAMPLES.find((s) => s.template === file)!;
+                const run = await runSample(sample, tracker);
+                assert.strictEqual(run.error, undefined, run.log.join("\n"));
+                assert.deepStrictEqual(
+                    tracker.writes.map((w) => `${w.method} ${w.url}`),
+                    ["POST /v1/gpu-requests"],
+                );
+                const [write] = tracker.writes;
+                assert.deepStrictEqual(
+                    {
+                        authorization: write.headers.authorization,
+                        "x-acting-user": write.headers["x-acting-user"],
+                        "x-acting-user-teams": write.headers["x-acting-user-teams"],
+                        "idempotency-key": write.headers["idempotency-key"],
+                    },
+                    {
+                        authorization: `Bearer ${PORTAL_TOKEN}`,
+                        "x-acting-user": ADA,
+                        // ada's three Groups in the catalog double, by name.
+                        "x-acting-user-teams": "applied-ml,inference,ml-research",
+                        // One key per task and step: a retried task gets the first decision.
+                        "idempotency-key": `backstage:${TASK_ID}:requestGpus`,
+                    },
+                );
+                const schema = openapi.paths["/v1/gpu-requests"].post.requestBody.content["application/json"].schema;
+                assert.ok(ajv.validate(schema, write.body), JSON.stringify(ajv.errors));
+                assert.deepStrictEqual(write.body, {
                     team: teamOf(sample),
                     pool: sample.parameters.pool,
                     gpuResource: sample.parameters.gpuResource,
                     gpus: sample.parameters.gpus,
                     hours: sample.parameters.hours,
                     priorityClass: sample.parameters.priorityClass,
-                    requester: "user:default/ada",
-                    purpose: (input.body as any).purpose,
+                    requester: ADA,
+                    purpose: (write.body as any).purpose,
                     workload: {
                         namespace: teamOf(sample),
                         kind: sample.kind === "server" ? "Deployment" : "Job",
                         name: sample.parameters.name,
                     },
                 });
-
-                const approved = operation.responses["201"].content["application/json"].schema;
-                const read = fieldsRead(file);
-                assert.deepStrictEqual(
-                    read.filter((f) => !Object.hasOwn(approved.properties, f)),
-                    [],
-                    "every field the template reads is in the 201 answer",
+                assert.strictEqual(
+                    run.calls.find((c) => c.step === "releaseReservation"),
+                    undefined,
+                    "nothing to release after a run that succeeded",
                 );
-                assert.ok(["id", "estimatedCostUsd", "remainingUsd", "expiresAt"].every((f) => read.includes(f)));
-                const rejected = operation.responses["409"].content["application/json"].schema;
-                assert.deepStrictEqual(
-                    [
-                        rejected.properties.status.enum,
-                        rejected.properties.reason.type,
-                        rejected.properties.remainingUsd.type,
-                    ],
-                    [["rejected"], "string", "number"],
-                );
-
-                const release = run.calls.find((c) => c.step === "releaseReservation");
-                assert.strictEqual(release, undefined, "nothing to release after a run that succeeded");
-                const [releaseStep] = loadTemplate(path.join(TEMPLATES_DIR, file)).spec.steps.filter(
-                    (s) => s.id === "releaseReservation",
-                );
-                const releaseInput = {
-                    ...(releaseStep.input as any),
-                    path: (releaseStep.input as any).path.replace(
-                        /\$\{\{[^}]+\}\}/,
-                        "5b0a9a52-34a3-4c7b-8f43-7b1b4a5c0d11",
-                    ),
-                };
-                assert.strictEqual(operationOf(releaseInput).route, "/v1/gpu-requests/{id}/release");
             });
         }
 
-        it("a 409 stops the template: the log shows the reason and the remaining budget, and nothing reaches Git or the catalog", async () => {
-            await spend(app, "applied-ml", 39_990);
-            const sample = SAMPLES[1]; // TorchServe for applied-ml, 1 time-sliced share for 24 h under critical-agents: $21.96
-            const run = await runSample(sample, behindProxy(app));
-            assert.strictEqual(run.error, "Unable to complete request");
-            const answer = run.log.find((line) => line.includes("Status code: 409"));
-            assert.ok(answer, run.log.join("\n"));
-            const body: Record<string, unknown> = JSON.parse(
-                answer.slice(answer.indexOf("Response body: ") + "Response body: ".length),
+        it("a user outside the team is refused by the action before the cost tracker is asked: nothing reserved, nothing written", async () => {
+            const run = await runSample(SAMPLES[5], tracker, { userRef: GRACE }); // ml-research's training Job
+            assert.strictEqual(
+                run.error,
+                "user:default/grace is not a member of team ml-research, so cannot spend its GPU budget; your teams: inference.",
             );
-            const rejected = openapi.paths["/v1/gpu-requests"].post.responses["409"].content["application/json"].schema;
-            assert.ok(ajv.validate(rejected, body), JSON.stringify(ajv.errors));
+            assert.deepStrictEqual(tracker.writes, []);
+            assert.deepStrictEqual(await requestsOf("ml-research"), []);
             assert.deepStrictEqual(
-                { ...body, id: "…" },
-                {
-                    id: "…",
-                    status: "rejected",
-                    reason: "over-budget",
-                    message:
-                        "over budget: $21.96 asked, $10 of $40000 left after $39990 spent and $0 reserved this month",
-                    estimatedCostUsd: 21.96,
-                    remainingUsd: 10,
-                },
+                run.calls.map((c) => c.step),
+                ["requestGpus"],
             );
+            assert.deepStrictEqual(run.pullRequestFiles, {});
+        });
+
+        it("the cost tracker itself refuses the portal's credential for a team outside the acting user's, and without an acting user (403)", async () => {
+            const write = (headers: Record<string, string>) =>
+                tracker.app.inject({
+                    method: "POST",
+                    url: "/v1/gpu-requests",
+                    headers: { authorization: `Bearer ${PORTAL_TOKEN}`, "idempotency-key": "direct-1", ...headers },
+                    payload: {
+                        team: "ml-research",
+                        pool: "h100",
+                        gpuResource: "nvidia.com/gpu",
+                        gpus: 1,
+                        hours: 1,
+                        priorityClass: "research",
+                        requester: GRACE,
+                    },
+                });
+            const outside = await write({ "x-acting-user": GRACE, "x-acting-user-teams": "inference" });
+            assert.strictEqual(outside.statusCode, 403, outside.body);
+            assert.match(outside.json().message, /may not act for ml-research; it may act for inference/);
+            const anonymous = await write({});
+            assert.strictEqual(anonymous.statusCode, 403, anonymous.body);
+            assert.match(anonymous.json().message, /^X-Acting-User: /);
+            assert.deepStrictEqual(await requestsOf("ml-research"), []);
+        });
+
+        it("a rejection stops the template with the reason and the remaining budget in words; nothing reaches Git or the catalog", async () => {
+            await spend(tracker.app, "applied-ml", 39_990);
+            // TorchServe for applied-ml: 1 time-sliced share for 24 h, 24 × $0.91490 = $21.96, under critical-agents,
+            // a class that passes the budget only for the admin and the platform, not the portal.
+            const run = await runSample(SAMPLES[1], tracker);
+            assert.strictEqual(
+                run.error,
+                "Not approved: 1 × nvidia.com/gpu.shared on a100-shared for 24 h is estimated at $21.96, and team applied-ml " +
+                    "has $10.00 left this month after what is spent and reserved. It fits once money is freed (running work ends, " +
+                    "reservations are released or expire, or a new month starts): try again later, or ask for fewer GPUs or fewer hours.",
+            );
+            const [decision] = await requestsOf("applied-ml");
+            assert.deepStrictEqual([decision.status, decision.requester], ["rejected", `${ADA} via portal`]);
             assert.deepStrictEqual(
                 run.calls.map((c) => c.step),
                 ["requestGpus"],
@@ -687,8 +848,8 @@ describe("Backstage GPU templates (backstage/templates)", function () {
             assert.deepStrictEqual(run.registered, []);
         });
 
-        it("a failure after the approval releases the reservation, so the budget is not held for a workload that never runs", async () => {
-            const run = await runSample(SAMPLES[5], behindProxy(app), {
+        it("a failure after the approval releases the reservation as the same user, so the budget is not held for a workload that never runs", async () => {
+            const run = await runSample(SAMPLES[5], tracker, {
                 failPullRequest: "Resource not accessible by integration",
             });
             assert.strictEqual(run.error, "Resource not accessible by integration");
@@ -696,34 +857,59 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                 run.calls.map((c) => c.step),
                 ["requestGpus", "renderWorkload", "openPullRequest", "releaseReservation"],
             );
-            const requests = (await app.inject({ method: "GET", url: "/v1/gpu-requests?team=ml-research" })).json();
+            const id = approvalOf(run).reservationId;
+            const [release] = writesTo(/\/release$/);
+            assert.strictEqual(release.url, `/v1/gpu-requests/${id}/release`);
+            assert.deepStrictEqual(
+                [release.headers.authorization, release.headers["x-acting-user"]],
+                [`Bearer ${PORTAL_TOKEN}`, ADA],
+            );
+            const requests = await requestsOf("ml-research");
             assert.deepStrictEqual(
                 requests.map((r: any) => [r.status, r.reservation]),
                 [["approved", "released"]],
             );
-            const team = (await app.inject({ method: "GET", url: "/v1/teams" }))
+            const team = (await tracker.app.inject({ method: "GET", url: "/v1/teams" }))
                 .json()
                 .find((t: any) => t.name === "ml-research");
             assert.strictEqual(team.reservedUsd, 0);
         });
 
-        it("needs the proxy to pass Idempotency-Key on: without it the cost tracker refuses the request, naming the header", async () => {
-            const run = await runSample(SAMPLES[0], behindProxy(app, []));
-            assert.strictEqual(run.error, "Unable to complete request");
+        it("a dry run prices the ask from the cost tracker's pools and reserves nothing", async () => {
+            const run = await runSample(SAMPLES[5], tracker, { dryRun: true }); // 8 H100s for 6 h for ml-research
+            assert.strictEqual(run.error, undefined, run.log.join("\n"));
+            assert.deepStrictEqual(approvalOf(run), {
+                reservationId: "dry-run",
+                status: "dry-run",
+                team: "ml-research",
+                estimatedCostUsd: 330.24, // 8 × 6 h × $6.88
+                remainingUsd: 119_669.76, // $120,000 − $330.24
+                overBudget: false,
+            });
+            assert.deepStrictEqual(tracker.writes, []);
+            assert.deepStrictEqual(await requestsOf("ml-research"), []);
             assert.ok(
-                run.log.some((line) => /Status code: 400 .*"field":"Idempotency-Key"/i.test(line)),
-                run.log.join("\n"),
+                !run.calls.some((c) => c.action === "publish:github:pull-request"),
+                "a dry run opens no pull request",
             );
+        });
+
+        it("a retried task gets the first decision: one reservation, the same id", async () => {
+            const first = await runSample(SAMPLES[5], tracker);
+            const second = await runSample(SAMPLES[5], tracker);
+            assert.strictEqual(second.error, undefined, second.log.join("\n"));
+            assert.strictEqual(approvalOf(second).reservationId, approvalOf(first).reservationId);
+            assert.strictEqual((await requestsOf("ml-research")).length, 1);
         });
     });
 });
 
-/** The fields of the approval's answer a template reads: `steps.requestGpus.output.body.<field>` in it, `values.approval.<field>` in the skeleton. */
+/** The outputs of the approval a template reads: `steps.requestGpus.output.<field>` in it, `values.approval.<field>` in the skeleton. */
 function fieldsRead(file: string): string[] {
     const skeleton = readAll(path.join(TEMPLATES_DIR, "skeleton"));
     const text = fs.readFileSync(path.join(TEMPLATES_DIR, file), "utf8");
     const fields = [
-        ...text.matchAll(/steps\.requestGpus\.output\.body\.(\w+)/g),
+        ...text.matchAll(/steps\.requestGpus\.output\.(\w+)/g),
         ...skeleton.matchAll(/values\.approval\.(\w+)/g),
     ].map((m) => m[1]);
     return [...new Set(fields)].sort();

@@ -932,8 +932,8 @@ describe("portal: Backstage", () => {
         const demo = warnings.filter((w) => w.includes("demo image"));
         assert.strictEqual(demo.length, 1);
         assert.match(
-            demo[0],
-            /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @roadiehq\/scaffolder-backend-module-http-request/,
+            warnings[0],
+            /demo image ghcr\.io\/backstage\/backstage:latest: it lacks @internal\/plugin-scaffolder-backend-module-gpu-platform/,
         );
     });
 

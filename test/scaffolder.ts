@@ -3,13 +3,21 @@
  * workflow runner (`NunjucksWorkflowRunner` of @backstage/plugin-scaffolder-backend, which
  * renders step inputs and `if:` conditions with nunjitsu and the scaffolder's filters, gives
  * `context.task.id`, skips steps after a failure unless their `if:` calls `failure()`), its real
- * `fetch:template` and `catalog:register` actions, and doubles for the actions that reach other
- * systems: `http:backstage:request` (answered by a function, as the Backstage proxy would
- * forward it) and `publish:github:pull-request` (keeps the workspace it would push).
+ * `fetch:template` and `catalog:register` actions, the portal's real `gpu-platform:request-gpus`
+ * and `gpu-platform:release-gpus` (backstage/plugins/scaffolder-backend-module-gpu-platform,
+ * calling the cost tracker over HTTP with the portal's credential and the acting user), and a
+ * double for the one action that reaches GitHub, `publish:github:pull-request` (it keeps the
+ * workspace it would push).
  *
  * The runner is not part of the package's public API (its index exports the actions only), so
  * it is loaded from the file the scaffolder itself loads; the package is pinned to an exact
  * version, and a move of that file fails here, loudly.
+ *
+ * The portal's actions are the Backstage workspace's TypeScript source, loaded through
+ * esbuild-register (as every spec is). Their runtime imports (@backstage/plugin-scaffolder-node
+ * 0.13.7, @backstage/errors, @backstage/catalog-model) resolve from the root's node_modules at
+ * the versions the workspace pins; they are required rather than imported so that the root's
+ * type check, which does not cover backstage/ (its own `tsc` does), stays out of that workspace.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -20,24 +28,77 @@ import { ConfigReader } from "@backstage/config";
 import { ScmIntegrations } from "@backstage/integration";
 import { createCatalogRegisterAction, createFetchTemplateAction } from "@backstage/plugin-scaffolder-backend";
 import type { TemplateEntityV1beta3 } from "@backstage/plugin-scaffolder-common";
+import { InMemoryCatalogClient } from "@backstage/catalog-client/testUtils";
+import { type Entity, type GroupEntityV1alpha1, parseEntityRef, stringifyEntityRef } from "@backstage/catalog-model";
 
 const SCAFFOLDER_BACKEND = path.dirname(require.resolve("@backstage/plugin-scaffolder-backend/package.json"));
 const { NunjucksWorkflowRunner } = require(
     path.join(SCAFFOLDER_BACKEND, "dist/scaffolder/tasks/NunjucksWorkflowRunner.cjs.js"),
 );
 
-/** What one `http:backstage:request` step asked for, as its input was rendered. */
-export interface HttpRequestInput {
-    method: string;
-    path: string;
-    headers?: Record<string, string>;
-    body?: unknown;
+const GPU_MODULE = path.join(__dirname, "..", "backstage", "plugins", "scaffolder-backend-module-gpu-platform", "src");
+
+/** The shape of a scaffolder action as the runner uses it (createTemplateAction's result). */
+export interface TemplateAction {
+    readonly id: string;
+    readonly schema?: { input?: Record<string, any>; output?: Record<string, any> };
+    readonly supportsDryRun?: boolean;
+    handler(ctx: any): Promise<void>;
 }
 
-/** The answer a `http:backstage:request` double gives: the status and the parsed JSON body. */
-export interface HttpAnswer {
-    code: number;
-    body: unknown;
+/** The portal's module, as the scaffolder backend registers it (src/module.ts builds the same). */
+interface GpuPlatformModule {
+    createRequestGpusAction(options: GpuActionOptions): TemplateAction;
+    createReleaseGpusAction(options: GpuActionOptions): TemplateAction;
+    CostTrackerClient: new (options: { baseUrl: string; token: string; retryDelaysMs?: number[] }) => unknown;
+}
+interface GpuActionOptions {
+    costTracker: unknown;
+    catalog: Pick<InMemoryCatalogClient, "getEntities">;
+    auth: { getOwnServiceCredentials(): Promise<unknown> };
+}
+const gpuPlatform: GpuPlatformModule = {
+    ...require(path.join(GPU_MODULE, "actions", "requestGpus.ts")),
+    ...require(path.join(GPU_MODULE, "actions", "releaseGpus.ts")),
+    ...require(path.join(GPU_MODULE, "costTracker.ts")),
+};
+
+/** The portal's side of the cost tracker: where it listens and the portal's own credential. */
+export interface PortalCostTracker {
+    readonly baseUrl: string;
+    readonly portalToken: string;
+    /** The catalog's Groups: the teams, with their members (`spec.members`). */
+    readonly groups: readonly GroupEntityV1alpha1[];
+}
+
+/** The real `gpu-platform:*` actions, wired as the portal's module wires them, against `tracker` and a catalog holding its Groups. */
+export function gpuPlatformActions(tracker: PortalCostTracker): TemplateAction[] {
+    const options: GpuActionOptions = {
+        // No pause between repeats: a spec's tracker either answers or is not there at all.
+        costTracker: new gpuPlatform.CostTrackerClient({
+            baseUrl: tracker.baseUrl,
+            token: tracker.portalToken,
+            retryDelaysMs: [],
+        }),
+        catalog: new InMemoryCatalogClient({ entities: tracker.groups.map(withMembershipRelations) }),
+        auth: { getOwnServiceCredentials: async () => ({ $$type: "@backstage/BackstageCredentials" }) },
+    };
+    return [gpuPlatform.createRequestGpusAction(options), gpuPlatform.createReleaseGpusAction(options)];
+}
+
+/**
+ * A Group as the catalog holds it once processed: each of `spec.members` a `hasMember` relation
+ * to a User (a bare name in the Group's namespace), as the catalog's BuiltinKindsEntityProcessor
+ * (@backstage/plugin-catalog-backend, Backstage 1.55.0) emits them. The actions and the form's
+ * MyGroupsPicker both find a user's teams through that relation.
+ */
+function withMembershipRelations(group: GroupEntityV1alpha1): Entity {
+    const namespace = group.metadata.namespace ?? "default";
+    const relations = (group.spec.members ?? []).map((member) => ({
+        type: "hasMember",
+        targetRef: stringifyEntityRef(parseEntityRef(member, { defaultKind: "user", defaultNamespace: namespace })),
+    }));
+    return { ...group, relations };
 }
 
 export interface TemplateRunOptions {
@@ -48,10 +109,12 @@ export interface TemplateRunOptions {
     /** The signed-in user's entity ref. */
     userRef: string;
     taskId: string;
-    /** Answers each `http:backstage:request`. */
-    http: (input: HttpRequestInput) => Promise<HttpAnswer>;
+    /** The cost tracker the portal's actions call, and the catalog's teams. */
+    costTracker: PortalCostTracker;
     /** Makes `publish:github:pull-request` fail, as GitHub would on a missing token or branch protection. */
     failPullRequest?: string;
+    /** Runs the task as the scaffolder's dry-run API does: actions without dry-run support are skipped. */
+    dryRun?: boolean;
 }
 
 export interface TemplateRun {
@@ -59,8 +122,8 @@ export interface TemplateRun {
     readonly error?: string;
     /** The task's log lines, colours removed. */
     readonly log: string[];
-    /** Each action call in order: the step, the action and its rendered input. */
-    readonly calls: { step: string; action: string; input: Record<string, any> }[];
+    /** Each action call in order: the step, the action, its rendered input and the outputs it set. */
+    readonly calls: { step: string; action: string; input: Record<string, any>; output: Record<string, any> }[];
     /** The pull request's files (path → text), as the workspace held them when it was opened. */
     readonly pullRequestFiles: Record<string, string>;
     /** The template's rendered `output`, when the task succeeded. */
@@ -83,11 +146,18 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
     const registered: string[] = [];
     let pullRequestFiles: Record<string, string> = {};
 
-    const recorded = (action: { id: string; handler: (ctx: any) => Promise<void> }) => ({
+    const recorded = (action: TemplateAction): TemplateAction => ({
         ...action,
         handler: async (ctx: any) => {
-            calls.push({ step: ctx.step.id, action: action.id, input: ctx.input });
-            return action.handler(ctx);
+            const call = { step: ctx.step.id, action: action.id, input: ctx.input, output: {} as Record<string, any> };
+            calls.push(call);
+            return action.handler({
+                ...ctx,
+                output: (name: string, value: unknown) => {
+                    call.output[name] = value;
+                    ctx.output(name, value);
+                },
+            });
         },
     });
     const catalog = {
@@ -98,24 +168,10 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
             return { location: { id: "1", type: "url", target: location.target }, entities: [] };
         },
     };
-    const actions = [
+    const actions: TemplateAction[] = [
         createFetchTemplateAction({ reader: {} as any, integrations }),
         createCatalogRegisterAction({ catalog: catalog as any, integrations }),
-        {
-            id: "http:backstage:request",
-            // As @roadiehq/scaffolder-backend-module-http-request 5.8.0 (actions/run/helpers): an answer of 400 or more is logged with its body and fails the step.
-            handler: async (ctx: any) => {
-                const { code, body } = await options.http(ctx.input);
-                if (code >= 400) {
-                    ctx.logger.error(
-                        `There was an issue with your request. Status code: ${code} Response body: ${JSON.stringify(body)}`,
-                    );
-                    throw new Error("Unable to complete request");
-                }
-                ctx.output("code", code);
-                ctx.output("body", body);
-            },
-        },
+        ...gpuPlatformActions(options.costTracker),
         {
             id: "publish:github:pull-request",
             handler: async (ctx: any) => {
@@ -160,7 +216,7 @@ export async function runTemplate(file: string, options: TemplateRunOptions): Pr
             },
         },
         secrets: {},
-        isDryRun: false,
+        isDryRun: options.dryRun ?? false,
         cancelSignal: new AbortController().signal,
         getWorkspaceName: async () => options.taskId,
         getInitiatorCredentials: async () => ({}),

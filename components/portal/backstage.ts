@@ -29,9 +29,14 @@ export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd"
  */
 export const TEMPLATE_ACTIONS = [
     {
-        action: "http:backstage:request",
-        plugin: "@roadiehq/scaffolder-backend-module-http-request",
-        config: "proxy.endpoints",
+        action: "gpu-platform:request-gpus",
+        plugin: "@internal/plugin-scaffolder-backend-module-gpu-platform",
+        config: "gpuPlatform.costTracker",
+    },
+    {
+        action: "gpu-platform:release-gpus",
+        plugin: "@internal/plugin-scaffolder-backend-module-gpu-platform",
+        config: "gpuPlatform.costTracker",
     },
     { action: "fetch:template", plugin: "@backstage/plugin-scaffolder-backend", config: "" },
     {
@@ -64,8 +69,8 @@ export interface BackstageArgs {
     /**
      * The platform's Backstage image (`registry/repository:tag` or `…@sha256:…`), with the plugins
      * `TEMPLATE_ACTIONS` names: the platform builds it from `backstage/` (`ContainerImage`) unless
-     * the stack names one. Default the chart's demo image, with a warning: it lacks the actions
-     * the templates' approval step needs.
+     * the stack names one. Default the chart's demo image, with a warning: it lacks the
+     * platform's GPU actions the templates' approval step needs (backstage/, docs/portal-app.md).
      */
     image?: pulumi.Input<string>;
     /** Pods. Default 1. */
@@ -274,8 +279,8 @@ function templateRunFlows(backstage: pulumi.Resource, run: NonNullable<Backstage
     const step = (from: pulumi.Resource, to: pulumi.Resource, label: string) => ({ from: from.urn, to: to.urn, label });
     return [
         step(backstage, run.costTracker, "1. template asks: POST /v1/gpu-requests"),
-        step(run.costTracker, run.gitops, "2. approved: pull request to apps/ and workloads/"),
-        step(run.gitops, run.argoCd, "3. root application syncs apps/"),
+        step(run.costTracker, run.gitops, "2. approved: pull request to apps/<team>/<name>/"),
+        step(run.gitops, run.argoCd, "3. the team's ApplicationSet syncs apps/<team>/"),
         ...run.teamNamespaces.map((namespace) => step(run.argoCd, namespace, "4. deploys in the team's project")),
     ];
 }
@@ -354,6 +359,8 @@ export function backstageValues(s: {
             extraEnvVars: [
                 { name: "POSTGRES_HOST", value: s.database.host },
                 { name: "POSTGRES_PORT", value: String(s.database.port) },
+                // The gpu-platform actions' target (the image's app-config: gpuPlatform.costTracker.baseUrl).
+                { name: "COST_TRACKER_URL", value: s.proxy.costTracker },
                 // Harmless since scaffolder-backend 4.0.3 dropped isolated-vm; older images need it on Node 20+.
                 { name: "NODE_OPTIONS", value: "--no-node-snapshot" },
             ],
