@@ -346,13 +346,13 @@ export function buildPlatform(config: PlatformConfig): Platform {
 }
 
 /** What the portal's ingress class admits: its namespaces, the portal's scheme and group, the VPC or the named ranges. */
-function portalClassScope(ingress: PortalIngressSettings, vpcCidr: pulumi.Output<string>): PortalClassScope {
+function portalClassScope(ingress: PortalIngressSettings, vpcCidr: string): PortalClassScope {
     const scheme = ingress.scheme ?? INGRESS_DEFAULTS.scheme;
     const internal = scheme === "internal";
     return {
         scheme,
         groupName: ingress.groupName ?? (internal ? INGRESS_DEFAULTS.internalGroup : INGRESS_DEFAULTS.publicGroup),
-        inboundCidrs: ingress.allowedCidrs ?? vpcCidr.apply((cidr) => [cidr]),
+        inboundCidrs: ingress.allowedCidrs ?? [vpcCidr],
     };
 }
 
@@ -389,10 +389,11 @@ function buildPortalLayer(
             clusterName: cluster.clusterName,
             region: config.region,
             vpcId: network.vpcId,
-            vpcCidr: network.vpc.vpc.cidrBlock,
+            // The configured range, known at preview (the VPC's own output is not), so the values can be judged and priced.
+            vpcCidr: network.cidr,
             oidc: cluster.oidcProvider,
             defaultTags: config.tags,
-            portalClass: portalClassScope(layer.ingress, network.vpc.vpc.cidrBlock),
+            portalClass: portalClassScope(layer.ingress, network.cidr),
             teamNamespaces: config.teams.map((team) => team.name),
         },
         opts.clusterScoped,

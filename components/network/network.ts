@@ -36,6 +36,8 @@ export interface NetworkArgs {
  */
 export class Network extends pulumi.ComponentResource {
     public readonly vpc: awsx.ec2.Vpc;
+    /** The VPC's IPv4 range as configured: known before the VPC exists (a preview can judge rules that name it). */
+    public readonly cidr: string;
     public readonly vpcId: pulumi.Output<string>;
     public readonly privateSubnetIds: pulumi.Output<string[]>;
     public readonly publicSubnetIds: pulumi.Output<string[]>;
@@ -45,6 +47,7 @@ export class Network extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super(NETWORK_TYPE, name, {}, opts);
         const cidr = args.cidr ?? "10.0.0.0/16";
+        this.cidr = cidr;
         const zones = args.availabilityZones ?? 2;
 
         this.vpc = this.createVpc(name, cidr, zones, args.natGateways ?? "single");
