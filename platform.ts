@@ -117,7 +117,61 @@ export function buildPlatform(config: PlatformConfig): Platform {
     });
     const withAws: pulumi.ComponentResourceOptions = { providers: { aws: awsProvider } };
 
-    const network = new Network(
+    const network = buildNetwork(name, config, withAws);
+    const deployRunner = buildDeployRunner(name, config, network, withAws);
+    const cluster = buildCluster(name, config, network, deployRunner, withAws);
+    const nodePools = buildNodePools(config, network, cluster, withAws);
+    // Add-ons and the autoscaler need a node to run on: the CPU pools come first.
+    const cpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode === 0);
+    const clusterScoped: pulumi.ComponentResourceOptions = {
+        ...withAws,
+        parent: cluster,
+        providers: { aws: awsProvider, kubernetes: cluster.provider },
+        dependsOn: cpuPools,
+    };
+    const addons = new ClusterAddons(
+        `${name}-addons`,
+        { clusterName: cluster.clusterName, oidc: cluster.oidcProvider, region: config.region },
+        clusterScoped,
+    );
+    if (config.bootstrap)
+        return { awsProvider, network, cluster, deployRunner, nodePools, addons, teams: {}, inferencePipelines: {} };
+
+    const autoscaler = buildAutoscaler(name, config, cluster, nodePools, clusterScoped);
+    const gpu = buildGpuSharing(name, nodePools, cpuPools, clusterScoped);
+    const tenancy = buildTenancy(name, config, cluster, nodePools, clusterScoped);
+    const pipelines = buildInferencePipelines(name, config, cluster, nodePools, tenancy.teams, clusterScoped);
+    const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
+    const portal = buildPortalLayer(config, network, cluster, tenancy.teams, costTracker, {
+        clusterScoped,
+        withAws,
+        cpuPools,
+    });
+    const scheduling = buildScheduling(config, cluster, nodePools, tenancy.teams, costTracker, {
+        clusterScoped,
+        withAws,
+        cpuPools,
+    });
+    return {
+        awsProvider,
+        network,
+        cluster,
+        deployRunner,
+        nodePools,
+        addons,
+        autoscaler,
+        ...gpu,
+        ...tenancy,
+        ...pipelines,
+        costData,
+        costTracker,
+        ...scheduling,
+        portal,
+    };
+}
+
+function buildNetwork(name: string, config: PlatformConfig, withAws: pulumi.ComponentResourceOptions): Network {
+    return new Network(
         name,
         {
             region: config.region,
@@ -129,25 +183,40 @@ export function buildPlatform(config: PlatformConfig): Platform {
         },
         withAws,
     );
+}
 
+/** The GitHub Actions runner inside the VPC, with `cluster.deployRunner`. */
+function buildDeployRunner(
+    name: string,
+    config: PlatformConfig,
+    network: Network,
+    withAws: pulumi.ComponentResourceOptions,
+): DeployRunner | undefined {
     const runner = config.cluster.deployRunner;
-    const deployRunner = runner
-        ? new DeployRunner(
-              `${name}-deploy-runner`,
-              {
-                  vpcId: network.vpcId,
-                  subnetIds: network.privateSubnetIds,
-                  region: config.region,
-                  repository: runner.repository,
-                  connectionArn: runner.connectionArn,
-                  logRetentionDays: config.logRetentionDays,
-                  workflows: runner.workflows,
-              },
-              withAws,
-          )
-        : undefined;
+    if (!runner) return undefined;
+    return new DeployRunner(
+        `${name}-deploy-runner`,
+        {
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            region: config.region,
+            repository: runner.repository,
+            connectionArn: runner.connectionArn,
+            logRetentionDays: config.logRetentionDays,
+            workflows: runner.workflows,
+        },
+        withAws,
+    );
+}
 
-    const cluster = new Cluster(
+function buildCluster(
+    name: string,
+    config: PlatformConfig,
+    network: Network,
+    deployRunner: DeployRunner | undefined,
+    withAws: pulumi.ComponentResourceOptions,
+): Cluster {
+    return new Cluster(
         name,
         {
             clusterName: name,
@@ -174,7 +243,14 @@ export function buildPlatform(config: PlatformConfig): Platform {
         },
         withAws,
     );
+}
 
+function buildNodePools(
+    config: PlatformConfig,
+    network: Network,
+    cluster: Cluster,
+    withAws: pulumi.ComponentResourceOptions,
+): Record<string, NodePool> {
     const nodePools: Record<string, NodePool> = {};
     for (const pool of config.nodePools) {
         nodePools[pool.name] = new NodePool(
@@ -199,24 +275,17 @@ export function buildPlatform(config: PlatformConfig): Platform {
             { ...withAws, parent: cluster, dependsOn: cluster.nodePrerequisites },
         );
     }
-    // Add-ons and the autoscaler need a node to run on: the CPU pools come first.
-    const cpuPools = Object.values(nodePools).filter((pool) => pool.gpusPerNode === 0);
-    const clusterScoped: pulumi.ComponentResourceOptions = {
-        ...withAws,
-        parent: cluster,
-        providers: { aws: awsProvider, kubernetes: cluster.provider },
-        dependsOn: cpuPools,
-    };
+    return nodePools;
+}
 
-    const addons = new ClusterAddons(
-        `${name}-addons`,
-        { clusterName: cluster.clusterName, oidc: cluster.oidcProvider, region: config.region },
-        clusterScoped,
-    );
-    if (config.bootstrap)
-        return { awsProvider, network, cluster, deployRunner, nodePools, addons, teams: {}, inferencePipelines: {} };
-
-    const autoscaler = new ClusterAutoscaler(
+function buildAutoscaler(
+    name: string,
+    config: PlatformConfig,
+    cluster: Cluster,
+    nodePools: Record<string, NodePool>,
+    clusterScoped: pulumi.ComponentResourceOptions,
+): ClusterAutoscaler {
+    return new ClusterAutoscaler(
         `${name}-autoscaler`,
         {
             clusterName: cluster.clusterName,
@@ -227,27 +296,43 @@ export function buildPlatform(config: PlatformConfig): Platform {
         },
         clusterScoped,
     );
+}
 
+/** The GPU Operator for the pools that share GPUs, and the gate that holds their new nodes back until configured. */
+function buildGpuSharing(
+    name: string,
+    nodePools: Record<string, NodePool>,
+    cpuPools: NodePool[],
+    clusterScoped: pulumi.ComponentResourceOptions,
+): Pick<Platform, "gpuOperator" | "gpuConfigGate"> {
     const sharedGpuPools = Object.entries(nodePools).flatMap(([poolName, pool]) =>
         pool.gpuSharing ? [{ name: poolName, sharing: pool.gpuSharing }] : [],
     );
-    const gpuOperator =
-        sharedGpuPools.length > 0
-            ? new GpuOperator(`${name}-gpu-operator`, { pools: sharedGpuPools }, clusterScoped)
-            : undefined;
+    if (sharedGpuPools.length === 0) return {};
+    const gpuOperator = new GpuOperator(`${name}-gpu-operator`, { pools: sharedGpuPools }, clusterScoped);
     // Pools whose nodes register with the startup taint (poolNodes): the gate removes it.
     const gatedPools = Object.entries(nodePools).flatMap(([poolName, pool]) =>
         pool.startupTaints.length > 0 ? [{ name: poolName, nodeResources: pool.nodeResources }] : [],
     );
     const gpuConfigGate =
-        gpuOperator && gatedPools.length > 0
+        gatedPools.length > 0
             ? new GpuConfigGate(
                   `${name}-gpu-config-gate`,
                   { pools: gatedPools },
                   { ...clusterScoped, dependsOn: [...cpuPools, gpuOperator.namespace] },
               )
             : undefined;
+    return { gpuOperator, gpuConfigGate };
+}
 
+/** Priority classes, the cluster's tenancy rules, and a namespace per team under its quota. */
+function buildTenancy(
+    name: string,
+    config: PlatformConfig,
+    cluster: Cluster,
+    nodePools: Record<string, NodePool>,
+    clusterScoped: pulumi.ComponentResourceOptions,
+): Required<Pick<Platform, "workloadClasses" | "tenancyAdmission">> & Pick<Platform, "teams"> {
     const workloadClasses = new WorkloadClasses(
         `${name}-workload-classes`,
         { classes: config.priorityClasses },
@@ -280,8 +365,18 @@ export function buildPlatform(config: PlatformConfig): Platform {
             clusterScoped,
         );
     }
+    return { workloadClasses, tenancyAdmission, teams };
+}
 
-    // KEDA once per cluster, and only if a pipeline needs it; each pipeline's KEDA objects wait for it.
+/** KEDA once per cluster, and only if a pipeline needs it; each pipeline in its team's namespace. */
+function buildInferencePipelines(
+    name: string,
+    config: PlatformConfig,
+    cluster: Cluster,
+    nodePools: Record<string, NodePool>,
+    teams: Record<string, TeamNamespace>,
+    clusterScoped: pulumi.ComponentResourceOptions,
+): Pick<Platform, "keda" | "inferencePipelines"> {
     const keda =
         config.inferencePipelines.length > 0
             ? new Keda(`${name}-keda`, { oidc: cluster.oidcProvider }, clusterScoped)
@@ -311,38 +406,10 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 protect: config.protectData,
                 keda,
             },
-            { providers: { aws: awsProvider, kubernetes: cluster.provider }, dependsOn: [teams[team].namespace] },
+            { providers: clusterScoped.providers, dependsOn: [teams[team].namespace] },
         );
     }
-
-    const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
-    const portal = buildPortalLayer(config, network, cluster, teams, costTracker, { clusterScoped, withAws, cpuPools });
-    const scheduling = buildScheduling(config, cluster, nodePools, teams, costTracker, {
-        clusterScoped,
-        withAws,
-        cpuPools,
-    });
-
-    return {
-        awsProvider,
-        network,
-        cluster,
-        deployRunner,
-        nodePools,
-        addons,
-        autoscaler,
-        gpuOperator,
-        gpuConfigGate,
-        workloadClasses,
-        tenancyAdmission,
-        teams,
-        keda,
-        inferencePipelines,
-        costData,
-        costTracker,
-        ...scheduling,
-        portal,
-    };
+    return { keda, inferencePipelines };
 }
 
 /** What the portal's ingress class admits: its namespaces, the portal's scheme and group, the VPC or the named ranges. */
@@ -356,11 +423,23 @@ function portalClassScope(ingress: PortalIngressSettings, vpcCidr: string): Port
     };
 }
 
+/** What every part of the portal layer shares: its options, host names and the controllers it installs first. */
+interface PortalContext {
+    readonly name: string;
+    readonly config: PlatformConfig;
+    readonly layer: NonNullable<PlatformConfig["portalLayer"]>;
+    readonly cluster: Cluster;
+    readonly opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions };
+    /** Cluster-scoped, after the CPU pools (as every add-on) and after `more`. */
+    readonly after: (...more: pulumi.Resource[]) => pulumi.ComponentResourceOptions;
+    readonly host: (service: string) => string;
+}
+
 /**
  * The portal layer (stacks/portal.ts): the load balancer controller and the secrets operator
  * under whatever part is on; Argo CD with the team projects; MLflow; Backstage, whose templates
  * ask the cost tracker. Backstage and MLflow keep their databases on the portal's own PostgreSQL
- * instance, which admits the cluster's nodes (README, "Databases").
+ * instance, which admits the cluster's nodes (docs/portal.md, "Databases").
  */
 function buildPortalLayer(
     config: PlatformConfig,
@@ -376,13 +455,82 @@ function buildPortalLayer(
 ): PortalLayer | undefined {
     const layer = config.portalLayer;
     if (!layer) return undefined;
-    // Cluster-scoped, after the CPU pools (as every add-on) and after `more`.
-    const after = (...more: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({
-        ...opts.clusterScoped,
-        dependsOn: [...opts.cpuPools, ...more],
-    });
-    const name = `${config.project}-${config.stack}`;
-    const host = (service: string) => `${service}.${layer.domain}`;
+    const ctx: PortalContext = {
+        name: `${config.project}-${config.stack}`,
+        config,
+        layer,
+        cluster,
+        opts,
+        after: (...more) => ({ ...opts.clusterScoped, dependsOn: [...opts.cpuPools, ...more] }),
+        host: (service) => `${service}.${layer.domain}`,
+    };
+    const services = [...(layer.backstage ? ["backstage"] : []), ...(layer.mlflow ? ["mlflow"] : [])];
+    const { loadBalancerController, externalSecrets } = buildPortalControllers(ctx, network, services);
+    const teamSecretStores = buildTeamSecretStores(
+        ctx.name,
+        config.region,
+        cluster,
+        teams,
+        externalSecrets,
+        ctx.after(),
+    );
+    const shared = { loadBalancerController: loadBalancerController.release, externalSecrets, ingress: layer.ingress };
+    const { database, serviceDatabases } = buildPortalDatabases(ctx, network, externalSecrets, services);
+    const { argoCd, gitops } = buildGitOps(ctx, shared, teams);
+    const databasesReady = serviceDatabases ? [serviceDatabases] : [];
+    const mlflow = layer.mlflow
+        ? new Mlflow(
+              `${ctx.name}-mlflow`,
+              {
+                  ...shared,
+                  oidc: cluster.oidcProvider,
+                  region: config.region,
+                  host: ctx.host("mlflow"),
+                  database: serviceDatabases!.databases.mlflow,
+                  replicas: layer.mlflow.replicas,
+                  protect: config.protectData,
+              },
+              ctx.after(...databasesReady),
+          )
+        : undefined;
+    // Validated: Backstage runs only with Argo CD, MLflow and the cost tracker.
+    const backstage =
+        layer.backstage && argoCd && gitops && mlflow && costTracker
+            ? buildBackstage(ctx, shared, {
+                  argoCd,
+                  gitops,
+                  mlflow,
+                  costTracker,
+                  teams,
+                  serviceDatabases: serviceDatabases!,
+              })
+            : undefined;
+    return {
+        loadBalancerController,
+        externalSecrets,
+        teamSecretStores,
+        database,
+        serviceDatabases,
+        argoCd,
+        gitops,
+        mlflow,
+        backstage,
+    };
+}
+
+type PortalShared = {
+    loadBalancerController: pulumi.Resource;
+    externalSecrets: ExternalSecrets;
+    ingress: PortalIngressSettings;
+};
+
+/** The load balancer controller (the portal's class and one per team) and the External Secrets Operator. */
+function buildPortalControllers(
+    ctx: PortalContext,
+    network: Network,
+    services: string[],
+): Pick<PortalLayer, "loadBalancerController" | "externalSecrets"> {
+    const { name, config, layer, cluster } = ctx;
     const loadBalancerController = new LoadBalancerController(
         `${name}-alb-controller`,
         {
@@ -396,9 +544,8 @@ function buildPortalLayer(
             portalClass: portalClassScope(layer.ingress, network.cidr),
             teamNamespaces: config.teams.map((team) => team.name),
         },
-        opts.clusterScoped,
+        ctx.opts.clusterScoped,
     );
-    const services = [...(layer.backstage ? ["backstage"] : []), ...(layer.mlflow ? ["mlflow"] : [])];
     const externalSecrets = new ExternalSecrets(
         `${name}-external-secrets`,
         {
@@ -411,151 +558,141 @@ function buildPortalLayer(
             ],
             kmsKeyArns: layer.secretsKmsKeyArn ? [layer.secretsKmsKeyArn] : [],
         },
-        opts.clusterScoped,
+        ctx.opts.clusterScoped,
     );
-    const teamSecretStores = buildTeamSecretStores(name, config.region, cluster, teams, externalSecrets, after());
-    const shared = { loadBalancerController: loadBalancerController.release, externalSecrets, ingress: layer.ingress };
+    return { loadBalancerController, externalSecrets };
+}
 
-    let database: PostgresDatabase | undefined;
-    let serviceDatabases: ServiceDatabases | undefined;
-    if (services.length > 0) {
-        database = new PostgresDatabase(
-            `${name}-portal-db`,
-            {
-                vpcId: network.vpcId,
-                subnetIds: network.privateSubnetIds,
-                instanceClass: layer.database.instanceClass,
-                allocatedStorageGiB: layer.database.allocatedStorageGiB,
-                backupRetentionDays: layer.database.backupRetentionDays,
-                multiAz: layer.highAvailability,
-                protect: config.protectData,
-                databaseName: "portal",
-            },
-            opts.withAws,
-        );
-        // Pods use their node's security group: the cluster's nodes may connect (team namespaces' egress stops at HTTPS).
-        database.allowFrom("cluster-nodes", cluster.nodeSecurityGroupId);
-        serviceDatabases = new ServiceDatabases(
-            `${name}-portal-databases`,
-            {
-                oidc: cluster.oidcProvider,
-                host: database.address,
-                port: database.port,
-                masterSecretArn: database.secretArn,
-                externalSecrets,
-                services,
-                secretNamePrefix: `${name}/portal`,
-                protect: config.protectData,
-            },
-            after(database),
-        );
-    }
+/** The portal's PostgreSQL instance and a database and user per service on it, when any service needs one. */
+function buildPortalDatabases(
+    ctx: PortalContext,
+    network: Network,
+    externalSecrets: ExternalSecrets,
+    services: string[],
+): Pick<PortalLayer, "database" | "serviceDatabases"> {
+    if (services.length === 0) return {};
+    const { name, config, layer, cluster } = ctx;
+    const database = new PostgresDatabase(
+        `${name}-portal-db`,
+        {
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            instanceClass: layer.database.instanceClass,
+            allocatedStorageGiB: layer.database.allocatedStorageGiB,
+            backupRetentionDays: layer.database.backupRetentionDays,
+            multiAz: layer.highAvailability,
+            protect: config.protectData,
+            databaseName: "portal",
+        },
+        ctx.opts.withAws,
+    );
+    // Pods use their node's security group: the cluster's nodes may connect (team namespaces' egress stops at HTTPS).
+    database.allowFrom("cluster-nodes", cluster.nodeSecurityGroupId);
+    const serviceDatabases = new ServiceDatabases(
+        `${name}-portal-databases`,
+        {
+            oidc: cluster.oidcProvider,
+            host: database.address,
+            port: database.port,
+            masterSecretArn: database.secretArn,
+            externalSecrets,
+            services,
+            secretNamePrefix: `${name}/portal`,
+            protect: config.protectData,
+        },
+        ctx.after(database),
+    );
+    return { database, serviceDatabases };
+}
 
+/** Argo CD, and the GitOps wiring: an ApplicationSet and an AppProject per team. */
+function buildGitOps(
+    ctx: PortalContext,
+    shared: PortalShared,
+    teams: Record<string, TeamNamespace>,
+): Pick<PortalLayer, "argoCd" | "gitops"> {
+    const { name, layer } = ctx;
     const gitopsConfig = layer.gitops;
-    const argoCd = gitopsConfig
-        ? new ArgoCd(
-              `${name}-argocd`,
-              {
-                  ...shared,
-                  host: host("argocd"),
-                  highAvailability: layer.highAvailability,
-                  sso: gitopsConfig.sso,
-                  adminEnabled: gitopsConfig.adminEnabled,
-                  teams: gitopsConfig.teams,
-                  adminGroups: gitopsConfig.adminGroups,
-                  readOnlyAccounts: layer.backstage ? ["backstage"] : [],
-              },
-              opts.clusterScoped,
-          )
-        : undefined;
+    if (!gitopsConfig) return {};
+    const argoCd = new ArgoCd(
+        `${name}-argocd`,
+        {
+            ...shared,
+            host: ctx.host("argocd"),
+            highAvailability: layer.highAvailability,
+            sso: gitopsConfig.sso,
+            adminEnabled: gitopsConfig.adminEnabled,
+            teams: gitopsConfig.teams,
+            adminGroups: gitopsConfig.adminGroups,
+            readOnlyAccounts: layer.backstage ? ["backstage"] : [],
+        },
+        ctx.opts.clusterScoped,
+    );
     // Team namespaces first: their quota, defaults and network policies are in place before anything syncs into them.
-    const gitops =
-        argoCd && gitopsConfig
-            ? new GitOps(
-                  `${name}-gitops`,
-                  {
-                      argoCd,
-                      externalSecrets,
-                      repoUrl: gitopsConfig.repoUrl,
-                      path: gitopsConfig.path,
-                      targetRevision: gitopsConfig.targetRevision,
-                      credentialsSecretArn: gitopsConfig.credentialsSecretArn,
-                      teams: Object.values(teams).map((team) => ({
-                          name: team.namespaceName,
-                          namespace: team.namespaceName,
-                      })),
-                  },
-                  after(...Object.values(teams)),
-              )
-            : undefined;
+    const gitops = new GitOps(
+        `${name}-gitops`,
+        {
+            argoCd,
+            externalSecrets: shared.externalSecrets,
+            repoUrl: gitopsConfig.repoUrl,
+            path: gitopsConfig.path,
+            targetRevision: gitopsConfig.targetRevision,
+            credentialsSecretArn: gitopsConfig.credentialsSecretArn,
+            teams: Object.values(teams).map((team) => ({ name: team.namespaceName, namespace: team.namespaceName })),
+        },
+        ctx.after(...Object.values(teams)),
+    );
+    return { argoCd, gitops };
+}
 
-    const databasesReady = serviceDatabases ? [serviceDatabases] : [];
-    const mlflow = layer.mlflow
-        ? new Mlflow(
-              `${name}-mlflow`,
-              {
-                  ...shared,
-                  oidc: cluster.oidcProvider,
-                  region: config.region,
-                  host: host("mlflow"),
-                  database: serviceDatabases!.databases.mlflow,
-                  replicas: layer.mlflow.replicas,
-                  protect: config.protectData,
-              },
-              after(...databasesReady),
-          )
-        : undefined;
-
-    // Validated: Backstage runs only with Argo CD, MLflow and the cost tracker.
-    const backstage =
-        layer.backstage && argoCd && gitops && mlflow && costTracker && gitopsConfig
-            ? new Backstage(
-                  `${name}-backstage`,
-                  {
-                      ...shared,
-                      host: host("backstage"),
-                      // The stack's image, or the platform's own app built from backstage/ and pushed to ECR.
-                      image:
-                          layer.backstage.image ??
-                          new ContainerImage(
-                              `${name}-backstage-image`,
-                              { build: BACKSTAGE_BUILD, protect: config.protectData },
-                              opts.withAws,
-                          ).imageUri,
-                      replicas: layer.backstage.replicas,
-                      database: serviceDatabases!.databases.backstage,
-                      templatesUrl: layer.backstage.templatesUrl,
-                      githubTokenSecretArn: layer.backstage.githubTokenSecretArn,
-                      // The portal's own credential: it acts only for a signed-in user's teams, never as the admin.
-                      costTracker: {
-                          url: costTracker.url,
-                          tokenSecretArn: costTracker.callerTokenSecrets.portal.arn,
-                          tokenProperty: "current",
-                      },
-                      argoCd: {
-                          url: argoCd.internalUrl,
-                          publicUrl: argoCd.url,
-                          tokenSecretArn: layer.backstage.argocdTokenSecretArn,
-                      },
-                      mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url },
-                      gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
-                      templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(teams) },
-                  },
-                  // Its templates open pull requests on the repository the app of apps watches.
-                  after(...databasesReady, gitops),
-              )
-            : undefined;
-    return {
-        loadBalancerController,
-        externalSecrets,
-        teamSecretStores,
-        database,
-        serviceDatabases,
-        argoCd,
-        gitops,
-        mlflow,
-        backstage,
-    };
+/** Backstage, on the platform's own image unless the stack names one, with the portal's own cost tracker credential. */
+function buildBackstage(
+    ctx: PortalContext,
+    shared: PortalShared,
+    parts: {
+        argoCd: ArgoCd;
+        gitops: GitOps;
+        mlflow: Mlflow;
+        costTracker: CostTracker;
+        teams: Record<string, TeamNamespace>;
+        serviceDatabases: ServiceDatabases;
+    },
+): Backstage {
+    const { name, config, layer } = ctx;
+    const backstage = layer.backstage!;
+    const gitopsConfig = layer.gitops!; // validated: Backstage needs Argo CD
+    const { argoCd, gitops, mlflow, costTracker } = parts;
+    return new Backstage(
+        `${name}-backstage`,
+        {
+            ...shared,
+            host: ctx.host("backstage"),
+            // The stack's image, or the platform's own app built from backstage/ and pushed to ECR.
+            image:
+                backstage.image ??
+                new ContainerImage(
+                    `${name}-backstage-image`,
+                    { build: BACKSTAGE_BUILD, protect: config.protectData },
+                    ctx.opts.withAws,
+                ).imageUri,
+            replicas: backstage.replicas,
+            database: parts.serviceDatabases.databases.backstage,
+            templatesUrl: backstage.templatesUrl,
+            githubTokenSecretArn: backstage.githubTokenSecretArn,
+            // The portal's own credential: it acts only for a signed-in user's teams, never as the admin.
+            costTracker: {
+                url: costTracker.url,
+                tokenSecretArn: costTracker.callerTokenSecrets.portal.arn,
+                tokenProperty: "current",
+            },
+            argoCd: { url: argoCd.internalUrl, publicUrl: argoCd.url, tokenSecretArn: backstage.argocdTokenSecretArn },
+            mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url },
+            gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
+            templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(parts.teams) },
+        },
+        // Its templates open pull requests on the repository the teams' ApplicationSets watch.
+        ctx.after(...(parts.serviceDatabases ? [parts.serviceDatabases] : []), gitops),
+    );
 }
 
 /** Each team's SecretStore: its secrets under `<stack>/teams/<team>/`, read as the team's own role. */
