@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { PolicyStatement } from "../shared/irsa";
+import type { Partition } from "../../catalog";
 import { partitionOrProblem } from "../shared/arns";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -91,7 +92,35 @@ export class DeployRunner extends pulumi.ComponentResource {
             { name: `/aws/codebuild/${projectName}`, retentionInDays: args.logRetentionDays ?? 30 },
             { parent: this },
         );
-        this.role = new aws.iam.Role(
+        const { role, policy } = this.createRole(name, partition, args, logGroup);
+        this.role = role;
+        this.project = this.createProject(name, projectName, args, logGroup, policy);
+        // CodeBuild-hosted GitHub Actions runners: one build per queued workflow job that names the
+        // project in its runs-on label (AWS CodeBuild user guide, "Self-hosted GitHub Actions runners").
+        this.webhook = new aws.codebuild.Webhook(
+            `${name}-webhook`,
+            {
+                projectName: this.project.name,
+                buildType: "BUILD",
+                filterGroups: runnerFilterGroups(args.workflows ?? [...DEPLOY_RUNNER_DEFAULTS.workflows]),
+            },
+            { parent: this },
+        );
+        this.registerOutputs({
+            securityGroupId: this.securityGroup.id,
+            roleArn: this.role.arn,
+            projectName: this.project.name,
+        });
+    }
+
+    /** The role CodeBuild runs the jobs as, with the runner's own statements; the policy, which the project waits for. */
+    private createRole(
+        name: string,
+        partition: Partition,
+        args: DeployRunnerArgs,
+        logGroup: aws.cloudwatch.LogGroup,
+    ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
+        const role = new aws.iam.Role(
             `${name}-role`,
             {
                 assumeRolePolicy: JSON.stringify({
@@ -111,7 +140,7 @@ export class DeployRunner extends pulumi.ComponentResource {
         const policy = new aws.iam.RolePolicy(
             `${name}-policy`,
             {
-                role: this.role.id,
+                role: role.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
                     Statement: runnerStatements(
@@ -126,7 +155,17 @@ export class DeployRunner extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.project = new aws.codebuild.Project(
+        return { role, policy };
+    }
+
+    private createProject(
+        name: string,
+        projectName: string,
+        args: DeployRunnerArgs,
+        logGroup: aws.cloudwatch.LogGroup,
+        policy: aws.iam.RolePolicy,
+    ): aws.codebuild.Project {
+        return new aws.codebuild.Project(
             `${name}-project`,
             {
                 name: projectName,
@@ -154,22 +193,6 @@ export class DeployRunner extends pulumi.ComponentResource {
             // CodeBuild checks the role can manage network interfaces when the project is saved.
             { parent: this, dependsOn: [policy] },
         );
-        // CodeBuild-hosted GitHub Actions runners: one build per queued workflow job that names the
-        // project in its runs-on label (AWS CodeBuild user guide, "Self-hosted GitHub Actions runners").
-        this.webhook = new aws.codebuild.Webhook(
-            `${name}-webhook`,
-            {
-                projectName: this.project.name,
-                buildType: "BUILD",
-                filterGroups: runnerFilterGroups(args.workflows ?? [...DEPLOY_RUNNER_DEFAULTS.workflows]),
-            },
-            { parent: this },
-        );
-        this.registerOutputs({
-            securityGroupId: this.securityGroup.id,
-            roleArn: this.role.arn,
-            projectName: this.project.name,
-        });
     }
 }
 

@@ -11,7 +11,7 @@ import {
 } from "../../catalog";
 import { PLATFORM_MANAGED_LABEL, TENANCY_RULES, admissionExemptionLabel } from "../../catalog/admission";
 import { eksAccessPolicyArn, partitionOrProblem } from "../shared/arns";
-import { throwIfInvalid } from "../shared/problems";
+import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 
 export const TEAM_NAMESPACE_TYPE = `${PACKAGE}:tenancy:TeamNamespace`;
@@ -91,6 +91,26 @@ export interface TeamNamespaceArgs {
     admissionExemptions?: string[];
 }
 
+/** Every problem with the arguments, each naming its key, before anything is created. */
+export function teamNamespaceArgsProblems(
+    args: Pick<TeamNamespaceArgs, "admissionExemptions" | "iamRoleArn" | "clusterName" | "region">,
+): SettingProblem[] {
+    const problems = [...exemptionProblems(args.admissionExemptions ?? [])];
+    if (!args.iamRoleArn) return problems;
+    if (!args.clusterName)
+        problems.push({
+            key: "clusterName",
+            message: "is required with iamRoleArn: the access entry belongs to a cluster",
+        });
+    if (!args.region)
+        problems.push({
+            key: "region",
+            message: "is required with iamRoleArn: its partition goes into the access policy's ARN",
+        });
+    else problems.push(...partitionOrProblem("region", args.region).problems);
+    return problems;
+}
+
 /**
  * A team's namespace on the shared GPU cluster: labelled with its team and cost center, Pod
  * Security enforced, a ResourceQuota on CPU, memory, GPUs and MIG slices, LimitRange defaults
@@ -118,26 +138,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
     public readonly accessEntry?: aws.eks.AccessEntry;
 
     constructor(name: string, args: TeamNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        const region = args.iamRoleArn ? partitionOrProblem("region", args.region ?? "") : undefined;
-        throwIfInvalid("TeamNamespace", name, [
-            ...exemptionProblems(args.admissionExemptions ?? []),
-            ...(args.iamRoleArn && !args.clusterName
-                ? [
-                      {
-                          key: "clusterName",
-                          message: "is required with iamRoleArn: the access entry belongs to a cluster",
-                      },
-                  ]
-                : []),
-            ...(args.iamRoleArn && !args.region
-                ? [
-                      {
-                          key: "region",
-                          message: "is required with iamRoleArn: its partition goes into the access policy's ARN",
-                      },
-                  ]
-                : (region?.problems ?? [])),
-        ]);
+        throwIfInvalid("TeamNamespace", name, teamNamespaceArgsProblems(args));
         super(TEAM_NAMESPACE_TYPE, name, {}, opts);
         this.namespaceName = args.team;
         this.namespace = new k8s.core.v1.Namespace(
@@ -198,7 +199,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
                 args.clusterName!,
                 args.iamRoleArn,
                 args.team,
-                eksAccessPolicyArn(region!.partition!, TEAM_ACCESS_POLICY),
+                eksAccessPolicyArn(partitionOrProblem("region", args.region!).partition!, TEAM_ACCESS_POLICY), // validated
             );
         this.registerOutputs({ namespace: this.namespaceName });
     }
