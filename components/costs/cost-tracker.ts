@@ -168,34 +168,18 @@ export class CostTracker extends pulumi.ComponentResource {
         const s = resolveArgs(args);
         const child = { parent: this };
 
+        // Built for the tasks' architecture unless the build names a platform.
         this.image = new ContainerImage(
             `${name}-image`,
             {
-                build: args.build && {
-                    platform: s.architecture === "ARM64" ? "linux/arm64" : "linux/amd64",
-                    ...args.build,
-                },
+                build: args.build && { platform: ARCHITECTURE_PLATFORMS[s.architecture], ...args.build },
                 image: args.image,
                 protect: s.protect,
             },
             child,
         );
         this.securityGroups = this.createSecurityGroups(name, args);
-        this.database = new PostgresDatabase(
-            `${name}-db`,
-            {
-                vpcId: args.vpcId,
-                subnetIds: args.privateSubnetIds,
-                instanceClass: s.database.instanceClass,
-                allocatedStorageGiB: s.database.allocatedStorageGiB,
-                backupRetentionDays: s.database.backupRetentionDays,
-                multiAz: s.databaseMultiAz,
-                protect: s.protect,
-                databaseName: "costtracker",
-                masterUsername: "costtracker",
-            },
-            child,
-        );
+        this.database = this.createDatabase(name, args, s);
         this.database.allowFrom("tasks", this.securityGroups.tasks.id);
 
         this.alertTopic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: "alias/aws/sns" }, child);
@@ -206,43 +190,16 @@ export class CostTracker extends pulumi.ComponentResource {
                 child,
             );
         }
-        const apiToken = this.createApiToken(name, s.apiTokenVersion);
-        this.apiTokenSecret = apiToken.secret;
-        const callers = this.createCallerTokens(name, args);
-        this.callerTokenSecrets = callers.secrets;
-        const webhook = args.alertWebhookUrl ? this.createWebhookSecret(name, args.alertWebhookUrl) : undefined;
-        this.webhookSecret = webhook?.secret;
-        const databaseUser = databaseUserSecret(name, s.databaseUserVersion, { parent: this, retain: s.protect });
-        this.databaseUserSecret = databaseUser.secret;
-        // ECS reads a secret's current version when a task starts: none may start before every value exists.
-        this.secretValues = [
-            apiToken.version,
-            ...callers.versions,
-            databaseUser.version,
-            ...(webhook ? [webhook.version] : []),
-        ];
+        ({
+            apiTokenSecret: this.apiTokenSecret,
+            callerTokenSecrets: this.callerTokenSecrets,
+            webhookSecret: this.webhookSecret,
+            databaseUserSecret: this.databaseUserSecret,
+            secretValues: this.secretValues,
+        } = this.createSecrets(name, args, s));
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, child);
 
-        this.executionRole = this.createRole(
-            `${name}-execution`,
-            "ECS pulls the cost tracker's image, writes its logs and reads its secrets",
-            executionRoleStatements({
-                repositoryArn: this.image.repositoryArn,
-                logGroupArn: this.logGroup.arn,
-                secretArns: [
-                    this.apiTokenSecret.arn,
-                    ...callerSecrets(this.callerTokenSecrets).map((c) => c.secret.arn),
-                    this.database.secretArn,
-                    this.databaseUserSecret.arn,
-                    ...(this.webhookSecret ? [this.webhookSecret.arn] : []),
-                ],
-            }),
-        );
-        this.taskRole = this.createRole(
-            `${name}-task`,
-            "The cost tracker reads Cost Explorer and publishes alerts",
-            taskRoleStatements({ alertTopicArn: this.alertTopic.arn, costExplorer: s.costExplorer }),
-        );
+        ({ executionRole: this.executionRole, taskRole: this.taskRole } = this.createRoles(name, s));
         if (args.cluster && args.clusterData) {
             // Kubernetes RBAC, not IAM, decides what the role may do in the cluster: the reader group proxies to two services.
             this.clusterAccess = new aws.eks.AccessEntry(
@@ -279,6 +236,78 @@ export class CostTracker extends pulumi.ComponentResource {
             databaseSecretArn: this.database.secretArn,
             alertTopicArn: this.alertTopic.arn,
         });
+    }
+
+    /** PostgreSQL on RDS for the service: its own database and master user, KMS-encrypted, TLS only. */
+    private createDatabase(name: string, args: CostTrackerArgs, s: ResolvedTracker): PostgresDatabase {
+        return new PostgresDatabase(
+            `${name}-db`,
+            {
+                vpcId: args.vpcId,
+                subnetIds: args.privateSubnetIds,
+                instanceClass: s.database.instanceClass,
+                allocatedStorageGiB: s.database.allocatedStorageGiB,
+                backupRetentionDays: s.database.backupRetentionDays,
+                multiAz: s.databaseMultiAz,
+                protect: s.protect,
+                databaseName: "costtracker",
+                masterUsername: "costtracker",
+            },
+            { parent: this },
+        );
+    }
+
+    /** Every secret the tasks read, and their values' versions (a task may start only once every value exists). */
+    private createSecrets(
+        name: string,
+        args: CostTrackerArgs,
+        s: ResolvedTracker,
+    ): Pick<
+        CostTracker,
+        "apiTokenSecret" | "callerTokenSecrets" | "webhookSecret" | "databaseUserSecret" | "secretValues"
+    > {
+        const apiToken = this.createApiToken(name, s.apiTokenVersion);
+        const callers = this.createCallerTokens(name, args);
+        const webhook = args.alertWebhookUrl ? this.createWebhookSecret(name, args.alertWebhookUrl) : undefined;
+        const databaseUser = databaseUserSecret(name, s.databaseUserVersion, { parent: this, retain: s.protect });
+        return {
+            apiTokenSecret: apiToken.secret,
+            callerTokenSecrets: callers.secrets,
+            webhookSecret: webhook?.secret,
+            databaseUserSecret: databaseUser.secret,
+            // ECS reads a secret's current version when a task starts: none may start before every value exists.
+            secretValues: [
+                apiToken.version,
+                ...callers.versions,
+                databaseUser.version,
+                ...(webhook ? [webhook.version] : []),
+            ],
+        };
+    }
+
+    /** The execution role (image, logs, exactly these secrets) and the task role (Cost Explorer, the alert topic). */
+    private createRoles(name: string, s: ResolvedTracker): Pick<CostTracker, "executionRole" | "taskRole"> {
+        const executionRole = this.createRole(
+            `${name}-execution`,
+            "ECS pulls the cost tracker's image, writes its logs and reads its secrets",
+            executionRoleStatements({
+                repositoryArn: this.image.repositoryArn,
+                logGroupArn: this.logGroup.arn,
+                secretArns: [
+                    this.apiTokenSecret.arn,
+                    ...callerSecrets(this.callerTokenSecrets).map((c) => c.secret.arn),
+                    this.database.secretArn,
+                    this.databaseUserSecret.arn,
+                    ...(this.webhookSecret ? [this.webhookSecret.arn] : []),
+                ],
+            }),
+        );
+        const taskRole = this.createRole(
+            `${name}-task`,
+            "The cost tracker reads Cost Explorer and publishes alerts",
+            taskRoleStatements({ alertTopicArn: this.alertTopic.arn, costExplorer: s.costExplorer }),
+        );
+        return { executionRole, taskRole };
     }
 
     private createSecurityGroups(name: string, args: CostTrackerArgs) {
@@ -820,6 +849,11 @@ function callerSecrets(tokens: CallerTokenSecrets): Array<{ variable: string; se
 function versionNumberOf(value: string): number {
     return crypto.createHash("sha256").update(value).digest().readUInt32BE(0) >>> 1;
 }
+
+const ARCHITECTURE_PLATFORMS: Record<FargateArchitecture, "linux/arm64" | "linux/amd64"> = {
+    ARM64: "linux/arm64",
+    X86_64: "linux/amd64",
+};
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
