@@ -18,7 +18,7 @@ import { FIELD_MANAGER, type KubeApi, statusOf } from "./kube";
 import { FREE_MESSAGE, approvedMessage, tooBigMessage, waitingMessage } from "./messages";
 import type { GateMetrics } from "./metrics";
 import { type Pricing, type WorkloadIdentity, monthOf, priceWorkload } from "./pricing";
-import { type TeamFigures, type TrackerClient, TrackerUnavailable } from "./tracker";
+import { type ReservationRequest, type TeamFigures, type TrackerClient, TrackerUnavailable } from "./tracker";
 import { WorkQueue } from "./work-queue";
 import {
     type AdmissionCheckState,
@@ -154,22 +154,11 @@ export class GateController {
         const held = await this.holdForRelease(w);
         if (!held) return;
         const answer = await this.deps.tracker.reserve(
-            {
-                team: pricing.team,
-                pool: pricing.pool,
-                gpuResource: pricing.gpuResource,
-                gpus: pricing.units,
-                hours: pricing.hours,
-                priorityClass: pricing.priorityClass,
-                requester: `system:serviceaccount:${this.deps.config.lease.namespace}:${FIELD_MANAGER}`,
-                purpose: `Kueue workload ${keyOf(w)} (${identity.kind} ${identity.name})`,
-                workload: {
-                    namespace: identity.namespace,
-                    kind: identity.kind,
-                    name: identity.name,
-                    uid: identity.uid,
-                },
-            },
+            this.reservationRequest(
+                pricing,
+                identity,
+                `Kueue workload ${keyOf(w)} (${identity.kind} ${identity.name})`,
+            ),
             reservationKey(w, pricing, now),
         );
         if (answer.outcome === "approved") {
@@ -191,6 +180,25 @@ export class GateController {
     }
 
     /** Puts the gate's finalizer on the workload before anything is reserved for it; false if the workload moved on meanwhile. */
+    /** What the gate asks the tracker for: the priced workload, bound to its identity, asked as the gate's service account. */
+    private reservationRequest(
+        pricing: Extract<Pricing, { kind: "priced" }>,
+        identity: WorkloadIdentity,
+        purpose: string,
+    ): ReservationRequest {
+        return {
+            team: pricing.team,
+            pool: pricing.pool,
+            gpuResource: pricing.gpuResource,
+            gpus: pricing.units,
+            hours: pricing.hours,
+            priorityClass: pricing.priorityClass,
+            requester: `system:serviceaccount:${this.deps.config.lease.namespace}:${FIELD_MANAGER}`,
+            purpose,
+            workload: { namespace: identity.namespace, kind: identity.kind, name: identity.name, uid: identity.uid },
+        };
+    }
+
     private async holdForRelease(w: Workload): Promise<boolean> {
         if (w.metadata.finalizers?.includes(GATE_FINALIZER)) return true;
         try {
@@ -265,22 +273,7 @@ export class GateController {
             const pricing = priceWorkload(w, identity, this.deps.config, monthStart(now));
             if (pricing.kind !== "priced" || !pricing.openEnded) continue;
             const answer = await this.deps.tracker.reserve(
-                {
-                    team: pricing.team,
-                    pool: pricing.pool,
-                    gpuResource: pricing.gpuResource,
-                    gpus: pricing.units,
-                    hours: pricing.hours,
-                    priorityClass: pricing.priorityClass,
-                    requester: `system:serviceaccount:${this.deps.config.lease.namespace}:${FIELD_MANAGER}`,
-                    purpose: `Kueue workload ${keyOf(w)}, renewed for ${monthOf(now)}`,
-                    workload: {
-                        namespace: identity.namespace,
-                        kind: identity.kind,
-                        name: identity.name,
-                        uid: identity.uid,
-                    },
-                },
+                this.reservationRequest(pricing, identity, `Kueue workload ${keyOf(w)}, renewed for ${monthOf(now)}`),
                 `budget-gate/${w.metadata.uid}/month/${monthOf(now)}`,
             );
             const text =

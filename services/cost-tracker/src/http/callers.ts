@@ -18,9 +18,6 @@ import { BadInput } from "../model";
 
 export { CALLER_KINDS, type CallerKind };
 
-/** Whose critical-class requests pass the budget when the config names nobody (`criticalApprovers`). */
-export const CRITICAL_APPROVERS_DEFAULT: readonly CallerKind[] = ["admin", "platform"];
-
 /** A caller's credential as the service is configured with it: its name and up to two valid tokens. */
 export interface CallerCredential {
     readonly kind: CallerKind;

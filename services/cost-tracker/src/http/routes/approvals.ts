@@ -14,7 +14,7 @@ import {
     workloadReleaseBody,
     workloadReleasedSchema,
 } from "../schemas";
-import { CRITICAL_APPROVERS_DEFAULT } from "../callers";
+import { TRACKER_DEFAULTS } from "../../../../../components/costs/tracker-config";
 import { writeRoute, type WriteGuard } from "../write-route";
 
 /** A GPU request is small. */
@@ -40,7 +40,7 @@ function registerRequest(app: FastifyInstance, deps: AppDeps, guard: WriteGuard)
         body: gpuRequestBody(config),
         responses: { 200: adoptedSchema, 201: approvedSchema, 409: rejectedSchema },
         handler: async (request, reply, key) => {
-            const approvers = config.criticalApprovers ?? CRITICAL_APPROVERS_DEFAULT;
+            const approvers = config.criticalApprovers ?? TRACKER_DEFAULTS.criticalApprovers;
             const decision = await requestGpus(db, config, request.body, key, now(), {
                 identity: request.caller.identity,
                 mayExceedBudget: approvers.includes(request.caller.kind),
