@@ -682,6 +682,7 @@ function buildPortalDatabases(
         `${name}-portal-databases`,
         {
             oidc: cluster.oidcProvider,
+            region: config.region,
             host: database.address,
             port: database.port,
             masterSecretArn: database.secretArn,

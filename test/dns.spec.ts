@@ -144,7 +144,7 @@ describe("DNS records and certificates (dns)", function () {
 
         it("points each host at its load balancer with an alias record", async () => {
             const { result, resources } = await record(() => buildPlatform(config()));
-            const aliases = Object.fromEntries(
+            const aliases: Record<string, any> = Object.fromEntries(
                 ofType(resources, "aws:route53/record:Record")
                     .filter((r) => (r.inputs as any).type === "A")
                     .map((r) => [(r.inputs as any).name, r.inputs as any]),

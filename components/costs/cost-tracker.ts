@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { FargateArchitecture } from "../../catalog";
 import { isHostName } from "../../catalog/dns-names";
+import { rdsCaBundleUrl } from "../../catalog/rds-ca";
+import { RDS_CA, rdsCaEcsContainer } from "../shared/rds-ca";
 import { PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -647,6 +649,7 @@ export class CostTracker extends pulumi.ComponentResource {
                 readonlyRootFilesystem: true,
                 logConfiguration: { logDriver: "awslogs", options: logs(CONTAINER_NAME) },
             },
+            rdsCaEcsContainer(region.apply(rdsCaBundleUrl), logs(RDS_CA.container)),
             databaseUserContainer({
                 host: db.address,
                 port: db.port,
@@ -668,6 +671,8 @@ export class CostTracker extends pulumi.ComponentResource {
                 executionRoleArn: this.executionRole.arn,
                 taskRoleArn: this.taskRole.arn,
                 containerDefinitions: containers,
+                // Fargate's task storage, shared by the containers: RDS's CA bundle, fetched at start.
+                volumes: [{ name: RDS_CA.volume }],
             },
             { parent: this, dependsOn: this.secretValues },
         );
