@@ -77,8 +77,9 @@ export interface MlflowArgs {
  * - **The bucket** is private (public access blocked, owner-enforced), encrypted, versioned,
  *   TLS-only; old versions expire after 30 days; protected and retained with `protect`.
  * - **The database** credentials reach the pod from Secrets Manager through the External
- *   Secrets Operator (`backendStore.existingDatabaseSecret`); the schema is migrated by the
- *   chart's init container. Connections use TLS (`PGSSLMODE=require`).
+ *   Secrets Operator (`backendStore.existingDatabaseSecret`); the schema is migrated by an init
+ *   container of the platform's, after the one that fetches RDS's CA bundle. Connections verify
+ *   the server (`PGSSLMODE=verify-full`, docs/database-tls.md).
  * - **Host check** (MLflow ≥ 3.5 refuses unknown Host headers): the ingress host and the
  *   Service's cluster names are allowed, so the portal's proxy (which sends the Service's name)
  *   gets through; `/health` is exempt, so the ALB's health check does too.
