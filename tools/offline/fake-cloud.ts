@@ -423,14 +423,12 @@ function ingressStatus(metadata: State): State {
 
 /** ACM's validation options: one CNAME per name on the certificate. */
 function acmValidation(inputs: State): State {
-    const names = [
-        inputs.domainName,
-        ...(Array.isArray(inputs.subjectAlternativeNames) ? inputs.subjectAlternativeNames : []),
-    ];
+    const alternatives: unknown[] = Array.isArray(inputs.subjectAlternativeNames) ? inputs.subjectAlternativeNames : [];
+    const names = [inputs.domainName, ...alternatives].map((name) => textOr(name, ""));
     return {
         domainValidationOptions: names.map((domainName) => ({
             domainName,
-            resourceRecordName: `_placeholder.${textOr(domainName, "")}.`,
+            resourceRecordName: `_placeholder.${domainName}.`,
             resourceRecordType: "CNAME",
             resourceRecordValue: "_placeholder.acm-validations.aws.",
         })),
