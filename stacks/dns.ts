@@ -19,11 +19,9 @@ export const dnsSchema = z
             message: "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (without /hostedzone/)",
         }),
         /** The zone's domain name, e.g. example.com: portal.domain and costTracker.hostName must be in it. */
-        zoneName: z
-            .string()
-            .refine(isHostName, {
-                message: "must be the zone's domain name such as example.com, without a trailing dot",
-            }),
+        zoneName: z.string().refine(isHostName, {
+            message: "must be the zone's domain name such as example.com, without a trailing dot",
+        }),
         /** A private zone: associated with the stack's VPC so that pods and tasks resolve its names. Default false. */
         private: z.boolean().optional(),
         /**
