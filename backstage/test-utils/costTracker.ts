@@ -107,6 +107,31 @@ export async function spend(
     throw new Error(`usage push: ${answer.status} ${await answer.text()}`);
 }
 
+/** Pushes one day's spend per entry of `usdByDay` (`YYYY-MM-DD` → USD) for `team`, in one batch. */
+export async function spendByDay(
+  tracker: RunningCostTracker,
+  team: string,
+  usdByDay: Record<string, number>,
+): Promise<void> {
+  const records = Object.entries(usdByDay).map(([day, amountUsd]) => ({
+    team,
+    category: 'gpu',
+    amountUsd,
+    occurredAt: `${day}T12:00:00.000Z`,
+  }));
+  const answer = await fetch(`${tracker.url}/v1/usage`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${tracker.token}`,
+      'idempotency-key': `spend-by-day-${team}-${Object.keys(usdByDay).join(',')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ records }),
+  });
+  if (answer.status !== 201)
+    throw new Error(`usage push: ${answer.status} ${await answer.text()}`);
+}
+
 export async function getJson<T = any>(
   tracker: RunningCostTracker,
   path: string,
