@@ -14,8 +14,10 @@ export const REPO_ROOT =
 
 export interface RunningCostTracker {
   readonly url: string;
-  /** The bearer token its writes accept. */
+  /** The admin's bearer token: any team, recorded as `admin` (seeding, pushing spend). */
   readonly token: string;
+  /** A `portal` credential, as Backstage holds in a deployment: acts only for the user's teams, as `<user> via portal`. */
+  readonly portalToken: string;
   /** The instant its clock is fixed at. */
   readonly now: string;
   stop(): Promise<void>;
@@ -66,7 +68,7 @@ export async function startCostTracker(
 
 function firstLine(
   child: ChildProcess,
-): Promise<{ url: string; token: string; now: string }> {
+): Promise<{ url: string; token: string; portalToken: string; now: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

@@ -33,7 +33,7 @@ const PORT = Number(process.env.PORTAL_E2E_PORT ?? 17007);
 const BACKSTAGE = `http://127.0.0.1:${PORT}`;
 const RESULTS = path.join(REPO, "test-results", "portal");
 
-let tracker: { process: ChildProcess; url: string; token: string };
+let tracker: { process: ChildProcess; url: string; portalToken: string };
 let backend: ChildProcess;
 let backendLog = "";
 let token: string;
@@ -51,8 +51,8 @@ async function startTracker() {
         });
         child.once("exit", (code) => reject(new Error(`the cost tracker exited (${code}) before it listened`)));
     });
-    const { url, token } = JSON.parse(line) as { url: string; token: string };
-    return { process: child, url, token };
+    const { url, portalToken } = JSON.parse(line) as { url: string; portalToken: string };
+    return { process: child, url, portalToken };
 }
 
 async function waitForBackend(deadline: number): Promise<void> {
@@ -207,7 +207,8 @@ describe("the portal end to end (backend, real cost tracker, headless Chromium)"
                     ...process.env,
                     PORTAL_E2E_PORT: String(PORT),
                     COST_TRACKER_URL: tracker.url,
-                    COST_TRACKER_API_TOKEN: tracker.token,
+                    // The portal's own credential, as a deployment gives it: it acts only for the signed-in user's teams.
+                    COST_TRACKER_API_TOKEN: tracker.portalToken,
                     // Argo CD and MLflow are not running here; their proxy endpoints only need a target.
                     ARGOCD_URL: "http://127.0.0.1:9",
                     ARGOCD_AUTH_TOKEN: "not-used",

@@ -17,8 +17,14 @@ export interface PoolOffer {
 
 export interface PoolOffers {
   readonly pools: readonly PoolOffer[];
-  /** Classes approved past the budget (flagged); absent from a cost tracker that does not say. */
+  /** Classes approved past the budget (flagged) for a caller of `criticalApprovers`; absent from a cost tracker that does not say. */
   readonly criticalPriorityClasses?: readonly string[];
+  /**
+   * The caller kinds whose critical-class requests pass the budget (by default the platform team's
+   * and the budget gate's, not the portal's); absent from a cost tracker that does not say, and
+   * then the preview promises nothing past the budget.
+   */
+  readonly criticalApprovers?: readonly string[];
 }
 
 /**

@@ -160,7 +160,10 @@ describe('BudgetCard, the forecast from spend pushed by hand', () => {
     // deviation √(14 × 1,000² / 13) = $1,037.749. Spent through the 19th: $28,000; 11 days left
     // (the 20th to the 30th). Point: 28,000 + 11 × 2,000 = $50,000.00. Half range: t(13, 95 %) =
     // 1.771 × 1,037.749 × √(11 + 11² / 14) = 1.771 × 1,037.749 × 4.432026 = $8,145.42.
-    const days = Array.from({ length: 14 }, (_, i) => `2026-11-${String(6 + i).padStart(2, '0')}`);
+    const days = Array.from(
+      { length: 14 },
+      (_, i) => `2026-11-${String(6 + i).padStart(2, '0')}`,
+    );
     await spendByDay(
       fresh,
       'applied-ml',
