@@ -175,6 +175,7 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                 region: "us-east-1",
                 replicas: 1,
                 database: { host: "db", port: 5432, name: "mlflow" },
+                authDatabase: { host: "db", port: 5432, name: "mlflow_auth" },
                 bucket: "b",
                 roleArn: ROLE,
             }),

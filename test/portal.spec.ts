@@ -698,6 +698,17 @@ describe("portal: MLflow", () => {
                         name: "mlflow",
                         credentialsSecretArn: SECRET("mlflow-database"),
                     },
+                    auth: {
+                        database: {
+                            host: "portal-db.example.internal",
+                            port: 5432,
+                            name: "mlflow_auth",
+                            credentialsSecretArn: SECRET("mlflow_auth-database"),
+                        },
+                        secretNamePrefix: "gpu-platform-dev/portal",
+                        teams: ["ml-research", "applied-ml"],
+                        teamSecretsPrefix: "gpu-platform-dev",
+                    },
                     protect,
                 },
                 { transformations },
