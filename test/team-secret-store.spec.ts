@@ -4,8 +4,8 @@
  * the role's credentials) would try; the store's shape against the cluster's admission rules.
  */
 import * as assert from "assert";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { named, record } from "./harness";
+import { iamDecision } from "./iam-simulate";
 import { refusals, tenancyRule } from "./admission";
 import { TENANCY_RULES } from "../catalog/admission";
 import { TeamSecretStore, teamSecretArnPattern, teamSecretStatements, teamSecretStoreSpec } from "../components/portal";
@@ -33,22 +33,7 @@ const policy = {
 };
 
 async function decision(action: string, resource: string): Promise<string> {
-    const result = await runSimulation(
-        {
-            request: {
-                principal: ROLE,
-                action,
-                resource: { resource, accountId: ACCOUNT },
-                contextVariables: {},
-            },
-            identityPolicies: [{ name: "team-secrets", policy }],
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-        },
-        {},
-    );
-    if (result.resultType === "error") throw new Error(JSON.stringify(result.errors));
-    return result.overallResult;
+    return iamDecision({ principal: ROLE, accountId: ACCOUNT, policy, action, resource });
 }
 
 describe("a team's secret store: its role's policy, evaluated by iam-simulate", () => {
