@@ -197,6 +197,7 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                     argocdUrl: "http://a",
                     mlflowUrl: "http://m",
                     mlflowNamespace: "mlflow",
+                    teamSecretsPrefix: "gpu-platform-prod",
                 },
             }),
         ],

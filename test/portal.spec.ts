@@ -844,7 +844,11 @@ describe("portal: Backstage", () => {
                     publicUrl: "http://argocd.dev.example.internal",
                     tokenSecretArn: SECRET("argocd-token"),
                 },
-                mlflow: { url: "http://mlflow.mlflow.svc", publicUrl: "http://mlflow.dev.example.internal" },
+                mlflow: {
+                    url: "http://mlflow.mlflow.svc",
+                    publicUrl: "http://mlflow.dev.example.internal",
+                    teamSecretsPrefix: "gpu-platform-dev",
+                },
                 gitops: { repoUrl: REPO, branch: "dev" },
             });
         });
@@ -894,7 +898,7 @@ describe("portal: Backstage", () => {
         assert.ok(values.extraEnvVarsSecrets.includes("backstage-cost-tracker"));
     });
 
-    it("gives the GPU templates their environment: the GitOps repository as the scaffolder names it, its branch, Argo CD's and MLflow's URLs", async () => {
+    it("gives the GPU templates their environment: the GitOps repository as the scaffolder names it, its branch, Argo CD's and MLflow's URLs, the team-secrets prefix", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
         assert.deepStrictEqual(
             valuesOf(resources, "backstage-release").backstage.appConfig.scaffolder.defaultEnvironment.parameters,
@@ -904,6 +908,7 @@ describe("portal: Backstage", () => {
                 argocdUrl: "http://argocd.dev.example.internal",
                 mlflowUrl: "http://mlflow.dev.example.internal",
                 mlflowNamespace: "mlflow",
+                teamSecretsPrefix: "gpu-platform-dev",
             },
         );
     });

@@ -83,8 +83,12 @@ export interface BackstageArgs {
     costTracker: { url: pulumi.Input<string>; tokenSecretArn: pulumi.Input<string>; tokenProperty?: string };
     /** Argo CD: its server inside the cluster (the proxy's target), its UI's URL (the templates' links), and optionally the secret (`{"token": …}`) of the read-only `backstage` account's API token. */
     argoCd: { url: string; publicUrl: string; tokenSecretArn?: pulumi.Input<string> };
-    /** MLflow: its server inside the cluster (the proxy's target) and its UI's URL (the templates' links). */
-    mlflow: { url: string; publicUrl: string };
+    /**
+     * MLflow: its server inside the cluster (the proxy's target), its UI's URL (the templates' links),
+     * and the stack's team-secrets prefix, under which each team's MLflow credentials are
+     * (`<prefix>/teams/<team>/mlflow`, synced by the workloads the templates write).
+     */
+    mlflow: { url: string; publicUrl: string; teamSecretsPrefix: string };
     /** The GitOps repository the templates open pull requests on (`https://…` or `git@…`), and its branch. */
     gitops: { repoUrl: string; branch: string };
     /**
@@ -173,6 +177,7 @@ export class Backstage extends pulumi.ComponentResource {
                             argocdUrl: args.argoCd.publicUrl,
                             mlflowUrl: args.mlflow.publicUrl,
                             mlflowNamespace: MLFLOW.namespace,
+                            teamSecretsPrefix: args.mlflow.teamSecretsPrefix,
                         },
                     }),
                     args.values,
@@ -343,6 +348,8 @@ export function backstageValues(s: {
         argocdUrl: string;
         mlflowUrl: string;
         mlflowNamespace: string;
+        /** The stack's prefix in Secrets Manager: a workload's MLflow credentials are `<prefix>/teams/<team>/mlflow`. */
+        teamSecretsPrefix: string;
     };
 }): HelmValues {
     const secrets = [
