@@ -4,6 +4,23 @@
  * "ExplicitlyDenied"; an evaluator error fails the spec.
  */
 import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { teamSecretArnPattern, teamSecretStatements } from "../components/portal/team-secret-store";
+
+/** The policy of a team's `team-secrets` role, as the component writes it, for one stack in us-east-1. */
+export function teamSecretsPolicy(s: { accountId: string; stackPrefix: string; team: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: teamSecretStatements(
+            teamSecretArnPattern({
+                partition: "aws",
+                region: "us-east-1",
+                account: s.accountId,
+                stackPrefix: s.stackPrefix,
+                team: s.team,
+            }),
+        ),
+    };
+}
 
 export async function iamDecision(s: {
     principal: string;

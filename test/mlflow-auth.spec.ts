@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { named, ofType, record } from "./harness";
-import { iamDecision } from "./iam-simulate";
+import { iamDecision, teamSecretsPolicy } from "./iam-simulate";
 import { startFakeMlflow } from "./mlflow-auth-server";
 import type { RecordedResource } from "../tools/offline/recorder";
 import { FAKE_CREDENTIALS } from "../tools/offline/fake-cloud";
@@ -22,8 +22,6 @@ import {
     Mlflow,
     MlflowArgs,
     mlflowArgsProblems,
-    teamSecretArnPattern,
-    teamSecretStatements,
 } from "../components/portal";
 
 const ACCOUNT = "123456789012";
@@ -216,18 +214,7 @@ describe("MLflow authentication: a team's credentials, evaluated by iam-simulate
         iamDecision({
             principal: `arn:aws:iam::${ACCOUNT}:role/gpu-platform-dev-${team}-secrets`,
             accountId: ACCOUNT,
-            policy: {
-                Version: "2012-10-17",
-                Statement: teamSecretStatements(
-                    teamSecretArnPattern({
-                        partition: "aws",
-                        region: "us-east-1",
-                        account: ACCOUNT,
-                        stackPrefix: "gpu-platform-dev",
-                        team,
-                    }),
-                ),
-            },
+            policy: teamSecretsPolicy({ accountId: ACCOUNT, stackPrefix: "gpu-platform-dev", team }),
             action: "secretsmanager:GetSecretValue",
             // Secrets Manager appends "-" and six characters to every secret's ARN.
             resource: SECRET(secretName),

@@ -5,10 +5,10 @@
  */
 import * as assert from "assert";
 import { named, record } from "./harness";
-import { iamDecision } from "./iam-simulate";
+import { iamDecision, teamSecretsPolicy } from "./iam-simulate";
 import { refusals, tenancyRule } from "./admission";
 import { TENANCY_RULES } from "../catalog/admission";
-import { TeamSecretStore, teamSecretArnPattern, teamSecretStatements, teamSecretStoreSpec } from "../components/portal";
+import { TeamSecretStore, teamSecretStoreSpec } from "../components/portal";
 
 const ACCOUNT = "123456789012";
 const OIDC = {
@@ -19,18 +19,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/gpu-platform-dev-ml-research-secrets`
 // Secrets Manager appends "-" and six characters to every secret's ARN.
 const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
 
-const policy = {
-    Version: "2012-10-17",
-    Statement: teamSecretStatements(
-        teamSecretArnPattern({
-            partition: "aws",
-            region: "us-east-1",
-            account: ACCOUNT,
-            stackPrefix: "gpu-platform-dev",
-            team: "ml-research",
-        }),
-    ),
-};
+const policy = teamSecretsPolicy({ accountId: ACCOUNT, stackPrefix: "gpu-platform-dev", team: "ml-research" });
 
 async function decision(action: string, resource: string): Promise<string> {
     return iamDecision({ principal: ROLE, accountId: ACCOUNT, policy, action, resource });
