@@ -554,8 +554,10 @@ function buildPortalLayer(
         after: (...more) => ({ ...opts.clusterScoped, dependsOn: [...opts.cpuPools, ...more] }),
         host: (service) => `${service}.${layer.domain}`,
     };
-    const services = [...(layer.backstage ? ["backstage"] : []), ...(layer.mlflow ? ["mlflow"] : [])];
-    const { loadBalancerController, externalSecrets } = buildPortalControllers(ctx, network, services);
+    const serviceNamespaces = [...(layer.backstage ? ["backstage"] : []), ...(layer.mlflow ? ["mlflow"] : [])];
+    // MLflow's users and permissions get a database and user of their own (`mlflow_auth`).
+    const services = [...serviceNamespaces, ...(layer.mlflow ? ["mlflow_auth"] : [])];
+    const { loadBalancerController, externalSecrets } = buildPortalControllers(ctx, network, serviceNamespaces);
     const teamSecretStores = buildTeamSecretStores(
         ctx.name,
         config.region,
@@ -577,6 +579,12 @@ function buildPortalLayer(
                   region: config.region,
                   host: ctx.host("mlflow"),
                   database: serviceDatabases!.databases.mlflow,
+                  auth: {
+                      database: serviceDatabases!.databases.mlflow_auth,
+                      secretNamePrefix: `${ctx.name}/portal`,
+                      teams: Object.values(teams).map((team) => team.namespaceName),
+                      teamSecretsPrefix: ctx.name,
+                  },
                   replicas: layer.mlflow.replicas,
                   protect: config.protectData,
               },
@@ -618,7 +626,7 @@ type PortalShared = {
 function buildPortalControllers(
     ctx: PortalContext,
     network: Network,
-    services: string[],
+    serviceNamespaces: string[],
 ): Pick<PortalLayer, "loadBalancerController" | "externalSecrets"> {
     const { name, config, layer, cluster } = ctx;
     const loadBalancerController = new LoadBalancerController(
@@ -642,9 +650,9 @@ function buildPortalControllers(
             oidc: cluster.oidcProvider,
             region: config.region,
             namespaces: [
-                ...services,
+                ...serviceNamespaces,
                 ...(layer.gitops ? ["argocd"] : []),
-                ...(services.length > 0 ? ["portal-databases"] : []),
+                ...(serviceNamespaces.length > 0 ? ["portal-databases"] : []),
             ],
             kmsKeyArns: layer.secretsKmsKeyArn ? [layer.secretsKmsKeyArn] : [],
         },
@@ -777,7 +785,7 @@ function buildBackstage(
                 tokenProperty: "current",
             },
             argoCd: { url: argoCd.internalUrl, publicUrl: argoCd.url, tokenSecretArn: backstage.argocdTokenSecretArn },
-            mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url },
+            mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url, teamSecretsPrefix: name },
             gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
             templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(parts.teams) },
         },

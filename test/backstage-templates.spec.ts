@@ -68,6 +68,7 @@ const ENVIRONMENT = {
     gitopsRepoUrl: "github.com?owner=acme&repo=gpu-gitops",
     argocdUrl: "https://argocd.acme.internal",
     mlflowUrl: "https://mlflow.acme.internal",
+    teamSecretsPrefix: "gpu-platform-prod",
 };
 
 type Kind = "server" | "job";
@@ -283,8 +284,17 @@ function rendered(sample: Sample, run: TemplateRun, approval: Record<string, any
     const docs = (file: string) =>
         parseAllDocuments(run.pullRequestFiles[file] ?? fail(`the pull request has no ${file}`)).map((d) => d.toJSON());
     const files = Object.keys(run.pullRequestFiles).sort();
-    assert.deepStrictEqual(files, [`${dir}network-policy.yaml`, `${dir}workload.yaml`, catalogFile]);
-    const objects = [...docs(`${dir}workload.yaml`), ...docs(`${dir}network-policy.yaml`)];
+    assert.deepStrictEqual(files, [
+        `${dir}mlflow-credentials.yaml`,
+        `${dir}network-policy.yaml`,
+        `${dir}workload.yaml`,
+        catalogFile,
+    ]);
+    const objects = [
+        ...docs(`${dir}workload.yaml`),
+        ...docs(`${dir}network-policy.yaml`),
+        ...docs(`${dir}mlflow-credentials.yaml`),
+    ];
     const workload = objects.find((o) => o.kind === (sample.kind === "server" ? "Deployment" : "Job"))!;
     return {
         run,
@@ -562,6 +572,16 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                         fetchModel.env.find((e: any) => e.name === "MLFLOW_TRACKING_URI").value,
                         /^http:\/\/mlflow\.mlflow\.svc\.cluster\.local$/,
                     );
+                    // MLflow's basic auth: the team's user, from the Secret the workload's ExternalSecret writes.
+                    assert.deepStrictEqual(
+                        fetchModel.env.find((e: any) => e.name === "MLFLOW_TRACKING_PASSWORD").valueFrom,
+                        {
+                            secretKeyRef: {
+                                name: `${sample.parameters.name}-mlflow`,
+                                key: "MLFLOW_TRACKING_PASSWORD",
+                            },
+                        },
+                    );
                     assert.deepStrictEqual(workload.spec.replicas, 1);
                 });
             } else {
@@ -571,6 +591,28 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                     assert.strictEqual(workload.spec.template.spec.restartPolicy, "Never");
                 });
             }
+
+            it(`${label}: syncs the team's own MLflow user through the team's store, for every container that calls MLflow`, () => {
+                const { objects, podSpec } = runs.get(sample)!;
+                const team = teamOf(sample);
+                const sync = objects.find((o) => o.kind === "ExternalSecret")!;
+                assert.deepStrictEqual(sync.spec.secretStoreRef, { kind: "SecretStore", name: "team-secrets" });
+                assert.deepStrictEqual(
+                    sync.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key, d.remoteRef.property]),
+                    [
+                        ["MLFLOW_TRACKING_USERNAME", `gpu-platform-prod/teams/${team}/mlflow`, "username"],
+                        ["MLFLOW_TRACKING_PASSWORD", `gpu-platform-prod/teams/${team}/mlflow`, "password"],
+                    ],
+                );
+                for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
+                    const names = (container.env ?? []).map((e: any) => e.name);
+                    if (names.includes("MLFLOW_TRACKING_URI"))
+                        assert.ok(
+                            names.includes("MLFLOW_TRACKING_USERNAME") && names.includes("MLFLOW_TRACKING_PASSWORD"),
+                            `${container.name} calls MLflow without credentials`,
+                        );
+                }
+            });
 
             it(`${label}: writes plain manifests into apps/<team>/<name>/, which the team's ApplicationSet deploys into the team's namespace and project`, () => {
                 const { objects, run, catalogInfo } = runs.get(sample)!;

@@ -296,11 +296,11 @@ describe("offline plan", function () {
         assert.match(run.stdout, /placeholders/);
         assert.match(run.stdout, /^Policies \(config: policies\/config\.dev\.json\):$/m);
         assert.match(run.stdout, /^ {4}Total +[\d,.]+ +[\d,.]+$/m);
-        // The budget shows beside the total, not only in a violation: dev's maximum is $18,281.67
-        // (policies/README.md, "dev" arithmetic) against the $20,000 of policies/config.dev.json: $1,718.33 to spare.
+        // The budget shows beside the total, not only in a violation: dev's maximum is $18,283.27
+        // (policies/README.md, "dev" arithmetic) against the $20,000 of policies/config.dev.json: $1,716.73 to spare.
         assert.match(
             run.stdout,
-            /^ {4}monthly max \$18,281\.67 of budget \$20,000\.00 \(stack-monthly-budget, advisory\): \$1,718\.33 to spare$/m,
+            /^ {4}monthly max \$18,283\.27 of budget \$20,000\.00 \(stack-monthly-budget, advisory\): \$1,716\.73 to spare$/m,
         );
         // The cost tracker's 1–2 tasks of 0.5 vCPU / 1 GB: on Fargate ARM64 0.5 × $0.03238 + 1 × $0.00356 = $0.01975/h,
         // 730 h → $14.42 and $28.84; on dev's m7i.xlarge pool (4 vCPU, 16 GiB, $0.2016/h) max(0.5/4, 1/16) = 12.5% → $0.0252/h,

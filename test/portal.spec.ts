@@ -699,6 +699,17 @@ describe("portal: MLflow", () => {
                         name: "mlflow",
                         credentialsSecretArn: SECRET("mlflow-database"),
                     },
+                    auth: {
+                        database: {
+                            host: "portal-db.example.internal",
+                            port: 5432,
+                            name: "mlflow_auth",
+                            credentialsSecretArn: SECRET("mlflow_auth-database"),
+                        },
+                        secretNamePrefix: "gpu-platform-dev/portal",
+                        teams: ["ml-research", "applied-ml"],
+                        teamSecretsPrefix: "gpu-platform-dev",
+                    },
                     protect,
                 },
                 { transformations },
@@ -835,7 +846,11 @@ describe("portal: Backstage", () => {
                     publicUrl: "http://argocd.dev.example.internal",
                     tokenSecretArn: SECRET("argocd-token"),
                 },
-                mlflow: { url: "http://mlflow.mlflow.svc", publicUrl: "http://mlflow.dev.example.internal" },
+                mlflow: {
+                    url: "http://mlflow.mlflow.svc",
+                    publicUrl: "http://mlflow.dev.example.internal",
+                    teamSecretsPrefix: "gpu-platform-dev",
+                },
                 gitops: { repoUrl: REPO, branch: "dev" },
             });
         });
@@ -885,7 +900,7 @@ describe("portal: Backstage", () => {
         assert.ok(values.extraEnvVarsSecrets.includes("backstage-cost-tracker"));
     });
 
-    it("gives the GPU templates their environment: the GitOps repository as the scaffolder names it, its branch, Argo CD's and MLflow's URLs", async () => {
+    it("gives the GPU templates their environment: the GitOps repository as the scaffolder names it, its branch, Argo CD's and MLflow's URLs, the team-secrets prefix", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
         assert.deepStrictEqual(
             valuesOf(resources, "backstage-release").backstage.appConfig.scaffolder.defaultEnvironment.parameters,
@@ -895,6 +910,7 @@ describe("portal: Backstage", () => {
                 argocdUrl: "http://argocd.dev.example.internal",
                 mlflowUrl: "http://mlflow.dev.example.internal",
                 mlflowNamespace: "mlflow",
+                teamSecretsPrefix: "gpu-platform-dev",
             },
         );
     });

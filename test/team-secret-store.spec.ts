@@ -4,11 +4,11 @@
  * the role's credentials) would try; the store's shape against the cluster's admission rules.
  */
 import * as assert from "assert";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { named, record } from "./harness";
+import { iamDecision, teamSecretsPolicy } from "./iam-simulate";
 import { refusals, tenancyRule } from "./admission";
 import { TENANCY_RULES } from "../catalog/admission";
-import { TeamSecretStore, teamSecretArnPattern, teamSecretStatements, teamSecretStoreSpec } from "../components/portal";
+import { TeamSecretStore, teamSecretStoreSpec } from "../components/portal";
 
 const ACCOUNT = "123456789012";
 const OIDC = {
@@ -19,36 +19,10 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/gpu-platform-dev-ml-research-secrets`
 // Secrets Manager appends "-" and six characters to every secret's ARN.
 const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
 
-const policy = {
-    Version: "2012-10-17",
-    Statement: teamSecretStatements(
-        teamSecretArnPattern({
-            partition: "aws",
-            region: "us-east-1",
-            account: ACCOUNT,
-            stackPrefix: "gpu-platform-dev",
-            team: "ml-research",
-        }),
-    ),
-};
+const policy = teamSecretsPolicy({ accountId: ACCOUNT, stackPrefix: "gpu-platform-dev", team: "ml-research" });
 
 async function decision(action: string, resource: string): Promise<string> {
-    const result = await runSimulation(
-        {
-            request: {
-                principal: ROLE,
-                action,
-                resource: { resource, accountId: ACCOUNT },
-                contextVariables: {},
-            },
-            identityPolicies: [{ name: "team-secrets", policy }],
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-        },
-        {},
-    );
-    if (result.resultType === "error") throw new Error(JSON.stringify(result.errors));
-    return result.overallResult;
+    return iamDecision({ principal: ROLE, accountId: ACCOUNT, policy, action, resource });
 }
 
 describe("a team's secret store: its role's policy, evaluated by iam-simulate", () => {

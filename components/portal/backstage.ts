@@ -84,8 +84,12 @@ export interface BackstageArgs {
     costTracker: { url: pulumi.Input<string>; tokenSecretArn: pulumi.Input<string>; tokenProperty?: string };
     /** Argo CD: its server inside the cluster (the proxy's target), its UI's URL (the templates' links), and optionally the secret (`{"token": …}`) of the read-only `backstage` account's API token. */
     argoCd: { url: string; publicUrl: string; tokenSecretArn?: pulumi.Input<string> };
-    /** MLflow: its server inside the cluster (the proxy's target) and its UI's URL (the templates' links). */
-    mlflow: { url: string; publicUrl: string };
+    /**
+     * MLflow: its server inside the cluster (the proxy's target), its UI's URL (the templates' links),
+     * and the stack's team-secrets prefix, under which each team's MLflow credentials are
+     * (`<prefix>/teams/<team>/mlflow`, synced by the workloads the templates write).
+     */
+    mlflow: { url: string; publicUrl: string; teamSecretsPrefix: string };
     /** The GitOps repository the templates open pull requests on (`https://…` or `git@…`), and its branch. */
     gitops: { repoUrl: string; branch: string };
     /**
@@ -179,6 +183,7 @@ export class Backstage extends pulumi.ComponentResource {
                             argocdUrl: args.argoCd.publicUrl,
                             mlflowUrl: args.mlflow.publicUrl,
                             mlflowNamespace: MLFLOW.namespace,
+                            teamSecretsPrefix: args.mlflow.teamSecretsPrefix,
                         },
                     }),
                     args.values,
@@ -349,6 +354,8 @@ export function backstageValues(s: {
         argocdUrl: string;
         mlflowUrl: string;
         mlflowNamespace: string;
+        /** The stack's prefix in Secrets Manager: a workload's MLflow credentials are `<prefix>/teams/<team>/mlflow`. */
+        teamSecretsPrefix: string;
     };
 }): HelmValues {
     const secrets = [

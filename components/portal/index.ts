@@ -36,8 +36,26 @@ export {
     teamProject,
 } from "./gitops";
 export type { GitOpsArgs, GitOpsTeam } from "./gitops";
-export { MLFLOW, MLFLOW_DEFAULTS, Mlflow, mlflowArgsProblems, mlflowStatements, mlflowValues } from "./mlflow";
-export type { MlflowArgs } from "./mlflow";
+export {
+    MLFLOW,
+    MLFLOW_DEFAULTS,
+    MLFLOW_DEFAULT_PERMISSION,
+    Mlflow,
+    mlflowArgsProblems,
+    mlflowAuthValues,
+    mlflowStatements,
+    mlflowValues,
+} from "./mlflow";
+export type { MlflowArgs, MlflowAuthArgs } from "./mlflow";
+export {
+    MLFLOW_TEAM_USERS_SCRIPT,
+    MLFLOW_USERS,
+    MlflowTeamUsers,
+    mlflowTeamUsersArgsProblems,
+    mlflowTeamUsersJobSpec,
+    teamUserSecretPath,
+} from "./mlflow-users";
+export type { MlflowTeamUsersArgs } from "./mlflow-users";
 export {
     BACKSTAGE,
     BACKSTAGE_DEMO_IMAGE,

@@ -12,6 +12,7 @@ import { RDS_CA_MOUNT, RDS_CA_VOLUME, libpqVerifyFullEnv, rdsCaInitContainer } f
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
 import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
+import { MLFLOW_USERS, MlflowTeamUsers, generatedCredentials, mlflowTeamUsersArgsProblems } from "./mlflow-users";
 import { portalNamespace } from "./namespace";
 
 export const MLFLOW_TYPE = `${PACKAGE}:portal:Mlflow`;
@@ -22,6 +23,7 @@ export const MLFLOW = {
     service: "mlflow",
     serviceAccount: "mlflow",
     databaseSecret: "mlflow-db",
+    authDatabaseSecret: "mlflow-auth-db",
 } as const;
 
 /**
@@ -29,6 +31,8 @@ export const MLFLOW = {
  * its Chart.yaml appVersion 3.15.1): the platform's own migration init container uses it too.
  */
 export const MLFLOW_IMAGE = "burakince/mlflow:3.15.1";
+/** What a user who was granted nothing may do: nothing (MLflow's basic-auth `default_permission`). */
+export const MLFLOW_DEFAULT_PERMISSION = "NO_PERMISSIONS";
 
 export const MLFLOW_DEFAULTS = { replicas: 1, artifactPath: "artifacts", noncurrentVersionDays: 30 } as const;
 
@@ -47,6 +51,13 @@ export interface MlflowArgs {
     externalSecrets: ExternalSecrets;
     /** The backend store: MLflow's own database and user. */
     database: ServiceDatabase;
+    /**
+     * Authentication (MLflow's basic-auth app), required: its user and permission database (its
+     * own database and user, e.g. `mlflow_auth` from `ServiceDatabases`), where the admin's
+     * credentials are kept (`<secretNamePrefix>/mlflow-admin`), and the teams that get a user
+     * each (`<teamSecretsPrefix>/teams/<team>/mlflow`).
+     */
+    auth: MlflowAuthArgs;
     /** Server replicas. Default 1. */
     replicas?: number;
     /** KMS key for the artifact bucket (SSE-KMS); the server may use it. Default SSE-S3. */
@@ -55,6 +66,17 @@ export interface MlflowArgs {
     protect?: boolean;
     /** Helm values merged over the component's, last. Default none. */
     values?: HelmValues;
+}
+
+export interface MlflowAuthArgs {
+    /** The auth app's own database and user. */
+    database: ServiceDatabase;
+    /** Prefix of the admin's secret, e.g. `gpu-platform-prod/portal`. */
+    secretNamePrefix: string;
+    /** The teams, one MLflow user each. Default none. */
+    teams?: string[];
+    /** The stack's prefix for team secrets (the teams' SecretStores read `<prefix>/teams/<team>/*`). */
+    teamSecretsPrefix: string;
 }
 
 /**
@@ -80,6 +102,14 @@ export interface MlflowArgs {
  *   Secrets Operator (`backendStore.existingDatabaseSecret`); the schema is migrated by an init
  *   container of the platform's, after the one that fetches RDS's CA bundle. Connections verify
  *   the server (`PGSSLMODE=verify-full`, docs/database-tls.md).
+ * - **Authentication** (docs/mlflow-access.md): MLflow's basic-auth app checks every request
+ *   inside the server, so it holds for a pod that calls the Service directly as well as through
+ *   the ALB. Nobody has any permission unless granted (`default_permission = NO_PERMISSIONS`);
+ *   whoever creates an experiment or model gets MANAGE on it. The proxied artifact routes
+ *   (`/api/2.0/mlflow-artifacts/artifacts/<experiment id>/…`) are checked against the
+ *   experiment in their path, and a path without one falls to the default: nothing. Users and
+ *   permissions live in their own PostgreSQL database; the admin's password is generated into
+ *   Secrets Manager; one user per team (`MlflowTeamUsers`).
  * - **Host check** (MLflow ≥ 3.5 refuses unknown Host headers): the ingress host and the
  *   Service's cluster names are allowed, so the portal's proxy (which sends the Service's name)
  *   gets through; `/health` is exempt, so the ALB's health check does too.
@@ -92,6 +122,10 @@ export class Mlflow extends pulumi.ComponentResource {
     /** The server's IRSA role: exactly the artifact bucket. */
     public readonly role: aws.iam.Role;
     public readonly databaseSecret: k8s.apiextensions.CustomResource;
+    /** The admin's credentials in Secrets Manager (`{"username", "password"}`): for the platform team. */
+    public readonly adminSecret: aws.secretsmanager.Secret;
+    /** One MLflow user per team, its credentials under the team's secret prefix. */
+    public readonly teamUsers: MlflowTeamUsers;
     public readonly release: k8s.helm.v3.Release;
     public readonly ingress: k8s.networking.v1.Ingress;
     public readonly url: string;
@@ -103,55 +137,24 @@ export class Mlflow extends pulumi.ComponentResource {
         super(MLFLOW_TYPE, name, {}, opts);
         const ingress = args.ingress ?? {};
         this.url = portalUrl(args.host, ingress);
-        this.artifactBucket = privateBucket(
-            `${name}-artifacts`,
+        ({ bucket: this.artifactBucket, role: this.role } = artifactStore(name, args, this));
+        this.namespace = portalNamespace(`${name}-namespace`, MLFLOW.namespace, { parent: this });
+        // Alphanumeric: the chart pastes it into a sed expression (templates/deployment.yaml, ini-file-initializer).
+        this.adminSecret = generatedCredentials(
+            `${name}-admin`,
             {
-                rules: housekeepingRules(MLFLOW_DEFAULTS.noncurrentVersionDays),
-                kmsKeyArn: args.kmsKeyArn,
+                secretName: `${args.auth.secretNamePrefix}/mlflow-admin`,
+                username: MLFLOW_USERS.adminUsername,
+                description: "MLflow's admin user and password (basic-auth app); the platform team's only",
                 protect: args.protect ?? false,
             },
             this,
-        );
-        this.role = new IrsaRole(
-            `${name}-irsa`,
-            {
-                oidc: args.oidc,
-                namespace: MLFLOW.namespace,
-                serviceAccount: MLFLOW.serviceAccount,
-                statements: mlflowStatements(this.artifactBucket.arn, args.kmsKeyArn),
-            },
-            { parent: this },
-        ).role;
-        this.namespace = portalNamespace(`${name}-namespace`, MLFLOW.namespace, { parent: this });
-        this.databaseSecret = externalSecret(
-            `${name}-database-secret`,
-            {
-                externalSecrets: args.externalSecrets,
-                namespace: MLFLOW.namespace,
-                secretName: MLFLOW.databaseSecret,
-                remoteSecret: args.database.credentialsSecretArn,
-                properties: { username: "username", password: "password" },
-            },
-            { parent: this, dependsOn: [this.namespace] },
-        );
-        const values = pulumi
-            .all([args.database.host, args.database.port, this.artifactBucket.bucket, this.role.arn])
-            .apply(([host, port, bucket, roleArn]) =>
-                mergeValues(
-                    mlflowValues({
-                        host: args.host,
-                        region: args.region,
-                        replicas: args.replicas ?? MLFLOW_DEFAULTS.replicas,
-                        database: { host, port, name: args.database.name },
-                        bucket,
-                        roleArn,
-                    }),
-                    args.values,
-                ),
-            );
-        this.release = pinnedRelease(`${name}-release`, CHARTS.mlflow, values, {
+        ).secret;
+        const secrets = this.syncSecrets(name, args);
+        this.databaseSecret = secrets[0];
+        this.release = pinnedRelease(`${name}-release`, CHARTS.mlflow, this.values(args), {
             parent: this,
-            dependsOn: [this.namespace, this.databaseSecret],
+            dependsOn: [this.namespace, ...secrets],
         });
         this.ingress = portalIngress(
             `${name}-ingress`,
@@ -165,16 +168,124 @@ export class Mlflow extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.release, args.loadBalancerController] },
         );
+        this.teamUsers = new MlflowTeamUsers(
+            `${name}-team-users`,
+            {
+                teams: args.auth.teams ?? [],
+                teamSecretsPrefix: args.auth.teamSecretsPrefix,
+                namespace: MLFLOW.namespace,
+                url: this.internalUrl,
+                externalSecrets: args.externalSecrets,
+                server: this.release,
+                protect: args.protect,
+            },
+            { parent: this },
+        );
         this.registerOutputs({
             url: this.url,
             internalUrl: this.internalUrl,
             artifactBucket: this.artifactBucket.bucket,
+            adminSecretArn: this.adminSecret.arn,
         });
+    }
+
+    /** The Secrets the pods read, synced from Secrets Manager: the backend store's credentials (first), the auth database's, the admin's. */
+    private syncSecrets(name: string, args: MlflowArgs): k8s.apiextensions.CustomResource[] {
+        const sync = (role: string, secretName: string, remoteSecret: pulumi.Input<string>) =>
+            externalSecret(
+                `${name}-${role}-secret`,
+                {
+                    externalSecrets: args.externalSecrets,
+                    namespace: MLFLOW.namespace,
+                    secretName,
+                    remoteSecret,
+                    properties: { username: "username", password: "password" },
+                },
+                { parent: this, dependsOn: [this.namespace] },
+            );
+        return [
+            sync("database", MLFLOW.databaseSecret, args.database.credentialsSecretArn),
+            sync("auth-database", MLFLOW.authDatabaseSecret, args.auth.database.credentialsSecretArn),
+            sync("admin", MLFLOW_USERS.adminSecret, this.adminSecret.arn),
+        ];
+    }
+
+    private values(args: MlflowArgs): pulumi.Output<HelmValues> {
+        const { database, auth } = args;
+        return pulumi
+            .all([
+                database.host,
+                database.port,
+                auth.database.host,
+                auth.database.port,
+                this.artifactBucket.bucket,
+                this.role.arn,
+            ])
+            .apply(([host, port, authHost, authPort, bucket, roleArn]) =>
+                mergeValues(
+                    mlflowValues({
+                        host: args.host,
+                        region: args.region,
+                        replicas: args.replicas ?? MLFLOW_DEFAULTS.replicas,
+                        database: { host, port, name: database.name },
+                        authDatabase: { host: authHost, port: authPort, name: auth.database.name },
+                        bucket,
+                        roleArn,
+                    }),
+                    args.values,
+                ),
+            );
     }
 }
 
-export function mlflowArgsProblems(args: Pick<MlflowArgs, "replicas" | "ingress">): SettingProblem[] {
-    return [...ingressProblems("ingress.", args.ingress ?? {}), ...countProblems("replicas", args.replicas, 1)];
+/** The artifact bucket, and the server's IRSA role that reaches exactly it. */
+function artifactStore(
+    name: string,
+    args: MlflowArgs,
+    parent: pulumi.Resource,
+): { bucket: aws.s3.Bucket; role: aws.iam.Role } {
+    const bucket = privateBucket(
+        `${name}-artifacts`,
+        {
+            rules: housekeepingRules(MLFLOW_DEFAULTS.noncurrentVersionDays),
+            kmsKeyArn: args.kmsKeyArn,
+            protect: args.protect ?? false,
+        },
+        parent,
+    );
+    const role = new IrsaRole(
+        `${name}-irsa`,
+        {
+            oidc: args.oidc,
+            namespace: MLFLOW.namespace,
+            serviceAccount: MLFLOW.serviceAccount,
+            statements: mlflowStatements(bucket.arn, args.kmsKeyArn),
+        },
+        { parent },
+    ).role;
+    return { bucket, role };
+}
+
+export function mlflowArgsProblems(args: Pick<MlflowArgs, "replicas" | "ingress" | "auth">): SettingProblem[] {
+    const problems = [
+        ...ingressProblems("ingress.", args.ingress ?? {}),
+        ...countProblems("replicas", args.replicas, 1),
+    ];
+    if (!args.auth)
+        return [
+            ...problems,
+            { key: "auth", message: "is required: MLflow without authentication is open to every pod" },
+        ];
+    if (!/^[\w+=.@-]+(\/[\w+=.@-]+)*$/.test(args.auth.secretNamePrefix))
+        problems.push({
+            key: "auth.secretNamePrefix",
+            message: `must be a Secrets Manager name prefix, e.g. gpu-platform-dev/portal (found "${args.auth.secretNamePrefix}")`,
+        });
+    const teamProblems = mlflowTeamUsersArgsProblems({
+        teams: args.auth.teams ?? [],
+        teamSecretsPrefix: args.auth.teamSecretsPrefix,
+    });
+    return [...problems, ...teamProblems.map((p) => ({ ...p, key: `auth.${p.key}` }))];
 }
 
 /** The chart values (mlflow 1.11.5). */
@@ -183,6 +294,8 @@ export function mlflowValues(s: {
     region: string;
     replicas: number;
     database: { host: string; port: number; name: string };
+    /** The basic-auth app's own database (users and permissions). */
+    authDatabase: { host: string; port: number; name: string };
     bucket: string;
     roleArn: string;
 }): HelmValues {
@@ -202,6 +315,7 @@ export function mlflowValues(s: {
             postgres: { enabled: true, host: s.database.host, port: s.database.port, database: s.database.name },
             existingDatabaseSecret: { name: MLFLOW.databaseSecret, usernameKey: "username", passwordKey: "password" },
         },
+        auth: mlflowAuthValues(s.authDatabase),
         artifactRoot: {
             proxiedArtifactStorage: true,
             s3: { enabled: true, bucket: s.bucket, path: MLFLOW_DEFAULTS.artifactPath },
@@ -258,6 +372,29 @@ export function mlflowMigrationContainer(): HelmValues {
             capabilities: { drop: ["ALL"] },
         },
         resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    };
+}
+
+/**
+ * The chart's `auth` block (mlflow 1.11.5, templates/auth_ini_configmap.yaml and
+ * deployment.yaml): `--app-name basic-auth`; an INI file whose admin and database credentials an
+ * init container pastes in from the named Secrets (`existingAdminSecret`,
+ * `postgres.existingSecret`), so no credential is in the values; users and permissions in
+ * PostgreSQL (`postgresql://…`, TLS through `PGSSLMODE`), shared by every replica.
+ */
+export function mlflowAuthValues(database: { host: string; port: number; name: string }): HelmValues {
+    return {
+        enabled: true,
+        appName: "basic-auth",
+        defaultPermission: MLFLOW_DEFAULT_PERMISSION,
+        existingAdminSecret: { name: MLFLOW_USERS.adminSecret, usernameKey: "username", passwordKey: "password" },
+        postgres: {
+            enabled: true,
+            host: database.host,
+            port: database.port,
+            database: database.name,
+            existingSecret: { name: MLFLOW.authDatabaseSecret, usernameKey: "username", passwordKey: "password" },
+        },
     };
 }
 

@@ -30,12 +30,12 @@ const MONTHLY_MAX = {
     // 20m/32Mi 0.005 × 0.2016 × 6 nodes × 730 = 4.42, OpenCost 100m/256Mi 0.025 × … = 3.68, and
     // Prometheus' 20 GiB gp3 volume × 0.08 = 1.60. Together 82.19.
     // The portal: db.t4g.micro 11.68, 20 GB gp3 2.30, its KMS key 1.00; the ALB of ingress group
-    // "portal" 0.0225 × 730 = 16.43; secrets 3 × 0.40 = 1.20 (master, Backstage's and MLflow's
-    // users); pods on an m7i.xlarge at 0.2016 × 730 per node share: load balancer controller
+    // "portal" 0.0225 × 730 = 16.43; secrets 7 × 0.40 = 2.80 (master, Backstage's, MLflow's and MLflow
+    // auth's database users, MLflow's admin, one MLflow user for each of dev's 2 teams); pods on an m7i.xlarge at 0.2016 × 730 per node share: load balancer controller
     // 2 × 100m/128Mi 0.025 each = 7.36, External Secrets 3 × 50m 0.0125 = 5.52, Argo CD's controller
     // 250m/1Gi 0.0625 = 9.20, server 50m 1.84, repo server 100m 3.68, ApplicationSet 50m 1.84,
-    // Redis 50m 1.84, MLflow 250m/1Gi 9.20, Backstage 500m/1Gi 0.125 = 18.40. Together 91.49.
-    dev: "18,281.67",
+    // Redis 50m 1.84, MLflow 250m/1Gi 9.20, Backstage 500m/1Gi 0.125 = 18.40. Together 93.09.
+    dev: "18,283.27",
     // system m7i.2xlarge 0.4032 × 10 × 730 = 2,943.36; a100-shared p4d 21.957642 × 4 × 730 = 64,116.31;
     // a100-mig p4de 27.44705 × 4 × 730 = 80,145.39; h100 p5 55.04 × 4 × 730 = 160,716.80; three NAT
     // gateways 98.55; KMS key 1.00; batch-embeddings' two alarms 0.20; EKS 0.10 × 730 = 73.00 while
@@ -50,14 +50,14 @@ const MONTHLY_MAX = {
     // node-exporter 0.0025 × 0.4032 × 22 nodes × 730 = 16.19, OpenCost 0.0125 × … = 3.68, the
     // 20 GiB volume 1.60. Together 164.73.
     // The portal: db.t4g.small Multi-AZ 46.72, 20 GB gp3 Multi-AZ 4.60, KMS key 1.00; its ALB 16.43;
-    // secrets 1.20; pods on an m7i.2xlarge (half the dev shares): load balancer controller 2 × 3.68,
+    // secrets 8 × 0.40 = 3.20 (dev's five, one more team user); pods on an m7i.2xlarge (half the dev shares): load balancer controller 2 × 3.68,
     // External Secrets 3 × 1.84, Argo CD's controller 9.20, servers 2 × 1.84, repo servers 2 × 3.68,
     // ApplicationSet 2 × 1.84, Redis HA 3 × (100m/256Mi 3.68 + sentinel 20m 0.74) and HAProxy
-    // 3 × 1.84, MLflow 2 × 9.20, Backstage 2 × 18.40. Together 180.71.
-    prod: "309,026.05",
+    // 3 × 1.84, MLflow 2 × 9.20, Backstage 2 × 18.40. Together 182.71.
+    prod: "309,028.05",
 };
 /** After 1.35's standard support ends, prod (EXTENDED) pays 0.60 × 730 = 438.00 for its control plane instead of 73.00. */
-const PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT = "309,391.05";
+const PROD_MONTHLY_MAX_IN_EXTENDED_SUPPORT = "309,393.05";
 /** The day the specs price at: any fixed day works; this one is inside 1.35's standard support. */
 const PRICED_ON = "2026-12-07";
 
