@@ -9,10 +9,6 @@
  * Prices by hand from the catalog: p5.48xlarge is $55.04/h for 8 H100, so $6.88 per GPU-hour.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import type { FastifyInstance } from "fastify";
 import { buildCostTrackerConfig } from "../../../components/costs/tracker-config";
 import { buildBudgetGateConfig } from "../../../components/scheduling/gate-config";
@@ -28,12 +24,14 @@ import { trackerClient } from "../src/tracker";
 import { GATE_FINALIZER, type AdmissionCheckState, type Workload } from "../src/workload";
 import { FakeKubeApi } from "./fake-kube-api";
 import {
-    BUDGET_GATE_CLUSTER_RULES,
-    BUDGET_GATE_EVENT_RULES,
-    BUDGET_GATE_LEASE_RULES,
-    type RbacRule,
-    rulesAllow,
-} from "../../../components/scheduling/gate-rbac";
+    type JobManifest,
+    allowedByGateRbac,
+    reserveQuota,
+    schemaErrors,
+    waitFor,
+    withCondition,
+    workloadForJob,
+} from "./kueue-double";
 
 const NOW = new Date("2026-03-10T12:00:00Z");
 const trackerConfig = buildCostTrackerConfig({
@@ -73,129 +71,29 @@ interface JobSpec {
 
 const workloadName = (s: JobSpec) => `job-${s.job}-${s.uid.slice(0, 5)}`;
 
-/** A Workload as Kueue's Job integration creates it for a batch/v1 Job, before any admission. */
+/** A batch/v1 Job's Workload, as Kueue's Job integration creates it, before any admission. */
 function jobWorkload(s: JobSpec): Workload {
-    const pods = s.pods ?? 1;
-    return {
-        apiVersion: "kueue.x-k8s.io/v1beta2",
-        kind: "Workload",
-        metadata: {
-            name: workloadName(s),
-            namespace: s.team,
-            uid: `wl-${s.uid}`,
-            labels: { "kueue.x-k8s.io/job-uid": s.uid },
-            ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: s.job, uid: s.uid, controller: true }],
-        },
+    const labels: Record<string, string> = { "kueue.x-k8s.io/priority-class": s.className };
+    if (s.hours > 0) labels["kueue.x-k8s.io/max-exec-time-seconds"] = String(s.hours * 3600);
+    const job: JobManifest = {
+        metadata: { name: s.job, namespace: s.team, labels },
         spec: {
-            queueName: "default",
-            priorityClassRef: { group: "kueue.x-k8s.io", kind: "WorkloadPriorityClass", name: s.className },
-            priority: CLASSES.find((c) => c.name === s.className)!.value,
-            maximumExecutionTimeSeconds: s.hours * 3600,
-            podSets: [
-                {
-                    name: "main",
-                    count: pods,
-                    template: {
-                        spec: {
-                            restartPolicy: "Never",
-                            containers: [
-                                {
-                                    name: "train",
-                                    image: "train:1",
-                                    resources: { requests: { "nvidia.com/gpu": String(s.gpusPerPod), cpu: "4" } },
-                                },
-                            ],
+            parallelism: s.pods ?? 1,
+            template: {
+                spec: {
+                    restartPolicy: "Never",
+                    containers: [
+                        {
+                            name: "train",
+                            image: "train:1",
+                            resources: { requests: { "nvidia.com/gpu": String(s.gpusPerPod), cpu: "4" } },
                         },
-                    },
+                    ],
                 },
-            ],
-        },
-    };
-}
-
-const condition = (type: string, reason: string, at: string) => ({
-    type,
-    status: "True" as const,
-    reason,
-    message: "",
-    lastTransitionTime: at,
-});
-
-/** Kueue reserves quota (a new admission attempt at `at`) and leaves the budget check Pending. */
-function reserveQuota(w: Workload, s: JobSpec, at: string): Workload {
-    const pods = s.pods ?? 1;
-    return {
-        ...w,
-        status: {
-            conditions: [condition("QuotaReserved", "QuotaReserved", at)],
-            admission: {
-                clusterQueue: s.team,
-                podSetAssignments: [
-                    {
-                        name: "main",
-                        count: pods,
-                        flavors: { "nvidia.com/gpu": "h100", cpu: "any-node" },
-                        resourceUsage: { "nvidia.com/gpu": String(s.gpusPerPod * pods), cpu: String(4 * pods) },
-                    },
-                ],
             },
-            admissionChecks: [{ name: "budget", state: "Pending", message: "", lastTransitionTime: at }],
         },
     };
-}
-
-const withCondition = (w: Workload, type: string, reason: string, at: string): Workload => ({
-    ...w,
-    status: { ...w.status, conditions: [...(w.status?.conditions ?? []), condition(type, reason, at)] },
-});
-
-function schemaErrors(w: Workload): string[] {
-    const ajv = new Ajv({ strict: false, allErrors: true, formats: { int32: true, int64: true } });
-    addFormats(ajv);
-    const file = path.join(__dirname, "../../../test/fixtures/kueue-0.19.2/workloads.v1beta2.json");
-    const validate = ajv.compile(JSON.parse(fs.readFileSync(file, "utf8")).openAPIV3Schema);
-    return validate(w) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-}
-
-/**
- * Whether the BudgetGate component's RBAC allows a request the gate sent (`METHOD path?query`):
- * the verb as the API server derives it (GET of a collection is list, or watch with
- * `watch=true`; GET of an object get; POST create; PUT update; PATCH patch), and the rules
- * that apply where it lands: cluster-wide, in a team namespace (Events), in the gate's own
- * namespace (its Lease).
- */
-function allowedByGateRbac(line: string, teams: readonly string[]): boolean {
-    const [method, target] = line.split(" ");
-    const url = new URL(target, "http://api");
-    const parts = url.pathname.split("/").filter(Boolean);
-    const [group, rest] = parts[0] === "api" ? ["", parts.slice(2)] : [parts[1], parts.slice(3)];
-    const namespace = rest[0] === "namespaces" ? rest[1] : undefined;
-    const [resource, name, sub] = namespace ? rest.slice(2) : rest;
-    const verb =
-        method === "GET"
-            ? name
-                ? "get"
-                : url.searchParams.get("watch") === "true"
-                  ? "watch"
-                  : "list"
-            : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method];
-    const request = { verb, group, resource: sub ? `${resource}/${sub}` : resource, name };
-    const inScope: readonly RbacRule[] = [
-        ...BUDGET_GATE_CLUSTER_RULES,
-        ...(namespace && teams.includes(namespace) ? BUDGET_GATE_EVENT_RULES : []),
-        ...(namespace === "budget-gate" ? BUDGET_GATE_LEASE_RULES : []),
-    ];
-    return rulesAllow(inScope, request);
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 8000): Promise<T> {
-    const until = Date.now() + ms;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined && value !== false) return value;
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    return workloadForJob(job, s.uid, CLASSES);
 }
 
 describe("budget gate against a fake Kubernetes API and the real cost tracker", function () {
@@ -229,7 +127,7 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
     const answered = (s: JobSpec) =>
         waitFor(`an answer for ${s.job}`, () => (check(s)?.state !== "Pending" ? check(s) : undefined));
     const submit = (s: JobSpec, at = "2026-03-10T11:59:00Z") => {
-        const w = reserveQuota(jobWorkload(s), s, at);
+        const w = reserveQuota(jobWorkload(s), s.team, "h100", at);
         assert.deepStrictEqual(schemaErrors(w), []);
         return kube.put(w);
     };
@@ -270,7 +168,7 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         await kube.close();
         await app.close();
         assert.deepStrictEqual(kube.unexpected, [], "the gate used only the API subset the fake serves");
-        const denied = kube.requests.filter((r) => !allowedByGateRbac(r, gateConfig.teams));
+        const denied = kube.requests.filter((r) => !allowedByGateRbac(r, gateConfig.teams, "budget-gate"));
         assert.deepStrictEqual(denied, [], "every request the gate sent is allowed by the BudgetGate component's RBAC");
         assert.ok(kube.requests.length > 0);
     });
@@ -555,7 +453,7 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
             hours: 0,
             className: "production-inference",
         };
-        const w = reserveQuota(jobWorkload(pod), pod, "2026-03-10T11:59:00Z");
+        const w = reserveQuota(jobWorkload(pod), pod.team, "h100", "2026-03-10T11:59:00Z");
         const owned: Workload = {
             ...w,
             metadata: {
