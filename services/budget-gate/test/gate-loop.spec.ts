@@ -9,6 +9,8 @@
  * Prices by hand from the catalog: p5.48xlarge is $55.04/h for 8 H100, so $6.88 per GPU-hour.
  */
 import * as assert from "assert";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import type { FastifyInstance } from "fastify";
 import { buildCostTrackerConfig } from "../../../components/costs/tracker-config";
 import { buildBudgetGateConfig } from "../../../components/scheduling/gate-config";
@@ -106,11 +108,11 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
 
     // The gate presents the platform's credential, as deployed (docs/cost-tracker-api.md); usage and templates use the admin's below.
     const tracker = () => trackerClient({ url: trackerUrl, token: () => Promise.resolve(PLATFORM_TOKEN) });
-    const start = async (now: () => Date = () => NOW): Promise<RunningGate> => {
+    const start = async (now: () => Date = () => NOW, config = gateConfig): Promise<RunningGate> => {
         const gate = startGate({
             kube: kubeApi(kube.kubeConfig()),
             tracker: tracker(),
-            config: gateConfig,
+            config,
             metrics: createMetrics(false),
             now,
             log: (m, f) => process.env.GATE_LOG && console.error(m, JSON.stringify(f)),
@@ -121,6 +123,20 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         // The events feed answered once: from here the gate answers a team it knows is out of money from memory.
         await waitFor("the events feed", () => gate.controller.cacheEnabled);
         return gate;
+    };
+    const overrunAlerts = async (name: string) =>
+        (await app.inject({ method: "GET", url: `/v1/alerts?team=${name}` }))
+            .json<{ kind: string; message: string }[]>()
+            .filter((a) => a.kind === "budget-overrun")
+            .map((a) => a.message);
+    const pushSpend = async (name: string, amountUsd: number, key: string) => {
+        const usage = await app.inject({
+            method: "POST",
+            url: "/v1/usage",
+            headers: { authorization: `Bearer ${TOKEN}`, "idempotency-key": key },
+            payload: { records: [{ team: name, category: "gpu", amountUsd, occurredAt: "2026-03-10T10:00:00Z" }] },
+        });
+        assert.strictEqual(usage.statusCode, 201, usage.body);
     };
     const check = (s: JobSpec): AdmissionCheckState | undefined =>
         kube.get(s.team, workloadName(s))?.status?.admissionChecks?.find((c) => c.name === "budget");
@@ -372,6 +388,11 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         );
         const figures = await team("applied-ml");
         assert.deepStrictEqual([figures.monthToDateUsd, figures.reservedUsd], [800, 137.6]);
+        // The overrun as the pass saw it, an alert in the tracker beside its own; the workload by its Job's name.
+        assert.deepStrictEqual(await overrunAlerts("applied-ml"), [
+            "applied-ml is over its $1000.00 budget for 2026-03: $800.00 spent and $275.20 reserved ($1075.20). " +
+                "The budget gate stopped 1 workload, lowest priority first: applied-ml/sweep (Job).",
+        ]);
 
         // More spend: $800 + $137.60 + $150 = $1087.60. Training stops ($68.80 freed: $1018.80, still over); critical never does.
         await app.inject({
@@ -386,6 +407,80 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         assert.deepStrictEqual(await gate.breaker(), [`applied-ml/${workloadName(training)}`]);
         assert.strictEqual(kube.get("applied-ml", workloadName(critical))?.spec.active, undefined);
         assert.strictEqual((await team("applied-ml")).reservedUsd, 68.8);
+
+        // Still over ($950 + $68.80 = $1018.80) with only the critical workload running: stopped nothing, alerted once.
+        assert.deepStrictEqual(await gate.breaker(), []);
+        assert.deepStrictEqual(await gate.breaker(), []);
+        assert.deepStrictEqual((await overrunAlerts("applied-ml")).slice(0, 2), [
+            "applied-ml is over its $1000.00 budget for 2026-03: $950.00 spent and $68.80 reserved ($1018.80). " +
+                "The budget gate stopped nothing: only workloads of critical classes are running.",
+            "applied-ml is over its $1000.00 budget for 2026-03: $950.00 spent and $137.60 reserved ($1087.60). " +
+                "The budget gate stopped 1 workload, lowest priority first: applied-ml/train (Job).",
+        ]);
+        assert.strictEqual((await overrunAlerts("applied-ml")).length, 3);
+    });
+
+    it("queue mode: an overrun stops nothing and is alerted once; an alert the tracker could not take is sent on the next pass", async () => {
+        // Between the gate and the tracker, a proxy that answers 503 to the first alert, as a tracker restarting would.
+        let refuse = 1;
+        const direct = trackerUrl;
+        const proxy = http.createServer((req, res) => {
+            if (req.url === "/v1/alerts" && refuse-- > 0) {
+                res.writeHead(503, { "content-type": "application/json" });
+                res.end(JSON.stringify({ error: "Service Unavailable", message: "restarting" }));
+                return;
+            }
+            const upstream = http.request(
+                new URL(req.url!, direct),
+                { method: req.method, headers: req.headers },
+                (up) => {
+                    res.writeHead(up.statusCode!, up.headers);
+                    up.pipe(res);
+                },
+            );
+            req.pipe(upstream);
+        });
+        await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+        trackerUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+        try {
+            const gate = await start(() => NOW, { ...gateConfig, breakerMode: "queue" });
+            const job: JobSpec = {
+                ...TRAIN_A,
+                team: "inference",
+                gpusPerPod: 1,
+                uid: "0b8e0c55-0000-4000-8000-0000000000b1",
+            };
+            submit(job);
+            assert.strictEqual((await answered(job)).state, "Ready");
+            kube.update(job.team, workloadName(job), (w) =>
+                withCondition(w, "Admitted", "Admitted", "2026-03-10T11:59:30Z"),
+            );
+            // $480 spent + $68.80 reserved (1 x $6.88 x 10 h) = $548.80 > inference's $500.
+            await pushSpend("inference", 480, "usage-queue");
+            assert.deepStrictEqual(await gate.breaker(), []);
+            assert.deepStrictEqual(await overrunAlerts("inference"), [], "the tracker answered 503");
+            assert.strictEqual(
+                kube.get(job.team, workloadName(job))?.spec.active,
+                undefined,
+                "queue mode stops nothing",
+            );
+            // The job finishes and its reservation is released: $480 is within budget, yet the overrun seen is still alerted.
+            kube.update(job.team, workloadName(job), (w) =>
+                withCondition(w, "Finished", "Succeeded", "2026-03-10T12:00:00Z"),
+            );
+            await waitFor("the release", async () => ((await team("inference")).reservedUsd === 0 ? true : undefined));
+            assert.deepStrictEqual(await gate.breaker(), []);
+            const message =
+                "inference is over its $500.00 budget for 2026-03: $480.00 spent and $68.80 reserved ($548.80). " +
+                "The budget gate admits none of its new GPU workloads until money frees up; running workloads continue (breaker mode queue).";
+            assert.deepStrictEqual(await overrunAlerts("inference"), [message]);
+            assert.deepStrictEqual(kube.events, []);
+        } finally {
+            trackerUrl = direct;
+            // The gate still holds its long poll and keep-alive connections: end them, or close waits for them.
+            proxy.closeAllConnections();
+            await new Promise((resolve) => proxy.close(resolve));
+        }
     });
 
     it("a restart mid-way loses and doubles nothing: the template's reservation adopted once, the same key replayed", async () => {

@@ -46,9 +46,12 @@ export function overrunReportProblems(report: OverrunReport): BadInput[] {
     return problems;
 }
 
+/** Dollars to the cent, always two decimals: "$275.20". */
+const dollars = (usd: number) => `$${cents(usd).toFixed(2)}`;
+
 function overrunMessage(report: OverrunReport, budgetUsd: number, month: string): string {
-    const total = cents(report.spentUsd + report.reservedUsd);
-    const figures = `${report.team} is over its $${budgetUsd} budget for ${month}: $${cents(report.spentUsd)} spent and $${cents(report.reservedUsd)} reserved ($${total})`;
+    const total = dollars(report.spentUsd + report.reservedUsd);
+    const figures = `${report.team} is over its ${dollars(budgetUsd)} budget for ${month}: ${dollars(report.spentUsd)} spent and ${dollars(report.reservedUsd)} reserved (${total})`;
     if (report.action === "queued")
         return `${figures}. The budget gate admits none of its new GPU workloads until money frees up; running workloads continue (breaker mode queue).`;
     if (report.stopped.length === 0)

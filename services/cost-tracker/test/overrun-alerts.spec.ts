@@ -73,7 +73,7 @@ describe("cost tracker: overrun alerts from the budget gate (POST /v1/alerts)", 
         const alert = res.json<{ id: number; team: string; kind: string; message: string }>();
         // $118,000 + $3,300 = $121,300 against the $120,000 budget.
         const message =
-            "ml-research is over its $120000 budget for 2026-03: $118000 spent and $3300 reserved ($121300). " +
+            "ml-research is over its $120000.00 budget for 2026-03: $118000.00 spent and $3300.00 reserved ($121300.00). " +
             "The budget gate stopped 2 workloads, lowest priority first: ml-research/job-sweep-0b8e0 (Workload), ml-research/job-train-0b8e1 (Workload).";
         assert.deepStrictEqual([alert.team, alert.kind, alert.message], ["ml-research", "budget-overrun", message]);
         assert.deepStrictEqual(
@@ -107,7 +107,7 @@ describe("cost tracker: overrun alerts from the budget gate (POST /v1/alerts)", 
         assert.strictEqual(res.statusCode, 201, res.body);
         assert.match(
             res.json<{ message: string }>().message,
-            /\(\$121300\)\. The budget gate admits none of its new GPU workloads until money frees up; running workloads continue/,
+            /\(\$121300\.00\)\. The budget gate admits none of its new GPU workloads until money frees up; running workloads continue/,
         );
     });
 
