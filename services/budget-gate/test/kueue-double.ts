@@ -13,11 +13,8 @@
  * pod's PriorityClass. The name keeps Kueue's shape (`job-<name>-<5 characters>`); Kueue's hash
  * is not reproduced, as nothing reads it.
  */
-import * as fs from "fs";
-import * as path from "path";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import type { Workload } from "../src/workload";
+import { kueueSchemaErrors } from "../../../test/kueue-schemas";
 import {
     BUDGET_GATE_CLUSTER_RULES,
     BUDGET_GATE_EVENT_RULES,
@@ -114,18 +111,8 @@ export function reserveQuota(w: Workload, clusterQueue: string, gpuFlavor: strin
     };
 }
 
-let validateWorkload: ReturnType<Ajv["compile"]> | undefined;
-
 /** What the v0.19.2 Workload CRD schema finds wrong with `w`. */
-export function schemaErrors(w: Workload): string[] {
-    if (!validateWorkload) {
-        const ajv = new Ajv({ strict: false, allErrors: true, formats: { int32: true, int64: true } });
-        addFormats(ajv);
-        const file = path.join(__dirname, "../../../test/fixtures/kueue-0.19.2/workloads.v1beta2.json");
-        validateWorkload = ajv.compile(JSON.parse(fs.readFileSync(file, "utf8")).openAPIV3Schema);
-    }
-    return validateWorkload(w) ? [] : (validateWorkload.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-}
+export const schemaErrors = (w: Workload): string[] => kueueSchemaErrors(w);
 
 /**
  * Whether the BudgetGate component's RBAC allows a request the gate sent (`METHOD path?query`):
