@@ -172,6 +172,7 @@ async function main(): Promise<void> {
             `budget gate: ${WORKLOADS} workloads, ${TEAMS} teams, tracker over HTTP on ${backend}`,
             `  decided in ${seconds.toFixed(1)} s: ${(WORKLOADS / seconds).toFixed(1)} decisions/s`,
             `  outcomes: ${[...outcomes].map(([state, n]) => `${state} ${n}`).join(", ")}`,
+            `  Kubernetes API writes: ${kube.requests.filter((r) => r.startsWith("PATCH ")).length} patches (finalizer and answer: 2 a workload when none conflicts)`,
             `  decision latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (10 ms sampling)`,
             `  invariant (spent + reserved <= budget, one live reservation per Ready): ${problems.length === 0 ? "holds for every team" : "BROKEN"}`,
             ...problems.map((p) => `    ${p}`),
