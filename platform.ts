@@ -916,7 +916,11 @@ function buildScheduling(
             pools: Object.entries(nodePools)
                 .filter(([, pool]) => pool.gpusPerNode > 0)
                 .map(([poolName, pool]) => ({ name: poolName, nodeResources: pool.nodeResources })),
-            teams: config.teams.map((team) => ({ name: team.name, quota: team.quota })),
+            teams: config.teams.map((team) => ({
+                name: team.name,
+                quota: team.quota,
+                queue: scheduling.teamQueues[team.name],
+            })),
             classes: config.priorityClasses,
         },
         { ...opts.clusterScoped, dependsOn: [...opts.cpuPools, ...teamNamespaces] },

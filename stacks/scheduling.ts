@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { imageReferenceProblems } from "../components/costs";
 import { BUDGET_GATE_DEFAULTS, type BreakerMode, gateSettingProblems } from "../components/scheduling/gate-config";
+import { type TeamQueueLimits, queueLimitProblems } from "../components/scheduling/kueue-objects";
 import type { SettingProblem } from "../components/shared/problems";
 import { whole } from "./fields";
 
@@ -23,6 +24,16 @@ export const schedulingSchema = z
         breakerIntervalSeconds: whole.optional(),
         /** Hours a finite workload of a class is priced for without a maximum execution time, by class. Default 24. */
         defaultRunHours: z.record(z.string(), z.number()).optional(),
+        /**
+         * Per team (by name), how much of its quota its ClusterQueue may borrow from the cohort
+         * beyond its own, and lend to it, in percent of its nominal quota. Unset: unlimited both ways.
+         */
+        teamQueues: z
+            .record(
+                z.string(),
+                z.object({ borrowingLimitPercent: whole.optional(), lendingLimitPercent: whole.optional() }).strict(),
+            )
+            .optional(),
     })
     .strict();
 
@@ -35,16 +46,27 @@ export interface SchedulingStackConfig {
     readonly retryAfterSeconds: number;
     readonly breakerIntervalSeconds: number;
     readonly defaultRunHours: Readonly<Record<string, number>>;
+    /** Borrowing and lending limits by team name; a team not named has none. */
+    readonly teamQueues: Readonly<Record<string, TeamQueueLimits>>;
 }
 
-/** Every problem with the key, each named `scheduling.<setting>`. */
+/** Every problem with the key, each named `scheduling.<setting>`; `teams`: the stack's team names, when they parsed. */
 export function schedulingProblems(
     input: SchedulingStackInput | undefined,
     costTrackerEnabled: boolean,
     priorityClasses: readonly string[] | undefined,
+    teams?: readonly string[],
 ): SettingProblem[] {
     if (!input || input.enabled === false) return [];
     const problems: SettingProblem[] = gateSettingProblems("scheduling.", input, priorityClasses);
+    for (const [team, limits] of Object.entries(input.teamQueues ?? {})) {
+        if (teams && !teams.includes(team))
+            problems.push({
+                key: `scheduling.teamQueues.${team}`,
+                message: `is not one of the stack's teams (${teams.join(", ") || "none"})`,
+            });
+        problems.push(...queueLimitProblems(`scheduling.teamQueues.${team}.`, limits));
+    }
     if (input.enabled === true && !costTrackerEnabled)
         problems.push({
             key: "scheduling.enabled",
@@ -67,5 +89,6 @@ export function resolveScheduling(
         retryAfterSeconds: given.retryAfterSeconds ?? BUDGET_GATE_DEFAULTS.retryAfterSeconds,
         breakerIntervalSeconds: given.breakerIntervalSeconds ?? BUDGET_GATE_DEFAULTS.breakerIntervalSeconds,
         defaultRunHours: given.defaultRunHours ?? {},
+        teamQueues: given.teamQueues ?? {},
     };
 }

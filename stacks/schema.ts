@@ -347,7 +347,10 @@ export function crossFieldProblems(
                 ? priorityClassesOr(config.priorityClasses?.filter((pc) => pc !== undefined)).map((pc) => pc.name)
                 : undefined;
         problems.push(...costTrackerProblems(config.costTracker, PROFILES[config.environment].costTracker, classes));
-        problems.push(...schedulingProblems(config.scheduling, config.costTracker?.enabled !== false, classes));
+        // A team without a name is reported under teams; the queues' team names are then not checked against them.
+        const teamNames = (config.teams ?? []).map((t) => t?.name);
+        const known = teamNames.every((t) => t !== undefined) ? teamNames : undefined;
+        problems.push(...schedulingProblems(config.scheduling, config.costTracker?.enabled !== false, classes, known));
     }
 
     if (config.network) problems.push(...vpcCidrProblems(config.network));

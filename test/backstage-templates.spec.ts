@@ -40,6 +40,7 @@ import {
     type PortalCostTracker,
     type TemplateRun,
     type TemplateRunOptions,
+    catalogTeamGroups,
     gpuPlatformActions,
     loadTemplate,
     runTemplate,
@@ -198,12 +199,11 @@ const teamOf = (sample: Sample) => String(sample.parameters.team).split("/")[1];
  * use, grace in inference only.
  */
 function teamGroups(): GroupEntityV1alpha1[] {
-    const { teamGroup } = require(path.join(BACKSTAGE, "plugins/catalog-backend-module-gpu-teams/src/teams.ts"));
-    return [
+    return catalogTeamGroups([
         { name: "ml-research", members: ["ada"] },
         { name: "applied-ml", members: ["ada"] },
         { name: "inference", members: ["ada", "grace"] },
-    ].map((team) => teamGroup(team));
+    ]);
 }
 
 /** The prod stack's cost tracker with the portal's credential, listening on loopback, and what reached it. */

@@ -6,7 +6,9 @@
  * placement on the CPU pool, hardened.
  */
 import * as assert from "assert";
-import { configProblems, named, ofType, promiseOf, record, validStackConfig } from "./harness";
+import { PROJECT, configProblems, named, ofType, promiseOf, record, stackConfig, validStackConfig } from "./harness";
+import { kueueSchemaErrors } from "./kueue-schemas";
+import type { PlatformConfig } from "../stacks";
 import { buildPlatform } from "../platform";
 import { buildCostTrackerConfig } from "../components/costs/tracker-config";
 import { BudgetGate, buildBudgetGateConfig } from "../components/scheduling";
@@ -238,6 +240,85 @@ describe("scheduling in the platform (stack key `scheduling`)", () => {
             }).filter((line) => line.startsWith("scheduling.")),
             [
                 "scheduling.enabled: needs the cost tracker (costTracker.enabled): the budget gate asks it for every GPU workload",
+            ],
+        );
+    });
+
+    /** The dev stack with `edit` applied to its raw config, which must stay valid. */
+    function devStackWith(edit: (raw: any) => void): PlatformConfig {
+        const { validatePlatformConfig } = require("../stacks") as typeof import("../stacks");
+        const raw = stackConfig("dev");
+        edit(raw);
+        const { config, problems } = validatePlatformConfig(raw, PROJECT, "dev");
+        assert.deepStrictEqual(problems, []);
+        return config!;
+    }
+
+    it("scheduling.teamQueues: each team's borrowing and lending limits reach its ClusterQueue, valid against Kueue v0.19.2's schema", async () => {
+        const stack = devStackWith((raw) => {
+            raw.teams[0].quota = { cpu: "40", memory: "320Gi", sharedGpus: 12 };
+            raw.scheduling = {
+                teamQueues: { "ml-research": { borrowingLimitPercent: 50, lendingLimitPercent: 25 } },
+            };
+        });
+        const { resources } = await record(() => buildPlatform(stack));
+        const queues = ofType(resources, "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue").map((r) => r.inputs as any);
+        for (const queue of queues) assert.deepStrictEqual(kueueSchemaErrors(queue), [], queue.metadata.name);
+        const byTeam = Object.fromEntries(queues.map((q) => [q.metadata.name, q.spec]));
+        const resourcesOf = (team: string, flavor: string) =>
+            byTeam[team].resourceGroups
+                .flatMap((g: any) => g.flavors)
+                .find((f: any) => f.name === flavor)
+                .resources.filter((r: any) => r.nominalQuota !== "0");
+        // 40 CPUs = 40000m: borrow 50 % = 20000m, lend 25 % = 10000m; 320 GiB = 327680 MiB: 163840 and 81920.
+        assert.deepStrictEqual(resourcesOf("ml-research", "any-node"), [
+            { name: "cpu", nominalQuota: "40000m", borrowingLimit: "20000m", lendingLimit: "10000m" },
+            { name: "memory", nominalQuota: "327680Mi", borrowingLimit: "163840Mi", lendingLimit: "81920Mi" },
+        ]);
+        // 12 time-sliced shares in each pool that offers them: borrow 6, lend 3.
+        for (const pool of ["gpu-dev", "a100-shared"])
+            assert.deepStrictEqual(resourcesOf("ml-research", pool), [
+                { name: "nvidia.com/gpu.shared", nominalQuota: "12", borrowingLimit: "6", lendingLimit: "3" },
+            ]);
+        // applied-ml is not named: no limits, it borrows and lends without bound.
+        const appliedMl = byTeam["applied-ml"].resourceGroups.flatMap((g: any) =>
+            g.flavors.flatMap((f: any) => f.resources),
+        );
+        assert.ok(appliedMl.length > 0);
+        assert.ok(appliedMl.every((r: any) => r.borrowingLimit === undefined && r.lendingLimit === undefined));
+        assert.ok(Object.values(byTeam).every((spec: any) => spec.cohortName === "gpu-platform"));
+    });
+
+    it("scheduling.teamQueues: an unknown team, a percentage out of range, a fraction, an unknown key: one line each", () => {
+        // A setting of the wrong shape is reported first, as every key's are; the ranges once the shapes are right.
+        assert.deepStrictEqual(
+            configProblems("dev", (raw) => {
+                raw.scheduling = {
+                    teamQueues: {
+                        "ml-research": { borrowingLimitPercent: 1500, lendingLimitPercent: 101 },
+                        "applied-ml": { lendingLimitPercent: 12.5, borrowLimit: 10 },
+                        finance: { borrowingLimitPercent: 10 },
+                    },
+                };
+            }),
+            [
+                "scheduling.teamQueues.applied-ml.lendingLimitPercent: must be a whole number (found 12.5)",
+                "scheduling.teamQueues.applied-ml.borrowLimit: is not a known key; check its spelling against Pulumi.yaml",
+            ],
+        );
+        assert.deepStrictEqual(
+            configProblems("dev", (raw) => {
+                raw.scheduling = {
+                    teamQueues: {
+                        "ml-research": { borrowingLimitPercent: 1500, lendingLimitPercent: 101 },
+                        finance: { borrowingLimitPercent: 10 },
+                    },
+                };
+            }),
+            [
+                "scheduling.teamQueues.ml-research.borrowingLimitPercent: must be a whole percentage from 0 to 1000 (of the team's quota it may borrow beyond it; found 1500)",
+                "scheduling.teamQueues.ml-research.lendingLimitPercent: must be a whole percentage from 0 to 100 (of the team's idle quota others may borrow; found 101)",
+                "scheduling.teamQueues.finance: is not one of the stack's teams (ml-research, applied-ml)",
             ],
         );
     });

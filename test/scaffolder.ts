@@ -87,6 +87,17 @@ export function gpuPlatformActions(tracker: PortalCostTracker): TemplateAction[]
 }
 
 /**
+ * The teams' Groups as the portal's catalog module makes them from the stack's `teams`
+ * (backstage/plugins/catalog-backend-module-gpu-teams), each with its members.
+ */
+export function catalogTeamGroups(teams: readonly { name: string; members: string[] }[]): GroupEntityV1alpha1[] {
+    const { teamGroup } = require(
+        path.join(__dirname, "..", "backstage", "plugins", "catalog-backend-module-gpu-teams", "src", "teams.ts"),
+    );
+    return teams.map((team) => teamGroup(team));
+}
+
+/**
  * A Group as the catalog holds it once processed: each of `spec.members` a `hasMember` relation
  * to a User (a bare name in the Group's namespace), as the catalog's BuiltinKindsEntityProcessor
  * (@backstage/plugin-catalog-backend, Backstage 1.55.0) emits them. The actions and the form's

@@ -4,10 +4,6 @@
  * evaluated as the API server would with a CEL interpreter.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { isCelError, run } from "@bufbuild/cel";
 import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
 import { KUBERNETES_JOB_CONTROLLERS, kueueManagedGpuPods, type AdmissionRuleSet } from "../catalog/admission";
@@ -23,39 +19,9 @@ import {
     type KueueObject,
     type KueuePool,
 } from "../components/scheduling";
+import { kueueSchemaErrors } from "./kueue-schemas";
 
-const FIXTURES = path.join(__dirname, "fixtures", "kueue-0.19.2");
-const PLURALS: Record<string, string> = {
-    ResourceFlavor: "resourceflavors",
-    ClusterQueue: "clusterqueues",
-    LocalQueue: "localqueues",
-    WorkloadPriorityClass: "workloadpriorityclasses",
-    AdmissionCheck: "admissionchecks",
-};
-
-/** Go's inline case-insensitive flag `(?i)` (in name patterns) as JavaScript's `i` flag. */
-const goRegExp = (pattern: string, flags: string) =>
-    pattern.includes("(?i)") ? new RegExp(pattern.replace("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags);
-
-/** Ajv with Kubernetes' schema extensions (x-kubernetes-*) accepted as annotations. */
-function validatorFor(kind: string) {
-    const ajv = new Ajv({
-        strict: false,
-        allErrors: true,
-        code: { regExp: goRegExp as any },
-        // OpenAPI's integer formats; Kubernetes checks the range, and the objects hold small numbers.
-        formats: { int32: true, int64: true },
-    });
-    addFormats(ajv);
-    const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${PLURALS[kind]}.v1beta2.json`), "utf8"));
-    assert.strictEqual(fixture.kind, kind);
-    return ajv.compile(fixture.openAPIV3Schema);
-}
-
-function schemaErrors(object: KueueObject): string[] {
-    const validate = validatorFor(object.kind);
-    return validate(object) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-}
+const schemaErrors = (object: KueueObject) => kueueSchemaErrors(object);
 
 // The prod stack's GPU pools, as a node of each advertises (catalog: p5.48xlarge 8 H100; p4de 8 A100 80 GB cut
 // 3g.40gb + 2g.20gb + 2 × 1g.10gb per GPU; p4d 8 A100 40 GB time-sliced 3 ways).

@@ -7,15 +7,17 @@
  * or only critical workloads run. Each gets a Warning event. In `queue` mode nothing running is
  * stopped: the tracker refuses new reservations by itself.
  *
- * The cost tracker has no route to write an alert (its alerts are raised by its own rules), so
- * the overrun is reported as events on the workloads, the gate's log and the
- * `budget_gate_deactivations_total` metric.
+ * Either way the overrun is an alert in the cost tracker (POST /v1/alerts), with the figures
+ * the pass saw and what it stopped; the tracker stores it once per team, month and stopped set
+ * and delivers it with its own alerts. An alert the tracker could not take is kept and sent
+ * again on the next pass, as the team may be back within budget by then.
  */
+import { createHash } from "crypto";
 import type { BudgetGateConfig } from "../../../components/scheduling/gate-config";
 import type { GateController } from "./controller";
 import { type KubeApi, statusOf } from "./kube";
 import type { GateMetrics } from "./metrics";
-import type { TrackerClient } from "./tracker";
+import { type OverrunReport, type TeamFigures, type TrackerClient, TrackerUnavailable } from "./tracker";
 import { type Workload, isRunning, priorityClassOf, quotaReservedAt } from "./workload";
 
 export interface BreakerDeps {
@@ -27,6 +29,8 @@ export interface BreakerDeps {
     readonly now: () => Date;
     readonly log: (message: string, fields?: Record<string, unknown>) => void;
     readonly workloads: () => readonly Workload[];
+    /** Overrun alerts not yet taken by the tracker, sent again on the next pass (owned by the running gate). */
+    readonly unsentAlerts: OverrunReport[];
 }
 
 /** Running workloads the breaker may stop, the first to stop first. */
@@ -41,27 +45,69 @@ export function stopOrder(workloads: readonly Workload[], team: string, config: 
         );
 }
 
+/** Overrun reports kept while the tracker is out of reach. */
+const MAX_UNSENT_ALERTS = 100;
+
+const overBudget = (f: TeamFigures) => f.monthToDateUsd + f.reservedUsd > f.monthlyBudgetUsd + 0.005;
+
 /** One pass over every team; returns the workloads it deactivated. */
 export async function runBreaker(deps: BreakerDeps): Promise<string[]> {
     const stopped: string[] = [];
-    let teams = await deps.tracker.teams();
+    const teams = await deps.tracker.teams();
     deps.controller.rememberBudgets(teams);
-    if (deps.config.breakerMode !== "suspend") return stopped;
+    const reports = deps.unsentAlerts.splice(0);
     for (const name of deps.config.teams) {
-        let figures = teams.find((t) => t.name === name);
-        const candidates = stopOrder(deps.workloads(), name, deps.config);
-        while (
-            figures &&
-            figures.monthToDateUsd + figures.reservedUsd > figures.monthlyBudgetUsd + 0.005 &&
-            candidates.length > 0
-        ) {
-            const w = candidates.shift()!;
-            if (await deactivate(deps, w, figures)) stopped.push(`${w.metadata.namespace}/${w.metadata.name}`);
-            teams = await deps.tracker.teams();
-            figures = teams.find((t) => t.name === name);
-        }
+        const seen = teams.find((t) => t.name === name);
+        if (!seen || !overBudget(seen)) continue;
+        const stoppedHere = deps.config.breakerMode === "suspend" ? await stopUntilWithin(deps, seen) : [];
+        stopped.push(...stoppedHere.map((w) => `${w.metadata.namespace}/${w.metadata.name}`));
+        reports.push(await overrunReport(deps, seen, stoppedHere));
+    }
+    await sendAlerts(deps, reports);
+    return stopped;
+}
+
+/** Deactivates the team's workloads in stop order until its figures are within budget; returns those stopped. */
+async function stopUntilWithin(deps: BreakerDeps, seen: TeamFigures): Promise<Workload[]> {
+    const stopped: Workload[] = [];
+    const candidates = stopOrder(deps.workloads(), seen.name, deps.config);
+    let figures: TeamFigures | undefined = seen;
+    while (figures && overBudget(figures) && candidates.length > 0) {
+        const w = candidates.shift()!;
+        if (await deactivate(deps, w, figures)) stopped.push(w);
+        figures = (await deps.tracker.teams()).find((t) => t.name === seen.name);
     }
     return stopped;
+}
+
+async function overrunReport(deps: BreakerDeps, seen: TeamFigures, stopped: Workload[]): Promise<OverrunReport> {
+    const owners = await Promise.all(stopped.map((w) => deps.controller.identify(w)));
+    return {
+        team: seen.name,
+        kind: "budget-overrun",
+        action: deps.config.breakerMode === "suspend" ? "suspended" : "queued",
+        // The tracker takes cents (its figures are cents already; the sum of floats may not be).
+        spentUsd: Math.round(seen.monthToDateUsd * 100) / 100,
+        reservedUsd: Math.round(seen.reservedUsd * 100) / 100,
+        stopped: owners.map(({ namespace, kind, name }) => ({ namespace, kind, name })),
+    };
+}
+
+/** Sends each report under a key of its content (a retry replays it); keeps those the tracker could not take. */
+async function sendAlerts(deps: BreakerDeps, reports: readonly OverrunReport[]): Promise<void> {
+    for (const report of reports) {
+        const key = `budget-gate/overrun/${createHash("sha256").update(JSON.stringify(report)).digest("hex").slice(0, 32)}`;
+        try {
+            await deps.tracker.alert(report, key);
+        } catch (err) {
+            if (err instanceof TrackerUnavailable) {
+                deps.metrics.trackerErrors.inc();
+                // Bounded: a long outage keeps the latest reports (each pass reports every team still over).
+                if (deps.unsentAlerts.push(report) > MAX_UNSENT_ALERTS) deps.unsentAlerts.shift();
+            }
+            deps.log("overrun alert not recorded", { team: report.team, error: String(err) });
+        }
+    }
 }
 
 async function deactivate(

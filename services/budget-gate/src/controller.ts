@@ -151,8 +151,11 @@ export class GateController {
                 "Retry",
                 waitingMessage(pricing, known.remainingUsd, this.deps.config.retryAfterSeconds),
             );
+        // The answer is applied to the workload as the finalizer left it: at the informer's older
+        // resourceVersion it would meet a 409 and the whole decision (a second tracker call) would run again.
         const held = await this.holdForRelease(w);
         if (!held) return;
+        w = held;
         const answer = await this.deps.tracker.reserve(
             this.reservationRequest(
                 pricing,
@@ -179,7 +182,6 @@ export class GateController {
         );
     }
 
-    /** Puts the gate's finalizer on the workload before anything is reserved for it; false if the workload moved on meanwhile. */
     /** What the gate asks the tracker for: the priced workload, bound to its identity, asked as the gate's service account. */
     private reservationRequest(
         pricing: Extract<Pricing, { kind: "priced" }>,
@@ -199,16 +201,16 @@ export class GateController {
         };
     }
 
-    private async holdForRelease(w: Workload): Promise<boolean> {
-        if (w.metadata.finalizers?.includes(GATE_FINALIZER)) return true;
+    /** Puts the gate's finalizer on the workload before anything is reserved for it; the workload as patched, or undefined if it moved on meanwhile. */
+    private async holdForRelease(w: Workload): Promise<Workload | undefined> {
+        if (w.metadata.finalizers?.includes(GATE_FINALIZER)) return w;
         try {
-            await this.deps.kube.patchWorkload(w, {
+            return await this.deps.kube.patchWorkload(w, {
                 metadata: { finalizers: [...(w.metadata.finalizers ?? []), GATE_FINALIZER] },
             });
-            return true;
         } catch (err) {
             // 409: changed since the informer saw it; the informer's next event brings it back.
-            if (statusOf(err) === 409 || statusOf(err) === 404) return false;
+            if (statusOf(err) === 409 || statusOf(err) === 404) return undefined;
             throw err;
         }
     }

@@ -51,7 +51,7 @@ export function startGate(deps: GateDeps): RunningGate {
     });
     const synced = informer.start();
     const all = () => informer.list();
-    const breakerDeps = { ...deps, controller, workloads: all };
+    const breakerDeps = { ...deps, controller, workloads: all, unsentAlerts: [] };
     let breakerRun: Promise<unknown> = Promise.resolve();
     const breaker = () => {
         const run = breakerRun.then(() => runBreaker(breakerDeps));

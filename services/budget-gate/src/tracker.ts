@@ -1,7 +1,7 @@
 /**
  * The cost tracker's API as the gate uses it (docs/cost-tracker-api.md): reservations bound to
- * a workload, release by workload, the long-poll of "money freed" events, and every team's
- * figures. One bearer token (the platform's; a credential of its own with the identity work).
+ * a workload, release by workload, the long-poll of "money freed" events, every team's
+ * figures, and the alert of an overrun. One bearer token (the platform's; a credential of its own with the identity work).
  */
 
 export interface ReservationRequest {
@@ -43,6 +43,18 @@ export interface TeamFigures {
     readonly remainingUsd: number;
 }
 
+/** An overrun the breaker saw (POST /v1/alerts): the tracker words and delivers the alert. */
+export interface OverrunReport {
+    readonly team: string;
+    readonly kind: "budget-overrun";
+    /** suspended: the breaker deactivated `stopped`; queued: it stops nothing (breaker mode queue). */
+    readonly action: "suspended" | "queued";
+    readonly spentUsd: number;
+    readonly reservedUsd: number;
+    /** The stopped workloads as people know them: their top owner (a Job, a Deployment). */
+    readonly stopped: readonly { namespace: string; kind: string; name: string }[];
+}
+
 export interface MoneyEvent {
     readonly id: string;
     readonly team: string;
@@ -70,6 +82,8 @@ export interface TrackerClient {
         signal?: AbortSignal,
     ): Promise<{ events: MoneyEvent[]; cursor: string }>;
     teams(): Promise<TeamFigures[]>;
+    /** Records the overrun's alert; a 400 (the tracker refused the report) is an Error, not TrackerUnavailable. */
+    alert(report: OverrunReport, idempotencyKey: string): Promise<void>;
 }
 
 export interface TrackerClientOptions {
@@ -171,6 +185,12 @@ export function trackerClient(options: TrackerClientOptions): TrackerClient {
             if (status !== 200) throw new TrackerUnavailable(`GET /v1/teams: ${status}`, status);
             const teams = (Array.isArray(body) ? body : (body.teams as unknown[] | undefined)) ?? [];
             return teams as TeamFigures[];
+        },
+        async alert(report, key) {
+            const { status, body } = await call("POST", "/v1/alerts", { body: report, key });
+            if (status === 200 || status === 201) return;
+            if (status === 400) throw new Error(`POST /v1/alerts refused: ${textOf(body.message, "400")}`);
+            throw new TrackerUnavailable(`POST /v1/alerts: unexpected ${status}`, status);
         },
     };
 }

@@ -9,10 +9,8 @@
  * Prices by hand from the catalog: p5.48xlarge is $55.04/h for 8 H100, so $6.88 per GPU-hour.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import type { FastifyInstance } from "fastify";
 import { buildCostTrackerConfig } from "../../../components/costs/tracker-config";
 import { buildBudgetGateConfig } from "../../../components/scheduling/gate-config";
@@ -28,12 +26,14 @@ import { trackerClient } from "../src/tracker";
 import { GATE_FINALIZER, type AdmissionCheckState, type Workload } from "../src/workload";
 import { FakeKubeApi } from "./fake-kube-api";
 import {
-    BUDGET_GATE_CLUSTER_RULES,
-    BUDGET_GATE_EVENT_RULES,
-    BUDGET_GATE_LEASE_RULES,
-    type RbacRule,
-    rulesAllow,
-} from "../../../components/scheduling/gate-rbac";
+    type JobManifest,
+    allowedByGateRbac,
+    reserveQuota,
+    schemaErrors,
+    waitFor,
+    withCondition,
+    workloadForJob,
+} from "./kueue-double";
 
 const NOW = new Date("2026-03-10T12:00:00Z");
 const trackerConfig = buildCostTrackerConfig({
@@ -73,129 +73,29 @@ interface JobSpec {
 
 const workloadName = (s: JobSpec) => `job-${s.job}-${s.uid.slice(0, 5)}`;
 
-/** A Workload as Kueue's Job integration creates it for a batch/v1 Job, before any admission. */
+/** A batch/v1 Job's Workload, as Kueue's Job integration creates it, before any admission. */
 function jobWorkload(s: JobSpec): Workload {
-    const pods = s.pods ?? 1;
-    return {
-        apiVersion: "kueue.x-k8s.io/v1beta2",
-        kind: "Workload",
-        metadata: {
-            name: workloadName(s),
-            namespace: s.team,
-            uid: `wl-${s.uid}`,
-            labels: { "kueue.x-k8s.io/job-uid": s.uid },
-            ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: s.job, uid: s.uid, controller: true }],
-        },
+    const labels: Record<string, string> = { "kueue.x-k8s.io/priority-class": s.className };
+    if (s.hours > 0) labels["kueue.x-k8s.io/max-exec-time-seconds"] = String(s.hours * 3600);
+    const job: JobManifest = {
+        metadata: { name: s.job, namespace: s.team, labels },
         spec: {
-            queueName: "default",
-            priorityClassRef: { group: "kueue.x-k8s.io", kind: "WorkloadPriorityClass", name: s.className },
-            priority: CLASSES.find((c) => c.name === s.className)!.value,
-            maximumExecutionTimeSeconds: s.hours * 3600,
-            podSets: [
-                {
-                    name: "main",
-                    count: pods,
-                    template: {
-                        spec: {
-                            restartPolicy: "Never",
-                            containers: [
-                                {
-                                    name: "train",
-                                    image: "train:1",
-                                    resources: { requests: { "nvidia.com/gpu": String(s.gpusPerPod), cpu: "4" } },
-                                },
-                            ],
+            parallelism: s.pods ?? 1,
+            template: {
+                spec: {
+                    restartPolicy: "Never",
+                    containers: [
+                        {
+                            name: "train",
+                            image: "train:1",
+                            resources: { requests: { "nvidia.com/gpu": String(s.gpusPerPod), cpu: "4" } },
                         },
-                    },
+                    ],
                 },
-            ],
-        },
-    };
-}
-
-const condition = (type: string, reason: string, at: string) => ({
-    type,
-    status: "True" as const,
-    reason,
-    message: "",
-    lastTransitionTime: at,
-});
-
-/** Kueue reserves quota (a new admission attempt at `at`) and leaves the budget check Pending. */
-function reserveQuota(w: Workload, s: JobSpec, at: string): Workload {
-    const pods = s.pods ?? 1;
-    return {
-        ...w,
-        status: {
-            conditions: [condition("QuotaReserved", "QuotaReserved", at)],
-            admission: {
-                clusterQueue: s.team,
-                podSetAssignments: [
-                    {
-                        name: "main",
-                        count: pods,
-                        flavors: { "nvidia.com/gpu": "h100", cpu: "any-node" },
-                        resourceUsage: { "nvidia.com/gpu": String(s.gpusPerPod * pods), cpu: String(4 * pods) },
-                    },
-                ],
             },
-            admissionChecks: [{ name: "budget", state: "Pending", message: "", lastTransitionTime: at }],
         },
     };
-}
-
-const withCondition = (w: Workload, type: string, reason: string, at: string): Workload => ({
-    ...w,
-    status: { ...w.status, conditions: [...(w.status?.conditions ?? []), condition(type, reason, at)] },
-});
-
-function schemaErrors(w: Workload): string[] {
-    const ajv = new Ajv({ strict: false, allErrors: true, formats: { int32: true, int64: true } });
-    addFormats(ajv);
-    const file = path.join(__dirname, "../../../test/fixtures/kueue-0.19.2/workloads.v1beta2.json");
-    const validate = ajv.compile(JSON.parse(fs.readFileSync(file, "utf8")).openAPIV3Schema);
-    return validate(w) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-}
-
-/**
- * Whether the BudgetGate component's RBAC allows a request the gate sent (`METHOD path?query`):
- * the verb as the API server derives it (GET of a collection is list, or watch with
- * `watch=true`; GET of an object get; POST create; PUT update; PATCH patch), and the rules
- * that apply where it lands: cluster-wide, in a team namespace (Events), in the gate's own
- * namespace (its Lease).
- */
-function allowedByGateRbac(line: string, teams: readonly string[]): boolean {
-    const [method, target] = line.split(" ");
-    const url = new URL(target, "http://api");
-    const parts = url.pathname.split("/").filter(Boolean);
-    const [group, rest] = parts[0] === "api" ? ["", parts.slice(2)] : [parts[1], parts.slice(3)];
-    const namespace = rest[0] === "namespaces" ? rest[1] : undefined;
-    const [resource, name, sub] = namespace ? rest.slice(2) : rest;
-    const verb =
-        method === "GET"
-            ? name
-                ? "get"
-                : url.searchParams.get("watch") === "true"
-                  ? "watch"
-                  : "list"
-            : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method];
-    const request = { verb, group, resource: sub ? `${resource}/${sub}` : resource, name };
-    const inScope: readonly RbacRule[] = [
-        ...BUDGET_GATE_CLUSTER_RULES,
-        ...(namespace && teams.includes(namespace) ? BUDGET_GATE_EVENT_RULES : []),
-        ...(namespace === "budget-gate" ? BUDGET_GATE_LEASE_RULES : []),
-    ];
-    return rulesAllow(inScope, request);
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 8000): Promise<T> {
-    const until = Date.now() + ms;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined && value !== false) return value;
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    return workloadForJob(job, s.uid, CLASSES);
 }
 
 describe("budget gate against a fake Kubernetes API and the real cost tracker", function () {
@@ -208,11 +108,11 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
 
     // The gate presents the platform's credential, as deployed (docs/cost-tracker-api.md); usage and templates use the admin's below.
     const tracker = () => trackerClient({ url: trackerUrl, token: () => Promise.resolve(PLATFORM_TOKEN) });
-    const start = async (now: () => Date = () => NOW): Promise<RunningGate> => {
+    const start = async (now: () => Date = () => NOW, config = gateConfig): Promise<RunningGate> => {
         const gate = startGate({
             kube: kubeApi(kube.kubeConfig()),
             tracker: tracker(),
-            config: gateConfig,
+            config,
             metrics: createMetrics(false),
             now,
             log: (m, f) => process.env.GATE_LOG && console.error(m, JSON.stringify(f)),
@@ -224,12 +124,26 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         await waitFor("the events feed", () => gate.controller.cacheEnabled);
         return gate;
     };
+    const overrunAlerts = async (name: string) =>
+        (await app.inject({ method: "GET", url: `/v1/alerts?team=${name}` }))
+            .json<{ kind: string; message: string }[]>()
+            .filter((a) => a.kind === "budget-overrun")
+            .map((a) => a.message);
+    const pushSpend = async (name: string, amountUsd: number, key: string) => {
+        const usage = await app.inject({
+            method: "POST",
+            url: "/v1/usage",
+            headers: { authorization: `Bearer ${TOKEN}`, "idempotency-key": key },
+            payload: { records: [{ team: name, category: "gpu", amountUsd, occurredAt: "2026-03-10T10:00:00Z" }] },
+        });
+        assert.strictEqual(usage.statusCode, 201, usage.body);
+    };
     const check = (s: JobSpec): AdmissionCheckState | undefined =>
         kube.get(s.team, workloadName(s))?.status?.admissionChecks?.find((c) => c.name === "budget");
     const answered = (s: JobSpec) =>
         waitFor(`an answer for ${s.job}`, () => (check(s)?.state !== "Pending" ? check(s) : undefined));
     const submit = (s: JobSpec, at = "2026-03-10T11:59:00Z") => {
-        const w = reserveQuota(jobWorkload(s), s, at);
+        const w = reserveQuota(jobWorkload(s), s.team, "h100", at);
         assert.deepStrictEqual(schemaErrors(w), []);
         return kube.put(w);
     };
@@ -270,7 +184,7 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         await kube.close();
         await app.close();
         assert.deepStrictEqual(kube.unexpected, [], "the gate used only the API subset the fake serves");
-        const denied = kube.requests.filter((r) => !allowedByGateRbac(r, gateConfig.teams));
+        const denied = kube.requests.filter((r) => !allowedByGateRbac(r, gateConfig.teams, "budget-gate"));
         assert.deepStrictEqual(denied, [], "every request the gate sent is allowed by the BudgetGate component's RBAC");
         assert.ok(kube.requests.length > 0);
     });
@@ -474,6 +388,11 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         );
         const figures = await team("applied-ml");
         assert.deepStrictEqual([figures.monthToDateUsd, figures.reservedUsd], [800, 137.6]);
+        // The overrun as the pass saw it, an alert in the tracker beside its own; the workload by its Job's name.
+        assert.deepStrictEqual(await overrunAlerts("applied-ml"), [
+            "applied-ml is over its $1000.00 budget for 2026-03: $800.00 spent and $275.20 reserved ($1075.20). " +
+                "The budget gate stopped 1 workload, lowest priority first: applied-ml/sweep (Job).",
+        ]);
 
         // More spend: $800 + $137.60 + $150 = $1087.60. Training stops ($68.80 freed: $1018.80, still over); critical never does.
         await app.inject({
@@ -488,6 +407,80 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         assert.deepStrictEqual(await gate.breaker(), [`applied-ml/${workloadName(training)}`]);
         assert.strictEqual(kube.get("applied-ml", workloadName(critical))?.spec.active, undefined);
         assert.strictEqual((await team("applied-ml")).reservedUsd, 68.8);
+
+        // Still over ($950 + $68.80 = $1018.80) with only the critical workload running: stopped nothing, alerted once.
+        assert.deepStrictEqual(await gate.breaker(), []);
+        assert.deepStrictEqual(await gate.breaker(), []);
+        assert.deepStrictEqual((await overrunAlerts("applied-ml")).slice(0, 2), [
+            "applied-ml is over its $1000.00 budget for 2026-03: $950.00 spent and $68.80 reserved ($1018.80). " +
+                "The budget gate stopped nothing: only workloads of critical classes are running.",
+            "applied-ml is over its $1000.00 budget for 2026-03: $950.00 spent and $137.60 reserved ($1087.60). " +
+                "The budget gate stopped 1 workload, lowest priority first: applied-ml/train (Job).",
+        ]);
+        assert.strictEqual((await overrunAlerts("applied-ml")).length, 3);
+    });
+
+    it("queue mode: an overrun stops nothing and is alerted once; an alert the tracker could not take is sent on the next pass", async () => {
+        // Between the gate and the tracker, a proxy that answers 503 to the first alert, as a tracker restarting would.
+        let refuse = 1;
+        const direct = trackerUrl;
+        const proxy = http.createServer((req, res) => {
+            if (req.url === "/v1/alerts" && refuse-- > 0) {
+                res.writeHead(503, { "content-type": "application/json" });
+                res.end(JSON.stringify({ error: "Service Unavailable", message: "restarting" }));
+                return;
+            }
+            const upstream = http.request(
+                new URL(req.url!, direct),
+                { method: req.method, headers: req.headers },
+                (up) => {
+                    res.writeHead(up.statusCode!, up.headers);
+                    up.pipe(res);
+                },
+            );
+            req.pipe(upstream);
+        });
+        await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+        trackerUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+        try {
+            const gate = await start(() => NOW, { ...gateConfig, breakerMode: "queue" });
+            const job: JobSpec = {
+                ...TRAIN_A,
+                team: "inference",
+                gpusPerPod: 1,
+                uid: "0b8e0c55-0000-4000-8000-0000000000b1",
+            };
+            submit(job);
+            assert.strictEqual((await answered(job)).state, "Ready");
+            kube.update(job.team, workloadName(job), (w) =>
+                withCondition(w, "Admitted", "Admitted", "2026-03-10T11:59:30Z"),
+            );
+            // $480 spent + $68.80 reserved (1 x $6.88 x 10 h) = $548.80 > inference's $500.
+            await pushSpend("inference", 480, "usage-queue");
+            assert.deepStrictEqual(await gate.breaker(), []);
+            assert.deepStrictEqual(await overrunAlerts("inference"), [], "the tracker answered 503");
+            assert.strictEqual(
+                kube.get(job.team, workloadName(job))?.spec.active,
+                undefined,
+                "queue mode stops nothing",
+            );
+            // The job finishes and its reservation is released: $480 is within budget, yet the overrun seen is still alerted.
+            kube.update(job.team, workloadName(job), (w) =>
+                withCondition(w, "Finished", "Succeeded", "2026-03-10T12:00:00Z"),
+            );
+            await waitFor("the release", async () => ((await team("inference")).reservedUsd === 0 ? true : undefined));
+            assert.deepStrictEqual(await gate.breaker(), []);
+            const message =
+                "inference is over its $500.00 budget for 2026-03: $480.00 spent and $68.80 reserved ($548.80). " +
+                "The budget gate admits none of its new GPU workloads until money frees up; running workloads continue (breaker mode queue).";
+            assert.deepStrictEqual(await overrunAlerts("inference"), [message]);
+            assert.deepStrictEqual(kube.events, []);
+        } finally {
+            trackerUrl = direct;
+            // The gate still holds its long poll and keep-alive connections: end them, or close waits for them.
+            proxy.closeAllConnections();
+            await new Promise((resolve) => proxy.close(resolve));
+        }
     });
 
     it("a restart mid-way loses and doubles nothing: the template's reservation adopted once, the same key replayed", async () => {
@@ -555,7 +548,7 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
             hours: 0,
             className: "production-inference",
         };
-        const w = reserveQuota(jobWorkload(pod), pod, "2026-03-10T11:59:00Z");
+        const w = reserveQuota(jobWorkload(pod), pod.team, "h100", "2026-03-10T11:59:00Z");
         const owned: Workload = {
             ...w,
             metadata: {

@@ -47,6 +47,12 @@ export async function insertAlert(
     return rows[0] && toAlertRow(rows[0]);
 }
 
+/** The alert stored under `dedupeKey`, if any. */
+export async function alertByKey(q: Queryable, dedupeKey: string): Promise<AlertRow | undefined> {
+    const { rows } = await q.query<RawAlert>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE dedupe_key = $1`, [dedupeKey]);
+    return rows[0] && toAlertRow(rows[0]);
+}
+
 export async function listAlerts(q: Queryable, filter: { team?: string; limit: number }): Promise<AlertRow[]> {
     const { rows } = filter.team
         ? await q.query<RawAlert>(

@@ -81,7 +81,12 @@ export interface RequestRow {
 }
 
 export type AlertKind =
-    "budget-threshold" | "late-budget-threshold" | "forecast-over-budget" | "anomaly" | "critical-over-budget";
+    | "budget-threshold"
+    | "late-budget-threshold"
+    | "forecast-over-budget"
+    | "anomaly"
+    | "critical-over-budget"
+    | "budget-overrun";
 
 export interface AlertRow {
     id: number;

@@ -14,6 +14,7 @@ import { EventFeed } from "../events";
 import type { Metrics } from "../metrics";
 import { sendError, sendNotFound } from "./errors";
 import { appendAudit } from "../audit";
+import { registerAlerts } from "./routes/alerts";
 import { registerApprovals } from "./routes/approvals";
 import { registerAudit } from "./routes/audit";
 import { registerEvents } from "./routes/events";
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerEvents(app, feed);
     registerApprovals(app, deps, guard, feed);
     registerUsage(app, deps, guard, feed);
+    registerAlerts(app, deps, guard);
     registerAudit(app, deps.db, guard.authenticate);
     await registerDashboard(app, deps.publicDir);
     return app;

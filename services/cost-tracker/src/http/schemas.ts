@@ -251,6 +251,7 @@ export const alertSchema = {
                 "forecast-over-budget",
                 "anomaly",
                 "critical-over-budget",
+                "budget-overrun",
             ],
         },
         message: { type: "string" },
@@ -259,6 +260,46 @@ export const alertSchema = {
         deliveryError: nullable({ type: "string" }),
     },
 } as const;
+
+/** USD figures of a team's month, as a caller reports them: within what a day-total column holds, to the cent. */
+const reportedUsd = { type: "number", minimum: 0, maximum: 9_999_999_999.99, "x-decimals": 2 } as const;
+
+/**
+ * An overrun the budget gate observed: the team's month-to-date spend and live reservations
+ * past its budget, and what the gate did about it. The tracker words the alert itself (it knows
+ * the budget), so no free text from the caller reaches a notifier.
+ */
+export function overrunAlertBody(config: CostTrackerConfig) {
+    return {
+        type: "object",
+        additionalProperties: false,
+        required: ["team", "kind", "action", "spentUsd", "reservedUsd", "stopped"],
+        properties: {
+            team: { type: "string", enum: config.teams.map((t) => t.name) },
+            kind: { type: "string", enum: ["budget-overrun"], description: "The one kind of alert a caller raises" },
+            action: {
+                type: "string",
+                enum: ["suspended", "queued"],
+                description:
+                    "suspended: the gate deactivated the workloads in `stopped`; queued: it only holds the team's new GPU workloads",
+            },
+            spentUsd: { ...reportedUsd, description: "Month-to-date spend when the overrun was seen" },
+            reservedUsd: { ...reportedUsd, description: "Live reservations when the overrun was seen" },
+            stopped: {
+                type: "array",
+                maxItems: 100,
+                description:
+                    "The workloads the gate deactivated, in the team's namespace, in the order it stopped them",
+                items: {
+                    type: "object",
+                    additionalProperties: false,
+                    required: ["namespace", "kind", "name"],
+                    properties: workloadProperties,
+                },
+            },
+        },
+    } as const;
+}
 
 export function gpuRequestBody(config: CostTrackerConfig) {
     return {
