@@ -205,12 +205,13 @@ function homePool(config: CostTrackerConfig, teamIndex: number) {
 /** Seeds the demo's usage and, per team, an approved notebook and a rejected month-long ask the size of the whole budget. */
 export async function seedDemo(db: Database, config: CostTrackerConfig, now: Date): Promise<void> {
     const { days, records } = demoUsage(config, now);
+    // A DemoRecord is a UsageRecord with its source beside it; the store reads the record's own fields.
     for (const source of DEMO_SOURCES)
         await replaceSourceDays(
             db,
             source,
             days,
-            records.filter((r) => r.source === source).map(({ source: _source, ...record }) => record),
+            records.filter((r) => r.source === source),
             now,
         );
     const today = utcDay(now);
