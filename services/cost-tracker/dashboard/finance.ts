@@ -207,8 +207,13 @@ function renderCostCentres(report: MonthlyReport): void {
     );
 }
 
-/** Month by month: a column per team (or cost centre), then the unallocated and idle lines and the total. */
-function renderHistory(history: MonthTotals[]): void {
+/**
+ * Month by month from the first month with spend (the last one alone if none has any): a column
+ * per team (or cost centre), then the unallocated and idle lines and the total.
+ */
+function renderHistory(all: MonthTotals[]): void {
+    const first = all.findIndex((m) => m.totalUsd !== 0);
+    const history = first < 0 ? all.slice(-1) : all.slice(first);
     const teams = history[0]?.teams.map((t) => t.team) ?? [];
     const centres = history[0]?.costCenters.map((c) => c.costCenter) ?? [];
     const fill = (id: string, names: string[], amounts: (m: MonthTotals) => number[]) => {
