@@ -278,8 +278,8 @@ export function describeFinopsSpecs(label: string): void {
                         200,
                         "text/csv; charset=utf-8",
                         [
-                            "month,line,name,cost_center,gpu,cpu-memory,storage,network,ai-api,other-aws,credits-tax,total_usd",
-                            "2026-11,team,applied-ml,CC-1002,0,0,0,0,120,0,0,120",
+                            "month,line,name,cost_center,gpu,cpu-memory,storage,network,ai-api,other-aws,credits-tax,total_usd,inputs,usd_per_input",
+                            "2026-11,team,applied-ml,CC-1002,0,0,0,0,120,0,0,120,,",
                         ],
                     ],
                 );
