@@ -66,12 +66,12 @@ export function usdCell(value: number, testId: string, extraClass = ""): HTMLTab
 
 /**
  * A table as CSV (RFC 4180): the header's labels, then each row with a cell's exact figure where
- * it carries one (data-usd, data-hours), so a spreadsheet sums cents, not "$1,234.50" strings.
+ * it carries one (data-usd, data-hours, data-count), so a spreadsheet sums cents, not "$1,234.50" strings.
  */
 export function tableCsv(table: HTMLTableElement): string {
     const rows = [...table.querySelectorAll("tr")].map((tr) =>
         [...tr.querySelectorAll("th, td")].map((c) => {
-            const exact = c.getAttribute("data-usd") ?? c.getAttribute("data-hours");
+            const exact = c.getAttribute("data-usd") ?? c.getAttribute("data-hours") ?? c.getAttribute("data-count");
             return exact ?? (c.firstChild?.textContent ?? "").trim();
         }),
     );

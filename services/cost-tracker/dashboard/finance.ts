@@ -23,7 +23,70 @@ export async function renderFinance(teams: TeamSummary[], spends: { days: DailyS
     teams.forEach((t, i) => renderBudgetLine(t, spends[i].days));
     renderReport(report);
     renderCostCentres(report);
+    renderUnitCosts(report);
     renderHistory(history);
+}
+
+/** The costliest Jobs the page lists; the report's CSV has them all. */
+const MAX_JOBS_SHOWN = 25;
+
+/** A price per input to the tenth of a cent: "$0.169" (the exact figure stays in data-usd). */
+const perInput = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
+
+function renderUnitCosts(report: MonthlyReport): void {
+    const none = (table: string, text: string) =>
+        document.querySelector(`#${table} tbody`)!.replaceChildren(row([cell(text, { colspan: "8", class: "muted" })]));
+    if (report.pipelines.length === 0) none("pipeline-costs", "No pipeline configured (sources.pipelineInputs).");
+    else
+        document.querySelector("#pipeline-costs tbody")!.replaceChildren(
+            ...report.pipelines.map((p) => {
+                const id = `pipeline-${p.pipeline}`;
+                const unit =
+                    p.usdPerInput === null
+                        ? cell("—", { "data-testid": `${id}-per-input`, title: "no input completed this month" })
+                        : cell(perInput.format(p.usdPerInput), {
+                              "data-testid": `${id}-per-input`,
+                              "data-usd": String(p.usdPerInput),
+                          });
+                return row([
+                    cell(p.pipeline),
+                    cell(p.team),
+                    usdCell(p.byCategory.gpu, `${id}-gpu`),
+                    usdCell(p.byCategory["cpu-memory"], `${id}-cpu-memory`),
+                    usdCell(p.byCategory.storage, `${id}-storage`),
+                    usdCell(p.totalUsd, `${id}-total`),
+                    cell(p.inputs.toLocaleString("en-US"), {
+                        "data-testid": `${id}-inputs`,
+                        "data-count": String(p.inputs),
+                    }),
+                    unit,
+                ]);
+            }),
+        );
+    if (report.jobs.length === 0) none("job-costs", "No Job spent this month.");
+    else
+        document
+            .querySelector("#job-costs tbody")!
+            .replaceChildren(
+                ...report.jobs
+                    .slice(0, MAX_JOBS_SHOWN)
+                    .map((j) =>
+                        row(
+                            [
+                                cell(j.workload),
+                                cell(j.team),
+                                cell(String(j.gpuHours), { "data-hours": String(j.gpuHours) }),
+                                usdCell(j.byCategory.gpu, `job-${j.workload}-gpu`),
+                                usdCell(j.totalUsd, `job-${j.workload}-total`),
+                            ],
+                            { "data-workload": j.workload },
+                        ),
+                    ),
+            );
+    document.getElementById("jobs-shown")!.textContent =
+        report.jobs.length > MAX_JOBS_SHOWN
+            ? `The ${MAX_JOBS_SHOWN} costliest of ${report.jobs.length} Jobs; the report's CSV holds every one.`
+            : "";
 }
 
 /** Cumulative spend per day of the month so far; null for the days still to come, so the line stops there. */

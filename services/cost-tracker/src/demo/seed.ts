@@ -26,6 +26,7 @@ import type { Category, UsageRecord } from "../model";
 import { cents, poolResources } from "../pricing";
 import { addDays, daysBetween, utcDay } from "../rules";
 import { idleRecords } from "../sources/gpu-allocation";
+import { storePipelineInputs, type PipelineInputs } from "../sources/pipeline-inputs";
 import { replaceSourceDays } from "../usage";
 
 const SHARES: Partial<Record<Category, number>> = {
@@ -196,6 +197,32 @@ function demoIdle(config: CostTrackerConfig, day: string, records: readonly Demo
     }));
 }
 
+/**
+ * Inputs each configured pipeline completed: one per $0.04–$0.06 of its workers' GPU spend that
+ * day, from a fixed seed, so its cost per input lands near a plausible nickel per scan.
+ */
+export function demoPipelineInputs(
+    config: CostTrackerConfig,
+    days: readonly string[],
+    records: readonly DemoRecord[],
+): PipelineInputs[] {
+    const next = random(20261207);
+    return (config.sources.pipelineInputs?.pipelines ?? []).flatMap((p) =>
+        days.map((day) => {
+            const worker = `${p.namespace}/deployment/${p.worker}`;
+            const gpuUsd = records
+                .filter((r) => r.day === day && r.team === p.team && r.workload === worker)
+                .reduce((s, r) => s + r.amountUsd, 0);
+            return {
+                pipeline: p.name,
+                queueName: p.queueName,
+                day,
+                inputs: Math.round(gpuUsd / (0.04 + 0.02 * next())),
+            };
+        }),
+    );
+}
+
 /** The pool a team's demo GPUs run on: teams take the pools from the last one back, so the first team gets the biggest GPUs of the prod stack. */
 function homePool(config: CostTrackerConfig, teamIndex: number) {
     const n = config.pools.length;
@@ -214,6 +241,7 @@ export async function seedDemo(db: Database, config: CostTrackerConfig, now: Dat
             records.filter((r) => r.source === source),
             now,
         );
+    await storePipelineInputs(db, demoPipelineInputs(config, days, records), now);
     const today = utcDay(now);
     const cls = (name: string) => (config.priorityClasses.includes(name) ? name : config.priorityClasses[0]);
     for (const [n, team] of config.teams.entries()) {

@@ -43,7 +43,26 @@ describe("cost tracker dashboard in Chromium", () => {
 
     before(async () => {
         const db = await testDatabase();
-        const config = testConfig();
+        const defaults = testConfig();
+        // The demo's second team (inference) runs its pipeline's worker as a Deployment named document-scanner.
+        const config = {
+            ...defaults,
+            sources: {
+                ...defaults.sources,
+                pipelineInputs: {
+                    region: "us-east-1",
+                    pipelines: [
+                        {
+                            name: "document-scanner",
+                            team: "inference",
+                            namespace: "inference",
+                            worker: "document-scanner",
+                            queueName: "document-scanner-queue",
+                        },
+                    ],
+                },
+            },
+        };
         await resetDatabase(db, config);
         // One fixed instant for seeding and serving, so the page and the API compute the same
         // forecast, and the figures asserted below do not depend on the day the spec runs.
@@ -52,7 +71,7 @@ describe("cost tracker dashboard in Chromium", () => {
         await seedDemo(db, config, at);
         await raiseAlerts({ db, config, now, metrics: createMetrics(async () => []) });
         await buildDashboard(publicDir);
-        app = await testApp(db, { publicDir, now });
+        app = await testApp(db, { publicDir, now, config });
         await app.listen({ port: 0, host: "127.0.0.1" });
         base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
         browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
@@ -234,7 +253,16 @@ describe("cost tracker dashboard in Chromium", () => {
             (
                 await page.locator("[data-csv-for]").evaluateAll((b) => b.map((x) => x.getAttribute("data-csv-for")))
             ).sort(),
-            ["budgets", "cost-centres", "decisions", "history-centres", "history-teams", "pools"],
+            [
+                "budgets",
+                "cost-centres",
+                "decisions",
+                "history-centres",
+                "history-teams",
+                "job-costs",
+                "pipeline-costs",
+                "pools",
+            ],
         );
         const csv = await downloaded('[data-csv-for="history-teams"]');
         assert.strictEqual(csv.name, "history-teams-2026-11.csv");
@@ -251,6 +279,38 @@ describe("cost tracker dashboard in Chromium", () => {
                 String(m.idleUsd),
                 String(m.totalUsd),
             ]),
+        );
+    });
+
+    it("shows each pipeline's cost per processed input and the costliest Jobs as the report states them", async () => {
+        const report = await api<Record<string, any>>("/v1/reports/monthly?month=2026-11");
+        assert.strictEqual(report.pipelines.length, 1);
+        const p = report.pipelines[0];
+        assert.ok(p.inputs > 0 && p.totalUsd > 0, JSON.stringify(p));
+        // The report's own arithmetic, checked from outside: per input × inputs is the total, to the rounding of a millionth.
+        assert.ok(Math.abs(p.usdPerInput * p.inputs - p.totalUsd) <= p.inputs * 5e-7 + 0.005);
+        assert.strictEqual(await usd("pipeline-document-scanner-total"), p.totalUsd);
+        assert.strictEqual(await usd("pipeline-document-scanner-per-input"), p.usdPerInput);
+        assert.strictEqual(
+            Number(await page.getAttribute('[data-testid="pipeline-document-scanner-inputs"]', "data-count")),
+            p.inputs,
+        );
+        // The demo's Jobs: a training Job a day for ml-research and applied-ml (26 days each); the pipeline's Deployment is no Job.
+        assert.strictEqual(report.jobs.length, 52);
+        assert.ok(
+            report.jobs.every((j: { workload: string }) =>
+                /^(ml-research|applied-ml)\/job\/train-2026\d{4}$/.test(j.workload),
+            ),
+        );
+        assert.deepStrictEqual(
+            await page
+                .locator("#job-costs tbody tr")
+                .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-workload"))),
+            report.jobs.slice(0, 25).map((j: { workload: string }) => j.workload),
+        );
+        assert.strictEqual(
+            await page.textContent("#jobs-shown"),
+            "The 25 costliest of 52 Jobs; the report's CSV holds every one.",
         );
     });
 
@@ -323,6 +383,8 @@ describe("cost tracker dashboard in Chromium", () => {
                     "cost-centres",
                     "history-teams",
                     "history-centres",
+                    "pipeline-costs",
+                    "job-costs",
                 ])
                     assert.strictEqual(await narrow.locator(`.scroll > table#${id}`).count(), 1, id);
                 fs.mkdirSync(SCREENSHOTS, { recursive: true });
