@@ -141,7 +141,10 @@ export function buildPlatform(config: PlatformConfig): Platform {
     const gpu = buildGpuSharing(name, nodePools, cpuPools, clusterScoped);
     const tenancy = buildTenancy(name, config, cluster, nodePools, clusterScoped);
     const pipelines = buildInferencePipelines(name, config, cluster, nodePools, tenancy.teams, clusterScoped);
-    const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
+    const { costData, costTracker } = buildCostTracker(config, network, cluster, pipelines.inferencePipelines, {
+        clusterScoped,
+        withAws,
+    });
     const portal = buildPortalLayer(config, network, cluster, tenancy.teams, costTracker, {
         clusterScoped,
         withAws,
@@ -725,6 +728,7 @@ function buildCostTracker(
     config: PlatformConfig,
     network: Network,
     cluster: Cluster,
+    inferencePipelines: Record<string, InferencePipeline>,
     opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions },
 ): Pick<Platform, "costData" | "costTracker"> {
     const tracker = config.costTracker;
@@ -759,6 +763,14 @@ function buildCostTracker(
                 nodeSecurityGroupId: cluster.nodeSecurityGroupId,
             },
             clusterData: costData,
+            // Each pipeline's cost per processed input: its workers' spend over its queue's deleted messages.
+            pipelines: config.inferencePipelines.map((p) => ({
+                name: p.name,
+                team: p.team,
+                namespace: inferencePipelines[p.name].namespace,
+                worker: inferencePipelines[p.name].workerName,
+                queueName: inferencePipelines[p.name].queue.name,
+            })),
             ...(tracker.image ? { image: tracker.image } : { build: COST_TRACKER_BUILD }),
             cpu: tracker.cpu,
             memory: tracker.memory,
