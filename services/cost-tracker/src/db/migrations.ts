@@ -7,6 +7,7 @@ import { FINOPS_MIGRATION } from "./finops-migration";
 import { MIGRATION_3 } from "./migration-3";
 import { MIGRATION_5 } from "./migration-5";
 import { MIGRATION_6 } from "./migration-6";
+import { MIGRATION_7 } from "./migration-7";
 
 export interface Migration {
     readonly version: number;
@@ -225,6 +226,7 @@ export const MIGRATIONS: readonly Migration[] = [
     FINOPS_MIGRATION,
     MIGRATION_5,
     MIGRATION_6,
+    MIGRATION_7,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
