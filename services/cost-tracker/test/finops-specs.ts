@@ -206,7 +206,10 @@ export function describeFinopsSpecs(label: string): void {
                 // December has $40,000 − $990.72 − $36,986.88 = $2,022.40 left; November $40,000 − $330.24 − $2,641.92 = $37,027.84.
                 // Admitted at 16 GPUs: $5,283.84, a growth of $3,962.88, December's part 36/48 = $2,972.16: too much there
                 // (the old check set the whole growth against November's $37,027.84 and adopted it).
-                const grown = await post("/v1/gpu-requests", ask({ gpus: 16, workload: { ...sweep, uid: "8f14e45f-ceea-467f-a0e6-2f3c1d9b7a10" } }));
+                const grown = await post(
+                    "/v1/gpu-requests",
+                    ask({ gpus: 16, workload: { ...sweep, uid: "8f14e45f-ceea-467f-a0e6-2f3c1d9b7a10" } }),
+                );
                 assert.deepStrictEqual(
                     [grown.statusCode, grown.json().message],
                     [
@@ -216,7 +219,10 @@ export function describeFinopsSpecs(label: string): void {
                 );
                 // At 8 GPUs: $2,641.92, a growth of $1,320.96: December's part $990.72 fits its $2,022.40; November's $330.24
                 // leaves $37,027.84 − $330.24 = $36,697.60 this month.
-                const fits = await post("/v1/gpu-requests", ask({ workload: { ...sweep, uid: "8f14e45f-ceea-467f-a0e6-2f3c1d9b7a10" } }));
+                const fits = await post(
+                    "/v1/gpu-requests",
+                    ask({ workload: { ...sweep, uid: "8f14e45f-ceea-467f-a0e6-2f3c1d9b7a10" } }),
+                );
                 assert.deepStrictEqual(
                     [fits.statusCode, fits.json().adopted, fits.json().estimatedCostUsd, fits.json().remainingUsd],
                     [200, true, 2641.92, 36697.6],
