@@ -164,6 +164,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
         config,
         network,
         cluster,
+        pipelines.inferencePipelines,
         { clusterScoped, withAws },
         certificate,
     );
@@ -824,6 +825,7 @@ function buildCostTracker(
     config: PlatformConfig,
     network: Network,
     cluster: Cluster,
+    inferencePipelines: Record<string, InferencePipeline>,
     opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions },
     certificate: HostCertificate | undefined,
 ): Pick<Platform, "costData" | "costTracker"> {
@@ -859,6 +861,14 @@ function buildCostTracker(
                 nodeSecurityGroupId: cluster.nodeSecurityGroupId,
             },
             clusterData: costData,
+            // Each pipeline's cost per processed input: its workers' spend over its queue's deleted messages.
+            pipelines: config.inferencePipelines.map((p) => ({
+                name: p.name,
+                team: p.team,
+                namespace: inferencePipelines[p.name].namespace,
+                worker: inferencePipelines[p.name].workerName,
+                queueName: inferencePipelines[p.name].queue.name,
+            })),
             ...(tracker.image ? { image: tracker.image } : { build: COST_TRACKER_BUILD }),
             cpu: tracker.cpu,
             memory: tracker.memory,

@@ -142,8 +142,15 @@ describe("cost tracker (prod config)", () => {
             ]);
         });
 
-        it("the task role reads Cost Explorer (no resource-level permissions: the one wildcard) and publishes to its own topic", () => {
+        it("the task role reads Cost Explorer and the pipelines' queue metrics (no resource-level permissions: the two wildcards) and publishes to its own topic", () => {
             assert.deepStrictEqual(policyOf(resources, "cost-tracker-task-policy").Statement, [
+                // The prod stack runs an inference pipeline: its cost per input reads its queue's deleted messages.
+                {
+                    Sid: "CloudWatchGetMetricDataHasNoResourceLevelPermissions",
+                    Effect: "Allow",
+                    Action: ["cloudwatch:GetMetricData"],
+                    Resource: "*",
+                },
                 {
                     Sid: "CostExplorerHasNoResourceLevelPermissions",
                     Effect: "Allow",
@@ -424,6 +431,20 @@ describe("cost tracker (prod config)", () => {
                 ["a100-shared", "a100-mig", "h100"],
             );
             assert.deepStrictEqual(doc.criticalPriorityClasses, ["production-inference"]);
+            // Pulumi.prod.yaml's pipeline, its worker as InferencePipeline names it and its queue as the stack made it.
+            assert.deepStrictEqual(doc.sources.pipelineInputs, {
+                region: REGION,
+                pipelines: [
+                    {
+                        name: "batch-embeddings",
+                        team: "inference",
+                        namespace: "inference",
+                        worker: "batch-embeddings-worker",
+                        // The queue's own name output (the offline cloud's; a real stack's has Pulumi's random suffix), never one guessed from config.
+                        queueName: "batch-embeddings-queue",
+                    },
+                ],
+            });
             assert.strictEqual(doc.alerts.snsTopicArn, `arn:aws:sns:${REGION}:${ACCOUNT}:cost-tracker-alerts`);
             const api = "https://PLACEHOLDER.gr7.us-east-1.eks.amazonaws.com";
             assert.deepStrictEqual(doc.sources.kubernetesApi, {

@@ -15,9 +15,13 @@ import { COST_TRACKER_DEFAULTS, CostTrackerSizing, costTrackerSizingProblems, de
 import {
     CostTrackerConfig,
     CostTrackerConfigInput,
+    TrackerPipeline,
     buildCostTrackerConfig,
     costTrackerConfigProblems,
 } from "./tracker-config";
+
+/** A pipeline as the tracker's config names it, its queue's name still an output of the stack. */
+export type CostTrackerPipeline = Omit<TrackerPipeline, "queueName"> & { queueName: pulumi.Input<string> };
 
 export const COST_TRACKER_TYPE = `${PACKAGE}:costs:CostTracker`;
 
@@ -86,6 +90,11 @@ export interface CostTrackerArgs extends Omit<CostTrackerSizing, "certificateArn
      * addon, so its image builds for ARM64 on any machine without emulation.
      */
     architecture?: FargateArchitecture;
+    /**
+     * Inference pipelines whose cost per processed input the service reports: each one's input
+     * queue is read for `AWS/SQS NumberOfMessagesDeleted` (`cloudwatch:GetMetricData`). Default none.
+     */
+    pipelines?: CostTrackerPipeline[];
     /** Read AWS spend outside the cluster from Cost Explorer (`ce:GetCostAndUsage`). Default true. */
     costExplorer?: boolean;
     /** Days the tasks' logs are kept. Default 30. */
@@ -215,7 +224,11 @@ export class CostTracker extends pulumi.ComponentResource {
         } = this.createSecrets(name, args, s));
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, child);
 
-        ({ executionRole: this.executionRole, taskRole: this.taskRole } = this.createRoles(name, s));
+        ({ executionRole: this.executionRole, taskRole: this.taskRole } = this.createRoles(
+            name,
+            s,
+            (args.pipelines ?? []).length > 0,
+        ));
         if (args.cluster && args.clusterData) {
             // Kubernetes RBAC, not IAM, decides what the role may do in the cluster: the reader group proxies to two services.
             this.clusterAccess = new aws.eks.AccessEntry(
@@ -304,8 +317,12 @@ export class CostTracker extends pulumi.ComponentResource {
         };
     }
 
-    /** The execution role (image, logs, exactly these secrets) and the task role (Cost Explorer, the alert topic). */
-    private createRoles(name: string, s: ResolvedTracker): Pick<CostTracker, "executionRole" | "taskRole"> {
+    /** The execution role (image, logs, exactly these secrets) and the task role (Cost Explorer, the alert topic, the pipelines' queue metrics). */
+    private createRoles(
+        name: string,
+        s: ResolvedTracker,
+        pipelineMetrics: boolean,
+    ): Pick<CostTracker, "executionRole" | "taskRole"> {
         const executionRole = this.createRole(
             `${name}-execution`,
             "ECS pulls the cost tracker's image, writes its logs and reads its secrets",
@@ -324,7 +341,11 @@ export class CostTracker extends pulumi.ComponentResource {
         const taskRole = this.createRole(
             `${name}-task`,
             "The cost tracker reads Cost Explorer and publishes alerts",
-            taskRoleStatements({ alertTopicArn: this.alertTopic.arn, costExplorer: s.costExplorer }),
+            taskRoleStatements({
+                alertTopicArn: this.alertTopic.arn,
+                costExplorer: s.costExplorer,
+                pipelineMetrics,
+            }),
         );
         return { executionRole, taskRole };
     }
@@ -585,14 +606,25 @@ export class CostTracker extends pulumi.ComponentResource {
     private documentFor(args: CostTrackerArgs, s: ResolvedTracker): pulumi.Output<CostTrackerConfig> {
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const cluster = args.cluster;
+        const pipelines = pulumi.all(
+            (args.pipelines ?? []).map((p) => pulumi.all([p.queueName]).apply(([queueName]) => ({ ...p, queueName }))),
+        );
         return pulumi
-            .all([this.alertTopic.arn, region, cluster?.endpoint, cluster?.certificateAuthorityData, cluster?.name])
-            .apply(([snsTopicArn, clusterRegion, endpoint, caData, clusterName]) =>
+            .all([
+                this.alertTopic.arn,
+                region,
+                cluster?.endpoint,
+                cluster?.certificateAuthorityData,
+                cluster?.name,
+                pipelines,
+            ])
+            .apply(([snsTopicArn, clusterRegion, endpoint, caData, clusterName, queues]) =>
                 buildCostTrackerConfig({
                     ...args.budgets,
                     alerts: { snsTopicArn },
                     sources: {
                         ...(s.costExplorer ? { costExplorer: { region: COST_EXPLORER_REGION, tagKey: "team" } } : {}),
+                        ...(queues.length > 0 ? { pipelineInputs: { region: clusterRegion, pipelines: queues } } : {}),
                         ...(endpoint && caData && clusterName && args.clusterData
                             ? {
                                   kubernetesApi: {
@@ -994,8 +1026,20 @@ export function executionRoleStatements(refs: {
 export function taskRoleStatements(refs: {
     alertTopicArn: pulumi.Input<string>;
     costExplorer: boolean;
+    /** Read the pipelines' queue metrics: `cloudwatch:GetMetricData` takes no resource (Service Authorization Reference, Amazon CloudWatch), so `*`. */
+    pipelineMetrics?: boolean;
 }): PolicyStatement[] {
     return [
+        ...(refs.pipelineMetrics
+            ? [
+                  {
+                      Sid: "CloudWatchGetMetricDataHasNoResourceLevelPermissions",
+                      Effect: "Allow" as const,
+                      Action: ["cloudwatch:GetMetricData"],
+                      Resource: "*",
+                  },
+              ]
+            : []),
         ...(refs.costExplorer
             ? [
                   {

@@ -69,6 +69,16 @@ export interface TrackerSources {
         /** Day of the month until which the previous month is re-read for revisions (default 5); Estimated days are re-read until final. */
         readonly closeDay?: number;
     };
+    /**
+     * Inputs each inference pipeline completed, for its cost per processed input: CloudWatch's
+     * `AWS/SQS NumberOfMessagesDeleted` of the pipeline's input queue (a worker deletes a message
+     * once it has finished that input), read daily through `cloudwatch:GetMetricData`.
+     */
+    readonly pipelineInputs?: {
+        /** The region of the queues. */
+        readonly region: string;
+        readonly pipelines: readonly TrackerPipeline[];
+    };
     /** A GPU pool's idle cost (node-hours no pod requested): on the pool's own line (default), or split over the teams that used the pool that day by their share of its spend. */
     readonly gpuIdle?: "pool" | "share-of-use";
     /** Prometheus holding DCGM exporter and kube-state-metrics series. */
@@ -84,6 +94,23 @@ export interface TrackerSources {
      * against the cluster's certificate authority; any other URL is fetched as it is.
      */
     readonly kubernetesApi?: KubernetesApiAccess;
+}
+
+/** An inference pipeline whose spend the monthly report divides by the inputs it completed. */
+export interface TrackerPipeline {
+    /** The pipeline's name, as reports show it. */
+    readonly name: string;
+    /** The team that owns it (one of `teams`). */
+    readonly team: string;
+    /** The namespace its workers run in. */
+    readonly namespace: string;
+    /**
+     * The worker's name: a KEDA ScaledJob's (its Jobs are `<worker>-<suffix>`) or the Deployment
+     * a ScaledObject scales. Spend recorded for those workloads is the pipeline's.
+     */
+    readonly worker: string;
+    /** The input queue's name, the `QueueName` dimension of the AWS/SQS metrics. */
+    readonly queueName: string;
 }
 
 export interface KubernetesApiAccess {
@@ -274,6 +301,8 @@ export function costTrackerConfigProblems(doc: unknown): TrackerConfigProblem[] 
     }
     checkAlerts(doc.alerts, add);
     checkSources(doc.sources, add);
+    if (isRecord(doc.sources) && doc.sources.pipelineInputs !== undefined)
+        checkPipelineInputs(doc.sources.pipelineInputs, teamNames, add);
     return problems;
 }
 
@@ -434,6 +463,34 @@ function checkSources(sources: unknown, add: (key: string, message: string) => v
             }
         }
     }
+}
+
+const SQS_QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+
+function checkPipelineInputs(
+    value: unknown,
+    teams: readonly string[],
+    add: (key: string, message: string) => void,
+): void {
+    const key = "sources.pipelineInputs";
+    if (!isRecord(value)) return add(key, `must be {"region", "pipelines": [...]} (found ${describe(value)})`);
+    if (typeof value.region !== "string" || !AWS_REGION.test(value.region))
+        add(`${key}.region`, `must be an AWS region such as us-east-1 (found ${describe(value.region)})`);
+    checkList(value.pipelines, `${key}.pipelines`, add, (pipeline, at) => {
+        if (!isRecord(pipeline))
+            return void add(at, "must be an object with name, team, namespace, worker and queueName");
+        checkName(pipeline.name, `${at}.name`, add);
+        if (!teams.includes(pipeline.team as string))
+            add(`${at}.team`, `${describe(pipeline.team)} is not in teams (${teams.join(", ")})`);
+        checkName(pipeline.namespace, `${at}.namespace`, add);
+        checkName(pipeline.worker, `${at}.worker`, add);
+        if (typeof pipeline.queueName !== "string" || !SQS_QUEUE_NAME.test(pipeline.queueName))
+            add(
+                `${at}.queueName`,
+                `must be an SQS queue name: 1-80 letters, digits, '-' or '_' (found ${describe(pipeline.queueName)})`,
+            );
+        return typeof pipeline.name === "string" ? pipeline.name : undefined;
+    });
 }
 
 function checkKubernetesApi(api: unknown, add: (key: string, message: string) => void): void {

@@ -158,6 +158,8 @@ export class InferencePipeline extends pulumi.ComponentResource {
     /** The role KEDA assumes to read the queue's depth, and nothing else. */
     public readonly scalerRole: aws.iam.Role;
     public readonly namespace: string;
+    /** The worker's name: the ScaledJob's (its Jobs are `<worker>-<suffix>`) or the Deployment's. */
+    public readonly workerName: string;
     public readonly serviceAccount: k8s.core.v1.ServiceAccount;
     public readonly triggerAuthentication: k8s.apiextensions.CustomResource;
     /** The KEDA ScaledJob (default) or ScaledObject. */
@@ -179,6 +181,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
         } = this.createQueues(name, s));
         ({ worker: this.workerRole, scaler: this.scalerRole } = this.createRoles(name, s, args));
         this.namespace = s.namespace;
+        this.workerName = s.workerName;
         const namespaceReady = this.namespaceReady(name, s, opts?.dependsOn);
         this.serviceAccount = this.createServiceAccount(name, s, namespaceReady);
         // KEDA's kinds exist once its release has installed the CRDs.

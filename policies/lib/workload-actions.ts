@@ -41,7 +41,7 @@ export const WORKLOAD_ACTIONS: readonly WorkloadActions[] = [
         policyNameEnd: "-task-policy",
         workload: "the cost tracker service",
         // The AWS SDK commands services/cost-tracker/src sends (policies/test/workload-actions.spec.ts reads them from the code).
-        actions: ["ce:GetCostAndUsage", "sns:Publish"],
+        actions: ["ce:GetCostAndUsage", "cloudwatch:GetMetricData", "sns:Publish"],
         source: "the AWS SDK commands services/cost-tracker/src sends",
     },
     {

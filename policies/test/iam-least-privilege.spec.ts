@@ -40,7 +40,7 @@ describe("policies: iam-least-privilege", () => {
         assert.strictEqual(v.level, "mandatory", "the spec runs it mandatory; its default is advisory");
         assert.match(
             v.message,
-            /^RolePolicy "cost-tracker-task-policy": policy statement "PublishAlerts" grants sns:Subscribe, which the cost tracker service never calls \(it calls ce:GetCostAndUsage and sns:Publish, per .*\); remove sns:Subscribe\.$/,
+            /^RolePolicy "cost-tracker-task-policy": policy statement "PublishAlerts" grants sns:Subscribe, which the cost tracker service never calls \(it calls ce:GetCostAndUsage, cloudwatch:GetMetricData and sns:Publish, per .*\); remove sns:Subscribe\.$/,
         );
     });
 
@@ -124,7 +124,7 @@ describe("policies: the platform's workload actions (lib/workload-actions.ts)", 
 
     it("list for the cost tracker's task role exactly the AWS SDK commands its code sends", () => {
         // The IAM prefix of each SDK client the service may import (Service Authorization Reference).
-        const PREFIX: Record<string, string> = { "cost-explorer": "ce", sns: "sns" };
+        const PREFIX: Record<string, string> = { "cost-explorer": "ce", cloudwatch: "cloudwatch", sns: "sns" };
         const sent = new Set<string>();
         for (const file of sourceFiles(path.join(__dirname, "..", "..", "services", "cost-tracker", "src"))) {
             const text = fs.readFileSync(file, "utf8");

@@ -5,69 +5,22 @@
  */
 import { Chart, registerables } from "chart.js";
 import type { AlertRow, DailySpend, PoolUsage, RequestRow, TeamSummary } from "../src/api-types";
-import { CATEGORIES, type Category } from "../src/model";
+import { CATEGORIES } from "../src/model";
+import {
+    CATEGORY_LABELS,
+    COLORS,
+    addCsvButtons,
+    cell,
+    formatAmounts,
+    get,
+    hours,
+    isoMinute,
+    money,
+    usdCell,
+} from "./dom";
+import { renderFinance } from "./finance";
 
 Chart.register(...registerables);
-
-const CATEGORY_LABELS: Record<Category, string> = {
-    gpu: "GPU",
-    "cpu-memory": "CPU & memory",
-    storage: "Storage",
-    network: "Network",
-    "ai-api": "AI APIs",
-    "other-aws": "Other AWS",
-    "credits-tax": "Credits, refunds & tax",
-};
-const COLORS: Record<Category | "reserved" | "remaining" | "forecast" | "budget", string> = {
-    gpu: "#5b5bd6",
-    "cpu-memory": "#12a594",
-    storage: "#f5a524",
-    network: "#0090ff",
-    "ai-api": "#e5484d",
-    "other-aws": "#8b8d98",
-    "credits-tax": "#30a46c",
-    reserved: "#f5a524",
-    remaining: "#d0d5dd",
-    forecast: "#1d2433",
-    budget: "#b42318",
-};
-
-const money = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency: "USD",
-    minimumFractionDigits: 2,
-    maximumFractionDigits: 2,
-});
-const hours = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
-
-/** Every time on the page one way: ISO 8601 to the minute, with its zone ("2026-11-26 15:00 UTC"). */
-function isoMinute(at: Date | string): string {
-    return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-
-/** The service's messages write amounts plainly ("$41224.5"); the page shows every amount as the tables do ("$41,224.50"). */
-function formatAmounts(text: string): string {
-    return text.replace(/\$(-?\d+(?:\.\d+)?)/g, (_m, n: string) => money.format(Number(n)));
-}
-
-async function get<T>(url: string): Promise<T> {
-    const response = await fetch(url, { headers: { accept: "application/json" } });
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    return (await response.json()) as T;
-}
-
-function cell(text: string, attrs: Record<string, string> = {}): HTMLTableCellElement {
-    const td = document.createElement("td");
-    td.textContent = text;
-    for (const [k, v] of Object.entries(attrs)) td.setAttribute(k, v);
-    return td;
-}
-
-function usdCell(value: number, testId: string, extraClass = ""): HTMLTableCellElement {
-    const td = cell(money.format(value), { "data-testid": testId, "data-usd": String(value) });
-    if (extraClass) td.className = extraClass;
-    return td;
-}
 
 /** The forecast's point with its range beneath; a dash without enough history (see rules.ts). */
 function forecastCell(t: TeamSummary): HTMLTableCellElement {
@@ -280,6 +233,8 @@ async function load(): Promise<void> {
     renderPools(pools.gpuHoursByPool);
     renderDecisions(decisions);
     renderAlerts(alerts);
+    await renderFinance(teams, spends);
+    addCsvButtons(teams[0]?.month ?? "");
     const asOf = document.getElementById("as-of")!;
     asOf.textContent = `${teams[0]?.month ?? ""} · as of ${isoMinute(new Date())} · amounts in USD`;
     document.body.dataset.loaded = "true";

@@ -161,9 +161,9 @@ async function main(): Promise<void> {
         app.log.info("demo data seeded");
     }
     if (stopping) return;
-    const { sources, prometheus } = sourcesFor(config, now);
+    const { sources, prometheus, pipelineInputs } = sourcesFor(config, now);
     scheduler = startScheduler(
-        { db, config, sources, prometheus, notifiers, log: app.log, metrics, now },
+        { db, config, sources, prometheus, pipelineInputs, notifiers, log: app.log, metrics, now },
         config.sources.intervalMinutes * 60_000,
     );
 }

@@ -58,5 +58,6 @@ export function poolResources(pool: TrackerPool): PoolResource[] {
 
 /** Rounds to the cent, as every amount the API returns. */
 export function cents(amount: number): number {
-    return Math.round(amount * 100) / 100;
+    // "+ 0" turns -0 (a sum a hair below zero) into 0.
+    return Math.round(amount * 100) / 100 + 0;
 }

@@ -14,11 +14,13 @@
  *   bill). The difference is mostly the cluster's nodes: the in-cluster sources price them at the
  *   catalog's on-demand rate, the bill at what was paid (Savings Plans, reservations, credits).
  */
+import type { TrackerPipeline } from "../../../components/costs/tracker-config";
 import type { Queryable } from "./db/database";
 import type { CategoryAmounts } from "./api-types";
 import { CATEGORIES, type Category } from "./model";
 import { cents } from "./pricing";
 import { monthOf } from "./rules";
+import { jobCosts, pipelineUnitCosts, type JobCost, type PipelineUnitCost } from "./unit-costs";
 
 export interface MonthlyReport {
     month: string;
@@ -45,6 +47,10 @@ export interface MonthlyReport {
         differenceUsd: number;
         estimatedDays: string[];
     } | null;
+    /** Each configured inference pipeline's spend per input it completed (unit-costs.ts). */
+    pipelines: PipelineUnitCost[];
+    /** Each batch Job's cost, costliest first. */
+    jobs: JobCost[];
 }
 
 interface LineRow {
@@ -55,10 +61,14 @@ interface LineRow {
     usd: number;
 }
 
-/** `month`: "YYYY-MM". */
-export async function monthlyReport(q: Queryable, month: string): Promise<MonthlyReport> {
+/** `month`: "YYYY-MM"; `pipelines`: the config's, whose cost per input the report shows. */
+export async function monthlyReport(
+    q: Queryable,
+    month: string,
+    pipelines: readonly TrackerPipeline[] = [],
+): Promise<MonthlyReport> {
     const { start, next } = monthOf(new Date(`${month}-01T00:00:00Z`));
-    const [lines, sources, teams, bill] = await Promise.all([
+    const [lines, sources, teams, bill, pipelineCosts, jobs] = await Promise.all([
         q.query<LineRow>(
             `SELECT line, team, category, pool, sum(amount_usd) AS usd FROM daily_spend
               WHERE day >= $1 AND day < $2 GROUP BY line, team, category, pool`,
@@ -74,6 +84,8 @@ export async function monthlyReport(q: Queryable, month: string): Promise<Monthl
               WHERE day >= $1 AND day < $2 ORDER BY day`,
             [start, next],
         ),
+        pipelineUnitCosts(q, start, next, pipelines),
+        jobCosts(q, start, next, pipelines),
     ]);
     const sum = (rows: readonly { usd: number }[]) => rows.reduce((s, r) => s + Number(r.usd), 0);
     const teamRows = teams.rows.map((t) => teamLine(t.name, t.cost_center, lines.rows));
@@ -92,6 +104,8 @@ export async function monthlyReport(q: Queryable, month: string): Promise<Monthl
         sourcesTotalUsd: cents(sourcesTotal),
         differenceUsd: cents(linesTotal - sourcesTotal),
         bill: billComparison(bill.rows, linesTotal - sum(lines.rows.filter((r) => r.category === "ai-api"))),
+        pipelines: pipelineCosts,
+        jobs,
     };
 }
 
@@ -200,8 +214,10 @@ export async function monthlyHistory(q: Queryable, from: string, to: string): Pr
  * The report as CSV (RFC 4180): one row per line of money (each team, unallocated, each pool's
  * idle), a column per category and the total, then the sources, the check and the bill.
  */
-export function monthlyReportCsv(report: MonthlyReport): string {
-    const rows: Array<Array<string | number>> = [["month", "line", "name", "cost_center", ...CATEGORIES, "total_usd"]];
+export function monthlyReportCsv(report: MonthlyReport, costCenterOf: (team: string) => string = () => ""): string {
+    const rows: Array<Array<string | number>> = [
+        ["month", "line", "name", "cost_center", ...CATEGORIES, "total_usd", "inputs", "usd_per_input"],
+    ];
     for (const t of report.teams)
         rows.push([report.month, "team", t.team, t.costCenter, ...CATEGORIES.map((c) => t.byCategory[c]), t.totalUsd]);
     const u = report.unallocated;
@@ -215,7 +231,37 @@ export function monthlyReportCsv(report: MonthlyReport): string {
         rows.push([report.month, "bill", report.bill.metric, "", ...blank, report.bill.totalUsd]);
         rows.push([report.month, "bill", "bill minus tracked AWS spend", "", ...blank, report.bill.differenceUsd]);
     }
-    return rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+    rows.push(...unitCostRows(report, costCenterOf));
+    // Every row as wide as the header: the unit-cost columns are empty on the money lines.
+    return (
+        rows
+            .map((r) => [...r, ...Array<string>(rows[0].length - r.length).fill("")].map(csvField).join(","))
+            .join("\r\n") + "\r\n"
+    );
+}
+
+/** A row per pipeline (with its inputs and cost per input) and per Job, after the money lines and checks. */
+function unitCostRows(report: MonthlyReport, costCenterOf: (team: string) => string): Array<Array<string | number>> {
+    return [
+        ...report.pipelines.map((p) => [
+            report.month,
+            "pipeline",
+            p.pipeline,
+            costCenterOf(p.team),
+            ...CATEGORIES.map((c) => p.byCategory[c]),
+            p.totalUsd,
+            p.inputs,
+            p.usdPerInput ?? "",
+        ]),
+        ...report.jobs.map((j) => [
+            report.month,
+            "job",
+            j.workload,
+            costCenterOf(j.team),
+            ...CATEGORIES.map((c) => j.byCategory[c]),
+            j.totalUsd,
+        ]),
+    ];
 }
 
 function csvField(value: string | number): string {

@@ -195,6 +195,40 @@ export function describeFinopsSpecs(label: string): void {
                 );
             });
 
+            it("checks an adopted reservation's growth against every month it spans, not only this one", async () => {
+                time.set("2026-11-30T12:00:00Z");
+                const sweep = { namespace: "applied-ml", kind: "Job", name: "sweep-9" };
+                // A: 4 × 48 h × $6.88 = $1,320.96 from noon: November 12/48 ($330.24), December 36/48 ($990.72).
+                const first = await post("/v1/gpu-requests", ask({ gpus: 4, workload: sweep }));
+                assert.strictEqual(first.statusCode, 201, first.body);
+                // B: 32 × 180 h × $6.88 = $39,628.80: November 12/180 ($2,641.92), December 168/180 ($36,986.88).
+                assert.strictEqual((await post("/v1/gpu-requests", ask({ gpus: 32, hours: 180 }))).statusCode, 201);
+                // December has $40,000 − $990.72 − $36,986.88 = $2,022.40 left; November $40,000 − $330.24 − $2,641.92 = $37,027.84.
+                // Admitted at 16 GPUs: $5,283.84, a growth of $3,962.88, December's part 36/48 = $2,972.16: too much there
+                // (the old check set the whole growth against November's $37,027.84 and adopted it).
+                const grown = await post(
+                    "/v1/gpu-requests",
+                    ask({ gpus: 16, workload: { ...sweep, uid: "8f14e45f-ceea-467f-a0e6-2f3c1d9b7a10" } }),
+                );
+                assert.deepStrictEqual(
+                    [grown.statusCode, grown.json().message],
+                    [
+                        409,
+                        `growing reservation ${first.json().id}: over budget in 2026-12: $2972.16 of the $3962.88 growth falls in that month, $2022.4 of $40000 left there after $37977.6 reserved`,
+                    ],
+                );
+                // At 8 GPUs: $2,641.92, a growth of $1,320.96: December's part $990.72 fits its $2,022.40; November's $330.24
+                // leaves $37,027.84 − $330.24 = $36,697.60 this month.
+                const fits = await post(
+                    "/v1/gpu-requests",
+                    ask({ workload: { ...sweep, uid: "8f14e45f-ceea-467f-a0e6-2f3c1d9b7a10" } }),
+                );
+                assert.deepStrictEqual(
+                    [fits.statusCode, fits.json().adopted, fits.json().estimatedCostUsd, fits.json().remainingUsd],
+                    [200, true, 2641.92, 36697.6],
+                );
+            });
+
             it("forecasts at 23:30 on the last day from the day before, and on the 1st from the whole month ahead", async () => {
                 // $500 a day on 14–29 November: at 23:30 on the 30th the 30th is not complete. Through the 29th:
                 // 16 × $500 = $8,000, plus 1 day left × $500 = $8,500.
@@ -278,8 +312,8 @@ export function describeFinopsSpecs(label: string): void {
                         200,
                         "text/csv; charset=utf-8",
                         [
-                            "month,line,name,cost_center,gpu,cpu-memory,storage,network,ai-api,other-aws,credits-tax,total_usd",
-                            "2026-11,team,applied-ml,CC-1002,0,0,0,0,120,0,0,120",
+                            "month,line,name,cost_center,gpu,cpu-memory,storage,network,ai-api,other-aws,credits-tax,total_usd,inputs,usd_per_input",
+                            "2026-11,team,applied-ml,CC-1002,0,0,0,0,120,0,0,120,,",
                         ],
                     ],
                 );

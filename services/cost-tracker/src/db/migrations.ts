@@ -6,6 +6,8 @@ import type { Database, Queryable } from "./database";
 import { FINOPS_MIGRATION } from "./finops-migration";
 import { MIGRATION_3 } from "./migration-3";
 import { MIGRATION_5 } from "./migration-5";
+import { MIGRATION_6 } from "./migration-6";
+import { MIGRATION_7 } from "./migration-7";
 
 export interface Migration {
     readonly version: number;
@@ -223,6 +225,8 @@ export const MIGRATIONS: readonly Migration[] = [
     MIGRATION_3,
     FINOPS_MIGRATION,
     MIGRATION_5,
+    MIGRATION_6,
+    MIGRATION_7,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -640,6 +640,8 @@ export const monthlyReportSchema = {
         "sourcesTotalUsd",
         "differenceUsd",
         "bill",
+        "pipelines",
+        "jobs",
     ],
     properties: {
         month: { type: "string" },
@@ -713,6 +715,41 @@ export const monthlyReportSchema = {
                 estimatedDays: { type: "array", items: day, description: "Days Cost Explorer still marks Estimated" },
             },
         }),
+        pipelines: {
+            type: "array",
+            description:
+                "Each configured inference pipeline: its workers' spend over the inputs it completed (its queue's deleted messages, CloudWatch AWS/SQS NumberOfMessagesDeleted)",
+            items: {
+                type: "object",
+                required: ["pipeline", "team", "inputs", "byCategory", "totalUsd", "usdPerInput"],
+                properties: {
+                    pipeline: { type: "string" },
+                    team: { type: "string" },
+                    inputs: { type: "integer", minimum: 0, description: "Inputs completed in the month" },
+                    byCategory: categoryAmounts,
+                    totalUsd: total("Its workers' spend, every category"),
+                    usdPerInput: nullable({
+                        type: "number",
+                        description: "totalUsd / inputs, to a millionth of a dollar; null with no input",
+                    }),
+                },
+            },
+        },
+        jobs: {
+            type: "array",
+            description: "Each batch Job's cost (a pipeline's Jobs count under the pipeline), costliest first",
+            items: {
+                type: "object",
+                required: ["team", "workload", "byCategory", "totalUsd", "gpuHours"],
+                properties: {
+                    team: { type: "string" },
+                    workload: { type: "string", description: "<namespace>/job/<name>" },
+                    byCategory: categoryAmounts,
+                    totalUsd: total("The Job's own usage"),
+                    gpuHours: { type: "number", description: "GPU-equivalent hours" },
+                },
+            },
+        },
     },
 } as const;
 

@@ -1,17 +1,19 @@
 /** The sources the config document names, wired to their real clients. */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
 import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
 import { CostExplorerSource } from "./cost-explorer";
 import { GpuAllocationSource } from "./gpu-allocation";
 import { kubernetesApiTransport } from "./kubernetes-api";
 import { OpenCostSource } from "./opencost";
+import { PipelineInputsSource } from "./pipeline-inputs";
 import { PrometheusClient } from "./prometheus";
 import { directTransport, type HttpTransport, type UsageSource } from "./source";
 
 export function sourcesFor(
     config: CostTrackerConfig,
     now: () => Date,
-): { sources: UsageSource[]; prometheus?: PrometheusClient } {
+): { sources: UsageSource[]; prometheus?: PrometheusClient; pipelineInputs?: PipelineInputsSource } {
     const teams = config.teams.map((t) => t.name);
     const { opencost, costExplorer, prometheus: promConfig, kubernetesApi } = config.sources;
     // In-cluster sources under the API server's URL go through its service proxy, with an EKS token.
@@ -56,5 +58,13 @@ export function sourcesFor(
             }),
         );
     }
-    return { sources, prometheus };
+    const inputs = config.sources.pipelineInputs;
+    // Credentials from the default provider chain, as Cost Explorer's.
+    const pipelineInputs =
+        inputs &&
+        new PipelineInputsSource({
+            client: new CloudWatchClient({ region: inputs.region }),
+            pipelines: inputs.pipelines,
+        });
+    return { sources, prometheus, pipelineInputs };
 }

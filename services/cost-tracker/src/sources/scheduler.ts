@@ -14,6 +14,7 @@ import { CATEGORIES, LINES, type UsageRecord } from "../model";
 import { addDays, daysBetween, utcDay } from "../rules";
 import { teamSummaries } from "../spend";
 import { expireReservations, replaceSourceDays } from "../usage";
+import { storePipelineInputs, type PipelineInputsSource } from "./pipeline-inputs";
 import { recordUtilisation, type PrometheusClient } from "./prometheus";
 import { SourceError, isBillSource, type UsageSource } from "./source";
 
@@ -22,6 +23,8 @@ export interface SchedulerDeps {
     readonly config: CostTrackerConfig;
     readonly sources: readonly UsageSource[];
     readonly prometheus?: PrometheusClient;
+    /** Inputs the inference pipelines completed (CloudWatch), for their cost per processed input. */
+    readonly pipelineInputs?: PipelineInputsSource;
     readonly notifiers: readonly Notifier[];
     readonly log: FastifyBaseLogger;
     readonly metrics: Metrics;
@@ -58,6 +61,7 @@ export async function runSourcesOnce(deps: SchedulerDeps): Promise<SourceOutcome
             ),
         ),
     );
+    if (deps.pipelineInputs) await readPipelineInputs(deps, deps.pipelineInputs, days, timeoutMs);
     if (deps.prometheus) {
         try {
             const byNamespace = await deps.prometheus.utilisation(callSignal(deps, timeoutMs), deps.config.pools);
@@ -77,6 +81,23 @@ export async function runSourcesOnce(deps: SchedulerDeps): Promise<SourceOutcome
     await expireReservations(deps.db, deps.now());
     await raiseAndDeliverAlerts(deps);
     return outcomes;
+}
+
+/** Reads and stores the pipelines' inputs for `days`; a failure is logged and the stored counts stay. */
+async function readPipelineInputs(
+    deps: SchedulerDeps,
+    source: PipelineInputsSource,
+    days: readonly string[],
+    timeoutMs: number,
+): Promise<void> {
+    try {
+        const rows = await source.read(days, callSignal(deps, timeoutMs));
+        await storePipelineInputs(deps.db, rows, deps.now());
+        deps.metrics.sourceRuns.inc({ source: source.name, outcome: "ok" });
+    } catch (err) {
+        deps.metrics.sourceRuns.inc({ source: source.name, outcome: "failed" });
+        deps.log.warn({ source: source.name, err: messageOf(err) }, "pipeline inputs not read; the stored counts stay");
+    }
 }
 
 /** Stores the alerts current spend calls for; returns the new ones. */

@@ -11,6 +11,7 @@ const MAX_HISTORY_MONTHS = 36;
 
 export function registerReports(app: FastifyInstance, deps: AppDeps): void {
     const { db, now } = deps;
+    const pipelines = deps.config.sources.pipelineInputs?.pipelines ?? [];
     app.get<{ Querystring: { from?: string; to?: string } }>(
         "/v1/reports/history",
         {
@@ -42,7 +43,7 @@ export function registerReports(app: FastifyInstance, deps: AppDeps): void {
                 response: { 200: monthlyReportSchema, 400: errorSchema, 503: errorSchema },
             },
         },
-        async (request) => monthlyReport(db, request.query.month ?? monthOf(now()).start.slice(0, 7)),
+        async (request) => monthlyReport(db, request.query.month ?? monthOf(now()).start.slice(0, 7), pipelines),
     );
     app.get<{ Querystring: { month?: string } }>(
         "/v1/reports/monthly.csv",
@@ -50,7 +51,7 @@ export function registerReports(app: FastifyInstance, deps: AppDeps): void {
             schema: {
                 tags: ["spend"],
                 summary:
-                    "The monthly report as CSV: a row per team, unallocated and each pool's idle, then the sources and the bill",
+                    "The monthly report as CSV: a row per team, unallocated and each pool's idle, then the sources and the bill, then each pipeline (inputs, cost per input) and each Job",
                 querystring: monthQuery,
                 produces: ["text/csv"],
                 response: { 200: csvSchema, 400: errorSchema, 503: errorSchema },
@@ -58,7 +59,8 @@ export function registerReports(app: FastifyInstance, deps: AppDeps): void {
         },
         async (request, reply) => {
             const month = request.query.month ?? monthOf(now()).start.slice(0, 7);
-            const csv = monthlyReportCsv(await monthlyReport(db, month));
+            const report = await monthlyReport(db, month, pipelines);
+            const csv = monthlyReportCsv(report, (team) => report.teams.find((t) => t.team === team)?.costCenter ?? "");
             return reply
                 .type("text/csv; charset=utf-8")
                 .header("content-disposition", `attachment; filename="cost-report-${month}.csv"`)
