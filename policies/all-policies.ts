@@ -5,6 +5,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { argocdProjectScope } from "./argocd-projects";
+import { clusterAdminGrants } from "./cluster-admin";
 import { codebuildEncryption, codebuildNoPlaintextCredentials, codebuildPrivilegedMode } from "./codebuild";
 import { ec2NoPublicIp, imdsv2Required } from "./compute";
 import { dataStoresEncrypted, dataStoresNotPublic } from "./data-stores";
@@ -105,4 +106,5 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,
     teamNamespaceAdmission,
+    clusterAdminGrants,
 ];
