@@ -4,6 +4,7 @@
  * Importing this starts nothing; only constructing the PolicyPack starts its server.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { argocdApplicationProjects } from "./argocd-applications";
 import { argocdProjectScope } from "./argocd-projects";
 import { clusterAdminGrants } from "./cluster-admin";
 import { codebuildEncryption, codebuildNoPlaintextCredentials, codebuildPrivilegedMode } from "./codebuild";
@@ -107,4 +108,5 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     ecrNoPublicRepositories,
     teamNamespaceAdmission,
     clusterAdminGrants,
+    argocdApplicationProjects,
 ];
