@@ -4,7 +4,9 @@
  * Importing this starts nothing; only constructing the PolicyPack starts its server.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { argocdApplicationProjects } from "./argocd-applications";
 import { argocdProjectScope } from "./argocd-projects";
+import { clusterAdminGrants } from "./cluster-admin";
 import { codebuildEncryption, codebuildNoPlaintextCredentials, codebuildPrivilegedMode } from "./codebuild";
 import { ec2NoPublicIp, imdsv2Required } from "./compute";
 import { dataStoresEncrypted, dataStoresNotPublic } from "./data-stores";
@@ -105,4 +107,6 @@ export const ALL_POLICIES: readonly (ResourceValidationPolicy | StackValidationP
     lambdaFunctionUrlAuth,
     ecrNoPublicRepositories,
     teamNamespaceAdmission,
+    clusterAdminGrants,
+    argocdApplicationProjects,
 ];

@@ -16,7 +16,7 @@ import { TENANCY_RULES, tenancyRules } from "../catalog/admission";
 import type { AdmissionRule } from "../catalog/admission";
 import { AdmissionRequest, evaluate, guessResource, selects } from "./lib/admission";
 import { resourcePolicy } from "./lib/define";
-import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";
+import { holdsKubernetesObjects, kubernetesObjects, podSpecsIn } from "./lib/pod-specs";
 import { Props, asRecord, asString, isUnknown } from "./lib/values";
 import { SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
 
@@ -28,7 +28,16 @@ export const CONTENT_RULES: readonly string[] = [
     TENANCY_RULES.secretStores,
     TENANCY_RULES.secretReferences,
     TENANCY_RULES.hostAccess,
+    TENANCY_RULES.podSecurity,
 ];
+
+/**
+ * The rules about pods, run on every pod template wherever it sits (lib/pod-specs.ts: built-in
+ * kinds, PyTorchJob, RayJob, JobSet, LeaderWorkerSet, KEDA ScaledJob, ...) as the Pod it becomes:
+ * Pod Security admission judges those Pods in the cluster, the pack judges them at preview.
+ */
+const POD_RULES: readonly string[] = [TENANCY_RULES.hostAccess, TENANCY_RULES.podSecurity];
+const POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
 
 /** Who the pack pretends applies an object in a team namespace: a team member, never the platform. */
 const TEAM_MEMBER = { username: "gpu-platform:policy-pack:team-member" };
@@ -38,8 +47,9 @@ export const teamNamespaceAdmission = resourcePolicy({
     description:
         "Kubernetes objects in a team namespace pass the cluster's tenancy admission rules (catalog/admission/tenancy.ts), evaluated with the " +
         "same CEL: ClusterIP Services only, no externalIPs, Ingresses of the team's own class only, no secret store and no reference to " +
-        "another store, no host access or privileged pods, RoleBindings only to allowed ClusterRoles. Any namespace outside " +
-        "systemNamespaces and the cluster's own is a team namespace.",
+        "another store, no host access or privileged pods, Pod Security restricted for every pod template (custom kinds too; " +
+        "baselineNamespaces excepted), RoleBindings only to allowed ClusterRoles. Any namespace outside systemNamespaces and the " +
+        "cluster's own is a team namespace.",
     enforcementLevel: "mandatory",
     config: {
         systemNamespaces: {
@@ -55,21 +65,62 @@ export const teamNamespaceAdmission = resourcePolicy({
                 "ClusterRoles a RoleBinding in a team namespace may bind (TenancyAdmission allowedClusterRoles).",
             default: ["view", "edit"],
         },
+        baselineNamespaces: {
+            type: "array",
+            items: { type: "string" },
+            description:
+                'Team namespaces the platform set to Pod Security "baseline" (teams[].podSecurity); every other team namespace is held to "restricted".',
+            default: [] as string[],
+        },
     },
     resourceTypes: { describe: "Kubernetes objects", test: (type) => holdsKubernetesObjects(type) },
-    validate: ({ type, name, props }, { systemNamespaces, allowedClusterRoles }, report) => {
+    validate: ({ type, name, props }, { systemNamespaces, allowedClusterRoles, baselineNamespaces }, report) => {
         const rules = tenancyRules({ allowedClusterRoles }).filter((r) => CONTENT_RULES.includes(r.name));
+        const objectRules = rules.filter((r) => !POD_RULES.includes(r.name));
+        const podRules = rules.filter((r) => POD_RULES.includes(r.name));
         for (const { label, kind, object, patch } of kubernetesObjects(type, name, props)) {
             if (patch || containsUnknown(object)) continue; // a patch keeps the live object's other fields; unknowns wait for the update
-            const request = admissionRequest(type, kind, object);
+            const request = admissionRequest(type, kind, object, baselineNamespaces);
             const namespace = request?.namespace;
             if (!request || !namespace || isReservedNamespace(namespace) || systemNamespaces.includes(namespace))
                 continue;
-            for (const message of refusalsOf(rules, request))
+            for (const message of refusalsOf(objectRules, request))
                 report(`${label} in team namespace "${namespace}": ${message}`);
+            for (const pod of podSpecsIn(object)) {
+                const at = pod.path === podPath(kind) ? "" : ` (${pod.path})`;
+                for (const message of refusalsOf(podRules, asPodRequest(request, pod.spec, pod.metadata)))
+                    report(`${label}${at} in team namespace "${namespace}": ${message}`);
+            }
         }
     },
 });
+
+/** Where a built-in kind keeps its pod spec; another path is named in the message. */
+function podPath(kind: string): string {
+    if (kind === "Pod") return "spec";
+    return kind === "CronJob" ? "spec.jobTemplate.spec.template.spec" : "spec.template.spec";
+}
+
+/** The pod a template becomes, as the request Pod Security admission would see, still named after its workload. */
+function asPodRequest(request: AdmissionRequest, spec: Props, metadata: Props | undefined): AdmissionRequest {
+    const annotations = asRecord(metadata?.annotations);
+    return {
+        ...request,
+        group: "",
+        version: "v1",
+        resource: "pods",
+        object: {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+                name: request.name ?? "",
+                namespace: request.namespace,
+                ...(annotations ? { annotations } : {}),
+            },
+            spec,
+        },
+    };
+}
 
 function refusalsOf(rules: readonly AdmissionRule[], request: AdmissionRequest): string[] {
     return rules.flatMap((rule) => {
@@ -82,7 +133,12 @@ function refusalsOf(rules: readonly AdmissionRule[], request: AdmissionRequest):
 }
 
 /** The CREATE request the API server would see for `object`, as a team member in its team namespace. */
-function admissionRequest(type: string, kind: string, object: Props): AdmissionRequest | undefined {
+function admissionRequest(
+    type: string,
+    kind: string,
+    object: Props,
+    baselineNamespaces: readonly string[],
+): AdmissionRequest | undefined {
     const apiVersion =
         asString(object.apiVersion) ?? /^kubernetes:([^:]+):/.exec(type)?.[1]?.replace(/^core\//, "") ?? "";
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/", 2) : ["", apiVersion];
@@ -95,7 +151,10 @@ function admissionRequest(type: string, kind: string, object: Props): AdmissionR
         kind,
         resource: guessResource(kind),
         namespace,
-        namespaceLabels: { [LABELS.team]: namespace },
+        namespaceLabels: {
+            [LABELS.team]: namespace,
+            [POD_SECURITY_ENFORCE]: baselineNamespaces.includes(namespace) ? "baseline" : "restricted",
+        },
         name: asString(asRecord(object.metadata)?.name),
         userInfo: TEAM_MEMBER,
         object: { ...object, apiVersion, kind },

@@ -32,6 +32,23 @@ export const POLICY_FACTS: readonly PolicyFact[] = [
     // GPU pods are judged by the classes the cluster gets, with the same per-pod limits.
     { policy: "gpu-workload-priority-class", setting: "maxGpusPerPodByClass", of: classLimits },
     { policy: "gpu-workload-class-limit", setting: "maxGpusPerPodByClass", of: classLimits },
+    // Pod Security: the namespaces the platform set to baseline; every other team namespace is restricted.
+    {
+        policy: "team-namespace-admission",
+        setting: "baselineNamespaces",
+        of: (config) => config.teams.filter((team) => team.podSecurity === "baseline").map((team) => team.name),
+    },
+    // Cluster-wide admin: the roles the cluster's access entries make admins, and no one else.
+    {
+        policy: "cluster-admin-grants",
+        setting: "platformAdminPrincipalArns",
+        of: (config) => [
+            ...new Set([
+                ...(config.cluster.creatorRoleArn ? [config.cluster.creatorRoleArn] : []),
+                ...(config.cluster.adminRoleArns ?? []),
+            ]),
+        ],
+    },
 ];
 
 export const POLICY_CONFIG_COMMAND = (stack: string) => `npm run policy-config -- --stack ${stack}`;

@@ -34,6 +34,13 @@ export {
     tenancyRules,
 } from "./tenancy";
 export type { TenancyAdmissionSettings } from "./tenancy";
+export {
+    POD_SECURITY_RULE,
+    RESTRICTED_VOLUME_TYPES,
+    SAFE_SYSCTLS,
+    SELINUX_TYPES,
+    podSecurityRule,
+} from "./pod-security";
 // The Kueue rule set (Kueue holds every GPU pod in a team namespace), in the VAP-spec shape of its installer.
 export type { AdmissionRuleSet } from "./types";
 export {

@@ -18,6 +18,7 @@
 import { LABELS, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES } from "../kubernetes-names";
 import { ADMISSION_EXEMPTION_PREFIX } from "./binding";
 import { POD_AND_WORKLOAD_RESOURCES, POD_SPEC_EXPRESSION } from "./gpu-limits";
+import { POD_SECURITY_RULE, podSecurityRule } from "./pod-security";
 import { AdmissionRule, NamedExpression, celString, celStringList } from "./types";
 
 /** The label the platform puts on what it creates in a team namespace (quota, defaults, network policies, the secret store). */
@@ -66,6 +67,7 @@ export const TENANCY_RULES = {
     secretStores: "gpu-platform-team-secret-stores",
     secretReferences: "gpu-platform-team-secret-references",
     hostAccess: "gpu-platform-team-host-access",
+    podSecurity: POD_SECURITY_RULE,
 } as const;
 
 /**
@@ -108,6 +110,7 @@ export function tenancyRules(settings: TenancyAdmissionSettings = {}): Admission
         secretStoresRule(store),
         secretReferencesRule(store.name),
         hostAccessRule(),
+        podSecurityRule(),
     ];
 }
 

@@ -105,12 +105,14 @@ export interface PodSpec {
     /** Where it sits, e.g. `spec.template.spec`. */
     readonly path: string;
     readonly spec: Props;
+    /** The metadata beside it (a template's or the Pod's own), where Pod Security reads annotations. */
+    readonly metadata?: Props;
 }
 
 /** Every pod spec in the object, wherever it sits; its metadata and status are not searched. */
 export function podSpecsIn(object: Props): PodSpec[] {
     const found: PodSpec[] = [];
-    const visit = (node: unknown, path: string, depth: number) => {
+    const visit = (node: unknown, path: string, depth: number, parent?: Props) => {
         if (depth > MAX_DEPTH || node === null || typeof node !== "object") return;
         if (Array.isArray(node)) {
             node.forEach((item, i) => visit(item, `${path}[${i}]`, depth + 1));
@@ -118,12 +120,12 @@ export function podSpecsIn(object: Props): PodSpec[] {
         }
         const record = node as Props;
         if (Array.isArray(record.containers) && path !== "") {
-            found.push({ path, spec: record });
+            found.push({ path, spec: record, metadata: asRecord(parent?.metadata) });
             return;
         }
         for (const key of Object.keys(record)) {
             if (depth === 0 && (key === "metadata" || key === "status")) continue;
-            visit(record[key], path === "" ? pathKey(key) : `${path}.${pathKey(key)}`, depth + 1);
+            visit(record[key], path === "" ? pathKey(key) : `${path}.${pathKey(key)}`, depth + 1, record);
         }
     };
     // A bare pod spec at the top (`containers` beside `apiVersion`) is not an object Kubernetes takes; start one level down.

@@ -40,6 +40,9 @@ describe("policies on a team stack that breaks them in disguise (test/fixtures/d
             "s3-default-encryption: shared-results",
             "s3-no-public-grants: shared-results-acl", // a public-read ACL resource
             "s3-public-access-blocked: shared-results", // the account block is another account's
+            // Pod Security restricted, each pod template with no securityContext: privilege escalation, root, seccomp, capabilities.
+            ...Array<string>(4).fill("team-namespace-admission: ml-research/finetune"),
+            ...Array<string>(4).fill("team-namespace-admission: pretrain"),
         ]);
     });
 });

@@ -112,5 +112,110 @@ describe("policies: Helm values", () => {
             ]);
             assert.strictEqual(v.message, message("values.artifactRoot.s3.awsSecretAccessKey"));
         });
+
+        describe("other spellings", () => {
+            const only = async (values: Record<string, unknown>) =>
+                (await violationsOf(helmValuesNoPlaintextSecrets, [release({ chart: "x", values })])).map((v) =>
+                    v.message.replace(/^Helm release "portal-release" has a credential in (.*?); keep it.*$/, "$1"),
+                );
+
+            it("refuses a password inside a URL, under any key and inside longer text", async () => {
+                assert.deepStrictEqual(
+                    await only({ database: { url: "postgres://mlflow:s3cr3t@db.internal:5432/mlflow" } }),
+                    ["values.database.url (a password inside a URL)"],
+                );
+                assert.deepStrictEqual(
+                    await only({ args: ["--backend-store-uri=mysql+pymysql://u:hunter2@db/mlflow"] }),
+                    ["values.args[0] (a password inside a URL)"],
+                );
+                assert.deepStrictEqual(await only({ redis: { address: "redis://:Pa55word@cache:6379/0" } }), [
+                    "values.redis.address (a password inside a URL)",
+                ]);
+            });
+
+            it("passes a URL with a user and no password, or with the password as a reference", async () => {
+                assert.deepStrictEqual(
+                    await only({
+                        a: "https://git@github.com/acme/repo.git",
+                        b: "postgres://mlflow:${DB_PASSWORD}@db:5432/mlflow",
+                        c: "postgres://mlflow:$(DB_PASSWORD)@db:5432/mlflow",
+                        d: "https://docs.example.com/a:b@c", // no scheme://user: before it
+                    }),
+                    [],
+                );
+            });
+
+            it("refuses every literal in passwords and tokens maps and apiKeys lists", async () => {
+                assert.deepStrictEqual(
+                    await only({
+                        auth: { passwords: { alice: "hunter2", bob: "${BOB_PASSWORD}" } },
+                        server: { apiKeys: ["k-1", "${KEY_2}"], Tokens: { ci: "abc" } },
+                    }),
+                    ["values.auth.passwords.alice", "values.server.apiKeys[0]", "values.server.Tokens.ci"],
+                );
+            });
+
+            it("refuses literals in a secrets map, but passes Secret names in a secrets list", async () => {
+                assert.deepStrictEqual(
+                    await only({ secrets: { db: "p@ss w0rd!" }, extraEnvVarsSecrets: ["backstage-database"] }),
+                    ["values.secrets.db"],
+                );
+            });
+
+            it("reads token, secret and key suffixes in any case and separator", async () => {
+                assert.deepStrictEqual(
+                    await only({
+                        GITHUB_TOKEN: "x1",
+                        "Slack-Webhook-Secret": "x2",
+                        mlflowTrackingTOKEN: "x3",
+                        webhook_api_key: "x4",
+                    }),
+                    [
+                        "values.GITHUB_TOKEN",
+                        'values["Slack-Webhook-Secret"]',
+                        "values.mlflowTrackingTOKEN",
+                        "values.webhook_api_key",
+                    ],
+                );
+            });
+
+            it("refuses generated-looking values under keys ending in key or naming auth, and a PEM private key anywhere", async () => {
+                assert.deepStrictEqual(
+                    await only({
+                        signingKey: "3q2+7wAAAAAAAAAAAAAAAA==",
+                        tls: { key: "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t" },
+                        dockerconfig: { auths: { "ghcr.io": { auth: "dXNlcjpnaHBfMTIzNDU2Nzg5MA==" } } },
+                        license: "8F3A92KD77QX0P1ZAB",
+                        sidecar: {
+                            config: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+                        },
+                    }),
+                    [
+                        "values.signingKey",
+                        "values.tls.key",
+                        'values.dockerconfig.auths["ghcr.io"].auth',
+                        "values.license",
+                        "values.sidecar.config (a private key)",
+                    ],
+                );
+            });
+
+            it("passes what only looks like a key: label keys, public keys, digests, key names inside a Secret and Secret names", async () => {
+                assert.deepStrictEqual(
+                    await only({
+                        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists" }],
+                        selector: { matchExpressions: [{ key: "gpu-platform/team", operator: "Exists" }] },
+                        ssh: { publicKey: "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" },
+                        podAnnotations: {
+                            "checksum/secret": "5f4dcc3b5aa765d61d8327deb882cf995f4dcc3b5aa765d61d8327deb882cf99",
+                        },
+                        auth: { existingSecret: "mlflow-auth", passwordKey: "password", usernameKey: "username" },
+                        secretKeyRef: { name: "db", key: "PASSWORD" },
+                        sessionName: "ml-research-2024-01",
+                    }),
+                    [],
+                );
+            });
+        });
     });
 });

@@ -7,7 +7,9 @@ import { loadPackConfig, parsePackConfig, runPolicies } from "../runner";
 import { resource } from "./support/check";
 
 const POLICY_MODULES = [
+    "argocd-applications",
     "argocd-projects",
+    "cluster-admin",
     "codebuild",
     "compute",
     "data-stores",

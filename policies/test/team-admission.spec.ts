@@ -13,7 +13,16 @@ const deployment = resource("kubernetes:apps/v1:Deployment", "trainer", {
         selector: { matchLabels: { app: "trainer" } },
         template: {
             metadata: { labels: { app: "trainer" } },
-            spec: { containers: [{ name: "main", image: "ghcr.io/acme/trainer:1.0" }] },
+            spec: {
+                securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                containers: [
+                    {
+                        name: "main",
+                        image: "ghcr.io/acme/trainer:1.0",
+                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    },
+                ],
+            },
         },
     },
 });
