@@ -47,6 +47,7 @@ function mlflowArgs(): MlflowArgs {
     const database = (name: string) => ({
         host: "portal-db.example.internal",
         port: 5432,
+        region: "us-east-1",
         name,
         credentialsSecretArn: SECRET(`gpu-platform-dev/portal/${name}-database`),
     });

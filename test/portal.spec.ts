@@ -703,6 +703,7 @@ describe("portal: MLflow", () => {
                         database: {
                             host: "portal-db.example.internal",
                             port: 5432,
+                            region: "us-east-1",
                             name: "mlflow_auth",
                             credentialsSecretArn: SECRET("mlflow_auth-database"),
                         },
