@@ -15,6 +15,8 @@ export default tseslint.config(
             "**/test/fixtures/",
             "**/*.js",
             "**/*.mjs",
+            ".stryker-tmp/",
+            "reports/",
         ],
     },
     js.configs.recommended,
