@@ -4,7 +4,7 @@
 // e.g. npm run mutation -- cost-tracker --mutate services/cost-tracker/src/approvals.ts
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { scoreOf } from "./score.mjs";
+import { scoreOf, type MutationReport } from "./score";
 
 const AREAS = ["cost-tracker", "policies", "plan", "catalog"];
 
@@ -36,7 +36,7 @@ for (const area of areas) {
         console.log(`${area.padEnd(13)} (no report)`);
         continue;
     }
-    const s = scoreOf(JSON.parse(readFileSync(path, "utf8")));
+    const s = scoreOf(JSON.parse(readFileSync(path, "utf8")) as MutationReport);
     const score = s.score === undefined ? "n/a" : `${s.score.toFixed(1)}%`;
     console.log(
         `${area.padEnd(13)} ${score.padStart(6)}  ${String(s.killed).padStart(6)}  ${String(s.timeout).padStart(7)}  ` +
@@ -47,7 +47,7 @@ for (const area of areas) {
 process.exit(failed ? 1 : 0);
 
 /** A value that follows an option (`--mutate a.ts`), not an area. */
-function isOptionValue(arg) {
+function isOptionValue(arg: string): boolean {
     const i = args.indexOf(arg);
     return i > 0 && args[i - 1].startsWith("-") && !args[i - 1].includes("=");
 }
