@@ -68,3 +68,10 @@ export const portal = platform.portal
           mlflowArtifactBucket: platform.portal.mlflow?.artifactBucket.bucket ?? null,
       }
     : null;
+/**
+ * Each host name the stack serves and the load balancer DNS name it must point at (an alias or a
+ * CNAME). With the `dns` key the stack has made these records itself; without it, make them.
+ */
+export const hostTargets = Object.fromEntries(
+    Object.entries(platform.hostTargets).map(([host, target]) => [host, target.dnsName]),
+);

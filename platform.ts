@@ -11,7 +11,8 @@ import {
 } from "./components/costs";
 import { GpuConfigGate, GpuOperator } from "./components/gpu";
 import { InferencePipeline, Keda } from "./components/inference";
-import { Network } from "./components/network";
+import { AliasRecords, HostCertificate, Network } from "./components/network";
+import type { AliasTarget } from "./components/network";
 import {
     ArgoCd,
     Backstage,
@@ -34,6 +35,7 @@ import {
 } from "./components/scheduling";
 import { TeamNamespace, TenancyAdmission, WorkloadClasses } from "./components/tenancy";
 import type { PlatformConfig } from "./stacks";
+import { certificateHostNames, portalHostNames } from "./stacks/dns";
 
 /** Everything the platform stack builds, for index.ts to export and tests to inspect. */
 export interface Platform {
@@ -68,6 +70,12 @@ export interface Platform {
     readonly budgetGate?: BudgetGate;
     /** The portal layer: the parts the stack turns on (`portal`, `gitops`, `mlflow`); absent when none is. */
     readonly portal?: PortalLayer;
+    /** The DNS-validated certificate of the hosts without one of their own, with `dns` (stacks/dns.ts). */
+    readonly certificate?: HostCertificate;
+    /** Each host name the stack serves and the load balancer it must point at. */
+    readonly hostTargets: Readonly<Record<string, AliasTarget>>;
+    /** The hosts' alias records in the `dns` zone; absent without it. */
+    readonly dnsRecords?: AliasRecords;
 }
 
 export interface PortalLayer {
@@ -135,17 +143,35 @@ export function buildPlatform(config: PlatformConfig): Platform {
         clusterScoped,
     );
     if (config.bootstrap)
-        return { awsProvider, network, cluster, deployRunner, nodePools, addons, teams: {}, inferencePipelines: {} };
+        return {
+            awsProvider,
+            network,
+            cluster,
+            deployRunner,
+            nodePools,
+            addons,
+            teams: {},
+            inferencePipelines: {},
+            hostTargets: {},
+        };
 
     const autoscaler = buildAutoscaler(name, config, cluster, nodePools, clusterScoped);
     const gpu = buildGpuSharing(name, nodePools, cpuPools, clusterScoped);
     const tenancy = buildTenancy(name, config, cluster, nodePools, clusterScoped);
     const pipelines = buildInferencePipelines(name, config, cluster, nodePools, tenancy.teams, clusterScoped);
-    const { costData, costTracker } = buildCostTracker(config, network, cluster, { clusterScoped, withAws });
+    const certificate = buildHostCertificate(name, config, withAws);
+    const { costData, costTracker } = buildCostTracker(
+        config,
+        network,
+        cluster,
+        { clusterScoped, withAws },
+        certificate,
+    );
     const portal = buildPortalLayer(config, network, cluster, tenancy.teams, costTracker, {
         clusterScoped,
         withAws,
         cpuPools,
+        certificateArn: certificate?.arn,
     });
     const scheduling = buildScheduling(config, cluster, nodePools, tenancy.teams, costTracker, {
         clusterScoped,
@@ -167,7 +193,65 @@ export function buildPlatform(config: PlatformConfig): Platform {
         costTracker,
         ...scheduling,
         portal,
+        certificate,
+        ...buildDnsRecords(name, config, network, costTracker, portal, withAws),
     };
+}
+
+/** With `dns.certificate`, one ACM certificate for every host that has none of its own. */
+function buildHostCertificate(
+    name: string,
+    config: PlatformConfig,
+    withAws: pulumi.ComponentResourceOptions,
+): HostCertificate | undefined {
+    const hostNames = certificateHostNames(config);
+    if (!config.dns || hostNames.length === 0) return undefined;
+    return new HostCertificate(`${name}-hosts`, { hostNames, zoneId: config.dns.zoneId }, withAws);
+}
+
+/**
+ * Where each host must point: the tracker's host at its load balancer, the portal's at the ALB
+ * the controller made for their ingress group, whose name Pulumi reads from the Ingress's status
+ * (it waits for `.status.loadBalancer.ingress`, so it is known on the first `up`). With `dns`,
+ * alias records in the zone.
+ */
+function buildDnsRecords(
+    name: string,
+    config: PlatformConfig,
+    network: Network,
+    costTracker: CostTracker | undefined,
+    portal: PortalLayer | undefined,
+    withAws: pulumi.ComponentResourceOptions,
+): Pick<Platform, "hostTargets" | "dnsRecords"> {
+    const hostTargets: Record<string, AliasTarget> = {};
+    if (costTracker && config.costTracker?.hostName)
+        hostTargets[config.costTracker.hostName] = {
+            dnsName: costTracker.loadBalancer.dnsName,
+            zoneId: costTracker.loadBalancer.zoneId,
+        };
+    if (portal && config.portalLayer) {
+        const hosts = portalHostNames(config.portalLayer);
+        for (const [host, part] of [
+            [hosts.backstage, portal.backstage],
+            [hosts.argocd, portal.argoCd],
+            [hosts.mlflow, portal.mlflow],
+        ] as const) {
+            if (host && part)
+                hostTargets[host] = { dnsName: part.ingress.status.loadBalancer.ingress.apply((lb) => lb[0].hostname) };
+        }
+    }
+    const dns = config.dns;
+    if (!dns || Object.keys(hostTargets).length === 0) return { hostTargets };
+    const dnsRecords = new AliasRecords(
+        `${name}-hosts`,
+        {
+            zoneId: dns.zoneId,
+            records: hostTargets,
+            privateZoneVpcId: dns.private ? network.vpcId : undefined,
+        },
+        withAws,
+    );
+    return { hostTargets, dnsRecords };
 }
 
 function buildNetwork(name: string, config: PlatformConfig, withAws: pulumi.ComponentResourceOptions): Network {
@@ -451,10 +535,16 @@ function buildPortalLayer(
         clusterScoped: pulumi.ComponentResourceOptions;
         withAws: pulumi.ComponentResourceOptions;
         cpuPools: NodePool[];
+        /** The stack's certificate, which covers the portal's hosts when the portal names none of its own. */
+        certificateArn?: pulumi.Output<string>;
     },
 ): PortalLayer | undefined {
-    const layer = config.portalLayer;
-    if (!layer) return undefined;
+    const configured = config.portalLayer;
+    if (!configured) return undefined;
+    const layer = {
+        ...configured,
+        ingress: { ...configured.ingress, certificateArn: configured.ingress.certificateArn ?? opts.certificateArn },
+    };
     const ctx: PortalContext = {
         name: `${config.project}-${config.stack}`,
         config,
@@ -592,6 +682,7 @@ function buildPortalDatabases(
         `${name}-portal-databases`,
         {
             oidc: cluster.oidcProvider,
+            region: config.region,
             host: database.address,
             port: database.port,
             masterSecretArn: database.secretArn,
@@ -726,6 +817,7 @@ function buildCostTracker(
     network: Network,
     cluster: Cluster,
     opts: { clusterScoped: pulumi.ComponentResourceOptions; withAws: pulumi.ComponentResourceOptions },
+    certificate: HostCertificate | undefined,
 ): Pick<Platform, "costData" | "costTracker"> {
     const tracker = config.costTracker;
     if (!tracker) return {};
@@ -764,7 +856,10 @@ function buildCostTracker(
             memory: tracker.memory,
             desiredCount: tracker.desiredCount,
             maxCount: tracker.maxCount,
-            certificateArn: tracker.certificateArn,
+            certificateArn:
+                tracker.certificateArn ??
+                (tracker.hostName && certificate?.hostNames.includes(tracker.hostName) ? certificate.arn : undefined),
+            hostName: tracker.hostName,
             allowedCidrs: tracker.allowedCidrs,
             alertEmail: tracker.alertEmail,
             alertWebhookUrl: tracker.alertWebhookUrl,

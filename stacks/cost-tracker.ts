@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { COST_TRACKER_DEFAULTS, costTrackerSizingProblems, imageReferenceProblems } from "../components/costs";
 import type { SettingProblem } from "../components/shared/problems";
+import { isHostName } from "../catalog/dns-names";
 import { whole } from "./fields";
 
 /**
@@ -22,8 +23,16 @@ export const costTrackerSchema = z
         desiredCount: whole.optional(),
         /** Most tasks CPU target tracking may scale to. The profile's default: 2 in dev, 4 in prod. */
         maxCount: whole.optional(),
-        /** An ACM certificate: HTTPS on the load balancer, HTTP redirected. Unset: plain HTTP inside the VPC. */
+        /** An ACM certificate: HTTPS on the load balancer, HTTP redirected. Unset: plain HTTP inside the VPC, or the one `dns` makes. */
         certificateArn: z.string().optional(),
+        /**
+         * The host name of the dashboard and API, which the certificate must cover. Required with
+         * certificateArn unless `dns` is set; with `dns`, default cost-tracker.<portal.domain or dns.zoneName>.
+         */
+        hostName: z
+            .string()
+            .refine(isHostName, { message: "must be a host name such as cost-tracker.example.com" })
+            .optional(),
         /** CIDRs besides the cluster's nodes that may reach the dashboard, e.g. the VPN's client range. */
         allowedCidrs: z.array(z.string()).optional(),
         /** An email address subscribed to the alert topic. */
@@ -69,6 +78,8 @@ export interface CostTrackerStackConfig {
     readonly desiredCount: number;
     readonly maxCount: number;
     readonly certificateArn?: string;
+    /** The host the tracker is reached by (stacks/dns.ts); unset, the load balancer's own name. */
+    readonly hostName?: string;
     readonly allowedCidrs: string[];
     readonly alertEmail?: string;
     readonly alertWebhookUrl?: string;
@@ -117,6 +128,7 @@ export function costTrackerProblems(
 export function resolveCostTracker(
     input: CostTrackerStackInput | undefined,
     profile: CostTrackerProfile,
+    hostName?: string,
 ): CostTrackerStackConfig | undefined {
     const given = input ?? {};
     if (given.enabled === false) return undefined;
@@ -128,6 +140,7 @@ export function resolveCostTracker(
         desiredCount,
         maxCount: given.maxCount ?? Math.max(profile.maxCount, desiredCount),
         certificateArn: given.certificateArn,
+        hostName,
         allowedCidrs: given.allowedCidrs ?? [],
         alertEmail: given.alertEmail,
         alertWebhookUrl: given.alertWebhookUrl,

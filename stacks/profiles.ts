@@ -1,4 +1,5 @@
 import { CostTrackerProfile, CostTrackerStackConfig, resolveCostTracker } from "./cost-tracker";
+import { DnsStackConfig, costTrackerHostName, resolveDns } from "./dns";
 import type { InferencePipelineConfig } from "./inference-pipelines";
 import { PortalLayerConfig, resolvePortalLayer } from "./portal";
 import { SchedulingStackConfig, resolveScheduling } from "./scheduling";
@@ -116,6 +117,8 @@ export interface PlatformConfig {
     readonly tags: Record<string, string>;
     /** Backstage, Argo CD and MLflow, with what they share; undefined when none is on. */
     readonly portalLayer?: PortalLayerConfig;
+    /** The Route 53 zone of the platform's host names (stacks/dns.ts); undefined without the `dns` key. */
+    readonly dns?: DnsStackConfig;
 }
 
 export function applyProfile(parsed: ParsedPlatformConfig, project: string, stack: string): PlatformConfig {
@@ -149,9 +152,10 @@ export function applyProfile(parsed: ParsedPlatformConfig, project: string, stac
         teams: parsed.teams,
         priorityClasses: priorityClassesOr(parsed.priorityClasses),
         inferencePipelines: parsed.inferencePipelines,
-        costTracker: resolveCostTracker(parsed.costTracker, profile.costTracker),
+        costTracker: resolveCostTracker(parsed.costTracker, profile.costTracker, costTrackerHostName(parsed)),
         scheduling: resolveScheduling(parsed.scheduling, parsed.costTracker?.enabled !== false),
         tags: { ...parsed.tags, environment: parsed.environment },
         portalLayer: resolvePortalLayer(parsed, profile.portal),
+        dns: resolveDns(parsed.dns),
     };
 }

@@ -7,6 +7,7 @@ import { isIpv4Cidr } from "../catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";
+import { dnsProblems, dnsSchema } from "./dns";
 import { schedulingProblems, schedulingSchema } from "./scheduling";
 import {
     inferencePipelineProblems,
@@ -196,6 +197,8 @@ export const platformConfigSchema = z
         portal: portalSchema.optional(),
         gitops: gitopsSchema.optional(),
         mlflow: mlflowSchema.optional(),
+        /** The Route 53 zone of the platform's host names, and certificates made in it (stacks/dns.ts). Unset: no records. */
+        dns: dnsSchema.optional(),
         /** Tags every AWS resource carries, through the provider's default tags; AWS's rules on them are checked in stacks/tags.ts. */
         tags: z.record(z.string(), z.string()).default({}),
     })
@@ -331,6 +334,7 @@ export function crossFieldProblems(
     }
     problems.push(...namespaceProblems(config.teams ?? [], config.inferencePipelines ?? []));
     problems.push(...portalLayerProblems(config, config.environment && PROFILES[config.environment].portal));
+    problems.push(...dnsProblems(config));
     // Classes with problems of their own are fixed first; the pack is compared with a list the cluster would accept.
     const classes = config.priorityClasses ?? priorityClassesOr(undefined);
     if (classes.every((pc) => pc !== undefined) && !problems.some((p) => p.key.startsWith("priorityClasses"))) {

@@ -443,6 +443,16 @@ describe("Backstage GPU templates (backstage/templates)", function () {
                 for (const key of ["pool", "gpuResource", "gpus", "hours", "priorityClass"])
                     assert.ok(gpuPage.properties[key] ?? gpuPage.dependencies.pool.oneOf[0].properties[key], key);
             });
+
+            it(`${file} orders the GPU page: the pool's GPU resource beside the pool, the cost preview last`, () => {
+                const gpuPage = pages.find((page) => page.properties?.pool);
+                const [name] = Object.entries<any>(gpuPage.properties).find(
+                    ([, f]) => f["ui:field"] === costPreviewField(),
+                )!;
+                // react-jsonschema-form puts what `dependencies` adds (gpuResource) after every declared field, the
+                // preview included, unless the page's ui:order says otherwise; "*" stands for the fields not named.
+                assert.deepStrictEqual(gpuPage["ui:order"], ["pool", "gpuResource", "*", name]);
+            });
         }
 
         /** Validates form values as the scaffolder's router does before it starts a task: each page's schema with jsonschema. */

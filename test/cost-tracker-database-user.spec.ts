@@ -47,7 +47,7 @@ describe("the cost tracker's database user", function () {
 
     it("makes the user before the service starts, in a container that alone reads the master secret and may exit", () => {
         const containers = containersOf(stacks.prod);
-        const maker = containers.find((c) => c.secrets.some((s) => MASTER_SECRET.test(s.valueFrom)))!;
+        const maker = containers.find((c) => (c.secrets ?? []).some((s) => MASTER_SECRET.test(s.valueFrom)))!;
         assert.strictEqual(maker.essential, false, "it exits when done; the task goes on");
         assert.deepStrictEqual(
             maker.secrets.map((s) => s.name),

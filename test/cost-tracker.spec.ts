@@ -598,7 +598,11 @@ describe("CostTracker component", () => {
     it("with a certificate serves HTTPS with a TLS 1.3 policy and redirects HTTP; the CIDRs it is given reach both ports", async () => {
         const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f8e5a4b-1c2d-4e3f-9a8b-7c6d5e4f3a2b";
         const { resources } = await record(
-            () => new CostTracker("ct", args({ certificateArn, allowedCidrs: ["10.8.0.0/16"] })),
+            () =>
+                new CostTracker(
+                    "ct",
+                    args({ certificateArn, hostName: "cost-tracker.example.com", allowedCidrs: ["10.8.0.0/16"] }),
+                ),
         );
         const listeners = Object.fromEntries(
             ofType(resources, "aws:lb/listener:Listener").map((l) => [l.name, l.inputs]),
@@ -700,6 +704,8 @@ describe("CostTracker component", () => {
             "allowedCidrs[0]: must not be 0.0.0.0/0: the dashboard is internal; name the VPN's or office's range",
             'allowedCidrs[1]: must be an IPv4 CIDR with no host bits set, e.g. 10.8.0.0/16 (found "10.0.0.1/16")',
             "database.allocatedStorageGiB: must be a whole number of GiB from 20 (gp3's smallest) to 1000 (found 10)",
+            // Issue 21 item 5: a certificate cannot match the load balancer's AWS name.
+            "hostName: is required with certificateArn: no certificate can match the load balancer's AWS name; name the host the certificate covers",
             "build: set exactly one of build (build from a Dockerfile) and image (a prebuilt image)",
             "budgets.teams: is empty; the tracker needs at least one team",
         ]);

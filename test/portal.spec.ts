@@ -695,6 +695,7 @@ describe("portal: MLflow", () => {
                     database: {
                         host: "portal-db.example.internal",
                         port: 5432,
+                        region: "us-east-1",
                         name: "mlflow",
                         credentialsSecretArn: SECRET("mlflow-database"),
                     },
@@ -819,6 +820,7 @@ describe("portal: Backstage", () => {
                 database: {
                     host: "portal-db.example.internal",
                     port: 5432,
+                    region: "us-east-1",
                     name: "backstage",
                     credentialsSecretArn: SECRET("backstage-database"),
                 },
@@ -965,6 +967,7 @@ describe("portal: service databases", () => {
             const { eso } = collaborators();
             return new ServiceDatabases("portal-db", {
                 oidc: OIDC,
+                region: "us-east-1",
                 host: "portal-db.example.internal",
                 port: 5432,
                 masterSecretArn: SECRET("rds!db-master"),
@@ -999,13 +1002,13 @@ describe("portal: service databases", () => {
 
     it("creates users and databases in the cluster, as the master user synced from the RDS-managed secret", () => {
         const job = named(resources, "kubernetes:batch/v1:Job", "portal-db-bootstrap").inputs as any;
-        const [credentials] = job.spec.template.spec.initContainers;
+        const credentials = job.spec.template.spec.initContainers.find((c: any) => c.name === "credentials");
         const [database] = job.spec.template.spec.containers;
         assert.match(credentials.command[2], /get-random-password/);
         assert.match(database.command[2], /CREATE DATABASE %I OWNER %I/);
         const env = Object.fromEntries(database.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
         assert.strictEqual(env.PGHOST, "portal-db.example.internal");
-        assert.strictEqual(env.PGSSLMODE, "require");
+        assert.strictEqual(env.PGSSLMODE, "verify-full");
         assert.deepStrictEqual(env.PGPASSWORD, { secretKeyRef: { name: "postgres-master", key: "password" } });
         const master = named(resources, EXTERNAL_SECRET, "portal-db-master-secret").inputs as any;
         assert.strictEqual(master.spec.data[0].remoteRef.key, SECRET("rds!db-master"));

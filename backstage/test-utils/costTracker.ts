@@ -14,8 +14,10 @@ export const REPO_ROOT =
 
 export interface RunningCostTracker {
   readonly url: string;
-  /** The bearer token its writes accept. */
+  /** The admin's bearer token: any team, recorded as `admin` (seeding, pushing spend). */
   readonly token: string;
+  /** A `portal` credential, as Backstage holds in a deployment: acts only for the user's teams, as `<user> via portal`. */
+  readonly portalToken: string;
   /** The instant its clock is fixed at. */
   readonly now: string;
   stop(): Promise<void>;
@@ -66,7 +68,7 @@ export async function startCostTracker(
 
 function firstLine(
   child: ChildProcess,
-): Promise<{ url: string; token: string; now: string }> {
+): Promise<{ url: string; token: string; portalToken: string; now: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -102,6 +104,31 @@ export async function spend(
     body: JSON.stringify({
       records: [{ team, category: 'gpu', amountUsd, occurredAt: tracker.now }],
     }),
+  });
+  if (answer.status !== 201)
+    throw new Error(`usage push: ${answer.status} ${await answer.text()}`);
+}
+
+/** Pushes one day's spend per entry of `usdByDay` (`YYYY-MM-DD` → USD) for `team`, in one batch. */
+export async function spendByDay(
+  tracker: RunningCostTracker,
+  team: string,
+  usdByDay: Record<string, number>,
+): Promise<void> {
+  const records = Object.entries(usdByDay).map(([day, amountUsd]) => ({
+    team,
+    category: 'gpu',
+    amountUsd,
+    occurredAt: `${day}T12:00:00.000Z`,
+  }));
+  const answer = await fetch(`${tracker.url}/v1/usage`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${tracker.token}`,
+      'idempotency-key': `spend-by-day-${team}-${Object.keys(usdByDay).join(',')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ records }),
   });
   if (answer.status !== 201)
     throw new Error(`usage push: ${answer.status} ${await answer.text()}`);

@@ -2,6 +2,9 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { FargateArchitecture } from "../../catalog";
+import { isHostName } from "../../catalog/dns-names";
+import { rdsCaBundleUrl } from "../../catalog/rds-ca";
+import { RDS_CA, rdsCaEcsContainer } from "../shared/rds-ca";
 import { PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
@@ -49,7 +52,20 @@ export interface CostTrackerClusterData {
     proxyPaths: { opencost: string; prometheus: string };
 }
 
-export interface CostTrackerArgs extends CostTrackerSizing {
+export interface CostTrackerArgs extends Omit<CostTrackerSizing, "certificateArn"> {
+    /**
+     * An ACM certificate ARN (an output, such as `HostCertificate.arn`, is fine): HTTPS on the load
+     * balancer, HTTP redirected to it. Its names must include `hostName`. Default none: plain HTTP
+     * inside the VPC.
+     */
+    certificateArn?: pulumi.Input<string>;
+    /**
+     * The host name clients use, which the certificate covers; point it at `loadBalancer` (an
+     * `AliasRecords` entry, or a record of your own). Required with `certificateArn`: no
+     * certificate can match the load balancer's AWS name. Default none: `url` is the load
+     * balancer's own name.
+     */
+    hostName?: string;
     /** The VPC. Required. */
     vpcId: pulumi.Input<string>;
     /** Private subnets in two or more zones, for the tasks, the load balancer and the database. Required. */
@@ -108,13 +124,13 @@ export interface CallerTokenSecrets {
  *     vpcId, privateSubnetIds, budgets: { teams, nodePools },
  *     cluster: { name, endpoint, certificateAuthorityData, apiSecurityGroupId, nodeSecurityGroupId },
  *     clusterData: data, build: { context: ".", dockerfile: "services/cost-tracker/Dockerfile" },
- *     desiredCount: 2, certificateArn, databaseMultiAz: true, protect: true,
+ *     desiredCount: 2, certificateArn, hostName: "cost-tracker.example.com", databaseMultiAz: true, protect: true,
  * }, { providers: { aws: awsProvider } });
  * ```
  *
  * - **Reaching it.** The load balancer is internal: the cluster's nodes (Backstage, pipelines)
- *   and `allowedCidrs` (a VPN) may connect. With `certificateArn` it serves HTTPS (TLS 1.2+)
- *   and redirects HTTP; without, it serves plain HTTP inside the VPC.
+ *   and `allowedCidrs` (a VPN) may connect. With `certificateArn` it serves HTTPS (TLS 1.2+) as
+ *   `hostName` and redirects HTTP; without, it serves plain HTTP inside the VPC.
  * - **Reachability.** The tasks admit only the load balancer; the database admits only the
  *   tasks (and whoever `database.allowFrom` grants later); the tasks reach the database, the
  *   cluster's API on 443, and AWS APIs over HTTPS.
@@ -229,7 +245,10 @@ export class CostTracker extends pulumi.ComponentResource {
         this.service = this.createService(name, args, s);
         this.createAutoscaling(name, s);
 
-        this.url = pulumi.interpolate`${args.certificateArn ? "https" : "http"}://${this.loadBalancer.dnsName}`;
+        const scheme = args.certificateArn ? "https" : "http";
+        this.url = args.hostName
+            ? pulumi.output(`${scheme}://${args.hostName}`)
+            : pulumi.interpolate`${scheme}://${this.loadBalancer.dnsName}`;
         this.registerOutputs({
             url: this.url,
             apiTokenSecretArn: this.apiTokenSecret.arn,
@@ -644,6 +663,7 @@ export class CostTracker extends pulumi.ComponentResource {
                 readonlyRootFilesystem: true,
                 logConfiguration: { logDriver: "awslogs", options: logs(CONTAINER_NAME) },
             },
+            rdsCaEcsContainer(region.apply(rdsCaBundleUrl), logs(RDS_CA.container)),
             databaseUserContainer({
                 host: db.address,
                 port: db.port,
@@ -665,6 +685,8 @@ export class CostTracker extends pulumi.ComponentResource {
                 executionRoleArn: this.executionRole.arn,
                 taskRoleArn: this.taskRole.arn,
                 containerDefinitions: containers,
+                // Fargate's task storage, shared by the containers: RDS's CA bundle, fetched at start.
+                volumes: [{ name: RDS_CA.volume }],
             },
             { parent: this, dependsOn: this.secretValues },
         );
@@ -873,10 +895,35 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A host name that is one, and one with every certificate. */
+function trackerHostProblems(args: Pick<CostTrackerArgs, "hostName" | "certificateArn">): SettingProblem[] {
+    if (args.hostName !== undefined && !isHostName(args.hostName))
+        return [
+            {
+                key: "hostName",
+                message: `must be a host name such as cost-tracker.example.com (found "${args.hostName}")`,
+            },
+        ];
+    if (args.certificateArn !== undefined && args.hostName === undefined)
+        return [
+            {
+                key: "hostName",
+                message:
+                    "is required with certificateArn: no certificate can match the load balancer's AWS name; name the host the certificate covers",
+            },
+        ];
+    return [];
+}
+
 /** Every problem with the arguments, keyed by argument name, before anything is created. */
 export function costTrackerArgsProblems(args: CostTrackerArgs): SettingProblem[] {
     const problems = [
-        ...costTrackerSizingProblems("", args),
+        ...costTrackerSizingProblems("", {
+            ...args,
+            // An output is an ARN the cloud made; only a literal one can be checked here.
+            certificateArn: typeof args.certificateArn === "string" ? args.certificateArn : undefined,
+        }),
+        ...trackerHostProblems(args),
         ...containerImageArgsProblems({ build: args.build, image: args.image }),
         // The document as the service will check it, with placeholders for what the cloud assigns.
         ...costTrackerConfigProblems(

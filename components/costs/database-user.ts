@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { RDS_CA, libpqVerifyFullEnv } from "../shared/rds-ca";
 
 /**
  * The cost tracker's own database user, kept apart from the RDS master user.
@@ -95,7 +96,8 @@ export function databaseUserSecret(
 
 /**
  * The container that makes the user before the service starts (the service's `dependsOn` waits
- * for it to exit 0). It alone reads the master secret. TLS: required, as RDS forces it.
+ * for it to exit 0). It alone reads the master secret. TLS: verified (`verify-full`) against
+ * RDS's CA bundle, which the `rds-ca` container fetched into the shared volume first.
  */
 export function databaseUserContainer(s: {
     host: pulumi.Input<string>;
@@ -109,14 +111,16 @@ export function databaseUserContainer(s: {
         name: DATABASE_USER.container,
         image: DATABASE_USER.image,
         essential: false,
+        dependsOn: [{ containerName: RDS_CA.container, condition: "SUCCESS" }],
         command: ["/bin/sh", "-ec", 'printf "%s" "$SQL" | psql -q -X'],
         environment: [
             { name: "PGHOST", value: s.host },
             { name: "PGPORT", value: pulumi.output(s.port).apply(String) },
             { name: "PGDATABASE", value: s.database },
-            { name: "PGSSLMODE", value: "require" },
+            ...libpqVerifyFullEnv(),
             { name: "SQL", value: DATABASE_USER_SQL },
         ],
+        mountPoints: [{ sourceVolume: RDS_CA.volume, containerPath: RDS_CA.mountPath, readOnly: true }],
         secrets: [
             // Keys of JSON secrets (`<arn>:<json-key>:<version-stage>:<version-id>`; empty: the current version).
             { name: "PGUSER", valueFrom: pulumi.interpolate`${s.masterSecretArn}:username::` },

@@ -7,6 +7,7 @@ import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { imagePinProblems, parseImageReference } from "../shared/image-reference";
 import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
+import { RDS_CA, RDS_CA_MOUNT, RDS_CA_VOLUME, rdsCaInitContainer } from "../shared/rds-ca";
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, currentSecretVersion, externalSecret } from "./external-secrets";
 import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
@@ -163,7 +164,12 @@ export class Backstage extends pulumi.ComponentResource {
                         url: this.url,
                         image,
                         replicas: args.replicas ?? 1,
-                        database: { host: dbHost, port: dbPort, name: args.database.name },
+                        database: {
+                            host: dbHost,
+                            port: dbPort,
+                            name: args.database.name,
+                            region: args.database.region,
+                        },
                         templatesUrl: args.templatesUrl,
                         proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
                         argoCdTokenVersion: tokenVersion,
@@ -331,7 +337,7 @@ export function backstageValues(s: {
     url: string;
     image?: string;
     replicas: number;
-    database: { host: string; port: number; name: string };
+    database: { host: string; port: number; name: string; region: string };
     templatesUrl: string;
     proxy: { costTracker: string; argoCd: string; mlflow: string };
     /** The Argo CD token's current Secrets Manager version; undefined while there is none (or no token). */
@@ -363,7 +369,13 @@ export function backstageValues(s: {
                 { name: "COST_TRACKER_URL", value: s.proxy.costTracker },
                 // Harmless since scaffolder-backend 4.0.3 dropped isolated-vm; older images need it on Node 20+.
                 { name: "NODE_OPTIONS", value: "--no-node-snapshot" },
+                // RDS's CAs join Node's trust store, so the database connection verifies its server (ssl below).
+                { name: "NODE_EXTRA_CA_CERTS", value: RDS_CA.file },
             ],
+            // Fetched before the backend starts; the chart mounts the volume only with both lists set (backstage 2.8.2, templates/backstage-deployment.yaml).
+            initContainers: [rdsCaInitContainer(s.database.region)],
+            extraVolumes: [RDS_CA_VOLUME],
+            extraVolumeMounts: [RDS_CA_MOUNT],
             extraEnvVarsSecrets: secrets,
             // A new token version rolls the pods: they read environment variables only at start.
             ...(s.argoCdTokenVersion
@@ -399,8 +411,8 @@ export function backstageAppConfig(
                     user: `\${${ENV.database.user}}`,
                     password: `\${${ENV.database.password}}`,
                     database: s.database.name,
-                    // RDS forces TLS. Encrypted, not verified: verifying needs the RDS CA bundle in the image.
-                    ssl: { rejectUnauthorized: false },
+                    // RDS forces TLS; node-postgres verifies the chain (RDS's CAs, NODE_EXTRA_CA_CERTS) and the host name.
+                    ssl: { rejectUnauthorized: true },
                 },
                 pluginDivisionMode: "schema",
                 ensureExists: false,

@@ -6,6 +6,8 @@ export interface ServiceDatabase {
     host: pulumi.Input<string>;
     /** The server's port. */
     port: pulumi.Input<number>;
+    /** The server's AWS region: its RDS CA bundle is what the service verifies the server's certificate against. */
+    region: string;
     /** The database's name; the service's user owns it. */
     name: string;
     /** Secrets Manager secret holding `{"username": …, "password": …}` of the service's user; synced into Kubernetes, never read by Pulumi. */

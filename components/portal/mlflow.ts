@@ -8,6 +8,7 @@ import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
 import { SettingProblem, countProblems, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
+import { RDS_CA_MOUNT, RDS_CA_VOLUME, libpqVerifyFullEnv, rdsCaInitContainer } from "../shared/rds-ca";
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
 import { PortalIngressSettings, ingressProblems, portalIngress, portalUrl } from "./ingress";
@@ -22,6 +23,12 @@ export const MLFLOW = {
     serviceAccount: "mlflow",
     databaseSecret: "mlflow-db",
 } as const;
+
+/**
+ * The server image the chart runs by default (mlflow 1.11.5 values.yaml `image.repository`, tag
+ * its Chart.yaml appVersion 3.15.1): the platform's own migration init container uses it too.
+ */
+export const MLFLOW_IMAGE = "burakince/mlflow:3.15.1";
 
 export const MLFLOW_DEFAULTS = { replicas: 1, artifactPath: "artifacts", noncurrentVersionDays: 30 } as const;
 
@@ -70,8 +77,9 @@ export interface MlflowArgs {
  * - **The bucket** is private (public access blocked, owner-enforced), encrypted, versioned,
  *   TLS-only; old versions expire after 30 days; protected and retained with `protect`.
  * - **The database** credentials reach the pod from Secrets Manager through the External
- *   Secrets Operator (`backendStore.existingDatabaseSecret`); the schema is migrated by the
- *   chart's init container. Connections use TLS (`PGSSLMODE=require`).
+ *   Secrets Operator (`backendStore.existingDatabaseSecret`); the schema is migrated by an init
+ *   container of the platform's, after the one that fetches RDS's CA bundle. Connections verify
+ *   the server (`PGSSLMODE=verify-full`, docs/database-tls.md).
  * - **Host check** (MLflow ≥ 3.5 refuses unknown Host headers): the ingress host and the
  *   Service's cluster names are allowed, so the portal's proxy (which sends the Service's name)
  *   gets through; `/health` is exempt, so the ALB's health check does too.
@@ -187,7 +195,9 @@ export function mlflowValues(s: {
             annotations: { "eks.amazonaws.com/role-arn": s.roleArn },
         },
         backendStore: {
-            databaseMigration: true,
+            // The chart runs its migration before any init container of ours, without our
+            // environment (mlflow 1.11.5 templates/deployment.yaml): it could not verify TLS. Ours runs after the bundle's fetch.
+            databaseMigration: false,
             databaseConnectionCheck: true,
             postgres: { enabled: true, host: s.database.host, port: s.database.port, database: s.database.name },
             existingDatabaseSecret: { name: MLFLOW.databaseSecret, usernameKey: "username", passwordKey: "password" },
@@ -203,11 +213,51 @@ export function mlflowValues(s: {
             `${service}.cluster.local`,
             `${service}.cluster.local:80`,
         ],
-        // RDS forces TLS; libpq (psycopg2) reads PGSSLMODE.
-        extraEnvVars: { PGSSLMODE: "require", AWS_DEFAULT_REGION: s.region },
+        // RDS forces TLS; libpq (psycopg2) verifies the server against RDS's CA bundle (PGSSLMODE, PGSSLROOTCERT).
+        extraEnvVars: {
+            ...Object.fromEntries(libpqVerifyFullEnv().map((e) => [e.name, e.value])),
+            AWS_DEFAULT_REGION: s.region,
+        },
+        initContainers: [rdsCaInitContainer(s.region), mlflowMigrationContainer()],
+        extraVolumes: [RDS_CA_VOLUME],
+        extraVolumeMounts: [RDS_CA_MOUNT],
         telemetry: { enabled: false },
         nodeSelector: { ...CPU_NODE_SELECTOR },
         resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+    };
+}
+
+/**
+ * The chart's own migration (mlflow 1.11.5 templates/configmap.yaml, `migrations.py`: an engine
+ * on `postgresql://` from libpq's environment, then `_initialize_tables`), run after the RDS CA
+ * bundle's fetch with verify-full. The chart's env ConfigMap gives PGHOST, PGPORT and PGDATABASE.
+ */
+export function mlflowMigrationContainer(): HelmValues {
+    const fromDatabaseSecret = (key: string) => ({ secretKeyRef: { name: MLFLOW.databaseSecret, key } });
+    return {
+        name: "mlflow-db-migration",
+        image: MLFLOW_IMAGE,
+        command: [
+            "python",
+            "-c",
+            "from mlflow.store.db import utils; utils._initialize_tables(utils.create_sqlalchemy_engine_with_retry('postgresql://'))",
+        ],
+        envFrom: [{ configMapRef: { name: `${MLFLOW.service}-env-configmap` } }],
+        env: [
+            { name: "PGUSER", valueFrom: fromDatabaseSecret("username") },
+            { name: "PGPASSWORD", valueFrom: fromDatabaseSecret("password") },
+            ...libpqVerifyFullEnv(),
+        ],
+        volumeMounts: [RDS_CA_MOUNT, { name: "tmp", mountPath: "/tmp" }],
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1001,
+            runAsGroup: 1001,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+        },
+        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "1Gi" } },
     };
 }
 

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { CPU_NODE_SELECTOR, PORTAL_NAMESPACES } from "../../catalog";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
+import { RDS_CA_MOUNT, RDS_CA_VOLUME, libpqVerifyFullEnv, rdsCaInitContainer } from "../shared/rds-ca";
 import { PACKAGE } from "../shared/tokens";
 import type { ServiceDatabase } from "./database";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
@@ -27,6 +28,8 @@ export interface ServiceDatabasesArgs {
     /** The PostgreSQL server: its host name and port (an RDS instance's address). */
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
+    /** The database's region: its RDS CA bundle verifies the server's certificate (`sslmode=verify-full`). */
+    region: string;
     /** The server's master user secret (`{"username", "password"}`, e.g. RDS-managed); synced into the job's namespace only. */
     masterSecretArn: pulumi.Input<string>;
     /** The External Secrets Operator, which syncs the master secret. Its store must admit `namespace`. */
@@ -95,7 +98,13 @@ export class ServiceDatabases extends pulumi.ComponentResource {
         this.databases = Object.fromEntries(
             args.services.map((service) => [
                 service,
-                { host: args.host, port: args.port, name: service, credentialsSecretArn: this.secrets[service].arn },
+                {
+                    host: args.host,
+                    port: args.port,
+                    region: args.region,
+                    name: service,
+                    credentialsSecretArn: this.secrets[service].arn,
+                },
             ]),
         );
         this.role = new IrsaRole(
@@ -141,6 +150,7 @@ export class ServiceDatabases extends pulumi.ComponentResource {
                     bootstrapJobSpec({
                         host,
                         port,
+                        region: args.region,
                         services: args.services.map((service, i) => ({ service, secretArn: arns[i] })),
                     }),
                 ),
@@ -199,6 +209,7 @@ export function bootstrapStatements(secretArns: pulumi.Input<string>[]): PolicyS
 export function bootstrapJobSpec(s: {
     host: string;
     port: number;
+    region: string;
     services: { service: string; secretArn: string }[];
 }): k8s.types.input.batch.v1.JobSpec {
     const work = { name: "work", mountPath: "/work" };
@@ -224,8 +235,9 @@ export function bootstrapJobSpec(s: {
                     fsGroup: 70,
                     seccompProfile: { type: "RuntimeDefault" },
                 },
-                volumes: [{ name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }],
+                volumes: [{ name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }, RDS_CA_VOLUME],
                 initContainers: [
+                    rdsCaInitContainer(s.region),
                     {
                         name: "credentials",
                         image: SERVICE_DATABASES_DEFAULTS.awsCliImage,
@@ -249,7 +261,8 @@ export function bootstrapJobSpec(s: {
                             { name: "PGHOST", value: s.host },
                             { name: "PGPORT", value: String(s.port) },
                             { name: "PGDATABASE", value: "postgres" },
-                            { name: "PGSSLMODE", value: "require" },
+                            // Verified against RDS's CA bundle, which the rds-ca init container fetched.
+                            ...libpqVerifyFullEnv(),
                             {
                                 name: "PGUSER",
                                 valueFrom: {
@@ -263,7 +276,7 @@ export function bootstrapJobSpec(s: {
                                 },
                             },
                         ],
-                        volumeMounts: [work],
+                        volumeMounts: [work, RDS_CA_MOUNT],
                         securityContext: restricted,
                         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
                     },

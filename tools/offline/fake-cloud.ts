@@ -19,6 +19,8 @@ export const FAKE_CREDENTIALS = {
     randomPassword: "fake-random-password-placeholder",
 } as const;
 const DEFAULT_REGION = "us-east-1";
+/** Elastic Load Balancing's hosted zone for load balancers, as a placeholder. */
+export const FAKE_ELB_ZONE_ID = "ZELBPLACEHOLDER";
 
 type State = Record<string, unknown>;
 
@@ -88,6 +90,8 @@ export class FakeCloud {
                 };
             case "aws:secretsmanager/getRandomPassword:getRandomPassword":
                 return { randomPassword: FAKE_CREDENTIALS.randomPassword };
+            case "aws:elb/getHostedZoneId:getHostedZoneId":
+                return { id: FAKE_ELB_ZONE_ID, region: this.defaultRegion };
             default:
                 return {};
         }
@@ -176,7 +180,17 @@ export class FakeCloud {
                     arnSuffix: `app/${name}/placeholder`,
                     dnsName: `internal-${name}-placeholder.${region}.elb.amazonaws.com`,
                     name: inputs.name ?? name,
+                    zoneId: FAKE_ELB_ZONE_ID,
                 };
+            case "aws:acm/certificate:Certificate":
+                return {
+                    arn: `arn:aws:acm:${region}:${FAKE_ACCOUNT}:certificate/${name}-placeholder`,
+                    ...acmValidation(inputs),
+                };
+            case "aws:acm/certificateValidation:CertificateValidation":
+                return { certificateArn: inputs.certificateArn };
+            case "aws:route53/record:Record":
+                return { fqdn: textOr(inputs.name, name).replace(/\.$/, "") };
             case "aws:lb/targetGroup:TargetGroup":
                 return { arn, arnSuffix: `targetgroup/${name}/placeholder`, name: inputs.name ?? name };
             case "docker-build:index:Image": {
@@ -390,5 +404,33 @@ function vpcOutputs(name: string, zones: number): State {
 function kubernetesOutputs(type: string, name: string, inputs: State): State {
     if (!type.startsWith("kubernetes:")) return {};
     const metadata = (inputs.metadata as State | undefined) ?? {};
-    return { metadata: { ...metadata, name: metadata.name ?? name } };
+    const outputs: State = { metadata: { ...metadata, name: metadata.name ?? name } };
+    if (type === "kubernetes:networking.k8s.io/v1:Ingress") outputs.status = ingressStatus(metadata);
+    return outputs;
+}
+
+/**
+ * The status the AWS Load Balancer Controller writes on an Ingress of class alb: its ALB's DNS
+ * name, `k8s-<group>-…` and `internal-` in front for an internal one. Pulumi waits for it.
+ */
+function ingressStatus(metadata: State): State {
+    const annotations = (metadata.annotations as Record<string, string> | undefined) ?? {};
+    const group = annotations["alb.ingress.kubernetes.io/group.name"] ?? textOr(metadata.name, "ingress");
+    const internal = annotations["alb.ingress.kubernetes.io/scheme"] !== "internet-facing";
+    const hostname = `${internal ? "internal-" : ""}k8s-${group}-placeholder.${DEFAULT_REGION}.elb.amazonaws.com`;
+    return { loadBalancer: { ingress: [{ hostname }] } };
+}
+
+/** ACM's validation options: one CNAME per name on the certificate. */
+function acmValidation(inputs: State): State {
+    const alternatives: unknown[] = Array.isArray(inputs.subjectAlternativeNames) ? inputs.subjectAlternativeNames : [];
+    const names = [inputs.domainName, ...alternatives].map((name) => textOr(name, ""));
+    return {
+        domainValidationOptions: names.map((domainName) => ({
+            domainName,
+            resourceRecordName: `_placeholder.${domainName}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: "_placeholder.acm-validations.aws.",
+        })),
+    };
 }

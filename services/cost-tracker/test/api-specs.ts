@@ -647,6 +647,8 @@ export function describeApiSpecs(label: string): void {
                 ]);
                 // The config's default: production-inference, when the stack has it (components/costs/tracker-config.ts).
                 assert.deepStrictEqual(pools.criticalPriorityClasses, ["production-inference"]);
+                // Who passes the budget with them, by default the platform team and the gate only (tracker-config.ts).
+                assert.deepStrictEqual(pools.criticalApprovers, ["admin", "platform"]);
             });
         });
 

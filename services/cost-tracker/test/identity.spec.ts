@@ -161,6 +161,9 @@ describe("cost tracker: identity on every write", () => {
         const critical = ask("inference", { gpus: 8, hours: 300, priorityClass: "production-inference" });
         assert.strictEqual((await post("/v1/gpu-requests", bearer(PLATFORM), critical)).statusCode, 409);
         assert.strictEqual((await post("/v1/gpu-requests", bearer(TOKEN), critical)).statusCode, 201);
+        // The portal's cost preview reads who passes the budget from the pools, so it never promises more.
+        const pools = (await app.inject({ method: "GET", url: "/v1/pools" })).json();
+        assert.deepStrictEqual(pools.criticalApprovers, ["admin"]);
     });
 
     it("releases a reservation only for a caller of its team", async () => {

@@ -2,7 +2,10 @@
  * Starts the real cost tracker (the app `src/main.ts` builds, on embedded PGlite) on loopback at a
  * fixed instant, for specs outside this package that need it running: the Backstage workspace's
  * action and plugin specs, and the portal's end-to-end run. Prints one JSON line,
- * `{"url": …, "token": …, "now": …}`, when it listens, and stops on SIGTERM or SIGINT.
+ * `{"url": …, "token": …, "portalToken": …, "now": …}`, when it listens, and stops on SIGTERM or
+ * SIGINT. `token` is the admin's (seeding, pushing spend); `portalToken` is a `portal` credential,
+ * the kind Backstage holds in a deployment (COST_TRACKER_TOKEN_PORTAL): it acts only for the
+ * signed-in user's teams, and what it reserves is recorded as `<user> via portal`.
  *
  *   node -r esbuild-register services/cost-tracker/test/serve.ts [--demo] [--now 2026-11-20T12:00:00.000Z] [--port 0]
  *
@@ -12,6 +15,9 @@
 import { configFromStack } from "../src/demo/prod-stack";
 import { seedDemo } from "../src/demo/seed";
 import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "./helpers";
+
+/** The portal's credential here (src/http/callers.ts, kind `portal`). */
+export const PORTAL_TOKEN = "portal-token-0123456789abcdef";
 
 /** The instant the specs of the Backstage workspace are written for (their hand-computed figures assume it). */
 export const DEFAULT_NOW = "2026-11-20T12:00:00.000Z";
@@ -30,9 +36,13 @@ async function serve(args: string[]): Promise<void> {
     await resetDatabase(db, config);
     const fixed = clock(now);
     if (args.includes("--demo")) await seedDemo(db, config, fixed.now());
-    const app = await testApp(db, { config, now: fixed.now });
+    const app = await testApp(db, {
+        config,
+        now: fixed.now,
+        credentials: [{ kind: "portal", tokens: [PORTAL_TOKEN] }],
+    });
     const url = await app.listen({ host: "127.0.0.1", port });
-    process.stdout.write(`${JSON.stringify({ url, token: TOKEN, now })}\n`);
+    process.stdout.write(`${JSON.stringify({ url, token: TOKEN, portalToken: PORTAL_TOKEN, now })}\n`);
     const stop = () => void app.close().then(() => db.close().then(() => process.exit(0)));
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);

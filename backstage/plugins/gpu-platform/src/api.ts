@@ -17,11 +17,31 @@ export interface PoolOffer {
 
 export interface PoolOffers {
   readonly pools: readonly PoolOffer[];
-  /** Classes approved past the budget (flagged); absent from a cost tracker that does not say. */
+  /** Classes approved past the budget (flagged) for a caller of `criticalApprovers`; absent from a cost tracker that does not say. */
   readonly criticalPriorityClasses?: readonly string[];
+  /**
+   * The caller kinds whose critical-class requests pass the budget (by default the platform team's
+   * and the budget gate's, not the portal's); absent from a cost tracker that does not say, and
+   * then the preview promises nothing past the budget.
+   */
+  readonly criticalApprovers?: readonly string[];
 }
 
-/** A team as GET /v1/teams lists it. The forecast's range is shown when the cost tracker gives one. */
+/**
+ * The month-end forecast as GET /v1/teams gives it (services/cost-tracker/src/http/schemas.ts,
+ * `teamSummarySchema.forecast`): a point and a prediction range at `confidencePct`, all null while
+ * the team has too little history.
+ */
+export interface Forecast {
+  readonly asOfDay: string;
+  readonly historyDays: number;
+  readonly confidencePct: number;
+  readonly pointUsd: number | null;
+  readonly lowUsd: number | null;
+  readonly highUsd: number | null;
+}
+
+/** A team as GET /v1/teams lists it. */
 export interface TeamBudget {
   readonly name: string;
   readonly month: string;
@@ -29,9 +49,9 @@ export interface TeamBudget {
   readonly monthToDateUsd: number;
   readonly reservedUsd: number;
   readonly remainingUsd: number;
-  readonly forecastUsd: number;
-  readonly forecastLowUsd?: number;
-  readonly forecastHighUsd?: number;
+  /** The forecast's point; null without enough history. */
+  readonly forecastUsd: number | null;
+  readonly forecast: Forecast;
 }
 
 /** A decision as GET /v1/gpu-requests lists it. */

@@ -21,10 +21,15 @@ export type Preview =
       readonly team?: TeamBudget;
       readonly remainingAfterUsd?: number;
       readonly critical: boolean;
+      /** Whether the portal's request for this critical class would pass the budget (its caller kind is a critical approver). */
+      readonly criticalPassesBudget: boolean;
       /** fits, rejected (over what is left), or over-but-critical (approved past the budget, flagged). */
       readonly verdict:
         'fits' | 'rejected' | 'critical-over-budget' | 'no-team';
     };
+
+/** The caller kind the portal's requests come as (the cost tracker's `portal` credential). */
+const PORTAL_CALLER = 'portal';
 
 /** The team a form's value names: `group:default/ml-research` or a bare name. */
 export function teamName(value: string | undefined): string | undefined {
@@ -41,7 +46,8 @@ export function cents(amount: number): number {
 /**
  * The estimate of an ask from the cost tracker's own prices (GET /v1/pools, never a copy), the
  * team's remaining budget (GET /v1/teams), and whether the cost tracker would approve it: it
- * rejects what is over the remaining budget unless the class is critical.
+ * rejects what is over the remaining budget, unless the class is critical and the portal is one of
+ * the callers whose critical requests pass it (`criticalApprovers`; by default it is not).
  */
 export function previewAsk(
   ask: Ask,
@@ -75,6 +81,8 @@ export function previewAsk(
   const critical = (offers.criticalPriorityClasses ?? []).includes(
     ask.priorityClass ?? '',
   );
+  const criticalPassesBudget =
+    critical && (offers.criticalApprovers ?? []).includes(PORTAL_CALLER);
   const team = teams.find(t => t.name === teamName(ask.team));
   if (!team)
     return {
@@ -82,10 +90,13 @@ export function previewAsk(
       estimatedCostUsd,
       usdPerUnitHour: resource.usdPerUnitHour,
       critical,
+      criticalPassesBudget,
       verdict: 'no-team',
     };
   const fits = estimatedCostUsd <= team.remainingUsd;
-  const overVerdict = critical ? 'critical-over-budget' : 'rejected';
+  const overVerdict = criticalPassesBudget
+    ? 'critical-over-budget'
+    : 'rejected';
   return {
     kind: 'priced',
     estimatedCostUsd,
@@ -93,6 +104,7 @@ export function previewAsk(
     team,
     remainingAfterUsd: cents(team.remainingUsd - estimatedCostUsd),
     critical,
+    criticalPassesBudget,
     verdict: fits ? 'fits' : overVerdict,
   };
 }

@@ -3,7 +3,7 @@
  * and @fastify/swagger turns them into /openapi.json. Names that come from the config (teams,
  * pools, priority classes) are enums, so the OpenAPI document lists what a caller may send.
  */
-import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import { CALLER_KINDS, type CostTrackerConfig } from "../../../../components/costs/tracker-config";
 import { CATEGORIES } from "../model";
 
 const usd = { type: "number", description: "US dollars, to the cent" } as const;
@@ -404,7 +404,13 @@ export const poolsSchema = {
             type: "array",
             items: { type: "string" },
             description:
-                "Priority classes approved past the budget (flagged), so a form can label them before a request",
+                "Priority classes approved past the budget (flagged) when a caller of criticalApprovers asks, so a form can label them before a request",
+        },
+        criticalApprovers: {
+            type: "array",
+            items: { type: "string", enum: [...CALLER_KINDS] },
+            description:
+                "The caller kinds whose critical-class requests pass the budget; anyone else's (the portal's, unless listed) are judged against it",
         },
     },
 } as const;

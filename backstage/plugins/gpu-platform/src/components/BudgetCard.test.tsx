@@ -12,6 +12,7 @@ import { screen, within } from '@testing-library/react';
 import {
   type RunningCostTracker,
   getJson,
+  spendByDay,
   startCostTracker,
 } from '../../../../test-utils/costTracker';
 import { type Decision, type TeamBudget, costTrackerReadApiRef } from '../api';
@@ -87,8 +88,11 @@ describe('BudgetCard', () => {
     expect(screen.getByTestId('gpu-budget-remaining')).toHaveTextContent(
       money(budget.remainingUsd),
     );
+    // The demo has a month of history on 2026-11-20, so a forecast with its 90 % range (rules.ts).
     expect(screen.getByTestId('gpu-budget-forecast')).toHaveTextContent(
-      money(budget.forecastUsd),
+      `${money(budget.forecast.pointUsd!)} (90 % range ${money(
+        budget.forecast.lowUsd!,
+      )} to ${money(budget.forecast.highUsd!)})`,
     );
     expect(
       screen.getByText('Open the cost dashboard').closest('a'),
@@ -121,11 +125,68 @@ describe('BudgetCard', () => {
     );
   });
 
+  it("warns when the forecast is over the budget: the demo's inference team runs at 125 % of it", async () => {
+    await renderCard(teamGroup('inference'));
+    expect(
+      await screen.findByTestId('gpu-budget-forecast-warning'),
+    ).toHaveTextContent('The forecast is over the budget.');
+  });
+
   it('says so when the cost tracker has no such team', async () => {
     await renderCard(teamGroup('no-such-team'));
     expect(
       await screen.findByText('The cost tracker has no team no-such-team.'),
     ).toBeInTheDocument();
+  });
+});
+
+describe('BudgetCard, the forecast from spend pushed by hand', () => {
+  let fresh: RunningCostTracker;
+  beforeAll(async () => {
+    fresh = await startCostTracker(); // no demo: no spend at all
+  });
+  afterAll(() => fresh?.stop());
+
+  const renderFresh = (team: string) =>
+    renderInTestApp(
+      <EntityProvider entity={teamGroup(team)}>
+        <BudgetCard />
+      </EntityProvider>,
+      { apis: [[costTrackerReadApiRef, directClient(fresh.url)]] },
+    );
+
+  it("gives the forecast's point and 90 % range, computed by hand", async () => {
+    // 14 complete days before 2026-11-20, $1,000 and $3,000 in turn: mean $2,000, sample standard
+    // deviation √(14 × 1,000² / 13) = $1,037.749. Spent through the 19th: $28,000; 11 days left
+    // (the 20th to the 30th). Point: 28,000 + 11 × 2,000 = $50,000.00. Half range: t(13, 95 %) =
+    // 1.771 × 1,037.749 × √(11 + 11² / 14) = 1.771 × 1,037.749 × 4.432026 = $8,145.42.
+    const days = Array.from(
+      { length: 14 },
+      (_, i) => `2026-11-${String(6 + i).padStart(2, '0')}`,
+    );
+    await spendByDay(
+      fresh,
+      'applied-ml',
+      Object.fromEntries(days.map((day, i) => [day, i % 2 ? 3000 : 1000])),
+    );
+    await renderFresh('applied-ml');
+    expect(await screen.findByTestId('gpu-budget-forecast')).toHaveTextContent(
+      '$50,000.00 (90 % range $41,854.58 to $58,145.42)',
+    );
+    // applied-ml's budget is $40,000 (Pulumi.prod.yaml).
+    expect(screen.getByTestId('gpu-budget-forecast-warning')).toHaveTextContent(
+      'The forecast is over the budget.',
+    );
+  });
+
+  it('says there is no forecast yet for a team without spend', async () => {
+    await renderFresh('ml-research');
+    expect(await screen.findByTestId('gpu-budget-forecast')).toHaveTextContent(
+      'None yet: 0 complete days of spend on record',
+    );
+    expect(
+      screen.queryByTestId('gpu-budget-forecast-warning'),
+    ).not.toBeInTheDocument();
   });
 });
 

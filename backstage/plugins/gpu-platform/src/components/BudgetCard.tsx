@@ -13,6 +13,7 @@ import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { type Decision, type TeamBudget, costTrackerReadApiRef } from '../api';
 import { money } from '../estimate';
+import { forecastInWords } from '../forecast';
 
 /** Marks a Group made from one of the platform's teams (plugins/catalog-backend-module-gpu-teams). */
 export const TEAM_ANNOTATION = 'gpu-platform/team';
@@ -81,10 +82,7 @@ export function BudgetCard() {
 }
 
 function BudgetFigures({ budget }: { budget: TeamBudget }) {
-  const range =
-    budget.forecastLowUsd !== undefined && budget.forecastHighUsd !== undefined
-      ? ` (likely ${money(budget.forecastLowUsd)} to ${money(budget.forecastHighUsd)})`
-      : '';
+  const forecast = forecastInWords(budget);
   const rows: [string, string, string][] = [
     [
       'budget',
@@ -94,7 +92,7 @@ function BudgetFigures({ budget }: { budget: TeamBudget }) {
     ['spent', 'Spent this month', money(budget.monthToDateUsd)],
     ['reserved', 'Reserved by approved requests', money(budget.reservedUsd)],
     ['remaining', 'Remaining', money(budget.remainingUsd)],
-    ['forecast', 'Month-end forecast', `${money(budget.forecastUsd)}${range}`],
+    ['forecast', 'Month-end forecast', forecast.text],
   ];
   return (
     <Box
@@ -118,13 +116,14 @@ function BudgetFigures({ budget }: { budget: TeamBudget }) {
           </Typography>
         </Box>
       ))}
-      {budget.forecastUsd > budget.monthlyBudgetUsd && (
+      {forecast.warning && (
         <Typography
           component="dd"
           color="error"
+          data-testid="gpu-budget-forecast-warning"
           style={{ gridColumn: '1 / 3', margin: 0 }}
         >
-          The forecast is over the budget.
+          {forecast.warning}
         </Typography>
       )}
     </Box>

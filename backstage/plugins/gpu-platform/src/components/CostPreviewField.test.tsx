@@ -89,18 +89,21 @@ describe('GpuCostPreview', () => {
     );
   });
 
-  it('labels a critical class, which is approved past the budget', async () => {
+  it("labels a critical class, and judges the portal's request for it against the budget, as the cost tracker does by default", async () => {
     await renderPreview({
       ...TRAINING,
-      team: 'group:default/inference',
+      team: 'group:default/applied-ml',
       hours: 744,
       priorityClass: 'production-inference',
     });
     expect(
       await screen.findByText('production-inference: critical class'),
     ).toBeInTheDocument();
+    // criticalApprovers defaults to admin and platform (components/costs/tracker-config.ts): not the portal.
+    const over = Math.round((40_949.76 - remaining['applied-ml']) * 100) / 100;
     expect(screen.getByTestId('gpu-cost-verdict')).toHaveTextContent(
-      'Over what the team has left, but production-inference is a critical class: it is approved past the budget',
+      `The cost tracker would reject this ask: it is ${money(over)} over what the team has left. ` +
+        "production-inference is a critical class, but the portal's requests do not pass the budget with it: the platform team can grant an exception.",
     );
   });
 

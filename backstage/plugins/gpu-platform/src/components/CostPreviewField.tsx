@@ -126,8 +126,10 @@ function Verdict({
     return (
       <Alert severity="error" data-testid="gpu-cost-verdict">
         The cost tracker would reject this ask: it is{' '}
-        {money(-preview.remainingAfterUsd!)} over what the team has left. Ask
-        for fewer GPUs or fewer hours, or wait until money is freed.
+        {money(-preview.remainingAfterUsd!)} over what the team has left.
+        {preview.critical &&
+          ` ${priorityClass} is a critical class, but the portal's requests do not pass the budget with it: the platform team can grant an exception.`}{' '}
+        Ask for fewer GPUs or fewer hours, or wait until money is freed.
       </Alert>
     );
   }

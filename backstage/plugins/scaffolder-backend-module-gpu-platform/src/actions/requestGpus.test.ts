@@ -74,7 +74,7 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
     createRequestGpusAction({
       costTracker: new CostTrackerClient({
         baseUrl,
-        token: tracker.token,
+        token: tracker.portalToken,
         retryDelaysMs: [20, 20],
       }),
       catalog: catalogServiceMock({ entities: CATALOG }),
@@ -122,7 +122,8 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
     expect(recorded).toMatchObject({
       id: output.reservationId,
       status: 'approved',
-      requester: ADA,
+      // The identity the portal's credential proves: the user it acts for (src/http/callers.ts).
+      requester: `${ADA} via portal`,
       workload: H100_ASK.workload,
       reservation: 'active',
     });
@@ -163,9 +164,9 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
     ]);
   });
 
-  it('a critical class is approved past the budget, flagged', async () => {
+  it("a critical class from the portal is judged against the budget, as the cost tracker's default criticalApprovers (admin, platform) say", async () => {
     await spend(tracker, 'inference', 79_995);
-    const output = await run({
+    const critical = run({
       ...H100_ASK,
       team: 'inference',
       pool: 'a100-mig',
@@ -179,12 +180,10 @@ describe('gpu-platform:request-gpus against the cost tracker', () => {
         name: 'fraud-tf',
       },
     });
-    expect(output).toMatchObject({
-      status: 'approved',
-      estimatedCostUsd: 14.7,
-      remainingUsd: -9.7,
-      overBudget: true,
-    });
+    // A 3g.40gb slice: 3/7 of a p4de.24xlarge GPU, $1.4704/h; 10 h = $14.70, over the $80,000 − $79,995 = $5.00 left.
+    await expect(critical).rejects.toThrow(
+      'Not approved: 1 × nvidia.com/mig-3g.40gb on a100-mig for 10 h is estimated at $14.70, and team inference has $5.00 left this month',
+    );
   });
 
   it('a user outside the team is refused before the cost tracker is asked: nothing is recorded', async () => {

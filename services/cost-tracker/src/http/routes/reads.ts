@@ -1,5 +1,6 @@
 /** The read routes: budgets and spend per team, pools, recent decisions and alerts. No credential needed. */
 import type { FastifyInstance } from "fastify";
+import { TRACKER_DEFAULTS } from "../../../../../components/costs/tracker-config";
 import { listAlerts } from "../../alerts";
 import { listRequests } from "../../approvals";
 import { BadInput, NotFound } from "../../model";
@@ -83,6 +84,7 @@ function registerSpendReads(app: FastifyInstance, deps: AppDeps): void {
                 pools: poolOffers(config),
                 gpuHoursByPool: await gpuHoursByPool(db, from, to),
                 criticalPriorityClasses: config.criticalPriorityClasses,
+                criticalApprovers: config.criticalApprovers ?? TRACKER_DEFAULTS.criticalApprovers,
             };
         },
     );
