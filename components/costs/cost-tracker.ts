@@ -351,42 +351,28 @@ export class CostTracker extends pulumi.ComponentResource {
     }
 
     private createSecurityGroups(name: string, args: CostTrackerArgs) {
-        const child = { parent: this };
         const loadBalancer = new aws.ec2.SecurityGroup(
             `${name}-alb-sg`,
             { vpcId: args.vpcId, description: `${name} load balancer: the cluster's nodes and allowed CIDRs` },
-            child,
+            { parent: this },
         );
         const tasks = new aws.ec2.SecurityGroup(
             `${name}-tasks-sg`,
             { vpcId: args.vpcId, description: `${name} tasks: only the load balancer` },
-            child,
+            { parent: this },
         );
-        const ports = args.certificateArn ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT];
-        const ingress = (
-            role: string,
-            groupId: pulumi.Input<string>,
-            rule: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId" | "ipProtocol">,
-        ) =>
-            new aws.vpc.SecurityGroupIngressRule(
-                `${name}-${role}`,
-                { securityGroupId: groupId, ipProtocol: "tcp", ...rule },
-                child,
-            );
-        const egress = (
-            role: string,
-            groupId: pulumi.Input<string>,
-            rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">,
-        ) =>
-            new aws.vpc.SecurityGroupEgressRule(
-                `${name}-${role}`,
-                { securityGroupId: groupId, ipProtocol: "tcp", ...rule },
-                child,
-            );
+        this.allowCallersToLoadBalancer(name, args, loadBalancer.id);
+        this.allowLoadBalancerToTasks(name, loadBalancer.id, tasks.id);
+        this.allowTasksOut(name, args, tasks.id);
+        return { loadBalancer, tasks };
+    }
 
+    /** The cluster's nodes and the allowed CIDRs reach the load balancer's listener ports. */
+    private allowCallersToLoadBalancer(name: string, args: CostTrackerArgs, loadBalancerId: pulumi.Input<string>) {
+        const ports = args.certificateArn ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT];
         for (const port of ports) {
             if (args.cluster) {
-                ingress(`alb-from-nodes-${port}`, loadBalancer.id, {
+                this.ingressRule(`${name}-alb-from-nodes-${port}`, loadBalancerId, {
                     referencedSecurityGroupId: args.cluster.nodeSecurityGroupId,
                     fromPort: port,
                     toPort: port,
@@ -394,7 +380,7 @@ export class CostTracker extends pulumi.ComponentResource {
                 });
             }
             (args.allowedCidrs ?? []).forEach((cidr, i) =>
-                ingress(`alb-from-cidr-${i}-${port}`, loadBalancer.id, {
+                this.ingressRule(`${name}-alb-from-cidr-${i}-${port}`, loadBalancerId, {
                     cidrIpv4: cidr,
                     fromPort: port,
                     toPort: port,
@@ -402,21 +388,32 @@ export class CostTracker extends pulumi.ComponentResource {
                 }),
             );
         }
+    }
+
+    /** The load balancer reaches the tasks on the container port, in both groups' rules. */
+    private allowLoadBalancerToTasks(
+        name: string,
+        loadBalancerId: pulumi.Input<string>,
+        tasksId: pulumi.Input<string>,
+    ): void {
         const container = COST_TRACKER_DEFAULTS.containerPort;
-        egress("alb-to-tasks", loadBalancer.id, {
-            referencedSecurityGroupId: tasks.id,
+        this.egressRule(`${name}-alb-to-tasks`, loadBalancerId, {
+            referencedSecurityGroupId: tasksId,
             fromPort: container,
             toPort: container,
             description: "the tasks",
         });
-        ingress("tasks-from-alb", tasks.id, {
-            referencedSecurityGroupId: loadBalancer.id,
+        this.ingressRule(`${name}-tasks-from-alb`, tasksId, {
+            referencedSecurityGroupId: loadBalancerId,
             fromPort: container,
             toPort: container,
             description: "the load balancer",
         });
+    }
+
+    private allowTasksOut(name: string, args: CostTrackerArgs, tasksId: pulumi.Input<string>): void {
         // The tasks call AWS APIs (Cost Explorer, SNS, STS, ECR, logs), the cluster's API and the alert webhook, all over HTTPS.
-        egress("tasks-to-https", tasks.id, {
+        this.egressRule(`${name}-tasks-to-https`, tasksId, {
             cidrIpv4: "0.0.0.0/0",
             fromPort: HTTPS_PORT,
             toPort: HTTPS_PORT,
@@ -431,32 +428,49 @@ export class CostTracker extends pulumi.ComponentResource {
                 {
                     type: "ingress",
                     securityGroupId: args.cluster.apiSecurityGroupId,
-                    sourceSecurityGroupId: tasks.id,
+                    sourceSecurityGroupId: tasksId,
                     protocol: "tcp",
                     fromPort: HTTPS_PORT,
                     toPort: HTTPS_PORT,
                     description: `${name} tasks`,
                 },
-                child,
+                { parent: this },
             );
         }
-        return { loadBalancer, tasks };
+    }
+
+    private ingressRule(
+        resourceName: string,
+        groupId: pulumi.Input<string>,
+        rule: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "securityGroupId" | "ipProtocol">,
+    ): aws.vpc.SecurityGroupIngressRule {
+        return new aws.vpc.SecurityGroupIngressRule(
+            resourceName,
+            { securityGroupId: groupId, ipProtocol: "tcp", ...rule },
+            { parent: this },
+        );
+    }
+
+    private egressRule(
+        resourceName: string,
+        groupId: pulumi.Input<string>,
+        rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">,
+    ): aws.vpc.SecurityGroupEgressRule {
+        return new aws.vpc.SecurityGroupEgressRule(
+            resourceName,
+            { securityGroupId: groupId, ipProtocol: "tcp", ...rule },
+            { parent: this },
+        );
     }
 
     /** Egress from the tasks to the database, once it exists. */
     private allowTasksToDatabase(name: string): void {
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-tasks-to-db`,
-            {
-                securityGroupId: this.securityGroups.tasks.id,
-                referencedSecurityGroupId: this.database.securityGroup.id,
-                ipProtocol: "tcp",
-                fromPort: POSTGRES_PORT,
-                toPort: POSTGRES_PORT,
-                description: "the database",
-            },
-            { parent: this },
-        );
+        this.egressRule(`${name}-tasks-to-db`, this.securityGroups.tasks.id, {
+            referencedSecurityGroupId: this.database.securityGroup.id,
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            description: "the database",
+        });
     }
 
     /**

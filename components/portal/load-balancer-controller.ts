@@ -232,194 +232,180 @@ export function ingressClassParamsSpec(
  * what confine its writes to what it created (`elbv2.k8s.aws/cluster`).
  */
 export function loadBalancerControllerStatements(partition: string): PolicyStatement[] {
-    const arn = (service: string, resource: string) => `arn:${partition}:${service}:*:*:${resource}`;
-    const securityGroups = arn("ec2", "security-group/*");
-    const balancersAndGroups = [
-        arn("elasticloadbalancing", "targetgroup/*/*"),
-        arn("elasticloadbalancing", "loadbalancer/net/*/*"),
-        arn("elasticloadbalancing", "loadbalancer/app/*/*"),
-    ];
-    const createdByCluster = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
-    const ownedByCluster = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
-    const tagChangeOnOwned = {
-        Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" },
-    };
-    const allow = (
-        Action: string[],
-        Resource: string | string[],
-        Condition?: PolicyStatement["Condition"],
-    ): PolicyStatement => ({
-        Effect: "Allow",
-        Action,
-        Resource,
-        ...(Condition ? { Condition } : {}),
-    });
     return [
-        // source: docs/install/iam_policy.json @ v3.5.0, statement 0
+        ...discoveryStatements(),
+        ...securityGroupStatements(partition),
+        ...loadBalancerCreationStatements(partition),
+        ...loadBalancerChangeStatements(partition),
+    ];
+}
+
+/** Only a request that sets the cluster tag: what the controller creates carries it. */
+const CREATED_BY_CLUSTER = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
+/** Only a resource that carries the cluster tag: what the controller created. */
+const OWNED_BY_CLUSTER = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
+/** A tag change on an owned resource that does not set the cluster tag itself. */
+const TAG_CHANGE_ON_OWNED = {
+    Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "true", "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" },
+};
+
+function allow(
+    Action: string[],
+    Resource: string | string[],
+    Condition?: PolicyStatement["Condition"],
+): PolicyStatement {
+    return { Effect: "Allow", Action, Resource, ...(Condition ? { Condition } : {}) };
+}
+
+/** A wildcard-region, wildcard-account ARN in the given partition. */
+function anyRegionArn(partition: string, service: string, resource: string): string {
+    return `arn:${partition}:${service}:*:*:${resource}`;
+}
+
+function loadBalancersAndTargetGroups(partition: string): string[] {
+    return ["targetgroup/*/*", "loadbalancer/net/*/*", "loadbalancer/app/*/*"].map((r) =>
+        anyRegionArn(partition, "elasticloadbalancing", r),
+    );
+}
+
+const EC2_DISCOVERY = [
+    ...[
+        "DescribeAccountAttributes",
+        "DescribeAddresses",
+        "DescribeAvailabilityZones",
+        "DescribeInternetGateways",
+        "DescribeVpcs",
+        "DescribeVpcPeeringConnections",
+    ],
+    ...[
+        "DescribeSubnets",
+        "DescribeSecurityGroups",
+        "DescribeInstances",
+        "DescribeNetworkInterfaces",
+        "DescribeTags",
+        "GetCoipPoolUsage",
+        "DescribeCoipPools",
+    ],
+    ...["GetSecurityGroupsForVpc", "DescribeIpamPools", "DescribeRouteTables"],
+].map((a) => `ec2:${a}`);
+
+const ELB_DISCOVERY = [
+    ...[
+        "DescribeLoadBalancers",
+        "DescribeLoadBalancerAttributes",
+        "DescribeListeners",
+        "DescribeListenerCertificates",
+        "DescribeSSLPolicies",
+        "DescribeRules",
+    ],
+    ...[
+        "DescribeTargetGroups",
+        "DescribeTargetGroupAttributes",
+        "DescribeTargetHealth",
+        "DescribeTags",
+        "DescribeTrustStores",
+        "DescribeListenerAttributes",
+    ],
+    "DescribeCapacityReservation",
+].map((a) => `elasticloadbalancing:${a}`);
+
+const LISTENER_ADD_ONS = [
+    ...[
+        "cognito-idp:DescribeUserPoolClient",
+        "acm:ListCertificates",
+        "acm:DescribeCertificate",
+        "iam:ListServerCertificates",
+        "iam:GetServerCertificate",
+    ],
+    ...["waf-regional:GetWebACL", "waf-regional:GetWebACLForResource"],
+    ...["waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL"],
+    ...["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+    ...["shield:GetSubscriptionState", "shield:DescribeProtection"],
+    ...["shield:CreateProtection", "shield:DeleteProtection"],
+];
+
+/** Statements 0-2 of iam_policy.json @ v3.5.0: the service-linked role, discovery, listener add-ons. */
+function discoveryStatements(): PolicyStatement[] {
+    return [
         allow(["iam:CreateServiceLinkedRole"], "*", {
             StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
         }),
-        // statement 1: discovery
-        allow(
-            [
-                ...[
-                    "DescribeAccountAttributes",
-                    "DescribeAddresses",
-                    "DescribeAvailabilityZones",
-                    "DescribeInternetGateways",
-                    "DescribeVpcs",
-                    "DescribeVpcPeeringConnections",
-                ],
-                ...[
-                    "DescribeSubnets",
-                    "DescribeSecurityGroups",
-                    "DescribeInstances",
-                    "DescribeNetworkInterfaces",
-                    "DescribeTags",
-                    "GetCoipPoolUsage",
-                    "DescribeCoipPools",
-                ],
-                ...["GetSecurityGroupsForVpc", "DescribeIpamPools", "DescribeRouteTables"],
-            ]
-                .map((a) => `ec2:${a}`)
-                .concat(
-                    [
-                        ...[
-                            "DescribeLoadBalancers",
-                            "DescribeLoadBalancerAttributes",
-                            "DescribeListeners",
-                            "DescribeListenerCertificates",
-                            "DescribeSSLPolicies",
-                            "DescribeRules",
-                        ],
-                        ...[
-                            "DescribeTargetGroups",
-                            "DescribeTargetGroupAttributes",
-                            "DescribeTargetHealth",
-                            "DescribeTags",
-                            "DescribeTrustStores",
-                            "DescribeListenerAttributes",
-                        ],
-                        "DescribeCapacityReservation",
-                    ].map((a) => `elasticloadbalancing:${a}`),
-                ),
-            "*",
-        ),
-        // statement 2: certificates, WAF and Shield for the listeners
-        allow(
-            [
-                ...[
-                    "cognito-idp:DescribeUserPoolClient",
-                    "acm:ListCertificates",
-                    "acm:DescribeCertificate",
-                    "iam:ListServerCertificates",
-                    "iam:GetServerCertificate",
-                ],
-                ...[
-                    "waf-regional:GetWebACL",
-                    "waf-regional:GetWebACLForResource",
-                    "waf-regional:AssociateWebACL",
-                    "waf-regional:DisassociateWebACL",
-                ],
-                ...[
-                    "wafv2:GetWebACL",
-                    "wafv2:GetWebACLForResource",
-                    "wafv2:AssociateWebACL",
-                    "wafv2:DisassociateWebACL",
-                ],
-                ...[
-                    "shield:GetSubscriptionState",
-                    "shield:DescribeProtection",
-                    "shield:CreateProtection",
-                    "shield:DeleteProtection",
-                ],
-            ],
-            "*",
-        ),
-        // statement 3
+        allow([...EC2_DISCOVERY, ...ELB_DISCOVERY], "*"),
+        // certificates, WAF and Shield for the listeners
+        allow(LISTENER_ADD_ONS, "*"),
+    ];
+}
+
+/** Statements 3-7: the security groups the controller creates for its load balancers. */
+function securityGroupStatements(partition: string): PolicyStatement[] {
+    const securityGroups = anyRegionArn(partition, "ec2", "security-group/*");
+    return [
         allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], "*"),
-        // statement 4
         allow(["ec2:CreateSecurityGroup"], "*"),
-        // statement 5: tag a security group only as it is created, with the cluster tag
+        // tag a security group only as it is created, with the cluster tag
         allow(["ec2:CreateTags"], securityGroups, {
             StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
-            ...createdByCluster,
+            ...CREATED_BY_CLUSTER,
         }),
-        // statement 6
-        allow(["ec2:CreateTags", "ec2:DeleteTags"], securityGroups, tagChangeOnOwned),
-        // statement 7
+        allow(["ec2:CreateTags", "ec2:DeleteTags"], securityGroups, TAG_CHANGE_ON_OWNED),
         allow(
             ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
             "*",
-            ownedByCluster,
+            OWNED_BY_CLUSTER,
         ),
-        // statement 8
+    ];
+}
+
+/** Statements 8-11: creating load balancers, target groups, listeners and rules, and tagging them. */
+function loadBalancerCreationStatements(partition: string): PolicyStatement[] {
+    const listenersAndRules = [
+        "listener/net/*/*/*",
+        "listener/app/*/*/*",
+        "listener-rule/net/*/*/*",
+        "listener-rule/app/*/*/*",
+    ].map((r) => anyRegionArn(partition, "elasticloadbalancing", r));
+    return [
         allow(
             ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
             "*",
-            createdByCluster,
+            CREATED_BY_CLUSTER,
         ),
-        // statement 9
         allow(
             ["CreateListener", "DeleteListener", "CreateRule", "DeleteRule"].map((a) => `elasticloadbalancing:${a}`),
             "*",
         ),
-        // statement 10
         allow(
             ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            balancersAndGroups,
-            tagChangeOnOwned,
+            loadBalancersAndTargetGroups(partition),
+            TAG_CHANGE_ON_OWNED,
         ),
-        // statement 11
-        allow(
-            ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            ["listener/net/*/*/*", "listener/app/*/*/*", "listener-rule/net/*/*/*", "listener-rule/app/*/*/*"].map(
-                (r) => arn("elasticloadbalancing", r),
-            ),
-        ),
-        // statement 12
-        allow(
-            [
-                ...[
-                    "ModifyLoadBalancerAttributes",
-                    "SetIpAddressType",
-                    "SetSecurityGroups",
-                    "SetSubnets",
-                    "DeleteLoadBalancer",
-                    "ModifyTargetGroup",
-                ],
-                ...[
-                    "ModifyTargetGroupAttributes",
-                    "DeleteTargetGroup",
-                    "ModifyListenerAttributes",
-                    "ModifyCapacityReservation",
-                    "ModifyIpPools",
-                ],
-            ].map((a) => `elasticloadbalancing:${a}`),
-            "*",
-            ownedByCluster,
-        ),
-        // statement 13
-        allow(["elasticloadbalancing:AddTags"], balancersAndGroups, {
+        allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], listenersAndRules),
+    ];
+}
+
+const OWNED_LOAD_BALANCER_CHANGES = [
+    ...["ModifyLoadBalancerAttributes", "SetIpAddressType", "SetSecurityGroups", "SetSubnets"],
+    ...["DeleteLoadBalancer", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "DeleteTargetGroup"],
+    ...["ModifyListenerAttributes", "ModifyCapacityReservation", "ModifyIpPools"],
+].map((a) => `elasticloadbalancing:${a}`);
+
+const LISTENER_CHANGES = [
+    ...["SetWebAcl", "ModifyListener", "AddListenerCertificates", "RemoveListenerCertificates"],
+    ...["ModifyRule", "SetRulePriorities"],
+].map((a) => `elasticloadbalancing:${a}`);
+
+/** Statements 12-15: changing what the controller owns, tagging on creation, targets, listeners. */
+function loadBalancerChangeStatements(partition: string): PolicyStatement[] {
+    return [
+        allow(OWNED_LOAD_BALANCER_CHANGES, "*", OWNED_BY_CLUSTER),
+        allow(["elasticloadbalancing:AddTags"], loadBalancersAndTargetGroups(partition), {
             StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
-            ...createdByCluster,
+            ...CREATED_BY_CLUSTER,
         }),
-        // statement 14
         allow(
             ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-            arn("elasticloadbalancing", "targetgroup/*/*"),
+            anyRegionArn(partition, "elasticloadbalancing", "targetgroup/*/*"),
         ),
-        // statement 15
-        allow(
-            [
-                "SetWebAcl",
-                "ModifyListener",
-                "AddListenerCertificates",
-                "RemoveListenerCertificates",
-                "ModifyRule",
-                "SetRulePriorities",
-            ].map((a) => `elasticloadbalancing:${a}`),
-            "*",
-        ),
+        allow(LISTENER_CHANGES, "*"),
     ];
 }

@@ -79,22 +79,7 @@ export class ServiceDatabases extends pulumi.ComponentResource {
         super(SERVICE_DATABASES_TYPE, name, {}, opts);
         this.namespace = args.namespace ?? SERVICE_DATABASES_DEFAULTS.namespace;
         const protect = args.protect ?? false;
-        this.secrets = Object.fromEntries(
-            args.services.map((service) => [
-                service,
-                new aws.secretsmanager.Secret(
-                    `${name}-${service}-credentials`,
-                    {
-                        name: `${args.secretNamePrefix}/${service}-database`,
-                        description: `PostgreSQL user and password of ${service}; written by the portal's database bootstrap job`,
-                        // A fixed name: a secret scheduled for deletion (30 days by default) would block
-                        // re-creating the stack under the same name. Kept secrets keep the window.
-                        ...(protect ? {} : { recoveryWindowInDays: 0 }),
-                    },
-                    { parent: this, protect, retainOnDelete: protect },
-                ),
-            ]),
-        );
+        this.secrets = this.createSecrets(name, args, protect);
         this.databases = Object.fromEntries(
             args.services.map((service) => [
                 service,
@@ -162,6 +147,30 @@ export class ServiceDatabases extends pulumi.ComponentResource {
                 Object.entries(this.secrets).map(([service, secret]) => [service, secret.arn]),
             ),
         });
+    }
+
+    /** One credentials secret per service, which the bootstrap job fills. */
+    private createSecrets(
+        name: string,
+        args: ServiceDatabasesArgs,
+        protect: boolean,
+    ): Record<string, aws.secretsmanager.Secret> {
+        return Object.fromEntries(
+            args.services.map((service) => [
+                service,
+                new aws.secretsmanager.Secret(
+                    `${name}-${service}-credentials`,
+                    {
+                        name: `${args.secretNamePrefix}/${service}-database`,
+                        description: `PostgreSQL user and password of ${service}; written by the portal's database bootstrap job`,
+                        // A fixed name: a secret scheduled for deletion (30 days by default) would block
+                        // re-creating the stack under the same name. Kept secrets keep the window.
+                        ...(protect ? {} : { recoveryWindowInDays: 0 }),
+                    },
+                    { parent: this, protect, retainOnDelete: protect },
+                ),
+            ]),
+        );
     }
 }
 

@@ -45,10 +45,14 @@ export function statusOf(err: unknown): number | undefined {
 }
 
 export function kubeApi(kc: k8s.KubeConfig): KubeApi {
+    return { ...workloadApi(kc), ...ownershipAndEventsApi(kc), ...leaseApi(kc) };
+}
+
+const WORKLOAD_API_VERSION = `${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`;
+
+/** The Workload custom resources: watched, their check applied to status, spec and finalizers patched. */
+function workloadApi(kc: k8s.KubeConfig): Pick<KubeApi, "workloadInformer" | "applyCheck" | "patchWorkload"> {
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const apps = kc.makeApiClient(k8s.AppsV1Api);
-    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     const workload = { group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: WORKLOAD_PLURAL };
     return {
         workloadInformer: () =>
@@ -59,7 +63,7 @@ export function kubeApi(kc: k8s.KubeConfig): KubeApi {
             ),
         async applyCheck(w, check) {
             const body = {
-                apiVersion: `${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`,
+                apiVersion: WORKLOAD_API_VERSION,
                 kind: "Workload",
                 metadata: {
                     name: w.metadata.name,
@@ -87,6 +91,14 @@ export function kubeApi(kc: k8s.KubeConfig): KubeApi {
                 k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
             )) as Workload;
         },
+    };
+}
+
+/** Who owns a pod or ReplicaSet (to find its workload), and Events on a workload. */
+function ownershipAndEventsApi(kc: k8s.KubeConfig): Pick<KubeApi, "ownerOf" | "event"> {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    return {
         async ownerOf(namespace, kind, name) {
             const object =
                 kind === "Pod"
@@ -95,28 +107,45 @@ export function kubeApi(kc: k8s.KubeConfig): KubeApi {
             return object.metadata?.ownerReferences?.find((o) => o.controller === true);
         },
         async event(w, type, reason, message, now) {
-            const time = now.toISOString().replace(/\.\d{3}Z$/, "Z");
             await core.createNamespacedEvent({
                 namespace: w.metadata.namespace,
-                body: {
-                    metadata: { generateName: `${w.metadata.name}.`, namespace: w.metadata.namespace },
-                    involvedObject: {
-                        apiVersion: `${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`,
-                        kind: "Workload",
-                        name: w.metadata.name,
-                        namespace: w.metadata.namespace,
-                        uid: w.metadata.uid,
-                    },
-                    type,
-                    reason,
-                    message: message.slice(0, 1024),
-                    source: { component: FIELD_MANAGER },
-                    firstTimestamp: new Date(time),
-                    lastTimestamp: new Date(time),
-                    count: 1,
-                },
+                body: workloadEvent(w, type, reason, message, now),
             });
         },
+    };
+}
+
+function workloadEvent(
+    w: Workload,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+    now: Date,
+): k8s.CoreV1Event {
+    const time = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+    return {
+        metadata: { generateName: `${w.metadata.name}.`, namespace: w.metadata.namespace },
+        involvedObject: {
+            apiVersion: WORKLOAD_API_VERSION,
+            kind: "Workload",
+            name: w.metadata.name,
+            namespace: w.metadata.namespace,
+            uid: w.metadata.uid,
+        },
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: FIELD_MANAGER },
+        firstTimestamp: new Date(time),
+        lastTimestamp: new Date(time),
+        count: 1,
+    };
+}
+
+/** The leader Lease: read, and created or replaced under its resourceVersion. */
+function leaseApi(kc: k8s.KubeConfig): Pick<KubeApi, "readLease" | "writeLease"> {
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    return {
         async readLease(namespace, name) {
             try {
                 const lease = await coordination.readNamespacedLease({ namespace, name });

@@ -99,65 +99,11 @@ export interface TrackerClientOptions {
 const textOf = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback);
 
 export function trackerClient(options: TrackerClientOptions): TrackerClient {
-    const base = options.url.replace(/\/+$/, "");
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const call = async (
-        method: string,
-        path: string,
-        init: { body?: unknown; key?: string; signal?: AbortSignal; timeoutMs?: number } = {},
-    ) => {
-        const headers: Record<string, string> = { authorization: `Bearer ${await options.token()}` };
-        if (init.body !== undefined) headers["content-type"] = "application/json";
-        if (init.key) headers["idempotency-key"] = init.key;
-        const timeout = AbortSignal.timeout(init.timeoutMs ?? timeoutMs);
-        let response: Response;
-        try {
-            response = await fetch(`${base}${path}`, {
-                method,
-                headers,
-                body: init.body === undefined ? undefined : JSON.stringify(init.body),
-                signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
-            });
-        } catch (err) {
-            throw new TrackerUnavailable(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        const text = await response.text();
-        let body: Record<string, unknown> = {};
-        try {
-            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-        } catch {
-            // An answer that is not JSON is treated by its status alone.
-        }
-        if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 429)
-            throw new TrackerUnavailable(
-                `${method} ${path}: ${response.status} ${textOf(body.message, text).slice(0, 200)}`,
-                response.status,
-            );
-        return { status: response.status, body };
-    };
+    const call = trackerCaller(options);
     return {
         async reserve(request, key) {
             const { status, body } = await call("POST", "/v1/gpu-requests", { body: request, key });
-            if (status === 200 || status === 201)
-                return {
-                    outcome: "approved",
-                    id: String(body.id),
-                    adopted: body.adopted === true || status === 200,
-                    estimatedCostUsd: Number(body.estimatedCostUsd),
-                    remainingUsd: Number(body.remainingUsd),
-                    overBudget: body.overBudget === true,
-                    expiresAt: typeof body.expiresAt === "string" ? body.expiresAt : undefined,
-                };
-            if (status === 409)
-                return {
-                    outcome: "rejected",
-                    reason: body.reason === "exceeds-monthly-budget" ? "exceeds-monthly-budget" : "over-budget",
-                    estimatedCostUsd: Number(body.estimatedCostUsd),
-                    remainingUsd: Number(body.remainingUsd),
-                };
-            if (status === 400 || status === 422)
-                return { outcome: "invalid", message: textOf(body.message, `refused (${status})`) };
-            throw new TrackerUnavailable(`POST /v1/gpu-requests: unexpected ${status}`, status);
+            return reservationAnswer(status, body);
         },
         async release(uid, key) {
             const { status, body } = await call("POST", "/v1/workloads/release", { body: { uid }, key });
@@ -193,4 +139,74 @@ export function trackerClient(options: TrackerClientOptions): TrackerClient {
             throw new TrackerUnavailable(`POST /v1/alerts: unexpected ${status}`, status);
         },
     };
+}
+
+interface CallOptions {
+    body?: unknown;
+    key?: string;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+}
+
+/**
+ * One authenticated JSON call to the tracker. What the gate cannot act on (no answer, 5xx, 401,
+ * 403, 429) throws TrackerUnavailable; every other status is returned for the caller to read.
+ */
+function trackerCaller(options: TrackerClientOptions) {
+    const base = options.url.replace(/\/+$/, "");
+    const defaultTimeoutMs = options.timeoutMs ?? 10_000;
+    return async (method: string, path: string, init: CallOptions = {}) => {
+        const headers: Record<string, string> = { authorization: `Bearer ${await options.token()}` };
+        if (init.body !== undefined) headers["content-type"] = "application/json";
+        if (init.key) headers["idempotency-key"] = init.key;
+        const timeout = AbortSignal.timeout(init.timeoutMs ?? defaultTimeoutMs);
+        let response: Response;
+        try {
+            response = await fetch(`${base}${path}`, {
+                method,
+                headers,
+                body: init.body === undefined ? undefined : JSON.stringify(init.body),
+                signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+            });
+        } catch (err) {
+            throw new TrackerUnavailable(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        const text = await response.text();
+        let body: Record<string, unknown> = {};
+        try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        } catch {
+            // An answer that is not JSON is treated by its status alone.
+        }
+        if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 429)
+            throw new TrackerUnavailable(
+                `${method} ${path}: ${response.status} ${textOf(body.message, text).slice(0, 200)}`,
+                response.status,
+            );
+        return { status: response.status, body };
+    };
+}
+
+/** POST /v1/gpu-requests' answer: 200 adopted, 201 approved, 409 rejected, 400/422 refused. */
+function reservationAnswer(status: number, body: Record<string, unknown>): ReservationAnswer {
+    if (status === 200 || status === 201)
+        return {
+            outcome: "approved",
+            id: String(body.id),
+            adopted: body.adopted === true || status === 200,
+            estimatedCostUsd: Number(body.estimatedCostUsd),
+            remainingUsd: Number(body.remainingUsd),
+            overBudget: body.overBudget === true,
+            expiresAt: typeof body.expiresAt === "string" ? body.expiresAt : undefined,
+        };
+    if (status === 409)
+        return {
+            outcome: "rejected",
+            reason: body.reason === "exceeds-monthly-budget" ? "exceeds-monthly-budget" : "over-budget",
+            estimatedCostUsd: Number(body.estimatedCostUsd),
+            remainingUsd: Number(body.remainingUsd),
+        };
+    if (status === 400 || status === 422)
+        return { outcome: "invalid", message: textOf(body.message, `refused (${status})`) };
+    throw new TrackerUnavailable(`POST /v1/gpu-requests: unexpected ${status}`, status);
 }

@@ -191,6 +191,15 @@ export function describeApiSpecs(label: string): void {
                 assert.strictEqual((await get("/v1/gpu-requests"))[0].reservation, "expired");
             });
 
+            it("counts a reservation as lapsed at the very instant it expires, not a moment later", async () => {
+                // 10 h asked + 2 h grace (tracker-config's default reservationGraceHours): it expires at exactly 12 h;
+                // a reservation is live while expires_at > now (migration 3), so at 12 h it holds nothing.
+                await post("/v1/gpu-requests", ask({ hours: 10 }));
+                time.advanceHours(12);
+                assert.strictEqual((await team("ml-research")).reservedUsd, 0);
+                assert.strictEqual((await get("/v1/gpu-requests"))[0].reservation, "expired");
+            });
+
             it("replaces a reservation that names its workload by that workload's observed GPU spend", async () => {
                 const workload = { namespace: "ml-research", kind: "Job", name: "llama-ft" };
                 const approved = (await post("/v1/gpu-requests", ask({ workload }))).json();

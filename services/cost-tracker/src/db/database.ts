@@ -43,18 +43,7 @@ export function postgresDatabase(
     connectionString: string,
     options: { max?: number; onError?: (err: Error) => void; onPasswordRejected?: (err: Error) => void } = {},
 ): Database {
-    const pool = new Pool({
-        connectionString,
-        max: options.max ?? 20,
-        connectionTimeoutMillis: 3000,
-        types: {
-            getTypeParser: ((oid: number, format?: "text" | "binary") => {
-                if (oid === NUMERIC || oid === INT8) return (value: string) => Number(value);
-                if (oid === DATE) return (value: string) => value;
-                return pgTypes.getTypeParser(oid, format) as (value: string) => unknown;
-            }) as typeof pgTypes.getTypeParser,
-        },
-    });
+    const pool = createPool(connectionString, options.max ?? 20);
     // An idle client losing its server emits here; without a listener node would crash the process.
     pool.on("error", (err) => options.onError?.(err));
     const watched = <T>(promise: Promise<T>): Promise<T> =>
@@ -62,56 +51,11 @@ export function postgresDatabase(
             if ((err as { code?: unknown })?.code === INVALID_PASSWORD) options.onPasswordRejected?.(err as Error);
             throw err;
         });
-    const connect = () => watched(pool.connect());
-    type Runner = { query(config: { name?: string; text: string; values?: unknown[] }): Promise<unknown> };
-    const run = <R>(target: Runner, sql: string, params?: readonly unknown[]) =>
-        target.query(
-            params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql },
-        ) as Promise<{ rows: R[] }>;
-    /**
-     * A checked-out client: pg-pool listens for a client's 'error' only while it is idle, so a
-     * connection lost between two queries of a transaction (the server stopped) would be an
-     * unhandled 'error' event and end the process. Listened to here for the whole checkout; the
-     * next query then fails, the caller answers 503, and the broken client is destroyed, not reused.
-     */
-    const withClient = async <T>(
-        fn: (client: PoolClient, markBroken: (err: Error) => void) => Promise<T>,
-    ): Promise<T> => {
-        const client = await connect();
-        let broken: Error | undefined;
-        const onError = (err: Error) => {
-            broken = err;
-            options.onError?.(err);
-        };
-        client.on("error", onError);
-        try {
-            return await fn(client, (err) => (broken ??= err));
-        } catch (err) {
-            if (isDatabaseUnavailable(err)) broken ??= err as Error;
-            throw err;
-        } finally {
-            client.removeListener("error", onError);
-            client.release(broken);
-        }
-    };
-    const inTransaction = <T>(begin: string, fn: (tx: Queryable) => Promise<T>) =>
-        withClient(async (client, markBroken) => {
-            await client.query(begin);
-            try {
-                const result = await fn({
-                    query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params),
-                });
-                await client.query("COMMIT");
-                return result;
-            } catch (err) {
-                // A connection whose ROLLBACK fails is in an unknown state: destroyed, not reused.
-                await client.query("ROLLBACK").catch(markBroken);
-                throw err;
-            }
-        });
+    const withClient = clientCheckout(() => watched(pool.connect()), options.onError);
+    const inTransaction = transactionsOn(withClient);
     return {
         kind: "postgres",
-        query: async <R>(sql: string, params?: readonly unknown[]) => watched(run<R>(pool, sql, params)),
+        query: async <R>(sql: string, params?: readonly unknown[]) => watched(runStatement<R>(pool, sql, params)),
         async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
             for (let attempt = 1; ; attempt++) {
                 try {
@@ -124,12 +68,83 @@ export function postgresDatabase(
         },
         snapshot: <T>(fn: (tx: Queryable) => Promise<T>) =>
             inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn),
-        withSession: <T>(fn: (session: Queryable) => Promise<T>) =>
-            withClient((client) =>
-                fn({ query: async <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) }),
-            ),
+        withSession: <T>(fn: (session: Queryable) => Promise<T>) => withClient((client) => fn(queryableOn(client))),
         close: () => pool.end(),
     };
+}
+
+/** A pool that hands numbers back as numbers and dates as the 'YYYY-MM-DD' text they are stored as. */
+function createPool(connectionString: string, max: number): Pool {
+    return new Pool({
+        connectionString,
+        max,
+        connectionTimeoutMillis: 3000,
+        types: {
+            getTypeParser: ((oid: number, format?: "text" | "binary") => {
+                if (oid === NUMERIC || oid === INT8) return (value: string) => Number(value);
+                if (oid === DATE) return (value: string) => value;
+                return pgTypes.getTypeParser(oid, format) as (value: string) => unknown;
+            }) as typeof pgTypes.getTypeParser,
+        },
+    });
+}
+
+type StatementRunner = { query(config: { name?: string; text: string; values?: unknown[] }): Promise<unknown> };
+
+function runStatement<R>(target: StatementRunner, sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }> {
+    return target.query(
+        params ? { name: statementName(sql), text: sql, values: params as unknown[] } : { text: sql },
+    ) as Promise<{ rows: R[] }>;
+}
+
+function queryableOn(client: PoolClient): Queryable {
+    return { query: async <R>(sql: string, params?: readonly unknown[]) => runStatement<R>(client, sql, params) };
+}
+
+type WithClient = <T>(fn: (client: PoolClient, markBroken: (err: Error) => void) => Promise<T>) => Promise<T>;
+
+/**
+ * A checked-out client: pg-pool listens for a client's 'error' only while it is idle, so a
+ * connection lost between two queries of a transaction (the server stopped) would be an
+ * unhandled 'error' event and end the process. Listened to here for the whole checkout; the
+ * next query then fails, the caller answers 503, and the broken client is destroyed, not reused.
+ */
+function clientCheckout(connect: () => Promise<PoolClient>, onLost?: (err: Error) => void): WithClient {
+    return async (fn) => {
+        const client = await connect();
+        let broken: Error | undefined;
+        const onError = (err: Error) => {
+            broken = err;
+            onLost?.(err);
+        };
+        client.on("error", onError);
+        try {
+            return await fn(client, (err) => (broken ??= err));
+        } catch (err) {
+            if (isDatabaseUnavailable(err)) broken ??= err as Error;
+            throw err;
+        } finally {
+            client.removeListener("error", onError);
+            client.release(broken);
+        }
+    };
+}
+
+/** Runs `fn` between `begin` and COMMIT on one checked-out client, rolling back when it throws. */
+function transactionsOn(withClient: WithClient) {
+    return <T>(begin: string, fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+        withClient(async (client, markBroken) => {
+            await client.query(begin);
+            try {
+                const result = await fn(queryableOn(client));
+                await client.query("COMMIT");
+                return result;
+            } catch (err) {
+                // A connection whose ROLLBACK fails is in an unknown state: destroyed, not reused.
+                await client.query("ROLLBACK").catch(markBroken);
+                throw err;
+            }
+        });
 }
 
 /** SQLSTATE deadlock_detected (PostgreSQL, errcodes.txt): one of the transactions is aborted and may simply run again. */

@@ -1,0 +1,52 @@
+// The StrykerJS settings every area shares (tools/mutation/<area>.config.mjs adds what it mutates
+// and which specs judge it). One worker, so that a run can go on beside other work on 2 cores;
+// incremental, so that a second run after new specs only tests the mutants whose code or specs changed.
+// Option names: @stryker-mutator/api 9.6.1 dist/schema/stryker-core.json; mocha runner options:
+// @stryker-mutator/mocha-runner 9.6.1 dist/schema/mocha-runner-options.json.
+
+/**
+ * @param {{ area: string, mutate: string[], spec: string[], tsconfigFile: string, thresholds: { high: number, low: number } }} options
+ * @returns {import("@stryker-mutator/api/core").PartialStrykerOptions}
+ */
+export function areaConfig({ area, mutate, spec, tsconfigFile, thresholds }) {
+    return {
+        packageManager: "npm",
+        testRunner: "mocha",
+        // Mutants that do not compile are reported as such, not run (the service's own tsconfig for its area).
+        checkers: ["typescript"],
+        tsconfigFile,
+        mutate,
+        mochaOptions: {
+            "no-config": true,
+            "no-package": true,
+            "no-opts": true,
+            spec,
+            require: ["esbuild-register"],
+        },
+        // Each mutant runs only the specs that reach its line.
+        coverageAnalysis: "perTest",
+        concurrency: 1,
+        // A busy machine: a spec three times slower than in the dry run, plus 10 s, is still not a timeout.
+        timeoutFactor: 3,
+        timeoutMS: 10_000,
+        dryRunTimeoutMinutes: 20,
+        incremental: true,
+        incrementalFile: `reports/mutation/${area}.incremental.json`,
+        reporters: ["clear-text", "progress-append-only", "html", "json"],
+        htmlReporter: { fileName: `reports/mutation/${area}.html` },
+        jsonReporter: { fileName: `reports/mutation/${area}.json` },
+        clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+        // What no spec of any area reads: not copied into the sandbox.
+        ignorePatterns: [
+            "/backstage",
+            "/docs",
+            "/examples",
+            "/bench",
+            "/reports",
+            "/dist",
+            "**/test-results",
+            "**/.data",
+        ],
+        thresholds: { ...thresholds, break: null },
+    };
+}

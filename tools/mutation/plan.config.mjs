@@ -1,0 +1,15 @@
+// The offline plan (tools/plan) against its specs.
+import { areaConfig } from "./area.mjs";
+
+export default areaConfig({
+    area: "plan",
+    mutate: ["tools/plan/**/*.ts"],
+    spec: [
+        "test/plan.spec.ts",
+        "test/portal-plan.spec.ts",
+        "test/hostile-config.spec.ts",
+        "test/pipeline-workers.spec.ts",
+    ],
+    tsconfigFile: "tsconfig.json",
+    thresholds: { high: 70, low: 60 },
+});
