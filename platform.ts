@@ -570,28 +570,7 @@ function buildPortalLayer(
     const shared = { loadBalancerController: loadBalancerController.release, externalSecrets, ingress: layer.ingress };
     const { database, serviceDatabases } = buildPortalDatabases(ctx, network, externalSecrets, services);
     const { argoCd, gitops } = buildGitOps(ctx, shared, teams);
-    const databasesReady = serviceDatabases ? [serviceDatabases] : [];
-    const mlflow = layer.mlflow
-        ? new Mlflow(
-              `${ctx.name}-mlflow`,
-              {
-                  ...shared,
-                  oidc: cluster.oidcProvider,
-                  region: config.region,
-                  host: ctx.host("mlflow"),
-                  database: serviceDatabases!.databases.mlflow,
-                  auth: {
-                      database: serviceDatabases!.databases.mlflow_auth,
-                      secretNamePrefix: `${ctx.name}/portal`,
-                      teams: Object.values(teams).map((team) => team.namespaceName),
-                      teamSecretsPrefix: ctx.name,
-                  },
-                  replicas: layer.mlflow.replicas,
-                  protect: config.protectData,
-              },
-              ctx.after(...databasesReady),
-          )
-        : undefined;
+    const mlflow = layer.mlflow && serviceDatabases ? buildMlflow(ctx, shared, teams, serviceDatabases) : undefined;
     // Validated: Backstage runs only with Argo CD, MLflow and the cost tracker.
     const backstage =
         layer.backstage && argoCd && gitops && mlflow && costTracker
@@ -615,6 +594,38 @@ function buildPortalLayer(
         mlflow,
         backstage,
     };
+}
+
+/**
+ * MLflow, after its databases: its users and permissions in a database of their own, one MLflow
+ * user per team whose credentials sit under the team's secret prefix (docs/mlflow-access.md).
+ */
+function buildMlflow(
+    ctx: PortalContext,
+    shared: PortalShared,
+    teams: Record<string, TeamNamespace>,
+    serviceDatabases: ServiceDatabases,
+): Mlflow {
+    const { config, layer } = ctx;
+    return new Mlflow(
+        `${ctx.name}-mlflow`,
+        {
+            ...shared,
+            oidc: ctx.cluster.oidcProvider,
+            region: config.region,
+            host: ctx.host("mlflow"),
+            database: serviceDatabases.databases.mlflow,
+            auth: {
+                database: serviceDatabases.databases.mlflow_auth,
+                secretNamePrefix: `${ctx.name}/portal`,
+                teams: Object.values(teams).map((team) => team.namespaceName),
+                teamSecretsPrefix: ctx.name,
+            },
+            replicas: layer.mlflow!.replicas,
+            protect: config.protectData,
+        },
+        ctx.after(serviceDatabases),
+    );
 }
 
 type PortalShared = {
