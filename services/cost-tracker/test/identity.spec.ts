@@ -321,6 +321,16 @@ describe("cost tracker: identity on every write", () => {
             "POST /v1/gpu-requests/:id/release": () =>
                 post(`/v1/gpu-requests/${made.json().id}/release`, bearer(INFERENCE)),
             "POST /v1/workloads/release": () => post("/v1/workloads/release", bearer(ML_RESEARCH), { uid: UID }),
+            // A team may not write the gate's overrun alert about itself (platform and admin only).
+            "POST /v1/alerts": () =>
+                post("/v1/alerts", bearer(ML_RESEARCH), {
+                    team: "ml-research",
+                    kind: "budget-overrun",
+                    action: "suspended",
+                    spentUsd: 1,
+                    reservedUsd: 0,
+                    stopped: [{ namespace: "ml-research", kind: "Workload", name: "job-a" }],
+                }),
             "POST /v1/usage": () =>
                 post("/v1/usage", bearer(INFERENCE), {
                     records: [{ team: "ml-research", category: "ai-api", amountUsd: 1, occurredAt: NOW }],
