@@ -75,6 +75,7 @@ export class FakeKubeApi {
     private readonly owned = new Map<string, unknown>();
     private readonly history: WatchEvent[] = [];
     private readonly watchers = new Set<{ res: http.ServerResponse; after: number }>();
+    private readonly observers = new Set<(event: WatchEvent) => void>();
     private readonly faults: { method: string; path: RegExp; code: number }[] = [];
     private rv = 1000;
     private server?: http.Server;
@@ -156,6 +157,15 @@ export class FakeKubeApi {
         this.faults.length = 0;
     }
 
+    /**
+     * Calls `observer` with every workload write as it is stored (the object is the stored one:
+     * read it, never change it). A benchmark times decisions this way instead of polling.
+     */
+    observe(observer: (event: WatchEvent) => void): () => void {
+        this.observers.add(observer);
+        return () => this.observers.delete(observer);
+    }
+
     lease(namespace: string, name: string): KubeObject | undefined {
         return this.leases.get(`${namespace}/${name}`);
     }
@@ -175,6 +185,7 @@ export class FakeKubeApi {
 
     private emit(event: WatchEvent): void {
         this.history.push(event);
+        for (const observer of this.observers) observer(event);
         for (const w of this.watchers) if (event.rv > w.after) this.send(w.res, event);
     }
 
