@@ -278,6 +278,8 @@ async function main(): Promise<void> {
         amountUsd: 0.5 + (i % 97) / 10,
         pool: i % 5 === 0 ? "h100" : undefined,
         gpuHours: i % 5 === 0 ? 0.1 : 0,
+        // A source reports one row per natural key and day (usage_natural_key): one workload a row.
+        workload: `team-1/job/bench-${i}`,
     }));
     const ingestStarted = Date.now();
     await replaceSourceDays(db, "bench", days, records, now);
