@@ -23,7 +23,7 @@ import * as fs from "fs";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { buildCostTrackerConfig } from "../components/costs/tracker-config";
+import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { postgresDatabase } from "../services/cost-tracker/src/db/database";
 import { migrate } from "../services/cost-tracker/src/db/migrations";
 import { requestGpus } from "../services/cost-tracker/src/approvals";

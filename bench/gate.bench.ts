@@ -17,9 +17,9 @@
  *   npm run bench:gate -- 1000    # fewer
  */
 import type { AddressInfo } from "net";
-import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
-import { buildCostTrackerConfig } from "../components/costs/tracker-config";
-import { buildBudgetGateConfig } from "../components/scheduling/gate-config";
+import { DEFAULT_WORKLOAD_CLASSES } from "@gpu-platform/catalog";
+import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
+import { buildBudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import { pgliteDatabase, postgresDatabase, type Database } from "../services/cost-tracker/src/db/database";
 import { migrate } from "../services/cost-tracker/src/db/migrations";
 import { buildApp } from "../services/cost-tracker/src/http/app";

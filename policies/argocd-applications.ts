@@ -17,8 +17,8 @@
  * `applicationsets` (maps keyed by name since 2.0, lists before) and `extraObjects`.
  */
 import { parse } from "yaml";
-import { LABELS, SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
-import { GITOPS_APPS_PATH } from "../catalog/gitops";
+import { LABELS, SYSTEM_NAMESPACES, isReservedNamespace } from "@gpu-platform/catalog";
+import { GITOPS_APPS_PATH } from "@gpu-platform/catalog/gitops";
 import { resourcePolicy } from "./lib/define";
 import { HELM_RELEASE, effectiveValues, installsChart } from "./lib/helm-values";
 import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";

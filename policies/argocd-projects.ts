@@ -7,7 +7,7 @@
  * resources and patches, and AppProjects in a release's `extraObjects`.
  */
 import { parse } from "yaml";
-import { reachesForbiddenKind } from "../catalog/gitops";
+import { reachesForbiddenKind } from "@gpu-platform/catalog/gitops";
 import { resourcePolicy } from "./lib/define";
 import { HELM_RELEASE, effectiveValues, installsChart } from "./lib/helm-values";
 import { Props, asList, asRecord, asString, isUnknown, listing } from "./lib/values";

@@ -12,7 +12,7 @@
  *
  * The objects are read from resources, patches and yaml/v2 components (lib/pod-specs.ts).
  */
-import { eksUserName } from "../catalog/admission";
+import { eksUserName } from "@gpu-platform/catalog/admission";
 import { resourcePolicy } from "./lib/define";
 import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";
 import { Props, asList, asRecord, asString, isUnknown, listing } from "./lib/values";

@@ -8,7 +8,7 @@
  * template or launch configuration, or in mixed-instance overrides. Checked at the stack level,
  * since a type may sit in a launch template that a group names.
  */
-import { GPU_TAINT, INSTANCE_TYPES, gpusPerInstance } from "../catalog";
+import { GPU_TAINT, INSTANCE_TYPES, gpusPerInstance } from "@gpu-platform/catalog";
 import { allCapacities } from "./lib/capacity";
 import { StackResource, stackPolicy } from "./lib/define";
 import {

@@ -16,7 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { GPU_MODELS } from "../catalog";
+import { GPU_MODELS } from "@gpu-platform/catalog";
 import { ARCHIVE_SIG, ASSET_SIG, SIG_KEY } from "./lib/wire";
 import { StackResource, stackPolicy } from "./lib/define";
 import { kubernetesObjects } from "./lib/pod-specs";

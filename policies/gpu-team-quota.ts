@@ -11,7 +11,7 @@
  * Kubernetes would refuse pods past the quota at run time; the pack says so before anything is
  * created, and the stack-budget policy prices what the quota lets run.
  */
-import { isGpuResource, parseQuantity, quantityValue } from "../catalog";
+import { isGpuResource, parseQuantity, quantityValue } from "@gpu-platform/catalog";
 import { StackResource, stackPolicy } from "./lib/define";
 import { kubernetesObjects, holdsKubernetesObjects } from "./lib/pod-specs";
 import { ScaledWorkload, gpusAtMost, scaledWorkloads } from "./lib/workload-scale";

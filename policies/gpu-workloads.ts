@@ -14,7 +14,7 @@
  * `spec.scaleTargetRef`. That Deployment is checked as a Deployment when this stack creates it;
  * one created elsewhere (another stack, a Helm chart) is out of the preview's sight.
  */
-import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT } from "../catalog";
+import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT } from "@gpu-platform/catalog";
 import { CheckedResource, ConfigSpec, resourcePolicy } from "./lib/define";
 import {
     GpuAmount,

@@ -12,11 +12,11 @@ import {
     RESERVED_NAMESPACE_PREFIXES,
     SYSTEM_NAMESPACES,
     isReservedNamespace,
-} from "../catalog";
+} from "@gpu-platform/catalog";
 import { resourcePolicy, stackPolicy } from "./lib/define";
 import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";
 import { asRecord, asString, isTrue, isUnknown, listing } from "./lib/values";
-import { TEAM_PATTERN } from "../catalog/aws-tags";
+import { TEAM_PATTERN } from "@gpu-platform/catalog/aws-tags";
 
 const TEAM_LABEL = LABELS.team;
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -22,7 +22,7 @@ import {
     instanceType,
     isKnownInstanceType,
     sageMakerRate,
-} from "../catalog";
+} from "@gpu-platform/catalog";
 import { allCapacities, buysCapacity, capacitiesOf } from "./lib/capacity";
 import { unitPrice } from "./lib/gpu-unit-prices";
 import { gpusAtMost, scaledWorkloads } from "./lib/workload-scale";

@@ -4,7 +4,7 @@
  * 730-hour month, priced from the catalog
  * by the same code as the offline plan's cost table (pricing.ts).
  */
-import { PRICE_DATE, PRICE_REGION } from "../catalog";
+import { PRICE_DATE, PRICE_REGION } from "@gpu-platform/catalog";
 import { stackPolicy } from "./lib/define";
 import { cents, priceResources, priceTotals } from "./pricing";
 

@@ -9,7 +9,7 @@ import {
     BUDGET_TAG_VALUE_PATTERNS,
     budgetTagProblems,
     mergeDefaultTags,
-} from "../catalog/aws-tags";
+} from "@gpu-platform/catalog/aws-tags";
 import { resourcePolicy } from "./lib/define";
 import { AWS_TAGGABLE_TYPES } from "./lib/aws-taggable-types";
 import { Props, UNKNOWN, Unknown, asRecord, isUnknown, listing } from "./lib/values";

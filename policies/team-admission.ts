@@ -11,14 +11,14 @@
  * platform's own SecretStore in a team namespace passes on its shape (the one store the rule
  * admits), not on a label a team could copy.
  */
-import { LABELS } from "../catalog";
-import { TENANCY_RULES, tenancyRules } from "../catalog/admission";
-import type { AdmissionRule } from "../catalog/admission";
+import { LABELS } from "@gpu-platform/catalog";
+import { TENANCY_RULES, tenancyRules } from "@gpu-platform/catalog/admission";
+import type { AdmissionRule } from "@gpu-platform/catalog/admission";
 import { AdmissionRequest, evaluate, guessResource, selects } from "./lib/admission";
 import { resourcePolicy } from "./lib/define";
 import { holdsKubernetesObjects, kubernetesObjects, podSpecsIn } from "./lib/pod-specs";
 import { Props, asRecord, asString, isUnknown } from "./lib/values";
-import { SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
+import { SYSTEM_NAMESPACES, isReservedNamespace } from "@gpu-platform/catalog";
 
 /** The rules that judge an object by its content: what the pack can decide without the requester. */
 export const CONTENT_RULES: readonly string[] = [

@@ -13,7 +13,7 @@ import {
     enclosingRange,
     overlappingRange,
     parseIpv4Cidr,
-} from "../catalog/ipv4";
+} from "@gpu-platform/catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 
 /**

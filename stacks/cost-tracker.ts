@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { COST_TRACKER_DEFAULTS, costTrackerSizingProblems, imageReferenceProblems } from "../components/costs";
 import type { SettingProblem } from "../components/shared/problems";
-import { isHostName } from "../catalog/dns-names";
+import { isHostName } from "@gpu-platform/catalog/dns-names";
 import { whole } from "./fields";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isHostName, isInZone } from "../catalog/dns-names";
+import { isHostName, isInZone } from "@gpu-platform/catalog/dns-names";
 import type { SettingProblem } from "../components/shared/problems";
 
 /**

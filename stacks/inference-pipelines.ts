@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { gpuOf, isKnownInstanceType } from "../catalog";
+import { gpuOf, isKnownInstanceType } from "@gpu-platform/catalog";
 import { poolNodes } from "../components/cluster";
 import { PIPELINE_DEFAULTS, gpuRequestProblems, pipelineSettingsProblems } from "../components/inference";
 import { imagePinProblems } from "../components/shared/image-reference";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { core, z } from "zod";
-import { parseJsonOr } from "../catalog/json";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 import type { SettingProblem } from "../components/shared/problems";
 import { MAX_SUGGESTIONS, asOneLine, closest, projectConfigOf, segment } from "./config-keys";
 import { arnPartitionProblems } from "./partitions";

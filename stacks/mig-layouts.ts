@@ -3,7 +3,7 @@
  * manager (nvidia-mig-parted) would fail to apply them on the node, which then offers none of
  * the slices its pool promised.
  */
-import { gpuOf, isKnownInstanceType, placeMigLayout } from "../catalog";
+import { gpuOf, isKnownInstanceType, placeMigLayout } from "@gpu-platform/catalog";
 import type { SettingProblem } from "../components/shared/problems";
 import type { NodePoolConfig } from "./schema";
 

@@ -4,7 +4,7 @@
  * half the stack exists. Every string value shaped like an ARN is checked, whatever its key, so a
  * key added later is covered too.
  */
-import { REGIONS_BY_PARTITION, partitionOf } from "../catalog";
+import { REGIONS_BY_PARTITION, partitionOf } from "@gpu-platform/catalog";
 import type { SettingProblem } from "../components/shared/problems";
 import { segment } from "./config-keys";
 

@@ -6,7 +6,7 @@ import {
     gpuOf,
     isKnownInstanceType,
     memoryMiB,
-} from "../catalog";
+} from "@gpu-platform/catalog";
 import { poolNodes, poolPodRoom } from "../components/cluster";
 import { PIPELINE_DEFAULTS, resolveGpuResource, workerResourceProblems } from "../components/inference";
 import type { SettingProblem } from "../components/shared/problems";

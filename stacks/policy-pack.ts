@@ -17,9 +17,9 @@ import {
     BUDGET_TAG_KEYS,
     BUDGET_TAG_VALUE_PATTERNS,
     BudgetTagSettings,
-} from "../catalog/aws-tags";
-import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
-import { parseJsonOr } from "../catalog/json";
+} from "@gpu-platform/catalog/aws-tags";
+import { DEFAULT_WORKLOAD_CLASSES } from "@gpu-platform/catalog";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 import type { SettingProblem } from "../components/shared/problems";
 
 /** The pack's policies that read per-class GPU limits. */

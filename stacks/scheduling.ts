@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { imageReferenceProblems } from "../components/costs";
-import { BUDGET_GATE_DEFAULTS, type BreakerMode, gateSettingProblems } from "../components/scheduling/gate-config";
+import { BUDGET_GATE_DEFAULTS, type BreakerMode, gateSettingProblems } from "@gpu-platform/catalog/contracts";
 import { type TeamQueueLimits, queueLimitProblems } from "../components/scheduling/kueue-objects";
 import type { SettingProblem } from "../components/shared/problems";
 import { whole } from "./fields";

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { dnsName, iamRoleArn, whole } from "./fields";
-import { EKS_VERSIONS, gpuOf, isKnownInstanceType, isKnownRegion } from "../catalog";
+import { EKS_VERSIONS, gpuOf, isKnownInstanceType, isKnownRegion } from "@gpu-platform/catalog";
 import { endpointAccessProblems, nodePoolProblems, poolMinSize } from "../components/cluster";
 import type { GpuSharing } from "../components/gpu";
-import { isIpv4Cidr } from "../catalog/ipv4";
+import { isIpv4Cidr } from "@gpu-platform/catalog/ipv4";
 import type { SettingProblem } from "../components/shared/problems";
 import { PROFILES } from "./profiles";
 import { costTrackerProblems, costTrackerSchema } from "./cost-tracker";

@@ -8,7 +8,7 @@ import {
     awsTagKeyProblem,
     awsTagValueProblem,
     budgetTagProblems,
-} from "../catalog/aws-tags";
+} from "@gpu-platform/catalog/aws-tags";
 import type { SettingProblem } from "../components/shared/problems";
 import { segment } from "./config-keys";
 

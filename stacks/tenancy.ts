@@ -6,11 +6,11 @@ import {
     SYSTEM_NAMESPACES,
     isKnownInstanceType,
     isSystemNamespace,
-} from "../catalog";
+} from "@gpu-platform/catalog";
 import { poolNodes } from "../components/cluster";
 import { CHARTS } from "../components/shared/charts";
 import { dnsName, iamRoleArn, whole } from "./fields";
-import { TENANCY_RULES } from "../catalog/admission";
+import { TENANCY_RULES } from "@gpu-platform/catalog/admission";
 import type { SettingProblem } from "../components/shared/problems";
 import type { NodePoolConfig } from "./schema";
 import { PROTOTYPE_NAMES, prototypeNameProblem, someOf } from "./config-keys";

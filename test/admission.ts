@@ -2,9 +2,14 @@
  * The cluster's admission rules (catalog/admission), evaluated offline with the evaluator the
  * policy pack uses (policies/lib/admission.ts), so specs can hold objects against them.
  */
-import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
-import { AdmissionRule, GPU_LIMIT_EXEMPT_NAMESPACES, gpuLimitRule, tenancyRules } from "../catalog/admission";
-import type { TenancyAdmissionSettings } from "../catalog/admission";
+import { DEFAULT_WORKLOAD_CLASSES } from "@gpu-platform/catalog";
+import {
+    AdmissionRule,
+    GPU_LIMIT_EXEMPT_NAMESPACES,
+    gpuLimitRule,
+    tenancyRules,
+} from "@gpu-platform/catalog/admission";
+import type { TenancyAdmissionSettings } from "@gpu-platform/catalog/admission";
 import { AdmissionRequest, evaluate, guessResource, selects } from "../policies/lib/admission";
 
 /** The messages the GPU-limit policy refuses `object` with (a Pod or a workload), none when it admits it. */

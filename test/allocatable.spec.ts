@@ -8,7 +8,7 @@ import {
     managedNodeMaxPods,
     memoryMiB,
     podRoom,
-} from "../catalog";
+} from "@gpu-platform/catalog";
 
 describe("catalog: what a node leaves for pods", () => {
     it("sizes a g5.xlarge as nodeadm does: 58 pods, 80m and 893Mi kube-reserved, 100Mi eviction", () => {

@@ -45,8 +45,8 @@ import {
     loadTemplate,
     runTemplate,
 } from "./scaffolder";
-import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT, LABELS } from "../catalog";
-import { GITOPS_APPS_PATH } from "../catalog/gitops";
+import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT, LABELS } from "@gpu-platform/catalog";
+import { GITOPS_APPS_PATH } from "@gpu-platform/catalog/gitops";
 import { poolNodes } from "../components/cluster";
 import { teamApplicationSet, teamProject } from "../components/portal/gitops";
 import { type PlanResource, loadPackConfig, runPolicies } from "../policies/runner";

@@ -10,9 +10,9 @@ import { PROJECT, configProblems, named, ofType, promiseOf, record, stackConfig,
 import { kueueSchemaErrors } from "./kueue-schemas";
 import type { PlatformConfig } from "../stacks";
 import { buildPlatform } from "../platform";
-import { buildCostTrackerConfig } from "../components/costs/tracker-config";
+import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { BudgetGate, buildBudgetGateConfig } from "../components/scheduling";
-import { CPU_NODE_SELECTOR, GPU_TAINT } from "../catalog";
+import { CPU_NODE_SELECTOR, GPU_TAINT } from "@gpu-platform/catalog";
 
 const TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cost-tracker-api-token-AbCdEf";
 const tracker = buildCostTrackerConfig({

@@ -4,14 +4,14 @@
  * AWS's tag limits.
  */
 import * as assert from "assert";
-import { GPU_MODELS, placeMigLayout } from "../catalog";
+import { GPU_MODELS, placeMigLayout } from "@gpu-platform/catalog";
 import {
     awsTagKeyProblem,
     awsTagValueProblem,
     budgetTagProblems,
     BUDGET_TAG_KEYS,
     BUDGET_TAG_VALUE_PATTERNS,
-} from "../catalog/aws-tags";
+} from "@gpu-platform/catalog/aws-tags";
 import {
     addressesCovered,
     enclosingRange,
@@ -19,7 +19,7 @@ import {
     overlappingRange,
     parseIpv4Cidr,
     RFC1918_RANGES,
-} from "../catalog/ipv4";
+} from "@gpu-platform/catalog/ipv4";
 import { imagePinProblems, parseImageReference } from "../components/shared/image-reference";
 
 describe("MIG placement, as nvidia-mig-parted applies a layout", () => {

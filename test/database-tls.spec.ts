@@ -21,7 +21,7 @@ import * as os from "os";
 import * as path from "path";
 import { named, ofType, record, validStackConfig } from "./harness";
 import { buildPlatform } from "../platform";
-import { rdsCaBundleUrl } from "../catalog/rds-ca";
+import { rdsCaBundleUrl } from "@gpu-platform/catalog/rds-ca";
 import { RDS_CA_FETCH_SCRIPT } from "../components/shared/rds-ca";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { isWholeQuantity, parseQuantity, quantityValue } from "../catalog/kubernetes-quantity";
+import { isWholeQuantity, parseQuantity, quantityValue } from "@gpu-platform/catalog/kubernetes-quantity";
 
 /**
  * Cases from apimachinery's own TestQuantityParse (k8s.io/apimachinery pkg/api/resource

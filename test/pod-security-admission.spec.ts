@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { parse } from "@bufbuild/cel";
-import { POD_SECURITY_RULE, podSecurityRule } from "../catalog/admission";
+import { POD_SECURITY_RULE, podSecurityRule } from "@gpu-platform/catalog/admission";
 import type { AdmissionRequest } from "../policies/lib/admission";
 import { refusals, selects } from "./admission";
 import { restrictedViolations } from "./pod-security";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { isKnownRegion, managedPolicyArn, partitionOf } from "../catalog";
+import { isKnownRegion, managedPolicyArn, partitionOf } from "@gpu-platform/catalog";
 
 describe("catalog: regions and partitions", () => {
     it("knows a region's partition, and nothing of a name shaped like a region", () => {

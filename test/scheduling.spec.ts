@@ -5,8 +5,12 @@
  */
 import * as assert from "assert";
 import { isCelError, run } from "@bufbuild/cel";
-import { DEFAULT_WORKLOAD_CLASSES } from "../catalog";
-import { KUBERNETES_JOB_CONTROLLERS, kueueManagedGpuPods, type AdmissionRuleSet } from "../catalog/admission";
+import { DEFAULT_WORKLOAD_CLASSES } from "@gpu-platform/catalog";
+import {
+    KUBERNETES_JOB_CONTROLLERS,
+    kueueManagedGpuPods,
+    type AdmissionRuleSet,
+} from "@gpu-platform/catalog/admission";
 import {
     KUEUE_CONTROLLER,
     budgetAdmissionCheck,

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { named, record } from "./harness";
 import { iamDecision, teamSecretsPolicy } from "./iam-simulate";
 import { refusals, tenancyRule } from "./admission";
-import { TENANCY_RULES } from "../catalog/admission";
+import { TENANCY_RULES } from "@gpu-platform/catalog/admission";
 import { TeamSecretStore, teamSecretStoreSpec } from "../components/portal";
 
 const ACCOUNT = "123456789012";

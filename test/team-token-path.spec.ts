@@ -12,7 +12,7 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { ofType, record, validStackConfig } from "./harness";
 import { refusals, selects, tenancyRule } from "./admission";
 import type { AdmissionRequest } from "../policies/lib/admission";
-import { TENANCY_RULES } from "../catalog/admission";
+import { TENANCY_RULES } from "@gpu-platform/catalog/admission";
 import { buildPlatform } from "../platform";
 import type { RecordedResource } from "../tools/offline/recorder";
 import { teamNamespaceAdmission } from "../policies/team-admission";

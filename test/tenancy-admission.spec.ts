@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { named, ofType, record } from "./harness";
 import { refusals, selects, tenancyRule } from "./admission";
 import { parse } from "@bufbuild/cel";
-import { TENANCY_RULES, eksUserName, gpuLimitRule, tenancyRules } from "../catalog/admission";
+import { TENANCY_RULES, eksUserName, gpuLimitRule, tenancyRules } from "@gpu-platform/catalog/admission";
 import type { AdmissionRequest } from "../policies/lib/admission";
 import { TenancyAdmission } from "../components/tenancy";
 

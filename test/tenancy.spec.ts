@@ -4,7 +4,7 @@ import type { RecordedResource } from "../tools/offline/recorder";
 import { buildPlatform } from "../platform";
 import { admit } from "./admission";
 import { policyPackSettingsOf, validatePlatformConfig } from "../stacks";
-import { isSystemNamespace } from "../catalog";
+import { isSystemNamespace } from "@gpu-platform/catalog";
 import { CHARTS } from "../components/shared/charts";
 
 /** A pod spec whose one container asks for `gpus` of `resource` (limits as the API server stores them: strings). */

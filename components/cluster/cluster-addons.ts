@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { GPU_CONFIG_STARTUP_TAINT, GPU_TAINT, managedPolicyArn } from "../../catalog";
+import { GPU_CONFIG_STARTUP_TAINT, GPU_TAINT, managedPolicyArn } from "@gpu-platform/catalog";
 import { partitionOrProblem } from "../shared/arns";
 import { IrsaRole, OidcProvider } from "../shared/irsa";
 import { throwIfInvalid } from "../shared/problems";

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider } from "../shared/irsa";
-import { CLUSTER_AUTOSCALER_IMAGE_TAGS, CPU_NODE_SELECTOR } from "../../catalog";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS, CPU_NODE_SELECTOR } from "@gpu-platform/catalog";
 import { partitionOrProblem } from "../shared/arns";
 import { throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";

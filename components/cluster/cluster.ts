@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
-import { Partition, managedPolicyArn } from "../../catalog";
+import { Partition, managedPolicyArn } from "@gpu-platform/catalog";
 import { eksAccessPolicyArn, partitionOrProblem, sameRole } from "../shared/arns";
 import { IrsaRole, OidcProvider } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";

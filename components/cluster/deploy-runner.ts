@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { PolicyStatement } from "../shared/irsa";
-import type { Partition } from "../../catalog";
+import type { Partition } from "@gpu-platform/catalog";
 import { partitionOrProblem } from "../shared/arns";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { GpuModelId, LABELS } from "../../catalog";
+import { GpuModelId, LABELS } from "@gpu-platform/catalog";
 import type { GpuSharing } from "../gpu/sharing";
 import { throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";

@@ -21,7 +21,7 @@ import {
     isKnownInstanceType,
     offeredMigProfiles,
     podRoom,
-} from "../../catalog";
+} from "@gpu-platform/catalog";
 import { GpuSharing, devicePluginConfigName, migConfigName } from "../gpu/sharing";
 import type { SettingProblem } from "../shared/problems";
 

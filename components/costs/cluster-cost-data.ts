@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR, LABELS } from "../../catalog";
+import { CPU_NODE_SELECTOR, LABELS } from "@gpu-platform/catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";

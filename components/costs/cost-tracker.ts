@@ -1,9 +1,9 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { FargateArchitecture } from "../../catalog";
-import { isHostName } from "../../catalog/dns-names";
-import { rdsCaBundleUrl } from "../../catalog/rds-ca";
+import type { FargateArchitecture } from "@gpu-platform/catalog";
+import { isHostName } from "@gpu-platform/catalog/dns-names";
+import { rdsCaBundleUrl } from "@gpu-platform/catalog/rds-ca";
 import { RDS_CA, rdsCaEcsContainer } from "../shared/rds-ca";
 import { PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
@@ -18,7 +18,7 @@ import {
     TrackerPipeline,
     buildCostTrackerConfig,
     costTrackerConfigProblems,
-} from "./tracker-config";
+} from "@gpu-platform/catalog/contracts";
 
 /** A pipeline as the tracker's config names it, its queue's name still an output of the stack. */
 export type CostTrackerPipeline = Omit<TrackerPipeline, "queueName"> & { queueName: pulumi.Input<string> };

@@ -20,7 +20,7 @@ export { ClusterCostData, COST_DATA_READER_GROUP, COST_DATA_SERVICES, prometheus
 export type { ClusterCostDataArgs, PrometheusSizing } from "./cluster-cost-data";
 export { COST_TRACKER_DEFAULTS, FARGATE_TASK_SIZES, costTrackerSizingProblems, defaultMaxCount } from "./settings";
 export type { CostTrackerSizing, DatabaseSizing } from "./settings";
-export { buildCostTrackerConfig, costTrackerConfigProblems, TRACKER_DEFAULTS } from "./tracker-config";
+export { buildCostTrackerConfig, costTrackerConfigProblems, TRACKER_DEFAULTS } from "@gpu-platform/catalog/contracts";
 export type {
     CostTrackerConfig,
     CostTrackerConfigInput,
@@ -31,4 +31,4 @@ export type {
     TrackerPool,
     TrackerSources,
     TrackerTeam,
-} from "./tracker-config";
+} from "@gpu-platform/catalog/contracts";

@@ -3,7 +3,7 @@
  * its arguments with them, and the stack config (`stacks/cost-tracker.ts`) reports the same
  * rules under its own keys.
  */
-import { isIpv4Cidr } from "../../catalog/ipv4";
+import { isIpv4Cidr } from "@gpu-platform/catalog/ipv4";
 import type { SettingProblem } from "../shared/problems";
 
 /**

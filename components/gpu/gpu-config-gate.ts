@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { GPU_CONFIG_GATE_REQUESTS, GPU_CONFIG_STARTUP_TAINT, GPU_TAINT, LABELS } from "../../catalog";
+import { GPU_CONFIG_GATE_REQUESTS, GPU_CONFIG_STARTUP_TAINT, GPU_TAINT, LABELS } from "@gpu-platform/catalog";
 import { CHARTS } from "../shared/charts";
 import { PACKAGE } from "../shared/tokens";
 

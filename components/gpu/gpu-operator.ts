@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
-import { CPU_NODE_SELECTOR, GPU_CONFIG_STARTUP_TAINT, GPU_TAINT } from "../../catalog";
+import { CPU_NODE_SELECTOR, GPU_CONFIG_STARTUP_TAINT, GPU_TAINT } from "@gpu-platform/catalog";
 import { PACKAGE } from "../shared/tokens";
 import {
     EXCLUSIVE_CONFIG,

@@ -9,7 +9,7 @@
  */
 import { createHash } from "crypto";
 import { stringify } from "yaml";
-import { GPU_RESOURCE } from "../../catalog";
+import { GPU_RESOURCE } from "@gpu-platform/catalog";
 
 /**
  * How the pods on a GPU pool share each GPU:

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { GPU_TAINT, LABELS } from "../../catalog";
+import { GPU_TAINT, LABELS } from "@gpu-platform/catalog";
 import { housekeepingRules, privateBucket } from "../shared/bucket";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
 import { imagePinProblems } from "../shared/image-reference";

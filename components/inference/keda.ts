@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider } from "../shared/irsa";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CPU_NODE_SELECTOR } from "@gpu-platform/catalog";
 import { PACKAGE } from "../shared/tokens";
 
 export const KEDA_TYPE = `${PACKAGE}:inference:Keda`;

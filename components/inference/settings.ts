@@ -3,7 +3,7 @@
  * resources), so the stack-config validation and the component check the same rules and
  * tests call them directly.
  */
-import { LABELS, cpuMillis, memoryMiB } from "../../catalog";
+import { LABELS, cpuMillis, memoryMiB } from "@gpu-platform/catalog";
 import type { SettingProblem } from "../shared/problems";
 
 /** The longest visibility timeout SQS allows: 12 hours (Amazon SQS quotas, "Message visibility timeout"). */

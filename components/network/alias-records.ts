@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { isHostName } from "../../catalog/dns-names";
+import { isHostName } from "@gpu-platform/catalog/dns-names";
 import { type SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR, PARTITION_DNS_SUFFIX, partitionOf } from "../../catalog";
+import { CPU_NODE_SELECTOR, PARTITION_DNS_SUFFIX, partitionOf } from "@gpu-platform/catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";

@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { LABELS } from "../../catalog";
+import { LABELS } from "@gpu-platform/catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { ARGOCD, ArgoCd } from "./argocd";
 import { ExternalSecrets, externalSecret } from "./external-secrets";
-import { GITOPS_APPS_PATH, TEAM_APP_KINDS } from "../../catalog/gitops";
+import { GITOPS_APPS_PATH, TEAM_APP_KINDS } from "@gpu-platform/catalog/gitops";
 
 export const GITOPS_TYPE = `${PACKAGE}:portal:GitOps`;
 

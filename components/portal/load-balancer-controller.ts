@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR, PORTAL_NAMESPACES, partitionOf } from "../../catalog";
-import { TEAM_INGRESS_CLASS_PREFIX } from "../../catalog/admission";
+import { CPU_NODE_SELECTOR, PORTAL_NAMESPACES, partitionOf } from "@gpu-platform/catalog";
+import { TEAM_INGRESS_CLASS_PREFIX } from "@gpu-platform/catalog/admission";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR } from "../../catalog";
+import { CPU_NODE_SELECTOR } from "@gpu-platform/catalog";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { ExternalSecrets, externalSecret } from "./external-secrets";

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { LABELS, partitionOf } from "../../catalog";
-import { PLATFORM_MANAGED_LABEL, TENANCY_ADMISSION_DEFAULTS } from "../../catalog/admission";
+import { LABELS, partitionOf } from "@gpu-platform/catalog";
+import { PLATFORM_MANAGED_LABEL, TENANCY_ADMISSION_DEFAULTS } from "@gpu-platform/catalog/admission";
 import { IrsaRole, OidcProvider, PolicyStatement } from "../shared/irsa";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";

@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CPU_NODE_SELECTOR, SCHEDULING_NAMESPACES } from "../../catalog";
+import { CPU_NODE_SELECTOR, SCHEDULING_NAMESPACES } from "@gpu-platform/catalog";
 import { IrsaRole, type OidcProvider } from "../shared/irsa";
 import { PACKAGE } from "../shared/tokens";
-import type { BudgetGateConfig } from "./gate-config";
-import { BUDGET_GATE_CLUSTER_RULES, BUDGET_GATE_EVENT_RULES, BUDGET_GATE_LEASE_RULES } from "./gate-rbac";
+import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
+import {
+    BUDGET_GATE_CLUSTER_RULES,
+    BUDGET_GATE_EVENT_RULES,
+    BUDGET_GATE_LEASE_RULES,
+} from "@gpu-platform/catalog/contracts";
 
 export const BUDGET_GATE_TYPE = `${PACKAGE}:scheduling:BudgetGate`;
 

@@ -18,9 +18,14 @@ export {
     budgetGateConfigProblems,
     buildBudgetGateConfig,
     gateSettingProblems,
-} from "./gate-config";
-export type { BreakerMode, BudgetGateConfig, BudgetGateConfigInput, GateClass } from "./gate-config";
-export { BUDGET_GATE_CLUSTER_RULES, BUDGET_GATE_EVENT_RULES, BUDGET_GATE_LEASE_RULES, rulesAllow } from "./gate-rbac";
-export type { RbacRule } from "./gate-rbac";
+} from "@gpu-platform/catalog/contracts";
+export type { BreakerMode, BudgetGateConfig, BudgetGateConfigInput, GateClass } from "@gpu-platform/catalog/contracts";
+export {
+    BUDGET_GATE_CLUSTER_RULES,
+    BUDGET_GATE_EVENT_RULES,
+    BUDGET_GATE_LEASE_RULES,
+    rulesAllow,
+} from "@gpu-platform/catalog/contracts";
+export type { RbacRule } from "@gpu-platform/catalog/contracts";
 export { BUDGET_GATE_NAMES, BudgetGate, budgetGateArgsProblems, budgetGateDeploymentSpec } from "./budget-gate";
 export type { BudgetGateArgs } from "./budget-gate";

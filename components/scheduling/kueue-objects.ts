@@ -8,8 +8,8 @@
  * kind, and v1beta1 is served but deprecated ("This version is deprecated. Use v1beta2
  * instead.", config/components/crd/bases at that tag).
  */
-import { GPU_TAINT, LABELS, cpuMillis, isGpuResource, memoryMiB } from "../../catalog";
-import { KUEUE_ADMISSION_GATE } from "../../catalog/admission";
+import { GPU_TAINT, LABELS, cpuMillis, isGpuResource, memoryMiB } from "@gpu-platform/catalog";
+import { KUEUE_ADMISSION_GATE } from "@gpu-platform/catalog/admission";
 import type { SettingProblem } from "../shared/problems";
 import { GpuPoolResources, TeamQuota, quotaHard } from "../tenancy";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { DEFAULT_WORKLOAD_CLASSES, cpuMillis, memoryMiB } from "../../catalog";
-import { KUBERNETES_JOB_CONTROLLERS, kueueManagedGpuPods } from "../../catalog/admission";
+import { DEFAULT_WORKLOAD_CLASSES, cpuMillis, memoryMiB } from "@gpu-platform/catalog";
+import { KUBERNETES_JOB_CONTROLLERS, kueueManagedGpuPods } from "@gpu-platform/catalog/admission";
 import { AdmissionPolicy, admissionPolicy } from "../shared/admission-policy";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
-import { CPU_NODE_SELECTOR, LABELS } from "../../catalog";
+import { CPU_NODE_SELECTOR, LABELS } from "@gpu-platform/catalog";
 import { CHARTS } from "../shared/charts";
 import { HelmValues, mergeValues, pinnedRelease } from "../shared/helm";
 import { PACKAGE } from "../shared/tokens";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { AdmissionRuleSet } from "../../catalog/admission";
+import type { AdmissionRuleSet } from "@gpu-platform/catalog/admission";
 
 /** A ValidatingAdmissionPolicy and its binding, made from a catalog rule set. */
 export interface AdmissionPolicy {

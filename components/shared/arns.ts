@@ -1,4 +1,4 @@
-import { Partition, partitionOf } from "../../catalog";
+import { Partition, partitionOf } from "@gpu-platform/catalog";
 import type { SettingProblem } from "./problems";
 
 /**

@@ -1,4 +1,4 @@
-import { PORTAL_NAMESPACES, SCHEDULING_NAMESPACES } from "../../catalog";
+import { PORTAL_NAMESPACES, SCHEDULING_NAMESPACES } from "@gpu-platform/catalog";
 
 /**
  * Every Helm chart the platform installs, pinned to a repository and version in this one

@@ -7,7 +7,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { rdsCaBundleUrl } from "../../catalog/rds-ca";
+import { rdsCaBundleUrl } from "@gpu-platform/catalog/rds-ca";
 
 export const RDS_CA = {
     /** The volume the bundle is written to, and the path clients read it from. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AdmissionRule, bindingNamespaceSelector } from "../../catalog/admission";
+import { AdmissionRule, bindingNamespaceSelector } from "@gpu-platform/catalog/admission";
 
 type PolicySpec = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec;
 type BindingSpec = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec;

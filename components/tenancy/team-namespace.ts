@@ -8,8 +8,8 @@ import {
     SHARED_GPU_RESOURCE,
     catalogGpuResources,
     isGpuResource,
-} from "../../catalog";
-import { PLATFORM_MANAGED_LABEL, TENANCY_RULES, admissionExemptionLabel } from "../../catalog/admission";
+} from "@gpu-platform/catalog";
+import { PLATFORM_MANAGED_LABEL, TENANCY_RULES, admissionExemptionLabel } from "@gpu-platform/catalog/admission";
 import { eksAccessPolicyArn, partitionOrProblem } from "../shared/arns";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";

@@ -6,7 +6,7 @@ import {
     TenancyAdmissionSettings,
     eksUserName,
     tenancyRules,
-} from "../../catalog/admission";
+} from "@gpu-platform/catalog/admission";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { admissionPolicy } from "./admission-policy";

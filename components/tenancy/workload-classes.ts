@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { DEFAULT_WORKLOAD_CLASSES } from "../../catalog";
-import { GPU_LIMIT_EXEMPT_NAMESPACES, gpuLimitRule } from "../../catalog/admission";
+import { DEFAULT_WORKLOAD_CLASSES } from "@gpu-platform/catalog";
+import { GPU_LIMIT_EXEMPT_NAMESPACES, gpuLimitRule } from "@gpu-platform/catalog/admission";
 import { PACKAGE } from "../shared/tokens";
 import { admissionPolicy } from "./admission-policy";
 

@@ -10,7 +10,7 @@
  */
 import { CelScalar, celMethod, isCelError, listType, run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { AdmissionRule, LabelSelector, bindingNamespaceSelector } from "../../catalog/admission";
+import { AdmissionRule, LabelSelector, bindingNamespaceSelector } from "@gpu-platform/catalog/admission";
 
 export interface AdmissionUser {
     readonly username: string;

@@ -15,7 +15,7 @@ import {
     gpusPerInstance,
     isAcceleratedInstanceType,
     isKnownInstanceType,
-} from "../../catalog";
+} from "@gpu-platform/catalog";
 import { InstanceChoice, choiceOf, requirementsChoice } from "./instance-choice";
 import { LinkedResource, referencedThrough } from "./references";
 import { Props, asList, asNumber, asRecord, asString, isUnknown } from "./values";

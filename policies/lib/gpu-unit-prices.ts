@@ -15,7 +15,7 @@ import {
     GpuModelId,
     gpuOf,
     instanceType,
-} from "../../catalog";
+} from "@gpu-platform/catalog";
 
 export interface UnitPrice {
     readonly usdPerHour: number;

@@ -15,7 +15,7 @@ import {
     instanceType,
     isAcceleratedInstanceType,
     isKnownInstanceType,
-} from "../../catalog";
+} from "@gpu-platform/catalog";
 import { AnyOf, Props, asList, asNumber, asRecord, asString, isUnknown } from "./values";
 
 export interface InstanceChoice {

@@ -15,8 +15,8 @@
  * them (catalog/kubernetes-quantity.ts): "16000m" is 16.
  */
 import { parseAllDocuments } from "yaml";
-import { isGpuResource } from "../../catalog";
-import { Quantity, isWholeQuantity, parseQuantity, quantityValue } from "../../catalog/kubernetes-quantity";
+import { isGpuResource } from "@gpu-platform/catalog";
+import { Quantity, isWholeQuantity, parseQuantity, quantityValue } from "@gpu-platform/catalog/kubernetes-quantity";
 import { Props, asList, asRecord, asString, isUnknown } from "./values";
 
 const YAML_V2_COMPONENTS = ["kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"];

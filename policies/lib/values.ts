@@ -8,7 +8,7 @@
  * unknown key ARN is a key that will exist, not a missing one.
  */
 import { UnknownValueError } from "./engine-proxy";
-import { parseJsonOr } from "../../catalog/json";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 
 /** A value the engine will only know during the update. */
 export const UNKNOWN: unique symbol = Symbol("unknown until the update");

@@ -16,7 +16,7 @@
  * A DaemonSet (one pod per node), a CronJob whose runs may overlap (`concurrencyPolicy` Allow,
  * the default), or a count the preview does not know has no bound the preview can see.
  */
-import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "../../catalog";
+import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "@gpu-platform/catalog";
 import { gpuAsks, gpusPerPodByResource, holdsKubernetesObjects, kubernetesObjects } from "./pod-specs";
 import { Props, asNumber, asRecord, asString, isUnknown } from "./values";
 

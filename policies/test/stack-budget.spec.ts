@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { HOURS_PER_MONTH, SERVICE_PRICES } from "../../catalog";
+import { HOURS_PER_MONTH, SERVICE_PRICES } from "@gpu-platform/catalog";
 import { priceResources, priceTotals } from "../pricing";
 import { stackMonthlyBudget } from "../stack-budget";
 import { resource, theViolation, violationsOf } from "./support/check";

@@ -8,7 +8,7 @@
  */
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { parseAllDocuments } from "yaml";
-import { defaultTagsOf, mergeDefaultTags } from "../../catalog/aws-tags";
+import { defaultTagsOf, mergeDefaultTags } from "@gpu-platform/catalog/aws-tags";
 
 export const FAKE_ACCOUNT = "123456789012";
 

@@ -5,8 +5,8 @@
  * policy agree to the cent; this adds what the plan shows besides: the component and team
  * each item belongs to.
  */
-import { PRICE_CURRENCY, PRICE_DATE, PRICE_REGION } from "../../catalog";
-import { defaultTagsOf } from "../../catalog/aws-tags";
+import { PRICE_CURRENCY, PRICE_DATE, PRICE_REGION } from "@gpu-platform/catalog";
+import { defaultTagsOf } from "@gpu-platform/catalog/aws-tags";
 import { FargateComparison, PriceItem, fargateComparisons, priceResources, priceTotals } from "../../policies/pricing";
 import type { RecordedResource } from "../offline/recorder";
 import { componentOf } from "../offline/tree";

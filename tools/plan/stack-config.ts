@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isScalar, parseDocument, visit } from "yaml";
-import { parseJsonOr } from "../../catalog/json";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 import { PlanInputError } from "./options";
 
 export interface ProgramProject {

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as prettier from "prettier";
 import { parse } from "yaml";
-import { parseJsonOr } from "../../catalog/json";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 import { policyPackSettingsOf, validatePlatformConfig, withPolicyFacts } from "../../stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -7,7 +7,7 @@
  * launch nothing themselves. Batch ignores a launch template's instance type (the environment's
  * `instanceTypes` decide), so only `instanceTypes` is read.
  */
-import { INSTANCE_TYPES, isKnownInstanceType } from "../../../catalog";
+import { INSTANCE_TYPES, isKnownInstanceType } from "@gpu-platform/catalog";
 import { Capacity, Collector, standingCapacity, unboundedWhen } from "../ec2-capacity";
 import type { LinkedResource } from "../references";
 import { asList, asNumber, asRecord, asString, isUnknown } from "../values";

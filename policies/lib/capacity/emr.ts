@@ -7,8 +7,8 @@
  * `maximumCapacityUnits` (instances, fleet units or vCPUs): each core or task group and fleet is
  * then judged at that maximum, the worst case however EMR shares it out.
  */
-import { INSTANCE_TYPES, isKnownInstanceType } from "../../../catalog";
-import { parseJsonOr } from "../../../catalog/json";
+import { INSTANCE_TYPES, isKnownInstanceType } from "@gpu-platform/catalog";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 import { Capacity, Collector, standingCapacity, unboundedWhen } from "../ec2-capacity";
 import { LinkedResource, referencedBy } from "../references";
 import { Props, asList, asNumber, asRecord, asString } from "../values";

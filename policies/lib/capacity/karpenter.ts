@@ -12,8 +12,8 @@
  * reached, so a pool holds at most one node past them; with no limit on CPU, memory or
  * `nvidia.com/gpu`, it has no bound at all.
  */
-import { GPU_RESOURCE, InstanceTypeName, gpuOf, instanceType, isKnownInstanceType } from "../../../catalog";
-import { parseQuantity, quantityValue } from "../../../catalog/kubernetes-quantity";
+import { GPU_RESOURCE, InstanceTypeName, gpuOf, instanceType, isKnownInstanceType } from "@gpu-platform/catalog";
+import { parseQuantity, quantityValue } from "@gpu-platform/catalog/kubernetes-quantity";
 import { Capacity, Collector, standingCapacity } from "../ec2-capacity";
 import { InstanceChoice, choiceOf, computedChoice, familyOf, unionOf } from "../instance-choice";
 import { holdsKubernetesObjects, kubernetesObjects } from "../pod-specs";

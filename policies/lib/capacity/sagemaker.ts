@@ -12,8 +12,8 @@
  * Shapes: @pulumi/aws 7.x `sagemaker.*`; pipeline definitions: the SageMaker Pipelines JSON
  * schema (`Steps[].Arguments.ResourceConfig`, `ProcessingResources.ClusterConfig`).
  */
-import { HOURS_PER_MONTH } from "../../../catalog";
-import { parseJsonOr } from "../../../catalog/json";
+import { HOURS_PER_MONTH } from "@gpu-platform/catalog";
+import { parseJsonOr } from "@gpu-platform/catalog/json";
 import { Capacity, Collector, standingCapacity, unboundedWhen } from "../ec2-capacity";
 import { computedChoice } from "../instance-choice";
 import { LinkedResource, referencedThrough } from "../references";

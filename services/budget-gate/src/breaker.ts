@@ -13,7 +13,7 @@
  * again on the next pass, as the team may be back within budget by then.
  */
 import { createHash } from "crypto";
-import type { BudgetGateConfig } from "../../../components/scheduling/gate-config";
+import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import type { GateController } from "./controller";
 import { type KubeApi, statusOf } from "./kube";
 import type { GateMetrics } from "./metrics";

@@ -13,7 +13,7 @@
  *   the gate is down stays until the gate has released its reservation: nothing is lost;
  * - the tracker's answers are stored under their keys, so a tracker restart changes nothing.
  */
-import type { BudgetGateConfig } from "../../../components/scheduling/gate-config";
+import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import { FIELD_MANAGER, type KubeApi, statusOf } from "./kube";
 import { FREE_MESSAGE, approvedMessage, tooBigMessage, waitingMessage } from "./messages";
 import type { GateMetrics } from "./metrics";

@@ -4,7 +4,7 @@
  * breaker's pass every `breakerIntervalSeconds`, and the renewal of open-ended workloads when a
  * month starts.
  */
-import type { BudgetGateConfig } from "../../../components/scheduling/gate-config";
+import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import { runBreaker } from "./breaker";
 import { GateController } from "./controller";
 import type { KubeApi } from "./kube";

@@ -13,7 +13,7 @@
  *   priority class's default run time from the stack config.
  */
 import { cents, poolResources } from "@gpu-platform/cost-tracker/src/pricing";
-import type { BudgetGateConfig } from "../../../components/scheduling/gate-config";
+import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import { Workload, priorityClassOf } from "./workload";
 
 const GPU_RESOURCE = /^nvidia\.com\/(gpu|gpu\.shared|mig-.+)$/;

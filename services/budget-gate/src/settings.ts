@@ -1,5 +1,5 @@
 /** The gate's environment, read once and checked: one line per bad variable, naming it. */
-import { type BudgetGateConfig, budgetGateConfigProblems } from "../../../components/scheduling/gate-config";
+import { type BudgetGateConfig, budgetGateConfigProblems } from "@gpu-platform/catalog/contracts";
 
 export interface GateSettings {
     readonly config: BudgetGateConfig;

@@ -12,8 +12,8 @@ import * as assert from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { FastifyInstance } from "fastify";
-import { buildCostTrackerConfig } from "../../../components/costs/tracker-config";
-import { buildBudgetGateConfig } from "../../../components/scheduling/gate-config";
+import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
+import { buildBudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import { TOKEN, resetDatabase, testApp, testDatabase } from "../../cost-tracker/test/helpers";
 
 const PLATFORM_TOKEN = "platform-token-0123456789abcdef";

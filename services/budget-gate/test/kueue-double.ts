@@ -21,7 +21,7 @@ import {
     BUDGET_GATE_LEASE_RULES,
     type RbacRule,
     rulesAllow,
-} from "../../../components/scheduling/gate-rbac";
+} from "@gpu-platform/catalog/contracts";
 
 /** A batch/v1 Job manifest, as far as Kueue reads it. */
 export interface JobManifest {

@@ -5,8 +5,8 @@
  * $27.44705/h for 8 A100 80 GB, p4d.24xlarge $21.957642/h for 8 A100 40 GB.
  */
 import * as assert from "assert";
-import { buildBudgetGateConfig } from "../../../components/scheduling/gate-config";
-import { buildCostTrackerConfig } from "../../../components/costs/tracker-config";
+import { buildBudgetGateConfig } from "@gpu-platform/catalog/contracts";
+import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { nextMonthStart, priceWorkload } from "../src/pricing";
 import type { Workload } from "../src/workload";
 

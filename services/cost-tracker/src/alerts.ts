@@ -5,7 +5,7 @@
  * on the alert and never undoes it.
  */
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { AlertKind, AlertRow, TeamSummary } from "./api-types";
 import type { Queryable } from "./db/database";
 import { cents } from "./pricing";

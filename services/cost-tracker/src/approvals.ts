@@ -6,7 +6,7 @@
  * that already holds a live reservation adopts it instead of reserving twice.
  */
 import { randomUUID } from "crypto";
-import type { CostTrackerConfig, TrackerPool } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig, TrackerPool } from "@gpu-platform/catalog/contracts";
 import type { AlertRow, RequestRow } from "./api-types";
 import type { Database, Queryable } from "./db/database";
 import { IDEMPOTENCY_KEY_REUSED, once, requestHash, type StoredAnswer } from "./idempotency";

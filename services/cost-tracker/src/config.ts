@@ -1,6 +1,6 @@
 /** Reads and checks the config document named by COST_TRACKER_CONFIG. */
 import * as fs from "fs";
-import { costTrackerConfigProblems, type CostTrackerConfig } from "../../../components/costs/tracker-config";
+import { costTrackerConfigProblems, type CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { StartupError } from "./settings";
 
 export function loadConfigDocument(file: string): CostTrackerConfig {

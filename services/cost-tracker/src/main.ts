@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import type { FastifyInstance } from "fastify";
 import * as fs from "fs";
 import * as path from "path";
-import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { notifiersFor } from "./alerts";
 import { loadConfigDocument, parseConfigDocument, withAlertWebhook } from "./config";
 import { isDatabaseUnavailable, pgliteDatabase, postgresDatabase, type Database } from "./db/database";

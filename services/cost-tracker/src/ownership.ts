@@ -14,7 +14,7 @@
  * pulled source later reports for the same workload and day are shadowed in the roll-up too
  * (migration 4's counted_usage), whichever arrived first.
  */
-import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Category } from "./model";
 
 export interface CategoryOwner {

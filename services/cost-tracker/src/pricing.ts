@@ -17,8 +17,8 @@ import {
     SHARED_GPU_RESOURCE,
     gpuOf,
     instanceType,
-} from "../../../catalog";
-import type { TrackerPool } from "../../../components/costs/tracker-config";
+} from "@gpu-platform/catalog";
+import type { TrackerPool } from "@gpu-platform/catalog/contracts";
 
 /** One kind of GPU unit a pool offers, and its price. */
 export interface PoolResource {

@@ -11,7 +11,7 @@
  *   GPU-equivalent hours at the unit's fraction of a GPU; `gpuHours` is GPU-equivalent hours and
  *   is refused on a pool whose units are not whole GPUs.
  */
-import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { BadInput, workloadKey, type Category, type UsageRecord, type WorkloadRef } from "./model";
 import { ownerOfPushed, pulledOwners } from "./ownership";
 import { poolResources } from "./pricing";

@@ -14,7 +14,7 @@
  *   bill). The difference is mostly the cluster's nodes: the in-cluster sources price them at the
  *   catalog's on-demand rate, the bill at what was paid (Savings Plans, reservations, credits).
  */
-import type { TrackerPipeline } from "../../../components/costs/tracker-config";
+import type { TrackerPipeline } from "@gpu-platform/catalog/contracts";
 import type { Queryable } from "./db/database";
 import type { CategoryAmounts } from "./api-types";
 import { CATEGORIES, type Category } from "./model";

@@ -2,7 +2,7 @@
  * Reading spend: per-team budget summaries, daily spend by category, GPU hours by pool. Every
  * read goes to the daily roll-up (`daily_spend`), never the raw usage rows.
  */
-import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Database, Queryable } from "./db/database";
 import { lockTeamBudgets, recordMoneyEvents } from "./db/team-locks";
 import type { CategoryAmounts, DailySpend, PoolUsage, TeamSummary } from "./api-types";

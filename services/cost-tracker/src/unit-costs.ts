@@ -12,7 +12,7 @@
  *   admission, so its Job's name is its key). Jobs a pipeline started count towards the pipeline's
  *   cost per input, not here. Idle capacity is no Job's: only the team line counts.
  */
-import type { TrackerPipeline } from "../../../components/costs/tracker-config";
+import type { TrackerPipeline } from "@gpu-platform/catalog/contracts";
 import type { CategoryAmounts } from "./api-types";
 import type { Queryable } from "./db/database";
 import { CATEGORIES, type Category } from "./model";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { buildCostTrackerConfig, costTrackerConfigProblems } from "../../../components/costs/tracker-config";
+import { buildCostTrackerConfig, costTrackerConfigProblems } from "@gpu-platform/catalog/contracts";
 import { readSettings } from "../src/settings";
 import { configFromStack } from "../src/demo/prod-stack";
 import { testConfig } from "./helpers";

@@ -3,7 +3,7 @@
  * test process (PGlite takes seconds to start), emptied between tests, and the app under test.
  */
 import type { FastifyInstance } from "fastify";
-import { buildCostTrackerConfig, type CostTrackerConfig } from "../../../components/costs/tracker-config";
+import { buildCostTrackerConfig, type CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Notifier } from "../src/alerts";
 import { pgliteDatabase, postgresDatabase, type Database } from "../src/db/database";
 import { migrate } from "../src/db/migrations";

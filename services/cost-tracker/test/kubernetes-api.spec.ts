@@ -17,7 +17,7 @@ import * as https from "https";
 import * as net from "net";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { costTrackerConfigProblems } from "../../../components/costs/tracker-config";
+import { costTrackerConfigProblems } from "@gpu-platform/catalog/contracts";
 import { postgresDatabase } from "../src/db/database";
 import { readSettings } from "../src/settings";
 import { sourcesFor } from "../src/sources";

@@ -14,7 +14,7 @@ import type { AddressInfo } from "net";
 import * as path from "path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { FastifyInstance } from "fastify";
-import { costTrackerConfigProblems, type TrackerPipeline } from "../../../components/costs/tracker-config";
+import { costTrackerConfigProblems, type TrackerPipeline } from "@gpu-platform/catalog/contracts";
 import type { Database } from "../src/db/database";
 import { createMetrics } from "../src/metrics";
 import { PipelineInputsSource } from "../src/sources/pipeline-inputs";

@@ -5,7 +5,7 @@
  * @pulumi/pulumi, which the service's image does not ship.
  */
 import * as path from "path";
-import { buildCostTrackerConfig, type CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import { buildCostTrackerConfig, type CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { readProject, resolveStackConfig } from "../../../../tools/plan/stack-config";
 import { validatePlatformConfig } from "../../../../stacks/loader";
 import { checkedConfig } from "../config";

@@ -18,8 +18,8 @@
  * - A namespace of no team ("sandbox") uses time-sliced shares on weekdays, and 10 % of storage
  *   and 3 % of other AWS spend is untagged: the unallocated line.
  */
-import type { CostTrackerConfig, TrackerPool } from "../../../../components/costs/tracker-config";
-import { instanceType } from "../../../../catalog";
+import type { CostTrackerConfig, TrackerPool } from "@gpu-platform/catalog/contracts";
+import { instanceType } from "@gpu-platform/catalog";
 import { requestGpus } from "../approvals";
 import type { Database } from "../db/database";
 import type { Category, UsageRecord } from "../model";

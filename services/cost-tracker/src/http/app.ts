@@ -7,7 +7,7 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import * as fs from "fs";
-import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Notifier } from "../alerts";
 import type { Database } from "../db/database";
 import { EventFeed } from "../events";

@@ -13,7 +13,7 @@
  */
 import { createHash, timingSafeEqual } from "crypto";
 import type { FastifyRequest } from "fastify";
-import { CALLER_KINDS, type CallerKind } from "../../../../components/costs/tracker-config";
+import { CALLER_KINDS, type CallerKind } from "@gpu-platform/catalog/contracts";
 import { BadInput } from "../model";
 
 export { CALLER_KINDS, type CallerKind };

@@ -3,7 +3,7 @@
  * and @fastify/swagger turns them into /openapi.json. Names that come from the config (teams,
  * pools, priority classes) are enums, so the OpenAPI document lists what a caller may send.
  */
-import { CALLER_KINDS, type CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import { CALLER_KINDS, type CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { CATEGORIES } from "../model";
 
 const usd = { type: "number", description: "US dollars, to the cent" } as const;

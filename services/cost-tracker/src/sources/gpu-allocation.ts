@@ -18,9 +18,9 @@
  * - `kube_pod_owner` and `kube_replicaset_owner`: a pod's workload (a ReplicaSet's Deployment).
  * - `kube_namespace_labels{label_<team label>}`: a namespace's team (else a namespace named after one).
  */
-import type { CostTrackerConfig, TrackerPool } from "../../../../components/costs/tracker-config";
+import type { CostTrackerConfig, TrackerPool } from "@gpu-platform/catalog/contracts";
 import type { UsageRecord } from "../model";
-import { instanceType } from "../../../../catalog";
+import { instanceType } from "@gpu-platform/catalog";
 import { addDays } from "../rules";
 import { resourceOnPool, sanitizeLabelName } from "./labels";
 import type { PrometheusClient, Sample } from "./prometheus";

@@ -1,7 +1,7 @@
 /** The sources the config document names, wired to their real clients. */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
-import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { CostExplorerSource } from "./cost-explorer";
 import { GpuAllocationSource } from "./gpu-allocation";
 import { kubernetesApiTransport } from "./kubernetes-api";

@@ -20,8 +20,8 @@ import * as https from "https";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentityProvider, Hash, SourceData } from "@smithy/types";
-import { stsHostname } from "../../../../catalog/regions";
-import type { KubernetesApiAccess } from "../../../../components/costs/tracker-config";
+import { stsHostname } from "@gpu-platform/catalog/regions";
+import type { KubernetesApiAccess } from "@gpu-platform/catalog/contracts";
 import type { HttpTransport } from "./source";
 
 export const TOKEN_PREFIX = "k8s-aws-v1.";

@@ -1,5 +1,5 @@
 /** Prometheus label names and the GPU resources kube-state-metrics names with them. */
-import type { TrackerPool } from "../../../../components/costs/tracker-config";
+import type { TrackerPool } from "@gpu-platform/catalog/contracts";
 import { poolResources, type PoolResource } from "../pricing";
 
 /** Prometheus' rule for label names in exported series: anything outside [a-zA-Z0-9_] becomes "_". */

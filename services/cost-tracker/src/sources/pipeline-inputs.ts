@@ -12,7 +12,7 @@
  * deletions: 0 inputs. Needs `cloudwatch:GetMetricData` (which takes no resource-level scoping).
  */
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
-import type { TrackerPipeline } from "../../../../components/costs/tracker-config";
+import type { TrackerPipeline } from "@gpu-platform/catalog/contracts";
 import type { Queryable } from "../db/database";
 import { addDays } from "../rules";
 import { SourceError } from "./source";

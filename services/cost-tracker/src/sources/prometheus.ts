@@ -15,8 +15,8 @@
  * The HTTP API answers `{status: "success", data: {resultType: "vector", result: [{metric, value: [ts, "v"]}]}}`
  * (prometheus.io/docs/prometheus/latest/querying/api).
  */
-import type { TrackerPool } from "../../../../components/costs/tracker-config";
-import { MIG_SLICES_PER_GPU } from "../../../../catalog";
+import type { TrackerPool } from "@gpu-platform/catalog/contracts";
+import { MIG_SLICES_PER_GPU } from "@gpu-platform/catalog";
 import type { Queryable } from "../db/database";
 import { resourceOnPool, sanitizeLabelName } from "./labels";
 

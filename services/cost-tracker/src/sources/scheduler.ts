@@ -5,7 +5,7 @@
  * and its own earlier data, stay. After the sources: utilisation, expired reservations, alerts.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { CostTrackerConfig } from "../../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { deliverAlerts, raiseSpendAlerts, type Notifier } from "../alerts";
 import type { AlertRow } from "../api-types";
 import type { Database } from "../db/database";

@@ -27,7 +27,7 @@ import * as assert from "assert";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import type { AddressInfo } from "net";
-import { buildCostTrackerConfig } from "../../../../components/costs/tracker-config";
+import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Database } from "../../src/db/database";
 import { daysBetween, monthOf, utcDay } from "../../src/rules";
 import { expireReservations, replaceSourceDays } from "../../src/usage";

@@ -14,7 +14,7 @@ import {
     workloadReleaseBody,
     workloadReleasedSchema,
 } from "../schemas";
-import { TRACKER_DEFAULTS } from "../../../../../components/costs/tracker-config";
+import { TRACKER_DEFAULTS } from "@gpu-platform/catalog/contracts";
 import { writeRoute, type WriteGuard } from "../write-route";
 
 /** A GPU request is small. */

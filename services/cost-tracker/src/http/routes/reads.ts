@@ -1,6 +1,6 @@
 /** The read routes: budgets and spend per team, pools, recent decisions and alerts. No credential needed. */
 import type { FastifyInstance } from "fastify";
-import { TRACKER_DEFAULTS } from "../../../../../components/costs/tracker-config";
+import { TRACKER_DEFAULTS } from "@gpu-platform/catalog/contracts";
 import { listAlerts } from "../../alerts";
 import { listRequests } from "../../approvals";
 import { BadInput, NotFound } from "../../model";

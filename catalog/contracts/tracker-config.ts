@@ -8,14 +8,7 @@
  * document with `buildCostTrackerConfig`; the service checks it with `costTrackerConfigProblems`
  * before it starts.
  */
-import {
-    DEFAULT_WORKLOAD_CLASSES,
-    INSTANCE_TYPES,
-    LABELS,
-    gpuOf,
-    isKnownInstanceType,
-    offeredMigProfiles,
-} from "../../catalog";
+import { DEFAULT_WORKLOAD_CLASSES, INSTANCE_TYPES, LABELS, gpuOf, isKnownInstanceType, offeredMigProfiles } from "..";
 
 /** How pods share a pool's GPUs: the stack config's `gpuSharing` shape. */
 export type TrackerGpuSharing =

@@ -7,7 +7,7 @@
  * Pure: no Pulumi, no stack config. `BudgetGate` builds the document with `buildBudgetGateConfig`;
  * the gate checks it with `budgetGateConfigProblems` before it starts.
  */
-import type { CostTrackerConfig, TrackerPool } from "../costs/tracker-config";
+import type { CostTrackerConfig, TrackerPool } from "./tracker-config";
 
 /** What the gate does when a team's month-to-date spend plus live reservations passes its budget. */
 export type BreakerMode = "queue" | "suspend";
