@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import { PROJECT, configProblems, named, ofType, promiseOf, record, stackConfig, validStackConfig } from "./harness";
-import { kueueSchemaErrors } from "./kueue-schemas";
+import { kueueSchemaErrors } from "@gpu-platform/kueue-schemas";
 import type { PlatformConfig } from "../stacks";
 import { buildPlatform } from "../platform";
 import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";

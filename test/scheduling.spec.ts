@@ -23,7 +23,7 @@ import {
     type KueueObject,
     type KueuePool,
 } from "../components/scheduling";
-import { kueueSchemaErrors } from "./kueue-schemas";
+import { kueueSchemaErrors } from "@gpu-platform/kueue-schemas";
 
 const schemaErrors = (object: KueueObject) => kueueSchemaErrors(object);
 

@@ -3,7 +3,7 @@
  * its Kubernetes client and its tracker client) against a fake Kubernetes API server
  * (fake-kube-api.ts) and the real cost tracker (buildApp on PGlite, or PostgreSQL when
  * TEST_DATABASE_URL is set). The test plays Kueue: it writes Workloads as Kueue v0.19.2's Job
- * integration makes them (shape from the v1beta2 CRD, test/fixtures/kueue-0.19.2, each object
+ * integration makes them (shape from the v1beta2 CRD, packages/kueue-schemas/fixtures/kueue-0.19.2, each object
  * validated against it) and moves them through quota reservation, eviction and finishing.
  *
  * Prices by hand from the catalog: p5.48xlarge is $55.04/h for 8 H100, so $6.88 per GPU-hour.
@@ -14,10 +14,10 @@ import type { AddressInfo } from "net";
 import type { FastifyInstance } from "fastify";
 import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { buildBudgetGateConfig } from "@gpu-platform/catalog/contracts";
-import { TOKEN, resetDatabase, testApp, testDatabase } from "../../cost-tracker/test/helpers";
+import { TOKEN, resetDatabase, testApp, testDatabase } from "@gpu-platform/cost-tracker/test/helpers";
 
 const PLATFORM_TOKEN = "platform-token-0123456789abcdef";
-import type { Database } from "../../cost-tracker/src/db/database";
+import type { Database } from "@gpu-platform/cost-tracker/src/db/database";
 import { startGate, type RunningGate } from "../src/gate";
 import { kubeApi } from "../src/kube";
 import { runElection } from "../src/leader";

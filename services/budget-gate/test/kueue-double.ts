@@ -1,7 +1,7 @@
 /**
  * The test's part of Kueue (v0.19.2) and what the gate specs share: the Workload Kueue's Job
  * integration makes for a batch/v1 Job, quota reservation and conditions as Kueue writes them,
- * validation against the v1beta2 CRD schema (test/fixtures/kueue-0.19.2), the gate's RBAC as the
+ * validation against the v1beta2 CRD schema (packages/kueue-schemas/fixtures/kueue-0.19.2), the gate's RBAC as the
  * API server would apply it, and waiting on loopback state.
  *
  * The Workload of a Job, as pkg/controller/jobs/job (jobframework's ConstructWorkload) builds it
@@ -14,7 +14,7 @@
  * is not reproduced, as nothing reads it.
  */
 import type { Workload } from "../src/workload";
-import { kueueSchemaErrors } from "../../../test/kueue-schemas";
+import { kueueSchemaErrors } from "@gpu-platform/kueue-schemas";
 import {
     BUDGET_GATE_CLUSTER_RULES,
     BUDGET_GATE_EVENT_RULES,

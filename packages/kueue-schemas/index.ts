@@ -1,5 +1,5 @@
 /**
- * Kueue v0.19.2's own CRD schemas (test/fixtures/kueue-0.19.2, the `openAPIV3Schema` of each
+ * Kueue v0.19.2's own CRD schemas (packages/kueue-schemas/fixtures/kueue-0.19.2, the `openAPIV3Schema` of each
  * v1beta2 CRD) as Ajv validators: what the API server would refuse of an object the program, the
  * gate or a spec makes.
  */
@@ -37,7 +37,10 @@ function validatorFor(kind: string): ValidateFunction {
         formats: { int32: true, int64: true },
     });
     addFormats(ajv);
-    const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${PLURALS[kind]}.v1beta2.json`), "utf8"));
+    const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${PLURALS[kind]}.v1beta2.json`), "utf8")) as {
+        kind: string;
+        openAPIV3Schema: object;
+    };
     assert.strictEqual(fixture.kind, kind);
     const validate = ajv.compile(fixture.openAPIV3Schema);
     validators.set(kind, validate);
