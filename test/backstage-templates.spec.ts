@@ -50,7 +50,7 @@ import { GITOPS_APPS_PATH } from "@gpu-platform/catalog/gitops";
 import { poolNodes } from "../components/cluster";
 import { teamApplicationSet, teamProject } from "../components/portal/gitops";
 import { type PlanResource, loadPackConfig, runPolicies } from "../policies/runner";
-import { configFromStack } from "../services/cost-tracker/src/demo/prod-stack";
+import { costTrackerConfigFromStack } from "../tools/cost-tracker/stack-config";
 import type { Database } from "../services/cost-tracker/src/db/database";
 import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "../services/cost-tracker/test/helpers";
 
@@ -215,7 +215,7 @@ interface Tracker {
 }
 
 async function startTracker(db: Database): Promise<Tracker> {
-    const config = configFromStack("prod");
+    const config = costTrackerConfigFromStack("prod");
     await resetDatabase(db, config);
     const app = await testApp(db, {
         config,

@@ -1,7 +1,7 @@
 /**
  * Starts the real GPU cost tracker (services/cost-tracker, on embedded PGlite, at a fixed
  * instant) on loopback for a spec, through the repository's own launcher
- * (services/cost-tracker/test/serve.ts), and stops it afterwards. Needs the repository root's
+ * (tools/cost-tracker/serve.ts), and stops it afterwards. Needs the repository root's
  * `npm ci`. Its teams, pools and classes are the prod stack's (Pulumi.prod.yaml).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -44,7 +44,7 @@ export async function startCostTracker(
   const args = [
     '-r',
     'esbuild-register',
-    'services/cost-tracker/test/serve.ts',
+    'tools/cost-tracker/serve.ts',
     '--port',
     String(options.port ?? 0),
   ];

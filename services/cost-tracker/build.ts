@@ -1,13 +1,15 @@
 /**
  * Builds the service once: the dashboard (Chart.js bundled with the page's script, no CDN) into
  * dist/public, and for the image the server as one JavaScript file, dist/server.js, with the
- * catalog and the config document's module inside and npm packages left to node_modules.
+ * declared workspace package @gpu-platform/catalog (TypeScript in this repository) inside and
+ * every other npm package left to node_modules.
  *
  *   node -r esbuild-register build.ts [dashboard|server|all]
  */
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 import * as fs from "fs";
 import * as path from "path";
+import { dependencies } from "./package.json";
 
 const SERVICE_DIR = __dirname;
 export const PUBLIC_DIR = path.join(SERVICE_DIR, "dist", "public");
@@ -27,13 +29,8 @@ export async function buildDashboard(outDir: string = PUBLIC_DIR): Promise<void>
         fs.copyFileSync(path.join(SERVICE_DIR, "dashboard", file), path.join(outDir, file));
 }
 
-/** --demo's stack reader pulls in @pulumi/pulumi; the image has neither it nor the stack files, so it stays out of the bundle. */
-const demoStackReaderStaysOut: Plugin = {
-    name: "demo-stack-reader-stays-out",
-    setup(b) {
-        b.onResolve({ filter: /\/demo\/prod-stack$/ }, (args) => ({ path: args.path, external: true }));
-    },
-};
+/** npm packages stay external (the image installs them); the workspace's own TypeScript (@gpu-platform/…) is bundled. */
+export const EXTERNAL_PACKAGES = Object.keys(dependencies).filter((name) => !name.startsWith("@gpu-platform/"));
 
 export async function buildServer(): Promise<void> {
     await build({
@@ -42,9 +39,8 @@ export async function buildServer(): Promise<void> {
         platform: "node",
         target: "node20",
         format: "cjs",
-        packages: "external",
+        external: EXTERNAL_PACKAGES,
         outfile: path.join(SERVICE_DIR, "dist", "server.js"),
-        plugins: [demoStackReaderStaysOut],
         logLevel: "warning",
     });
 }

@@ -39,7 +39,7 @@ let backendLog = "";
 let token: string;
 
 async function startTracker() {
-    const child = spawn(process.execPath, ["-r", "esbuild-register", "services/cost-tracker/test/serve.ts", "--demo"], {
+    const child = spawn(process.execPath, ["-r", "esbuild-register", "tools/cost-tracker/serve.ts", "--demo"], {
         cwd: REPO,
         stdio: ["ignore", "pipe", "inherit"],
     });

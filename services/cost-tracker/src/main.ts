@@ -29,19 +29,11 @@ const PUBLIC_DIR = path.resolve(__dirname, "..", "dist", "public");
  */
 const SHUTDOWN_DEADLINE_MS = 9_000;
 
-/** Loaded on demand (require, not import: the image's bundle leaves this module out and must not fail to load without it). */
-function demoConfig(): CostTrackerConfig {
-    let module: typeof import("./demo/prod-stack");
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        module = require("./demo/prod-stack") as typeof import("./demo/prod-stack");
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
-        throw new StartupError([
-            "--demo without COST_TRACKER_CONFIG reads Pulumi.prod.yaml from a checkout of the repository; here set COST_TRACKER_CONFIG",
-        ]);
-    }
-    return module.configFromStack("prod");
+/** --demo with no document: the service never reads stack files; the repository's launcher hands it the prod stack's. */
+function noDemoDocument(): never {
+    throw new StartupError([
+        "--demo: no config document; run `npm run cost-tracker -- --demo` at the repository root (it passes the prod stack's as COST_TRACKER_CONFIG_JSON), or set COST_TRACKER_CONFIG",
+    ]);
 }
 
 async function openDatabase(
@@ -55,13 +47,13 @@ async function openDatabase(
     return pgliteDatabase(dir);
 }
 
-/** The config document the settings name (a file, inline JSON or the demo's stack), checked against the team tokens. */
+/** The config document the settings name (a file or inline JSON), checked against the team tokens. */
 function configFor(settings: Settings): CostTrackerConfig {
     const document = settings.configPath
         ? loadConfigDocument(settings.configPath)
         : settings.configJson
           ? parseConfigDocument(settings.configJson, "COST_TRACKER_CONFIG_JSON")
-          : demoConfig();
+          : noDemoDocument();
     const config = withAlertWebhook(document, settings.alertWebhookUrl);
     const teamNames = config.teams.map((t) => t.name);
     const strangers = settings.credentials.filter((c) => c.kind === "team" && !teamNames.includes(c.team!));

@@ -9,7 +9,7 @@ export interface Settings {
     readonly host: string;
     /** A PostgreSQL server, with DATABASE_PASSWORD in it when that is set; unset, embedded PGlite in `dataDir`. */
     readonly databaseUrl?: string;
-    /** The JSON config document's path; or `configJson`, the document itself; neither only with --demo, which reads the prod stack. */
+    /** The JSON config document's path; or `configJson`, the document itself (the repository's launcher sets it for --demo). */
     readonly configPath?: string;
     readonly configJson?: string;
     /** A Slack-compatible webhook for alerts, kept out of the document because the URL is a credential. */

@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import { buildCostTrackerConfig, costTrackerConfigProblems } from "@gpu-platform/catalog/contracts";
 import { readSettings } from "../src/settings";
-import { configFromStack } from "../src/demo/prod-stack";
 import { testConfig } from "./helpers";
 
 describe("cost tracker: config document", () => {
@@ -32,27 +31,6 @@ describe("cost tracker: config document", () => {
     it("has no critical class when the stack has no production-inference class", () => {
         const doc = buildCostTrackerConfig({ teams: [], nodePools: [], priorityClasses: [{ name: "batch" }] });
         assert.deepStrictEqual(doc.criticalPriorityClasses, []);
-    });
-
-    it("reads the prod stack through the project's loaders for --demo", () => {
-        const doc = configFromStack("prod");
-        // Pulumi.prod.yaml: three teams with these budgets, GPU pools a100-shared, a100-mig, h100 (system is CPU).
-        assert.deepStrictEqual(
-            doc.teams.map((t) => [t.name, t.monthlyBudgetUsd]),
-            [
-                ["ml-research", 120000],
-                ["inference", 80000],
-                ["applied-ml", 40000],
-            ],
-        );
-        assert.deepStrictEqual(
-            doc.pools.map((p) => p.name),
-            ["a100-shared", "a100-mig", "h100"],
-        );
-        assert.deepStrictEqual(doc.pools[1].gpuSharing, {
-            mode: "mig",
-            layout: { "3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2 },
-        });
     });
 
     it("reports every bad field of a document, one line each, naming it", () => {

@@ -1,19 +1,25 @@
 /**
- * --demo without COST_TRACKER_CONFIG: the config document built from the prod stack's
- * `Pulumi.prod.yaml`, read through the project's own loaders (the offline plan's stack-config
- * reader and the stack schema's validation). Loaded only for --demo: the loaders bring in
- * @pulumi/pulumi, which the service's image does not ship.
+ * The cost tracker's config document built from a stack's `Pulumi.<stack>.yaml`, read through
+ * the project's own loaders (the offline plan's stack-config reader and the stack schema's
+ * validation), as the CostTracker component builds it in a deployment. For running the service
+ * from a checkout (`npm run cost-tracker -- --demo`, the specs' server): the service itself never
+ * reads stack files; it gets the document as JSON (COST_TRACKER_CONFIG_JSON) and checks it.
  */
 import * as path from "path";
 import { buildCostTrackerConfig, type CostTrackerConfig } from "@gpu-platform/catalog/contracts";
-import { readProject, resolveStackConfig } from "../../../../tools/plan/stack-config";
-import { validatePlatformConfig } from "../../../../stacks/loader";
-import { checkedConfig } from "../config";
-import { StartupError } from "../settings";
+import { readProject, resolveStackConfig } from "@gpu-platform/plan/stack-config";
+import { validatePlatformConfig } from "../../stacks/loader";
 
-export const REPO_ROOT = path.resolve(__dirname, "../../../..");
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-export function configFromStack(stack: string, repoRoot: string = REPO_ROOT): CostTrackerConfig {
+/** A stack whose config does not validate: one line per problem, each naming its key. */
+export class StackConfigError extends Error {
+    constructor(readonly lines: string[]) {
+        super(lines.join("\n"));
+    }
+}
+
+export function costTrackerConfigFromStack(stack: string, repoRoot: string = REPO_ROOT): CostTrackerConfig {
     const project = readProject(repoRoot);
     const namespaced = resolveStackConfig(project, stack, undefined, []);
     const prefix = `${project.name}:`;
@@ -25,16 +31,15 @@ export function configFromStack(stack: string, repoRoot: string = REPO_ROOT): Co
     );
     const result = validatePlatformConfig(raw, project.name, stack);
     if (!result.config)
-        throw new StartupError([
+        throw new StackConfigError([
             `Pulumi.${stack}.yaml is invalid:`,
             ...result.problems.map((p) => `  - ${p.key}: ${p.message}`),
         ]);
-    const doc = buildCostTrackerConfig({
+    return buildCostTrackerConfig({
         teams: result.config.teams,
         nodePools: result.config.nodePools,
         priorityClasses: result.config.priorityClasses,
     });
-    return checkedConfig(doc, `Pulumi.${stack}.yaml`);
 }
 
 function parseValue(value: string): unknown {

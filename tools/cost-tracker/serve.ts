@@ -1,22 +1,22 @@
 /**
- * Starts the real cost tracker (the app `src/main.ts` builds, on embedded PGlite) on loopback at a
- * fixed instant, for specs outside this package that need it running: the Backstage workspace's
+ * Starts the real cost tracker (the app services/cost-tracker/src/main.ts builds, on embedded PGlite) on loopback at a
+ * fixed instant, for specs outside the service's package that need it running: the Backstage workspace's
  * action and plugin specs, and the portal's end-to-end run. Prints one JSON line,
  * `{"url": …, "token": …, "portalToken": …, "now": …}`, when it listens, and stops on SIGTERM or
  * SIGINT. `token` is the admin's (seeding, pushing spend); `portalToken` is a `portal` credential,
  * the kind Backstage holds in a deployment (COST_TRACKER_TOKEN_PORTAL): it acts only for the
  * signed-in user's teams, and what it reserves is recorded as `<user> via portal`.
  *
- *   node -r esbuild-register services/cost-tracker/test/serve.ts [--demo] [--now 2026-11-20T12:00:00.000Z] [--port 0]
+ *   node -r esbuild-register tools/cost-tracker/serve.ts [--demo] [--now 2026-11-20T12:00:00.000Z] [--port 0]
  *
  * The teams, pools and classes are the prod stack's (Pulumi.prod.yaml), as the templates'
  * forms are; --demo seeds the demo's month of spend and decisions.
  */
-import { configFromStack } from "../src/demo/prod-stack";
-import { seedDemo } from "../src/demo/seed";
-import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "./helpers";
+import { seedDemo } from "@gpu-platform/cost-tracker/src/demo/seed";
+import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "@gpu-platform/cost-tracker/test/helpers";
+import { costTrackerConfigFromStack } from "./stack-config";
 
-/** The portal's credential here (src/http/callers.ts, kind `portal`). */
+/** The portal's credential here (services/cost-tracker/src/http/callers.ts, kind `portal`). */
 export const PORTAL_TOKEN = "portal-token-0123456789abcdef";
 
 /** The instant the specs of the Backstage workspace are written for (their hand-computed figures assume it). */
@@ -31,7 +31,7 @@ async function serve(args: string[]): Promise<void> {
     const now = option(args, "--now") ?? DEFAULT_NOW;
     if (Number.isNaN(Date.parse(now))) throw new Error(`--now: "${now}" is not an ISO 8601 instant`);
     const port = Number(option(args, "--port") ?? "0");
-    const config = configFromStack("prod");
+    const config = costTrackerConfigFromStack("prod");
     const db = await testDatabase();
     await resetDatabase(db, config);
     const fixed = clock(now);
