@@ -11,8 +11,12 @@ import { dependencies } from "./package.json";
 
 const SERVICE_DIR = __dirname;
 
-/** npm packages stay external; the workspace's own TypeScript (@gpu-platform/…) is bundled. */
-export const EXTERNAL_PACKAGES = Object.keys(dependencies).filter((name) => !name.startsWith("@gpu-platform/"));
+/**
+ * The production dependencies stay external: the image installs them (npm ci --omit=dev). The
+ * workspace packages the gate declares as devDependencies (@gpu-platform/…, TypeScript in this
+ * repository) are bundled, and so is anything else it imports.
+ */
+export const EXTERNAL_PACKAGES = Object.keys(dependencies);
 
 export async function buildGate(): Promise<void> {
     await build({

@@ -29,8 +29,12 @@ export async function buildDashboard(outDir: string = PUBLIC_DIR): Promise<void>
         fs.copyFileSync(path.join(SERVICE_DIR, "dashboard", file), path.join(outDir, file));
 }
 
-/** npm packages stay external (the image installs them); the workspace's own TypeScript (@gpu-platform/…) is bundled. */
-export const EXTERNAL_PACKAGES = Object.keys(dependencies).filter((name) => !name.startsWith("@gpu-platform/"));
+/**
+ * The production dependencies stay external: the image installs them (npm ci --omit=dev). The
+ * workspace packages the service declares as devDependencies (@gpu-platform/…, TypeScript in
+ * this repository) are bundled, and so is anything else it imports.
+ */
+export const EXTERNAL_PACKAGES = Object.keys(dependencies);
 
 export async function buildServer(): Promise<void> {
     await build({
