@@ -972,13 +972,13 @@ describe("ContainerImage", () => {
             "package.json",
             "package-lock.json",
             "catalog/instances.ts",
-            "components/costs/tracker-config.ts",
+            "catalog/contracts/tracker-config.ts",
             "services/cost-tracker/src/main.ts",
         ])
             assert.ok(files.includes(file), file);
         assert.ok(
             !files.some(
-                (f) => f.includes("node_modules") || f.startsWith("components/cluster") || f.startsWith("policies/lib"),
+                (f) => f.includes("node_modules") || f.startsWith("components/") || f.startsWith("policies/lib"),
             ),
             "only what the Dockerfile copies",
         );
