@@ -10,7 +10,7 @@ import {
     tenancyRules,
 } from "@gpu-platform/catalog/admission";
 import type { TenancyAdmissionSettings } from "@gpu-platform/catalog/admission";
-import { AdmissionRequest, evaluate, guessResource, selects } from "../policies/lib/admission";
+import { AdmissionRequest, evaluate, guessResource, selects } from "gpu-dev-platform-policies/lib/admission";
 
 /** The messages the GPU-limit policy refuses `object` with (a Pod or a workload), none when it admits it. */
 export function admit(object: unknown): string[] {

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
 import { named, ofType, record, validStackConfig } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { named, record, validStackConfig } from "./harness";
 import { buildPlatform } from "../platform";
 import { currentSecretVersion } from "../components/portal/external-secrets";
-import { FakeCloud } from "../tools/offline/fake-cloud";
+import { FakeCloud } from "@gpu-platform/offline/fake-cloud";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const LIST_VERSIONS = "aws:secretsmanager/getSecretVersions:getSecretVersions";

@@ -49,10 +49,10 @@ import { DEFAULT_WORKLOAD_CLASSES, GPU_TAINT, LABELS } from "@gpu-platform/catal
 import { GITOPS_APPS_PATH } from "@gpu-platform/catalog/gitops";
 import { poolNodes } from "../components/cluster";
 import { teamApplicationSet, teamProject } from "../components/portal/gitops";
-import { type PlanResource, loadPackConfig, runPolicies } from "../policies/runner";
+import { type PlanResource, loadPackConfig, runPolicies } from "gpu-dev-platform-policies/runner";
 import { costTrackerConfigFromStack } from "../tools/cost-tracker/stack-config";
-import type { Database } from "../services/cost-tracker/src/db/database";
-import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "../services/cost-tracker/test/helpers";
+import type { Database } from "@gpu-platform/cost-tracker/src/db/database";
+import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "@gpu-platform/cost-tracker/test/helpers";
 
 const TEMPLATES_DIR = path.join(REPO_ROOT, "backstage", "templates");
 const NOW = "2026-11-20T12:00:00.000Z";

@@ -21,14 +21,14 @@ import { DEFAULT_WORKLOAD_CLASSES } from "@gpu-platform/catalog";
 import { GITOPS_APPS_PATH } from "@gpu-platform/catalog/gitops";
 import { buildCostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import { buildBudgetGateConfig } from "@gpu-platform/catalog/contracts";
-import type { Database } from "../services/cost-tracker/src/db/database";
-import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "../services/cost-tracker/test/helpers";
-import { type RunningGate, startGate } from "../services/budget-gate/src/gate";
-import { kubeApi } from "../services/budget-gate/src/kube";
-import { createMetrics } from "../services/budget-gate/src/metrics";
-import { trackerClient } from "../services/budget-gate/src/tracker";
-import { GATE_FINALIZER, type Workload } from "../services/budget-gate/src/workload";
-import { FakeKubeApi } from "../services/budget-gate/test/fake-kube-api";
+import type { Database } from "@gpu-platform/cost-tracker/src/db/database";
+import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "@gpu-platform/cost-tracker/test/helpers";
+import { type RunningGate, startGate } from "@gpu-platform/budget-gate/src/gate";
+import { kubeApi } from "@gpu-platform/budget-gate/src/kube";
+import { createMetrics } from "@gpu-platform/budget-gate/src/metrics";
+import { trackerClient } from "@gpu-platform/budget-gate/src/tracker";
+import { GATE_FINALIZER, type Workload } from "@gpu-platform/budget-gate/src/workload";
+import { FakeKubeApi } from "@gpu-platform/budget-gate/test/fake-kube-api";
 import {
     type JobManifest,
     allowedByGateRbac,
@@ -37,7 +37,7 @@ import {
     waitFor,
     withCondition,
     workloadForJob,
-} from "../services/budget-gate/test/kueue-double";
+} from "@gpu-platform/budget-gate/test/kueue-double";
 
 const PORTAL_TOKEN = "portal-token-0123456789abcdef";
 const PLATFORM_TOKEN = "platform-token-0123456789abcdef";

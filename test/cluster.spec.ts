@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT, REPO_ROOT, configProblems, named, ofType, record, stackConfig, validStackConfig } from "./harness";
 import { DEPLOY_RUNNER_DEFAULTS, deployRunnerProblems, runnerFilterGroups } from "../components/cluster";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 import { validatePlatformConfig } from "../stacks";
 

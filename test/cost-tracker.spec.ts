@@ -5,11 +5,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { REPO_ROOT, named, ofType, record, stackConfig, validStackConfig } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
-import { FAKE_CREDENTIALS } from "../tools/offline/fake-cloud";
-import { maskSecrets } from "../policies/lib/wire";
-import { AWS_TAGGABLE_TYPES } from "../policies/lib/aws-taggable-types";
-import { parsePackConfig, runPolicies } from "../policies/runner";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import { FAKE_CREDENTIALS } from "@gpu-platform/offline/fake-cloud";
+import { maskSecrets } from "gpu-dev-platform-policies/lib/wire";
+import { AWS_TAGGABLE_TYPES } from "gpu-dev-platform-policies/lib/aws-taggable-types";
+import { parsePackConfig, runPolicies } from "gpu-dev-platform-policies/runner";
 import { buildPlatform } from "../platform";
 import { validatePlatformConfig } from "../stacks";
 import {

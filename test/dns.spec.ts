@@ -15,7 +15,7 @@ import { PROJECT, named, ofType, promiseOf, record, stackConfig, validStackConfi
 import { buildPlatform } from "../platform";
 import { AliasRecords, HostCertificate } from "../components/network";
 import { CostTracker } from "../components/costs";
-import { FAKE_ELB_ZONE_ID } from "../tools/offline/fake-cloud";
+import { FAKE_ELB_ZONE_ID } from "@gpu-platform/offline/fake-cloud";
 import { validatePlatformConfig } from "../stacks";
 import type { PlatformConfig } from "../stacks";
 

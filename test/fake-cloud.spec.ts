@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { FakeCloud } from "../tools/offline/fake-cloud";
+import { FakeCloud } from "@gpu-platform/offline/fake-cloud";
 
 describe("fake cloud", () => {
     it("renders aws.iam.getPolicyDocument as the AWS provider does, so such policies are checked like literal ones", () => {

@@ -10,8 +10,8 @@ import * as path from "path";
 import Ajv from "ajv";
 import { REPO_ROOT } from "./harness";
 import { gitOpsValues } from "../components/portal";
-import { argocdProjectScope } from "../policies/argocd-projects";
-import { resource, violationsOf } from "../policies/test/support/check";
+import { argocdProjectScope } from "gpu-dev-platform-policies/argocd-projects";
+import { resource, violationsOf } from "gpu-dev-platform-policies/test/support/check";
 
 type Schema = Record<string, any>;
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { installRecordingMocks, RecordedResource } from "../tools/offline/recorder";
+import { installRecordingMocks, RecordedResource } from "@gpu-platform/offline/recorder";
 import type { PlatformConfig } from "../stacks";
 
 export const PROJECT = "gpu-platform";

@@ -4,7 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { transformSync } from "esbuild";
 import { PROJECT, REPO_ROOT, named, ofType, record, recording, stackConfig, validStackConfig } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 import { validatePlatformConfig } from "../stacks";
 import { InferencePipeline, InferencePipelineArgs, inferencePipelineArgsProblems } from "../components/inference";

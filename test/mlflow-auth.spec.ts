@@ -12,9 +12,9 @@ import * as path from "path";
 import { named, ofType, record } from "./harness";
 import { iamDecision, teamSecretsPolicy } from "./iam-simulate";
 import { startFakeMlflow } from "./mlflow-auth-server";
-import type { RecordedResource } from "../tools/offline/recorder";
-import { FAKE_CREDENTIALS } from "../tools/offline/fake-cloud";
-import { maskSecrets } from "../policies/lib/wire";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import { FAKE_CREDENTIALS } from "@gpu-platform/offline/fake-cloud";
+import { maskSecrets } from "gpu-dev-platform-policies/lib/wire";
 import {
     ExternalSecrets,
     LoadBalancerController,

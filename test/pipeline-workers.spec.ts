@@ -5,10 +5,10 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { configProblems, named, ofType, record, validStackConfig } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 import { InferencePipeline } from "../components/inference";
-import { estimateCost } from "../tools/plan/cost";
+import { estimateCost } from "@gpu-platform/plan/cost";
 
 const SCALED_JOB = "kubernetes:keda.sh/v1alpha1:ScaledJob";
 const SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict";

@@ -4,10 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "./harness";
-import { main } from "../tools/plan/cli";
-import { PlanInputError, parseOptions } from "../tools/plan/options";
-import { readProject, resolveStackConfig } from "../tools/plan/stack-config";
-import { FAKE_CREDENTIALS } from "../tools/offline/fake-cloud";
+import { main } from "@gpu-platform/plan/cli";
+import { PlanInputError, parseOptions } from "@gpu-platform/plan/options";
+import { readProject, resolveStackConfig } from "@gpu-platform/plan/stack-config";
+import { FAKE_CREDENTIALS } from "@gpu-platform/offline/fake-cloud";
 
 interface Run {
     code: number;

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { named, ofType, record, validStackConfig } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";

@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { parse } from "@bufbuild/cel";
 import { POD_SECURITY_RULE, podSecurityRule } from "@gpu-platform/catalog/admission";
-import type { AdmissionRequest } from "../policies/lib/admission";
+import type { AdmissionRequest } from "gpu-dev-platform-policies/lib/admission";
 import { refusals, selects } from "./admission";
 import { restrictedViolations } from "./pod-security";
 

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { named, ofType, record, stackConfig, PROJECT } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 import { validatePlatformConfig } from "../stacks";
 

@@ -11,12 +11,12 @@ import * as assert from "assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { ofType, record, validStackConfig } from "./harness";
 import { refusals, selects, tenancyRule } from "./admission";
-import type { AdmissionRequest } from "../policies/lib/admission";
+import type { AdmissionRequest } from "gpu-dev-platform-policies/lib/admission";
 import { TENANCY_RULES } from "@gpu-platform/catalog/admission";
 import { buildPlatform } from "../platform";
-import type { RecordedResource } from "../tools/offline/recorder";
-import { teamNamespaceAdmission } from "../policies/team-admission";
-import { violationsOf } from "../policies/test/support/check";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import { teamNamespaceAdmission } from "gpu-dev-platform-policies/team-admission";
+import { violationsOf } from "gpu-dev-platform-policies/test/support/check";
 
 const TEAM = "ml-research";
 const OTHER = "applied-ml";

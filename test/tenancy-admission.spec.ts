@@ -8,7 +8,7 @@ import { named, ofType, record } from "./harness";
 import { refusals, selects, tenancyRule } from "./admission";
 import { parse } from "@bufbuild/cel";
 import { TENANCY_RULES, eksUserName, gpuLimitRule, tenancyRules } from "@gpu-platform/catalog/admission";
-import type { AdmissionRequest } from "../policies/lib/admission";
+import type { AdmissionRequest } from "gpu-dev-platform-policies/lib/admission";
 import { TenancyAdmission } from "../components/tenancy";
 
 const TEAM = "ml-research";

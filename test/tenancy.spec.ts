@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { PROJECT, named, ofType, record, stackConfig, validStackConfig } from "./harness";
-import type { RecordedResource } from "../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { buildPlatform } from "../platform";
 import { admit } from "./admission";
 import { policyPackSettingsOf, validatePlatformConfig } from "../stacks";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { FakeCloud } from "../../tools/offline/fake-cloud";
+import { FakeCloud } from "@gpu-platform/offline/fake-cloud";
 import { iamDataActionsScoped, iamNoAdminGrants, iamTrustNotPublic } from "../iam";
 import { resource, theViolation, violationsOf } from "./support/check";
 

@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { record, validStackConfig } from "../../test/harness";
 import { buildPlatform } from "../../platform";
-import type { RecordedResource } from "../../tools/offline/recorder";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import { loadPackConfig, parsePackConfig, runPolicies, Violation } from "../runner";
 
 const show = (violations: Violation[]) =>

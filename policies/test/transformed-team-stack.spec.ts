@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
-import { plan } from "../../tools/plan/plan";
-import type { PlanResult } from "../../tools/plan/render";
+import { plan } from "@gpu-platform/plan/plan";
+import type { PlanResult } from "@gpu-platform/plan/render";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

@@ -11,8 +11,8 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { Client } from "pg";
 import { DATABASE_USER, DATABASE_USER_SQL } from "../../components/costs/database-user";
-import { postgresDatabase } from "../../services/cost-tracker/src/db/database";
-import { LATEST_VERSION, migrate } from "../../services/cost-tracker/src/db/migrations";
+import { postgresDatabase } from "@gpu-platform/cost-tracker/src/db/database";
+import { LATEST_VERSION, migrate } from "@gpu-platform/cost-tracker/src/db/migrations";
 
 const SERVER = process.env.TEST_DATABASE_URL;
 const MASTER = "dbadmin_item7";

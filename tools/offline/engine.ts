@@ -18,7 +18,7 @@ import * as callbackproto from "@pulumi/pulumi/proto/callback_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as resrpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
-import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SIG_KEY, wireSecret } from "../../policies/lib/wire";
+import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SIG_KEY, wireSecret } from "gpu-dev-platform-policies/lib/wire";
 import { FakeCloud } from "./fake-cloud";
 import type { RecordedResource } from "./recorder";
 import { ResourceTransforms } from "./transforms";

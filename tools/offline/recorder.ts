@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import type { PlanResource } from "../../policies/runner";
+import type { PlanResource } from "gpu-dev-platform-policies/runner";
 import { FakeCloud } from "./fake-cloud";
 
 /**

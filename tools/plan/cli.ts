@@ -6,7 +6,7 @@
  * Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 bad input.
  */
 import * as path from "path";
-import { PolicyConfigError } from "../../policies/lib/config-error";
+import { PolicyConfigError } from "gpu-dev-platform-policies/lib/config-error";
 import { HELP, PlanInputError, parseOptions, wantsHelp } from "./options";
 import { plan } from "./plan";
 import { toJson, toMermaid, toText } from "./render";

@@ -7,9 +7,15 @@
  */
 import { PRICE_CURRENCY, PRICE_DATE, PRICE_REGION } from "@gpu-platform/catalog";
 import { defaultTagsOf } from "@gpu-platform/catalog/aws-tags";
-import { FargateComparison, PriceItem, fargateComparisons, priceResources, priceTotals } from "../../policies/pricing";
-import type { RecordedResource } from "../offline/recorder";
-import { componentOf } from "../offline/tree";
+import {
+    FargateComparison,
+    PriceItem,
+    fargateComparisons,
+    priceResources,
+    priceTotals,
+} from "gpu-dev-platform-policies/pricing";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import { componentOf } from "@gpu-platform/offline/tree";
 
 export interface CostItem extends PriceItem {
     /** Urn of the nearest component the resource belongs to, or null at the stack's root. */

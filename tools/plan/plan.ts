@@ -3,7 +3,7 @@
  * pack on what it registered, then prices it. The CLI renders the result; specs call it directly.
  */
 import * as path from "path";
-import type * as Runner from "../../policies/runner";
+import type * as Runner from "gpu-dev-platform-policies/runner";
 import { estimateCost } from "./cost";
 import { PlanInputError } from "./options";
 import type { PlanResult } from "./render";
@@ -28,7 +28,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         // The pack loads while the program runs: two processes, two cores.
         whileRunning: () => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            runner = require("../../policies/runner") as typeof Runner;
+            runner = require("gpu-dev-platform-policies/runner") as typeof Runner;
         },
     });
     if (run.console.trim()) process.stderr.write(run.console.endsWith("\n") ? run.console : `${run.console}\n`);

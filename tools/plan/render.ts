@@ -1,8 +1,8 @@
 /** The offline plan's three outputs: a preview-like tree with policy and cost reports, JSON, and a Mermaid diagram. */
-import { maskSecrets } from "../../policies/lib/wire";
-import type { Violation } from "../../policies/runner";
-import type { RecordedResource } from "../offline/recorder";
-import { componentOf } from "../offline/tree";
+import { maskSecrets } from "gpu-dev-platform-policies/lib/wire";
+import type { Violation } from "gpu-dev-platform-policies/runner";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import { componentOf } from "@gpu-platform/offline/tree";
 import type { CostEstimate } from "./cost";
 
 export interface PlanResult {

@@ -10,7 +10,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EngineRecording, OfflineEngine } from "../offline/engine";
+import { EngineRecording, OfflineEngine } from "@gpu-platform/offline/engine";
 import { PlanInputError } from "./options";
 import type { ProgramProject, StackConfig } from "./stack-config";
 
