@@ -94,9 +94,9 @@ function parse(file: string): SourceFile {
 const INLINED_BY_THE_BUILD = Object.keys(
     (
         ts.readConfigFile(path.join(REPO_ROOT, "tsconfig.build.json"), ts.sys.readFile).config as {
-            compilerOptions: { paths: Record<string, string[]> };
+            compilerOptions: { paths?: Record<string, string[]> };
         }
-    ).compilerOptions.paths,
+    ).compilerOptions.paths ?? {},
 ).filter((alias) => !alias.endsWith("/*"));
 
 const SOURCES = new Map([...WALKED.flatMap(walk), ...PROGRAM_FILES].map((file) => [file, parse(file)]));
@@ -119,7 +119,10 @@ const PACKAGE_GRAPH_DIRS = [
     "services",
 ];
 const ALL_SOURCES = new Map(
-    [...PACKAGE_GRAPH_DIRS.flatMap(walk), ...PROGRAM_FILES].map((file) => [file, SOURCES.get(file) ?? parse(file)]),
+    [
+        ...PACKAGE_GRAPH_DIRS.filter((dir) => fs.existsSync(path.join(REPO_ROOT, dir))).flatMap(walk),
+        ...PROGRAM_FILES,
+    ].map((file) => [file, SOURCES.get(file) ?? parse(file)]),
 );
 
 interface PackageManifest {
