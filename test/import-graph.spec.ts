@@ -93,7 +93,7 @@ function parse(file: string): SourceFile {
  */
 const INLINED_BY_THE_BUILD = Object.keys(
     (
-        ts.readConfigFile(path.join(REPO_ROOT, "tsconfig.build.json"), ts.sys.readFile).config as {
+        ts.readConfigFile(path.join(REPO_ROOT, "tsconfig.build.json"), (file) => ts.sys.readFile(file)).config as {
             compilerOptions: { paths?: Record<string, string[]> };
         }
     ).compilerOptions.paths ?? {},
