@@ -8,7 +8,7 @@ import { whole } from "./fields";
 /**
  * The `scheduling` stack-config key: Kueue, the teams' queues and the budget gate
  * (docs/budget-gate.md). On by default wherever the cost tracker is: the gate asks it for every
- * GPU workload. The rules on each setting live in components/scheduling/gate-config.ts.
+ * GPU workload. The rules on each setting live in catalog/contracts/gate-config.ts.
  */
 export const schedulingSchema = z
     .object({

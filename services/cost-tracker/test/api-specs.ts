@@ -645,7 +645,7 @@ export function describeApiSpecs(label: string): void {
                 assert.deepStrictEqual(h100Pool.resources, [
                     { gpuResource: "nvidia.com/gpu", fractionOfGpu: 1, usdPerUnitHour: 6.88, maxUnits: 32 },
                 ]);
-                // The config's default: production-inference, when the stack has it (components/costs/tracker-config.ts).
+                // The config's default: production-inference, when the stack has it (catalog/contracts/tracker-config.ts).
                 assert.deepStrictEqual(pools.criticalPriorityClasses, ["production-inference"]);
                 // Who passes the budget with them, by default the platform team and the gate only (tracker-config.ts).
                 assert.deepStrictEqual(pools.criticalApprovers, ["admin", "platform"]);
