@@ -8,6 +8,7 @@
 import { randomUUID } from "crypto";
 import type { CostTrackerConfig, TrackerPool } from "../../../components/costs/tracker-config";
 import type { AlertRow, RequestRow } from "./api-types";
+import type { AuditEntry } from "./audit";
 import type { Database, Queryable } from "./db/database";
 import { IDEMPOTENCY_KEY_REUSED, once, requestHash, type StoredAnswer } from "./idempotency";
 import { lockTeamBudgets, recordMoneyEvents } from "./db/team-locks";
@@ -36,6 +37,9 @@ export interface Decision extends StoredAnswer {
     readonly body: DecisionBody;
     readonly alert?: AlertRow;
 }
+
+/** The audit entry's who, what and which teams, recorded with the decision in its transaction (migration 8). */
+export type DecisionAudit = Pick<AuditEntry, "caller" | "action" | "teams">;
 
 export type DecisionBody =
     | {
@@ -111,6 +115,7 @@ export async function requestGpus(
     idempotencyKey: string,
     now: Date,
     by: Requester,
+    audit?: DecisionAudit,
 ): Promise<Decision> {
     const pool = config.pools.find((p) => p.name === input.pool);
     if (!pool)
@@ -125,8 +130,8 @@ export async function requestGpus(
         );
     const resource = resolveResource(pool, input);
     const month = monthOf(now);
-    // The check and the reservation are one call of approve_gpu_request (migrations 2 and 3): one
-    // round trip, one transaction, serialised per team by lock_team_budgets.
+    // The check and the reservation are one call of approve_gpu_request (migrations 2, 3 and 8): one
+    // round trip, one transaction, serialised per team by lock_team_budgets, with the audit entry when given.
     const request = {
         ...input,
         // The recorded requester is who the credential proves; what the body claims is kept apart (claimed_requester).
@@ -140,13 +145,14 @@ export async function requestGpus(
     };
     const hash = requestHash(input);
     const approve = (q: Queryable) =>
-        q.query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
+        q.query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6, $7) AS result", [
             idempotencyKey,
             hash,
             JSON.stringify(request),
             now,
             month.start,
             month.next,
+            audit === undefined ? null : JSON.stringify(audit),
         ]);
     const claimed = input.requester === by.identity ? undefined : input.requester;
     // Without a claim to keep, one statement; with one, the decision and its label commit together.

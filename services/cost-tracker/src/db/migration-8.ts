@@ -16,6 +16,10 @@
  *   its expression is inlined into the sum.
  * - A team's month of spend was read through `daily_spend_day`, the index on day alone: every
  *   team's rows of the month, filtered by team. `daily_spend_team_day` reads the team's own rows.
+ * - Over HTTP, the audit entry of an approval was a second statement and a second commit after the
+ *   decision's (the route's onSend hook, which also parsed the answer back from JSON). The approval
+ *   now records it in its own transaction when the service passes the entry's caller, action and
+ *   teams: one round trip and one commit per approval, and no decision without its entry.
  *
  * What is read, and under which lock, is unchanged: every caller still takes the team's lock
  * first (db/team-locks.ts), and the figures are the same sums.
@@ -44,13 +48,32 @@ BEGIN
 END
 $fn$`;
 
+// The decision and its audit entry commit together. A replay of the key with another request is
+// not audited here: the service refuses it (400) and its write route audits that refusal.
+const APPROVE_AND_AUDIT = `CREATE FUNCTION approve_gpu_request(p_key text, p_hash text, p_request jsonb, p_now timestamptz,
+    p_month_start date, p_month_next date, p_audit jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_result jsonb := decide_gpu_request(p_key, p_hash, p_request, p_now, p_month_start, p_month_next);
+BEGIN
+    IF p_audit IS NOT NULL AND (NOT (v_result->>'replay')::boolean OR v_result->>'requestHash' = p_hash) THEN
+        INSERT INTO audit_log (at, caller, action, teams, target, status_code, outcome)
+        VALUES (p_now, p_audit->>'caller', p_audit->>'action', ARRAY(SELECT jsonb_array_elements_text(p_audit->'teams')),
+                v_result#>>'{body,id}', (v_result->>'statusCode')::integer, v_result#>>'{body,status}');
+    END IF;
+    RETURN v_result;
+END
+$fn$`;
+
 export const MIGRATION_8: Migration = {
     version: 8,
-    name: "the approval's money read planned once per connection",
+    name: "the approval's money read planned once per connection, its audit entry in its transaction",
     statements: [
         `ALTER FUNCTION reservation_held_in(numeric, numeric, timestamptz, numeric, date, date) STABLE`,
         TEAM_RESERVED_PLANNED_ONCE,
         TEAM_MONEY_PLANNED_ONCE,
         `CREATE INDEX daily_spend_team_day ON daily_spend (team, day)`,
+        // The decision itself, unchanged, under a name of its own; approve_gpu_request adds the audit entry.
+        `ALTER FUNCTION approve_gpu_request(text, text, jsonb, timestamptz, date, date) RENAME TO decide_gpu_request`,
+        APPROVE_AND_AUDIT,
     ],
 };
