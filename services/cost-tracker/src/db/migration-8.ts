@@ -16,10 +16,12 @@
  *   its expression is inlined into the sum.
  * - A team's month of spend was read through `daily_spend_day`, the index on day alone: every
  *   team's rows of the month, filtered by team. `daily_spend_team_day` reads the team's own rows.
- * - Over HTTP, the audit entry of an approval was a second statement and a second commit after the
- *   decision's (the route's onSend hook, which also parsed the answer back from JSON). The approval
- *   now records it in its own transaction when the service passes the entry's caller, action and
- *   teams: one round trip and one commit per approval, and no decision without its entry.
+ * - Over HTTP, an approval took five round trips and two commits: BEGIN, the decision, an UPDATE
+ *   of the requester the body claimed (whenever it differs from the caller's proven identity, as
+ *   it does for the portal and the gate), COMMIT, then the audit entry in a transaction of its own
+ *   (the route's onSend hook, which also parsed the answer back from JSON). The function now
+ *   writes both in the decision's transaction: one round trip, one commit, and no decision
+ *   without its entry.
  *
  * What is read, and under which lock, is unchanged: every caller still takes the team's lock
  * first (db/team-locks.ts), and the figures are the same sums.
@@ -48,13 +50,19 @@ BEGIN
 END
 $fn$`;
 
-// The decision and its audit entry commit together. A replay of the key with another request is
-// not audited here: the service refuses it (400) and its write route audits that refusal.
+// The decision, the requester the body claimed (when it is not the caller's proven identity) and
+// the audit entry commit together. A replay of the key with another request is not audited here:
+// the service refuses it (400) and its write route audits that refusal. An adopted reservation
+// keeps the claim it was made with.
 const APPROVE_AND_AUDIT = `CREATE FUNCTION approve_gpu_request(p_key text, p_hash text, p_request jsonb, p_now timestamptz,
     p_month_start date, p_month_next date, p_audit jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
     v_result jsonb := decide_gpu_request(p_key, p_hash, p_request, p_now, p_month_start, p_month_next);
 BEGIN
+    IF p_request->>'claimedRequester' IS NOT NULL AND NOT (v_result->>'replay')::boolean
+       AND v_result#>>'{body,adopted}' IS NULL THEN
+        UPDATE gpu_requests SET claimed_requester = p_request->>'claimedRequester' WHERE id = (v_result#>>'{body,id}')::uuid;
+    END IF;
     IF p_audit IS NOT NULL AND (NOT (v_result->>'replay')::boolean OR v_result->>'requestHash' = p_hash) THEN
         INSERT INTO audit_log (at, caller, action, teams, target, status_code, outcome)
         VALUES (p_now, p_audit->>'caller', p_audit->>'action', ARRAY(SELECT jsonb_array_elements_text(p_audit->'teams')),
