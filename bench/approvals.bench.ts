@@ -76,6 +76,16 @@ interface PgbenchResult {
     clientCpuMs?: number;
 }
 
+/**
+ * A backend that has just exited is counted nowhere until the postmaster reaps it (a zombie's
+ * /proc entry reads zero CPU): readings wait this long after a level's or pgbench's connections close.
+ */
+const REAP_SETTLE_MS = 300;
+
+function settle(): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, REAP_SETTLE_MS);
+}
+
 function pgbenchTps(clients: number, postmasterPid: number | undefined): PgbenchResult {
     const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "update.sql");
     fs.writeFileSync(
@@ -104,6 +114,7 @@ function pgbenchTps(clients: number, postmasterPid: number | undefined): Pgbench
     );
     const tps = /tps = ([\d.]+)/.exec(run.stdout)?.[1];
     if (!tps) throw new Error(`pgbench failed: ${run.stderr || run.stdout}`);
+    settle();
     const serverAfter = postmasterPid === undefined ? undefined : serverCpuMs(postmasterPid);
     return {
         tps: Number(tps),
@@ -336,6 +347,7 @@ async function main(): Promise<void> {
         const ownBefore = process.cpuUsage();
         const { rate, p50, p99, outcomes, clientCpuMs } = await level.run();
         const own = process.cpuUsage(ownBefore);
+        settle();
         const serverMs = difference(serverBefore, postmasterPid === undefined ? undefined : serverCpuMs(postmasterPid));
         const clients = level.clients;
         const { rows } = await db.query<{ team: string; usd: number }>(
