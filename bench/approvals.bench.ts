@@ -15,7 +15,9 @@
  *   npm run bench:approvals -- 10      # seconds per level (default 6)
  *
  * Targets: ratio ≥ 0.3 at 64 clients, p99 ≤ 25 ms, the spend query ≤ 50 ms. It prints figures
- * and asserts nothing about time.
+ * and asserts nothing about time. Beside each level's rate: the CPU time one decision cost in
+ * each process (this one, PostgreSQL's, the load generator's) and the load average, since on a
+ * shared machine a rate alone says little: CPU per decision is what the rate is bounded by.
  */
 import { fork, spawnSync } from "child_process";
 import autocannon from "autocannon";
@@ -65,12 +67,33 @@ function percentile(sorted: number[], p: number): number {
     return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function pgbenchTps(clients: number): number {
+interface PgbenchResult {
+    tps: number;
+    /** Transactions pgbench completed. */
+    transactions: number;
+    /** CPU milliseconds PostgreSQL and pgbench itself used over the run. */
+    serverCpuMs?: number;
+    clientCpuMs?: number;
+}
+
+/**
+ * A backend that has just exited is counted nowhere until the postmaster reaps it (a zombie's
+ * /proc entry reads zero CPU): readings wait this long after a level's or pgbench's connections close.
+ */
+const REAP_SETTLE_MS = 300;
+
+function settle(): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, REAP_SETTLE_MS);
+}
+
+function pgbenchTps(clients: number, postmasterPid: number | undefined): PgbenchResult {
     const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "update.sql");
     fs.writeFileSync(
         script,
         "\\set id random(1, 1000)\nBEGIN;\nUPDATE bench_budget SET spent = spent + 1 WHERE id = :id;\nEND;\n",
     );
+    const serverBefore = postmasterPid === undefined ? undefined : serverCpuMs(postmasterPid);
+    const childrenBefore = reapedChildrenCpuMs();
     const run = spawnSync(
         path.join(pgBin!, "pgbench"),
         [
@@ -91,7 +114,14 @@ function pgbenchTps(clients: number): number {
     );
     const tps = /tps = ([\d.]+)/.exec(run.stdout)?.[1];
     if (!tps) throw new Error(`pgbench failed: ${run.stderr || run.stdout}`);
-    return Number(tps);
+    settle();
+    const serverAfter = postmasterPid === undefined ? undefined : serverCpuMs(postmasterPid);
+    return {
+        tps: Number(tps),
+        transactions: Number(/actually processed: (\d+)/.exec(run.stdout)?.[1] ?? NaN),
+        serverCpuMs: serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+        clientCpuMs: difference(childrenBefore, reapedChildrenCpuMs()),
+    };
 }
 
 interface LevelResult {
@@ -100,6 +130,50 @@ interface LevelResult {
     p50: number;
     p99: number;
     outcomes: { 201: number; 409: number; other: number };
+    /** CPU milliseconds the load generator's process used (HTTP levels only). */
+    clientCpuMs?: number;
+}
+
+/** CPU milliseconds (user + system) a process has used, read from /proc; its reaped children too when `withChildren`. */
+function procCpuMs(pid: number, withChildren: boolean): number {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are the 14th-17th (proc(5)).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks =
+        Number(fields[11]) + Number(fields[12]) + (withChildren ? Number(fields[13]) + Number(fields[14]) : 0);
+    return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** CPU milliseconds of this process's children that have ended (pgbench, the load generator): the kernel adds them on reaping. */
+function reapedChildrenCpuMs(): number | undefined {
+    if (!fs.existsSync("/proc/self/stat")) return undefined;
+    return procCpuMs(process.pid, true) - procCpuMs(process.pid, false);
+}
+
+function difference(before: number | undefined, after: number | undefined): number | undefined {
+    return before === undefined || after === undefined ? undefined : after - before;
+}
+
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/**
+ * CPU milliseconds the PostgreSQL server has used: its postmaster, every live child (backends,
+ * WAL writer, checkpointer) and the children it has reaped. Undefined where /proc is not there.
+ */
+function serverCpuMs(postmasterPid: number): number | undefined {
+    if (!fs.existsSync("/proc/self/stat")) return undefined;
+    let total = procCpuMs(postmasterPid, true);
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmasterPid)
+                total += procCpuMs(Number(entry), false);
+        } catch {
+            // The process ended between the listing and the read: the postmaster's reaped total has it.
+        }
+    }
+    return total;
 }
 
 /**
@@ -131,6 +205,7 @@ async function clientLoops(options: {
     token: string;
 }): Promise<LevelResult> {
     let sent = 0;
+    const cpuBefore = process.cpuUsage();
     const result = await autocannon({
         url: `${options.base}/v1/gpu-requests`,
         connections: options.clients,
@@ -166,7 +241,14 @@ async function clientLoops(options: {
         409: byCode("409"),
         other: result.non2xx - byCode("409") + result.errors + result.timeouts,
     };
-    return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, outcomes };
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+        rate: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        outcomes,
+        clientCpuMs: (cpu.user + cpu.system) / 1000,
+    };
 }
 
 /** In this process: `clients` loops calling the approval itself, each on a connection of its own. */
@@ -203,6 +285,23 @@ async function databaseLoops(db: ReturnType<typeof postgresDatabase>, clients: n
     };
 }
 
+/** The PostgreSQL server's postmaster, when it runs on this machine and its data directory is readable here. */
+async function postmasterOf(db: ReturnType<typeof postgresDatabase>): Promise<number | undefined> {
+    try {
+        const { rows } = await db.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+        return Number(fs.readFileSync(path.join(rows[0].dir, "postmaster.pid"), "utf8").split("\n")[0]);
+    } catch {
+        return undefined;
+    }
+}
+
+function costLine(label: string, count: number, cpuMs: Record<string, number | undefined>): string {
+    const parts = Object.entries(cpuMs).map(
+        ([process, ms]) => `${process} ${ms === undefined ? "n/a" : (ms / count).toFixed(3)}`,
+    );
+    return `  ${label.padEnd(12)} ${parts.join(", ")}  (${count} done; load ${os.loadavg()[0].toFixed(1)})`;
+}
+
 async function main(): Promise<void> {
     // The service's own pool size (20): more connections than cores only adds switching on the server.
     const db = postgresDatabase(url!);
@@ -229,8 +328,9 @@ async function main(): Promise<void> {
     };
 
     console.log(
-        `cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs`,
+        `cost tracker approvals on PostgreSQL (loopback), ${SECONDS} s per level, ${TEAMS} teams, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
     );
+    const postmasterPid = await postmasterOf(db);
     console.log(
         "path      clients  approvals/s  p50 ms  p99 ms  approved  rejected  pgbench tps  ratio  within budget",
     );
@@ -239,17 +339,23 @@ async function main(): Promise<void> {
         { path: "approval", clients, run: () => databaseLoops(pools.get(clients)!, clients) },
         { path: "HTTP", clients, run: () => runClients(base, clients) },
     ]);
-    const tpsByClients = new Map<number, number>();
+    const pgbenchByClients = new Map<number, PgbenchResult>();
+    const costs: string[] = [];
     for (const level of levels) {
         await reset();
-        const { rate, p50, p99, outcomes } = await level.run();
+        const serverBefore = postmasterPid === undefined ? undefined : serverCpuMs(postmasterPid);
+        const ownBefore = process.cpuUsage();
+        const { rate, p50, p99, outcomes, clientCpuMs } = await level.run();
+        const own = process.cpuUsage(ownBefore);
+        settle();
+        const serverMs = difference(serverBefore, postmasterPid === undefined ? undefined : serverCpuMs(postmasterPid));
         const clients = level.clients;
         const { rows } = await db.query<{ team: string; usd: number }>(
             "SELECT team, sum(estimated_cost_usd) AS usd FROM gpu_requests WHERE status = 'approved' GROUP BY team ORDER BY usd DESC LIMIT 1",
         );
         const within = rows.length === 0 || rows[0].usd <= BUDGET_USD;
-        if (!tpsByClients.has(clients)) tpsByClients.set(clients, pgbenchTps(clients));
-        const tps = tpsByClients.get(clients)!;
+        if (!pgbenchByClients.has(clients)) pgbenchByClients.set(clients, pgbenchTps(clients, postmasterPid));
+        const tps = pgbenchByClients.get(clients)!.tps;
         console.log(
             [
                 level.path.padEnd(8),
@@ -264,7 +370,21 @@ async function main(): Promise<void> {
                 `  ${within ? "yes" : "NO"} (most approved for one team: $${rows[0]?.usd ?? 0} of $${BUDGET_USD})${outcomes.other ? `, ${outcomes.other} errors` : ""}`,
             ].join(" "),
         );
+        const decisions = outcomes[201] + outcomes[409] + outcomes.other;
+        costs.push(
+            costLine(`${level.path} ${clients}`, decisions, {
+                service: (own.user + own.system) / 1000,
+                postgres: serverMs,
+                client: clientCpuMs,
+            }),
+        );
     }
+    console.log("\nCPU ms per decision (pgbench: per transaction) by process, and the 1-minute load average after it:");
+    for (const [clients, run] of pgbenchByClients)
+        costs.push(
+            costLine(`pgbench ${clients}`, run.transactions, { postgres: run.serverCpuMs, client: run.clientCpuMs }),
+        );
+    for (const line of costs) console.log(line);
 
     // 100,000 usage rows for one team this month, ingested through the same path as a source's, then the month's spend read back.
     await reset();

@@ -8,6 +8,7 @@
 import { randomUUID } from "crypto";
 import type { CostTrackerConfig, TrackerPool } from "@gpu-platform/catalog/contracts";
 import type { AlertRow, RequestRow } from "./api-types";
+import type { AuditEntry } from "./audit";
 import type { Database, Queryable } from "./db/database";
 import { IDEMPOTENCY_KEY_REUSED, once, requestHash, type StoredAnswer } from "./idempotency";
 import { lockTeamBudgets, recordMoneyEvents } from "./db/team-locks";
@@ -36,6 +37,9 @@ export interface Decision extends StoredAnswer {
     readonly body: DecisionBody;
     readonly alert?: AlertRow;
 }
+
+/** The audit entry's who, what and which teams, recorded with the decision in its transaction (migration 8). */
+export type DecisionAudit = Pick<AuditEntry, "caller" | "action" | "teams">;
 
 export type DecisionBody =
     | {
@@ -111,6 +115,7 @@ export async function requestGpus(
     idempotencyKey: string,
     now: Date,
     by: Requester,
+    audit?: DecisionAudit,
 ): Promise<Decision> {
     const pool = config.pools.find((p) => p.name === input.pool);
     if (!pool)
@@ -125,12 +130,14 @@ export async function requestGpus(
         );
     const resource = resolveResource(pool, input);
     const month = monthOf(now);
-    // The check and the reservation are one call of approve_gpu_request (migrations 2 and 3): one
-    // round trip, one transaction, serialised per team by lock_team_budgets.
+    // The check and the reservation are one call of approve_gpu_request (migrations 2, 3 and 8): one
+    // round trip, one transaction, serialised per team by lock_team_budgets, with the requester the
+    // body claims and the audit entry, when given, written in the same transaction.
     const request = {
         ...input,
         // The recorded requester is who the credential proves; what the body claims is kept apart (claimed_requester).
         requester: by.identity,
+        ...(input.requester === by.identity ? {} : { claimedRequester: input.requester }),
         id: randomUUID(),
         gpuResource: resource.gpuResource,
         usdPerUnitHour: resource.usdPerUnitHour,
@@ -139,36 +146,22 @@ export async function requestGpus(
         graceHours: config.reservationGraceHours,
     };
     const hash = requestHash(input);
-    const approve = (q: Queryable) =>
-        q.query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6) AS result", [
+    const { rows } = await db
+        .query<{ result: ApprovalResult }>("SELECT approve_gpu_request($1, $2, $3, $4, $5, $6, $7) AS result", [
             idempotencyKey,
             hash,
             JSON.stringify(request),
             now,
             month.start,
             month.next,
-        ]);
-    const claimed = input.requester === by.identity ? undefined : input.requester;
-    // Without a claim to keep, one statement; with one, the decision and its label commit together.
-    const { rows } = await (
-        claimed === undefined
-            ? approve(db)
-            : db.transaction(async (tx) => {
-                  const answer = await approve(tx);
-                  const result = answer.rows[0].result;
-                  if (!result.replay && !("adopted" in result.body && result.body.adopted))
-                      await tx.query("UPDATE gpu_requests SET claimed_requester = $2 WHERE id = $1", [
-                          result.body.id,
-                          claimed,
-                      ]);
-                  return answer;
-              })
-    ).catch((err: unknown) => {
-        // The function refuses a request it cannot serve (a UID bound to another team's reservation) with SQLSTATE CTB01: field and problem.
-        const e = err as { code?: unknown; message?: string; detail?: string };
-        if (e.code === REFUSED_BY_FUNCTION) throw new BadInput(e.message ?? "body", e.detail ?? "is refused");
-        throw err;
-    });
+            audit === undefined ? null : JSON.stringify(audit),
+        ])
+        .catch((err: unknown) => {
+            // The function refuses a request it cannot serve (a UID bound to another team's reservation) with SQLSTATE CTB01: field and problem.
+            const e = err as { code?: unknown; message?: string; detail?: string };
+            if (e.code === REFUSED_BY_FUNCTION) throw new BadInput(e.message ?? "body", e.detail ?? "is refused");
+            throw err;
+        });
     const result = rows[0].result;
     if (result.replay) {
         if (result.requestHash !== hash) throw new BadInput("Idempotency-Key", IDEMPOTENCY_KEY_REUSED);

@@ -8,6 +8,7 @@ import { MIGRATION_3 } from "./migration-3";
 import { MIGRATION_5 } from "./migration-5";
 import { MIGRATION_6 } from "./migration-6";
 import { MIGRATION_7 } from "./migration-7";
+import { MIGRATION_8 } from "./migration-8";
 
 export interface Migration {
     readonly version: number;
@@ -227,6 +228,7 @@ export const MIGRATIONS: readonly Migration[] = [
     MIGRATION_5,
     MIGRATION_6,
     MIGRATION_7,
+    MIGRATION_8,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

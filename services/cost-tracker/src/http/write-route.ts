@@ -15,7 +15,19 @@ declare module "fastify" {
         caller?: Caller;
         /** The teams the write touches, once the body is validated. */
         writeTeams?: readonly string[];
+        /** Set when the handler's write committed its own audit entry: none is appended after the answer. */
+        auditedWithWrite?: boolean;
     }
+}
+
+/**
+ * What a handler needs to record its audit entry in its own transaction (the approval does, so a
+ * decision and its entry are one commit): the entry's caller, action and teams, and a way to say
+ * the entry committed. A handler that calls neither is audited after its answer, as every write is.
+ */
+export interface WriteAudit {
+    readonly entry: Pick<AuditEntry, "caller" | "action" | "teams">;
+    recordedWithWrite(): void;
 }
 
 /** What every write route needs from the app: who the caller is, and where its writes are recorded. */
@@ -50,6 +62,7 @@ export interface WriteRouteOptions<T extends RouteGenericInterface> {
         request: FastifyRequest<T> & { caller: Caller },
         reply: FastifyReply,
         idempotencyKey: string,
+        audit: WriteAudit,
     ) => Promise<unknown>;
 }
 
@@ -98,11 +111,21 @@ export function writeRoute<T extends RouteGenericInterface>(
         handler: async (request, reply) => {
             // Keys are the caller's own: another caller cannot replay, or take in advance, the key of a write of theirs.
             const key = `${request.caller!.identity} ${(request.headers as Record<string, string>)["idempotency-key"]}`;
-            return options.handler(request as unknown as FastifyRequest<T> & { caller: Caller }, reply, key);
+            const audit: WriteAudit = {
+                entry: {
+                    caller: request.caller!.identity,
+                    action: `POST ${options.url}`,
+                    teams: request.writeTeams ?? [],
+                },
+                recordedWithWrite: () => {
+                    request.auditedWithWrite = true;
+                },
+            };
+            return options.handler(request as unknown as FastifyRequest<T> & { caller: Caller }, reply, key, audit);
         },
         // Before the answer leaves: a write the log cannot record is answered as the failure it is (503), and its retry is recorded.
         onSend: async (request, reply, payload) => {
-            if (!request.caller || reply.statusCode === 503) return payload;
+            if (!request.caller || reply.statusCode === 503 || request.auditedWithWrite) return payload;
             const answer = parsedAnswer(payload);
             const entry = {
                 caller: request.caller.identity,

@@ -39,12 +39,19 @@ function registerRequest(app: FastifyInstance, deps: AppDeps, guard: WriteGuard)
         teams: (request) => [request.body.team],
         body: gpuRequestBody(config),
         responses: { 200: adoptedSchema, 201: approvedSchema, 409: rejectedSchema },
-        handler: async (request, reply, key) => {
+        handler: async (request, reply, key, audit) => {
             const approvers = config.criticalApprovers ?? TRACKER_DEFAULTS.criticalApprovers;
-            const decision = await requestGpus(db, config, request.body, key, now(), {
-                identity: request.caller.identity,
-                mayExceedBudget: approvers.includes(request.caller.kind),
-            });
+            const decision = await requestGpus(
+                db,
+                config,
+                request.body,
+                key,
+                now(),
+                { identity: request.caller.identity, mayExceedBudget: approvers.includes(request.caller.kind) },
+                audit.entry,
+            );
+            // The decision's transaction holds its audit entry: one commit, and no decision without its entry.
+            audit.recordedWithWrite();
             metrics.decisions.inc({ outcome: decision.body.status, team: request.body.team });
             if (decision.alert) {
                 metrics.alerts.inc({ kind: decision.alert.kind });
