@@ -11,7 +11,10 @@
  * per-stack fact adds one entry to POLICY_FACTS; a new policy whose settings are guardrails adds
  * nothing here and is edited in the files by hand.
  */
+import { isGpuResource } from "../catalog";
+import { poolNodes } from "../components/cluster";
 import type { SettingProblem } from "../components/shared/problems";
+import { quotaHard } from "../components/tenancy";
 import type { PlatformConfig } from "./profiles";
 
 export interface PolicyFact {
@@ -23,6 +26,26 @@ export interface PolicyFact {
 
 const classLimits = (config: PlatformConfig) =>
     Object.fromEntries(config.priorityClasses.map((pc) => [pc.name, pc.maxGpusPerPod]));
+
+/**
+ * Each team's GPU quota as its namespace's ResourceQuota and its Kueue ClusterQueue get it
+ * (TeamNamespace's `quotaHard` over every GPU pool of the cluster, defaults included): the GPU
+ * resources the team may request at once. A resource left out is 0 to the policy, as to the quota.
+ */
+function teamGpuQuotas(config: PlatformConfig): Record<string, Record<string, number>> {
+    const gpuPools = config.nodePools
+        .map((pool) => ({ nodeResources: poolNodes(pool.name, pool).nodeResources }))
+        .filter((pool) => Object.keys(pool.nodeResources).length > 0);
+    return Object.fromEntries(
+        config.teams.map((team) => {
+            const limits = Object.entries(quotaHard(team.quota ?? {}, gpuPools))
+                .map(([key, value]) => [key.replace(/^requests\./, ""), Number(value)] as const)
+                .filter(([resource, n]) => isGpuResource(resource) && n > 0)
+                .sort(([a], [b]) => a.localeCompare(b));
+            return [team.name, Object.fromEntries(limits)];
+        }),
+    );
+}
 
 export const POLICY_FACTS: readonly PolicyFact[] = [
     // The namespaces' team label must name a team of this stack.
@@ -38,6 +61,8 @@ export const POLICY_FACTS: readonly PolicyFact[] = [
         setting: "baselineNamespaces",
         of: (config) => config.teams.filter((team) => team.podSecurity === "baseline").map((team) => team.name),
     },
+    // A team's GPU workloads at their most fit its quota; a team's own stack cannot see the platform's ResourceQuotas.
+    { policy: "gpu-workload-team-quota", setting: "teamGpuQuotas", of: teamGpuQuotas },
     // Cluster-wide admin: the roles the cluster's access entries make admins, and no one else.
     {
         policy: "cluster-admin-grants",
@@ -66,7 +91,11 @@ export function withPolicyFacts(doc: PolicyConfigDocument, config: PlatformConfi
     return result;
 }
 
-/** One problem per fact the file states differently from the stack config, each naming the command that rewrites it. */
+/**
+ * One problem per fact the file states differently from the stack config, each naming the command
+ * that rewrites it. A fact that maps names to values (teams' quotas, classes' limits) is told per
+ * name that differs, so each line stays short enough to be printed whole.
+ */
 export function stalePolicyFactProblems(
     doc: PolicyConfigDocument,
     config: PlatformConfig,
@@ -75,17 +104,34 @@ export function stalePolicyFactProblems(
     return POLICY_FACTS.flatMap((fact) => {
         const entry = doc[fact.policy];
         const stated = isRecord(entry) ? entry[fact.setting] : undefined;
-        const expected = fact.of(config);
-        if (JSON.stringify(stated) === JSON.stringify(expected)) return [];
-        return [
-            {
-                key: `${source} ${fact.policy}.${fact.setting}`,
-                message:
-                    `is ${stated === undefined ? "unset" : JSON.stringify(stated)}, but Pulumi.${config.stack}.yaml makes it ${JSON.stringify(expected)}: ` +
-                    `the policy pack would judge this stack by stale facts; run \`${POLICY_CONFIG_COMMAND(config.stack)}\` and commit the file`,
-            },
-        ];
+        return differences(stated, fact.of(config)).map((d) => ({
+            key: `${source} ${fact.policy}.${fact.setting}${d.path}`,
+            message:
+                `is ${d.stated === undefined ? "unset" : JSON.stringify(d.stated)}, but Pulumi.${config.stack}.yaml makes it ${d.expected === undefined ? "unset" : JSON.stringify(d.expected)}: ` +
+                `the policy pack would judge this stack by stale facts; run \`${POLICY_CONFIG_COMMAND(config.stack)}\` and commit the file`,
+        }));
     });
+}
+
+interface Difference {
+    readonly path: string;
+    readonly stated: unknown;
+    readonly expected: unknown;
+}
+
+/** Where `stated` differs from `expected`: per key when both map names to values, else the whole value. */
+function differences(stated: unknown, expected: unknown): Difference[] {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (same(stated, expected)) return [];
+    if (isRecord(stated) && isRecord(expected)) {
+        const names = [...new Set([...Object.keys(expected), ...Object.keys(stated)])];
+        const byName = names
+            .filter((name) => !same(stated[name], expected[name]))
+            .map((name) => ({ path: `.${name}`, stated: stated[name], expected: expected[name] }));
+        // Only the order of the names differs: the file is still rewritten, told as a whole.
+        if (byName.length > 0) return byName;
+    }
+    return [{ path: "", stated, expected }];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

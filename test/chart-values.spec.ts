@@ -25,6 +25,7 @@ import {
     loadBalancerControllerValues,
     mlflowValues,
 } from "../components/portal";
+import { kueueValues } from "../components/scheduling";
 
 interface ChartFixture {
     readonly defaults: Record<string, unknown>;
@@ -167,6 +168,13 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
             }),
         ],
     },
+    kueue: {
+        pin: CHARTS.kueue,
+        values: [
+            kueueValues({ highAvailability: false, frameworks: ["batch/job", "pod"] }),
+            kueueValues({ highAvailability: true, frameworks: ["batch/job", "pod", "deployment", "statefulset"] }),
+        ],
+    },
     mlflow: {
         pin: CHARTS.mlflow,
         values: [
@@ -234,6 +242,20 @@ describe("chart values", () => {
             });
         });
     }
+
+    it("kueue: turns on no feature gate, as ClusterQueues' lendingLimit needs none at v0.19.2", () => {
+        // kubernetes-sigs/kueue pkg/features/kube_features.go: LendingLimit went GA, locked on, in v0.17
+        // (tag v0.18.0: "LockToDefault: true, // remove in 0.19") and is gone at tag v0.19.2 (#13067), where
+        // apis/kueue/v1beta2/clusterqueue_types.go takes lendingLimit as is. A gate Kueue no longer knows
+        // stops the manager at start (cmd/kueue/main.go: LoadAndValidateFeatureGates fails, os.Exit(1)),
+        // so the values must not name it.
+        const chart = readFixture(CHARTS.kueue);
+        assert.deepStrictEqual((chart.defaults.controllerManager as Record<string, unknown>).featureGates, []);
+        for (const ha of [false, true]) {
+            const values = kueueValues({ highAvailability: ha, frameworks: ["batch/job"] });
+            assert.strictEqual((values.controllerManager as Record<string, unknown>).featureGates, undefined);
+        }
+    });
 
     it("refuses a key the chart does not have, and one below a leaf", () => {
         const fixture = readFixture(CHARTS.backstage);

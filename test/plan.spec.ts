@@ -387,6 +387,44 @@ describe("offline plan", function () {
         assert.strictEqual(run.code, 1, "a mandatory violation exits 1");
     });
 
+    it("judges a team's stack with the policy config of the platform stack it deploys to (--policy-config)", async () => {
+        const own = await runs.teamStack;
+        // Started here, not with the others: one more plan at once slows every run of the block.
+        const onProd = await plan(
+            "--stack",
+            "dev",
+            "--program",
+            fixture("team-stack"),
+            "--policy-config",
+            "prod",
+            "--json",
+        );
+        const allowlistOf = (run: Run) =>
+            (JSON.parse(run.stdout) as { violations: { policy: string; message: string }[] }).violations
+                .filter((v) => v.policy === "gpu-instance-type-allowed")
+                .map((v) => /\(allowed here: ([^)]*)\)/.exec(v.message)?.[1]);
+        // The allowlists of policies/config.dev.json and config.prod.json, as the files state them.
+        assert.deepStrictEqual(allowlistOf(own), ["g5.xlarge, p4d.24xlarge"]);
+        assert.deepStrictEqual(allowlistOf(onProd), ["p4d.24xlarge, p4de.24xlarge, p5.48xlarge"]);
+        // And prod's environment: the team's dev-tagged resources are judged by the prod cluster's rules.
+        const tags = (JSON.parse(onProd.stdout) as { violations: { policy: string; message: string }[] }).violations
+            .filter((v) => v.policy === "budget-tags")
+            .map((v) => v.message);
+        assert.ok(
+            tags.some((m) =>
+                /^NodeGroup "vision-l40s-group" tag environment is "dev"; this stack allows prod;/.test(m),
+            ),
+            tags.join("\n"),
+        );
+        assert.deepStrictEqual(
+            inputErrors(() => parseOptions(["--stack", "dev", "--policy-config", "staging"], REPO_ROOT)).slice(0, 1),
+            [
+                '--policy-config: "staging" is no platform stack with a policy config (policies/config.<stack>.json: dev, prod)',
+            ],
+        );
+        assert.strictEqual(parseOptions(["--stack", "dev", "--policy-config=prod"], REPO_ROOT).policyStack, "prod");
+    });
+
     it("applies --config-file values over the stack's", async () => {
         const run = await runs.override;
         assert.strictEqual(run.code, 0, run.stderr);
@@ -395,7 +433,11 @@ describe("offline plan", function () {
             .filter((r: any) => r.type === "aws:eks/nodeGroup:NodeGroup")
             .map((r: any) => r.name)
             .sort();
-        assert.deepStrictEqual(groups, ["a10g-group", "system-group"], "nodePools replaced as a whole key");
+        assert.deepStrictEqual(
+            groups,
+            ["a100-shared-group", "a10g-group", "system-group"],
+            "nodePools replaced as a whole key (gpu-dev gone)",
+        );
         const provider = doc.resources.find((r: any) => r.type === "pulumi:providers:aws");
         assert.strictEqual(provider.inputs.region, "us-west-2");
     });

@@ -116,6 +116,8 @@ function quotaEntry(resource: string, nominal: number, unit: "" | "m" | "Mi", li
     const entry: Quota = { name: resource, nominalQuota: `${nominal}${unit}` };
     if (limits?.borrowingLimitPercent !== undefined)
         entry.borrowingLimit = `${Math.ceil((nominal * limits.borrowingLimitPercent) / 100)}${unit}`;
+    // No feature gate needed: LendingLimit is GA and its gate removed at Kueue v0.19.2
+    // (kubernetes-sigs/kueue pkg/features/kube_features.go at tag v0.19.2; locked on since v0.17).
     if (limits?.lendingLimitPercent !== undefined)
         entry.lendingLimit = `${Math.floor((nominal * limits.lendingLimitPercent) / 100)}${unit}`;
     return entry;

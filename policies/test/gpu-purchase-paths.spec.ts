@@ -144,6 +144,31 @@ describe("policies: every AWS path to GPU capacity", () => {
             assert.match(item.description, /SageMaker's rate for ml\.p4d\.24xlarge is not in the catalog/);
         });
 
+        it("prices an ml. type at SageMaker's own rate when the catalog has it, with no floor note", async () => {
+            const price = (r: PlanResource) =>
+                priceResources([{ urn: r.urn, type: r.type, name: r.name, parent: null, props: r.inputs }])[0];
+            // ml.g5.xlarge at SageMaker's $1.408/h (EC2's g5.xlarge is $1.006): 2 × 1.408 × 730 = $2,055.68.
+            const g5 = price(config({ instanceType: "ml.g5.xlarge", initialInstanceCount: 2 }));
+            assert.strictEqual(g5.monthlyMax, 2055.68);
+            assert.doesNotMatch(g5.description, /floor/);
+            // ml.g6e.xlarge notebook, always on: 2.61 × 730 = $1,905.30.
+            const notebook = resource("aws:sagemaker/notebookInstance:NotebookInstance", "nb", {
+                instanceType: "ml.g6e.xlarge",
+            });
+            assert.strictEqual(price(notebook).monthlyMax, 1905.3);
+            // ml.p4de.24xlarge training, 10 h: 31.5641075 × 10 = $315.64 (EC2's rate would give $274.47).
+            const train = resource("aws:sagemaker/trainingJob:TrainingJob", "train-p4de", {
+                resourceConfig: { instanceType: "ml.p4de.24xlarge", instanceCount: 1, volumeSizeInGb: 100 },
+                stoppingCondition: { maxRuntimeInSeconds: 36000 },
+            });
+            assert.strictEqual(price(train).monthlyMax, 315.64);
+            // 4 × ml.g5.12xlarge at $7.09 (EC2's $5.672 would give $16,562.24): 4 × 7.09 × 730 = $20,702.80.
+            assert.strictEqual(
+                price(config({ instanceType: "ml.g5.12xlarge", initialInstanceCount: 4 })).monthlyMax,
+                20702.8,
+            );
+        });
+
         it("refuses ml.p5.48xlarge, and an ml. GPU type the catalog does not know", async () => {
             const messages = await refusals([
                 config({ instanceType: "ml.p5.48xlarge" }),

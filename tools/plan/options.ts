@@ -1,8 +1,9 @@
 /**
  * The offline plan's command line:
- *   npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node]
+ *   npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--policy-config STACK] [--ts-node]
  *   npx gpu-platform-plan --help
  */
+import * as fs from "fs";
 import * as path from "path";
 
 export type OutputFormat = "tree" | "json" | "mermaid";
@@ -18,6 +19,11 @@ export interface PlanOptions {
     readonly programDir: string;
     /** Load TypeScript with ts-node, type-checked, as Pulumi's language host does, instead of esbuild. */
     readonly tsNode: boolean;
+    /**
+     * The platform stack whose policy config (policies/config.<name>.json) judges the plan; default
+     * `stack`. A team's stack names the platform stack whose cluster it deploys to.
+     */
+    readonly policyStack?: string;
 }
 
 /** Bad input to the plan: each line is printed on stderr and the plan exits 2. */
@@ -29,7 +35,7 @@ export class PlanInputError extends Error {
 }
 
 export const USAGE =
-    "usage: npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--ts-node] [--help]";
+    "usage: npx gpu-platform-plan --stack <name> [--json | --format tree|json|mermaid] [--config-file FILE] [--set KEY=VALUE]... [--program DIR] [--policy-config STACK] [--ts-node] [--help]";
 
 /** What `--help` prints: every flag, what it does, the exit codes. */
 export const HELP = [
@@ -43,6 +49,8 @@ export const HELP = [
     "  --config-file FILE     a file in the stack-file format; each key in it replaces the stack's",
     "  --set KEY=VALUE        one override, applied last: region=eu-west-1, nodePools.h100.maxSize=8, teams[0].monthlyBudgetUsd=9000",
     "  --program DIR          plan the Pulumi program in DIR (a team's own project) instead of this repository's",
+    "  --policy-config STACK  judge with policies/config.STACK.json: for a team's stack, the platform stack whose cluster it",
+    "                         deploys to (default: the --stack name)",
     "  --ts-node              load TypeScript with ts-node, type-checked, as Pulumi's language host does (slower)",
     "  --json                 one JSON document on stdout, nothing else (same as --format json)",
     "  --format FORMAT        tree (default), json, or mermaid (a flowchart of the components)",
@@ -65,6 +73,7 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
     let configFile: string | undefined;
     let programDir = defaultProgramDir;
     let tsNode = false;
+    let policyStack: string | undefined;
     const sets: string[] = [];
 
     for (let i = 0; i < argv.length; i++) {
@@ -120,6 +129,9 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
             case "--ts-node":
                 tsNode = true;
                 break;
+            case "--policy-config":
+                policyStack = platformPolicyStack(value(), problems) ?? policyStack;
+                break;
             default:
                 problems.push(`unknown flag "${arg}"`);
         }
@@ -127,7 +139,23 @@ export function parseOptions(argv: string[], defaultProgramDir: string): PlanOpt
     if (stack === undefined && !problems.some((p) => p.startsWith("--stack")))
         problems.push("--stack is required, e.g. --stack dev");
     if (problems.length > 0) throw new PlanInputError([...problems, USAGE]);
-    return { stack: stack!, format: format ?? "tree", configFile, sets, programDir, tsNode };
+    return { stack: stack!, format: format ?? "tree", configFile, sets, programDir, tsNode, policyStack };
+}
+
+const POLICY_DIR = path.resolve(__dirname, "..", "..", "policies");
+
+/** A platform stack that has a policy config, or a problem naming the ones there are. */
+function platformPolicyStack(name: string | undefined, problems: string[]): string | undefined {
+    if (name === undefined) return undefined;
+    const known = fs
+        .readdirSync(POLICY_DIR)
+        .map((file) => /^config\.([\w.-]+)\.json$/.exec(file)?.[1])
+        .filter((stack): stack is string => stack !== undefined);
+    if (known.includes(name)) return name;
+    problems.push(
+        `--policy-config: "${name.slice(0, 60)}" is no platform stack with a policy config (policies/config.<stack>.json: ${known.join(", ")})`,
+    );
+    return undefined;
 }
 
 function pickFormat(current: OutputFormat | undefined, wanted: OutputFormat, problems: string[]): OutputFormat {

@@ -17,6 +17,8 @@ export interface PlanRequest {
     readonly sets?: string[];
     /** Load TypeScript with ts-node, type-checked, as Pulumi's language host does. */
     readonly tsNode?: boolean;
+    /** The platform stack whose policy config judges the plan (a team stack's cluster); default `stack`. */
+    readonly policyStack?: string;
 }
 
 export async function plan(request: PlanRequest): Promise<PlanResult> {
@@ -40,7 +42,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         ]);
     }
 
-    const policyConfig = runner!.loadPackConfig(request.stack);
+    const policyConfig = runner!.loadPackConfig(request.policyStack ?? request.stack);
     // Recorded resources carry what the policies read: inputs, computed outputs, provider and dependencies.
     const violations = await runner!.runPolicies(created, policyConfig);
     return {

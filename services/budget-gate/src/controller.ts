@@ -17,7 +17,7 @@ import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import { FIELD_MANAGER, type KubeApi, statusOf } from "./kube";
 import { FREE_MESSAGE, approvedMessage, tooBigMessage, waitingMessage } from "./messages";
 import type { GateMetrics } from "./metrics";
-import { type Pricing, type WorkloadIdentity, monthOf, priceWorkload } from "./pricing";
+import { type Pricing, type WorkloadIdentity, monthOf, monthStart, priceWorkload } from "./pricing";
 import { type ReservationRequest, type TeamFigures, type TrackerClient, TrackerUnavailable } from "./tracker";
 import { WorkQueue } from "./work-queue";
 import {
@@ -26,7 +26,6 @@ import {
     GATE_FINALIZER,
     type Workload,
     awaitsCheck,
-    checkOf,
     controllerOwner,
     isTrue,
     keyOf,
@@ -88,6 +87,19 @@ export class GateController {
     /** The teams' budgets, for the rejection message. */
     rememberBudgets(teams: readonly TeamFigures[]): void {
         this.budgets = new Map(teams.map((t) => [t.name, t.monthlyBudgetUsd]));
+    }
+
+    /**
+     * The team's monthly budget as the tracker holds it now (a rejection is rare, and the budget
+     * may have changed since the last breaker pass); the last one seen if the tracker does not answer.
+     */
+    private async budgetOf(team: string): Promise<number | undefined> {
+        try {
+            this.rememberBudgets(await this.deps.tracker.teams());
+        } catch (err) {
+            this.deps.log("could not read the teams' budgets", { error: String(err) });
+        }
+        return this.budgets.get(team);
     }
 
     private failed(key: string, err: unknown): void {
@@ -173,7 +185,7 @@ export class GateController {
         if (answer.outcome === "invalid")
             return this.answer(w, "Rejected", `Rejected by the cost tracker: ${answer.message}`);
         if (answer.reason === "exceeds-monthly-budget")
-            return this.answer(w, "Rejected", tooBigMessage(pricing, this.budgets.get(pricing.team)));
+            return this.answer(w, "Rejected", tooBigMessage(pricing, await this.budgetOf(pricing.team)));
         this.outOfMoney.set(pricing.team, { remainingUsd: answer.remainingUsd, month: monthOf(now) });
         return this.answer(
             w,
@@ -183,7 +195,7 @@ export class GateController {
     }
 
     /** What the gate asks the tracker for: the priced workload, bound to its identity, asked as the gate's service account. */
-    private reservationRequest(
+    reservationRequest(
         pricing: Extract<Pricing, { kind: "priced" }>,
         identity: WorkloadIdentity,
         purpose: string,
@@ -259,38 +271,6 @@ export class GateController {
         this.identities.delete(w.metadata.uid);
         this.deps.log("released", { workload: keyOf(w), reservations: released });
     }
-
-    /** Renews the reservations of running open-ended workloads for the month `now` is in (on the 1st). */
-    async renewOpenEnded(workloads: readonly Workload[]): Promise<void> {
-        const now = this.deps.now();
-        for (const w of workloads) {
-            if (
-                !isTrue(w, "Admitted") ||
-                isTrue(w, "Finished") ||
-                checkOf(w, this.deps.config.admissionCheck)?.state !== "Ready"
-            )
-                continue;
-            const identity = await this.identify(w);
-            // Priced from the month's first instant: a renewal asked again sends the same request under its key.
-            const pricing = priceWorkload(w, identity, this.deps.config, monthStart(now));
-            if (pricing.kind !== "priced" || !pricing.openEnded) continue;
-            const answer = await this.deps.tracker.reserve(
-                this.reservationRequest(pricing, identity, `Kueue workload ${keyOf(w)}, renewed for ${monthOf(now)}`),
-                `budget-gate/${w.metadata.uid}/month/${monthOf(now)}`,
-            );
-            const text =
-                answer.outcome === "approved"
-                    ? `Renewed for ${monthOf(now)}: ${approvedMessage(pricing, answer)}`
-                    : `Renewal for ${monthOf(now)} refused: ${answer.outcome === "invalid" ? answer.message : `${pricing.team} has $${answer.remainingUsd.toFixed(2)} left`}; the circuit breaker decides whether it keeps running`;
-            await this.deps.kube.event(
-                w,
-                answer.outcome === "approved" ? "Normal" : "Warning",
-                "BudgetRenewal",
-                text,
-                now,
-            );
-        }
-    }
 }
 
 /** One admission attempt of one workload: its UID and when Kueue reserved quota for it (and the month, for open-ended ones). */
@@ -298,8 +278,6 @@ export function reservationKey(w: Workload, pricing: Priced, now: Date): string 
     const attempt = Date.parse(quotaReservedAt(w) ?? "") / 1000 || 0;
     return `budget-gate/${w.metadata.uid}/${attempt}${pricing.openEnded ? `/${monthOf(now)}` : ""}`;
 }
-
-const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
 /**
  * The instant an admission attempt is priced at: when Kueue reserved quota for it (not before

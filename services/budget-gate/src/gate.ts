@@ -10,6 +10,7 @@ import { GateController } from "./controller";
 import type { KubeApi } from "./kube";
 import type { GateMetrics } from "./metrics";
 import { nextMonthStart } from "./pricing";
+import { type RenewalOutcome, renewOpenEnded } from "./renewal";
 import { type TrackerClient, TrackerUnavailable } from "./tracker";
 import type { Workload } from "./workload";
 
@@ -31,6 +32,10 @@ export interface RunningGate {
     readonly synced: Promise<void>;
     /** One breaker pass now. */
     breaker(): Promise<string[]>;
+    /** The workloads as the informer last saw them. */
+    workloads(): readonly Workload[];
+    /** One renewal pass now: open-ended workloads not yet renewed for this month (renewal.ts). */
+    renew(): Promise<Map<string, RenewalOutcome>>;
     stop(): Promise<void>;
 }
 
@@ -52,19 +57,31 @@ export function startGate(deps: GateDeps): RunningGate {
     const synced = informer.start();
     const all = () => informer.list();
     const breakerDeps = { ...deps, controller, workloads: all, unsentAlerts: [] };
-    let breakerRun: Promise<unknown> = Promise.resolve();
-    const breaker = () => {
-        const run = breakerRun.then(() => runBreaker(breakerDeps));
-        breakerRun = run.catch((err) => deps.log("circuit breaker pass failed", { error: String(err) }));
+    const renewalDeps = { ...deps, controller, leftUnreserved: new Set<string>() };
+    // Renewals and breaker passes run one at a time: both read and change a team's reservations.
+    let previous: Promise<unknown> = Promise.resolve();
+    const serially = <T>(what: string, step: () => Promise<T>): Promise<T> => {
+        const run = previous.then(step);
+        previous = run.catch((err) => deps.log(`${what} failed`, { error: String(err) }));
         return run;
     };
-    timers.push(setInterval(() => void breaker().catch(() => undefined), deps.config.breakerIntervalSeconds * 1000));
-    scheduleMonthly(deps, controller, all, timers, abort.signal);
+    const breaker = () => serially("circuit breaker pass", () => runBreaker(breakerDeps));
+    const renew = () => serially("renewal", () => renewOpenEnded(renewalDeps, all()));
+    const pass = () => {
+        void renew().catch(() => undefined);
+        void breaker().catch(() => undefined);
+    };
+    timers.push(setInterval(pass, deps.config.breakerIntervalSeconds * 1000));
+    // A gate that was down on the 1st (or lost the lead mid-way) renews what is due as soon as it has listed.
+    void synced.then(renew).catch(() => undefined);
+    scheduleMonthly(deps, controller, renew, timers, abort.signal);
     void pollEvents(deps, controller, abort.signal, breaker);
     return {
         controller,
         synced,
         breaker,
+        renew,
+        workloads: all,
         async stop() {
             abort.abort();
             timers.forEach((t) => clearTimeout(t));
@@ -77,7 +94,7 @@ export function startGate(deps: GateDeps): RunningGate {
 function scheduleMonthly(
     deps: GateDeps,
     controller: GateController,
-    all: () => readonly Workload[],
+    renew: () => Promise<unknown>,
     timers: NodeJS.Timeout[],
     signal: AbortSignal,
 ) {
@@ -88,11 +105,9 @@ function scheduleMonthly(
             if (signal.aborted) return;
             if (nextMonthStart(deps.now()).getTime() - deps.now().getTime() > 27 * 86_400_000) {
                 controller.moneyFreed();
-                void controller
-                    .renewOpenEnded(all())
-                    .catch((err) => deps.log("renewal failed", { error: String(err) }));
+                void renew().catch(() => undefined);
             }
-            scheduleMonthly(deps, controller, all, timers, signal);
+            scheduleMonthly(deps, controller, renew, timers, signal);
         },
         Math.min(wait, 2 ** 31 - 1),
     );

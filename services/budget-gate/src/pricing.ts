@@ -59,6 +59,9 @@ export function nextMonthStart(now: Date): Date {
     return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
 }
 
+/** The first instant of `now`'s UTC month: a budget month starts there. */
+export const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+
 /** `YYYY-MM` of a UTC instant. */
 export const monthOf = (now: Date) => now.toISOString().slice(0, 7);
 

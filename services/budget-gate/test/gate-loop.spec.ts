@@ -41,6 +41,8 @@ const trackerConfig = buildCostTrackerConfig({
         { name: "ml-research", costCenter: "CC-1001", monthlyBudgetUsd: 1000 },
         { name: "inference", costCenter: "CC-1003", monthlyBudgetUsd: 500 },
         { name: "applied-ml", costCenter: "CC-1002", monthlyBudgetUsd: 1000 },
+        // Room for one H100 serving a whole month ($4953.60 in April), not two.
+        { name: "serving", costCenter: "CC-1004", monthlyBudgetUsd: 6000 },
     ],
     nodePools: [{ name: "h100", instanceType: "p5.48xlarge", maxSize: 4, gpuSharing: { mode: "exclusive" } }],
     priorityClasses: [{ name: "production-inference" }, { name: "training" }, { name: "research" }],
@@ -105,6 +107,8 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
     let trackerUrl: string;
     let kube: FakeKubeApi;
     const gates: RunningGate[] = [];
+    /** The tracker's clock; a spec that crosses a month moves it with the gate's. */
+    let trackerNow = NOW;
 
     // The gate presents the platform's credential, as deployed (docs/cost-tracker-api.md); usage and templates use the admin's below.
     const tracker = () => trackerClient({ url: trackerUrl, token: () => Promise.resolve(PLATFORM_TOKEN) });
@@ -170,9 +174,10 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
 
     beforeEach(async () => {
         await resetDatabase(db, trackerConfig);
+        trackerNow = NOW;
         app = await testApp(db, {
             config: trackerConfig,
-            now: () => NOW,
+            now: () => trackerNow,
             credentials: [{ kind: "platform", tokens: [PLATFORM_TOKEN] }],
         });
         trackerUrl = await app.listen({ port: 0, host: "127.0.0.1" });
@@ -272,7 +277,7 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
         assert.strictEqual(answer.state, "Rejected");
         assert.match(
             answer.message,
-            /^Rejected: this workload would cost \$1100\.80 \(16 x nvidia\.com\/gpu on h100 for 10 h\), more than its whole monthly budget/,
+            /^Rejected: this workload would cost \$1100\.80 \(16 x nvidia\.com\/gpu on h100 for 10 h\), more than its whole monthly budget of \$1000\.00 for ml-research/,
         );
         assert.match(answer.message, /fewer GPUs or a shorter run/);
         assert.strictEqual((await team("ml-research")).reservedUsd, 0);
@@ -592,6 +597,204 @@ describe("budget gate against a fake Kubernetes API and the real cost tracker", 
             all.map((r) => [r.estimatedCostUsd, r.workload?.kind, r.workload?.name, r.workload?.uid]),
             [[3550.22, "Deployment", "serve", pod.uid]],
         );
+    });
+
+    describe("renewal of a Deployment's reservation on the 1st", () => {
+        // Quota reserved and admitted at noon on the last day of March: 12 h to the month's end.
+        const ADMITTED = "2026-03-31T12:00:00Z";
+        const FIRST = new Date("2026-04-01T00:00:01Z");
+        let clock = new Date(ADMITTED);
+        const now = () => clock;
+        const setClock = (at: Date) => {
+            clock = at;
+            trackerNow = at;
+        };
+
+        /** A Deployment's pod as Kueue's pod integration makes its Workload: owned by the Pod, the Pod by a ReplicaSet, that by the Deployment. */
+        function deploymentPod(name: string, uid: string, className: string): JobSpec & { workload: string } {
+            const spec: JobSpec = {
+                team: "serving",
+                job: `${name}-7d9f8-x2x4k`,
+                uid,
+                gpusPerPod: 1,
+                hours: 0,
+                className,
+            };
+            const w = reserveQuota(jobWorkload(spec), spec.team, "h100", ADMITTED);
+            const workload = `pod-${spec.job}-${uid.slice(-4)}`;
+            const owned: Workload = {
+                ...w,
+                metadata: {
+                    ...w.metadata,
+                    name: workload,
+                    ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: spec.job, uid, controller: true }],
+                },
+                spec: { ...w.spec, maximumExecutionTimeSeconds: undefined },
+            };
+            const rs = `${name}-7d9f8`;
+            kube.addOwned("Pod", spec.team, spec.job, {
+                apiVersion: "apps/v1",
+                kind: "ReplicaSet",
+                name: rs,
+                uid: `rs-${uid}`,
+                controller: true,
+            });
+            kube.addOwned("ReplicaSet", spec.team, rs, {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                name,
+                uid: `deployment-${uid}`,
+                controller: true,
+            });
+            assert.deepStrictEqual(schemaErrors(owned), []);
+            kube.put(owned);
+            return { ...spec, workload };
+        }
+        const checkOfPod = (p: { team: string; workload: string }) =>
+            kube.get(p.team, p.workload)?.status?.admissionChecks?.find((c) => c.name === "budget");
+        /** Kueue admits it once the check is Ready (and the gate has seen it admitted). */
+        async function admitted(gate: RunningGate, p: { team: string; workload: string }) {
+            const c = await waitFor(`${p.workload} answered`, () =>
+                checkOfPod(p)?.state !== "Pending" ? checkOfPod(p) : undefined,
+            );
+            assert.strictEqual(c.state, "Ready", c.message);
+            kube.update(p.team, p.workload, (w) => withCondition(w, "Admitted", "Admitted", ADMITTED));
+            await waitFor(`the gate sees ${p.workload} admitted`, () =>
+                gate
+                    .workloads()
+                    .some(
+                        (w) =>
+                            w.metadata.name === p.workload && w.status?.conditions?.some((c) => c.type === "Admitted"),
+                    )
+                    ? true
+                    : undefined,
+            );
+            return c;
+        }
+        const reservations = async () =>
+            (await requests("serving")).map((r) => [r.status, r.reservation, r.estimatedCostUsd]);
+        const renewalEvents = () =>
+            kube.events.filter((e) => e.reason === "BudgetRenewal").map((e) => [e.type, e.involvedObject.name]);
+
+        beforeEach(() => setClock(new Date(ADMITTED)));
+
+        it("renews for the new month: the old month's reservation released, a whole month reserved, Ready kept", async () => {
+            const gate = await start(now);
+            const serve = deploymentPod("serve", "0b8e0c55-0000-4000-8000-000000000a01", "training");
+            const first = await admitted(gate, serve);
+            // 12 h to the end of March: 1 x $6.88 x 12 = $82.56.
+            assert.match(first.message, /^Reserved \$82\.56 for 1 x nvidia\.com\/gpu on h100 for 12 h, to the end/);
+            assert.deepStrictEqual(await gate.renew(), new Map(), "nothing is due in the month it was admitted");
+
+            setClock(FIRST);
+            assert.deepStrictEqual(await gate.renew(), new Map([[`serving/${serve.workload}`, "renewed"]]));
+            // April is 30 days: 720 h x $6.88 = $4953.60; $6000 - $4953.60 = $1046.40 left.
+            const renewed = checkOfPod(serve)!;
+            assert.strictEqual(renewed.state, "Ready");
+            assert.match(
+                renewed.message,
+                /^Renewed for 2026-04: Reserved \$4953\.60 for 1 x nvidia\.com\/gpu on h100 for 720 h, to the end of the budget month: reservation .*\$1046\.40 left of serving's budget/,
+            );
+            assert.strictEqual(renewed.lastTransitionTime, "2026-04-01T00:00:01Z");
+            assert.deepStrictEqual(
+                renewed.podSetUpdates,
+                first.podSetUpdates,
+                "Kueue keeps a Ready check's podSetUpdates",
+            );
+            // Newest first.
+            assert.deepStrictEqual(await reservations(), [
+                ["approved", "active", 4953.6],
+                ["approved", "released", 82.56],
+            ]);
+            const april = await team("serving");
+            assert.deepStrictEqual([april.reservedUsd, april.remainingUsd], [4953.6, 1046.4]);
+            assert.deepStrictEqual(renewalEvents(), [["Normal", serve.workload]]);
+
+            // Asked again (the next breaker pass, a restarted gate): nothing is due, nothing doubled.
+            assert.deepStrictEqual(await gate.renew(), new Map());
+            await gate.stop();
+            const restarted = await start(now);
+            assert.deepStrictEqual(await restarted.renew(), new Map());
+            assert.strictEqual((await reservations()).length, 2);
+        });
+
+        it("a gate down on the 1st renews when it starts; one cut short after reserving replays, never doubles", async () => {
+            const first = await start(now);
+            const serve = deploymentPod("serve", "0b8e0c55-0000-4000-8000-000000000a02", "training");
+            await admitted(first, serve);
+            await first.stop();
+
+            // Back on the 2nd at 09:00. Its answers cannot be written yet: it reserves, then fails to say so.
+            setClock(new Date("2026-04-02T09:00:00Z"));
+            kube.failNext("PATCH", /\/status$/, 1000);
+            const cut = await start(now);
+            await waitFor("the renewal reserved", async () => ((await reservations()).length === 2 ? true : undefined));
+            await cut.stop();
+            kube.clearFaults();
+            assert.strictEqual(checkOfPod(serve)?.message.startsWith("Reserved $82.56"), true, "not yet rewritten");
+
+            // A new process: released again and reserved again under the same keys, the stored answers come back.
+            const again = await start(now);
+            await waitFor("the renewal answered", () =>
+                checkOfPod(serve)?.message.startsWith("Renewed for 2026-04") ? true : undefined,
+            );
+            assert.deepStrictEqual(await again.renew(), new Map());
+            // Priced from the month's first instant (720 h, $4953.60), held from its approval on the 2nd at 09:00:
+            // April carries 687 of its 720 h, $4953.60 x 687 / 720 = $4726.56.
+            // March's ran out with its 2 grace hours (04-01 02:00): expired, not released.
+            assert.deepStrictEqual(await reservations(), [
+                ["approved", "active", 4953.6],
+                ["approved", "expired", 82.56],
+            ]);
+            assert.strictEqual((await team("serving")).reservedUsd, 4726.56);
+        });
+
+        for (const mode of ["suspend", "queue"] as const) {
+            it(`too little money for both (${mode}): the higher class renewed first, the other ${mode === "suspend" ? "deactivated" : "left running unreserved"}`, async () => {
+                const gate = await start(now, { ...gateConfig, breakerMode: mode });
+                const low = deploymentPod("sweep", "0b8e0c55-0000-4000-8000-000000000a03", "research");
+                await admitted(gate, low);
+                const high = deploymentPod("serve", "0b8e0c55-0000-4000-8000-000000000a04", "training");
+                await admitted(gate, high);
+
+                setClock(FIRST);
+                const outcome = mode === "suspend" ? "suspended" : "unreserved";
+                assert.deepStrictEqual(
+                    await gate.renew(),
+                    new Map([
+                        [`serving/${high.workload}`, "renewed"],
+                        [`serving/${low.workload}`, outcome],
+                    ]),
+                );
+                // The training one takes $4953.60 of $6000; the research one needs as much and $1046.40 is left.
+                assert.strictEqual(kube.get("serving", high.workload)?.spec.active, undefined);
+                assert.strictEqual(
+                    kube.get("serving", low.workload)?.spec.active,
+                    mode === "suspend" ? false : undefined,
+                );
+                const warning = kube.events.find((e) => e.type === "Warning")!;
+                assert.strictEqual(warning.involvedObject.name, low.workload);
+                assert.match(
+                    warning.message,
+                    mode === "suspend"
+                        ? /^Stopped: its reservation for 2026-04 was refused \(it needs \$4953\.60 \(1 x nvidia\.com\/gpu on h100 for 720 h, to the end of the budget month\) and serving has \$1046\.40 left\)/
+                        : /^Its reservation for 2026-04 was refused \(.*serving has \$1046\.40 left\); it keeps running without one \(breaker mode queue\)/,
+                );
+                assert.deepStrictEqual((await team("serving")).reservedUsd, 4953.6);
+
+                // The next pass: in queue mode the refusal is replayed, not evented again; suspended ones are not running.
+                assert.deepStrictEqual(
+                    await gate.renew(),
+                    mode === "suspend" ? new Map() : new Map([[`serving/${low.workload}`, "unreserved"]]),
+                );
+                assert.strictEqual(kube.events.filter((e) => e.type === "Warning").length, 1);
+                assert.strictEqual(
+                    (await requests("serving")).filter((r) => r.reservation === "active").length,
+                    1,
+                    "one live reservation: the renewal refused was not reserved",
+                );
+            });
+        }
     });
 
     it("leader election: one of two replicas leads through the Lease; the other takes over once it lapses", async () => {
