@@ -11,7 +11,7 @@
  * per-stack fact adds one entry to POLICY_FACTS; a new policy whose settings are guardrails adds
  * nothing here and is edited in the files by hand.
  */
-import { isGpuResource } from "../catalog";
+import { isGpuResource } from "@gpu-platform/catalog";
 import { poolNodes } from "../components/cluster";
 import type { SettingProblem } from "../components/shared/problems";
 import { quotaHard } from "../components/tenancy";

@@ -21,7 +21,7 @@
  * - Every breaker pass renews what is due, besides the pass on the 1st and at start: a pass cut
  *   short (the tracker out of reach, a conflict) is finished by the next one.
  */
-import type { BudgetGateConfig } from "../../../components/scheduling/gate-config";
+import type { BudgetGateConfig } from "@gpu-platform/catalog/contracts";
 import type { GateController } from "./controller";
 import { type KubeApi, statusOf } from "./kube";
 import { approvedMessage, describeUse } from "./messages";
