@@ -426,7 +426,7 @@ function buildTenancy(
     // The admins besides the deploying identity are the platform: they may change what it owns in team namespaces.
     const tenancyAdmission = new TenancyAdmission(
         `${name}-tenancy`,
-        { platformPrincipalArns: config.cluster.adminRoleArns },
+        { platformPrincipalArns: config.cluster.adminRoleArns, kubernetesVersion: config.cluster.kubernetesVersion },
         clusterScoped,
     );
     // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.

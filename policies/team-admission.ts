@@ -12,14 +12,14 @@
  * admits), not on a label a team could copy.
  */
 import { LABELS } from "../catalog";
-import { TENANCY_RULES, tenancyRules } from "../catalog/admission";
+import { OLDEST_EKS_VERSION, TENANCY_RULES, tenancyRules } from "../catalog/admission";
 import type { AdmissionRule } from "../catalog/admission";
 import { AdmissionRequest, evaluate, guessResource, selects } from "./lib/admission";
 import { resourcePolicy } from "./lib/define";
 import { UNRESOLVED_NAMESPACE, apiVersionOf, describeNamespace, objectNamespace } from "./lib/object-namespace";
 import { holdsKubernetesObjects, kubernetesObjects, podSpecsIn } from "./lib/pod-specs";
 import { Props, asRecord, asString, isUnknown } from "./lib/values";
-import { SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
+import { EKS_VERSIONS, SYSTEM_NAMESPACES, isReservedNamespace } from "../catalog";
 
 /** The rules that judge an object by its content: what the pack can decide without the requester. */
 export const CONTENT_RULES: readonly string[] = [
@@ -66,6 +66,14 @@ export const teamNamespaceAdmission = resourcePolicy({
             description:
                 "ClusterRoles a RoleBinding in a team namespace may bind (TenancyAdmission allowedClusterRoles).",
             default: ["view", "edit"],
+        },
+        kubernetesVersion: {
+            type: "string",
+            enum: Object.keys(EKS_VERSIONS),
+            description:
+                "The cluster's Kubernetes minor (cluster.kubernetesVersion): Pod Security's safe sysctls grow with it. " +
+                "Default the oldest minor EKS offers, whose list is the shortest.",
+            default: OLDEST_EKS_VERSION,
         },
         baselineNamespaces: {
             type: "array",

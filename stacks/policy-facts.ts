@@ -38,6 +38,12 @@ export const POLICY_FACTS: readonly PolicyFact[] = [
         setting: "baselineNamespaces",
         of: (config) => config.teams.filter((team) => team.podSecurity === "baseline").map((team) => team.name),
     },
+    // Pod Security's safe sysctls are the cluster's Kubernetes version's.
+    {
+        policy: "team-namespace-admission",
+        setting: "kubernetesVersion",
+        of: (config) => config.cluster.kubernetesVersion,
+    },
     // Cluster-wide admin: the roles the cluster's access entries make admins, and no one else.
     {
         policy: "cluster-admin-grants",

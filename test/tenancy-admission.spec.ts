@@ -550,4 +550,28 @@ describe("TenancyAdmission", () => {
                 err.errors.map((e: any) => e.propertyPath).join() === "platformPrincipalArns[0],allowedClusterRoles[1]",
         );
     });
+
+    it("judges sysctls by the cluster's Kubernetes version: net.ipv4.tcp_rmem is safe from 1.32 on (pod-security-admission check_sysctls.go)", async () => {
+        const { resources } = await record(
+            () =>
+                new TenancyAdmission("tenancy", { platformPrincipalArns: [PLATFORM_ROLE], kubernetesVersion: "1.35" }),
+        );
+        const rule = named(
+            resources,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+            `tenancy-${TENANCY_RULES.podSecurity}`,
+        ).inputs as any;
+        const baseline = rule.spec.variables.find((v: any) => v.name === "baselineProblems").expression as string;
+        assert.ok(baseline.includes('"net.ipv4.tcp_rmem"'), baseline);
+        assert.ok(!baseline.includes('"kernel.msgmax"'), baseline);
+    });
+
+    it("refuses a Kubernetes version EKS does not offer, naming the key", () => {
+        assert.throws(
+            () => new TenancyAdmission("bad", { kubernetesVersion: "1.29" }),
+            (err: any) =>
+                err.errors.map((e: any) => e.propertyPath).join() === "kubernetesVersion" &&
+                /"1\.29" is not a Kubernetes version EKS offers/.test(err.errors[0].reason ?? err.message),
+        );
+    });
 });
