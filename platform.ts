@@ -797,7 +797,7 @@ function buildBackstage(
                 tokenProperty: "current",
             },
             argoCd: { url: argoCd.internalUrl, publicUrl: argoCd.url, tokenSecretArn: backstage.argocdTokenSecretArn },
-            mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url, teamSecretsPrefix: name },
+            mlflow: { publicUrl: mlflow.url, teamSecretsPrefix: name },
             gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
             templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(parts.teams) },
         },
