@@ -289,6 +289,7 @@ function buildDeployRunner(
             connectionArn: runner.connectionArn,
             logRetentionDays: config.logRetentionDays,
             workflows: runner.workflows,
+            actorAccountIds: runner.actorAccountIds,
         },
         withAws,
     );
