@@ -42,6 +42,12 @@ function request(
     };
 }
 
+const POD_RULE = {
+    apiGroups: [""],
+    apiVersions: ["v1"],
+    operations: ["CREATE" as const, "UPDATE" as const],
+    resources: ["pods"],
+};
 const refused = (name: string, req: AdmissionRequest) => refusals(tenancyRule(name, SETTINGS), req);
 
 describe("tenancy admission rules, evaluated as CEL", () => {
@@ -444,6 +450,35 @@ describe("tenancy admission rules, evaluated as CEL", () => {
                     pod({ containers: [{ name: "main", image: "a:1", ports: [{ containerPort: 80, hostPort: 80 }] }] }),
                 )[0],
                 /takes host ports in containers main/,
+            );
+        });
+        it("judges `kubectl debug`: a privileged ephemeral container added through pods/ephemeralcontainers", () => {
+            const running = pod({});
+            const debugged = pod({
+                ephemeralContainers: [
+                    {
+                        name: "debugger",
+                        image: "busybox",
+                        targetContainerName: "main",
+                        securityContext: { privileged: true },
+                    },
+                ],
+            });
+            const debug = request("Pod", debugged, {
+                operation: "UPDATE",
+                subResource: "ephemeralcontainers",
+                oldObject: running,
+                namespaceLabels: { ...TEAM_LABELS, "pod-security.kubernetes.io/enforce": "restricted" },
+            });
+            for (const name of [TENANCY_RULES.hostAccess, TENANCY_RULES.podSecurity])
+                assert.ok(selects(tenancyRule(name, SETTINGS), debug), `${name} selects the subresource`);
+            // A rule on "pods" alone would not: Kubernetes matches a subresource only by its own name.
+            assert.ok(
+                !selects({ ...tenancyRule(TENANCY_RULES.hostAccess, SETTINGS), resourceRules: [POD_RULE] }, debug),
+            );
+            assert.match(
+                refused(TENANCY_RULES.hostAccess, debug).join("\n"),
+                /runs privileged containers \(debugger\)/,
             );
         });
         it("checks the pod templates of Deployments and CronJobs", () => {

@@ -19,9 +19,20 @@
  * cluster has no Windows nodes.
  */
 import { POD_AND_WORKLOAD_RESOURCES, POD_SPEC_EXPRESSION } from "./gpu-limits";
-import { AdmissionRule, AdmissionValidation, NamedExpression, celStringList } from "./types";
+import { AdmissionResourceRule, AdmissionRule, AdmissionValidation, NamedExpression, celStringList } from "./types";
 
 export const POD_SECURITY_RULE = "gpu-platform-team-pod-security";
+
+/**
+ * Where pod specs are written: Pods, workloads, and a Pod's ephemeral containers, which
+ * `kubectl debug` adds through the `pods/ephemeralcontainers` subresource (an UPDATE whose object
+ * is the whole Pod). A rule on `pods` alone does not match a subresource (Kubernetes docs,
+ * "Validating Admission Policy", matchConstraints resourceRules: `pods/*` or `pods/<subresource>`).
+ */
+export const POD_SPEC_RESOURCES: readonly AdmissionResourceRule[] = [
+    ...POD_AND_WORKLOAD_RESOURCES,
+    { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["pods/ephemeralcontainers"] },
+];
 
 /** Inline volume sources the restricted profile allows (pod-security-standards.md, "Volume Types"). */
 export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
@@ -220,7 +231,7 @@ export function podSecurityRule(kubernetesVersion: string): AdmissionRule {
             "false, runAsNonRoot, no UID 0, seccomp RuntimeDefault or Localhost, capabilities drop ALL and add at most NET_BIND_SERVICE, " +
             "and no AppArmor, SELinux, /proc, sysctl, host-process or probe-host override; containers, init and ephemeral containers alike.",
         scope: "team-namespaces",
-        resourceRules: POD_AND_WORKLOAD_RESOURCES,
+        resourceRules: POD_SPEC_RESOURCES,
         // A namespace the platform set to "baseline" (teams[].podSecurity) is held to baseline by Pod Security admission only.
         namespaceSelector: { matchLabels: { "pod-security.kubernetes.io/enforce": "restricted" } },
         variables: [

@@ -18,8 +18,8 @@
 import { LABELS, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES } from "../kubernetes-names";
 import { EKS_VERSIONS } from "../services";
 import { ADMISSION_EXEMPTION_PREFIX } from "./binding";
-import { POD_AND_WORKLOAD_RESOURCES, POD_SPEC_EXPRESSION } from "./gpu-limits";
-import { POD_SECURITY_RULE, podSecurityRule } from "./pod-security";
+import { POD_SPEC_EXPRESSION } from "./gpu-limits";
+import { POD_SECURITY_RULE, POD_SPEC_RESOURCES, podSecurityRule } from "./pod-security";
 import { AdmissionRule, NamedExpression, celString, celStringList } from "./types";
 
 /** The label the platform puts on what it creates in a team namespace (quota, defaults, network policies, the secret store). */
@@ -495,7 +495,7 @@ function hostAccessRule(): AdmissionRule {
             "Pods in a team namespace, and the pod templates of Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs and CronJobs, reach " +
             "nothing of the node: no privileged container, no host network, PID or IPC namespace, no hostPath volume, no host port.",
         scope: "team-namespaces",
-        resourceRules: POD_AND_WORKLOAD_RESOURCES,
+        resourceRules: POD_SPEC_RESOURCES,
         variables: [
             OBJECT_NAME,
             { name: "podSpec", expression: POD_SPEC_EXPRESSION },
