@@ -289,6 +289,7 @@ function buildDeployRunner(
             connectionArn: runner.connectionArn,
             logRetentionDays: config.logRetentionDays,
             workflows: runner.workflows,
+            actorAccountIds: runner.actorAccountIds,
         },
         withAws,
     );
@@ -426,7 +427,7 @@ function buildTenancy(
     // The admins besides the deploying identity are the platform: they may change what it owns in team namespaces.
     const tenancyAdmission = new TenancyAdmission(
         `${name}-tenancy`,
-        { platformPrincipalArns: config.cluster.adminRoleArns },
+        { platformPrincipalArns: config.cluster.adminRoleArns, kubernetesVersion: config.cluster.kubernetesVersion },
         clusterScoped,
     );
     // Every GPU pool of the cluster is open to every team: one node's worth of each is a team's default quota.
@@ -797,7 +798,7 @@ function buildBackstage(
                 tokenProperty: "current",
             },
             argoCd: { url: argoCd.internalUrl, publicUrl: argoCd.url, tokenSecretArn: backstage.argocdTokenSecretArn },
-            mlflow: { url: mlflow.internalUrl, publicUrl: mlflow.url, teamSecretsPrefix: name },
+            mlflow: { publicUrl: mlflow.url, teamSecretsPrefix: name },
             gitops: { repoUrl: gitopsConfig.repoUrl, branch: gitopsConfig.targetRevision },
             templateRun: { costTracker, gitops, argoCd, teamNamespaces: Object.values(parts.teams) },
         },

@@ -15,6 +15,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { NamespaceResolution, objectNamespace, resolveNamespace } from "./lib/object-namespace";
 import { parse } from "yaml";
 import { GPU_MODELS } from "@gpu-platform/catalog";
 import { ARCHIVE_SIG, ASSET_SIG, SIG_KEY } from "./lib/wire";
@@ -171,7 +172,7 @@ function operators(resources: readonly StackResource[]): Operator[] {
             values,
             prefix: "values.",
             unreadable,
-            namespace: asString(r.props.namespace),
+            namespace: knownName(resolveNamespace(r.props.namespace, r.providerProps)),
             fromChart: true,
         });
     }
@@ -261,6 +262,8 @@ function textEntries(data: Props, where: string): { where: string; text: string 
         .map(([entry, text]) => ({ where: `${where}["${entry}"]`, text }));
 }
 
+const knownName = (where: NamespaceResolution) => (where.state === "known" ? where.name : undefined);
+
 /** ConfigMaps (and patches of them) of that name the stack creates, also inside yaml/v2 components, in the namespace when both say one. */
 function configMaps(
     resources: readonly StackResource[],
@@ -270,10 +273,12 @@ function configMaps(
     return resources.flatMap((r) =>
         kubernetesObjects(r.type, r.name, r.props)
             .filter(({ kind }) => kind === "ConfigMap" || kind === "ConfigMapPatch")
-            .filter(({ object }) => {
-                const metadata = asRecord(object.metadata) ?? {};
-                const ns = asString(metadata.namespace);
-                return metadata.name === name && (namespace === undefined || ns === undefined || ns === namespace);
+            .filter(({ kind, object }) => {
+                const ns = knownName(objectNamespace(r.type, kind, object, r.providerProps));
+                return (
+                    asRecord(object.metadata)?.name === name &&
+                    (namespace === undefined || ns === undefined || ns === namespace)
+                );
             })
             .map(({ object, nested, label }) => ({
                 label: `"${name}" (${nested ? label : `${r.type.split(":").pop()} "${r.name}"`})`,

@@ -15,7 +15,8 @@ import { isGpuResource, parseQuantity, quantityValue } from "@gpu-platform/catal
 import { StackResource, stackPolicy } from "./lib/define";
 import { kubernetesObjects, holdsKubernetesObjects } from "./lib/pod-specs";
 import { ScaledWorkload, gpusAtMost, scaledWorkloads } from "./lib/workload-scale";
-import { asRecord, asString, listing } from "./lib/values";
+import { describeNamespace, objectNamespace } from "./lib/object-namespace";
+import { asRecord, listing } from "./lib/values";
 
 interface TeamQuota {
     readonly source: string;
@@ -31,8 +32,10 @@ function teamQuotas(
     for (const r of resources.filter((x) => holdsKubernetesObjects(x.type))) {
         for (const { kind, object, label } of kubernetesObjects(r.type, r.name, r.props)) {
             if (kind !== "ResourceQuota") continue;
-            const namespace = asString(asRecord(object.metadata)?.namespace);
-            if (!namespace) continue;
+            // A quota whose namespace the pack cannot name bounds no namespace it can name; teamGpuQuotas still does.
+            const where = objectNamespace(r.type, kind, object, r.providerProps);
+            if (where.state !== "known") continue;
+            const namespace = where.name;
             const hard = new Map(quotas.get(namespace)?.hard ?? []);
             for (const [key, value] of Object.entries(asRecord(asRecord(object.spec)?.hard) ?? {})) {
                 const resource = key.replace(/^requests\./, "");
@@ -58,6 +61,18 @@ function describe(workload: ScaledWorkload, resource: string): string {
     return `${workload.label} ${parts.join(" + ")}`;
 }
 
+/**
+ * In a stack that holds team quotas, a GPU workload whose namespace neither it nor its provider
+ * names may land in any team namespace (the kubeconfig decides): it is refused, never skipped.
+ */
+function reportUnresolved(workloads: readonly ScaledWorkload[], report: (message: string, urn?: string) => void): void {
+    for (const w of workloads.filter((x) => x.namespace.state === "unresolved"))
+        report(
+            `${w.label} asks for GPUs in ${describeNamespace(w.namespace)}, so no team's GPU quota can be checked against it.`,
+            w.urn,
+        );
+}
+
 export const gpuWorkloadTeamQuota = stackPolicy({
     name: "gpu-workload-team-quota",
     description:
@@ -75,11 +90,10 @@ export const gpuWorkloadTeamQuota = stackPolicy({
     },
     validate: (resources, { teamGpuQuotas }, report) => {
         const quotas = teamQuotas(resources, teamGpuQuotas);
-        const workloads = scaledWorkloads(resources).filter(
-            (w) => w.namespace !== undefined && quotas.has(w.namespace),
-        );
+        const all = scaledWorkloads(resources);
+        if (quotas.size > 0) reportUnresolved(all, report);
         for (const [namespace, quota] of quotas) {
-            const mine = workloads.filter((w) => w.namespace === namespace);
+            const mine = all.filter((w) => w.namespace.state === "known" && w.namespace.name === namespace);
             const totals = new Map<string, { sum: number; parts: ScaledWorkload[] }>();
             for (const w of mine) {
                 const held = gpusAtMost(w);

@@ -14,6 +14,7 @@ import {
     isReservedNamespace,
 } from "@gpu-platform/catalog";
 import { resourcePolicy, stackPolicy } from "./lib/define";
+import { describeNamespace, resolveNamespace } from "./lib/object-namespace";
 import { holdsKubernetesObjects, kubernetesObjects } from "./lib/pod-specs";
 import { asRecord, asString, isTrue, isUnknown, listing } from "./lib/values";
 import { TEAM_PATTERN } from "@gpu-platform/catalog/aws-tags";
@@ -123,9 +124,17 @@ export const helmReleaseNamespaces = stackPolicy({
             ),
         );
         for (const release of resources.filter((r) => r.type === HELM_RELEASE && isTrue(r.props.createNamespace))) {
-            const namespace = release.props.namespace;
-            if (isUnknown(namespace)) continue;
-            const name = asString(namespace) ?? "default";
+            const where = resolveNamespace(release.props.namespace, release.providerProps);
+            if (where.state === "pending" || where.state === "cluster-scoped") continue;
+            if (where.state === "unresolved") {
+                report(
+                    `Helm release "${release.name}" sets createNamespace, creating ${describeNamespace(where)}; a team's namespace must be a ` +
+                        "Namespace resource of the stack, so name the release's namespace and set createNamespace to false.",
+                    release.urn,
+                );
+                continue;
+            }
+            const name = where.name;
             const what = `Helm release "${release.name}" sets createNamespace, creating namespace "${name}"`;
             if (isReservedNamespace(name)) {
                 if (!(KUBERNETES_SYSTEM_NAMESPACES as readonly string[]).includes(name))

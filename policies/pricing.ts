@@ -25,6 +25,7 @@ import {
 } from "@gpu-platform/catalog";
 import { allCapacities, buysCapacity, capacitiesOf } from "./lib/capacity";
 import { unitPrice } from "./lib/gpu-unit-prices";
+import { UNRESOLVED_NAMESPACE, objectNamespace } from "./lib/object-namespace";
 import { gpusAtMost, scaledWorkloads } from "./lib/workload-scale";
 import {
     Capacity,
@@ -49,6 +50,8 @@ export interface PricedResource {
     readonly parent: string | null;
     /** Its inputs (offline plan) or properties (real engine). */
     readonly props: Record<string, unknown>;
+    /** Its provider's properties, when known: where a Kubernetes object without a namespace lands. */
+    readonly providerProps?: Record<string, unknown>;
     /** Per input property, the urns its value came from: how a node group finds its launch template. */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
     /** Urns it depends on: how it finds its launch template when nothing else tells. */
@@ -155,10 +158,10 @@ function albIngress(r: PricedResource): { group: string; scheme: string } | unde
         asString(asRecord(r.props.spec)?.ingressClassName) ?? asString(annotations["kubernetes.io/ingress.class"]);
     if (className !== "alb") return undefined;
     const group = asString(annotations[`${ALB_ANNOTATION}group.name`]);
+    const where = objectNamespace(r.type, "Ingress", r.props, r.providerProps);
+    const namespace = where.state === "known" ? where.name : UNRESOLVED_NAMESPACE;
     return {
-        group: group
-            ? `group ${group}`
-            : `Ingress ${asString(metadata.namespace) ?? "default"}/${asString(metadata.name) ?? r.name}`,
+        group: group ? `group ${group}` : `Ingress ${namespace}/${asString(metadata.name) ?? r.name}`,
         scheme: asString(annotations[`${ALB_ANNOTATION}scheme`]) ?? "internal",
     };
 }

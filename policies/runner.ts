@@ -358,6 +358,9 @@ function schemaProblem(value: unknown, schema: PolicyConfigJSONSchema): string |
         return `is ${JSON.stringify(value)}; must be of type ${types.join(" or ")}`;
     if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum)
         return `is ${value}; must be at least ${schema.minimum}`;
+    // The Pulumi CLI checks `enum` too (JSON Schema); the offline plan must refuse the same files.
+    if (Array.isArray(schema.enum) && !schema.enum.includes(value as never))
+        return `is ${JSON.stringify(value)}; must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}`;
     const nested = Array.isArray(value) ? schema.items : isObject(value) ? schema.additionalProperties : undefined;
     if (typeof nested === "object" && !Array.isArray(nested)) {
         const children = Array.isArray(value)

@@ -47,6 +47,7 @@ export const stackMonthlyBudget = stackPolicy({
                 name: r.name,
                 parent: r.parent ?? null,
                 props: r.props,
+                providerProps: r.providerProps,
                 propertyDependencies: r.propertyDependencies,
                 dependencies: r.dependencies,
             })),

@@ -12,13 +12,14 @@
  * admits), not on a label a team could copy.
  */
 import { LABELS } from "@gpu-platform/catalog";
-import { TENANCY_RULES, tenancyRules } from "@gpu-platform/catalog/admission";
+import { OLDEST_EKS_VERSION, TENANCY_RULES, tenancyRules } from "@gpu-platform/catalog/admission";
 import type { AdmissionRule } from "@gpu-platform/catalog/admission";
 import { AdmissionRequest, evaluate, guessResource, selects } from "./lib/admission";
 import { resourcePolicy } from "./lib/define";
+import { UNRESOLVED_NAMESPACE, apiVersionOf, describeNamespace, objectNamespace } from "./lib/object-namespace";
 import { holdsKubernetesObjects, kubernetesObjects, podSpecsIn } from "./lib/pod-specs";
 import { Props, asRecord, asString, isUnknown } from "./lib/values";
-import { SYSTEM_NAMESPACES, isReservedNamespace } from "@gpu-platform/catalog";
+import { EKS_VERSIONS, SYSTEM_NAMESPACES, isReservedNamespace } from "@gpu-platform/catalog";
 
 /** The rules that judge an object by its content: what the pack can decide without the requester. */
 export const CONTENT_RULES: readonly string[] = [
@@ -49,7 +50,8 @@ export const teamNamespaceAdmission = resourcePolicy({
         "same CEL: ClusterIP Services only, no externalIPs, Ingresses of the team's own class only, no secret store and no reference to " +
         "another store, no host access or privileged pods, Pod Security restricted for every pod template (custom kinds too; " +
         "baselineNamespaces excepted), RoleBindings only to allowed ClusterRoles. Any namespace outside systemNamespaces and the " +
-        "cluster's own is a team namespace.",
+        "cluster's own is a team namespace. An object's namespace is its metadata.namespace, else its provider's namespace; with neither " +
+        "(the kubeconfig decides, which a preview cannot see) it is judged as a team namespace.",
     enforcementLevel: "mandatory",
     config: {
         systemNamespaces: {
@@ -65,6 +67,14 @@ export const teamNamespaceAdmission = resourcePolicy({
                 "ClusterRoles a RoleBinding in a team namespace may bind (TenancyAdmission allowedClusterRoles).",
             default: ["view", "edit"],
         },
+        kubernetesVersion: {
+            type: "string",
+            enum: Object.keys(EKS_VERSIONS),
+            description:
+                "The cluster's Kubernetes minor (cluster.kubernetesVersion): Pod Security's safe sysctls grow with it. " +
+                "Default the oldest minor EKS offers, whose list is the shortest.",
+            default: OLDEST_EKS_VERSION,
+        },
         baselineNamespaces: {
             type: "array",
             items: { type: "string" },
@@ -74,22 +84,29 @@ export const teamNamespaceAdmission = resourcePolicy({
         },
     },
     resourceTypes: { describe: "Kubernetes objects", test: (type) => holdsKubernetesObjects(type) },
-    validate: ({ type, name, props }, { systemNamespaces, allowedClusterRoles, baselineNamespaces }, report) => {
+    validate: (
+        { type, name, props, providerProps },
+        { systemNamespaces, allowedClusterRoles, baselineNamespaces },
+        report,
+    ) => {
         const rules = tenancyRules({ allowedClusterRoles }).filter((r) => CONTENT_RULES.includes(r.name));
         const objectRules = rules.filter((r) => !POD_RULES.includes(r.name));
         const podRules = rules.filter((r) => POD_RULES.includes(r.name));
         for (const { label, kind, object, patch } of kubernetesObjects(type, name, props)) {
             if (patch || containsUnknown(object)) continue; // a patch keeps the live object's other fields; unknowns wait for the update
-            const request = admissionRequest(type, kind, object, baselineNamespaces);
-            const namespace = request?.namespace;
-            if (!request || !namespace || isReservedNamespace(namespace) || systemNamespaces.includes(namespace))
+            const where = objectNamespace(type, kind, object, providerProps);
+            if (where.state === "cluster-scoped" || where.state === "pending") continue;
+            const namespace = where.state === "known" ? where.name : UNRESOLVED_NAMESPACE;
+            if (where.state === "known" && (isReservedNamespace(namespace) || systemNamespaces.includes(namespace)))
                 continue;
-            for (const message of refusalsOf(objectRules, request))
-                report(`${label} in team namespace "${namespace}": ${message}`);
+            const request = admissionRequest(type, kind, object, namespace, baselineNamespaces);
+            if (!request) continue;
+            const at = `${label} in ${describeNamespace(where, true)}`;
+            for (const message of refusalsOf(objectRules, request)) report(`${at}: ${message}`);
             for (const pod of podSpecsIn(object)) {
-                const at = pod.path === podPath(kind) ? "" : ` (${pod.path})`;
+                const path = pod.path === podPath(kind) ? "" : ` (${pod.path})`;
                 for (const message of refusalsOf(podRules, asPodRequest(request, pod.spec, pod.metadata)))
-                    report(`${label}${at} in team namespace "${namespace}": ${message}`);
+                    report(`${label}${path} in ${describeNamespace(where, true)}: ${message}`);
             }
         }
     },
@@ -137,13 +154,12 @@ function admissionRequest(
     type: string,
     kind: string,
     object: Props,
+    namespace: string,
     baselineNamespaces: readonly string[],
 ): AdmissionRequest | undefined {
-    const apiVersion =
-        asString(object.apiVersion) ?? /^kubernetes:([^:]+):/.exec(type)?.[1]?.replace(/^core\//, "") ?? "";
+    const apiVersion = apiVersionOf(type, object);
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/", 2) : ["", apiVersion];
-    const namespace = asString(asRecord(object.metadata)?.namespace);
-    if (!version || !namespace) return undefined;
+    if (!version) return undefined;
     return {
         operation: "CREATE",
         group,
@@ -157,7 +173,8 @@ function admissionRequest(
         },
         name: asString(asRecord(object.metadata)?.name),
         userInfo: TEAM_MEMBER,
-        object: { ...object, apiVersion, kind },
+        // The API server fills in the namespace the provider sent the object to.
+        object: { ...object, apiVersion, kind, metadata: { ...asRecord(object.metadata), namespace } },
     };
 }
 

@@ -63,6 +63,12 @@ export const POLICY_FACTS: readonly PolicyFact[] = [
     },
     // A team's GPU workloads at their most fit its quota; a team's own stack cannot see the platform's ResourceQuotas.
     { policy: "gpu-workload-team-quota", setting: "teamGpuQuotas", of: teamGpuQuotas },
+    // Pod Security's safe sysctls are the cluster's Kubernetes version's.
+    {
+        policy: "team-namespace-admission",
+        setting: "kubernetesVersion",
+        of: (config) => config.cluster.kubernetesVersion,
+    },
     // Cluster-wide admin: the roles the cluster's access entries make admins, and no one else.
     {
         policy: "cluster-admin-grants",

@@ -98,7 +98,7 @@ export interface PlatformConfig {
         adminRoleArns?: string[];
         previewRoleArns?: string[];
         creatorRoleArn?: string;
-        deployRunner?: { repository: string; connectionArn?: string; workflows?: string[] };
+        deployRunner?: { repository: string; connectionArn?: string; workflows?: string[]; actorAccountIds?: string[] };
         apiAccess?: { securityGroupIds?: string[]; cidrs?: string[] };
         supportType: "STANDARD" | "EXTENDED";
     };

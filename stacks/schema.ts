@@ -104,6 +104,8 @@ export const clusterSchema = z
                     .optional(),
                 /** Workflows (their `name:`) whose jobs the runner takes. Default ["deploy", "preview"]. */
                 workflows: z.array(z.string().min(1)).min(1).optional(),
+                /** GitHub account IDs (numeric) whose jobs the runner takes. Default any. */
+                actorAccountIds: z.array(z.string()).optional(),
             })
             .strict()
             .optional(),

@@ -197,7 +197,7 @@ const SAMPLES: Record<string, { pin: ChartPin; values: Record<string, unknown>[]
                 replicas: 1,
                 database: { host: "db", port: 5432, name: "backstage", region: "us-east-1" },
                 templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml",
-                proxy: { costTracker: "http://tracker", argoCd: "http://argocd", mlflow: "http://mlflow" },
+                proxy: { costTracker: "http://tracker", argoCd: "http://argocd" },
                 argoCdTokenVersion: "a1b2c3d4-0000-4000-8000-000000000001",
                 templates: {
                     gitopsRepoUrl: "github.com?owner=acme&repo=gitops",

@@ -286,6 +286,30 @@ describe("deploy runner: which jobs it takes", () => {
         assert.ok(!pattern.test("deploy prod") && !pattern.test("axb"));
     });
 
+    it("takes jobs only from the named GitHub accounts when given (ACTOR_ACCOUNT_ID: the payload's sender.id), else from any", () => {
+        const [any] = runnerFilterGroups(["deploy"]);
+        assert.deepStrictEqual(
+            any.filters.map((f) => f.type),
+            ["EVENT", "WORKFLOW_NAME"],
+        );
+        const [some] = runnerFilterGroups(["deploy"], ["583231", "41898282"]);
+        const actor = new RegExp(some.filters.find((f) => f.type === "ACTOR_ACCOUNT_ID")!.pattern);
+        assert.ok(actor.test("583231") && actor.test("41898282"));
+        assert.ok(!actor.test("5832310") && !actor.test("1583231") && !actor.test("9"));
+    });
+
+    it("refuses an account that is not a numeric GitHub ID, naming the key", () => {
+        assert.deepStrictEqual(
+            deployRunnerProblems("cluster.deployRunner.", {
+                repository: "acme/gpu-platform",
+                actorAccountIds: ["583231", "octocat"],
+            }).map((p) => `${p.key}: ${p.message}`),
+            [
+                'cluster.deployRunner.actorAccountIds[1]: is "octocat"; give the account\'s numeric GitHub ID (GET https://api.github.com/users/<login>, field id)',
+            ],
+        );
+    });
+
     it("refuses an empty list of workflows, naming the key, before creating anything", () => {
         assert.deepStrictEqual(
             deployRunnerProblems("cluster.deployRunner.", { repository: "acme/gpu-platform", workflows: [] }).map(

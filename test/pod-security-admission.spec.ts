@@ -6,7 +6,9 @@
  */
 import * as assert from "assert";
 import { parse } from "@bufbuild/cel";
-import { POD_SECURITY_RULE, podSecurityRule } from "@gpu-platform/catalog/admission";
+import * as fs from "fs";
+import * as path from "path";
+import { POD_SECURITY_RULE, podSecurityRule, safeSysctls } from "@gpu-platform/catalog/admission";
 import type { AdmissionRequest } from "gpu-dev-platform-policies/lib/admission";
 import { refusals, selects } from "./admission";
 import { restrictedViolations } from "./pod-security";
@@ -75,7 +77,7 @@ function request(kind: string, object: Json, labels: Record<string, string> = RE
 }
 
 describe("the Pod Security rule, as the cluster runs it", () => {
-    const rule = podSecurityRule();
+    const rule = podSecurityRule("1.35");
 
     it("is valid CEL throughout", () => {
         for (const e of [
@@ -135,5 +137,41 @@ describe("the Pod Security rule, as the cluster runs it", () => {
                 }),
             ),
         );
+    });
+
+    describe("safe sysctls, as Pod Security admission lists them for the cluster's version", () => {
+        /** The lists recorded from kubernetes/pod-security-admission at each tag (the fixture names its source). */
+        const upstream = JSON.parse(
+            fs.readFileSync(path.join(__dirname, "fixtures", "pod-security-admission", "safe-sysctls.json"), "utf8"),
+        ) as Record<string, string[]>;
+        const withSysctl = (name: string) => {
+            const spec = structuredClone(POD_SPEC);
+            spec.securityContext.sysctls = [{ name, value: "4096 87380 6291456" }];
+            return request("Pod", WORKLOADS.Pod.wrap(spec));
+        };
+
+        it("are upstream's list at the cluster's tag: v0.35.0 for 1.35, v0.29.0 for 1.29", () => {
+            assert.deepStrictEqual([...safeSysctls("1.35")].sort(), upstream["v0.35.0"]);
+            assert.deepStrictEqual([...safeSysctls("1.29")].sort(), upstream["v0.29.0"]);
+        });
+
+        it("admit net.ipv4.tcp_rmem (added in 1.32) on a 1.35 cluster, and refuse it on a 1.29 one", () => {
+            assert.deepStrictEqual(refusals(rule, withSysctl("net.ipv4.tcp_rmem")), []);
+            assert.match(
+                refusals(podSecurityRule("1.29"), withSysctl("net.ipv4.tcp_rmem")).join("\n"),
+                /sets sysctl net\.ipv4\.tcp_rmem/,
+            );
+        });
+
+        it("refuse kernel.msgmax, which no version allows", () => {
+            assert.match(refusals(rule, withSysctl("kernel.msgmax")).join("\n"), /sets sysctl kernel\.msgmax/);
+        });
+
+        it("refuse a version that is not a Kubernetes minor, naming the setting", () => {
+            assert.throws(
+                () => safeSysctls("latest"),
+                /^Error: kubernetesVersion: "latest" is not a Kubernetes minor version/,
+            );
+        });
     });
 });

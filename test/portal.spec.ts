@@ -848,7 +848,6 @@ describe("portal: Backstage", () => {
                     tokenSecretArn: SECRET("argocd-token"),
                 },
                 mlflow: {
-                    url: "http://mlflow.mlflow.svc",
                     publicUrl: "http://mlflow.dev.example.internal",
                     teamSecretsPrefix: "gpu-platform-dev",
                 },
@@ -878,11 +877,11 @@ describe("portal: Backstage", () => {
         ]);
     });
 
-    it("proxies /cost-tracker for reads only (with its API token from the secret), /argocd and /mlflow", async () => {
+    it("proxies /cost-tracker for reads only (with its API token from the secret) and /argocd, and no /mlflow (nothing uses it)", async () => {
         const { resources } = await build("registry.example.com/portal/backstage:1.4.0");
         const values = valuesOf(resources, "backstage-release").backstage;
         const endpoints = values.appConfig.proxy.endpoints;
-        assert.deepStrictEqual(Object.keys(endpoints).sort(), ["/argocd", "/cost-tracker", "/mlflow"]);
+        assert.deepStrictEqual(Object.keys(endpoints).sort(), ["/argocd", "/cost-tracker"]);
         assert.strictEqual(endpoints["/cost-tracker"].target, "http://internal-cost-tracker.example.internal");
         assert.deepStrictEqual(endpoints["/cost-tracker"].headers, {
             Authorization: "Bearer ${COST_TRACKER_API_TOKEN}",
@@ -891,7 +890,6 @@ describe("portal: Backstage", () => {
         assert.deepStrictEqual(endpoints["/cost-tracker"].allowedMethods, ["GET"]);
         assert.strictEqual(endpoints["/cost-tracker"].allowedHeaders, undefined);
         assert.strictEqual(endpoints["/argocd"].target, "http://argocd-server.argocd.svc");
-        assert.strictEqual(endpoints["/mlflow"].target, "http://mlflow.mlflow.svc");
         const token = named(resources, EXTERNAL_SECRET, "backstage-cost-tracker-secret").inputs as any;
         assert.deepStrictEqual(
             token.spec.data,

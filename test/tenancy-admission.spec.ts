@@ -42,6 +42,12 @@ function request(
     };
 }
 
+const POD_RULE = {
+    apiGroups: [""],
+    apiVersions: ["v1"],
+    operations: ["CREATE" as const, "UPDATE" as const],
+    resources: ["pods"],
+};
 const refused = (name: string, req: AdmissionRequest) => refusals(tenancyRule(name, SETTINGS), req);
 
 describe("tenancy admission rules, evaluated as CEL", () => {
@@ -446,6 +452,35 @@ describe("tenancy admission rules, evaluated as CEL", () => {
                 /takes host ports in containers main/,
             );
         });
+        it("judges `kubectl debug`: a privileged ephemeral container added through pods/ephemeralcontainers", () => {
+            const running = pod({});
+            const debugged = pod({
+                ephemeralContainers: [
+                    {
+                        name: "debugger",
+                        image: "busybox",
+                        targetContainerName: "main",
+                        securityContext: { privileged: true },
+                    },
+                ],
+            });
+            const debug = request("Pod", debugged, {
+                operation: "UPDATE",
+                subResource: "ephemeralcontainers",
+                oldObject: running,
+                namespaceLabels: { ...TEAM_LABELS, "pod-security.kubernetes.io/enforce": "restricted" },
+            });
+            for (const name of [TENANCY_RULES.hostAccess, TENANCY_RULES.podSecurity])
+                assert.ok(selects(tenancyRule(name, SETTINGS), debug), `${name} selects the subresource`);
+            // A rule on "pods" alone would not: Kubernetes matches a subresource only by its own name.
+            assert.ok(
+                !selects({ ...tenancyRule(TENANCY_RULES.hostAccess, SETTINGS), resourceRules: [POD_RULE] }, debug),
+            );
+            assert.match(
+                refused(TENANCY_RULES.hostAccess, debug).join("\n"),
+                /runs privileged containers \(debugger\)/,
+            );
+        });
         it("checks the pod templates of Deployments and CronJobs", () => {
             const template = { template: { spec: { hostPID: true, containers: [{ name: "m", image: "a:1" }] } } };
             assert.strictEqual(
@@ -548,6 +583,30 @@ describe("TenancyAdmission", () => {
                 }),
             (err: any) =>
                 err.errors.map((e: any) => e.propertyPath).join() === "platformPrincipalArns[0],allowedClusterRoles[1]",
+        );
+    });
+
+    it("judges sysctls by the cluster's Kubernetes version: net.ipv4.tcp_rmem is safe from 1.32 on (pod-security-admission check_sysctls.go)", async () => {
+        const { resources } = await record(
+            () =>
+                new TenancyAdmission("tenancy", { platformPrincipalArns: [PLATFORM_ROLE], kubernetesVersion: "1.35" }),
+        );
+        const rule = named(
+            resources,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+            `tenancy-${TENANCY_RULES.podSecurity}`,
+        ).inputs as any;
+        const baseline = rule.spec.variables.find((v: any) => v.name === "baselineProblems").expression as string;
+        assert.ok(baseline.includes('"net.ipv4.tcp_rmem"'), baseline);
+        assert.ok(!baseline.includes('"kernel.msgmax"'), baseline);
+    });
+
+    it("refuses a Kubernetes version EKS does not offer, naming the key", () => {
+        assert.throws(
+            () => new TenancyAdmission("bad", { kubernetesVersion: "1.29" }),
+            (err: any) =>
+                err.errors.map((e: any) => e.propertyPath).join() === "kubernetesVersion" &&
+                /"1\.29" is not a Kubernetes version EKS offers/.test(err.errors[0].reason ?? err.message),
         );
     });
 });

@@ -27,6 +27,7 @@ export {
     PLATFORM_MANAGED_LABEL,
     PLATFORM_NAMESPACE_LABEL_PREFIXES,
     TEAM_INGRESS_CLASS_PREFIX,
+    OLDEST_EKS_VERSION,
     TENANCY_ADMISSION_DEFAULTS,
     TENANCY_RULES,
     eksUserName,
@@ -37,9 +38,10 @@ export type { TenancyAdmissionSettings } from "./tenancy";
 export {
     POD_SECURITY_RULE,
     RESTRICTED_VOLUME_TYPES,
-    SAFE_SYSCTLS,
+    SAFE_SYSCTLS_SINCE,
     SELINUX_TYPES,
     podSecurityRule,
+    safeSysctls,
 } from "./pod-security";
 // The Kueue rule set (Kueue holds every GPU pod in a team namespace), in the VAP-spec shape of its installer.
 export type { AdmissionRuleSet } from "./types";

@@ -19,9 +19,20 @@
  * cluster has no Windows nodes.
  */
 import { POD_AND_WORKLOAD_RESOURCES, POD_SPEC_EXPRESSION } from "./gpu-limits";
-import { AdmissionRule, AdmissionValidation, NamedExpression, celStringList } from "./types";
+import { AdmissionResourceRule, AdmissionRule, AdmissionValidation, NamedExpression, celStringList } from "./types";
 
 export const POD_SECURITY_RULE = "gpu-platform-team-pod-security";
+
+/**
+ * Where pod specs are written: Pods, workloads, and a Pod's ephemeral containers, which
+ * `kubectl debug` adds through the `pods/ephemeralcontainers` subresource (an UPDATE whose object
+ * is the whole Pod). A rule on `pods` alone does not match a subresource (Kubernetes docs,
+ * "Validating Admission Policy", matchConstraints resourceRules: `pods/*` or `pods/<subresource>`).
+ */
+export const POD_SPEC_RESOURCES: readonly AdmissionResourceRule[] = [
+    ...POD_AND_WORKLOAD_RESOURCES,
+    { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["pods/ephemeralcontainers"] },
+];
 
 /** Inline volume sources the restricted profile allows (pod-security-standards.md, "Volume Types"). */
 export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
@@ -35,19 +46,51 @@ export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
     "secret",
 ];
 
-/** Sysctls the baseline profile allows (pod-security-standards.md, "Sysctls", as of v1.29). */
-export const SAFE_SYSCTLS: readonly string[] = [
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
+/**
+ * Sysctls the baseline (and so the restricted) profile allows, as Pod Security admission grew the
+ * list: each entry's sysctls are allowed from that Kubernetes minor on. Source: kubernetes/
+ * pod-security-admission, tag v0.35.0 (Kubernetes 1.35), policy/check_sysctls.go
+ * (`sysctlsAllowedV1Dot0` … `sysctlsAllowedV1Dot32`); unchanged at v0.36.0.
+ */
+export const SAFE_SYSCTLS_SINCE: readonly { readonly since: string; readonly sysctls: readonly string[] }[] = [
+    {
+        since: "1.0",
+        sysctls: [
+            "kernel.shm_rmid_forced",
+            "net.ipv4.ip_local_port_range",
+            "net.ipv4.tcp_syncookies",
+            "net.ipv4.ping_group_range",
+            "net.ipv4.ip_unprivileged_port_start",
+        ],
+    },
+    { since: "1.27", sysctls: ["net.ipv4.ip_local_reserved_ports"] },
+    {
+        since: "1.29",
+        sysctls: [
+            "net.ipv4.tcp_keepalive_time",
+            "net.ipv4.tcp_fin_timeout",
+            "net.ipv4.tcp_keepalive_intvl",
+            "net.ipv4.tcp_keepalive_probes",
+        ],
+    },
+    { since: "1.32", sysctls: ["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"] },
 ];
+
+/** `major.minor` as two numbers; throws, naming the value, on anything else. */
+function minorVersion(version: string): [number, number] {
+    const match = /^(\d+)\.(\d+)$/.exec(version);
+    if (!match) throw new Error(`kubernetesVersion: "${version}" is not a Kubernetes minor version such as "1.35"`);
+    return [Number(match[1]), Number(match[2])];
+}
+
+/** The sysctls Pod Security allows on a cluster of `kubernetesVersion` ("1.35"). */
+export function safeSysctls(kubernetesVersion: string): string[] {
+    const [major, minor] = minorVersion(kubernetesVersion);
+    return SAFE_SYSCTLS_SINCE.filter(({ since }) => {
+        const [m, n] = minorVersion(since);
+        return m < major || (m === major && n <= minor);
+    }).flatMap(({ sysctls }) => sysctls);
+}
 
 /** SELinux types the baseline profile allows (pod-security-standards.md, "SELinux"). */
 export const SELINUX_TYPES: readonly string[] = [
@@ -141,11 +184,10 @@ const VARIABLES: readonly NamedExpression[] = [
             `variables.containers.filter(c, ${ctx("c", "capabilities")} && has(c.securityContext.capabilities.add) && c.securityContext.capabilities.add.exists(a, a != 'NET_BIND_SERVICE'))` +
             ".map(c, c.name + ' (' + c.securityContext.capabilities.add.filter(a, a != 'NET_BIND_SERVICE').join(', ') + ')')",
     },
-    { name: "baselineProblems", expression: baselineProblemsExpression() },
 ];
 
 /** CEL: the baseline controls beyond host access, each problem as a phrase. */
-function baselineProblemsExpression(): string {
+function baselineProblemsExpression(kubernetesVersion: string): string {
     const contexts =
         "([variables.pod] + variables.containers.filter(c, has(c.securityContext)).map(c, c.securityContext))";
     const annotations = "(has(variables.podMeta.annotations) ? variables.podMeta.annotations : {})";
@@ -159,7 +201,7 @@ function baselineProblemsExpression(): string {
         `(${contexts}.exists(s, has(s.seLinuxOptions) && ((has(s.seLinuxOptions.type) && !(s.seLinuxOptions.type in ${celStringList(SELINUX_TYPES)})) || ` +
             "(has(s.seLinuxOptions.user) && s.seLinuxOptions.user != '') || (has(s.seLinuxOptions.role) && s.seLinuxOptions.role != ''))) ? ['custom SELinux options'] : [])",
         `(variables.containers.exists(c, ${ctx("c", "procMount")} && c.securityContext.procMount != 'Default') ? ['an unmasked /proc mount'] : [])`,
-        `(has(variables.pod.sysctls) ? variables.pod.sysctls.filter(s, !(s.name in ${celStringList(SAFE_SYSCTLS)})).map(s, 'sysctl ' + s.name) : [])`,
+        `(has(variables.pod.sysctls) ? variables.pod.sysctls.filter(s, !(s.name in ${celStringList(safeSysctls(kubernetesVersion))})).map(s, 'sysctl ' + s.name) : [])`,
         `(${contexts}.exists(s, has(s.windowsOptions) && has(s.windowsOptions.hostProcess) && s.windowsOptions.hostProcess) ? ['a Windows host process'] : [])`,
         `(variables.containers.exists(c, ${handlers}.exists(h, (has(h.httpGet) && has(h.httpGet.host) && h.httpGet.host != '') || ` +
             "(has(h.tcpSocket) && has(h.tcpSocket.host) && h.tcpSocket.host != ''))) ? ['a probe or lifecycle hook aimed at another host'] : [])",
@@ -176,8 +218,11 @@ function refuse(variable: string, what: string, fix: string): AdmissionValidatio
     };
 }
 
-/** The rule: Pods and workload templates in a team namespace that enforces "restricted". */
-export function podSecurityRule(): AdmissionRule {
+/**
+ * The rule: Pods and workload templates in a team namespace that enforces "restricted", as Pod
+ * Security admission judges them on a cluster of `kubernetesVersion` ("1.35": the safe sysctls grow with it).
+ */
+export function podSecurityRule(kubernetesVersion: string): AdmissionRule {
     return {
         name: POD_SECURITY_RULE,
         description:
@@ -186,10 +231,13 @@ export function podSecurityRule(): AdmissionRule {
             "false, runAsNonRoot, no UID 0, seccomp RuntimeDefault or Localhost, capabilities drop ALL and add at most NET_BIND_SERVICE, " +
             "and no AppArmor, SELinux, /proc, sysctl, host-process or probe-host override; containers, init and ephemeral containers alike.",
         scope: "team-namespaces",
-        resourceRules: POD_AND_WORKLOAD_RESOURCES,
+        resourceRules: POD_SPEC_RESOURCES,
         // A namespace the platform set to "baseline" (teams[].podSecurity) is held to baseline by Pod Security admission only.
         namespaceSelector: { matchLabels: { "pod-security.kubernetes.io/enforce": "restricted" } },
-        variables: VARIABLES,
+        variables: [
+            ...VARIABLES,
+            { name: "baselineProblems", expression: baselineProblemsExpression(kubernetesVersion) },
+        ],
         validations: [
             refuse(
                 "badVolumes",

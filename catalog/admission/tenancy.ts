@@ -16,9 +16,10 @@
  * kind). The rules take no params object, so there is nothing else to protect.
  */
 import { LABELS, RESERVED_NAMESPACE_PREFIXES, SYSTEM_NAMESPACES } from "../kubernetes-names";
+import { EKS_VERSIONS } from "../services";
 import { ADMISSION_EXEMPTION_PREFIX } from "./binding";
-import { POD_AND_WORKLOAD_RESOURCES, POD_SPEC_EXPRESSION } from "./gpu-limits";
-import { POD_SECURITY_RULE, podSecurityRule } from "./pod-security";
+import { POD_SPEC_EXPRESSION } from "./gpu-limits";
+import { POD_SECURITY_RULE, POD_SPEC_RESOURCES, podSecurityRule } from "./pod-security";
 import { AdmissionRule, NamedExpression, celString, celStringList } from "./types";
 
 /** The label the platform puts on what it creates in a team namespace (quota, defaults, network policies, the secret store). */
@@ -49,7 +50,17 @@ export interface TenancyAdmissionSettings {
     readonly teamSecretStore?: { readonly name: string; readonly serviceAccount: string };
     /** Namespace names only the platform creates. Default the catalog's system namespaces. */
     readonly reservedNamespaces?: readonly string[];
+    /**
+     * The cluster's Kubernetes minor ("1.35"): Pod Security's safe sysctls grow with it. Default the
+     * oldest minor EKS offers (catalog EKS_VERSIONS), whose list is the shortest: the strictest reading.
+     */
+    readonly kubernetesVersion?: string;
 }
+
+/** The oldest Kubernetes minor EKS offers. */
+export const OLDEST_EKS_VERSION = Object.keys(EKS_VERSIONS).sort((a, b) =>
+    a.localeCompare(b, "en", { numeric: true }),
+)[0];
 
 export const TENANCY_ADMISSION_DEFAULTS = {
     allowedClusterRoles: ["view", "edit"],
@@ -110,7 +121,7 @@ export function tenancyRules(settings: TenancyAdmissionSettings = {}): Admission
         secretStoresRule(store),
         secretReferencesRule(store.name),
         hostAccessRule(),
-        podSecurityRule(),
+        podSecurityRule(settings.kubernetesVersion ?? OLDEST_EKS_VERSION),
     ];
 }
 
@@ -484,7 +495,7 @@ function hostAccessRule(): AdmissionRule {
             "Pods in a team namespace, and the pod templates of Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs and CronJobs, reach " +
             "nothing of the node: no privileged container, no host network, PID or IPC namespace, no hostPath volume, no host port.",
         scope: "team-namespaces",
-        resourceRules: POD_AND_WORKLOAD_RESOURCES,
+        resourceRules: POD_SPEC_RESOURCES,
         variables: [
             OBJECT_NAME,
             { name: "podSpec", expression: POD_SPEC_EXPRESSION },

@@ -39,6 +39,12 @@ export interface DeployRunnerArgs {
      * private API endpoint.
      */
     workflows?: string[];
+    /**
+     * GitHub account IDs (numeric, `sender.id` of the webhook payload: the account that triggered
+     * the run) whose jobs the runner takes, e.g. the maintainers who may push to the protected
+     * branch and the bot that merges. Default none: any account's job of a named workflow.
+     */
+    actorAccountIds?: string[];
 }
 
 export const DEPLOY_RUNNER_DEFAULTS = { workflows: ["deploy", "preview"] } as const;
@@ -102,7 +108,10 @@ export class DeployRunner extends pulumi.ComponentResource {
             {
                 projectName: this.project.name,
                 buildType: "BUILD",
-                filterGroups: runnerFilterGroups(args.workflows ?? [...DEPLOY_RUNNER_DEFAULTS.workflows]),
+                filterGroups: runnerFilterGroups(
+                    args.workflows ?? [...DEPLOY_RUNNER_DEFAULTS.workflows],
+                    args.actorAccountIds,
+                ),
             },
             { parent: this },
         );
@@ -143,7 +152,7 @@ export class DeployRunner extends pulumi.ComponentResource {
                 role: role.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
-                    Statement: runnerStatements(
+                    Statement: deployRunnerStatements(
                         partition,
                         args.region,
                         account,
@@ -198,28 +207,71 @@ export class DeployRunner extends pulumi.ComponentResource {
 
 /**
  * The webhook's one filter group: a queued workflow job (EVENT `WORKFLOW_JOB_QUEUED`) of one of
- * the named workflows (WORKFLOW_NAME, an anchored regular expression of the exact names). The
- * CodeBuild API reference (WebhookFilter) documents WORKFLOW_NAME for WORKFLOW_JOB_QUEUED events
- * only, and HEAD_REF for push and pull request events only, so a workflow job cannot be filtered
- * by branch here: the branch is held by the deploy roles' OIDC trust (`ref` and environment
- * conditions) and by the workflows' own triggers.
+ * the named workflows (WORKFLOW_NAME, an anchored regular expression of the exact names) and,
+ * when given, triggered by one of the named accounts (ACTOR_ACCOUNT_ID, documented with no event
+ * restriction). The CodeBuild API reference (WebhookFilter; botocore
+ * botocore/data/codebuild/2016-10-06/service-2.json) documents WORKFLOW_NAME for
+ * WORKFLOW_JOB_QUEUED events only; HEAD_REF and BASE_REF for push and pull request events only,
+ * so a workflow job cannot be filtered by branch; REPOSITORY_NAME and ORGANIZATION_NAME for
+ * organization and global webhooks only, and this webhook belongs to one repository already. The
+ * branch is held by the deploy roles' OIDC trust (`deployRoleTrustPolicy`: the environment and
+ * the ref) and by the environments' deployment-branch rules.
  */
-export function runnerFilterGroups(workflows: readonly string[]) {
+export function runnerFilterGroups(workflows: readonly string[], actorAccountIds: readonly string[] = []) {
     const names = workflows.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    return [
-        {
-            filters: [
-                { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
-                { type: "WORKFLOW_NAME", pattern: `^(${names.join("|")})$` },
-            ],
-        },
+    const filters = [
+        { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+        { type: "WORKFLOW_NAME", pattern: `^(${names.join("|")})$` },
     ];
+    if (actorAccountIds.length > 0)
+        filters.push({ type: "ACTOR_ACCOUNT_ID", pattern: `^(${actorAccountIds.join("|")})$` });
+    return [{ filters }];
+}
+
+/**
+ * The trust policy of a role that GitHub Actions jobs assume to deploy one stack: only a job of
+ * `repository` in `environment` running on `branch`, through GitHub's OIDC provider. `sub` is
+ * GitHub's default subject for a job with an environment (`repo:<repo>:environment:<env>`, GitHub
+ * docs "OpenID Connect reference"), which does not name the branch; the `ref` claim does, and IAM
+ * reads it as the condition key `token.actions.githubusercontent.com:ref` (AWS Service
+ * Authorization Reference, AWS STS condition keys for AssumeRoleWithWebIdentity, with
+ * `:repository` and `:environment`). So a job of another branch that names the environment, a
+ * pull request, a tag or a fork is refused. The runner's own role holds no deploy permission
+ * (`deployRunnerStatements`).
+ */
+export function deployRoleTrustPolicy(s: {
+    partition: string;
+    accountId: string;
+    repository: string;
+    environment: string;
+    branch: string;
+}) {
+    const issuer = "token.actions.githubusercontent.com";
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: `arn:${s.partition}:iam::${s.accountId}:oidc-provider/${issuer}` },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: {
+                        [`${issuer}:aud`]: "sts.amazonaws.com",
+                        [`${issuer}:sub`]: `repo:${s.repository}:environment:${s.environment}`,
+                        [`${issuer}:repository`]: s.repository,
+                        [`${issuer}:environment`]: s.environment,
+                        [`${issuer}:ref`]: `refs/heads/${s.branch}`,
+                    },
+                },
+            },
+        ],
+    };
 }
 
 /** Problems with the runner's settings: a repository GitHub would accept, `owner/name`, and at least one named workflow. */
 export function deployRunnerProblems(
     prefix: string,
-    args: Pick<DeployRunnerArgs, "repository" | "workflows">,
+    args: Pick<DeployRunnerArgs, "repository" | "workflows" | "actorAccountIds">,
 ): SettingProblem[] {
     const problems: SettingProblem[] = [];
     if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(args.repository))
@@ -227,6 +279,13 @@ export function deployRunnerProblems(
             key: `${prefix}repository`,
             message: `is "${args.repository}"; name the GitHub repository as owner/name, e.g. acme/gpu-platform`,
         });
+    (args.actorAccountIds ?? []).forEach((id, i) => {
+        if (!/^[1-9]\d*$/.test(id))
+            problems.push({
+                key: `${prefix}actorAccountIds[${i}]`,
+                message: `is "${id}"; give the account's numeric GitHub ID (GET https://api.github.com/users/<login>, field id)`,
+            });
+    });
     if (args.workflows && (args.workflows.length === 0 || args.workflows.some((w) => w.trim() === "")))
         problems.push({
             key: `${prefix}workflows`,
@@ -239,9 +298,12 @@ export function deployRunnerProblems(
 /**
  * What a CodeBuild project in a VPC needs (AWS CodeBuild user guide, "Use CodeBuild with Amazon
  * VPC", service role policy): write its logs, create and clean up its network interfaces (the
- * Describe/Create/Delete calls take no resource scope), and attach them only to its subnets.
+ * Describe/Create/Delete calls take no resource scope), and attach them only to its subnets. Its
+ * image is CodeBuild's own, pulled without ECR permissions. Every job on the runner can use this
+ * role (CodeBuild hands it to the build container), so it holds nothing a deploy needs: the jobs
+ * deploy as the roles they assume through GitHub's OIDC provider (`deployRoleTrustPolicy`).
  */
-function runnerStatements(
+export function deployRunnerStatements(
     partition: string,
     region: string,
     account: pulumi.Input<string>,

@@ -17,7 +17,14 @@ export {
     scaleFromZeroTags,
 } from "./pool-settings";
 export type { NodeTaint, PoolCapacityType, PoolDiskType, PoolNodes, PoolPodRoom, PoolSettings } from "./pool-settings";
-export { DEPLOY_RUNNER_DEFAULTS, DeployRunner, deployRunnerProblems, runnerFilterGroups } from "./deploy-runner";
+export {
+    DEPLOY_RUNNER_DEFAULTS,
+    DeployRunner,
+    deployRoleTrustPolicy,
+    deployRunnerProblems,
+    deployRunnerStatements,
+    runnerFilterGroups,
+} from "./deploy-runner";
 export type { DeployRunnerArgs } from "./deploy-runner";
 export { ClusterAddons } from "./cluster-addons";
 export type { ClusterAddonsArgs } from "./cluster-addons";

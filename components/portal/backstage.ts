@@ -22,7 +22,11 @@ export const BACKSTAGE = { namespace: CHARTS.backstage.namespace, service: "back
 export const BACKSTAGE_DEMO_IMAGE = "ghcr.io/backstage/backstage:latest";
 
 /** The proxy endpoints the GPU templates and the portal's pages call (`/api/proxy/<name>`). */
-export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd", mlflow: "/mlflow" } as const;
+/**
+ * No `/mlflow`: nothing in the portal reads MLflow through Backstage (the templates link to its UI),
+ * and the proxy could hold no MLflow credential without giving every signed-in user that identity.
+ */
+export const PROXY_ENDPOINTS = { costTracker: "/cost-tracker", argoCd: "/argocd" } as const;
 
 /**
  * The scaffolder actions the GPU templates use, the backend plugin that provides each, and the
@@ -85,11 +89,11 @@ export interface BackstageArgs {
     /** Argo CD: its server inside the cluster (the proxy's target), its UI's URL (the templates' links), and optionally the secret (`{"token": …}`) of the read-only `backstage` account's API token. */
     argoCd: { url: string; publicUrl: string; tokenSecretArn?: pulumi.Input<string> };
     /**
-     * MLflow: its server inside the cluster (the proxy's target), its UI's URL (the templates' links),
-     * and the stack's team-secrets prefix, under which each team's MLflow credentials are
-     * (`<prefix>/teams/<team>/mlflow`, synced by the workloads the templates write).
+     * MLflow: its UI's URL (the templates' links) and the stack's team-secrets prefix, under which
+     * each team's MLflow credentials are (`<prefix>/teams/<team>/mlflow`, synced by the workloads
+     * the templates write). Backstage itself never calls MLflow.
      */
-    mlflow: { url: string; publicUrl: string; teamSecretsPrefix: string };
+    mlflow: { publicUrl: string; teamSecretsPrefix: string };
     /** The GitOps repository the templates open pull requests on (`https://…` or `git@…`), and its branch. */
     gitops: { repoUrl: string; branch: string };
     /**
@@ -110,7 +114,7 @@ export interface BackstageArgs {
 
 /**
  * Backstage (pinned `backstage` chart) as the platform's portal: the GPU templates in its
- * catalog, proxy endpoints to the cost tracker, Argo CD and MLflow, an external PostgreSQL
+ * catalog, proxy endpoints to the cost tracker and Argo CD, an external PostgreSQL
  * database, and an internal ALB ingress.
  *
  * ```ts
@@ -119,7 +123,7 @@ export interface BackstageArgs {
  *     loadBalancerController: lbc.release, externalSecrets: eso, database: databases.backstage,
  *     templatesUrl: "https://github.com/acme/gpu-platform/blob/main/backstage/templates/*.yaml", githubTokenSecretArn,
  *     costTracker: { url: tracker.url, tokenSecretArn: tracker.apiTokenSecretArn },
- *     argoCd: { url: argocd.internalUrl }, mlflow: { url: mlflow.internalUrl },
+ *     argoCd: { url: argocd.internalUrl }, mlflow: { publicUrl: mlflow.url, teamSecretsPrefix: "gpu-platform-prod" },
  * }, { providers: { kubernetes: cluster.provider } });
  * ```
  *
@@ -131,8 +135,8 @@ export interface BackstageArgs {
  *   token) come from Secrets Manager through the External Secrets Operator as environment
  *   variables; app-config refers to them as `${VAR}`. None is in the values.
  * - **Proxy:** `/api/proxy/cost-tracker` → the cost tracker, GET only (its token added by the proxy),
- *   `/api/proxy/argocd` → argocd-server (read-only account), `/api/proxy/mlflow` → MLflow; each
- *   requires a Backstage user or service token (`credentials: require`).
+ *   `/api/proxy/argocd` → argocd-server (read-only account); each requires a Backstage user or
+ *   service token (`credentials: require`). No MLflow endpoint: nothing in the portal uses one.
  * - **Image args** keep the image's own `app-config.yaml` and `app-config.production.yaml`
  *   before the chart's (`args` replaces the image's command arguments).
  *
@@ -175,7 +179,7 @@ export class Backstage extends pulumi.ComponentResource {
                             region: args.database.region,
                         },
                         templatesUrl: args.templatesUrl,
-                        proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url, mlflow: args.mlflow.url },
+                        proxy: { costTracker: costTrackerUrl, argoCd: args.argoCd.url },
                         argoCdTokenVersion: tokenVersion,
                         templates: {
                             gitopsRepoUrl: scaffolderRepoUrl(args.gitops.repoUrl)!, // validated
@@ -344,7 +348,7 @@ export function backstageValues(s: {
     replicas: number;
     database: { host: string; port: number; name: string; region: string };
     templatesUrl: string;
-    proxy: { costTracker: string; argoCd: string; mlflow: string };
+    proxy: { costTracker: string; argoCd: string };
     /** The Argo CD token's current Secrets Manager version; undefined while there is none (or no token). */
     argoCdTokenVersion?: string;
     /** What the GPU templates read as `${{ environment.parameters.* }}`. */
@@ -446,7 +450,6 @@ export function backstageAppConfig(
                     ...readOnly,
                     ...(s.argoCdTokenVersion ? { headers: { Cookie: `argocd.token=\${${ENV.argoCd.token}}` } } : {}),
                 },
-                [PROXY_ENDPOINTS.mlflow]: { target: s.proxy.mlflow, ...readOnly },
             },
         },
     };

@@ -111,8 +111,8 @@ export interface MlflowAuthArgs {
  *   permissions live in their own PostgreSQL database; the admin's password is generated into
  *   Secrets Manager; one user per team (`MlflowTeamUsers`).
  * - **Host check** (MLflow ≥ 3.5 refuses unknown Host headers): the ingress host and the
- *   Service's cluster names are allowed, so the portal's proxy (which sends the Service's name)
- *   gets through; `/health` is exempt, so the ALB's health check does too.
+ *   Service's cluster names are allowed, so in-cluster clients (team pods, the team-users job,
+ *   which send the Service's name) get through; `/health` is exempt, so the ALB's health check does too.
  *
  * Cost: one pod on the CPU pool; S3 storage and requests by use.
  */
@@ -129,7 +129,7 @@ export class Mlflow extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     public readonly ingress: k8s.networking.v1.Ingress;
     public readonly url: string;
-    /** The server inside the cluster, for the portal's proxy. */
+    /** The server inside the cluster, for in-cluster clients (team pods, the team-users job). */
     public readonly internalUrl = `http://${MLFLOW.service}.${MLFLOW.namespace}.svc`;
 
     constructor(name: string, args: MlflowArgs, opts?: pulumi.ComponentResourceOptions) {

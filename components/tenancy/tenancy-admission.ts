@@ -7,6 +7,7 @@ import {
     eksUserName,
     tenancyRules,
 } from "@gpu-platform/catalog/admission";
+import { EKS_VERSIONS } from "@gpu-platform/catalog";
 import { SettingProblem, throwIfInvalid } from "../shared/problems";
 import { PACKAGE } from "../shared/tokens";
 import { admissionPolicy } from "./admission-policy";
@@ -24,6 +25,11 @@ export interface TenancyAdmissionArgs {
     allowedClusterRoles?: string[];
     /** Namespace names only the platform creates. Default the catalog's system namespaces. */
     reservedNamespaces?: string[];
+    /**
+     * The cluster's Kubernetes minor, e.g. `"1.35"` (the cluster's `kubernetesVersion`): Pod
+     * Security's safe sysctls grow with it. Default the oldest minor EKS offers, the strictest list.
+     */
+    kubernetesVersion?: string;
 }
 
 /**
@@ -69,7 +75,7 @@ export class TenancyAdmission extends pulumi.ComponentResource {
 /** The rules' settings for these principals (the roles' session prefixes, the users' names). */
 export function admissionSettings(
     principalArns: readonly string[],
-    args: Pick<TenancyAdmissionArgs, "allowedClusterRoles" | "reservedNamespaces">,
+    args: Pick<TenancyAdmissionArgs, "allowedClusterRoles" | "reservedNamespaces" | "kubernetesVersion">,
 ): TenancyAdmissionSettings {
     const names = principalArns.map(eksUserName);
     return {
@@ -77,6 +83,7 @@ export function admissionSettings(
         platformUsers: [...new Set(names.flatMap((n) => (n && "exact" in n ? [n.exact] : [])))],
         allowedClusterRoles: args.allowedClusterRoles ?? [...TENANCY_ADMISSION_DEFAULTS.allowedClusterRoles],
         reservedNamespaces: args.reservedNamespaces,
+        kubernetesVersion: args.kubernetesVersion,
     };
 }
 
@@ -89,6 +96,11 @@ export function tenancyAdmissionProblems(args: TenancyAdmissionArgs): SettingPro
                 message: `must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/platform-admin (found "${arn}")`,
             });
     });
+    if (args.kubernetesVersion !== undefined && !Object.hasOwn(EKS_VERSIONS, args.kubernetesVersion))
+        problems.push({
+            key: "kubernetesVersion",
+            message: `"${args.kubernetesVersion}" is not a Kubernetes version EKS offers; one of ${Object.keys(EKS_VERSIONS).join(", ")}`,
+        });
     (args.allowedClusterRoles ?? []).forEach((role, i) => {
         if (["cluster-admin", "admin"].includes(role) || role.includes("*"))
             problems.push({

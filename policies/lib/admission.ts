@@ -24,6 +24,8 @@ export interface AdmissionRequest {
     readonly version: string;
     readonly kind: string;
     readonly resource: string;
+    /** The subresource written, e.g. `ephemeralcontainers` for `pods/ephemeralcontainers` (`kubectl debug`); none for the object itself. */
+    readonly subResource?: string;
     /** The object's namespace; undefined for a cluster-scoped object. */
     readonly namespace?: string;
     /** The namespace's labels (for a Namespace, its own). */
@@ -66,13 +68,21 @@ export function selects(rule: AdmissionRule, request: AdmissionRequest): boolean
             (r.apiGroups.includes("*") || r.apiGroups.includes(request.group)) &&
             (r.apiVersions.includes("*") || r.apiVersions.includes(request.version)) &&
             (r.operations.includes("*") || r.operations.includes(request.operation)) &&
-            (r.resources.includes("*") || r.resources.includes(request.resource)),
+            resourceNamed(r.resources, request.resource, request.subResource),
     );
     if (!resourceMatch) return false;
     const labels = request.namespaceLabels ?? {};
     if (rule.namespaceSelector && !labelsMatch(rule.namespaceSelector, labels, request.namespace)) return false;
     const binding = bindingNamespaceSelector(rule);
     return !binding || (request.namespace !== undefined && labelsMatch(binding, labels, request.namespace));
+}
+
+// Kubernetes' resource matching (admissionregistration/v1 RuleWithOperations): "*" is every
+// resource, "*" + "/*" every resource and subresource, "pods/" + "*" every subresource of pods.
+function resourceNamed(names: readonly string[], resource: string, subResource?: string): boolean {
+    if (names.includes("*/*")) return true;
+    if (!subResource) return names.includes("*") || names.includes(resource);
+    return [`${resource}/${subResource}`, `${resource}/*`, `*/${subResource}`].some((n) => names.includes(n));
 }
 
 function labelsMatch(selector: LabelSelector, labels: Readonly<Record<string, string>>, namespace?: string): boolean {
@@ -101,6 +111,7 @@ export function evaluate(rule: AdmissionRule, request: AdmissionRequest): Admiss
             operation: request.operation,
             kind: { group: request.group, version: request.version, kind: request.kind },
             resource: { group: request.group, version: request.version, resource: request.resource },
+            subResource: request.subResource ?? "",
             namespace: request.namespace ?? "",
             name: request.name ?? "",
             userInfo: { username: request.userInfo.username, groups: [...(request.userInfo.groups ?? [])] },

@@ -19,6 +19,7 @@
 import { GPU_RESOURCE, MIG_RESOURCE_PREFIX, SHARED_GPU_RESOURCE } from "@gpu-platform/catalog";
 import { gpuAsks, gpusPerPodByResource, holdsKubernetesObjects, kubernetesObjects } from "./pod-specs";
 import { Props, asNumber, asRecord, asString, isUnknown } from "./values";
+import { NamespaceResolution, UNRESOLVED_NAMESPACE, apiVersionOf, objectNamespace } from "./object-namespace";
 
 /** KEDA's default for ScaledObject and ScaledJob `maxReplicaCount` (keda.sh, "Scaling Deployments" and "Scaling Jobs"). */
 export const KEDA_DEFAULT_MAX_REPLICAS = 100;
@@ -46,15 +47,16 @@ export interface ScaledWorkload {
     readonly label: string;
     readonly kind: string;
     readonly name?: string;
-    /** The namespace it runs in; "default" when unset, undefined when the preview does not know it. */
-    readonly namespace?: string;
+    /** Where it runs: its metadata.namespace, else its provider's (lib/object-namespace.ts). */
+    readonly namespace: NamespaceResolution;
     readonly pods: readonly ScaledPods[];
 }
 
 interface ScaleTarget {
     readonly kind: string;
     readonly name?: string;
-    readonly namespace: string;
+    /** Its namespace (UNRESOLVED_NAMESPACE when neither it nor its provider names one); undefined (any) when the preview does not know it. */
+    readonly namespace?: string;
     /** Its maximum; undefined when the preview does not know it. */
     readonly max?: number;
     readonly by: string;
@@ -97,13 +99,22 @@ const metadataOf = (o: Props) => asRecord(o.metadata) ?? {};
 const targetName = (name: unknown) => (isUnknown(name) ? undefined : (asString(name) ?? ""));
 const kedaMaximum = (max: unknown) => (isUnknown(max) ? undefined : (asNumber(max) ?? KEDA_DEFAULT_MAX_REPLICAS));
 
+/**
+ * The name two objects share when they land in the same namespace: its name, or UNRESOLVED_NAMESPACE
+ * for objects whose kubeconfig decides (the same one, in one stack); undefined when not known yet.
+ */
+function namespaceKey(resolution: NamespaceResolution): string | undefined {
+    if (resolution.state === "known") return resolution.name;
+    return resolution.state === "pending" ? undefined : UNRESOLVED_NAMESPACE;
+}
+
 /** HorizontalPodAutoscalers and KEDA ScaledObjects of the stack, and what they scale. */
-export function scaleTargets(objects: readonly Props[]): ScaleTarget[] {
-    return objects.flatMap((o) => {
+export function scaleTargets(objects: readonly { object: Props; namespace: NamespaceResolution }[]): ScaleTarget[] {
+    return objects.flatMap(({ object: o, namespace: resolution }) => {
         const kind = asString(o.kind);
         const spec = asRecord(o.spec) ?? {};
         const ref = asRecord(spec.scaleTargetRef) ?? {};
-        const namespace = asString(metadataOf(o).namespace) ?? "default";
+        const namespace = namespaceKey(resolution);
         const by = `${kind} "${asString(metadataOf(o).name) ?? "?"}"`;
         if (kind === "HorizontalPodAutoscaler")
             return [
@@ -180,6 +191,7 @@ function podsAtMost(
     kind: string,
     object: Props,
     found: Found,
+    namespace: string | undefined,
     targets: readonly ScaleTarget[],
 ): Pick<ScaledPods, "pods" | "unbounded" | "why"> {
     const spec = asRecord(object.spec) ?? {};
@@ -204,9 +216,12 @@ function podsAtMost(
         why.push(group.why);
     }
     const name = asString(metadataOf(object).name) ?? "";
-    const namespace = asString(metadataOf(object).namespace) ?? "default";
+    // A target or workload whose namespace the preview does not know yet may be the other's: counted (the stricter reading).
     const scaled = targets.filter(
-        (t) => t.kind === kind && (t.name === undefined || t.name === name) && t.namespace === namespace,
+        (t) =>
+            t.kind === kind &&
+            (t.name === undefined || t.name === name) &&
+            (t.namespace === undefined || namespace === undefined || t.namespace === namespace),
     );
     const replicas = asNumber(spec.replicas) ?? 1;
     // Pods per replica: 1 for the kinds autoscalers scale (Deployment, StatefulSet), even at replicas 0.
@@ -229,41 +244,45 @@ function podsAtMost(
     return { pods, why: why.join(" × ") || "1 pod" };
 }
 
-/** `keda.sh/v1alpha1` of `kubernetes:keda.sh/v1alpha1:ScaledObject`; `v1` of a core type. */
-const apiVersionOf = (type: string) => type.split(":")[1]?.replace(/^core\//, "");
-
 /** Every Kubernetes workload of the stack that asks for GPUs, at its most. */
 export function scaledWorkloads(
-    resources: readonly { urn: string; type: string; name: string; props: Props }[],
+    resources: readonly { urn: string; type: string; name: string; props: Props; providerProps?: Props }[],
 ): ScaledWorkload[] {
     const objects = resources.flatMap((r) =>
         holdsKubernetesObjects(r.type)
-            ? kubernetesObjects(r.type, r.name, r.props).map((o) => ({ resource: r, ...o }))
+            ? kubernetesObjects(r.type, r.name, r.props).map((o) => ({
+                  resource: r,
+                  ...o,
+                  namespace: objectNamespace(r.type, o.kind, o.object, r.providerProps),
+              }))
             : [],
     );
     const targets = scaleTargets(
         objects
             .filter((o) => !o.patch)
-            .map((o) =>
-                o.nested ? o.object : { apiVersion: apiVersionOf(o.resource.type), ...o.object, kind: o.kind },
-            ),
+            .map((o) => ({
+                object: o.nested
+                    ? o.object
+                    : { apiVersion: apiVersionOf(o.resource.type, o.object), ...o.object, kind: o.kind },
+                namespace: o.namespace,
+            })),
     );
-    return objects.flatMap(({ resource, label, kind, object, pathPrefix, patch }) => {
+    return objects.flatMap(({ resource, label, kind, object, pathPrefix, patch, namespace }) => {
         if (patch) return []; // a patch changes a live object whose count the preview does not see
         const pods = podSpecsWithChain(object).flatMap((found) => {
             const gpusPerPod = gpusPerPodByResource(gpuAsks(found.spec));
             if (gpusPerPod.size === 0) return [];
-            return [{ path: `${pathPrefix}${found.path}`, gpusPerPod, ...podsAtMost(kind, object, found, targets) }];
+            const atMost = podsAtMost(kind, object, found, namespaceKey(namespace), targets);
+            return [{ path: `${pathPrefix}${found.path}`, gpusPerPod, ...atMost }];
         });
         if (pods.length === 0) return [];
-        const namespace = metadataOf(object).namespace;
         return [
             {
                 urn: resource.urn,
                 label,
                 kind,
                 name: asString(metadataOf(object).name) ?? resource.name,
-                namespace: isUnknown(namespace) ? undefined : (asString(namespace) ?? "default"),
+                namespace,
                 pods,
             },
         ];

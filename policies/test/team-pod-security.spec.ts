@@ -338,6 +338,27 @@ describe("policies: Pod Security restricted for team workloads (team-namespace-a
         assert.match(found[0].message, /SYS_PTRACE/);
     });
 
+    it("admits net.ipv4.tcp_rmem, safe since Kubernetes 1.32 (pod-security-admission v0.32.0 check_sysctls.go), on the stack's 1.35 cluster", async () => {
+        const pod = podOf((p) =>
+            Object.assign(p.securityContext, { sysctls: [{ name: "net.ipv4.tcp_rmem", value: "4096 87380 6291456" }] }),
+        );
+        assert.deepStrictEqual(await messages(pod, { kubernetesVersion: "1.35" }), []);
+        const unsafe = podOf((p) =>
+            Object.assign(p.securityContext, { sysctls: [{ name: "kernel.msgmax", value: "1" }] }),
+        );
+        assert.match((await messages(unsafe, { kubernetesVersion: "1.35" })).join("\n"), /sets sysctl kernel\.msgmax/);
+    });
+
+    it("refuses a kubernetesVersion EKS does not offer in the policy config", async () => {
+        await assert.rejects(
+            messages(
+                podOf(() => undefined),
+                { kubernetesVersion: "1.29" },
+            ),
+            /team-namespace-admission.*kubernetesVersion/s,
+        );
+    });
+
     it("holds a namespace the platform set to baseline to host access only", async () => {
         const pod = podOf((p) => delete (p.securityContext as Record<string, unknown>).seccompProfile);
         assert.deepStrictEqual(await messages(pod, { baselineNamespaces: [NS] }), []);

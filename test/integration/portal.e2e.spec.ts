@@ -209,10 +209,9 @@ describe("the portal end to end (backend, real cost tracker, headless Chromium)"
                     COST_TRACKER_URL: tracker.url,
                     // The portal's own credential, as a deployment gives it: it acts only for the signed-in user's teams.
                     COST_TRACKER_API_TOKEN: tracker.portalToken,
-                    // Argo CD and MLflow are not running here; their proxy endpoints only need a target.
+                    // Argo CD is not running here; its proxy endpoint only needs a target.
                     ARGOCD_URL: "http://127.0.0.1:9",
                     ARGOCD_AUTH_TOKEN: "not-used",
-                    MLFLOW_URL: "http://127.0.0.1:9",
                     // Only for publish:github:pull-request's dry run, which builds its client and returns (app-config.test.yaml).
                     GITHUB_TOKEN: "dry-run-only",
                 },

@@ -2,8 +2,8 @@
  * The GPU platform's Backstage backend (the new backend system of Backstage 1.55): the catalog
  * with the platform's teams as Groups, the scaffolder with the GitHub module and the
  * gpu-platform:request-gpus / release-gpus actions, sign-in (GitHub or OIDC by configuration;
- * the guest provider answers only when the test config enables it), the proxy for Argo CD, MLflow
- * and the cost tracker's reads, and the app's static files.
+ * the guest provider answers only when the test config enables it), the proxy for Argo CD and the
+ * cost tracker's reads, and the app's static files.
  */
 import { createBackend } from '@backstage/backend-defaults';
 
