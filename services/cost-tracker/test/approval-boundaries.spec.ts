@@ -34,8 +34,8 @@ describe("cost tracker approval boundaries (embedded PGlite)", () => {
     }
     const post = (url: string, payload: object) =>
         app.inject({ method: "POST", url, payload, headers: { ...AUTH, "idempotency-key": `edge-${++keys}` } });
-    const spend = async (team: string, amountUsd: number) => {
-        const res = await post("/v1/usage", { records: [{ team, category: "gpu", amountUsd, occurredAt: NOW }] });
+    const spend = async (team: string, amountUsd: number, occurredAt = NOW, extra: object = {}) => {
+        const res = await post("/v1/usage", { records: [{ team, category: "gpu", amountUsd, occurredAt, ...extra }] });
         assert.strictEqual(res.statusCode, 201, res.body);
     };
 
@@ -98,6 +98,73 @@ describe("cost tracker approval boundaries (embedded PGlite)", () => {
             // $1,000 left once A lapsed, less B's $688.
             assert.deepStrictEqual([b.statusCode, b.json<{ remainingUsd: number }>().remainingUsd], [201, 312]);
         });
+    });
+
+    describe("the month's spend", () => {
+        // B: 1 H100 × 100 h × $6.88 = $688 from 2026-11-20T12:00Z, ending on the 24th: November's alone.
+        const B = { team: "applied-ml", ...ONE_GPU_TEN_HOURS, hours: 100 };
+
+        it("counts spend of the 1st of the month against it", async () => {
+            await start();
+            await spend("applied-ml", 39500, "2026-11-01T00:00:00Z");
+            // $40,000 − $39,500 = $500 left, less than $688.
+            const b = await post("/v1/gpu-requests", B);
+            assert.deepStrictEqual([b.statusCode, b.json<{ remainingUsd: number }>().remainingUsd], [409, 500]);
+        });
+
+        it("does not count spend of the 1st of next month against it", async () => {
+            await start();
+            // Two tasks of the service, their clocks a second apart: one takes December's first spend
+            // just after midnight while the other still judges a request in November.
+            time.set("2026-12-01T00:00:00.500Z");
+            await spend("applied-ml", 39500, "2026-12-01T00:00:00Z");
+            time.set("2026-11-30T23:59:59.500Z");
+            // C: 1 H100 × 0.1 h = $0.688, $0.69 to the cent, ending at 00:05:59.5 on December 1st:
+            // November carries 0.5 s of its 360 s (under a cent), December the rest. November's $40,000
+            // is untouched; December has $40,000 − $39,500 = $500 left, enough for C's part there.
+            const c = await post("/v1/gpu-requests", { ...B, hours: 0.1 });
+            assert.deepStrictEqual([c.statusCode, c.json<{ remainingUsd: number }>().remainingUsd], [201, 40000]);
+        });
+
+        it("stops holding the part of a reservation its workload's spend has replaced", async () => {
+            await start();
+            const workload = { namespace: "applied-ml", kind: "Job", name: "sweep-3" };
+            // A: 8 H100s × 10 h × $6.88 = $550.40 for the workload, approved at noon with no spend of its own yet.
+            const a = await post("/v1/gpu-requests", { ...B, gpus: 8, hours: 10, workload });
+            assert.strictEqual(a.statusCode, 201, a.body);
+            time.set("2026-11-20T15:00:00.000Z");
+            await spend("applied-ml", 39000, "2026-11-20T09:00:00Z");
+            // The workload spends $200 after the approval: A now holds $550.40 − $200 = $350.40, so
+            // $40,000 − $39,000 − $200 − $350.40 = $449.60 is left (counting A whole would leave $249.60).
+            await spend("applied-ml", 200, "2026-11-20T14:00:00Z", { workload });
+            // C: 1 H100 × 50 h = $344, from 15:00 to the 22nd at 17:00.
+            const c = await post("/v1/gpu-requests", { ...B, hours: 50 });
+            assert.deepStrictEqual([c.statusCode, c.json<{ remainingUsd: number }>().remainingUsd], [201, 105.6]);
+        });
+    });
+
+    it("takes a workload's spend off the earliest month of its reservation first", async () => {
+        await start();
+        time.set("2026-11-30T12:00:00.000Z");
+        const workload = { namespace: "applied-ml", kind: "Job", name: "sweep-5" };
+        const ask = { team: "applied-ml", pool: "h100", priorityClass: "training", requester: "ada@example.com" };
+        // A: 8 × 48 h × $6.88 = $2,641.92 from noon: November 12/48 ($660.48), December 36/48 ($1,981.44).
+        assert.strictEqual((await post("/v1/gpu-requests", { ...ask, gpus: 8, hours: 48, workload })).statusCode, 201);
+        time.set("2026-11-30T14:00:00.000Z");
+        // The workload spends $500: it replaces $500 of November's $660.48; December's part stays $1,981.44.
+        await spend("applied-ml", 500, "2026-11-30T13:00:00Z", { workload });
+        // R: 28 × 200 h × $6.88 = $38,528 from 14:00: November 10/200 ($1,926.40), December 190/200 ($36,601.60).
+        assert.strictEqual((await post("/v1/gpu-requests", { ...ask, gpus: 28, hours: 200 })).statusCode, 201);
+        // December: $40,000 − $1,981.44 − $36,601.60 = $1,416.96 left. B: 8 × 40 h = $2,201.60, December 30/40 of it
+        // = $1,651.20, which does not fit (taking the $500 off December too would leave $1,916.96, and it would).
+        const b = await post("/v1/gpu-requests", { ...ask, gpus: 8, hours: 40 });
+        assert.deepStrictEqual(
+            [b.statusCode, b.json<{ message: string }>().message],
+            [
+                409,
+                "over budget in 2026-12: $1651.2 of the $2201.6 asked falls in that month, $1416.96 of $40000 left there after $38583.04 reserved",
+            ],
+        );
     });
 
     describe("a team whose whole budget is $68.80", () => {
