@@ -167,6 +167,20 @@ describe("cost tracker approval boundaries (embedded PGlite)", () => {
         );
     });
 
+    it("leaves a workload's spend of the days before its approval out of what replaces the reservation", async () => {
+        await start();
+        const workload = { namespace: "applied-ml", kind: "Job", name: "sweep-6" };
+        // $300 the day before; then A: 8 × 10 h × $6.88 = $550.40 at noon; then $200 after the approval.
+        await spend("applied-ml", 300, "2026-11-19T10:00:00Z", { workload });
+        const a = await post("/v1/gpu-requests", { ...ONE_GPU_TEN_HOURS, team: "applied-ml", gpus: 8, workload });
+        assert.strictEqual(a.statusCode, 201, a.body);
+        time.set("2026-11-20T15:00:00.000Z");
+        await spend("applied-ml", 200, "2026-11-20T14:00:00Z", { workload });
+        // Only the $200 replaces A: it holds $350.40 (counting the 19th's $300 against it would leave $550.40).
+        const teams = (await app.inject({ method: "GET", url: "/v1/teams" })).json<Array<Record<string, unknown>>>();
+        assert.strictEqual(teams.find((t) => t.name === "applied-ml")?.reservedUsd, 350.4);
+    });
+
     describe("a team whose whole budget is $68.80", () => {
         const tiny = () =>
             testConfig({
