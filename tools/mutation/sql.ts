@@ -58,7 +58,12 @@ function judge(mutant: SqlMutant): Outcome {
         readFileSync(source, "utf8").replace(mutant.find, () => mutant.replace),
     );
     try {
-        const env = { ...process.env, SQL_MUTANT_SOURCE: source, SQL_MUTANT_COPY: copy, SQL_MUTANT_MARK: mark };
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            SQL_MUTANT_SOURCE: source,
+            SQL_MUTANT_COPY: copy,
+            SQL_MUTANT_MARK: mark,
+        };
         if (database === undefined) delete env.TEST_DATABASE_URL;
         else env.TEST_DATABASE_URL = database;
         // A mutant whose SQL PostgreSQL refuses is not a valid mutant (like a compile error), not a kill.
