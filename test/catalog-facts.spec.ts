@@ -37,6 +37,14 @@ describe("catalog facts", () => {
         }
     });
 
+    it("names a profile the GPU cannot make", () => {
+        // 1g.10gb+me exists on the 80 GB models only.
+        assert.throws(
+            () => placeMigLayout(GPU_MODELS["a100-40gb"].migProfiles, { "1g.10gb+me": 1 }),
+            /^Error: placeMigLayout: "1g\.10gb\+me" is not a profile of this GPU$/,
+        );
+    });
+
     describe("quantities (k8s.io/apimachinery resource.Quantity)", () => {
         it("reads decimals with several digits, with and without a leading zero", () => {
             // 1.25 cores = 1,250 m; .25 cores = 250 m; .5 Gi = 512 Mi.
