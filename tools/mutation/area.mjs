@@ -38,15 +38,7 @@ export function areaConfig({ area, mutate, spec, tsconfigFile, thresholds }) {
         clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
         // What no spec of any area reads: not copied into the sandbox.
         // (backstage/ stays: the portal's image build reads its Dockerfile when a spec builds the platform)
-        ignorePatterns: [
-            "/docs",
-            "/examples",
-            "/bench",
-            "/reports",
-            "/dist",
-            "**/test-results",
-            "**/.data",
-        ],
+        ignorePatterns: ["/docs", "/examples", "/bench", "/reports", "/dist", "**/test-results", "**/.data"],
         thresholds: { ...thresholds, break: null },
     };
 }
