@@ -8,6 +8,7 @@ export default areaConfig({
     mutate: ["catalog/**/*.ts", "!catalog/contracts/**"],
     spec: [
         "test/allocatable.spec.ts",
+        "test/catalog-facts.spec.ts",
         "test/config-rules.spec.ts",
         "test/config.spec.ts",
         "test/gpu-sharing.spec.ts",

@@ -9,6 +9,7 @@ export default areaConfig({
         "test/portal-plan.spec.ts",
         "test/hostile-config.spec.ts",
         "test/pipeline-workers.spec.ts",
+        "test/plan-cost.spec.ts",
     ],
     tsconfigFile: "tsconfig.json",
     thresholds: { high: 70, low: 60 },
