@@ -11,7 +11,7 @@ import {
     isAcceleratedInstanceType,
     memoryMiB,
     placeMigLayout,
-} from "../catalog";
+} from "@gpu-platform/catalog";
 
 describe("catalog facts", () => {
     describe("A100 40 GB MIG placements", () => {

@@ -5,8 +5,8 @@
  * and the gp3 rate ($0.08 per GB-month, Amazon EBS pricing, us-east-1), per 730-hour month.
  */
 import * as assert from "assert";
-import type { RecordedResource } from "../tools/offline/recorder";
-import { estimateCost } from "../tools/plan/cost";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import { estimateCost } from "@gpu-platform/plan/cost";
 
 const provider = (name: string, team: string): RecordedResource => ({
     urn: `urn:pulumi:dev::platform::pulumi:providers:aws::${name}`,

@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import type { FastifyInstance } from "fastify";
-import type { CostTrackerConfig } from "../../../components/costs/tracker-config";
+import type { CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Database } from "../src/db/database";
 import { AUTH, clock, resetDatabase, testApp, testConfig, testDatabase } from "./helpers";
 
