@@ -24,7 +24,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 scripts/prime-team-project-cache.sh
-npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts test/integration/cost-tracker-demo.spec.ts
+npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts test/integration/team-scaffold.spec.ts test/integration/cost-tracker-demo.spec.ts
 
 scripts/portal-e2e.sh
 
