@@ -9,9 +9,15 @@ import * as path from "path";
 import { HELP, ScaffoldInputError, USAGE, resolveRequest, wantsHelp } from "./options";
 import { projectFiles } from "./project-files";
 
-export function main(argv: string[], cwd: string): number {
+/** Where the initializer prints: the process's own streams, or a spec's collectors. */
+export interface Console {
+    readonly stdout: { write(text: string): unknown };
+    readonly stderr: { write(text: string): unknown };
+}
+
+export function main(argv: string[], cwd: string, { stdout, stderr }: Console = process): number {
     if (wantsHelp(argv)) {
-        process.stdout.write(`${HELP}\n`);
+        stdout.write(`${HELP}\n`);
         return 0;
     }
     try {
@@ -22,7 +28,7 @@ export function main(argv: string[], cwd: string): number {
         for (const [name, content] of Object.entries(files))
             fs.writeFileSync(path.join(request.dir, name), content, { flag: "wx" });
         const shown = path.relative(cwd, request.dir) || ".";
-        process.stdout.write(
+        stdout.write(
             [
                 `Wrote ${Object.keys(files).sort().join(", ")} to ${shown}.`,
                 "Next:",
@@ -35,8 +41,8 @@ export function main(argv: string[], cwd: string): number {
         return 0;
     } catch (err) {
         if (!(err instanceof ScaffoldInputError)) throw err;
-        for (const line of err.lines) process.stderr.write(`error: ${line}\n`);
-        process.stderr.write(`${USAGE}\n`);
+        for (const line of err.lines) stderr.write(`error: ${line}\n`);
+        stderr.write(`${USAGE}\n`);
         return 2;
     }
 }
