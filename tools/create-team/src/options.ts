@@ -21,7 +21,7 @@ export const HELP = [
     "arguments:",
     "  <dir>                  the project's folder; its name is the project's name (lowercase letters, digits, dashes)",
     "  --team TEAM            one of the platform's teams (<platform project>:teams in its Pulumi.prod.yaml)",
-    "  --stack STACK          the project's first stack, one the platform's policy pack has a config for (dev, prod)",
+    "  --stack STACK          the project's first stack: one the platform's pack has a config for (policies/config.<stack>.json)",
     "  --platform DIR         the platform's checkout, with npm ci done: `npm run plan` runs its offline plan and pack",
     "  --help, -h             print this and exit",
 ].join("\n");
