@@ -12,6 +12,8 @@ export default tseslint.config(
             "dist/",
             "**/dist/",
             "examples/",
+            // A team's program, checked by the team's own tsconfig (test/integration/team-scaffold.spec.ts).
+            "tools/create-team/template/",
             "**/test/fixtures/",
             "**/*.js",
             "**/*.mjs",

@@ -3,7 +3,8 @@
 # - a team's own project installed from the packed package, offline, on the platform's
 #   @pulumi/pulumi and on a newer one (test/integration/team-project.spec.ts); the newer one's
 #   packages are fetched into the npm cache first (scripts/prime-team-project-cache.sh);
-# - the cost tracker's API specs on a real PostgreSQL server, concurrent approvals, and its
+# - the cost tracker's API specs on a real PostgreSQL server, the portal's database bootstrap SQL
+#   as a non-superuser master (test/integration/portal-database-bootstrap.spec.ts), concurrent approvals, and its
 #   dashboard in headless Chromium. Installs Debian's chromium when missing (a test tool's own
 #   browser download cannot work here) and runs against a throwaway PostgreSQL server
 #   (scripts/with-postgres.sh);
@@ -24,8 +25,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 scripts/prime-team-project-cache.sh
-npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts test/integration/cost-tracker-demo.spec.ts
+npx mocha --no-config --require esbuild-register --timeout 300000 test/integration/team-project.spec.ts test/integration/team-scaffold.spec.ts test/integration/cost-tracker-demo.spec.ts
 
 scripts/portal-e2e.sh
 
-exec scripts/with-postgres.sh npx mocha --config services/cost-tracker/test/integration/.mocharc.json test/integration/cost-tracker-database-user.spec.ts
+exec scripts/with-postgres.sh npx mocha --config services/cost-tracker/test/integration/.mocharc.json test/integration/cost-tracker-database-user.spec.ts test/integration/portal-database-bootstrap.spec.ts

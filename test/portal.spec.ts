@@ -17,6 +17,7 @@ import {
     loadBalancerControllerStatements,
 } from "../components/portal";
 import type { PortalClassScope } from "../components/portal";
+import { SERVICE_DATABASE_SQL } from "../components/portal/service-databases";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
@@ -1028,5 +1029,22 @@ describe("portal: service databases", () => {
         const master = named(resources, EXTERNAL_SECRET, "portal-db-master-secret").inputs as any;
         assert.strictEqual(master.spec.data[0].remoteRef.key, SECRET("rds!db-master"));
         assert.strictEqual(master.metadata.namespace, "portal-databases");
+    });
+
+    it("sets a user's attributes only at CREATE ROLE: ALTER ROLE names nothing a non-superuser master may not change", () => {
+        const job = named(resources, "kubernetes:batch/v1:Job", "portal-db-bootstrap").inputs as any;
+        assert.ok(job.spec.template.spec.containers[0].command[2].includes(SERVICE_DATABASE_SQL));
+        // PostgreSQL refuses SUPERUSER in ALTER ROLE from a non-superuser (15: "must be superuser to … change superuser
+        // attribute"; 16+: "Only roles with the SUPERUSER attribute may change the SUPERUSER attribute"), and since 16
+        // CREATEDB, REPLICATION and BYPASSRLS from a role without them (src/backend/commands/user.c, AlterRole).
+        const alters = [...SERVICE_DATABASE_SQL.matchAll(/ALTER ROLE %I WITH ([A-Z %]+?)'/g)].map((m) =>
+            m[1].split(" "),
+        );
+        assert.ok(alters.length > 0, "the password is set on every run");
+        for (const options of alters) assert.deepStrictEqual(options, ["LOGIN", "PASSWORD", "%L"]);
+        assert.match(
+            SERVICE_DATABASE_SQL,
+            /CREATE ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L'/,
+        );
     });
 });

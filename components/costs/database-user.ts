@@ -29,7 +29,11 @@ export const DATABASE_USER = {
  * migrations created there as the master user (ALTER TABLE moves a bigserial's sequence with its
  * table). The database admits only the user and its owner. The master joins the user's role
  * because a role that is not superuser may give objects only to a role it is a member of
- * (PostgreSQL docs, ALTER TABLE: "you must be able to SET ROLE to the new owning role").
+ * (PostgreSQL docs, ALTER TABLE: "you must be able to SET ROLE to the new owning role"). It is granted
+ * on every run: since PostgreSQL 16, CREATE ROLE by a non-superuser already makes its creator a
+ * member, with ADMIN OPTION but without SET (src/backend/commands/user.c, CreateRole,
+ * REL_17_STABLE; docs/portal-database-bootstrap.md), so a membership test would pass and skip the grant the ownership change needs;
+ * a repeated grant is a NOTICE.
  * The password comes from the environment (`\getenv`, psql 15+): on no command line, in no log.
  */
 export const DATABASE_USER_SQL = String.raw`\set ON_ERROR_STOP 1
@@ -39,7 +43,7 @@ SELECT format('CREATE ROLE %I LOGIN', :'username') WHERE NOT EXISTS (SELECT FROM
 SELECT format('DO $$BEGIN RAISE EXCEPTION %L; END$$', 'role ' || rolname || ' exists with a server-wide privilege; drop it or take the privilege away first')
   FROM pg_roles WHERE rolname = :'username' AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls) \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'username', :'password') \gexec
-SELECT format('GRANT %I TO CURRENT_USER', :'username') WHERE NOT pg_has_role(current_user, :'username', 'MEMBER') \gexec
+SELECT format('GRANT %I TO CURRENT_USER', :'username') \gexec
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database()) \gexec
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), :'username') \gexec
 SELECT format('ALTER SCHEMA public OWNER TO %I', :'username') \gexec

@@ -308,16 +308,37 @@ for entry in $SERVICES; do
   fi
 done`;
 
-// psql reads the secret from its file and parses it: the password is on no command line and in no log.
-const DATABASE_SCRIPT = `for service in $SERVICES; do
-  psql -v ON_ERROR_STOP=1 -q -v service="$service" -v file="/work/$service.json" <<'SQL'
-\\set credentials \`cat :'file'\`
+/**
+ * Run by psql as the master user for one service (`-v service=… -v file=…`), on every job run.
+ * The master is not a superuser: on RDS it has CREATEROLE and CREATEDB (RDS docs, "Master user
+ * account privileges"). So the user's attributes are set once, at CREATE ROLE, and never named in
+ * ALTER ROLE: naming SUPERUSER there, even NOSUPERUSER, needs a superuser (15 and later); since 16
+ * so does changing CREATEDB, REPLICATION or BYPASSRLS without holding it, and any ALTER of another
+ * role needs ADMIN OPTION on it, which CREATE ROLE gives its non-superuser creator (PostgreSQL 16
+ * release notes, "Restrict the privileges of CREATEROLE"; src/backend/commands/user.c, CreateRole
+ * and AlterRole, REL_17_STABLE). docs/portal-database-bootstrap.md has the rules and the runs. A role of that name found with a server-wide
+ * privilege, or out of the master's reach, is refused with a line that says so. Idempotent: a
+ * re-run sets the stored password again and leaves the rest as it is.
+ * psql reads the secret from its file and parses it: the password is on no command line and in no log.
+ */
+export const SERVICE_DATABASE_SQL = `\\set credentials \`cat :'file'\`
 SELECT (:'credentials')::json->>'username' AS username, (:'credentials')::json->>'password' AS password \\gset
-SELECT format('CREATE ROLE %I LOGIN', :'username') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'username') \\gexec
-SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'username', :'password') \\gexec
+SELECT format('CREATE ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', :'username', :'password')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'username') \\gexec
+SELECT format('DO $$BEGIN RAISE EXCEPTION %L; END$$', 'role ' || rolname || ' exists with a server-wide privilege (superuser, createdb, createrole, replication or bypassrls); drop it or take the privilege away first')
+  FROM pg_roles WHERE rolname = :'username' AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls) \\gexec
+SELECT format('DO $$BEGIN RAISE EXCEPTION %L; END$$', 'role ' || :'username' || ' exists and ' || current_user || ' has no ADMIN OPTION on it, which PostgreSQL 16 and later require to set its password; grant it WITH ADMIN OPTION to ' || current_user || ' as a superuser or its creator, or drop the role')
+ WHERE current_setting('server_version_num')::int >= 160000
+   AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+   AND NOT pg_has_role(current_user, :'username', 'MEMBER WITH ADMIN OPTION') \\gexec
+SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'username', :'password') \\gexec
 SELECT format('GRANT %I TO CURRENT_USER', :'username') \\gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'service', :'username') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'service') \\gexec
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'service') \\gexec
-SQL
+`;
+
+const DATABASE_SCRIPT = `for service in $SERVICES; do
+  psql -v ON_ERROR_STOP=1 -q -v service="$service" -v file="/work/$service.json" <<'SQL'
+${SERVICE_DATABASE_SQL}SQL
   echo "database and user ready: $service"
 done`;

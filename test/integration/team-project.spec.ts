@@ -15,35 +15,13 @@
  * once, online, before the first run on a machine.
  */
 import * as assert from "assert";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PRIME_SCRIPT, REPO_ROOT, buildAndPack, pulumiCopies, run, succeeded } from "./npm-project";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const EXAMPLE = path.join(REPO_ROOT, "examples", "team-stack");
 const NEWER_PULUMI = path.join(REPO_ROOT, "test", "fixtures", "team-stack-newer-pulumi");
-const PRIME_SCRIPT = "scripts/prime-team-project-cache.sh";
-
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-}
-
-function run(command: string, args: string[], cwd: string): Promise<Run> {
-    return new Promise((resolve) => {
-        execFile(command, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-            resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-        );
-    });
-}
-
-/** Fails with the command's own output when it did not exit 0. */
-function succeeded(what: string, result: Run): Run {
-    assert.strictEqual(result.code, 0, `${what} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-    return result;
-}
 
 /**
  * Loads the program as @pulumi/pulumi's cmd/run/run.js does for a TypeScript program that is not
@@ -80,24 +58,6 @@ settle().then(async () => {
 });
 `;
 
-/** Every `@pulumi/pulumi` package installed under `dir`, by its folder. */
-function pulumiCopies(dir: string): string[] {
-    const found: string[] = [];
-    const visit = (modules: string) => {
-        if (!fs.existsSync(modules)) return;
-        if (fs.existsSync(path.join(modules, "@pulumi", "pulumi", "package.json")))
-            found.push(path.relative(dir, path.join(modules, "@pulumi", "pulumi")));
-        for (const entry of fs.readdirSync(modules)) {
-            const packages = entry.startsWith("@")
-                ? fs.readdirSync(path.join(modules, entry)).map((p) => path.join(modules, entry, p))
-                : [path.join(modules, entry)];
-            for (const pkg of packages) visit(path.join(pkg, "node_modules"));
-        }
-    };
-    visit(path.join(dir, "node_modules"));
-    return found;
-}
-
 describe("a team's own project, installed from the packed package", function () {
     this.timeout(300_000);
     let work: string;
@@ -105,18 +65,11 @@ describe("a team's own project, installed from the packed package", function () 
 
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "team-project-"));
-        succeeded("npm run build", await run("npm", ["run", "-s", "build"], REPO_ROOT));
-        const packed = succeeded(
-            "npm pack",
-            await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], REPO_ROOT),
+        const packed = await buildAndPack(REPO_ROOT, work);
+        tarball = packed.tarball;
+        const outside = packed.files.filter(
+            (p) => !/^(dist\/(components|catalog)\/.+\.(js|d\.ts)|package\.json|README\.md|CHANGELOG\.md)$/.test(p),
         );
-        const [manifest] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-        tarball = path.join(work, manifest.filename);
-        const outside = manifest.files
-            .map((f) => f.path)
-            .filter(
-                (p) => !/^(dist\/(components|catalog)\/.+\.(js|d\.ts)|package\.json|README\.md|CHANGELOG\.md)$/.test(p),
-            );
         assert.deepStrictEqual(
             outside,
             [],
