@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { main } from "../tools/create-team/src/bin";
-import { HELP, ScaffoldInputError, USAGE, resolveRequest } from "../tools/create-team/src/options";
-import { PULUMI_VERSIONS, TOOL_VERSIONS } from "../tools/create-team/src/project-files";
+import { main } from "@gpu-platform/create-team/src/bin";
+import { HELP, ScaffoldInputError, USAGE, resolveRequest } from "@gpu-platform/create-team/src/options";
+import { PULUMI_VERSIONS, TOOL_VERSIONS } from "@gpu-platform/create-team/src/project-files";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const TEMPLATE = path.join(REPO_ROOT, "tools", "create-team", "template");

@@ -27,11 +27,13 @@ interface SourceFile {
 /** Folders no source of the graph lives in: installed packages, build output, reports, recorded fixtures. */
 const NOT_SOURCES = new Set(["node_modules", "dist", "reports", ".stryker-tmp", "fixtures", "test-results", ".data"]);
 const SOURCE_FILE = /\.(ts|tsx|js|mjs|cjs)$/;
+/** A team project's template, which the initializer copies into a team's folder: like examples/, not part of this graph. */
+const TEAM_PROJECT_TEMPLATES = new Set(["tools/create-team/template"]);
 
 function walk(dir: string): string[] {
     return fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
         const rel = `${dir}/${entry.name}`;
-        if (entry.isDirectory()) return NOT_SOURCES.has(entry.name) ? [] : walk(rel);
+        if (entry.isDirectory()) return NOT_SOURCES.has(entry.name) || TEAM_PROJECT_TEMPLATES.has(rel) ? [] : walk(rel);
         return SOURCE_FILE.test(entry.name) && !entry.name.endsWith(".d.ts") ? [rel] : [];
     });
 }

@@ -18,8 +18,8 @@ import {
     withPolicyFacts,
 } from "../stacks";
 import { runPolicyConfig } from "../tools/policy-config/cli";
-import { gpuWorkloadTeamQuota } from "../policies/gpu-team-quota";
-import { resource, violationsOf } from "../policies/test/support/check";
+import { gpuWorkloadTeamQuota } from "gpu-dev-platform-policies/gpu-team-quota";
+import { resource, violationsOf } from "gpu-dev-platform-policies/test/support/check";
 
 const fileOf = (stack: string) =>
     JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", `config.${stack}.json`), "utf8")) as Record<

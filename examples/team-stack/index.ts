@@ -12,6 +12,7 @@ export = async () => {
     const region = (await platform.requireOutputValue("region")) as string;
     // Scheduling facts are plain values: the component checks the GPU request against them before creating anything.
     const h100 = ((await platform.requireOutputValue("nodePools")) as Record<string, PoolOutput>)["h100"];
+    if (h100 === undefined) throw new Error('the platform stack has no "h100" node pool');
 
     // The team is one of the platform's teams: its namespace, quota and budget are the platform's.
     const awsProvider = new aws.Provider("ml-research-aws", {
