@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import type * as Runner from "../../policies/runner";
-import { estimateCost } from "./cost";
+import type * as Cost from "./cost";
 import { PlanInputError } from "./options";
 import type { PlanResult } from "./render";
 import { runProgram } from "./run-program";
@@ -23,12 +23,16 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const project = readProject(request.programDir);
     const { config, secretKeys } = resolveStack(project, request.stack, request.configFile, request.sets ?? []);
     let runner: typeof Runner | undefined;
+    let cost: typeof Cost | undefined;
     const run = await runProgram(project, request.stack, config, secretKeys, {
         tsNode: request.tsNode,
-        // The pack loads while the program runs: two processes, two cores.
+        // The pack and the pricing load while the program runs (two processes, two cores), not
+        // before the program starts: the program's own start-up is the longer path.
         whileRunning: () => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            /* eslint-disable @typescript-eslint/no-require-imports */
             runner = require("../../policies/runner") as typeof Runner;
+            cost = require("./cost") as typeof Cost;
+            /* eslint-enable @typescript-eslint/no-require-imports */
         },
     });
     if (run.console.trim()) process.stderr.write(run.console.endsWith("\n") ? run.console : `${run.console}\n`);
@@ -50,7 +54,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         resources: run.resources,
         outputs: run.outputs ?? {},
         violations,
-        cost: estimateCost(created),
+        cost: cost!.estimateCost(created),
         policyConfig: policyConfig.source,
         budget: stackBudgetOf(policyConfig),
         configChanges: [
