@@ -233,6 +233,7 @@ class PlanStack {
     readonly policyResources: PolicyResource[];
     private readonly byUrn: Map<string, PlanResource>;
     private readonly props = new Map<string, Record<string, unknown>>();
+    private readonly providers = new Map<string, NonNullable<PolicyResource["provider"]>>();
 
     constructor(resources: readonly PlanResource[]) {
         this.byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -294,10 +295,19 @@ class PlanStack {
         return props;
     }
 
-    /** The provider a reference `<urn>::<id>` names, with its properties when it was recorded too. */
+    /** The provider a reference `<urn>::<id>` names, with its properties when it was recorded too; one per reference. */
     private providerOf(r: PlanResource): PolicyResource["provider"] {
         if (!r.provider) return undefined;
-        const urn = r.provider.slice(0, r.provider.lastIndexOf("::"));
+        let provider = this.providers.get(r.provider);
+        if (!provider) {
+            provider = this.describeProvider(r.provider);
+            this.providers.set(r.provider, provider);
+        }
+        return provider;
+    }
+
+    private describeProvider(reference: string): NonNullable<PolicyResource["provider"]> {
+        const urn = reference.slice(0, reference.lastIndexOf("::"));
         const recorded = this.byUrn.get(urn);
         const [, , type = "", name = ""] = urn.split("::");
         return {
