@@ -1,12 +1,16 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import type { ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import type { AdmissionRule } from "../catalog/admission";
 import { evaluate, AdmissionRequest } from "../policies/lib/admission";
 import { resourcePolicy } from "../policies/lib/define";
 import { Props } from "../policies/lib/values";
-import { REPO_ROOT } from "./harness";
+import { REPO_ROOT, record, validStackConfig } from "./harness";
+import { buildPlatform } from "../platform";
+import { PolicyRun, Violation, parsePackConfig, runPolicies } from "../policies/runner";
+import type { RecordedResource } from "../tools/offline/recorder";
 
 /** What the offline plan does to be fast must not change what a program or a check sees (docs/plan-speed.md). */
 describe("plan speed: what the shortcuts keep", function () {
@@ -145,3 +149,63 @@ describe("plan speed: what the shortcuts keep", function () {
         });
     });
 });
+
+describe("plan speed: resource policies judged while the program runs", function () {
+    this.timeout(120_000);
+    let recorded: RecordedResource[];
+    before(async () => {
+        ({ resources: recorded } = await record(() => buildPlatform(validStackConfig("dev"))));
+    });
+
+    /** dev's pack config with the stack budget at $1, so the stack policies have something to say too. */
+    const tightConfig = () => {
+        const document = JSON.parse(
+            fs.readFileSync(path.join(REPO_ROOT, "policies/config.dev.json"), "utf8"),
+        ) as Record<string, unknown>;
+        return parsePackConfig(
+            JSON.stringify({
+                ...document,
+                "stack-monthly-budget": { enforcementLevel: "mandatory", monthlyBudgetUsd: 1 },
+            }),
+            "spec",
+        );
+    };
+
+    it("reports what judging everything at the end reports, in the same order, when a judged resource changes", async () => {
+        const resources = structuredClone(recorded);
+        const rolePolicy = resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
+        assert.ok(rolePolicy, "dev has an inline role policy");
+        const run = new PolicyRun(tightConfig());
+        for (const resource of resources) {
+            run.add(resource);
+            await new Promise((resolve) => setImmediate(resolve)); // as the engine's answers interleave
+        }
+        // After it was judged, the role policy's recorded document changes to grant everything.
+        const everything = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+        rolePolicy.inputs.policy = JSON.stringify(everything);
+        rolePolicy.outputs.policy = JSON.stringify(everything);
+        run.changed(rolePolicy.urn);
+        const incremental = await run.finish(resources);
+        const atTheEnd = await runPolicies(resources, tightConfig());
+        assert.deepStrictEqual(incremental, atTheEnd);
+        assert.ok(
+            incremental.some((v) => v.urn === rolePolicy.urn && v.level === "mandatory"),
+            show(incremental),
+        );
+        assert.ok(
+            incremental.some((v) => v.policy === "stack-monthly-budget"),
+            show(incremental),
+        );
+    });
+
+    it("judges at the end what arrived before the pack loaded, and never judges a read", async () => {
+        const resources = structuredClone(recorded);
+        const run = new PolicyRun(tightConfig());
+        run.add({ ...resources[0], read: true, custom: true });
+        assert.deepStrictEqual(await run.finish(resources), await runPolicies(resources, tightConfig()));
+    });
+});
+
+function show(violations: Violation[]): string {
+    return violations.map((v) => `${v.policy} ${v.urn ?? "(stack)"}: ${v.message}`).join("\n");
+}
