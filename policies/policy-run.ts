@@ -46,7 +46,7 @@ export class PolicyRun {
     private readonly resourcePolicies: EnabledPolicy[];
     /** Per judged resource, one outcome per resource policy, in pack order. */
     private readonly outcomes = new Map<PlanResource, Outcome[]>();
-    private readonly judgedByUrn = new Map<string, PlanResource>();
+    private readonly changedUrns = new Set<string>();
     private readonly queue: PlanResource[] = [];
     private next = 0;
     private draining?: Promise<void>;
@@ -74,13 +74,9 @@ export class PolicyRun {
         );
     }
 
-    /** A resource's outputs changed after it was judged (registered outputs): it is judged again at the end. */
+    /** A resource's outputs changed (registered outputs): it is judged again at the end, even if a judgement is under way. */
     changed(urn: string): void {
-        const judged = this.judgedByUrn.get(urn);
-        if (!judged) return;
-        this.outcomes.delete(judged);
-        this.judgedByUrn.delete(urn);
-        this.stack.forget(judged);
+        this.changedUrns.add(urn);
     }
 
     /** Every resource, in order: judges what is left, runs the stack policies, and returns the violations in pack order. */
@@ -88,7 +84,11 @@ export class PolicyRun {
         while (this.draining) await this.draining;
         if (this.failure) throw this.failure;
         this.stack.settle(resources);
-        for (const resource of resources) if (!this.outcomes.has(resource)) await this.judge(resource);
+        for (const resource of resources) {
+            if (this.changedUrns.has(resource.urn)) this.stack.forget(resource);
+            else if (this.outcomes.has(resource)) continue;
+            await this.judge(resource);
+        }
         const violations: Violation[] = [];
         let stackResources: StackValidationArgs["resources"] | undefined;
         for (const entry of this.enabled) {
@@ -135,7 +135,6 @@ export class PolicyRun {
             outcomes.push(outcome);
         }
         this.outcomes.set(resource, outcomes);
-        this.judgedByUrn.set(resource.urn, resource);
     }
 }
 
