@@ -9,21 +9,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type {
-    EnforcementLevel,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-} from "@pulumi/policy";
-import { UnknownValueError, unknownCheckingProxy } from "./lib/engine-proxy";
+import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { ALL_POLICIES, PACK_NAME } from "./all-policies";
+import { ALL_POLICIES } from "./all-policies";
 import { PolicyConfigError } from "./lib/config-error";
 import { schemaDefaults } from "./lib/define";
-import { unwrapSecrets } from "./lib/wire";
+import { PolicyRun } from "./policy-run";
 
 /** A resource as the offline plan records it. */
 export interface PlanResource {
@@ -144,181 +135,15 @@ export function parsePackConfig(text: string, source: string): PackConfig {
     return { source, policies };
 }
 
-/** Runs every enabled policy on the resources; violations come policy by policy, in pack order. */
+/**
+ * Runs every enabled policy on the resources; violations come policy by policy, in pack order.
+ * The offline plan uses a PolicyRun directly, to judge resources while its program still runs.
+ */
 export async function runPolicies(resources: readonly PlanResource[], config: PackConfig): Promise<Violation[]> {
-    const stack = new PlanStack(resources);
-    const violations: Violation[] = [];
-    for (const policy of ALL_POLICIES) {
-        const settings = config.policies[policy.name];
-        if (!settings)
-            throw new PolicyConfigError(
-                `${config.source}: has no settings for policy "${policy.name}"; build it with loadPackConfig`,
-            );
-        if (settings.enforcementLevel === "disabled") continue;
-        // As the engine does: a remediation that still fails is reported as mandatory.
-        const level = settings.enforcementLevel === "advisory" ? "advisory" : "mandatory";
-        const report = (urn: string | null) => (message: string, reportedUrn?: string) =>
-            violations.push({ policy: policy.name, level, urn: reportedUrn ?? urn, message });
-        const getConfig = <T extends object>() => settings.config as T;
-
-        if ("validateResource" in policy && policy.validateResource) {
-            const validations = Array.isArray(policy.validateResource)
-                ? policy.validateResource
-                : [policy.validateResource];
-            for (const resource of resources) {
-                // Resource policies always report against the resource they validate.
-                const args = stack.resourceArgs(resource, getConfig);
-                for (const validate of validations)
-                    await guarded(policy, resource.urn, violations, () =>
-                        validate(args, (message) => report(resource.urn)(message)),
-                    );
-            }
-        } else if ("validateStack" in policy) {
-            const args: StackValidationArgs = {
-                resources: stack.policyResources,
-                stackTags: NO_STACK_TAGS,
-                getConfig,
-                notApplicable,
-            };
-            await guarded(policy, null, violations, () => policy.validateStack(args, report(null)));
-        }
-    }
-    return violations;
+    return new PolicyRun(config).finish(resources);
 }
 
-/** Calls a validation as the engine does: not-applicable is silence, an unknown value an advisory note, anything else a failure. */
-async function guarded(
-    policy: Policy,
-    urn: string | null,
-    violations: Violation[],
-    validate: () => void | Promise<void>,
-): Promise<void> {
-    try {
-        await validate();
-    } catch (err) {
-        if (err instanceof NotApplicable) return;
-        if (err instanceof UnknownValueError) {
-            violations.push({
-                policy: policy.name,
-                level: "advisory",
-                urn,
-                message: `can't run policy "${policy.name}" during preview: ${err.message}`,
-            });
-            return;
-        }
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new Error(`policy "${policy.name}" of pack ${PACK_NAME} failed${urn ? ` on ${urn}` : ""}: ${reason}`, {
-            cause: err,
-        });
-    }
-}
-
-class NotApplicable extends Error {}
-
-function notApplicable(reason?: string): never {
-    throw new NotApplicable(reason ?? "not applicable");
-}
-
-const NO_STACK_TAGS: ReadonlyMap<string, string> = new Map();
-
-/** The recorded resources, turned into the engine's view of them once and shared by all policies. */
-class PlanStack {
-    readonly policyResources: PolicyResource[];
-    private readonly byUrn: Map<string, PlanResource>;
-    private readonly props = new Map<string, Record<string, unknown>>();
-
-    constructor(resources: readonly PlanResource[]) {
-        this.byUrn = new Map(resources.map((r) => [r.urn, r]));
-        const byUrn = new Map<string, PolicyResource>();
-        this.policyResources = resources.map((r) => {
-            const resource: PolicyResource = {
-                type: r.type,
-                props: this.propsOf(r),
-                urn: r.urn,
-                name: r.name,
-                opts: optionsOf(r),
-                provider: this.providerOf(r),
-                dependencies: [],
-                propertyDependencies: {},
-                isType: (cls) => isTypeOf(r.type, cls),
-                asType: ((cls: unknown) =>
-                    isTypeOf(r.type, cls) ? resource.props : undefined) as PolicyResource["asType"],
-            };
-            byUrn.set(r.urn, resource);
-            return resource;
-        });
-        for (const [i, r] of resources.entries()) {
-            const resource = this.policyResources[i];
-            resource.parent = r.parent ? byUrn.get(r.parent) : undefined;
-            const known = (urns: readonly string[]) =>
-                urns.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
-            resource.dependencies = known(r.dependencies ?? []);
-            resource.propertyDependencies = Object.fromEntries(
-                Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) => [key, known(urns)]),
-            );
-        }
-    }
-
-    resourceArgs(r: PlanResource, getConfig: ResourceValidationArgs["getConfig"]): ResourceValidationArgs {
-        const props = this.propsOf(r);
-        return {
-            type: r.type,
-            props,
-            urn: r.urn,
-            name: r.name,
-            opts: optionsOf(r),
-            provider: this.providerOf(r),
-            stackTags: NO_STACK_TAGS,
-            isType: (cls) => isTypeOf(r.type, cls),
-            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
-            getConfig,
-            notApplicable,
-        };
-    }
-
-    /** The inputs, with computed outputs filling in what they lack; secrets unwrapped; behind the engine's unknown-checking proxy. */
-    private propsOf(r: PlanResource): Record<string, unknown> {
-        let props = this.props.get(r.urn);
-        if (!props) {
-            const plain = unwrapSecrets({ ...(r.outputs ?? {}), ...r.inputs }) as Record<string, unknown>;
-            props = unknownCheckingProxy(plain);
-            this.props.set(r.urn, props);
-        }
-        return props;
-    }
-
-    /** The provider a reference `<urn>::<id>` names, with its properties when it was recorded too. */
-    private providerOf(r: PlanResource): PolicyResource["provider"] {
-        if (!r.provider) return undefined;
-        const urn = r.provider.slice(0, r.provider.lastIndexOf("::"));
-        const recorded = this.byUrn.get(urn);
-        const [, , type = "", name = ""] = urn.split("::");
-        return {
-            type: recorded?.type ?? type.split("$").pop() ?? type,
-            name: recorded?.name ?? name,
-            urn,
-            props: recorded ? this.propsOf(recorded) : {},
-        };
-    }
-}
-
-function optionsOf(r: PlanResource): PolicyResourceOptions {
-    return {
-        protect: r.protect ?? false,
-        ignoreChanges: [],
-        aliases: [],
-        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        additionalSecretOutputs: [],
-        parent: r.parent ?? undefined,
-    };
-}
-
-/** As the engine's `isType`: by the class's Pulumi type token, else its `isInstance`. */
-function isTypeOf(type: string, resourceClass: unknown): boolean {
-    const cls = resourceClass as { __pulumiType?: string; isInstance?: (o: unknown) => boolean };
-    if (typeof cls.__pulumiType === "string") return cls.__pulumiType === type;
-    return typeof cls.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
-}
+export { PolicyRun };
 
 /**
  * The config properties of one entry that the policy does not declare or whose values do not

@@ -86,12 +86,10 @@ export const teamNamespaceAdmission = resourcePolicy({
     resourceTypes: { describe: "Kubernetes objects", test: (type) => holdsKubernetesObjects(type) },
     validate: (
         { type, name, props, providerProps },
-        { systemNamespaces, allowedClusterRoles, baselineNamespaces },
+        { systemNamespaces, allowedClusterRoles, baselineNamespaces, kubernetesVersion },
         report,
     ) => {
-        const rules = tenancyRules({ allowedClusterRoles }).filter((r) => CONTENT_RULES.includes(r.name));
-        const objectRules = rules.filter((r) => !POD_RULES.includes(r.name));
-        const podRules = rules.filter((r) => POD_RULES.includes(r.name));
+        const { objectRules, podRules } = rulesFor(allowedClusterRoles, kubernetesVersion);
         for (const { label, kind, object, patch } of kubernetesObjects(type, name, props)) {
             if (patch || containsUnknown(object)) continue; // a patch keeps the live object's other fields; unknowns wait for the update
             const where = objectNamespace(type, kind, object, providerProps);
@@ -111,6 +109,28 @@ export const teamNamespaceAdmission = resourcePolicy({
         }
     },
 });
+
+/** The rules for one setting of allowedClusterRoles and the cluster's version, built once: the check runs for every Kubernetes object of the stack. */
+const RULES_BY_SETTINGS = new Map<string, { objectRules: AdmissionRule[]; podRules: AdmissionRule[] }>();
+
+function rulesFor(
+    allowedClusterRoles: readonly string[],
+    kubernetesVersion: string,
+): { objectRules: AdmissionRule[]; podRules: AdmissionRule[] } {
+    const key = JSON.stringify([allowedClusterRoles, kubernetesVersion]);
+    let rules = RULES_BY_SETTINGS.get(key);
+    if (!rules) {
+        const content = tenancyRules({ allowedClusterRoles, kubernetesVersion }).filter((r) =>
+            CONTENT_RULES.includes(r.name),
+        );
+        rules = {
+            objectRules: content.filter((r) => !POD_RULES.includes(r.name)),
+            podRules: content.filter((r) => POD_RULES.includes(r.name)),
+        };
+        RULES_BY_SETTINGS.set(key, rules);
+    }
+    return rules;
+}
 
 /** Where a built-in kind keeps its pod spec; another path is named in the message. */
 function podPath(kind: string): string {

@@ -83,8 +83,8 @@ export function resourcePolicy<C>(check: ResourceCheck<C>): ResourceValidationPo
                 urn: args.urn,
                 type: args.type,
                 name: args.name,
-                props: plainProps(args.props),
-                providerProps: args.provider ? plainProps(args.provider.props) : undefined,
+                props: sharedPlainProps(args.props),
+                providerProps: args.provider ? sharedPlainProps(args.provider.props) : undefined,
             };
             return check.validate(resource, configWithDefaults(check.config, args.getConfig<Partial<C>>()), (message) =>
                 reportViolation(message),
@@ -97,7 +97,7 @@ export function stackPolicy<C>(check: StackCheck<C>): StackValidationPolicy {
     return {
         ...policyFields(check),
         validateStack: (args: StackValidationArgs, reportViolation) => {
-            const resources = args.resources.map(toStackResource);
+            const resources = args.resources.map(sharedStackResource);
             return check.validate(
                 resources,
                 configWithDefaults(check.config, args.getConfig<Partial<C>>()),
@@ -134,13 +134,50 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
     return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * The plain copy of a properties object, made once and shared by every check that reads it,
+ * frozen so that no check can change what the next one sees. Copying per check made the pack's
+ * time grow with checks × resources × properties: most of a large stack's policy time.
+ */
+const PLAIN_COPIES = new WeakMap<object, Props>();
+
+function sharedPlainProps(props: unknown): Props {
+    if (typeof props !== "object" || props === null) return plainProps(props);
+    let copy = PLAIN_COPIES.get(props);
+    if (!copy) {
+        copy = deepFreeze(plainProps(props));
+        PLAIN_COPIES.set(props, copy);
+    }
+    return copy;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    }
+    return value;
+}
+
+/** A stack check's view of a resource, made once per resource and shared by every stack check, as its props are. */
+const STACK_RESOURCES = new WeakMap<PolicyResource, StackResource>();
+
+function sharedStackResource(resource: PolicyResource): StackResource {
+    let shared = STACK_RESOURCES.get(resource);
+    if (!shared) {
+        shared = deepFreeze(toStackResource(resource));
+        STACK_RESOURCES.set(resource, shared);
+    }
+    return shared;
+}
+
 function toStackResource(resource: PolicyResource): StackResource {
     return {
         urn: resource.urn,
         type: resource.type,
         name: resource.name,
-        props: plainProps(resource.props),
-        providerProps: resource.provider ? plainProps(resource.provider.props) : undefined,
+        props: sharedPlainProps(resource.props),
+        providerProps: resource.provider ? sharedPlainProps(resource.provider.props) : undefined,
         parent: resource.parent?.urn,
         provider: resource.provider?.urn,
         dependencies: resource.dependencies.map((d) => d.urn),

@@ -49,6 +49,12 @@ export interface EngineRecording {
     readonly outputs?: Record<string, unknown>;
 }
 
+/** Told of each resource as it is recorded, and of outputs a resource registers later, while the program runs. */
+export interface EngineListener {
+    recorded(resource: RecordedResource): void;
+    outputsChanged(urn: string): void;
+}
+
 type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
 type Handler<Req, Res> = (call: { request: Req }, callback: Callback<Res>) => void;
 
@@ -59,6 +65,7 @@ export class OfflineEngine {
     private stackUrn?: string;
     private outputs?: Record<string, unknown>;
     private readonly transforms = new ResourceTransforms();
+    private listener?: EngineListener;
 
     constructor(
         private readonly project: string,
@@ -100,6 +107,10 @@ export class OfflineEngine {
                 err ? reject(err) : resolve(`127.0.0.1:${port}`),
             ),
         );
+    }
+
+    listen(listener: EngineListener): void {
+        this.listener = listener;
     }
 
     stop(): void {
@@ -235,7 +246,10 @@ export class OfflineEngine {
         if (req.getUrn() === this.stackUrn) this.outputs = outputs;
         else {
             const resource = this.byUrn.get(req.getUrn());
-            if (resource) Object.assign(resource.outputs, outputs);
+            if (resource) {
+                Object.assign(resource.outputs, outputs);
+                this.listener?.outputsChanged(resource.urn);
+            }
         }
         return new emptyproto.Empty();
     }
@@ -251,6 +265,7 @@ export class OfflineEngine {
     private record(resource: RecordedResource): void {
         this.resources.push(resource);
         this.byUrn.set(resource.urn, resource);
+        this.listener?.recorded(resource);
     }
 
     /**

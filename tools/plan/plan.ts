@@ -4,7 +4,8 @@
  */
 import * as path from "path";
 import type * as Runner from "gpu-dev-platform-policies/runner";
-import { estimateCost } from "./cost";
+import type { RecordedResource } from "@gpu-platform/offline/recorder";
+import type * as Cost from "./cost";
 import { PlanInputError } from "./options";
 import type { PlanResult } from "./render";
 import { runProgram } from "./run-program";
@@ -24,14 +25,11 @@ export interface PlanRequest {
 export async function plan(request: PlanRequest): Promise<PlanResult> {
     const project = readProject(request.programDir);
     const { config, secretKeys } = resolveStack(project, request.stack, request.configFile, request.sets ?? []);
-    let runner: typeof Runner | undefined;
+    const pack = packWhileRunning(request.policyStack ?? request.stack);
     const run = await runProgram(project, request.stack, config, secretKeys, {
         tsNode: request.tsNode,
-        // The pack loads while the program runs: two processes, two cores.
-        whileRunning: () => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            runner = require("gpu-dev-platform-policies/runner") as typeof Runner;
-        },
+        whileRunning: pack.load,
+        listener: pack.listener,
     });
     if (run.console.trim()) process.stderr.write(run.console.endsWith("\n") ? run.console : `${run.console}\n`);
     const created = run.resources.filter((r) => !r.read);
@@ -42,9 +40,8 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         ]);
     }
 
-    const policyConfig = runner!.loadPackConfig(request.policyStack ?? request.stack);
     // Recorded resources carry what the policies read: inputs, computed outputs, provider and dependencies.
-    const violations = await runner!.runPolicies(created, policyConfig);
+    const { policyConfig, violations, cost } = await pack.judge(created);
     return {
         project: project.name,
         stack: request.stack,
@@ -52,7 +49,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         resources: run.resources,
         outputs: run.outputs ?? {},
         violations,
-        cost: estimateCost(created),
+        cost,
         policyConfig: policyConfig.source,
         budget: stackBudgetOf(policyConfig),
         configChanges: [
@@ -60,6 +57,44 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
             ...(request.sets ?? []).map((set) => `--set ${set.slice(0, set.indexOf("=") + 1)}…`),
         ],
         stackRegion: config[`${project.name}:region`] ?? config["aws:region"],
+    };
+}
+
+/**
+ * The pack and the pricing, loaded once the program's process is running (two processes, two
+ * cores), not before it starts: the program's own start-up is the longer path. The pack's
+ * resource policies then judge each resource as the program registers it, in this process,
+ * which otherwise waits; `judge` runs what is left once the program is done. A bad policy
+ * config is reported there, after the program's own errors, as before.
+ */
+function packWhileRunning(stack: string) {
+    let runner: typeof Runner | undefined;
+    let cost: typeof Cost | undefined;
+    let loaded: { policyConfig: Runner.PackConfig; run: Runner.PolicyRun } | { error: unknown } | undefined;
+    const run = () => (loaded && "run" in loaded ? loaded.run : undefined);
+    return {
+        load: () => {
+            /* eslint-disable @typescript-eslint/no-require-imports */
+            runner = require("gpu-dev-platform-policies/runner") as typeof Runner;
+            cost = require("./cost") as typeof Cost;
+            /* eslint-enable @typescript-eslint/no-require-imports */
+            try {
+                const policyConfig = runner.loadPackConfig(stack);
+                loaded = { policyConfig, run: new runner.PolicyRun(policyConfig) };
+            } catch (error) {
+                loaded = { error };
+            }
+        },
+        listener: {
+            recorded: (resource: RecordedResource) => run()?.add(resource),
+            outputsChanged: (urn: string) => run()?.changed(urn),
+        },
+        judge: async (created: RecordedResource[]) => {
+            if (!loaded) throw new Error("the policy pack was never loaded");
+            if ("error" in loaded) throw loaded.error;
+            const violations = await loaded.run.finish(created);
+            return { policyConfig: loaded.policyConfig, violations, cost: cost!.estimateCost(created) };
+        },
     };
 }
 

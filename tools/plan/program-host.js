@@ -38,6 +38,55 @@ inspector.Session.prototype.post = function (method, params, callback) {
 
 installCompiledCodeCache();
 if (process.env.GPU_PLATFORM_PLAN_TYPESCRIPT === "esbuild") installTypeScriptHook();
+deferUnusedSdkModules();
+
+/**
+ * Parts of @pulumi/pulumi a plan does not run, loaded when first touched instead of at start-up,
+ * where they were half of the SDK's load time: the Automation API (`pulumi.automation`, which
+ * brings npm's arborist and pacote) and what function serialization needs (arborist to find a
+ * function's packages, TypeScript to parse its source). Matched by the requiring file of
+ * @pulumi/pulumi 3.x (index.js, runtime/closure/codePaths.js, runtime/closure/parseFunction.js):
+ * an SDK laid out otherwise loads them as usual. A program that does use them gets the real
+ * module on its first property access.
+ */
+function deferUnusedSdkModules() {
+    const Module = require("module");
+    const path = require("path");
+    const sdkFile = (...parts) => path.join(path.sep, "@pulumi", "pulumi", ...parts);
+    const deferred = [
+        { request: "./automation", from: sdkFile("index.js") },
+        { request: "@npmcli/arborist", from: sdkFile("runtime", "closure", "codePaths.js") },
+        { request: "../../typescript-shim", from: sdkFile("runtime", "closure", "parseFunction.js") },
+    ];
+    const load = Module._load;
+    Module._load = function (request, parent, isMain) {
+        const defer = parent && deferred.some((d) => d.request === request && parent.filename.endsWith(d.from));
+        return defer
+            ? lazyModule(() => load.call(Module, request, parent, false))
+            : load.call(this, request, parent, isMain);
+    };
+}
+
+/**
+ * A module object that loads the module on first use. It says it is an ES module's namespace
+ * (`__esModule`) without loading, so TypeScript's `__importStar` hands it on as it is.
+ */
+function lazyModule(loadModule) {
+    let loaded;
+    const real = () => (loaded = loaded || loadModule());
+    return new Proxy(
+        {},
+        {
+            get: (_, key) => (key === "__esModule" ? true : Reflect.get(real(), key)),
+            has: (_, key) => Reflect.has(real(), key),
+            ownKeys: () => Reflect.ownKeys(real()),
+            getOwnPropertyDescriptor: (_, key) => {
+                const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+                return descriptor && { ...descriptor, configurable: true };
+            },
+        },
+    );
+}
 
 let reported = false;
 const report = (err) => {

@@ -10,7 +10,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EngineRecording, OfflineEngine } from "@gpu-platform/offline/engine";
+import { EngineListener, EngineRecording, OfflineEngine } from "@gpu-platform/offline/engine";
 import { PlanInputError } from "./options";
 import type { ProgramProject, StackConfig } from "./stack-config";
 
@@ -24,6 +24,8 @@ export interface RunOptions {
     readonly tsNode?: boolean;
     /** Called once the program's process is running, so the caller can load what it needs meanwhile. */
     readonly whileRunning?: () => void;
+    /** Told of each resource as the program registers it. */
+    readonly listener?: EngineListener;
 }
 
 const HOST_PRELOAD = path.join(__dirname, "program-host.js");
@@ -37,6 +39,7 @@ export async function runProgram(
 ): Promise<ProgramRun> {
     const host = languageHostOf(project);
     const engine = new OfflineEngine(project.name, stack);
+    if (options.listener) engine.listen(options.listener);
     const address = await engine.start();
     // The config goes through a file the program's preload reads into its own environment: an
     // environment variable of more than 128 KiB (Linux's MAX_ARG_STRLEN) cannot be passed to a process.
