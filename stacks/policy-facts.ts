@@ -11,10 +11,7 @@
  * per-stack fact adds one entry to POLICY_FACTS; a new policy whose settings are guardrails adds
  * nothing here and is edited in the files by hand.
  */
-import { isGpuResource } from "@gpu-platform/catalog";
-import { poolNodes } from "../components/cluster";
 import type { SettingProblem } from "../components/shared/problems";
-import { quotaHard } from "../components/tenancy";
 import type { PlatformConfig } from "./profiles";
 
 export interface PolicyFact {
@@ -26,26 +23,6 @@ export interface PolicyFact {
 
 const classLimits = (config: PlatformConfig) =>
     Object.fromEntries(config.priorityClasses.map((pc) => [pc.name, pc.maxGpusPerPod]));
-
-/**
- * Each team's GPU quota as its namespace's ResourceQuota and its Kueue ClusterQueue get it
- * (TeamNamespace's `quotaHard` over every GPU pool of the cluster, defaults included): the GPU
- * resources the team may request at once. A resource left out is 0 to the policy, as to the quota.
- */
-function teamGpuQuotas(config: PlatformConfig): Record<string, Record<string, number>> {
-    const gpuPools = config.nodePools
-        .map((pool) => ({ nodeResources: poolNodes(pool.name, pool).nodeResources }))
-        .filter((pool) => Object.keys(pool.nodeResources).length > 0);
-    return Object.fromEntries(
-        config.teams.map((team) => {
-            const limits = Object.entries(quotaHard(team.quota ?? {}, gpuPools))
-                .map(([key, value]) => [key.replace(/^requests\./, ""), Number(value)] as const)
-                .filter(([resource, n]) => isGpuResource(resource) && n > 0)
-                .sort(([a], [b]) => a.localeCompare(b));
-            return [team.name, Object.fromEntries(limits)];
-        }),
-    );
-}
 
 export const POLICY_FACTS: readonly PolicyFact[] = [
     // The namespaces' team label must name a team of this stack.
@@ -61,8 +38,6 @@ export const POLICY_FACTS: readonly PolicyFact[] = [
         setting: "baselineNamespaces",
         of: (config) => config.teams.filter((team) => team.podSecurity === "baseline").map((team) => team.name),
     },
-    // A team's GPU workloads at their most fit its quota; a team's own stack cannot see the platform's ResourceQuotas.
-    { policy: "gpu-workload-team-quota", setting: "teamGpuQuotas", of: teamGpuQuotas },
     // Pod Security's safe sysctls are the cluster's Kubernetes version's.
     {
         policy: "team-namespace-admission",

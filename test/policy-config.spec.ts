@@ -18,8 +18,6 @@ import {
     withPolicyFacts,
 } from "../stacks";
 import { runPolicyConfig } from "../tools/policy-config/cli";
-import { gpuWorkloadTeamQuota } from "gpu-dev-platform-policies/gpu-team-quota";
-import { resource, violationsOf } from "gpu-dev-platform-policies/test/support/check";
 
 const fileOf = (stack: string) =>
     JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", `config.${stack}.json`), "utf8")) as Record<
@@ -58,10 +56,6 @@ describe("the policy config's per-stack facts", function () {
                 'policies/config.prod.json team-namespace-label.teams: is ["ml-research","inference","applied-ml"], but Pulumi.prod.yaml makes it ' +
                     '["ml-research","inference","applied-ml","vision"]: the policy pack would judge this stack by stale facts; ' +
                     "run `npm run policy-config -- --stack prod` and commit the file",
-                // Its GPU quota is a fact too, told for the new name alone: the first team's quota (gpus 16) and the pools' defaults.
-                "policies/config.prod.json gpu-workload-team-quota.teamGpuQuotas.vision: is unset, but Pulumi.prod.yaml makes it " +
-                    '{"nvidia.com/gpu":16,"nvidia.com/gpu.shared":24,"nvidia.com/mig-1g.10gb":16,"nvidia.com/mig-2g.20gb":8,"nvidia.com/mig-3g.40gb":8}: ' +
-                    "the policy pack would judge this stack by stale facts; run `npm run policy-config -- --stack prod` and commit the file",
             ],
         );
     });
@@ -88,92 +82,8 @@ describe("the policy config's per-stack facts", function () {
         assert.deepStrictEqual(policyFactProblems(stale.config, packWith("prod", written)), []);
         assert.deepStrictEqual(
             policyFactProblems(stale.config, packWith("prod", edited)).map((p) => p.key),
-            [
-                "policies/config.prod.json team-namespace-label.teams",
-                "policies/config.prod.json gpu-workload-team-quota.teamGpuQuotas.vision",
-            ],
+            ["policies/config.prod.json team-namespace-label.teams"],
             "and the edited file is stale",
-        );
-    });
-
-    it("derives each team's GPU quota from its quota in the stack file, as its ResourceQuota gets it", () => {
-        // Pulumi.prod.yaml by hand: pools a100-shared (p4d.24xlarge, 8 GPUs x 3 time-slice replicas = 24
-        // nvidia.com/gpu.shared), a100-mig (p4de.24xlarge cut into 8 3g.40gb, 8 2g.20gb, 16 1g.10gb), h100
-        // (p5.48xlarge, 8 whole GPUs); a team's unset quota is one node's worth of each.
-        const pools = {
-            "nvidia.com/gpu.shared": 24,
-            "nvidia.com/mig-1g.10gb": 16,
-            "nvidia.com/mig-2g.20gb": 8,
-            "nvidia.com/mig-3g.40gb": 8,
-        };
-        assert.deepStrictEqual(fileOf("prod")["gpu-workload-team-quota"], {
-            enforcementLevel: "mandatory",
-            teamGpuQuotas: {
-                // quota.gpus: 16
-                "ml-research": { "nvidia.com/gpu": 16, ...pools },
-                // quota.gpus: 8 and mig 3g.40gb 16, 2g.20gb 8, 1g.10gb 16
-                inference: { "nvidia.com/gpu": 8, ...pools, "nvidia.com/mig-3g.40gb": 16 },
-                // no quota: the defaults
-                "applied-ml": { "nvidia.com/gpu": 8, ...pools },
-            },
-        });
-        // Pulumi.dev.yaml: two time-sliced pools, g5.xlarge (1 GPU x 3 replicas) and p4d.24xlarge (8 x 3 = 24), no
-        // whole GPUs, and no team quota set: one node's worth of the larger, 24 shared GPUs each.
-        assert.deepStrictEqual(fileOf("dev")["gpu-workload-team-quota"].teamGpuQuotas, {
-            "ml-research": { "nvidia.com/gpu.shared": 24 },
-            "applied-ml": { "nvidia.com/gpu.shared": 24 },
-        });
-
-        const raw = stackConfig("prod");
-        (raw.teams as any[])[2].quota = { gpus: 0, sharedGpus: 4 };
-        const result = validatePlatformConfig(raw, PROJECT, "prod", { ...policyPackSettings("prod"), file: undefined });
-        assert.ok(result.config, result.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
-        const written = withPolicyFacts(fileOf("prod"), result.config) as Record<string, any>;
-        // gpus 0 drops the resource (0 to the policy, as to the quota); sharedGpus 4 replaces the default 24.
-        assert.deepStrictEqual(written["gpu-workload-team-quota"].teamGpuQuotas["applied-ml"], {
-            ...pools,
-            "nvidia.com/gpu.shared": 4,
-        });
-        assert.deepStrictEqual(
-            policyFactProblems(result.config, packWith("prod", fileOf("prod"))).map((p) => `${p.key}: ${p.message}`),
-            [
-                'policies/config.prod.json gpu-workload-team-quota.teamGpuQuotas.applied-ml: is {"nvidia.com/gpu":8,"nvidia.com/gpu.shared":24,' +
-                    '"nvidia.com/mig-1g.10gb":16,"nvidia.com/mig-2g.20gb":8,"nvidia.com/mig-3g.40gb":8}, but Pulumi.prod.yaml makes it ' +
-                    '{"nvidia.com/gpu.shared":4,"nvidia.com/mig-1g.10gb":16,"nvidia.com/mig-2g.20gb":8,"nvidia.com/mig-3g.40gb":8}: ' +
-                    "the policy pack would judge this stack by stale facts; run `npm run policy-config -- --stack prod` and commit the file",
-            ],
-        );
-    });
-
-    it("judges a team stack by the shipped quotas: 3 replicas x 8 GPUs is past ml-research's 16 on the prod cluster", async () => {
-        const deployment = (replicas: number) =>
-            resource("kubernetes:apps/v1:Deployment", "serve", {
-                metadata: { name: "serve", namespace: "ml-research" },
-                spec: {
-                    replicas,
-                    selector: { matchLabels: { app: "serve" } },
-                    template: {
-                        metadata: { labels: { app: "serve" } },
-                        spec: {
-                            containers: [
-                                { name: "serve", image: "serve:1", resources: { limits: { "nvidia.com/gpu": "8" } } },
-                            ],
-                        },
-                    },
-                },
-            });
-        const prod = { teamGpuQuotas: fileOf("prod")["gpu-workload-team-quota"].teamGpuQuotas };
-        assert.deepStrictEqual(await violationsOf(gpuWorkloadTeamQuota, [deployment(2)], prod), []);
-        const [refused] = await violationsOf(gpuWorkloadTeamQuota, [deployment(3)], prod);
-        assert.match(
-            refused.message,
-            /^team namespace "ml-research" asks for up to 24 nvidia\.com\/gpu at once .* above its quota of 16 \(teamGpuQuotas in the stack's policy config\)/,
-        );
-        // The dev cluster has no whole GPUs: one replica is already past its quota (0).
-        const dev = { teamGpuQuotas: fileOf("dev")["gpu-workload-team-quota"].teamGpuQuotas };
-        assert.match(
-            (await violationsOf(gpuWorkloadTeamQuota, [deployment(1)], dev))[0].message,
-            /asks for up to 8 nvidia\.com\/gpu at once .* above its quota of 0/,
         );
     });
 

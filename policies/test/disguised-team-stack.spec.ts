@@ -33,9 +33,6 @@ describe("policies on a team stack that breaks them in disguise (test/fixtures/d
             "gpu-operator-install: gpu-operator", // driver left to the chart's default (on)
             "gpu-workload-class-limit: ml-research/finetune", // "16000m" GPUs in a v1 ConfigGroup's YAML
             "gpu-workload-class-limit: pretrain", // a PyTorchJob's sidecar GPU
-            // 2 workers × (1 GPU + the sidecar's 1) = 4 nvidia.com/gpu in ml-research, whose dev quota has no
-            // whole GPUs (teamGpuQuotas in policies/config.dev.json: 24 time-sliced shares only)
-            "gpu-workload-team-quota: pretrain",
             "helm-release-namespaces: notebook-hub", // createNamespace
             "iam-no-admin-grants: team-admin", // iam:* on *, through getPolicyDocument
             "no-public-ingress: ssh-lower", // 0.0.0.0/1
