@@ -166,14 +166,6 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
         suite: "fast",
     },
     {
-        id: "claimed-requester-not-inserted",
-        file: MIGRATION_8,
-        find: "p_request->>'requester', p_request->>'claimedRequester', p_request->>'purpose',",
-        replace: "p_request->>'requester', NULL, p_request->>'purpose',",
-        why: "a new request no longer records the requester the body claimed beside the proven caller",
-        suite: "fast",
-    },
-    {
         id: "refused-growth-claim-not-labelled",
         file: MIGRATION_8,
         find: "    IF p_request->>'claimedRequester' IS NOT NULL AND NOT (v_result->>'replay')::boolean",
