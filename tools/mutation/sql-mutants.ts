@@ -165,6 +165,9 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
         why: "the (team, day) spend read loses its team filter: every team's spend counts against each budget",
         suite: "fast",
     },
+    // No mutant drops the claim from decide_new_reservation's INSERT: approve_gpu_request's UPDATE
+    // then labels the new row all the same (its body carries the id, approved or refused), so nothing
+    // a user can see changes; it is an equivalent mutant. The UPDATE alone labels a refused growth.
     {
         id: "refused-growth-claim-not-labelled",
         file: MIGRATION_8,
