@@ -4,10 +4,14 @@
 // text replacement in one file; the runner refuses a `find` that is missing or not unique, so the
 // list fails loudly when a migration changes under it instead of quietly testing nothing.
 //
-// The live definitions are the latest CREATE OR REPLACE of each function: decide_new_reservation,
-// worst_month_of, team_money, team_reserved_in and reservation_held_in from migration 4
-// (finops-migration.ts); approve_gpu_request, lock_team_budgets and reservation_to_adopt from
-// migration 3; decide_adoption and worst_growth_month from migration 7.
+// The live definitions are the latest CREATE OR REPLACE of each function, and each mutant points
+// there (re-pointed after migration 8, which replaced several; a mutant of a replaced body is dead
+// text and would "survive" for the wrong reason): team_money, team_reserved_in,
+// decide_new_reservation, worst_month_after and approve_gpu_request (the decision and its audit
+// entry) from migration 8; reservation_held_in's body (migration 8 only declares it STABLE) and
+// the gpu_request_baseline trigger from migration 4 (finops-migration.ts); decide_gpu_request
+// (migration 3's approve_gpu_request, renamed unchanged by migration 8), lock_team_budgets and
+// reservation_to_adopt from migration 3; decide_adoption and worst_growth_month from migration 7.
 
 export interface SqlMutant {
     /** Kebab-case name, printed in the report and accepted on the command line. */
@@ -28,11 +32,12 @@ export interface SqlMutant {
 const FINOPS = "services/cost-tracker/src/db/finops-migration.ts";
 const MIGRATION_3 = "services/cost-tracker/src/db/migration-3.ts";
 const MIGRATION_7 = "services/cost-tracker/src/db/migration-7.ts";
+const MIGRATION_8 = "services/cost-tracker/src/db/migration-8.ts";
 
 export const SQL_MUTANTS: readonly SqlMutant[] = [
     {
         id: "approval-boundary",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "v_fits := v_shortfall = 0;",
         replace: "v_fits := w.part < w.available;",
         why: "a request costing exactly what is left is refused (the approval's <= turned into <)",
@@ -40,7 +45,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "expired-reservations-count",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "AND released_at IS NULL AND expires_at > p_now",
         replace: "AND released_at IS NULL",
         why: "a reservation past its expiry still holds the team's money",
@@ -48,7 +53,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "expiry-instant",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "AND released_at IS NULL AND expires_at > p_now",
         replace: "AND released_at IS NULL AND expires_at >= p_now",
         why: "a reservation still holds money at the very instant it expires",
@@ -56,7 +61,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "released-reservations-count",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "AND released_at IS NULL AND expires_at > p_now",
         replace: "AND expires_at > p_now",
         why: "a released reservation still holds the team's money",
@@ -64,7 +69,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "observed-spend-not-subtracted",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "sum(reservation_held_in(estimated_cost_usd, consumed_usd, created_at",
         replace: "sum(reservation_held_in(estimated_cost_usd, 0, created_at",
         why: "spend a reservation's workload has run up is counted twice: as spend and still as reserved",
@@ -82,7 +87,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "spend-month-end",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "day >= p_month_start AND day < p_month_next",
         replace: "day >= p_month_start AND day <= p_month_next",
         why: "spend on the 1st of next month counts against this month's budget",
@@ -90,7 +95,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "spend-month-start",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "day >= p_month_start AND day < p_month_next",
         replace: "day > p_month_start AND day < p_month_next",
         why: "spend on the 1st of the month is not counted against the budget",
@@ -106,7 +111,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "only-this-month-checked",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "WHILE (m::timestamp AT TIME ZONE 'UTC') < p_now + p_hours * interval '1 hour' LOOP",
         replace: "WHILE m = p_month_start LOOP",
         why: "a request is checked against this month only, whatever it reserves in the next",
@@ -114,7 +119,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "best-month-judged",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "m_part - (mm.budget - mm.spent - mm.reserved) > part - available",
         replace: "m_part - (mm.budget - mm.spent - mm.reserved) < part - available",
         why: "a request is judged in the month it fits best, not worst",
@@ -122,7 +127,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "critical-refused",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "v_approved := v_fits OR (p_request->>'critical')::boolean;",
         replace: "v_approved := v_fits;",
         why: "a critical priority class is refused past the budget instead of approved with an alert",
@@ -130,7 +135,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "remaining-after-whole-estimate",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "'body', approval_body((p_request->>'id')::uuid, v_estimate, v_available - v_this_part",
         replace: "'body', approval_body((p_request->>'id')::uuid, v_estimate, v_available - v_estimate",
         why: "the approval's remainingUsd takes off the whole estimate, not this month's part",
@@ -138,7 +143,7 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
     },
     {
         id: "exceeds-code-boundary",
-        file: FINOPS,
+        file: MIGRATION_8,
         find: "to_jsonb(CASE WHEN w.part > m.budget THEN",
         replace: "to_jsonb(CASE WHEN w.part >= m.budget THEN",
         why: "a request equal to the whole budget is told it can never fit, though it may once money frees up",
@@ -150,6 +155,81 @@ export const SQL_MUTANTS: readonly SqlMutant[] = [
         find: "AND day = (NEW.created_at AT TIME ZONE 'UTC')::date",
         replace: "",
         why: "a workload's spend from before its approval day consumes its new reservation",
+        suite: "fast",
+    },
+    {
+        id: "spend-of-every-team",
+        file: MIGRATION_8,
+        find: "WHERE team = p_team AND day >= p_month_start AND day < p_month_next;",
+        replace: "WHERE day >= p_month_start AND day < p_month_next;",
+        why: "the (team, day) spend read loses its team filter: every team's spend counts against each budget",
+        suite: "fast",
+    },
+    // No mutant drops the claim from decide_new_reservation's INSERT: approve_gpu_request's UPDATE
+    // then labels the new row all the same (its body carries the id, approved or refused), so nothing
+    // a user can see changes; it is an equivalent mutant. The UPDATE alone labels a refused growth.
+    {
+        id: "refused-growth-claim-not-labelled",
+        file: MIGRATION_8,
+        find: "    IF p_request->>'claimedRequester' IS NOT NULL AND NOT (v_result->>'replay')::boolean",
+        replace: "    IF false",
+        why: "a growth that adoption refused is recorded without the requester the body claimed",
+        suite: "fast",
+    },
+    {
+        id: "audit-entry-dropped",
+        file: MIGRATION_8,
+        find: "IF p_audit IS NOT NULL AND (NOT (v_result->>'replay')::boolean OR v_result->>'requestHash' = p_hash) THEN",
+        replace: "IF false THEN",
+        why: "a decision commits without its audit entry",
+        suite: "fast",
+    },
+    {
+        id: "audit-replay-not-recorded",
+        file: MIGRATION_8,
+        find: "IF p_audit IS NOT NULL AND (NOT (v_result->>'replay')::boolean OR v_result->>'requestHash' = p_hash) THEN",
+        replace: "IF p_audit IS NOT NULL AND NOT (v_result->>'replay')::boolean THEN",
+        why: "a retried request answered from its record leaves no audit entry",
+        suite: "fast",
+    },
+    {
+        id: "reserved-window-past-month-end",
+        file: MIGRATION_8,
+        find: "created_at, hours, month_start, month_next)), 0)",
+        replace: "created_at, hours, month_start, (month_next + interval '1 month')::date)), 0)",
+        why: "a live reservation's next month is counted as reserved in this month too",
+        suite: "fast",
+    },
+    {
+        id: "later-month-window-from-first",
+        file: MIGRATION_8,
+        find: "round(reservation_held_in(p_estimate, 0, p_now, p_hours, m, m_next), 2)",
+        replace: "round(reservation_held_in(p_estimate, 0, p_now, p_hours, p_month_start, m_next), 2)",
+        why: "a later month is charged the request's part from this month's start, not that month's own part",
+        suite: "fast",
+    },
+    {
+        id: "worst-month-starts-from-estimate",
+        file: MIGRATION_8,
+        find: "p_month_start, v_this_part, v_available, m.reserved);",
+        replace: "p_month_start, v_estimate, v_available, m.reserved);",
+        why: "this month is judged against the whole estimate instead of its own part already computed",
+        suite: "fast",
+    },
+    {
+        id: "worst-month-starts-from-nothing",
+        file: MIGRATION_8,
+        find: "month := p_month_start; part := p_part; available := p_available;",
+        replace: "month := p_month_start; part := 0; available := p_available;",
+        why: "this month's figures already read are dropped: a request that fits no month is approved",
+        suite: "fast",
+    },
+    {
+        id: "worst-month-tie-later",
+        file: MIGRATION_8,
+        find: "IF m_part - (mm.budget - mm.spent - mm.reserved) > part - available THEN",
+        replace: "IF m_part - (mm.budget - mm.spent - mm.reserved) >= part - available THEN",
+        why: "two months equally short: the refusal names the later one, not the first the request runs short in",
         suite: "fast",
     },
     {
