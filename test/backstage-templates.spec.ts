@@ -53,6 +53,7 @@ import { type PlanResource, loadPackConfig, runPolicies } from "gpu-dev-platform
 import { costTrackerConfigFromStack } from "../tools/cost-tracker/stack-config";
 import type { Database } from "@gpu-platform/cost-tracker/src/db/database";
 import { TOKEN, clock, resetDatabase, testApp, testDatabase } from "@gpu-platform/cost-tracker/test/helpers";
+import { TRAINING_FORM } from "./training-form";
 
 const TEMPLATES_DIR = path.join(REPO_ROOT, "backstage", "templates");
 const NOW = "2026-11-20T12:00:00.000Z";
@@ -173,21 +174,7 @@ const SAMPLES: readonly Sample[] = [
     {
         template: "gpu-training-job.yaml",
         kind: "job",
-        parameters: {
-            name: "llama-ft",
-            team: "group:default/ml-research",
-            modelName: "support-llama",
-            modelVersion: 1,
-            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/ml-research/trainer:2.1.0",
-            command: "python train.py --epochs 3",
-            pool: "h100",
-            gpuResource: "nvidia.com/gpu",
-            gpus: 8,
-            hours: 6,
-            priorityClass: "training",
-            cpu: 64,
-            memoryGi: 512,
-        },
+        parameters: TRAINING_FORM,
     },
 ];
 const TEMPLATE_FILES = [...new Set(SAMPLES.map((s) => s.template))];

@@ -38,6 +38,7 @@ import {
     withCondition,
     workloadForJob,
 } from "@gpu-platform/budget-gate/test/kueue-double";
+import { TRAINING_FORM } from "./training-form";
 
 const PORTAL_TOKEN = "portal-token-0123456789abcdef";
 const PLATFORM_TOKEN = "platform-token-0123456789abcdef";
@@ -62,23 +63,6 @@ const gateConfig = buildBudgetGateConfig({
     breakerMode: "suspend",
     breakerIntervalSeconds: 3600,
 });
-
-/** The training template's form, as ada fills it in: 8 H100 for 6 h under `training`. */
-const TRAINING_FORM = {
-    name: "llama-ft",
-    team: `group:default/${TEAM}`,
-    modelName: "support-llama",
-    modelVersion: 1,
-    image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/ml-research/trainer:2.1.0",
-    command: "python train.py --epochs 3",
-    pool: "h100",
-    gpuResource: "nvidia.com/gpu",
-    gpus: 8,
-    hours: 6,
-    priorityClass: "training",
-    cpu: 64,
-    memoryGi: 512,
-};
 
 interface Figures {
     monthToDateUsd: number;

@@ -7,9 +7,7 @@
  * Price from catalog/instances.ts: p5.48xlarge $55.04/h for 8 GPUs → $6.88 per GPU-hour.
  */
 import * as assert from "assert";
-import type { FastifyInstance } from "fastify";
-import type { Database } from "../src/db/database";
-import { AUTH, clock, resetDatabase, testApp, testConfig, testDatabase } from "./helpers";
+import { trackerSpecApp } from "./helpers";
 
 const NOW = "2026-11-20T12:00:00.000Z";
 const UID = "0b6d4a52-4f1e-4c59-9c3e-7f2a61d0c001";
@@ -19,23 +17,7 @@ const ASK = { team: "applied-ml", pool: "h100", priorityClass: "training", reque
 type Body = Record<string, unknown>;
 
 describe("cost tracker adoption of a workload's reservation (embedded PGlite)", () => {
-    let db: Database;
-    let app: FastifyInstance;
-    let keys = 0;
-    const time = clock(NOW);
-
-    before(async () => {
-        db = await testDatabase();
-    });
-    beforeEach(async () => {
-        time.set(NOW);
-        await resetDatabase(db, testConfig());
-        app = await testApp(db, { now: time.now });
-    });
-    afterEach(() => app.close());
-
-    const post = (url: string, payload: object) =>
-        app.inject({ method: "POST", url, payload, headers: { ...AUTH, "idempotency-key": `adopt-${++keys}` } });
+    const { time, get, post } = trackerSpecApp(NOW, "adopt");
     const request = async (payload: object, status: number): Promise<Body> => {
         const res = await post("/v1/gpu-requests", payload);
         assert.strictEqual(res.statusCode, status, res.body);
@@ -76,7 +58,7 @@ describe("cost tracker adoption of a workload's reservation (embedded PGlite)", 
         await reserveA();
         const refused = await request({ ...ASK, gpus: 16, hours: 10, workload: WORKLOAD }, 409);
         assert.deepStrictEqual([refused.reason, refused.remainingUsd], ["over-budget", 550.39]);
-        const teams = (await app.inject({ method: "GET", url: "/v1/teams" })).json<Body[]>();
+        const teams = (await get("/v1/teams")).json<Body[]>();
         assert.strictEqual(teams.find((t) => t.name === "applied-ml")?.reservedUsd, 550.4);
     });
 

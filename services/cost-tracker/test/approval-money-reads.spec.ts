@@ -8,9 +8,7 @@
  * Budgets from test/helpers.ts (Pulumi.prod.yaml's): applied-ml $40,000 a month.
  */
 import * as assert from "assert";
-import type { FastifyInstance } from "fastify";
-import type { Database } from "../src/db/database";
-import { AUTH, clock, resetDatabase, testApp, testConfig, testDatabase } from "./helpers";
+import { trackerSpecApp } from "./helpers";
 
 const NOW = "2026-11-20T12:00:00.000Z";
 const ASK = { team: "applied-ml", pool: "h100", priorityClass: "training", requester: "ada@example.com" };
@@ -18,23 +16,7 @@ const ASK = { team: "applied-ml", pool: "h100", priorityClass: "training", reque
 type Body = Record<string, unknown>;
 
 describe("cost tracker approval: migration 8's money reads and claim label (embedded PGlite)", () => {
-    let db: Database;
-    let app: FastifyInstance;
-    let keys = 0;
-    const time = clock(NOW);
-
-    before(async () => {
-        db = await testDatabase();
-    });
-    beforeEach(async () => {
-        time.set(NOW);
-        await resetDatabase(db, testConfig());
-        app = await testApp(db, { now: time.now });
-    });
-    afterEach(() => app.close());
-
-    const post = (url: string, payload: object) =>
-        app.inject({ method: "POST", url, payload, headers: { ...AUTH, "idempotency-key": `m8-${++keys}` } });
+    const { time, get, post } = trackerSpecApp(NOW, "m8");
     const request = async (payload: object, status: number): Promise<Body> => {
         const res = await post("/v1/gpu-requests", payload);
         assert.strictEqual(res.statusCode, status, res.body);
@@ -86,7 +68,7 @@ describe("cost tracker approval: migration 8's money reads and claim label (embe
         const a = await request({ ...ASK, gpus: 8, hours: 10, workload }, 201);
         const refused = await request({ ...ASK, requester: "grace@example.com", gpus: 16, hours: 10, workload }, 409);
         assert.strictEqual(refused.reason, "over-budget");
-        const rows = (await app.inject({ method: "GET", url: "/v1/gpu-requests" })).json<Body[]>();
+        const rows = (await get("/v1/gpu-requests")).json<Body[]>();
         // The admin token proves who asks; the body's requester is kept as a claim on both rows.
         assert.deepStrictEqual(
             rows.map((r) => [r.id === a.id ? "A" : "refused growth", r.status, r.claimedRequester]).sort(),

@@ -111,3 +111,34 @@ export function clock(iso: string): { now: () => Date; set(iso: string): void; a
         advanceHours: (h) => void (t += h * 3_600_000),
     };
 }
+
+/**
+ * A spec's app on the shared embedded database, emptied and started at `now` before each test
+ * (mocha hooks registered by the call): `post` sends the token and a fresh Idempotency-Key.
+ */
+export function trackerSpecApp(now: string, keyPrefix: string) {
+    let db: Database;
+    let app: FastifyInstance;
+    let keys = 0;
+    const time = clock(now);
+    before(async () => {
+        db = await testDatabase();
+    });
+    beforeEach(async () => {
+        time.set(now);
+        await resetDatabase(db, testConfig());
+        app = await testApp(db, { now: time.now });
+    });
+    afterEach(() => app.close());
+    return {
+        time,
+        get: (url: string) => app.inject({ method: "GET", url }),
+        post: (url: string, payload: object) =>
+            app.inject({
+                method: "POST",
+                url,
+                payload,
+                headers: { ...AUTH, "idempotency-key": `${keyPrefix}-${++keys}` },
+            }),
+    };
+}
