@@ -16,6 +16,12 @@ export function areaConfig({ area, mutate, spec, tsconfigFile, thresholds }) {
         checkers: ["typescript"],
         tsconfigFile,
         mutate,
+        // In place, not in a sandbox copy: the workspace packages (@gpu-platform/catalog,
+        // gpu-dev-platform-policies, @gpu-platform/offline, …) are symlinks in node_modules to the
+        // original folders, so a sandbox's specs would import the original, unmutated code by package
+        // name, and every mutant reached that way would survive. Stryker restores the files when the
+        // run ends; run it in a worktree of its own, and `git checkout -- .` after a run that was killed.
+        inPlace: true,
         mochaOptions: {
             "no-config": true,
             "no-package": true,
