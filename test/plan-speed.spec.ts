@@ -42,6 +42,35 @@ describe("plan speed: what the shortcuts keep", function () {
         });
     });
 
+    it("provider namespaces and function serialization's package normalizer load on first use, and work", async () => {
+        // Run as the plan runs a program: under its preload, in a folder of a team's project.
+        const script = [
+            "const pulumi = require('@pulumi/pulumi');",
+            "const aws = require('@pulumi/aws');",
+            "const loaded = (file) => Object.keys(require.cache).some((k) => k.includes(file));",
+            "const before = { ec2: loaded('@pulumi/aws/ec2/index.js'), normalizer: loaded('normalize-package-data') };",
+            "const vpc = typeof aws.ec2.Vpc, listed = Object.keys(aws.ec2).includes('Vpc');",
+            "pulumi.runtime.computeCodePaths().then((paths) => console.log(JSON.stringify({ before, vpc, listed,",
+            "  after: { ec2: loaded('@pulumi/aws/ec2/index.js'), normalizer: loaded('normalize-package-data') },",
+            "  paths: paths instanceof Map })));",
+        ].join("\n");
+        const stdout = await new Promise<string>((resolve, reject) =>
+            execFile(
+                process.execPath,
+                ["-r", path.join(REPO_ROOT, "tools/plan/program-host.js"), "-e", script],
+                { cwd: path.join(REPO_ROOT, "test/fixtures/automation-stack") },
+                (error, out, err) => (error ? reject(new Error(err)) : resolve(out)),
+            ),
+        );
+        assert.deepStrictEqual(JSON.parse(stdout), {
+            before: { ec2: false, normalizer: false },
+            vpc: "function",
+            listed: true,
+            after: { ec2: true, normalizer: true },
+            paths: true,
+        });
+    });
+
     describe("a resource's properties, copied once for every check", () => {
         const seen: Props[] = [];
         const check = (name: string, mutate: boolean) =>

@@ -11,6 +11,7 @@
  * @pulumi/pulumi/proto; the engine computes urns as pkg/resource/urn.go does (the parent's type
  * chain, without the stack's own type).
  */
+import type { Duplex } from "stream";
 import * as grpc from "@grpc/grpc-js";
 import * as emptyproto from "google-protobuf/google/protobuf/empty_pb";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
@@ -53,6 +54,11 @@ export interface EngineRecording {
 export interface EngineListener {
     recorded(resource: RecordedResource): void;
     outputsChanged(urn: string): void;
+}
+
+/** Where the engine's connections come from: each accepted socket, passed on once the engine takes them. */
+export interface ConnectionSource {
+    handTo(accept: (socket: Duplex) => void): void;
 }
 
 type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
@@ -100,13 +106,13 @@ export class OfflineEngine {
         });
     }
 
-    /** Listens on a free loopback port; returns the address the program's SDK dials. */
-    start(): Promise<string> {
-        return new Promise((resolve, reject) =>
-            this.server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
-                err ? reject(err) : resolve(`127.0.0.1:${port}`),
-            ),
-        );
+    /**
+     * Serves the connections of `connections`, a server the caller opened (and may have handed to
+     * the program) before this module was loaded; connections it accepted before now are served too.
+     */
+    serve(connections: ConnectionSource): void {
+        const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+        connections.handTo((socket) => injector.injectConnection(socket));
     }
 
     listen(listener: EngineListener): void {

@@ -41,13 +41,19 @@ if (process.env.GPU_PLATFORM_PLAN_TYPESCRIPT === "esbuild") installTypeScriptHoo
 deferUnusedSdkModules();
 
 /**
- * Parts of @pulumi/pulumi a plan does not run, loaded when first touched instead of at start-up,
- * where they were half of the SDK's load time: the Automation API (`pulumi.automation`, which
- * brings npm's arborist and pacote) and what function serialization needs (arborist to find a
- * function's packages, TypeScript to parse its source). Matched by the requiring file of
- * @pulumi/pulumi 3.x (index.js, runtime/closure/codePaths.js, runtime/closure/parseFunction.js):
- * an SDK laid out otherwise loads them as usual. A program that does use them gets the real
- * module on its first property access.
+ * SDK modules a plan does not run, loaded when first touched instead of at start-up, where they
+ * cost most of the SDKs' load time. A program that does use one gets the real module on its first
+ * property access (lazyModule). Matched by the requiring file, so an SDK laid out otherwise loads
+ * them as usual:
+ *
+ * - in @pulumi/pulumi 3.x, the Automation API (`pulumi.automation`, which brings npm's arborist
+ *   and pacote; index.js), what function serialization needs (arborist and npm's package.json
+ *   normalizer to find a function's packages, TypeScript to parse its source; runtime/closure/), and the language host's tracing
+ *   (OpenTelemetry's SDK, exporter and gRPC instrumentation, used only when the CLI passes
+ *   `--tracing`, which the plan never does; cmd/run/tracing.js `start`);
+ * - the namespaces of the provider SDKs' index.js (`aws.ec2`, `k8s.apps`, `awsx.ecs`, …): each
+ *   `const ec2 = __importStar(require("./ec2"))` loads a folder of lazily loaded resources, and a
+ *   program uses a few dozen of @pulumi/aws's 260. The SDKs generate them so (pulumi-language-nodejs).
  */
 function deferUnusedSdkModules() {
     const Module = require("module");
@@ -56,11 +62,32 @@ function deferUnusedSdkModules() {
     const deferred = [
         { request: "./automation", from: sdkFile("index.js") },
         { request: "@npmcli/arborist", from: sdkFile("runtime", "closure", "codePaths.js") },
+        { request: "normalize-package-data", from: sdkFile("runtime", "closure", "codePaths.js") },
         { request: "../../typescript-shim", from: sdkFile("runtime", "closure", "parseFunction.js") },
+        ...[
+            "@opentelemetry/resources",
+            "@opentelemetry/sdk-trace-base",
+            "@opentelemetry/exporter-zipkin",
+            "@opentelemetry/instrumentation-grpc",
+            "@opentelemetry/sdk-trace-node",
+            "@opentelemetry/instrumentation",
+        ].map((request) => ({ request, from: sdkFile("cmd", "run", "tracing.js") })),
     ];
+    const providerIndexes = ["aws", "awsx", "kubernetes"].map((name) =>
+        path.join(path.sep, "@pulumi", name, "index.js"),
+    );
+    const isProviderNamespace = (request, parent) =>
+        /^\.\/[a-z0-9]+$/.test(request) &&
+        request !== "./utilities" &&
+        request !== "./provider" &&
+        providerIndexes.some((index) => parent.filename.endsWith(index)) &&
+        fs.existsSync(path.join(path.dirname(parent.filename), request, "index.js"));
     const load = Module._load;
     Module._load = function (request, parent, isMain) {
-        const defer = parent && deferred.some((d) => d.request === request && parent.filename.endsWith(d.from));
+        const defer =
+            parent &&
+            (deferred.some((d) => d.request === request && parent.filename.endsWith(d.from)) ||
+                isProviderNamespace(request, parent));
         return defer
             ? lazyModule(() => load.call(Module, request, parent, false))
             : load.call(this, request, parent, isMain);
@@ -69,7 +96,8 @@ function deferUnusedSdkModules() {
 
 /**
  * A module object that loads the module on first use. It says it is an ES module's namespace
- * (`__esModule`) without loading, so TypeScript's `__importStar` hands it on as it is.
+ * (`__esModule`) without loading, so TypeScript's `__importStar` and `__importDefault` hand it on
+ * as it is.
  */
 function lazyModule(loadModule) {
     let loaded;
@@ -77,7 +105,13 @@ function lazyModule(loadModule) {
     return new Proxy(
         {},
         {
-            get: (_, key) => (key === "__esModule" ? true : Reflect.get(real(), key)),
+            // A CommonJS module's `default` is the module itself, as `__importDefault` would make it.
+            get: (_, key) =>
+                key === "__esModule"
+                    ? true
+                    : key === "default" && !real().__esModule && !Reflect.has(real(), "default")
+                      ? real()
+                      : Reflect.get(real(), key),
             has: (_, key) => Reflect.has(real(), key),
             ownKeys: () => Reflect.ownKeys(real()),
             getOwnPropertyDescriptor: (_, key) => {

@@ -8,9 +8,11 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { EngineListener, EngineRecording, OfflineEngine } from "@gpu-platform/offline/engine";
+import type * as Engine from "@gpu-platform/offline/engine";
+import type { EngineListener, EngineRecording } from "@gpu-platform/offline/engine";
 import { PlanInputError } from "./options";
 import type { ProgramProject, StackConfig } from "./stack-config";
 
@@ -38,22 +40,26 @@ export async function runProgram(
     options: RunOptions = {},
 ): Promise<ProgramRun> {
     const host = languageHostOf(project);
-    const engine = new OfflineEngine(project.name, stack);
-    if (options.listener) engine.listen(options.listener);
-    const address = await engine.start();
+    // The program starts first, on a port opened before the engine (gRPC and the protocol's
+    // generated code) is loaded: its SDK takes longer to load than the engine, and dials only then.
+    const connections = await LoopbackConnections.open();
     // The config goes through a file the program's preload reads into its own environment: an
     // environment variable of more than 128 KiB (Linux's MAX_ARG_STRLEN) cannot be passed to a process.
     const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-platform-plan-"));
     const configFile = path.join(configDir, "config.json");
     fs.writeFileSync(configFile, JSON.stringify({ config, secretKeys }), { mode: 0o600 });
+    let engine: Engine.OfflineEngine | undefined;
     try {
         const child = spawn(
             process.execPath,
             [
+                // A young generation of 32 MiB, not V8's default 16: the program allocates in
+                // short-lived bursts (each registration's protobuf and promises), and scavenges fewer times.
+                "--max-semi-space-size=32",
                 "-r",
                 HOST_PRELOAD,
                 host,
-                `--monitor=${address}`,
+                `--monitor=${connections.address}`,
                 `--organization=organization`,
                 `--project=${project.name}`,
                 `--stack=${stack}`,
@@ -67,6 +73,11 @@ export async function runProgram(
                 stdio: ["ignore", "pipe", "pipe", "pipe"],
             },
         );
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { OfflineEngine } = require("@gpu-platform/offline/engine") as typeof Engine;
+        engine = new OfflineEngine(project.name, stack);
+        if (options.listener) engine.listen(options.listener);
+        engine.serve(connections);
         let consoleText = "";
         let report = "";
         child.stdout!.on("data", (chunk) => (consoleText += chunk));
@@ -84,8 +95,41 @@ export async function runProgram(
         if (failure) throw new PlanInputError(failure);
         return { ...recording, console: consoleText };
     } finally {
-        engine.stop();
+        engine?.stop();
+        connections.close();
         fs.rmSync(configDir, { recursive: true, force: true });
+    }
+}
+
+/** A listening loopback port whose connections wait, accepted, until the engine takes them. */
+class LoopbackConnections implements Engine.ConnectionSource {
+    private readonly waiting: net.Socket[] = [];
+    private accept?: (socket: net.Socket) => void;
+
+    private constructor(private readonly server: net.Server) {
+        server.on("connection", (socket) => (this.accept ? this.accept(socket) : this.waiting.push(socket)));
+    }
+
+    static open(): Promise<LoopbackConnections> {
+        const server = net.createServer();
+        return new Promise((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(0, "127.0.0.1", () => resolve(new LoopbackConnections(server)));
+        });
+    }
+
+    get address(): string {
+        return `127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+    }
+
+    handTo(accept: (socket: net.Socket) => void): void {
+        this.accept = accept;
+        for (const socket of this.waiting.splice(0)) accept(socket);
+    }
+
+    close(): void {
+        this.server.close();
+        for (const socket of this.waiting.splice(0)) socket.destroy();
     }
 }
 
