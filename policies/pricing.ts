@@ -509,7 +509,10 @@ function priceWorkloads(all: readonly PricedResource[]): Map<string, Price[]> {
     const byUrn = new Map<string, Price[]>();
     let spare = ownGpus(all);
     const own = spare;
-    for (const w of scaledWorkloads(all)) {
+    // Capacity goes to workloads in urn order: the order resources arrive in is the order their
+    // registrations complete, which changes between runs of the same program.
+    const workloads = [...scaledWorkloads(all)].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+    for (const w of workloads) {
         const held = gpusAtMost(w);
         const add = (price: Price) => byUrn.set(w.urn, [...(byUrn.get(w.urn) ?? []), price]);
         if (!held) {

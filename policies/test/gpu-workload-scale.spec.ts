@@ -262,6 +262,39 @@ describe("policies: GPU workloads at their most", () => {
             assert.strictEqual(monthlyMax([group, deployment(10)]), 50225.6);
         });
 
+        it("gives the stack's GPU capacity to its workloads in urn order, whatever order they registered in", () => {
+            // One p5.48xlarge node (8 H100s) and two Deployments of 6 one-GPU pods: 12 pods, 4 past the node.
+            // In urn order "a" comes first: its 6 fit ($0), and 4 of "b"'s go past: 4 × $6.88 × 730 = $20,089.60.
+            const group = resource("aws:eks/nodeGroup:NodeGroup", "gpu", {
+                instanceTypes: ["p5.48xlarge"],
+                amiType: "AL2023_x86_64_NVIDIA",
+                scalingConfig: { minSize: 0, maxSize: 1, desiredSize: 0 },
+            });
+            const named = (name: string) =>
+                resource("kubernetes:apps/v1:Deployment", name, {
+                    metadata: meta(name),
+                    spec: { replicas: 6, template: template(1) },
+                });
+            const workloadPrices = (resources: PlanResource[]) =>
+                Object.fromEntries(
+                    priceResources(
+                        resources.map((r) => ({
+                            urn: r.urn,
+                            type: r.type,
+                            name: r.name,
+                            parent: null,
+                            props: r.inputs,
+                        })),
+                        "2026-12-07",
+                    )
+                        .filter((i) => i.urn.endsWith("::a") || i.urn.endsWith("::b"))
+                        .map((i) => [i.urn.slice(-1), i.monthlyMax]),
+                );
+            const [a, b] = [named("a"), named("b")];
+            assert.deepStrictEqual(workloadPrices([group, a, b]), { a: 0, b: 20089.6 });
+            assert.deepStrictEqual(workloadPrices([group, b, a]), { a: 0, b: 20089.6 });
+        });
+
         it("has the budget refuse a team stack whose GPU pods have no bound, and pass a bounded one under it", async () => {
             const budget = { monthlyBudgetUsd: 10000 };
             const unbounded = resource("kubernetes:apps/v1:DaemonSet", "d", {

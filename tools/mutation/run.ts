@@ -29,7 +29,7 @@ for (const area of areas) {
     }
 }
 
-console.log("\narea          score   killed  timeout  survived  no-coverage  compile-errors  report");
+console.log("\narea          score   killed  timeout  survived  no-coverage  compile-errors  ignored  report");
 for (const area of areas) {
     const path = `reports/mutation/${area}.json`;
     if (!existsSync(path)) {
@@ -41,6 +41,7 @@ for (const area of areas) {
     console.log(
         `${area.padEnd(13)} ${score.padStart(6)}  ${String(s.killed).padStart(6)}  ${String(s.timeout).padStart(7)}  ` +
             `${String(s.survived).padStart(8)}  ${String(s.noCoverage).padStart(11)}  ${String(s.compileErrors).padStart(14)}  ` +
+            `${String(s.ignored).padStart(7)}  ` +
             `reports/mutation/${area}.html`,
     );
 }
