@@ -17,6 +17,7 @@ export default tseslint.config(
             "**/test/fixtures/",
             "**/*.js",
             "**/*.mjs",
+            "**/*.cjs",
             ".stryker-tmp/",
             "reports/",
             // the mutated copy `npm run mutation:sql` keeps beside a migration while it runs

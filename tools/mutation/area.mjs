@@ -5,10 +5,10 @@
 // @stryker-mutator/mocha-runner 9.6.1 dist/schema/mocha-runner-options.json.
 
 /**
- * @param {{ area: string, mutate: string[], spec: string[], tsconfigFile: string, thresholds: { high: number, low: number } }} options
+ * @param {{ area: string, mutate: string[], spec: string[], tsconfigFile: string, thresholds: { high: number, low: number }, childProcesses?: boolean }} options
  * @returns {import("@stryker-mutator/api/core").PartialStrykerOptions}
  */
-export function areaConfig({ area, mutate, spec, tsconfigFile, thresholds }) {
+export function areaConfig({ area, mutate, spec, tsconfigFile, thresholds, childProcesses = false }) {
     return {
         packageManager: "npm",
         testRunner: "mocha",
@@ -27,7 +27,8 @@ export function areaConfig({ area, mutate, spec, tsconfigFile, thresholds }) {
             "no-package": true,
             "no-opts": true,
             spec,
-            require: ["esbuild-register"],
+            // An area whose specs run its code as a command follows mutants into those processes.
+            require: ["esbuild-register", ...(childProcesses ? ["./tools/mutation/child-mutants.cjs"] : [])],
         },
         // Each mutant runs only the specs that reach its line.
         coverageAnalysis: "perTest",
