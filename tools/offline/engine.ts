@@ -54,6 +54,8 @@ export interface EngineRecording {
 export interface EngineListener {
     recorded(resource: RecordedResource): void;
     outputsChanged(urn: string): void;
+    /** The program's SDK says it is done (SignalAndWaitForShutdown): nothing more will be registered. */
+    finished?(recording: EngineRecording): void;
 }
 
 /** Where the engine's connections come from: each accepted socket, passed on once the engine takes them. */
@@ -102,7 +104,10 @@ export class OfflineEngine {
             registerPackage: this.handle<resproto.RegisterPackageRequest, resproto.RegisterPackageResponse>((req) =>
                 new resproto.RegisterPackageResponse().setRef(`${req.getName()}@${req.getVersion()}`),
             ),
-            signalAndWaitForShutdown: this.handle<emptyproto.Empty, emptyproto.Empty>(() => new emptyproto.Empty()),
+            signalAndWaitForShutdown: this.handle<emptyproto.Empty, emptyproto.Empty>(() => {
+                this.listener?.finished?.(this.recording());
+                return new emptyproto.Empty();
+            }),
         });
     }
 

@@ -4,6 +4,7 @@
  */
 import * as path from "path";
 import type * as Runner from "gpu-dev-platform-policies/runner";
+import type { EngineRecording } from "@gpu-platform/offline/engine";
 import type { RecordedResource } from "@gpu-platform/offline/recorder";
 import type * as Cost from "./cost";
 import { PlanInputError } from "./options";
@@ -32,7 +33,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         listener: pack.listener,
     });
     if (run.console.trim()) process.stderr.write(run.console.endsWith("\n") ? run.console : `${run.console}\n`);
-    const created = run.resources.filter((r) => !r.read);
+    const created = createdOf(run.resources);
     if (created.length === 0) {
         throw new PlanInputError([
             `program ${path.relative(process.cwd(), project.main) || project.main} registered no resources: there is nothing to plan` +
@@ -64,14 +65,23 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
  * The pack and the pricing, loaded once the program's process is running (two processes, two
  * cores), not before it starts: the program's own start-up is the longer path. The pack's
  * resource policies then judge each resource as the program registers it, in this process,
- * which otherwise waits; `judge` runs what is left once the program is done. A bad policy
- * config is reported there, after the program's own errors, as before.
+ * which otherwise waits; what is left (stack policies, pricing) starts when the program's SDK
+ * says it is done, while its process exits. `judge` hands that on, or judges afresh what it is
+ * given if the program registered anything after. A bad policy config is reported there, after
+ * the program's own errors, as before.
  */
 function packWhileRunning(stack: string) {
     let runner: typeof Runner | undefined;
     let cost: typeof Cost | undefined;
     let loaded: { policyConfig: Runner.PackConfig; run: Runner.PolicyRun } | { error: unknown } | undefined;
+    let early: { judged: number; result: Promise<Judged> } | undefined;
     const run = () => (loaded && "run" in loaded ? loaded.run : undefined);
+    const judgeNow = async (created: RecordedResource[], policyRun?: Runner.PolicyRun): Promise<Judged> => {
+        if (!loaded) throw new Error("the policy pack was never loaded");
+        if ("error" in loaded) throw loaded.error;
+        const violations = await (policyRun ?? loaded.run).finish(created);
+        return { policyConfig: loaded.policyConfig, violations, cost: cost!.estimateCost(created) };
+    };
     return {
         load: () => {
             /* eslint-disable @typescript-eslint/no-require-imports */
@@ -88,14 +98,32 @@ function packWhileRunning(stack: string) {
         listener: {
             recorded: (resource: RecordedResource) => run()?.add(resource),
             outputsChanged: (urn: string) => run()?.changed(urn),
+            finished: (recording: EngineRecording) => {
+                const created = createdOf(recording.resources);
+                if (early || created.length === 0) return;
+                early = { judged: created.length, result: judgeNow(created) };
+                // A program that then fails is reported as such; this result is never read.
+                early.result.catch(() => undefined);
+            },
         },
-        judge: async (created: RecordedResource[]) => {
-            if (!loaded) throw new Error("the policy pack was never loaded");
-            if ("error" in loaded) throw loaded.error;
-            const violations = await loaded.run.finish(created);
-            return { policyConfig: loaded.policyConfig, violations, cost: cost!.estimateCost(created) };
+        judge: (created: RecordedResource[]): Promise<Judged> => {
+            if (early?.judged === created.length) return early.result;
+            // Registered after the SDK said it was done: everything is judged again, at the end.
+            const fresh = loaded && "run" in loaded ? new runner!.PolicyRun(loaded.policyConfig) : undefined;
+            return judgeNow(created, early ? fresh : undefined);
         },
     };
+}
+
+interface Judged {
+    readonly policyConfig: Runner.PackConfig;
+    readonly violations: Runner.Violation[];
+    readonly cost: Cost.CostEstimate;
+}
+
+/** What the program creates: everything it registered but what it only reads. */
+function createdOf(resources: RecordedResource[]): RecordedResource[] {
+    return resources.filter((r) => !r.read);
 }
 
 /** The stack's monthly budget as the pack's stack-monthly-budget policy will hold it, unless that policy is off. */
