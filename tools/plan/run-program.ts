@@ -53,9 +53,6 @@ export async function runProgram(
         const child = spawn(
             process.execPath,
             [
-                // A young generation of 32 MiB, not V8's default 16: the program allocates in
-                // short-lived bursts (each registration's protobuf and promises), and scavenges fewer times.
-                "--max-semi-space-size=32",
                 "-r",
                 HOST_PRELOAD,
                 host,
