@@ -1,5 +1,6 @@
 // Preloaded into every process a spec starts under `npm run mutation` (child-mutants.cjs): at exit,
-// writes which mutants this process reached, for the spec's process to count.
+// writes which mutants this process reached, and which test was running when it was started, for
+// the spec's process to count.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -14,7 +15,8 @@ if (dir) {
             for (const [id, hits] of Object.entries(perTest)) reached[id] = (reached[id] ?? 0) + hits;
         if (Object.keys(reached).length === 0) return;
         try {
-            fs.writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(reached));
+            const test = process.env.GPU_PLATFORM_MUTANT_TEST ?? "";
+            fs.writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify({ test, reached }));
         } catch {
             // the spec's process is gone; nothing to count for
         }

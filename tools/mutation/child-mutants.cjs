@@ -8,8 +8,9 @@
 //   its own is unset (@stryker-mutator/instrumenter 9.6.1 dist/src/util/syntax-helpers.js), and the
 //   environment reaches every descendant;
 // - the coverage: each descendant writes the mutants it reached when it exits (child-coverage.cjs,
-//   preloaded through NODE_OPTIONS), and they count for the test that was running, or as static
-//   coverage when a `before` hook started it, exactly as Stryker counts its own process.
+//   preloaded through NODE_OPTIONS), with the test that was running when it was started (the
+//   environment at spawn time); they count for that test, or as static coverage when a `before`
+//   hook started it, exactly as Stryker counts its own process.
 //
 // Loaded as a mocha root-hook plugin (`require` in the area's mocha options).
 "use strict";
@@ -19,6 +20,7 @@ const path = require("path");
 
 const ACTIVE_MUTANT = "__STRYKER_ACTIVE_MUTANT__";
 const COVERAGE_DIR = "GPU_PLATFORM_MUTANT_COVERAGE_DIR";
+const RUNNING_TEST = "GPU_PLATFORM_MUTANT_TEST";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stryker-children-"));
 process.env[COVERAGE_DIR] = dir;
@@ -33,14 +35,14 @@ function passOnActiveMutant() {
     else process.env[ACTIVE_MUTANT] = String(id);
 }
 
-/** Adds what the children that ended since the last call reached to `testId`'s coverage, or to the static coverage. */
-function collectChildCoverage(testId) {
+/** Adds what the children that ended since the last call reached to the coverage of the test that started each. */
+function collectChildCoverage() {
     const coverage = stryker()?.mutantCoverage;
     for (const file of fs.readdirSync(dir)) {
-        const reached = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+        const { test, reached } = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
         fs.rmSync(path.join(dir, file));
         if (!coverage) continue;
-        const into = testId === undefined ? coverage.static : (coverage.perTest[testId] ??= {});
+        const into = test ? (coverage.perTest[test] ??= {}) : coverage.static;
         for (const [id, hits] of Object.entries(reached)) into[id] = (into[id] ?? 0) + hits;
     }
 }
@@ -49,12 +51,13 @@ exports.mochaHooks = {
     beforeAll: passOnActiveMutant,
     beforeEach() {
         passOnActiveMutant();
-        collectChildCoverage(undefined);
+        collectChildCoverage();
+        // The test's id as Stryker's mocha runner names it (mocha-test-runner.js: `currentTest.fullTitle()`).
+        process.env[RUNNING_TEST] = this.currentTest?.fullTitle() ?? "";
     },
     afterEach() {
-        collectChildCoverage(stryker()?.currentTestId);
+        delete process.env[RUNNING_TEST];
+        collectChildCoverage();
     },
-    afterAll() {
-        collectChildCoverage(undefined);
-    },
+    afterAll: collectChildCoverage,
 };
