@@ -76,10 +76,11 @@ function packWhileRunning(stack: string) {
     let loaded: { policyConfig: Runner.PackConfig; run: Runner.PolicyRun } | { error: unknown } | undefined;
     let early: { judged: number; result: Promise<Judged> } | undefined;
     const run = () => (loaded && "run" in loaded ? loaded.run : undefined);
-    const judgeNow = async (created: RecordedResource[], policyRun?: Runner.PolicyRun): Promise<Judged> => {
+    const judgeNow = async (created: RecordedResource[], fromTheStart = false): Promise<Judged> => {
         if (!loaded) throw new Error("the policy pack was never loaded");
         if ("error" in loaded) throw loaded.error;
-        const violations = await (policyRun ?? loaded.run).finish(created);
+        const policyRun = fromTheStart ? new runner!.PolicyRun(loaded.policyConfig) : loaded.run;
+        const violations = await policyRun.finish(created);
         return { policyConfig: loaded.policyConfig, violations, cost: cost!.estimateCost(created) };
     };
     return {
@@ -107,10 +108,10 @@ function packWhileRunning(stack: string) {
             },
         },
         judge: (created: RecordedResource[]): Promise<Judged> => {
-            if (early?.judged === created.length) return early.result;
-            // Registered after the SDK said it was done: everything is judged again, at the end.
-            const fresh = loaded && "run" in loaded ? new runner!.PolicyRun(loaded.policyConfig) : undefined;
-            return judgeNow(created, early ? fresh : undefined);
+            if (!early) return judgeNow(created);
+            if (early.judged === created.length) return early.result;
+            // Registered after the SDK said it was done: everything is judged again, from the start.
+            return judgeNow(created, true);
         },
     };
 }

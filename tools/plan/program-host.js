@@ -48,12 +48,13 @@ deferUnusedSdkModules();
  *
  * - in @pulumi/pulumi 3.x, the Automation API (`pulumi.automation`, which brings npm's arborist
  *   and pacote; index.js), what function serialization needs (arborist and npm's package.json
- *   normalizer to find a function's packages, TypeScript to parse its source; runtime/closure/), and the language host's tracing
- *   (OpenTelemetry's SDK, exporter and gRPC instrumentation, used only when the CLI passes
- *   `--tracing`, which the plan never does; cmd/run/tracing.js `start`);
+ *   normalizer to find a function's packages, TypeScript to parse its source; runtime/closure/),
+ *   and the language host's tracing (OpenTelemetry's SDK, exporter and gRPC instrumentation, used
+ *   only when the CLI passes `--tracing`, which the plan never does; cmd/run/tracing.js `start`);
  * - the namespaces of the provider SDKs' index.js (`aws.ec2`, `k8s.apps`, `awsx.ecs`, …): each
- *   `const ec2 = __importStar(require("./ec2"))` loads a folder of lazily loaded resources, and a
- *   program uses a few dozen of @pulumi/aws's 260. The SDKs generate them so (pulumi-language-nodejs).
+ *   `const ec2 = __importStar(require("./ec2"))` loads a folder of lazily loaded resources, and
+ *   prod uses 19 of the 238 @pulumi/aws's index requires. The SDKs generate them so
+ *   (pulumi-language-nodejs).
  */
 function deferUnusedSdkModules() {
     const Module = require("module");

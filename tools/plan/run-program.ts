@@ -40,16 +40,17 @@ export async function runProgram(
     options: RunOptions = {},
 ): Promise<ProgramRun> {
     const host = languageHostOf(project);
-    // The program starts first, on a port opened before the engine (gRPC and the protocol's
-    // generated code) is loaded: its SDK takes longer to load than the engine, and dials only then.
-    const connections = await LoopbackConnections.open();
     // The config goes through a file the program's preload reads into its own environment: an
     // environment variable of more than 128 KiB (Linux's MAX_ARG_STRLEN) cannot be passed to a process.
     const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-platform-plan-"));
     const configFile = path.join(configDir, "config.json");
     fs.writeFileSync(configFile, JSON.stringify({ config, secretKeys }), { mode: 0o600 });
+    let connections: LoopbackConnections | undefined;
     let engine: Engine.OfflineEngine | undefined;
     try {
+        // The program starts first, on a port opened before the engine (gRPC and the protocol's
+        // generated code) is loaded: its SDK takes longer to load than the engine, and dials only then.
+        connections = await LoopbackConnections.open();
         const child = spawn(
             process.execPath,
             [
@@ -93,7 +94,7 @@ export async function runProgram(
         return { ...recording, console: consoleText };
     } finally {
         engine?.stop();
-        connections.close();
+        connections?.close();
         fs.rmSync(configDir, { recursive: true, force: true });
     }
 }
