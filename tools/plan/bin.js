@@ -4,7 +4,7 @@
 "use strict";
 const { installCompiledCodeCache, installTypeScriptHook } = require("./compile-cache");
 
-installCompiledCodeCache();
+installCompiledCodeCache("plan");
 installTypeScriptHook();
 // The plan prints no stack trace for a user's mistake; Node's source-map support only costs time.
 process.setSourceMapsEnabled = () => {};

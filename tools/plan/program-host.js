@@ -36,7 +36,12 @@ inspector.Session.prototype.post = function (method, params, callback) {
     if (done) process.nextTick(done, null, {});
 };
 
-installCompiledCodeCache();
+// The SDK turns this V8 flag on while it loads (runtime/closure/v8Hooks.js); V8 refuses code
+// cached under other flags, so it is on from the start and every module's cache stays usable.
+require("v8").setFlagsFromString("--allow-natives-syntax");
+// One store per project folder: programs in different folders load different modules.
+const projectKey = require("crypto").createHash("sha1").update(process.cwd()).digest("hex").slice(0, 12);
+installCompiledCodeCache(`program-${projectKey}`);
 if (process.env.GPU_PLATFORM_PLAN_TYPESCRIPT === "esbuild") installTypeScriptHook();
 deferUnusedSdkModules();
 
