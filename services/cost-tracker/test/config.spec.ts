@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { buildCostTrackerConfig, costTrackerConfigProblems } from "@gpu-platform/catalog/contracts";
-import { readSettings } from "../src/settings";
+import { StartupError, readSettings } from "../src/settings";
 import { testConfig } from "./helpers";
 
 describe("cost tracker: config document", () => {
@@ -100,6 +100,82 @@ describe("cost tracker: settings", () => {
                 "COST_TRACKER_API_TOKEN: must be at least 16 characters",
                 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace (found "loud")',
             ],
+        );
+    });
+
+    // A task's settings that pass, to which each case adds one variable.
+    const BASE = { COST_TRACKER_CONFIG: "c.json", COST_TRACKER_API_TOKEN: "a".repeat(16) };
+    const problemsWith = (env: Record<string, string>) => readSettings({ ...BASE, ...env }, []).problems;
+
+    it("takes ports 1 to 65535 and no other, and 8080 when PORT is empty", () => {
+        for (const port of ["1", "65535", "8443"]) assert.deepStrictEqual(problemsWith({ PORT: port }), [], port);
+        for (const port of ["0", "65536", "80.5", "-1"])
+            assert.deepStrictEqual(problemsWith({ PORT: port }), [
+                `PORT: must be a port number from 1 to 65535 (found "${port}")`,
+            ]);
+        assert.strictEqual(readSettings({ ...BASE, PORT: "" }, []).settings?.port, 8080);
+        assert.strictEqual(readSettings({ ...BASE, PORT: "9090" }, []).settings?.port, 9090);
+    });
+
+    it("takes a URL only where its scheme starts it: the database's and the alert webhook's", () => {
+        const database = "DATABASE_URL: must be a PostgreSQL URL, postgres://user:password@host:5432/database";
+        for (const url of ["postgres://u@db:5432/t", "postgresql://u@db/t"])
+            assert.deepStrictEqual(problemsWith({ DATABASE_URL: url }), [], url);
+        assert.deepStrictEqual(problemsWith({ DATABASE_URL: "mysql://x/postgres://db" }), [database]);
+        const webhook = "COST_TRACKER_ALERT_WEBHOOK_URL: must be an http(s) URL";
+        for (const url of ["https://hooks.example.com/services/T0/B0/x", "http://alerts.internal:8080/hook"])
+            assert.deepStrictEqual(problemsWith({ COST_TRACKER_ALERT_WEBHOOK_URL: url }), [], url);
+        for (const url of [
+            "ftp://hooks.example.com/x",
+            "see https://hooks.example.com/x",
+            "https://hooks.example.com/a b",
+            "https://",
+        ])
+            assert.deepStrictEqual(problemsWith({ COST_TRACKER_ALERT_WEBHOOK_URL: url }), [webhook], url);
+    });
+
+    it("keeps the admin's previous token as a credential only while it rotates", () => {
+        const current = "c".repeat(16);
+        const previous = "p".repeat(16);
+        const rotating = readSettings({ ...BASE, COST_TRACKER_API_TOKEN: JSON.stringify({ current, previous }) }, []);
+        assert.strictEqual(rotating.settings?.apiToken, current);
+        assert.deepStrictEqual(rotating.settings?.credentials, [{ kind: "admin", tokens: [previous] }]);
+        assert.deepStrictEqual(readSettings(BASE, []).settings?.credentials, []);
+    });
+
+    it("names a team's token variable exactly: COST_TRACKER_TOKEN_TEAM_ and the team upper-cased", () => {
+        const token = "t".repeat(16);
+        assert.deepStrictEqual(
+            readSettings({ ...BASE, COST_TRACKER_TOKEN_TEAM_APPLIED_ML: token }, []).settings?.credentials,
+            [{ kind: "team", team: "applied-ml", tokens: [token] }],
+        );
+        for (const variable of ["COST_TRACKER_TOKEN_MYTEAM_X", "COST_TRACKER_TOKEN_TEAM_applied"])
+            assert.deepStrictEqual(problemsWith({ [variable]: token }), [
+                `${variable}: unknown caller; use COST_TRACKER_TOKEN_PLATFORM, COST_TRACKER_TOKEN_PORTAL or COST_TRACKER_TOKEN_TEAM_<TEAM>`,
+            ]);
+    });
+
+    it("reads a flag as true or false only, false when unset, and the data folder as .data when unset", () => {
+        const flag = (value?: string) =>
+            readSettings(value === undefined ? BASE : { ...BASE, COST_TRACKER_READS_NEED_CREDENTIAL: value }, []);
+        assert.strictEqual(flag("true").settings?.readsNeedCredential, true);
+        assert.strictEqual(flag("false").settings?.readsNeedCredential, false);
+        assert.strictEqual(flag().settings?.readsNeedCredential, false);
+        assert.deepStrictEqual(flag("yes").problems, [
+            'COST_TRACKER_READS_NEED_CREDENTIAL: must be true or false (found "yes")',
+        ]);
+        assert.strictEqual(flag().settings?.dataDir, ".data");
+        assert.strictEqual(
+            readSettings({ ...BASE, COST_TRACKER_DATA_DIR: "/var/lib/t" }, []).settings?.dataDir,
+            "/var/lib/t",
+        );
+    });
+
+    it("makes a start-up error of its lines, one per problem", () => {
+        const error = new StartupError(["PORT: one", "LOG_LEVEL: two"]);
+        assert.deepStrictEqual(
+            [error.name, error.message, error.lines],
+            ["StartupError", "PORT: one\nLOG_LEVEL: two", ["PORT: one", "LOG_LEVEL: two"]],
         );
     });
 });
