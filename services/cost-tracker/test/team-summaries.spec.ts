@@ -56,6 +56,20 @@ describe("cost tracker: team summaries and spend reads (embedded PGlite)", () =>
         // inference: its own $5,000 only; $80,000 − $5,000 = $75,000.
         assert.deepStrictEqual(position("inference"), ["2026-11", 5000, 0, 75000, 5000, 0]);
         assert.deepStrictEqual(position("ml-research"), ["2026-11", 0, 0, 120000, 0, 0]);
+
+        // The same positions on /metrics: $1,200 of $40,000 is 0.03 of the budget.
+        const metrics = (await get("/metrics")).body;
+        for (const line of [
+            'cost_tracker_team_month_to_date_usd{team="applied-ml"} 1200',
+            'cost_tracker_team_reserved_usd{team="applied-ml"} 68.8',
+            'cost_tracker_team_budget_used_ratio{team="applied-ml"} 0.03',
+            'cost_tracker_team_budget_used_ratio{team="inference"} 0.0625',
+            // The latency histogram's own buckets (prom-client's default has no 2.5 ms), and the counters registered.
+            'cost_tracker_http_request_duration_seconds_bucket{le="0.0025"',
+            "# TYPE cost_tracker_source_runs_total counter",
+            "# TYPE cost_tracker_alerts_total counter",
+        ])
+            assert.ok(metrics.includes(line), `/metrics has no ${line}`);
     });
 
     it("forecasts from the complete days since a team's first spend, and makes no forecast without history", async () => {
