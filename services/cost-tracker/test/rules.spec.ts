@@ -58,6 +58,14 @@ describe("cost tracker: forecast, thresholds, anomalies", () => {
         assert.strictEqual(isAnomalous(700, [...Array(13).fill(200), 5000], RULE), true);
     });
 
+    it("flags a day of exactly the floor, and judges against the last trailingDays days only", () => {
+        // $100 is the floor: at it counts ("at least"), when it is above 3 × the median of $20.
+        assert.strictEqual(isAnomalous(100, Array(14).fill(20), RULE), true);
+        // 29 days on record: the 15 oldest at $1,000 are outside the 14-day window, whose median is $20
+        // (over all 29 days the median would be $1,000, and $500 no anomaly).
+        assert.strictEqual(isAnomalous(500, [...Array(15).fill(1000), ...Array(14).fill(20)], RULE), true);
+    });
+
     it("needs half the trailing window on record before it judges a day", () => {
         assert.strictEqual(isAnomalous(5000, Array(6).fill(100), RULE), false);
         assert.strictEqual(isAnomalous(5000, Array(7).fill(100), RULE), true);
@@ -66,5 +74,6 @@ describe("cost tracker: forecast, thresholds, anomalies", () => {
     it("takes the middle value, or the mean of the two middle ones", () => {
         assert.strictEqual(median([5, 1, 3]), 3);
         assert.strictEqual(median([4, 1, 3, 2]), 2.5);
+        assert.strictEqual(median([]), 0, "no values: no median to compare with");
     });
 });
