@@ -272,18 +272,6 @@ export async function migrate(db: Database): Promise<number[]> {
     });
 }
 
-/** The newest applied version, or 0 on an empty database. */
-export async function schemaVersion(db: Queryable): Promise<number> {
-    const exists = await db.query<{ present: boolean }>(
-        "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
-    );
-    if (!exists.rows[0]?.present) return 0;
-    const { rows } = await db.query<{ version: number | null }>(
-        "SELECT max(version) AS version FROM schema_migrations",
-    );
-    return rows[0]?.version ?? 0;
-}
-
 async function inTransaction(session: Queryable, fn: () => Promise<void>): Promise<void> {
     await session.query("BEGIN");
     try {
