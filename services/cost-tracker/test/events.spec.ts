@@ -252,6 +252,39 @@ describe("cost tracker: the money-freed feed (GET /v1/events)", () => {
             assert.strictEqual(reads(), afterAnswer);
         });
 
+        it("answers a waiter whose cursor the database no longer reaches (restored while it waited) with the newest id", async () => {
+            const { feed, quiet } = feedOn();
+            await insertEvents(db, 2);
+            const page = outcome(feed.wait("2", HOUR_MS));
+            await quiet();
+            assert.strictEqual(page.settled, false);
+            await db.query("TRUNCATE money_events RESTART IDENTITY");
+            feed.notify();
+            await quiet();
+            assert.deepStrictEqual(page.value, { events: [], cursor: "0" });
+        });
+
+        it("keeps polling for the waiters still waiting when another's wait ends, and leaves no timer once none waits", async () => {
+            const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+            const { feed, quiet } = feedOn(5);
+            // A read that does not wait: whatever timers the database keeps are counted in `idle`.
+            await feed.wait("0", 0);
+            const idle = timers();
+            const short = feed.wait("0", 20);
+            const long = feed.wait("0", HOUR_MS);
+            await quiet();
+            // Each waiter's end of wait, and one poll for both.
+            assert.strictEqual(timers(), idle + 3);
+            assert.deepStrictEqual(await short, { events: [], cursor: "0" });
+            await recordEvents(db, ["inference"], "spend-replaced", "2026-11-20T13:00:00Z");
+            assert.deepStrictEqual(await long, {
+                events: [{ id: "1", team: "inference", kind: "spend-replaced", at: "2026-11-20T13:00:00.000Z" }],
+                cursor: "1",
+            });
+            await quiet();
+            assert.strictEqual(timers(), idle, "a timer left behind once no one waits");
+        });
+
         it("fails the waiters of a look whose read fails, with the database's error", async () => {
             const { feed, quiet } = feedOn();
             const page = outcome(feed.wait("0", HOUR_MS));
@@ -289,6 +322,22 @@ describe("cost tracker: the money-freed feed (GET /v1/events)", () => {
     });
 
     describe("the route", () => {
+        it("is documented in the OpenAPI document: its query, its answers and every kind of event it carries", async () => {
+            app = await testApp(db, { now: time.now });
+            const res = await app.inject({ method: "GET", url: "/openapi.json" });
+            const route = res.json<{ paths: Record<string, { get: Record<string, unknown> }> }>().paths["/v1/events"]
+                .get;
+            assert.deepStrictEqual(route.tags, ["approvals"]);
+            // The kinds money_events accepts (migration 3's CHECK constraint), each named for the gate's authors.
+            for (const kind of ["released", "expired", "spend-replaced", "budget-changed", "month-started"])
+                assert.ok(String(route.summary).includes(kind), `summary names ${kind}: ${String(route.summary)}`);
+            assert.deepStrictEqual(Object.keys(route.responses as object).sort(), ["200", "400", "503"]);
+            assert.deepStrictEqual(
+                (route.parameters as Array<{ in: string; name: string }>).map((p) => `${p.in}:${p.name}`).sort(),
+                ["query:after", "query:waitSeconds"],
+            );
+        });
+
         it("answers a waiting poll with the event a release commits", async () => {
             const { feed, untilReads } = feedOn();
             app = await testApp(db, { now: time.now, feed });
