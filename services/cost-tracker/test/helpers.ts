@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { buildCostTrackerConfig, type CostTrackerConfig } from "@gpu-platform/catalog/contracts";
 import type { Notifier } from "../src/alerts";
+import type { EventFeed } from "../src/events";
 import { pgliteDatabase, postgresDatabase, type Database } from "../src/db/database";
 import { migrate } from "../src/db/migrations";
 import { buildApp } from "../src/http/app";
@@ -83,6 +84,8 @@ export interface AppOptions {
     migrated?: boolean;
     credentials?: readonly CallerCredential[];
     readsNeedCredential?: boolean;
+    /** The money-freed feed; absent, the app makes its own (polling the table every second). */
+    feed?: EventFeed;
 }
 
 export async function testApp(db: Database, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -99,6 +102,7 @@ export async function testApp(db: Database, options: AppOptions = {}): Promise<F
         now,
         publicDir: options.publicDir,
         logger: options.logger ?? false,
+        feed: options.feed,
     });
 }
 

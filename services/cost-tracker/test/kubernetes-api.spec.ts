@@ -13,6 +13,7 @@
 import * as assert from "assert";
 import { createHash, createHmac } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import type { AddressInfo } from "net";
@@ -42,6 +43,7 @@ const PROMETHEUS_PROXY = "/api/v1/namespaces/prometheus/services/http:prometheus
 interface Seen {
     path: string;
     authorization?: string;
+    accept?: string;
 }
 
 /** An API server on 127.0.0.1 with the cluster CA's certificate: proxies the two allowed services, refuses the rest as RBAC does. */
@@ -51,7 +53,7 @@ async function fakeApiServer(): Promise<{ server: string; seen: Seen[]; close():
         { key: fs.readFileSync(path.join(TLS, "server.key")), cert: fs.readFileSync(path.join(TLS, "server.pem")) },
         (req, res) => {
             const url = req.url ?? "";
-            seen.push({ path: url, authorization: req.headers.authorization });
+            seen.push({ path: url, authorization: req.headers.authorization, accept: req.headers.accept });
             const json = (status: number, body: unknown): void =>
                 void res
                     .writeHead(status, { "content-type": "application/json" })
@@ -59,6 +61,11 @@ async function fakeApiServer(): Promise<{ server: string; seen: Seen[]; close():
             if (!req.headers.authorization?.startsWith(`Bearer ${TOKEN_PREFIX}`))
                 return json(401, { kind: "Status", status: "Failure", reason: "Unauthorized", code: 401 });
             if (url.startsWith(`${OPENCOST_PROXY}/allocation/compute?`)) return json(200, ALLOCATION);
+            // An answer cut off half-way: headers and part of the body, then the connection drops.
+            if (url.startsWith(`${PROMETHEUS_PROXY}/cut`)) {
+                res.writeHead(200, { "content-type": "application/json" }).write('{"status":"succ');
+                return void setImmediate(() => res.destroy());
+            }
             if (url.startsWith(`${PROMETHEUS_PROXY}/api/v1/query?`)) {
                 const query = new URL(url, "https://x").searchParams.get("query") ?? "";
                 const result = query.startsWith("kube_node_labels")
@@ -312,9 +319,93 @@ describe("cost tracker: in-cluster sources through the Kubernetes API", () => {
             for (const s of apiServer.seen) {
                 const url = decodeToken(s.authorization!.slice("Bearer ".length));
                 assert.strictEqual(url.searchParams.get("X-Amz-Credential")?.split("/")[0], "AKIDEXAMPLE");
+                // Signed at the service's clock (sourcesFor's `now`), not the machine's.
+                assert.strictEqual(url.searchParams.get("X-Amz-Date"), "20261123T100000Z");
             }
         } finally {
             process.env = saved;
+        }
+    });
+
+    it("signs again on the next read after a signing failed, and asks the API server for JSON", async () => {
+        let asked = 0;
+        const transport = kubernetesApiTransport(api(apiServer.server), {
+            credentials: async () => {
+                if (++asked === 1) throw new Error("the task role is not ready yet");
+                return CREDENTIALS;
+            },
+            now: at("2026-11-23T10:00:00Z"),
+        });
+        const url = new URL(`${apiServer.server}${PROMETHEUS_PROXY}/api/v1/query?query=up`);
+        await assert.rejects(transport.get(url, AbortSignal.timeout(5000)), /the task role is not ready yet/);
+        // Within the 10 minutes a token is reused for, yet not the failure: a second signing.
+        const answer = await transport.get(url, AbortSignal.timeout(5000));
+        assert.strictEqual(answer.status, 200);
+        assert.strictEqual(asked, 2);
+        assert.deepStrictEqual(
+            apiServer.seen.map((s) => s.accept),
+            ["application/json"],
+        );
+    });
+
+    it("fails a read whose answer is cut off half-way", async () => {
+        const transport = kubernetesApiTransport(api(apiServer.server), {
+            credentials: async () => CREDENTIALS,
+            now: at("2026-11-23T10:00:00Z"),
+        });
+        await assert.rejects(
+            transport.get(new URL(`${apiServer.server}${PROMETHEUS_PROXY}/cut`), AbortSignal.timeout(5000)),
+            /aborted|ECONNRESET|socket hang up/,
+        );
+    });
+
+    it("wires a Prometheus outside kubernetesApi.server straight to its URL, and Cost Explorer and the pipelines' inputs when configured", async () => {
+        const direct = http.createServer((req, res) => {
+            directPaths.push(req.url ?? "");
+            res.writeHead(200, { "content-type": "application/json" }).end(
+                JSON.stringify({
+                    status: "success",
+                    data: {
+                        resultType: "vector",
+                        result: [{ metric: { job: "kube-state-metrics" }, value: [0, "1"] }],
+                    },
+                }),
+            );
+        });
+        const directPaths: string[] = [];
+        await new Promise<void>((resolve) => direct.listen(0, "127.0.0.1", resolve));
+        try {
+            const base = testConfig();
+            const config = {
+                ...base,
+                sources: {
+                    ...base.sources,
+                    kubernetesApi: api(apiServer.server),
+                    prometheus: {
+                        url: `http://127.0.0.1:${(direct.address() as AddressInfo).port}`,
+                        namespaceLabel: "namespace",
+                    },
+                    costExplorer: { region: "us-east-1", tagKey: "team" },
+                    pipelineInputs: { region: "us-east-1", pipelines: [] },
+                },
+            };
+            const { sources, prometheus, pipelineInputs } = sourcesFor(config, at("2026-11-23T10:00:00Z"));
+            assert.deepStrictEqual(
+                sources.map((s) => s.name),
+                ["gpu-allocation", "cost-explorer"],
+            );
+            assert.strictEqual(pipelineInputs?.name, "pipeline-inputs");
+            assert.deepStrictEqual(await prometheus!.query("up", AbortSignal.timeout(5000)), [
+                { metric: { job: "kube-state-metrics" }, value: 1 },
+            ]);
+            assert.deepStrictEqual(
+                directPaths.map((p) => p.split("?")[0]),
+                ["/api/v1/query"],
+            );
+            assert.deepStrictEqual(apiServer.seen, [], "nothing through the API server");
+        } finally {
+            direct.closeAllConnections();
+            await new Promise((resolve) => direct.close(resolve));
         }
     });
 });
