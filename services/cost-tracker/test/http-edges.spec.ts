@@ -336,11 +336,11 @@ describe("cost tracker: the HTTP layer's edges", () => {
             const res = await get("/v1/reports/history");
             assert.strictEqual(res.statusCode, 200, res.body);
             // 2025-12 … 2026-11: twelve months.
-            const months = (res.json() as Array<{ month: string }>).map((m) => m.month);
+            const months = res.json<Array<{ month: string }>>().map((m) => m.month);
             assert.strictEqual(months.length, 12);
             assert.deepStrictEqual([months[0], months[11]], ["2025-12", "2026-11"]);
             const toOnly = await get("/v1/reports/history?to=2026-03");
-            const back = (toOnly.json() as Array<{ month: string }>).map((m) => m.month);
+            const back = toOnly.json<Array<{ month: string }>>().map((m) => m.month);
             assert.deepStrictEqual([back.length, back[0], back[11]], [12, "2025-04", "2026-03"]);
         });
 
@@ -351,7 +351,7 @@ describe("cost tracker: the HTTP layer's edges", () => {
             assert.strictEqual(three.json().length, 36);
             const one = await get("/v1/reports/history?from=2026-05&to=2026-05");
             assert.deepStrictEqual(
-                (one.json() as Array<{ month: string }>).map((m) => m.month),
+                one.json<Array<{ month: string }>>().map((m) => m.month),
                 ["2026-05"],
             );
             const longer = await get("/v1/reports/history?from=2024-01&to=2027-01");
@@ -442,7 +442,10 @@ describe("cost tracker: the HTTP layer's edges", () => {
                 fs.writeFileSync(path.join(publicDir, "late.js"), "1");
                 assert.strictEqual((await get("/late.js")).statusCode, 404);
                 const doc = (await get("/openapi.json")).json();
-                assert.ok(!("/favicon.ico" in doc.paths) && !("/" in doc.paths), Object.keys(doc.paths).join(", "));
+                assert.ok(
+                    !Object.hasOwn(doc.paths, "/favicon.ico") && !Object.hasOwn(doc.paths, "/"),
+                    Object.keys(doc.paths).join(", "),
+                );
             } finally {
                 fs.rmSync(publicDir, { recursive: true, force: true });
             }

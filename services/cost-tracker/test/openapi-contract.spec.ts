@@ -135,8 +135,10 @@ describe("cost tracker: the OpenAPI document", () => {
 
     /** The schema a `$ref` of the document points at (fastify-swagger names shared schemas def-N). */
     const resolve = (schema: { $ref?: string }): Record<string, any> => {
-        assert.ok(schema.$ref?.startsWith("#/components/schemas/"), `a reference: ${JSON.stringify(schema)}`);
-        return doc.components.schemas[schema.$ref.slice("#/components/schemas/".length)];
+        const prefix = "#/components/schemas/";
+        const ref = schema.$ref ?? "";
+        assert.ok(ref.startsWith(prefix), `a reference: ${JSON.stringify(schema)}`);
+        return doc.components.schemas[ref.slice(prefix.length)];
     };
     const jsonSchema = (op: string, status: string): Record<string, any> => {
         const [method, path] = op.split(" ");
@@ -186,7 +188,7 @@ describe("cost tracker: the OpenAPI document", () => {
         assert.deepStrictEqual(spend.required, ["team", "from", "to", "days", "totals", "totalUsd", "gpuHoursByPool"]);
         const pools = jsonSchema("get /v1/pools", "200");
         assert.ok(
-            ["from", "to", "pools", "gpuHoursByPool"].every((p) => p in pools.properties),
+            ["from", "to", "pools", "gpuHoursByPool"].every((p) => Object.hasOwn(pools.properties, p)),
             "pools' fields",
         );
         const decisions = jsonSchema("get /v1/gpu-requests", "200");
@@ -206,9 +208,9 @@ describe("cost tracker: the OpenAPI document", () => {
         assert.strictEqual(resolve(jsonSchema("post /v1/gpu-requests/{id}/release", "200")).title, "GpuRequest");
         assert.strictEqual(resolve(jsonSchema("post /v1/alerts", "200")).title, "Alert");
         assert.strictEqual(resolve(jsonSchema("post /v1/alerts", "201")).title, "Alert");
-        assert.ok("released" in jsonSchema("post /v1/workloads/release", "200").properties);
-        assert.ok("accepted" in jsonSchema("post /v1/usage", "201").properties);
-        assert.ok("estimatedCostUsd" in jsonSchema("post /v1/gpu-requests", "201").properties);
+        assert.ok(Object.hasOwn(jsonSchema("post /v1/workloads/release", "200").properties, "released"));
+        assert.ok(Object.hasOwn(jsonSchema("post /v1/usage", "201").properties, "accepted"));
+        assert.ok(Object.hasOwn(jsonSchema("post /v1/gpu-requests", "201").properties, "estimatedCostUsd"));
         assert.ok(jsonSchema("post /v1/gpu-requests", "409").required.includes("reason"));
         for (const [op, status] of [
             ["get /v1/teams/{team}/spend", "404"],

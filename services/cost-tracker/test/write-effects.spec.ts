@@ -22,10 +22,10 @@ describe("cost tracker: what a write does besides its answer", () => {
     /** The database, with the notifiers' delivery record failing as an outage would. */
     const deliveryUnrecorded = (): Database => ({
         ...db,
-        query: ((sql: string, params?: unknown[]) =>
+        query: (sql: string, params?: unknown[]) =>
             sql.startsWith("UPDATE alerts SET delivered_at")
                 ? Promise.reject(new Error("Connection terminated unexpectedly"))
-                : db.query(sql, params)) as Database["query"],
+                : db.query(sql, params),
     });
     const start = async (database: Database) => {
         lines = [];
@@ -124,10 +124,10 @@ describe("cost tracker: what a write does besides its answer", () => {
         // The push's own writes go through its transaction; the alerts raised after it are stored outside it, and that fails.
         await start({
             ...db,
-            query: ((sql: string, params?: unknown[]) =>
+            query: (sql: string, params?: unknown[]) =>
                 sql.startsWith("INSERT INTO alerts")
                     ? Promise.reject(new Error("Connection terminated unexpectedly"))
-                    : db.query(sql, params)) as Database["query"],
+                    : db.query(sql, params),
         });
         const res = await post("/v1/usage", {
             records: [{ team: "applied-ml", category: "gpu", amountUsd: 21000, occurredAt: "2026-11-19T10:00:00Z" }],

@@ -141,7 +141,7 @@ describe("cost tracker: the write guard and the audit log", () => {
         });
 
         it("needs the portal's acting user as an entity ref, naming the header", async () => {
-            for (const headers of [{}, { "x-acting-user": "jane" }]) {
+            for (const headers of [{}, { "x-acting-user": "jane" }] as Array<Record<string, string>>) {
                 const res = await post(
                     "/v1/gpu-requests",
                     { ...bearer(PORTAL), ...headers, "x-acting-user-teams": "ml-research" },
@@ -234,10 +234,10 @@ describe("cost tracker: the write guard and the audit log", () => {
         /** The database, but every INSERT into the audit log fails as an outage would. */
         const withoutAudit = (): Database => ({
             ...db,
-            query: ((sql: string, params?: unknown[]) =>
+            query: (sql: string, params?: unknown[]) =>
                 sql.includes("INSERT INTO audit_log")
-                    ? Promise.reject(Object.assign(new Error("Connection terminated unexpectedly"), {}))
-                    : db.query(sql, params)) as Database["query"],
+                    ? Promise.reject(new Error("Connection terminated unexpectedly"))
+                    : db.query(sql, params),
         });
         let lines: Array<Record<string, any>>;
         beforeEach(async () => {
