@@ -380,7 +380,10 @@ describe("cost tracker: the HTTP layer's edges", () => {
         it("times requests in seconds, by route, with unknown routes as unmatched", async () => {
             assert.strictEqual((await get("/v1/budgets")).statusCode, 404);
             assert.strictEqual((await get("/v1/teams")).statusCode, 200);
-            const metrics = (await get("/metrics")).body;
+            const scrape = await get("/metrics");
+            // Prometheus' text exposition format, version 0.0.4 (prometheus.io/docs/instrumenting/exposition_formats).
+            assert.strictEqual(scrape.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+            const metrics = scrape.body;
             assert.match(
                 metrics,
                 /cost_tracker_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 1\n/,
