@@ -27,6 +27,8 @@ describe("cost tracker: telling a database outage from a bug", () => {
     for (const [what, error] of [
         ["a check constraint (23514)", err('new row violates check constraint "gpu_requests_hours_check"', "23514")],
         ["a numeric overflow (22003)", err("numeric field overflow", "22003")],
+        // Class 22 (data exception): "08" in its code is not class 08 (connection exception).
+        ["a date/time field overflow (22008)", err("date/time field value out of range", "22008")],
         ["NUL in text (22021)", err('invalid byte sequence for encoding "UTF8": 0x00', "22021")],
         ["a plain bug", new TypeError("Cannot read properties of undefined")],
     ] as const) {

@@ -7,8 +7,7 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
+import type * as http from "http";
 import * as path from "path";
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -23,6 +22,7 @@ import { monthlyReport } from "../src/reconciliation";
 import { runSourcesOnce, type SchedulerDeps } from "../src/sources/scheduler";
 import { gpuHoursByPool, teamDailySpend, teamSummaries } from "../src/spend";
 import { clock, resetDatabase, testConfig, testDatabase } from "./helpers";
+import { fakeApi, json, type Handler, type Seen } from "./loopback-api";
 
 const FIXTURES = path.join(__dirname, "fixtures");
 const ALLOCATION = fs.readFileSync(path.join(FIXTURES, "opencost-allocation.json"), "utf8");
@@ -36,40 +36,6 @@ const CE_PAGES = JSON.parse(
     fs.readFileSync(path.join(FIXTURES, "cost-explorer-get-cost-and-usage.json"), "utf8"),
 ) as unknown[];
 
-interface Seen {
-    method: string;
-    url: string;
-    headers: http.IncomingHttpHeaders;
-    body: string;
-}
-type Handler = (req: Seen, res: http.ServerResponse) => void;
-
-/** An HTTP server on 127.0.0.1 whose answer each test sets. */
-async function fakeApi(): Promise<{ url: string; seen: Seen[]; handle(h: Handler): void; close(): Promise<void> }> {
-    let handler: Handler = (_req, res) => res.writeHead(404).end();
-    const seen: Seen[] = [];
-    const server = http.createServer((req, res) => {
-        let body = "";
-        req.on("data", (chunk) => (body += chunk));
-        req.on("end", () => {
-            const s = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body };
-            seen.push(s);
-            handler(s, res);
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return {
-        url: `http://127.0.0.1:${port}`,
-        seen,
-        handle: (h) => void (handler = h),
-        close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-    };
-}
-
-function json(res: http.ServerResponse, body: unknown, type = "application/json"): void {
-    res.writeHead(200, { "content-type": type }).end(typeof body === "string" ? body : JSON.stringify(body));
-}
 const vector = (result: Array<[Record<string, string>, string]>) => ({
     status: "success",
     data: { resultType: "vector", result: result.map(([metric, value]) => ({ metric, value: [1795392000, value] })) },
