@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { Writable } from "stream";
 import type { Database } from "../src/db/database";
 import { BadInput } from "../src/model";
-import { credentialName, tokensOf, type CallerCredential } from "../src/http/callers";
+import { tokensOf, type CallerCredential } from "../src/http/callers";
 import { AUTH, TOKEN, clock, resetDatabase, testApp, testConfig, testDatabase } from "./helpers";
 
 const PLATFORM = "platform-token-0123456789";
@@ -284,12 +284,7 @@ describe("cost tracker: the write guard and the audit log", () => {
     });
 });
 
-describe("cost tracker: credentials' names and tokens from the environment", () => {
-    it("names a team's credential by its team, any other by its kind", () => {
-        assert.strictEqual(credentialName({ kind: "team", team: "ml-research" }), "team:ml-research");
-        assert.strictEqual(credentialName({ kind: "portal" }), "portal");
-    });
-
+describe("cost tracker: credentials' tokens from the environment", () => {
     const problem = (value: string): string => {
         try {
             tokensOf("COST_TRACKER_TOKEN_PORTAL", value, 16);

@@ -49,11 +49,6 @@ export class Forbidden extends Error {
 /** Resolves the caller from a request's credential: undefined when it proves nobody, Forbidden or BadInput when it cannot act at all. */
 export type Authenticate = (request: FastifyRequest) => Caller | undefined;
 
-/** The credential's name as logs and messages show it: `admin`, `team:ml-research`. */
-export function credentialName(credential: Pick<CallerCredential, "kind" | "team">): string {
-    return credential.kind === "team" ? `team:${credential.team}` : credential.kind;
-}
-
 /** Checks every presented token against every known digest (no early exit), so timing reveals no match. */
 export function authenticateCallers(
     credentials: readonly CallerCredential[],
