@@ -91,9 +91,8 @@ function withoutHashbang(content) {
 /** The store: a little-endian u32 header length, a JSON header `{ filename: [hash, offset, length] }`, then the data. */
 function readStore(file) {
     const entries = new Map();
-    let buffer;
     try {
-        buffer = fs.readFileSync(file);
+        const buffer = fs.readFileSync(file);
         const headerLength = buffer.readUInt32LE(0);
         const header = JSON.parse(buffer.toString("utf8", 4, 4 + headerLength));
         const start = 4 + headerLength;
